@@ -1,0 +1,143 @@
+"""Command line: `eightbyeight-exporter` / `python -m exporter`, flags in the Prometheus style."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from prometheus_client import generate_latest
+
+from exporter import __version__
+from exporter.app import build_exporter
+from exporter.config import Config, load_config_data, read_config_file
+from exporter.errors import ConfigError
+from exporter.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
+from exporter.server import ExporterServer, parse_listen_address
+
+# In the Prometheus exporters' range 9100-9999; not taken by a well-known exporter we know of.
+DEFAULT_PORT = 9878
+DEFAULT_LISTEN_ADDRESS = f":{DEFAULT_PORT}"
+
+# The demo polls faster than the production defaults so the page visibly moves within a minute.
+DEMO_OVERRIDES: dict[str, Any] = {"call_queues": {"interval": "10s"}, "discovery": {"interval": "5m"}}
+
+log = get_logger("exporter.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eightbyeight-exporter",
+        description="Prometheus exporter for 8x8 Work Analytics and Contact Center analytics.")
+    parser.add_argument("--config.file", dest="config_file", metavar="PATH",
+                        help="YAML configuration file (without it: defaults, credentials from "
+                             "EIGHTBYEIGHT_API_KEY, EIGHTBYEIGHT_USERNAME, EIGHTBYEIGHT_PASSWORD)")
+    parser.add_argument("--web.listen-address", dest="listen_address",
+                        default=DEFAULT_LISTEN_ADDRESS, metavar="[HOST]:PORT",
+                        help=f"address to serve /metrics on (default {DEFAULT_LISTEN_ADDRESS})")
+    parser.add_argument("--log.level", dest="log_level", choices=LOG_LEVELS, default="info")
+    parser.add_argument("--log.format", dest="log_format", choices=LOG_FORMATS, default="json")
+    parser.add_argument("--version", action="version", version=f"eightbyeight-exporter {__version__}")
+    parser.add_argument("--check-config", action="store_true",
+                        help="validate the configuration and exit (0 valid, 2 invalid)")
+    parser.add_argument("--once", action="store_true",
+                        help="collect every enabled collector once, print the exposition to "
+                             "stdout and exit (1 if any collector failed)")
+    parser.add_argument("--demo", action="store_true",
+                        help="start the embedded 8x8 API simulator on loopback and export from it; "
+                             "no credentials needed")
+    parser.add_argument("--demo.seed", dest="demo_seed", type=int, default=42,
+                        help="random seed of the demo's simulator (default 42)")
+    return parser
+
+
+def demo_config_data(data: dict[str, Any], sim: Any) -> dict[str, Any]:
+    """The user's config (if any) pointed at the simulator, with the demo's faster intervals."""
+    section = dict(data.get("work_analytics") or {})
+    for key, value in DEMO_OVERRIDES.items():
+        section[key] = {**value, **(section.get(key) or {})}
+    for key in ("api_key_file", "password_file"):
+        section.pop(key, None)
+    section.update(enabled=True, base_url=sim.base_url, api_key=sim.api_key,
+                   username=sim.username, password=sim.password)
+    return {**data, "work_analytics": section}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level, args.log_format)
+    try:
+        parse_listen_address(args.listen_address)
+    except ValueError as exc:
+        print(f"error: --web.listen-address: {exc}", file=sys.stderr)
+        return 2
+
+    simulator = None
+    try:
+        data = read_config_file(args.config_file) if args.config_file else {}
+        if args.demo:
+            # Imported here only: the simulator is not on the exporter's runtime path.
+            from exporter.simulator import Simulator
+            simulator = Simulator(seed=args.demo_seed, host="127.0.0.1", port=0).start()
+            log.info("demo_simulator_started", base_url=simulator.base_url)
+            data = demo_config_data(data, simulator)
+        config = load_config_data(data)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: config: {problem}", file=sys.stderr)
+        if simulator is not None:
+            simulator.stop()
+        return 2
+    if args.check_config:
+        print("config OK", file=sys.stderr)
+        return 0
+    try:
+        return _run(config, args)
+    finally:
+        if simulator is not None:
+            simulator.stop()
+
+
+def _run(config: Config, args: argparse.Namespace) -> int:
+    if args.once:
+        exporter = build_exporter(config, process_metrics=False)
+        try:
+            ok = exporter.scheduler.run_once()
+            sys.stdout.write(generate_latest(exporter.registry).decode())
+            sys.stdout.flush()
+        finally:
+            exporter.close()
+        return 0 if ok else 1
+
+    exporter = build_exporter(config)
+    try:
+        server = ExporterServer(exporter.registry, exporter.scheduler, args.listen_address)
+    except OSError as exc:
+        print(f"error: cannot listen on {args.listen_address}: {exc.strerror or exc}", file=sys.stderr)
+        exporter.close()
+        return 1
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("exporter_stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server.start()
+    exporter.scheduler.start()
+    log.info("exporter_started", version=__version__, listen_address=args.listen_address,
+             port=server.port, collectors=[r.name for r in exporter.scheduler.runners])
+    while not stop.wait(1.0):
+        pass
+    server.stop()
+    exporter.close()
+    log.info("exporter_stopped")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

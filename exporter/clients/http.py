@@ -1,0 +1,230 @@
+"""Plumbing every 8x8 API client shares: timeouts, retries with backoff, error mapping, counters."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import tenacity
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from exporter import __version__
+from exporter.errors import (ApiError, BadRequestError, ForbiddenError, MalformedResponseError,
+                             NotFoundError, RateLimitedError, ServerError, TransportError,
+                             UnauthorizedError)
+from exporter.logs import get_logger
+
+USER_AGENT = f"eightbyeight-exporter/{__version__}"
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = 4
+    initial_backoff: float = 1.0
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+
+
+class RequestStats:
+    """Counters of attempts and failed attempts per API and endpoint template.
+
+    Endpoint labels are path templates (`/v2/pbxes/{pbxId}/sites`), so their number is bounded
+    by the code, never by the account's size.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        self.requests = Counter(
+            "eightbyeight_api_requests", "HTTP requests sent to the 8x8 APIs, retries included.",
+            ["api", "endpoint"], registry=registry)
+        self.failures = Counter(
+            "eightbyeight_api_request_failures",
+            "HTTP requests to the 8x8 APIs that failed: no answer, or a status other than 2xx.",
+            ["api", "endpoint"], registry=registry)
+        self.duration = Histogram(
+            "eightbyeight_api_request_duration_seconds",
+            "Time the 8x8 APIs took to answer one HTTP request.",
+            ["api", "endpoint"], registry=registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now())
+
+
+def vendor_detail(body: Any) -> str | None:
+    """The human part of an 8x8 error body; the APIs use several shapes (see the specs)."""
+    if not isinstance(body, Mapping):
+        return None
+    parts: list[str] = []
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        parts.extend(str(m) for m in messages if m)
+    for key in ("message", "error_description", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value and value not in parts:
+            parts.append(value)
+            break
+    details = body.get("details")
+    if isinstance(details, list):
+        parts.extend(str(d["hint"]) for d in details if isinstance(d, Mapping) and d.get("hint"))
+    return "; ".join(parts) or None
+
+
+def error_for_status(endpoint: str, response: requests.Response) -> ApiError:
+    """Map an HTTP error answer to the exporter's error class, keeping the vendor's message."""
+    status = response.status_code
+    try:
+        detail = vendor_detail(response.json())
+    except ValueError:
+        detail = None
+    if detail is None and response.text and len(response.text) < 300 and "<" not in response.text:
+        detail = response.text.strip() or None
+    kwargs: dict[str, Any] = {"status": status, "detail": detail}
+    if status == 400:
+        return BadRequestError(endpoint, "bad request", **kwargs)
+    if status == 401:
+        return UnauthorizedError(endpoint, "unauthorized", **kwargs)
+    if status == 403:
+        return ForbiddenError(endpoint, "forbidden", **kwargs)
+    if status == 404:
+        return NotFoundError(endpoint, "not found", **kwargs)
+    if status == 429:
+        return RateLimitedError(endpoint, "rate limited", retry_after=parse_retry_after(
+            response.headers.get("Retry-After")), **kwargs)
+    if status >= 500:
+        return ServerError(endpoint, "server error", retry_after=parse_retry_after(
+            response.headers.get("Retry-After")), **kwargs)
+    return ApiError(endpoint, "unexpected answer", **kwargs)
+
+
+class HttpClient:
+    """Sends requests with timeouts, bounded retries (backoff, jitter, Retry-After) and counters.
+
+    Retries cover 429, 5xx and transport errors; every attempt is counted. `sleep` and `rng` are
+    injectable so tests run without waiting.
+    """
+
+    def __init__(self, api: str, base_url: str, settings: HttpSettings, stats: RequestStats,
+                 *, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 rng: random.Random | None = None) -> None:
+        self.api = api
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+        self.stats = stats
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _backoff(self, retry_state: tenacity.RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, ApiError) and exc.retry_after is not None:
+            return exc.retry_after
+        # Full jitter (AWS architecture blog): spreads the retries of many collectors apart.
+        ceiling = min(self.settings.max_backoff,
+                      self.settings.initial_backoff * 2 ** (retry_state.attempt_number - 1))
+        return self._rng.uniform(0, ceiling)
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        if not isinstance(exc, ApiError) or not exc.retryable:
+            return False
+        # A server asking for a longer pause than we accept fails this collection instead of
+        # stalling it; the next scheduled run tries again.
+        return exc.retry_after is None or exc.retry_after <= self.settings.max_retry_after
+
+    def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        wait = retry_state.next_action.sleep if retry_state.next_action else None
+        log.warning("api_request_retry", api=self.api, endpoint=getattr(exc, "endpoint", None),
+                    attempt=retry_state.attempt_number, wait_seconds=round(wait or 0, 3),
+                    error=str(exc))
+
+    def request(self, method: str, endpoint: str, path: str, *,
+                params: Mapping[str, Any] | None = None, data: Mapping[str, str] | None = None,
+                headers: Callable[[], Mapping[str, str]] | None = None,
+                on_unauthorized: Callable[[], bool] | None = None) -> Any:
+        """Send one logical request and return its decoded JSON body.
+
+        `headers` is called before every attempt (a token may have been renewed meanwhile).
+        `on_unauthorized`, when given, is called once on a 401; if it returns True the request is
+        sent once more with fresh headers (the token was renewed).
+        """
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.settings.max_attempts),
+            wait=self._backoff,
+            retry=tenacity.retry_if_exception(self._should_retry),
+            before_sleep=self._log_retry,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                try:
+                    return self._send(method, endpoint, path, params, data, headers)
+                except UnauthorizedError:
+                    if on_unauthorized is None or not on_unauthorized():
+                        raise
+                    return self._send(method, endpoint, path, params, data, headers)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    def _send(self, method: str, endpoint: str, path: str, params: Mapping[str, Any] | None,
+              data: Mapping[str, str] | None,
+              headers: Callable[[], Mapping[str, str]] | None) -> Any:
+        url = self.base_url + path
+        request_headers = dict(headers()) if headers else {}
+        self.stats.requests.labels(self.api, endpoint).inc()
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, url, params=params, data=data, headers=request_headers,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout))
+        except requests.RequestException as exc:
+            self.stats.failures.labels(self.api, endpoint).inc()
+            # The exception text can carry the URL; ours never holds a secret (no credentials in
+            # query strings), but keep only the exception's class and short reason.
+            raise TransportError(endpoint, f"no answer ({type(exc).__name__})",
+                                 detail=_short_reason(exc)) from None
+        finally:
+            self.stats.duration.labels(self.api, endpoint).observe(time.monotonic() - started)
+        if not 200 <= response.status_code < 300:
+            self.stats.failures.labels(self.api, endpoint).inc()
+            raise error_for_status(endpoint, response)
+        try:
+            return response.json()
+        except ValueError:
+            self.stats.failures.labels(self.api, endpoint).inc()
+            raise MalformedResponseError(endpoint, "answer is not valid JSON",
+                                         status=response.status_code) from None
+
+
+def _short_reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    return type(exc).__name__

@@ -1,0 +1,200 @@
+"""The collection model: collectors build immutable snapshots, runners poll them on a schedule.
+
+A `Snapshot` is a tuple of finished metric families. `/metrics` only reads the newest snapshot of
+each collector, so a scrape never waits for the slow 8x8 APIs and a queue that disappears from
+an answer disappears from /metrics with the next snapshot, with no bookkeeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from prometheus_client.metrics_core import Metric
+
+from exporter.errors import ExporterError
+from exporter.logs import get_logger
+
+log = get_logger(__name__)
+
+# After a failed run the next one comes sooner than the interval (but never more often than
+# the interval itself), so a collector with a long interval recovers quickly.
+FAILURE_RETRY_SECONDS = 60.0
+# The last good snapshot keeps being served this many intervals after it was taken (its age is
+# exported all along); after that its data is dropped rather than shown as if current.
+STALE_INTERVALS = 3
+# A run lasting longer than this many intervals (and at least STUCK_MIN_SECONDS) is "stuck".
+STUCK_INTERVALS = 5
+STUCK_MIN_SECONDS = 300.0
+
+
+class CollectionError(ExporterError):
+    """A collector could not build a snapshot for a reason of its own (not an HTTP error)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    families: tuple[Metric, ...]
+    created: float  # epoch seconds
+
+
+class SnapshotCollector(ABC):
+    """One API area. `collect()` does the API calls and returns the metric families.
+
+    Families returned must not be changed afterwards: they are served as they are.
+    """
+
+    name: str
+    interval: float
+
+    @abstractmethod
+    def collect(self) -> Sequence[Metric]:
+        """Build fresh metric families, or raise (an ApiError, CollectionError, ...)."""
+
+
+@dataclass
+class RunState:
+    """What the runner knows of its collector; replaced whole under the runner's lock."""
+
+    snapshot: Snapshot | None = None
+    success: bool = False
+    runs: int = 0
+    failures: int = 0
+    last_duration: float | None = None
+    last_success: float | None = None
+    last_error: str | None = None
+    running_since: float | None = None  # monotonic
+
+
+class CollectorRunner:
+    """Runs one collector: on a schedule in its own thread (`start`) or once (`run_once`)."""
+
+    def __init__(self, collector: SnapshotCollector, *, wall_clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 depends_on: CollectorRunner | None = None) -> None:
+        self.collector = collector
+        self.name = collector.name
+        self.depends_on = depends_on
+        self._wall = wall_clock
+        self._mono = monotonic
+        self._lock = threading.Lock()
+        self._state = RunState()
+        self._stop = threading.Event()
+        self.first_run_done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def state(self) -> RunState:
+        with self._lock:
+            return RunState(**vars(self._state))
+
+    def run_once(self) -> bool:
+        """Collect now in the calling thread; True on success."""
+        started_wall, started = self._wall(), self._mono()
+        with self._lock:
+            self._state.running_since = started
+        error: str | None = None
+        families: Sequence[Metric] = ()
+        try:
+            families = self.collector.collect()
+        except ExporterError as exc:
+            error = str(exc)
+        except Exception as exc:  # a bug or an unexpected answer must not kill the thread
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("collector_crashed", collector=self.name)
+        duration = self._mono() - started
+        with self._lock:
+            state = self._state
+            state.running_since = None
+            state.runs += 1
+            state.last_duration = duration
+            state.success = error is None
+            state.last_error = error
+            if error is None:
+                state.snapshot = Snapshot(tuple(families), created=started_wall)
+                state.last_success = started_wall + duration
+            else:
+                state.failures += 1
+        if error is None:
+            log.info("collector_run_succeeded", collector=self.name,
+                     duration_seconds=round(duration, 3), families=len(families))
+        else:
+            log.warning("collector_run_failed", collector=self.name,
+                        duration_seconds=round(duration, 3), error=error)
+        self.first_run_done.set()
+        return error is None
+
+    def serving_snapshot(self) -> Snapshot | None:
+        """The snapshot /metrics shows: the last good one, unless it is too old."""
+        state = self.state
+        if state.snapshot is None:
+            return None
+        if self._wall() - state.snapshot.created > STALE_INTERVALS * max(
+                self.collector.interval, FAILURE_RETRY_SECONDS):
+            return None
+        return state.snapshot
+
+    def is_stuck(self) -> bool:
+        state = self.state
+        if self._thread is not None and not self._thread.is_alive() and not self._stop.is_set():
+            return True
+        if state.running_since is None:
+            return False
+        limit = max(STUCK_MIN_SECONDS, STUCK_INTERVALS * self.collector.interval)
+        return self._mono() - state.running_since > limit
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=f"collector-{self.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        if self.depends_on is not None:
+            # Wait (bounded) for the collector this one needs, e.g. the PBX directory.
+            deadline = self._mono() + 120.0
+            while not self._stop.is_set() and self._mono() < deadline:
+                if self.depends_on.first_run_done.wait(0.5):
+                    break
+        while not self._stop.is_set():
+            started = self._mono()
+            ok = self.run_once()
+            interval = self.collector.interval
+            delay = interval if ok else min(interval, FAILURE_RETRY_SECONDS)
+            # Scheduled from the run's start so the interval does not drift by the duration.
+            self._stop.wait(max(0.0, started + delay - self._mono()))
+
+
+@dataclass
+class Scheduler:
+    """All runners of the process, in dependency order."""
+
+    runners: list[CollectorRunner] = field(default_factory=list)
+
+    def start(self) -> None:
+        for runner in self.runners:
+            runner.start()
+
+    def stop(self) -> None:
+        for runner in self.runners:
+            runner._stop.set()
+        for runner in self.runners:
+            runner.stop()
+
+    def run_once(self) -> bool:
+        """Every collector once, in order; True when all succeeded."""
+        results = [runner.run_once() for runner in self.runners]
+        return all(results)
+
+    def ready(self) -> bool:
+        return all(r.first_run_done.is_set() for r in self.runners)
+
+    def stuck(self) -> list[str]:
+        return [r.name for r in self.runners if r.is_stuck()]

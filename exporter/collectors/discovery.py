@@ -1,0 +1,169 @@
+"""PBX, site and queue discovery from the customer-data API: opaque ids to names.
+
+Exposition (polled every 10 minutes by default):
+
+    eightbyeight_pbx_info{pbx="acme-main",pbx_id="rXp_ceLVQs6RYjUp1Iqqwa"} 1.0
+    eightbyeight_site_info{pbx="acme-main",site="SanJose",site_id="vcXZjfBOT2yWxhUQHzwqwe"} 1.0
+    eightbyeight_queue_info{extension="3971028",pbx="acme-main",queue="Support",queue_id="ZOT7...",site="SanJose"} 1.0
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.clients.work_analytics import WorkAnalyticsClient
+from exporter.collectors.base import SnapshotCollector
+from exporter.errors import MalformedResponseError
+from exporter.logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Pbx:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    pbx_id: str
+
+
+@dataclass(frozen=True)
+class Queue:
+    id: str
+    name: str
+    extension: str
+    site_id: str
+    pbx_id: str
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The account's PBXes, sites and queues as discovered; immutable, swapped whole."""
+
+    pbxes: tuple[Pbx, ...] = ()
+    sites: Mapping[str, Site] = field(default_factory=dict)    # by site id
+    queues: Mapping[str, Queue] = field(default_factory=dict)  # by queue id
+
+    def sites_of(self, pbx_id: str) -> list[Site]:
+        return [s for s in self.sites.values() if s.pbx_id == pbx_id]
+
+    def queues_of(self, pbx_id: str) -> list[Queue]:
+        return [q for q in self.queues.values() if q.pbx_id == pbx_id]
+
+    def site_name(self, site_id: str) -> str:
+        site = self.sites.get(site_id)
+        return site.name if site else ""
+
+    def find_queue(self, pbx_id: str, *, name: str, extension: str) -> Queue | None:
+        """The queue the deprecated realtime API means (it gives no id): by extension, then name."""
+        candidates = self.queues_of(pbx_id)
+        for queue in candidates:
+            if extension and queue.extension == extension:
+                return queue
+        matches = [q for q in candidates if q.name == name]
+        return matches[0] if len(matches) == 1 else None
+
+
+def _text(item: Mapping[str, Any], *keys: str) -> str:
+    for key in keys:
+        value = item.get(key)
+        if value is not None and not isinstance(value, (dict, list)):
+            return str(value)
+    return ""
+
+
+def select(refs: Sequence[str], pbxes: Sequence[Pbx]) -> tuple[list[Pbx], list[str]]:
+    """PBXes named by id or name in `refs` (all when empty), and the refs that matched none."""
+    if not refs:
+        return list(pbxes), []
+    chosen: list[Pbx] = []
+    unknown: list[str] = []
+    for ref in refs:
+        match = [p for p in pbxes if ref in (p.id, p.name)]
+        if not match:
+            unknown.append(ref)
+        for pbx in match:
+            if pbx not in chosen:
+                chosen.append(pbx)
+    return chosen, unknown
+
+
+class DiscoveryCollector(SnapshotCollector):
+    """Refreshes the `Directory` and exports it as `_info` metrics."""
+
+    name = "discovery"
+
+    def __init__(self, client: WorkAnalyticsClient, *, interval: float, pbx_refs: Sequence[str],
+                 page_size: int = 100) -> None:
+        self.client = client
+        self.interval = interval
+        self.pbx_refs = list(pbx_refs)
+        self.page_size = page_size
+        self._lock = threading.Lock()
+        self._directory: Directory | None = None
+
+    @property
+    def directory(self) -> Directory | None:
+        """The last directory discovered, or None before the first success."""
+        with self._lock:
+            return self._directory
+
+    def discover(self) -> Directory:
+        pbxes = [Pbx(id=_text(p, "id"), name=_text(p, "name"))
+                 for p in self.client.pbxes(self.page_size) if not p.get("deleted")]
+        if any(not p.id or not p.name for p in pbxes):
+            raise MalformedResponseError("/v2/pbxes/", "a PBX without id or name")
+        chosen, unknown = select(self.pbx_refs, pbxes)
+        if unknown:
+            log.warning("discovery_pbx_not_found", pbxes=unknown,
+                        known=[p.name for p in pbxes][:50])
+        sites: dict[str, Site] = {}
+        queues: dict[str, Queue] = {}
+        for pbx in chosen:
+            for item in self.client.sites(pbx.id, self.page_size):
+                if item.get("deleted") or not _text(item, "id"):
+                    continue
+                site = Site(id=_text(item, "id"), name=_text(item, "name"), pbx_id=pbx.id)
+                sites[site.id] = site
+            for item in self.client.queues(pbx.id, self.page_size):
+                if item.get("deleted") or not _text(item, "id"):
+                    continue
+                # The schema names the field `extensionNumber`, the vendor's examples `extension`.
+                queue = Queue(id=_text(item, "id"), name=_text(item, "name"),
+                              extension=_text(item, "extensionNumber", "extension"),
+                              site_id=_text(item, "siteId"), pbx_id=pbx.id)
+                queues[queue.id] = queue
+        return Directory(pbxes=tuple(chosen), sites=sites, queues=queues)
+
+    def collect(self) -> Sequence[Metric]:
+        directory = self.discover()
+        with self._lock:
+            self._directory = directory
+        names = {p.id: p.name for p in directory.pbxes}
+        polled = f" Polled from the customer-data API every {self.interval:g}s."
+        pbx_info = GaugeMetricFamily("eightbyeight_pbx_info", "A PBX the exporter watches." + polled,
+                                     labels=["pbx", "pbx_id"])
+        for pbx in directory.pbxes:
+            pbx_info.add_metric([pbx.name, pbx.id], 1)
+        site_info = GaugeMetricFamily("eightbyeight_site_info", "A site of a watched PBX." + polled,
+                                      labels=["pbx", "site", "site_id"])
+        for site in directory.sites.values():
+            site_info.add_metric([names[site.pbx_id], site.name, site.id], 1)
+        queue_info = GaugeMetricFamily(
+            "eightbyeight_queue_info", "A call queue of a watched PBX." + polled,
+            labels=["pbx", "site", "queue", "extension", "queue_id"])
+        for queue in directory.queues.values():
+            queue_info.add_metric([names[queue.pbx_id], directory.site_name(queue.site_id),
+                                   queue.name, queue.extension, queue.id], 1)
+        return (pbx_info, site_info, queue_info)

@@ -1,0 +1,307 @@
+"""The exporter's configuration: one typed, validated model loaded from YAML.
+
+Every problem is reported at once with its path (`work_analytics.call_queues.interval: ...`);
+unknown keys are rejected; `${ENV_VAR}` is interpolated in strings; secrets may come from
+`*_file` or, for Work Analytics, from the `EIGHTBYEIGHT_*` environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr,
+                      ValidationError, ValidationInfo, field_validator, model_validator)
+
+from exporter.errors import ConfigError
+from exporter.metric_tables import CALL_QUEUE_METRICS_KEYS, REALTIME_KEYS
+
+WORK_ANALYTICS_BASE_URL = "https://api.8x8.com/analytics/work"
+CONTACT_CENTER_BASE_URL = "https://api.8x8.com"
+
+ENV_API_KEY = "EIGHTBYEIGHT_API_KEY"
+ENV_USERNAME = "EIGHTBYEIGHT_USERNAME"
+ENV_PASSWORD = "EIGHTBYEIGHT_PASSWORD"
+
+_DURATION_RE = re.compile(
+    r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?!s))?(?:(?P<s>\d+(?:\.\d+)?)s)?(?:(?P<ms>\d+)ms)?$")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a Prometheus-style duration string (`90s`, `1m30s`, `500ms`)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration such as 30s, 5m or 1h")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str) and value.strip():
+        match = _DURATION_RE.match(value.strip())
+        if not match or not any(match.groupdict().values()):
+            raise ValueError(f"{value!r} is not a duration such as 30s, 5m or 1h")
+        parts = {k: float(v) for k, v in match.groupdict().items() if v}
+        seconds = (parts.get("d", 0) * 86400 + parts.get("h", 0) * 3600 + parts.get("m", 0) * 60
+                   + parts.get("s", 0) + parts.get("ms", 0) / 1000)
+    else:
+        raise ValueError("must be a duration such as 30s, 5m or 1h")
+    if seconds <= 0:
+        raise ValueError("must be greater than zero")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _normalise_base_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    return value.rstrip("/")
+
+
+BaseUrl = Annotated[str, AfterValidator(_normalise_base_url)]
+
+
+class Timeouts(StrictModel):
+    """Per-request timeouts; every request carries both."""
+
+    connect: Duration = 5.0
+    read: Duration = 30.0
+
+
+class RetryPolicy(StrictModel):
+    """Retries on 429, 5xx and connection errors, with exponential backoff and full jitter."""
+
+    max_attempts: int = Field(4, ge=1, le=10)
+    initial_backoff: Duration = 1.0
+    max_backoff: Duration = 30.0
+    # A Retry-After longer than this fails the call instead of stalling the collector.
+    max_retry_after: Duration = 120.0
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> RetryPolicy:
+        if self.max_backoff < self.initial_backoff:
+            raise ValueError("max_backoff must not be smaller than initial_backoff")
+        return self
+
+
+class DiscoveryConfig(StrictModel):
+    """The customer-data API: PBX, site and queue ids to names."""
+
+    interval: Duration = 600.0
+    page_size: int = Field(100, ge=1, le=100)
+
+
+class CallQueuesConfig(StrictModel):
+    """Live call-queue metrics."""
+
+    enabled: bool = True
+    interval: Duration = 30.0
+    # `call_queue_metrics`: /v2/pbxes/{pbxId}/call-queue-metrics (live plus last-24h aggregates).
+    # `realtime`: the deprecated /v2/call-queues/real-time/pbxes/{pbxId} of the vendor's guide.
+    api: Literal["call_queue_metrics", "realtime"] = "call_queue_metrics"
+    # The vendor's guide says the Call Queue Metric API answers in seconds, its OpenAPI example
+    # looks like milliseconds. The guide is the default; the deprecated API is always ms.
+    duration_unit: Literal["seconds", "milliseconds"] = "seconds"
+    sites: list[str] = Field(default_factory=list)
+    queues: list[str] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
+    include_summary: bool = True
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, metrics: list[str], info: ValidationInfo) -> list[str]:
+        api = info.data.get("api")
+        if api is None:  # `api` itself is invalid and reported already
+            return metrics
+        known = CALL_QUEUE_METRICS_KEYS if api == "call_queue_metrics" else REALTIME_KEYS
+        unknown = [m for m in metrics if m not in known]
+        if unknown:
+            raise ValueError(f"unknown for api {api}: {', '.join(unknown)}")
+        return metrics
+
+
+class WorkAnalyticsConfig(StrictModel):
+    enabled: bool = True
+    base_url: BaseUrl = WORK_ANALYTICS_BASE_URL
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    # PBX names or ids; empty means every PBX the account can see.
+    pbxes: list[str] = Field(default_factory=list)
+    timeouts: Timeouts = Timeouts()
+    retries: RetryPolicy = RetryPolicy()
+    discovery: DiscoveryConfig = DiscoveryConfig()
+    call_queues: CallQueuesConfig = CallQueuesConfig()
+
+
+class ContactCenterConfig(StrictModel):
+    """Where the Contact Center analytics APIs live (US region by default)."""
+
+    base_url: BaseUrl = CONTACT_CENTER_BASE_URL
+
+
+class Config(StrictModel):
+    # Required in the model; load_config_data() supplies an empty section when the file has
+    # none, so its defaults and credential checks still apply.
+    work_analytics: WorkAnalyticsConfig
+    contact_center: ContactCenterConfig = ContactCenterConfig()
+
+
+_CREDENTIALS = (("api_key", ENV_API_KEY, True), ("username", ENV_USERNAME, False),
+                ("password", ENV_PASSWORD, True))
+
+
+def _prepare_work_analytics(section: dict[str, Any], env: Mapping[str, str],
+                            problems: list[str]) -> dict[str, Any]:
+    """Resolve `*_file` secrets and environment defaults before validation.
+
+    Done outside the model so these problems are reported together with every field error.
+    """
+    section = dict(section)
+    for field, env_name, has_file in _CREDENTIALS:
+        if has_file:
+            _resolve_secret_file(section, field, problems)
+        if section.get(field) in (None, "") and env.get(env_name):
+            section[field] = env[env_name]
+    if section.get("enabled", True) is not False:
+        for field, env_name, has_file in _CREDENTIALS:
+            if section.get(field) in (None, "") and not _file_problem(problems, field):
+                alternatives = f"{field}, {field}_file" if has_file else field
+                problems.append(f"work_analytics.{field}: required (set {alternatives} or the "
+                                f"environment variable {env_name})")
+    return section
+
+
+def _file_problem(problems: list[str], field: str) -> bool:
+    return any(p.startswith(f"work_analytics.{field}") for p in problems)
+
+
+def _resolve_secret_file(data: dict[str, Any], field: str, problems: list[str]) -> None:
+    file_key = f"{field}_file"
+    path = data.get(file_key)
+    if path in (None, ""):
+        return
+    if data.get(field) not in (None, ""):
+        problems.append(f"work_analytics.{field}: set either {field} or {file_key}, not both")
+        return
+    try:
+        data[field] = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        problems.append(f"work_analytics.{file_key}: cannot read {path}: {exc.strerror or exc}")
+        return
+    if not data[field]:
+        problems.append(f"work_analytics.{file_key}: {path} is empty")
+
+
+_ENV_RE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate_env(value: Any, env: Mapping[str, str], problems: list[str], path: str = "") -> Any:
+    """Replace `${NAME}` and `${NAME:-default}` in every string; `$$` is a literal `$`."""
+    if isinstance(value, dict):
+        return {k: interpolate_env(v, env, problems, f"{path}.{k}" if path else str(k))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate_env(v, env, problems, f"{path}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append(f"{path}: environment variable {name} is not set")
+        return ""
+
+    return _ENV_RE.sub(substitute, value)
+
+
+def _format_location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part.startswith("function-") or part in ("literal_error",):
+            continue
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _format_errors(exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        where = _format_location(tuple(error["loc"]))
+        if error["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown key")
+            continue
+        if error["type"] in ("model_type", "dict_type"):
+            problems.append(f"{where or '(top level)'}: must be a mapping")
+            continue
+        message = error["msg"]
+        for prefix in ("Value error, ", "Assertion failed, "):
+            if message.startswith(prefix):
+                message = message[len(prefix):]
+        problems.append(f"{where or '(top level)'}: {message}")
+    return problems
+
+
+def load_config_data(data: Any, env: Mapping[str, str] | None = None) -> Config:
+    """Validate already-parsed YAML. Raises ConfigError listing every problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(["(top level): must be a mapping of sections"])
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    data = interpolate_env(data, env, problems)
+    section = data.get("work_analytics")
+    if section is None:
+        section = {}
+    if isinstance(section, dict):
+        data["work_analytics"] = _prepare_work_analytics(section, env, problems)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_format_errors(exc))
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Parse a YAML config file; an empty file is an empty config."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the config file: {exc.strerror or exc}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{path}: invalid YAML{where}: {problem}"]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: the top level must be a mapping of sections"])
+    return data
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a YAML config file."""
+    return load_config_data(read_config_file(path), env)

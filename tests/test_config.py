@@ -1,0 +1,171 @@
+"""Config loading: defaults, interpolation, secrets from files and environment, every bad case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exporter.cli import main
+from exporter.config import ConfigError, load_config, load_config_data, parse_duration
+from tests.conftest import FIXTURES
+
+INVALID = FIXTURES / "config" / "invalid"
+CREDENTIALS = {"api_key": "k", "username": "u", "password": "p"}
+
+# One fixture file per invalid case, with every message it must produce, in order.
+EXPECTED_PROBLEMS: dict[str, list[str]] = {
+    "unknown_key.yaml": ["work_analytics.colour: unknown key"],
+    "bad_duration.yaml": [
+        "work_analytics.call_queues.interval: 'soon' is not a duration such as 30s, 5m or 1h"],
+    "bad_api.yaml": [
+        "work_analytics.call_queues.api: Input should be 'call_queue_metrics' or 'realtime'"],
+    "metric_of_other_api.yaml": [
+        "work_analytics.call_queues.metrics: unknown for api call_queue_metrics: waitingCalls"],
+    "bad_base_url.yaml": [
+        "work_analytics.base_url: 'api.8x8.com/analytics/work' is not an http:// or https:// URL"],
+    "missing_credentials.yaml": [
+        "work_analytics.api_key: required (set api_key, api_key_file or the environment "
+        "variable EIGHTBYEIGHT_API_KEY)",
+        "work_analytics.password: required (set password, password_file or the environment "
+        "variable EIGHTBYEIGHT_PASSWORD)"],
+    "secret_file_problems.yaml": [
+        "work_analytics.api_key: set either api_key or api_key_file, not both",
+        "work_analytics.password_file: cannot read /nonexistent/8x8/password: "
+        "No such file or directory"],
+    "unset_env_var.yaml": [
+        "work_analytics.api_key: environment variable EIGHTBYEIGHT_TEST_UNSET_VARIABLE is not set"],
+    "bad_retries.yaml": [
+        "work_analytics.retries.max_attempts: Input should be greater than or equal to 1"],
+    "bad_types.yaml": [
+        "work_analytics.pbxes: Input should be a valid list",
+        "work_analytics.discovery.page_size: Input should be less than or equal to 100"],
+    "section_not_mapping.yaml": ["work_analytics: must be a mapping"],
+    "bad_yaml.yaml": [
+        f"{INVALID / 'bad_yaml.yaml'}: invalid YAML at line 3, column 12: "
+        "mapping values are not allowed here"],
+    "top_level_list.yaml": [
+        f"{INVALID / 'top_level_list.yaml'}: the top level must be a mapping of sections"],
+}
+
+
+def test_every_invalid_fixture_has_expectations() -> None:
+    assert sorted(p.name for p in INVALID.glob("*.yaml")) == sorted(EXPECTED_PROBLEMS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_PROBLEMS))
+def test_invalid_config_reports_every_problem(name: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(INVALID / name, env={})
+    assert info.value.problems == EXPECTED_PROBLEMS[name]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_PROBLEMS))
+def test_check_config_exits_2_with_one_line_per_problem(
+        name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--check-config", "--config.file", str(INVALID / name)]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"error: config: {p}" for p in EXPECTED_PROBLEMS[name]]
+    assert "Traceback" not in err
+
+
+def test_several_problems_in_several_sections_are_reported_together() -> None:
+    data = {"work_analytics": {"username": "u", "call_queues": {"interval": -1, "colour": 1}},
+            "contact_center": {"base_url": "ftp://x"}, "extra": True}
+    with pytest.raises(ConfigError) as info:
+        load_config_data(data, env={})
+    problems = info.value.problems
+    assert "work_analytics.call_queues.interval: must be greater than zero" in problems
+    assert "work_analytics.call_queues.colour: unknown key" in problems
+    assert "contact_center.base_url: 'ftp://x' is not an http:// or https:// URL" in problems
+    assert "extra: unknown key" in problems
+    assert any(p.startswith("work_analytics.api_key: required") for p in problems)
+    assert len(problems) == 6
+
+
+def test_defaults() -> None:
+    config = load_config_data({"work_analytics": CREDENTIALS}, env={})
+    wa = config.work_analytics
+    assert wa.base_url == "https://api.8x8.com/analytics/work"
+    assert wa.call_queues.interval == 30
+    assert wa.call_queues.api == "call_queue_metrics"
+    assert wa.call_queues.duration_unit == "seconds"
+    assert wa.discovery.interval == 600
+    assert wa.timeouts.connect == 5 and wa.timeouts.read == 30
+    assert wa.retries.max_attempts == 4
+    assert wa.pbxes == []
+    assert config.contact_center.base_url == "https://api.8x8.com"
+
+
+def test_credentials_default_to_environment() -> None:
+    env = {"EIGHTBYEIGHT_API_KEY": "ek", "EIGHTBYEIGHT_USERNAME": "eu",
+           "EIGHTBYEIGHT_PASSWORD": "ep"}
+    wa = load_config_data({}, env=env).work_analytics
+    assert (wa.api_key.get_secret_value(), wa.username, wa.password.get_secret_value()) == (
+        "ek", "eu", "ep")
+    # The file wins over the environment.
+    wa = load_config_data({"work_analytics": {"username": "file-user"}}, env=env).work_analytics
+    assert wa.username == "file-user"
+
+
+def test_secret_files(tmp_path: Path) -> None:
+    (tmp_path / "key").write_text("key-from-file\n")
+    (tmp_path / "pw").write_text("pw-from-file")
+    data = {"work_analytics": {"api_key_file": str(tmp_path / "key"), "username": "u",
+                               "password_file": str(tmp_path / "pw")}}
+    wa = load_config_data(data, env={}).work_analytics
+    assert wa.api_key.get_secret_value() == "key-from-file"
+    assert wa.password.get_secret_value() == "pw-from-file"
+    # Secrets never show in the model's repr (and so never in a log of it).
+    assert "key-from-file" not in repr(wa) and "pw-from-file" not in repr(wa)
+
+
+def test_empty_secret_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "pw").write_text("\n")
+    data = {"work_analytics": {"api_key": "k", "username": "u", "password_file": str(tmp_path / "pw")}}
+    with pytest.raises(ConfigError) as info:
+        load_config_data(data, env={})
+    assert info.value.problems == [f"work_analytics.password_file: {tmp_path / 'pw'} is empty"]
+
+
+def test_environment_interpolation() -> None:
+    data = {"work_analytics": {**CREDENTIALS, "base_url": "https://${HOST}/analytics/work",
+                               "pbxes": ["${PBX}", "${OTHER:-fallback}", "cost$$centre"]}}
+    wa = load_config_data(data, env={"HOST": "api.example.test", "PBX": "main"}).work_analytics
+    assert wa.base_url == "https://api.example.test/analytics/work"
+    assert wa.pbxes == ["main", "fallback", "cost$centre"]
+
+
+def test_disabled_work_analytics_needs_no_credentials() -> None:
+    config = load_config_data({"work_analytics": {"enabled": False}}, env={})
+    assert config.work_analytics.enabled is False
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("30s", 30), ("5m", 300), ("1h", 3600), ("1m30s", 90), ("500ms", 0.5), ("2d", 172800),
+    (15, 15), (2.5, 2.5), ("1.5s", 1.5)])
+def test_durations(text: object, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["", "5", "m", "5x", "-5s", 0, -1, True, None, [1]])
+def test_bad_durations(bad: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(bad)
+
+
+def test_example_configs_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("EIGHTBYEIGHT_API_KEY", "EIGHTBYEIGHT_USERNAME", "EIGHTBYEIGHT_PASSWORD"):
+        monkeypatch.setenv(name, "x")
+    config_dir = Path(__file__).resolve().parents[1] / "config"
+    files = sorted(config_dir.glob("*.yaml"))
+    assert files
+    for path in files:
+        load_config(path)
+
+
+def test_valid_config_check_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text("work_analytics:\n  api_key: k\n  username: u\n  password: p\n")
+    assert main(["--check-config", "--config.file", str(path)]) == 0
+    assert "config OK" in capsys.readouterr().err
