@@ -34,6 +34,17 @@ class HttpSettings:
     max_retry_after: float = 120.0
 
 
+# name -> (type, help); labelled by `api` and `endpoint`. For the page and the catalogue alike.
+API_METRICS: dict[str, tuple[str, str]] = {
+    "eightbyeight_api_requests": (
+        "counter", "HTTP requests sent to the 8x8 APIs, retries included."),
+    "eightbyeight_api_request_failures": (
+        "counter", "HTTP requests to the 8x8 APIs that failed: no answer, or a status other than 2xx."),
+    "eightbyeight_api_request_duration_seconds": (
+        "histogram", "Time the 8x8 APIs took to answer one HTTP request."),
+}
+
+
 class RequestStats:
     """Counters of attempts and failed attempts per API and endpoint template.
 
@@ -42,18 +53,16 @@ class RequestStats:
     """
 
     def __init__(self, registry: CollectorRegistry | None) -> None:
-        self.requests = Counter(
-            "eightbyeight_api_requests", "HTTP requests sent to the 8x8 APIs, retries included.",
-            ["api", "endpoint"], registry=registry)
-        self.failures = Counter(
-            "eightbyeight_api_request_failures",
-            "HTTP requests to the 8x8 APIs that failed: no answer, or a status other than 2xx.",
-            ["api", "endpoint"], registry=registry)
-        self.duration = Histogram(
-            "eightbyeight_api_request_duration_seconds",
-            "Time the 8x8 APIs took to answer one HTTP request.",
-            ["api", "endpoint"], registry=registry,
-            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+        def describe(name: str) -> tuple[str, str]:
+            return name, API_METRICS[name][1]
+
+        labels = ["api", "endpoint"]
+        self.requests = Counter(*describe("eightbyeight_api_requests"), labels, registry=registry)
+        self.failures = Counter(*describe("eightbyeight_api_request_failures"), labels,
+                                registry=registry)
+        self.duration = Histogram(*describe("eightbyeight_api_request_duration_seconds"), labels,
+                                  registry=registry,
+                                  buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:

@@ -106,6 +106,7 @@ class CollectorRunner:
             error = f"{type(exc).__name__}: {exc}"
             log.exception("collector_crashed", collector=self.name)
         duration = self._mono() - started
+        finished_wall = self._wall()
         with self._lock:
             state = self._state
             state.running_since = None
@@ -115,7 +116,7 @@ class CollectorRunner:
             state.last_error = error
             if error is None:
                 state.snapshot = Snapshot(tuple(families), created=started_wall)
-                state.last_success = started_wall + duration
+                state.last_success = finished_wall
             else:
                 state.failures += 1
         if error is None:
@@ -126,6 +127,11 @@ class CollectorRunner:
                         duration_seconds=round(duration, 3), error=error)
         self.first_run_done.set()
         return error is None
+
+    def snapshot_age(self) -> float | None:
+        """Seconds since the last good snapshot was taken; None before the first."""
+        snapshot = self.state.snapshot
+        return None if snapshot is None else max(0.0, self._wall() - snapshot.created)
 
     def serving_snapshot(self) -> Snapshot | None:
         """The snapshot /metrics shows: the last good one, unless it is too old."""

@@ -25,6 +25,15 @@ from exporter.logs import get_logger
 log = get_logger(__name__)
 
 
+# name -> (help, labels), for the page and the metric catalogue alike.
+INFO_METRICS: dict[str, tuple[str, list[str]]] = {
+    "eightbyeight_pbx_info": ("A PBX the exporter watches.", ["pbx", "pbx_id"]),
+    "eightbyeight_site_info": ("A site of a watched PBX.", ["pbx", "site", "site_id"]),
+    "eightbyeight_queue_info": ("A call queue of a watched PBX.",
+                                ["pbx", "site", "queue", "extension", "queue_id"]),
+}
+
+
 @dataclass(frozen=True)
 class Pbx:
     id: str
@@ -152,18 +161,14 @@ class DiscoveryCollector(SnapshotCollector):
             self._directory = directory
         names = {p.id: p.name for p in directory.pbxes}
         polled = f" Polled from the customer-data API every {self.interval:g}s."
-        pbx_info = GaugeMetricFamily("eightbyeight_pbx_info", "A PBX the exporter watches." + polled,
-                                     labels=["pbx", "pbx_id"])
+        families = {name: GaugeMetricFamily(name, help_text + polled, labels=labels)
+                    for name, (help_text, labels) in INFO_METRICS.items()}
         for pbx in directory.pbxes:
-            pbx_info.add_metric([pbx.name, pbx.id], 1)
-        site_info = GaugeMetricFamily("eightbyeight_site_info", "A site of a watched PBX." + polled,
-                                      labels=["pbx", "site", "site_id"])
+            families["eightbyeight_pbx_info"].add_metric([pbx.name, pbx.id], 1)
         for site in directory.sites.values():
-            site_info.add_metric([names[site.pbx_id], site.name, site.id], 1)
-        queue_info = GaugeMetricFamily(
-            "eightbyeight_queue_info", "A call queue of a watched PBX." + polled,
-            labels=["pbx", "site", "queue", "extension", "queue_id"])
+            families["eightbyeight_site_info"].add_metric([names[site.pbx_id], site.name, site.id], 1)
         for queue in directory.queues.values():
-            queue_info.add_metric([names[queue.pbx_id], directory.site_name(queue.site_id),
-                                   queue.name, queue.extension, queue.id], 1)
-        return (pbx_info, site_info, queue_info)
+            families["eightbyeight_queue_info"].add_metric(
+                [names[queue.pbx_id], directory.site_name(queue.site_id), queue.name,
+                 queue.extension, queue.id], 1)
+        return tuple(families.values())

@@ -1,0 +1,307 @@
+"""Discovery and call-queue collectors on the vendor's example answers; runner and exposition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+from exporter.collectors.base import CollectorRunner, Scheduler, SnapshotCollector
+from exporter.collectors.call_queues import CallQueueCollector, to_number
+from exporter.collectors.discovery import Directory, DiscoveryCollector, Pbx, Queue, Site
+from exporter.errors import ServerError
+from exporter.exposition import build_registry
+from tests.conftest import FakeClock, fixture_json
+
+PBX_ID = "rXp_ceLVQs6RYjUp1Iqqwe"
+SITE_ID = "vcXZjfBOT2yWxhUQHzwqwe"
+
+
+class CannedClient:
+    """Stands in for WorkAnalyticsClient: returns prepared answers and records the calls."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    def _answer(self, name: str, pbx_id: str = "", **kwargs: Any) -> Any:
+        self.calls.append((name, pbx_id, kwargs))
+        answer = self.answers[name]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer(pbx_id) if callable(answer) else answer
+
+    def pbxes(self, page_size: int = 100) -> Any:
+        return self._answer("pbxes")
+
+    def sites(self, pbx_id: str, page_size: int = 100) -> Any:
+        return self._answer("sites", pbx_id)
+
+    def queues(self, pbx_id: str, page_size: int = 100) -> Any:
+        return self._answer("queues", pbx_id)
+
+    def call_queue_metrics(self, pbx_id: str, **kwargs: Any) -> Any:
+        return self._answer("call_queue_metrics", pbx_id, **kwargs)
+
+    def realtime_call_queues(self, pbx_id: str, **kwargs: Any) -> Any:
+        return self._answer("realtime", pbx_id, **kwargs)
+
+
+def directory() -> Directory:
+    return Directory(
+        pbxes=(Pbx(PBX_ID, "voaromaniaqe14051"),),
+        sites={SITE_ID: Site(SITE_ID, "SanJose-Onel", PBX_ID), "s2": Site("s2", "Austin", PBX_ID)},
+        queues={"tqteLkZOScyi0Mai9ewUlA": Queue("tqteLkZOScyi0Mai9ewUlA", "CQ3 (autologin)", "1000", SITE_ID, PBX_ID),
+                "ZPSyi0RkSiSISsNSuiYG7w": Queue("ZPSyi0RkSiSISsNSuiYG7w", "CQ4", "1013", SITE_ID, PBX_ID),
+                "q-narbo": Queue("q-narbo", "Narbo", "153964", SITE_ID, PBX_ID)})
+
+
+def render(*families: Any) -> CollectorRegistry:
+    class Fixed:
+        def collect(self) -> Any:
+            return families
+    registry = CollectorRegistry()
+    registry.register(Fixed())  # type: ignore[arg-type]
+    return registry
+
+
+def queue_labels(queue: str, extension: str, queue_id: str, **extra: str) -> dict[str, str]:
+    return {"pbx": "voaromaniaqe14051", "site": "SanJose-Onel", "queue": queue,
+            "extension": extension, "queue_id": queue_id, **extra}
+
+
+def test_discovery_maps_ids_to_names_and_skips_deleted() -> None:
+    pages = fixture_json("queues_page0.json")["_embedded"]["queueList"] + \
+        fixture_json("queues_page1.json")["_embedded"]["queueList"]
+    client = CannedClient({
+        "pbxes": [{"id": PBX_ID, "name": "aPbx", "deleted": False},
+                  {"id": "gone", "name": "old", "deleted": True}],
+        "sites": fixture_json("sites.json")["_embedded"]["siteList"],
+        "queues": pages})
+    collector = DiscoveryCollector(client, interval=600, pbx_refs=[])  # type: ignore[arg-type]
+    registry = render(*collector.collect())
+    found = collector.directory
+    assert found is not None and [p.name for p in found.pbxes] == ["aPbx"]
+    assert sorted(q.name for q in found.queues.values()) == ["Arryk", "Billing", "Dorcas", "Waif"]
+    # `extension` (vendor example) and `extensionNumber` (vendor schema) are both read.
+    assert {q.name: q.extension for q in found.queues.values()}["Billing"] == "7029570"
+    assert registry.get_sample_value("eightbyeight_queue_info", {
+        "pbx": "aPbx", "site": "SanJose", "queue": "Arryk", "extension": "3971028",
+        "queue_id": "ZOT7TlP9Tle0d82ZBRKqwe"}) == 1
+    assert registry.get_sample_value("eightbyeight_pbx_info", {"pbx": "aPbx", "pbx_id": PBX_ID}) == 1
+    assert [c[0] for c in client.calls] == ["pbxes", "sites", "queues"]
+
+
+def test_discovery_selects_pbxes_by_name_or_id() -> None:
+    client = CannedClient({"pbxes": [{"id": "id-a", "name": "a"}, {"id": "id-b", "name": "b"},
+                                     {"id": "id-c", "name": "c"}],
+                           "sites": [], "queues": []})
+    collector = DiscoveryCollector(client, interval=600, pbx_refs=["c", "id-a", "nope"])  # type: ignore[arg-type]
+    collector.collect()
+    assert [p.name for p in collector.directory.pbxes] == ["c", "a"]
+    assert [(c[0], c[1]) for c in client.calls[1:]] == [("sites", "id-c"), ("queues", "id-c"),
+                                                        ("sites", "id-a"), ("queues", "id-a")]
+
+
+def test_call_queue_metrics_example_in_seconds() -> None:
+    answer = fixture_json("call_queue_metrics.json")
+    answer["callQueues"][0]["metrics"].update(
+        ongoingWaitingCalls=3, ongoingLongestWaitingTime=41, averageWaitingTime=12.5,
+        abandonedInWaitingCallsPercentage=12.5, enteredCalls=40)
+    answer["metricsSummary"] = {"ongoingWaitingCalls": 3, "acceptedCallsPercentage": 80}
+    client = CannedClient({"call_queue_metrics": answer})
+    collector = CallQueueCollector(client, directory, interval=30)  # type: ignore[arg-type]
+    registry = render(*collector.collect())
+    cq3 = queue_labels("CQ3 (autologin)", "1000", "tqteLkZOScyi0Mai9ewUlA")
+    get = registry.get_sample_value
+    assert get("eightbyeight_queue_ongoing_waiting_calls", cq3) == 3
+    assert get("eightbyeight_queue_ongoing_longest_waiting_time_seconds", cq3) == 41
+    assert get("eightbyeight_queue_eligible_agents", cq3) == 1
+    assert get("eightbyeight_queue_agents", cq3) == 1
+    windowed = {**cq3, "window": "24h"}
+    assert get("eightbyeight_queue_average_waiting_time_seconds", windowed) == 12.5
+    assert get("eightbyeight_queue_abandoned_calls_ratio", windowed) == 0.125
+    assert get("eightbyeight_queue_entered_calls", windowed) == 40
+    assert get("eightbyeight_queue_diverted_calls", windowed) == 0
+    # The spec's integer extension becomes a label string.
+    assert get("eightbyeight_queue_ongoing_waiting_calls",
+               queue_labels("CQ4", "1013", "ZPSyi0RkSiSISsNSuiYG7w")) == 0
+    # The API's summary has its own names, never a queue="total" row.
+    assert get("eightbyeight_pbx_queues_ongoing_waiting_calls", {"pbx": "voaromaniaqe14051"}) == 3
+    assert get("eightbyeight_pbx_queues_accepted_calls_ratio",
+               {"pbx": "voaromaniaqe14051", "window": "24h"}) == 0.8
+    text = generate_latest(registry).decode()
+    assert 'queue="total"' not in text
+    assert "Polled from /v2/pbxes/{pbxId}/call-queue-metrics every 30s." in text
+
+
+def test_call_queue_metrics_in_milliseconds_when_configured() -> None:
+    answer = {"callQueues": [{"pbx": "voaromaniaqe14051", "site": "SanJose-Onel",
+                              "id": "ZPSyi0RkSiSISsNSuiYG7w", "name": "CQ4", "extension": "1013",
+                              "metrics": {"ongoingLongestWaitingTime": 41000,
+                                          "averageTalkTime": 90500, "ongoingWaitingCalls": 2}}]}
+    cq4 = queue_labels("CQ4", "1013", "ZPSyi0RkSiSISsNSuiYG7w")
+    for unit, expected in (("milliseconds", 41.0), ("seconds", 41000.0)):
+        collector = CallQueueCollector(CannedClient({"call_queue_metrics": answer}), directory,  # type: ignore[arg-type]
+                                       interval=30, duration_unit=unit)
+        registry = render(*collector.collect())
+        assert registry.get_sample_value(
+            "eightbyeight_queue_ongoing_longest_waiting_time_seconds", cq4) == expected
+        # Counts are never scaled.
+        assert registry.get_sample_value("eightbyeight_queue_ongoing_waiting_calls", cq4) == 2
+    assert registry is not None
+
+
+def test_deprecated_realtime_api_is_milliseconds_and_looks_ids_up() -> None:
+    client = CannedClient({"realtime": fixture_json("realtime_call_queues.json")})
+    collector = CallQueueCollector(client, directory, interval=30, api="realtime",  # type: ignore[arg-type]
+                                   duration_unit="seconds")  # ignored: this API is always ms
+    registry = render(*collector.collect())
+    narbo = {"pbx": "voaromaniaqe14051", "site": "SanJose-Onel", "queue": "Narbo",
+             "extension": "153964", "queue_id": "q-narbo"}
+    alerie = {"pbx": "voaromaniaqe14051", "site": "SanJose-Onel", "queue": "Alerie Hightower",
+              "extension": "189751", "queue_id": ""}
+    get = registry.get_sample_value
+    assert get("eightbyeight_queue_ongoing_waiting_time_seconds", narbo) == 14.069
+    assert get("eightbyeight_queue_ongoing_average_waiting_time_seconds", alerie) == 28.425
+    assert get("eightbyeight_queue_ongoing_handling_time_seconds", narbo) == 24.069
+    assert get("eightbyeight_pbx_queues_ongoing_waiting_time_seconds",
+               {"pbx": "voaromaniaqe14051"}) == 99.345
+
+
+def test_filters_become_ids_and_pbxes_without_matches_are_skipped() -> None:
+    client = CannedClient({"call_queue_metrics": {"callQueues": []}})
+    collector = CallQueueCollector(client, directory, interval=30, sites=["SanJose-Onel"],  # type: ignore[arg-type]
+                                   queues=["CQ4", "1000"], metrics=["ongoingWaitingCalls"],
+                                   include_summary=False)
+    collector.collect()
+    (_, pbx_id, kwargs), = client.calls
+    assert pbx_id == PBX_ID
+    assert kwargs["site_ids"] == [SITE_ID]
+    assert sorted(kwargs["queue_ids"]) == ["ZPSyi0RkSiSISsNSuiYG7w", "tqteLkZOScyi0Mai9ewUlA"]
+    assert kwargs["metrics"] == ["ongoingWaitingCalls"] and kwargs["include_summary"] is False
+    client.calls.clear()
+    CallQueueCollector(client, directory, interval=30, queues=["no such queue"]).collect()  # type: ignore[arg-type]
+    assert client.calls == []
+
+
+def test_diverted_alias_of_the_guide_and_odd_values() -> None:
+    answer = {"callQueues": [{"id": "ZPSyi0RkSiSISsNSuiYG7w", "name": "CQ4", "extension": 1013,
+                              "site": "SanJose-Onel", "pbx": "voaromaniaqe14051",
+                              "metrics": {"divertedCalls": "4", "ongoingWaitingCalls": None,
+                                          "ongoingAvailableAgents": "n/a", "someFutureMetric": 1,
+                                          "enteredCalls": float("nan")}}]}
+    collector = CallQueueCollector(CannedClient({"call_queue_metrics": answer}), directory, interval=30)  # type: ignore[arg-type]
+    registry = render(*collector.collect())
+    text = generate_latest(registry).decode()
+    cq4 = queue_labels("CQ4", "1013", "ZPSyi0RkSiSISsNSuiYG7w", window="24h")
+    assert registry.get_sample_value("eightbyeight_queue_diverted_calls", cq4) == 4
+    assert "ongoing_waiting_calls" not in text and "available_agents" not in text
+    assert "entered_calls" not in text and "future" not in text.lower()
+
+
+def test_a_queue_that_vanishes_from_the_answer_vanishes_from_metrics() -> None:
+    answer = fixture_json("call_queue_metrics.json")
+    client = CannedClient({"call_queue_metrics": answer})
+    collector = CallQueueCollector(client, directory, interval=30)  # type: ignore[arg-type]
+    runner = CollectorRunner(collector)
+    scheduler = Scheduler([runner])
+    registry = build_registry(scheduler, process_metrics=False)
+    runner.run_once()
+    assert b'queue="CQ4"' in generate_latest(registry)
+    answer = {**answer, "callQueues": answer["callQueues"][:1]}
+    client.answers["call_queue_metrics"] = answer
+    runner.run_once()
+    text = generate_latest(registry).decode()
+    assert 'queue="CQ4"' not in text and 'queue="CQ3 (autologin)"' in text
+
+
+def test_no_directory_yet_fails_the_run() -> None:
+    collector = CallQueueCollector(CannedClient({}), lambda: None, interval=30)  # type: ignore[arg-type]
+    runner = CollectorRunner(collector)
+    assert runner.run_once() is False
+    assert "not been discovered" in (runner.state.last_error or "")
+
+
+@pytest.mark.parametrize(("raw", "number"), [(1, 1.0), ("2.5", 2.5), (None, None), (True, None),
+                                             ("x", None), ([1], None), (float("inf"), None)])
+def test_to_number(raw: object, number: float | None) -> None:
+    assert to_number(raw) == number
+
+
+class FlakyCollector(SnapshotCollector):
+    name = "flaky"
+    interval = 30.0
+
+    def __init__(self) -> None:
+        self.fail = False
+        self.value = 1.0
+
+    def collect(self) -> Any:
+        if self.fail:
+            raise ServerError("/x", "server error", status=503)
+        from prometheus_client.core import GaugeMetricFamily
+        family = GaugeMetricFamily("eightbyeight_test_value", "A value.")
+        family.add_metric([], self.value)
+        return (family,)
+
+
+def test_failure_degrades_one_collector_keeps_last_snapshot_and_recovers() -> None:
+    wall = FakeClock()
+    flaky = FlakyCollector()
+    good = FlakyCollector()
+    good.name = "good"
+    runners = [CollectorRunner(flaky, wall_clock=wall), CollectorRunner(good, wall_clock=wall)]
+    registry = build_registry(Scheduler(runners), process_metrics=False)
+    get = registry.get_sample_value
+    assert get("eightbyeight_up", {"collector": "flaky"}) == 0  # before any run
+    for runner in runners:
+        assert runner.run_once()
+    assert get("eightbyeight_up", {"collector": "flaky"}) == 1
+    flaky.fail = True
+    wall.advance(30)
+    assert runners[0].run_once() is False
+    assert runners[1].run_once() is True
+    assert get("eightbyeight_up", {"collector": "flaky"}) == 0
+    assert get("eightbyeight_up", {"collector": "good"}) == 1
+    assert get("eightbyeight_collector_snapshot_age_seconds", {"collector": "flaky"}) == 30
+    assert get("eightbyeight_collector_snapshot_age_seconds", {"collector": "good"}) == 0
+    assert get("eightbyeight_collector_failures_total", {"collector": "flaky"}) == 1
+    assert get("eightbyeight_collector_runs_total", {"collector": "flaky"}) == 2
+    assert get("eightbyeight_collector_last_success_timestamp_seconds", {"collector": "flaky"}) == wall.now - 30
+    # The last good data is still shown while it is recent...
+    assert get("eightbyeight_test_value") == 1
+    # ...and dropped once it is older than three intervals (its age stays visible).
+    wall.advance(200)
+    assert get("eightbyeight_test_value") is None
+    assert get("eightbyeight_collector_snapshot_age_seconds", {"collector": "flaky"}) == 230
+    flaky.fail, flaky.value = False, 2.0
+    assert runners[0].run_once()
+    assert get("eightbyeight_up", {"collector": "flaky"}) == 1
+    assert get("eightbyeight_test_value") == 2
+
+
+def test_an_unexpected_exception_does_not_kill_the_runner() -> None:
+    class Buggy(FlakyCollector):
+        name = "buggy"
+
+        def collect(self) -> Any:
+            raise KeyError("surprise")
+
+    runner = CollectorRunner(Buggy())
+    assert runner.run_once() is False
+    assert "KeyError" in (runner.state.last_error or "")
+    assert runner.first_run_done.is_set()
+
+
+def test_stuck_detection() -> None:
+    mono = FakeClock(0)
+    runner = CollectorRunner(FlakyCollector(), monotonic=mono)
+    assert not runner.is_stuck()
+    with runner._lock:
+        runner._state.running_since = mono()
+    mono.advance(299)
+    assert not runner.is_stuck()
+    mono.advance(2)
+    assert runner.is_stuck()

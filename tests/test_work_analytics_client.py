@@ -1,0 +1,271 @@
+"""The Work Analytics client against the vendor's example answers, replayed strictly."""
+
+from __future__ import annotations
+
+import random
+import urllib.parse
+
+import pytest
+import requests
+import responses
+from prometheus_client import CollectorRegistry
+
+from exporter.clients.http import HttpClient, HttpSettings, RequestStats, parse_retry_after
+from exporter.clients.work_analytics import WorkAnalyticsClient, parse_expires_in
+from exporter.errors import (AuthenticationError, ForbiddenError, MalformedResponseError,
+                             RateLimitedError, ServerError, TransportError, UnauthorizedError)
+from tests.conftest import FakeClock, fixture_json
+
+BASE = "https://api.8x8.com/analytics/work"
+TOKEN_URL = f"{BASE}/v1/oauth/token"
+PBX = "rXp_ceLVQs6RYjUp1Iqqwe"
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def rsps():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+def registry() -> CollectorRegistry:
+    return CollectorRegistry()
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+def make_client(registry: CollectorRegistry, sleeps: Sleeps, clock: FakeClock | None = None,
+                **settings: float) -> WorkAnalyticsClient:
+    http = HttpClient("work_analytics", BASE, HttpSettings(**settings), RequestStats(registry),
+                      sleep=sleeps, rng=random.Random(1))
+    return WorkAnalyticsClient(http, "test_key", "supervisor@example.com", "s3cret pass&word",
+                               clock=clock or FakeClock())
+
+
+def add_token(rsps: responses.RequestsMock, token: str = "tok-1", expires_in: object = 1800) -> None:
+    rsps.post(TOKEN_URL, json={"access_token": token, "token_type": "bearer",
+                               "expires_in": expires_in})
+
+
+def count(registry: CollectorRegistry, name: str, endpoint: str) -> float:
+    return registry.get_sample_value(name, {"api": "work_analytics", "endpoint": endpoint}) or 0.0
+
+
+def test_token_flow_follows_the_guide(rsps, registry, sleeps) -> None:
+    rsps.post(TOKEN_URL, json=fixture_json("token.json"))
+    rsps.get(f"{BASE}/v2/pbxes/", json=fixture_json("pbxes.json"))
+    client = make_client(registry, sleeps)
+    assert client.pbxes() == [{"id": "rXp_ceLVQs6RYjUp1Iqqwa", "name": "aPbx", "deleted": False}]
+    auth, data = rsps.calls[0].request, rsps.calls[1].request
+    assert auth.headers["8x8-apikey"] == "test_key"
+    assert auth.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert urllib.parse.parse_qs(auth.body) == {"username": ["supervisor@example.com"],
+                                                "password": ["s3cret pass&word"]}
+    token = fixture_json("token.json")["access_token"]
+    assert data.headers["Authorization"] == f"Bearer {token}"
+    assert data.headers["8x8-apikey"] == "test_key"
+    assert data.headers["User-Agent"].startswith("eightbyeight-exporter/")
+
+
+def test_token_is_reused_until_shortly_before_expiry(rsps, registry, sleeps) -> None:
+    clock = FakeClock()
+    add_token(rsps, "tok-1", 1800)
+    add_token(rsps, "tok-2", 1800)
+    rsps.get(f"{BASE}/v2/pbxes/", json=fixture_json("pbxes.json"))
+    client = make_client(registry, sleeps, clock)
+    for _ in range(3):
+        client.pbxes()
+        clock.advance(500)  # 1500 s in: still valid
+    assert [c.request.url for c in rsps.calls].count(TOKEN_URL) == 1
+    clock.advance(245)  # 1745 s: within the last minute before expiry
+    client.pbxes()
+    tokens = [c.request.headers.get("Authorization") for c in rsps.calls
+              if c.request.url != TOKEN_URL]
+    assert tokens == ["Bearer tok-1"] * 3 + ["Bearer tok-2"]
+
+
+def test_expires_in_as_string_is_understood() -> None:
+    # Contact Center sends "1799", Work Analytics 1800.
+    assert parse_expires_in("1799") == 1799
+    assert parse_expires_in(1800) == 1800
+    for bad in (None, "soon", 0, True):
+        with pytest.raises((TypeError, ValueError)):
+            parse_expires_in(bad)
+
+
+def test_401_renews_the_token_once_and_retries(rsps, registry, sleeps) -> None:
+    add_token(rsps, "tok-1")
+    rsps.get(f"{BASE}/v2/pbxes/", status=401, json=fixture_json("error_401_invalid_token.json"))
+    add_token(rsps, "tok-2")
+    rsps.get(f"{BASE}/v2/pbxes/", json=fixture_json("pbxes.json"))
+    client = make_client(registry, sleeps)
+    assert len(client.pbxes()) == 1
+    auths = [c.request.headers.get("Authorization") for c in rsps.calls if c.request.url != TOKEN_URL]
+    assert auths == ["Bearer tok-1", "Bearer tok-2"]
+    assert sleeps == []  # a 401 is not a backoff case
+
+
+def test_second_401_is_an_error_with_the_vendor_message(rsps, registry, sleeps) -> None:
+    add_token(rsps, "tok-1")
+    add_token(rsps, "tok-2")
+    rsps.get(f"{BASE}/v2/pbxes/", status=401, json=fixture_json("error_401_invalid_token.json"))
+    client = make_client(registry, sleeps)
+    with pytest.raises(UnauthorizedError) as info:
+        client.pbxes()
+    assert "Cannot convert access token to JSON" in str(info.value)
+    assert len(rsps.calls) == 4
+
+
+@pytest.mark.parametrize(("fixture", "message"), [
+    ("token_invalid_api_key.json", "Invalid 8x8-apikey; Please provide valid apikey"),
+    ("token_invalid_grant.json", "USER_NOTFOUND_ERROR"),
+])
+def test_authentication_errors_quote_the_vendor(rsps, registry, sleeps, fixture, message) -> None:
+    rsps.post(TOKEN_URL, status=400, json=fixture_json(fixture))
+    client = make_client(registry, sleeps)
+    with pytest.raises(AuthenticationError) as info:
+        client.pbxes()
+    assert message in str(info.value)
+    assert "s3cret" not in str(info.value) and "test_key" not in str(info.value)
+    assert sleeps == []  # wrong credentials are not retried
+
+
+def test_429_honours_retry_after(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    rsps.get(f"{BASE}/v2/pbxes/", status=429, headers={"Retry-After": "7"})
+    rsps.get(f"{BASE}/v2/pbxes/", json=fixture_json("pbxes.json"))
+    client = make_client(registry, sleeps)
+    assert len(client.pbxes()) == 1
+    assert sleeps == [7.0]
+    assert count(registry, "eightbyeight_api_requests_total", "/v2/pbxes/") == 2
+    assert count(registry, "eightbyeight_api_request_failures_total", "/v2/pbxes/") == 1
+
+
+def test_retry_after_beyond_the_limit_fails_at_once(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    rsps.get(f"{BASE}/v2/pbxes/", status=429, headers={"Retry-After": "3600"})
+    client = make_client(registry, sleeps, max_retry_after=120)
+    with pytest.raises(RateLimitedError) as info:
+        client.pbxes()
+    assert info.value.retry_after == 3600
+    assert sleeps == []
+
+
+def test_5xx_backs_off_exponentially_with_jitter_then_gives_up(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    rsps.get(f"{BASE}/v2/pbxes/", status=503, body="upstream unavailable")
+    client = make_client(registry, sleeps, max_attempts=4, initial_backoff=1, max_backoff=3)
+    with pytest.raises(ServerError) as info:
+        client.pbxes()
+    assert "HTTP 503" in str(info.value) and "upstream unavailable" in str(info.value)
+    assert len(sleeps) == 3
+    # Full jitter: each wait lies in [0, min(max, initial * 2^n)].
+    for n, wait in enumerate(sleeps):
+        assert 0 <= wait <= min(3, 1 * 2 ** n)
+    assert count(registry, "eightbyeight_api_requests_total", "/v2/pbxes/") == 4
+    assert count(registry, "eightbyeight_api_request_failures_total", "/v2/pbxes/") == 4
+
+
+def test_connection_errors_are_retried_then_reported(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    rsps.get(f"{BASE}/v2/pbxes/", body=requests.ConnectTimeout("boom"))
+    rsps.get(f"{BASE}/v2/pbxes/", json=fixture_json("pbxes.json"))
+    client = make_client(registry, sleeps)
+    assert len(client.pbxes()) == 1
+    assert len(sleeps) == 1
+    rsps.get(f"{BASE}/v2/pbxes/", body=requests.ConnectionError("refused"))
+    client = make_client(CollectorRegistry(), sleeps, max_attempts=2)
+    with pytest.raises(TransportError, match="connection failed"):
+        client.pbxes()
+
+
+def test_timeouts_are_set_on_every_request(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    rsps.get(f"{BASE}/v2/pbxes/", json=fixture_json("pbxes.json"))
+    client = make_client(registry, sleeps, connect_timeout=2, read_timeout=9)
+    seen: list[object] = []
+    original = client.http.session.request
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("timeout"))
+        return original(*args, **kwargs)
+
+    client.http.session.request = spy  # type: ignore[method-assign]
+    client.pbxes()
+    assert seen == [(2, 9), (2, 9)]
+
+
+def test_403_quotes_the_vendor(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    rsps.get(f"{BASE}/v2/pbxes/{PBX}/call-queue-metrics", status=403,
+             json=fixture_json("call_queue_metrics_403.json"))
+    client = make_client(registry, sleeps)
+    with pytest.raises(ForbiddenError) as info:
+        client.call_queue_metrics(PBX)
+    assert "does not have access to pbxId" in str(info.value)
+    assert str(info.value).startswith("/v2/pbxes/{pbxId}/call-queue-metrics:")
+
+
+def test_malformed_json_is_reported(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    rsps.get(f"{BASE}/v2/pbxes/", body='{"_embedded": {"pbxList": [', status=200)
+    client = make_client(registry, sleeps)
+    with pytest.raises(MalformedResponseError):
+        client.pbxes()
+
+
+def test_hal_paging_reaches_the_last_page(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    url = f"{BASE}/v2/pbxes/{PBX}/queues"
+    rsps.get(url, json=fixture_json("queues_page0.json"),
+             match=[responses.matchers.query_param_matcher({"page": "0", "size": "3"})])
+    rsps.get(url, json=fixture_json("queues_page1.json"),
+             match=[responses.matchers.query_param_matcher({"page": "1", "size": "3"})])
+    client = make_client(registry, sleeps)
+    queues = client.queues(PBX, page_size=3)
+    assert [q["name"] for q in queues] == ["Arryk", "Dorcas", "Waif", "Billing", "Old queue"]
+
+
+def test_paging_without_metadata_follows_next_links(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    url = f"{BASE}/v2/pbxes/{PBX}/sites"
+    page0 = {"_embedded": {"siteList": [{"id": "s1", "name": "A"}]},
+             "_links": {"next": {"href": "x?page=1"}}}
+    page1 = {"_embedded": {"siteList": [{"id": "s2", "name": "B"}]}, "_links": {}}
+    rsps.get(url, json=page0, match=[responses.matchers.query_param_matcher({"page": "0", "size": "100"})])
+    rsps.get(url, json=page1, match=[responses.matchers.query_param_matcher({"page": "1", "size": "100"})])
+    assert [s["id"] for s in make_client(registry, sleeps).sites(PBX)] == ["s1", "s2"]
+
+
+def test_call_queue_parameters(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    rsps.get(f"{BASE}/v2/pbxes/{PBX}/call-queue-metrics", json=fixture_json("call_queue_metrics.json"),
+             match=[responses.matchers.query_param_matcher({
+                 "siteIds": "s1,s2", "queueIds": "q1", "metrics": "ongoingWaitingCalls",
+                 "includeSummary": "false"})])
+    rsps.get(f"{BASE}/v2/call-queues/real-time/pbxes/{PBX}", json=fixture_json("realtime_call_queues.json"),
+             match=[responses.matchers.query_param_matcher({"includeSummary": "true"})])
+    client = make_client(registry, sleeps)
+    client.call_queue_metrics(PBX, site_ids=["s1", "s2"], queue_ids=["q1"],
+                              metrics=["ongoingWaitingCalls"], include_summary=False)
+    client.realtime_call_queues(PBX)
+
+
+def test_retry_after_http_date() -> None:
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=lambda: 1445412470.0) == 10.0
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after("garbage") is None
+    assert parse_retry_after(None) is None
+
+
+def test_client_repr_hides_credentials(registry, sleeps) -> None:
+    client = make_client(registry, sleeps)
+    assert "s3cret" not in repr(client) and "test_key" not in repr(client)
