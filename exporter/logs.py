@@ -47,10 +47,19 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=_factory(stream),
         cache_logger_on_first_use=False,
     )
 
 
+def _factory(stream: TextIO | None) -> Any:
+    if stream is not None:
+        return structlog.PrintLoggerFactory(file=stream)
+    # Resolve sys.stderr when a line is written, not when logging is configured, so a later
+    # redirection of stderr (a test harness, a daemon manager) is followed.
+    return lambda *_args: structlog.PrintLogger(file=sys.stderr)
+
+
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    return structlog.get_logger().bind(logger=name)
+    # Lazy: the processors configured later by configure_logging() still apply.
+    return structlog.get_logger(logger_name=name)
