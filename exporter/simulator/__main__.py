@@ -1,0 +1,116 @@
+"""Command line: print the simulator's URL and credentials as JSON, serve until SIGTERM/SIGINT.
+Usage: python -m exporter.simulator --host 127.0.0.1 --port 0 --seed 42"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any, Sequence
+
+from .metrics import DurationUnit
+from .simulator import Simulator
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eightbyeight-simulator",
+        description="Simulator of the 8x8 Work Analytics APIs. Prints one JSON line "
+        '({"base_url", "api_key", "username", "password"}) then serves until SIGTERM/SIGINT.',
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind, 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the account and the model (default: %(default)s)")
+    parser.add_argument("--api-key", default="sim-api-key", help="the accepted 8x8-apikey header")
+    parser.add_argument("--username", default="supervisor@example.com", help="the accepted username")
+    parser.add_argument("--password", default="sim-password", help="the accepted password")
+    parser.add_argument("--token-ttl", type=int, default=1800, help="expires_in of tokens, seconds")
+    parser.add_argument("--pbxes", type=int, default=2)
+    parser.add_argument("--sites-per-pbx", type=int, default=2)
+    parser.add_argument("--queues-per-site", type=int, default=3)
+    parser.add_argument("--agents-per-queue", type=int, default=6)
+    parser.add_argument("--page-size-default", type=int, default=50, help="Customer Data page size without ?size=")
+    parser.add_argument(
+        "--cq-duration-unit",
+        choices=[unit.value for unit in DurationUnit],
+        default=DurationUnit.SECONDS.value,
+        help="unit of call-queue-metrics durations: the guide says seconds, the spec example looks like ms",
+    )
+    parser.add_argument("--warmup-seconds", type=float, default=3600.0, help="history simulated before the start")
+    parser.add_argument(
+        "--agents-list-key", default="queueList", help="_embedded key of the agents page (schema: queueList; example: agentList)"
+    )
+    parser.add_argument(
+        "--queue-extension-key",
+        default="extensionNumber",
+        help="extension key of Customer Data queues (schema: extensionNumber; examples: extension)",
+    )
+    parser.add_argument(
+        "--diverted-metric-name",
+        choices=["diverted", "divertedCalls"],
+        default="diverted",
+        help="name of the diverted-calls metric of call-queue-metrics (spec: diverted; guide: divertedCalls)",
+    )
+    parser.add_argument(
+        "--cq-extension-type",
+        choices=["string", "integer"],
+        default="string",
+        help="JSON type of call-queue-metrics queue extensions (schema: string; spec example: integer)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    simulator = Simulator(
+        args.seed,
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        username=args.username,
+        password=args.password,
+        token_ttl=args.token_ttl,
+        pbxes=args.pbxes,
+        sites_per_pbx=args.sites_per_pbx,
+        queues_per_site=args.queues_per_site,
+        agents_per_queue=args.agents_per_queue,
+        page_size_default=args.page_size_default,
+        cq_duration_unit=args.cq_duration_unit,
+        agents_list_key=args.agents_list_key,
+        queue_extension_key=args.queue_extension_key,
+        diverted_metric_name=args.diverted_metric_name,
+        cq_extension_type=args.cq_extension_type,
+        warmup_seconds=args.warmup_seconds,
+    )
+    previous_handlers: dict[signal.Signals, Any] = {}
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        previous_handlers[stop_signal] = signal.signal(stop_signal, request_stop)
+    simulator.start()
+    try:
+        announcement = {
+            "base_url": simulator.base_url,
+            "api_key": simulator.api_key,
+            "username": simulator.username,
+            "password": simulator.password,
+        }
+        sys.stdout.write(json.dumps(announcement) + "\n")
+        sys.stdout.flush()
+        while not stop_requested.wait(0.5):
+            pass
+    finally:
+        simulator.stop()
+        for stop_signal, handler in previous_handlers.items():
+            signal.signal(stop_signal, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

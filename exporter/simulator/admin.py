@@ -1,0 +1,92 @@
+"""Out-of-process control of the simulator under /_sim (no auth): faults, tokens, state, log."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from .routing import Request, Response, Router
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
+ADMIN_PREFIX = "/_sim"
+_FAULT_FIELDS = {"path_regex", "status", "times", "delay", "body", "headers", "malformed"}
+
+
+def _bad_request(message: str) -> Response:
+    return Response.json(400, {"error": message})
+
+
+class AdminApi:
+    """JSON admin endpoints mirroring the Python API of `Simulator`."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.simulator = simulator
+
+    def register(self, router: Router) -> None:
+        base = re.escape(ADMIN_PREFIX)
+        router.add("POST", base + r"/faults", self.add_fault)
+        router.add("GET", base + r"/faults", self.list_faults)
+        router.add("DELETE", base + r"/faults", self.clear_faults)
+        router.add("POST", base + r"/expire-tokens", self.expire_tokens)
+        router.add("GET", base + r"/state", self.state)
+        router.add("GET", base + r"/requests", self.list_requests)
+        router.add("DELETE", base + r"/requests", self.clear_requests)
+
+    def add_fault(self, request: Request, match: re.Match[str]) -> Response:
+        try:
+            spec = request.json()
+        except (ValueError, UnicodeDecodeError):
+            return _bad_request("the body must be a JSON object")
+        if not isinstance(spec, dict):
+            return _bad_request("the body must be a JSON object")
+        unknown = set(spec) - _FAULT_FIELDS
+        if unknown:
+            return _bad_request(f"unknown fields: {', '.join(sorted(unknown))}")
+        if not isinstance(spec.get("path_regex"), str):
+            return _bad_request("path_regex (a string) is required")
+        arguments: dict[str, Any] = dict(spec)
+        try:
+            rule = self.simulator.faults.add(**arguments)
+        except (ValueError, TypeError, re.error) as error:
+            return _bad_request(str(error))
+        return Response.json(201, rule.to_json())
+
+    def list_faults(self, request: Request, match: re.Match[str]) -> Response:
+        return Response.json(200, [rule.to_json() for rule in self.simulator.faults.rules()])
+
+    def clear_faults(self, request: Request, match: re.Match[str]) -> Response:
+        return Response.json(200, {"cleared": self.simulator.faults.clear()})
+
+    def expire_tokens(self, request: Request, match: re.Match[str]) -> Response:
+        return Response.json(200, {"expired": self.simulator.expire_tokens()})
+
+    def state(self, request: Request, match: re.Match[str]) -> Response:
+        simulator = self.simulator
+        model = simulator.model
+        with model.lock:
+            model.advance(simulator.clock())
+            queues = {queue_id: model.queue_state(queue_id) for queue_id in model.queue_ids()}
+            agents = {agent_id: status.value for agent_id, status in model.agent_statuses().items()}
+            now = model.now
+        body = {
+            "now": now,
+            "base_url": simulator.base_url,
+            "cq_duration_unit": simulator.cq_duration_unit.value,
+            "directory": [dataclasses.asdict(pbx) for pbx in simulator.directory],
+            "queues": queues,
+            "agents": agents,
+        }
+        # json.dumps writes the str-based enums of the directory as their values.
+        return Response(200, json.dumps(body, separators=(",", ":")).encode("utf-8"), {"Content-Type": "application/json"})
+
+    def list_requests(self, request: Request, match: re.Match[str]) -> Response:
+        return Response.json(200, self.simulator.requests.to_json())
+
+    def clear_requests(self, request: Request, match: re.Match[str]) -> Response:
+        cleared = len(self.simulator.requests)
+        self.simulator.requests_clear()
+        return Response.json(200, {"cleared": cleared})

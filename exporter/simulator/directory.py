@@ -1,0 +1,406 @@
+"""The simulated 8x8 account (PBXes, sites, call queues, agents) generated from a seed: the
+ground truth the Customer Data API serves and the queueing model animates."""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+# 8x8 ids are 22-character url-safe base64 strings (e.g. "rXp_ceLVQs6RYjUp1Iqqwa").
+_ID_ALPHABET = string.ascii_letters + string.digits + "-_"
+_ID_LENGTH = 22
+
+_PBX_NAME_STEMS = (
+    "acmecorp", "globexsupport", "initechprod", "umbrellaops", "hooliwork", "starkcare",
+    "wayneservices", "cyberdynehq", "soylentsales", "tyrellcorp", "oscorpdesk", "vandelayind",
+)
+
+# (site name, fixed UTC offset in hours). The offset only drives the daily rhythm of the model;
+# the Customer Data API has no time-zone field. DST is ignored on purpose (determinism).
+_SITE_CATALOGUE = (
+    ("SanJose", -8), ("London", 0), ("Bucharest", 2), ("NewYork", -5), ("Chicago", -6),
+    ("Denver", -7), ("Dublin", 0), ("Berlin", 1), ("Manila", 8), ("Sydney", 10),
+    ("Toronto", -5), ("Austin", -6),
+)
+
+_QUEUE_NAMES = (
+    "Sales", "Support", "Billing", "Renewals", "Onboarding", "Escalations", "Technical Support",
+    "Customer Care", "Accounts", "Partners", "Returns", "VIP Line",
+)
+
+_FIRST_NAMES = (
+    "Ava", "Liam", "Noah", "Emma", "Olivia", "Mateo", "Ioana", "Andrei", "Sofia", "Lucas",
+    "Maya", "Ethan", "Chloe", "Arjun", "Yuki", "Elena", "Omar", "Grace", "Hugo", "Zara",
+    "Felix", "Nora", "Leo", "Ines",
+)
+_LAST_NAMES = (
+    "Kutch", "Schoen", "Popescu", "Nguyen", "Garcia", "Smith", "Ionescu", "Kowalski", "Okafor",
+    "Tanaka", "Silva", "Murphy", "Dubois", "Larsen", "Haddad", "Rossi", "Fischer", "Moreau",
+)
+
+
+class QueueRole(str, Enum):
+    """How an agent belongs to a call queue: primary members are offered calls first."""
+
+    PRIMARY = "primary"
+    OVERFLOW = "overflow"  # "secondary users" in the vendor's metric descriptions
+
+
+class RoutingDestination(str, Enum):
+    """Where a queue sends callers after its max wait time, or when no agent is logged in."""
+
+    VOICEMAIL = "voicemail"
+    CALL_QUEUE = "call_queue"
+    RING_GROUP = "ring_group"
+    EXTERNAL_NUMBER = "external_number"
+
+
+class TrafficTier(str, Enum):
+    """How busy a queue is at the peak of its day."""
+
+    BUSY = "busy"
+    MEDIUM = "medium"
+    QUIET = "quiet"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMember:
+    """An agent's membership of one call queue."""
+
+    agent_id: str
+    role: QueueRole
+    enabled: bool  # an admin can disable a member without removing it from the queue
+
+
+@dataclass(frozen=True, slots=True)
+class QueueTraffic:
+    """Configuration of a queue's load and behaviour, drawn once from the seed."""
+
+    tier: TrafficTier
+    peak_arrivals_per_hour: float
+    mean_talk_seconds: float
+    hold_probability: float
+    mean_hold_seconds: float
+    mean_wrap_up_seconds: float
+    mean_patience_seconds: float
+    max_wait_seconds: float
+    max_waiting_callers: int
+    overflow_after_seconds: float  # overflow members are offered a caller only after this wait
+    ring_timeout_seconds: float
+    destination: RoutingDestination
+    transfer_queue_id: str | None  # target of RoutingDestination.CALL_QUEUE
+
+
+@dataclass(slots=True)
+class Agent:
+    """A user who can answer queue calls (Customer Data API `Agent`)."""
+
+    id: str
+    pbx_id: str
+    site_id: str
+    first_name: str
+    last_name: str
+    extension: str
+    deleted: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(slots=True)
+class CallQueue:
+    """A call queue (Customer Data API `CallQueue`), with its members and traffic profile."""
+
+    id: str
+    name: str
+    extension: str
+    pbx_id: str
+    site_id: str
+    auto_login: bool
+    deleted: bool = False
+    members: list[QueueMember] = field(default_factory=list)
+    traffic: QueueTraffic | None = None  # None for deleted queues: they get no calls
+
+
+@dataclass(slots=True)
+class Site:
+    """A site of a PBX (Customer Data API `Site`)."""
+
+    id: str
+    name: str
+    pbx_id: str
+    utc_offset_hours: int
+    deleted: bool = False
+    queues: list[CallQueue] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Pbx:
+    """A PBX of the customer (Customer Data API `Pbx`)."""
+
+    id: str
+    name: str
+    deleted: bool = False
+    sites: list[Site] = field(default_factory=list)
+    agents: list[Agent] = field(default_factory=list)
+
+
+class Account:
+    """The whole simulated customer account, with id lookups."""
+
+    def __init__(self, pbxes: list[Pbx]) -> None:
+        self.pbxes: list[Pbx] = pbxes
+        self._pbx_by_id: dict[str, Pbx] = {pbx.id: pbx for pbx in pbxes}
+        self._site_by_id: dict[str, Site] = {}
+        self._queue_by_id: dict[str, CallQueue] = {}
+        self._agent_by_id: dict[str, Agent] = {}
+        for pbx in pbxes:
+            for site in pbx.sites:
+                self._site_by_id[site.id] = site
+                for queue in site.queues:
+                    self._queue_by_id[queue.id] = queue
+            for agent in pbx.agents:
+                self._agent_by_id[agent.id] = agent
+
+    def pbx(self, pbx_id: str) -> Pbx | None:
+        return self._pbx_by_id.get(pbx_id)
+
+    def site(self, site_id: str) -> Site | None:
+        return self._site_by_id.get(site_id)
+
+    def queue(self, queue_id: str) -> CallQueue | None:
+        return self._queue_by_id.get(queue_id)
+
+    def agent(self, agent_id: str) -> Agent | None:
+        return self._agent_by_id.get(agent_id)
+
+    def all_queues(self) -> list[CallQueue]:
+        """Every queue, deleted ones included, in directory order."""
+        return [q for pbx in self.pbxes for site in pbx.sites for q in site.queues]
+
+    def active_queues(self) -> list[CallQueue]:
+        """Queues that take calls: not deleted, on a site and PBX that are not deleted."""
+        return [
+            q
+            for pbx in self.pbxes
+            if not pbx.deleted
+            for site in pbx.sites
+            if not site.deleted
+            for q in site.queues
+            if not q.deleted
+        ]
+
+    def all_agents(self) -> list[Agent]:
+        return [agent for pbx in self.pbxes for agent in pbx.agents]
+
+
+def _new_id(rng: random.Random, used: set[str]) -> str:
+    while True:
+        candidate = "".join(rng.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+        if candidate not in used:
+            used.add(candidate)
+            return candidate
+
+
+def _unique_extension(rng: random.Random, low: int, high: int, used: set[str]) -> str:
+    # Extensions are unique per PBX, as on a real PBX dial plan.
+    for _ in range(10_000):
+        candidate = str(rng.randint(low, high))
+        if candidate not in used:
+            used.add(candidate)
+            return candidate
+    raise ValueError("extension range exhausted: the simulated account is too large")
+
+
+def _traffic(rng: random.Random, tier: TrafficTier, agents_per_queue: int) -> QueueTraffic:
+    # Peak load is scaled by the queue size so that small and large accounts stay in the same
+    # regime (some waiting at peak, little at night) instead of collapsing or idling.
+    staffing_scale = max(agents_per_queue, 1) / 6.0
+    base_rate = {TrafficTier.BUSY: 88.0, TrafficTier.MEDIUM: 45.0, TrafficTier.QUIET: 13.0}[tier]
+    destination = rng.choices(
+        (
+            RoutingDestination.VOICEMAIL,
+            RoutingDestination.CALL_QUEUE,
+            RoutingDestination.RING_GROUP,
+            RoutingDestination.EXTERNAL_NUMBER,
+        ),
+        weights=(0.5, 0.2, 0.2, 0.1),
+    )[0]
+    return QueueTraffic(
+        tier=tier,
+        peak_arrivals_per_hour=base_rate * staffing_scale * rng.uniform(0.85, 1.15),
+        mean_talk_seconds=rng.uniform(150.0, 300.0),
+        hold_probability=rng.uniform(0.1, 0.3),
+        mean_hold_seconds=rng.uniform(25.0, 60.0),
+        mean_wrap_up_seconds=rng.uniform(10.0, 30.0),
+        mean_patience_seconds=rng.uniform(270.0, 650.0),
+        max_wait_seconds=float(rng.choice((120, 180, 240, 300, 420))),
+        max_waiting_callers=rng.choice((10, 15, 20)),
+        overflow_after_seconds=float(rng.choice((15, 20, 30, 45))),
+        ring_timeout_seconds=float(rng.choice((15, 20, 25))),
+        destination=destination,
+        transfer_queue_id=None,  # resolved once every queue of the PBX exists
+    )
+
+
+def build_account(
+    seed: int,
+    *,
+    pbxes: int = 2,
+    sites_per_pbx: int = 2,
+    queues_per_site: int = 3,
+    agents_per_queue: int = 6,
+) -> Account:
+    """Generate the account deterministically from `seed`.
+
+    The counts are the *active* entities. On top of them every PBX gets one deleted queue
+    (on its first site) and one deleted agent, and the first PBX gets one deleted site holding
+    one deleted queue: clients must skip these, as the Customer Data API lists them too.
+    """
+    if min(pbxes, sites_per_pbx, queues_per_site, agents_per_queue) < 1:
+        raise ValueError("pbxes, sites_per_pbx, queues_per_site and agents_per_queue must be >= 1")
+    # A separate generator for the directory: changing the model never reshuffles the ids.
+    rng = random.Random(f"8x8-simulator-directory:{seed}")
+    used_ids: set[str] = set()
+    result: list[Pbx] = []
+    pbx_stems = list(_PBX_NAME_STEMS)
+    rng.shuffle(pbx_stems)
+    for pbx_index in range(pbxes):
+        stem = pbx_stems[pbx_index % len(pbx_stems)]
+        round_suffix = "" if pbx_index < len(pbx_stems) else str(pbx_index // len(pbx_stems) + 1)
+        pbx = Pbx(id=_new_id(rng, used_ids), name=f"{stem}{round_suffix}")
+        used_extensions: set[str] = set()
+        catalogue = list(_SITE_CATALOGUE)
+        rng.shuffle(catalogue)
+        for site_index in range(sites_per_pbx):
+            site_name, offset = catalogue[site_index % len(catalogue)]
+            if site_index >= len(catalogue):
+                site_name = f"{site_name}{site_index // len(catalogue) + 1}"
+            site = Site(id=_new_id(rng, used_ids), name=site_name, pbx_id=pbx.id, utc_offset_hours=offset)
+            _populate_site(rng, pbx, site, queues_per_site, agents_per_queue, used_ids, used_extensions)
+            pbx.sites.append(site)
+        _add_deleted_entities(rng, pbx, first_pbx=pbx_index == 0, used_ids=used_ids, used_extensions=used_extensions)
+        _resolve_transfer_targets(rng, pbx)
+        result.append(pbx)
+    return Account(result)
+
+
+def _populate_site(
+    rng: random.Random,
+    pbx: Pbx,
+    site: Site,
+    queues_per_site: int,
+    agents_per_queue: int,
+    used_ids: set[str],
+    used_extensions: set[str],
+) -> None:
+    # Each queue owns its primary agents; its overflow members are primary agents of sibling
+    # queues on the same site, so one agent's state shows in several queues, as in real life.
+    overflow_count = agents_per_queue // 3
+    primary_count = agents_per_queue - overflow_count
+    tiers = [(TrafficTier.BUSY, TrafficTier.MEDIUM, TrafficTier.QUIET)[i % 3] for i in range(queues_per_site)]
+    rng.shuffle(tiers)
+    queue_names = list(_QUEUE_NAMES)
+    rng.shuffle(queue_names)
+    primaries_by_queue: list[list[Agent]] = []
+    for queue_index in range(queues_per_site):
+        name = queue_names[queue_index % len(queue_names)]
+        if queue_index >= len(queue_names):
+            name = f"{name} {queue_index // len(queue_names) + 1}"
+        queue = CallQueue(
+            id=_new_id(rng, used_ids),
+            name=name,
+            extension=_unique_extension(rng, 7000, 7999, used_extensions),
+            pbx_id=pbx.id,
+            site_id=site.id,
+            auto_login=rng.random() < 0.3,
+            traffic=_traffic(rng, tiers[queue_index], agents_per_queue),
+        )
+        primaries = [_new_agent(rng, pbx, site, used_ids, used_extensions) for _ in range(primary_count)]
+        pbx.agents.extend(primaries)
+        primaries_by_queue.append(primaries)
+        site.queues.append(queue)
+    for queue_index, queue in enumerate(site.queues):
+        for position, agent in enumerate(primaries_by_queue[queue_index]):
+            # Disable about one member in twelve, never the first: a queue keeps an enabled agent.
+            enabled = position == 0 or rng.random() >= 1 / 12
+            queue.members.append(QueueMember(agent.id, QueueRole.PRIMARY, enabled))
+        siblings = [a for i, group in enumerate(primaries_by_queue) if i != queue_index for a in group]
+        if len(siblings) >= overflow_count:
+            overflow_agents = rng.sample(siblings, overflow_count)
+        else:  # a lone queue on its site: its overflow members are dedicated agents
+            overflow_agents = [_new_agent(rng, pbx, site, used_ids, used_extensions) for _ in range(overflow_count)]
+            pbx.agents.extend(overflow_agents)
+        for agent in overflow_agents:
+            queue.members.append(QueueMember(agent.id, QueueRole.OVERFLOW, rng.random() >= 1 / 12))
+
+
+def _new_agent(
+    rng: random.Random, pbx: Pbx, site: Site, used_ids: set[str], used_extensions: set[str]
+) -> Agent:
+    return Agent(
+        id=_new_id(rng, used_ids),
+        pbx_id=pbx.id,
+        site_id=site.id,
+        first_name=rng.choice(_FIRST_NAMES),
+        last_name=rng.choice(_LAST_NAMES),
+        extension=_unique_extension(rng, 1000, 6999, used_extensions),
+    )
+
+
+def _add_deleted_entities(
+    rng: random.Random, pbx: Pbx, *, first_pbx: bool, used_ids: set[str], used_extensions: set[str]
+) -> None:
+    first_site = pbx.sites[0]
+    first_site.queues.append(
+        CallQueue(
+            id=_new_id(rng, used_ids),
+            name="Old Promotions",
+            extension=_unique_extension(rng, 7000, 7999, used_extensions),
+            pbx_id=pbx.id,
+            site_id=first_site.id,
+            auto_login=False,
+            deleted=True,
+        )
+    )
+    departed = _new_agent(rng, pbx, first_site, used_ids, used_extensions)
+    departed.deleted = True
+    pbx.agents.append(departed)
+    if first_pbx:
+        closed_site = Site(id=_new_id(rng, used_ids), name="ClosedOffice", pbx_id=pbx.id, utc_offset_hours=0, deleted=True)
+        closed_site.queues.append(
+            CallQueue(
+                id=_new_id(rng, used_ids),
+                name="Closed Office Line",
+                extension=_unique_extension(rng, 7000, 7999, used_extensions),
+                pbx_id=pbx.id,
+                site_id=closed_site.id,
+                auto_login=False,
+                deleted=True,
+            )
+        )
+        pbx.sites.append(closed_site)
+
+
+def _resolve_transfer_targets(rng: random.Random, pbx: Pbx) -> None:
+    active = [q for site in pbx.sites if not site.deleted for q in site.queues if not q.deleted]
+    for queue in active:
+        traffic = queue.traffic
+        assert traffic is not None
+        if traffic.destination is not RoutingDestination.CALL_QUEUE:
+            continue
+        others = [q for q in active if q.id != queue.id]
+        if others:
+            target = rng.choice(others).id
+            queue.traffic = _replace_traffic(traffic, destination=RoutingDestination.CALL_QUEUE, transfer_queue_id=target)
+        else:  # nowhere to transfer to on a one-queue PBX
+            queue.traffic = _replace_traffic(traffic, destination=RoutingDestination.VOICEMAIL, transfer_queue_id=None)
+
+
+def _replace_traffic(
+    traffic: QueueTraffic, *, destination: RoutingDestination, transfer_queue_id: str | None
+) -> QueueTraffic:
+    return replace(traffic, destination=destination, transfer_queue_id=transfer_queue_id)

@@ -1,0 +1,236 @@
+"""`Simulator`: the account, the live model, the HTTP server and the test controls in one object."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import TracebackType
+from typing import Callable
+
+from . import vendor_errors
+from .admin import ADMIN_PREFIX, AdminApi
+from .auth import TokenStore
+from .directory import Account, Pbx, build_account
+from .faults import FaultInjector, FaultRule
+from .metrics import DurationUnit
+from .model import DAY_SECONDS, QueueingModel
+from .requestlog import RecordedRequest, RequestLog
+from .routing import Request, Response, Router
+from .server import SimulatorHTTPServer
+from .work_analytics import MAX_PAGE_SIZE, WORK_ANALYTICS_PREFIX, WorkAnalyticsApi, WorkAnalyticsSettings
+
+Clock = Callable[[], float]
+
+
+class Simulator:
+    """An embedded, deterministic stand-in for the api.8x8.com analytics host.
+
+    Same seed + same clock readings => same answers. Serves Work Analytics under
+    /analytics/work; other APIs (Contact Center, historical reports) can be added to
+    `router` and read the same `model`.
+    """
+
+    def __init__(
+        self,
+        seed: int = 42,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = "sim-api-key",
+        username: str = "supervisor@example.com",
+        password: str = "sim-password",
+        token_ttl: int = 1800,
+        clock: Clock | None = None,
+        pbxes: int = 2,
+        sites_per_pbx: int = 2,
+        queues_per_site: int = 3,
+        agents_per_queue: int = 6,
+        page_size_default: int = 50,
+        cq_duration_unit: DurationUnit | str = DurationUnit.SECONDS,
+        agents_list_key: str = "queueList",
+        queue_extension_key: str = "extensionNumber",
+        diverted_metric_name: str = "diverted",
+        cq_extension_type: str = "string",
+        warmup_seconds: float = 3600.0,
+        history_retention_seconds: float = 2 * DAY_SECONDS,
+        request_log_limit: int = 10_000,
+    ) -> None:
+        if not 1 <= page_size_default <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size_default must be within 1..{MAX_PAGE_SIZE}")
+        if token_ttl <= 0:
+            raise ValueError("token_ttl must be positive")
+        if diverted_metric_name not in ("diverted", "divertedCalls"):
+            raise ValueError('diverted_metric_name must be "diverted" (spec) or "divertedCalls" (guide)')
+        if cq_extension_type not in ("string", "integer"):
+            raise ValueError('cq_extension_type must be "string" (schema) or "integer" (spec example)')
+        self.seed = seed
+        self.host = host
+        self.port = port
+        self.api_key = api_key
+        self.username = username
+        self.password = password
+        self.token_ttl = int(token_ttl)
+        self.clock: Clock = clock if clock is not None else time.time
+        self.cq_duration_unit = DurationUnit(cq_duration_unit)
+        self.account: Account = build_account(
+            seed,
+            pbxes=pbxes,
+            sites_per_pbx=sites_per_pbx,
+            queues_per_site=queues_per_site,
+            agents_per_queue=agents_per_queue,
+        )
+        self.model = QueueingModel(
+            self.account,
+            seed=seed,
+            start_time=self.clock(),
+            warmup_seconds=warmup_seconds,
+            history_retention_seconds=history_retention_seconds,
+        )
+        self.tokens = TokenStore(seed=seed, ttl_seconds=self.token_ttl)
+        self.faults = FaultInjector()
+        self.requests = RequestLog(request_log_limit)
+        self.router = Router(not_found=self._not_found, method_not_allowed=self._method_not_allowed)
+        self.work_analytics = WorkAnalyticsApi(
+            account=self.account,
+            model=self.model,
+            tokens=self.tokens,
+            clock=self.clock,
+            settings=WorkAnalyticsSettings(
+                api_key=api_key,
+                username=username,
+                password=password,
+                page_size_default=page_size_default,
+                cq_duration_unit=self.cq_duration_unit,
+                agents_list_key=agents_list_key,
+                queue_extension_key=queue_extension_key,
+                diverted_metric_name=diverted_metric_name,
+                cq_extension_type=cq_extension_type,
+            ),
+            root_url=self._link_root,
+        )
+        self.work_analytics.register(self.router)
+        AdminApi(self).register(self.router)
+        self._lifecycle_lock = threading.Lock()
+        self._server: SimulatorHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._bound: tuple[str, int] | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> Simulator:
+        """Serve HTTP in a daemon thread; returns self. Starting twice is a no-op."""
+        with self._lifecycle_lock:
+            if self._server is not None:
+                return self
+            server = SimulatorHTTPServer((self.host, self.port), self.handle)
+            host, port = server.server_address[:2]
+            self._bound = (str(host), int(port))
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.01},  # stop() waits up to one interval
+                name=f"8x8-simulator-{port}",
+                daemon=True,
+            )
+            thread.start()
+            self._server, self._thread = server, thread
+            return self
+
+    def stop(self) -> None:
+        """Shut the server down and join its thread; idempotent."""
+        with self._lifecycle_lock:
+            server, thread = self._server, self._thread
+            self._server, self._thread = None, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=10)
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def root_url(self) -> str:
+        """http://host:port of the emulated api.8x8.com host."""
+        if self._bound is None:
+            raise RuntimeError("the simulator is not started: call start() first")
+        host, port = self._bound
+        return f"http://{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        """The Work Analytics base URL (https://api.8x8.com/analytics/work on the real host)."""
+        return self.root_url + WORK_ANALYTICS_PREFIX
+
+    # ----------------------------------------------------------------- controls for tests
+    @property
+    def directory(self) -> list[Pbx]:
+        """Ground truth: every PBX with its sites, queues (and members) and agents."""
+        return self.account.pbxes
+
+    def expire_tokens(self) -> int:
+        """Every token issued so far becomes expired (the next call with it gets a 401)."""
+        return self.tokens.expire_all()
+
+    def requests_clear(self) -> None:
+        self.requests.clear()
+
+    # ----------------------------------------------------------------- the application
+    def handle(self, request: Request) -> Response:
+        """Answer one request: log it, apply a matching fault, route it."""
+        is_admin = request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/")
+        rule: FaultRule | None = None
+        if not is_admin:  # the admin interface is never logged nor faulted
+            self.requests.append(RecordedRequest(request.method, request.path, dict(request.query), request.headers))
+            rule = self.faults.take(request.path)
+        if rule is not None and rule.delay > 0:
+            time.sleep(rule.delay)  # real time on purpose: this is network latency for clients
+        if rule is not None and rule.status is not None and not rule.malformed:
+            return self._fault_response(request, rule)
+        response = self.router.dispatch(request)
+        if rule is not None and rule.malformed:
+            # Any proper prefix of a JSON object is invalid JSON: cut the real answer in half.
+            truncated = response.body[: max(1, len(response.body) // 2)] if response.body else b'{"callQueues":['
+            response = Response(rule.status or 200, truncated, {"Content-Type": "application/json"})
+        if rule is not None and rule.headers:
+            response.headers.update(rule.headers)
+        return response
+
+    def _fault_response(self, request: Request, rule: FaultRule) -> Response:
+        assert rule.status is not None
+        if rule.body is None:
+            response = vendor_errors.error_response(
+                rule.status, [vendor_errors.reason(rule.status)], request.path, self.clock()
+            )
+        elif isinstance(rule.body, str):
+            response = Response.text(rule.status, rule.body)
+        else:
+            response = Response.json(rule.status, rule.body)
+        response.headers.update(rule.headers)
+        return response
+
+    def _link_root(self, request: Request) -> str:
+        # Absolute HAL links point where the client connected (Host header), like the real API.
+        return f"http://{request.host}" if request.host else self.root_url
+
+    def _not_found(self, request: Request) -> Response:
+        return vendor_errors.error_response(404, [f"No endpoint {request.method} {request.path}."], request.path, self.clock())
+
+    def _method_not_allowed(self, request: Request, allowed: list[str]) -> Response:
+        return vendor_errors.error_response(
+            405,
+            [f"Request method '{request.method}' is not supported."],
+            request.path,
+            self.clock(),
+            {"Allow": ", ".join(sorted(set(allowed)))},
+        )
