@@ -1,10 +1,11 @@
-"""Embedded simulator of the 8x8 analytics APIs (Work Analytics) with a live queueing model.
-Independent of the rest of `exporter`: standard library only."""
+"""Embedded simulator of the 8x8 analytics APIs (Work Analytics) with a live model of queues,
+ring groups and agents. Independent of the rest of `exporter`: standard library only."""
 
-from .directory import Account, Agent, CallQueue, Pbx, QueueMember, QueueRole, Site
+from .calls import CallLeg, Disposition, FinishedCall, GroupKind, GroupRef, LegKind
+from .directory import Account, Agent, CallQueue, Pbx, QueueMember, QueueRole, RingGroup, Site
 from .faults import FaultInjector, FaultRule
 from .metrics import CALL_QUEUE_METRIC_NAMES, REALTIME_METRIC_NAMES, DurationUnit
-from .model import AgentStatus, CallOutcome, CallRecord, LiveCall, QueueingModel
+from .model import AgentStatus, CallOutcome, CallRecord, ExtensionInfo, LiveCall, QueueingModel, RingGroupInfo
 from .requestlog import RecordedRequest, RequestLog
 from .simulator import Simulator
 
@@ -13,12 +14,19 @@ __all__ = [
     "Agent",
     "AgentStatus",
     "CALL_QUEUE_METRIC_NAMES",
+    "CallLeg",
     "CallOutcome",
     "CallQueue",
     "CallRecord",
+    "Disposition",
     "DurationUnit",
+    "ExtensionInfo",
     "FaultInjector",
     "FaultRule",
+    "FinishedCall",
+    "GroupKind",
+    "GroupRef",
+    "LegKind",
     "LiveCall",
     "Pbx",
     "QueueMember",
@@ -27,6 +35,8 @@ __all__ = [
     "REALTIME_METRIC_NAMES",
     "RecordedRequest",
     "RequestLog",
+    "RingGroup",
+    "RingGroupInfo",
     "Simulator",
     "Site",
 ]

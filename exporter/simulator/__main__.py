@@ -15,6 +15,22 @@ from .metrics import DurationUnit
 from .simulator import Simulator
 
 
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0}
+
+
+def duration(text: str) -> float:
+    """Seconds from "90", "90s", "15m", "2h" or "8d"."""
+    value = text.strip().lower()
+    unit = _UNIT_SECONDS.get(value[-1:]) if value else None
+    try:
+        seconds = float(value[:-1]) * unit if unit is not None else float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 3600, 90m, 8d)") from None
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"a duration cannot be negative: {text!r}")
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eightbyeight-simulator",
@@ -39,7 +55,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=DurationUnit.SECONDS.value,
         help="unit of call-queue-metrics durations: the guide says seconds, the spec example looks like ms",
     )
-    parser.add_argument("--warmup-seconds", type=float, default=3600.0, help="history simulated before the start")
+    parser.add_argument(
+        "--history",
+        type=duration,
+        default=3600.0,
+        metavar="DURATION",
+        help="call history before the start: seconds, or a number with s, m, h or d (e.g. 8d; default 1h)",
+    )
+    parser.add_argument(
+        "--cdr-delay",
+        dest="cdr_delay",
+        type=duration,
+        default=0.0,
+        metavar="DURATION",
+        help="a call leg or record shows in call-legs/call-records only this long after it ended (default 0)",
+    )
     parser.add_argument(
         "--agents-list-key", default="queueList", help="_embedded key of the agents page (schema: queueList; example: agentList)"
     )
@@ -88,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         queue_extension_key=args.queue_extension_key,
         diverted_metric_name=args.diverted_metric_name,
         cq_extension_type=args.cq_extension_type,
-        warmup_seconds=args.warmup_seconds,
+        history_seconds=args.history,
+        cdr_delay_seconds=args.cdr_delay,
     )
     previous_handlers: dict[signal.Signals, Any] = {}
     for stop_signal in (signal.SIGTERM, signal.SIGINT):

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .simulator import Simulator
 
 ADMIN_PREFIX = "/_sim"
-_FAULT_FIELDS = {"path_regex", "status", "times", "delay", "body", "headers", "malformed"}
+_FAULT_FIELDS = {"path_regex", "status", "times", "delay", "body", "headers", "malformed", "with_param"}
 
 
 def _bad_request(message: str) -> Response:

@@ -1,5 +1,5 @@
-"""The simulated 8x8 account (PBXes, sites, call queues, agents) generated from a seed: the
-ground truth the Customer Data API serves and the queueing model animates."""
+"""The simulated 8x8 account (PBXes, sites, call queues, ring groups, agents) generated from a
+seed: the ground truth the Customer Data API serves and the queueing model animates."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ _FIRST_NAMES = (
 _LAST_NAMES = (
     "Kutch", "Schoen", "Popescu", "Nguyen", "Garcia", "Smith", "Ionescu", "Kowalski", "Okafor",
     "Tanaka", "Silva", "Murphy", "Dubois", "Larsen", "Haddad", "Rossi", "Fischer", "Moreau",
+)
+
+
+_RING_GROUP_NAMES = (
+    "Front Desk", "Reception", "Sales Hunt", "IT Helpdesk", "Facilities", "Main Line", "Dispatch",
+    "Operators", "Hotline", "Concierge", "Switchboard", "Service Desk",
 )
 
 
@@ -91,11 +97,26 @@ class QueueTraffic:
     ring_timeout_seconds: float
     destination: RoutingDestination
     transfer_queue_id: str | None  # target of RoutingDestination.CALL_QUEUE
+    transfer_ring_group_id: str | None = None  # target of RoutingDestination.RING_GROUP (same site)
+
+
+@dataclass(frozen=True, slots=True)
+class RingGroupTraffic:
+    """Load and behaviour of a ring group, drawn once from the seed."""
+
+    peak_arrivals_per_hour: float
+    mean_talk_seconds: float
+    hold_probability: float
+    mean_hold_seconds: float
+    mean_wrap_up_seconds: float
+    mean_patience_seconds: float  # callers hang up while it rings after 3 s + Exp(this)
+    ring_timeout_seconds: float  # then the call goes to the group's voicemail
 
 
 @dataclass(slots=True)
 class Agent:
-    """A user who can answer queue calls (Customer Data API `Agent`)."""
+    """A user who can answer queue calls (Customer Data API `Agent`); also an extension of the
+    Extension Summary (the profile fields below are only served there)."""
 
     id: str
     pbx_id: str
@@ -104,10 +125,27 @@ class Agent:
     last_name: str
     extension: str
     deleted: bool = False
+    department: str = ""
+    branch: str = ""
+    email: str = ""
+    username: str = ""
 
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(slots=True)
+class RingGroup:
+    """A ring group: every Available member rings at once; no answer -> the group's voicemail."""
+
+    id: str
+    name: str
+    extension: str
+    pbx_id: str
+    site_id: str
+    member_ids: list[str]  # agent ids, agents of the group's site
+    traffic: RingGroupTraffic
 
 
 @dataclass(slots=True)
@@ -135,6 +173,7 @@ class Site:
     utc_offset_hours: int
     deleted: bool = False
     queues: list[CallQueue] = field(default_factory=list)
+    ring_groups: list[RingGroup] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -157,11 +196,14 @@ class Account:
         self._site_by_id: dict[str, Site] = {}
         self._queue_by_id: dict[str, CallQueue] = {}
         self._agent_by_id: dict[str, Agent] = {}
+        self._ring_group_by_id: dict[str, RingGroup] = {}
         for pbx in pbxes:
             for site in pbx.sites:
                 self._site_by_id[site.id] = site
                 for queue in site.queues:
                     self._queue_by_id[queue.id] = queue
+                for group in site.ring_groups:
+                    self._ring_group_by_id[group.id] = group
             for agent in pbx.agents:
                 self._agent_by_id[agent.id] = agent
 
@@ -177,6 +219,13 @@ class Account:
     def agent(self, agent_id: str) -> Agent | None:
         return self._agent_by_id.get(agent_id)
 
+    def ring_group(self, ring_group_id: str) -> RingGroup | None:
+        return self._ring_group_by_id.get(ring_group_id)
+
+    def pbx_by_name(self, name: str) -> Pbx | None:
+        """The non-deleted PBX of that name (the historical endpoints take PBX names)."""
+        return next((pbx for pbx in self.pbxes if pbx.name == name and not pbx.deleted), None)
+
     def all_queues(self) -> list[CallQueue]:
         """Every queue, deleted ones included, in directory order."""
         return [q for pbx in self.pbxes for site in pbx.sites for q in site.queues]
@@ -191,6 +240,17 @@ class Account:
             if not site.deleted
             for q in site.queues
             if not q.deleted
+        ]
+
+    def active_ring_groups(self) -> list[RingGroup]:
+        """Ring groups of non-deleted sites and PBXes, in directory order."""
+        return [
+            group
+            for pbx in self.pbxes
+            if not pbx.deleted
+            for site in pbx.sites
+            if not site.deleted
+            for group in site.ring_groups
         ]
 
     def all_agents(self) -> list[Agent]:
@@ -285,6 +345,12 @@ def build_account(
         _add_deleted_entities(rng, pbx, first_pbx=pbx_index == 0, used_ids=used_ids, used_extensions=used_extensions)
         _resolve_transfer_targets(rng, pbx)
         result.append(pbx)
+    # Ring groups and user profiles come from a generator of their own, after everything else:
+    # the ids, names and extensions above are the same as before they existed.
+    extras = random.Random(f"8x8-simulator-ring-groups:{seed}")
+    for pbx in result:
+        _add_ring_groups(extras, pbx, used_ids)
+        _add_profiles(pbx)
     return Account(result)
 
 
@@ -404,3 +470,64 @@ def _replace_traffic(
     traffic: QueueTraffic, *, destination: RoutingDestination, transfer_queue_id: str | None
 ) -> QueueTraffic:
     return replace(traffic, destination=destination, transfer_queue_id=transfer_queue_id)
+
+
+def _ring_group_traffic(rng: random.Random, agents_per_queue: int) -> RingGroupTraffic:
+    return RingGroupTraffic(
+        peak_arrivals_per_hour=rng.uniform(8.0, 18.0) * max(agents_per_queue, 1) / 6.0,
+        mean_talk_seconds=rng.uniform(90.0, 240.0),
+        hold_probability=rng.uniform(0.05, 0.2),
+        mean_hold_seconds=rng.uniform(20.0, 45.0),
+        mean_wrap_up_seconds=rng.uniform(5.0, 15.0),
+        mean_patience_seconds=rng.uniform(25.0, 60.0),
+        ring_timeout_seconds=float(rng.choice((20, 25, 30))),
+    )
+
+
+def _add_ring_groups(rng: random.Random, pbx: Pbx, used_ids: set[str]) -> None:
+    """One or two ring groups per active site, members among the site's agents; queues of the
+    site that overflow to a ring group send their callers to the site's first one."""
+    used_extensions = {q.extension for site in pbx.sites for q in site.queues} | {a.extension for a in pbx.agents}
+    names = list(_RING_GROUP_NAMES)
+    rng.shuffle(names)
+    for site in pbx.sites:
+        if site.deleted:
+            continue
+        agents = [a for a in pbx.agents if a.site_id == site.id and not a.deleted]
+        per_queue = max(1, len(agents) // max(1, len(site.queues)))
+        for _ in range(rng.choice((1, 2))):
+            index = sum(len(s.ring_groups) for s in pbx.sites)
+            name = names[index % len(names)] + ("" if index < len(names) else f" {index // len(names) + 1}")
+            size = min(len(agents), rng.randint(3, 5))
+            site.ring_groups.append(
+                RingGroup(
+                    id=_new_id(rng, used_ids),
+                    name=name,
+                    extension=_unique_extension(rng, 8000, 8999, used_extensions),
+                    pbx_id=pbx.id,
+                    site_id=site.id,
+                    member_ids=[a.id for a in rng.sample(agents, size)],
+                    traffic=_ring_group_traffic(rng, per_queue * 3 // 2),
+                )
+            )
+        first = site.ring_groups[0].id
+        for queue in site.queues:
+            if queue.traffic is not None and queue.traffic.destination is RoutingDestination.RING_GROUP:
+                queue.traffic = replace(queue.traffic, transfer_ring_group_id=first)
+
+
+def _add_profiles(pbx: Pbx) -> None:
+    """Extension Summary details: department = the agent's (first) primary queue, branch = site."""
+    sites = {site.id: site for site in pbx.sites}
+    department: dict[str, str] = {}
+    for site in pbx.sites:
+        for queue in site.queues:
+            for member in queue.members:
+                if member.role is QueueRole.PRIMARY:
+                    department.setdefault(member.agent_id, queue.name)
+    for agent in pbx.agents:
+        handle = f"{agent.first_name}.{agent.last_name}.{agent.extension}".lower()
+        agent.department = department.get(agent.id, "Operations")
+        agent.branch = sites[agent.site_id].name
+        agent.email = f"{handle}@{pbx.name}.example.com"
+        agent.username = f"{handle}@{pbx.name}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ class FaultRule:
     body: FaultBody
     headers: dict[str, str] = field(default_factory=dict)
     malformed: bool = False
+    with_param: str | None = None  # only requests carrying this query parameter
     hits: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -35,6 +37,7 @@ class FaultRule:
             "body": self.body,
             "headers": self.headers,
             "malformed": self.malformed,
+            "with_param": self.with_param,
             "hits": self.hits,
         }
 
@@ -56,8 +59,10 @@ class FaultInjector:
         body: FaultBody = None,
         headers: dict[str, str] | None = None,
         malformed: bool = False,
+        with_param: str | None = None,
     ) -> FaultRule:
-        """Fault the next `times` requests whose path (no query) matches `path_regex` (re.search).
+        """Fault the next `times` requests whose path (no query) matches `path_regex` (re.search)
+        and, with `with_param`, whose query has that parameter (`scrollId`: a later page).
 
         Each gets an optional `delay` (seconds, real time), then either `status` with `body`
         (dict/list -> JSON, str -> raw) and `headers`, or with `malformed` a 200 (or `status`)
@@ -85,6 +90,7 @@ class FaultInjector:
                 body=body,
                 headers={str(k): str(v) for k, v in (headers or {}).items()},
                 malformed=bool(malformed),
+                with_param=None if with_param is None else str(with_param),
             )
             self._next_id += 1
             self._rules.append(rule)
@@ -108,11 +114,14 @@ class FaultInjector:
         with self._lock:
             return list(self._rules)
 
-    def take(self, path: str) -> FaultRule | None:
-        """The first rule matching `path`, with one use consumed (exhausted rules go away)."""
+    def take(self, path: str, query: Mapping[str, str] | None = None) -> FaultRule | None:
+        """The first rule matching `path` (and `query`), with one use consumed (exhausted rules
+        go away)."""
         with self._lock:
             for index, rule in enumerate(self._rules):
                 if not rule.pattern.search(path):
+                    continue
+                if rule.with_param is not None and rule.with_param not in (query or {}):
                     continue
                 rule.hits += 1
                 if rule.times_remaining is not None:

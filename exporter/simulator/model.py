@@ -1,39 +1,77 @@
-"""Deterministic discrete-event model of the account's call queues: callers arrive, wait, ring
-agents, talk, hold, abandon or get routed away; agents change presence; finished calls are kept."""
+"""Deterministic discrete-event model of the account's telephony: callers arrive in call queues
+and ring groups, wait, ring agents, talk, hold, abandon or get routed away; agents change
+presence and place outbound calls; finished calls are kept with their legs (see calls.py)."""
 
 from __future__ import annotations
 
 import heapq
-import math
 import random
 import threading
 from bisect import bisect_left
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from enum import Enum
 from operator import attrgetter
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Container, Iterable, NamedTuple
 
-from .directory import Account, Agent, CallQueue, QueueRole, QueueTraffic, RoutingDestination
+from .behaviour import (
+    DAY_SECONDS,
+    HOURLY_DEMAND,
+    OUTBOUND_MEAN_WRAP_UP_SECONDS,
+    OUTBOUND_PEAK_PER_AGENT_PER_HOUR,
+    WEEKEND_DEMAND_FACTOR,
+    RingGroupDecision,
+    decide_ring_group,
+    demand_factor,
+    draw_outbound,
+    draw_ring,
+    draw_talk,
+    draw_wrap_up,
+    external_number,
+    next_arrival,
+    staffing_level,
+)
+from .calls import (
+    INCOMING,
+    OUTGOING,
+    CallBook,
+    CallLeg,
+    Disposition,
+    FinishedCall,
+    GroupKind,
+    GroupRef,
+    Journey,
+    collector_paused,
+    ms,
+)
+from .directory import (
+    Account,
+    Agent,
+    CallQueue,
+    QueueRole,
+    QueueTraffic,
+    RingGroup,
+    RingGroupTraffic,
+    RoutingDestination,
+    Site,
+)
 from .metrics import DurationUnit, MetricValue, render_call_queue_metrics
 from .stats import CallWindowStats, LiveQueueStats
 
-DAY_SECONDS = 86_400.0
+__all__ = ["DAY_SECONDS", "HOURLY_DEMAND", "WEEKEND_DEMAND_FACTOR", "demand_factor", "staffing_level"]
 
-# Relative call demand by local hour of day (1.0 = the queue's peak rate); weekends are quieter.
-# Nights keep some traffic on purpose: a demo or a test started at any hour still sees callers
-# (fewer agents are logged in then, so queues still form).
-HOURLY_DEMAND: tuple[float, ...] = (
-    0.15, 0.15, 0.15, 0.15, 0.15, 0.18, 0.25, 0.45, 0.75, 0.95, 1.00, 0.95,
-    0.70, 0.80, 0.95, 1.00, 0.85, 0.60, 0.40, 0.28, 0.22, 0.18, 0.16, 0.15,
-)
-WEEKEND_DEMAND_FACTOR = 0.5
+# The last part of the history is simulated event by event (so the live state at the start is
+# the natural outcome of it); anything older is synthesized cheaply (history.py).
+SIMULATED_HISTORY_SECONDS = 2 * 3600.0
+# The kept history must hold the generated one, plus this margin.
+HISTORY_MARGIN_SECONDS = 3600.0
 
 
 class AgentStatus(str, Enum):
     """Presence of an agent, as the vendor's metric descriptions name them."""
 
     AVAILABLE = "Available"
-    BUSY = "Busy"  # on a queue call
+    BUSY = "Busy"  # on a call: queue, ring group or outbound
     WRAP_UP = "Wrap-up"
     AWAY = "Away"
     APPEAR_OFFLINE = "Appear offline"
@@ -75,12 +113,17 @@ _OUTCOME_BY_DESTINATION = {
     RoutingDestination.RING_GROUP: CallOutcome.TRANSFERRED_TO_RING_GROUP,
     RoutingDestination.EXTERNAL_NUMBER: CallOutcome.TRANSFERRED_TO_EXTERNAL_NUMBER,
 }
+_DISPOSITION_BY_OUTCOME = {
+    CallOutcome.ANSWERED: Disposition.ANSWERED,
+    CallOutcome.ABANDONED: Disposition.ABANDONED,
+    CallOutcome.VOICEMAIL: Disposition.VOICEMAIL,
+    CallOutcome.TRANSFERRED_TO_CALL_QUEUE: Disposition.TRANSFERRED,
+    CallOutcome.TRANSFERRED_TO_RING_GROUP: Disposition.TRANSFERRED,
+    CallOutcome.TRANSFERRED_TO_EXTERNAL_NUMBER: Disposition.TRANSFERRED,
+}
 
 
-@dataclass(frozen=True, slots=True)
-class CallRecord:
-    """One finished passage of a call through one queue (times are epoch seconds)."""
-
+class _CallRecordFields(NamedTuple):
     call_id: str
     pbx_id: str
     site_id: str
@@ -92,27 +135,69 @@ class CallRecord:
     outcome: CallOutcome
     offered_agent_ids: tuple[str, ...]  # every agent the call rang, in order
     missed_offers: int  # rings that ended without an answer
-    agent_id: str | None = None
-    ring_started_at: float | None = None  # ringing of the agent who answered
-    answered_at: float | None = None
-    talk_seconds: float = 0.0
-    hold_seconds: float = 0.0
-    wrap_up_seconds: float = 0.0
-    transferred_in: bool = False  # arrived by a transfer from another queue
-    transfer_target_queue_id: str | None = None
+    agent_id: str | None
+    ring_started_at: float | None  # ringing of the agent who answered
+    answered_at: float | None
+    talk_seconds: float
+    hold_seconds: float
+    wrap_up_seconds: float
+    transferred_in: bool  # arrived by a transfer from another queue
+    transfer_target_queue_id: str | None
+    transfer_target_ring_group_id: str | None
     # Whole-millisecond durations, derived once: window aggregates sum these integers, so a
     # summary's totals are exactly the sums of the per-queue totals.
-    wait_ms: int = field(init=False)
-    alerting_ms: int = field(init=False)  # ringing of the agent who answered
-    talk_ms: int = field(init=False)
-    hold_ms: int = field(init=False)
+    wait_ms: int
+    alerting_ms: int  # ringing of the agent who answered
+    talk_ms: int
+    hold_ms: int
 
-    def __post_init__(self) -> None:
-        ring_started_at = self.ring_started_at if self.ring_started_at is not None else self.left_queue_at
-        object.__setattr__(self, "wait_ms", _ms(self.left_queue_at - self.entered_at))
-        object.__setattr__(self, "alerting_ms", _ms(self.left_queue_at - ring_started_at) if self.answered_at is not None else 0)
-        object.__setattr__(self, "talk_ms", _ms(self.talk_seconds))
-        object.__setattr__(self, "hold_ms", _ms(self.hold_seconds))
+
+class CallRecord(_CallRecordFields):
+    """One finished passage of a call through one queue (times are epoch seconds); immutable.
+
+    The ms durations are differences of rounded epoch milliseconds, like the call legs': the
+    queue leg's callTime is exactly wait_ms + talk_ms + hold_ms. (A tuple, not a frozen
+    dataclass: days of synthesized history create tens of thousands of them.)
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        call_id: str,
+        pbx_id: str,
+        site_id: str,
+        queue_id: str,
+        caller_number: str,
+        entered_at: float,
+        left_queue_at: float,
+        ended_at: float,
+        outcome: CallOutcome,
+        offered_agent_ids: tuple[str, ...],
+        missed_offers: int,
+        agent_id: str | None = None,
+        ring_started_at: float | None = None,
+        answered_at: float | None = None,
+        talk_seconds: float = 0.0,
+        hold_seconds: float = 0.0,
+        wrap_up_seconds: float = 0.0,
+        transferred_in: bool = False,
+        transfer_target_queue_id: str | None = None,
+        transfer_target_ring_group_id: str | None = None,
+    ) -> CallRecord:
+        left_ms = ms(left_queue_at)
+        hold_ms = ms(hold_seconds)
+        if answered_at is not None:
+            alerting_ms = left_ms - (ms(ring_started_at) if ring_started_at is not None else left_ms)
+            talk_ms = ms(ended_at) - left_ms - hold_ms
+        else:
+            alerting_ms, talk_ms = 0, ms(talk_seconds)
+        return tuple.__new__(cls, (
+            call_id, pbx_id, site_id, queue_id, caller_number, entered_at, left_queue_at, ended_at, outcome,
+            offered_agent_ids, missed_offers, agent_id, ring_started_at, answered_at, talk_seconds, hold_seconds,
+            wrap_up_seconds, transferred_in, transfer_target_queue_id, transfer_target_ring_group_id,
+            left_ms - ms(entered_at), alerting_ms, talk_ms, hold_ms,
+        ))
 
     @property
     def answered(self) -> bool:
@@ -155,6 +240,35 @@ class LiveCall:
     on_hold: bool
 
 
+@dataclass(frozen=True, slots=True)
+class RingGroupInfo:
+    """A ring group as the historical endpoints report it (ground truth for tests)."""
+
+    id: str
+    pbx: str  # PBX name
+    site: str  # site name
+    name: str
+    extension: str
+    member_extensions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionInfo:
+    """An extension (every active agent) as the Extension Summary reports it."""
+
+    agent_id: str
+    pbx: str  # PBX name
+    site: str
+    extension: str
+    first_name: str
+    last_name: str
+    department: str
+    branch: str
+    email: str
+    username: str
+    service_type: str = "UE"
+
+
 @dataclass(slots=True, eq=False)
 class _Member:
     agent: _AgentState
@@ -168,11 +282,31 @@ class _QueueState:
     traffic: QueueTraffic
     utc_offset_hours: int
     order: int  # directory position: the deterministic tie-breaker
+    ref: GroupRef
     members: list[_Member] = field(default_factory=list)
     waiting: list[_Caller] = field(default_factory=list)  # FIFO
     handling: list[_ActiveCall] = field(default_factory=list)
     records: list[CallRecord] = field(default_factory=list)  # in ended_at order
     records_head: int = 0  # records before this index are pruned (compacted lazily)
+
+
+@dataclass(slots=True, eq=False)
+class _RingGroupState:
+    group: RingGroup
+    traffic: RingGroupTraffic
+    utc_offset_hours: int
+    ref: GroupRef
+    members: list[_AgentState]
+
+
+@dataclass(slots=True, eq=False)
+class _SiteState:
+    """A site's agents, for their outbound calls."""
+
+    site: Site
+    pbx_id: str
+    utc_offset_hours: int
+    agents: list[_AgentState]
 
 
 @dataclass(slots=True, eq=False)
@@ -183,8 +317,8 @@ class _AgentState:
     answer_probability: float
     idle_since: float
     version: int = 0  # bumped on every status change; stale timers compare it
-    reserved_for: _Caller | None = None  # the caller ringing this agent
-    call: _ActiveCall | None = None
+    reserved_for: _Caller | _RingGroupCaller | None = None  # the caller ringing this agent
+    call: _ActiveCall | _OutboundCall | None = None
     queues: list[_QueueState] = field(default_factory=list)
 
     @property
@@ -194,9 +328,10 @@ class _AgentState:
 
 @dataclass(slots=True, eq=False)
 class _Caller:
-    call_id: str
+    """A caller in a call queue."""
+
+    journey: Journey
     queue: _QueueState
-    caller_number: str
     entered_at: float
     overflow_at: float
     transferred_in: bool
@@ -208,16 +343,37 @@ class _Caller:
     missed_offers: int = 0
     done: bool = False  # left the waiting line; pending patience/max-wait events are void
 
+    @property
+    def call_id(self) -> str:
+        return self.journey.call_id
+
+    @property
+    def caller_number(self) -> str:
+        return self.journey.external_number
+
+
+@dataclass(slots=True, eq=False)
+class _RingGroupCaller:
+    """A caller in a ring group: every member in `ringing` rings until the decision."""
+
+    journey: Journey
+    group: _RingGroupState
+    entered_at: float
+    ringing: list[_AgentState] = field(default_factory=list)
+
 
 @dataclass(slots=True, eq=False)
 class _ActiveCall:
-    caller: _Caller
+    """An answered queue or ring group call."""
+
+    caller: _Caller | _RingGroupCaller
     agent: _AgentState
     ring_started_at: float
     answered_at: float
     hold_start_at: float | None
     hold_end_at: float | None
     ends_at: float
+    mean_wrap_up_seconds: float  # of the queue or ring group
 
     def hold_seconds_at(self, now: float) -> float:
         if self.hold_start_at is None or self.hold_end_at is None or now <= self.hold_start_at:
@@ -228,22 +384,32 @@ class _ActiveCall:
         return self.hold_start_at is not None and self.hold_end_at is not None and self.hold_start_at <= now < self.hold_end_at
 
 
-def _ms(seconds: float) -> int:
-    return int(round(seconds * 1000))
+@dataclass(slots=True, eq=False)
+class _OutboundCall:
+    journey: Journey
+    agent: _AgentState
+    started_at: float
+    answered_at: float | None
+    hold_seconds: float
+    ends_at: float
 
 
-def demand_factor(epoch_seconds: float, utc_offset_hours: int) -> float:
-    """Share of the peak call rate at this moment for a site at this UTC offset."""
-    local = epoch_seconds + utc_offset_hours * 3600
-    hour = int(local // 3600) % 24
-    weekday = (int(local // DAY_SECONDS) + 3) % 7  # 1970-01-01 was a Thursday; Monday == 0
-    factor = HOURLY_DEMAND[hour]
-    return factor * WEEKEND_DEMAND_FACTOR if weekday >= 5 else factor
+class Routing(NamedTuple):
+    outcome: CallOutcome
+    queue_id: str | None  # transferred into this queue
+    ring_group_id: str | None  # transferred into this ring group
 
 
-def staffing_level(epoch_seconds: float, utc_offset_hours: int) -> float:
-    """How many agents want to be logged in, 0.25 (night) .. 1.0 (peak)."""
-    return 0.25 + 0.75 * demand_factor(epoch_seconds, utc_offset_hours)
+def routing(traffic: QueueTraffic, transferred_in: bool, queues: Container[str], ring_groups: Container[str]) -> Routing:
+    """Where a queue sends a caller it routes away (max wait, or nobody logged in). A caller who
+    was transferred in is not routed on again (no ping-pong); a missing target queue means
+    voicemail, a site without a ring group means the caller just leaves the queue."""
+    destination = RoutingDestination.VOICEMAIL if transferred_in else traffic.destination
+    queue_id = traffic.transfer_queue_id if destination is RoutingDestination.CALL_QUEUE else None
+    if destination is RoutingDestination.CALL_QUEUE and queue_id not in queues:
+        destination, queue_id = RoutingDestination.VOICEMAIL, None
+    group_id = traffic.transfer_ring_group_id if destination is RoutingDestination.RING_GROUP else None
+    return Routing(_OUTCOME_BY_DESTINATION[destination], queue_id, group_id if group_id in ring_groups else None)
 
 
 class QueueingModel:
@@ -252,6 +418,10 @@ class QueueingModel:
     Time only moves forward, by `advance(now)`, which processes every scheduled event up to
     `now`. Random draws happen only inside events, so the state at time T depends on the
     seed and the start time alone, not on how often or in what steps it was advanced.
+
+    `history_seconds` of calls exist before the start: the last `SIMULATED_HISTORY_SECONDS`
+    of them simulated, the older ones synthesized (history.py). Finished calls are kept for
+    `history_retention_seconds` (default: the larger of 48 h and the history plus a day).
     """
 
     def __init__(
@@ -260,24 +430,41 @@ class QueueingModel:
         *,
         seed: int,
         start_time: float,
-        warmup_seconds: float = 3600.0,
-        history_retention_seconds: float = 2 * DAY_SECONDS,
+        history_seconds: float = 3600.0,
+        history_retention_seconds: float | None = None,
     ) -> None:
-        if warmup_seconds < 0 or history_retention_seconds <= 0:
-            raise ValueError("warmup_seconds must be >= 0 and history_retention_seconds > 0")
+        history_seconds = float(history_seconds)
+        if history_retention_seconds is None:
+            history_retention_seconds = max(2 * DAY_SECONDS, history_seconds + DAY_SECONDS)
+        if history_seconds < 0:
+            raise ValueError("history_seconds must be >= 0")
+        if history_retention_seconds < history_seconds + HISTORY_MARGIN_SECONDS:
+            raise ValueError(
+                f"history_retention_seconds must be at least history_seconds + {HISTORY_MARGIN_SECONDS:g}"
+            )
         self.lock = threading.RLock()
         self.account = account
+        self.history_seconds = history_seconds
         self.history_retention_seconds = float(history_retention_seconds)
+        self._seed = seed
         self._rng = random.Random(f"8x8-simulator-model:{seed}")
         self._events: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._event_serial = 0
         self._call_serial = 0
-        self._now = float(start_time) - float(warmup_seconds)
+        simulated = min(history_seconds, SIMULATED_HISTORY_SECONDS)
+        self._now = float(start_time) - simulated
         self._queues: dict[str, _QueueState] = {}
+        self._ring_groups: dict[str, _RingGroupState] = {}
+        self._sites: list[_SiteState] = []
         self._agents: dict[str, _AgentState] = {}
-        self._build_runtime()
-        with self.lock:
-            self.advance(float(start_time))  # the warm-up: history and live state before "now"
+        self._pbx_names: dict[str, str] = {pbx.id: pbx.name for pbx in account.pbxes}
+        self.book = CallBook()
+        synthesized = history_seconds > simulated
+        with self.lock, collector_paused() if synthesized else nullcontext():
+            self._build_runtime()
+            if synthesized:
+                self._synthesize_history(float(start_time) - history_seconds, self._now)
+            self.advance(float(start_time))  # history and live state before "now"
 
     # ----------------------------------------------------------------- public API
     @property
@@ -319,23 +506,23 @@ class QueueingModel:
             now = self._now
             stats = LiveQueueStats()
             for caller in queue.waiting:
-                waited = _ms(now - caller.entered_at)
+                waited = ms(now - caller.entered_at)
                 stats.waiting_calls += 1
                 stats.waiting_total_ms += waited
                 stats.waiting_longest_ms = max(stats.waiting_longest_ms, waited)
             for call in queue.handling:
-                handling = _ms(now - call.answered_at)
+                handling = ms(now - call.answered_at)
                 stats.handling_calls += 1
                 stats.handling_total_ms += handling
                 stats.handling_longest_ms = max(stats.handling_longest_ms, handling)
                 if call.on_hold_at(now):
                     assert call.hold_start_at is not None
-                    held = _ms(now - call.hold_start_at)
+                    held = ms(now - call.hold_start_at)
                     stats.on_hold_calls += 1
                     stats.on_hold_total_ms += held
                     stats.on_hold_longest_ms = max(stats.on_hold_longest_ms, held)
                 else:
-                    talked = _ms(now - call.answered_at - call.hold_seconds_at(now))
+                    talked = ms(now - call.answered_at - call.hold_seconds_at(now))
                     stats.talking_calls += 1
                     stats.talking_total_ms += talked
                     stats.talking_longest_ms = max(stats.talking_longest_ms, talked)
@@ -410,9 +597,8 @@ class QueueingModel:
                 stats.entered += 1
                 stats.active += 1
                 if call.answered_at <= end:
-                    self._count_answer(
-                        stats, _ms(call.answered_at - entered_at), _ms(call.answered_at - call.ring_started_at)
-                    )
+                    answered_ms = ms(call.answered_at)
+                    self._count_answer(stats, answered_ms - ms(entered_at), answered_ms - ms(call.ring_started_at))
             return stats
 
     def completed_calls(
@@ -452,9 +638,9 @@ class QueueingModel:
             ]
             handling = [
                 LiveCall(
-                    call_id=a.caller.call_id,
+                    call_id=a.caller.journey.call_id,
                     queue_id=queue_id,
-                    caller_number=a.caller.caller_number,
+                    caller_number=a.caller.journey.external_number,
                     entered_at=a.caller.entered_at,
                     ringing_agent_id=None,
                     agent_id=a.agent.agent.id,
@@ -479,7 +665,60 @@ class QueueingModel:
                 "stored_records": sum(len(q.records) for q in self._queues.values()),
                 "waiting": sum(len(q.waiting) for q in self._queues.values()),
                 "handling": sum(len(q.handling) for q in self._queues.values()),
+                **self.book.footprint(),
             }
+
+    # ----------------------------------------------------------------- historical ground truth
+    def finished_calls(self, start: float, end: float) -> list[FinishedCall]:
+        """Whole calls (one per call record) that ended in [start, end) (epoch seconds, compared
+        in whole ms), in end order. Calls in progress are not finished."""
+        with self.lock:
+            return self.book.calls_between(ms(start), ms(end))
+
+    def call_legs(self, start: float, end: float, *, by_connect_time: bool = False) -> list[CallLeg]:
+        """Legs disconnected (or, with by_connect_time, connected) in [start, end), in
+        disconnect order; top-level and member legs, whatever the CDR delay."""
+        with self.lock:
+            start_ms, end_ms = ms(start), ms(end)
+            if not by_connect_time:
+                return self.book.legs_between(start_ms, end_ms)
+            return [leg for leg in self.book.legs_from(start_ms) if start_ms <= leg.connected_ms < end_ms]
+
+    def ring_groups(self) -> list[RingGroupInfo]:
+        """Every ring group of the active sites, in directory order."""
+        return [
+            RingGroupInfo(
+                id=state.group.id,
+                pbx=state.ref.pbx,
+                site=state.ref.site,
+                name=state.group.name,
+                extension=state.group.extension,
+                member_extensions=tuple(member.agent.extension for member in state.members),
+            )
+            for state in self._ring_groups.values()
+        ]
+
+    def extensions(self) -> list[ExtensionInfo]:
+        """Every active agent's extension, in directory order."""
+        return [
+            ExtensionInfo(
+                agent_id=agent.id,
+                pbx=self._pbx_names[agent.pbx_id],
+                site=agent.branch,
+                extension=agent.extension,
+                first_name=agent.first_name,
+                last_name=agent.last_name,
+                department=agent.department,
+                branch=agent.branch,
+                email=agent.email,
+                username=agent.username,
+            )
+            for agent in (state.agent for state in self._agents.values())
+        ]
+
+    def group_refs(self) -> list[GroupRef]:
+        """Every active queue and ring group as legs name them."""
+        return [q.ref for q in self._queues.values()] + [g.ref for g in self._ring_groups.values()]
 
     # ----------------------------------------------------------------- set-up
     def _build_runtime(self) -> None:
@@ -500,20 +739,48 @@ class QueueingModel:
                     answer_probability=rng.uniform(0.82, 0.97),
                     idle_since=start - rng.uniform(0.0, 600.0),
                 )
+            for site in pbx.sites:
+                if not site.deleted:
+                    agents = [state for state in self._agents.values() if state.agent.site_id == site.id]
+                    self._sites.append(_SiteState(site, pbx.id, site.utc_offset_hours, agents))
         for order, queue in enumerate(self.account.active_queues()):
-            site = self.account.site(queue.site_id)
-            assert site is not None and queue.traffic is not None
-            state = _QueueState(queue=queue, traffic=queue.traffic, utc_offset_hours=site.utc_offset_hours, order=order)
+            queue_site = self.account.site(queue.site_id)
+            assert queue_site is not None and queue.traffic is not None
+            state = _QueueState(
+                queue=queue, traffic=queue.traffic, utc_offset_hours=queue_site.utc_offset_hours, order=order,
+                ref=self._group_ref(GroupKind.QUEUE, queue.id, queue.pbx_id, queue_site, queue.name, queue.extension),
+            )
             for member in queue.members:
                 agent_state = self._agents[member.agent_id]
                 state.members.append(_Member(agent_state, member.role, member.enabled))
                 if state not in agent_state.queues:
                     agent_state.queues.append(state)
             self._queues[queue.id] = state
+        for group in self.account.active_ring_groups():
+            group_site = self.account.site(group.site_id)
+            assert group_site is not None
+            self._ring_groups[group.id] = _RingGroupState(
+                group=group, traffic=group.traffic, utc_offset_hours=group_site.utc_offset_hours,
+                ref=self._group_ref(GroupKind.RING_GROUP, group.id, group.pbx_id, group_site, group.name, group.extension),
+                members=[self._agents[agent_id] for agent_id in group.member_ids if agent_id in self._agents],
+            )
         for agent_state in self._agents.values():
             self._schedule_status_timer(agent_state)
         for state in self._queues.values():
-            self._schedule_next_arrival(state)
+            self._schedule_arrival(state.traffic.peak_arrivals_per_hour, state.utc_offset_hours, self._on_arrival, state)
+        for group_state in self._ring_groups.values():
+            self._schedule_arrival(
+                group_state.traffic.peak_arrivals_per_hour, group_state.utc_offset_hours,
+                self._on_ring_group_arrival, group_state,
+            )
+        for site_state in self._sites:
+            self._schedule_arrival(
+                OUTBOUND_PEAK_PER_AGENT_PER_HOUR * len(site_state.agents), site_state.utc_offset_hours,
+                self._on_outbound_attempt, site_state,
+            )
+
+    def _group_ref(self, kind: GroupKind, group_id: str, pbx_id: str, site: Site, name: str, extension: str) -> GroupRef:
+        return GroupRef(kind, group_id, self._pbx_names[pbx_id], site.name, name, extension)
 
     def _initial_status(self, staffing: float) -> AgentStatus:
         draw = self._rng.random()
@@ -528,6 +795,17 @@ class QueueingModel:
                 return status
             draw -= share
         return AgentStatus.AVAILABLE
+
+    def _synthesize_history(self, start: float, end: float) -> None:
+        from .history import HistorySynthesizer  # history.py builds on this module
+
+        HistorySynthesizer(
+            self,
+            random.Random(f"8x8-simulator-history:{self._seed}"),
+            queues=list(self._queues.values()),
+            ring_groups=self._ring_groups,
+            sites=self._sites,
+        ).run(start, end)
 
     # ----------------------------------------------------------------- event plumbing
     def _schedule(self, when: float, handler: Callable[..., None], *args: Any) -> None:
@@ -545,34 +823,67 @@ class QueueingModel:
                 del records[:head]  # compact only now and then: amortised O(1) per record
                 head = 0
             queue.records_head = head
+        self.book.prune(ms(cutoff))
+
+    # ----------------------------------------------------------------- recording (also used by history.py)
+    def open_call(self, pbx_id: str, direction: str, number: str) -> Journey:
+        """A new call with the next call id; its legs go to the book as they end."""
+        self._call_serial += 1
+        return self.book.open(str(1_600_000_000_000 + self._call_serial), self._pbx_names[pbx_id], pbx_id, direction, number)
+
+    def record_queue_visit(self, queue: _QueueState, journey: Journey, record: CallRecord) -> None:
+        """A caller left a queue's care: its record, its top-level leg; the call ends unless it
+        was transferred on to another queue or a ring group."""
+        queue.records.append(record)
+        agent = self._agents[record.agent_id].agent if record.agent_id is not None else None
+        journey.group_leg(
+            queue.ref, ms(record.entered_at), record.wait_ms, _DISPOSITION_BY_OUTCOME[record.outcome],
+            agent=agent, talk_ms=record.talk_ms, hold_ms=record.hold_ms,
+        )
+        if record.transfer_target_queue_id is None and record.transfer_target_ring_group_id is None:
+            journey.finish()
+
+    def record_ring_group_visit(
+        self, group: _RingGroupState, journey: Journey, entered_at: float, left_at: float, ended_at: float,
+        disposition: Disposition, *, agent: Agent | None = None, hold_seconds: float = 0.0,
+    ) -> None:
+        """A caller left a ring group (answered and done, hung up, or voicemail): the call ends."""
+        left_ms = ms(left_at)
+        hold_ms = ms(hold_seconds) if agent is not None else 0
+        talk_ms = ms(ended_at) - left_ms - hold_ms if agent is not None else 0
+        journey.group_leg(
+            group.ref, ms(entered_at), left_ms - ms(entered_at), disposition,
+            agent=agent, talk_ms=talk_ms, hold_ms=hold_ms,
+        )
+        journey.finish()
+
+    def record_outbound(
+        self, journey: Journey, agent: Agent, started_at: float, ended_at: float,
+        answered_at: float | None, hold_seconds: float,
+    ) -> None:
+        journey.outbound_leg(agent, started_at, ended_at, answered_at=answered_at, hold_seconds=hold_seconds)
+        journey.finish()
 
     # ----------------------------------------------------------------- arrivals
-    def _schedule_next_arrival(self, queue: _QueueState) -> None:
-        # The rate is constant within a clock hour, so an exponential gap is exact up to the
-        # next hour boundary; past it, re-draw at the boundary (memorylessness).
-        now = self._now
-        boundary = (math.floor(now / 3600.0) + 1.0) * 3600.0
-        rate = queue.traffic.peak_arrivals_per_hour / 3600.0 * demand_factor(now, queue.utc_offset_hours)
-        gap = self._rng.expovariate(rate)
-        if now + gap < boundary:
-            self._schedule(now + gap, self._on_arrival, queue)
+    def _schedule_arrival(self, peak_per_hour: float, utc_offset_hours: int,
+                          on_arrival: Callable[[Any], None], target: Any) -> None:
+        when, arrives = next_arrival(self._rng, self._now, peak_per_hour, utc_offset_hours)
+        if arrives:
+            self._schedule(when, on_arrival, target)
         else:
-            self._schedule(boundary, self._schedule_next_arrival, queue)
+            self._schedule(when, self._schedule_arrival, peak_per_hour, utc_offset_hours, on_arrival, target)
 
     def _on_arrival(self, queue: _QueueState) -> None:
-        self._call_serial += 1
-        call_id = str(1_600_000_000_000 + self._call_serial)
-        caller_number = f"+1{self._rng.randint(2_002_000_000, 9_899_999_999)}"
-        self._enter_queue(queue, call_id, caller_number, transferred_in=False)
-        self._schedule_next_arrival(queue)
+        journey = self.open_call(queue.queue.pbx_id, INCOMING, external_number(self._rng))
+        self._enter_queue(queue, journey, transferred_in=False)
+        self._schedule_arrival(queue.traffic.peak_arrivals_per_hour, queue.utc_offset_hours, self._on_arrival, queue)
 
-    def _enter_queue(self, queue: _QueueState, call_id: str, caller_number: str, *, transferred_in: bool) -> None:
+    def _enter_queue(self, queue: _QueueState, journey: Journey, *, transferred_in: bool) -> None:
         now = self._now
         traffic = queue.traffic
         caller = _Caller(
-            call_id=call_id,
+            journey=journey,
             queue=queue,
-            caller_number=caller_number,
             entered_at=now,
             overflow_at=now + traffic.overflow_after_seconds,
             transferred_in=transferred_in,
@@ -595,7 +906,7 @@ class QueueingModel:
     def _on_patience(self, caller: _Caller) -> None:
         if caller.done:
             return
-        self._leave_waiting(caller)
+        self._leave_waiting(caller, Disposition.ABANDONED)
         self._record_unanswered(caller, CallOutcome.ABANDONED)
 
     def _on_max_wait(self, caller: _Caller) -> None:
@@ -609,43 +920,41 @@ class QueueingModel:
         self._dispatch(caller.queue)
 
     def _route_away(self, caller: _Caller) -> None:
-        queue = caller.queue
-        destination = queue.traffic.destination
-        if caller.transferred_in:
-            # A transferred call is not bounced on again: no ping-pong between queues.
-            destination = RoutingDestination.VOICEMAIL
-        target_id = queue.traffic.transfer_queue_id if destination is RoutingDestination.CALL_QUEUE else None
-        if destination is RoutingDestination.CALL_QUEUE and target_id not in self._queues:
-            destination, target_id = RoutingDestination.VOICEMAIL, None
-        self._leave_waiting(caller)
-        self._record_unanswered(caller, _OUTCOME_BY_DESTINATION[destination], transfer_target_queue_id=target_id)
-        if target_id is not None:
-            self._enter_queue(self._queues[target_id], caller.call_id, caller.caller_number, transferred_in=True)
+        route = routing(caller.queue.traffic, caller.transferred_in, self._queues, self._ring_groups)
+        self._leave_waiting(caller, Disposition.NO_ANSWER)
+        self._record_unanswered(
+            caller, route.outcome, transfer_target_queue_id=route.queue_id, transfer_target_ring_group_id=route.ring_group_id
+        )
+        if route.queue_id is not None:
+            self._enter_queue(self._queues[route.queue_id], caller.journey, transferred_in=True)
+        elif route.ring_group_id is not None:
+            self._enter_ring_group(self._ring_groups[route.ring_group_id], caller.journey)
 
-    def _leave_waiting(self, caller: _Caller) -> None:
+    def _leave_waiting(self, caller: _Caller, ring_end: Disposition) -> None:
+        """The caller leaves the line; a ring in progress ends with `ring_end`."""
         caller.done = True
         queue = caller.queue
         if caller in queue.waiting:
             queue.waiting.remove(caller)
         agent = caller.ringing_agent
         if agent is not None:  # the ring stops with the caller gone
+            assert caller.ring_started_at is not None
+            caller.journey.member_leg(queue.ref, agent.agent, caller.ring_started_at, self._now, ring_end)
             caller.ringing_agent = None
             agent.reserved_for = None
             self._rearm_status_timer(agent)
             self._agent_freed(agent)
 
-    def _record_unanswered(
-        self, caller: _Caller, outcome: CallOutcome, *, transfer_target_queue_id: str | None = None
-    ) -> None:
-        self._record_call(caller, outcome, left_queue_at=self._now,
-                          transfer_target_queue_id=transfer_target_queue_id)
+    def _record_unanswered(self, caller: _Caller, outcome: CallOutcome, **targets: str | None) -> None:
+        self._record_call(caller, outcome, left_queue_at=self._now, **targets)
 
     def _record_call(self, caller: _Caller, outcome: CallOutcome, *, left_queue_at: float,
                      **details: Any) -> None:
-        """Append the finished call to its queue's history (ended now)."""
+        """Record the caller's finished passage through its queue (ended now)."""
         queue = caller.queue
-        self._append_record(
+        self.record_queue_visit(
             queue,
+            caller.journey,
             CallRecord(
                 call_id=caller.call_id,
                 pbx_id=queue.queue.pbx_id,
@@ -690,9 +999,7 @@ class QueueingModel:
         caller.ring_started_at = self._now
         caller.ring_serial += 1
         caller.offered_agent_ids.append(agent.agent.id)
-        timeout = caller.queue.traffic.ring_timeout_seconds
-        answers = self._rng.random() < agent.answer_probability
-        ring = min(timeout - 0.5, 1.5 + self._rng.expovariate(1.0 / 4.0)) if answers else timeout
+        answers, ring = draw_ring(self._rng, agent.answer_probability, caller.queue.traffic.ring_timeout_seconds)
         self._schedule(self._now + ring, self._on_ring_end, caller, caller.ring_serial, answers)
 
     def _on_ring_end(self, caller: _Caller, ring_serial: int, answers: bool) -> None:
@@ -704,6 +1011,8 @@ class QueueingModel:
         if answers:
             self._answer(caller, agent)
             return
+        assert caller.ring_started_at is not None
+        caller.journey.member_leg(caller.queue.ref, agent.agent, caller.ring_started_at, self._now, Disposition.NO_ANSWER)
         caller.missed_offers += 1
         caller.tried_agent_ids.add(agent.agent.id)
         if self._rng.random() < 0.3:
@@ -714,53 +1023,66 @@ class QueueingModel:
 
     def _answer(self, caller: _Caller, agent: _AgentState) -> None:
         queue = caller.queue
-        traffic = queue.traffic
-        now = self._now
         caller.done = True
         queue.waiting.remove(caller)
-        sigma = 0.7
-        mu = math.log(traffic.mean_talk_seconds) - sigma * sigma / 2  # lognormal with that mean
-        talk = min(max(self._rng.lognormvariate(mu, sigma), 8.0), 5400.0)
-        hold_start_at: float | None = None
-        hold_end_at: float | None = None
-        hold = 0.0
-        if self._rng.random() < traffic.hold_probability:
-            hold = min(5.0 + self._rng.expovariate(1.0 / traffic.mean_hold_seconds), 900.0)
-            hold_start_at = now + talk * self._rng.uniform(0.2, 0.7)
-            hold_end_at = hold_start_at + hold
+        ring_started_at = caller.ring_started_at if caller.ring_started_at is not None else self._now
+        queue.handling.append(self._connect(caller, agent, queue.traffic, ring_started_at))
+
+    def _connect(
+        self, caller: _Caller | _RingGroupCaller, agent: _AgentState, traffic: QueueTraffic | RingGroupTraffic,
+        ring_started_at: float,
+    ) -> _ActiveCall:
+        """The agent picked up now: talk (maybe with a hold), then `_on_call_end`."""
+        now = self._now
+        talk = draw_talk(self._rng, traffic.mean_talk_seconds, traffic.hold_probability, traffic.mean_hold_seconds)
+        hold_start_at = now + talk.hold_after if talk.hold_seconds else None
         call = _ActiveCall(
             caller=caller,
             agent=agent,
-            ring_started_at=caller.ring_started_at if caller.ring_started_at is not None else now,
+            ring_started_at=ring_started_at,
             answered_at=now,
             hold_start_at=hold_start_at,
-            hold_end_at=hold_end_at,
-            ends_at=now + talk + hold,
+            hold_end_at=hold_start_at + talk.hold_seconds if hold_start_at is not None else None,
+            ends_at=now + talk.talk_seconds + talk.hold_seconds,
+            mean_wrap_up_seconds=traffic.mean_wrap_up_seconds,
         )
-        queue.handling.append(call)
         agent.call = call
         self._set_status(agent, AgentStatus.BUSY)
         self._schedule(call.ends_at, self._on_call_end, call)
+        return call
 
     def _on_call_end(self, call: _ActiveCall) -> None:
         caller = call.caller
-        queue = caller.queue
         agent = call.agent
-        queue.handling.remove(call)
-        wrap_up = 3.0 + self._rng.expovariate(1.0 / queue.traffic.mean_wrap_up_seconds)
+        wrap_up = draw_wrap_up(self._rng, call.mean_wrap_up_seconds)
         hold = call.hold_seconds_at(call.ends_at)
-        self._record_call(
-            caller, CallOutcome.ANSWERED, left_queue_at=call.answered_at,
-            agent_id=agent.agent.id,
-            ring_started_at=call.ring_started_at,
-            answered_at=call.answered_at,
-            talk_seconds=call.ends_at - call.answered_at - hold,
-            hold_seconds=hold,
-            wrap_up_seconds=wrap_up,
+        group = caller.queue.ref if isinstance(caller, _Caller) else caller.group.ref
+        caller.journey.member_leg(
+            group, agent.agent, call.ring_started_at, self._now, Disposition.ANSWERED,
+            answered_at=call.answered_at, hold_seconds=hold,
         )
+        if isinstance(caller, _Caller):
+            caller.queue.handling.remove(call)
+            self._record_call(
+                caller, CallOutcome.ANSWERED, left_queue_at=call.answered_at,
+                agent_id=agent.agent.id,
+                ring_started_at=call.ring_started_at,
+                answered_at=call.answered_at,
+                talk_seconds=call.ends_at - call.answered_at - hold,
+                hold_seconds=hold,
+                wrap_up_seconds=wrap_up,
+            )
+        else:
+            self.record_ring_group_visit(
+                caller.group, caller.journey, caller.entered_at, call.answered_at, self._now,
+                Disposition.ANSWERED, agent=agent.agent, hold_seconds=hold,
+            )
         agent.call = None
+        self._wrap_up(agent, wrap_up)
+
+    def _wrap_up(self, agent: _AgentState, seconds: float) -> None:
         self._set_status(agent, AgentStatus.WRAP_UP)
-        self._schedule(self._now + wrap_up, self._on_wrap_up_end, agent, agent.version)
+        self._schedule(self._now + seconds, self._on_wrap_up_end, agent, agent.version)
 
     def _on_wrap_up_end(self, agent: _AgentState, version: int) -> None:
         if version != agent.version:
@@ -783,6 +1105,70 @@ class QueueingModel:
                 pending.append((oldest, queue.order, queue))
         for _, _, queue in sorted(pending, key=lambda item: (item[0], item[1])):
             self._dispatch(queue)
+
+    # ----------------------------------------------------------------- ring groups
+    def _on_ring_group_arrival(self, group: _RingGroupState) -> None:
+        journey = self.open_call(group.group.pbx_id, INCOMING, external_number(self._rng))
+        self._enter_ring_group(group, journey)
+        self._schedule_arrival(
+            group.traffic.peak_arrivals_per_hour, group.utc_offset_hours, self._on_ring_group_arrival, group
+        )
+
+    def _enter_ring_group(self, group: _RingGroupState, journey: Journey) -> None:
+        """Ring every Available member at once; nobody to ring means voicemail at once."""
+        now = self._now
+        caller = _RingGroupCaller(journey, group, now, [agent for agent in group.members if agent.ready])
+        if not caller.ringing:
+            self.record_ring_group_visit(group, journey, now, now, now, Disposition.VOICEMAIL)
+            return
+        decision = decide_ring_group(self._rng, [a.answer_probability for a in caller.ringing], group.traffic)
+        for agent in caller.ringing:
+            agent.reserved_for = caller
+        self._schedule(now + decision.after, self._on_ring_group_decided, caller, decision)
+
+    def _on_ring_group_decided(self, caller: _RingGroupCaller, decision: RingGroupDecision) -> None:
+        now = self._now
+        answerer = caller.ringing[decision.answerer] if decision.answerer is not None else None
+        others = [agent for agent in caller.ringing if agent is not answerer]
+        ring_end = Disposition.ANSWERED_ELSEWHERE if answerer is not None else decision.disposition
+        for agent in caller.ringing:
+            agent.reserved_for = None
+        for agent in others:
+            caller.journey.member_leg(caller.group.ref, agent.agent, caller.entered_at, now, ring_end)
+            self._rearm_status_timer(agent)
+        if answerer is not None:
+            self._connect(caller, answerer, caller.group.traffic, caller.entered_at)
+        else:
+            self.record_ring_group_visit(caller.group, caller.journey, caller.entered_at, now, now, decision.disposition)
+        for agent in others:
+            self._agent_freed(agent)
+
+    # ----------------------------------------------------------------- outbound calls
+    def _on_outbound_attempt(self, site: _SiteState) -> None:
+        """A ready agent of the site dials out (nobody ready: no call this time)."""
+        ready = [agent for agent in site.agents if agent.ready]
+        if ready:
+            self._place_outbound(self._rng.choice(ready), site)
+        self._schedule_arrival(
+            OUTBOUND_PEAK_PER_AGENT_PER_HOUR * len(site.agents), site.utc_offset_hours, self._on_outbound_attempt, site
+        )
+
+    def _place_outbound(self, agent: _AgentState, site: _SiteState) -> None:
+        now = self._now
+        plan = draw_outbound(self._rng)
+        journey = self.open_call(site.pbx_id, OUTGOING, external_number(self._rng))
+        answered_at = now + plan.ring_seconds if plan.answered else None
+        ends_at = now + plan.ring_seconds + plan.talk.talk_seconds + plan.talk.hold_seconds
+        call = _OutboundCall(journey, agent, now, answered_at, plan.talk.hold_seconds, ends_at)
+        agent.call = call
+        self._set_status(agent, AgentStatus.BUSY)
+        self._schedule(ends_at, self._on_outbound_end, call)
+
+    def _on_outbound_end(self, call: _OutboundCall) -> None:
+        agent = call.agent
+        self.record_outbound(call.journey, agent.agent, call.started_at, self._now, call.answered_at, call.hold_seconds)
+        agent.call = None
+        self._wrap_up(agent, draw_wrap_up(self._rng, OUTBOUND_MEAN_WRAP_UP_SECONDS))
 
     # ----------------------------------------------------------------- agent presence
     def _set_status(self, agent: _AgentState, status: AgentStatus) -> None:
@@ -840,9 +1226,6 @@ class QueueingModel:
             self._agent_freed(agent)
 
     # ----------------------------------------------------------------- records and windows
-    def _append_record(self, queue: _QueueState, record: CallRecord) -> None:
-        queue.records.append(record)
-
     @staticmethod
     def _count_waited(stats: CallWindowStats, wait_ms: int) -> None:
         stats.waited_calls += 1

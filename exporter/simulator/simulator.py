@@ -12,8 +12,9 @@ from .admin import ADMIN_PREFIX, AdminApi
 from .auth import TokenStore
 from .directory import Account, Pbx, build_account
 from .faults import FaultInjector, FaultRule
+from .historical import VENDOR_RETENTION_SECONDS, HistoricalApi, HistoricalSettings
 from .metrics import DurationUnit
-from .model import DAY_SECONDS, QueueingModel
+from .model import QueueingModel
 from .requestlog import RecordedRequest, RequestLog
 from .routing import Request, Response, Router
 from .server import SimulatorHTTPServer
@@ -26,8 +27,9 @@ class Simulator:
     """An embedded, deterministic stand-in for the api.8x8.com analytics host.
 
     Same seed + same clock readings => same answers. Serves Work Analytics under
-    /analytics/work; other APIs (Contact Center, historical reports) can be added to
-    `router` and read the same `model`.
+    /analytics/work: Customer Data, call-queue metrics and the historical endpoints (summaries,
+    call legs and records), all from one live `model` with `history_seconds` of calls before
+    the start. Other APIs (Contact Center) can be added to `router` and read the same `model`.
     """
 
     def __init__(
@@ -51,8 +53,10 @@ class Simulator:
         queue_extension_key: str = "extensionNumber",
         diverted_metric_name: str = "diverted",
         cq_extension_type: str = "string",
-        warmup_seconds: float = 3600.0,
-        history_retention_seconds: float = 2 * DAY_SECONDS,
+        history_seconds: float = 3600.0,
+        history_retention_seconds: float | None = None,
+        cdr_delay_seconds: float = 0.0,
+        vendor_retention_seconds: float = VENDOR_RETENTION_SECONDS,
         request_log_limit: int = 10_000,
     ) -> None:
         if not 1 <= page_size_default <= MAX_PAGE_SIZE:
@@ -83,7 +87,7 @@ class Simulator:
             self.account,
             seed=seed,
             start_time=self.clock(),
-            warmup_seconds=warmup_seconds,
+            history_seconds=history_seconds,
             history_retention_seconds=history_retention_seconds,
         )
         self.tokens = TokenStore(seed=seed, ttl_seconds=self.token_ttl)
@@ -109,6 +113,17 @@ class Simulator:
             root_url=self._link_root,
         )
         self.work_analytics.register(self.router)
+        self.historical = HistoricalApi(
+            account=self.account,
+            model=self.model,
+            clock=self.clock,
+            authenticate=self.work_analytics.authenticate,
+            seed=seed,
+            settings=HistoricalSettings(
+                cdr_delay_seconds=cdr_delay_seconds, retention_seconds=vendor_retention_seconds
+            ),
+        )
+        self.historical.register(self.router)
         AdminApi(self).register(self.router)
         self._lifecycle_lock = threading.Lock()
         self._server: SimulatorHTTPServer | None = None
@@ -192,7 +207,7 @@ class Simulator:
         rule: FaultRule | None = None
         if not is_admin:  # the admin interface is never logged nor faulted
             self.requests.append(RecordedRequest(request.method, request.path, dict(request.query), request.headers))
-            rule = self.faults.take(request.path)
+            rule = self.faults.take(request.path, request.query)
         if rule is not None and rule.delay > 0:
             time.sleep(rule.delay)  # real time on purpose: this is network latency for clients
         if rule is not None and rule.status is not None and not rule.malformed:

@@ -48,6 +48,27 @@ def invalid_api_key() -> Response:
     )
 
 
+def invalid_parameter(parameter: str, message: str, hint: str, *, missing: bool = False) -> Response:
+    """400 of the historical endpoints for a missing or invalid query parameter, in the shape of
+    their spec's 400 schema. The spec documents only SHA001 (the API key): "SIM400" is ours."""
+    return Response.json(
+        400,
+        {
+            "status": 400,
+            "message": message,
+            "code": "SIM400",
+            "details": [
+                {
+                    "type": "missingValue" if missing else "invalidValue",
+                    "location": "query",
+                    "path": [parameter],
+                    "hint": hint,
+                }
+            ],
+        },
+    )
+
+
 def invalid_grant() -> Response:
     """400 of the token endpoint for a wrong username or password (the spec's only example)."""
     return Response.json(400, {"error_description": "USER_NOTFOUND_ERROR", "error": "invalid_grant"})

@@ -7,12 +7,14 @@ import copy
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 import requests
 from jsonschema import Draft202012Validator
+from zoneinfo import ZoneInfo
 
 from exporter.simulator import Simulator
 
@@ -81,8 +83,27 @@ class SimClient:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def scroll(self, path: str, params: dict[str, Any], page_size: int) -> list[dict[str, Any]]:
+        """Every page of /v2/call-legs or /v2/call-records, following scrollId to "No Data"
+        (the "No Data" page included, last)."""
+        pages: list[dict[str, Any]] = []
+        query = {**params, "pageSize": page_size}
+        for _ in range(10_000):
+            page = self.get_json(path, query)
+            pages.append(page)
+            if page["meta"]["scrollId"] == "No Data":
+                return pages
+            query = {**params, "pageSize": page_size, "scrollId": page["meta"]["scrollId"]}
+        raise AssertionError("the scroll never reached No Data")
+
     def close(self) -> None:
         self.session.close()
+
+    def __enter__(self) -> SimClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 class VendorSchemas:
@@ -130,6 +151,24 @@ class VendorSchemas:
         errors = sorted(self.validator(file_name, component, strict=strict).iter_errors(instance), key=str)
         assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
 
+    def response_schema(self, file_name: str, path: str, status: str = "200", method: str = "get") -> dict[str, Any]:
+        """The inline schema of one operation's response (the historical spec has no components)."""
+        operation = self.documents[file_name]["paths"][path][method]
+        schema: dict[str, Any] = operation["responses"][status]["content"]["application/json"]["schema"]
+        return schema
+
+    def validate_response(
+        self, file_name: str, path: str, instance: Any, *, status: str = "200", strict: bool = False,
+        extra: frozenset[str] = frozenset(),
+    ) -> None:
+        """Validate against an operation's response schema. `strict`: every object with declared
+        properties must have exactly those keys (the schemas require nothing), but for `extra`."""
+        schema = copy.deepcopy(self.response_schema(file_name, path, status))
+        if strict:
+            _make_strict(schema, extra)
+        errors = sorted(Draft202012Validator(schema).iter_errors(instance), key=str)
+        assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
+
     def token_response_schema(self, status: str) -> dict[str, Any]:
         operation = self.documents["work_analytics_historical.json"]["paths"]["/v1/oauth/token"]["post"]
         schema: dict[str, Any] = operation["responses"][status]["content"]["application/json"]["schema"]
@@ -141,6 +180,21 @@ class VendorSchemas:
         branches = self.token_response_schema("400")["oneOf"]
         branch = next(b for b in branches if b["title"] == title)
         return Draft202012Validator(branch)
+
+
+def _make_strict(schema: Any, extra: frozenset[str]) -> None:
+    if isinstance(schema, dict):
+        properties = schema.get("properties")
+        if isinstance(properties, dict) and properties:
+            schema["required"] = list(properties)
+            for name in extra:
+                properties.setdefault(name, {})
+            schema["additionalProperties"] = False
+        for value in schema.values():
+            _make_strict(value, extra)
+    elif isinstance(schema, list):
+        for value in schema:
+            _make_strict(value, extra)
 
 
 @dataclass(frozen=True)
@@ -170,6 +224,22 @@ def vendor_schemas() -> VendorSchemas:
 @pytest.fixture(scope="session")
 def realtime_guide() -> RealtimeGuide:
     return RealtimeGuide.load()
+
+
+def historical_window(start: float, end: float, zone: str = "UTC", pbx: str = "allpbxes") -> dict[str, str]:
+    """The common parameters of the historical endpoints for [start, end) (epoch seconds)."""
+    tz = ZoneInfo(zone)
+
+    def local(epoch: float) -> str:
+        return datetime.fromtimestamp(epoch, tz).strftime("%Y-%m-%d %H:%M:%S")
+
+    return {"pbxId": pbx, "startTime": local(start), "endTime": local(end), "timeZone": zone}
+
+
+@pytest.fixture
+def window() -> Callable[..., dict[str, str]]:
+    """historical_window(start, end, zone="UTC", pbx="allpbxes")."""
+    return historical_window
 
 
 @pytest.fixture
@@ -208,13 +278,24 @@ def sim(make_simulator: Callable[..., Simulator]) -> Simulator:
     return make_simulator(seed=42)
 
 
+@pytest.fixture(scope="module")
+def shared_sim() -> Iterator[Simulator]:
+    """One simulator (seed 42, its clock stopped at START_TIME) for the tests of a module that
+    only read: they never move its clock, fault it or expire its tokens."""
+    with Simulator(seed=42, clock=FakeClock(), host="127.0.0.1", port=0) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def shared_client(shared_sim: Simulator) -> Iterator[SimClient]:
+    with SimClient(shared_sim) as api:
+        yield api
+
+
 @pytest.fixture
 def client(sim: Simulator) -> Iterator[SimClient]:
-    api = SimClient(sim)
-    try:
+    with SimClient(sim) as api:
         yield api
-    finally:
-        api.close()
 
 
 @pytest.fixture

@@ -151,7 +151,7 @@ def test_metrics_are_consistent_per_queue_and_in_the_summary(client: SimClient, 
 
 
 def test_summary_arithmetic(make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient]) -> None:
-    simulator = make_simulator(seed=42, cq_duration_unit="milliseconds", warmup_seconds=4 * 3600)
+    simulator = make_simulator(seed=42, cq_duration_unit="milliseconds", history_seconds=4 * 3600)
     body = cq(make_client(simulator), simulator.directory[0].id)
     queues = [q["metrics"] for q in body["callQueues"]]
     summary = body["metricsSummary"]
@@ -293,7 +293,7 @@ def iso(epoch: float, offset_hours: int = 0) -> str:
 def test_date_range_returns_aggregates_over_that_range(
     make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient], fake_clock: FakeClock
 ) -> None:
-    simulator = make_simulator(seed=42, warmup_seconds=3 * 3600)
+    simulator = make_simulator(seed=42, history_seconds=3 * 3600)
     api = make_client(simulator)
     pbx_id = simulator.directory[0].id
     now = fake_clock.now
@@ -323,7 +323,7 @@ def test_date_range_returns_aggregates_over_that_range(
 def test_intra_day_window_narrows_the_range(
     make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient], fake_clock: FakeClock
 ) -> None:
-    simulator = make_simulator(seed=42, warmup_seconds=3 * 3600)
+    simulator = make_simulator(seed=42, history_seconds=3 * 3600)
     api = make_client(simulator)
     pbx_id = simulator.directory[0].id
     now = fake_clock.now  # 15:00 UTC

@@ -234,3 +234,10 @@ def test_cli_prints_credentials_and_stops_on_sigterm() -> None:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_a_fault_can_target_requests_with_a_query_parameter(client: SimClient, sim: Simulator) -> None:
+    sim.faults.add(CQ_REGEX, status=500, times=None, with_param="scrollId")
+    assert client.get(cq_path(sim)).status_code == 200  # no scrollId: not this fault's request
+    assert client.get(cq_path(sim), params={"scrollId": "abc"}).status_code == 500
+    assert sim.faults.rules()[0].to_json()["with_param"] == "scrollId"

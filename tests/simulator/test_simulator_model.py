@@ -157,7 +157,7 @@ def test_consistency_invariants_over_many_steps() -> None:
 
 
 def test_call_records_are_coherent() -> None:
-    model = new_model(seed=8, warmup_seconds=4 * 3600)
+    model = new_model(seed=8, history_seconds=4 * 3600)
     records = model.completed_calls(START - 4 * 3600, START)
     assert len(records) > 100
     outcomes = Counter(r.outcome for r in records)
@@ -183,7 +183,7 @@ def test_daily_rhythm() -> None:
     assert demand_factor(START, 0) > 5 * demand_factor(START, 12)  # 15:00 versus 03:00 local
     saturday = START + 4 * 86_400
     assert demand_factor(saturday, 0) < demand_factor(START, 0)
-    model = new_model(seed=13, pbxes=1, sites_per_pbx=1, queues_per_site=3, warmup_seconds=86_400)
+    model = new_model(seed=13, pbxes=1, sites_per_pbx=1, queues_per_site=3, history_seconds=86_400)
     site_offset = model.account.pbxes[0].sites[0].utc_offset_hours
     peak_start = START - ((START / 3600 + site_offset - 10) % 24) * 3600  # last 10:00 local
     night_start = peak_start - 7 * 3600  # 03:00 local the same day
@@ -195,7 +195,7 @@ def test_daily_rhythm() -> None:
 
 def test_history_memory_is_bounded() -> None:
     model = new_model(seed=3, pbxes=1, sites_per_pbx=1, queues_per_site=2, agents_per_queue=3,
-                      warmup_seconds=0, history_retention_seconds=2 * 3600)
+                      history_seconds=0, history_retention_seconds=2 * 3600)
     queue_count = len(model.queue_ids())
     produced = 0
     for hour in range(1, 37):
@@ -207,8 +207,13 @@ def test_history_memory_is_bounded() -> None:
         assert footprint["records"] <= len(model.completed_calls(model.now - 2 * 3600 - 1, model.now + 1))
         assert footprint["stored_records"] <= 2 * footprint["records"] + 256 * queue_count
         assert footprint["events"] < 200  # a handful per agent, queue and live call
+        # Legs and whole calls are pruned the same way.
+        assert footprint["legs"] == len(model.call_legs(0, model.now + 1))
+        assert footprint["finished_calls"] == len(model.finished_calls(0, model.now + 1))
+        assert len(model.book.legs) <= 2 * footprint["legs"] + 1024
     retained = model.completed_calls(START, model.now)
     assert retained and min(r.ended_at for r in retained) >= model.now - 2 * 3600
+    assert min(call.ended_ms for call in model.finished_calls(0, model.now + 1)) >= (model.now - 2 * 3600) * 1000
     assert model.footprint()["stored_records"] < produced  # compaction did happen
 
 
