@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
 from exporter.clients.http import HttpClient, HttpSettings, RequestStats
 from exporter.clients.work_analytics import API as WORK_ANALYTICS, WorkAnalyticsClient
 from exporter.collectors.base import CollectorRunner, Scheduler
+from exporter.collectors.call_details import CallLegCollector, CallRecordCollector
 from exporter.collectors.call_queues import CallQueueCollector
-from exporter.collectors.discovery import DiscoveryCollector
+from exporter.collectors.discovery import DiscoveryCollector, Directory
+from exporter.collectors.summaries import (CompanySummaryCollector, ExtensionCollector,
+                                           RingGroup, RingGroupCollector,
+                                           RingGroupMemberCollector)
 from exporter.config import Config, WorkAnalyticsConfig
 from exporter.exposition import build_registry
 
@@ -36,7 +43,79 @@ def http_settings(section: WorkAnalyticsConfig) -> HttpSettings:
                         max_retry_after=section.retries.max_retry_after)
 
 
-def build_exporter(config: Config, *, process_metrics: bool = True) -> Exporter:
+class GroupIndex:
+    """(PBX name, extension) -> (group type, name) for call legs: queues from discovery, ring
+    groups from the ring group summary. Rebuilt only when either source changes."""
+
+    def __init__(self, directory: Callable[[], Directory | None],
+                 ring_groups: Callable[[], Mapping[tuple[str, str], RingGroup]]) -> None:
+        self._directory = directory
+        self._ring_groups = ring_groups
+        self._sources: tuple[object, object] | None = None
+        self._index: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def __call__(self, pbx: str, extension: str) -> tuple[str, str] | None:
+        directory, ring_groups = self._directory(), self._ring_groups()
+        if self._sources is None or self._sources[0] is not directory \
+                or self._sources[1] is not ring_groups:
+            index: dict[tuple[str, str], tuple[str, str]] = {}
+            for key, group in ring_groups.items():
+                index[key] = ("ring_group", group.name)
+            if directory is not None:
+                names = {p.id: p.name for p in directory.pbxes}
+                for queue in directory.queues.values():
+                    if queue.extension and queue.pbx_id in names:
+                        index[(names[queue.pbx_id], queue.extension)] = ("queue", queue.name)
+            self._index, self._sources = index, (directory, ring_groups)
+        return self._index.get((pbx, extension))
+
+
+def add_historical(scheduler: Scheduler, client: WorkAnalyticsClient, wa: WorkAnalyticsConfig,
+                   discovery: DiscoveryCollector, discovery_runner: CollectorRunner,
+                   clock: Callable[[], float]) -> None:
+    """The rolling-window summaries and the incremental call counters."""
+    common = {"time_zone": wa.time_zone, "all_pbxes": not wa.pbxes,
+              "pbx_batch_size": wa.pbx_batch_size, "clock": clock}
+
+    def directory() -> Directory | None:
+        return discovery.directory
+
+    def summary_args(section: Any) -> dict[str, Any]:
+        return {"interval": section.interval, "windows": section.windows,
+                "select": section.select, "max_series": section.max_series, **common}
+
+    def add(collector: Any) -> CollectorRunner:
+        runner = CollectorRunner(collector, depends_on=discovery_runner)
+        scheduler.runners.append(runner)
+        return runner
+
+    if wa.company_summary.enabled:
+        add(CompanySummaryCollector(client, directory, **summary_args(wa.company_summary)))
+    ring_groups = RingGroupCollector(client, directory, **summary_args(wa.ring_groups))
+    ring_runner = add(ring_groups) if wa.ring_groups.enabled else None
+    members = wa.ring_group_members
+    if members.enabled:
+        collector = RingGroupMemberCollector(client, directory, **summary_args(members),
+                                             ring_groups=lambda: ring_groups.groups,
+                                             refs=members.ring_groups)
+        scheduler.runners.append(CollectorRunner(collector, depends_on=ring_runner or discovery_runner))
+    if wa.extensions.enabled:
+        add(ExtensionCollector(client, directory, **summary_args(wa.extensions)))
+    for section, cls, extra in (
+            (wa.call_records, CallRecordCollector, {}),
+            (wa.call_legs, CallLegCollector,
+             {"groups": GroupIndex(directory, lambda: ring_groups.groups)})):
+        if section.enabled:
+            add(cls(client, directory, interval=section.interval, lookback=section.lookback,
+                    page_size=section.page_size, wait_buckets=section.wait_buckets,
+                    talk_buckets=section.talk_buckets, max_series=section.max_series,
+                    dedup_max_entries=section.dedup_max_entries, select=section.select,
+                    **common, **extra))
+
+
+def build_exporter(config: Config, *, process_metrics: bool = True,
+                   clock: Callable[[], float] = time.time) -> Exporter:
+    """`clock` is where windows and watermarks take "now" from (tests pass the simulator's)."""
     scheduler = Scheduler()
     registry = build_registry(scheduler, process_metrics=process_metrics)
     stats = RequestStats(registry)
@@ -57,6 +136,8 @@ def build_exporter(config: Config, *, process_metrics: bool = True) -> Exporter:
             collector = CallQueueCollector(
                 client, lambda: discovery.directory, interval=cq.interval, api=cq.api,
                 duration_unit=cq.duration_unit, sites=cq.sites, queues=cq.queues,
-                metrics=cq.metrics, include_summary=cq.include_summary)
+                metrics=cq.metrics, include_summary=cq.include_summary, select=cq.select,
+                max_series=cq.max_series)
             scheduler.runners.append(CollectorRunner(collector, depends_on=discovery_runner))
+        add_historical(scheduler, client, wa, discovery, discovery_runner, clock)
     return Exporter(config=config, registry=registry, scheduler=scheduler, clients=clients)

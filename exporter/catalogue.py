@@ -10,8 +10,14 @@ import sys
 from dataclasses import dataclass
 
 from exporter.clients.http import API_METRICS
+from exporter.collectors.call_details import LEG_FAMILIES, RECORD_FAMILIES, CallLegCollector, \
+    CallRecordCollector
 from exporter.collectors.call_queues import QUEUE_LABELS, QUEUE_PREFIX, SUMMARY_PREFIX
 from exporter.collectors.discovery import INFO_METRICS
+from exporter.collectors.summaries import (EXTENSION_INFO, CompanySummaryCollector,
+                                           ExtensionCollector, RingGroupCollector,
+                                           RingGroupMemberCollector)
+from exporter.summary_tables import metrics_of
 from exporter.exposition import BUILD_INFO, SELF_METRICS
 from exporter.metric_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
 
@@ -50,6 +56,22 @@ def entries() -> list[Entry]:
                     source = f"{previous.source}; {source}"
                 queue_rows[name] = Entry(name, "gauge", labels + window, lead + metric.help, source)
     rows.extend(sorted(queue_rows.values(), key=lambda e: e.name))
+    for collector in (CompanySummaryCollector, RingGroupCollector, RingGroupMemberCollector,
+                      ExtensionCollector):
+        shape = collector.shape
+        source = f"{collector.name} (`{shape.endpoint}`)"
+        for metric in metrics_of(shape.keys):
+            rows.append(Entry(shape.metric_name(metric), "gauge", (*shape.labels, "window"),
+                              metric.help, source))
+        if collector is ExtensionCollector:
+            name, help_text, labels = EXTENSION_INFO
+            rows.append(Entry(name, "gauge", tuple(labels), help_text, source))
+    for collector, spec in ((CallRecordCollector, RECORD_FAMILIES), (CallLegCollector, LEG_FAMILIES)):
+        source = f"{collector.name} (`{collector.endpoint}`)"
+        rows.append(Entry(spec.calls + "_total", "counter", (*spec.key_labels, "outcome"),
+                          spec.calls_help, source))
+        rows.append(Entry(spec.wait, "histogram", (*spec.key_labels, "outcome"), spec.wait_help, source))
+        rows.append(Entry(spec.talk, "histogram", spec.key_labels, spec.talk_help, source))
     return rows
 
 
@@ -63,7 +85,13 @@ def markdown() -> str:
         "poll; its HELP text says which endpoint it comes from and how often it is polled.",
         "",
         "Label `window` is the span an aggregate covers: `24h` for the Call Queue Metric API",
-        "asked without dates (the vendor's rolling last 24 hours).",
+        "asked without dates (the vendor's rolling last 24 hours); for the summaries, a configured",
+        "window (`15m`, `1h`, `24h`, `today`, `this_week`, ...) resolved in `work_analytics.time_zone`.",
+        "Summary counts are gauges (a window's count falls as old calls leave it); the `_total`",
+        "counters and the histograms come from call records and call legs, counted once each",
+        "from the exporter's start. Outcomes: `answered`, `voicemail`, `abandoned`, `missed`,",
+        "`other`; directions: `inbound`, `outbound`, `internal`, `other`. Series beyond a",
+        "collector's `max_series` are counted under `_other`.",
         "The exporter also exposes the standard `process_*` and `python_*` metrics.",
         "",
         "| metric | type | labels | meaning | source |",

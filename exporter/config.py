@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr,
@@ -19,6 +20,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 
 from exporter.errors import ConfigError
 from exporter.metric_tables import CALL_QUEUE_METRICS_KEYS, REALTIME_KEYS
+from exporter.windows import Window, parse_window
 
 WORK_ANALYTICS_BASE_URL = "https://api.8x8.com/analytics/work"
 CONTACT_CENTER_BASE_URL = "https://api.8x8.com"
@@ -97,6 +99,120 @@ class DiscoveryConfig(StrictModel):
     page_size: int = Field(100, ge=1, le=100)
 
 
+def _time_zone(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be an IANA time zone such as UTC or America/New_York")
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone such as UTC or America/New_York") from None
+    return value.strip()
+
+
+def _window(value: Any) -> Window:
+    return value if isinstance(value, Window) else parse_window(value)
+
+
+def _pattern(value: Any) -> re.Pattern[str]:
+    if isinstance(value, re.Pattern):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a regular expression string")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a regular expression: {exc}") from None
+
+
+TimeZone = Annotated[str, BeforeValidator(_time_zone)]
+WindowSpec = Annotated[Window, BeforeValidator(_window)]
+Pattern = Annotated[re.Pattern[str], BeforeValidator(_pattern)]
+
+
+def _unique_windows(windows: list[Window]) -> list[Window]:
+    names = [w.name for w in windows]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"listed twice: {', '.join(duplicates)}")
+    if not windows:
+        raise ValueError("needs at least one window")
+    return windows
+
+
+def _buckets(values: list[float]) -> list[float]:
+    if not values:
+        raise ValueError("needs at least one bucket")
+    if any(v <= 0 for v in values) or any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError("bucket bounds must be positive and strictly increasing")
+    return values
+
+
+Windows = Annotated[list[WindowSpec], AfterValidator(_unique_windows)]
+Buckets = Annotated[list[float], AfterValidator(_buckets)]
+
+
+class Selection(StrictModel):
+    """Which rows to keep, by name or extension: full-match regular expressions."""
+
+    include: list[Pattern] = Field(default_factory=list)
+    exclude: list[Pattern] = Field(default_factory=list)
+
+    def keeps(self, *values: str) -> bool:
+        """True when any value matches an include (or there is none) and none matches an exclude."""
+        def hit(patterns: list[re.Pattern[str]]) -> bool:
+            return any(p.fullmatch(v) for p in patterns for v in values if v)
+        return (not self.include or hit(self.include)) and not hit(self.exclude)
+
+
+class SummaryConfig(StrictModel):
+    """A summary endpoint polled for a list of windows."""
+
+    enabled: bool = True
+    interval: Duration = 300.0
+    windows: Windows = Field(default_factory=lambda: [parse_window("1h"), parse_window("today")])
+    # Ceiling on the series this collector exports; rows beyond it are left out (and counted).
+    max_series: int = Field(20_000, ge=1)
+    select: Selection = Selection()
+
+
+class ExtensionsConfig(SummaryConfig):
+    windows: Windows = Field(default_factory=lambda: [parse_window("today")])
+
+
+class RingGroupMembersConfig(SummaryConfig):
+    # One request per ring group and window: off unless asked for.
+    enabled: bool = False
+    windows: Windows = Field(default_factory=lambda: [parse_window("today")])
+    # Ring group names or extensions; empty means every ring group the ring-group summary lists.
+    ring_groups: list[str] = Field(default_factory=list)
+
+
+class CallDetailConfig(StrictModel):
+    """Incremental polling of /v2/call-records or /v2/call-legs into counters and histograms."""
+
+    enabled: bool = True
+    interval: Duration = 60.0
+    # Each poll asks again for this much time before the last one ended, to catch late records;
+    # records already counted are recognised by their ids and not counted twice.
+    lookback: Duration = 900.0
+    page_size: int = Field(1000, ge=1, le=7000)
+    # Records remembered for de-duplication; the oldest are forgotten first.
+    dedup_max_entries: int = Field(200_000, ge=1000)
+    wait_buckets: Buckets = Field(default_factory=lambda: [5.0, 10.0, 15.0, 20.0, 30.0, 45.0,
+                                                           60.0, 90.0, 120.0, 180.0, 300.0, 600.0])
+    talk_buckets: Buckets = Field(default_factory=lambda: [30.0, 60.0, 120.0, 180.0, 300.0,
+                                                           600.0, 900.0, 1800.0, 3600.0])
+    max_series: int = Field(20_000, ge=1)
+    select: Selection = Selection()
+
+    @model_validator(mode="after")
+    def _lookback_covers_interval(self) -> CallDetailConfig:
+        if self.lookback < self.interval:
+            raise ValueError(f"lookback ({self.lookback:g}s) must be at least the interval "
+                             f"({self.interval:g}s), or records between two polls are missed")
+        return self
+
+
 class CallQueuesConfig(StrictModel):
     """Live call-queue metrics."""
 
@@ -112,6 +228,9 @@ class CallQueuesConfig(StrictModel):
     queues: list[str] = Field(default_factory=list)
     metrics: list[str] = Field(default_factory=list)
     include_summary: bool = True
+    # Full-match regular expressions on queue name, extension or id; and a ceiling on series.
+    select: Selection = Selection()
+    max_series: int = Field(20_000, ge=1)
 
     @field_validator("metrics")
     @classmethod
@@ -140,6 +259,17 @@ class WorkAnalyticsConfig(StrictModel):
     retries: RetryPolicy = RetryPolicy()
     discovery: DiscoveryConfig = DiscoveryConfig()
     call_queues: CallQueuesConfig = CallQueuesConfig()
+    # The IANA zone of the historical endpoints' `timeZone`, and of calendar windows
+    # (`today` starts at midnight there).
+    time_zone: TimeZone = "UTC"
+    # PBX names per historical request (`pbxId=a,b,c`); more PBXes take more requests.
+    pbx_batch_size: int = Field(50, ge=1, le=500)
+    company_summary: SummaryConfig = SummaryConfig()
+    ring_groups: SummaryConfig = SummaryConfig()
+    ring_group_members: RingGroupMembersConfig = RingGroupMembersConfig()
+    extensions: ExtensionsConfig = ExtensionsConfig()
+    call_records: CallDetailConfig = CallDetailConfig()
+    call_legs: CallDetailConfig = CallDetailConfig()
 
 
 class ContactCenterConfig(StrictModel):

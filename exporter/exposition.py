@@ -27,13 +27,37 @@ SELF_METRICS: dict[str, tuple[str, str]] = {
     "eightbyeight_collector_interval_seconds": ("gauge", "How often the collector polls the 8x8 API."),
     "eightbyeight_collector_runs": ("counter", "Runs of the collector."),
     "eightbyeight_collector_failures": ("counter", "Runs of the collector that failed."),
+    # Collectors with a max_series ceiling:
+    "eightbyeight_collector_series": (
+        "gauge", "Series the collector exported in its last good run."),
+    "eightbyeight_collector_series_limit": ("gauge", "The collector's ceiling on series (max_series)."),
+    "eightbyeight_collector_series_dropped": (
+        "gauge", "Series the collector left out (or folded into `_other`) in its last good run because of its ceiling."),
+    # Collectors that poll call records or call legs incrementally:
+    "eightbyeight_collector_records_read": ("counter", "Records read from the API, duplicates included."),
+    "eightbyeight_collector_records_duplicate": (
+        "counter", "Records read again by an overlapping poll and not counted again."),
+    "eightbyeight_collector_records_invalid": (
+        "counter", "Records left out because they lack an id or their fields are unusable."),
+    "eightbyeight_collector_watermark_timestamp_seconds": (
+        "gauge", "End of the last complete incremental poll, in seconds since the epoch."),
+    "eightbyeight_collector_dedup_entries": ("gauge", "Record ids remembered to avoid counting twice."),
+    "eightbyeight_collector_dedup_evicted": (
+        "counter", "Record ids forgotten early because dedup_max_entries was reached."),
 }
+_RUNNER_METRICS = ("eightbyeight_up", "eightbyeight_collector_duration_seconds",
+                   "eightbyeight_collector_last_success_timestamp_seconds",
+                   "eightbyeight_collector_snapshot_age_seconds",
+                   "eightbyeight_collector_interval_seconds", "eightbyeight_collector_runs",
+                   "eightbyeight_collector_failures")
 BUILD_INFO = ("eightbyeight_exporter_build_info", "The exporter's version, with value 1.",
               ["version", "python_version"])
 
 
 def _value(name: str, runner: CollectorRunner) -> float | None:
     state = runner.state
+    if name not in _RUNNER_METRICS:
+        return runner.collector.self_metrics().get(name)
     return {
         "eightbyeight_up": 1.0 if state.success else 0.0,
         "eightbyeight_collector_duration_seconds": state.last_duration,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import responses
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
@@ -46,3 +47,10 @@ def _no_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's own credentials in the environment must not change what the tests see.
     for name in ("EIGHTBYEIGHT_API_KEY", "EIGHTBYEIGHT_USERNAME", "EIGHTBYEIGHT_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def rsps() -> Any:
+    """Replays recorded answers strictly: every registered answer must be asked for."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock

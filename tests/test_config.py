@@ -41,6 +41,23 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
         "work_analytics.pbxes: Input should be a valid list",
         "work_analytics.discovery.page_size: Input should be less than or equal to 100"],
     "section_not_mapping.yaml": ["work_analytics: must be a mapping"],
+    "bad_time_zone.yaml": [
+        "work_analytics.time_zone: 'Mars/Olympus_Mons' is not an IANA time zone such as UTC or "
+        "America/New_York"],
+    "bad_windows.yaml": [
+        "work_analytics.company_summary.windows: needs at least one window",
+        "work_analytics.ring_groups.windows[1]: 'fortnight' is not a window such as 15m, 1h, 24h, "
+        "today or this_week",
+        "work_analytics.extensions.windows: listed twice: today"],
+    "bad_pattern.yaml": [
+        "work_analytics.ring_groups.select.include[0]: 'Sales(' is not a regular expression: "
+        "missing ), unterminated subpattern at position 5"],
+    "bad_call_details.yaml": [
+        "work_analytics.call_records: lookback (60s) must be at least the interval (300s), or "
+        "records between two polls are missed",
+        "work_analytics.call_legs.page_size: Input should be less than or equal to 7000",
+        "work_analytics.call_legs.wait_buckets: bucket bounds must be positive and strictly "
+        "increasing"],
     "bad_yaml.yaml": [
         f"{INVALID / 'bad_yaml.yaml'}: invalid YAML at line 3, column 12: "
         "mapping values are not allowed here"],
@@ -169,3 +186,11 @@ def test_valid_config_check_exits_0(tmp_path: Path, capsys: pytest.CaptureFixtur
     path.write_text("work_analytics:\n  api_key: k\n  username: u\n  password: p\n")
     assert main(["--check-config", "--config.file", str(path)]) == 0
     assert "config OK" in capsys.readouterr().err
+
+
+def test_example_config_states_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    # config/example.yaml documents every setting with its default: keep the two in step.
+    env = {"EIGHTBYEIGHT_API_KEY": "x", "EIGHTBYEIGHT_USERNAME": "x", "EIGHTBYEIGHT_PASSWORD": "x"}
+    example = load_config(Path(__file__).resolve().parents[1] / "config" / "example.yaml", env=env)
+    defaults = load_config_data({}, env=env)
+    assert example == defaults

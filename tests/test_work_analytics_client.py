@@ -27,12 +27,6 @@ class Sleeps(list[float]):
 
 
 @pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
 def registry() -> CollectorRegistry:
     return CollectorRegistry()
 

@@ -1,4 +1,4 @@
-"""HTTP client of the 8x8 Work Analytics APIs (customer data and call-queue metrics)."""
+"""HTTP client of the 8x8 Work Analytics APIs (customer data, call queues, historical)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ API = "work_analytics"
 TOKEN_ENDPOINT = "/v1/oauth/token"
 # The customer-data API caps page size at 100 (spec: "A value between 1 and 100").
 MAX_PAGE_SIZE = 100
+# call-legs / call-records: `pageSize` is required, at most 7000 (spec); paging follows
+# `meta.scrollId` until the documented end marker.
+MAX_SCROLL_PAGE_SIZE = 7000
+SCROLL_END = "No Data"
+MAX_SCROLL_PAGES = 10_000
+ALL_PBXES = "allpbxes"
 # A bound on HAL paging, far above any real account, so a server that keeps answering `next`
 # cannot hold a collector forever.
 MAX_PAGES = 1000
@@ -183,6 +189,51 @@ class WorkAnalyticsClient:
         return self.get("/v2/call-queues/real-time/pbxes/{pbxId}",
                         f"/v2/call-queues/real-time/pbxes/{_seg(pbx_id)}",
                         _filters(site_ids, queue_ids, metrics, include_summary))
+
+    # --- historical endpoints (PBX names, local times in an IANA zone, durations in ms) ----
+
+    @staticmethod
+    def historical_params(pbx_names: Sequence[str], start_time: str, end_time: str,
+                          time_zone: str) -> dict[str, str]:
+        """The parameters every historical endpoint takes; no names means `allpbxes`."""
+        return {"pbxId": ",".join(pbx_names) if pbx_names else ALL_PBXES,
+                "startTime": start_time, "endTime": end_time, "timeZone": time_zone}
+
+    def summary(self, endpoint: str, params: Mapping[str, str]) -> list[Mapping[str, Any]]:
+        """A summary endpoint (`/v1/compsum`, `/v2/rgsum-groups`, ...): a JSON list of rows."""
+        body = self.get(endpoint, endpoint, params)
+        if not isinstance(body, list):
+            raise MalformedResponseError(endpoint, "answer is not a JSON list")
+        return [row for row in body if isinstance(row, Mapping)]
+
+    def scroll(self, endpoint: str, params: Mapping[str, Any],
+               page_size: int) -> Iterator[list[Mapping[str, Any]]]:
+        """The pages of `/v2/call-legs` or `/v2/call-records`, following `scrollId` to the end.
+
+        Yields each page's rows as it arrives, so a caller can keep what it read before a
+        later page fails.
+        """
+        size = max(1, min(int(page_size), MAX_SCROLL_PAGE_SIZE))
+        scroll_id: str | None = None
+        for _ in range(MAX_SCROLL_PAGES):
+            query = {**params, "pageSize": size}
+            if scroll_id is not None:
+                query["scrollId"] = scroll_id
+            body = self.get(endpoint, endpoint, query)
+            if not isinstance(body, Mapping):
+                raise MalformedResponseError(endpoint, "page is not a JSON object")
+            meta, data = body.get("meta"), body.get("data")
+            meta = {} if meta is None else meta
+            if not isinstance(meta, Mapping) or not isinstance(data, list):
+                raise MalformedResponseError(endpoint, "page has no meta object and data list")
+            rows = [row for row in data if isinstance(row, Mapping)]
+            if rows:
+                yield rows
+            next_id = meta.get("scrollId")
+            if not data or not isinstance(next_id, str) or next_id in ("", SCROLL_END):
+                return
+            scroll_id = next_id
+        raise MalformedResponseError(endpoint, f"more than {MAX_SCROLL_PAGES} pages")
 
 
 def _seg(value: str) -> str:

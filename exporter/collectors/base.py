@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from prometheus_client.metrics_core import Metric
 
+from exporter.collectors.limits import SeriesCount
 from exporter.errors import ExporterError
 from exporter.logs import get_logger
 
@@ -49,10 +50,20 @@ class SnapshotCollector(ABC):
 
     name: str
     interval: float
+    # Set by collectors with a cardinality ceiling after each successful run.
+    series: SeriesCount | None = None
 
     @abstractmethod
     def collect(self) -> Sequence[Metric]:
         """Build fresh metric families, or raise (an ApiError, CollectionError, ...)."""
+
+    def self_metrics(self) -> dict[str, float]:
+        """Values of the exporter's `eightbyeight_collector_*` metrics this collector has."""
+        if self.series is None:
+            return {}
+        return {"eightbyeight_collector_series": float(self.series.exported),
+                "eightbyeight_collector_series_limit": float(self.series.limit),
+                "eightbyeight_collector_series_dropped": float(self.series.dropped)}
 
 
 @dataclass

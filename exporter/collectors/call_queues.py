@@ -21,6 +21,8 @@ from prometheus_client.metrics_core import Metric
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import CollectionError, SnapshotCollector
 from exporter.collectors.discovery import Directory, Pbx
+from exporter.collectors.limits import SeriesBudget
+from exporter.config import Selection
 from exporter.errors import MalformedResponseError
 from exporter.logs import get_logger
 from exporter.metric_tables import (CALL_QUEUE_METRICS, CALL_QUEUE_METRICS_ALIASES,
@@ -72,7 +74,8 @@ class CallQueueCollector(SnapshotCollector):
                  interval: float, api: ApiChoice = "call_queue_metrics",
                  duration_unit: Literal["seconds", "milliseconds"] = "seconds",
                  sites: Sequence[str] = (), queues: Sequence[str] = (),
-                 metrics: Sequence[str] = (), include_summary: bool = True) -> None:
+                 metrics: Sequence[str] = (), include_summary: bool = True,
+                 select: Selection = Selection(), max_series: int = 20_000) -> None:
         self.client = client
         self.directory = directory
         self.interval = interval
@@ -85,6 +88,8 @@ class CallQueueCollector(SnapshotCollector):
         self.queue_refs = list(queues)
         self.metrics = list(metrics)
         self.include_summary = include_summary
+        self.select = select
+        self.max_series = max_series
         self.endpoint = ENDPOINTS[api]
 
     def _filters(self, directory: Directory, pbx: Pbx) -> tuple[list[str], list[str]] | None:
@@ -104,6 +109,7 @@ class CallQueueCollector(SnapshotCollector):
         help_suffix = f" Polled from {self.endpoint} every {self.interval:g}s."
         families: dict[str, GaugeMetricFamily] = {}
         seen: set[tuple[str, ...]] = set()
+        budget = SeriesBudget(self.name, self.max_series)
         for pbx in directory.pbxes:
             filters = self._filters(directory, pbx)
             if filters is None:
@@ -124,11 +130,17 @@ class CallQueueCollector(SnapshotCollector):
                                 extension=labels[3])
                     continue
                 seen.add(tuple(labels))
-                self._add(families, QUEUE_PREFIX, item.get("metrics"), labels, help_suffix)
+                if not self.select.keeps(labels[2], labels[3], labels[4]):
+                    continue
+                metrics = item.get("metrics")
+                if not budget.take(len(metrics) if isinstance(metrics, Mapping) else 0):
+                    continue
+                self._add(families, QUEUE_PREFIX, metrics, labels, help_suffix)
             summary = body.get("metricsSummary")
             if self.include_summary and summary:
                 self._add(families, SUMMARY_PREFIX, summary, [pbx.name], help_suffix,
                           summary_of=True)
+        self.series = budget.finish(self.series)
         return tuple(families.values())
 
     def _queue_labels(self, directory: Directory, pbx: Pbx, item: Mapping[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ Exposition (polled every 10 minutes by default):
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.clients.work_analytics import WorkAnalyticsClient
-from exporter.collectors.base import SnapshotCollector
+from exporter.collectors.base import CollectionError, SnapshotCollector
 from exporter.errors import MalformedResponseError
 from exporter.logs import get_logger
 
@@ -106,6 +106,19 @@ def select(refs: Sequence[str], pbxes: Sequence[Pbx]) -> tuple[list[Pbx], list[s
             if pbx not in chosen:
                 chosen.append(pbx)
     return chosen, unknown
+
+
+def pbx_batches(directory: Callable[[], Directory | None], all_pbxes: bool,
+                size: int) -> list[list[str]]:
+    """PBX names per request of the historical endpoints: `[[]]` (= `allpbxes`) when every PBX
+    is watched, else the discovered ones in comma-list batches of `size`."""
+    if all_pbxes:
+        return [[]]
+    found = directory()
+    if found is None:
+        raise CollectionError("the PBX directory has not been discovered yet")
+    names = sorted(p.name for p in found.pbxes)
+    return [names[i:i + size] for i in range(0, len(names), size)]
 
 
 class DiscoveryCollector(SnapshotCollector):

@@ -1,0 +1,112 @@
+"""Report windows: `15m`, `1h`, `24h`, `today`, `this_week`, ... as the historical endpoints want them.
+
+The Work Analytics historical endpoints take `startTime` and `endTime` as local wall-clock times
+(`YYYY-MM-DD HH:MM:SS`) in an IANA `timeZone`. A window is resolved at collection time:
+
+- a rolling window (`15m`, `1h`, `24h`, `7d`) ends now and starts that many seconds earlier, as
+  instants; both instants are then written as local times in the zone;
+- a calendar window (`today`, `this_week`, `this_month`) starts at local midnight of the day,
+  of the week's Monday, of the month's first day, and ends now.
+
+Local times are computed from instants with zoneinfo, so a window spanning a daylight-saving
+change keeps its real length (the `24h` window on the day clocks go back spans 25 local hours
+of wall time, `today` on that day is 25 hours long). Where a local midnight does not exist
+(zones that change at midnight), the day starts at the first instant after it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+CALENDAR_WINDOWS = ("today", "this_week", "this_month")
+# The vendor keeps two years of data; older ranges return nothing.
+RETENTION_SECONDS = 2 * 365 * 86_400
+_ROLLING = re.compile(r"^([1-9][0-9]*)(m|h|d|w)$")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+WIRE_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A configured window; `name` is what the `window` label shows."""
+
+    name: str
+    seconds: int | None = None  # rolling windows only
+
+    @property
+    def calendar(self) -> bool:
+        return self.seconds is None
+
+
+def parse_window(text: str) -> Window:
+    """`15m`, `1h`, `24h`, `7d`, `2w`, `today`, `this_week`, `this_month`; ValueError otherwise."""
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not a window such as 15m, 1h, 24h, today or this_week")
+    name = text.strip()
+    if name in CALENDAR_WINDOWS:
+        return Window(name)
+    match = _ROLLING.match(name)
+    if not match:
+        raise ValueError(f"{text!r} is not a window such as 15m, 1h, 24h, today or this_week")
+    # Longer than the retention is allowed: resolve() clamps it and the collector warns.
+    return Window(name, int(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+@dataclass(frozen=True)
+class ResolvedWindow:
+    window: Window
+    start: datetime  # aware, in the zone
+    end: datetime  # aware, in the zone
+    clamped: bool  # the start was moved forward to the retention limit
+
+    @property
+    def start_time(self) -> str:
+        return self.start.strftime(WIRE_FORMAT)
+
+    @property
+    def end_time(self) -> str:
+        return self.end.strftime(WIRE_FORMAT)
+
+    @property
+    def seconds(self) -> float:
+        # Aware datetimes sharing a tzinfo subtract as wall times in Python: go through UTC.
+        return (self.end.astimezone(timezone.utc) - self.start.astimezone(timezone.utc)).total_seconds()
+
+
+def local_midnight(day: datetime, zone: ZoneInfo) -> datetime:
+    """The first instant of `day`'s local date in `zone` (midnight, or just after a skipped one)."""
+    naive = datetime(day.year, day.month, day.day)
+    # Walk forward a quarter hour at a time past a skipped midnight (a gap is at most a few hours).
+    for quarter in range(0, 4 * 24):
+        candidate = (naive + timedelta(minutes=15 * quarter)).replace(tzinfo=zone)
+        round_trip = candidate.astimezone(timezone.utc).astimezone(zone)
+        if round_trip.replace(tzinfo=None) == candidate.replace(tzinfo=None):
+            # `fold=0` picks the first of two occurrences, i.e. the earliest instant.
+            return round_trip
+    raise ValueError(f"no local midnight on {naive.date()} in {zone.key}")  # pragma: no cover
+
+
+def resolve(window: Window, now: float, zone: ZoneInfo) -> ResolvedWindow:
+    """The window ending at epoch `now`, as local times in `zone`, clamped to the retention."""
+    end = datetime.fromtimestamp(int(now), tz=timezone.utc).astimezone(zone)
+    if window.seconds is not None:
+        start = (end.astimezone(timezone.utc) - timedelta(seconds=window.seconds)).astimezone(zone)
+    elif window.name == "today":
+        start = local_midnight(end, zone)
+    elif window.name == "this_week":
+        start = local_midnight(end - timedelta(days=end.weekday()), zone)
+    elif window.name == "this_month":
+        start = local_midnight(end.replace(day=1), zone)
+    else:  # pragma: no cover - parse_window admits nothing else
+        raise ValueError(f"unknown window {window.name}")
+    oldest = end.astimezone(timezone.utc) - timedelta(seconds=RETENTION_SECONDS)
+    clamped = start.astimezone(timezone.utc) < oldest  # compared as instants, not wall times
+    return ResolvedWindow(window, oldest.astimezone(zone) if clamped else start, end, clamped)
+
+
+def format_instant(epoch: float, zone: ZoneInfo) -> str:
+    """An epoch instant as the API's local `YYYY-MM-DD HH:MM:SS` in `zone`."""
+    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).astimezone(zone).strftime(WIRE_FORMAT)
