@@ -23,7 +23,18 @@ DEFAULT_PORT = 9878
 DEFAULT_LISTEN_ADDRESS = f":{DEFAULT_PORT}"
 
 # The demo polls faster than the production defaults so the page visibly moves within a minute.
-DEMO_OVERRIDES: dict[str, Any] = {"call_queues": {"interval": "10s"}, "discovery": {"interval": "5m"}}
+DEMO_OVERRIDES: dict[str, Any] = {
+    "call_queues": {"interval": "10s"},
+    "discovery": {"interval": "5m"},
+    "company_summary": {"interval": "30s", "windows": ["15m", "1h", "24h", "today", "this_week"]},
+    "ring_groups": {"interval": "30s", "windows": ["15m", "1h", "today"]},
+    "ring_group_members": {"enabled": True, "interval": "1m", "windows": ["1h", "today"]},
+    "extensions": {"interval": "1m", "windows": ["1h", "today"]},
+    "call_records": {"interval": "15s", "lookback": "5m"},
+    "call_legs": {"interval": "15s", "lookback": "5m"},
+}
+# The demo's simulator starts with this much call history, so `this_week` has data at once.
+DEMO_HISTORY_SECONDS = 8 * 86_400
 
 log = get_logger("exporter.cli")
 
@@ -81,7 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo:
             # Imported here only: the simulator is not on the exporter's runtime path.
             from exporter.simulator import Simulator
-            simulator = Simulator(seed=args.demo_seed, host="127.0.0.1", port=0).start()
+            simulator = Simulator(
+                seed=args.demo_seed,
+                host="127.0.0.1",
+                port=0,
+                history_seconds=DEMO_HISTORY_SECONDS,
+            ).start()
             log.info("demo_simulator_started", base_url=simulator.base_url)
             data = demo_config_data(data, simulator)
         config = load_config_data(data)

@@ -224,6 +224,28 @@ def test_demo_once_prints_a_valid_exposition() -> None:
     assert result.returncode == 0, result.stderr
     promtool_check(result.stdout)
     assert queue_values(result.stdout, "eightbyeight_queue_ongoing_waiting_calls")
+    out = samples(result.stdout)
+
+    def total(name: str, **fixed: str) -> float:
+        return sum(v for (n, labels), v in out.items()
+                   if n == name and fixed.items() <= dict(labels).items())
+
+    # The simulator starts with a week of history: the windows have calls from the first run
+    # (calendar windows may be only minutes long, depending on when the test runs).
+    windows = {dict(labels)["window"] for n, labels in out if n == "eightbyeight_pbx_calls"}
+    assert windows == {"15m", "1h", "24h", "today", "this_week"}
+    assert total("eightbyeight_pbx_calls", window="1h") > 0
+    assert total("eightbyeight_pbx_calls", window="24h") > total("eightbyeight_pbx_calls", window="1h")
+    assert total("eightbyeight_pbx_calls", window="this_week") >= total("eightbyeight_pbx_calls",
+                                                                          window="today")
+    assert total("eightbyeight_ring_group_calls", window="1h") > 0
+    assert total("eightbyeight_ring_group_member_calls") > 0
+    assert total("eightbyeight_extension_inbound_calls", window="1h") > 0
+    assert total("eightbyeight_extension_info") > 0
+    # Counters start at 0 (calls before the first poll are not counted), but their series exist.
+    names = {n for n, _ in out}
+    assert {"eightbyeight_calls_total", "eightbyeight_call_wait_seconds_bucket",
+            "eightbyeight_group_calls_total", "eightbyeight_group_call_talk_seconds_bucket"} <= names
 
 
 def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
