@@ -1,7 +1,9 @@
-"""Embedded simulator of the 8x8 analytics APIs (Work Analytics) with a live model of queues,
-ring groups and agents. Independent of the rest of `exporter`: standard library only."""
+"""Embedded simulator of the 8x8 analytics APIs (Work Analytics, and Contact Center realtime and
+historical reports) with live models of queues, ring groups and agents. Independent of the rest
+of `exporter`: standard library only."""
 
 from .calls import CallLeg, Disposition, FinishedCall, GroupKind, GroupRef, LegKind
+from .cc import CcAgent, CcAgentStatus, CcGroup, CcQueue, CcRef, CcTenant, ContactCenter, TenantModel
 from .directory import Account, Agent, CallQueue, Pbx, QueueMember, QueueRole, RingGroup, Site
 from .faults import FaultInjector, FaultRule
 from .metrics import CALL_QUEUE_METRIC_NAMES, REALTIME_METRIC_NAMES, DurationUnit
@@ -18,6 +20,13 @@ __all__ = [
     "CallOutcome",
     "CallQueue",
     "CallRecord",
+    "CcAgent",
+    "CcAgentStatus",
+    "CcGroup",
+    "CcQueue",
+    "CcRef",
+    "CcTenant",
+    "ContactCenter",
     "Disposition",
     "DurationUnit",
     "ExtensionInfo",
@@ -39,4 +48,5 @@ __all__ = [
     "RingGroupInfo",
     "Simulator",
     "Site",
+    "TenantModel",
 ]

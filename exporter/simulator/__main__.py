@@ -11,6 +11,7 @@ import threading
 from types import FrameType
 from typing import Any, Sequence
 
+from .cc import REGION_PREFIXES
 from .metrics import DurationUnit
 from .simulator import Simulator
 
@@ -31,11 +32,31 @@ def duration(text: str) -> float:
     return seconds
 
 
+def cc_tenants(text: str) -> list[tuple[str, str]]:
+    """[(tenant, region)] from "acme-sales:us,acme-support:eu" (a tenant without ":region" is us)."""
+    tenants: list[tuple[str, str]] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        tenant, _, region = part.partition(":")
+        region = (region or "us").strip().lower()
+        if not tenant.strip() or region not in REGION_PREFIXES:
+            raise argparse.ArgumentTypeError(
+                f"not a tenant list: {text!r} (e.g. acme-sales:us,acme-support:eu; regions {', '.join(REGION_PREFIXES)})"
+            )
+        tenants.append((tenant.strip(), region))
+    if not tenants:
+        raise argparse.ArgumentTypeError("at least one Contact Center tenant is needed")
+    return tenants
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eightbyeight-simulator",
-        description="Simulator of the 8x8 Work Analytics APIs. Prints one JSON line "
-        '({"base_url", "api_key", "username", "password"}) then serves until SIGTERM/SIGINT.',
+        description="Simulator of the 8x8 Work Analytics and Contact Center APIs. Prints one JSON line "
+        '({"base_url", "api_key", "username", "password", "cc_client_id", "cc_client_secret", "cc_token_url", '
+        '"cc_urls", ...}) then serves until SIGTERM/SIGINT.',
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=0, help="port to bind, 0 picks a free one (default: %(default)s)")
@@ -90,6 +111,27 @@ def build_parser() -> argparse.ArgumentParser:
         default="string",
         help="JSON type of call-queue-metrics queue extensions (schema: string; spec example: integer)",
     )
+    parser.add_argument(
+        "--cc-tenants",
+        type=cc_tenants,
+        default=[("acme-sales", "us"), ("acme-support", "us")],
+        metavar="TENANT:REGION,...",
+        help="Contact Center tenants and their regions (us, eu, au, ca); default acme-sales:us,acme-support:us",
+    )
+    parser.add_argument("--cc-client-id", default="sim-cc-client", help="the accepted Contact Center client id")
+    parser.add_argument("--cc-client-secret", default="sim-cc-secret", help="the accepted Contact Center client secret")
+    parser.add_argument("--cc-token-ttl", type=int, default=1800, help="lifetime of Contact Center tokens, seconds")
+    parser.add_argument(
+        "--cc-report-delay",
+        dest="cc_report_delay",
+        type=duration,
+        default=3.0,
+        metavar="DURATION",
+        help="how long a Contact Center report stays IN_PROGRESS (default 3s)",
+    )
+    parser.add_argument("--cc-queues-per-tenant", type=int, default=4)
+    parser.add_argument("--cc-groups-per-tenant", type=int, default=2)
+    parser.add_argument("--cc-agents-per-tenant", type=int, default=12)
     return parser
 
 
@@ -120,6 +162,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         cq_extension_type=args.cq_extension_type,
         history_seconds=args.history,
         cdr_delay_seconds=args.cdr_delay,
+        cc_tenants=args.cc_tenants,
+        cc_client_id=args.cc_client_id,
+        cc_client_secret=args.cc_client_secret,
+        cc_token_ttl=args.cc_token_ttl,
+        cc_report_delay_seconds=args.cc_report_delay,
+        cc_queues_per_tenant=args.cc_queues_per_tenant,
+        cc_groups_per_tenant=args.cc_groups_per_tenant,
+        cc_agents_per_tenant=args.cc_agents_per_tenant,
     )
     previous_handlers: dict[signal.Signals, Any] = {}
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
@@ -131,6 +181,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "api_key": simulator.api_key,
             "username": simulator.username,
             "password": simulator.password,
+            "cc_client_id": simulator.cc_client_id,
+            "cc_client_secret": simulator.cc_client_secret,
+            "cc_token_url": simulator.cc.token_url(simulator.root_url),
+            "cc_tenants": [
+                {"id": tenant, "region": simulator.cc.region_of(tenant), "time_zone": simulator.cc.time_zone_of(tenant)}
+                for tenant in simulator.cc.tenants
+            ],
+            "cc_urls": simulator.cc.realtime_urls(simulator.root_url),
         }
         sys.stdout.write(json.dumps(announcement) + "\n")
         sys.stdout.flush()

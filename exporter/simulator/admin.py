@@ -1,4 +1,5 @@
-"""Out-of-process control of the simulator under /_sim (no auth): faults, tokens, state, log."""
+"""Out-of-process control of the simulator under /_sim (no auth): faults, tokens, state (Work
+Analytics and Contact Center), log."""
 
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ class AdminApi:
             "directory": [dataclasses.asdict(pbx) for pbx in simulator.directory],
             "queues": queues,
             "agents": agents,
+            "cc": simulator.cc.state(),
         }
         # json.dumps writes the str-based enums of the directory as their values.
         return Response(200, json.dumps(body, separators=(",", ":")).encode("utf-8"), {"Content-Type": "application/json"})

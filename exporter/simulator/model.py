@@ -4,9 +4,7 @@ presence and place outbound calls; finished calls are kept with their legs (see 
 
 from __future__ import annotations
 
-import heapq
 import random
-import threading
 from bisect import bisect_left
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -44,6 +42,7 @@ from .calls import (
     collector_paused,
     ms,
 )
+from .events import DiscreteEventModel
 from .directory import (
     Account,
     Agent,
@@ -412,7 +411,7 @@ def routing(traffic: QueueTraffic, transferred_in: bool, queues: Container[str],
     return Routing(_OUTCOME_BY_DESTINATION[destination], queue_id, group_id if group_id in ring_groups else None)
 
 
-class QueueingModel:
+class QueueingModel(DiscreteEventModel):
     """The live model. Thread-safe: every public method takes `lock` (re-entrant).
 
     Time only moves forward, by `advance(now)`, which processes every scheduled event up to
@@ -442,17 +441,14 @@ class QueueingModel:
             raise ValueError(
                 f"history_retention_seconds must be at least history_seconds + {HISTORY_MARGIN_SECONDS:g}"
             )
-        self.lock = threading.RLock()
         self.account = account
         self.history_seconds = history_seconds
         self.history_retention_seconds = float(history_retention_seconds)
         self._seed = seed
         self._rng = random.Random(f"8x8-simulator-model:{seed}")
-        self._events: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
-        self._event_serial = 0
         self._call_serial = 0
         simulated = min(history_seconds, SIMULATED_HISTORY_SECONDS)
-        self._now = float(start_time) - simulated
+        self._init_events(float(start_time) - simulated)
         self._queues: dict[str, _QueueState] = {}
         self._ring_groups: dict[str, _RingGroupState] = {}
         self._sites: list[_SiteState] = []
@@ -467,24 +463,6 @@ class QueueingModel:
             self.advance(float(start_time))  # history and live state before "now"
 
     # ----------------------------------------------------------------- public API
-    @property
-    def now(self) -> float:
-        """The time the model has been advanced to (epoch seconds)."""
-        return self._now
-
-    def advance(self, now: float) -> None:
-        """Process every event up to `now`; a no-op when `now` is not after the model time."""
-        with self.lock:
-            if now <= self._now:
-                return
-            events = self._events
-            while events and events[0][0] <= now:
-                when, _, handler, args = heapq.heappop(events)
-                self._now = when
-                handler(*args)
-            self._now = float(now)
-            self._prune_history()
-
     def queue_ids(self) -> list[str]:
         """Ids of the simulated (active) queues, in directory order."""
         return list(self._queues)
@@ -808,11 +786,7 @@ class QueueingModel:
         ).run(start, end)
 
     # ----------------------------------------------------------------- event plumbing
-    def _schedule(self, when: float, handler: Callable[..., None], *args: Any) -> None:
-        self._event_serial += 1  # ties are broken by scheduling order: deterministic
-        heapq.heappush(self._events, (when, self._event_serial, handler, args))
-
-    def _prune_history(self) -> None:
+    def _after_advance(self) -> None:
         cutoff = self._now - self.history_retention_seconds
         for queue in self._queues.values():
             records = queue.records

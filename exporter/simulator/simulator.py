@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from types import TracebackType
-from typing import Callable
+from typing import Callable, Sequence
 
 from . import vendor_errors
 from .admin import ADMIN_PREFIX, AdminApi
 from .auth import TokenStore
+from .cc import ContactCenter, MultiValueQueryHandler
 from .directory import Account, Pbx, build_account
 from .faults import FaultInjector, FaultRule
 from .historical import VENDOR_RETENTION_SECONDS, HistoricalApi, HistoricalSettings
@@ -29,7 +30,9 @@ class Simulator:
     Same seed + same clock readings => same answers. Serves Work Analytics under
     /analytics/work: Customer Data, call-queue metrics and the historical endpoints (summaries,
     call legs and records), all from one live `model` with `history_seconds` of calls before
-    the start. Other APIs (Contact Center) can be added to `router` and read the same `model`.
+    the start. Serves Contact Center (`cc`: OAuth `/oauth/v2/token`, realtime v5, historical
+    reports v8, per region and tenant) from one model per `cc_tenants` entry, with the same
+    history length (at least since the tenant's local midnight).
     """
 
     def __init__(
@@ -58,6 +61,14 @@ class Simulator:
         cdr_delay_seconds: float = 0.0,
         vendor_retention_seconds: float = VENDOR_RETENTION_SECONDS,
         request_log_limit: int = 10_000,
+        cc_tenants: Sequence[tuple[str, str]] = (("acme-sales", "us"), ("acme-support", "us")),
+        cc_client_id: str = "sim-cc-client",
+        cc_client_secret: str = "sim-cc-secret",
+        cc_token_ttl: int = 1800,
+        cc_report_delay_seconds: float = 3.0,
+        cc_queues_per_tenant: int = 4,
+        cc_groups_per_tenant: int = 2,
+        cc_agents_per_tenant: int = 12,
     ) -> None:
         if not 1 <= page_size_default <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size_default must be within 1..{MAX_PAGE_SIZE}")
@@ -124,6 +135,24 @@ class Simulator:
             ),
         )
         self.historical.register(self.router)
+        self.cc_client_id = cc_client_id
+        self.cc_client_secret = cc_client_secret
+        self.cc = ContactCenter(
+            seed=seed,
+            tenants=cc_tenants,
+            clock=self.clock,
+            start_time=self.model.now,  # the same start as the Work Analytics model
+            history_seconds=history_seconds,
+            client_id=cc_client_id,
+            client_secret=cc_client_secret,
+            token_ttl=cc_token_ttl,
+            report_delay_seconds=cc_report_delay_seconds,
+            queues_per_tenant=cc_queues_per_tenant,
+            groups_per_tenant=cc_groups_per_tenant,
+            agents_per_tenant=cc_agents_per_tenant,
+            root_url=lambda: self.root_url,
+        )
+        self.cc.register(self.router)
         AdminApi(self).register(self.router)
         self._lifecycle_lock = threading.Lock()
         self._server: SimulatorHTTPServer | None = None
@@ -137,6 +166,8 @@ class Simulator:
             if self._server is not None:
                 return self
             server = SimulatorHTTPServer((self.host, self.port), self.handle)
+            # Keeps the raw query for the handlers that take repeated parameters (CC `metrics`).
+            server.RequestHandlerClass = MultiValueQueryHandler
             host, port = server.server_address[:2]
             self._bound = (str(host), int(port))
             thread = threading.Thread(
@@ -194,8 +225,9 @@ class Simulator:
         return self.account.pbxes
 
     def expire_tokens(self) -> int:
-        """Every token issued so far becomes expired (the next call with it gets a 401)."""
-        return self.tokens.expire_all()
+        """Every token issued so far (Work Analytics and Contact Center) becomes expired (the next
+        call with it gets a 401); returns how many."""
+        return self.tokens.expire_all() + self.cc.expire_tokens()
 
     def requests_clear(self) -> None:
         self.requests.clear()

@@ -1,15 +1,17 @@
-"""Fixtures for the simulator tests: a fake clock, started simulators, an API client and the
-vendor's OpenAPI schemas (read from /work/shared/8x8-api, next to the repository)."""
+"""Fixtures for the simulator tests: a fake clock, started simulators, API clients (Work Analytics
+and Contact Center) and the vendor's OpenAPI schemas (read from /work/shared/8x8-api, next to the
+repository)."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import pytest
 import requests
@@ -30,6 +32,14 @@ API_KEY = "sim-api-key"
 USERNAME = "supervisor@example.com"
 PASSWORD = "sim-password"
 
+CC_CLIENT_ID = "sim-cc-client"
+CC_CLIENT_SECRET = "sim-cc-secret"
+CC_REALTIME_SPEC = "8x8_analytics_for_contact_center_real-time_metrics_api.json"
+CC_HISTORICAL_SPEC = "8x8_analytics_for_contact_center_historical_metrics_api.json"
+CC_REALTIME = "/analytics/cc/v5/realtime-metrics"
+CC_HISTORICAL = "/analytics/cc/v8/historical-metrics"
+CC_REGION_PREFIXES = {"us": "", "eu": "/eu", "au": "/au", "ca": "/ca"}
+
 
 class FakeClock:
     """A settable clock: the simulator reads it, tests move it. Never goes backwards by itself."""
@@ -45,7 +55,25 @@ class FakeClock:
         return self.now
 
 
-class SimClient:
+S = TypeVar("S", bound="SessionClient")
+
+
+class SessionClient:
+    """A requests session closed on `close()` or at the end of a `with` block."""
+
+    session: requests.Session
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self: S) -> S:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class SimClient(SessionClient):
     """A small HTTP client for one simulator: token handling and authenticated GETs."""
 
     def __init__(self, simulator: Simulator) -> None:
@@ -96,14 +124,67 @@ class SimClient:
             query = {**params, "pageSize": page_size, "scrollId": page["meta"]["scrollId"]}
         raise AssertionError("the scroll never reached No Data")
 
-    def close(self) -> None:
-        self.session.close()
 
-    def __enter__(self) -> SimClient:
-        return self
+def basic_auth(client_id: str = CC_CLIENT_ID, secret: str = CC_CLIENT_SECRET) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+
+class CcClient(SessionClient):
+    """A small HTTP client of the Contact Center APIs of one simulator: the client-credentials
+    token, X-Tenant-Info (the simulator's tenant of each call, in its region)."""
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.simulator = simulator
+        self.session = requests.Session()
+        self._token: str | None = None
+
+    def issue_token(self, *, authorization: str | None = None, grant_type: str | None = "client_credentials") -> requests.Response:
+        headers = {"Authorization": authorization if authorization is not None else basic_auth()}
+        data = {} if grant_type is None else {"grant_type": grant_type}
+        return self.session.post(self.simulator.root_url + "/oauth/v2/token", headers=headers, data=data, timeout=HTTP_TIMEOUT)
+
+    @property
+    def token(self) -> str:
+        if self._token is None:
+            response = self.issue_token()
+            assert response.status_code == 200, response.text
+            self._token = response.json()["access_token"]
+        return self._token
+
+    def headers(self, tenant: str | None, token: str | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        if tenant is not None:
+            headers["X-Tenant-Info"] = tenant
+        return headers
+
+    def realtime_url(self, tenant: str | None, path: str, region: str | None = None) -> str:
+        return self._base(tenant, region) + CC_REALTIME + path
+
+    def historical_url(self, tenant: str | None, path: str = "", region: str | None = None) -> str:
+        return self._base(tenant, region) + CC_HISTORICAL + path
+
+    def _base(self, tenant: str | None, region: str | None) -> str:
+        if region is None:
+            region = self.simulator.cc.region_of(tenant) if tenant is not None else "us"
+        return self.simulator.root_url + CC_REGION_PREFIXES[region]
+
+    def realtime(self, tenant: str | None, path: str, params: Any = None, *, region: str | None = None,
+                 headers: dict[str, str] | None = None) -> requests.Response:
+        return self.session.get(self.realtime_url(tenant, path, region), params=params,
+                                headers=self.headers(tenant) if headers is None else headers, timeout=HTTP_TIMEOUT)
+
+    def historical(self, tenant: str | None, path: str = "", params: Any = None, *, region: str | None = None,
+                   headers: dict[str, str] | None = None) -> requests.Response:
+        return self.session.get(self.historical_url(tenant, path, region), params=params,
+                                headers=self.headers(tenant) if headers is None else headers, timeout=HTTP_TIMEOUT)
+
+    def get(self, url: str, tenant: str | None) -> requests.Response:
+        """GET an absolute URL (a Link) with the tenant's headers."""
+        return self.session.get(url, headers=self.headers(tenant), timeout=HTTP_TIMEOUT)
+
+    def create_report(self, tenant: str | None, definition: Any, *, region: str | None = None) -> requests.Response:
+        return self.session.post(self.historical_url(tenant, "", region), json=definition,
+                                 headers=self.headers(tenant), timeout=HTTP_TIMEOUT)
 
 
 class VendorSchemas:
@@ -169,6 +250,39 @@ class VendorSchemas:
         errors = sorted(Draft202012Validator(schema).iter_errors(instance), key=str)
         assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
 
+    def cc_realtime_validator(self, component: str, *, strict: tuple[str, ...] = ()) -> Draft202012Validator:
+        """Validator of a CC realtime component. Vendor limitation: MetricItem.value is a
+        "number", yet the API serves numeric strings, nulls and arrays too (the README's value
+        types): the patched value allows exactly those."""
+        components = copy.deepcopy(self.documents[CC_REALTIME_SPEC]["components"])
+        schemas = components["schemas"]
+        schemas["MetricItem"]["properties"]["value"] = {"type": ["number", "string", "null", "array"], "items": {"type": "string"}}
+        for name in strict:
+            schemas[name]["required"] = list(schemas[name]["properties"])
+            schemas[name]["additionalProperties"] = False
+        return Draft202012Validator({"$ref": f"#/components/schemas/{component}", "components": components})
+
+    def cc_historical_validator(self, component: str, *, strict: tuple[str, ...] = ()) -> Draft202012Validator:
+        """Validator of a CC historical component, with the guide's word where the spec differs:
+        a row's total is `total` (the schema says `totals`), dimension values of total rows and
+        the indices of the grand total are null."""
+        components = copy.deepcopy(self.documents[CC_HISTORICAL_SPEC]["components"])
+        schemas = components["schemas"]
+        row = schemas["Row"]["properties"]
+        row["total"] = {"anyOf": [{"type": "null"}, row.pop("totals")]}
+        schemas["RowItem"]["properties"]["value"] = {"type": ["string", "null"]}
+        for index in ("startIndex", "endIndex"):
+            schemas["TotalItem"]["properties"][index] = {"type": ["integer", "null"]}
+        for name in strict:
+            schemas[name]["required"] = list(schemas[name]["properties"])
+            schemas[name]["additionalProperties"] = False
+        return Draft202012Validator({"$ref": f"#/components/schemas/{component}", "components": components})
+
+    @staticmethod
+    def check(validator: Draft202012Validator, instance: Any) -> None:
+        errors = sorted(validator.iter_errors(instance), key=str)
+        assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
+
     def token_response_schema(self, status: str) -> dict[str, Any]:
         operation = self.documents["work_analytics_historical.json"]["paths"]["/v1/oauth/token"]["post"]
         schema: dict[str, Any] = operation["responses"][status]["content"]["application/json"]["schema"]
@@ -214,6 +328,17 @@ class RealtimeGuide:
         names = [m.group(1) for m in re.finditer(r"^([a-zA-Z]+) \| .+\|$", table, re.MULTILINE)]
         example = json.loads(text[text.index('{\n"callQueues"') : text.index("Updated over")])
         return cls([name for name in names if name != "Metric"], example)
+
+
+def cc_guide_report_type_sample() -> dict[str, Any]:
+    """The guide's "Sample Response for single report type" (agent-interactions-summary)."""
+    path = GUIDES_DIR / "cc-historical-analytics-summary-report.txt"
+    if not path.is_file():
+        pytest.fail(f"the vendor guide is missing: {path}")
+    text = path.read_text(encoding="utf-8")
+    start = text.index("The result will be different for each report type.")
+    block = text[text.index("{", start) : text.index("4. Creating A Summary Report")]
+    return json.loads(block)
 
 
 @pytest.fixture(scope="session")
@@ -298,12 +423,15 @@ def client(sim: Simulator) -> Iterator[SimClient]:
         yield api
 
 
-@pytest.fixture
-def make_client() -> Iterator[Callable[[Simulator], SimClient]]:
-    clients: list[SimClient] = []
+C = TypeVar("C", bound=SessionClient)
 
-    def factory(simulator: Simulator) -> SimClient:
-        api = SimClient(simulator)
+
+def closing_factory(cls: Callable[[Simulator], C]) -> Iterator[Callable[[Simulator], C]]:
+    """Yields a factory of API clients and closes every client it made afterwards."""
+    clients: list[C] = []
+
+    def factory(simulator: Simulator) -> C:
+        api = cls(simulator)
         clients.append(api)
         return api
 
@@ -312,3 +440,13 @@ def make_client() -> Iterator[Callable[[Simulator], SimClient]]:
     finally:
         for api in clients:
             api.close()
+
+
+@pytest.fixture
+def make_cc_client() -> Iterator[Callable[[Simulator], CcClient]]:
+    yield from closing_factory(CcClient)
+
+
+@pytest.fixture
+def make_client() -> Iterator[Callable[[Simulator], SimClient]]:
+    yield from closing_factory(SimClient)
