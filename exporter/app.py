@@ -9,16 +9,19 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from exporter.clients.contact_center import API as CONTACT_CENTER, ContactCenterClient
 from exporter.clients.http import HttpClient, HttpSettings, RequestStats
 from exporter.clients.work_analytics import API as WORK_ANALYTICS, WorkAnalyticsClient
 from exporter.collectors.base import CollectorRunner, Scheduler
 from exporter.collectors.call_details import CallLegCollector, CallRecordCollector
 from exporter.collectors.call_queues import CallQueueCollector
+from exporter.collectors.cc_realtime import CcRealtimeCollector
+from exporter.collectors.cc_reports import CcReportCollector, check_report
 from exporter.collectors.discovery import DiscoveryCollector, Directory
 from exporter.collectors.summaries import (CompanySummaryCollector, ExtensionCollector,
                                            RingGroup, RingGroupCollector,
                                            RingGroupMemberCollector)
-from exporter.config import Config, WorkAnalyticsConfig
+from exporter.config import ContactCenterConfig, Config, WorkAnalyticsConfig
 from exporter.exposition import build_registry
 
 
@@ -28,6 +31,7 @@ class Exporter:
     registry: CollectorRegistry
     scheduler: Scheduler
     clients: list[HttpClient]
+    contact_center: ContactCenterClient | None = None
 
     def close(self) -> None:
         self.scheduler.stop()
@@ -35,7 +39,7 @@ class Exporter:
             client.close()
 
 
-def http_settings(section: WorkAnalyticsConfig) -> HttpSettings:
+def http_settings(section: WorkAnalyticsConfig | ContactCenterConfig) -> HttpSettings:
     return HttpSettings(connect_timeout=section.timeouts.connect, read_timeout=section.timeouts.read,
                         max_attempts=section.retries.max_attempts,
                         initial_backoff=section.retries.initial_backoff,
@@ -85,9 +89,7 @@ def add_historical(scheduler: Scheduler, client: WorkAnalyticsClient, wa: WorkAn
                 "select": section.select, "max_series": section.max_series, **common}
 
     def add(collector: Any) -> CollectorRunner:
-        runner = CollectorRunner(collector, depends_on=discovery_runner)
-        scheduler.runners.append(runner)
-        return runner
+        return scheduler.add(collector, depends_on=discovery_runner)
 
     if wa.company_summary.enabled:
         add(CompanySummaryCollector(client, directory, **summary_args(wa.company_summary)))
@@ -98,7 +100,7 @@ def add_historical(scheduler: Scheduler, client: WorkAnalyticsClient, wa: WorkAn
         collector = RingGroupMemberCollector(client, directory, **summary_args(members),
                                              ring_groups=lambda: ring_groups.groups,
                                              refs=members.ring_groups)
-        scheduler.runners.append(CollectorRunner(collector, depends_on=ring_runner or discovery_runner))
+        scheduler.add(collector, depends_on=ring_runner or discovery_runner)
     if wa.extensions.enabled:
         add(ExtensionCollector(client, directory, **summary_args(wa.extensions)))
     for section, cls, extra in (
@@ -114,9 +116,12 @@ def add_historical(scheduler: Scheduler, client: WorkAnalyticsClient, wa: WorkAn
 
 
 def build_exporter(config: Config, *, process_metrics: bool = True,
-                   clock: Callable[[], float] = time.time) -> Exporter:
-    """`clock` is where windows and watermarks take "now" from (tests pass the simulator's)."""
-    scheduler = Scheduler()
+                   clock: Callable[[], float] = time.time,
+                   sleep: Callable[[float], None] = time.sleep) -> Exporter:
+    """`clock` is where windows, watermarks and snapshot ages take "now" from, `sleep` how
+    report collectors wait between status polls (tests pass the simulator's clock and its
+    advance)."""
+    scheduler = Scheduler(wall_clock=clock)
     registry = build_registry(scheduler, process_metrics=process_metrics)
     stats = RequestStats(registry)
     clients: list[HttpClient] = []
@@ -129,8 +134,7 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
                                      wa.password.get_secret_value())
         discovery = DiscoveryCollector(client, interval=wa.discovery.interval, pbx_refs=wa.pbxes,
                                        page_size=wa.discovery.page_size)
-        discovery_runner = CollectorRunner(discovery)
-        scheduler.runners.append(discovery_runner)
+        discovery_runner = scheduler.add(discovery)
         cq = wa.call_queues
         if cq.enabled:
             collector = CallQueueCollector(
@@ -138,6 +142,59 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
                 duration_unit=cq.duration_unit, sites=cq.sites, queues=cq.queues,
                 metrics=cq.metrics, include_summary=cq.include_summary, select=cq.select,
                 max_series=cq.max_series)
-            scheduler.runners.append(CollectorRunner(collector, depends_on=discovery_runner))
+            scheduler.add(collector, depends_on=discovery_runner)
         add_historical(scheduler, client, wa, discovery, discovery_runner, clock)
-    return Exporter(config=config, registry=registry, scheduler=scheduler, clients=clients)
+    cc_client = None
+    if config.contact_center.enabled:
+        cc_client = add_contact_center(scheduler, config.contact_center, stats, clients,
+                                       clock=clock, sleep=sleep)
+    return Exporter(config=config, registry=registry, scheduler=scheduler, clients=clients,
+                    contact_center=cc_client)
+
+
+def add_contact_center(scheduler: Scheduler, cc: ContactCenterConfig, stats: RequestStats,
+                       clients: list[HttpClient], *, clock: Callable[[], float],
+                       sleep: Callable[[float], None]) -> ContactCenterClient:
+    """Realtime collectors per endpoint and tenant, and report collectors per report and tenant:
+    one tenant's failure (a wrong tenant id, a failed report) degrades only its collectors."""
+    settings = http_settings(cc)
+    token_url, realtime_url, historical_url = cc.urls()
+    https = [HttpClient(CONTACT_CENTER, url, settings, stats)
+             for url in (token_url, realtime_url, historical_url)]
+    clients.extend(https)
+    assert cc.client_id and cc.client_secret  # guaranteed by config validation
+    client = ContactCenterClient(*https, cc.client_id, cc.client_secret.get_secret_value())
+    tenants: list[str | None] = list(cc.tenants) or [None]
+    for kind, section in (("queues", cc.queues), ("groups", cc.groups), ("agents", cc.agents)):
+        if section.enabled:
+            for tenant in tenants:
+                scheduler.add(CcRealtimeCollector(
+                    client, kind, tenant, interval=section.interval, metrics=section.metrics,
+                    page_size=cc.page_size, time_zone=cc.time_zone,
+                    duration_scale=cc.duration_scale, select=section.select,
+                    max_series=section.max_series))
+    for report in cc.reports:
+        for tenant in (list(report.tenants) or tenants):
+            scheduler.add(CcReportCollector(
+                client, report, tenant, time_zone=cc.time_zone, duration_scale=cc.duration_scale,
+                page_size=cc.report_page_size, polling=cc.report_status, clock=clock,
+                sleep=sleep))
+    return client
+
+
+def check_reports(exporter: Exporter) -> list[str]:
+    """The configured reports checked against each tenant's report types API: every unknown
+    type, grouping, filter or metric, with the report's config path. API errors propagate."""
+    cc, client = exporter.config.contact_center, exporter.contact_center
+    if client is None:
+        return []
+    problems: list[str] = []
+    types_of: dict[str | None, Any] = {}
+    for index, report in enumerate(cc.reports):
+        for tenant in (list(report.tenants) or list(cc.tenants) or [None]):
+            if tenant not in types_of:
+                types_of[tenant] = client.report_types(tenant)
+            where = f"contact_center.reports[{index}] ({report.name}"
+            where += f", tenant {tenant})" if tenant else ")"
+            problems.extend(f"{where}: {problem}" for problem in check_report(report, types_of[tenant]))
+    return problems

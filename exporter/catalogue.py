@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from exporter.clients.http import API_METRICS
 from exporter.collectors.call_details import LEG_FAMILIES, RECORD_FAMILIES, CallLegCollector, \
     CallRecordCollector
+from exporter.cc_metric_tables import REPORT_PREFIX, TABLES
 from exporter.collectors.call_queues import QUEUE_LABELS, QUEUE_PREFIX, SUMMARY_PREFIX
+from exporter.collectors.cc_realtime import (AGENT_INFO, AGENT_LINE_STATUS, AGENT_LINE_TIME,
+                                             AGENT_STATUS, entity_labels, family_name)
+from exporter.collectors.cc_reports import REPORT_META
 from exporter.collectors.discovery import INFO_METRICS
 from exporter.collectors.summaries import (EXTENSION_INFO, CompanySummaryCollector,
                                            ExtensionCollector, RingGroupCollector,
@@ -20,6 +24,15 @@ from exporter.collectors.summaries import (EXTENSION_INFO, CompanySummaryCollect
 from exporter.summary_tables import metrics_of
 from exporter.exposition import BUILD_INFO, SELF_METRICS
 from exporter.metric_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
+
+
+# Report metrics are named after the configured reports' metrics: one pattern row.
+REPORT_METRIC_PATTERN = REPORT_PREFIX + "<metric>"
+
+
+def listed(name: str, catalogue: set[str]) -> bool:
+    """Whether an exposed name is in the catalogue, report metrics by their pattern."""
+    return name in catalogue or (name.startswith(REPORT_PREFIX) and REPORT_METRIC_PATTERN in catalogue)
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,33 @@ def entries() -> list[Entry]:
                           spec.calls_help, source))
         rows.append(Entry(spec.wait, "histogram", (*spec.key_labels, "outcome"), spec.wait_help, source))
         rows.append(Entry(spec.talk, "histogram", spec.key_labels, spec.talk_help, source))
+    rows.extend(contact_center_entries())
     return rows
+
+
+def contact_center_entries() -> list[Entry]:
+    rows: dict[str, Entry] = {}
+    for kind, table in TABLES.items():
+        for metric in table.values():
+            name = family_name(kind, metric)
+            key = f"{metric.name}.<period>" + (f".{metric.qualifier}" if metric.qualifier else "")
+            source = f"cc_{kind} (`{key}`)"
+            if name in rows:  # `eligibl` and `eligible`: one metric
+                source = f"{rows[name].source}; {source}"
+            rows[name] = Entry(name, "gauge", tuple(entity_labels(kind)), metric.help, source)
+    out = sorted(rows.values(), key=lambda e: e.name)
+    for name, help_text, labels in (AGENT_INFO, AGENT_STATUS, AGENT_LINE_STATUS, AGENT_LINE_TIME):
+        out.append(Entry(name, "gauge", tuple(labels), help_text, "cc_agents (`/agents`)"))
+    out.append(Entry(REPORT_METRIC_PATTERN, "gauge",
+                     ("tenant", "report", "<dimensions>", "[interval_start]"),
+                     "One gauge per metric of a configured report: `fooPercentage` becomes "
+                     "`..._foo_ratio`, a metric ending in Time or Duration `..._seconds`, any other "
+                     "`..._foo` (snake case); labelled by the grouping's dimensions in snake case "
+                     "(`queue`, `queue_id`, `agent`, `media`, ...), and by `interval_start` when "
+                     "the granularity is not `none`.", "cc_report:NAME (`/historical-metrics`)"))
+    for name, (help_text, labels) in REPORT_META.items():
+        out.append(Entry(name, "gauge", tuple(labels), help_text, "cc_report:NAME"))
+    return out
 
 
 def markdown() -> str:
@@ -92,6 +131,12 @@ def markdown() -> str:
         "from the exporter's start. Outcomes: `answered`, `voicemail`, `abandoned`, `missed`,",
         "`other`; directions: `inbound`, `outbound`, `internal`, `other`. Series beyond a",
         "collector's `max_series` are counted under `_other`.",
+        "",
+        "Contact Center (`eightbyeight_cc_*`): label `tenant` is the tenant id (`default` for a",
+        "single-tenant account); realtime metrics carry `period` as the API names it (`rt` for",
+        "now, `int-15m`, `int-30m`, `int-1h` ... `int-12h` for the last minutes or hours, `today`",
+        "since midnight in `contact_center.time_zone`). Report metrics are named after the",
+        "configured reports' metrics, by the rule in their row below.",
         "The exporter also exposes the standard `process_*` and `python_*` metrics.",
         "",
         "| metric | type | labels | meaning | source |",

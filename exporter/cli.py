@@ -12,9 +12,9 @@ from typing import Any
 from prometheus_client import generate_latest
 
 from exporter import __version__
-from exporter.app import build_exporter
+from exporter.app import Exporter, build_exporter, check_reports
 from exporter.config import Config, load_config_data, read_config_file
-from exporter.errors import ConfigError
+from exporter.errors import ConfigError, ExporterError
 from exporter.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
 from exporter.server import ExporterServer, parse_listen_address
 
@@ -32,6 +32,22 @@ DEMO_OVERRIDES: dict[str, Any] = {
     "extensions": {"interval": "1m", "windows": ["1h", "today"]},
     "call_records": {"interval": "15s", "lookback": "5m"},
     "call_legs": {"interval": "15s", "lookback": "5m"},
+}
+# Contact Center in the demo: every tenant of the simulator, agents included, and two reports.
+DEMO_CONTACT_CENTER: dict[str, Any] = {
+    "time_zone": "America/New_York",
+    "queues": {"interval": "10s"},
+    "groups": {"interval": "15s"},
+    "agents": {"enabled": True, "interval": "15s"},
+    "report_status": {"initial_backoff": "1s", "max_backoff": "5s"},
+    "reports": [
+        {"name": "queues_today", "type": "queue-interactions-summary", "group_by": "queue",
+         "window": "today", "interval": "1m"},
+        {"name": "agents_today", "type": "agent-interactions-summary", "group_by": "agent",
+         "window": "today", "interval": "2m",
+         "metrics": ["accepted", "acceptedPercentage", "avgHandlingTime", "rejected",
+                     "presented", "handlingTime"]},
+    ],
 }
 # The demo's simulator starts with this much call history, so `this_week` has data at once.
 DEMO_HISTORY_SECONDS = 8 * 86_400
@@ -74,7 +90,27 @@ def demo_config_data(data: dict[str, Any], sim: Any) -> dict[str, Any]:
         section.pop(key, None)
     section.update(enabled=True, base_url=sim.base_url, api_key=sim.api_key,
                    username=sim.username, password=sim.password)
-    return {**data, "work_analytics": section}
+    cc = {**DEMO_CONTACT_CENTER, **(data.get("contact_center") or {})}
+    cc.pop("client_secret_file", None)
+    cc.update(enabled=True, region="us", base_url=sim.root_url, client_id=sim.cc_client_id,
+              client_secret=sim.cc_client_secret,
+              tenants=[t for t in sim.cc.tenants if sim.cc.region_of(t) == "us"])
+    for key in ("token_url", "realtime_url", "historical_url"):
+        cc.pop(key, None)
+    return {**data, "work_analytics": section, "contact_center": cc}
+
+
+def check_reports_or_fail(exporter: Exporter, *, strict: bool) -> list[str]:
+    """Problems of the configured reports per the report types API. When the API cannot be
+    asked: a problem with `strict` (--check-config), else a warning (the report collectors
+    check again before their first report)."""
+    try:
+        return check_reports(exporter)
+    except ExporterError as exc:
+        if strict:
+            return [f"contact_center.reports: cannot check them against the report types API: {exc}"]
+        log.warning("cc_report_types_unavailable", error=str(exc))
+        return []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,19 +143,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         if simulator is not None:
             simulator.stop()
         return 2
-    if args.check_config:
-        print("config OK", file=sys.stderr)
-        return 0
     try:
+        if args.check_config:
+            exporter = build_exporter(config, process_metrics=False)
+            try:
+                problems = check_reports_or_fail(exporter, strict=True)
+            finally:
+                exporter.close()
+            if problems:
+                return config_failed(problems)
+            print("config OK", file=sys.stderr)
+            return 0
         return _run(config, args)
     finally:
         if simulator is not None:
             simulator.stop()
 
 
+def config_failed(problems: Sequence[str]) -> int:
+    for problem in problems:
+        print(f"error: config: {problem}", file=sys.stderr)
+    return 2
+
+
 def _run(config: Config, args: argparse.Namespace) -> int:
+    exporter = build_exporter(config, process_metrics=not args.once)
+    problems = check_reports_or_fail(exporter, strict=False)
+    if problems:
+        exporter.close()
+        return config_failed(problems)
     if args.once:
-        exporter = build_exporter(config, process_metrics=False)
         try:
             ok = exporter.scheduler.run_once()
             sys.stdout.write(generate_latest(exporter.registry).decode())
@@ -128,7 +181,6 @@ def _run(config: Config, args: argparse.Namespace) -> int:
             exporter.close()
         return 0 if ok else 1
 
-    exporter = build_exporter(config)
     try:
         server = ExporterServer(exporter.registry, exporter.scheduler, args.listen_address)
     except OSError as exc:

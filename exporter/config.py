@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr,
-                      ValidationError, ValidationInfo, field_validator, model_validator)
+                      TypeAdapter, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from exporter.errors import ConfigError
 from exporter.metric_tables import CALL_QUEUE_METRICS_KEYS, REALTIME_KEYS
@@ -28,6 +29,8 @@ CONTACT_CENTER_BASE_URL = "https://api.8x8.com"
 ENV_API_KEY = "EIGHTBYEIGHT_API_KEY"
 ENV_USERNAME = "EIGHTBYEIGHT_USERNAME"
 ENV_PASSWORD = "EIGHTBYEIGHT_PASSWORD"
+ENV_CC_CLIENT_ID = "EIGHTBYEIGHT_CC_CLIENT_ID"
+ENV_CC_CLIENT_SECRET = "EIGHTBYEIGHT_CC_CLIENT_SECRET"
 
 _DURATION_RE = re.compile(
     r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?!s))?(?:(?P<s>\d+(?:\.\d+)?)s)?(?:(?P<ms>\d+)ms)?$")
@@ -272,10 +275,205 @@ class WorkAnalyticsConfig(StrictModel):
     call_legs: CallDetailConfig = CallDetailConfig()
 
 
-class ContactCenterConfig(StrictModel):
-    """Where the Contact Center analytics APIs live (US region by default)."""
+class CcRealtimeConfig(StrictModel):
+    """One realtime endpoint of Contact Center (`/queues`, `/groups` or `/agents`)."""
 
+    enabled: bool = True
+    interval: Duration = 30.0
+    # Metric keys as the API names them (`accepted.today`, `interactionsWaitInQueue.rt`);
+    # empty means every metric the API sends.
+    metrics: list[str] = Field(default_factory=list)
+    # Full-match regular expressions on the name or id; and a ceiling on series.
+    select: Selection = Selection()
+    max_series: int = Field(20_000, ge=1)
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_keys(cls, metrics: list[str]) -> list[str]:
+        bad = [m for m in metrics if not _METRIC_KEY_RE.match(m)]
+        if bad:
+            raise ValueError(f"not a metric key such as accepted.today: {', '.join(bad)}")
+        return metrics
+
+
+class CcAgentsConfig(CcRealtimeConfig):
+    # Off by default: agents' series grow with the staff (dozens of metrics per agent).
+    enabled: bool = False
+    interval: Duration = 60.0
+
+
+_METRIC_KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*\.[a-z0-9-]+(\.[A-Za-z]+)?$")
+_CLOCK_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9]):([0-5][0-9])$")
+GRANULARITIES = ("15m", "30m", "hour", "day", "week", "month", "year", "none")
+WEEK_SECONDS = 7 * 86_400
+MONTH_SECONDS = 31 * 86_400
+# The guide's rules: which granularities a date range of a given length accepts.
+_GRANULARITY_RULES = ((WEEK_SECONDS, ("15m", "30m", "hour", "day", "none")),
+                      (MONTH_SECONDS, ("none", "hour", "day", "week")),
+                      (None, ("none", "month", "year")))
+_CALENDAR_LENGTH = {"today": 86_400, "this_week": WEEK_SECONDS, "this_month": MONTH_SECONDS}
+
+
+def _clock_seconds(value: str) -> int:
+    match = _CLOCK_RE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a time of day as hh:mm:ss")
+    return int(match[1]) * 3600 + int(match[2]) * 60 + int(match[3])
+
+
+def allowed_granularities(window: Window) -> tuple[str, ...]:
+    """The granularities the vendor accepts for a window's longest date range."""
+    length = window.seconds if window.seconds is not None else _CALENDAR_LENGTH[window.name]
+    for limit, allowed in _GRANULARITY_RULES:
+        if limit is None or length <= limit:
+            return allowed
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class IntraDayTimeRange(StrictModel):
+    """Only the part of each day between `start` and `end` (hh:mm:ss; across midnight when
+    `end` is earlier than `start`)."""
+
+    start: str
+    end: str
+
+    @model_validator(mode="after")
+    def _at_least_15_minutes(self) -> IntraDayTimeRange:
+        start, end = _clock_seconds(self.start), _clock_seconds(self.end)
+        span = end - start if end > start else end + 86_400 - start
+        if span < 15 * 60:
+            raise ValueError("end must be at least 15 minutes after start")
+        return self
+
+
+class ReportFilter(StrictModel):
+    name: str = Field(min_length=1)
+    values: list[str] = Field(min_length=1)
+
+
+class ReportConfig(StrictModel):
+    """One historical summary report, created on its schedule and exported as gauges."""
+
+    # The `report` label, and part of the collector's name.
+    name: str
+    type: str = Field(min_length=1)
+    group_by: str = Field(min_length=1)
+    filters: list[ReportFilter] = Field(default_factory=list)
+    # Empty means every metric of the report type.
+    metrics: list[str] = Field(default_factory=list)
+    window: WindowSpec = Field(default_factory=lambda: parse_window("today"))
+    granularity: Literal["15m", "30m", "hour", "day", "week", "month", "year", "none"] = "none"
+    intra_day_time_range: IntraDayTimeRange | None = None
+    interval: Duration = 900.0
+    # Tenant ids among contact_center.tenants; empty means all of them.
+    tenants: list[str] = Field(default_factory=list)
+    # Series of one tenant's report beyond this are dropped (and logged): up to 10,000 rows
+    # times every metric, times the intervals of a granularity, would be too many.
+    max_series: int = Field(20_000, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _label_value(cls, name: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
+            raise ValueError(f"{name!r} must be lower-case letters, digits and _, starting with "
+                             "a letter (it names the report in labels and collectors)")
+        return name
+
+    @model_validator(mode="after")
+    def _granularity_fits_window(self) -> ReportConfig:
+        allowed = allowed_granularities(self.window)
+        if self.granularity not in allowed:
+            raise ValueError(f"granularity {self.granularity} is not accepted for a window of "
+                             f"{self.window.name}; use one of {', '.join(allowed)}")
+        return self
+
+
+class ReportStatusPolling(StrictModel):
+    """How a report's status is polled while it is generated: exponential backoff from
+    `initial_backoff` to `max_backoff`, giving up after `timeout` (the guide asks for no
+    tight loop)."""
+
+    initial_backoff: Duration = 2.0
+    max_backoff: Duration = 30.0
+    timeout: Duration = 600.0
+
+    @model_validator(mode="after")
+    def _order(self) -> ReportStatusPolling:
+        if self.max_backoff < self.initial_backoff:
+            raise ValueError("max_backoff must not be smaller than initial_backoff")
+        if self.timeout < self.initial_backoff:
+            raise ValueError("timeout must not be smaller than initial_backoff")
+        return self
+
+
+class ContactCenterConfig(StrictModel):
+    """The Contact Center analytics APIs (OAuth client credentials, realtime v5, reports v8)."""
+
+    enabled: bool = False
+    region: Literal["us", "eu", "au", "ca"] = "us"
+    # The host; the region adds its path prefix. Each URL can also be set on its own.
     base_url: BaseUrl = CONTACT_CENTER_BASE_URL
+    token_url: BaseUrl | None = None
+    realtime_url: BaseUrl | None = None
+    historical_url: BaseUrl | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    client_secret_file: Path | None = None
+    # Tenant ids sent as X-Tenant-Info (multi-tenant accounts); empty for a single tenant.
+    tenants: list[str] = Field(default_factory=list)
+    # `timezone` of the `.today` realtime metrics and of the reports (and their calendar
+    # windows). Unset: the parameter is left out and 8x8 uses the tenant's default time zone,
+    # which is the only safe choice since 8x8 accepts only zones configured for the tenant.
+    time_zone: TimeZone | None = None
+    # The specs do not say; milliseconds as in the other 8x8 analytics APIs.
+    duration_unit: Literal["milliseconds", "seconds"] = "milliseconds"
+    page_size: int = Field(100, ge=1, le=1000)
+    report_page_size: int = Field(1000, ge=1, le=1000)
+    timeouts: Timeouts = Timeouts()
+    retries: RetryPolicy = RetryPolicy()
+    queues: CcRealtimeConfig = CcRealtimeConfig()
+    groups: CcRealtimeConfig = CcRealtimeConfig()
+    agents: CcAgentsConfig = CcAgentsConfig()
+    reports: list[ReportConfig] = Field(default_factory=list)
+    report_status: ReportStatusPolling = ReportStatusPolling()
+
+    @field_validator("tenants")
+    @classmethod
+    def _tenant_ids(cls, tenants: list[str]) -> list[str]:
+        if any(not t.strip() for t in tenants):
+            raise ValueError("tenant ids must not be empty")
+        duplicates = sorted({t for t in tenants if tenants.count(t) > 1})
+        if duplicates:
+            raise ValueError(f"listed twice: {', '.join(duplicates)}")
+        return tenants
+
+    @model_validator(mode="after")
+    def _reports_consistent(self) -> ContactCenterConfig:
+        names = [r.name for r in self.reports]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"reports: names listed twice: {', '.join(duplicates)}")
+        for report in self.reports:
+            if report.window.calendar and self.time_zone is None:
+                raise ValueError(
+                    f"reports: {report.name}: a {report.window.name} window starts at local "
+                    "midnight: set contact_center.time_zone to the tenant's time zone")
+            unknown = [t for t in report.tenants if t not in self.tenants]
+            if unknown:
+                raise ValueError(f"reports: {report.name}: tenants not in contact_center.tenants: "
+                                 f"{', '.join(unknown)}")
+        return self
+
+    @property
+    def duration_scale(self) -> float:
+        return 0.001 if self.duration_unit == "milliseconds" else 1.0
+
+    def urls(self) -> tuple[str, str, str]:
+        """Token, realtime and historical base URLs."""
+        prefix = {"us": "", "eu": "/eu", "au": "/au", "ca": "/ca"}[self.region]
+        return (self.token_url or self.base_url + "/oauth/v2/token",
+                self.realtime_url or f"{self.base_url}{prefix}/analytics/cc/v5/realtime-metrics",
+                self.historical_url or f"{self.base_url}{prefix}/analytics/cc/v8/historical-metrics")
 
 
 class Config(StrictModel):
@@ -285,50 +483,67 @@ class Config(StrictModel):
     contact_center: ContactCenterConfig = ContactCenterConfig()
 
 
-_CREDENTIALS = (("api_key", ENV_API_KEY, True), ("username", ENV_USERNAME, False),
-                ("password", ENV_PASSWORD, True))
+# (field, environment variable, may come from `<field>_file`) per section.
+_CREDENTIALS = {
+    "work_analytics": (("api_key", ENV_API_KEY, True), ("username", ENV_USERNAME, False),
+                       ("password", ENV_PASSWORD, True)),
+    "contact_center": (("client_id", ENV_CC_CLIENT_ID, False),
+                       ("client_secret", ENV_CC_CLIENT_SECRET, True)),
+}
+_ENABLED_BY_DEFAULT = {"work_analytics": True, "contact_center": False}
 
 
-def _prepare_work_analytics(section: dict[str, Any], env: Mapping[str, str],
-                            problems: list[str]) -> dict[str, Any]:
-    """Resolve `*_file` secrets and environment defaults before validation.
+def _prepare_credentials(name: str, section: dict[str, Any], env: Mapping[str, str],
+                         problems: list[str]) -> dict[str, Any]:
+    """Resolve `*_file` secrets and environment defaults before validation, and require the
+    credentials of an enabled section.
 
     Done outside the model so these problems are reported together with every field error.
     """
     section = dict(section)
-    for field, env_name, has_file in _CREDENTIALS:
+    credentials = _CREDENTIALS[name]
+    for field, env_name, has_file in credentials:
         if has_file:
-            _resolve_secret_file(section, field, problems)
+            _resolve_secret_file(name, section, field, problems)
         if section.get(field) in (None, "") and env.get(env_name):
             section[field] = env[env_name]
-    if section.get("enabled", True) is not False:
-        for field, env_name, has_file in _CREDENTIALS:
-            if section.get(field) in (None, "") and not _file_problem(problems, field):
+    if _enabled(section.get("enabled", _ENABLED_BY_DEFAULT[name])):
+        for field, env_name, has_file in credentials:
+            if section.get(field) in (None, "") and not _file_problem(name, problems, field):
                 alternatives = f"{field}, {field}_file" if has_file else field
-                problems.append(f"work_analytics.{field}: required (set {alternatives} or the "
+                problems.append(f"{name}.{field}: required (set {alternatives} or the "
                                 f"environment variable {env_name})")
     return section
 
 
-def _file_problem(problems: list[str], field: str) -> bool:
-    return any(p.startswith(f"work_analytics.{field}") for p in problems)
+def _enabled(value: Any) -> bool:
+    """`enabled` as the model will read it ("true" from an environment variable included);
+    a value that is no boolean at all is left to the model's own error."""
+    try:
+        return TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        return False
 
 
-def _resolve_secret_file(data: dict[str, Any], field: str, problems: list[str]) -> None:
+def _file_problem(name: str, problems: list[str], field: str) -> bool:
+    return any(p.startswith(f"{name}.{field}") for p in problems)
+
+
+def _resolve_secret_file(name: str, data: dict[str, Any], field: str, problems: list[str]) -> None:
     file_key = f"{field}_file"
     path = data.get(file_key)
     if path in (None, ""):
         return
     if data.get(field) not in (None, ""):
-        problems.append(f"work_analytics.{field}: set either {field} or {file_key}, not both")
+        problems.append(f"{name}.{field}: set either {field} or {file_key}, not both")
         return
     try:
         data[field] = Path(path).read_text(encoding="utf-8").strip()
     except OSError as exc:
-        problems.append(f"work_analytics.{file_key}: cannot read {path}: {exc.strerror or exc}")
+        problems.append(f"{name}.{file_key}: cannot read {path}: {exc.strerror or exc}")
         return
     if not data[field]:
-        problems.append(f"work_analytics.{file_key}: {path} is empty")
+        problems.append(f"{name}.{file_key}: {path} is empty")
 
 
 _ENV_RE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -397,11 +612,12 @@ def load_config_data(data: Any, env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     problems: list[str] = []
     data = interpolate_env(data, env, problems)
-    section = data.get("work_analytics")
-    if section is None:
-        section = {}
-    if isinstance(section, dict):
-        data["work_analytics"] = _prepare_work_analytics(section, env, problems)
+    for name in _CREDENTIALS:
+        section = data.get(name)
+        if section is None and name == "work_analytics":
+            section = {}
+        if isinstance(section, dict):
+            data[name] = _prepare_credentials(name, section, env, problems)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:

@@ -44,6 +44,11 @@ SELF_METRICS: dict[str, tuple[str, str]] = {
     "eightbyeight_collector_dedup_entries": ("gauge", "Record ids remembered to avoid counting twice."),
     "eightbyeight_collector_dedup_evicted": (
         "counter", "Record ids forgotten early because dedup_max_entries was reached."),
+    # Contact Center collectors:
+    "eightbyeight_collector_unknown_metrics": (
+        "gauge", "Distinct metric keys the API sent that the exporter does not know (each logged once)."),
+    "eightbyeight_collector_values_unusable": (
+        "counter", "Values left out because they were not what their metric needs (a word or an array where a number belongs)."),
 }
 _RUNNER_METRICS = ("eightbyeight_up", "eightbyeight_collector_duration_seconds",
                    "eightbyeight_collector_last_success_timestamp_seconds",
@@ -88,10 +93,32 @@ class ExporterCollector(Collector):
         build = GaugeMetricFamily(name, help_text, labels=labels)
         build.add_metric([__version__, platform.python_version()], 1)
         yield build
-        for runner in self.scheduler.runners:
-            snapshot = runner.serving_snapshot()
-            if snapshot is not None:
-                yield from snapshot.families
+        yield from merge_families(
+            family for runner in self.scheduler.runners
+            if (snapshot := runner.serving_snapshot()) is not None
+            for family in snapshot.families)
+
+
+def merge_families(families: Iterable[Metric]) -> list[Metric]:
+    """One family per name: collectors of the same area for several tenants (or several
+    reports) each build families of the same names, and the text format allows one HELP and
+    TYPE per name. Snapshots stay untouched: merged families are new objects."""
+    merged: dict[str, Metric] = {}
+    copies: set[str] = set()
+    for family in families:
+        first = merged.get(family.name)
+        if first is None:
+            merged[family.name] = family
+            continue
+        if first.type != family.type:
+            continue  # cannot happen with our tables; never emit an invalid page
+        if family.name not in copies:
+            combined = Metric(first.name, first.documentation, first.type, first.unit)
+            combined.samples = list(first.samples)
+            merged[family.name], first = combined, combined
+            copies.add(family.name)
+        first.samples.extend(family.samples)
+    return list(merged.values())
 
 
 def build_registry(scheduler: Scheduler, *, process_metrics: bool = True) -> CollectorRegistry:

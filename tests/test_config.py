@@ -58,6 +58,28 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
         "work_analytics.call_legs.page_size: Input should be less than or equal to 7000",
         "work_analytics.call_legs.wait_buckets: bucket bounds must be positive and strictly "
         "increasing"],
+    "cc_missing_credentials.yaml": [
+        "contact_center.client_id: required (set client_id or the environment variable "
+        "EIGHTBYEIGHT_CC_CLIENT_ID)",
+        "contact_center.client_secret: required (set client_secret, client_secret_file or the "
+        "environment variable EIGHTBYEIGHT_CC_CLIENT_SECRET)",
+        "contact_center.region: Input should be 'us', 'eu', 'au' or 'ca'",
+        "contact_center.report_status: max_backoff must not be smaller than initial_backoff"],
+    "cc_bad_reports.yaml": [
+        "contact_center.queues.metrics: not a metric key such as accepted.today: not a key",
+        "contact_center.reports[0]: granularity week is not accepted for a window of this_week; "
+        "use one of 15m, 30m, hour, day, none",
+        "contact_center.reports[1].name: 'Queues Today' must be lower-case letters, digits and _, "
+        "starting with a letter (it names the report in labels and collectors)",
+        "contact_center.reports[1].intra_day_time_range: end must be at least 15 minutes after start",
+        "contact_center.reports[2]: granularity day is not accepted for a window of 90d; use one "
+        "of none, month, year"],
+    "cc_report_names.yaml": ["contact_center: reports: names listed twice: queues"],
+    "cc_report_tenants.yaml": [
+        "contact_center: reports: agents: tenants not in contact_center.tenants: acme-support"],
+    "cc_report_time_zone.yaml": [
+        "contact_center: reports: queues_today: a today window starts at local midnight: set "
+        "contact_center.time_zone to the tenant's time zone"],
     "bad_yaml.yaml": [
         f"{INVALID / 'bad_yaml.yaml'}: invalid YAML at line 3, column 12: "
         "mapping values are not allowed here"],
@@ -156,6 +178,18 @@ def test_environment_interpolation() -> None:
 def test_disabled_work_analytics_needs_no_credentials() -> None:
     config = load_config_data({"work_analytics": {"enabled": False}}, env={})
     assert config.work_analytics.enabled is False
+
+
+def test_enabled_from_an_environment_variable_still_requires_the_credentials() -> None:
+    # `enabled: ${CC_ON}` gives the string "true", which the model reads as True.
+    with pytest.raises(ConfigError) as caught:
+        load_config_data({"work_analytics": {"enabled": "false"},
+                          "contact_center": {"enabled": "true"}}, env={})
+    assert caught.value.problems == [
+        "contact_center.client_id: required (set client_id or the environment variable "
+        "EIGHTBYEIGHT_CC_CLIENT_ID)",
+        "contact_center.client_secret: required (set client_secret, client_secret_file or the "
+        "environment variable EIGHTBYEIGHT_CC_CLIENT_SECRET)"]
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

@@ -9,8 +9,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from prometheus_client import CollectorRegistry
-from prometheus_client.core import Metric
 
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.call_details import (CallLegCollector, CallRecordCollector, SeenIds,

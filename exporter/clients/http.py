@@ -7,7 +7,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 import tenacity
@@ -22,6 +22,13 @@ from exporter.logs import get_logger
 USER_AGENT = f"eightbyeight-exporter/{__version__}"
 
 log = get_logger(__name__)
+
+
+class Answer(NamedTuple):
+    """A decoded JSON body with the answer's headers (paging and links live there)."""
+
+    body: Any
+    headers: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -175,9 +182,20 @@ class HttpClient:
 
     def request(self, method: str, endpoint: str, path: str, *,
                 params: Mapping[str, Any] | None = None, data: Mapping[str, str] | None = None,
+                json_body: Any = None,
                 headers: Callable[[], Mapping[str, str]] | None = None,
                 on_unauthorized: Callable[[], bool] | None = None) -> Any:
-        """Send one logical request and return its decoded JSON body.
+        """Send one logical request and return its decoded JSON body (see `exchange`)."""
+        return self.exchange(method, endpoint, path, params=params, data=data,
+                             json_body=json_body, headers=headers,
+                             on_unauthorized=on_unauthorized).body
+
+    def exchange(self, method: str, endpoint: str, path: str, *,
+                 params: Mapping[str, Any] | None = None, data: Mapping[str, str] | None = None,
+                 json_body: Any = None,
+                 headers: Callable[[], Mapping[str, str]] | None = None,
+                 on_unauthorized: Callable[[], bool] | None = None) -> Answer:
+        """Send one logical request and return its decoded JSON body with the headers.
 
         `headers` is called before every attempt (a token may have been renewed meanwhile).
         `on_unauthorized`, when given, is called once on a 401; if it returns True the request is
@@ -191,26 +209,27 @@ class HttpClient:
             sleep=self._sleep,
             reraise=True,
         )
+        send = (method, endpoint, path, params, data, json_body, headers)
         for attempt in retrying:
             with attempt:
                 try:
-                    return self._send(method, endpoint, path, params, data, headers)
+                    return self._send(*send)
                 except UnauthorizedError:
                     if on_unauthorized is None or not on_unauthorized():
                         raise
-                    return self._send(method, endpoint, path, params, data, headers)
+                    return self._send(*send)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     def _send(self, method: str, endpoint: str, path: str, params: Mapping[str, Any] | None,
-              data: Mapping[str, str] | None,
-              headers: Callable[[], Mapping[str, str]] | None) -> Any:
+              data: Mapping[str, str] | None, json_body: Any,
+              headers: Callable[[], Mapping[str, str]] | None) -> Answer:
         url = self.base_url + path
         request_headers = dict(headers()) if headers else {}
         self.stats.requests.labels(self.api, endpoint).inc()
         started = time.monotonic()
         try:
             response = self.session.request(
-                method, url, params=params, data=data, headers=request_headers,
+                method, url, params=params, data=data, json=json_body, headers=request_headers,
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout))
         except requests.RequestException as exc:
             self.stats.failures.labels(self.api, endpoint).inc()
@@ -224,7 +243,7 @@ class HttpClient:
             self.stats.failures.labels(self.api, endpoint).inc()
             raise error_for_status(endpoint, response)
         try:
-            return response.json()
+            return Answer(response.json(), response.headers)
         except ValueError:
             self.stats.failures.labels(self.api, endpoint).inc()
             raise MalformedResponseError(endpoint, "answer is not valid JSON",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from exporter.clients.http import HttpClient
+from exporter.clients.tokens import TokenCache, parse_expires_in
 from exporter.errors import (ApiError, AuthenticationError, BadRequestError,
                              MalformedResponseError)
 from exporter.logs import get_logger
@@ -30,47 +30,6 @@ ALL_PBXES = "allpbxes"
 MAX_PAGES = 1000
 
 
-def parse_expires_in(value: Any) -> float:
-    """Seconds from `expires_in`: Work Analytics sends an integer, Contact Center a string."""
-    if isinstance(value, bool):
-        raise ValueError("expires_in is a boolean")
-    seconds = float(value)
-    if seconds <= 0:
-        raise ValueError("expires_in is not positive")
-    return seconds
-
-
-class TokenCache:
-    """Holds one bearer token and renews it shortly before it expires.
-
-    The vendor asks clients to reuse tokens. Renewal happens at 90% of the lifetime, or one
-    minute before expiry for long-lived tokens, whichever is earlier.
-    """
-
-    def __init__(self, fetch: Callable[[], tuple[str, float]],
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._fetch = fetch
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._renew_at = 0.0
-
-    def get(self) -> str:
-        with self._lock:
-            if self._token is None or self._clock() >= self._renew_at:
-                token, lifetime = self._fetch()
-                margin = min(60.0, lifetime * 0.1)
-                self._token, self._renew_at = token, self._clock() + lifetime - margin
-                log.info("auth_token_acquired", api=API, expires_in_seconds=lifetime)
-            return self._token
-
-    def invalidate(self, token: str | None = None) -> None:
-        """Drop the token (only if it is still `token`, so two threads renew once)."""
-        with self._lock:
-            if token is None or token == self._token:
-                self._token = None
-
-
 class WorkAnalyticsClient:
     """Talks to `https://api.8x8.com/analytics/work` with the guide's token flow.
 
@@ -84,7 +43,7 @@ class WorkAnalyticsClient:
         self._api_key = api_key
         self._username = username
         self._password = password
-        self.tokens = TokenCache(self._fetch_token, clock)
+        self.tokens = TokenCache(self._fetch_token, clock, api=API)
 
     def __repr__(self) -> str:  # never show credentials
         return f"WorkAnalyticsClient(base_url={self.http.base_url!r})"

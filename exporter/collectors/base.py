@@ -194,6 +194,14 @@ class Scheduler:
     """All runners of the process, in dependency order."""
 
     runners: list[CollectorRunner] = field(default_factory=list)
+    # Where snapshot times and ages come from (tests pass a simulated clock).
+    wall_clock: Callable[[], float] = time.time
+
+    def add(self, collector: SnapshotCollector,
+            depends_on: CollectorRunner | None = None) -> CollectorRunner:
+        runner = CollectorRunner(collector, wall_clock=self.wall_clock, depends_on=depends_on)
+        self.runners.append(runner)
+        return runner
 
     def start(self) -> None:
         for runner in self.runners:
