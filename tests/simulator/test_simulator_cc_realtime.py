@@ -381,6 +381,31 @@ def test_set_staffing_makes_a_queue_breach_its_service_level(
     assert values["enabled.rt"] == 6 and values["accepted.int-15m"] > 0
 
 
+def test_set_arrival_rate_surges_a_queue_and_zero_stops_it(
+    make_simulator: Callable[..., Simulator], fake_clock: FakeClock
+) -> None:
+    simulator = make_simulator(seed=42)
+    queue_id = simulator.cc.queues(SALES)[0].id
+    entered = lambda: simulator.cc.realtime_values(SALES, "queues", queue_id)["entered.today"]  # noqa: E731
+    simulator.cc.set_staffing(SALES, queue_id, 0)
+    simulator.cc.set_arrival_rate(SALES, queue_id, 3600)  # one a second on average
+    before = entered()
+    fake_clock.advance(60)
+    surged = entered() - before
+    assert 30 <= surged <= 100
+    values = simulator.cc.realtime_values(SALES, "queues", queue_id)
+    assert values["interactionsWaitInQueue.rt"] > 10 and values["availableIdle.rt"] == 0
+    simulator.cc.set_arrival_rate(SALES, queue_id, 0)
+    simulator.cc.set_staffing(SALES, queue_id, None)
+    before = entered()
+    fake_clock.advance(600)
+    assert entered() == before  # no arrivals at rate 0, even the one scheduled before
+    assert simulator.cc.realtime_values(SALES, "queues", queue_id)["interactionsWaitInQueue.rt"] == 0
+    simulator.cc.set_arrival_rate(SALES, queue_id, None)  # the daily rhythm again
+    with pytest.raises(ValueError):
+        simulator.cc.set_arrival_rate(SALES, queue_id, -1)
+
+
 # ----------------------------------------------------------------- determinism
 def test_same_seed_and_clock_give_the_same_bytes(
     make_simulator: Callable[..., Simulator], clock_factory: type[FakeClock], make_cc_client: Callable[[Simulator], CcClient]

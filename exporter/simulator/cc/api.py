@@ -195,6 +195,14 @@ class ContactCenter:
             raise KeyError(f"unknown queue {queue_id!r} of tenant {tenant_id!r}")
         self.model(tenant_id).set_staffing(queue_id, available_agents)
 
+    def set_arrival_rate(self, tenant_id: str, queue_id: str, per_hour: float | None) -> None:
+        """Interactions arrive at the queue at a constant `per_hour` from now on (with
+        `set_staffing(..., 0)`: callers keep arriving and nobody answers); None restores the
+        queue's daily rhythm."""
+        if queue_id not in self.tenant(tenant_id).queue_by_id:
+            raise KeyError(f"unknown queue {queue_id!r} of tenant {tenant_id!r}")
+        self.model(tenant_id).set_arrival_rate(queue_id, per_hour)
+
     def expire_tokens(self) -> int:
         return self.tokens.expire_all()
 

@@ -175,6 +175,8 @@ class _Queue:
     agents: list[_Agent] = field(default_factory=list)
     waiting: list[_Interaction] = field(default_factory=list)  # by entry time
     allowed: frozenset[str] | None = None  # set_staffing: only these agents take its interactions
+    arrivals_per_hour: float | None = None  # set_arrival_rate: a constant rate, no daily rhythm
+    arrival_epoch: int = 0  # arrivals scheduled under an older rate are dropped
 
     def enabled(self, agent: _Agent) -> bool:
         return self.allowed is None or agent.config.id in self.allowed
@@ -306,6 +308,17 @@ class TenantModel(DiscreteEventModel):
                 queue.allowed = frozenset(a.config.id for a in queue.agents[:available_agents])
             self._dispatch_queue(queue)
 
+    def set_arrival_rate(self, queue_id: str, per_hour: float | None) -> None:
+        """From now on interactions arrive at the queue at a constant `per_hour` (a surge, or 0
+        for none); None restores the queue's daily rhythm."""
+        with self.lock:
+            if per_hour is not None and per_hour < 0:
+                raise ValueError("per_hour must be >= 0 or None")
+            queue = self._queues[queue_id]
+            queue.arrivals_per_hour = per_hour
+            queue.arrival_epoch += 1
+            self._schedule_arrival(queue)
+
     def status_seconds(self, agent_id: str, start: float, end: float) -> dict[AgentStatus, float]:
         """Seconds the agent spent in each status within [start, min(end, now))."""
         with self.lock:
@@ -381,12 +394,19 @@ class TenantModel(DiscreteEventModel):
 
     # ----------------------------------------------------------------- arrivals and waiting
     def _schedule_arrival(self, queue: _Queue) -> None:
-        when, arrives = self._now, False
-        while not arrives:
-            when, arrives = behaviour.next_arrival(self._rng, when, queue.config.peak_per_hour, self._offset(when))
-        self._schedule(when, self._on_arrival, queue)
+        if queue.arrivals_per_hour is not None:
+            if queue.arrivals_per_hour <= 0:
+                return
+            when = self._now + self._rng.expovariate(queue.arrivals_per_hour / 3600.0)
+        else:
+            when, arrives = self._now, False
+            while not arrives:
+                when, arrives = behaviour.next_arrival(self._rng, when, queue.config.peak_per_hour, self._offset(when))
+        self._schedule(when, self._on_arrival, queue, queue.arrival_epoch)
 
-    def _on_arrival(self, queue: _Queue) -> None:
+    def _on_arrival(self, queue: _Queue, epoch: int) -> None:
+        if epoch != queue.arrival_epoch:
+            return  # scheduled before set_arrival_rate changed the rate
         self._schedule_arrival(queue)
         rng, config, now = self._rng, queue.config, self._now
         media = config.media[0] if len(config.media) == 1 else rng.choices(config.media, config.media_weights)[0]
