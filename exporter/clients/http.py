@@ -226,6 +226,9 @@ class HttpClient:
         url = self.base_url + path
         request_headers = dict(headers()) if headers else {}
         self.stats.requests.labels(self.api, endpoint).inc()
+        # The failure counter exists (at 0) from the first request on, so error ratios and
+        # rate() work before the first failure.
+        self.stats.failures.labels(self.api, endpoint)
         started = time.monotonic()
         try:
             response = self.session.request(
