@@ -1,0 +1,379 @@
+"""Lint of the generated Grafana dashboards: no Grafana runs here, so these tests check what
+Grafana would otherwise only show as an empty panel or a broken import: the committed JSON is
+the generator's output, every panel names the datasource variable and a unit, every query
+filters on the job and names a metric the exporter exposes (or a mixin recording rule), and
+the thresholds come from the mixin's config."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from exporter.catalogue import entries, listed
+from exporter.mixin.config import MixinConfig
+from exporter.mixin.dashboards import (build_dashboards, expand, job_default, panel_queries,
+                                       render, variable_query, write_dashboards)
+
+REPO = Path(__file__).resolve().parents[1]
+DASHBOARDS = REPO / "grafana_dashboards"
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+# Grafana unit ids the panels may use (a misspelt id shows raw numbers, silently).
+UNITS = {"s", "ms", "percentunit", "percent", "short", "none", "reqps", "ops", "cps", "cpm",
+         "opm", "dtdurations", "bytes", "dateTimeFromNow", "dateTimeAsIso"}
+WORK_ANALYTICS_QUEUES = ("eightbyeight-wallboard.json", "eightbyeight-work-analytics.json")
+CONTACT_CENTER = "eightbyeight-contact-center.json"
+METRIC = re.compile(r"\b(eightbyeight_[a-z0-9_]+|[a-z_]+:eightbyeight_[a-z0-9_]+:[a-z0-9_]+)\b")
+HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
+
+BUILT = build_dashboards(MixinConfig())
+
+
+def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every panel, those inside (collapsed) rows included."""
+    def walk(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for item in items:
+            yield item
+            yield from walk(item.get("panels", []))
+    yield from walk(dashboard["panels"])
+
+
+def data_panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    return (p for p in panels(dashboard) if p["type"] not in ("row", "text"))
+
+
+def variables(dashboard: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {var["name"]: var for var in dashboard["templating"]["list"]}
+
+
+@cache
+def catalogue() -> tuple[frozenset[str], frozenset[str]]:
+    """(names as exposed, histogram base names) of the metric catalogue."""
+    rows = entries()
+    return (frozenset(row.name for row in rows),
+            frozenset(row.name for row in rows if row.type == "histogram"))
+
+
+def unknown_metrics(expr: str, config: MixinConfig = MixinConfig()) -> list[str]:
+    """Metric names in a query that neither the exporter exposes nor the mixin records."""
+    names, histograms = catalogue()
+    rules = {config.queue_calls_rate, config.queue_service_level, config.queue_abandon_ratio}
+    unknown = []
+    for name in METRIC.findall(expr):
+        for suffix in HISTOGRAM_SUFFIXES:
+            if name.endswith(suffix) and name.removesuffix(suffix) in histograms:
+                name = name.removesuffix(suffix)
+        if not (listed(name, names) or name in rules):
+            unknown.append(name)
+    return unknown
+
+
+def all_queries() -> list[tuple[str, str, str]]:
+    return [(file, title, expr) for file, model in BUILT.items()
+            for title, expr in panel_queries(model)]
+
+
+# --- the committed files ----------------------------------------------------------------------
+
+def test_committed_dashboards_are_the_generators_output() -> None:
+    committed = {path.name for path in DASHBOARDS.glob("*.json")}
+    assert committed == set(BUILT), "stray or missing files: run `python -m exporter.mixin`"
+    for name, model in BUILT.items():
+        assert (DASHBOARDS / name).read_text(encoding="utf-8") == render(model), \
+            f"{name} differs from the generator: run `python -m exporter.mixin`"
+
+
+def test_output_is_deterministic_and_written_where_asked(tmp_path: Path) -> None:
+    assert render(BUILT["eightbyeight-exporter.json"]) == \
+        render(build_dashboards(MixinConfig())["eightbyeight-exporter.json"])
+    paths = write_dashboards(MixinConfig(), tmp_path / "out")
+    assert sorted(p.name for p in paths) == sorted(BUILT)
+    for path in paths:
+        assert json.loads(path.read_text(encoding="utf-8")) == BUILT[path.name]
+        assert path.read_text(encoding="utf-8").endswith("}\n")
+
+
+def test_provisioning_examples() -> None:
+    provider = yaml.safe_load((DASHBOARDS / "provisioning" / "dashboards.yaml").read_text())
+    assert provider["apiVersion"] == 1
+    [entry] = provider["providers"]
+    assert entry["folder"] == "8x8" and entry["type"] == "file"
+    assert entry["options"]["path"] == "/var/lib/grafana/dashboards/eightbyeight"
+    assert entry["options"]["foldersFromFilesStructure"] is False
+    datasource = yaml.safe_load((DASHBOARDS / "provisioning" / "datasource.yaml").read_text())
+    [prometheus] = datasource["datasources"]
+    assert prometheus["type"] == "prometheus" and prometheus["uid"] == "prometheus"
+    assert prometheus["url"] == "http://prometheus:9090"
+
+
+# --- dashboards, variables and panels ---------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_dashboard_frame(name: str) -> None:
+    model = BUILT[name]
+    assert model["uid"] and len(model["uid"]) <= 40 and model["uid"] == name.removesuffix(".json")
+    assert model["title"].startswith("8x8 / ")
+    assert "eightbyeight" in model["tags"]
+    assert model["schemaVersion"] == 39
+    assert model["editable"] is True
+    assert model["id"] is None and "version" in model
+    first = model["templating"]["list"][0]
+    assert (first["name"], first["type"], first["query"]) == ("datasource", "datasource",
+                                                              "prometheus")
+    assert "job" in variables(model)
+
+
+def assert_label_values_variable(var: dict[str, Any]) -> None:
+    assert var["type"] == "query"
+    assert variable_query(var).startswith("label_values(")
+    assert var["includeAll"] is True and var["multi"] is True
+    assert var["refresh"] == 2
+    assert var["datasource"] == DATASOURCE
+
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_job_variable(name: str) -> None:
+    job = variables(BUILT[name])["job"]
+    assert_label_values_variable(job)
+    assert variable_query(job) == "label_values(eightbyeight_exporter_build_info, job)"
+    assert job["current"]["value"] == ["eightbyeight"]
+
+
+def test_job_default_comes_from_the_selector() -> None:
+    assert job_default('job="eightbyeight"')["value"] == ["eightbyeight"]
+    assert job_default('namespace="tel", job = "8x8-prod"')["value"] == ["8x8-prod"]
+    assert job_default('job=~"8x8.*"')["value"] == ["$__all"]
+    assert job_default('service="exporter"')["value"] == ["$__all"]
+    assert job_default("")["value"] == ["$__all"]
+    model = build_dashboards(MixinConfig(selector='job="telephony"'))["eightbyeight-exporter.json"]
+    assert variables(model)["job"]["current"]["value"] == ["telephony"]
+
+
+@pytest.mark.parametrize("name", WORK_ANALYTICS_QUEUES)
+def test_work_analytics_queue_variables(name: str) -> None:
+    found = variables(BUILT[name])
+    for var in ("pbx", "site", "queue"):
+        assert_label_values_variable(found[var])
+
+
+def test_contact_center_variables() -> None:
+    found = variables(BUILT[CONTACT_CENTER])
+    for var in ("tenant", "queue"):
+        assert_label_values_variable(found[var])
+    period = found["period"]
+    assert period["type"] == "custom" and period["current"]["value"] == MixinConfig().cc_period
+    assert "rt" not in period["query"].split(",")
+    window = variables(BUILT["eightbyeight-work-analytics.json"])["window"]
+    assert variable_query(window).startswith("label_values(eightbyeight_pbx_calls")
+
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_panels(name: str) -> None:
+    model = BUILT[name]
+    ids = [p["id"] for p in panels(model)]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
+    for item in panels(model):
+        grid = item["gridPos"]
+        assert set(grid) == {"h", "w", "x", "y"}, item["title"]
+        assert grid["x"] >= 0 and grid["w"] > 0 and grid["x"] + grid["w"] <= 24, item["title"]
+        assert item["title"], item
+    for item in data_panels(model):
+        title = item["title"]
+        assert item["type"] in ("stat", "timeseries", "table", "bargauge"), title
+        assert item["datasource"] == DATASOURCE, title
+        assert item["targets"], title
+        refs = [t["refId"] for t in item["targets"]]
+        assert len(refs) == len(set(refs)), title
+        for t in item["targets"]:
+            assert t["datasource"] == DATASOURCE and t["expr"] and t["refId"], title
+        assert item["fieldConfig"]["defaults"]["unit"] in UNITS, title
+        for override in item["fieldConfig"]["overrides"]:
+            for prop in override["properties"]:
+                if prop["id"] == "unit":
+                    assert prop["value"] in UNITS, title
+
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_panels_do_not_overlap(name: str) -> None:
+    taken: set[tuple[int, int]] = set()
+    for item in BUILT[name]["panels"]:  # the top level: what an opened dashboard shows
+        grid = item["gridPos"]
+        cells = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"])
+                 for y in range(grid["y"], grid["y"] + grid["h"])}
+        assert not cells & taken, item["title"]
+        taken |= cells
+
+
+def datasource_refs(node: Any) -> Iterator[Any]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "datasource":
+                yield value
+            yield from datasource_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from datasource_refs(value)
+
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_no_hard_coded_datasource(name: str) -> None:
+    text = render(BUILT[name])
+    assert '"uid": "prometheus"' not in text
+    assert "-- Grafana --" not in text and '"datasource": "' not in text
+    for ref in datasource_refs(BUILT[name]):
+        if isinstance(ref, dict):  # the datasource variable's own `datasource` is absent
+            assert ref == DATASOURCE, ref
+    dashboard_uid = BUILT[name]["uid"]
+    uids = set(re.findall(r'"uid": "([^"]*)"', text))
+    assert uids == {"${datasource}", dashboard_uid}
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+def test_every_query_filters_on_the_job() -> None:
+    for file, title, expr in all_queries():
+        if title == "variable job":  # the job variable lists the jobs
+            continue
+        assert 'job=~"$job"' in expr, (file, title, expr)
+
+
+def test_rate_ranges_use_the_rate_interval() -> None:
+    for file, title, expr in all_queries():
+        for window in re.findall(r"\[([^\]]*)\]", expr):
+            assert window == "$__rate_interval", (file, title, expr)
+
+
+def test_queries_are_balanced() -> None:
+    pairs = {")": "(", "}": "{", "]": "["}
+    for file, title, expr in all_queries():
+        stack: list[str] = []
+        for char in re.sub(r'"[^"]*"', '""', expr):
+            if char in "({[":
+                stack.append(char)
+            elif char in pairs:
+                assert stack and stack.pop() == pairs[char], (file, title, expr)
+        assert not stack and expr.count('"') % 2 == 0, (file, title, expr)
+
+
+def test_queries_use_the_variables_where_the_label_exists() -> None:
+    for file, title, expr in all_queries():
+        if re.search(r'period=~?"', expr) is None and "eightbyeight_cc_queue_" in expr:
+            raise AssertionError((file, title, "pick the period"))
+        if title.startswith("variable "):  # a variable filters on the ones before it only
+            continue
+        if "eightbyeight_queue_" in expr:
+            assert 'pbx=~"$pbx"' in expr and 'site=~"$site"' in expr, (file, title)
+            assert 'queue=~"$queue"' in expr, (file, title)
+        if "eightbyeight_cc_queue_" in expr and file == CONTACT_CENTER:
+            assert 'tenant=~"$tenant"' in expr and 'queue=~"$queue"' in expr, title
+        if "eightbyeight_cc_" in expr:
+            assert 'tenant=~"$tenant"' in expr, (file, title)
+        if re.search(r"eightbyeight_cc_(queue|group)_", expr):
+            assert re.search(r'period=~?"', expr), (file, title, "pick the period")
+
+
+def test_every_metric_is_in_the_catalogue_or_a_recording_rule() -> None:
+    checked = 0
+    for file, title, expr in all_queries():
+        assert METRIC.search(expr), (file, title, expr)
+        assert not unknown_metrics(expr), (file, title, unknown_metrics(expr))
+        checked += 1
+    assert checked >= 150
+
+
+def test_the_metric_check_rejects_unknown_names() -> None:
+    assert unknown_metrics('eightbyeight_queue_ongoing_waitng_calls{job=~"$job"}') == \
+        ["eightbyeight_queue_ongoing_waitng_calls"]
+    assert unknown_metrics("rate(eightbyeight_calls[5m])") == ["eightbyeight_calls"]
+    assert unknown_metrics("eightbyeight_up_bucket") == ["eightbyeight_up_bucket"]
+    assert unknown_metrics("queue:eightbyeight_queue_calls:rate5m") == \
+        ["queue:eightbyeight_queue_calls:rate5m"]
+    assert unknown_metrics("eightbyeight_group_call_wait_seconds_bucket") == []
+    assert unknown_metrics("eightbyeight_cc_report_any_metric_ratio") == []
+    assert unknown_metrics(MixinConfig().queue_service_level) == []
+
+
+def test_panel_queries_reads_rows_and_variables() -> None:
+    model = {"panels": [{"type": "row", "title": "r", "collapsed": True, "panels": [
+        {"type": "stat", "title": "inner", "targets": [{"expr": "up", "refId": "A"}]}]}],
+        "templating": {"list": [
+            {"type": "query", "name": "site",
+             "query": 'label_values(eightbyeight_site_info{job=~"$job", pbx=~"$pbx"}, site)'},
+            {"type": "query", "name": "obj",
+             "query": {"query": "label_values(eightbyeight_pbx_info, pbx)", "refId": "X"}},
+            {"type": "custom", "name": "period", "query": "rt,today"}]}}
+    assert panel_queries(model) == [
+        ("inner", "up"), ("variable site", 'eightbyeight_site_info{job=~"$job", pbx=~"$pbx"}'),
+        ("variable obj", "eightbyeight_pbx_info")]
+
+
+def test_expand() -> None:
+    expr = ('sum by (le) (rate(x{job=~"$job", q=~"${queue}", s=~"${site:regex}", '
+            'p=~"$period"}[$__rate_interval])) / $__interval')
+    assert expand(expr) == ('sum by (le) (rate(x{job=~".*", q=~".*", s=~".*", p=~".*"}[1m]))'
+                            ' / 1m')
+    assert expand(expr, {"job": "eightbyeight", "__rate_interval": "5m", "period": "rt"}) == (
+        'sum by (le) (rate(x{job=~"eightbyeight", q=~".*", s=~".*", p=~"rt"}[5m])) / 1m')
+    for _file, _title, query in all_queries():
+        assert "$" not in expand(query)
+
+
+@pytest.mark.promtool
+def test_queries_parse_as_promql(tmp_path: Path) -> None:
+    """promtool parses each expanded query as a recording rule's expression."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: scripts/test.sh installs Debian's prometheus package"
+    rules = [{"record": f"dashboard:query_{i}:check", "expr": expand(expr)}
+             for i, (_file, _title, expr) in enumerate(all_queries())]
+    path = tmp_path / "queries.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
+    result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- thresholds -------------------------------------------------------------------------------
+
+def threshold_values(item: dict[str, Any], column: str | None = None) -> set[float]:
+    """Step values of a panel's thresholds, or of one table column's override."""
+    if column is None:
+        found = [item["fieldConfig"]["defaults"].get("thresholds")]
+    else:
+        found = [prop["value"] for override in item["fieldConfig"]["overrides"]
+                 if override["matcher"]["options"] == column
+                 for prop in override["properties"] if prop["id"] == "thresholds"]
+    return {step["value"] for thresholds in found if thresholds
+            for step in thresholds["steps"] if step["value"] is not None}
+
+
+def test_thresholds_come_from_the_config() -> None:
+    config = MixinConfig.model_validate({
+        "service_level": {"target": 0.93}, "longest_wait": {"threshold_seconds": 123},
+        "abandon_ratio": {"threshold": 0.07}})
+    default = MixinConfig()
+    expected = {r"service level": (config.service_level.target, default.service_level.target),
+                r"longest wait": (config.longest_wait.threshold_seconds,
+                                  default.longest_wait.threshold_seconds),
+                r"abandon(ed)? ratio": (config.abandon_ratio.threshold,
+                                        default.abandon_ratio.threshold)}
+    seen = dict.fromkeys(expected, 0)
+    for model in build_dashboards(config).values():
+        for item in data_panels(model):
+            subjects = [(item["title"], None)] + [
+                (o["matcher"]["options"], o["matcher"]["options"])
+                for o in item["fieldConfig"]["overrides"] if o["matcher"]["id"] == "byName"]
+            for subject, column in subjects:
+                for pattern, (value, old) in expected.items():
+                    if re.search(pattern, subject, re.I):
+                        values = threshold_values(item, column)
+                        assert value in values and old not in values, (item["title"], subject)
+                        seen[pattern] += 1
+    assert all(seen.values()), seen
