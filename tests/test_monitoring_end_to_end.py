@@ -219,6 +219,7 @@ def test_a_queue_without_agents_pages_and_the_page_resolves(stack: Stack) -> Non
     # Nobody answers the queue while callers keep arriving (one every 10 s on average).
     sim.cc.set_staffing(tenant, queue.id, 0)
     sim.cc.set_arrival_rate(tenant, queue.id, 360)
+    breached = time.monotonic()
     try:
         fired = wait_for(f"{ALERT} in Alertmanager", ours, timeout=120)
     except AssertionError as exc:
@@ -228,6 +229,7 @@ def test_a_queue_without_agents_pages_and_the_page_resolves(stack: Stack) -> Non
     assert labels["job"] == JOB and labels["period"] == "rt"
     assert "no agent is available" in fired[0]["annotations"]["summary"]
     # The queue is staffed again and the surge ends: the few waiting callers are answered.
+    paged = time.monotonic()
     sim.cc.set_arrival_rate(tenant, queue.id, 0)
     sim.cc.set_staffing(tenant, queue.id, None)
     try:
@@ -240,6 +242,8 @@ def test_a_queue_without_agents_pages_and_the_page_resolves(stack: Stack) -> Non
         raise AssertionError(f"{exc}\n{json.dumps(state)}\n{ours()}\n"
                              f"{sim.cc.realtime_values(tenant, 'queues', queue.id)}") from None
     sim.cc.set_arrival_rate(tenant, queue.id, None)
+    print(f"breach to alert in Alertmanager: {paged - breached:.1f}s; "
+          f"staffed to resolved: {time.monotonic() - paged:.1f}s")
 
 
 def result_of(stack: Stack, where: str, expr: str) -> list[Any]:
