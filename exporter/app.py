@@ -23,6 +23,7 @@ from exporter.collectors.summaries import (CompanySummaryCollector, ExtensionCol
                                            RingGroupMemberCollector)
 from exporter.config import ContactCenterConfig, Config, WorkAnalyticsConfig
 from exporter.exposition import build_registry
+from exporter.sharding import Shard
 
 
 @dataclass
@@ -76,9 +77,10 @@ class GroupIndex:
 
 def add_historical(scheduler: Scheduler, client: WorkAnalyticsClient, wa: WorkAnalyticsConfig,
                    discovery: DiscoveryCollector, discovery_runner: CollectorRunner,
-                   clock: Callable[[], float]) -> None:
-    """The rolling-window summaries and the incremental call counters."""
-    common = {"time_zone": wa.time_zone, "all_pbxes": not wa.pbxes,
+                   clock: Callable[[], float], *, all_pbxes: bool) -> None:
+    """The rolling-window summaries and the incremental call counters. `all_pbxes`: ask for
+    `allpbxes` rather than the discovered PBXes by name (never when sharded)."""
+    common = {"time_zone": wa.time_zone, "all_pbxes": all_pbxes,
               "pbx_batch_size": wa.pbx_batch_size, "clock": clock}
 
     def directory() -> Directory | None:
@@ -117,12 +119,13 @@ def add_historical(scheduler: Scheduler, client: WorkAnalyticsClient, wa: WorkAn
 
 def build_exporter(config: Config, *, process_metrics: bool = True,
                    clock: Callable[[], float] = time.time,
-                   sleep: Callable[[float], None] = time.sleep) -> Exporter:
+                   sleep: Callable[[float], None] = time.sleep,
+                   shard: Shard = Shard()) -> Exporter:
     """`clock` is where windows, watermarks and snapshot ages take "now" from, `sleep` how
     report collectors wait between status polls (tests pass the simulator's clock and its
     advance)."""
     scheduler = Scheduler(wall_clock=clock)
-    registry = build_registry(scheduler, process_metrics=process_metrics)
+    registry = build_registry(scheduler, process_metrics=process_metrics, shard=shard)
     stats = RequestStats(registry)
     clients: list[HttpClient] = []
     wa = config.work_analytics
@@ -133,7 +136,7 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
         client = WorkAnalyticsClient(http, wa.api_key.get_secret_value(), wa.username,
                                      wa.password.get_secret_value())
         discovery = DiscoveryCollector(client, interval=wa.discovery.interval, pbx_refs=wa.pbxes,
-                                       page_size=wa.discovery.page_size)
+                                       page_size=wa.discovery.page_size, shard=shard)
         discovery_runner = scheduler.add(discovery)
         cq = wa.call_queues
         if cq.enabled:
@@ -143,18 +146,20 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
                 metrics=cq.metrics, include_summary=cq.include_summary, select=cq.select,
                 max_series=cq.max_series)
             scheduler.add(collector, depends_on=discovery_runner)
-        add_historical(scheduler, client, wa, discovery, discovery_runner, clock)
+        add_historical(scheduler, client, wa, discovery, discovery_runner, clock,
+                       all_pbxes=not wa.pbxes and not shard.sharded)
     cc_client = None
     if config.contact_center.enabled:
         cc_client = add_contact_center(scheduler, config.contact_center, stats, clients,
-                                       clock=clock, sleep=sleep)
+                                       clock=clock, sleep=sleep, shard=shard)
     return Exporter(config=config, registry=registry, scheduler=scheduler, clients=clients,
                     contact_center=cc_client)
 
 
 def add_contact_center(scheduler: Scheduler, cc: ContactCenterConfig, stats: RequestStats,
                        clients: list[HttpClient], *, clock: Callable[[], float],
-                       sleep: Callable[[float], None]) -> ContactCenterClient:
+                       sleep: Callable[[float], None],
+                       shard: Shard = Shard()) -> ContactCenterClient:
     """Realtime collectors per endpoint and tenant, and report collectors per report and tenant:
     one tenant's failure (a wrong tenant id, a failed report) degrades only its collectors."""
     settings = http_settings(cc)
@@ -164,7 +169,8 @@ def add_contact_center(scheduler: Scheduler, cc: ContactCenterConfig, stats: Req
     clients.extend(https)
     assert cc.client_id and cc.client_secret  # guaranteed by config validation
     client = ContactCenterClient(*https, cc.client_id, cc.client_secret.get_secret_value())
-    tenants: list[str | None] = list(cc.tenants) or [None]
+    # Every tenant (a single-tenant account: None) belongs to exactly one shard.
+    tenants: list[str | None] = [t for t in (list(cc.tenants) or [None]) if shard.owns_tenant(t)]
     for kind, section in (("queues", cc.queues), ("groups", cc.groups), ("agents", cc.agents)):
         if section.enabled:
             for tenant in tenants:
@@ -174,7 +180,7 @@ def add_contact_center(scheduler: Scheduler, cc: ContactCenterConfig, stats: Req
                     duration_scale=cc.duration_scale, select=section.select,
                     max_series=section.max_series))
     for report in cc.reports:
-        for tenant in (list(report.tenants) or tenants):
+        for tenant in [t for t in (list(report.tenants) or tenants) if shard.owns_tenant(t)]:
             scheduler.add(CcReportCollector(
                 client, report, tenant, time_zone=cc.time_zone, duration_scale=cc.duration_scale,
                 page_size=cc.report_page_size, polling=cc.report_status, clock=clock,

@@ -22,7 +22,7 @@ from exporter.collectors.summaries import (EXTENSION_INFO, CompanySummaryCollect
                                            ExtensionCollector, RingGroupCollector,
                                            RingGroupMemberCollector)
 from exporter.summary_tables import metrics_of
-from exporter.exposition import BUILD_INFO, SELF_METRICS
+from exporter.exposition import BUILD_INFO, SELF_METRICS, SHARD_INFO
 from exporter.metric_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
 
 
@@ -49,7 +49,8 @@ def entries() -> list[Entry]:
     for name, (kind, help_text) in SELF_METRICS.items():
         exposed = name + "_total" if kind == "counter" else name
         rows.append(Entry(exposed, kind, ("collector",), help_text, "exporter"))
-    rows.append(Entry(BUILD_INFO[0], "gauge", tuple(BUILD_INFO[2]), BUILD_INFO[1], "exporter"))
+    for name, help_text, labels in (BUILD_INFO, SHARD_INFO):
+        rows.append(Entry(name, "gauge", tuple(labels), help_text, "exporter"))
     for name, (kind, help_text) in API_METRICS.items():
         exposed = name + "_total" if kind == "counter" else name
         rows.append(Entry(exposed, kind, ("api", "endpoint"), help_text, "exporter"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from exporter.config import Config, load_config_data, read_config_file
 from exporter.errors import ConfigError, ExporterError
 from exporter.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
 from exporter.server import ExporterServer, parse_listen_address
+from exporter.sharding import Shard, parse_shard
 
 # In the Prometheus exporters' range 9100-9999; not taken by a well-known exporter we know of.
 DEFAULT_PORT = 9878
@@ -78,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "no credentials needed")
     parser.add_argument("--demo.seed", dest="demo_seed", type=int, default=42,
                         help="random seed of the demo's simulator (default 42)")
+    parser.add_argument("--shard", default="0", metavar="N|auto",
+                        help="this replica's shard, from 0; `auto` takes it from the hostname's "
+                             "trailing ordinal (a StatefulSet pod's name) (default 0)")
+    parser.add_argument("--total-shards", dest="total_shards", type=int, default=1,
+                        metavar="M", help="how many replicas share the PBXes and tenants "
+                                          "(default 1: no sharding)")
     return parser
 
 
@@ -121,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: --web.listen-address: {exc}", file=sys.stderr)
         return 2
+    try:
+        shard = parse_shard(args.shard, args.total_shards, socket.gethostname())
+    except ConfigError as exc:
+        return config_failed(exc.problems, prefix="error: ")
 
     simulator = None
     try:
@@ -145,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if args.check_config:
-            exporter = build_exporter(config, process_metrics=False)
+            exporter = build_exporter(config, process_metrics=False, shard=shard)
             try:
                 problems = check_reports_or_fail(exporter, strict=True)
             finally:
@@ -154,20 +166,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return config_failed(problems)
             print("config OK", file=sys.stderr)
             return 0
-        return _run(config, args)
+        return _run(config, args, shard)
     finally:
         if simulator is not None:
             simulator.stop()
 
 
-def config_failed(problems: Sequence[str]) -> int:
+def config_failed(problems: Sequence[str], prefix: str = "error: config: ") -> int:
     for problem in problems:
-        print(f"error: config: {problem}", file=sys.stderr)
+        print(f"{prefix}{problem}", file=sys.stderr)
     return 2
 
 
-def _run(config: Config, args: argparse.Namespace) -> int:
-    exporter = build_exporter(config, process_metrics=not args.once)
+def _run(config: Config, args: argparse.Namespace, shard: Shard) -> int:
+    exporter = build_exporter(config, process_metrics=not args.once, shard=shard)
     problems = check_reports_or_fail(exporter, strict=False)
     if problems:
         exporter.close()
@@ -198,6 +210,7 @@ def _run(config: Config, args: argparse.Namespace) -> int:
     server.start()
     exporter.scheduler.start()
     log.info("exporter_started", version=__version__, listen_address=args.listen_address,
+             shard=shard.index, total_shards=shard.total,
              port=server.port, collectors=[r.name for r in exporter.scheduler.runners])
     while not stop.wait(1.0):
         pass

@@ -13,6 +13,7 @@ from prometheus_client.registry import Collector
 
 from exporter import __version__
 from exporter.collectors.base import CollectorRunner, Scheduler
+from exporter.sharding import Shard
 
 # name -> (type, help); every one is labelled by `collector`. Listed once, for the page and the
 # metric catalogue alike.
@@ -57,6 +58,9 @@ _RUNNER_METRICS = ("eightbyeight_up", "eightbyeight_collector_duration_seconds",
                    "eightbyeight_collector_failures")
 BUILD_INFO = ("eightbyeight_exporter_build_info", "The exporter's version, with value 1.",
               ["version", "python_version"])
+SHARD_INFO = ("eightbyeight_exporter_shard_info",
+              "This replica's shard (0 of 1 when not sharded), with value 1: sum over shards "
+              "to see the whole account.", ["shard", "total_shards"])
 
 
 def _value(name: str, runner: CollectorRunner) -> float | None:
@@ -77,8 +81,9 @@ def _value(name: str, runner: CollectorRunner) -> float | None:
 class ExporterCollector(Collector):
     """Renders the runners' snapshots; the self-metrics are built fresh on every scrape."""
 
-    def __init__(self, scheduler: Scheduler) -> None:
+    def __init__(self, scheduler: Scheduler, shard: Shard = Shard()) -> None:
         self.scheduler = scheduler
+        self.shard = shard
 
     def collect(self) -> Iterable[Metric]:
         for name, (kind, help_text) in SELF_METRICS.items():
@@ -93,6 +98,10 @@ class ExporterCollector(Collector):
         build = GaugeMetricFamily(name, help_text, labels=labels)
         build.add_metric([__version__, platform.python_version()], 1)
         yield build
+        name, help_text, labels = SHARD_INFO
+        shard = GaugeMetricFamily(name, help_text, labels=labels)
+        shard.add_metric([str(self.shard.index), str(self.shard.total)], 1)
+        yield shard
         yield from merge_families(
             family for runner in self.scheduler.runners
             if (snapshot := runner.serving_snapshot()) is not None
@@ -121,12 +130,13 @@ def merge_families(families: Iterable[Metric]) -> list[Metric]:
     return list(merged.values())
 
 
-def build_registry(scheduler: Scheduler, *, process_metrics: bool = True) -> CollectorRegistry:
+def build_registry(scheduler: Scheduler, *, process_metrics: bool = True,
+                   shard: Shard = Shard()) -> CollectorRegistry:
     """A registry of our own (never the global one), with the process metrics when asked."""
     # `_created` series double the counters' size on the page and nobody graphs them.
     disable_created_metrics()
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ExporterCollector(scheduler))
+    registry.register(ExporterCollector(scheduler, shard))
     if process_metrics:
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)

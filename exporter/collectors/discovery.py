@@ -21,6 +21,7 @@ from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import CollectionError, SnapshotCollector
 from exporter.errors import MalformedResponseError
 from exporter.logs import get_logger
+from exporter.sharding import Shard
 
 log = get_logger(__name__)
 
@@ -127,8 +128,9 @@ class DiscoveryCollector(SnapshotCollector):
     name = "discovery"
 
     def __init__(self, client: WorkAnalyticsClient, *, interval: float, pbx_refs: Sequence[str],
-                 page_size: int = 100) -> None:
+                 page_size: int = 100, shard: Shard = Shard()) -> None:
         self.client = client
+        self.shard = shard
         self.interval = interval
         self.pbx_refs = list(pbx_refs)
         self.page_size = page_size
@@ -150,6 +152,8 @@ class DiscoveryCollector(SnapshotCollector):
         if unknown:
             log.warning("discovery_pbx_not_found", pbxes=unknown,
                         known=[p.name for p in pbxes][:50])
+        # The shard's own PBXes only: every other collector works from this directory.
+        chosen = [p for p in chosen if self.shard.owns_pbx(p.id)]
         sites: dict[str, Site] = {}
         queues: dict[str, Queue] = {}
         for pbx in chosen:
