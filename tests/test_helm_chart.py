@@ -1,0 +1,809 @@
+"""The Helm chart in helm/eightbyeight-exporter, tested without a helm binary or a cluster.
+
+What Python can check, it checks on the real files: the chart's YAML parses, its values schema
+is a valid draft-07 schema that accepts the defaults and every ci/ values file (merged the way
+Helm merges values files) and rejects typical mistakes at the right path; the chart ships the
+repository's own rules and dashboards through relative symlinks; the templates are balanced,
+guarded by the right flags, probe the exporter's endpoints, keep credentials in the Secret;
+values.yaml's defaults are the locked-down ones the README promises.
+
+When the `helm-python-sdk` package (Helm's Go SDK behind ctypes) is installed, the last tests
+also render and lint the chart for real; without it they are skipped, and the chart's README
+says plainly what is then left untested.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+
+REPO = Path(__file__).resolve().parents[1]
+CHART = REPO / "helm" / "eightbyeight-exporter"
+TEMPLATES = CHART / "templates"
+CI_DIR = CHART / "ci"
+CI_VALUES = sorted(CI_DIR.glob("*-values.yaml"))
+PREFIX = "eightbyeight-exporter"
+
+# An action of Go's text/template: {{ ... }}, {{- ... -}}; comments are {{/* ... */}}.
+ACTION = re.compile(r"\{\{(-?)(.*?)(-?)\}\}", re.DOTALL)
+BLOCK_OPENERS = {"if", "range", "with", "define", "block"}
+# The objects of values.schema.json deliberately left open: the exporter's own config
+# sections, which the exporter validates itself (the schema only bans literal secrets there).
+OPEN_SCHEMA_OBJECTS = {"config.work_analytics", "config.contact_center"}
+CREDENTIAL_VARIABLES = ("EIGHTBYEIGHT_API_KEY", "EIGHTBYEIGHT_USERNAME", "EIGHTBYEIGHT_PASSWORD",
+                        "EIGHTBYEIGHT_CC_CLIENT_ID", "EIGHTBYEIGHT_CC_CLIENT_SECRET")
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def load_yaml(path: Path) -> Any:
+    """A YAML file as Helm reads it (safe types only)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def values() -> dict[str, Any]:
+    """The chart's defaults, fresh on each call so that no test can change another's."""
+    data = load_yaml(CHART / "values.yaml")
+    assert isinstance(data, dict)
+    return data
+
+
+def schema() -> dict[str, Any]:
+    """values.schema.json, the schema Helm validates every install and upgrade with."""
+    data = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def helm_merge(base: Any, override: Any) -> Any:
+    """Helm's merge of a values file over the chart's values: maps merge key by key, any other
+    value (lists included) replaces, and null deletes the key."""
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return copy.deepcopy(override)
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = helm_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def schema_errors(data: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """(path, validator) of every schema error, path as a tuple of keys and indexes."""
+    validator = Draft7Validator(schema())
+    return sorted(((tuple(e.absolute_path), e.validator) for e in validator.iter_errors(data)),
+                  key=repr)
+
+
+def template(name: str) -> str:
+    """The source of one file of templates/."""
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def actions(text: str) -> Iterator[str]:
+    """The text inside each {{ }} action, trimmed, comments left out."""
+    for match in ACTION.finditer(text):
+        body = match.group(2).strip()
+        if not body.startswith("/*"):
+            yield body
+
+
+def keyword(body: str) -> str:
+    """The first word of an action: `if`, `end`, `define`, ... (empty for an empty action)."""
+    return body.split(None, 1)[0] if body else ""
+
+
+def value_paths(data: dict[str, Any], node: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted paths of the documented values: the leaves of the objects the schema closes
+    (Kubernetes objects and `config` count as one value each)."""
+    paths = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        sub = node.get("properties", {}).get(key, {})
+        closed = sub.get("additionalProperties") is False and "properties" in sub
+        if isinstance(value, dict) and value and closed and path != "config":
+            paths.extend(value_paths(value, sub, path + "."))
+        else:
+            paths.append(path)
+    return paths
+
+
+def exporter_version() -> str:
+    """__version__ of exporter/__init__.py, read as text: the single source of the version."""
+    text = (REPO / "exporter" / "__init__.py").read_text(encoding="utf-8")
+    match = re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE)
+    assert match, "exporter/__init__.py has no __version__"
+    return match.group(1)
+
+
+# --- files parse ---------------------------------------------------------------------------
+
+
+def test_chart_yaml_describes_an_application_chart_of_the_exporters_version() -> None:
+    """appVersion is the default image tag: it must follow the exporter's version."""
+    chart = load_yaml(CHART / "Chart.yaml")
+    assert chart["apiVersion"] == "v2"
+    assert chart["name"] == PREFIX
+    assert chart["type"] == "application"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", chart["version"])
+    assert chart["appVersion"] == exporter_version()
+    assert chart["kubeVersion"].startswith(">=1.23")
+    assert {"prometheus", "exporter", "8x8"} <= set(chart["keywords"])
+    assert chart["home"].startswith("https://") and chart["sources"]
+    assert all(m.get("name") for m in chart["maintainers"])
+
+
+@pytest.mark.parametrize("path", [CHART / "values.yaml", *CI_VALUES],
+                         ids=lambda p: p.name)
+def test_values_files_parse_as_yaml_mappings(path: Path) -> None:
+    """Helm refuses a values file that is not a mapping (an empty file is an empty one)."""
+    assert isinstance(load_yaml(path) or {}, dict)
+
+
+def test_the_ci_cases_are_all_there() -> None:
+    """chart-testing lints and installs one release per ci/*-values.yaml: each mode once."""
+    names = {path.name for path in CI_VALUES}
+    assert {"default-values.yaml", "demo-values.yaml", "existing-secret-values.yaml",
+            "sharded-values.yaml", "networkpolicy-values.yaml"} <= names
+
+
+def test_the_values_schema_is_a_valid_draft7_schema() -> None:
+    """Helm validates values with it: an invalid schema would break every install."""
+    data = schema()
+    assert data["$schema"] == "http://json-schema.org/draft-07/schema#"
+    Draft7Validator.check_schema(data)
+
+
+def test_the_schema_closes_every_object_it_defines() -> None:
+    """additionalProperties: false everywhere turns a misspelt key into an install error
+    instead of a silently ignored setting."""
+    open_objects = []
+
+    def walk(node: dict[str, Any], path: str) -> None:
+        assert node.get("description") or path == "", f"{path}: no description"
+        if "properties" in node and node.get("additionalProperties") is not False:
+            open_objects.append(path)
+        for key, sub in node.get("properties", {}).items():
+            walk(sub, f"{path}.{key}" if path else key)
+        if isinstance(node.get("items"), dict):
+            walk({"description": "item", **node["items"]}, path + "[]")
+
+    walk(schema(), "")
+    assert set(open_objects) == OPEN_SCHEMA_OBJECTS
+
+
+# --- values against the schema ---------------------------------------------------------------
+
+
+def test_values_yaml_validates_against_the_schema() -> None:
+    """The defaults must install as they are."""
+    assert schema_errors(values()) == []
+
+
+@pytest.mark.parametrize("path", CI_VALUES, ids=lambda p: p.name)
+def test_each_ci_values_file_merged_over_the_defaults_validates(path: Path) -> None:
+    """What `helm install -f ci/<case>` validates: the file merged over values.yaml."""
+    override = load_yaml(path) or {}
+    merged = helm_merge(values(), override)
+    assert schema_errors(merged) == []
+    if path.name != "default-values.yaml":
+        assert merged != values(), f"{path.name} changes nothing"
+
+
+def test_helm_merge_merges_maps_and_replaces_everything_else() -> None:
+    """The merge the tests above rely on behaves like Helm's."""
+    base = {"a": {"b": 1, "c": [1, 2]}, "d": 1, "e": {"f": 1}}
+    override = {"a": {"c": [3], "g": 2}, "d": {"x": 1}, "e": None}
+    assert helm_merge(base, override) == {"a": {"b": 1, "c": [3], "g": 2}, "d": {"x": 1}}
+    assert base == {"a": {"b": 1, "c": [1, 2]}, "d": 1, "e": {"f": 1}}, "base not modified"
+
+
+WRONG_VALUES: list[tuple[str, dict[str, Any], tuple[Any, ...], str]] = [
+    ("unknown top-level key", {"replicaCount": 2}, (), "additionalProperties"),
+    ("replicas at the top", {"replicas": 2}, (), "additionalProperties"),
+    ("replicas under sharding", {"sharding": {"replicas": 3}}, ("sharding",),
+     "additionalProperties"),
+    ("zero shards", {"sharding": {"shards": 0}}, ("sharding", "shards"), "minimum"),
+    ("shards as a string", {"sharding": {"shards": "3"}}, ("sharding", "shards"), "type"),
+    ("fractional shards", {"sharding": {"shards": 2.5}}, ("sharding", "shards"), "type"),
+    ("pull policy", {"image": {"pullPolicy": "Sometimes"}}, ("image", "pullPolicy"), "enum"),
+    ("image digest", {"image": {"digest": "latest"}}, ("image", "digest"), "pattern"),
+    ("scrape interval", {"serviceMonitor": {"interval": "soon"}},
+     ("serviceMonitor", "interval"), "pattern"),
+    ("scrape timeout", {"serviceMonitor": {"scrapeTimeout": "10 s"}},
+     ("serviceMonitor", "scrapeTimeout"), "pattern"),
+    ("enabled as a string", {"serviceMonitor": {"enabled": "true"}},
+     ("serviceMonitor", "enabled"), "type"),
+    ("misspelt flag", {"prometheusRule": {"enable": True}}, ("prometheusRule",),
+     "additionalProperties"),
+    ("password as a number", {"credentials": {"password": 12345}},
+     ("credentials", "password"), "type"),
+    ("api key as a number", {"credentials": {"apiKey": 1234567890}},
+     ("credentials", "apiKey"), "type"),
+    ("unknown credential", {"credentials": {"token": "x"}}, ("credentials",),
+     "additionalProperties"),
+    ("secret name as a number", {"existingSecret": {"name": 42}},
+     ("existingSecret", "name"), "type"),
+    ("literal password in the ConfigMap", {"config": {"work_analytics": {"password": "x1"}}},
+     ("config", "work_analytics", "password"), "pattern"),
+    ("literal CC secret in the ConfigMap",
+     {"config": {"contact_center": {"client_secret": "s3cret"}}},
+     ("config", "contact_center", "client_secret"), "pattern"),
+    ("misspelt config section", {"config": {"workanalytics": {}}}, ("config",),
+     "additionalProperties"),
+    ("log level", {"log": {"level": "verbose"}}, ("log", "level"), "enum"),
+    ("log format", {"log": {"format": "text"}}, ("log", "format"), "enum"),
+    ("demo as a string", {"demo": "yes"}, ("demo",), "type"),
+    ("service port", {"service": {"port": 70000}}, ("service", "port"), "maximum"),
+    ("probe path", {"livenessProbe": {"path": "/metrics"}}, ("livenessProbe",),
+     "additionalProperties"),
+    ("memory limit", {"resources": {"limits": {"memory": "lots"}}},
+     ("resources", "limits", "memory"), "pattern"),
+    ("env without a name", {"extraEnv": [{"value": "x"}]}, ("extraEnv", 0), "required"),
+    ("extra arg as a number", {"extraArgs": [1]}, ("extraArgs", 0), "type"),
+    ("https CIDR", {"networkPolicy": {"egress": {"httpsCIDRs": ["8x8.com"]}}},
+     ("networkPolicy", "egress", "httpsCIDRs", 0), "pattern"),
+    ("dashboard label", {"dashboards": {"label": "grafana dashboard"}},
+     ("dashboards", "label"), "pattern"),
+    ("pod annotation as a number", {"podAnnotations": {"a": 1}}, ("podAnnotations", "a"),
+     "type"),
+]
+
+
+@pytest.mark.parametrize("override,path,validator", [case[1:] for case in WRONG_VALUES],
+                         ids=[case[0] for case in WRONG_VALUES])
+def test_a_wrong_value_is_rejected_at_its_path(override: dict[str, Any], path: tuple[Any, ...],
+                                               validator: str) -> None:
+    """Each case holds one mistake, so exactly that mistake must be reported, where it is."""
+    errors = schema_errors(helm_merge(values(), override))
+    assert errors == [(path, validator)]
+
+
+# --- the single source of rules and dashboards ---------------------------------------------
+
+
+@pytest.mark.parametrize("link,target", [("files/rules.yml", "mixin/rules.yml"),
+                                         ("files/dashboards", "grafana_dashboards")])
+def test_the_chart_links_to_the_repositorys_files(link: str, target: str) -> None:
+    """Relative symlinks keep working in any clone and when the chart is packaged; a copy
+    would drift from the generated rules and dashboards."""
+    path = CHART / link
+    assert path.is_symlink(), f"{link} must be a symlink, not a copy"
+    pointer = os.readlink(path)
+    assert not os.path.isabs(pointer), f"{link} -> {pointer} is absolute"
+    resolved = path.resolve(strict=True)
+    assert resolved == (REPO / target).resolve()
+    assert resolved.is_relative_to(REPO.resolve())
+
+
+def test_the_linked_rules_are_a_groups_document() -> None:
+    """The PrometheusRule's spec is this document: it must be `groups:` of named rules."""
+    rules = load_yaml(CHART / "files" / "rules.yml")
+    assert set(rules) == {"groups"}
+    assert rules["groups"] and all(g["name"] and g["rules"] for g in rules["groups"])
+    assert any("alert" in rule for g in rules["groups"] for rule in g["rules"])
+
+
+def test_the_linked_dashboards_are_grafana_json() -> None:
+    """The dashboards ConfigMaps take every files/dashboards/*.json as is."""
+    dashboards = sorted((CHART / "files" / "dashboards").glob("*.json"))
+    assert dashboards
+    for path in dashboards:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert data["title"] and data["uid"] and data["panels"], path.name
+
+
+def test_the_templates_read_the_linked_files() -> None:
+    """The symlinks are useless unless the templates load them: rules as the spec of the
+    PrometheusRule, every dashboard JSON into the ConfigMaps."""
+    rule = template("prometheusrule.yaml")
+    assert '.Files.Get "files/rules.yml"' in rule
+    assert re.search(r"spec:\s*\n\s*\{\{-? toYaml \$rules \| nindent 2 \}\}", rule)
+    assert '.Files.Glob "files/dashboards/*.json"' in template("dashboards-configmap.yaml")
+
+
+def test_the_chart_holds_no_copy_of_the_rules_or_dashboards() -> None:
+    """Only the symlinks bring them in: no regular file of the chart repeats them."""
+    for root, _dirs, files in os.walk(CHART):  # os.walk does not follow the symlinks
+        for name in files:
+            path = Path(root) / name
+            if path.is_symlink():
+                continue
+            text = path.read_text(encoding="utf-8")
+            assert "alert: EightByEight" not in text, path
+            assert '"panels"' not in text, path
+
+
+# --- templates, statically ---------------------------------------------------------------
+
+
+TEMPLATE_FILES = sorted(p for p in TEMPLATES.iterdir() if p.is_file())
+
+
+@pytest.mark.parametrize("path", TEMPLATE_FILES, ids=lambda p: p.name)
+def test_template_actions_are_balanced(path: Path) -> None:
+    """Every {{ has its }}, and if/range/with/define blocks are closed in order."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count("{{") == text.count("}}")
+    assert not re.search(r"\{\{[^}]*\{\{", text), "an action opened inside another"
+    stack: list[str] = []
+    for body in actions(text):
+        word = keyword(body.lstrip("-").strip())
+        if word in BLOCK_OPENERS:
+            stack.append(word)
+        elif word == "end":
+            assert stack, f"{path.name}: `end` without a block"
+            stack.pop()
+        elif word == "else":
+            assert stack and stack[-1] in {"if", "range", "with"}, f"{path.name}: stray else"
+    assert stack == [], f"{path.name}: unclosed {stack}"
+
+
+@pytest.mark.parametrize("name", ["_helpers.tpl", "_pod.tpl"])
+def test_defines_are_closed_with_a_trimmed_end(name: str) -> None:
+    """A `define` must end with `{{- end }}` so no stray newline enters the included text."""
+    text = template(name)
+    depth_of_define: list[int] = []
+    depth = 0
+    for match in ACTION.finditer(text):
+        body = match.group(2).strip()
+        if body.startswith("/*"):
+            continue
+        word = keyword(body)
+        if word in BLOCK_OPENERS:
+            if word == "define":
+                depth_of_define.append(depth)
+            depth += 1
+        elif word == "end":
+            depth -= 1
+            if depth_of_define and depth_of_define[-1] == depth:
+                depth_of_define.pop()
+                assert match.group(0) == "{{- end }}", f"{name}: {match.group(0)}"
+    assert depth == 0 and depth_of_define == []
+
+
+def test_the_helpers_define_the_conventional_names() -> None:
+    """Every template includes these; a missing one fails only at render time."""
+    defined = set(re.findall(r'\{\{-? define "([^"]+)" -?\}\}', template("_helpers.tpl")))
+    expected = {f"{PREFIX}.{name}" for name in
+                ("name", "fullname", "chart", "labels", "selectorLabels",
+                 "serviceAccountName", "secretName", "namespace")}
+    assert expected <= defined
+
+
+def test_every_included_template_is_defined() -> None:
+    """A typo in an include name is only found by rendering: catch it here."""
+    defined: set[str] = set()
+    used: dict[str, str] = {}
+    for path in TEMPLATE_FILES:
+        text = path.read_text(encoding="utf-8")
+        defined |= set(re.findall(r'define "([^"]+)"', text))
+        for name in re.findall(r'(?:include|template) "([^"]+)"', text):
+            used[name] = path.name
+    assert used and set(used) - defined == set(), used
+
+
+WORKLOAD_GUARDS = {
+    "deployment.yaml": "if not .Values.sharding.enabled",
+    "statefulset.yaml": "if .Values.sharding.enabled",
+    "servicemonitor.yaml": "if .Values.serviceMonitor.enabled",
+    "prometheusrule.yaml": "if .Values.prometheusRule.enabled",
+    "dashboards-configmap.yaml": "if .Values.dashboards.enabled",
+    "networkpolicy.yaml": "if .Values.networkPolicy.enabled",
+    "secret.yaml": "if not .Values.existingSecret.name",
+    "serviceaccount.yaml": "if .Values.serviceAccount.create",
+}
+
+
+@pytest.mark.parametrize("name,guard", WORKLOAD_GUARDS.items())
+def test_optional_templates_are_guarded_as_a_whole(name: str, guard: str) -> None:
+    """The guard is the first action and its `end` the last: nothing renders around it."""
+    bodies = [body.lstrip("-").strip() for body in actions(template(name))]
+    assert bodies[0] == guard
+    depth = 0
+    for index, body in enumerate(bodies):
+        word = keyword(body)
+        depth += word in BLOCK_OPENERS
+        depth -= word == "end"
+        if depth == 0:
+            assert index == len(bodies) - 1, f"{name}: the guard closes before the end"
+            break
+
+
+@pytest.mark.parametrize("flag", ["serviceMonitor", "prometheusRule", "dashboards",
+                                  "networkPolicy", "sharding"])
+def test_the_optional_features_default_to_off(flag: str) -> None:
+    """A plain install needs no CRDs and runs one pod."""
+    assert values()[flag]["enabled"] is False
+
+
+def test_both_workloads_share_the_pod_template() -> None:
+    """One pod spec for the Deployment and the StatefulSet: they cannot drift apart."""
+    for name in ("deployment.yaml", "statefulset.yaml"):
+        assert f'include "{PREFIX}.podTemplate"' in template(name), name
+    assert re.search(r"^\s*replicas: 1$", template("deployment.yaml"), re.MULTILINE)
+    assert "--shard" not in template("deployment.yaml")
+
+
+def test_the_statefulset_runs_one_shard_per_pod() -> None:
+    """--shard=auto takes the shard from the pod's ordinal; replicas and --total-shards must
+    be the same number, and the StatefulSet needs its headless Service."""
+    text = template("statefulset.yaml")
+    assert '"--shard=auto"' in text
+    assert re.search(r'"--total-shards=%d" \(int \.Values\.sharding\.shards\)', text)
+    assert "replicas: {{ .Values.sharding.shards }}" in text
+    assert f'serviceName: {{{{ include "{PREFIX}.headlessServiceName" . }}}}' in text
+    assert "podManagementPolicy: Parallel" in text
+    service = template("service.yaml")
+    headless = service[service.index("{{- if .Values.sharding.enabled }}"):]
+    assert "clusterIP: None" in headless and f"{PREFIX}.headlessServiceName" in headless
+
+
+def test_the_servicemonitor_selects_only_the_non_headless_service() -> None:
+    """Both Services select the same pods: matching both would scrape each shard twice."""
+    selector = "eightbyeight-exporter/service: metrics"
+    assert selector in template("servicemonitor.yaml")
+    service = template("service.yaml")
+    main, headless = service.split("---", 1)
+    assert selector in main and selector not in headless
+    assert "eightbyeight-exporter/service: headless" in headless
+
+
+def test_the_servicemonitor_sets_the_job_the_rules_select() -> None:
+    """mixin/rules.yml and the dashboards select job="eightbyeight"; the operator's default
+    job is the Service's name, so the chart must set it."""
+    mixin = load_yaml(REPO / "mixin" / "config.yaml")
+    assert mixin["selector"] == f'job="{values()["serviceMonitor"]["job"]}"'
+    text = template("servicemonitor.yaml")
+    assert re.search(r"targetLabel: job\s*\n\s*replacement: \{\{ \. \| quote \}\}", text)
+
+
+def test_the_pod_probes_the_exporters_endpoints() -> None:
+    """Liveness and startup on /-/healthy (503 when a collector is stuck), readiness on
+    /-/ready (200 once every collector ran once): the paths are not values, they are fixed."""
+    text = template("_pod.tpl")
+    for probe, path in (("startupProbe", "/-/healthy"), ("livenessProbe", "/-/healthy"),
+                        ("readinessProbe", "/-/ready")):
+        assert re.search(rf"{probe}:\s*\n\s*httpGet:\s*\n\s*path: {re.escape(path)}\s*\n"
+                         r"\s*port: http", text), probe
+    assert "containerPort: 9878" in text
+    assert "--web.listen-address=:9878" in text
+    assert "--config.file=/etc/eightbyeight-exporter/config.yaml" in text
+    assert "mountPath: /etc/eightbyeight-exporter" in text
+    assert re.search(r"\{\{- if \$values\.demo \}\}\s*\n\s*- --demo\s*\n", text)
+
+
+def test_the_pod_is_locked_down() -> None:
+    """The pod and container security contexts come from values whose defaults are the
+    restricted profile; /tmp is the only writable path."""
+    text = template("_pod.tpl")
+    assert re.search(r"^  securityContext:\s*\n\s*\{\{- toYaml \$values\.podSecurityContext",
+                     text, re.MULTILINE)
+    assert re.search(r"^      securityContext:\s*\n\s*\{\{- toYaml \$values\.securityContext",
+                     text, re.MULTILINE)
+    assert re.search(r"- name: tmp\s*\n\s*mountPath: /tmp", text)
+    assert "emptyDir" in text
+    assert "automountServiceAccountToken: {{ $values.serviceAccount" in text
+    assert "automountServiceAccountToken: false" in template("serviceaccount.yaml")
+
+
+def test_the_security_defaults() -> None:
+    """The defaults the README promises: non-root 10001, read-only root, nothing extra."""
+    data = values()
+    pod = data["podSecurityContext"]
+    assert pod["runAsNonRoot"] is True and pod["runAsUser"] == 10001
+    assert isinstance(pod["fsGroup"], int)
+    assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
+    container = data["securityContext"]
+    assert container["readOnlyRootFilesystem"] is True
+    assert container["allowPrivilegeEscalation"] is False
+    assert container["runAsNonRoot"] is True
+    assert container["capabilities"] == {"drop": ["ALL"]}
+    assert container["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert data["serviceAccount"]["automountServiceAccountToken"] is False
+    assert data["resources"] == {"requests": {"cpu": "50m", "memory": "128Mi"},
+                                 "limits": {"memory": "256Mi"}}
+    assert data["demo"] is False
+
+
+def test_config_and_secret_changes_roll_the_pods() -> None:
+    """Without the checksums a `helm upgrade` with a new config would leave the pods on the
+    old file."""
+    text = template("_pod.tpl")
+    assert re.search(r'checksum/config: \{\{ include \(print \$root\.Template\.BasePath '
+                     r'"/configmap\.yaml"\) \$root \| sha256sum \}\}', text)
+    assert re.search(r'checksum/secret: \{\{ include \(print \$root\.Template\.BasePath '
+                     r'"/secret\.yaml"\) \$root \| sha256sum \}\}', text)
+
+
+# --- the chart against the exporter it runs ----------------------------------------------
+
+
+def chart_args(overrides: dict[str, Any]) -> list[str]:
+    """The container's args as the templates build them, for these values: the literal flags of
+    _pod.tpl with `{{ $values.x.y }}` filled in, `--demo` when on, the StatefulSet's flags."""
+    data = helm_merge(values(), overrides)
+
+    def fill(match: re.Match[str]) -> str:
+        node: Any = data
+        for key in match.group(1).split("."):
+            node = node[key]
+        return str(node)
+
+    args = []
+    for line in template("_pod.tpl").splitlines():
+        flag = re.fullmatch(r"\s+- (--[^\"]+?)\s*", line)
+        if flag:
+            args.append(re.sub(r"\{\{ \$values\.([\w.]+) \}\}", fill, flag.group(1)))
+    if not data["demo"]:
+        args.remove("--demo")
+    if data["sharding"]["enabled"]:
+        statefulset = template("statefulset.yaml")
+        args.extend(re.findall(r'"(--shard=[^"]+)"', statefulset))
+        total = re.search(r'"(--total-shards=)%d"', statefulset)
+        assert total
+        args.append(f"{total.group(1)}{data['sharding']['shards']}")
+    return [*args, *data["extraArgs"]]
+
+
+@pytest.mark.parametrize("path", CI_VALUES, ids=lambda p: p.name)
+def test_the_exporter_accepts_the_charts_flags(path: Path) -> None:
+    """A flag the exporter does not know would crash-loop the pod: parse them with its own
+    parser, for every ci case."""
+    from exporter.cli import build_parser
+
+    overrides = load_yaml(path) or {}
+    data = helm_merge(values(), overrides)
+    args = chart_args(overrides)
+    assert args[:4] == ["--config.file=/etc/eightbyeight-exporter/config.yaml",
+                        "--web.listen-address=:9878", f"--log.level={data['log']['level']}",
+                        f"--log.format={data['log']['format']}"]
+    parsed = build_parser().parse_args(args)
+    assert parsed.listen_address == ":9878"
+    assert parsed.demo is data["demo"]
+    assert (parsed.log_level, parsed.log_format) == (data["log"]["level"], data["log"]["format"])
+    if data["sharding"]["enabled"]:
+        assert (parsed.shard, parsed.total_shards) == ("auto", data["sharding"]["shards"])
+
+
+def test_every_shard_pod_finds_its_ordinal() -> None:
+    """--shard=auto reads the trailing ordinal of the hostname, which is the pod's name:
+    <StatefulSet name>-N must give shard N, for every N below the number of shards."""
+    from exporter.sharding import parse_shard
+
+    shards = 3
+    for ordinal in range(shards):
+        shard = parse_shard("auto", shards, f"eightbyeight-exporter-8x8-{ordinal}")
+        assert (shard.index, shard.total) == (ordinal, shards)
+
+
+def test_the_log_enums_are_the_exporters() -> None:
+    """The schema must accept exactly the levels and formats the exporter's flags accept."""
+    from exporter.logs import LOG_FORMATS, LOG_LEVELS
+
+    log = schema()["properties"]["log"]["properties"]
+    assert log["level"]["enum"] == list(LOG_LEVELS)
+    assert log["format"]["enum"] == list(LOG_FORMATS)
+
+
+@pytest.mark.parametrize("path", [CHART / "values.yaml", *CI_VALUES], ids=lambda p: p.name)
+def test_the_exporter_accepts_the_charts_config(path: Path) -> None:
+    """`config` is rendered as is into config.yaml: the exporter's own validation must pass
+    with the credentials the Secret provides (stand-ins here)."""
+    from exporter.config import load_config_data
+
+    overrides = {} if path.name == "values.yaml" else load_yaml(path) or {}
+    config = helm_merge(values(), overrides)["config"]
+    env = {name: "stand-in" for name in CREDENTIAL_VARIABLES}
+    load_config_data(copy.deepcopy(config), env=env)
+
+
+# --- credentials -----------------------------------------------------------------------------
+
+
+def define_body(text: str, name: str) -> str:
+    """The text of the `define` block `name`, up to its matching `end`."""
+    start, depth = -1, 0
+    for match in ACTION.finditer(text):
+        body = match.group(2).strip()
+        if body.startswith("/*"):
+            continue
+        if start < 0:
+            if body == f'define "{name}"':
+                start, depth = match.end(), 1
+            continue
+        depth += keyword(body) in BLOCK_OPENERS
+        depth -= keyword(body) == "end"
+        if depth == 0:
+            return text[start:match.start()]
+    raise AssertionError(f"no closed define {name!r}")
+
+
+def test_credentials_reach_the_pod_only_through_secret_key_refs() -> None:
+    """Every credential variable is set with valueFrom.secretKeyRef, never with a value."""
+    helpers = template("_helpers.tpl")
+    mapping = define_body(helpers, f"{PREFIX}.credentialVariables")
+    for variable in CREDENTIAL_VARIABLES:
+        assert variable in mapping
+    env = define_body(template("_pod.tpl"), f"{PREFIX}.credentialEnv")
+    assert env.count("- name: {{ $variable }}") == 2
+    assert env.count("valueFrom:\n    secretKeyRef:") == 2
+    assert not re.search(r"^\s*value:", env, re.MULTILINE)
+    for path in TEMPLATE_FILES:
+        assert not re.search(r"name: EIGHTBYEIGHT_\w+\s*\n\s*value:", path.read_text()), path
+
+
+def test_credential_values_are_read_only_by_the_secret_and_the_env() -> None:
+    """`.Values.credentials` may be written into the Secret only; the pod template looks at
+    it to know which variables to set, NOTES only to warn when there are none."""
+    readers = {path.name for path in TEMPLATE_FILES
+               if any(re.search(r"(\.Values|\$values)\.credentials", body)
+                      for body in actions(path.read_text()))}
+    assert readers <= {"secret.yaml", "_pod.tpl", "NOTES.txt"} and "secret.yaml" in readers
+    for body in actions(template("NOTES.txt")):
+        if ".credentials" in body:
+            assert re.match(r"-?\s*(else )?if ", body), body
+    secret = template("secret.yaml")
+    assert "kind: Secret" in secret and "stringData:" in secret
+
+
+def test_the_configmap_holds_the_config_and_nothing_secret() -> None:
+    """A ConfigMap is readable by anyone who may read the namespace's configuration: it
+    carries `values.config` and no credential, and the default config names none."""
+    text = template("configmap.yaml")
+    assert "toYaml (.Values.config" in text
+    for forbidden in ("credentials", "existingSecret", *CREDENTIAL_VARIABLES):
+        assert forbidden not in text, forbidden
+    config = values()["config"]
+    for section, key in (("work_analytics", "api_key"), ("work_analytics", "password"),
+                         ("contact_center", "client_secret")):
+        assert re.fullmatch(r"(\$\{\w+\})?", str(config.get(section, {}).get(key, "")))
+
+
+# --- documentation -----------------------------------------------------------------------------
+
+
+def test_the_readme_documents_every_value_and_what_is_not_tested() -> None:
+    """The values table must follow values.yaml; the README must not claim tests it lacks."""
+    readme = (CHART / "README.md").read_text(encoding="utf-8")
+    missing = [p for p in value_paths(values(), schema()) if f"| `{p}` |" not in readme]
+    assert missing == []
+    assert "helm install 8x8 ./helm/eightbyeight-exporter -f my-values.yaml" in readme
+    not_tested = readme[readme.index("**Not tested"):]
+    for item in ("helm lint", "helm template", "installing the chart"):
+        assert item in not_tested, item
+
+
+def test_values_yaml_comments_every_value() -> None:
+    """Every top-level key, and every key of the objects the chart defines, has a comment:
+    above it, on its line, or as the first line of its block. (Kubernetes objects and the
+    exporter's own `config` example are documented as a whole.)"""
+    lines = (CHART / "values.yaml").read_text(encoding="utf-8").splitlines()
+    properties = schema()["properties"]
+    undocumented = []
+    check_children = False
+    for index, line in enumerate(lines):
+        match = re.match(r"^( {0,2})([A-Za-z][\w.-]*):", line)
+        if not match:
+            continue
+        if not match.group(1):
+            node = properties[match.group(2)]
+            check_children = (node.get("additionalProperties") is False
+                              and "properties" in node and match.group(2) != "config")
+        elif not check_children:
+            continue
+        above = lines[index - 1].strip() if index else ""
+        below = lines[index + 1].strip() if index + 1 < len(lines) else ""
+        if not ("#" in line or above.startswith("#") or below.startswith("#")):
+            undocumented.append(line)
+    assert undocumented == []
+
+
+# --- rendered with Helm's Go SDK, when available ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def helm_sdk() -> Any:
+    """helm-python-sdk renders with Helm's own engine; it is optional."""
+    return pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
+
+
+def render(sdk: Any, overrides: dict[str, Any], release: str = "8x8") -> list[dict[str, Any]]:
+    """The chart's objects for these values, as `helm template` would print them; release
+    "8x8" as in the README, whose name starts with a digit."""
+    with sdk.Chart.load(str(CHART)) as chart:
+        manifests = chart.render(overrides, name=release, namespace="monitoring")
+    documents = []
+    for path, text in sorted(manifests.items()):
+        if not path.endswith("NOTES.txt"):
+            documents.extend(d for d in yaml.safe_load_all(text) if d)
+    return documents
+
+
+def by_kind(documents: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """The rendered objects of one kind."""
+    return [d for d in documents if d["kind"] == kind]
+
+
+@pytest.mark.parametrize("path", CI_VALUES, ids=lambda p: p.name)
+def test_helm_renders_each_ci_case(helm_sdk: Any, path: Path) -> None:
+    """Exactly one workload, valid Service names, and the expected optional objects."""
+    overrides = load_yaml(path) or {}
+    documents = render(helm_sdk, overrides)
+    merged = helm_merge(values(), overrides)
+    sharded = merged["sharding"]["enabled"]
+    assert len(by_kind(documents, "StatefulSet")) == int(sharded)
+    assert len(by_kind(documents, "Deployment")) == int(not sharded)
+    for service in by_kind(documents, "Service"):
+        assert re.fullmatch(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?", service["metadata"]["name"])
+    for kind, flag in (("ServiceMonitor", "serviceMonitor"), ("PrometheusRule", "prometheusRule"),
+                       ("NetworkPolicy", "networkPolicy")):
+        assert len(by_kind(documents, kind)) == int(merged[flag]["enabled"]), kind
+    workload = (by_kind(documents, "StatefulSet") or by_kind(documents, "Deployment"))[0]
+    container = workload["spec"]["template"]["spec"]["containers"][0]
+    assert ("--demo" in container["args"]) == merged["demo"]
+    if sharded:
+        shards = merged["sharding"]["shards"]
+        assert workload["spec"]["replicas"] == shards
+        assert container["args"][-2:] == ["--shard=auto", f"--total-shards={shards}"]
+    else:
+        assert workload["spec"]["replicas"] == 1
+
+
+def test_helm_renders_the_repositorys_rules_and_dashboards(helm_sdk: Any) -> None:
+    """Through the symlinks, the rendered PrometheusRule is mixin/rules.yml and the dashboards
+    ConfigMaps hold grafana_dashboards/*.json, unchanged."""
+    documents = render(helm_sdk, load_yaml(CI_DIR / "sharded-values.yaml"))
+    (rule,) = by_kind(documents, "PrometheusRule")
+    assert rule["spec"] == load_yaml(REPO / "mixin" / "rules.yml")
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    shipped = {d["metadata"]["name"]: d for d in by_kind(documents, "ConfigMap")
+               if d["metadata"]["labels"].get("grafana_dashboard") == "1"}
+    files = sorted((REPO / "grafana_dashboards").glob("*.json"))
+    assert len(shipped) == len(files)
+    for path in files:
+        (configmap,) = [d for d in shipped.values() if path.name in d["data"]]
+        assert json.loads(configmap["data"][path.name]) == json.loads(path.read_text())
+
+
+def test_helm_keeps_credentials_in_the_secret(helm_sdk: Any) -> None:
+    """Distinct sentinel credentials must appear in the Secret and nowhere else."""
+    sentinels = {"apiKey": "sentinel-api-key", "username": "sentinel-user",
+                 "password": "sentinel-pass$word", "ccClientId": "sentinel-cc-id",
+                 "ccClientSecret": "sentinel-cc-secret"}
+    documents = render(helm_sdk, {"credentials": sentinels})
+    (secret,) = by_kind(documents, "Secret")
+    assert sorted(secret["stringData"].values()) == sorted(sentinels.values())
+    for document in documents:
+        if document is not secret:
+            assert "sentinel" not in json.dumps(document), document["kind"]
+    (deployment,) = by_kind(documents, "Deployment")
+    env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert sorted(e["name"] for e in env) == sorted(CREDENTIAL_VARIABLES)
+    assert all(set(e) == {"name", "valueFrom"} for e in env)
+
+
+def test_helm_enforces_the_schema(helm_sdk: Any) -> None:
+    """Helm itself applies values.schema.json: a wrong value stops the render with its path."""
+    with pytest.raises(helm_sdk.HelmValuesError, match="/sharding/shards"):
+        render(helm_sdk, {"sharding": {"enabled": True, "shards": 0}})
+
+
+def test_helm_lint_finds_nothing_wrong(helm_sdk: Any) -> None:
+    """Only INFO findings (such as the missing icon) are allowed."""
+    report = helm_sdk.lint(str(CHART), strict=True)
+    assert report["errors"] == []
+    assert [m for m in report["messages"] if m["severity"] > 1] == []
