@@ -194,7 +194,7 @@ def _run(config: Config, args: argparse.Namespace, shard: Shard) -> int:
         return 0 if ok else 1
 
     try:
-        server = ExporterServer(exporter.registry, exporter.scheduler, args.listen_address)
+        server = ExporterServer(exporter, args.listen_address)
     except OSError as exc:
         print(f"error: cannot listen on {args.listen_address}: {exc.strerror or exc}", file=sys.stderr)
         exporter.close()

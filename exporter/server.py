@@ -8,7 +8,8 @@ import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
@@ -46,12 +47,27 @@ def _landing_page(collectors: list[str]) -> bytes:
 """.encode()
 
 
+class Served(Protocol):
+    """What the server serves: read on every request, so a config reload can swap both."""
+
+    @property
+    def registry(self) -> CollectorRegistry: ...
+
+    @property
+    def scheduler(self) -> Scheduler: ...
+
+
+READ_ONLY_PATHS = ("/", "/metrics", "/-/healthy", "/-/ready")
+# `POST /-/reload`: (reloaded, message); the running config stays when the new one is invalid.
+Reload = Callable[[], tuple[bool, str]]
+
+
 class ExporterServer:
     """A threading HTTP server bound to the listen address; `start()` serves in the background."""
 
-    def __init__(self, registry: CollectorRegistry, scheduler: Scheduler, address: str) -> None:
+    def __init__(self, served: Served, address: str, *, on_reload: Reload | None = None) -> None:
         host, port = parse_listen_address(address)
-        handler = _make_handler(registry, scheduler)
+        handler = _make_handler(served, on_reload)
         server_class = type("ExporterHTTPServer", (ThreadingHTTPServer,),
                             {"address_family": _family(host), "daemon_threads": True})
         self.httpd = server_class((host, port), handler)
@@ -77,7 +93,7 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _make_handler(registry: CollectorRegistry, scheduler: Scheduler) -> type[BaseHTTPRequestHandler]:
+def _make_handler(served: Served, on_reload: Reload | None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = f"eightbyeight-exporter/{__version__}"
         protocol_version = "HTTP/1.1"
@@ -99,9 +115,31 @@ def _make_handler(registry: CollectorRegistry, scheduler: Scheduler) -> type[Bas
         def do_HEAD(self) -> None:  # noqa: N802 - stdlib naming
             self.do_GET()
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        def do_POST(self) -> None:  # noqa: N802 - stdlib naming
             path = self.path.split("?", 1)[0]
-            if path == "/metrics":
+            length = int(self.headers.get("Content-Length") or 0)
+            if 0 < length <= 65536:
+                self.rfile.read(length)  # the body means nothing; read it to keep the connection
+            if path != "/-/reload":
+                if path in READ_ONLY_PATHS:
+                    self._send(405, b"method not allowed\n", "text/plain; charset=utf-8",
+                               {"Allow": "GET, HEAD"})
+                else:
+                    self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
+                return
+            if on_reload is None:
+                self._send(404, b"reloading is not enabled\n", "text/plain; charset=utf-8")
+                return
+            ok, message = on_reload()
+            self._send(200 if ok else 500, (message + "\n").encode(), "text/plain; charset=utf-8")
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+            scheduler = served.scheduler
+            path = self.path.split("?", 1)[0]
+            if path == "/-/reload":
+                self._send(405, b"use POST to reload\n", "text/plain; charset=utf-8",
+                           {"Allow": "POST"})
+            elif path == "/metrics":
                 self._metrics()
             elif path == "/":
                 self._send(200, _landing_page([r.name for r in scheduler.runners]),
@@ -122,7 +160,7 @@ def _make_handler(registry: CollectorRegistry, scheduler: Scheduler) -> type[Bas
         def _metrics(self) -> None:
             encoder, content_type = choose_encoder(self.headers.get("Accept"))
             try:
-                output = encoder(registry)
+                output = encoder(served.registry)
             except Exception:
                 log.exception("metrics_render_failed")
                 self._send(500, b"error rendering metrics\n", "text/plain; charset=utf-8")
