@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from exporter.clients.budget import BudgetCollector, RequestBudget
 from exporter.clients.contact_center import API as CONTACT_CENTER, ContactCenterClient
 from exporter.clients.http import HttpClient, HttpSettings, RequestStats
 from exporter.clients.work_analytics import API as WORK_ANALYTICS, WorkAnalyticsClient
@@ -33,8 +34,11 @@ class Exporter:
     scheduler: Scheduler
     clients: list[HttpClient]
     contact_center: ContactCenterClient | None = None
+    budgets: list[RequestBudget] = field(default_factory=list)
 
     def close(self) -> None:
+        for budget in self.budgets:
+            budget.close()  # a collector waiting for its budget gives up at once
         self.scheduler.stop()
         for client in self.clients:
             client.close()
@@ -45,7 +49,9 @@ def http_settings(section: WorkAnalyticsConfig | ContactCenterConfig) -> HttpSet
                         max_attempts=section.retries.max_attempts,
                         initial_backoff=section.retries.initial_backoff,
                         max_backoff=section.retries.max_backoff,
-                        max_retry_after=section.retries.max_retry_after)
+                        max_retry_after=section.retries.max_retry_after,
+                        total_timeout=section.timeouts.total,
+                        max_response_bytes=section.max_response_bytes)
 
 
 class GroupIndex:
@@ -126,11 +132,15 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
     advance)."""
     scheduler = Scheduler(wall_clock=clock)
     registry = build_registry(scheduler, process_metrics=process_metrics, shard=shard)
+    budgets: list[RequestBudget] = []
+    registry.register(BudgetCollector(budgets))
     stats = RequestStats(registry)
     clients: list[HttpClient] = []
     wa = config.work_analytics
     if wa.enabled:
-        http = HttpClient(WORK_ANALYTICS, wa.base_url, http_settings(wa), stats)
+        budgets.append(RequestBudget(WORK_ANALYTICS, wa.request_budget_per_minute))
+        http = HttpClient(WORK_ANALYTICS, wa.base_url, http_settings(wa), stats,
+                          budget=budgets[-1])
         clients.append(http)
         assert wa.api_key and wa.username and wa.password  # guaranteed by config validation
         client = WorkAnalyticsClient(http, wa.api_key.get_secret_value(), wa.username,
@@ -150,21 +160,27 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
                        all_pbxes=not wa.pbxes and not shard.sharded)
     cc_client = None
     if config.contact_center.enabled:
+        budgets.append(RequestBudget(CONTACT_CENTER,
+                                     config.contact_center.request_budget_per_minute))
         cc_client = add_contact_center(scheduler, config.contact_center, stats, clients,
-                                       clock=clock, sleep=sleep, shard=shard)
+                                       clock=clock, sleep=sleep, shard=shard,
+                                       budget=budgets[-1])
     return Exporter(config=config, registry=registry, scheduler=scheduler, clients=clients,
+                    budgets=budgets,
                     contact_center=cc_client)
 
 
 def add_contact_center(scheduler: Scheduler, cc: ContactCenterConfig, stats: RequestStats,
                        clients: list[HttpClient], *, clock: Callable[[], float],
                        sleep: Callable[[float], None],
-                       shard: Shard = Shard()) -> ContactCenterClient:
+                       shard: Shard = Shard(),
+                       budget: RequestBudget | None = None) -> ContactCenterClient:
     """Realtime collectors per endpoint and tenant, and report collectors per report and tenant:
     one tenant's failure (a wrong tenant id, a failed report) degrades only its collectors."""
     settings = http_settings(cc)
     token_url, realtime_url, historical_url = cc.urls()
-    https = [HttpClient(CONTACT_CENTER, url, settings, stats)
+    # One budget for the three hosts: the token, realtime and historical calls of one API.
+    https = [HttpClient(CONTACT_CENTER, url, settings, stats, budget=budget)
              for url in (token_url, realtime_url, historical_url)]
     clients.extend(https)
     assert cc.client_id and cc.client_secret  # guaranteed by config validation

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+from exporter.clients.budget import BUDGET_METRICS
 from exporter.clients.http import API_METRICS
 from exporter.collectors.call_details import LEG_FAMILIES, RECORD_FAMILIES, CallLegCollector, \
     CallRecordCollector
@@ -54,6 +55,9 @@ def entries() -> list[Entry]:
     for name, (kind, help_text) in API_METRICS.items():
         exposed = name + "_total" if kind == "counter" else name
         rows.append(Entry(exposed, kind, ("api", "endpoint"), help_text, "exporter"))
+    for name, (kind, help_text) in BUDGET_METRICS.items():
+        exposed = name + "_total" if kind == "counter" else name
+        rows.append(Entry(exposed, kind, ("api",), help_text, "exporter"))
     for name, (help_text, labels) in INFO_METRICS.items():
         rows.append(Entry(name, "gauge", tuple(labels), help_text, "discovery"))
     queue_rows: dict[str, Entry] = {}

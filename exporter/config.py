@@ -7,6 +7,7 @@ unknown keys are rejected; `${ENV_VAR}` is interpolated in strings; secrets may 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -77,6 +78,8 @@ class Timeouts(StrictModel):
 
     connect: Duration = 5.0
     read: Duration = 30.0
+    # The whole request, body included: a slow trickle of small reads ends here.
+    total: Duration = 120.0
 
 
 class RetryPolicy(StrictModel):
@@ -260,6 +263,11 @@ class WorkAnalyticsConfig(StrictModel):
     pbxes: list[str] = Field(default_factory=list)
     timeouts: Timeouts = Timeouts()
     retries: RetryPolicy = RetryPolicy()
+    # Requests a minute this exporter may send to the API, all collectors together; a 429
+    # pauses every collector of the API. Start-up refuses intervals that cannot fit.
+    request_budget_per_minute: float = Field(1200, gt=0)
+    # Answers larger than this fail the request (a page is a few MB at most).
+    max_response_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     discovery: DiscoveryConfig = DiscoveryConfig()
     call_queues: CallQueuesConfig = CallQueuesConfig()
     # The IANA zone of the historical endpoints' `timeZone`, and of calendar windows
@@ -273,6 +281,34 @@ class WorkAnalyticsConfig(StrictModel):
     extensions: ExtensionsConfig = ExtensionsConfig()
     call_records: CallDetailConfig = CallDetailConfig()
     call_legs: CallDetailConfig = CallDetailConfig()
+
+    def minimum_requests_per_minute(self) -> dict[str, float]:
+        """Requests a minute each enabled collector needs at the least: one PBX when every PBX
+        is watched (the real number is known after discovery), one page per request."""
+        pbxes = max(1, len(self.pbxes))
+        batches = math.ceil(pbxes / self.pbx_batch_size)
+        need = {"discovery": (1 + 2 * pbxes) * 60 / self.discovery.interval}
+        if self.call_queues.enabled:
+            need["call_queues"] = pbxes * 60 / self.call_queues.interval
+        for name in ("company_summary", "ring_groups", "extensions"):
+            section = getattr(self, name)
+            if section.enabled:
+                need[name] = len(section.windows) * batches * 60 / section.interval
+        members = self.ring_group_members
+        if members.enabled:
+            need["ring_group_members"] = (len(members.windows) * max(1, len(members.ring_groups))
+                                          * 60 / members.interval)
+        for name in ("call_records", "call_legs"):
+            section = getattr(self, name)
+            if section.enabled:
+                need[name] = batches * 60 / section.interval
+        return need
+
+    @model_validator(mode="after")
+    def _fits_the_budget(self) -> WorkAnalyticsConfig:
+        if self.enabled:
+            _check_budget(self.minimum_requests_per_minute(), self.request_budget_per_minute)
+        return self
 
 
 class CcRealtimeConfig(StrictModel):
@@ -431,6 +467,11 @@ class ContactCenterConfig(StrictModel):
     report_page_size: int = Field(1000, ge=1, le=1000)
     timeouts: Timeouts = Timeouts()
     retries: RetryPolicy = RetryPolicy()
+    # Requests a minute this exporter may send to the API, all collectors together; a 429
+    # pauses every collector of the API. Start-up refuses intervals that cannot fit.
+    request_budget_per_minute: float = Field(1200, gt=0)
+    # Answers larger than this fail the request (a page is a few MB at most).
+    max_response_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     queues: CcRealtimeConfig = CcRealtimeConfig()
     groups: CcRealtimeConfig = CcRealtimeConfig()
     agents: CcAgentsConfig = CcAgentsConfig()
@@ -464,6 +505,24 @@ class ContactCenterConfig(StrictModel):
                                  f"{', '.join(unknown)}")
         return self
 
+    def minimum_requests_per_minute(self) -> dict[str, float]:
+        """Requests a minute at the least: one page per realtime endpoint and tenant, and a
+        create plus a data page per report and tenant."""
+        tenants = max(1, len(self.tenants))
+        need = {kind: tenants * 60 / section.interval
+                for kind, section in (("queues", self.queues), ("groups", self.groups),
+                                      ("agents", self.agents)) if section.enabled}
+        for report in self.reports:
+            need[f"report {report.name}"] = (2 * (len(report.tenants) or tenants)
+                                             * 60 / report.interval)
+        return need
+
+    @model_validator(mode="after")
+    def _fits_the_budget(self) -> ContactCenterConfig:
+        if self.enabled:
+            _check_budget(self.minimum_requests_per_minute(), self.request_budget_per_minute)
+        return self
+
     @property
     def duration_scale(self) -> float:
         return 0.001 if self.duration_unit == "milliseconds" else 1.0
@@ -474,6 +533,20 @@ class ContactCenterConfig(StrictModel):
         return (self.token_url or self.base_url + "/oauth/v2/token",
                 self.realtime_url or f"{self.base_url}{prefix}/analytics/cc/v5/realtime-metrics",
                 self.historical_url or f"{self.base_url}{prefix}/analytics/cc/v8/historical-metrics")
+
+
+def _check_budget(need: Mapping[str, float], budget: float) -> None:
+    """A ValueError saying what would fit when the collectors' least need is over budget."""
+    total = sum(need.values())
+    if total <= budget:
+        return
+    parts = ", ".join(f"{name} {value:.0f}" for name, value in
+                      sorted(need.items(), key=lambda item: -item[1]) if value >= 0.5)
+    factor = math.ceil(total / budget * 10) / 10
+    raise ValueError(f"request_budget_per_minute {budget:g} is too small: the enabled "
+                     f"collectors need at least {math.ceil(total)} requests a minute ({parts}); "
+                     f"raise it to {math.ceil(total)} or make the intervals {factor:g} times "
+                     "longer")
 
 
 class Config(StrictModel):

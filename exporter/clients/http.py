@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -14,6 +15,7 @@ import tenacity
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from exporter import __version__
+from exporter.clients.budget import RequestBudget
 from exporter.errors import (ApiError, BadRequestError, ForbiddenError, MalformedResponseError,
                              NotFoundError, RateLimitedError, ServerError, TransportError,
                              UnauthorizedError)
@@ -39,6 +41,9 @@ class HttpSettings:
     initial_backoff: float = 1.0
     max_backoff: float = 30.0
     max_retry_after: float = 120.0
+    # A slow trickle or a huge answer ends the request instead of holding the collector.
+    total_timeout: float = 120.0
+    max_response_bytes: int = 64 * 1024 * 1024
 
 
 # name -> (type, help); labelled by `api` and `endpoint`. For the page and the catalogue alike.
@@ -144,8 +149,10 @@ class HttpClient:
     def __init__(self, api: str, base_url: str, settings: HttpSettings, stats: RequestStats,
                  *, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 budget: RequestBudget | None = None) -> None:
         self.api = api
+        self.budget = budget
         self.base_url = base_url.rstrip("/")
         self.settings = settings
         self.stats = stats
@@ -224,6 +231,8 @@ class HttpClient:
               data: Mapping[str, str] | None, json_body: Any,
               headers: Callable[[], Mapping[str, str]] | None) -> Answer:
         url = self.base_url + path
+        if self.budget is not None:
+            self.budget.acquire(endpoint)
         request_headers = dict(headers()) if headers else {}
         self.stats.requests.labels(self.api, endpoint).inc()
         # The failure counter exists (at 0) from the first request on, so error ratios and
@@ -233,24 +242,59 @@ class HttpClient:
         try:
             response = self.session.request(
                 method, url, params=params, data=data, json=json_body, headers=request_headers,
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout))
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                stream=True)
+            try:
+                content = self._read_body(endpoint, response, started)
+            finally:
+                response.close()
         except requests.RequestException as exc:
             self.stats.failures.labels(self.api, endpoint).inc()
             # The exception text can carry the URL; ours never holds a secret (no credentials in
             # query strings), but keep only the exception's class and short reason.
             raise TransportError(endpoint, f"no answer ({type(exc).__name__})",
                                  detail=_short_reason(exc)) from None
+        except ApiError:
+            self.stats.failures.labels(self.api, endpoint).inc()
+            raise
         finally:
             self.stats.duration.labels(self.api, endpoint).observe(time.monotonic() - started)
+        response._content = content  # what .json() and .text read for the error mapping
         if not 200 <= response.status_code < 300:
             self.stats.failures.labels(self.api, endpoint).inc()
-            raise error_for_status(endpoint, response)
+            error = error_for_status(endpoint, response)
+            if response.status_code == 429 and self.budget is not None:
+                self.budget.pause(error.retry_after if error.retry_after is not None
+                                  else self.settings.initial_backoff)
+            raise error
         try:
-            return Answer(response.json(), response.headers)
+            return Answer(json.loads(content), response.headers)
         except ValueError:
             self.stats.failures.labels(self.api, endpoint).inc()
             raise MalformedResponseError(endpoint, "answer is not valid JSON",
                                          status=response.status_code) from None
+
+    def _read_body(self, endpoint: str, response: requests.Response, started: float) -> bytes:
+        """The whole body, within `max_response_bytes` and `total_timeout` (the read timeout
+        bounds each read, not a trickle of small ones)."""
+        limit, deadline = self.settings.max_response_bytes, started + self.settings.total_timeout
+        declared = response.headers.get("Content-Length", "")
+        # Too big is a shape problem, not a passing one: not retried.
+        if declared.isdigit() and int(declared) > limit:
+            raise MalformedResponseError(endpoint, f"answer of {declared} bytes is over the "
+                                         f"limit of {limit}", status=response.status_code)
+        chunks, size = [], 0
+        for chunk in response.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > limit:
+                raise MalformedResponseError(endpoint, f"answer is over the limit of {limit} "
+                                             "bytes", status=response.status_code)
+            if time.monotonic() > deadline:
+                raise TransportError(endpoint, "answer took longer than "
+                                     f"{self.settings.total_timeout:g}s",
+                                     status=response.status_code)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 def _short_reason(exc: requests.RequestException) -> str:

@@ -1,0 +1,133 @@
+"""The per-API request budget: a token bucket all collectors share, paused by a 429, visible as
+metrics, and checked against the intervals at start-up; and the HTTP client's limits on an
+answer's size."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import responses
+from prometheus_client import CollectorRegistry
+
+from exporter.app import build_exporter
+from exporter.clients.budget import RequestBudget
+from exporter.clients.http import HttpClient, HttpSettings, RequestStats
+from exporter.config import load_config_data
+from exporter.errors import ApiError, ConfigError, MalformedResponseError, RateLimitedError
+from tests.conftest import FakeClock
+
+BASE = "https://api.example.test"
+
+
+def budget(per_minute: float, clock: FakeClock) -> RequestBudget:
+    return RequestBudget("work_analytics", per_minute, clock=clock, sleep=clock.advance)
+
+
+def test_bursts_then_the_steady_rate() -> None:
+    clock = FakeClock(0)
+    bucket = budget(60, clock)  # one a second, bursts of ten
+    for _ in range(10):
+        bucket.acquire("/x")
+    assert clock() == 0 and bucket.used() == 10
+    bucket.acquire("/x")
+    assert clock() == pytest.approx(1.0) and bucket.throttled_seconds == pytest.approx(1.0)
+    # Over five minutes of demand, never more than the budget (plus the first burst).
+    sent = 0
+    while clock() < 300:
+        bucket.acquire("/x")
+        sent += 1
+    assert sent <= 5 * 60 + 1 and bucket.used() <= 60 + 10
+
+
+def test_a_429_pauses_every_caller_of_the_api() -> None:
+    clock = FakeClock(0)
+    bucket = budget(600, clock)
+    bucket.pause(30)
+    assert bucket.paused()
+    bucket.acquire("/other")
+    assert clock() == pytest.approx(30.0) and not bucket.paused()
+
+
+def test_close_releases_a_waiting_collector() -> None:
+    bucket = RequestBudget("contact_center", 1)  # one a minute: the second request waits
+    bucket.acquire("/x")
+    errors: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            bucket.acquire("/x")
+        except ApiError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    bucket.close()
+    thread.join(10)
+    assert not thread.is_alive() and "stopping" in str(errors[0])
+    assert not errors[0].retryable
+
+
+def client(bucket: RequestBudget | None, clock: FakeClock, **settings: Any) -> HttpClient:
+    return HttpClient("work_analytics", BASE, HttpSettings(**{"max_attempts": 3, **settings}),
+                      RequestStats(CollectorRegistry()), sleep=clock.advance, budget=bucket)
+
+
+def test_a_429_from_one_collector_slows_the_others(rsps: responses.RequestsMock) -> None:
+    clock = FakeClock(0)
+    bucket = budget(600, clock)
+    rsps.get(f"{BASE}/a", status=429, headers={"Retry-After": "20"})
+    rsps.get(f"{BASE}/b", json={"ok": True})
+    first, second = client(bucket, clock, max_attempts=1), client(bucket, clock)
+    with pytest.raises(RateLimitedError):
+        first.request("GET", "/a", "/a")
+    assert bucket.paused()
+    assert second.request("GET", "/b", "/b") == {"ok": True}
+    assert clock() >= 20  # the other collector waited for the pause too
+
+
+def test_an_oversized_answer_fails_without_retries(rsps: responses.RequestsMock) -> None:
+    clock = FakeClock(0)
+    call = rsps.get(f"{BASE}/big", body=b'{"pad": "' + b"x" * 5000 + b'"}')
+    with pytest.raises(MalformedResponseError, match="over the limit of 2048"):
+        client(None, clock, max_response_bytes=2048).request("GET", "/big", "/big")
+    assert call.call_count == 1
+
+
+def test_the_budget_is_checked_against_the_intervals_at_start_up() -> None:
+    env = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u",
+           "EIGHTBYEIGHT_PASSWORD": "p"}
+    tight = {"pbxes": [f"pbx{i}" for i in range(10)], "request_budget_per_minute": 60,
+             "call_queues": {"interval": "10s"}}
+    with pytest.raises(ConfigError) as caught:
+        load_config_data({"work_analytics": tight}, env=env)
+    message = caught.value.problems[0]
+    assert caught.value.problems == [
+        "work_analytics: request_budget_per_minute 60 is too small: the enabled collectors need "
+        "at least 66 requests a minute (call_queues 60, discovery 2, call_records 1, call_legs "
+        "1); raise it to 66 or make the intervals 1.1 times longer"]
+    # What the message proposes fits.
+    need = int(message.split("raise it to ")[1].split(" ")[0])
+    load_config_data({"work_analytics": {**tight, "request_budget_per_minute": need}}, env=env)
+    cc = {"enabled": True, "client_id": "i", "client_secret": "s", "tenants": ["a", "b"],
+          "request_budget_per_minute": 5, "queues": {"interval": "10s"}}
+    with pytest.raises(ConfigError) as caught:
+        load_config_data({"work_analytics": {"enabled": False}, "contact_center": cc}, env={})
+    assert "contact_center: request_budget_per_minute 5 is too small" in caught.value.problems[0]
+    assert "queues 12" in caught.value.problems[0]
+
+
+def test_the_budget_in_use_is_exported() -> None:
+    env = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u",
+           "EIGHTBYEIGHT_PASSWORD": "p"}
+    exporter = build_exporter(load_config_data({"work_analytics": {
+        "request_budget_per_minute": 300}}, env=env), process_metrics=False)
+    try:
+        get = exporter.registry.get_sample_value
+        assert get("eightbyeight_api_budget_requests_per_minute", {"api": "work_analytics"}) == 300
+        assert get("eightbyeight_api_budget_used_requests", {"api": "work_analytics"}) == 0
+        assert get("eightbyeight_api_throttled_seconds_total", {"api": "work_analytics"}) == 0
+        assert get("eightbyeight_api_paused", {"api": "work_analytics"}) == 0
+    finally:
+        exporter.close()
