@@ -24,6 +24,7 @@ from exporter.collectors.summaries import (EXTENSION_INFO, CompanySummaryCollect
                                            RingGroupMemberCollector)
 from exporter.summary_tables import metrics_of
 from exporter.exposition import BUILD_INFO, SELF_METRICS, SHARD_INFO
+from exporter.reload import RELOAD_METRICS
 from exporter.metric_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
 
 
@@ -52,6 +53,8 @@ def entries() -> list[Entry]:
         rows.append(Entry(exposed, kind, ("collector",), help_text, "exporter"))
     for name, help_text, labels in (BUILD_INFO, SHARD_INFO):
         rows.append(Entry(name, "gauge", tuple(labels), help_text, "exporter"))
+    for name, help_text in RELOAD_METRICS.items():
+        rows.append(Entry(name, "gauge", (), help_text, "exporter"))
     for name, (kind, help_text) in API_METRICS.items():
         exposed = name + "_total" if kind == "counter" else name
         rows.append(Entry(exposed, kind, ("api", "endpoint"), help_text, "exporter"))

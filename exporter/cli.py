@@ -7,7 +7,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from prometheus_client import generate_latest
@@ -17,6 +17,7 @@ from exporter.app import Exporter, build_exporter, check_reports
 from exporter.config import Config, load_config_data, read_config_file
 from exporter.errors import ConfigError, ExporterError
 from exporter.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
+from exporter.reload import LiveExporter
 from exporter.server import ExporterServer, parse_listen_address
 from exporter.sharding import Shard, parse_shard
 
@@ -135,8 +136,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return config_failed(exc.problems, prefix="error: ")
 
     simulator = None
-    try:
+
+    def read_config() -> Config:
+        """The configuration file (the demo's simulator filled in), read again on reload."""
         data = read_config_file(args.config_file) if args.config_file else {}
+        if simulator is not None:
+            data = demo_config_data(data, simulator)
+        return load_config_data(data)
+
+    try:
         if args.demo:
             # Imported here only: the simulator is not on the exporter's runtime path.
             from exporter.simulator import Simulator
@@ -147,8 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 history_seconds=DEMO_HISTORY_SECONDS,
             ).start()
             log.info("demo_simulator_started", base_url=simulator.base_url)
-            data = demo_config_data(data, simulator)
-        config = load_config_data(data)
+        config = read_config()
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"error: config: {problem}", file=sys.stderr)
@@ -166,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return config_failed(problems)
             print("config OK", file=sys.stderr)
             return 0
-        return _run(config, args, shard)
+        return _run(config, args, shard, read_config)
     finally:
         if simulator is not None:
             simulator.stop()
@@ -178,7 +185,8 @@ def config_failed(problems: Sequence[str], prefix: str = "error: config: ") -> i
     return 2
 
 
-def _run(config: Config, args: argparse.Namespace, shard: Shard) -> int:
+def _run(config: Config, args: argparse.Namespace, shard: Shard,
+         read_config: Callable[[], Config]) -> int:
     exporter = build_exporter(config, process_metrics=not args.once, shard=shard)
     problems = check_reports_or_fail(exporter, strict=False)
     if problems:
@@ -193,29 +201,40 @@ def _run(config: Config, args: argparse.Namespace, shard: Shard) -> int:
             exporter.close()
         return 0 if ok else 1
 
+    live = LiveExporter(
+        exporter, load=read_config,
+        build=lambda new: build_exporter(new, shard=shard),
+        check=lambda candidate: check_reports_or_fail(candidate, strict=False))
     try:
-        server = ExporterServer(exporter, args.listen_address)
+        server = ExporterServer(live, args.listen_address, on_reload=live.reload)
     except OSError as exc:
         print(f"error: cannot listen on {args.listen_address}: {exc.strerror or exc}", file=sys.stderr)
-        exporter.close()
+        live.close()
         return 1
-    stop = threading.Event()
+    stop, reload_requested = threading.Event(), threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
         log.info("exporter_stopping", signal=signal.Signals(signum).name)
         stop.set()
 
+    def on_hangup(_signum: int, _frame: Any) -> None:
+        reload_requested.set()  # done by the main loop, not inside the signal handler
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_hangup)
     server.start()
     exporter.scheduler.start()
     log.info("exporter_started", version=__version__, listen_address=args.listen_address,
              shard=shard.index, total_shards=shard.total,
              port=server.port, collectors=[r.name for r in exporter.scheduler.runners])
-    while not stop.wait(1.0):
-        pass
+    while not stop.wait(0.2):
+        if reload_requested.is_set():
+            reload_requested.clear()
+            live.reload()
+    # In-flight requests end within their timeouts; collectors waiting for budget end at once.
     server.stop()
-    exporter.close()
+    live.close()
     log.info("exporter_stopped")
     return 0
 

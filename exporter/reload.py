@@ -1,0 +1,117 @@
+"""Config reload on SIGHUP and `POST /-/reload`, the way Prometheus does it: the new file is
+read and validated completely first; an invalid one changes nothing (the running config goes
+on) and `eightbyeight_exporter_config_last_reload_successful` drops to 0 until a good one."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.app import Exporter
+from exporter.collectors.base import Scheduler
+from exporter.config import Config
+from exporter.errors import ConfigError, ExporterError
+from exporter.logs import get_logger
+
+log = get_logger(__name__)
+
+# name -> help; no labels. For the page and the catalogue alike.
+RELOAD_METRICS: dict[str, str] = {
+    "eightbyeight_exporter_config_last_reload_successful":
+        "1 if the last configuration reload succeeded (or none was asked), else 0.",
+    "eightbyeight_exporter_config_last_reload_success_timestamp_seconds":
+        "When the configuration was last loaded successfully (start-up or reload).",
+}
+
+
+class ReloadState:
+    """Outcome of the last reload, exported by every exporter the reloads build."""
+
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self.successful = True
+        self.success_timestamp = now()
+
+    def collect(self) -> Iterator[Metric]:
+        values = (1.0 if self.successful else 0.0, self.success_timestamp)
+        for (name, help_text), value in zip(RELOAD_METRICS.items(), values):
+            family = GaugeMetricFamily(name, help_text)
+            family.add_metric([], value)
+            yield family
+
+
+class LiveExporter:
+    """The exporter currently running, swapped whole by a reload; the HTTP server reads its
+    registry and scheduler on every request.
+
+    `load` reads and validates the configuration file (raising ConfigError), `build` makes an
+    exporter of it (not started), `check` returns the problems a started exporter would have
+    with it (the report types); every step must pass before the running exporter is replaced.
+    """
+
+    def __init__(self, exporter: Exporter, *, load: Callable[[], Config],
+                 build: Callable[[Config], Exporter],
+                 check: Callable[[Exporter], list[str]],
+                 now: Callable[[], float] = time.time) -> None:
+        self.state = ReloadState(now)
+        self._now = now
+        self._load, self._build, self._check = load, build, check
+        self._lock = threading.Lock()
+        self.exporter = self._adopt(exporter)
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        return self.exporter.registry
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self.exporter.scheduler
+
+    def _adopt(self, exporter: Exporter) -> Exporter:
+        exporter.registry.register(self.state)  # type: ignore[arg-type]
+        return exporter
+
+    def reload(self) -> tuple[bool, str]:
+        """Apply the configuration file again; (reloaded, message). Never raises."""
+        with self._lock:
+            try:
+                config = self._load()
+            except ConfigError as exc:
+                return self._failed(exc.problems)
+            except Exception as exc:  # an unreadable file, say: keep running, say why
+                return self._failed([f"{type(exc).__name__}: {exc}"])
+            if config == self.exporter.config:
+                self._succeeded()
+                log.info("config_reload_unchanged")
+                return True, "configuration unchanged"
+            try:
+                candidate = self._build(config)
+            except ExporterError as exc:
+                return self._failed([str(exc)])
+            problems = self._check(candidate)
+            if problems:
+                candidate.close()
+                return self._failed(problems)
+            old, self.exporter = self.exporter, self._adopt(candidate)
+            old.close()
+            candidate.scheduler.start()
+            self._succeeded()
+            log.info("config_reloaded", collectors=[r.name for r in candidate.scheduler.runners])
+            return True, "configuration reloaded"
+
+    def _succeeded(self) -> None:
+        self.state.successful = True
+        self.state.success_timestamp = self._now()
+
+    def _failed(self, problems: list[str]) -> tuple[bool, str]:
+        self.state.successful = False
+        log.error("config_reload_failed", problems=problems)
+        return False, "configuration not reloaded, the running one stays: " + "; ".join(problems)
+
+    def close(self) -> None:
+        with self._lock:
+            self.exporter.close()
