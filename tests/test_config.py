@@ -77,6 +77,10 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "cc_report_names.yaml": ["contact_center: reports: names listed twice: queues"],
     "cc_report_tenants.yaml": [
         "contact_center: reports: agents: tenants not in contact_center.tenants: acme-support"],
+    "budget_too_small.yaml": [
+        "work_analytics: request_budget_per_minute 60 is too small: the enabled collectors need "
+        "at least 66 requests a minute (call_queues 60, discovery 2, call_records 1, call_legs "
+        "1); raise it to 66 or make the intervals 1.1 times longer"],
     "cc_report_time_zone.yaml": [
         "contact_center: reports: queues_today: a today window starts at local midnight: set "
         "contact_center.time_zone to the tenant's time zone"],
