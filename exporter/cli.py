@@ -8,6 +8,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import generate_latest
@@ -20,6 +21,7 @@ from exporter.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
 from exporter.reload import LiveExporter
 from exporter.server import ExporterServer, parse_listen_address
 from exporter.sharding import Shard, parse_shard
+from exporter.web_config import load_web_config
 
 # In the Prometheus exporters' range 9100-9999; not taken by a well-known exporter we know of.
 DEFAULT_PORT = 9878
@@ -81,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "no credentials needed")
     parser.add_argument("--demo.seed", dest="demo_seed", type=int, default=42,
                         help="random seed of the demo's simulator (default 42)")
+    parser.add_argument("--web.config.file", dest="web_config_file", metavar="PATH", type=Path,
+                        default=None, help="TLS and basic authentication of the endpoints, in "
+                                           "the exporter-toolkit format (docs/web-config.md)")
     parser.add_argument("--shard", default="0", metavar="N|auto",
                         help="this replica's shard, from 0; `auto` takes it from the hostname's "
                              "trailing ordinal (a StatefulSet pod's name) (default 0)")
@@ -132,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         shard = parse_shard(args.shard, args.total_shards, socket.gethostname())
+        if args.web_config_file is not None:
+            load_web_config(args.web_config_file)  # a bad file fails before anything starts
     except ConfigError as exc:
         return config_failed(exc.problems, prefix="error: ")
 
@@ -206,7 +213,11 @@ def _run(config: Config, args: argparse.Namespace, shard: Shard,
         build=lambda new: build_exporter(new, shard=shard),
         check=lambda candidate: check_reports_or_fail(candidate, strict=False))
     try:
-        server = ExporterServer(live, args.listen_address, on_reload=live.reload)
+        server = ExporterServer(live, args.listen_address, on_reload=live.reload,
+                                web_config_file=args.web_config_file)
+    except ConfigError as exc:
+        live.close()
+        return config_failed(exc.problems, prefix="error: ")
     except OSError as exc:
         print(f"error: cannot listen on {args.listen_address}: {exc.strerror or exc}", file=sys.stderr)
         live.close()
@@ -226,7 +237,7 @@ def _run(config: Config, args: argparse.Namespace, shard: Shard,
     server.start()
     exporter.scheduler.start()
     log.info("exporter_started", version=__version__, listen_address=args.listen_address,
-             shard=shard.index, total_shards=shard.total,
+             shard=shard.index, total_shards=shard.total, scheme=server.scheme,
              port=server.port, collectors=[r.name for r in exporter.scheduler.runners])
     while not stop.wait(0.2):
         if reload_requested.is_set():

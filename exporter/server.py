@@ -1,14 +1,22 @@
-"""The exporter's HTTP server: /metrics, a landing page, /-/healthy and /-/ready."""
+"""The exporter's HTTP server: /metrics, a landing page, /-/healthy and /-/ready.
+
+With `--web.config.file` (exporter/web_config.py) the same server speaks TLS, asks for basic
+auth on every path and adds the configured response headers; without one it is plain HTTP.
+"""
 
 from __future__ import annotations
 
 import gzip
 import html
 import json
+import re
 import socket
+import ssl
+import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry
@@ -17,6 +25,7 @@ from prometheus_client.exposition import choose_encoder
 from exporter import __version__
 from exporter.collectors.base import Scheduler
 from exporter.logs import get_logger
+from exporter.web_config import WebConfigWatcher, WebState, client_san_allowed
 
 log = get_logger(__name__)
 
@@ -63,19 +72,31 @@ Reload = Callable[[], tuple[bool, str]]
 
 
 class ExporterServer:
-    """A threading HTTP server bound to the listen address; `start()` serves in the background."""
+    """A threading HTTP server bound to the listen address; `start()` serves in the background.
 
-    def __init__(self, served: Served, address: str, *, on_reload: Reload | None = None) -> None:
+    `web_config_file` (exporter-toolkit format) turns on TLS, basic auth and extra headers; an
+    invalid one raises ConfigError here, before the port is bound.
+    """
+
+    def __init__(self, served: Served, address: str, *, on_reload: Reload | None = None,
+                 web_config_file: Path | None = None) -> None:
         host, port = parse_listen_address(address)
-        handler = _make_handler(served, on_reload)
-        server_class = type("ExporterHTTPServer", (ThreadingHTTPServer,),
-                            {"address_family": _family(host), "daemon_threads": True})
+        self.web_config = WebConfigWatcher(Path(web_config_file)) if web_config_file else None
+        handler = _make_handler(served, on_reload, self.web_config)
+        server_class = type("ExporterHTTPServer", (_HTTPServer,),
+                            {"address_family": _family(host), "daemon_threads": True,
+                             "web_config": self.web_config})
         self.httpd = server_class((host, port), handler)
         self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
         return int(self.httpd.server_address[1])
+
+    @property
+    def scheme(self) -> str:
+        """`https` when the web config has TLS: for the start-up log and scrape configs."""
+        return "https" if self.web_config is not None and self.web_config.tls else "http"
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="http-server",
@@ -93,13 +114,142 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _make_handler(served: Served, on_reload: Reload | None) -> type[BaseHTTPRequestHandler]:
+# A TLS client that stalls in the handshake holds a thread at most this long.
+HANDSHAKE_TIMEOUT = 10.0
+_TLS_HANDSHAKE_RECORD = b"\x16"
+_PLAIN_HTTP_ANSWER = (b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                      b"Connection: close\r\n\r\n"
+                      b"Client sent an HTTP request to an HTTPS server.\n")
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer that, with TLS on, does the handshake in the connection's thread.
+
+    The accept loop never touches TLS: a slow or broken handshake (a port scanner, plain HTTP
+    sent to the TLS port, a client with the wrong certificate) costs only its own thread,
+    is logged at debug, and the server keeps accepting.
+    """
+
+    web_config: WebConfigWatcher | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        state = self.web_config.current() if self.web_config is not None else None
+        if state is None or state.ssl_context is None:
+            super().finish_request(request, client_address)
+            return
+        # The context of this moment: a rotated certificate is used from the next connection.
+        conn = _tls_accept(request, client_address, state.ssl_context,
+                           state.config.tls.client_allowed_sans if state.config.tls else ())
+        if conn is None:
+            return
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            self.shutdown_request(conn)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that goes away mid-answer is not worth a traceback on stderr.
+        if isinstance(sys.exc_info()[1], OSError):
+            log.debug("http_connection_failed", client=_client(client_address),
+                      error=str(sys.exc_info()[1]))
+            return
+        super().handle_error(request, client_address)
+
+
+def _client(client_address: Any) -> str:
+    return str(client_address[0]) if client_address else "?"
+
+
+def _tls_accept(sock: socket.socket, client_address: Any, context: ssl.SSLContext,
+                allowed_sans: tuple[str, ...]) -> ssl.SSLSocket | None:
+    """The TLS side of an accepted connection, or None when it was dropped (and logged)."""
+    conn: ssl.SSLSocket | None = None
+    try:
+        sock.settimeout(HANDSHAKE_TIMEOUT)
+        first = sock.recv(1, socket.MSG_PEEK)
+        if not first:
+            raise ConnectionAbortedError("closed before the TLS handshake")
+        if first != _TLS_HANDSHAKE_RECORD:
+            if first.isalpha():
+                # Plain HTTP to the TLS port: say so, as Go's server does, then hang up.
+                sock.recv(65536)
+                sock.sendall(_PLAIN_HTTP_ANSWER)
+            raise ConnectionAbortedError("not a TLS handshake (plain HTTP to the TLS port?)")
+        conn = context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        conn.do_handshake()
+        if allowed_sans and not client_san_allowed(conn.getpeercert(), allowed_sans):
+            raise ConnectionRefusedError("client certificate has none of client_allowed_sans")
+        conn.settimeout(None)
+        return conn
+    except (OSError, ValueError) as exc:  # ssl.SSLError, timeouts and resets are OSErrors
+        log.debug("tls_handshake_failed", client=_client(client_address),
+                  error=re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(exc)) or type(exc).__name__)
+        if conn is not None:
+            conn.close()
+        return None
+
+
+AUTH_REALM = "eightbyeight-exporter"
+
+
+def _make_handler(served: Served, on_reload: Reload | None,
+                  web: WebConfigWatcher | None = None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = f"eightbyeight-exporter/{__version__}"
         protocol_version = "HTTP/1.1"
+        _web_state: WebState | None = None
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             log.debug("http_request", client=self.client_address[0], request=self.requestline)
+
+        def parse_request(self) -> bool:
+            # Every method and path goes through here, so the rate limit and basic auth
+            # cannot be forgotten on a new endpoint; the snapshot also fixes which headers
+            # this request's answer (even a 400 from the parser) carries.
+            self._web_state = web.current() if web is not None else None
+            if not super().parse_request():
+                return False
+            state = self._web_state
+            if state is None:
+                return True
+            if state.rate_limiter is not None and not state.rate_limiter.allow():
+                self._refuse(429, b"429 too many requests\n", {})
+                return False
+            if state.authenticator is None:
+                return True
+            result = state.authenticator.check(self.headers.get("Authorization"))
+            if result.ok:
+                return True
+            # The username is the only part of the credentials ever logged (and cut short:
+            # it is whatever the client sent).
+            username = None if result.username is None else result.username[:128]
+            if result.reason == "missing":
+                log.debug("http_auth_failed", client=self.client_address[0], username=None,
+                          reason=result.reason)
+            else:
+                log.warning("http_auth_failed", client=self.client_address[0],
+                            username=username, reason=result.reason)
+            self._refuse(401, b"401 Unauthorized\n",
+                         {"WWW-Authenticate": f'Basic realm="{AUTH_REALM}"'})
+            return False
+
+        def _refuse(self, status: int, body: bytes, extra: dict[str, str]) -> None:
+            # Read a small body so the connection stays usable (a browser retries on it after
+            # the 401); anything bigger or chunked is not worth reading for a refusal.
+            length = self.headers.get("Content-Length") or "0"
+            if self.headers.get("Transfer-Encoding") or not length.isdigit() \
+                    or int(length) > 65536:
+                self.close_connection = True
+            elif int(length) > 0:
+                self.rfile.read(int(length))
+            self._send(status, body, "text/plain; charset=utf-8", extra)
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            super().send_response(code, message)
+            state = self._web_state
+            if state is not None:
+                for key, value in state.config.http.headers.items():
+                    self.send_header(key, value)
 
         def _send(self, status: int, body: bytes, content_type: str,
                   extra: dict[str, str] | None = None) -> None:
