@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from .simulator import Simulator
 
 ADMIN_PREFIX = "/_sim"
-_FAULT_FIELDS = {"path_regex", "status", "times", "delay", "body", "headers", "malformed", "with_param"}
+_FAULT_FIELDS = {
+    "path_regex", "status", "times", "delay", "body", "headers", "malformed", "with_param",
+    "refuse", "reset", "empty", "truncate", "oversize_bytes", "trickle_bytes_per_second",
+}
 
 
 def _bad_request(message: str) -> Response:

@@ -1,18 +1,46 @@
-"""The threaded HTTP/1.1 server that feeds requests to the simulator's application callable."""
+"""The threaded HTTP/1.1 server that feeds requests to the simulator's application callable and
+puts its answers on the wire, transport faults (`Delivery`) included."""
 
 from __future__ import annotations
 
 import socket
+import struct
 import sys
 import threading
+import time
 import traceback
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Literal
 from urllib.parse import urlsplit
 
 from .routing import Headers, Request, Response
 
 Application = Callable[[Request], Response]
+
+# Oversized answers are written in slices of this size: 50 MB never sits in memory at once.
+STREAM_CHUNK = 64 * 1024
+# A trickle writes a chunk every TRICKLE_TICK seconds: each pause stays far below any sane read
+# timeout, so only a client limiting a request's total time gives up.
+TRICKLE_TICK = 0.05
+
+
+@dataclass(slots=True, frozen=True)
+class Delivery:
+    """How an answer goes on the wire, for transport faults; the default writes it whole."""
+
+    drop: Literal["refuse", "reset"] | None = None  # no answer: close (FIN) or abort (RST)
+    truncate: bool = False  # announce the whole body, send half of it, then close
+    padding: int = 0  # bytes of JSON whitespace after the body (valid JSON, streamed)
+    trickle_bytes_per_second: float | None = None
+    on_hang_up: Callable[[], None] | None = None  # the client closed before the last byte
+
+
+@dataclass(slots=True)
+class FaultedResponse(Response):
+    """A Response the server delivers as `delivery` says."""
+
+    delivery: Delivery = field(default_factory=Delivery)
 
 
 class SimulatorHTTPServer(ThreadingHTTPServer):
@@ -112,11 +140,70 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except Exception:  # a simulator bug must not kill the connection silently
             traceback.print_exc(file=sys.stderr)
             response = Response.json(500, {"status": 500, "messages": ["simulator internal error"], "path": split.path})
+        self._write(response)
+
+    def _write(self, response: Response) -> None:
+        delivery = response.delivery if isinstance(response, FaultedResponse) else Delivery()
+        if delivery.drop is not None:
+            self._drop(delivery.drop)
+            return
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("Content-Length", str(len(response.body) + delivery.padding))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+        if self.command == "HEAD":
+            self.wfile.flush()
+            return
+        if delivery.truncate:
+            self.wfile.write(response.body[: len(response.body) // 2])
+            self.wfile.flush()
+            self.close_connection = True  # the client waits for the rest until the close
+            return
+        try:
+            self._write_body(response.body, delivery)
+        except (ConnectionError, TimeoutError):
+            if delivery.on_hang_up is not None:
+                delivery.on_hang_up()
+            raise
+
+    def _write_body(self, body: bytes, delivery: Delivery) -> None:
+        chunks = _chunks(body, delivery.padding)
+        rate = delivery.trickle_bytes_per_second
+        if rate is None:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+        else:
+            step = max(1, int(rate * TRICKLE_TICK))
+            for chunk in chunks:
+                for start in range(0, len(chunk), step):
+                    piece = chunk[start : start + step]
+                    self.wfile.write(piece)
+                    self.wfile.flush()
+                    time.sleep(len(piece) / rate)  # real time on purpose: it is the network
         self.wfile.flush()
+
+    def _drop(self, how: Literal["refuse", "reset"]) -> None:
+        """End the connection without a byte of answer: a FIN ("refuse", the client reads
+        end-of-file where the status line belongs) or a RST ("reset": SO_LINGER 0, then close)."""
+        self.close_connection = True
+        if how == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # The descriptor really closes (sending the RST) once finish() closes rfile/wfile.
+            self.connection.close()
+        else:
+            try:
+                self.connection.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # the client is gone already
+
+
+def _chunks(body: bytes, padding: int) -> Iterator[bytes]:
+    """The body, then `padding` spaces, in slices of at most STREAM_CHUNK bytes."""
+    for start in range(0, len(body), STREAM_CHUNK):
+        yield body[start : start + STREAM_CHUNK]
+    filler = b" " * STREAM_CHUNK
+    while padding > 0:
+        size = min(padding, STREAM_CHUNK)
+        yield filler if size == STREAM_CHUNK else filler[:size]
+        padding -= size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from types import TracebackType
@@ -18,7 +19,7 @@ from .metrics import DurationUnit
 from .model import QueueingModel
 from .requestlog import RecordedRequest, RequestLog
 from .routing import Request, Response, Router
-from .server import SimulatorHTTPServer
+from .server import Delivery, FaultedResponse, SimulatorHTTPServer
 from .work_analytics import MAX_PAGE_SIZE, WORK_ANALYTICS_PREFIX, WorkAnalyticsApi, WorkAnalyticsSettings
 
 Clock = Callable[[], float]
@@ -240,17 +241,31 @@ class Simulator:
         if not is_admin:  # the admin interface is never logged nor faulted
             self.requests.append(RecordedRequest(request.method, request.path, dict(request.query), request.headers))
             rule = self.faults.take(request.path, request.query)
-        if rule is not None and rule.delay > 0:
+        if rule is None:
+            return self.router.dispatch(request)
+        if rule.delay > 0:
             time.sleep(rule.delay)  # real time on purpose: this is network latency for clients
-        if rule is not None and rule.status is not None and not rule.malformed:
-            return self._fault_response(request, rule)
-        response = self.router.dispatch(request)
-        if rule is not None and rule.malformed:
+        if rule.drop is not None:  # no answer at all: the server only closes the connection
+            return FaultedResponse(0, delivery=Delivery(drop=rule.drop))
+        if rule.empty:
+            response = Response(rule.status or 200, b"", {"Content-Type": "application/json"})
+        elif rule.status is not None and not rule.malformed:
+            response = self._fault_response(request, rule)
+        else:
+            response = self.router.dispatch(request)
+        if rule.malformed:
             # Any proper prefix of a JSON object is invalid JSON: cut the real answer in half.
             truncated = response.body[: max(1, len(response.body) // 2)] if response.body else b'{"callQueues":['
             response = Response(rule.status or 200, truncated, {"Content-Type": "application/json"})
-        if rule is not None and rule.headers:
+        if rule.headers:
             response.headers.update(rule.headers)
+        streamed = rule.oversize_bytes is not None or rule.trickle_bytes_per_second is not None
+        if rule.truncate or streamed:
+            padding = max(0, (rule.oversize_bytes or 0) - len(response.body))
+            delivery = Delivery(truncate=rule.truncate, padding=padding,
+                                trickle_bytes_per_second=rule.trickle_bytes_per_second,
+                                on_hang_up=functools.partial(self.faults.record_hang_up, rule))
+            response = FaultedResponse(response.status, response.body, response.headers, delivery)
         return response
 
     def _fault_response(self, request: Request, rule: FaultRule) -> Response:

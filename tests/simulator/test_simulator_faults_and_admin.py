@@ -7,9 +7,11 @@ import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,9 @@ import pytest
 import requests
 
 from exporter.simulator import Simulator
+from exporter.simulator.faults import FaultRule
+
+from conftest import HTTP_TIMEOUT
 
 if TYPE_CHECKING:
     from conftest import FakeClock, SimClient, VendorSchemas
@@ -241,3 +246,210 @@ def test_a_fault_can_target_requests_with_a_query_parameter(client: SimClient, s
     assert client.get(cq_path(sim)).status_code == 200  # no scrollId: not this fault's request
     assert client.get(cq_path(sim), params={"scrollId": "abc"}).status_code == 500
     assert sim.faults.rules()[0].to_json()["with_param"] == "scrollId"
+
+
+# --- transport faults: what a client sees on the wire -------------------------------------------
+
+
+def raw_get(sim: Simulator, path: str, headers: dict[str, str]) -> tuple[bytes, bytes, str]:
+    """GET over a bare socket with `Connection: close`: (status line and headers, body, how it
+    ended: "eof" or the exception's class name). Bounded by a 10 s socket timeout."""
+    host, port = sim.root_url.removeprefix("http://").split(":")
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    data, ended = b"", "eof"
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        try:
+            while chunk := connection.recv(65536):
+                data += chunk
+        except OSError as error:
+            ended = type(error).__name__
+    head, _, body = data.partition(b"\r\n\r\n")
+    return head, body, ended
+
+
+def content_length(head: bytes) -> int:
+    match = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+    assert match, head
+    return int(match.group(1))
+
+
+def test_refuse_closes_the_connection_without_an_answer(client: SimClient, sim: Simulator) -> None:
+    sim.faults.add(CQ_REGEX, refuse=True, times=2)
+    head, body, ended = raw_get(sim, "/analytics/work" + cq_path(sim), client.auth_headers())
+    assert (head, body, ended) == (b"", b"", "eof")  # a clean close, not one byte of answer
+    with pytest.raises(requests.ConnectionError, match="without response"):
+        client.get(cq_path(sim))
+    assert client.get(cq_path(sim)).status_code == 200  # the next connection is served
+
+
+def test_reset_aborts_the_connection(client: SimClient, sim: Simulator) -> None:
+    sim.faults.add(CQ_REGEX, reset=True, times=2)
+    head, body, ended = raw_get(sim, "/analytics/work" + cq_path(sim), client.auth_headers())
+    assert (head, body, ended) == (b"", b"", "ConnectionResetError")
+    with pytest.raises(requests.ConnectionError, match="reset"):
+        client.get(cq_path(sim))
+    assert client.get(cq_path(sim)).status_code == 200
+
+
+def test_empty_answer(client: SimClient, sim: Simulator) -> None:
+    sim.faults.add(CQ_REGEX, empty=True)
+    sim.faults.add(CQ_REGEX, empty=True, status=503)
+    for status in (200, 503):
+        response = client.get(cq_path(sim))
+        assert response.status_code == status and response.content == b""
+        assert response.headers["Content-Length"] == "0"
+        assert response.headers["Content-Type"] == "application/json"
+    assert client.get(cq_path(sim)).json()["callQueues"]
+
+
+def test_truncate_announces_the_whole_body_and_sends_half(client: SimClient,
+                                                          sim: Simulator) -> None:
+    whole = client.get(cq_path(sim)).content
+    sim.faults.add(CQ_REGEX, truncate=True, times=2)
+    head, body, ended = raw_get(sim, "/analytics/work" + cq_path(sim), client.auth_headers())
+    assert head.startswith(b"HTTP/1.1 200 ") and ended == "eof"
+    assert content_length(head) == len(whole) and body == whole[: len(whole) // 2]
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+        client.get(cq_path(sim))
+    # On a status answer too: the body cut is the fault's own.
+    sim.faults.add(CQ_REGEX, truncate=True, status=502,
+                   body={"status": 502, "messages": ["x" * 40]})
+    head, body, ended = raw_get(sim, "/analytics/work" + cq_path(sim), client.auth_headers())
+    assert head.startswith(b"HTTP/1.1 502 ") and len(body) == content_length(head) // 2
+
+
+def test_oversize_pads_a_valid_answer_and_streams_it(client: SimClient, sim: Simulator) -> None:
+    """20 MB go out while the process holds a few 64 KB slices: tracemalloc sees every thread,
+    the server's included, and the client here reads in chunks and keeps nothing."""
+    whole = client.get(cq_path(sim)).content
+    size = 20 * 1024 * 1024
+    sim.faults.add(CQ_REGEX, oversize_bytes=size)
+    tracemalloc.start()
+    try:
+        with client.session.get(sim.base_url + cq_path(sim), headers=client.auth_headers(),
+                                timeout=HTTP_TIMEOUT, stream=True) as response:
+            assert response.status_code == 200
+            assert int(response.headers["Content-Length"]) == size
+            received, head = 0, b""
+            for chunk in response.iter_content(65536):
+                if len(head) < len(whole):
+                    head += chunk[: len(whole) - len(head)]
+                received += len(chunk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert received == size and head == whole
+    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes: the padding was built in memory"
+    # Whitespace after a JSON value is still JSON: the padded answer parses to the real one.
+    sim.faults.add(CQ_REGEX, oversize_bytes=len(whole) + 1000)
+    padded = client.get(cq_path(sim))
+    assert len(padded.content) == len(whole) + 1000 and padded.json() == json.loads(whole)
+    sim.faults.add(CQ_REGEX, oversize_bytes=10)  # smaller than the answer: the answer as it is
+    assert client.get(cq_path(sim)).content == whole
+
+
+def test_trickle_sends_the_real_answer_slowly_in_small_pieces(client: SimClient,
+                                                              sim: Simulator) -> None:
+    """A read timeout shorter than the whole answer's time does not fire: each piece comes
+    well within it. Only lower bounds on time are asserted."""
+    whole = client.get(cq_path(sim)).content
+    rate = len(whole) / 1.5  # the whole answer takes 1.5 s, each piece 50 ms
+    sim.faults.add(CQ_REGEX, trickle_bytes_per_second=rate, times=2)
+    started = time.monotonic()
+    head, body, ended = raw_get(sim, "/analytics/work" + cq_path(sim), client.auth_headers())
+    assert time.monotonic() - started >= 1.5 * 0.9
+    assert head.startswith(b"HTTP/1.1 200 ") and ended == "eof"
+    assert len(body) == content_length(head) and body == whole
+    response = client.session.get(sim.base_url + cq_path(sim), headers=client.auth_headers(),
+                                  timeout=(5, 1.0))
+    assert response.content == body and response.json()["callQueues"]
+
+
+def test_a_transport_fault_can_follow_a_delay_and_target_a_later_page(client: SimClient,
+                                                                      sim: Simulator) -> None:
+    sim.faults.add(CQ_REGEX, reset=True, delay=0.1, with_param="scrollId")
+    assert client.get(cq_path(sim)).status_code == 200
+    with pytest.raises(requests.ConnectionError):
+        client.get(cq_path(sim), params={"scrollId": "x"})
+    assert sim.faults.rules() == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"refuse": True, "reset": True},
+        {"malformed": True, "truncate": True},
+        {"empty": True, "oversize_bytes": 10},
+        {"truncate": True, "trickle_bytes_per_second": 10},
+        {"refuse": True, "status": 500},
+        {"reset": True, "headers": {"Retry-After": "1"}},
+        {"empty": True, "status": 500, "body": "x"},
+        {"refuse": "yes"},
+        {"empty": 1},
+        {"oversize_bytes": 0},
+        {"oversize_bytes": 2.5},
+        {"oversize_bytes": True},
+        {"trickle_bytes_per_second": 0},
+        {"trickle_bytes_per_second": float("inf")},
+        {"trickle_bytes_per_second": "fast"},
+    ],
+)
+def test_invalid_transport_faults_are_refused(sim: Simulator, arguments: dict[str, Any]) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        sim.faults.add(CQ_REGEX, **arguments)
+    assert sim.faults.rules() == []
+
+
+def test_admin_transport_faults_over_http(client: SimClient, sim: Simulator) -> None:
+    admin = sim.root_url + "/_sim/faults"
+    created = requests.post(admin, json={"path_regex": CQ_REGEX, "refuse": True, "times": None},
+                            timeout=10)
+    assert created.status_code == 201
+    described = created.json()
+    assert described["refuse"] is True and described["reset"] is False
+    assert described["oversize_bytes"] is None and described["trickle_bytes_per_second"] is None
+    for _ in range(2):
+        with pytest.raises(requests.ConnectionError):
+            client.get(cq_path(sim))
+    assert requests.delete(admin, timeout=10).json() == {"cleared": 1}
+    rule = {"path_regex": CQ_REGEX, "oversize_bytes": 100_000, "trickle_bytes_per_second": None}
+    assert requests.post(admin, json=rule, timeout=10).status_code == 201
+    assert len(client.get(cq_path(sim)).content) == 100_000
+    for bad in ({"path_regex": "x", "refuse": True, "truncate": True},
+                {"path_regex": "x", "oversize_bytes": -1},
+                {"path_regex": "x", "trickle_bytes_per_second": "fast"},
+                {"path_regex": "x", "reset": "true"}):
+        response = requests.post(admin, json=bad, timeout=10)
+        assert response.status_code == 400 and response.json()["error"], bad
+    assert sim.faults.rules() == []
+
+
+def wait_for_hang_up(rule: FaultRule, count: int) -> int:
+    """rule.hung_up once it reaches `count`, or after a bounded wait (the server notices a
+    closed connection at its next write)."""
+    for _ in range(200):
+        if rule.hung_up >= count:
+            break
+        time.sleep(0.025)
+    return rule.hung_up
+
+
+def test_a_client_hanging_up_on_an_oversize_or_trickle_answer_is_counted(
+        client: SimClient, sim: Simulator) -> None:
+    oversize = sim.faults.add(CQ_REGEX, oversize_bytes=50 * 1024 * 1024)
+    with client.session.get(sim.base_url + cq_path(sim), headers=client.auth_headers(),
+                            timeout=HTTP_TIMEOUT, stream=True) as response:
+        assert int(response.headers["Content-Length"]) == 50 * 1024 * 1024
+        next(response.iter_content(65536))  # a first slice, then the client gives up
+    assert wait_for_hang_up(oversize, 1) == 1
+    trickle = sim.faults.add(CQ_REGEX, trickle_bytes_per_second=1000)
+    with client.session.get(sim.base_url + cq_path(sim), headers=client.auth_headers(),
+                            timeout=HTTP_TIMEOUT, stream=True) as response:
+        response.raw.read(10)
+    assert wait_for_hang_up(trickle, 1) == 1
+    assert trickle.to_json()["hung_up"] == 1
+    # Read to the end, nothing is counted.
+    whole = sim.faults.add(CQ_REGEX, oversize_bytes=100_000)
+    assert len(client.get(cq_path(sim)).content) == 100_000 and whole.hung_up == 0
