@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.errors import ApiError
+from exporter.errors import ApiError, RateLimitedError
 from exporter.logs import get_logger
 
 log = get_logger(__name__)
@@ -62,14 +62,20 @@ class RequestBudget:
         self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
 
-    def acquire(self, endpoint: str) -> None:
-        """Wait until a request may be sent (bounded: the budget refills; close() ends it)."""
+    def acquire(self, endpoint: str, max_pause: float = float("inf")) -> None:
+        """Wait until a request may be sent (bounded: the budget refills; close() ends it).
+        While a 429's pause has more than `max_pause` seconds to run, fail at once instead:
+        the collector reports its failure and keeps its last data, rather than hang."""
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
                 self._refill(now)
                 wait = max(0.0, self._paused_until - now)
+                if wait > max_pause:
+                    self.throttled_seconds += waited
+                    raise RateLimitedError(endpoint, f"the API asked for a pause of "
+                                           f"{wait:.0f}s more", retry_after=wait)
                 if wait == 0.0 and self._tokens >= 1.0:
                     self._tokens -= 1.0
                     self._sent.append(now)

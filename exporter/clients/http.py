@@ -6,12 +6,13 @@ import email.utils
 import json
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import requests
 import tenacity
+import urllib3
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from exporter import __version__
@@ -232,7 +233,8 @@ class HttpClient:
               headers: Callable[[], Mapping[str, str]] | None) -> Answer:
         url = self.base_url + path
         if self.budget is not None:
-            self.budget.acquire(endpoint)
+            # A 429 pause longer than we would wait fails this request at once.
+            self.budget.acquire(endpoint, max_pause=self.settings.max_retry_after)
         request_headers = dict(headers()) if headers else {}
         self.stats.requests.labels(self.api, endpoint).inc()
         # The failure counter exists (at 0) from the first request on, so error ratios and
@@ -284,7 +286,7 @@ class HttpClient:
             raise MalformedResponseError(endpoint, f"answer of {declared} bytes is over the "
                                          f"limit of {limit}", status=response.status_code)
         chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=65536):
+        for chunk in _pieces(endpoint, response):
             size += len(chunk)
             if size > limit:
                 raise MalformedResponseError(endpoint, f"answer is over the limit of {limit} "
@@ -295,6 +297,24 @@ class HttpClient:
                                      status=response.status_code)
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _pieces(endpoint: str, response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: whatever the socket has (urllib3's read1), so a trickle of a
+    few bytes at a time is seen piece by piece and the total deadline can end it."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:  # urllib3 1.x: fixed-size reads
+        yield from response.iter_content(chunk_size=8192)
+        return
+    while True:
+        try:
+            piece = read1(65536, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise TransportError(endpoint, f"no answer ({type(exc).__name__})",
+                                 detail="connection failed while reading") from None
+        if not piece:
+            return
+        yield piece
 
 
 def _short_reason(exc: requests.RequestException) -> str:
