@@ -8,6 +8,7 @@ percentages 0..100 become ratios, counts stay as they are.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -154,17 +155,20 @@ def parse_key(key: str) -> MetricKey | None:
 
 
 def to_number(value: Any) -> float | None:
-    """A number from a number or a numeric string; None for null, words, arrays, booleans."""
+    """A finite number from a number or a numeric string; None for null, words, arrays,
+    booleans, NaN, infinities and integers beyond any float (none of them is a value)."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
+    try:
+        if isinstance(value, (int, float)):
+            number = float(value)
+        elif isinstance(value, str):
+            number = float(value.strip())
+        else:
             return None
-    return None
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def to_timestamp(value: Any) -> float | None:
@@ -210,7 +214,8 @@ def _clock_seconds(value: Any) -> float | None:
         match = re.fullmatch(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)", value.strip())
         if match:
             hours, minutes, seconds = match.groups()
-            return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+            total = float(hours) * 3600 + int(minutes) * 60 + float(seconds)
+            return total if math.isfinite(total) else None  # 400 digits of hours: no value
     return None
 
 

@@ -20,7 +20,7 @@ from exporter.collectors.base import CollectionError
 from exporter.collectors.cc_realtime import CcRealtimeCollector
 from exporter.collectors.cc_reports import CcReportCollector, check_report, definition
 from exporter.config import ReportConfig, ReportStatusPolling, load_config_data
-from exporter.errors import AuthenticationError, MalformedResponseError
+from exporter.errors import AuthenticationError
 from exporter.exposition import merge_families
 from tests.conftest import FakeClock, fixture_json
 from tests.test_historical_collectors import Recorder

@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from exporter.clients.http import Answer, HttpClient
-from exporter.clients.tokens import TokenCache, parse_expires_in
+from exporter.clients.tokens import TokenCache
+from exporter.clients.work_analytics import token_lifetime, whole_number
 from exporter.errors import (ApiError, AuthenticationError, BadRequestError,
                              MalformedResponseError)
 from exporter.logs import get_logger
@@ -112,11 +113,10 @@ class ContactCenterClient:
                                       detail=exc.detail) from None
         if not isinstance(body, Mapping) or not isinstance(body.get("access_token"), str):
             raise MalformedResponseError(TOKEN_PATH, "token answer has no access_token")
-        try:
-            # Contact Center sends `expires_in` as a string ("1799"); Work Analytics as a number.
-            lifetime = parse_expires_in(body.get("expires_in"))
-        except (TypeError, ValueError):
-            raise MalformedResponseError(TOKEN_PATH, "token answer has no valid expires_in") from None
+        # Contact Center sends `expires_in` as a string ("1799"); Work Analytics as a number.
+        lifetime = token_lifetime(body.get("expires_in"))
+        if lifetime is None:
+            raise MalformedResponseError(TOKEN_PATH, "token answer has no valid expires_in")
         return body["access_token"], lifetime
 
     def _call(self, http: HttpClient, method: str, endpoint: str, path: str, tenant: str | None,
@@ -157,8 +157,12 @@ class ContactCenterClient:
         vendor puts there) and our page size. Only the query of the link is used, and the
         request goes to the configured historical URL: the bearer token never follows a link
         to another host, and a link written without the region prefix still works."""
-        query = [(k, v) for k, v in parse_qsl(urlsplit(link).query if link else "",
-                                               keep_blank_values=True) if k != "size"]
+        try:
+            link_query = urlsplit(link).query if link else ""
+        except ValueError:  # e.g. `http://[bad/`: not a URL at all
+            raise MalformedResponseError("/historical-metrics/{id}/data",
+                                         "a Link that is not a URL") from None
+        query = [(k, v) for k, v in parse_qsl(link_query, keep_blank_values=True) if k != "size"]
         if not any(k == "page" for k, _ in query):
             query.insert(0, ("page", "0"))
         return f"/{quote(str(report_id), safe='')}/data?{urlencode(query + [('size', str(size))])}"
@@ -166,8 +170,9 @@ class ContactCenterClient:
     # --- realtime v5 --------------------------------------------------------------------
 
     def realtime(self, kind: str, tenant: str | None, *, metrics: Sequence[str] = (),
-                 page_size: int = 100, time_zone: str | None = None) -> list[Mapping[str, Any]]:
-        """Every item of `/queues`, `/groups` or `/agents`, page by page to the last one.
+                 page_size: int = 100, time_zone: str | None = None) -> list[Any]:
+        """Every item of `/queues`, `/groups` or `/agents`, page by page to the last one
+        (items that are not objects too: the collector counts them).
 
         Paging follows the `X-Total-Pages` header, else a `Link: rel="next"`, else (the spec
         documents no paging headers) goes on while pages come back full. It stops on an empty
@@ -176,7 +181,7 @@ class ContactCenterClient:
         """
         endpoint = f"/realtime-metrics/{kind}"
         size = max(1, min(int(page_size), MAX_REALTIME_PAGE_SIZE))
-        items: list[Mapping[str, Any]] = []
+        items: list[Any] = []
         for page in range(MAX_PAGES):
             params: list[tuple[str, str]] = [("page", str(page)), ("size", str(size))]
             params += [("metrics", m) for m in metrics]  # the spec's `explode: true` form
@@ -184,11 +189,17 @@ class ContactCenterClient:
                 params.append(("timezone", time_zone))
             answer = self._call(self.realtime_http, "GET", endpoint, f"/{kind}", tenant,
                                 params=params)
-            body = [answer.body] if isinstance(answer.body, Mapping) else answer.body
+            body = answer.body
+            if isinstance(body, Mapping):
+                # The spec's single-object form is one queue or group: it has an id.
+                if "id" not in body:
+                    raise MalformedResponseError(endpoint, "answer is neither a list nor an "
+                                                 "object with an id")
+                body = [body]
             if not isinstance(body, list):
                 raise MalformedResponseError(endpoint, "answer is not a JSON list")
             rows = [row for row in body if isinstance(row, Mapping)]
-            items.extend(rows)
+            items.extend(body)
             total_pages = _header_int(answer.headers, "X-Total-Pages")
             if not rows:
                 return items
@@ -224,18 +235,18 @@ class ContactCenterClient:
         body = answer.body
         if not isinstance(body, Mapping) or not isinstance(body.get("status"), str):
             raise MalformedResponseError(endpoint, "answer has no status")
-        try:
-            report_id = int(body.get("id"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise MalformedResponseError(endpoint, "answer has no report id") from None
+        report_id = whole_number(body.get("id"))
+        if report_id is None:
+            raise MalformedResponseError(endpoint, "answer has no report id")
         reason = body.get("reason")
         return ReportStatus(report_id, body["status"], reason if isinstance(reason, str) else None,
                             parse_links(answer.headers.get("Link")))
 
     def report_pages(self, tenant: str | None, report_id: int, page_size: int,
-                     data_link: str | None = None) -> Iterator[tuple[list[Mapping[str, Any]], int | None]]:
+                     data_link: str | None = None) -> Iterator[tuple[list[Any], int | None]]:
         """The rows of a DONE report, page by page through `Link: rel="next"`, each with
-        `X-Total-Elements` (None when absent)."""
+        `X-Total-Elements` (None when absent). Rows that are not objects are passed on too,
+        for the collector to count."""
         endpoint = "/historical-metrics/{id}/data"
         size = max(1, min(int(page_size), MAX_REPORT_PAGE_SIZE))
         path = self._data_path(report_id, data_link, size)  # the status answer's own link
@@ -244,9 +255,11 @@ class ContactCenterClient:
             if not isinstance(answer.body, list):
                 raise MalformedResponseError(endpoint, "answer is not a JSON list")
             rows = [row for row in answer.body if isinstance(row, Mapping)]
-            yield rows, _header_int(answer.headers, "X-Total-Elements")
+            yield list(answer.body), _header_int(answer.headers, "X-Total-Elements")
             following = parse_links(answer.headers.get("Link")).get("next")
             if not rows or not following:
                 return
-            path = self._data_path(report_id, following, size)
+            previous, path = path, self._data_path(report_id, following, size)
+            if path == previous:  # else the same page again and again, MAX_PAGES times
+                raise MalformedResponseError(endpoint, "the next page's link is this page's")
         raise MalformedResponseError(endpoint, f"more than {MAX_PAGES} pages")

@@ -281,8 +281,10 @@ class HttpClient:
         bounds each read, not a trickle of small ones)."""
         limit, deadline = self.settings.max_response_bytes, started + self.settings.total_timeout
         declared = response.headers.get("Content-Length", "")
-        # Too big is a shape problem, not a passing one: not retried.
-        if declared.isdigit() and int(declared) > limit:
+        # Too big is a shape problem, not a passing one: not retried. ASCII digits only, and
+        # not absurdly long: int() of "²" or of 5000 digits raises.
+        if declared.isascii() and declared.isdigit() and (len(declared) > 18
+                                                          or int(declared) > limit):
             raise MalformedResponseError(endpoint, f"answer of {declared} bytes is over the "
                                          f"limit of {limit}", status=response.status_code)
         chunks, size = [], 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -65,10 +66,9 @@ class WorkAnalyticsClient:
                                       detail=str(exc)) from None
         if not isinstance(body, Mapping) or not isinstance(body.get("access_token"), str):
             raise MalformedResponseError(TOKEN_ENDPOINT, "token answer has no access_token")
-        try:
-            lifetime = parse_expires_in(body.get("expires_in"))
-        except (TypeError, ValueError):
-            raise MalformedResponseError(TOKEN_ENDPOINT, "token answer has no valid expires_in") from None
+        lifetime = token_lifetime(body.get("expires_in"))
+        if lifetime is None:
+            raise MalformedResponseError(TOKEN_ENDPOINT, "token answer has no valid expires_in")
         return body["access_token"], lifetime
 
     def get(self, endpoint: str, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -90,26 +90,33 @@ class WorkAnalyticsClient:
                                  on_unauthorized=renew)
 
     def iter_pages(self, endpoint: str, path: str, list_key: str,
-                   page_size: int = MAX_PAGE_SIZE) -> Iterator[dict[str, Any]]:
-        """Every item of a HAL-paged list, to the last page."""
+                   page_size: int = MAX_PAGE_SIZE) -> Iterator[Any]:
+        """Every item of a HAL-paged list, to the last page. Items that are not objects are
+        passed on too: the collector counts what it cannot use."""
         page = 0
         for _ in range(MAX_PAGES):
             body = self.get(endpoint, path, {"page": page, "size": min(page_size, MAX_PAGE_SIZE)})
             if not isinstance(body, Mapping):
                 raise MalformedResponseError(endpoint, "page is not a JSON object")
+            if not any(key in body for key in ("_embedded", "page", "_links")):
+                # Not an empty page (those still say which page they are): another shape.
+                raise MalformedResponseError(endpoint, "page has none of _embedded, page, "
+                                             "_links")
             embedded = body.get("_embedded") or {}
             if not isinstance(embedded, Mapping):
                 raise MalformedResponseError(endpoint, "_embedded is not an object")
             items = embedded.get(list_key) or []
             if not isinstance(items, list):
                 raise MalformedResponseError(endpoint, f"_embedded.{list_key} is not a list")
-            yield from (item for item in items if isinstance(item, Mapping))
+            yield from items
             # The vendor's own example nests `page` and `_links` inside `_embedded`: accept both.
             meta = body.get("page") or embedded.get("page") or {}
             links = body.get("_links") or embedded.get("_links") or {}
-            if isinstance(meta, Mapping) and "totalPages" in meta:
-                number = int(meta.get("number", page))
-                if number + 1 >= int(meta["totalPages"]):
+            # Page numbers that are not whole numbers are no paging information at all.
+            total = whole_number(meta.get("totalPages")) if isinstance(meta, Mapping) else None
+            if total is not None:
+                number = whole_number(meta.get("number", page))
+                if (page if number is None else number) + 1 >= total:
                     return
             elif not (isinstance(links, Mapping) and links.get("next")):
                 return
@@ -120,14 +127,14 @@ class WorkAnalyticsClient:
 
     # --- customer data -------------------------------------------------------------------
 
-    def pbxes(self, page_size: int = MAX_PAGE_SIZE) -> list[dict[str, Any]]:
+    def pbxes(self, page_size: int = MAX_PAGE_SIZE) -> list[Any]:
         return list(self.iter_pages("/v2/pbxes/", "/v2/pbxes/", "pbxList", page_size))
 
-    def sites(self, pbx_id: str, page_size: int = MAX_PAGE_SIZE) -> list[dict[str, Any]]:
+    def sites(self, pbx_id: str, page_size: int = MAX_PAGE_SIZE) -> list[Any]:
         return list(self.iter_pages("/v2/pbxes/{pbxId}/sites", f"/v2/pbxes/{_seg(pbx_id)}/sites",
                                     "siteList", page_size))
 
-    def queues(self, pbx_id: str, page_size: int = MAX_PAGE_SIZE) -> list[dict[str, Any]]:
+    def queues(self, pbx_id: str, page_size: int = MAX_PAGE_SIZE) -> list[Any]:
         return list(self.iter_pages("/v2/pbxes/{pbxId}/queues", f"/v2/pbxes/{_seg(pbx_id)}/queues",
                                     "queueList", page_size))
 
@@ -158,19 +165,20 @@ class WorkAnalyticsClient:
         return {"pbxId": ",".join(pbx_names) if pbx_names else ALL_PBXES,
                 "startTime": start_time, "endTime": end_time, "timeZone": time_zone}
 
-    def summary(self, endpoint: str, params: Mapping[str, str]) -> list[Mapping[str, Any]]:
-        """A summary endpoint (`/v1/compsum`, `/v2/rgsum-groups`, ...): a JSON list of rows."""
+    def summary(self, endpoint: str, params: Mapping[str, str]) -> list[Any]:
+        """A summary endpoint (`/v1/compsum`, `/v2/rgsum-groups`, ...): a JSON list of rows,
+        all of them (the collector counts rows that are not objects)."""
         body = self.get(endpoint, endpoint, params)
         if not isinstance(body, list):
             raise MalformedResponseError(endpoint, "answer is not a JSON list")
-        return [row for row in body if isinstance(row, Mapping)]
+        return list(body)
 
     def scroll(self, endpoint: str, params: Mapping[str, Any],
-               page_size: int) -> Iterator[list[Mapping[str, Any]]]:
+               page_size: int) -> Iterator[list[Any]]:
         """The pages of `/v2/call-legs` or `/v2/call-records`, following `scrollId` to the end.
 
         Yields each page's rows as it arrives, so a caller can keep what it read before a
-        later page fails.
+        later page fails; rows that are not objects too, for the caller to count.
         """
         size = max(1, min(int(page_size), MAX_SCROLL_PAGE_SIZE))
         scroll_id: str | None = None
@@ -185,14 +193,45 @@ class WorkAnalyticsClient:
             meta = {} if meta is None else meta
             if not isinstance(meta, Mapping) or not isinstance(data, list):
                 raise MalformedResponseError(endpoint, "page has no meta object and data list")
-            rows = [row for row in data if isinstance(row, Mapping)]
-            if rows:
-                yield rows
+            if data:
+                yield list(data)
             next_id = meta.get("scrollId")
             if not data or not isinstance(next_id, str) or next_id in ("", SCROLL_END):
                 return
+            try:  # it goes back in the query string: JSON text may hold a lone surrogate
+                next_id.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MalformedResponseError(endpoint, "scrollId cannot be sent back") from None
             scroll_id = next_id
         raise MalformedResponseError(endpoint, f"more than {MAX_SCROLL_PAGES} pages")
+
+
+def token_lifetime(value: Any) -> float | None:
+    """Seconds from a token answer's `expires_in`; None unless a finite positive number: a NaN
+    or infinite lifetime would mean a token that is never renewed before it is refused."""
+    try:
+        seconds = parse_expires_in(value)
+    except (TypeError, ValueError, OverflowError):  # float() of a huge integer overflows
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
+def whole_number(value: Any) -> int | None:
+    """An int from a JSON number or numeric string that holds a whole number, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())  # exact, however long the id
+        except ValueError:
+            pass  # "12.0", "1e3", or no number at all
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 def _seg(value: str) -> str:

@@ -35,7 +35,7 @@ from prometheus_client.metrics_core import Metric
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import SnapshotCollector
 from exporter.collectors.call_queues import to_number
-from exporter.collectors.discovery import Directory, pbx_batches
+from exporter.collectors.discovery import Directory, LeftOut, label_text, pbx_batches
 from exporter.collectors.limits import SeriesCount
 from exporter.config import Selection
 from exporter.logs import get_logger
@@ -163,6 +163,8 @@ class CallDetailCollector(SnapshotCollector):
     endpoint: str
     families: Families
     disposition_key: str
+    # Durations a counted record may carry (ms); one present but unusable is counted.
+    duration_keys: tuple[str, ...]
 
     def __init__(self, client: WorkAnalyticsClient, directory: Callable[[], Directory | None], *,
                  interval: float, lookback: float, page_size: int, time_zone: str,
@@ -189,8 +191,8 @@ class CallDetailCollector(SnapshotCollector):
         self.watermark: float | None = None
         self.records_read = 0
         self.records_duplicate = 0
-        self.records_invalid = 0
-        self._invalid_logged = False
+        self.invalid = LeftOut(self.name)
+        self.unusable = LeftOut(self.name)
         self.calls: dict[tuple[tuple[str, ...], str], int] = {}  # (key, outcome)
         self.waits: dict[tuple[tuple[str, ...], str], Histogram] = {}
         self.talks: dict[tuple[str, ...], Histogram] = {}
@@ -233,16 +235,22 @@ class CallDetailCollector(SnapshotCollector):
         self.seen.forget_before((now - self.lookback - FORGET_MARGIN_SECONDS) * 1000.0)
         return self._families()
 
-    def _read(self, row: Mapping[str, Any], counting_from: float | None) -> None:
+    @property
+    def records_invalid(self) -> int:
+        return self.invalid.count
+
+    def _read(self, row: Any, counting_from: float | None) -> None:
         self.records_read += 1
+        if not isinstance(row, Mapping):
+            self.invalid.add("call_detail_record_invalid", "record not an object",
+                             type=type(row).__name__)
+            return
         record_id = self.record_id(row)
         ended = milliseconds(row, "disconnectedTimeUTC")
         if record_id is None or ended is None:
-            self.records_invalid += 1
-            if not self._invalid_logged:
-                self._invalid_logged = True
-                log.warning("call_detail_record_invalid", collector=self.name,
-                            fields=sorted(str(k) for k in row)[:20])
+            self.invalid.add("call_detail_record_invalid",
+                             "record without id" if record_id is None else "record without end",
+                             fields=sorted(str(k) for k in row)[:20])
             return
         if not self.seen.add(record_id, ended):
             self.records_duplicate += 1
@@ -255,6 +263,10 @@ class CallDetailCollector(SnapshotCollector):
             return  # the call ended before the exporter's first poll: remembered, not counted
         result = outcome(row, self.disposition_key)
         self.calls[(key, result)] = self.calls.get((key, result), 0) + 1
+        for name in self.duration_keys:  # counted once, when the record is counted
+            if row.get(name) is not None and milliseconds(row, name) is None:
+                self.unusable.add("call_detail_value_unusable", name,
+                                  type=type(row.get(name)).__name__)
         wait = self.wait_ms(row)
         if wait is not None:
             self._histogram(self.waits, (key, result), self.wait_bounds).observe(
@@ -326,7 +338,8 @@ class CallDetailCollector(SnapshotCollector):
         values.update({
             "eightbyeight_collector_records_read": float(self.records_read),
             "eightbyeight_collector_records_duplicate": float(self.records_duplicate),
-            "eightbyeight_collector_records_invalid": float(self.records_invalid),
+            "eightbyeight_collector_records_invalid": float(self.invalid.count),
+            "eightbyeight_collector_values_unusable": float(self.unusable.count),
             "eightbyeight_collector_dedup_entries": float(len(self.seen)),
             "eightbyeight_collector_dedup_evicted": float(self.seen.evicted),
         })
@@ -342,13 +355,13 @@ class CallRecordCollector(CallDetailCollector):
     endpoint = "/v2/call-records"
     families = RECORD_FAMILIES
     disposition_key = "lastLegDisposition"
+    duration_keys = ("waitTimeMS", "talkTimeMS")
 
     def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
-        call_id = row.get("callId")
-        return None if call_id in (None, "") else str(call_id)
+        return label_text(row.get("callId")) or None
 
     def record_key(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
-        return (str(row.get("pbxId") or ""), direction(row))
+        return (label_text(row.get("pbxId")), direction(row))
 
     def wait_ms(self, row: Mapping[str, Any]) -> float | None:
         return milliseconds(row, "waitTimeMS")
@@ -367,6 +380,7 @@ class CallLegCollector(CallDetailCollector):
     endpoint = "/v2/call-legs"
     families = LEG_FAMILIES
     disposition_key = "propsLastPartyDisp"
+    duration_keys = ("callTime", "talkTimeMS", "calleeHoldDurationMS")
 
     def __init__(self, *args: Any, groups: GroupLookup, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -377,18 +391,16 @@ class CallLegCollector(CallDetailCollector):
         return {"isSimplified": "true", "isConnectTime": "false"}
 
     def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
-        call_id, leg_id = row.get("callId"), row.get("legId")
-        if call_id in (None, "") or leg_id in (None, ""):
-            return None
-        return (str(call_id), str(leg_id))
+        call_id, leg_id = label_text(row.get("callId")), label_text(row.get("legId"))
+        return (call_id, leg_id) if call_id and leg_id else None
 
     def record_key(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
         if row.get("parentCallId") not in (None, ""):
             return None  # a ring to one member, not the caller's leg in the group
-        pbx, lra = str(row.get("pbxId") or ""), str(row.get("lra") or "")
+        pbx, lra = label_text(row.get("pbxId")), label_text(row.get("lra"))
         found = self.groups(pbx, lra)
-        if found is None and str(row.get("callee") or "") == "CallQueue":
-            found = ("queue", str(row.get("calleeName") or ""))
+        if found is None and label_text(row.get("callee")) == "CallQueue":
+            found = ("queue", label_text(row.get("calleeName")))
         if found is None:
             return None
         group_type, name = found

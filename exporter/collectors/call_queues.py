@@ -20,7 +20,7 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import CollectionError, SnapshotCollector
-from exporter.collectors.discovery import Directory, Pbx
+from exporter.collectors.discovery import Directory, LeftOut, Pbx, label_text
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import Selection
 from exporter.errors import MalformedResponseError
@@ -46,7 +46,10 @@ def to_number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float (JSON allows it)
+            return None
     elif isinstance(value, str):
         try:
             number = float(value.strip())
@@ -91,6 +94,8 @@ class CallQueueCollector(SnapshotCollector):
         self.select = select
         self.max_series = max_series
         self.endpoint = ENDPOINTS[api]
+        self.invalid = LeftOut(self.name)  # queue items (and summaries) left out
+        self.unusable = LeftOut(self.name)  # values of known metrics that are not numbers
 
     def _filters(self, directory: Directory, pbx: Pbx) -> tuple[list[str], list[str]] | None:
         """siteIds and queueIds for one PBX; None when filters are set and match nothing here."""
@@ -119,43 +124,72 @@ class CallQueueCollector(SnapshotCollector):
                      else self.client.realtime_call_queues)
             body = fetch(pbx.id, site_ids=site_ids, queue_ids=queue_ids, metrics=self.metrics,
                          include_summary=self.include_summary)
-            if not isinstance(body, Mapping) or not isinstance(body.get("callQueues", []), list):
+            # A missing callQueues is another shape, not "no queues": fail, keep the last data.
+            if not isinstance(body, Mapping) or not isinstance(body.get("callQueues"), list):
                 raise MalformedResponseError(self.endpoint, "answer has no callQueues list")
             for item in body.get("callQueues") or []:
-                if not isinstance(item, Mapping):
+                labels = self._usable(directory, pbx, item)
+                if labels is None:
                     continue
-                labels = self._queue_labels(directory, pbx, item)
+                # Checked after the item itself, so a broken copy never hides the good one.
                 if tuple(labels) in seen:
-                    log.warning("call_queue_duplicate", pbx=pbx.name, queue=labels[2],
-                                extension=labels[3])
+                    self.invalid.add("call_queue_duplicate", "queue listed twice", pbx=pbx.name,
+                                     queue=labels[2], extension=labels[3])
                     continue
                 seen.add(tuple(labels))
                 if not self.select.keeps(labels[2], labels[3], labels[4]):
                     continue
-                metrics = item.get("metrics")
-                if not budget.take(len(metrics) if isinstance(metrics, Mapping) else 0):
+                metrics = item["metrics"]
+                if not budget.take(len(metrics)):
                     continue
                 self._add(families, QUEUE_PREFIX, metrics, labels, help_suffix)
             summary = body.get("metricsSummary")
-            if self.include_summary and summary:
-                self._add(families, SUMMARY_PREFIX, summary, [pbx.name], help_suffix,
-                          summary_of=True)
+            if self.include_summary and summary is not None:
+                if isinstance(summary, Mapping):
+                    self._add(families, SUMMARY_PREFIX, summary, [pbx.name], help_suffix,
+                              summary_of=True)
+                else:
+                    self.invalid.add("call_queue_invalid", "metricsSummary not an object",
+                                     pbx=pbx.name)
         self.series = budget.finish(self.series)
         return tuple(families.values())
 
+    def _usable(self, directory: Directory, pbx: Pbx, item: Any) -> list[str] | None:
+        """The labels of a queue item, or None (counted and logged) when it cannot be used."""
+        if not isinstance(item, Mapping):
+            self.invalid.add("call_queue_invalid", "queue item not an object", pbx=pbx.name)
+            return None
+        if not isinstance(item.get("metrics"), Mapping):
+            self.invalid.add("call_queue_invalid", "metrics not an object", pbx=pbx.name,
+                             queue=label_text(item.get("name")))
+            return None
+        labels = self._queue_labels(directory, pbx, item)
+        if not any(labels[2:]):
+            self.invalid.add("call_queue_invalid", "no id, name or extension", pbx=pbx.name)
+            return None
+        return labels
+
     def _queue_labels(self, directory: Directory, pbx: Pbx, item: Mapping[str, Any]) -> list[str]:
         # The spec's example gives `extension` as an integer, the guide as a string.
-        extension = item.get("extension")
-        extension = "" if extension is None else str(extension)
-        name = str(item.get("name") or "")
-        queue_id = str(item.get("id") or "")
+        extension = label_text(item.get("extension"))
+        name = label_text(item.get("name"))
+        queue_id = label_text(item.get("id"))
         if not queue_id:  # the deprecated API carries no id: look it up
             known = directory.find_queue(pbx.id, name=name, extension=extension)
             queue_id = known.id if known else ""
-        site = item.get("site")
+        site = label_text(item.get("site"))
         if not site and queue_id in directory.queues:
             site = directory.site_name(directory.queues[queue_id].site_id)
-        return [pbx.name, str(site or ""), name, extension, queue_id]
+        return [pbx.name, site, name, extension, queue_id]
+
+    def self_metrics(self) -> dict[str, float]:
+        values = super().self_metrics()
+        # From the first one on: the page of a clean account keeps its shape.
+        if self.invalid.count:
+            values["eightbyeight_collector_records_invalid"] = float(self.invalid.count)
+        if self.unusable.count:
+            values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
+        return values
 
     def _add(self, families: dict[str, GaugeMetricFamily], prefix: str, metrics: Any,
              labels: list[str], help_suffix: str, summary_of: bool = False) -> None:
@@ -165,12 +199,16 @@ class CallQueueCollector(SnapshotCollector):
         for key, raw in metrics.items():
             spec = self.table.get(CALL_QUEUE_METRICS_ALIASES.get(key, key)
                                   if self.api == "call_queue_metrics" else key)
-            if spec is None or spec.key in done:
-                continue  # a metric newer than this exporter: ignored rather than guessed at
-            done.add(spec.key)
-            value = to_number(raw)
-            if value is None:
+            # A metric newer than this exporter is ignored rather than guessed at; null is
+            # "no value" (e.g. an average over no calls), not an error.
+            if spec is None or spec.key in done or raw is None:
                 continue
+            value = to_number(raw)
+            if value is None:  # a word, an array, NaN, a boolean: unusable
+                self.unusable.add("call_queue_value_unusable", spec.key,
+                                  type=type(raw).__name__)
+                continue
+            done.add(spec.key)  # only now: `divertedCalls` may be unusable, `diverted` fine
             name = prefix + spec.name + spec.unit_suffix
             family = families.get(name)
             if family is None:

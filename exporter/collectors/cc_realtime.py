@@ -24,6 +24,7 @@ from exporter.cc_metric_tables import (AGENT_LINE_RE, AGENT_STATUS_KEYS, TABLES,
                                        parse_key, snake)
 from exporter.clients.contact_center import ContactCenterClient
 from exporter.collectors.base import SnapshotCollector
+from exporter.collectors.discovery import label_text
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import Selection
 from exporter.logs import get_logger
@@ -100,6 +101,9 @@ class CcRealtimeCollector(SnapshotCollector):
         seen: set[tuple[str, ...]] = set()  # (family, labels...): two spellings count once
         entities: set[str] = set()
         for item in items:
+            if not isinstance(item, Mapping):
+                self._unusable("item", f"{self.kind} item that is not an object")
+                continue
             entity_id = _text(item.get("id"))
             entity_name = _text(item.get("name"))
             metrics = item.get("metrics")
@@ -145,19 +149,25 @@ class CcRealtimeCollector(SnapshotCollector):
             return
         if self.kind == "agents" and parsed.name in AGENT_STATUS_KEYS:
             if value is not None and not isinstance(value, (list, dict)):
-                text = str(value)
+                text = label_text(value)
                 status[parsed.name] = snake(text) if parsed.name == "status" else text
             return
         line = AGENT_LINE_RE.match(parsed.name) if self.kind == "agents" else None
         if line is not None:
             agent = base[:2]
+            # One series per line, whatever the period (`line1Status.rt`, `.today`, twice...).
+            family = AGENT_LINE_STATUS[0] if line[2] == "Status" else AGENT_LINE_TIME[0]
+            if (family, *agent, line[1]) in seen:
+                return
             if line[2] == "Status":
                 if isinstance(value, str) and value:
-                    info[AGENT_LINE_STATUS[0]].add_metric([*agent, line[1], snake(value)], 1.0)
+                    seen.add((family, *agent, line[1]))
+                    info[family].add_metric([*agent, line[1], snake(value)], 1.0)
                 return
             seconds = convert("duration", value, self.duration_scale)
             if seconds is not None:
-                info[AGENT_LINE_TIME[0]].add_metric([*agent, line[1]], seconds)
+                seen.add((family, *agent, line[1]))
+                info[family].add_metric([*agent, line[1]], seconds)
             elif value is not None:
                 self._unusable(key, f"value of type {type(value).__name__}")
             return
@@ -203,4 +213,4 @@ class CcRealtimeCollector(SnapshotCollector):
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    return label_text(value)

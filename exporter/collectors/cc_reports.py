@@ -27,6 +27,7 @@ from exporter.cc_metric_tables import convert, report_metric, snake
 from exporter.clients.contact_center import REPORT_RECORD_CAP, ContactCenterClient
 from exporter.collectors.base import CollectionError, SnapshotCollector
 from exporter.collectors.cc_realtime import DEFAULT_TENANT, collector_name
+from exporter.collectors.discovery import label_text
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import ReportConfig, ReportStatusPolling
 from exporter.logs import get_logger
@@ -56,6 +57,12 @@ REPORT_META: dict[str, tuple[str, list[str]]] = {
 ISO_MILLIS = "%Y-%m-%dT%H:%M:%S.000Z"
 
 
+def _list(value: Any) -> list[Any]:
+    """A JSON array, or nothing: a word or a number where the report types API documents an
+    array offers nothing (iterating it would split a word or fail on a number)."""
+    return value if isinstance(value, list) else []
+
+
 def check_report(report: ReportConfig, types: Sequence[Mapping[str, Any]]) -> list[str]:
     """What the report types API says is wrong with a configured report (empty: nothing)."""
     by_type = {str(t.get("type")): t for t in types}
@@ -64,18 +71,19 @@ def check_report(report: ReportConfig, types: Sequence[Mapping[str, Any]]) -> li
         return [f"unknown report type {report.type!r} (the API offers: "
                 f"{', '.join(sorted(by_type)) or 'none'})"]
     problems = []
-    groupings = {str(g.get("name")): g for g in found.get("groupBy") or [] if isinstance(g, Mapping)}
+    groupings = {str(g.get("name")): g for g in _list(found.get("groupBy"))
+                 if isinstance(g, Mapping)}
     grouping = groupings.get(report.group_by)
     if grouping is None:
         problems.append(f"group_by {report.group_by!r} is not offered by {report.type} "
                         f"(offered: {', '.join(sorted(groupings))})")
     else:
-        filters = {str(f) for f in grouping.get("filters") or []}
+        filters = {str(f) for f in _list(grouping.get("filters"))}
         for item in report.filters:
             if item.name not in filters:
                 problems.append(f"filter {item.name!r} is not offered by grouping {report.group_by} "
                                 f"(offered: {', '.join(sorted(filters)) or 'none'})")
-    metrics = {str(m) for m in found.get("metrics") or []}
+    metrics = {str(m) for m in _list(found.get("metrics"))}
     for metric in report.metrics:
         if metric not in metrics:
             problems.append(f"unknown metric {metric!r} for {report.type}")
@@ -133,6 +141,7 @@ class CcReportCollector(SnapshotCollector):
         self.sleep = sleep
         self.metric_names: list[str] | None = None  # known once the report types were read
         self.values_unusable = 0
+        self._unusable_logged: set[str] = set()
 
     def _validate(self) -> list[str]:
         """The report's metrics, after checking the report against the report types API
@@ -144,7 +153,7 @@ class CcReportCollector(SnapshotCollector):
                 raise CollectionError(f"report {self.report.name}: " + "; ".join(problems))
             offered = next(t for t in types if str(t.get("type")) == self.report.type)
             self.metric_names = list(self.report.metrics) or [
-                str(m) for m in offered.get("metrics") or []]
+                str(m) for m in _list(offered.get("metrics"))]
         return self.metric_names
 
     def collect(self) -> Sequence[Metric]:
@@ -204,6 +213,9 @@ class CcReportCollector(SnapshotCollector):
             total_elements = total if total is not None else total_elements
             for row in page:
                 records += 1
+                if not isinstance(row, Mapping):
+                    self._unusable("row_not_object", "row that is not an object")
+                    continue
                 # Sub- and grand totals are not items (`total` in the guide, `totals` in the spec).
                 if row.get("total") is not None or row.get("totals") is not None:
                     continue
@@ -217,12 +229,13 @@ class CcReportCollector(SnapshotCollector):
                 if dimension_names is None:
                     dimension_names = tuple(dimensions)
                 if set(dimensions) != set(dimension_names):
-                    self._unusable("row", "row with other dimensions than the first row")
+                    self._unusable("row_dimensions", "row with other dimensions than the first row")
                     continue
                 labels = [self.tenant_label, self.report.name,
                           *(dimensions[d] for d in dimension_names)]
                 label_names = ["tenant", "report", *dimension_names]
                 if tuple(labels) in seen:
+                    self._unusable("row_duplicate", "row with the dimensions of an earlier row")
                     continue
                 seen.add(tuple(labels))
                 if not budget.take(len(values)):
@@ -255,26 +268,32 @@ class CcReportCollector(SnapshotCollector):
         values: list[tuple[str, Any]] = []
         for item in items:
             if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
+                self._unusable("item", "item that is not an object with a key")
                 continue
             key, value = item["key"], item.get("value")
             if key in metrics:
+                if any(key == known for known, _ in values):
+                    self._unusable("item", "a metric twice in one row")  # the first one counts
+                    continue
                 values.append((key, value))
             elif key == "startTime":
                 if self.report.granularity != "none":
-                    dimensions["interval_start"] = "" if value is None else str(value)
+                    dimensions["interval_start"] = label_text(value)
             elif key == "endTime":
                 continue
             else:
                 label = snake(key)
                 if label in RESERVED_LABELS or label.startswith("__"):
                     label = f"dimension_{label.lstrip('_')}"
-                dimensions[label] = "" if value is None else str(value)
+                dimensions[label] = label_text(value)
         return dimensions, values
 
     def _unusable(self, key: str, why: str) -> None:
-        if self.values_unusable == 0:
-            log.warning("cc_value_unusable", collector=self.name, key=key, reason=why)
+        """Count a value or row left out; log it once per key (a metric or a kind of row)."""
         self.values_unusable += 1
+        if key not in self._unusable_logged:
+            self._unusable_logged.add(key)
+            log.warning("cc_value_unusable", collector=self.name, key=key, reason=why)
 
     def self_metrics(self) -> dict[str, float]:
         values = super().self_metrics()

@@ -85,12 +85,52 @@ class Directory:
         return matches[0] if len(matches) == 1 else None
 
 
+def label_text(value: Any) -> str:
+    """A label value from a JSON value: "" for null, objects and arrays (never a Python repr),
+    and always encodable: JSON may carry a lone surrogate ("\\ud800"), which would make the
+    whole /metrics page fail to encode at scrape time, so it becomes U+FFFD."""
+    if value is None or isinstance(value, (Mapping, list)):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _text(item: Mapping[str, Any], *keys: str) -> str:
     for key in keys:
         value = item.get(key)
-        if value is not None and not isinstance(value, (dict, list)):
-            return str(value)
+        if value is not None and not isinstance(value, (Mapping, list)):
+            return label_text(value)
     return ""
+
+
+def _deleted(item: Mapping[str, Any]) -> bool:
+    """The schema's boolean `deleted`; the strings "true" and "false" are read as such, so a
+    PBX, site or queue sent with `"deleted": "false"` is not dropped as deleted."""
+    value = item.get("deleted")
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return value is True
+
+
+class LeftOut:
+    """What a collector leaves out of an answer (records, values): counted for its self
+    metrics, and logged once per event and kind in the collector's life, so a bad record
+    repeated at every poll does not flood the log.
+
+    Shared by every collector; it lives here because every collector module can import this
+    one without an import cycle.
+    """
+
+    def __init__(self, collector: str) -> None:
+        self.collector = collector
+        self.count = 0
+        self._logged: set[tuple[str, str]] = set()
+
+    def add(self, event: str, kind: str, **details: Any) -> None:
+        self.count += 1
+        if (event, kind) not in self._logged:
+            self._logged.add((event, kind))
+            log.warning(event, collector=self.collector, kind=kind, **details)
 
 
 def select(refs: Sequence[str], pbxes: Sequence[Pbx]) -> tuple[list[Pbx], list[str]]:
@@ -136,6 +176,7 @@ class DiscoveryCollector(SnapshotCollector):
         self.page_size = page_size
         self._lock = threading.Lock()
         self._directory: Directory | None = None
+        self.invalid = LeftOut(self.name)
 
     @property
     def directory(self) -> Directory | None:
@@ -144,10 +185,22 @@ class DiscoveryCollector(SnapshotCollector):
             return self._directory
 
     def discover(self) -> Directory:
-        pbxes = [Pbx(id=_text(p, "id"), name=_text(p, "name"))
-                 for p in self.client.pbxes(self.page_size) if not p.get("deleted")]
-        if any(not p.id or not p.name for p in pbxes):
-            raise MalformedResponseError("/v2/pbxes/", "a PBX without id or name")
+        pbxes: list[Pbx] = []
+        for item in self.client.pbxes(self.page_size):
+            if not isinstance(item, Mapping):
+                raise MalformedResponseError("/v2/pbxes/", "a PBX that is not an object")
+            if _deleted(item):
+                continue
+            pbx = Pbx(id=_text(item, "id"), name=_text(item, "name"))
+            if not pbx.id or not pbx.name:
+                raise MalformedResponseError("/v2/pbxes/", "a PBX without id or name")
+            # Listed twice (paging over a changing list), or one name for two ids: the other
+            # collectors ask by id and label by name, so each must be there once.
+            if any(p.id == pbx.id or p.name == pbx.name for p in pbxes):
+                self.invalid.add("discovery_record_invalid", "PBX listed twice", pbx=pbx.name,
+                                 pbx_id=pbx.id)
+                continue
+            pbxes.append(pbx)
         chosen, unknown = select(self.pbx_refs, pbxes)
         if unknown:
             log.warning("discovery_pbx_not_found", pbxes=unknown,
@@ -158,12 +211,12 @@ class DiscoveryCollector(SnapshotCollector):
         queues: dict[str, Queue] = {}
         for pbx in chosen:
             for item in self.client.sites(pbx.id, self.page_size):
-                if item.get("deleted") or not _text(item, "id"):
+                if not self._usable(item, "site", pbx):
                     continue
                 site = Site(id=_text(item, "id"), name=_text(item, "name"), pbx_id=pbx.id)
                 sites[site.id] = site
             for item in self.client.queues(pbx.id, self.page_size):
-                if item.get("deleted") or not _text(item, "id"):
+                if not self._usable(item, "queue", pbx):
                     continue
                 # The schema names the field `extensionNumber`, the vendor's examples `extension`.
                 queue = Queue(id=_text(item, "id"), name=_text(item, "name"),
@@ -171,6 +224,28 @@ class DiscoveryCollector(SnapshotCollector):
                               site_id=_text(item, "siteId"), pbx_id=pbx.id)
                 queues[queue.id] = queue
         return Directory(pbxes=tuple(chosen), sites=sites, queues=queues)
+
+    def _usable(self, item: Any, what: str, pbx: Pbx) -> bool:
+        """False for a deleted site or queue (left out on purpose) and for one the directory
+        cannot hold (counted and logged)."""
+        if not isinstance(item, Mapping):
+            self.invalid.add("discovery_record_invalid", f"{what} that is not an object",
+                             pbx=pbx.name)
+            return False
+        if _deleted(item):
+            return False
+        if not _text(item, "id"):
+            self.invalid.add("discovery_record_invalid", f"{what} without id", pbx=pbx.name,
+                             name=_text(item, "name"))
+            return False
+        return True
+
+    def self_metrics(self) -> dict[str, float]:
+        values = super().self_metrics()
+        # From the first invalid record on: the page of a clean account keeps its shape.
+        if self.invalid.count:
+            values["eightbyeight_collector_records_invalid"] = float(self.invalid.count)
+        return values
 
     def collect(self) -> Sequence[Metric]:
         directory = self.discover()

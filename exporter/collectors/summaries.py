@@ -28,7 +28,7 @@ from prometheus_client.metrics_core import Metric
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import CollectionError, SnapshotCollector
 from exporter.collectors.call_queues import to_number
-from exporter.collectors.discovery import Directory, pbx_batches
+from exporter.collectors.discovery import Directory, LeftOut, label_text, pbx_batches
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import Selection
 from exporter.logs import get_logger
@@ -47,20 +47,22 @@ class Shape:
     prefix: str
     labels: tuple[str, ...]  # without `window`
     keys: tuple[str, ...]  # the numeric keys of the vendor's schema (for the catalogue)
+    identity: tuple[str, ...]  # labels a row must have: without them it cannot be told apart
     pbx_key: str = "pbxId"
 
     def metric_name(self, metric: SummaryMetric) -> str:
         return self.prefix + metric.stem + metric.suffix
 
 
-COMPANY = Shape("/v1/compsum", "eightbyeight_pbx_", ("pbx",), COMPSUM_KEYS)
+COMPANY = Shape("/v1/compsum", "eightbyeight_pbx_", ("pbx",), COMPSUM_KEYS, ("pbx",))
+# A ring group is known by its PBX and extension (the members' `extId`, the call legs' `lra`).
 RING_GROUPS = Shape("/v2/rgsum-groups", "eightbyeight_ring_group_",
-                    ("pbx", "site", "ring_group", "extension"), RGSUM_KEYS)
+                    ("pbx", "site", "ring_group", "extension"), RGSUM_KEYS, ("pbx", "extension"))
 RING_GROUP_MEMBERS = Shape("/v2/rgsum-members", "eightbyeight_ring_group_member_",
                            ("pbx", "ring_group", "ring_group_extension", "extension"),
-                           tuple(k for k in RGSUM_KEYS if k != "totalMembers"))
+                           tuple(k for k in RGSUM_KEYS if k != "totalMembers"), ("extension",))
 EXTENSIONS = Shape("/v2/extsum", "eightbyeight_extension_", ("pbx", "extension"), EXTSUM_KEYS,
-                   pbx_key="PbxId")
+                   ("pbx", "extension"), pbx_key="PbxId")
 EXTENSION_INFO = ("eightbyeight_extension_info",
                   "An extension seen in the extension summary, with its user's details.",
                   ("pbx", "extension", *EXTSUM_INFO_KEYS.values()))
@@ -68,8 +70,7 @@ SHAPES = (COMPANY, RING_GROUPS, RING_GROUP_MEMBERS, EXTENSIONS)
 
 
 def text(row: Mapping[str, Any], key: str) -> str:
-    value = row.get(key)
-    return "" if value is None or isinstance(value, (dict, list)) else str(value)
+    return label_text(row.get(key))
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ class SummaryCollector(SnapshotCollector):
         self._clamp_warned: set[str] = set()
         self._keys = {fold(key) for key in self.shape.keys}
         self.exported: set[tuple[str, ...]] = set()  # row labels with series in the last run
+        self.invalid = LeftOut(self.name)  # rows left out
+        self.unusable = LeftOut(self.name)  # values of numeric keys that are not numbers
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -160,16 +163,25 @@ class SummaryCollector(SnapshotCollector):
             resolved = self.resolve(window)
             selected: dict[tuple[str, ...], list[tuple[SummaryMetric, float]]] = {}
             for row in self.rows(resolved):
+                if not isinstance(row, Mapping):
+                    self.invalid.add("summary_row_invalid", "row not an object",
+                                     window=window.name)
+                    continue
                 labels = self.row_labels(row)
+                missing = [name for name, value in zip(self.shape.labels, labels)
+                           if name in self.shape.identity and not value]
+                if missing:
+                    self.invalid.add("summary_row_invalid", f"row without {missing[0]}",
+                                     window=window.name, fields=sorted(map(str, row))[:20])
+                    continue
                 if not self.keeps(row, labels):
                     continue
-                self.on_row(row, labels, window)
-                values = self.values(row)
                 if labels in selected:
-                    log.warning("summary_duplicate_row", collector=self.name, labels=list(labels),
-                                window=window.name)
+                    self.invalid.add("summary_duplicate_row", "row listed twice",
+                                     labels=list(labels), window=window.name)
                     continue
-                selected[labels] = values
+                self.on_row(row, labels, window)
+                selected[labels] = self.values(row)
             # Sorted, so a ceiling keeps the same series from one run to the next.
             for labels in sorted(selected):
                 values = selected[labels]
@@ -187,8 +199,11 @@ class SummaryCollector(SnapshotCollector):
         out: dict[str, tuple[SummaryMetric, float]] = {}
         for key, raw in row.items():
             metric = lookup(key) if fold(key) in self._keys else None
-            number = to_number(raw) if metric else None
-            if metric is None or number is None:
+            if metric is None or raw is None:  # null is "no value", not an error
+                continue
+            number = to_number(raw)
+            if number is None:
+                self.unusable.add("summary_value_unusable", key, type=type(raw).__name__)
                 continue
             name = self.shape.metric_name(metric)
             if metric.kind == "duration":
@@ -200,6 +215,12 @@ class SummaryCollector(SnapshotCollector):
 
     def on_row(self, row: Mapping[str, Any], labels: tuple[str, ...], window: Window) -> None:
         """Hook: a kept row was read."""
+
+    def self_metrics(self) -> dict[str, float]:
+        values = super().self_metrics()
+        values["eightbyeight_collector_records_invalid"] = float(self.invalid.count)
+        values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
+        return values
 
     def extra_families(self) -> Iterable[Metric]:
         return ()
