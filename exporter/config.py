@@ -20,6 +20,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       TypeAdapter, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
+from exporter.clients.contact_center import TOKEN_PATH, region_urls
 from exporter.errors import ConfigError
 from exporter.metric_tables import CALL_QUEUE_METRICS_KEYS, REALTIME_KEYS
 from exporter.windows import Window, parse_window
@@ -529,10 +530,9 @@ class ContactCenterConfig(StrictModel):
 
     def urls(self) -> tuple[str, str, str]:
         """Token, realtime and historical base URLs."""
-        prefix = {"us": "", "eu": "/eu", "au": "/au", "ca": "/ca"}[self.region]
-        return (self.token_url or self.base_url + "/oauth/v2/token",
-                self.realtime_url or f"{self.base_url}{prefix}/analytics/cc/v5/realtime-metrics",
-                self.historical_url or f"{self.base_url}{prefix}/analytics/cc/v8/historical-metrics")
+        realtime, historical = region_urls(self.base_url, self.region)
+        return (self.token_url or self.base_url + TOKEN_PATH,
+                self.realtime_url or realtime, self.historical_url or historical)
 
 
 def _check_budget(need: Mapping[str, float], budget: float) -> None:

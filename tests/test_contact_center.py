@@ -459,7 +459,7 @@ def test_rows_of_either_shape_mismatched_rows_and_the_series_ceiling(rsps) -> No
     assert out.get("eightbyeight_cc_report_accepted", agent="Cy", agent_id="cy", **labels) == 3
     # A row with other dimensions would mislabel its values: left out and counted, as is the
     # spec's `totals` row. Bob's three series do not fit under the ceiling of 7.
-    assert collector.values_unusable == 1
+    assert collector.unusable.count == 1
     assert out.get("eightbyeight_cc_report_rows", **labels) == 2
     assert out.get("eightbyeight_cc_report_accepted", agent="Bob", agent_id="bob", **labels) is None
     assert collector.series is not None and collector.series.dropped == 3

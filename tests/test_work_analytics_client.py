@@ -11,7 +11,8 @@ import responses
 from prometheus_client import CollectorRegistry
 
 from exporter.clients.http import HttpClient, HttpSettings, RequestStats, parse_retry_after
-from exporter.clients.work_analytics import WorkAnalyticsClient, parse_expires_in
+from exporter.clients.tokens import parse_expires_in
+from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.errors import (AuthenticationError, ForbiddenError, MalformedResponseError,
                              RateLimitedError, ServerError, TransportError, UnauthorizedError)
 from tests.conftest import FakeClock, fixture_json

@@ -12,13 +12,11 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from exporter.clients.http import Answer, HttpClient
-from exporter.clients.tokens import TokenCache
-from exporter.clients.work_analytics import token_lifetime, whole_number
+from exporter.clients.tokens import TokenCache, token_lifetime
+from exporter.clients.work_analytics import whole_number
 from exporter.errors import (ApiError, AuthenticationError, BadRequestError,
                              MalformedResponseError)
-from exporter.logs import get_logger
 
-log = get_logger(__name__)
 
 API = "contact_center"
 TOKEN_PATH = "/oauth/v2/token"
@@ -122,20 +120,10 @@ class ContactCenterClient:
     def _call(self, http: HttpClient, method: str, endpoint: str, path: str, tenant: str | None,
               *, params: Mapping[str, Any] | Sequence[tuple[str, str]] | None = None,
               json_body: Any = None) -> Answer:
-        used: list[str] = []
-
-        def headers() -> dict[str, str]:
-            token = self.tokens.get()
-            used.append(token)
-            out = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            if tenant is not None:
-                out[TENANT_HEADER] = tenant
-            return out
-
-        def renew() -> bool:
-            log.info("auth_token_rejected", api=API, endpoint=endpoint)
-            self.tokens.invalidate(used[-1] if used else None)
-            return True
+        extra = {"Accept": "application/json"}
+        if tenant is not None:
+            extra[TENANT_HEADER] = tenant
+        headers, renew = self.tokens.bearer(endpoint, extra)
 
         try:
             return http.exchange(method, endpoint, path, params=params,  # type: ignore[arg-type]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from exporter.logs import get_logger
@@ -20,6 +21,16 @@ def parse_expires_in(value: Any) -> float:
     if seconds <= 0:
         raise ValueError("expires_in is not positive")
     return seconds
+
+
+def token_lifetime(value: Any) -> float | None:
+    """Seconds from a token answer's `expires_in`; None unless a finite positive number: a NaN
+    or infinite lifetime would mean a token that is never renewed before it is refused."""
+    try:
+        seconds = parse_expires_in(value)
+    except (TypeError, ValueError, OverflowError):  # float() of a huge integer overflows
+        return None
+    return seconds if math.isfinite(seconds) else None
 
 
 class TokenCache:
@@ -46,6 +57,25 @@ class TokenCache:
                 self._token, self._renew_at = token, self._clock() + lifetime - margin
                 log.info("auth_token_acquired", api=self._api, expires_in_seconds=lifetime)
             return self._token
+
+    def bearer(self, endpoint: str, extra: Mapping[str, str]
+               ) -> tuple[Callable[[], dict[str, str]], Callable[[], bool]]:
+        """The `headers` and `on_unauthorized` callbacks of one logical request: headers with
+        the current token, and on a 401 the token that request used dropped (so it is fetched
+        again once, however many collectors saw the 401)."""
+        used: list[str] = []
+
+        def headers() -> dict[str, str]:
+            token = self.get()
+            used.append(token)
+            return {**extra, "Authorization": f"Bearer {token}"}
+
+        def renew() -> bool:
+            log.info("auth_token_rejected", api=self._api, endpoint=endpoint)
+            self.invalidate(used[-1] if used else None)
+            return True
+
+        return headers, renew
 
     def invalidate(self, token: str | None = None) -> None:
         """Drop the token (only if it is still `token`, so two threads renew once)."""

@@ -9,12 +9,10 @@ from typing import Any
 from urllib.parse import quote
 
 from exporter.clients.http import HttpClient
-from exporter.clients.tokens import TokenCache, parse_expires_in
+from exporter.clients.tokens import TokenCache, token_lifetime
 from exporter.errors import (ApiError, AuthenticationError, BadRequestError,
                              MalformedResponseError)
-from exporter.logs import get_logger
 
-log = get_logger(__name__)
 
 API = "work_analytics"
 TOKEN_ENDPOINT = "/v1/oauth/token"
@@ -73,19 +71,8 @@ class WorkAnalyticsClient:
 
     def get(self, endpoint: str, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a data endpoint; `endpoint` is the path template used in metrics and errors."""
-        used: list[str] = []
-
-        def headers() -> dict[str, str]:
-            token = self.tokens.get()
-            used.append(token)
-            return {"8x8-apikey": self._api_key, "Authorization": f"Bearer {token}",
-                    "Accept": "application/json"}
-
-        def renew() -> bool:
-            log.info("auth_token_rejected", api=API, endpoint=endpoint)
-            self.tokens.invalidate(used[-1] if used else None)
-            return True
-
+        headers, renew = self.tokens.bearer(
+            endpoint, {"8x8-apikey": self._api_key, "Accept": "application/json"})
         return self.http.request("GET", endpoint, path, params=params, headers=headers,
                                  on_unauthorized=renew)
 
@@ -204,16 +191,6 @@ class WorkAnalyticsClient:
                 raise MalformedResponseError(endpoint, "scrollId cannot be sent back") from None
             scroll_id = next_id
         raise MalformedResponseError(endpoint, f"more than {MAX_SCROLL_PAGES} pages")
-
-
-def token_lifetime(value: Any) -> float | None:
-    """Seconds from a token answer's `expires_in`; None unless a finite positive number: a NaN
-    or infinite lifetime would mean a token that is never renewed before it is refused."""
-    try:
-        seconds = parse_expires_in(value)
-    except (TypeError, ValueError, OverflowError):  # float() of a huge integer overflows
-        return None
-    return seconds if math.isfinite(seconds) else None
 
 
 def whole_number(value: Any) -> int | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client.metrics_core import Metric
 
@@ -34,6 +35,34 @@ STUCK_MIN_SECONDS = 300.0
 
 class CollectionError(ExporterError):
     """A collector could not build a snapshot for a reason of its own (not an HTTP error)."""
+
+
+def label_text(value: Any) -> str:
+    """A label value from a JSON value: "" for null, objects and arrays (never a Python repr),
+    and always encodable: JSON may carry a lone surrogate ("\\ud800"), which would make the
+    whole /metrics page fail to encode at scrape time, so it becomes U+FFFD."""
+    if value is None or isinstance(value, (Mapping, list)):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+class LeftOut:
+    """What a collector leaves out of an answer (records, values): counted for its self
+    metrics, and logged once per event and kind in the collector's life, so a bad record
+    repeated at every poll does not flood the log.
+    """
+
+    def __init__(self, collector: str) -> None:
+        self.collector = collector
+        self.count = 0
+        self._logged: set[tuple[str, str]] = set()
+
+    def add(self, event: str, kind: str, **details: Any) -> None:
+        self.count += 1
+        if (event, kind) not in self._logged:
+            self._logged.add((event, kind))
+            log.warning(event, collector=self.collector, kind=kind, **details)
 
 
 @dataclass(frozen=True)

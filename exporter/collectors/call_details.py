@@ -33,9 +33,9 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.clients.work_analytics import WorkAnalyticsClient
-from exporter.collectors.base import SnapshotCollector
+from exporter.collectors.base import LeftOut, SnapshotCollector, label_text
 from exporter.collectors.call_queues import to_number
-from exporter.collectors.discovery import Directory, LeftOut, label_text, pbx_batches
+from exporter.collectors.discovery import Directory, pbx_batches
 from exporter.collectors.limits import SeriesCount
 from exporter.config import Selection
 from exporter.logs import get_logger

@@ -19,8 +19,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.clients.work_analytics import WorkAnalyticsClient
-from exporter.collectors.base import CollectionError, SnapshotCollector
-from exporter.collectors.discovery import Directory, LeftOut, Pbx, label_text
+from exporter.collectors.base import CollectionError, LeftOut, SnapshotCollector, label_text
+from exporter.collectors.discovery import Directory, Pbx
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import Selection
 from exporter.errors import MalformedResponseError

@@ -23,7 +23,7 @@ from prometheus_client.metrics_core import Metric
 from exporter.cc_metric_tables import (AGENT_LINE_RE, AGENT_STATUS_KEYS, TABLES, CcMetric, convert,
                                        parse_key, snake)
 from exporter.clients.contact_center import ContactCenterClient
-from exporter.collectors.base import SnapshotCollector
+from exporter.collectors.base import LeftOut, SnapshotCollector
 from exporter.collectors.discovery import label_text
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import Selection
@@ -87,8 +87,7 @@ class CcRealtimeCollector(SnapshotCollector):
         self.max_series = max_series
         self.table = TABLES[kind]
         self.unknown: set[str] = set()
-        self.values_unusable = 0
-        self._unusable_logged: set[str] = set()
+        self.unusable = LeftOut(self.name)  # values left out
 
     def collect(self) -> Sequence[Metric]:
         items = self.client.realtime(self.kind, self.tenant, metrics=self.metrics,
@@ -200,15 +199,12 @@ class CcRealtimeCollector(SnapshotCollector):
             log.warning("cc_metric_unknown", collector=self.name, key=key)
 
     def _unusable(self, key: str, why: str) -> None:
-        self.values_unusable += 1
-        if key not in self._unusable_logged:
-            self._unusable_logged.add(key)
-            log.warning("cc_value_unusable", collector=self.name, key=key, reason=why)
+        self.unusable.add("cc_value_unusable", key, reason=why)
 
     def self_metrics(self) -> dict[str, float]:
         values = super().self_metrics()
         values["eightbyeight_collector_unknown_metrics"] = float(len(self.unknown))
-        values["eightbyeight_collector_values_unusable"] = float(self.values_unusable)
+        values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
         return values
 
 

@@ -25,9 +25,8 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.cc_metric_tables import convert, report_metric, snake
 from exporter.clients.contact_center import REPORT_RECORD_CAP, ContactCenterClient
-from exporter.collectors.base import CollectionError, SnapshotCollector
+from exporter.collectors.base import CollectionError, LeftOut, SnapshotCollector, label_text
 from exporter.collectors.cc_realtime import DEFAULT_TENANT, collector_name
-from exporter.collectors.discovery import label_text
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import ReportConfig, ReportStatusPolling
 from exporter.logs import get_logger
@@ -140,8 +139,7 @@ class CcReportCollector(SnapshotCollector):
         self.clock = clock
         self.sleep = sleep
         self.metric_names: list[str] | None = None  # known once the report types were read
-        self.values_unusable = 0
-        self._unusable_logged: set[str] = set()
+        self.unusable = LeftOut(self.name)  # values and rows left out
 
     def _validate(self) -> list[str]:
         """The report's metrics, after checking the report against the report types API
@@ -290,12 +288,9 @@ class CcReportCollector(SnapshotCollector):
 
     def _unusable(self, key: str, why: str) -> None:
         """Count a value or row left out; log it once per key (a metric or a kind of row)."""
-        self.values_unusable += 1
-        if key not in self._unusable_logged:
-            self._unusable_logged.add(key)
-            log.warning("cc_value_unusable", collector=self.name, key=key, reason=why)
+        self.unusable.add("cc_value_unusable", key, reason=why)
 
     def self_metrics(self) -> dict[str, float]:
         values = super().self_metrics()
-        values["eightbyeight_collector_values_unusable"] = float(self.values_unusable)
+        values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
         return values

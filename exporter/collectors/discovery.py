@@ -18,7 +18,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.clients.work_analytics import WorkAnalyticsClient
-from exporter.collectors.base import CollectionError, SnapshotCollector
+from exporter.collectors.base import (CollectionError, LeftOut, SnapshotCollector,
+                                      label_text)
 from exporter.errors import MalformedResponseError
 from exporter.logs import get_logger
 from exporter.sharding import Shard
@@ -85,16 +86,6 @@ class Directory:
         return matches[0] if len(matches) == 1 else None
 
 
-def label_text(value: Any) -> str:
-    """A label value from a JSON value: "" for null, objects and arrays (never a Python repr),
-    and always encodable: JSON may carry a lone surrogate ("\\ud800"), which would make the
-    whole /metrics page fail to encode at scrape time, so it becomes U+FFFD."""
-    if value is None or isinstance(value, (Mapping, list)):
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
 def _text(item: Mapping[str, Any], *keys: str) -> str:
     for key in keys:
         value = item.get(key)
@@ -110,27 +101,6 @@ def _deleted(item: Mapping[str, Any]) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return value is True
-
-
-class LeftOut:
-    """What a collector leaves out of an answer (records, values): counted for its self
-    metrics, and logged once per event and kind in the collector's life, so a bad record
-    repeated at every poll does not flood the log.
-
-    Shared by every collector; it lives here because every collector module can import this
-    one without an import cycle.
-    """
-
-    def __init__(self, collector: str) -> None:
-        self.collector = collector
-        self.count = 0
-        self._logged: set[tuple[str, str]] = set()
-
-    def add(self, event: str, kind: str, **details: Any) -> None:
-        self.count += 1
-        if (event, kind) not in self._logged:
-            self._logged.add((event, kind))
-            log.warning(event, collector=self.collector, kind=kind, **details)
 
 
 def select(refs: Sequence[str], pbxes: Sequence[Pbx]) -> tuple[list[Pbx], list[str]]:

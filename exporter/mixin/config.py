@@ -107,11 +107,6 @@ class MixinConfig(Strict):
         """Abandoned / (answered + abandoned)."""
         return f"queue:eightbyeight_queue_abandoned:ratio_rate{self.queue_window}"
 
-    @property
-    def matchers(self) -> str:
-        """The selector as the first matchers inside `{...}`, with a trailing comma when set."""
-        return f"{self.selector}, " if self.selector.strip() else ""
-
 
 def load_mixin_config(path: Path | None) -> MixinConfig:
     """The settings of a YAML file (defaults when None); ConfigError lists every problem."""
