@@ -23,15 +23,16 @@ from exporter.collectors.summaries import (CompanySummaryCollector, ExtensionCol
                                            RingGroup, RingGroupCollector,
                                            RingGroupMemberCollector)
 from exporter.config import ContactCenterConfig, Config, WorkAnalyticsConfig
-from exporter.exposition import build_registry
+from exporter.exposition import Exposition, build_registry
 from exporter.sharding import Shard
 
 
 @dataclass
 class Exporter:
     config: Config
-    registry: CollectorRegistry
+    registry: CollectorRegistry  # the live part of the page: the exporter's own metrics
     scheduler: Scheduler
+    exposition: Exposition
     clients: list[HttpClient]
     contact_center: ContactCenterClient | None = None
     budgets: list[RequestBudget] = field(default_factory=list)
@@ -132,6 +133,8 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
     advance)."""
     scheduler = Scheduler(wall_clock=clock)
     registry = build_registry(scheduler, process_metrics=process_metrics, shard=shard)
+    exposition = Exposition(scheduler, registry)
+    scheduler.on_snapshot = exposition.refresh
     budgets: list[RequestBudget] = []
     registry.register(BudgetCollector(budgets))
     stats = RequestStats(registry)
@@ -165,8 +168,8 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
         cc_client = add_contact_center(scheduler, config.contact_center, stats, clients,
                                        clock=clock, sleep=sleep, shard=shard,
                                        budget=budgets[-1])
-    return Exporter(config=config, registry=registry, scheduler=scheduler, clients=clients,
-                    budgets=budgets,
+    return Exporter(config=config, registry=registry, scheduler=scheduler,
+                    exposition=exposition, clients=clients, budgets=budgets,
                     contact_center=cc_client)
 
 

@@ -23,7 +23,7 @@ from exporter.collectors.summaries import (EXTENSION_INFO, CompanySummaryCollect
                                            ExtensionCollector, RingGroupCollector,
                                            RingGroupMemberCollector)
 from exporter.summary_tables import metrics_of
-from exporter.exposition import BUILD_INFO, SELF_METRICS, SHARD_INFO
+from exporter.exposition import BUILD_INFO, EXPOSITION_METRICS, SELF_METRICS, SHARD_INFO
 from exporter.reload import RELOAD_METRICS
 from exporter.metric_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
 
@@ -55,6 +55,9 @@ def entries() -> list[Entry]:
         rows.append(Entry(name, "gauge", tuple(labels), help_text, "exporter"))
     for name, help_text in RELOAD_METRICS.items():
         rows.append(Entry(name, "gauge", (), help_text, "exporter"))
+    for name, (kind, help_text) in EXPOSITION_METRICS.items():
+        exposed = name + "_total" if kind == "counter" else name
+        rows.append(Entry(exposed, kind, (), help_text, "exporter"))
     for name, (kind, help_text) in API_METRICS.items():
         exposed = name + "_total" if kind == "counter" else name
         rows.append(Entry(exposed, kind, ("api", "endpoint"), help_text, "exporter"))

@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import generate_latest
 
 from exporter import __version__
 from exporter.app import Exporter, build_exporter, check_reports
@@ -202,7 +201,7 @@ def _run(config: Config, args: argparse.Namespace, shard: Shard,
     if args.once:
         try:
             ok = exporter.scheduler.run_once()
-            sys.stdout.write(generate_latest(exporter.registry).decode())
+            sys.stdout.write(exporter.exposition.render().decode())
             sys.stdout.flush()
         finally:
             exporter.close()

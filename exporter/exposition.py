@@ -1,18 +1,26 @@
-"""What /metrics shows: every collector's snapshot plus the exporter's own health metrics."""
+"""What /metrics shows: every collector's snapshot, assembled once per change, plus the
+exporter's own health metrics, rendered per scrape."""
 
 from __future__ import annotations
 
 import platform
+import threading
+import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from prometheus_client import (CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector,
                                disable_created_metrics)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import generate_latest
+from prometheus_client.openmetrics import exposition as openmetrics_exposition
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from exporter import __version__
-from exporter.collectors.base import CollectorRunner, Scheduler
+from exporter.collectors.base import CollectorRunner, Scheduler, Snapshot
+from exporter.rendering import (GZIP_HEADER, RenderedFamily, coalesce, deflate_piece,
+                                gzip_trailer)
 from exporter.sharding import Shard
 
 # name -> (type, help); every one is labelled by `collector`. Listed once, for the page and the
@@ -79,7 +87,8 @@ def _value(name: str, runner: CollectorRunner) -> float | None:
 
 
 class ExporterCollector(Collector):
-    """Renders the runners' snapshots; the self-metrics are built fresh on every scrape."""
+    """The exporter's own metrics of every runner, built fresh on every scrape (they are few,
+    and snapshot ages change by the second)."""
 
     def __init__(self, scheduler: Scheduler, shard: Shard = Shard()) -> None:
         self.scheduler = scheduler
@@ -102,37 +111,146 @@ class ExporterCollector(Collector):
         shard = GaugeMetricFamily(name, help_text, labels=labels)
         shard.add_metric([str(self.shard.index), str(self.shard.total)], 1)
         yield shard
-        yield from merge_families(
-            family for runner in self.scheduler.runners
-            if (snapshot := runner.serving_snapshot()) is not None
-            for family in snapshot.families)
 
 
-def merge_families(families: Iterable[Metric]) -> list[Metric]:
-    """One family per name: collectors of the same area for several tenants (or several
-    reports) each build families of the same names, and the text format allows one HELP and
-    TYPE per name. Snapshots stay untouched: merged families are new objects."""
-    merged: dict[str, Metric] = {}
-    copies: set[str] = set()
-    for family in families:
-        first = merged.get(family.name)
-        if first is None:
-            merged[family.name] = family
-            continue
-        if first.type != family.type:
-            continue  # cannot happen with our tables; never emit an invalid page
-        if family.name not in copies:
-            combined = Metric(first.name, first.documentation, first.type, first.unit)
-            combined.samples = list(first.samples)
-            merged[family.name], first = combined, combined
-            copies.add(family.name)
-        first.samples.extend(family.samples)
-    return list(merged.values())
+@dataclass(frozen=True)
+class DataPart:
+    """The snapshots' share of /metrics in one format: the text and the same deflated in
+    pieces, with the CRC and length the gzip trailer needs. Built once per snapshot change."""
+
+    snapshots: tuple[Snapshot | None, ...]
+    plain: list[bytes]
+    deflated: list[bytes]
+    crc: int
+    length: int
+    series: int
+
+
+class Exposition:
+    """What /metrics serves: the collectors' snapshots, assembled into bytes once per change of
+    any snapshot (by the collector's thread, right after it takes one), followed by the small
+    live part (`live`: the exporter's own metrics), rendered on each scrape.
+
+    A scrape therefore renders no data sample and compresses only the live part: the data's
+    gzip pieces were made with the snapshot and are stitched into one gzip member.
+    """
+
+    def __init__(self, scheduler: Scheduler, live: CollectorRegistry) -> None:
+        self.scheduler = scheduler
+        self.live = live
+        self.renders = 0
+        self._lock = threading.Lock()
+        self._parts: tuple[DataPart, DataPart] | None = None
+        # (name, type, help, unit, openmetrics) -> (header, deflated header): headers outlive
+        # snapshots, so they are compressed once.
+        self._headers: dict[tuple[str, str, str, str, bool], tuple[bytes, bytes]] = {}
+        live.register(_ExpositionCollector(self))
+
+    def _snapshots(self) -> tuple[Snapshot | None, ...]:
+        return tuple(runner.serving_snapshot() for runner in self.scheduler.runners)
+
+    def refresh(self) -> tuple[DataPart, DataPart]:
+        """The data parts (text format, OpenMetrics) of the snapshots served now; rebuilt only
+        when one of them changed (a new snapshot, or an old one too stale to serve)."""
+        snapshots = self._snapshots()
+        parts = self._parts
+        if parts is not None and _same(parts[0].snapshots, snapshots):
+            return parts
+        with self._lock:
+            snapshots = self._snapshots()
+            parts = self._parts
+            if parts is None or not _same(parts[0].snapshots, snapshots):
+                parts = (self._build(snapshots, False), self._build(snapshots, True))
+                self._parts = parts
+                self.renders += 1
+            return parts
+
+    def _header(self, family: RenderedFamily, openmetrics: bool) -> tuple[bytes, bytes]:
+        key = (family.name, family.type, family.documentation, family.unit, openmetrics)
+        header = self._headers.get(key)
+        if header is None:
+            if len(self._headers) > 20_000:  # help texts that keep changing: start over
+                self._headers.clear()
+            text = family.header(openmetrics)
+            header = self._headers[key] = (text, deflate_piece(text))
+        return header
+
+    def _build(self, snapshots: tuple[Snapshot | None, ...], openmetrics: bool) -> DataPart:
+        # Collectors of one area for several tenants (or reports) make families of the same
+        # names; the formats allow one HELP and TYPE per name, and its samples together.
+        groups: dict[str, list[RenderedFamily]] = {}
+        for snapshot in snapshots:
+            for family in snapshot.families if snapshot is not None else ():
+                group = groups.setdefault(family.name, [])
+                if group and group[0].type != family.type:
+                    continue  # cannot happen with our tables; never emit an invalid page
+                group.append(family)
+        plain: list[bytes] = []
+        deflated: list[bytes] = []
+        for group in groups.values():
+            header, header_deflated = self._header(group[0], openmetrics)
+            plain.append(header)
+            deflated.append(header_deflated)
+            for family in group:
+                plain.append(family.samples)
+                deflated.append(family.deflated)
+        crc = 0
+        for piece in plain:
+            crc = zlib.crc32(piece, crc)
+        return DataPart(snapshots, coalesce(plain), coalesce(deflated), crc,
+                        sum(len(piece) for piece in plain),
+                        sum(family.series for group in groups.values() for family in group))
+
+    def answer(self, *, openmetrics: bool, gzip: bool) -> list[bytes]:
+        """The page as pieces to write in order: data part, then the live part (and `# EOF`)."""
+        data = self.refresh()[1 if openmetrics else 0]
+        if openmetrics:
+            live = openmetrics_exposition.generate_latest(self.live)
+        else:
+            live = generate_latest(self.live)
+        if not gzip:
+            return [*data.plain, live]
+        return [GZIP_HEADER, *data.deflated, deflate_piece(live, final=True),
+                gzip_trailer(zlib.crc32(live, data.crc), data.length + len(live))]
+
+    def render(self, *, openmetrics: bool = False) -> bytes:
+        """The whole page as one text (for --once and tests)."""
+        return b"".join(self.answer(openmetrics=openmetrics, gzip=False))
+
+
+def _same(a: tuple[Snapshot | None, ...], b: tuple[Snapshot | None, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
+EXPOSITION_METRICS: dict[str, tuple[str, str]] = {
+    "eightbyeight_exporter_exposition_renders": (
+        "counter", "Times the collectors' part of /metrics was assembled: once per new snapshot "
+                   "(or one too old to serve); scrapes in between serve the same bytes."),
+    "eightbyeight_exporter_exposition_series": (
+        "gauge", "Series in the collectors' part of /metrics."),
+    "eightbyeight_exporter_exposition_bytes": (
+        "gauge", "Size of the collectors' part of /metrics in the text format, uncompressed."),
+}
+
+
+class _ExpositionCollector(Collector):
+    def __init__(self, exposition: Exposition) -> None:
+        self.exposition = exposition
+
+    def collect(self) -> Iterable[Metric]:
+        text = self.exposition.refresh()[0]
+        values = {"eightbyeight_exporter_exposition_renders": float(self.exposition.renders),
+                  "eightbyeight_exporter_exposition_series": float(text.series),
+                  "eightbyeight_exporter_exposition_bytes": float(text.length)}
+        for name, (kind, help_text) in EXPOSITION_METRICS.items():
+            family_class = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+            yield family_class(name, help_text, value=values[name])
 
 
 def build_registry(scheduler: Scheduler, *, process_metrics: bool = True,
                    shard: Shard = Shard()) -> CollectorRegistry:
-    """A registry of our own (never the global one), with the process metrics when asked."""
+    """The registry of the live part of the page (never the global one): the exporter's own
+    metrics, and the process metrics when asked."""
     # `_created` series double the counters' size on the page and nobody graphs them.
     disable_created_metrics()
     registry = CollectorRegistry(auto_describe=False)

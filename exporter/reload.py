@@ -14,6 +14,7 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.app import Exporter
 from exporter.collectors.base import Scheduler
+from exporter.exposition import Exposition
 from exporter.config import Config
 from exporter.errors import ConfigError, ExporterError
 from exporter.logs import get_logger
@@ -46,7 +47,7 @@ class ReloadState:
 
 class LiveExporter:
     """The exporter currently running, swapped whole by a reload; the HTTP server reads its
-    registry and scheduler on every request.
+    registry, scheduler and exposition on every request.
 
     `load` reads and validates the configuration file (raising ConfigError), `build` makes an
     exporter of it (not started), `check` returns the problems a started exporter would have
@@ -70,6 +71,10 @@ class LiveExporter:
     @property
     def scheduler(self) -> Scheduler:
         return self.exporter.scheduler
+
+    @property
+    def exposition(self) -> Exposition:
+        return self.exporter.exposition
 
     def _adopt(self, exporter: Exporter) -> Exporter:
         exporter.registry.register(self.state)  # type: ignore[arg-type]

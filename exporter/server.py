@@ -6,7 +6,6 @@ auth on every path and adds the configured response headers; without one it is p
 
 from __future__ import annotations
 
-import gzip
 import html
 import json
 import re
@@ -19,11 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
-from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from exporter import __version__
 from exporter.collectors.base import Scheduler
+from exporter.exposition import Exposition
 from exporter.logs import get_logger
 from exporter.web_config import WebConfigWatcher, WebState, client_san_allowed
 
@@ -57,13 +56,30 @@ def _landing_page(collectors: list[str]) -> bytes:
 
 
 class Served(Protocol):
-    """What the server serves: read on every request, so a config reload can swap both."""
+    """What the server serves: read on every request, so a config reload can swap them."""
 
     @property
-    def registry(self) -> CollectorRegistry: ...
+    def exposition(self) -> Exposition: ...
 
     @property
     def scheduler(self) -> Scheduler: ...
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether Accept-Encoding allows gzip (`gzip;q=0` refuses it)."""
+    for item in (header or "").split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip"):
+            q = params.strip().lower()
+            return not (q.startswith("q=") and _quality(q[2:]) == 0.0)
+    return False
+
+
+def _quality(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 1.0
 
 
 READ_ONLY_PATHS = ("/", "/metrics", "/-/healthy", "/-/ready")
@@ -197,6 +213,8 @@ def _make_handler(served: Served, on_reload: Reload | None,
     class Handler(BaseHTTPRequestHandler):
         server_version = f"eightbyeight-exporter/{__version__}"
         protocol_version = "HTTP/1.1"
+        # A page goes out in several writes: no write may wait for the ACK of the one before.
+        disable_nagle_algorithm = True
         _web_state: WebState | None = None
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -308,17 +326,26 @@ def _make_handler(served: Served, on_reload: Reload | None,
                 self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
 
         def _metrics(self) -> None:
-            encoder, content_type = choose_encoder(self.headers.get("Accept"))
+            # prometheus-client's negotiation, for the content type it would answer; the bytes
+            # come from the exposition's cache: a scrape renders none of the collectors' data.
+            _, content_type = choose_encoder(self.headers.get("Accept") or "")
+            openmetrics = content_type.startswith("application/openmetrics-text")
+            gzip = accepts_gzip(self.headers.get("Accept-Encoding"))
             try:
-                output = encoder(served.registry)
+                pieces = served.exposition.answer(openmetrics=openmetrics, gzip=gzip)
             except Exception:
                 log.exception("metrics_render_failed")
                 self._send(500, b"error rendering metrics\n", "text/plain; charset=utf-8")
                 return
-            extra: dict[str, str] = {}
-            if "gzip" in (self.headers.get("Accept-Encoding") or ""):
-                output = gzip.compress(output, compresslevel=6)
-                extra["Content-Encoding"] = "gzip"
-            self._send(200, output, content_type, extra)
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(sum(len(piece) for piece in pieces)))
+            self.send_header("Vary", "Accept, Accept-Encoding")
+            if gzip:
+                self.send_header("Content-Encoding", "gzip")
+            self.end_headers()
+            if self.command != "HEAD":
+                for piece in pieces:
+                    self.wfile.write(piece)
 
     return Handler

@@ -1,4 +1,4 @@
-"""Shared test helpers: vendor fixtures, a fake clock, free ports."""
+"""Shared test helpers: vendor fixtures, a fake clock, free ports, the page's values."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from typing import Any
 
 import pytest
 import responses
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.collectors.base import Scheduler, Snapshot
+from exporter.exposition import Exposition, build_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
@@ -54,3 +59,34 @@ def rsps() -> Any:
     """Replays recorded answers strictly: every registered answer must be asked for."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         yield mock
+
+
+def exposition_of(scheduler: Scheduler) -> Exposition:
+    """The page of these runners, without the process metrics."""
+    return Exposition(scheduler, build_registry(scheduler, process_metrics=False))
+
+
+class PageReader:
+    """Values of the page as a scrape would see them now: rendered again on every call."""
+
+    def __init__(self, exposition: Exposition) -> None:
+        self.exposition = exposition
+
+    def text(self) -> str:
+        return self.exposition.render().decode()
+
+    def families(self) -> list[Metric]:
+        return list(text_string_to_metric_families(self.text()))
+
+    def get_sample_value(self, name: str, labels: dict[str, str] | None = None) -> float | None:
+        for family in self.families():
+            for sample in family.samples:
+                if sample.name == name and sample.labels == (labels or {}):
+                    return float(sample.value)
+        return None
+
+
+def snapshot_families(snapshot: Snapshot) -> list[Metric]:
+    """A snapshot's rendered families, parsed back."""
+    text = b"".join(f.header(False) + f.samples for f in snapshot.families).decode()
+    return list(text_string_to_metric_families(text))

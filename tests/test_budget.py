@@ -16,7 +16,7 @@ from exporter.clients.budget import RequestBudget
 from exporter.clients.http import HttpClient, HttpSettings, RequestStats
 from exporter.config import load_config_data
 from exporter.errors import ApiError, ConfigError, MalformedResponseError, RateLimitedError
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, PageReader
 
 BASE = "https://api.example.test"
 
@@ -124,7 +124,7 @@ def test_the_budget_in_use_is_exported() -> None:
     exporter = build_exporter(load_config_data({"work_analytics": {
         "request_budget_per_minute": 300}}, env=env), process_metrics=False)
     try:
-        get = exporter.registry.get_sample_value
+        get = PageReader(exporter.exposition).get_sample_value
         assert get("eightbyeight_api_budget_requests_per_minute", {"api": "work_analytics"}) == 300
         assert get("eightbyeight_api_budget_used_requests", {"api": "work_analytics"}) == 0
         assert get("eightbyeight_api_throttled_seconds_total", {"api": "work_analytics"}) == 0

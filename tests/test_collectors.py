@@ -11,8 +11,7 @@ from exporter.collectors.base import CollectorRunner, Scheduler, SnapshotCollect
 from exporter.collectors.call_queues import CallQueueCollector, to_number
 from exporter.collectors.discovery import Directory, DiscoveryCollector, Pbx, Queue, Site
 from exporter.errors import ServerError
-from exporter.exposition import build_registry
-from tests.conftest import FakeClock, fixture_json
+from tests.conftest import FakeClock, PageReader, exposition_of, fixture_json
 
 PBX_ID = "rXp_ceLVQs6RYjUp1Iqqwe"
 SITE_ID = "vcXZjfBOT2yWxhUQHzwqwe"
@@ -207,13 +206,13 @@ def test_a_queue_that_vanishes_from_the_answer_vanishes_from_metrics() -> None:
     collector = CallQueueCollector(client, directory, interval=30)  # type: ignore[arg-type]
     runner = CollectorRunner(collector)
     scheduler = Scheduler([runner])
-    registry = build_registry(scheduler, process_metrics=False)
+    exposition = exposition_of(scheduler)
     runner.run_once()
-    assert b'queue="CQ4"' in generate_latest(registry)
+    assert b'queue="CQ4"' in exposition.render()
     answer = {**answer, "callQueues": answer["callQueues"][:1]}
     client.answers["call_queue_metrics"] = answer
     runner.run_once()
-    text = generate_latest(registry).decode()
+    text = exposition.render().decode()
     assert 'queue="CQ4"' not in text and 'queue="CQ3 (autologin)"' in text
 
 
@@ -253,8 +252,7 @@ def test_failure_degrades_one_collector_keeps_last_snapshot_and_recovers() -> No
     good = FlakyCollector()
     good.name = "good"
     runners = [CollectorRunner(flaky, wall_clock=wall), CollectorRunner(good, wall_clock=wall)]
-    registry = build_registry(Scheduler(runners), process_metrics=False)
-    get = registry.get_sample_value
+    get = PageReader(exposition_of(Scheduler(runners))).get_sample_value
     assert get("eightbyeight_up", {"collector": "flaky"}) == 0  # before any run
     for runner in runners:
         assert runner.run_once()

@@ -13,15 +13,16 @@ import pytest
 import responses
 from structlog.testing import capture_logs
 from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.clients.contact_center import ContactCenterClient, TenantError, parse_links
 from exporter.clients.http import HttpClient, HttpSettings, RequestStats
-from exporter.collectors.base import CollectionError
+from exporter.collectors.base import CollectionError, Scheduler
 from exporter.collectors.cc_realtime import CcRealtimeCollector
 from exporter.collectors.cc_reports import CcReportCollector, check_report, definition
 from exporter.config import ReportConfig, ReportStatusPolling, load_config_data
 from exporter.errors import AuthenticationError
-from exporter.exposition import merge_families
+from exporter.exposition import Exposition
 from tests.conftest import FakeClock, fixture_json
 from tests.test_historical_collectors import Recorder
 
@@ -277,11 +278,18 @@ def test_families_of_several_tenants_merge_into_one_per_name(rsps) -> None:
         rsps.get(f"{RT}/queues", json=[item("1", "Sales", {"accepted.today": 1})],
                  headers=page_headers(0, 1))
     client = make_client()
-    a = CcRealtimeCollector(client, "queues", "a", interval=30).collect()
-    b = CcRealtimeCollector(client, "queues", "b", interval=30).collect()
-    merged = merge_families([*a, *b])
-    assert len(merged) == 1 and len(merged[0].samples) == 2
-    assert len(a[0].samples) == 1  # the snapshots are not changed
+    scheduler = Scheduler()
+    for tenant in ("a", "b"):
+        scheduler.add(CcRealtimeCollector(client, "queues", tenant, interval=30))
+    assert scheduler.run_once()
+    page = Exposition(scheduler, CollectorRegistry()).render().decode()
+    merged = list(text_string_to_metric_families(page))
+    assert [family.name for family in merged] == ["eightbyeight_cc_queue_accepted_interactions",
+                                                  "eightbyeight_exporter_exposition_renders",
+                                                  "eightbyeight_exporter_exposition_series",
+                                                  "eightbyeight_exporter_exposition_bytes"]
+    assert sorted(s.labels["tenant"] for s in merged[0].samples) == ["a", "b"]
+    assert page.count("# TYPE eightbyeight_cc_queue_accepted_interactions ") == 1
 
 
 # --- historical reports --------------------------------------------------------------------

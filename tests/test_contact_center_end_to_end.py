@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import yaml
-from prometheus_client import generate_latest
 
 from exporter.app import Exporter, build_exporter
 from exporter.cc_metric_tables import QUEUE_METRICS, convert, parse_key
@@ -18,7 +17,7 @@ from exporter.cli import main
 from exporter.collectors.cc_realtime import family_name
 from exporter.config import load_config_data
 from exporter.simulator import Simulator
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, PageReader
 from tests.test_end_to_end import promtool_check, samples
 
 pytestmark = pytest.mark.e2e
@@ -84,7 +83,7 @@ def build(sim: Simulator, clock: FakeClock, sleep: GatedSleep, **overrides: Any)
 
 
 def page(exporter: Exporter) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    return samples(generate_latest(exporter.registry).decode())
+    return samples(PageReader(exporter.exposition).text())
 
 
 def test_realtime_values_equal_the_simulators_for_two_tenants(sim: Simulator,
@@ -92,7 +91,7 @@ def test_realtime_values_equal_the_simulators_for_two_tenants(sim: Simulator,
     exporter = build(sim, sim_clock, GatedSleep(sim_clock), reports=[])
     try:
         assert exporter.scheduler.run_once()
-        text = generate_latest(exporter.registry).decode()
+        text = PageReader(exporter.exposition).text()
     finally:
         exporter.close()
     promtool_check(text)
@@ -128,7 +127,7 @@ def test_report_keeps_serving_the_last_result_while_the_next_is_generated(
     exporter = build(sim, sim_clock, sleep)
     runner = next(r for r in exporter.scheduler.runners
                   if r.name == f"cc_report:queues_today@{sim.cc.tenants[0]}")
-    get = exporter.registry.get_sample_value
+    get = PageReader(exporter.exposition).get_sample_value
     try:
         truth = {q.id: sim.cc.realtime_values(sim.cc.tenants[0], "queues", q.id, "America/New_York")
                  for q in sim.cc.queues(sim.cc.tenants[0])}
@@ -172,7 +171,7 @@ def test_a_failed_report_degrades_one_collector_and_recovers(sim: Simulator,
                                                              sim_clock: FakeClock) -> None:
     sleep = GatedSleep(sim_clock)
     exporter = build(sim, sim_clock, sleep)
-    get = exporter.registry.get_sample_value
+    get = PageReader(exporter.exposition).get_sample_value
     tenant = sim.cc.tenants[1]
     name = f"cc_report:queues_today@{tenant}"
     try:
@@ -198,7 +197,7 @@ def test_a_failed_report_degrades_one_collector_and_recovers(sim: Simulator,
 def test_a_wrong_tenant_degrades_only_its_collectors(sim: Simulator, sim_clock: FakeClock) -> None:
     exporter = build(sim, sim_clock, GatedSleep(sim_clock),
                      tenants=[sim.cc.tenants[0], "no-such-tenant"], reports=[])
-    get = exporter.registry.get_sample_value
+    get = PageReader(exporter.exposition).get_sample_value
     try:
         assert exporter.scheduler.run_once() is False
         assert get("eightbyeight_up", {"collector": f"cc_queues@{sim.cc.tenants[0]}"}) == 1

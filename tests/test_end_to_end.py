@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.app import build_exporter
 from exporter.catalogue import entries, listed, markdown
 from exporter.config import load_config_data
 from exporter.simulator import Simulator
-from tests.conftest import REPO, FakeClock, free_port
+from tests.conftest import REPO, FakeClock, free_port, PageReader
 
 pytestmark = pytest.mark.e2e
 
@@ -162,7 +161,7 @@ def test_values_move_over_a_minute(sim: Simulator, sim_clock: FakeClock) -> None
         pages = []
         for _ in range(3):
             assert exporter.scheduler.run_once()
-            pages.append(generate_latest(exporter.registry).decode())
+            pages.append(PageReader(exporter.exposition).text())
             sim_clock.advance(30)
     finally:
         exporter.close()
@@ -173,7 +172,7 @@ def test_values_move_over_a_minute(sim: Simulator, sim_clock: FakeClock) -> None
 def test_a_failing_endpoint_degrades_one_collector_and_recovers(sim: Simulator,
                                                                 sim_clock: FakeClock) -> None:
     exporter = build_exporter(load_config_data(config_for(sim)), process_metrics=False)
-    get = exporter.registry.get_sample_value
+    get = PageReader(exporter.exposition).get_sample_value
     try:
         assert exporter.scheduler.run_once()
         sim.faults.add(r"/call-queue-metrics$", status=503, times=None,
@@ -206,7 +205,7 @@ def test_catalogue_lists_everything_exposed_and_docs_are_current(sim: Simulator)
         exporter = build_exporter(load_config_data(config_for(sim, api=api)))
         try:
             assert exporter.scheduler.run_once()
-            for family in exporter.registry.collect():
+            for family in PageReader(exporter.exposition).families():
                 name = family.name + ("_total" if family.type == "counter" else "")
                 exposed.add(name)
         finally:

@@ -10,13 +10,11 @@ import shutil
 import subprocess
 
 import pytest
-from prometheus_client import generate_latest
 
 from exporter.collectors.base import CollectorRunner, Scheduler
 from exporter.collectors.call_queues import CallQueueCollector
 from exporter.collectors.discovery import DiscoveryCollector
-from exporter.exposition import build_registry
-from tests.conftest import FIXTURES, FakeClock, fixture_json
+from tests.conftest import FIXTURES, FakeClock, exposition_of, fixture_json
 from tests.test_collectors import CannedClient
 
 GOLDEN = FIXTURES / "golden"
@@ -39,9 +37,9 @@ def page(api: str) -> str:
     runners = [CollectorRunner(discovery, wall_clock=wall, monotonic=mono),
                CollectorRunner(call_queues, wall_clock=wall, monotonic=mono)]
     scheduler = Scheduler(runners)
-    registry = build_registry(scheduler, process_metrics=False)
+    exposition = exposition_of(scheduler)
     assert scheduler.run_once()
-    text = generate_latest(registry).decode()
+    text = exposition.render().decode()
     # The build line carries the Python version of the machine running the test.
     return "\n".join(line for line in text.splitlines()
                      if not line.startswith("eightbyeight_exporter_build_info{")) + "\n"

@@ -31,7 +31,7 @@ from exporter.server import ExporterServer
 from exporter.simulator import Simulator
 from exporter.simulator.faults import FaultRule
 from exporter.simulator.requestlog import RecordedRequest
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, PageReader, snapshot_families
 
 pytestmark = pytest.mark.e2e
 
@@ -231,13 +231,13 @@ class Harness:
         return paths
 
     def page(self) -> Samples:
-        """The page: served over HTTP by the in-process server (it renders the registry with
-        generate_latest, and answers 500 if that raises), its values read from the registry."""
+        """The page: served over HTTP by the in-process server (it answers 500 if the page
+        cannot be assembled), its values read from the same exposition."""
         response = requests.get(f"http://127.0.0.1:{self.server.port}/metrics",
                                 timeout=HTTP_TIMEOUT)
         assert response.status_code == 200 and "eightbyeight_up{" in response.text
         return {(s.name, frozenset(s.labels.items())): s.value
-                for family in self.exporter.registry.collect() for s in family.samples}
+                for family in PageReader(self.exporter.exposition).families() for s in family.samples}
 
     def up(self, samples: Samples) -> dict[str, float]:
         return {dict(labels)["collector"]: value for (name, labels), value in samples.items()
@@ -329,7 +329,7 @@ def test_a_fault_degrades_only_its_collectors_and_they_recover(
                        frozenset({("collector", runner.name)}))]
         assert age >= STEP
         shown = [(s.name, frozenset(s.labels.items()), s.value)
-                 for family in snapshot.families for s in family.samples[:3]]
+                 for family in snapshot_families(snapshot) for s in family.samples[:3]]
         assert shown and all(samples.get((name, labels)) == value for name, labels, value in shown)
         # Requests to the faulted endpoint: within the retry budget, and retried only where
         # the README says so.
@@ -392,7 +392,7 @@ def test_the_last_good_data_goes_away_after_the_staleness_limit(harness: Harness
         h.run(h.runners)
         samples = h.page()
         assert runner.serving_snapshot() is None and runner.state.snapshot is snapshot
-        own = {s.name for family in snapshot.families for s in family.samples}
+        own = {s.name for family in snapshot_families(snapshot) for s in family.samples}
         assert own and not any(name in own for name, _ in samples)
         collector = frozenset({("collector", "call_queues")})
         assert samples[("eightbyeight_up", collector)] == 0
@@ -426,7 +426,7 @@ def test_a_retry_after_over_max_retry_after_does_not_hold_the_api(harness: Harne
         h.sim.requests_clear()
         assert not runners["company_summary"].run_once()
         assert len([r for r in h.sim.requests if r.path.endswith("/v1/compsum")]) == 1
-        get = exporter.registry.get_sample_value
+        get = PageReader(exporter.exposition).get_sample_value
         assert get("eightbyeight_api_paused", {"api": "work_analytics"}) == 1
         # Another collector of the paused API: fails at once, sends nothing.
         h.sim.requests_clear()

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from prometheus_client import generate_latest
 
 from exporter.app import Exporter, build_exporter
 from exporter.config import load_config_data
 from exporter.simulator import Simulator
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, PageReader
 from tests.test_end_to_end import promtool_check, samples
 
 pytestmark = pytest.mark.e2e
@@ -65,7 +64,7 @@ def run_for(exporter: Exporter, clock: FakeClock, polls: int) -> Samples:
     for _ in range(polls):
         clock.advance(POLL)
         assert exporter.scheduler.run_once()
-    return samples(generate_latest(exporter.registry).decode())
+    return samples(PageReader(exporter.exposition).text())
 
 
 def family(out: Samples, name: str, **fixed: str) -> dict[frozenset[tuple[str, str]], float]:
@@ -136,7 +135,7 @@ def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
         assert exporter.scheduler.run_once()
         counting_from = sim_clock()
         out = run_for(exporter, sim_clock, 60)  # the `1h` window now covers exactly the counting
-        text = generate_latest(exporter.registry).decode()
+        text = PageReader(exporter.exposition).text()
     finally:
         exporter.close()
     end = sim_clock()
@@ -203,7 +202,7 @@ def test_late_records_and_a_page_failing_half_way_are_counted_exactly_once(
     sim = start_simulator(sim_clock, cdr_delay_seconds=90)
     exporter = build_exporter(load_config_data(historical_config(sim)), process_metrics=False,
                               clock=sim_clock)
-    get = exporter.registry.get_sample_value
+    get = PageReader(exporter.exposition).get_sample_value
     try:
         assert exporter.scheduler.run_once()
         counting_from = sim_clock()

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-from prometheus_client import generate_latest
 
 from exporter.app import build_exporter
 from exporter.cli import demo_config_data
@@ -20,7 +19,7 @@ from exporter.config import load_config_data
 from exporter.errors import ConfigError
 from exporter.sharding import Shard, parse_shard, shard_of
 from exporter.simulator import Simulator
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, PageReader
 from tests.test_end_to_end import samples
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,7 +94,7 @@ def data_samples(config: dict[str, Any], clock: FakeClock, shard: Shard) -> dict
     try:
         assert exporter.scheduler.run_once(), [
             (r.name, r.state.last_error) for r in exporter.scheduler.runners if r.state.last_error]
-        out = samples(generate_latest(exporter.registry).decode())
+        out = samples(PageReader(exporter.exposition).text())
     finally:
         exporter.close()
     info = [dict(labels) for name, labels in out if name == "eightbyeight_exporter_shard_info"]

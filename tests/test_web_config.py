@@ -31,6 +31,7 @@ from structlog.testing import capture_logs
 
 from exporter import web_config as web_config_module
 from exporter.collectors.base import Scheduler
+from exporter.exposition import Exposition
 from exporter.errors import ConfigError
 from exporter.server import ExporterServer
 from exporter.web_config import (Authenticator, RateLimiter, WebConfigWatcher, load_web_config,
@@ -170,7 +171,9 @@ def write_config(path: Path, data: dict[str, Any]) -> Path:
 
 
 def served() -> types.SimpleNamespace:
-    return types.SimpleNamespace(registry=CollectorRegistry(), scheduler=Scheduler())
+    scheduler = Scheduler()
+    return types.SimpleNamespace(exposition=Exposition(scheduler, CollectorRegistry()),
+                                 scheduler=scheduler)
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """The collection model: collectors build immutable snapshots, runners poll them on a schedule.
 
-A `Snapshot` is a tuple of finished metric families. `/metrics` only reads the newest snapshot of
+A `Snapshot` is a tuple of finished metric families, rendered to bytes when it is taken. `/metrics` only reads the newest snapshot of
 each collector, so a scrape never waits for the slow 8x8 APIs and a queue that disappears from
 an answer disappears from /metrics with the next snapshot, with no bookkeeping.
 """
@@ -19,6 +19,7 @@ from prometheus_client.metrics_core import Metric
 from exporter.collectors.limits import SeriesCount
 from exporter.errors import ExporterError
 from exporter.logs import get_logger
+from exporter.rendering import RenderedFamily, render_families
 
 log = get_logger(__name__)
 
@@ -67,8 +68,12 @@ class LeftOut:
 
 @dataclass(frozen=True)
 class Snapshot:
-    families: tuple[Metric, ...]
+    families: tuple[RenderedFamily, ...]
     created: float  # epoch seconds
+
+    @property
+    def series(self) -> int:
+        return sum(family.series for family in self.families)
 
 
 class SnapshotCollector(ABC):
@@ -114,8 +119,10 @@ class CollectorRunner:
 
     def __init__(self, collector: SnapshotCollector, *, wall_clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic,
-                 depends_on: CollectorRunner | None = None) -> None:
+                 depends_on: CollectorRunner | None = None,
+                 on_snapshot: Callable[[], None] | None = None) -> None:
         self.collector = collector
+        self.on_snapshot = on_snapshot
         self.name = collector.name
         self.depends_on = depends_on
         self._wall = wall_clock
@@ -137,9 +144,10 @@ class CollectorRunner:
         with self._lock:
             self._state.running_since = started
         error: str | None = None
-        families: Sequence[Metric] = ()
+        families: tuple[RenderedFamily, ...] = ()
         try:
-            families = self.collector.collect()
+            # Rendered here, once: the collector's sample objects go, its bytes are served.
+            families = render_families(self.collector.collect())
         except ExporterError as exc:
             error = str(exc)
         except Exception as exc:  # a bug or an unexpected answer must not kill the thread
@@ -155,7 +163,7 @@ class CollectorRunner:
             state.success = error is None
             state.last_error = error
             if error is None:
-                state.snapshot = Snapshot(tuple(families), created=started_wall)
+                state.snapshot = Snapshot(families, created=started_wall)
                 state.last_success = finished_wall
             else:
                 state.failures += 1
@@ -165,6 +173,11 @@ class CollectorRunner:
         else:
             log.warning("collector_run_failed", collector=self.name,
                         duration_seconds=round(duration, 3), error=error)
+        if error is None and self.on_snapshot is not None:
+            try:
+                self.on_snapshot()
+            except Exception:  # the page is assembled again at the next scrape
+                log.exception("exposition_refresh_failed", collector=self.name)
         self.first_run_done.set()
         return error is None
 
@@ -225,12 +238,19 @@ class Scheduler:
     runners: list[CollectorRunner] = field(default_factory=list)
     # Where snapshot times and ages come from (tests pass a simulated clock).
     wall_clock: Callable[[], float] = time.time
+    # Called by a runner's thread after each new snapshot (the page is assembled there).
+    on_snapshot: Callable[[], None] | None = None
 
     def add(self, collector: SnapshotCollector,
             depends_on: CollectorRunner | None = None) -> CollectorRunner:
-        runner = CollectorRunner(collector, wall_clock=self.wall_clock, depends_on=depends_on)
+        runner = CollectorRunner(collector, wall_clock=self.wall_clock, depends_on=depends_on,
+                                 on_snapshot=self._snapshot_taken)
         self.runners.append(runner)
         return runner
+
+    def _snapshot_taken(self) -> None:
+        if self.on_snapshot is not None:
+            self.on_snapshot()
 
     def start(self) -> None:
         for runner in self.runners:

@@ -1,0 +1,178 @@
+"""Metric families rendered to bytes once, when a snapshot is taken, so that a scrape only
+copies bytes: the text format and OpenMetrics share the sample lines, and the gzip answer is
+stitched from pieces compressed in advance.
+
+The bytes are exactly what prometheus-client's `generate_latest` (text format 0.0.4) and
+`openmetrics.exposition.generate_latest` (OpenMetrics 1.0) write for the same families: sorted
+label names, the same escaping, the same number formatting. A test holds them to that.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from prometheus_client.metrics_core import Metric
+from prometheus_client.utils import floatToGoString
+
+# Compression of the gzip answer. Level 6 (gzip's default) costs about 6 ms per MB of page,
+# paid once per snapshot in the collector's thread, and makes the page about 18 times
+# smaller; level 1 is twice as fast and 25% bigger.
+GZIP_LEVEL = 6
+# Text format 0.0.4 and OpenMetrics write these sample lines identically only for legacy names.
+_LEGACY_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
+# Samples whose text-format and OpenMetrics lines differ (prometheus-client moves them to
+# extra gauges in the text format); no collector of ours makes them.
+_OPENMETRICS_ONLY_SUFFIXES = ("_created", "_gsum", "_gcount")
+# The header of a gzip member without a file name or time (RFC 1952): magic, deflate, no
+# flags, mtime 0, no extra flags, OS "unknown".
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+
+
+def deflate_piece(data: bytes, *, final: bool = False) -> bytes:
+    """Raw deflate of `data` that starts from an empty window and ends on a byte boundary.
+
+    Pieces made this way may be concatenated in any order into one deflate stream (RFC 1951):
+    none refers back to bytes of another, and all but the last end with a sync flush (an empty
+    stored block) rather than a final block. Pieces are therefore compressed once each.
+    """
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = compressor.compress(data)
+    return body + compressor.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
+
+
+def gzip_trailer(crc: int, length: int) -> bytes:
+    return struct.pack("<II", crc & 0xFFFFFFFF, length & 0xFFFFFFFF)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFamily:
+    """One metric family of a snapshot, rendered: what /metrics needs of it, and no more.
+
+    `name` and `type` are prometheus-client's (a counter's name without `_total`). `samples`
+    are the sample lines, `deflated` the same compressed by `deflate_piece`, `series` the number
+    of lines.
+    """
+
+    name: str
+    type: str
+    documentation: str
+    unit: str
+    samples: bytes
+    deflated: bytes
+    series: int
+
+    def header(self, openmetrics: bool) -> bytes:
+        return family_header(self.name, self.type, self.documentation, self.unit, openmetrics)
+
+
+def family_header(name: str, kind: str, documentation: str, unit: str,
+                  openmetrics: bool) -> bytes:
+    """`# HELP` and `# TYPE` (and OpenMetrics' `# UNIT`) of a family, as prometheus-client
+    writes them: the text format names a counter `x_total` and knows no info type; OpenMetrics
+    names the family `x` and escapes quotes in HELP."""
+    if openmetrics:
+        help_text = documentation.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+        lines = f"# HELP {name} {help_text}\n# TYPE {name} {kind}\n"
+        if unit:
+            lines += f"# UNIT {name} {unit}\n"
+        return lines.encode()
+    text_name, text_type = name, kind
+    if kind == "counter":
+        text_name = name + "_total"
+    elif kind == "info":
+        text_name, text_type = name + "_info", "gauge"
+    elif kind == "stateset":
+        text_type = "gauge"
+    elif kind == "gaugehistogram":
+        text_type = "histogram"
+    elif kind == "unknown":
+        text_type = "untyped"
+    help_text = documentation.replace("\\", r"\\").replace("\n", r"\n")
+    return f"# HELP {text_name} {help_text}\n# TYPE {text_name} {text_type}\n".encode()
+
+
+def _escape(value: str) -> str:
+    if "\\" in value or "\n" in value or '"' in value:
+        return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+    return value
+
+
+def sample_lines(family: Metric) -> tuple[bytes, int]:
+    """The family's sample lines and their number; ValueError for what the two formats would
+    write differently (never made by our collectors)."""
+    lines: list[str] = []
+    append = lines.append
+    # Label names come in a few orders per family; sort each order once, not per sample.
+    orders: dict[tuple[str, ...], list[str]] = {}
+    checked: set[str] = set()
+    for sample in family.samples:
+        name = sample.name
+        if name not in checked:
+            if not _LEGACY_NAME.match(name) or name.endswith(_OPENMETRICS_ONLY_SUFFIXES) \
+                    and name != family.name:
+                raise ValueError(f"sample {name!r} of {family.name!r} cannot be rendered "
+                                 "identically in both formats")
+            checked.add(name)
+        if sample.timestamp is not None or sample.exemplar is not None \
+                or sample.native_histogram is not None:
+            raise ValueError(f"sample {name!r} has a timestamp, exemplar or native histogram")
+        labels = sample.labels
+        if labels:
+            keys = tuple(labels)
+            order = orders.get(keys)
+            if order is None:
+                order = sorted(keys)
+                for key in order:
+                    if not _LEGACY_NAME.match(key):
+                        raise ValueError(f"label name {key!r} of {name!r} is not a legacy name")
+                orders[keys] = order
+            text = ",".join([f'{key}="{_escape(labels[key])}"' for key in order])
+            append(f"{name}{{{text}}} {floatToGoString(sample.value)}\n")
+        else:
+            append(f"{name} {floatToGoString(sample.value)}\n")
+    return "".join(lines).encode(), len(lines)
+
+
+def render_family(family: Metric) -> RenderedFamily:
+    samples, series = sample_lines(family)
+    return RenderedFamily(family.name, family.type, family.documentation, family.unit, samples,
+                          deflate_piece(samples), series)
+
+
+def render_families(families: Iterable[Metric]) -> tuple[RenderedFamily, ...]:
+    return tuple(render_family(family) for family in families)
+
+
+# Pieces smaller than SMALL_PIECE are copied together into runs of about COALESCE_BYTES before
+# they are written, so an answer is a few writes rather than one per family header; larger
+# pieces are written as they are, never copied (the page would otherwise exist twice).
+SMALL_PIECE = 16 * 1024
+COALESCE_BYTES = 64 * 1024
+
+
+def coalesce(pieces: Sequence[bytes]) -> list[bytes]:
+    """The same bytes in the same order, small neighbours joined."""
+    out: list[bytes] = []
+    pending: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        if not piece:
+            continue
+        if len(piece) >= SMALL_PIECE:
+            if pending:
+                out.append(b"".join(pending))
+                pending, size = [], 0
+            out.append(piece)
+            continue
+        pending.append(piece)
+        size += len(piece)
+        if size >= COALESCE_BYTES:
+            out.append(b"".join(pending))
+            pending, size = [], 0
+    if pending:
+        out.append(b"".join(pending))
+    return out

@@ -1,0 +1,258 @@
+"""The page is rendered once per snapshot, byte for byte what prometheus-client would write,
+and served from that cache as text, OpenMetrics and gzip."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
+                                    HistogramMetricFamily, InfoMetricFamily)
+from prometheus_client.metrics_core import Metric
+from prometheus_client.openmetrics import exposition as openmetrics_exposition
+from prometheus_client.openmetrics.parser import \
+    text_string_to_metric_families as openmetrics_families
+
+from exporter.collectors.base import STALE_INTERVALS, CollectorRunner, Scheduler, SnapshotCollector
+from exporter.exposition import Exposition
+from exporter.rendering import (GZIP_HEADER, coalesce, deflate_piece, gzip_trailer,
+                                render_families)
+from exporter.server import ExporterServer, accepts_gzip
+from tests.conftest import FakeClock, PageReader, exposition_of, free_port
+
+OPENMETRICS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                      "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+
+
+class Fixed:
+    def __init__(self, families: Sequence[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Sequence[Metric]:
+        return self.families
+
+
+def client_render(families: Sequence[Metric], openmetrics: bool) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Fixed(families))  # type: ignore[arg-type]
+    if openmetrics:
+        return openmetrics_exposition.generate_latest(registry)
+    return generate_latest(registry)
+
+
+def our_render(families: Sequence[Metric], openmetrics: bool) -> bytes:
+    rendered = render_families(families)
+    text = b"".join(f.header(openmetrics) + f.samples for f in rendered)
+    return text + (b"# EOF\n" if openmetrics else b"")
+
+
+def sample_families() -> list[Metric]:
+    gauge = GaugeMetricFamily("eightbyeight_queue_waiting_calls", 'Help with \\ and "quotes"\nand a line.',
+                              labels=["queue", "pbx", "site"])
+    gauge.add_metric(['Sales "EU"', "acme\\main", "line\nbreak"], 3)
+    gauge.add_metric(["Support", "acme", "Zürich ☎"], 0.1 + 0.2)
+    gauge.add_metric(["big", "acme", "x"], 1234567890.0)
+    gauge.add_metric(["tiny", "acme", "x"], 1e-9)
+    gauge.add_metric(["neg", "acme", "x"], -42.5)
+    gauge.add_metric(["inf", "acme", "x"], float("inf"))
+    gauge.add_metric(["-inf", "acme", "x"], float("-inf"))
+    gauge.add_metric(["nan", "acme", "x"], float("nan"))
+    counter = CounterMetricFamily("eightbyeight_queue_calls", "Calls.", labels=["outcome"])
+    counter.add_metric(["answered"], 7)
+    unlabelled = GaugeMetricFamily("eightbyeight_pbx_count", "PBXes.", value=2)
+    info = GaugeMetricFamily("eightbyeight_queue_info", "A queue.", labels=["queue", "site"])
+    info.add_metric(["Sales", ""], 1)
+    histogram = HistogramMetricFamily("eightbyeight_queue_wait_seconds", "Waits.", labels=["queue"])
+    histogram.add_metric(["Sales"], [("5.0", 1), ("30.0", 4), ("+Inf", 6)], 97.5)
+    build = InfoMetricFamily("eightbyeight_exporter_build", "Build.", value={"version": "1.0"})
+    return [gauge, counter, unlabelled, info, histogram, build]
+
+
+@pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
+def test_rendering_is_byte_for_byte_what_prometheus_client_writes(openmetrics: bool) -> None:
+    families = sample_families()
+    assert our_render(families, openmetrics) == client_render(families, openmetrics)
+
+
+label_values = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+numbers = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**15, 10**15)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(label_values, label_values, numbers), max_size=8),
+       openmetrics=st.booleans())
+def test_any_label_value_and_number_renders_as_prometheus_client_does(
+        rows: list[tuple[str, str, float]], openmetrics: bool) -> None:
+    family = GaugeMetricFamily("eightbyeight_x", "x", labels=["zone", "agent"])
+    for zone, agent, value in rows:
+        family.add_metric([zone, agent], value)
+    assert our_render([family], openmetrics) == client_render([family], openmetrics)
+
+
+def test_what_the_two_formats_would_write_differently_is_refused() -> None:
+    created = CounterMetricFamily("eightbyeight_calls", "Calls.", labels=["q"])
+    created.add_metric(["a"], 1, created=1_700_000_000)
+    stamped = GaugeMetricFamily("eightbyeight_x", "x", labels=["q"])
+    stamped.add_metric(["a"], 1, timestamp=1_700_000_000)
+    bad_label = GaugeMetricFamily("eightbyeight_x", "x", labels=["bad-label"])
+    bad_label.add_metric(["v"], 1)
+    for family in (created, stamped, bad_label):
+        with pytest.raises(ValueError):
+            render_families([family])
+
+
+def test_deflate_pieces_concatenate_into_one_gzip_member() -> None:
+    parts = [b"# HELP a x\n", b"a 1.0\n" * 5000, b"", b"b{x=\"y\"} 2.0\n"]
+    body = b"".join(deflate_piece(p) for p in parts) + deflate_piece(b"tail\n", final=True)
+    text = b"".join(parts) + b"tail\n"
+    crc = 0
+    for part in [*parts, b"tail\n"]:
+        crc = zlib.crc32(part, crc)
+    member = GZIP_HEADER + body + gzip_trailer(crc, len(text))
+    decompressor = zlib.decompressobj(wbits=31)
+    assert decompressor.decompress(member) == text
+    assert decompressor.eof and decompressor.unused_data == b""  # one member, nothing after
+    assert gzip.decompress(member) == text
+
+
+def test_coalesce_keeps_every_byte_in_order_and_does_not_copy_big_pieces() -> None:
+    big = b"x" * 100_000
+    pieces = [b"a" * 10, big, *[b"b" * 1000] * 100, b"", b"c"]
+    out = coalesce(pieces)
+    assert b"".join(out) == b"".join(pieces)
+    assert any(piece is big for piece in out)
+    assert len(out) < 10
+
+
+class Counting(SnapshotCollector):
+    interval = 30.0
+
+    def __init__(self, name: str, queue: str) -> None:
+        self.name = name
+        self.queue = queue
+        self.runs = 0
+
+    def collect(self) -> Sequence[Metric]:
+        self.runs += 1
+        family = GaugeMetricFamily("eightbyeight_queue_waiting_calls", "Waiting.", labels=["queue"])
+        family.add_metric([self.queue], self.runs)
+        return [family]
+
+
+def make_page(clock: FakeClock) -> tuple[Scheduler, Exposition, list[CollectorRunner]]:
+    scheduler = Scheduler(wall_clock=clock)
+    runners = [scheduler.add(Counting("a", "Sales")), scheduler.add(Counting("b", "Support"))]
+    exposition = exposition_of(scheduler)
+    scheduler.on_snapshot = exposition.refresh
+    return scheduler, exposition, runners
+
+
+def renders(exposition: Exposition) -> float | None:
+    return PageReader(exposition).get_sample_value("eightbyeight_exporter_exposition_renders_total")
+
+
+def test_the_page_is_assembled_once_per_snapshot_not_per_scrape(clock: FakeClock) -> None:
+    scheduler, exposition, runners = make_page(clock)
+    assert scheduler.run_once()
+    assert exposition.renders == 2  # once after each runner's snapshot
+    for _ in range(10):
+        for openmetrics in (False, True):
+            for gzip_ in (False, True):
+                exposition.answer(openmetrics=openmetrics, gzip=gzip_)
+    assert renders(exposition) == 2
+    assert runners[0].run_once()
+    assert renders(exposition) == 3
+    text = PageReader(exposition).text()
+    assert 'eightbyeight_queue_waiting_calls{queue="Sales"} 2.0' in text
+    assert text.count("# TYPE eightbyeight_queue_waiting_calls gauge") == 1
+    assert PageReader(exposition).get_sample_value("eightbyeight_exporter_exposition_series") == 2
+
+
+def test_a_snapshot_too_old_to_serve_leaves_the_page_without_a_collection(clock: FakeClock) -> None:
+    scheduler, exposition, runners = make_page(clock)
+    assert scheduler.run_once()
+    clock.advance(STALE_INTERVALS * 60 + 1)
+    assert runners[1].run_once()  # only b is fresh
+    text = PageReader(exposition).text()
+    assert 'queue="Support"' in text and 'queue="Sales"' not in text
+
+
+@pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
+def test_gzip_answer_is_the_plain_answer_compressed(clock: FakeClock, openmetrics: bool) -> None:
+    scheduler, exposition, _ = make_page(clock)
+    assert scheduler.run_once()
+    plain = b"".join(exposition.answer(openmetrics=openmetrics, gzip=False))
+    compressed = b"".join(exposition.answer(openmetrics=openmetrics, gzip=True))
+    assert gzip.decompress(compressed) == plain
+    if openmetrics:
+        assert plain.endswith(b"# EOF\n") and plain.count(b"# EOF") == 1
+        names = [family.name for family in openmetrics_families(plain.decode())]
+        assert "eightbyeight_queue_waiting_calls" in names and "eightbyeight_up" in names
+
+
+def get(port: int, headers: dict[str, str], method: str = "GET") -> tuple[Any, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, "/metrics", headers=headers)
+        response = connection.getresponse()
+        return response, response.read()
+    finally:
+        connection.close()
+
+
+def test_the_server_negotiates_format_and_compression(clock: FakeClock) -> None:
+    scheduler, exposition, _ = make_page(clock)
+    assert scheduler.run_once()
+    server = ExporterServer(type("Served", (), {"exposition": exposition,
+                                               "scheduler": scheduler})(),
+                            f"127.0.0.1:{free_port()}")
+    server.start()
+    try:
+        response, body = get(server.port, {})
+        assert response.getheader("Content-Type") == "text/plain; version=0.0.4; charset=utf-8"
+        assert response.getheader("Content-Encoding") is None
+        assert int(response.getheader("Content-Length")) == len(body)
+        assert b'eightbyeight_queue_waiting_calls{queue="Sales"} 1.0' in body
+        response, body = get(server.port, {"Accept": OPENMETRICS_ACCEPT,
+                                           "Accept-Encoding": "gzip, deflate"})
+        assert response.getheader("Content-Type").startswith("application/openmetrics-text")
+        assert response.getheader("Content-Encoding") == "gzip"
+        assert "Accept-Encoding" in response.getheader("Vary")
+        assert gzip.decompress(body).endswith(b"# EOF\n")
+        response, body = get(server.port, {"Accept-Encoding": "gzip;q=0"})
+        assert response.getheader("Content-Encoding") is None and body.startswith(b"# HELP")
+        response, body = get(server.port, {"Accept-Encoding": "gzip"}, method="HEAD")
+        assert body == b"" and int(response.getheader("Content-Length")) > 0
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("header, expected", [
+    (None, False), ("", False), ("gzip", True), ("deflate, gzip;q=1.0", True), ("GZIP", True),
+    ("gzip;q=0", False), ("gzip; q=0.0", False), ("br", False), ("x-gzip", True)])
+def test_accept_encoding(header: str | None, expected: bool) -> None:
+    assert accepts_gzip(header) is expected
+
+
+def test_a_family_that_cannot_be_rendered_fails_its_collector_only(clock: FakeClock) -> None:
+    class Broken(SnapshotCollector):
+        name = "broken"
+        interval = 30.0
+
+        def collect(self) -> Sequence[Metric]:
+            family = GaugeMetricFamily("eightbyeight_x", "x", labels=["bad-label"])
+            family.add_metric(["v"], 1)
+            return [family]
+
+    scheduler, exposition, _ = make_page(clock)
+    scheduler.add(Broken())
+    assert not scheduler.run_once()
+    reader = PageReader(exposition)
+    assert reader.get_sample_value("eightbyeight_up", {"collector": "broken"}) == 0
+    assert reader.get_sample_value("eightbyeight_up", {"collector": "a"}) == 1
