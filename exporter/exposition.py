@@ -3,6 +3,7 @@ exporter's own health metrics, rendered per scrape."""
 
 from __future__ import annotations
 
+import functools
 import platform
 import threading
 import zlib
@@ -116,14 +117,23 @@ class ExporterCollector(Collector):
 @dataclass(frozen=True)
 class DataPart:
     """The snapshots' share of /metrics in one format: the text and the same deflated in
-    pieces, with the CRC and length the gzip trailer needs. Built once per snapshot change."""
+    pieces, with the length the gzip trailer needs. Built once per snapshot change."""
 
     snapshots: tuple[Snapshot | None, ...]
     plain: list[bytes]
     deflated: list[bytes]
-    crc: int
     length: int
     series: int
+
+    @functools.cached_property
+    def crc(self) -> int:
+        """CRC-32 of the text, for the gzip trailer: computed at the first gzip answer in this
+        format (a few ms per 10 MB), not for formats nobody asks for. Racing scrapes at worst
+        compute it twice."""
+        crc = 0
+        for piece in self.plain:
+            crc = zlib.crc32(piece, crc)
+        return crc
 
 
 class Exposition:
@@ -194,10 +204,7 @@ class Exposition:
             for family in group:
                 plain.append(family.samples)
                 deflated.append(family.deflated)
-        crc = 0
-        for piece in plain:
-            crc = zlib.crc32(piece, crc)
-        return DataPart(snapshots, coalesce(plain), coalesce(deflated), crc,
+        return DataPart(snapshots, coalesce(plain), coalesce(deflated),
                         sum(len(piece) for piece in plain),
                         sum(family.series for group in groups.values() for family in group))
 

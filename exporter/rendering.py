@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
 # Compression of the gzip answer. Level 6 (gzip's default) costs about 6 ms per MB of page,
@@ -137,13 +139,101 @@ def sample_lines(family: Metric) -> tuple[bytes, int]:
     return "".join(lines).encode(), len(lines)
 
 
-def render_family(family: Metric) -> RenderedFamily:
-    samples, series = sample_lines(family)
+class TextFamily:
+    """A metric family that writes each sample's line as it is added, instead of keeping a
+    Sample and a labels dict per series (several hundred bytes each, and the time to make and
+    then render them). Same constructor and `add_metric` as prometheus-client's families, and it
+    reads like one (`samples` parses the lines back), so tests and generate_latest take it too.
+    """
+
+    type = "gauge"
+
+    def __init__(self, name: str, documentation: str, value: float | None = None,
+                 labels: Sequence[str] | None = None, unit: str = "") -> None:
+        if self.type == "counter" and name.endswith("_total"):
+            name = name[:-6]
+        for text in (name, *(labels or ())):
+            if not _LEGACY_NAME.match(text):
+                raise ValueError(f"{text!r} is not a legacy metric or label name")
+        self.name = name
+        self.documentation = documentation
+        self.unit = unit
+        self._label_names = tuple(labels or ())
+        self._templates: dict[str, str] = {}
+        self._lines: list[str] = []
+        if value is not None:
+            self._add("", (), value)
+
+    def _template(self, suffix: str, extra: tuple[str, ...] = ()) -> str:
+        """`name{a="{0}",b="{1}"} ` with label names sorted, as prometheus-client writes them."""
+        template = self._templates.get(suffix)
+        if template is None:
+            names = self._label_names + extra
+            fields = ",".join(f'{names[i]}="{{{i}}}"'
+                              for i in sorted(range(len(names)), key=names.__getitem__))
+            sample = self.name + suffix
+            template = f"{sample}{{{{{fields}}}}} " if names else f"{sample} "
+            self._templates[suffix] = template
+        return template
+
+    def _add(self, suffix: str, label_values: Sequence[str], value: float,
+             extra: tuple[str, ...] = ()) -> None:
+        if len(label_values) != len(self._label_names) + len(extra):
+            raise ValueError(f"{self.name}: {len(label_values)} label values for "
+                             f"{len(self._label_names) + len(extra)} labels")
+        template = self._template(suffix, extra)
+        self._lines.append(template.format(*[_escape(v) for v in label_values])
+                           + floatToGoString(value) + "\n")
+
+    def add_metric(self, labels: Sequence[str], value: float) -> None:
+        self._add("_total" if self.type == "counter" else "", labels, value)
+
+    def rendered(self) -> tuple[bytes, int]:
+        return "".join(self._lines).encode(), len(self._lines)
+
+    @property
+    def samples(self) -> list[Sample]:
+        """The samples, parsed back from the lines (for tests and debugging)."""
+        text = family_header(self.name, self.type, self.documentation, "", False).decode()
+        parsed = list(text_string_to_metric_families(text + "".join(self._lines)))
+        return parsed[0].samples if parsed else []
+
+
+class GaugeFamily(TextFamily):
+    type = "gauge"
+
+
+class CounterFamily(TextFamily):
+    type = "counter"
+
+
+class HistogramFamily(TextFamily):
+    type = "histogram"
+
+    def add_metric(self, labels: Sequence[str],  # type: ignore[override]
+                   buckets: Sequence[tuple[str, float]], sum_value: float | None) -> None:
+        """`buckets`: (upper bound as text, cumulative count), the last one "+Inf"."""
+        for bound, count in buckets:
+            self._add("_bucket", [*labels, bound], count, extra=("le",))
+        # prometheus-client leaves count and sum out when a bucket bound is negative.
+        if float(buckets[0][0]) >= 0 and sum_value is not None:
+            self._add("_count", labels, buckets[-1][1])
+            self._add("_sum", labels, sum_value)
+
+
+Family = Metric | TextFamily
+
+
+def render_family(family: Family) -> RenderedFamily:
+    if isinstance(family, TextFamily):
+        samples, series = family.rendered()
+    else:
+        samples, series = sample_lines(family)
     return RenderedFamily(family.name, family.type, family.documentation, family.unit, samples,
                           deflate_piece(samples), series)
 
 
-def render_families(families: Iterable[Metric]) -> tuple[RenderedFamily, ...]:
+def render_families(families: Iterable[Family]) -> tuple[RenderedFamily, ...]:
     return tuple(render_family(family) for family in families)
 
 

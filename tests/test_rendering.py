@@ -21,7 +21,8 @@ from prometheus_client.openmetrics.parser import \
 
 from exporter.collectors.base import STALE_INTERVALS, CollectorRunner, Scheduler, SnapshotCollector
 from exporter.exposition import Exposition
-from exporter.rendering import (GZIP_HEADER, coalesce, deflate_piece, gzip_trailer,
+from exporter.rendering import (GZIP_HEADER, CounterFamily, GaugeFamily, HistogramFamily,
+                                coalesce, deflate_piece, gzip_trailer,
                                 render_families)
 from exporter.server import ExporterServer, accepts_gzip
 from tests.conftest import FakeClock, PageReader, exposition_of, free_port
@@ -52,8 +53,9 @@ def our_render(families: Sequence[Metric], openmetrics: bool) -> bytes:
     return text + (b"# EOF\n" if openmetrics else b"")
 
 
-def sample_families() -> list[Metric]:
-    gauge = GaugeMetricFamily("eightbyeight_queue_waiting_calls", 'Help with \\ and "quotes"\nand a line.',
+def sample_families(gauge_class: Any = GaugeMetricFamily, counter_class: Any = CounterMetricFamily,
+                    histogram_class: Any = HistogramMetricFamily) -> list[Any]:
+    gauge = gauge_class("eightbyeight_queue_waiting_calls", 'Help with \\ and "quotes"\nand a line.',
                               labels=["queue", "pbx", "site"])
     gauge.add_metric(['Sales "EU"', "acme\\main", "line\nbreak"], 3)
     gauge.add_metric(["Support", "acme", "Zürich ☎"], 0.1 + 0.2)
@@ -63,21 +65,42 @@ def sample_families() -> list[Metric]:
     gauge.add_metric(["inf", "acme", "x"], float("inf"))
     gauge.add_metric(["-inf", "acme", "x"], float("-inf"))
     gauge.add_metric(["nan", "acme", "x"], float("nan"))
-    counter = CounterMetricFamily("eightbyeight_queue_calls", "Calls.", labels=["outcome"])
+    counter = counter_class("eightbyeight_queue_calls_total", "Calls.", labels=["outcome"])
     counter.add_metric(["answered"], 7)
-    unlabelled = GaugeMetricFamily("eightbyeight_pbx_count", "PBXes.", value=2)
-    info = GaugeMetricFamily("eightbyeight_queue_info", "A queue.", labels=["queue", "site"])
+    unlabelled = gauge_class("eightbyeight_pbx_count", "PBXes.", value=2)
+    info = gauge_class("eightbyeight_queue_info", "A queue.", labels=["queue", "site"])
     info.add_metric(["Sales", ""], 1)
-    histogram = HistogramMetricFamily("eightbyeight_queue_wait_seconds", "Waits.", labels=["queue"])
-    histogram.add_metric(["Sales"], [("5.0", 1), ("30.0", 4), ("+Inf", 6)], 97.5)
-    build = InfoMetricFamily("eightbyeight_exporter_build", "Build.", value={"version": "1.0"})
-    return [gauge, counter, unlabelled, info, histogram, build]
+    histogram = histogram_class("eightbyeight_queue_wait_seconds", "Waits.", labels=["zone", "queue"])
+    histogram.add_metric(["eu", "Sales"], [("5.0", 1), ("30.0", 4), ("+Inf", 6)], 97.5)
+    histogram.add_metric(["us", "Support"], [("5.0", 0), ("30.0", 0), ("+Inf", 0)], 0)
+    return [gauge, counter, unlabelled, info, histogram]
 
 
 @pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
 def test_rendering_is_byte_for_byte_what_prometheus_client_writes(openmetrics: bool) -> None:
     families = sample_families()
-    assert our_render(families, openmetrics) == client_render(families, openmetrics)
+    build = InfoMetricFamily("eightbyeight_exporter_build", "Build.", value={"version": "1.0"})
+    expected = client_render([*families, build], openmetrics)
+    assert our_render([*families, build], openmetrics) == expected
+
+
+@pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
+def test_text_families_write_what_prometheus_client_families_write(openmetrics: bool) -> None:
+    ours = sample_families(GaugeFamily, CounterFamily, HistogramFamily)
+    expected = client_render(sample_families(), openmetrics)
+    assert our_render(ours, openmetrics) == expected
+    # They read like prometheus-client's families too (tests and generate_latest use that).
+    assert client_render(ours, openmetrics) == expected
+    assert [s.labels for s in ours[4].samples][:2] == [{"zone": "eu", "queue": "Sales", "le": "5.0"},
+                                                         {"zone": "eu", "queue": "Sales", "le": "30.0"}]
+
+
+def test_text_families_refuse_what_prometheus_client_would_not_write() -> None:
+    with pytest.raises(ValueError):
+        GaugeFamily("eightbyeight_x", "x", labels=["bad-label"])
+    family = GaugeFamily("eightbyeight_x", "x", labels=["a", "b"])
+    with pytest.raises(ValueError):
+        family.add_metric(["only one"], 1)
 
 
 label_values = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
@@ -90,9 +113,13 @@ numbers = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**15, 
 def test_any_label_value_and_number_renders_as_prometheus_client_does(
         rows: list[tuple[str, str, float]], openmetrics: bool) -> None:
     family = GaugeMetricFamily("eightbyeight_x", "x", labels=["zone", "agent"])
+    ours = GaugeFamily("eightbyeight_x", "x", labels=["zone", "agent"])
     for zone, agent, value in rows:
         family.add_metric([zone, agent], value)
-    assert our_render([family], openmetrics) == client_render([family], openmetrics)
+        ours.add_metric([zone, agent], value)
+    expected = client_render([family], openmetrics)
+    assert our_render([family], openmetrics) == expected
+    assert our_render([ours], openmetrics) == expected
 
 
 def test_what_the_two_formats_would_write_differently_is_refused() -> None:

@@ -14,12 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client.metrics_core import Metric
 
 from exporter.collectors.limits import SeriesCount
 from exporter.errors import ExporterError
 from exporter.logs import get_logger
-from exporter.rendering import RenderedFamily, render_families
+from exporter.rendering import Family, RenderedFamily, render_families
 
 log = get_logger(__name__)
 
@@ -88,7 +87,7 @@ class SnapshotCollector(ABC):
     series: SeriesCount | None = None
 
     @abstractmethod
-    def collect(self) -> Sequence[Metric]:
+    def collect(self) -> Sequence[Family]:
         """Build fresh metric families, or raise (an ApiError, CollectionError, ...)."""
 
     def self_metrics(self) -> dict[str, float]:

@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
-from prometheus_client.metrics_core import Metric
 
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import LeftOut, SnapshotCollector, label_text
@@ -39,6 +37,7 @@ from exporter.collectors.discovery import Directory, pbx_batches
 from exporter.collectors.limits import SeriesCount
 from exporter.config import Selection
 from exporter.logs import get_logger
+from exporter.rendering import CounterFamily, Family, HistogramFamily
 from exporter.windows import RETENTION_SECONDS, format_instant
 
 log = get_logger(__name__)
@@ -216,7 +215,7 @@ class CallDetailCollector(SnapshotCollector):
 
     # --- polling ----------------------------------------------------------------------------
 
-    def collect(self) -> Sequence[Metric]:
+    def collect(self) -> Sequence[Family]:
         now = self.clock()
         first = self.watermark is None
         start = now - self.lookback if first else self.watermark - self.lookback  # type: ignore[operator]
@@ -315,17 +314,17 @@ class CallDetailCollector(SnapshotCollector):
     def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
         raise NotImplementedError
 
-    def _families(self) -> list[Metric]:
+    def _families(self) -> list[Family]:
         spec = self.families
         suffix = f" Polled from {self.endpoint} every {self.interval:g}s."
         labels = list(spec.key_labels)
-        calls = CounterMetricFamily(spec.calls, spec.calls_help + suffix, labels=[*labels, "outcome"])
+        calls = CounterFamily(spec.calls, spec.calls_help + suffix, labels=[*labels, "outcome"])
         for (key, result), count in sorted(self.calls.items()):
             calls.add_metric([*key, result], float(count))
-        waits = HistogramMetricFamily(spec.wait, spec.wait_help + suffix, labels=[*labels, "outcome"])
+        waits = HistogramFamily(spec.wait, spec.wait_help + suffix, labels=[*labels, "outcome"])
         for (key, result), histogram in sorted(self.waits.items()):
             waits.add_metric([*key, result], histogram.buckets(self.wait_bounds), histogram.total)
-        talks = HistogramMetricFamily(spec.talk, spec.talk_help + suffix, labels=labels)
+        talks = HistogramFamily(spec.talk, spec.talk_help + suffix, labels=labels)
         for key, histogram in sorted(self.talks.items()):
             talks.add_metric(list(key), histogram.buckets(self.talk_bounds), histogram.total)
         per_key = self._series_per_key()

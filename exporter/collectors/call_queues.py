@@ -15,8 +15,6 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
 
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import CollectionError, LeftOut, SnapshotCollector, label_text
@@ -27,6 +25,7 @@ from exporter.errors import MalformedResponseError
 from exporter.logs import get_logger
 from exporter.metric_tables import (CALL_QUEUE_METRICS, CALL_QUEUE_METRICS_ALIASES,
                                     CALL_QUEUE_METRICS_WINDOW, REALTIME_METRICS, QueueMetric)
+from exporter.rendering import Family, GaugeFamily
 
 log = get_logger(__name__)
 
@@ -107,12 +106,12 @@ class CallQueueCollector(SnapshotCollector):
             return None
         return site_ids, queue_ids
 
-    def collect(self) -> Sequence[Metric]:
+    def collect(self) -> Sequence[Family]:
         directory = self.directory()
         if directory is None:
             raise CollectionError("the PBX directory has not been discovered yet")
         help_suffix = f" Polled from {self.endpoint} every {self.interval:g}s."
-        families: dict[str, GaugeMetricFamily] = {}
+        families: dict[str, GaugeFamily] = {}
         seen: set[tuple[str, ...]] = set()
         budget = SeriesBudget(self.name, self.max_series)
         for pbx in directory.pbxes:
@@ -191,7 +190,7 @@ class CallQueueCollector(SnapshotCollector):
             values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
         return values
 
-    def _add(self, families: dict[str, GaugeMetricFamily], prefix: str, metrics: Any,
+    def _add(self, families: dict[str, GaugeFamily], prefix: str, metrics: Any,
              labels: list[str], help_suffix: str, summary_of: bool = False) -> None:
         if not isinstance(metrics, Mapping):
             return
@@ -219,7 +218,7 @@ class CallQueueCollector(SnapshotCollector):
                 if summary_of:
                     help_text = "All queues of the PBX, as summarised by the API: " + \
                         help_text[0].lower() + help_text[1:]
-                family = families[name] = GaugeMetricFamily(name, help_text + help_suffix,
+                family = families[name] = GaugeFamily(name, help_text + help_suffix,
                                                              labels=base_labels)
             sample_labels = labels + [CALL_QUEUE_METRICS_WINDOW] if spec.windowed else labels
             family.add_metric(sample_labels, convert(spec, value, self.duration_divisor))

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
 
 from exporter.cc_metric_tables import (AGENT_LINE_RE, AGENT_STATUS_KEYS, TABLES, CcMetric, convert,
                                        parse_key, snake)
@@ -28,6 +26,7 @@ from exporter.collectors.discovery import label_text
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import Selection
 from exporter.logs import get_logger
+from exporter.rendering import Family, GaugeFamily
 
 log = get_logger(__name__)
 
@@ -89,12 +88,12 @@ class CcRealtimeCollector(SnapshotCollector):
         self.unknown: set[str] = set()
         self.unusable = LeftOut(self.name)  # values left out
 
-    def collect(self) -> Sequence[Metric]:
+    def collect(self) -> Sequence[Family]:
         items = self.client.realtime(self.kind, self.tenant, metrics=self.metrics,
                                      page_size=self.page_size, time_zone=self.time_zone)
         budget = SeriesBudget(self.name, self.max_series)
-        families: dict[str, GaugeMetricFamily] = {}
-        info = {spec[0]: GaugeMetricFamily(spec[0], spec[1], labels=spec[2]) for spec in
+        families: dict[str, GaugeFamily] = {}
+        info = {spec[0]: GaugeFamily(spec[0], spec[1], labels=spec[2]) for spec in
                 (AGENT_INFO, AGENT_STATUS, AGENT_LINE_STATUS, AGENT_LINE_TIME)}
         _, id_label, name_label = ENTITIES[self.kind]
         seen: set[tuple[str, ...]] = set()  # (family, labels...): two spellings count once
@@ -134,12 +133,12 @@ class CcRealtimeCollector(SnapshotCollector):
                         [self.tenant_label, entity_id, status["status"],
                          status.get("statusCode", "")], 1.0)
         self.series = budget.finish(self.series)
-        out: list[Metric] = [families[name] for name in sorted(families)]
+        out: list[Family] = [families[name] for name in sorted(families)]
         if self.kind == "agents":
             out.extend(info.values())
         return out
 
-    def _add(self, families: dict[str, GaugeMetricFamily], info: dict[str, GaugeMetricFamily],
+    def _add(self, families: dict[str, GaugeFamily], info: dict[str, GaugeFamily],
              base: list[str], key: str, value: Any, status: dict[str, str],
              seen: set[tuple[str, ...]]) -> None:
         parsed = parse_key(key)
@@ -188,7 +187,7 @@ class CcRealtimeCollector(SnapshotCollector):
         seen.add(identity)
         family = families.get(name)
         if family is None:
-            family = families[name] = GaugeMetricFamily(
+            family = families[name] = GaugeFamily(
                 name, f"{metric.help} Contact Center `{metric.name}`, polled every "
                       f"{self.interval:g}s.", labels=entity_labels(self.kind))
         family.add_metric([*base, parsed.period], number)

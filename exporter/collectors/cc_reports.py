@@ -20,8 +20,6 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
 
 from exporter.cc_metric_tables import convert, report_metric, snake
 from exporter.clients.contact_center import REPORT_RECORD_CAP, ContactCenterClient
@@ -30,6 +28,7 @@ from exporter.collectors.cc_realtime import DEFAULT_TENANT, collector_name
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import ReportConfig, ReportStatusPolling
 from exporter.logs import get_logger
+from exporter.rendering import Family, GaugeFamily
 from exporter.windows import resolve
 
 log = get_logger(__name__)
@@ -154,7 +153,7 @@ class CcReportCollector(SnapshotCollector):
                 str(m) for m in _list(offered.get("metrics"))]
         return self.metric_names
 
-    def collect(self) -> Sequence[Metric]:
+    def collect(self) -> Sequence[Family]:
         metric_names = self._validate()
         window = resolve(self.report.window, self.clock(), self.zone)
         status = self.client.create_report(
@@ -189,18 +188,18 @@ class CcReportCollector(SnapshotCollector):
             "eightbyeight_cc_report_range_start_timestamp_seconds": window.start.timestamp(),
             "eightbyeight_cc_report_range_end_timestamp_seconds": window.end.timestamp(),
         }
-        out: list[Metric] = [families[name] for name in sorted(families)]
+        out: list[Family] = [families[name] for name in sorted(families)]
         for name, value in meta.items():
             help_text, labels = REPORT_META[name]
-            family = GaugeMetricFamily(name, help_text, labels=labels)
+            family = GaugeFamily(name, help_text, labels=labels)
             family.add_metric([self.tenant_label, self.report.name], value)
             out.append(family)
         return out
 
     def _read(self, report_id: int, data_link: str | None,
-              metric_names: list[str]) -> tuple[dict[str, GaugeMetricFamily], int, bool]:
+              metric_names: list[str]) -> tuple[dict[str, GaugeFamily], int, bool]:
         metrics = set(metric_names)
-        families: dict[str, GaugeMetricFamily] = {}
+        families: dict[str, GaugeFamily] = {}
         seen: set[tuple[str, ...]] = set()
         budget = SeriesBudget(self.name, self.report.max_series)
         dimension_names: tuple[str, ...] | None = None  # fixed by the first data row
@@ -248,7 +247,7 @@ class CcReportCollector(SnapshotCollector):
                         continue
                     family = families.get(name)
                     if family is None:
-                        family = families[name] = GaugeMetricFamily(
+                        family = families[name] = GaugeFamily(
                             name, f"Contact Center report metric `{key}`, by the report's "
                                   f"grouping; polled every {self.interval:g}s.",
                             labels=label_names)

@@ -14,14 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
 
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import (CollectionError, LeftOut, SnapshotCollector,
                                       label_text)
 from exporter.errors import MalformedResponseError
 from exporter.logs import get_logger
+from exporter.rendering import Family, GaugeFamily
 from exporter.sharding import Shard
 
 log = get_logger(__name__)
@@ -217,13 +216,13 @@ class DiscoveryCollector(SnapshotCollector):
             values["eightbyeight_collector_records_invalid"] = float(self.invalid.count)
         return values
 
-    def collect(self) -> Sequence[Metric]:
+    def collect(self) -> Sequence[Family]:
         directory = self.discover()
         with self._lock:
             self._directory = directory
         names = {p.id: p.name for p in directory.pbxes}
         polled = f" Polled from the customer-data API every {self.interval:g}s."
-        families = {name: GaugeMetricFamily(name, help_text + polled, labels=labels)
+        families = {name: GaugeFamily(name, help_text + polled, labels=labels)
                     for name, (help_text, labels) in INFO_METRICS.items()}
         for pbx in directory.pbxes:
             families["eightbyeight_pbx_info"].add_metric([pbx.name, pbx.id], 1)

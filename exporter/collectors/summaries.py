@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.metrics_core import Metric
 
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import CollectionError, LeftOut, SnapshotCollector, label_text
@@ -32,6 +30,7 @@ from exporter.collectors.discovery import Directory, pbx_batches
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import Selection
 from exporter.logs import get_logger
+from exporter.rendering import Family, GaugeFamily
 from exporter.summary_tables import (COMPSUM_KEYS, EXTSUM_INFO_KEYS, EXTSUM_KEYS, RGSUM_KEYS,
                                      SummaryMetric, fold, lookup)
 from exporter.windows import ResolvedWindow, Window, resolve
@@ -86,17 +85,17 @@ class Families:
 
     def __init__(self, help_suffix: str) -> None:
         self.help_suffix = help_suffix
-        self._families: dict[str, GaugeMetricFamily] = {}
+        self._families: dict[str, GaugeFamily] = {}
 
     def add(self, name: str, help_text: str, labels: Sequence[str], values: Sequence[str],
             value: float) -> None:
         family = self._families.get(name)
         if family is None:
-            family = self._families[name] = GaugeMetricFamily(
+            family = self._families[name] = GaugeFamily(
                 name, help_text + self.help_suffix, labels=list(labels))
         family.add_metric(list(values), value)
 
-    def __iter__(self) -> Iterator[Metric]:
+    def __iter__(self) -> Iterator[Family]:
         return iter(self._families.values())
 
 
@@ -155,7 +154,7 @@ class SummaryCollector(SnapshotCollector):
         """The include/exclude patterns, matched against the row's name and extension."""
         return self.select.keeps(*labels[1:])
 
-    def collect(self) -> Sequence[Metric]:
+    def collect(self) -> Sequence[Family]:
         families = Families(f" Polled from {self.shape.endpoint} every {self.interval:g}s.")
         budget = SeriesBudget(self.name, self.max_series)
         self.exported = set()
@@ -222,7 +221,7 @@ class SummaryCollector(SnapshotCollector):
         values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
         return values
 
-    def extra_families(self) -> Iterable[Metric]:
+    def extra_families(self) -> Iterable[Family]:
         return ()
 
 
@@ -255,7 +254,7 @@ class RingGroupCollector(SummaryCollector):
         pbx, site, name, extension = labels
         self._seen[(pbx, extension)] = RingGroup(pbx, site, name, extension)
 
-    def collect(self) -> Sequence[Metric]:
+    def collect(self) -> Sequence[Family]:
         self._seen = {}
         families = super().collect()
         self.groups = dict(self._seen)  # swapped whole: readers never see a half-built map
@@ -318,13 +317,13 @@ class ExtensionCollector(SummaryCollector):
     def on_row(self, row: Mapping[str, Any], labels: tuple[str, ...], window: Window) -> None:
         self._info[labels] = tuple(text(row, key) for key in EXTSUM_INFO_KEYS)
 
-    def collect(self) -> Sequence[Metric]:
+    def collect(self) -> Sequence[Family]:
         self._info = {}
         return super().collect()
 
-    def extra_families(self) -> Iterable[Metric]:
+    def extra_families(self) -> Iterable[Family]:
         name, help_text, labels = EXTENSION_INFO
-        family = GaugeMetricFamily(name, help_text + f" Polled from {EXTENSIONS.endpoint} every "
+        family = GaugeFamily(name, help_text + f" Polled from {EXTENSIONS.endpoint} every "
                                    f"{self.interval:g}s.", labels=list(labels))
         for key in sorted(self._info.keys() & self.exported):
             family.add_metric([*key, *self._info[key]], 1.0)
