@@ -1,0 +1,1 @@
+"""Benchmark harness of the exporter: `python3 -m benchmarks --help`; docs/performance.md."""

@@ -1,0 +1,181 @@
+"""The harness's child processes: each answers in JSON lines on stdout, every wait for it is
+bounded, and it is always terminated and reaped.
+
+They are the simulator (one announcement line), the exporter under test (one answer per
+command), and the two baselines (one "ready" line). A child's stderr goes to a log file, never
+to a pipe nobody reads (a full pipe would block it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the baselines import this module: they need not import the exporter
+    from benchmarks.account import Account
+
+# Where `python3 -m benchmarks.<module>` is found, wherever the harness is started from.
+REPOSITORY = Path(__file__).resolve().parents[1]
+# Seconds a child may take to say it is ready: the simulator builds a 500k account in ~15.
+START_TIMEOUT = 600.0
+
+
+class ChildFailed(RuntimeError):
+    """A child exited, answered nonsense, or took longer than its bound."""
+
+
+class Child:
+    """`python3 -m <module> args...` in its own process; a context manager that always
+    terminates and reaps it."""
+
+    def __init__(self, name: str, module: str, args: list[str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log: IO[bytes] = open(self.log_path, "ab")
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        path = os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", module, *args], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path})
+        except BaseException:
+            self._log.close()
+            raise
+        # A reader thread, so that every wait for a line can have a timeout.
+        threading.Thread(target=self._read, name=f"{name}-stdout", daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)  # end of file: the child exited
+
+    def read(self, timeout: float) -> dict[str, Any]:
+        """The next JSON line, within `timeout` seconds."""
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise ChildFailed(f"{self.name}: no answer within {timeout:g}s{self._tail()}") from None
+        if line is None:
+            self._lines.put(None)
+            raise ChildFailed(f"{self.name}: exited (code {self.process.poll()}){self._tail()}")
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            raise ChildFailed(f"{self.name}: not a JSON line: {line[:200]!r}") from None
+        if isinstance(answer, dict) and "error" in answer:
+            raise ChildFailed(f"{self.name}: {answer['error']}{self._tail()}")
+        return answer if isinstance(answer, dict) else {"value": answer}
+
+    def ask(self, command: str, timeout: float) -> dict[str, Any]:
+        """Send one command line, return its answer line."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(command + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            raise ChildFailed(f"{self.name}: gone before {command!r}{self._tail()}") from None
+        return self.read(timeout)
+
+    def _tail(self) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").strip().splitlines()[-8:]
+        except OSError:
+            return ""
+        return ("\n  " + "\n  ".join(text)) if text else ""
+
+    def close(self) -> None:
+        """SIGTERM, then SIGKILL after 10 s; always reaped."""
+        try:
+            if self.process.stdin is not None:
+                try:
+                    self.process.stdin.close()  # our children also end on end of input
+                except OSError:
+                    pass
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(10)
+        finally:
+            self._log.close()
+
+    def __enter__(self) -> Child:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+@contextmanager
+def simulator(account: Account, work_dir: Path) -> Iterator[dict[str, Any]]:
+    """The simulator in its own process (its CPU is not the exporter's); its announcement."""
+    with Child("simulator", "exporter.simulator",
+               ["--host", "127.0.0.1", "--port", "0", "--seed", "42",
+                *account.simulator_args()], work_dir) as child:
+        yield {**child.read(START_TIMEOUT), "pid": child.pid}
+
+
+@contextmanager
+def exporter_under_test(announcement: dict[str, Any], work_dir: Path,
+                        config: dict[str, Any] | None = None) -> Iterator[tuple[Child, int]]:
+    """benchmarks/exporter_process.py for the simulator's account: (the child, its port)."""
+    from benchmarks.account import exporter_config
+
+    config_file = work_dir / "exporter-config.json"
+    config_file.write_text(json.dumps(config or exporter_config(announcement)))
+    with Child("exporter", "benchmarks.exporter_process", [str(config_file), str(work_dir)],
+               work_dir) as child:
+        yield child, int(child.read(START_TIMEOUT)["port"])
+
+
+@contextmanager
+def baseline(module: str, page_file: Path, work_dir: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """benchmarks.floor or benchmarks.naive serving `page_file`: (its port, its ready line)."""
+    with Child(module.rsplit(".", 1)[-1], module, [str(page_file)], work_dir) as child:
+        ready = {**child.read(START_TIMEOUT), "pid": child.pid}
+        yield int(ready["port"]), ready
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU of a process so far (/proc/PID/stat), all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss(pid: int) -> int:
+    """The highest resident memory of a process so far (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def serve_until_end_of_input() -> None:
+    """For a child: block until the parent closes our stdin (or dies), ignoring Ctrl-C, which
+    the terminal sends to the whole process group: the parent cleans up in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdin.read()
+
+
+def announce(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,244 @@
+"""The exporter under test, in a process of its own, built as `exporter/cli.py` builds it, serving
+/metrics on loopback, and driven by commands on stdin (one JSON answer line each on stdout):
+
+    cycle           every collector once (`scheduler.run_once()`): CPU and wall time, API
+                    requests by endpoint, and what the request formula needs to know
+    cycle capture   the same, keeping the raw API answers for `json`
+    json            CPU of `json.loads` over the answers of the captured cycle, best of 3
+    rss             resident memory after `gc.collect()`
+    start / stop    the schedule (`scheduler.start()`) on and off; `stop` tells the token
+                    requests and API requests of the run
+    tokens          every token request so far (API, seconds since start-up, lifetime)
+
+    python3 -m benchmarks.exporter_process CONFIG_JSON WORK_DIR  ->  {"port": N, "pid": N}
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import signal
+import struct
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import exporter.clients.http
+from exporter.app import Exporter, build_exporter
+from exporter.cli import check_reports_or_fail
+from exporter.clients.tokens import TokenCache
+from exporter.collectors.call_details import CallLegCollector, CallRecordCollector
+from exporter.collectors.discovery import DiscoveryCollector
+from exporter.collectors.summaries import RingGroupCollector
+from exporter.config import load_config_data
+from exporter.logs import configure_logging
+from exporter.server import ExporterServer
+
+from benchmarks.children import announce
+
+
+class RecordingJson:
+    """Stands in for the `json` module of exporter/clients/http.py, which decodes every API
+    answer with `json.loads(content)`: keeps the raw bodies while `bodies` is a list."""
+
+    def __init__(self, real: ModuleType) -> None:
+        self._real = real
+        self.bodies: list[bytes] | None = None
+
+    def loads(self, content: Any, **kwargs: Any) -> Any:
+        if self.bodies is not None:
+            self.bodies.append(content)
+        return self._real.loads(content, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+RECORDER = RecordingJson(json)
+# In this process only: the exporter under test decodes through the recorder.
+setattr(exporter.clients.http, "json", RECORDER)
+STARTED = time.monotonic()
+
+
+def rss_bytes() -> int:
+    gc.collect()
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def request_counts(exp: Exporter) -> dict[str, float]:
+    """`eightbyeight_api_requests_total` by "api endpoint", read from the counter itself (the
+    same numbers /metrics shows) so that no page is rendered for it."""
+    counts: dict[str, float] = {}
+    for family in exp.clients[0].stats.requests.collect():
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                key = f"{sample.labels['api']} {sample.labels['endpoint']}"
+                counts[key] = counts.get(key, 0.0) + sample.value
+    return counts
+
+
+def difference(after: dict[str, float], before: dict[str, float]) -> dict[str, int]:
+    return {k: int(v - before.get(k, 0.0)) for k, v in sorted(after.items())
+            if v - before.get(k, 0.0) > 0}
+
+
+def collectors(exp: Exporter, cls: type) -> list[Any]:
+    return [r.collector for r in exp.scheduler.runners if isinstance(r.collector, cls)]
+
+
+def records_read(exp: Exporter) -> dict[str, int]:
+    return {c.name: c.records_read for cls in (CallRecordCollector, CallLegCollector)
+            for c in collectors(exp, cls)}
+
+
+def observed(exp: Exporter) -> dict[str, Any]:
+    """What the request formula takes from the account as the exporter sees it."""
+    directory = next((c.directory for c in collectors(exp, DiscoveryCollector)), None)
+    ring_groups = collectors(exp, RingGroupCollector)
+    return {"pbxes": len(directory.pbxes) if directory else 0,
+            "sites": len(directory.sites) if directory else 0,
+            "queues": len(directory.queues) if directory else 0,
+            "ring_groups": len(ring_groups[0].groups) if ring_groups else 0}
+
+
+class TokenLog:
+    """Wraps the token caches' fetch functions to time every token request."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, float, float]] = []  # (api, monotonic, lifetime)
+
+    def watch(self, cache: TokenCache, api: str) -> None:
+        fetch: Callable[[], tuple[str, float]] = cache._fetch
+
+        def recording() -> tuple[str, float]:
+            token, lifetime = fetch()
+            self.events.append((api, time.monotonic(), lifetime))
+            return token, lifetime
+
+        cache._fetch = recording
+
+    def since(self, start: float) -> list[list[Any]]:
+        return [[api, round(t - start, 3), life] for api, t, life in self.events if t >= start]
+
+
+class Driven:
+    """The exporter and its server, and the state the commands share."""
+
+    def __init__(self, config_file: Path, work_dir: Path) -> None:
+        configure_logging("info", "json")  # the command line's defaults
+        config = load_config_data(json.loads(config_file.read_text()))
+        self.exp = build_exporter(config, process_metrics=True)
+        self.tokens = TokenLog()
+        for collector in collectors(self.exp, DiscoveryCollector):
+            self.tokens.watch(collector.client.tokens, "work_analytics")
+        if self.exp.contact_center is not None:
+            self.tokens.watch(self.exp.contact_center.tokens, "contact_center")
+        problems = check_reports_or_fail(self.exp, strict=False)  # as cli.py, before serving
+        if problems:
+            raise RuntimeError("; ".join(problems))
+        self.server = ExporterServer(self.exp, "127.0.0.1:0")
+        self.server.start()
+        self.bodies_file = work_dir / "api-answers.bin"
+        self.schedule_started: float | None = None
+        self.schedule_requests: dict[str, float] = {}
+
+    def cycle(self, capture: bool) -> dict[str, Any]:
+        before, read_before = request_counts(self.exp), records_read(self.exp)
+        RECORDER.bodies = [] if capture else None
+        wall, cpu = time.monotonic(), time.process_time()
+        ok = self.exp.scheduler.run_once()
+        cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+        bodies, RECORDER.bodies = RECORDER.bodies or [], None
+        if capture:  # to a file, so the bodies do not count in the memory measured next
+            with open(self.bodies_file, "wb") as out:
+                for body in bodies:
+                    out.write(struct.pack("<Q", len(body)) + body)
+        read_after = records_read(self.exp)
+        return {"ok": ok, "cpu_seconds": cpu, "wall_seconds": wall,
+                "requests": difference(request_counts(self.exp), before),
+                "answers": len(bodies), "answer_bytes": sum(len(b) for b in bodies),
+                "records_read": {k: v - read_before.get(k, 0) for k, v in read_after.items()},
+                "failed": [r.name for r in self.exp.scheduler.runners if not r.state.success],
+                **observed(self.exp)}
+
+    def json_cpu(self) -> dict[str, Any]:
+        data = self.bodies_file.read_bytes()
+        bodies, at = [], 0
+        while at < len(data):
+            (size,) = struct.unpack_from("<Q", data, at)
+            bodies.append(data[at + 8:at + 8 + size])
+            at += 8 + size
+        del data
+        runs = []
+        for _ in range(3):
+            cpu = time.process_time()
+            for body in bodies:
+                json.loads(body)
+            runs.append(time.process_time() - cpu)
+        return {"cpu_seconds": min(runs), "runs": runs, "answers": len(bodies),
+                "answer_bytes": sum(len(b) for b in bodies)}
+
+    def start(self) -> dict[str, Any]:
+        runs = {r.name: r.state.runs for r in self.exp.scheduler.runners}
+        self.schedule_requests = request_counts(self.exp)
+        self.schedule_started = time.monotonic()
+        self.exp.scheduler.start()
+        return {"runs": runs, "intervals": {r.name: r.collector.interval
+                                            for r in self.exp.scheduler.runners}}
+
+    def stop(self) -> dict[str, Any]:
+        started = self.schedule_started or time.monotonic()
+        stopped = time.monotonic()
+        self.exp.scheduler.stop()
+        return {"seconds": stopped - started, "tokens": self.tokens.since(started),
+                "requests": difference(request_counts(self.exp), self.schedule_requests),
+                "runs": {r.name: r.state.runs for r in self.exp.scheduler.runners}}
+
+    def answer(self, command: str) -> dict[str, Any]:
+        if command in ("cycle", "cycle capture"):
+            return self.cycle(capture=command == "cycle capture")
+        if command == "json":
+            return self.json_cpu()
+        if command == "rss":
+            return {"rss_bytes": rss_bytes()}
+        if command == "start":
+            return self.start()
+        if command == "stop":
+            return self.stop()
+        if command == "tokens":
+            return {"tokens": self.tokens.since(STARTED)}
+        return {"error": f"unknown command {command!r}"}
+
+    def close(self) -> None:
+        self.exp.scheduler.stop()
+        self.server.stop()
+        self.exp.close()
+
+
+def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent cleans up on Ctrl-C
+    driven = Driven(Path(argv[0]), Path(argv[1]))
+    try:
+        announce({"port": driven.server.port, "pid": os.getpid()})
+        for line in sys.stdin:  # ends when the parent closes our stdin (or dies)
+            command = line.strip()
+            if command == "quit":
+                break
+            try:
+                announce(driven.answer(command))
+            except Exception as exc:  # an answer, not a dead child: the parent decides
+                announce({"error": f"{command}: {type(exc).__name__}: {exc}"})
+    finally:
+        driven.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,140 @@
+"""The API requests the exporter should make, derived from its code (docs/performance.md explains
+each term), to be set next to what a run counts.
+
+Terms: P PBXes, s sites per PBX, q queues per site (the simulator lists one deleted queue per
+PBX, and the first PBX one deleted site with one deleted queue, as the real API lists deleted
+ones), G ring groups, B PBX batches of the historical endpoints (1: `allpbxes`), W windows of a
+summary, T Contact Center tenants, R reports, k status polls per report.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from benchmarks.account import Account
+
+# Page sizes the exporter asks for (exporter/clients/*.py, exporter/config.py defaults).
+CUSTOMER_DATA_PAGE = 100
+REALTIME_PAGE = 100
+REPORT_PAGE = 1000
+TOKEN_ENDPOINTS = ("/v1/oauth/token", "/oauth/v2/token")
+# Repeating these within a cycle is by design: a report's status is polled until it is DONE.
+POLLING_PATHS = ("/status",)
+# Token lifetime the table scales to: the simulator's default, and 8x8's `expires_in`.
+REAL_LIFETIME = 1800.0
+
+
+def pages(items: int, size: int) -> int:
+    """Requests for a paged list: one even when it is empty."""
+    return max(1, math.ceil(items / size))
+
+
+def scroll_pages(records: int, size: int) -> int:
+    """`/v2/call-records` and `/v2/call-legs`: every page with data carries a scrollId, and the
+    end is a page without data ("No Data"), so n records take ceil(n/size) + 1 requests."""
+    return math.ceil(records / size) + 1 if records else 1
+
+
+def status_polls(ready_after: float, first: float, longest: float) -> int:
+    """Status requests until a report that is ready `ready_after` seconds after its creation is
+    seen DONE: the collector sleeps `first` seconds, then doubles the pause up to `longest`."""
+    polls, waited, pause = 0, 0.0, first
+    while True:
+        waited += pause
+        polls += 1
+        if waited >= ready_after:
+            return polls
+        pause = min(pause * 2, longest)
+
+
+def requests_per_cycle(config: Mapping[str, Any], account: Account, ring_groups: int,
+                       records_read: Mapping[str, int], report_delay: float) -> dict[str, int]:
+    """Data requests of one `run_once()` in steady state, by "api endpoint" (the labels of
+    `eightbyeight_api_requests_total`); token requests are counted per hour instead."""
+    wa, cc = config["work_analytics"], config["contact_center"]
+    p, s, q = account.pbxes, account.sites_per_pbx, account.queues_per_site
+    # `allpbxes` in one request unless PBXes are listed (or the exporter is sharded).
+    b = 1 if not wa.get("pbxes") else math.ceil(p / wa.get("pbx_batch_size", 50))
+    sites = [s + (1 if i == 0 else 0) for i in range(p)]
+    queues = [s * q + 1 + (1 if i == 0 else 0) for i in range(p)]
+    windows = {key: len(wa[key]["windows"]) for key in
+               ("company_summary", "ring_groups", "ring_group_members", "extensions")}
+    expected = {
+        "/v2/pbxes/": pages(p, CUSTOMER_DATA_PAGE),
+        "/v2/pbxes/{pbxId}/sites": sum(pages(n, CUSTOMER_DATA_PAGE) for n in sites),
+        "/v2/pbxes/{pbxId}/queues": sum(pages(n, CUSTOMER_DATA_PAGE) for n in queues),
+        "/v2/pbxes/{pbxId}/call-queue-metrics": p,
+        "/v1/compsum": windows["company_summary"] * b,
+        "/v2/rgsum-groups": windows["ring_groups"] * b,
+        "/v2/rgsum-members": windows["ring_group_members"] * ring_groups,
+        "/v2/extsum": windows["extensions"] * b,
+        "/v2/call-records": b * scroll_pages(records_read.get("call_records", 0),
+                                             wa["call_records"].get("page_size", 1000)),
+        "/v2/call-legs": b * scroll_pages(records_read.get("call_legs", 0),
+                                          wa["call_legs"].get("page_size", 1000)),
+    }
+    out = {f"work_analytics {k}": v for k, v in expected.items()}
+    t = account.cc_tenants
+    agents = account.cc_agents_per_tenant
+    rows = {"queue": account.cc_queues_per_tenant, "agent": agents}
+    reports = cc.get("reports", [])
+    polling = cc["report_status"]
+    k = status_polls(report_delay, polling["initial_backoff"], polling["max_backoff"])
+    out.update({
+        "contact_center /realtime-metrics/queues":
+            t * pages(account.cc_queues_per_tenant, REALTIME_PAGE),
+        "contact_center /realtime-metrics/groups":
+            t * pages(account.cc_groups_per_tenant, REALTIME_PAGE),
+        "contact_center /realtime-metrics/agents": t * pages(agents, REALTIME_PAGE),
+        "contact_center /historical-metrics": len(reports) * t,
+        "contact_center /historical-metrics/{id}/status": len(reports) * t * k,
+        "contact_center /historical-metrics/{id}/data":
+            t * sum(pages(rows.get(r["group_by"], 1), REPORT_PAGE) for r in reports),
+    })
+    return out
+
+
+def renewal_seconds(lifetime: float) -> float:
+    """exporter/clients/tokens.py TokenCache: a token is renewed at the first request after
+    its lifetime minus min(60 s, 10% of the lifetime)."""
+    return lifetime - min(60.0, 0.1 * lifetime)
+
+
+def token_requests_per_hour(lifetime: float, wait: float = 0.0) -> float:
+    """Per API (one token cache per API and client), while its collectors keep running;
+    `wait`: from the renewal point to the next request that needs the token (at most the
+    shortest interval of the API's collectors)."""
+    return 3600.0 / (renewal_seconds(lifetime) + wait)
+
+
+def repeated_requests(log: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """GET requests asked more than once with the same path, query and tenant, from the
+    simulator's request log. Report status polls (repeated by design) are left out, and so
+    are POSTs: the log has no bodies to tell two report creations or token requests apart
+    (tokens are checked against their lifetime instead)."""
+    seen: Counter[tuple[str, str, str, str]] = Counter()
+    for request in log:
+        path = request["path"]
+        if request["method"] != "GET" or path.endswith(POLLING_PATHS):
+            continue
+        headers = {k.lower(): v for k, v in request.get("headers", {}).items()}
+        query = "&".join(f"{k}={v}" for k, v in sorted(request.get("query", {}).items()))
+        seen[(request["method"], path, query, headers.get("x-tenant-info", ""))] += 1
+    return [{"method": m, "path": p, "query": q, "tenant": t, "times": n}
+            for (m, p, q, t), n in sorted(seen.items()) if n > 1]
+
+
+def early_renewals(events: list[list[Any]]) -> list[dict[str, Any]]:
+    """Token requests of one API that came sooner after the previous one than the renewal
+    point of its lifetime (a second token within one lifetime)."""
+    last: dict[str, float] = {}
+    early = []
+    for api, at, lifetime in events:
+        if api in last and at - last[api] < 0.95 * renewal_seconds(lifetime):
+            early.append({"api": api, "after_seconds": round(at - last[api], 3),
+                          "renewal_seconds": renewal_seconds(lifetime)})
+        last[api] = at
+    return early

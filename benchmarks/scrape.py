@@ -1,0 +1,152 @@
+"""Scraping /metrics as Prometheus would, timed from request to last byte, and reading pages."""
+
+from __future__ import annotations
+
+import http.client
+import math
+import re
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+# The exporter's own families (the live part of the page); every other sample is data.
+LIVE_PREFIXES = (b"eightbyeight_collector_", b"eightbyeight_up", b"eightbyeight_api_",
+                 b"eightbyeight_exporter_", b"process_", b"python_")
+TIMEOUT = 120.0  # seconds for one scrape; a 500k-series page rendered per scrape takes ~5
+_AGE = re.compile(rb'^eightbyeight_collector_snapshot_age_seconds\{collector="([^"]*)"\} (\S+)$',
+                  re.M)
+_RUNS = re.compile(rb'^eightbyeight_collector_runs_total\{collector="([^"]*)"\} (\S+)$', re.M)
+_DURATION = re.compile(
+    rb'^eightbyeight_collector_duration_seconds\{collector="([^"]*)"\} (\S+)$', re.M)
+_RENDERS = re.compile(rb"^eightbyeight_exporter_exposition_renders_total (\S+)$", re.M)
+
+
+class Scraper:
+    """One keep-alive connection to 127.0.0.1:port. A server that closes after each answer
+    (prometheus-client's, HTTP/1.0) gets a new connection per scrape, as Prometheus would."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+
+    def get(self, *, gzip: bool = False) -> tuple[bytes, float]:
+        """The body as sent (still compressed with `gzip`) and seconds to its last byte."""
+        headers = {"Accept-Encoding": "gzip" if gzip else "identity"}
+        started = time.perf_counter()
+        self.connection.request("GET", "/metrics", headers=headers)
+        response = self.connection.getresponse()
+        body = response.read()
+        elapsed = time.perf_counter() - started
+        if response.status != 200:
+            raise RuntimeError(f"/metrics answered {response.status}")
+        if gzip != (response.getheader("Content-Encoding") == "gzip"):
+            raise RuntimeError(f"/metrics ignored Accept-Encoding: {headers}")
+        return body, elapsed
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+@dataclass(frozen=True)
+class Latency:
+    n: int
+    median: float  # seconds
+    p99: float
+    bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def p99(values: list[float]) -> float:
+    """Nearest rank: with fewer than 100 values, the largest."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def time_scrapes(port: int, *, gzip: bool, n: int, budget: float, least: int = 5) -> Latency:
+    """`n` timed scrapes after one untimed one (connection, caches), fewer when they would take
+    longer than `budget` seconds, but at least `least`."""
+    scraper = Scraper(port)
+    try:
+        body, _ = scraper.get(gzip=gzip)
+        times: list[float] = []
+        deadline = time.monotonic() + budget
+        while len(times) < n and (len(times) < least or time.monotonic() < deadline):
+            times.append(scraper.get(gzip=gzip)[1])
+    finally:
+        scraper.close()
+    return Latency(len(times), statistics.median(times), p99(times), len(body))
+
+
+def fetch(port: int) -> bytes:
+    scraper = Scraper(port)
+    try:
+        return scraper.get()[0]
+    finally:
+        scraper.close()
+
+
+def count_series(page: bytes) -> tuple[int, int]:
+    """(data series, all samples) of a text-format page."""
+    data = total = 0
+    for line in page.split(b"\n"):
+        if line and not line.startswith(b"#"):
+            total += 1
+            if not line.startswith(LIVE_PREFIXES):
+                data += 1
+    return data, total
+
+
+def renders(page: bytes) -> float | None:
+    """`eightbyeight_exporter_exposition_renders_total`, None when the page has none."""
+    match = _RENDERS.search(page)
+    return float(match.group(1)) if match else None
+
+
+def collector_values(pattern: re.Pattern[bytes], page: bytes) -> dict[str, float]:
+    return {m.group(1).decode(): float(m.group(2)) for m in pattern.finditer(page)}
+
+
+@dataclass
+class AgeWatch:
+    """What the schedule phase saw: per collector, the snapshot ages scraped once it had run,
+    and the longest run; how many scrapes and seconds it took."""
+
+    ages: dict[str, list[float]]
+    longest_run: dict[str, float]
+    runs: dict[str, float]
+    scrapes: int
+    seconds: float
+
+
+def watch_ages(port: int, seconds: float, runs_at_start: dict[str, int],
+               longest: float | None = None, every: float = 2.0) -> AgeWatch:
+    """Snapshot ages per collector, scraped every `every` seconds for `seconds`, and on (up to
+    `longest` seconds) until every collector has run twice since the start, so its ages span a
+    whole interval. A collector's ages count only once the schedule has run it: before, its
+    snapshot is the measured cycle's, as old as the benchmark's other phases."""
+    watch = AgeWatch({}, {}, {}, 0, 0.0)
+    scraper = Scraper(port)
+    started = time.monotonic()
+    try:
+        while True:
+            begun = time.monotonic()
+            page, _ = scraper.get()
+            watch.scrapes += 1
+            watch.runs = collector_values(_RUNS, page)
+            for name, age in collector_values(_AGE, page).items():
+                if watch.runs.get(name, 0) > runs_at_start.get(name, 0):
+                    watch.ages.setdefault(name, []).append(age)
+            for name, run in collector_values(_DURATION, page).items():
+                if watch.runs.get(name, 0) > runs_at_start.get(name, 0):
+                    watch.longest_run[name] = max(run, watch.longest_run.get(name, 0.0))
+            elapsed = time.monotonic() - started
+            twice = all(watch.runs.get(name, 0) >= runs + 2 for name, runs in runs_at_start.items())
+            if elapsed >= (longest or seconds) or (elapsed >= seconds and twice):
+                break
+            time.sleep(max(0.0, begun + every - time.monotonic()))
+    finally:
+        scraper.close()
+    watch.seconds = time.monotonic() - started
+    return watch
