@@ -15,13 +15,14 @@ from structlog.testing import capture_logs
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.clients.contact_center import ContactCenterClient, TenantError, parse_links
+from exporter.clients.contact_center import (REPORT_TYPES_MAX_AGE, ContactCenterClient,
+                                             TenantError, parse_links)
 from exporter.clients.http import HttpClient, HttpSettings, RequestStats
 from exporter.collectors.base import CollectionError, Scheduler
 from exporter.collectors.cc_realtime import CcRealtimeCollector
 from exporter.collectors.cc_reports import CcReportCollector, check_report, definition
 from exporter.config import ReportConfig, ReportStatusPolling, load_config_data
-from exporter.errors import AuthenticationError
+from exporter.errors import AuthenticationError, MalformedResponseError
 from exporter.exposition import Exposition
 from tests.conftest import FakeClock, fixture_json
 from tests.test_historical_collectors import Recorder
@@ -490,3 +491,24 @@ def test_parse_links() -> None:
     assert parse_links(header) == {"data": f"{HM}/1/data?page=0&size=100",
                                    "download": f"{HM}/1/download"}
     assert parse_links(None) == {}
+
+
+def test_report_types_are_asked_once_per_tenant_and_max_age(rsps) -> None:
+    """The start-up check and every report collector of a tenant share one answer."""
+    clock = FakeClock(NOW)
+    add_token(rsps)
+    types = fixture_json("cc_report_types.json")
+    rsps.get(f"{HM}/report-types", json={"not": "a list"})
+    for _ in range(3):
+        rsps.get(f"{HM}/report-types", json=types)
+    client = make_client(clock)
+    with pytest.raises(MalformedResponseError):
+        client.report_types("acme")  # a failure is not kept
+    for _ in range(3):  # the check, then two report collectors
+        assert client.report_types("acme") == types
+    assert client.report_types("other") == types  # each tenant has its own
+    clock.advance(REPORT_TYPES_MAX_AGE + 1)
+    assert client.report_types("acme") == types
+    asked = [c.request for c in rsps.calls if c.request.url.endswith("/report-types")]
+    assert len(asked) == 1 + 3 and [r.headers["X-Tenant-Info"] for r in asked[-3:]] == [
+        "acme", "other", "acme"]

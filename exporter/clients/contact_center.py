@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ MAX_REPORT_PAGE_SIZE = 1000
 # The guide: "Data (JSON) results are capped at 10,000 records."
 REPORT_RECORD_CAP = 10_000
 MAX_PAGES = 1000
+# The report types change with the vendor's releases, not between two reports: one answer
+# per tenant serves the start-up check and every report collector for this long.
+REPORT_TYPES_MAX_AGE = 3600.0
 # The guide's 400 messages for multi-tenant accounts.
 TENANT_MISSING = "X-Tenant-Info header is missing"
 TENANT_INVALID = "Invalid value for X-Tenant-Info header"
@@ -85,6 +89,9 @@ class ContactCenterClient:
         self.historical_http = historical_http
         self._basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         self.tokens = TokenCache(self._fetch_token, clock, api=API)
+        self._clock = clock
+        self._types_lock = threading.Lock()
+        self._report_types: dict[str | None, tuple[float, list[Mapping[str, Any]]]] = {}
 
     def __repr__(self) -> str:  # never show credentials
         return f"ContactCenterClient(realtime={self.realtime_http.base_url!r})"
@@ -202,11 +209,21 @@ class ContactCenterClient:
     # --- historical reports v8 ----------------------------------------------------------
 
     def report_types(self, tenant: str | None) -> list[Mapping[str, Any]]:
-        answer = self._call(self.historical_http, "GET", "/historical-metrics/report-types",
-                            "/report-types", tenant)
-        if not isinstance(answer.body, list):
-            raise MalformedResponseError("/historical-metrics/report-types", "answer is not a JSON list")
-        return [row for row in answer.body if isinstance(row, Mapping)]
+        """The tenant's report types, asked once per REPORT_TYPES_MAX_AGE: the start-up check
+        and every report collector of the tenant read the same answer (they start together,
+        hence the lock). A failure is not kept."""
+        with self._types_lock:
+            cached = self._report_types.get(tenant)
+            if cached is not None and self._clock() - cached[0] < REPORT_TYPES_MAX_AGE:
+                return cached[1]
+            answer = self._call(self.historical_http, "GET", "/historical-metrics/report-types",
+                                "/report-types", tenant)
+            if not isinstance(answer.body, list):
+                raise MalformedResponseError("/historical-metrics/report-types",
+                                             "answer is not a JSON list")
+            types = [row for row in answer.body if isinstance(row, Mapping)]
+            self._report_types[tenant] = (self._clock(), types)
+            return types
 
     def create_report(self, tenant: str | None, definition: Mapping[str, Any]) -> ReportStatus:
         answer = self._call(self.historical_http, "POST", "/historical-metrics", "", tenant,
