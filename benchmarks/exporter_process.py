@@ -76,9 +76,9 @@ def request_counts(exp: Exporter) -> dict[str, float]:
     """`eightbyeight_api_requests_total` by "api endpoint", read from the counter itself (the
     same numbers /metrics shows) so that no page is rendered for it."""
     counts: dict[str, float] = {}
-    for family in exp.clients[0].stats.requests.collect():
+    for family in exp.clients[0].stats.collect():
         for sample in family.samples:
-            if sample.name.endswith("_total"):
+            if sample.name == "eightbyeight_api_requests_total":
                 key = f"{sample.labels['api']} {sample.labels['endpoint']}"
                 counts[key] = counts.get(key, 0.0) + sample.value
     return counts

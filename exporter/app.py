@@ -23,14 +23,14 @@ from exporter.collectors.summaries import (CompanySummaryCollector, ExtensionCol
                                            RingGroup, RingGroupCollector,
                                            RingGroupMemberCollector)
 from exporter.config import ContactCenterConfig, Config, WorkAnalyticsConfig
-from exporter.exposition import Exposition, build_registry
+from exporter.exposition import Exposition, build_per_scrape_registry, build_registry
 from exporter.sharding import Shard
 
 
 @dataclass
 class Exporter:
     config: Config
-    registry: CollectorRegistry  # the live part of the page: the exporter's own metrics
+    registry: CollectorRegistry  # the exporter's own metrics that change on events
     scheduler: Scheduler
     exposition: Exposition
     clients: list[HttpClient]
@@ -132,12 +132,15 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
     report collectors wait between status polls (tests pass the simulator's clock and its
     advance)."""
     scheduler = Scheduler(wall_clock=clock)
-    registry = build_registry(scheduler, process_metrics=process_metrics, shard=shard)
-    exposition = Exposition(scheduler, registry)
+    registry = build_registry(scheduler, shard=shard)
+    per_scrape = build_per_scrape_registry(scheduler, process_metrics=process_metrics)
+    exposition = Exposition(scheduler, registry, per_scrape)
     scheduler.on_snapshot = exposition.refresh
     budgets: list[RequestBudget] = []
-    registry.register(BudgetCollector(budgets))
-    stats = RequestStats(registry)
+    # Requests in the last minute and pauses follow the clock.
+    exposition.per_scrape.register(BudgetCollector(budgets))
+    stats = RequestStats(None)
+    exposition.add_versioned(stats)
     clients: list[HttpClient] = []
     wa = config.work_analytics
     if wa.enabled:

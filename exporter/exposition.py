@@ -1,5 +1,6 @@
 """What /metrics shows: every collector's snapshot, assembled once per change, plus the
-exporter's own health metrics, rendered per scrape."""
+exporter's own health metrics, rendered when they change (or, for the few that follow the
+clock, per scrape)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,19 @@ import platform
 import threading
 import zlib
 from collections.abc import Iterable
+from typing import Any, Protocol
 from dataclasses import dataclass
 
 from prometheus_client import (CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector,
                                disable_created_metrics)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.exposition import generate_latest
-from prometheus_client.openmetrics import exposition as openmetrics_exposition
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from exporter import __version__
 from exporter.collectors.base import CollectorRunner, Scheduler, Snapshot
-from exporter.rendering import (GZIP_HEADER, RenderedFamily, coalesce, deflate_piece,
-                                gzip_trailer)
+from exporter.rendering import (GZIP_HEADER, RenderedFamily, deflate_piece, family_header,
+                                gzip_trailer, sample_lines)
 from exporter.sharding import Shard
 
 # name -> (type, help); every one is labelled by `collector`. Listed once, for the page and the
@@ -72,37 +72,42 @@ SHARD_INFO = ("eightbyeight_exporter_shard_info",
               "to see the whole account.", ["shard", "total_shards"])
 
 
-def _value(name: str, runner: CollectorRunner) -> float | None:
+AGE_METRIC = "eightbyeight_collector_snapshot_age_seconds"
+
+
+def _values(runner: CollectorRunner) -> dict[str, float | None]:
+    """The runner's own metrics but the snapshot age: they change only when it runs."""
     state = runner.state
-    if name not in _RUNNER_METRICS:
-        return runner.collector.self_metrics().get(name)
     return {
         "eightbyeight_up": 1.0 if state.success else 0.0,
         "eightbyeight_collector_duration_seconds": state.last_duration,
         "eightbyeight_collector_last_success_timestamp_seconds": state.last_success,
-        "eightbyeight_collector_snapshot_age_seconds": runner.snapshot_age(),
         "eightbyeight_collector_interval_seconds": runner.collector.interval,
         "eightbyeight_collector_runs": float(state.runs),
         "eightbyeight_collector_failures": float(state.failures),
-    }[name]
+        **runner.collector.self_metrics(),
+    }
 
 
 class ExporterCollector(Collector):
-    """The exporter's own metrics of every runner, built fresh on every scrape (they are few,
-    and snapshot ages change by the second)."""
+    """The exporter's own metrics of every runner, except the snapshot ages (see AgeCollector):
+    built on every scrape, rendered again only when a value changed."""
 
     def __init__(self, scheduler: Scheduler, shard: Shard = Shard()) -> None:
         self.scheduler = scheduler
         self.shard = shard
 
     def collect(self) -> Iterable[Metric]:
+        values = [(runner.name, _values(runner)) for runner in self.scheduler.runners]
         for name, (kind, help_text) in SELF_METRICS.items():
+            if name == AGE_METRIC:
+                continue
             family_class = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
             family = family_class(name, help_text, labels=["collector"])
-            for runner in self.scheduler.runners:
-                value = _value(name, runner)
+            for runner_name, runner_values in values:
+                value = runner_values.get(name)
                 if value is not None:
-                    family.add_metric([runner.name], value)
+                    family.add_metric([runner_name], value)
             yield family
         name, help_text, labels = BUILD_INFO
         build = GaugeMetricFamily(name, help_text, labels=labels)
@@ -112,6 +117,21 @@ class ExporterCollector(Collector):
         shard = GaugeMetricFamily(name, help_text, labels=labels)
         shard.add_metric([str(self.shard.index), str(self.shard.total)], 1)
         yield shard
+
+
+class AgeCollector(Collector):
+    """The snapshot ages: they change by the second, so they are rendered on every scrape."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily(AGE_METRIC, SELF_METRICS[AGE_METRIC][1], labels=["collector"])
+        for runner in self.scheduler.runners:
+            age = runner.snapshot_age()
+            if age is not None:
+                family.add_metric([runner.name], age)
+        yield family
 
 
 @dataclass(frozen=True)
@@ -136,25 +156,55 @@ class DataPart:
         return crc
 
 
-class Exposition:
-    """What /metrics serves: the collectors' snapshots, assembled into bytes once per change of
-    any snapshot (by the collector's thread, right after it takes one), followed by the small
-    live part (`live`: the exporter's own metrics), rendered on each scrape.
+@dataclass(frozen=True)
+class LivePart:
+    """The `live` registry's text in one format, the samples it was rendered from, and the
+    same text deflated (a piece that continues the data part's stream)."""
 
-    A scrape therefore renders no data sample and compresses only the live part: the data's
-    gzip pieces were made with the snapshot and are stitched into one gzip member.
+    samples: list[Any]
+    versions: tuple[int, ...]
+    text: bytes
+    deflated: bytes
+
+
+class Versioned(Protocol):
+    """A collector whose `version` moves whenever its samples change."""
+
+    version: int
+
+    def collect(self) -> Iterable[Metric]: ...
+
+
+class Exposition:
+    """What /metrics serves, in three parts:
+
+    - the collectors' snapshots, assembled into bytes once per change of any snapshot (by the
+      collector's thread, right after it takes one);
+    - `live`: the exporter's own metrics that change only when something happens (a run, a
+      reload): collected on each scrape, rendered again only when a value differs from the
+      last rendering; and the `versioned` collectors (the API request counters: hundreds of
+      histogram samples), not even collected unless their version moved;
+    - `per_scrape`: the few that change with the clock (snapshot ages, request budgets, the
+      process), rendered on each scrape.
+
+    A scrape therefore renders no data sample and compresses only the per-scrape part: the
+    other parts' gzip pieces are made once and stitched into one gzip member.
     """
 
-    def __init__(self, scheduler: Scheduler, live: CollectorRegistry) -> None:
+    def __init__(self, scheduler: Scheduler, live: CollectorRegistry,
+                 per_scrape: CollectorRegistry | None = None) -> None:
         self.scheduler = scheduler
         self.live = live
+        self.per_scrape = per_scrape if per_scrape is not None else CollectorRegistry()
         self.renders = 0
         self._lock = threading.Lock()
         self._parts: tuple[DataPart, DataPart] | None = None
+        self._live: dict[bool, LivePart] = {}
+        self._versioned: list[Versioned] = []
         # (name, type, help, unit, openmetrics) -> (header, deflated header): headers outlive
         # snapshots, so they are compressed once.
         self._headers: dict[tuple[str, str, str, str, bool], tuple[bytes, bytes]] = {}
-        live.register(_ExpositionCollector(self))
+        self.per_scrape.register(_ExpositionCollector(self))
 
     def _snapshots(self) -> tuple[Snapshot | None, ...]:
         return tuple(runner.serving_snapshot() for runner in self.scheduler.runners)
@@ -204,25 +254,47 @@ class Exposition:
             for family in group:
                 plain.append(family.samples)
                 deflated.append(family.deflated)
-        return DataPart(snapshots, coalesce(plain), coalesce(deflated),
+        return DataPart(snapshots, plain, deflated,
                         sum(len(piece) for piece in plain),
                         sum(family.series for group in groups.values() for family in group))
 
+    def add_versioned(self, collector: Versioned) -> None:
+        self._versioned.append(collector)
+
+    def _live_part(self, openmetrics: bool) -> LivePart:
+        # Versions first: a change while we collect shows now, and renders again next time.
+        versions = tuple(collector.version for collector in self._versioned)
+        families = list(self.live.collect())
+        samples = [family.samples for family in families]
+        cached = self._live.get(openmetrics)
+        if cached is not None and cached.versions == versions and cached.samples == samples:
+            return cached
+        families += [family for collector in self._versioned for family in collector.collect()]
+        text = _text(families, openmetrics)
+        part = self._live[openmetrics] = LivePart(samples, versions, text, deflate_piece(text))
+        return part
+
     def answer(self, *, openmetrics: bool, gzip: bool) -> list[bytes]:
-        """The page as pieces to write in order: data part, then the live part (and `# EOF`)."""
+        """The page as pieces to write in order: data, live and per-scrape parts (and `# EOF`)."""
         data = self.refresh()[1 if openmetrics else 0]
+        live = self._live_part(openmetrics)
+        tail = _text(list(self.per_scrape.collect()), openmetrics)
         if openmetrics:
-            live = openmetrics_exposition.generate_latest(self.live)
-        else:
-            live = generate_latest(self.live)
+            tail += b"# EOF\n"
         if not gzip:
-            return [*data.plain, live]
-        return [GZIP_HEADER, *data.deflated, deflate_piece(live, final=True),
-                gzip_trailer(zlib.crc32(live, data.crc), data.length + len(live))]
+            return [*data.plain, live.text, tail]
+        crc = zlib.crc32(tail, zlib.crc32(live.text, data.crc))
+        return [GZIP_HEADER, *data.deflated, live.deflated, deflate_piece(tail, final=True),
+                gzip_trailer(crc, data.length + len(live.text) + len(tail))]
 
     def render(self, *, openmetrics: bool = False) -> bytes:
         """The whole page as one text (for --once and tests)."""
         return b"".join(self.answer(openmetrics=openmetrics, gzip=False))
+
+
+def _text(families: list[Metric], openmetrics: bool) -> bytes:
+    return b"".join(family_header(f.name, f.type, f.documentation, f.unit, openmetrics)
+                    + sample_lines(f)[0] for f in families)
 
 
 def _same(a: tuple[Snapshot | None, ...], b: tuple[Snapshot | None, ...]) -> bool:
@@ -254,14 +326,22 @@ class _ExpositionCollector(Collector):
             yield family_class(name, help_text, value=values[name])
 
 
-def build_registry(scheduler: Scheduler, *, process_metrics: bool = True,
-                   shard: Shard = Shard()) -> CollectorRegistry:
-    """The registry of the live part of the page (never the global one): the exporter's own
-    metrics, and the process metrics when asked."""
+def build_registry(scheduler: Scheduler, *, shard: Shard = Shard()) -> CollectorRegistry:
+    """The registry of the exporter's own metrics that change only when something happens
+    (never the global registry): API request counters and the like register here too."""
     # `_created` series double the counters' size on the page and nobody graphs them.
     disable_created_metrics()
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ExporterCollector(scheduler, shard))
+    return registry
+
+
+def build_per_scrape_registry(scheduler: Scheduler, *,
+                              process_metrics: bool = True) -> CollectorRegistry:
+    """The registry of what changes with the clock: snapshot ages, and the process metrics
+    when asked."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(AgeCollector(scheduler))
     if process_metrics:
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from prometheus_client.metrics_core import Metric
@@ -160,7 +160,9 @@ class TextFamily:
         self.unit = unit
         self._label_names = tuple(labels or ())
         self._templates: dict[str, str] = {}
-        self._lines: list[str] = []
+        # Encoded line by line into one buffer: no str object per series outlives its line.
+        self._text = bytearray()
+        self._series = 0
         if value is not None:
             self._add("", (), value)
 
@@ -182,20 +184,21 @@ class TextFamily:
             raise ValueError(f"{self.name}: {len(label_values)} label values for "
                              f"{len(self._label_names) + len(extra)} labels")
         template = self._template(suffix, extra)
-        self._lines.append(template.format(*[_escape(v) for v in label_values])
-                           + floatToGoString(value) + "\n")
+        self._text += (template.format(*[_escape(v) for v in label_values])
+                       + floatToGoString(value) + "\n").encode()
+        self._series += 1
 
     def add_metric(self, labels: Sequence[str], value: float) -> None:
         self._add("_total" if self.type == "counter" else "", labels, value)
 
     def rendered(self) -> tuple[bytes, int]:
-        return "".join(self._lines).encode(), len(self._lines)
+        return bytes(self._text), self._series
 
     @property
     def samples(self) -> list[Sample]:
         """The samples, parsed back from the lines (for tests and debugging)."""
         text = family_header(self.name, self.type, self.documentation, "", False).decode()
-        parsed = list(text_string_to_metric_families(text + "".join(self._lines)))
+        parsed = list(text_string_to_metric_families(text + self._text.decode()))
         return parsed[0].samples if parsed else []
 
 
@@ -237,32 +240,26 @@ def render_families(families: Iterable[Family]) -> tuple[RenderedFamily, ...]:
     return tuple(render_family(family) for family in families)
 
 
-# Pieces smaller than SMALL_PIECE are copied together into runs of about COALESCE_BYTES before
-# they are written, so an answer is a few writes rather than one per family header; larger
-# pieces are written as they are, never copied (the page would otherwise exist twice).
+# Pieces smaller than this are copied together, per answer, into writes of about
+# COALESCE_BYTES, so an answer is a few writes rather than one per family header; larger pieces
+# are written as they are. Nothing is copied in advance: the page would then exist twice.
 SMALL_PIECE = 16 * 1024
 COALESCE_BYTES = 64 * 1024
 
 
-def coalesce(pieces: Sequence[bytes]) -> list[bytes]:
+def coalesce(pieces: Iterable[bytes]) -> Iterator[bytes]:
     """The same bytes in the same order, small neighbours joined."""
-    out: list[bytes] = []
-    pending: list[bytes] = []
-    size = 0
+    pending = bytearray()
     for piece in pieces:
-        if not piece:
-            continue
         if len(piece) >= SMALL_PIECE:
             if pending:
-                out.append(b"".join(pending))
-                pending, size = [], 0
-            out.append(piece)
+                yield bytes(pending)
+                pending.clear()
+            yield piece
             continue
-        pending.append(piece)
-        size += len(piece)
-        if size >= COALESCE_BYTES:
-            out.append(b"".join(pending))
-            pending, size = [], 0
+        pending += piece
+        if len(pending) >= COALESCE_BYTES:
+            yield bytes(pending)
+            pending.clear()
     if pending:
-        out.append(b"".join(pending))
-    return out
+        yield bytes(pending)

@@ -24,6 +24,7 @@ from exporter import __version__
 from exporter.collectors.base import Scheduler
 from exporter.exposition import Exposition
 from exporter.logs import get_logger
+from exporter.rendering import coalesce
 from exporter.web_config import WebConfigWatcher, WebState, client_san_allowed
 
 log = get_logger(__name__)
@@ -345,7 +346,7 @@ def _make_handler(served: Served, on_reload: Reload | None,
                 self.send_header("Content-Encoding", "gzip")
             self.end_headers()
             if self.command != "HEAD":
-                for piece in pieces:
+                for piece in coalesce(pieces):
                     self.wfile.write(piece)
 
     return Handler

@@ -13,7 +13,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collectors.base import Scheduler, Snapshot
-from exporter.exposition import Exposition, build_registry
+from exporter.exposition import Exposition, build_per_scrape_registry, build_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +63,8 @@ def rsps() -> Any:
 
 def exposition_of(scheduler: Scheduler) -> Exposition:
     """The page of these runners, without the process metrics."""
-    return Exposition(scheduler, build_registry(scheduler, process_metrics=False))
+    return Exposition(scheduler, build_registry(scheduler),
+                      build_per_scrape_registry(scheduler, process_metrics=False))
 
 
 class PageReader:

@@ -151,7 +151,7 @@ def test_deflate_pieces_concatenate_into_one_gzip_member() -> None:
 def test_coalesce_keeps_every_byte_in_order_and_does_not_copy_big_pieces() -> None:
     big = b"x" * 100_000
     pieces = [b"a" * 10, big, *[b"b" * 1000] * 100, b"", b"c"]
-    out = coalesce(pieces)
+    out = list(coalesce(pieces))
     assert b"".join(out) == b"".join(pieces)
     assert any(piece is big for piece in out)
     assert len(out) < 10
@@ -283,3 +283,56 @@ def test_a_family_that_cannot_be_rendered_fails_its_collector_only(clock: FakeCl
     reader = PageReader(exposition)
     assert reader.get_sample_value("eightbyeight_up", {"collector": "broken"}) == 0
     assert reader.get_sample_value("eightbyeight_up", {"collector": "a"}) == 1
+
+
+def test_a_large_snapshot_gives_free_memory_back(monkeypatch: pytest.MonkeyPatch,
+                                                 clock: FakeClock) -> None:
+    import exporter.collectors.base as base
+    from exporter.memory import TRIM_AFTER_BYTES, release_free_memory
+
+    trims: list[int] = []
+    monkeypatch.setattr(base, "release_free_memory", lambda: trims.append(1) or True)
+
+    class Big(SnapshotCollector):
+        name = "big"
+        interval = 30.0
+
+        def __init__(self, series: int) -> None:
+            self.series_count = series
+
+        def collect(self) -> Sequence[Metric]:
+            family = GaugeFamily("eightbyeight_x", "x", labels=["extension"])
+            for i in range(self.series_count):
+                family.add_metric([f"{i:08d}"], i)
+            return [family]
+
+    small, big = CollectorRunner(Big(10), wall_clock=clock), CollectorRunner(
+        Big(TRIM_AFTER_BYTES // 20), wall_clock=clock)
+    assert small.run_once() and trims == []
+    assert big.run_once() and trims == [1]
+    assert release_free_memory() is True  # glibc, on these machines
+
+
+def test_the_exporters_own_metrics_are_rendered_again_only_when_they_change(
+        clock: FakeClock) -> None:
+    from exporter.clients.http import RequestStats
+
+    scheduler, exposition, runners = make_page(clock)
+    stats = RequestStats(None)
+    exposition.add_versioned(stats)
+    assert scheduler.run_once()
+    first = exposition._live_part(False)
+    assert exposition._live_part(False) is first  # nothing happened: the same bytes
+    stats.attempted("work_analytics", "/v2/pbxes/")
+    reader = PageReader(exposition)
+    labels = {"api": "work_analytics", "endpoint": "/v2/pbxes/"}
+    assert reader.get_sample_value("eightbyeight_api_requests_total", labels) == 1
+    assert reader.get_sample_value("eightbyeight_api_request_failures_total", labels) == 0
+    stats.failed("work_analytics", "/v2/pbxes/")
+    stats.took("work_analytics", "/v2/pbxes/", 0.2)
+    assert reader.get_sample_value("eightbyeight_api_request_failures_total", labels) == 1
+    assert reader.get_sample_value("eightbyeight_api_request_duration_seconds_count", labels) == 1
+    before = exposition._live_part(False)
+    assert runners[0].run_once()  # a run changes the runner's own metrics
+    assert exposition._live_part(False) is not before
+    assert reader.get_sample_value("eightbyeight_collector_runs_total", {"collector": "a"}) == 2

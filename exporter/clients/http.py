@@ -14,6 +14,7 @@ import requests
 import tenacity
 import urllib3
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.metrics_core import Metric
 
 from exporter import __version__
 from exporter.clients.budget import RequestBudget
@@ -59,10 +60,11 @@ API_METRICS: dict[str, tuple[str, str]] = {
 
 
 class RequestStats:
-    """Counters of attempts and failed attempts per API and endpoint template.
+    """Counters of attempts and failed attempts per API and endpoint template, and durations.
 
     Endpoint labels are path templates (`/v2/pbxes/{pbxId}/sites`), so their number is bounded
-    by the code, never by the account's size.
+    by the code, never by the account's size. A prometheus_client collector; `version` moves
+    with every change, so /metrics renders these again only after a request.
     """
 
     def __init__(self, registry: CollectorRegistry | None) -> None:
@@ -70,12 +72,34 @@ class RequestStats:
             return name, API_METRICS[name][1]
 
         labels = ["api", "endpoint"]
-        self.requests = Counter(*describe("eightbyeight_api_requests"), labels, registry=registry)
-        self.failures = Counter(*describe("eightbyeight_api_request_failures"), labels,
-                                registry=registry)
-        self.duration = Histogram(*describe("eightbyeight_api_request_duration_seconds"), labels,
-                                  registry=registry,
-                                  buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+        self.version = 0
+        self._requests = Counter(*describe("eightbyeight_api_requests"), labels, registry=None)
+        self._failures = Counter(*describe("eightbyeight_api_request_failures"), labels,
+                                 registry=None)
+        self._duration = Histogram(*describe("eightbyeight_api_request_duration_seconds"),
+                                   labels, registry=None,
+                                   buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+        if registry is not None:
+            registry.register(self)  # type: ignore[arg-type]
+
+    def attempted(self, api: str, endpoint: str) -> None:
+        self._requests.labels(api, endpoint).inc()
+        # The failure counter exists (at 0) from the first request on, so error ratios and
+        # rate() work before the first failure.
+        self._failures.labels(api, endpoint)
+        self.version += 1
+
+    def failed(self, api: str, endpoint: str) -> None:
+        self._failures.labels(api, endpoint).inc()
+        self.version += 1
+
+    def took(self, api: str, endpoint: str, seconds: float) -> None:
+        self._duration.labels(api, endpoint).observe(seconds)
+        self.version += 1
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in (self._requests, self._failures, self._duration):
+            yield from metric.collect()
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
@@ -236,10 +260,7 @@ class HttpClient:
             # A 429 pause longer than we would wait fails this request at once.
             self.budget.acquire(endpoint, max_pause=self.settings.max_retry_after)
         request_headers = dict(headers()) if headers else {}
-        self.stats.requests.labels(self.api, endpoint).inc()
-        # The failure counter exists (at 0) from the first request on, so error ratios and
-        # rate() work before the first failure.
-        self.stats.failures.labels(self.api, endpoint)
+        self.stats.attempted(self.api, endpoint)
         started = time.monotonic()
         try:
             response = self.session.request(
@@ -251,19 +272,19 @@ class HttpClient:
             finally:
                 response.close()
         except requests.RequestException as exc:
-            self.stats.failures.labels(self.api, endpoint).inc()
+            self.stats.failed(self.api, endpoint)
             # The exception text can carry the URL; ours never holds a secret (no credentials in
             # query strings), but keep only the exception's class and short reason.
             raise TransportError(endpoint, f"no answer ({type(exc).__name__})",
                                  detail=_short_reason(exc)) from None
         except ApiError:
-            self.stats.failures.labels(self.api, endpoint).inc()
+            self.stats.failed(self.api, endpoint)
             raise
         finally:
-            self.stats.duration.labels(self.api, endpoint).observe(time.monotonic() - started)
+            self.stats.took(self.api, endpoint, time.monotonic() - started)
         response._content = content  # what .json() and .text read for the error mapping
         if not 200 <= response.status_code < 300:
-            self.stats.failures.labels(self.api, endpoint).inc()
+            self.stats.failed(self.api, endpoint)
             error = error_for_status(endpoint, response)
             if response.status_code == 429 and self.budget is not None:
                 self.budget.pause(error.retry_after if error.retry_after is not None
@@ -272,7 +293,7 @@ class HttpClient:
         try:
             return Answer(json.loads(content), response.headers)
         except ValueError:
-            self.stats.failures.labels(self.api, endpoint).inc()
+            self.stats.failed(self.api, endpoint)
             raise MalformedResponseError(endpoint, "answer is not valid JSON",
                                          status=response.status_code) from None
 

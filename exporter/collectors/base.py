@@ -18,6 +18,7 @@ from typing import Any
 from exporter.collectors.limits import SeriesCount
 from exporter.errors import ExporterError
 from exporter.logs import get_logger
+from exporter.memory import TRIM_AFTER_BYTES, release_free_memory
 from exporter.rendering import Family, RenderedFamily, render_families
 
 log = get_logger(__name__)
@@ -177,6 +178,8 @@ class CollectorRunner:
                 self.on_snapshot()
             except Exception:  # the page is assembled again at the next scrape
                 log.exception("exposition_refresh_failed", collector=self.name)
+        if error is None and sum(len(f.samples) for f in families) >= TRIM_AFTER_BYTES:
+            release_free_memory()  # the previous snapshot and this run's answers are gone
         self.first_run_done.set()
         return error is None
 
