@@ -36,7 +36,7 @@ from exporter.collectors.discovery import DiscoveryCollector
 from exporter.collectors.summaries import RingGroupCollector
 from exporter.config import load_config_data
 from exporter.logs import configure_logging
-from exporter.memory import release_free_memory
+from exporter.memory import limit_malloc_arenas, release_free_memory
 from exporter.server import ExporterServer
 
 from benchmarks.children import announce
@@ -134,6 +134,7 @@ class Driven:
 
     def __init__(self, config_file: Path, work_dir: Path) -> None:
         configure_logging("info", "json")  # the command line's defaults
+        limit_malloc_arenas()  # as exporter/cli.py does, before any thread
         config = load_config_data(json.loads(config_file.read_text()))
         self.exp = build_exporter(config, process_metrics=True)
         self.tokens = TokenLog()

@@ -132,9 +132,9 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
     report collectors wait between status polls (tests pass the simulator's clock and its
     advance)."""
     scheduler = Scheduler(wall_clock=clock)
-    registry = build_registry(scheduler, shard=shard)
-    per_scrape = build_per_scrape_registry(scheduler, process_metrics=process_metrics)
-    exposition = Exposition(scheduler, registry, per_scrape)
+    registry = build_registry()
+    per_scrape = build_per_scrape_registry(process_metrics=process_metrics)
+    exposition = Exposition(scheduler, registry, per_scrape, shard=shard)
     scheduler.on_snapshot = exposition.refresh
     budgets: list[RequestBudget] = []
     # Requests in the last minute and pauses follow the clock.

@@ -17,6 +17,7 @@ from exporter.app import Exporter, build_exporter, check_reports
 from exporter.config import Config, load_config_data, read_config_file
 from exporter.errors import ConfigError, ExporterError
 from exporter.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
+from exporter.memory import limit_malloc_arenas
 from exporter.reload import LiveExporter
 from exporter.server import ExporterServer, parse_listen_address
 from exporter.sharding import Shard, parse_shard
@@ -129,6 +130,7 @@ def check_reports_or_fail(exporter: Exporter, *, strict: bool) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level, args.log_format)
+    limit_malloc_arenas()  # before any thread starts
     try:
         parse_listen_address(args.listen_address)
     except ValueError as exc:

@@ -90,12 +90,20 @@ def _values(runner: CollectorRunner) -> dict[str, float | None]:
 
 
 class ExporterCollector(Collector):
-    """The exporter's own metrics of every runner, except the snapshot ages (see AgeCollector):
-    built on every scrape, rendered again only when a value changed."""
+    """The exporter's own metrics of every runner, except the snapshot ages (see AgeCollector),
+    and the build and shard: they change only when a runner finishes a run, which `version`
+    counts, so /metrics collects them again only then."""
 
     def __init__(self, scheduler: Scheduler, shard: Shard = Shard()) -> None:
         self.scheduler = scheduler
         self.shard = shard
+
+    @property
+    def version(self) -> int:
+        # Both terms only grow (runners are added while the exporter is built, and their
+        # versions count runs), so the sum moves whenever either does.
+        return sum(runner.version for runner in self.scheduler.runners) + len(
+            self.scheduler.runners)
 
     def collect(self) -> Iterable[Metric]:
         values = [(runner.name, _values(runner)) for runner in self.scheduler.runners]
@@ -180,10 +188,10 @@ class Exposition:
 
     - the collectors' snapshots, assembled into bytes once per change of any snapshot (by the
       collector's thread, right after it takes one);
-    - `live`: the exporter's own metrics that change only when something happens (a run, a
-      reload): collected on each scrape, rendered again only when a value differs from the
-      last rendering; and the `versioned` collectors (the API request counters: hundreds of
-      histogram samples), not even collected unless their version moved;
+    - `live`: the exporter's own metrics that change only when something happens (a reload):
+      collected on each scrape, rendered again only when a value differs from the last
+      rendering; and the `versioned` collectors (the runners' own metrics, the API request
+      counters: hundreds of samples), not even collected unless their version moved;
     - `per_scrape`: the few that change with the clock (snapshot ages, request budgets, the
       process), rendered on each scrape.
 
@@ -191,19 +199,21 @@ class Exposition:
     other parts' gzip pieces are made once and stitched into one gzip member.
     """
 
-    def __init__(self, scheduler: Scheduler, live: CollectorRegistry,
-                 per_scrape: CollectorRegistry | None = None) -> None:
+    def __init__(self, scheduler: Scheduler, live: CollectorRegistry | None = None,
+                 per_scrape: CollectorRegistry | None = None, *, shard: Shard = Shard()) -> None:
         self.scheduler = scheduler
-        self.live = live
-        self.per_scrape = per_scrape if per_scrape is not None else CollectorRegistry()
+        self.live = live if live is not None else CollectorRegistry(auto_describe=False)
+        self.per_scrape = per_scrape if per_scrape is not None else CollectorRegistry(
+            auto_describe=False)
         self.renders = 0
         self._lock = threading.Lock()
         self._parts: tuple[DataPart, DataPart] | None = None
         self._live: dict[bool, LivePart] = {}
-        self._versioned: list[Versioned] = []
+        self._versioned: list[Versioned] = [ExporterCollector(scheduler, shard)]
         # (name, type, help, unit, openmetrics) -> (header, deflated header): headers outlive
         # snapshots, so they are compressed once.
         self._headers: dict[tuple[str, str, str, str, bool], tuple[bytes, bytes]] = {}
+        self.per_scrape.register(AgeCollector(scheduler))
         self.per_scrape.register(_ExpositionCollector(self))
 
     def _snapshots(self) -> tuple[Snapshot | None, ...]:
@@ -326,22 +336,18 @@ class _ExpositionCollector(Collector):
             yield family_class(name, help_text, value=values[name])
 
 
-def build_registry(scheduler: Scheduler, *, shard: Shard = Shard()) -> CollectorRegistry:
+def build_registry() -> CollectorRegistry:
     """The registry of the exporter's own metrics that change only when something happens
-    (never the global registry): API request counters and the like register here too."""
+    (never the global registry): the reload state registers here."""
     # `_created` series double the counters' size on the page and nobody graphs them.
     disable_created_metrics()
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(ExporterCollector(scheduler, shard))
-    return registry
+    return CollectorRegistry(auto_describe=False)
 
 
-def build_per_scrape_registry(scheduler: Scheduler, *,
-                              process_metrics: bool = True) -> CollectorRegistry:
-    """The registry of what changes with the clock: snapshot ages, and the process metrics
-    when asked."""
+def build_per_scrape_registry(*, process_metrics: bool = True) -> CollectorRegistry:
+    """The registry of what changes with the clock: the process metrics when asked (the
+    exposition adds the snapshot ages)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(AgeCollector(scheduler))
     if process_metrics:
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)

@@ -63,8 +63,8 @@ def rsps() -> Any:
 
 def exposition_of(scheduler: Scheduler) -> Exposition:
     """The page of these runners, without the process metrics."""
-    return Exposition(scheduler, build_registry(scheduler),
-                      build_per_scrape_registry(scheduler, process_metrics=False))
+    return Exposition(scheduler, build_registry(),
+                      build_per_scrape_registry(process_metrics=False))
 
 
 class PageReader:

@@ -284,11 +284,9 @@ def test_families_of_several_tenants_merge_into_one_per_name(rsps) -> None:
         scheduler.add(CcRealtimeCollector(client, "queues", tenant, interval=30))
     assert scheduler.run_once()
     page = Exposition(scheduler, CollectorRegistry()).render().decode()
-    merged = list(text_string_to_metric_families(page))
-    assert [family.name for family in merged] == ["eightbyeight_cc_queue_accepted_interactions",
-                                                  "eightbyeight_exporter_exposition_renders",
-                                                  "eightbyeight_exporter_exposition_series",
-                                                  "eightbyeight_exporter_exposition_bytes"]
+    merged = [family for family in text_string_to_metric_families(page)
+              if family.name == "eightbyeight_cc_queue_accepted_interactions"]
+    assert len(merged) == 1
     assert sorted(s.labels["tenant"] for s in merged[0].samples) == ["a", "b"]
     assert page.count("# TYPE eightbyeight_cc_queue_accepted_interactions ") == 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import http.client
+import platform
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -310,7 +311,7 @@ def test_a_large_snapshot_gives_free_memory_back(monkeypatch: pytest.MonkeyPatch
         Big(TRIM_AFTER_BYTES // 20), wall_clock=clock)
     assert small.run_once() and trims == []
     assert big.run_once() and trims == [1]
-    assert release_free_memory() is True  # glibc, on these machines
+    assert release_free_memory() is (platform.libc_ver()[0] == "glibc")
 
 
 def test_the_exporters_own_metrics_are_rendered_again_only_when_they_change(
@@ -336,3 +337,9 @@ def test_the_exporters_own_metrics_are_rendered_again_only_when_they_change(
     assert runners[0].run_once()  # a run changes the runner's own metrics
     assert exposition._live_part(False) is not before
     assert reader.get_sample_value("eightbyeight_collector_runs_total", {"collector": "a"}) == 2
+
+
+def test_glibc_takes_the_arena_limit() -> None:
+    from exporter.memory import limit_malloc_arenas
+
+    assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")  # elsewhere a no-op

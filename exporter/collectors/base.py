@@ -129,6 +129,9 @@ class CollectorRunner:
         self._mono = monotonic
         self._lock = threading.Lock()
         self._state = RunState()
+        # Moves at the end of every run: what /metrics checks before collecting the runner's
+        # own metrics again (read without the lock: an int).
+        self.version = 0
         self._stop = threading.Event()
         self.first_run_done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -167,6 +170,7 @@ class CollectorRunner:
                 state.last_success = finished_wall
             else:
                 state.failures += 1
+            self.version += 1
         if error is None:
             log.info("collector_run_succeeded", collector=self.name,
                      duration_seconds=round(duration, 3), families=len(families))
@@ -183,20 +187,24 @@ class CollectorRunner:
         self.first_run_done.set()
         return error is None
 
+    def _snapshot(self) -> Snapshot | None:
+        with self._lock:
+            return self._state.snapshot
+
     def snapshot_age(self) -> float | None:
         """Seconds since the last good snapshot was taken; None before the first."""
-        snapshot = self.state.snapshot
+        snapshot = self._snapshot()
         return None if snapshot is None else max(0.0, self._wall() - snapshot.created)
 
     def serving_snapshot(self) -> Snapshot | None:
         """The snapshot /metrics shows: the last good one, unless it is too old."""
-        state = self.state
-        if state.snapshot is None:
+        snapshot = self._snapshot()
+        if snapshot is None:
             return None
-        if self._wall() - state.snapshot.created > STALE_INTERVALS * max(
+        if self._wall() - snapshot.created > STALE_INTERVALS * max(
                 self.collector.interval, FAILURE_RETRY_SECONDS):
             return None
-        return state.snapshot
+        return snapshot
 
     def is_stuck(self) -> bool:
         state = self.state
