@@ -9,8 +9,8 @@ import platform
 import threading
 import zlib
 from collections.abc import Iterable
-from typing import Any, Protocol
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from prometheus_client import (CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector,
                                disable_created_metrics)
@@ -60,11 +60,6 @@ SELF_METRICS: dict[str, tuple[str, str]] = {
     "eightbyeight_collector_values_unusable": (
         "counter", "Values left out because they were not what their metric needs (a word or an array where a number belongs)."),
 }
-_RUNNER_METRICS = ("eightbyeight_up", "eightbyeight_collector_duration_seconds",
-                   "eightbyeight_collector_last_success_timestamp_seconds",
-                   "eightbyeight_collector_snapshot_age_seconds",
-                   "eightbyeight_collector_interval_seconds", "eightbyeight_collector_runs",
-                   "eightbyeight_collector_failures")
 BUILD_INFO = ("eightbyeight_exporter_build_info", "The exporter's version, with value 1.",
               ["version", "python_version"])
 SHARD_INFO = ("eightbyeight_exporter_shard_info",
