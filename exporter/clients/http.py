@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -72,6 +73,9 @@ class RequestStats:
             return name, API_METRICS[name][1]
 
         labels = ["api", "endpoint"]
+        # Collectors record from their own threads; `+=` is not atomic, and a lost update could
+        # bring the version back to one /metrics has already rendered.
+        self._lock = threading.Lock()
         self.version = 0
         self._requests = Counter(*describe("eightbyeight_api_requests"), labels, registry=None)
         self._failures = Counter(*describe("eightbyeight_api_request_failures"), labels,
@@ -87,15 +91,19 @@ class RequestStats:
         # The failure counter exists (at 0) from the first request on, so error ratios and
         # rate() work before the first failure.
         self._failures.labels(api, endpoint)
-        self.version += 1
+        self._moved()
 
     def failed(self, api: str, endpoint: str) -> None:
         self._failures.labels(api, endpoint).inc()
-        self.version += 1
+        self._moved()
 
     def took(self, api: str, endpoint: str, seconds: float) -> None:
         self._duration.labels(api, endpoint).observe(seconds)
-        self.version += 1
+        self._moved()
+
+    def _moved(self) -> None:
+        with self._lock:
+            self.version += 1
 
     def collect(self) -> Iterator[Metric]:
         for metric in (self._requests, self._failures, self._duration):

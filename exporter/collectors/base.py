@@ -71,10 +71,6 @@ class Snapshot:
     families: tuple[RenderedFamily, ...]
     created: float  # epoch seconds
 
-    @property
-    def series(self) -> int:
-        return sum(family.series for family in self.families)
-
 
 class SnapshotCollector(ABC):
     """One API area. `collect()` does the API calls and returns the metric families.
