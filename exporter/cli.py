@@ -6,7 +6,7 @@ import argparse
 import signal
 import socket
 import sys
-import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -187,6 +187,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             simulator.stop()
 
 
+# How soon the main loop notices a signal the handlers recorded.
+SIGNAL_POLL_SECONDS = 0.2
+
+
+class SignalFlags:
+    """What SIGTERM, SIGINT and SIGHUP asked for, read by the main loop.
+
+    A Python signal handler runs in the main thread between two bytecodes, possibly in the middle
+    of a log call that holds the log stream's lock, or inside `Event.wait` holding its condition's
+    lock; neither lock is reentrant, so logging or `Event.set()` from the handler can deadlock the
+    process on the spot. The handlers therefore only assign attributes; the main loop logs and acts.
+    """
+
+    def __init__(self) -> None:
+        self.stop: str | None = None  # the name of the signal that asked to stop
+        self.reloads = 0
+        self._reloads_taken = 0
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self.on_stop)
+        signal.signal(signal.SIGINT, self.on_stop)
+        signal.signal(signal.SIGHUP, self.on_hangup)
+
+    def on_stop(self, signum: int, _frame: Any) -> None:
+        self.stop = signal.Signals(signum).name
+
+    def on_hangup(self, _signum: int, _frame: Any) -> None:
+        self.reloads += 1
+
+    def take_reload(self) -> bool:
+        """True once for any number of SIGHUPs since the last call."""
+        seen = self.reloads  # read once: a SIGHUP arriving meanwhile is taken next time
+        pending = seen != self._reloads_taken
+        self._reloads_taken = seen
+        return pending
+
+
 def config_failed(problems: Sequence[str], prefix: str = "error: config: ") -> int:
     for problem in problems:
         print(f"{prefix}{problem}", file=sys.stderr)
@@ -223,27 +260,18 @@ def _run(config: Config, args: argparse.Namespace, shard: Shard,
         print(f"error: cannot listen on {args.listen_address}: {exc.strerror or exc}", file=sys.stderr)
         live.close()
         return 1
-    stop, reload_requested = threading.Event(), threading.Event()
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        log.info("exporter_stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
-    def on_hangup(_signum: int, _frame: Any) -> None:
-        reload_requested.set()  # done by the main loop, not inside the signal handler
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGHUP, on_hangup)
+    signals = SignalFlags()
+    signals.install()
     server.start()
     exporter.scheduler.start()
     log.info("exporter_started", version=__version__, listen_address=args.listen_address,
              shard=shard.index, total_shards=shard.total, scheme=server.scheme,
              port=server.port, collectors=[r.name for r in exporter.scheduler.runners])
-    while not stop.wait(0.2):
-        if reload_requested.is_set():
-            reload_requested.clear()
+    while signals.stop is None:
+        if signals.take_reload():
             live.reload()
+        time.sleep(SIGNAL_POLL_SECONDS)
+    log.info("exporter_stopping", signal=signals.stop)
     # In-flight requests end within their timeouts; collectors waiting for budget end at once.
     server.stop()
     live.close()

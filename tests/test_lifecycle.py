@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.cli import SignalFlags
 from exporter.simulator import Simulator
 from tests.conftest import free_port
 from tests.test_end_to_end import config_for
@@ -127,5 +129,31 @@ def test_sigterm_stops_the_daemon_gracefully(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
     text = log.read_text()
-    assert "exporter_stopping" in text and "exporter_stopped" in text
+    events = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    stopping = [e for e in events if e["event"] == "exporter_stopping"]
+    assert [e["signal"] for e in stopping] == ["SIGTERM"]
+    assert events[-1]["event"] == "exporter_stopped"
     assert http(f"{base}/metrics")[0] == 0  # nothing listens any more
+
+
+def test_signal_handlers_only_record_what_was_asked() -> None:
+    # A handler runs in the main thread between two bytecodes, possibly while that thread holds
+    # the log stream's lock in the middle of a log line (structlog's lock is not reentrant): a
+    # handler that logged would deadlock the process, as SIGTERM right after start-up once did.
+    flags = SignalFlags()
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        flags.install()
+        with structlog.testing.capture_logs() as logged:
+            assert not flags.take_reload() and flags.stop is None
+            signal.raise_signal(signal.SIGHUP)
+            signal.raise_signal(signal.SIGHUP)
+            assert flags.take_reload() and not flags.take_reload()  # two SIGHUPs, one reload
+            signal.raise_signal(signal.SIGTERM)
+            assert flags.stop == "SIGTERM"
+            signal.raise_signal(signal.SIGINT)
+            assert flags.stop == "SIGINT"
+        assert logged == []
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
