@@ -126,11 +126,11 @@ def add_historical(scheduler: Scheduler, client: WorkAnalyticsClient, wa: WorkAn
 
 def build_exporter(config: Config, *, process_metrics: bool = True,
                    clock: Callable[[], float] = time.time,
-                   sleep: Callable[[float], None] = time.sleep,
+                   sleep: Callable[[float], None] | None = None,
                    shard: Shard = Shard()) -> Exporter:
     """`clock` is where windows, watermarks and snapshot ages take "now" from, `sleep` how
     report collectors wait between status polls (tests pass the simulator's clock and its
-    advance)."""
+    advance; by default a wait that close() cuts short)."""
     scheduler = Scheduler(wall_clock=clock)
     registry = build_registry()
     per_scrape = build_per_scrape_registry(process_metrics=process_metrics)
@@ -178,7 +178,7 @@ def build_exporter(config: Config, *, process_metrics: bool = True,
 
 def add_contact_center(scheduler: Scheduler, cc: ContactCenterConfig, stats: RequestStats,
                        clients: list[HttpClient], *, clock: Callable[[], float],
-                       sleep: Callable[[float], None],
+                       sleep: Callable[[float], None] | None,
                        shard: Shard = Shard(),
                        budget: RequestBudget | None = None) -> ContactCenterClient:
     """Realtime collectors per endpoint and tenant, and report collectors per report and tenant:
@@ -201,6 +201,8 @@ def add_contact_center(scheduler: Scheduler, cc: ContactCenterConfig, stats: Req
                     page_size=cc.page_size, time_zone=cc.time_zone,
                     duration_scale=cc.duration_scale, select=section.select,
                     max_series=section.max_series))
+    if sleep is None:  # real time, cut short when the exporter closes
+        sleep = budget.sleep if budget is not None else time.sleep
     for report in cc.reports:
         for tenant in [t for t in (list(report.tenants) or tenants) if shard.owns_tenant(t)]:
             scheduler.add(CcReportCollector(

@@ -74,6 +74,43 @@ def client(bucket: RequestBudget | None, clock: FakeClock, **settings: Any) -> H
                       RequestStats(CollectorRegistry()), sleep=clock.advance, budget=bucket)
 
 
+def test_a_retry_wait_ends_when_the_exporter_stops(rsps: responses.RequestsMock) -> None:
+    # No sleep injected: the client waits on the budget, so a stop does not sit out the backoff
+    # (here ten minutes) before the process can exit.
+    bucket = RequestBudget("work_analytics", 600)
+    call = rsps.get(f"{BASE}/x", status=503)
+    http = HttpClient("work_analytics", BASE,
+                      HttpSettings(max_attempts=3, initial_backoff=600, max_backoff=600),
+                      RequestStats(CollectorRegistry()), budget=bucket)
+    errors: list[Exception] = []
+
+    def fetch() -> None:
+        try:
+            http.request("GET", "/x", "/x")
+        except ApiError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=fetch)
+    thread.start()
+    for _ in range(1000):  # the first attempt has been answered; the client is in its backoff
+        if call.call_count or not thread.is_alive():
+            break
+        thread.join(0.01)
+    bucket.close()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert call.call_count == 1 and "stopping" in str(errors[0])
+
+
+def test_a_budget_sleep_ends_at_once_when_closed() -> None:
+    bucket = RequestBudget("contact_center", 60)
+    thread = threading.Thread(target=bucket.sleep, args=(3600,))
+    thread.start()
+    bucket.close()
+    thread.join(30)
+    assert not thread.is_alive()
+
+
 def test_a_429_from_one_collector_slows_the_others(rsps: responses.RequestsMock) -> None:
     clock = FakeClock(0)
     bucket = budget(600, clock)

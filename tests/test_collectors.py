@@ -303,3 +303,22 @@ def test_stuck_detection() -> None:
     assert not runner.is_stuck()
     mono.advance(2)
     assert runner.is_stuck()
+
+
+def test_stop_waits_for_all_runners_within_one_shared_timeout() -> None:
+    # Runners busy in a request each block their join for the whole time they are given; the
+    # stop must still end within one timeout, not one per runner.
+    mono = FakeClock(0)
+    runners = [CollectorRunner(FlakyCollector()) for _ in range(4)]
+    given: list[float] = []
+
+    def blocked_join(timeout: float = 5.0) -> None:
+        given.append(timeout)
+        mono.advance(timeout)
+
+    for runner in runners:
+        runner.stop = blocked_join  # type: ignore[method-assign]
+    Scheduler(runners, monotonic=mono).stop(timeout=5.0)
+    assert given == [5.0, 0.0, 0.0, 0.0]
+    assert mono() == 5.0
+    assert all(runner._stop.is_set() for runner in runners)

@@ -67,6 +67,8 @@ class RequestBudget:
         While a 429's pause has more than `max_pause` seconds to run, fail at once instead:
         the collector reports its failure and keeps its last data, rather than hang."""
         waited = 0.0
+        if self._closed.is_set():
+            raise ApiError(endpoint, "the exporter is stopping")  # not retried
         while True:
             with self._lock:
                 now = self._clock()
@@ -92,6 +94,14 @@ class RequestBudget:
                     else self._closed.wait(step)):
                 raise ApiError(endpoint, "the exporter is stopping")  # not retried
             waited += step
+
+    def sleep(self, seconds: float) -> None:
+        """A wait between attempts or status polls that ends at once when the exporter stops;
+        the request that follows is then refused by acquire()."""
+        if self._sleep is not None:
+            self._sleep(seconds)
+        else:
+            self._closed.wait(seconds)
 
     def pause(self, seconds: float) -> None:
         """A 429: no request to this API for `seconds`, whichever collector asks."""

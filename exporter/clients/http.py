@@ -181,7 +181,7 @@ class HttpClient:
 
     def __init__(self, api: str, base_url: str, settings: HttpSettings, stats: RequestStats,
                  *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep,
+                 sleep: Callable[[float], None] | None = None,
                  rng: random.Random | None = None,
                  budget: RequestBudget | None = None) -> None:
         self.api = api
@@ -191,7 +191,9 @@ class HttpClient:
         self.stats = stats
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        self._sleep = sleep
+        # By default the waits between attempts end when the exporter stops (see the budget).
+        self._sleep = sleep if sleep is not None else (
+            budget.sleep if budget is not None else time.sleep)
         self._rng = rng or random.Random()
 
     def close(self) -> None:

@@ -32,6 +32,8 @@ STALE_INTERVALS = 3
 # A run lasting longer than this many intervals (and at least STUCK_MIN_SECONDS) is "stuck".
 STUCK_INTERVALS = 5
 STUCK_MIN_SECONDS = 300.0
+# How long a stop waits for all runner threads together.
+STOP_TIMEOUT_SECONDS = 5.0
 
 
 class CollectionError(ExporterError):
@@ -170,6 +172,9 @@ class CollectorRunner:
         if error is None:
             log.info("collector_run_succeeded", collector=self.name,
                      duration_seconds=round(duration, 3), families=len(families))
+        elif self._stop.is_set():  # cut short by a stop or a reload: expected, not a warning
+            log.info("collector_run_abandoned", collector=self.name,
+                     duration_seconds=round(duration, 3), error=error)
         else:
             log.warning("collector_run_failed", collector=self.name,
                         duration_seconds=round(duration, 3), error=error)
@@ -244,6 +249,8 @@ class Scheduler:
     runners: list[CollectorRunner] = field(default_factory=list)
     # Where snapshot times and ages come from (tests pass a simulated clock).
     wall_clock: Callable[[], float] = time.time
+    # Where stop() measures its shared timeout.
+    monotonic: Callable[[], float] = time.monotonic
     # Called by a runner's thread after each new snapshot (the page is assembled there).
     on_snapshot: Callable[[], None] | None = None
 
@@ -262,11 +269,15 @@ class Scheduler:
         for runner in self.runners:
             runner.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """Ask every runner to stop, then wait for them all within one shared `timeout`, not
+        one per runner: a run mid-request ends within its HTTP timeouts, and the threads are
+        daemons, so the process can exit without them."""
         for runner in self.runners:
             runner._stop.set()
+        deadline = self.monotonic() + timeout
         for runner in self.runners:
-            runner.stop()
+            runner.stop(max(0.0, deadline - self.monotonic()))
 
     def run_once(self) -> bool:
         """Every collector once, in order; True when all succeeded."""
