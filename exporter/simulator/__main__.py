@@ -7,7 +7,7 @@ import argparse
 import json
 import signal
 import sys
-import threading
+import time
 from types import FrameType
 from typing import Any, Sequence
 
@@ -137,10 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    stop_requested = threading.Event()
+    # The handler only assigns: it runs in the main thread between two bytecodes, possibly
+    # while that thread holds a non-reentrant lock (Event.wait's), so Event.set() could hang.
+    stop_requested: list[int] = []
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop_requested.set()
+        stop_requested.append(signum)
 
     simulator = Simulator(
         args.seed,
@@ -192,8 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         sys.stdout.write(json.dumps(announcement) + "\n")
         sys.stdout.flush()
-        while not stop_requested.wait(0.5):
-            pass
+        while not stop_requested:
+            time.sleep(0.2)
     finally:
         simulator.stop()
         for stop_signal, handler in previous_handlers.items():
