@@ -38,6 +38,7 @@ class Exporter:
     budgets: list[RequestBudget] = field(default_factory=list)
 
     def close(self) -> None:
+        self.scheduler.request_stop()  # first, so the runs the budgets cut short say so
         for budget in self.budgets:
             budget.close()  # a collector waiting for its budget gives up at once
         self.scheduler.stop()

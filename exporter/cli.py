@@ -272,7 +272,7 @@ def _run(config: Config, args: argparse.Namespace, shard: Shard,
             live.reload()
         time.sleep(SIGNAL_POLL_SECONDS)
     log.info("exporter_stopping", signal=signals.stop)
-    # In-flight requests end within their timeouts; collectors waiting for budget end at once.
+    # Waits for the budget, a retry or a report end at once; the collector threads get 5 s.
     server.stop()
     live.close()
     log.info("exporter_stopped")

@@ -168,3 +168,23 @@ def test_the_budget_in_use_is_exported() -> None:
         assert get("eightbyeight_api_paused", {"api": "work_analytics"}) == 0
     finally:
         exporter.close()
+
+
+def test_close_stops_the_runners_before_it_closes_the_budgets() -> None:
+    # A run the closed budget cuts short must find its runner already stopping, so that it is
+    # logged as abandoned rather than as a failure on every shutdown.
+    env = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u",
+           "EIGHTBYEIGHT_PASSWORD": "p"}
+    exporter = build_exporter(load_config_data({"work_analytics": {}}, env=env),
+                              process_metrics=False)
+    seen: list[bool] = []
+    bucket = exporter.budgets[0]
+    real_close = bucket.close
+
+    def close() -> None:
+        seen.append(all(r._stop.is_set() for r in exporter.scheduler.runners))
+        real_close()
+
+    bucket.close = close  # type: ignore[method-assign]
+    exporter.close()
+    assert seen == [True] and exporter.scheduler.runners

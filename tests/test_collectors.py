@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import structlog
 from prometheus_client import CollectorRegistry, generate_latest
 
 from exporter.collectors.base import CollectorRunner, Scheduler, SnapshotCollector
 from exporter.collectors.call_queues import CallQueueCollector, to_number
 from exporter.collectors.discovery import Directory, DiscoveryCollector, Pbx, Queue, Site
-from exporter.errors import ServerError
+from exporter.errors import ApiError, ServerError
 from tests.conftest import FakeClock, PageReader, exposition_of, fixture_json
 
 PBX_ID = "rXp_ceLVQs6RYjUp1Iqqwe"
@@ -322,3 +323,20 @@ def test_stop_waits_for_all_runners_within_one_shared_timeout() -> None:
     assert given == [5.0, 0.0, 0.0, 0.0]
     assert mono() == 5.0
     assert all(runner._stop.is_set() for runner in runners)
+
+
+def test_a_run_cut_short_by_a_stop_is_logged_as_abandoned_not_failed() -> None:
+    class Stopping(FlakyCollector):
+        name = "stopping"
+
+        def collect(self) -> Any:
+            raise ApiError("/x", "the exporter is stopping")
+
+    runner = CollectorRunner(Stopping())
+    with structlog.testing.capture_logs() as logged:
+        assert runner.run_once() is False
+        Scheduler([runner]).request_stop()
+        assert runner.run_once() is False
+    assert [e["event"] for e in logged] == ["collector_run_failed", "collector_run_abandoned"]
+    assert [e["log_level"] for e in logged] == ["warning", "info"]
+    assert runner.state.failures == 2  # still counted: the run did not produce a snapshot

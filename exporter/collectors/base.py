@@ -269,12 +269,16 @@ class Scheduler:
         for runner in self.runners:
             runner.start()
 
+    def request_stop(self) -> None:
+        """No runner starts another run; a run that fails from now on is logged as abandoned."""
+        for runner in self.runners:
+            runner._stop.set()
+
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         """Ask every runner to stop, then wait for them all within one shared `timeout`, not
         one per runner: a run mid-request ends within its HTTP timeouts, and the threads are
         daemons, so the process can exit without them."""
-        for runner in self.runners:
-            runner._stop.set()
+        self.request_stop()
         deadline = self.monotonic() + timeout
         for runner in self.runners:
             runner.stop(max(0.0, deadline - self.monotonic()))
