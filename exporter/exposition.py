@@ -186,7 +186,8 @@ class Exposition:
     - `live`: the exporter's own metrics that change only when something happens (a reload):
       collected on each scrape, rendered again only when a value differs from the last
       rendering; and the `versioned` collectors (the runners' own metrics, the API request
-      counters: hundreds of samples), not even collected unless their version moved;
+      counters: hundreds of samples; the exposition's own figures), not even collected unless
+      their version moved;
     - `per_scrape`: the few that change with the clock (snapshot ages, request budgets, the
       process), rendered on each scrape.
 
@@ -204,12 +205,12 @@ class Exposition:
         self._lock = threading.Lock()
         self._parts: tuple[DataPart, DataPart] | None = None
         self._live: dict[bool, LivePart] = {}
-        self._versioned: list[Versioned] = [ExporterCollector(scheduler, shard)]
+        self._versioned: list[Versioned] = [ExporterCollector(scheduler, shard),
+                                            _ExpositionCollector(self)]
         # (name, type, help, unit, openmetrics) -> (header, deflated header): headers outlive
         # snapshots, so they are compressed once.
         self._headers: dict[tuple[str, str, str, str, bool], tuple[bytes, bytes]] = {}
         self.per_scrape.register(AgeCollector(scheduler))
-        self.per_scrape.register(_ExpositionCollector(self))
 
     def _snapshots(self) -> tuple[Snapshot | None, ...]:
         return tuple(runner.serving_snapshot() for runner in self.scheduler.runners)
@@ -318,8 +319,14 @@ EXPOSITION_METRICS: dict[str, tuple[str, str]] = {
 
 
 class _ExpositionCollector(Collector):
+    """The exposition's own figures: they change only when the data part is assembled again."""
+
     def __init__(self, exposition: Exposition) -> None:
         self.exposition = exposition
+
+    @property
+    def version(self) -> int:
+        return self.exposition.renders
 
     def collect(self) -> Iterable[Metric]:
         text = self.exposition.refresh()[0]

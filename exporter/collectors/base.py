@@ -1,8 +1,9 @@
 """The collection model: collectors build immutable snapshots, runners poll them on a schedule.
 
-A `Snapshot` is a tuple of finished metric families, rendered to bytes when it is taken. `/metrics` only reads the newest snapshot of
-each collector, so a scrape never waits for the slow 8x8 APIs and a queue that disappears from
-an answer disappears from /metrics with the next snapshot, with no bookkeeping.
+A `Snapshot` is a tuple of finished metric families, rendered to bytes when it is taken.
+`/metrics` only reads the newest snapshot of each collector, so a scrape never waits for the
+slow 8x8 APIs and a queue that disappears from an answer disappears from /metrics with the next
+snapshot, with no bookkeeping.
 """
 
 from __future__ import annotations
