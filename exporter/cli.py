@@ -21,7 +21,7 @@ from exporter.memory import limit_malloc_arenas
 from exporter.reload import LiveExporter
 from exporter.server import ExporterServer, parse_listen_address
 from exporter.sharding import Shard, parse_shard
-from exporter.web_config import load_web_config
+from exporter.web_config import WebConfigWatcher
 
 # In the Prometheus exporters' range 9100-9999; not taken by a well-known exporter we know of.
 DEFAULT_PORT = 9878
@@ -138,8 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         shard = parse_shard(args.shard, args.total_shards, socket.gethostname())
-        if args.web_config_file is not None:
-            load_web_config(args.web_config_file)  # a bad file fails before anything starts
+        # Loaded first: a bad file fails before anything starts.
+        web_config = WebConfigWatcher(args.web_config_file) if args.web_config_file else None
     except ConfigError as exc:
         return config_failed(exc.problems, prefix="error: ")
 
@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return config_failed(problems)
             print("config OK", file=sys.stderr)
             return 0
-        return _run(config, args, shard, read_config)
+        return _run(config, args, shard, read_config, web_config)
     finally:
         if simulator is not None:
             simulator.stop()
@@ -231,7 +231,7 @@ def config_failed(problems: Sequence[str], prefix: str = "error: config: ") -> i
 
 
 def _run(config: Config, args: argparse.Namespace, shard: Shard,
-         read_config: Callable[[], Config]) -> int:
+         read_config: Callable[[], Config], web_config: WebConfigWatcher | None) -> int:
     exporter = build_exporter(config, process_metrics=not args.once, shard=shard)
     problems = check_reports_or_fail(exporter, strict=False)
     if problems:
@@ -252,7 +252,7 @@ def _run(config: Config, args: argparse.Namespace, shard: Shard,
         check=lambda candidate: check_reports_or_fail(candidate, strict=False))
     try:
         server = ExporterServer(live, args.listen_address, on_reload=live.reload,
-                                web_config_file=args.web_config_file)
+                                web_config=web_config)
     except ConfigError as exc:
         live.close()
         return config_failed(exc.problems, prefix="error: ")

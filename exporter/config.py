@@ -701,19 +701,44 @@ def load_config_data(data: Any, env: Mapping[str, str] | None = None) -> Config:
     return config
 
 
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """Parse a YAML config file; an empty file is an empty config."""
+class YamlFileError(Exception):
+    """A YAML file that cannot be read (`unreadable`) or parsed; `reason` never quotes it."""
+
+    def __init__(self, unreadable: bool, reason: str) -> None:
+        super().__init__(reason)
+        self.unreadable = unreadable
+        self.reason = reason
+
+
+def read_yaml(path: str | Path) -> Any:
+    """The document of a YAML file (the config, the web config).
+
+    Errors carry only the position and the parser's own words: PyYAML's message quotes the
+    offending line, which may hold a secret. For a parse error, `reason` is
+    ` at line L, column C: problem`.
+    """
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([f"{path}: cannot read the config file: {exc.strerror or exc}"]) from None
+        raise YamlFileError(True, exc.strerror or type(exc).__name__) from None
+    except UnicodeDecodeError:
+        raise YamlFileError(True, "not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([f"{path}: invalid YAML{where}: {problem}"]) from None
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise YamlFileError(False, f"{where}: {problem}") from None
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Parse a YAML config file; an empty file is an empty config."""
+    try:
+        data = read_yaml(path)
+    except YamlFileError as exc:
+        problem = ("cannot read the config file: " if exc.unreadable else "invalid YAML")
+        raise ConfigError([f"{path}: {problem}{exc.reason}"]) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import socket
 import ssl
 import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Protocol
 
 from prometheus_client.exposition import choose_encoder
@@ -25,7 +23,7 @@ from exporter.collectors.base import Scheduler
 from exporter.exposition import Exposition
 from exporter.logs import get_logger
 from exporter.rendering import coalesce
-from exporter.web_config import WebConfigWatcher, WebState, client_san_allowed
+from exporter.web_config import WebConfigWatcher, WebState, client_san_allowed, ssl_reason
 
 log = get_logger(__name__)
 
@@ -91,14 +89,14 @@ Reload = Callable[[], tuple[bool, str]]
 class ExporterServer:
     """A threading HTTP server bound to the listen address; `start()` serves in the background.
 
-    `web_config_file` (exporter-toolkit format) turns on TLS, basic auth and extra headers; an
-    invalid one raises ConfigError here, before the port is bound.
+    `web_config` (the exporter-toolkit's file, loaded) turns on TLS, basic auth and extra
+    headers.
     """
 
     def __init__(self, served: Served, address: str, *, on_reload: Reload | None = None,
-                 web_config_file: Path | None = None) -> None:
+                 web_config: WebConfigWatcher | None = None) -> None:
         host, port = parse_listen_address(address)
-        self.web_config = WebConfigWatcher(Path(web_config_file)) if web_config_file else None
+        self.web_config = web_config
         handler = _make_handler(served, on_reload, self.web_config)
         server_class = type("ExporterHTTPServer", (_HTTPServer,),
                             {"address_family": _family(host), "daemon_threads": True,
@@ -150,13 +148,14 @@ class _HTTPServer(ThreadingHTTPServer):
     web_config: WebConfigWatcher | None = None
 
     def finish_request(self, request: Any, client_address: Any) -> None:
-        state = self.web_config.current() if self.web_config is not None else None
-        if state is None or state.ssl_context is None:
+        if self.web_config is None or not self.web_config.tls:
             super().finish_request(request, client_address)
             return
         # The context of this moment: a rotated certificate is used from the next connection.
+        state = self.web_config.current()
+        assert state.ssl_context is not None and state.config.tls is not None  # TLS stays on
         conn = _tls_accept(request, client_address, state.ssl_context,
-                           state.config.tls.client_allowed_sans if state.config.tls else ())
+                           state.config.tls.client_allowed_sans)
         if conn is None:
             return
         try:
@@ -200,7 +199,7 @@ def _tls_accept(sock: socket.socket, client_address: Any, context: ssl.SSLContex
         return conn
     except (OSError, ValueError) as exc:  # ssl.SSLError, timeouts and resets are OSErrors
         log.debug("tls_handshake_failed", client=_client(client_address),
-                  error=re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(exc)) or type(exc).__name__)
+                  error=ssl_reason(exc))
         if conn is not None:
             conn.close()
         return None

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import bcrypt
-import yaml
 
+from exporter.config import YamlFileError, read_yaml
 from exporter.errors import ConfigError
 from exporter.logs import get_logger
 
@@ -96,8 +96,6 @@ class TLSServerConfig:
     client_allowed_sans: tuple[str, ...] = ()
     min_version: str = "TLS12"
     max_version: str = "TLS13"
-    cipher_suites: tuple[str, ...] = ()
-    curve_preferences: tuple[str, ...] = ()
     prefer_server_cipher_suites: bool = True
 
     def files(self) -> tuple[Path, ...]:
@@ -109,7 +107,6 @@ class TLSServerConfig:
 class HTTPServerConfig:
     """`http_server_config`: headers added to every response (http2 is accepted, unused)."""
 
-    http2: bool = True
     headers: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
@@ -224,7 +221,8 @@ def _file_path(raw: str | None, directory: Path) -> Path | None:
     return path if path.is_absolute() else directory / path
 
 
-def _tls(check: _Checker, raw: Any, directory: Path) -> TLSServerConfig | None:
+def _tls(check: _Checker, raw: Any, directory: Path,
+         ignored: list[str]) -> TLSServerConfig | None:
     where = "tls_server_config"
     data = check.mapping(raw, where, _TLS_KEYS)
     if all(value in (None, "", []) for value in data.values()):
@@ -241,11 +239,13 @@ def _tls(check: _Checker, raw: Any, directory: Path) -> TLSServerConfig | None:
         client_allowed_sans=check.strings(data, "client_allowed_sans", where),
         min_version=check.choice(data, "min_version", where, TLS_VERSIONS, "TLS12"),
         max_version=check.choice(data, "max_version", where, TLS_VERSIONS, "TLS13"),
-        cipher_suites=check.strings(data, "cipher_suites", where),
-        curve_preferences=check.strings(data, "curve_preferences", where),
         prefer_server_cipher_suites=check.boolean(data, "prefer_server_cipher_suites", where,
                                                   True),
     )
+    # Accepted for compatibility but without effect here (Python's ssl sets TLS 1.3 suites
+    # and curves itself): listed for a warning at each load.
+    ignored += [f"{where}.{key}" for key in ("cipher_suites", "curve_preferences")
+                if check.strings(data, key, where)]
     for name in ("cert", "key", "client_ca"):
         if getattr(tls, f"{name}_file") and getattr(tls, name):
             check.add(f"{where}.{name}_file", f"set either {name}_file or {name}, not both")
@@ -275,10 +275,11 @@ def _wheres(check: _Checker) -> set[str]:
     return {p[len(PREFIX) + 1:].split(":", 1)[0] for p in check.problems}
 
 
-def _http(check: _Checker, raw: Any) -> tuple[HTTPServerConfig, bool]:
+def _http(check: _Checker, raw: Any, ignored: list[str]) -> HTTPServerConfig:
     where = "http_server_config"
     data = check.mapping(raw, where, _HTTP_KEYS)
-    http2 = check.boolean(data, "http2", where, True)
+    if check.boolean(data, "http2", where, False):
+        ignored.append(f"{where}.http2")  # the server speaks HTTP/1.1 only
     headers: dict[str, str] = {}
     for name, value in check.mapping(data.get("headers"), f"{where}.headers", None).items():
         at = f"{where}.headers.{name}"
@@ -292,7 +293,7 @@ def _http(check: _Checker, raw: Any) -> tuple[HTTPServerConfig, bool]:
             check.add(at, f"{value!r} is not one of {', '.join(HEADERS[name])}")
         else:
             headers[name] = value
-    return HTTPServerConfig(http2=http2, headers=headers), data.get("http2") is True
+    return HTTPServerConfig(headers=headers)
 
 
 def _users(check: _Checker, raw: Any) -> dict[str, str]:
@@ -336,55 +337,32 @@ def _rate_limit(check: _Checker, raw: Any) -> RateLimitConfig | None:
     return RateLimitConfig(interval=interval, burst=burst)
 
 
-def _read_yaml(path: Path, check: _Checker) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        check.add("", f"cannot read {path}: {reason}")
-        return None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        # Only the position and the parser's words: PyYAML's own message quotes the offending
-        # line, which may hold a hash.
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        check.add("", f"{path} is not valid YAML{at}: {problem}")
-        return None
+def read_web_config(path: Path) -> WebConfig:
+    """Read and validate a web config file; ConfigError lists every problem.
 
-
-def load_web_config(path: Path) -> WebConfig:
-    """Read and validate a web config file, TLS files included; ConfigError lists every problem.
-
-    The certificate and key are loaded here, not first on a connection, so a typo fails the
-    start (or is refused by a reload) instead of failing every scrape's handshake.
+    The TLS files it names are not read here but by `ssl_context`, when the file is loaded
+    (start-up or a change), so a typo fails the start or is refused by a reload instead of
+    failing every scrape's handshake.
     """
     path = Path(path)
     check = _Checker()
-    raw = _read_yaml(path, check)
-    if check.problems:
-        raise ConfigError(check.problems)
+    try:
+        raw = read_yaml(path)
+    except YamlFileError as exc:
+        problem = (f"cannot read {path}: {exc.reason}" if exc.unreadable
+                   else f"{path} is not valid YAML{exc.reason}")
+        raise ConfigError([f"{PREFIX}: {problem}"]) from None
     if raw is not None and not isinstance(raw, dict):
         raise ConfigError([f"{PREFIX}: must be a mapping ({', '.join(_TOP_KEYS)})"])
     data = check.mapping(raw, "", _TOP_KEYS)
     directory = path.resolve().parent
-    tls = _tls(check, data.get("tls_server_config"), directory)
-    http, http2_asked = _http(check, data.get("http_server_config"))
+    ignored: list[str] = []
+    tls = _tls(check, data.get("tls_server_config"), directory, ignored)
+    http = _http(check, data.get("http_server_config"), ignored)
     users = _users(check, data.get("basic_auth_users"))
     rate = _rate_limit(check, data.get("rate_limit"))
-    if tls and not check.problems:
-        _build_context(tls, check)
     if check.problems:
         raise ConfigError(check.problems)
-    ignored = []
-    if tls and tls.cipher_suites:
-        ignored.append("tls_server_config.cipher_suites")
-    if tls and tls.curve_preferences:
-        ignored.append("tls_server_config.curve_preferences")
-    if http2_asked:
-        ignored.append("http_server_config.http2")
     return WebConfig(tls=tls, http=http, basic_auth_users=users, rate_limit=rate,
                      ignored=tuple(ignored))
 
@@ -393,7 +371,7 @@ def load_web_config(path: Path) -> WebConfig:
 # TLS
 
 
-def _ssl_reason(exc: BaseException) -> str:
+def ssl_reason(exc: BaseException) -> str:
     """An OpenSSL error without the `(_ssl.c:1234)` suffix that means nothing to an operator."""
     return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(exc)) or type(exc).__name__
 
@@ -420,6 +398,9 @@ def _read_pem(path: Path | None, inline: str | None, where: str, marker: str,
             return None
     if text is None:
         return None
+    if not text.isascii():  # PEM is ASCII; anything else would fail writing the temporary file
+        check.add(where, f"{path or 'the inline value'} is not PEM (it holds non-ASCII characters)")
+        return None
     if marker not in text:
         check.add(where, f"{path or 'the inline value'} holds no PEM {marker.lower()}")
         return None
@@ -440,11 +421,8 @@ def _build_context(tls: TLSServerConfig, check: _Checker) -> ssl.SSLContext | No
     key_where = f"{where}.{'key_file' if tls.key_file else 'key'}"
     cert = _read_pem(tls.cert_file, tls.cert, cert_where, "CERTIFICATE", check)
     key = _read_pem(tls.key_file, tls.key, key_where, "PRIVATE KEY", check)
-    if key is not None and "ENCRYPTED" in key:
-        check.add(key_where, "the key is encrypted; the exporter needs an unencrypted key")
-        key = None
     if cert is not None and key is not None:
-        _load_chain(context, tls, cert, key, check)
+        _load_chain(context, tls, cert, key, key_where, check)
     verify_mode, _ = CLIENT_AUTH_TYPES[tls.client_auth_type]
     ca_where = f"{where}.{'client_ca_file' if tls.client_ca_file else 'client_ca'}"
     ca = _read_pem(tls.client_ca_file, tls.client_ca, ca_where, "CERTIFICATE", check)
@@ -452,13 +430,13 @@ def _build_context(tls: TLSServerConfig, check: _Checker) -> ssl.SSLContext | No
         try:
             context.load_verify_locations(cadata=ca)
         except (ssl.SSLError, ValueError) as exc:
-            check.add(ca_where, f"cannot load the CA certificates: {_ssl_reason(exc)}")
+            check.add(ca_where, f"cannot load the CA certificates: {ssl_reason(exc)}")
     context.verify_mode = verify_mode
     return context if len(check.problems) == before else None
 
 
 def _load_chain(context: ssl.SSLContext, tls: TLSServerConfig, cert: str, key: str,
-                check: _Checker) -> None:
+                key_where: str, check: _Checker) -> None:
     # load_cert_chain only takes file names: inline PEM goes through a private temporary
     # directory (mode 0700) that is removed straight after.
     with tempfile.TemporaryDirectory(prefix="web-config-") as tmp:
@@ -474,18 +452,17 @@ def _load_chain(context: ssl.SSLContext, tls: TLSServerConfig, cert: str, key: s
         try:
             context.load_cert_chain(cert_path, key_path, password=_no_passphrase)
         except _EncryptedKey:
-            check.add("tls_server_config.key_file",
-                      "the key is encrypted; the exporter needs an unencrypted key")
+            check.add(key_where, "the key is encrypted; the exporter needs an unencrypted key")
         except (ssl.SSLError, OSError, ValueError) as exc:
             check.add("tls_server_config",
-                      f"cannot load the certificate and key: {_ssl_reason(exc)}")
+                      f"cannot load the certificate and key: {ssl_reason(exc)}")
 
 
 def ssl_context(config: WebConfig) -> ssl.SSLContext | None:
     """A server-side context from the config, reading the TLS files now; None without TLS.
 
-    Called again whenever a TLS file changes, so new connections get the rotated certificate;
-    raises ConfigError when the files no longer load (the caller keeps the old context).
+    Called at every load, so new connections get a rotated certificate; raises ConfigError
+    when the files do not load (a reload then keeps the old context).
     """
     if config.tls is None:
         return None
@@ -572,10 +549,6 @@ class Authenticator:
         self._hmac_key = secrets.token_bytes(32)
         cost = max((int(h[4:6]) for h in self._users.values()), default=4)
         self._dummy = bcrypt.hashpw(secrets.token_urlsafe(16).encode(), bcrypt.gensalt(cost))
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self._users)
 
     def check(self, authorization: str | None) -> AuthResult:
         """Whether an `Authorization` header value lets the request in."""
@@ -685,6 +658,10 @@ def _stat(path: Path) -> tuple[int, ...] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
 
 
+def _signature(paths: tuple[Path, ...]) -> _Signature:
+    return tuple((str(p), _stat(p)) for p in paths)
+
+
 class WebConfigWatcher:
     """The web config in force, re-read when the file or a TLS file it names changes.
 
@@ -697,12 +674,15 @@ class WebConfigWatcher:
     """
 
     def __init__(self, path: Path) -> None:
+        """Loads the file now: ConfigError lists every problem, so a bad file fails the start."""
         self.path = Path(path)
         self._lock = threading.Lock()
-        state, signature = self._load(previous=None)
+        # (files to stat on each request, their stats when last loaded). Set at every load,
+        # failed ones too, from the files the loaded config names: a reload that failed on a
+        # certificate not there yet is tried again when it appears.
+        self._watch: tuple[tuple[Path, ...], _Signature] = ((), ())
+        state = self._load(previous=None)
         self._state = state
-        self._signature = signature
-        self._failed: _Signature | None = None
         tls = state.config.tls
         log.info("web_config_loaded", path=str(self.path), tls=tls is not None,
                  client_auth_type=tls.client_auth_type if tls else None,
@@ -716,41 +696,35 @@ class WebConfigWatcher:
 
     def current(self) -> WebState:
         """The state to use now, after re-reading the file if it changed; never raises."""
-        state = self._state
-        signature = self._signature_of(state.config)
-        if signature in (self._signature, self._failed):
-            return state
+        paths, seen = self._watch
+        if _signature(paths) == seen:
+            return self._state
         with self._lock:
+            paths, seen = self._watch
+            if _signature(paths) == seen:
+                return self._state
             state = self._state
-            signature = self._signature_of(state.config)
-            if signature in (self._signature, self._failed):
-                return state
             try:
-                new_state, new_signature = self._load(previous=state)
+                new_state = self._load(previous=state)
             except ConfigError as exc:
-                self._failed = signature
                 log.error("web_config_reload_failed", path=str(self.path), problems=exc.problems)
                 return state
             except Exception:  # a request thread must survive whatever the file holds
-                self._failed = signature
                 log.exception("web_config_reload_failed", path=str(self.path))
                 return state
-            self._state, self._signature, self._failed = new_state, new_signature, None
+            self._state = new_state
             log.info("web_config_reloaded", path=str(self.path),
                      basic_auth_users=len(new_state.config.basic_auth_users))
             return new_state
 
-    def _signature_of(self, config: WebConfig) -> _Signature:
-        paths = (self.path, *config.files())
-        return tuple((str(p), _stat(p)) for p in paths)
-
-    def _load(self, previous: WebState | None) -> tuple[WebState, _Signature]:
+    def _load(self, previous: WebState | None) -> WebState:
+        # Each stat is taken before its file is read: a change after that point is seen as a
+        # change on the next request.
         file_stat = _stat(self.path)
-        config = load_web_config(self.path)
-        # The TLS files' stats are taken before the context reads them: a change after this
-        # point is seen as a change on the next request.
-        signature = ((str(self.path), file_stat),
-                     *((str(p), _stat(p)) for p in config.files()))
+        self._watch = ((self.path,), ((str(self.path), file_stat),))
+        config = read_web_config(self.path)
+        files = config.files()
+        self._watch = ((self.path, *files), ((str(self.path), file_stat), *_signature(files)))
         context = ssl_context(config)
         if previous is not None and (context is None) != (previous.ssl_context is None):
             was = "on" if previous.ssl_context is not None else "off"
@@ -769,4 +743,4 @@ class WebConfigWatcher:
             limiter = RateLimiter(config.rate_limit.interval, config.rate_limit.burst)
         else:
             limiter = None
-        return WebState(config, context, authenticator, limiter), signature
+        return WebState(config, context, authenticator, limiter)

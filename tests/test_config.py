@@ -87,6 +87,9 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "bad_yaml.yaml": [
         f"{INVALID / 'bad_yaml.yaml'}: invalid YAML at line 3, column 12: "
         "mapping values are not allowed here"],
+    # Latin-1, not UTF-8: a clear problem, not a traceback from the decoder.
+    "not_utf8.yaml": [
+        f"{INVALID / 'not_utf8.yaml'}: cannot read the config file: not UTF-8 text"],
     "top_level_list.yaml": [
         f"{INVALID / 'top_level_list.yaml'}: the top level must be a mapping of sections"],
 }

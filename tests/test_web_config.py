@@ -34,8 +34,8 @@ from exporter.collectors.base import Scheduler
 from exporter.exposition import Exposition
 from exporter.errors import ConfigError
 from exporter.server import ExporterServer
-from exporter.web_config import (Authenticator, RateLimiter, WebConfigWatcher, load_web_config,
-                                 parse_basic_authorization, ssl_context)
+from exporter.web_config import (Authenticator, RateLimiter, WebConfigWatcher,
+                                 parse_basic_authorization, read_web_config, ssl_context)
 from tests.conftest import FakeClock, free_port
 
 REALM = 'Basic realm="eightbyeight-exporter"'
@@ -178,8 +178,8 @@ def served() -> types.SimpleNamespace:
 
 @contextmanager
 def serving(config_file: Path | None, **kwargs: Any) -> Iterator[ExporterServer]:
-    server = ExporterServer(served(), f"127.0.0.1:{free_port()}", web_config_file=config_file,
-                            **kwargs)
+    web_config = WebConfigWatcher(config_file) if config_file is not None else None
+    server = ExporterServer(served(), "127.0.0.1:0", web_config=web_config, **kwargs)
     server.start()
     try:
         yield server
@@ -377,6 +377,30 @@ def test_a_rotated_certificate_is_used_by_new_connections(pki: Pki, tmp_path: Pa
                     old_trust.get(url, verify=str(pki.ca.cert), timeout=5)
     assert events(logs, "web_config_reloaded")
     assert not events(logs, "web_config_reload_failed")
+
+
+@needs_openssl
+def test_a_reload_refused_for_missing_files_is_retried_when_they_appear(
+        pki: Pki, tmp_path: Path, logs: list[dict[str, Any]]) -> None:
+    # The edit names a new pair before the pair is copied in: refused, and the running config
+    # stays; once the files appear the same file loads, with no need to touch web.yml again.
+    shutil.copy(pki.server.cert, tmp_path / "a.crt")
+    shutil.copy(pki.server.key, tmp_path / "a.key")
+    config = write_config(tmp_path / "web.yml",
+                          {"tls_server_config": {"cert_file": "a.crt", "key_file": "a.key"}})
+    watcher = WebConfigWatcher(config)
+    first = watcher.current()
+    write_config(config, {"tls_server_config": {"cert_file": "b.crt", "key_file": "b.key"}})
+    assert watcher.current() is first
+    assert watcher.current() is first  # the failure is logged once, not per request
+    assert len(events(logs, "web_config_reload_failed")) == 1
+    shutil.copy(pki.server2.key, tmp_path / "b.key")
+    shutil.copy(pki.server2.cert, tmp_path / "b.crt")
+    second = watcher.current()
+    assert second is not first
+    assert second.config.tls is not None and second.config.tls.cert_file == (
+        tmp_path.resolve() / "b.crt")
+    assert len(events(logs, "web_config_reloaded")) == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,8 +609,9 @@ def test_rate_limiter_refills_one_token_per_interval() -> None:
 
 
 def problems_of(path: Path) -> list[str]:
+    """What a load says: the file's problems, else those of the TLS files it names."""
     with pytest.raises(ConfigError) as caught:
-        load_web_config(path)
+        ssl_context(read_web_config(path))
     return caught.value.problems
 
 
@@ -635,6 +660,16 @@ def test_invalid_cert_file_that_is_not_a_certificate(tmp_path: Path, pki: Pki) -
         "certificate"]
 
 
+def test_invalid_inline_pem_with_non_ascii_characters(tmp_path: Path, pki: Pki) -> None:
+    # A pasted bundle with a `friendlyName: café` line: a problem, not a traceback at start-up.
+    cert = "Bag Attributes\n    friendlyName: café\n" + pki.server.cert.read_text()
+    config = write_config(tmp_path / "web.yml", {
+        "tls_server_config": {"cert": cert, "key": pki.server.key.read_text()}})
+    assert problems_of(config) == [
+        "web config tls_server_config.cert: the inline value is not PEM (it holds non-ASCII "
+        "characters)"]
+
+
 def test_invalid_min_version(tmp_path: Path, pki: Pki) -> None:
     config = write_config(tmp_path / "web.yml",
                           {"tls_server_config": tls_config(pki, min_version="TLS9")})
@@ -661,7 +696,7 @@ def test_invalid_bcrypt_hash(tmp_path: Path, hashes: dict[str, str]) -> None:
 
 def test_htpasswd_2y_hashes_are_accepted_and_work(tmp_path: Path) -> None:
     hashed = "$2y$" + bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode()[4:]
-    config = load_web_config(write_config(tmp_path / "web.yml",
+    config = read_web_config(write_config(tmp_path / "web.yml",
                                           {"basic_auth_users": {"alice": hashed}}))
     assert Authenticator(config.basic_auth_users).verify("alice", "pw")
 
@@ -721,7 +756,7 @@ def test_an_invalid_file_fails_the_server_start(tmp_path: Path) -> None:
     config = write_config(tmp_path / "web.yml", {"basic_auth_users": {"alice": "plain"}})
     port = free_port()
     with pytest.raises(ConfigError) as caught:
-        ExporterServer(served(), f"127.0.0.1:{port}", web_config_file=config)
+        ExporterServer(served(), f"127.0.0.1:{port}", web_config=WebConfigWatcher(config))
     assert caught.value.problems == [
         "web config basic_auth_users.alice: not a bcrypt hash (one starting with $2a$, $2b$ or "
         "$2y$)"]
@@ -734,7 +769,7 @@ def test_cipher_suites_are_accepted_and_ignored_with_a_warning(
         pki: Pki, tmp_path: Path, logs: list[dict[str, Any]]) -> None:
     config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(
         pki, cipher_suites=["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"])})
-    assert load_web_config(config).ignored == ("tls_server_config.cipher_suites",)
+    assert read_web_config(config).ignored == ("tls_server_config.cipher_suites",)
     WebConfigWatcher(config)
     [warning] = events(logs, "web_config_option_ignored")
     assert warning["key"] == "tls_server_config.cipher_suites"
@@ -743,21 +778,21 @@ def test_cipher_suites_are_accepted_and_ignored_with_a_warning(
 
 @needs_openssl
 def test_ssl_context_follows_the_config(pki: Pki, tmp_path: Path) -> None:
-    config = load_web_config(write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(
+    config = read_web_config(write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(
         pki, min_version="TLS13", client_auth_type="VerifyClientCertIfGiven",
         client_ca_file=str(pki.ca.cert))}))
     context = ssl_context(config)
     assert context is not None
     assert context.minimum_version == ssl.TLSVersion.TLSv1_3
     assert context.verify_mode == ssl.CERT_OPTIONAL
-    assert ssl_context(load_web_config(write_config(tmp_path / "plain.yml", {}))) is None
+    assert ssl_context(read_web_config(write_config(tmp_path / "plain.yml", {}))) is None
 
 
 def test_relative_paths_are_relative_to_the_file(tmp_path: Path, pki: Pki) -> None:
     (tmp_path / "certs").mkdir()
     shutil.copy(pki.server.cert, tmp_path / "certs" / "s.crt")
     shutil.copy(pki.server.key, tmp_path / "certs" / "s.key")
-    config = load_web_config(write_config(tmp_path / "web.yml", {"tls_server_config": {
+    config = read_web_config(write_config(tmp_path / "web.yml", {"tls_server_config": {
         "cert_file": "certs/s.crt", "key_file": "certs/s.key"}}))
     assert config.tls is not None
     assert config.tls.cert_file == tmp_path.resolve() / "certs" / "s.crt"
