@@ -67,9 +67,9 @@ class RequestBudget:
         While a 429's pause has more than `max_pause` seconds to run, fail at once instead:
         the collector reports its failure and keeps its last data, rather than hang."""
         waited = 0.0
-        if self._closed.is_set():
-            raise ApiError(endpoint, "the exporter is stopping")  # not retried
         while True:
+            if self._closed.is_set():
+                raise ApiError(endpoint, "the exporter is stopping")  # not retried
             with self._lock:
                 now = self._clock()
                 self._refill(now)
@@ -86,13 +86,9 @@ class RequestBudget:
                     return
                 if wait == 0.0:
                     wait = (1.0 - self._tokens) / self.rate
-            # Short steps, so close() is noticed and the clock of a test can move.
+            # Short steps, so the clock of a test can move (close() ends a real wait at once).
             step = min(wait, 1.0)
-            if self._sleep is not None:
-                self._sleep(step)
-            if (self._closed.is_set() if self._sleep is not None
-                    else self._closed.wait(step)):
-                raise ApiError(endpoint, "the exporter is stopping")  # not retried
+            self.sleep(step)
             waited += step
 
     def sleep(self, seconds: float) -> None:
