@@ -74,6 +74,39 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
         return None
 
 
+class _TypesRequest:
+    """One report-types request in flight for a tenant: its callers wait for it and share its
+    outcome, answer or error, instead of sending requests of their own one after another."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._types: list[Mapping[str, Any]] = []
+        self._error: BaseException | None = None
+
+    def finish(self, types: list[Mapping[str, Any]] | None, error: BaseException | None) -> None:
+        self._types = types if types is not None else []  # [] only with an error
+        self._error = error
+        self._done.set()
+
+    def wait(self) -> list[Mapping[str, Any]]:
+        # Not bounded here: the caller that sends the request always calls `finish` (in a
+        # `finally`), and the request itself is bounded by the HTTP client's timeouts and retries.
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._types
+
+
+class _TenantTypes:
+    """A tenant's cached report types and the request for them in flight, if any."""
+
+    def __init__(self) -> None:
+        # Held only to read or change this entry, never during the request.
+        self.lock = threading.Lock()
+        self.cached: tuple[float, list[Mapping[str, Any]]] | None = None
+        self.in_flight: _TypesRequest | None = None
+
+
 class ContactCenterClient:
     """Talks to the Contact Center analytics APIs of one region for one API client.
 
@@ -90,8 +123,10 @@ class ContactCenterClient:
         self._basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         self.tokens = TokenCache(self._fetch_token, clock, api=API)
         self._clock = clock
+        # Guards only the creation of a tenant's entry, never a request: tenants do not wait
+        # on each other.
         self._types_lock = threading.Lock()
-        self._report_types: dict[str | None, tuple[float, list[Mapping[str, Any]]]] = {}
+        self._report_types: dict[str | None, _TenantTypes] = {}
 
     def __repr__(self) -> str:  # never show credentials
         return f"ContactCenterClient(realtime={self.realtime_http.base_url!r})"
@@ -210,20 +245,42 @@ class ContactCenterClient:
 
     def report_types(self, tenant: str | None) -> list[Mapping[str, Any]]:
         """The tenant's report types, asked once per REPORT_TYPES_MAX_AGE: the start-up check
-        and every report collector of the tenant read the same answer (they start together,
-        hence the lock). A failure is not kept."""
+        and every report collector of the tenant read the same answer. Callers that come while
+        the tenant's request is in flight take its outcome, its error too (else each would make
+        its own full retry cycle after it); a failure is not kept for later callers."""
         with self._types_lock:
-            cached = self._report_types.get(tenant)
-            if cached is not None and self._clock() - cached[0] < REPORT_TYPES_MAX_AGE:
-                return cached[1]
-            answer = self._call(self.historical_http, "GET", "/historical-metrics/report-types",
-                                "/report-types", tenant)
-            if not isinstance(answer.body, list):
-                raise MalformedResponseError("/historical-metrics/report-types",
-                                             "answer is not a JSON list")
-            types = [row for row in answer.body if isinstance(row, Mapping)]
-            self._report_types[tenant] = (self._clock(), types)
+            entry = self._report_types.setdefault(tenant, _TenantTypes())
+        with entry.lock:
+            if entry.cached is not None and self._clock() - entry.cached[0] < REPORT_TYPES_MAX_AGE:
+                return entry.cached[1]
+            request = entry.in_flight
+            leader = request is None
+            if request is None:
+                request = entry.in_flight = _TypesRequest()
+        if not leader:
+            return request.wait()
+        types: list[Mapping[str, Any]] | None = None
+        error: BaseException | None = None
+        try:
+            types = self._fetch_report_types(tenant)
             return types
+        except BaseException as exc:  # every waiter must be released, whatever ended the call
+            error = exc
+            raise
+        finally:
+            with entry.lock:
+                if types is not None:
+                    entry.cached = (self._clock(), types)
+                entry.in_flight = None
+            request.finish(types, error)
+
+    def _fetch_report_types(self, tenant: str | None) -> list[Mapping[str, Any]]:
+        answer = self._call(self.historical_http, "GET", "/historical-metrics/report-types",
+                            "/report-types", tenant)
+        if not isinstance(answer.body, list):
+            raise MalformedResponseError("/historical-metrics/report-types",
+                                         "answer is not a JSON list")
+        return [row for row in answer.body if isinstance(row, Mapping)]
 
     def create_report(self, tenant: str | None, definition: Mapping[str, Any]) -> ReportStatus:
         answer = self._call(self.historical_http, "POST", "/historical-metrics", "", tenant,
@@ -255,16 +312,23 @@ class ContactCenterClient:
         endpoint = "/historical-metrics/{id}/data"
         size = max(1, min(int(page_size), MAX_REPORT_PAGE_SIZE))
         path = self._data_path(report_id, data_link, size)  # the status answer's own link
+        # Every path asked so far: a "next" link back to any of them (A -> B -> A, not only
+        # A -> A) is a loop that would else run MAX_PAGES times.
+        visited = {path}
         for _ in range(MAX_PAGES):
             answer = self._call(self.historical_http, "GET", endpoint, path, tenant)
-            if not isinstance(answer.body, list):
+            body = answer.body
+            if not isinstance(body, list):
                 raise MalformedResponseError(endpoint, "answer is not a JSON list")
-            rows = [row for row in answer.body if isinstance(row, Mapping)]
-            yield list(answer.body), _header_int(answer.headers, "X-Total-Elements")
+            # Looked at before the page goes out: the consumer owns the list from then on.
+            has_rows = any(isinstance(row, Mapping) for row in body)
+            yield body, _header_int(answer.headers, "X-Total-Elements")
             following = parse_links(answer.headers.get("Link")).get("next")
-            if not rows or not following:
+            if not has_rows or not following:
                 return
-            previous, path = path, self._data_path(report_id, following, size)
-            if path == previous:  # else the same page again and again, MAX_PAGES times
-                raise MalformedResponseError(endpoint, "the next page's link is this page's")
+            path = self._data_path(report_id, following, size)
+            if path in visited:
+                raise MalformedResponseError(endpoint,
+                                             "the next page's link is a page already read")
+            visited.add(path)
         raise MalformedResponseError(endpoint, f"more than {MAX_PAGES} pages")
