@@ -9,7 +9,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from exporter.clients.budget import BudgetCollector, RequestBudget
+from exporter.clients.budget import BudgetCollector, RequestBudget, stop_aware_sleep
 from exporter.clients.contact_center import API as CONTACT_CENTER, ContactCenterClient
 from exporter.clients.http import HttpClient, HttpSettings, RequestStats
 from exporter.clients.work_analytics import API as WORK_ANALYTICS, WorkAnalyticsClient
@@ -202,8 +202,8 @@ def add_contact_center(scheduler: Scheduler, cc: ContactCenterConfig, stats: Req
                     page_size=cc.page_size, time_zone=cc.time_zone,
                     duration_scale=cc.duration_scale, select=section.select,
                     max_series=section.max_series))
-    if sleep is None:  # real time, cut short when the exporter closes
-        sleep = budget.sleep if budget is not None else time.sleep
+    if sleep is None:
+        sleep = stop_aware_sleep(budget)
     for report in cc.reports:
         for tenant in [t for t in (list(report.tenants) or tenants) if shard.owns_tenant(t)]:
             scheduler.add(CcReportCollector(

@@ -11,7 +11,7 @@ import responses
 from prometheus_client import CollectorRegistry
 
 from exporter.clients.http import HttpClient, HttpSettings, RequestStats, parse_retry_after
-from exporter.clients.tokens import parse_expires_in
+from exporter.clients.tokens import parse_token_answer
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.errors import (AuthenticationError, ForbiddenError, MalformedResponseError,
                              RateLimitedError, ServerError, TransportError, UnauthorizedError)
@@ -89,11 +89,14 @@ def test_token_is_reused_until_shortly_before_expiry(rsps, registry, sleeps) -> 
 
 def test_expires_in_as_string_is_understood() -> None:
     # Contact Center sends "1799", Work Analytics 1800.
-    assert parse_expires_in("1799") == 1799
-    assert parse_expires_in(1800) == 1800
-    for bad in (None, "soon", 0, True):
-        with pytest.raises((TypeError, ValueError)):
-            parse_expires_in(bad)
+    assert parse_token_answer("/t", {"access_token": "a", "expires_in": "1799"}) == ("a", 1799)
+    assert parse_token_answer("/t", {"access_token": "a", "expires_in": 1800}) == ("a", 1800)
+    for bad in (None, "soon", 0, -5, True, "nan", "inf", 10**400):
+        with pytest.raises(MalformedResponseError, match="no valid expires_in"):
+            parse_token_answer("/t", {"access_token": "a", "expires_in": bad})
+    for body in ({"expires_in": 1800}, {"access_token": 5, "expires_in": 1800}, [], None):
+        with pytest.raises(MalformedResponseError, match="no access_token"):
+            parse_token_answer("/t", body)
 
 
 def test_401_renews_the_token_once_and_retries(rsps, registry, sleeps) -> None:

@@ -125,6 +125,12 @@ class RequestBudget:
         self._closed.set()
 
 
+def stop_aware_sleep(budget: RequestBudget | None) -> Callable[[float], None]:
+    """How a client waits between attempts, or a report collector between status polls: on
+    the budget, so that a stop ends the wait at once; plain time.sleep without one."""
+    return budget.sleep if budget is not None else time.sleep
+
+
 class BudgetCollector:
     """The budgets' metrics, read at scrape time (a prometheus_client custom collector)."""
 

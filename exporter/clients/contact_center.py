@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from exporter.clients.http import Answer, HttpClient
-from exporter.clients.tokens import TokenCache, token_lifetime
+from exporter.clients.tokens import TokenCache, parse_token_answer
 from exporter.clients.work_analytics import whole_number
 from exporter.errors import (ApiError, AuthenticationError, BadRequestError,
                              MalformedResponseError)
@@ -151,13 +151,7 @@ class ContactCenterClient:
             message = "authentication refused" if exc.status in (400, 401) else "no token"
             raise AuthenticationError(TOKEN_PATH, message, status=exc.status,
                                       detail=exc.detail) from None
-        if not isinstance(body, Mapping) or not isinstance(body.get("access_token"), str):
-            raise MalformedResponseError(TOKEN_PATH, "token answer has no access_token")
-        # Contact Center sends `expires_in` as a string ("1799"); Work Analytics as a number.
-        lifetime = token_lifetime(body.get("expires_in"))
-        if lifetime is None:
-            raise MalformedResponseError(TOKEN_PATH, "token answer has no valid expires_in")
-        return body["access_token"], lifetime
+        return parse_token_answer(TOKEN_PATH, body)
 
     def _call(self, http: HttpClient, method: str, endpoint: str, path: str, tenant: str | None,
               *, params: Mapping[str, Any] | Sequence[tuple[str, str]] | None = None,

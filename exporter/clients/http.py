@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.metrics_core import Metric
 
 from exporter import __version__
-from exporter.clients.budget import RequestBudget
+from exporter.clients.budget import RequestBudget, stop_aware_sleep
 from exporter.errors import (ApiError, BadRequestError, ForbiddenError, MalformedResponseError,
                              NotFoundError, RateLimitedError, ServerError, TransportError,
                              UnauthorizedError)
@@ -191,9 +191,7 @@ class HttpClient:
         self.stats = stats
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        # By default the waits between attempts end when the exporter stops (see the budget).
-        self._sleep = sleep if sleep is not None else (
-            budget.sleep if budget is not None else time.sleep)
+        self._sleep = sleep if sleep is not None else stop_aware_sleep(budget)
         self._rng = rng or random.Random()
 
     def close(self) -> None:

@@ -8,29 +8,27 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from exporter.errors import MalformedResponseError
 from exporter.logs import get_logger
 
 log = get_logger(__name__)
 
 
-def parse_expires_in(value: Any) -> float:
-    """Seconds from `expires_in`: Work Analytics sends an integer, Contact Center a string."""
-    if isinstance(value, bool):
-        raise ValueError("expires_in is a boolean")
-    seconds = float(value)
-    if seconds <= 0:
-        raise ValueError("expires_in is not positive")
-    return seconds
-
-
-def token_lifetime(value: Any) -> float | None:
-    """Seconds from a token answer's `expires_in`; None unless a finite positive number: a NaN
-    or infinite lifetime would mean a token that is never renewed before it is refused."""
+def parse_token_answer(endpoint: str, body: Any) -> tuple[str, float]:
+    """(token, lifetime in seconds) from a token answer of either API, else
+    MalformedResponseError. `expires_in` is an integer from Work Analytics and a string
+    ("1799") from Contact Center; it must be finite and positive: a NaN or infinite lifetime
+    would mean a token that is never renewed before it is refused."""
+    if not isinstance(body, Mapping) or not isinstance(body.get("access_token"), str):
+        raise MalformedResponseError(endpoint, "token answer has no access_token")
+    value = body.get("expires_in")
     try:
-        seconds = parse_expires_in(value)
+        seconds = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError, OverflowError):  # float() of a huge integer overflows
-        return None
-    return seconds if math.isfinite(seconds) else None
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise MalformedResponseError(endpoint, "token answer has no valid expires_in")
+    return body["access_token"], seconds
 
 
 class TokenCache:

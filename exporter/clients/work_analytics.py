@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from exporter.clients.http import HttpClient
-from exporter.clients.tokens import TokenCache, token_lifetime
+from exporter.clients.tokens import TokenCache, parse_token_answer
 from exporter.errors import (ApiError, AuthenticationError, BadRequestError,
                              MalformedResponseError)
 
@@ -62,12 +62,7 @@ class WorkAnalyticsClient:
             # that needed the token does not multiply the retries.
             raise AuthenticationError(TOKEN_ENDPOINT, "no token", status=exc.status,
                                       detail=str(exc)) from None
-        if not isinstance(body, Mapping) or not isinstance(body.get("access_token"), str):
-            raise MalformedResponseError(TOKEN_ENDPOINT, "token answer has no access_token")
-        lifetime = token_lifetime(body.get("expires_in"))
-        if lifetime is None:
-            raise MalformedResponseError(TOKEN_ENDPOINT, "token answer has no valid expires_in")
-        return body["access_token"], lifetime
+        return parse_token_answer(TOKEN_ENDPOINT, body)
 
     def get(self, endpoint: str, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a data endpoint; `endpoint` is the path template used in metrics and errors."""
