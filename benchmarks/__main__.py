@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import statistics
 import sys
 import tempfile
@@ -22,12 +23,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from exporter.config import Config, load_config_data
+
 from benchmarks import formulas
 from benchmarks.account import (CC_REPORT_DELAY, Account, account_for, exporter_config,
                                 parse_size, size_label)
-from benchmarks.children import baseline, cpu_seconds, exporter_under_test, peak_rss, simulator
+from benchmarks.children import (Child, ChildFailed, baseline, cpu_seconds, exporter_under_test,
+                                 peak_rss, simulator)
 from benchmarks.report import markdown
-from benchmarks.scrape import count_series, fetch, renders, time_scrapes, watch_ages
+from benchmarks.scrape import data_series, fetch, renders, time_scrapes, watch_ages
 
 DEFAULT_SIZES = "1k,10k,100k,500k"
 # Bounds of the waits, in seconds: generous (a 500k account is slow), never unbounded.
@@ -38,6 +42,9 @@ IDLE_SCRAPES = 20
 # The schedule runs --schedule-seconds, and on until every collector has run twice, but
 # never longer than this many times --schedule-seconds.
 SCHEDULE_STRETCH = 4
+# Seconds between the schedule phase's scrapes: several per interval of the fastest
+# collectors (5 s), so the ages seen reach near both ends of each interval.
+AGE_SCRAPE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -49,13 +56,24 @@ class Options:
 
 def simulator_log(announcement: dict[str, Any], clear: bool = False) -> list[dict[str, Any]]:
     """The simulator's request log (/_sim/requests), emptied afterwards with `clear`."""
-    url = announcement["base_url"].rsplit("/analytics/work", 1)[0] + "/_sim/requests"
+    url = announcement["root_url"] + "/_sim/requests"
     with urllib.request.urlopen(url, timeout=COMMAND_TIMEOUT) as answer:
         log: list[dict[str, Any]] = json.load(answer)
     if clear:
         request = urllib.request.Request(url, method="DELETE")
         urllib.request.urlopen(request, timeout=COMMAND_TIMEOUT).close()
     return log
+
+
+def run_cycle(exp: Child, command: str) -> dict[str, Any]:
+    """One `cycle` command's answer; a collector that failed would leave its series off the
+    page and its requests out of the counts, so every figure after it would be of a partial
+    page: the size fails instead, naming the collectors."""
+    answer = exp.ask(command, CYCLE_TIMEOUT)
+    if not answer["ok"] or answer["failed"]:
+        raise ChildFailed(f"{exp.name}: {command}: collectors failed: "
+                          f"{', '.join(answer['failed']) or '(none named)'}")
+    return answer
 
 
 def latencies(port: int, options: Options) -> dict[str, Any]:
@@ -82,26 +100,31 @@ def measure(target: int, options: Options, work_dir: Path,
     with simulator(account, work_dir) as sim:
         config = exporter_config(sim)
         phase("simulator start")
-        with exporter_under_test(sim, work_dir, config) as (exp, port):
+        with exporter_under_test(config, work_dir) as (exp, port):
             result["rss_idle"] = exp.ask("rss", COMMAND_TIMEOUT)["rss_bytes"]
             phase("exporter start")
-            result["first_cycle"] = exp.ask("cycle", CYCLE_TIMEOUT)
+            result["first_cycle"] = run_cycle(exp, "cycle")
             startup_log = simulator_log(sim, clear=True)
             phase("first cycle")
-            cycle = result["cycle"] = exp.ask("cycle capture", CYCLE_TIMEOUT)
+            cycle = result["cycle"] = run_cycle(exp, "cycle capture")
             cycle_log = simulator_log(sim, clear=True)
             phase("measured cycle")
             result["rss_after_cycles"] = exp.ask("rss", COMMAND_TIMEOUT)["rss_bytes"]
             result["json"] = exp.ask("json", CYCLE_TIMEOUT)
             phase("json.loads")
             page = fetch(port)
-            result["data_series"], result["page_samples"] = count_series(page)
+            series = data_series(page)
+            if series is None:
+                raise ChildFailed(
+                    "exporter: /metrics lacks eightbyeight_exporter_exposition_series")
+            result["data_series"] = series
             result["page_bytes"] = len(page)
             page_file = work_dir / "page.txt"
             page_file.write_bytes(page)
-            # Scraping must not render the data part again: the counter before and after.
+            # Scraping must not render the data part again: the counter before and after
+            # IDLE_SCRAPES more scrapes, the last of which is read.
             before = renders(page)
-            for _ in range(IDLE_SCRAPES):
+            for _ in range(IDLE_SCRAPES - 1):
                 fetch(port)
             after = renders(fetch(port))
             result["renders"] = {"before": before, "after": after, "scrapes": IDLE_SCRAPES}
@@ -112,7 +135,6 @@ def measure(target: int, options: Options, work_dir: Path,
                 result["floor"] = latencies(floor_port, options)
             phase("floor scrapes")
             with baseline("benchmarks.naive", page_file, work_dir) as (naive_port, ready):
-                result["naive_parse_seconds"] = ready.get("parse_seconds")
                 result["naive"] = latencies(naive_port, options)
                 result["naive_peak_rss"] = peak_rss(ready["pid"])
             phase("per-scrape rendering scrapes")
@@ -120,17 +142,20 @@ def measure(target: int, options: Options, work_dir: Path,
             cpu = {"exporter": cpu_seconds(exp.pid), "simulator": cpu_seconds(sim["pid"])}
             started = exp.ask("start", COMMAND_TIMEOUT)
             watch = watch_ages(port, options.schedule_seconds, started["runs"],
-                               longest=SCHEDULE_STRETCH * options.schedule_seconds)
+                               longest=SCHEDULE_STRETCH * options.schedule_seconds,
+                               every=AGE_SCRAPE_SECONDS)
             stopped = exp.ask("stop", COMMAND_TIMEOUT)
             all_tokens = exp.ask("tokens", COMMAND_TIMEOUT)["tokens"]
             cpu = {"exporter": cpu_seconds(exp.pid) - cpu["exporter"],
                    "simulator": cpu_seconds(sim["pid"]) - cpu["simulator"]}
             result["simulator_peak_rss"] = peak_rss(sim["pid"])
             phase("schedule")
-    result["requests"] = requests_summary(config, account, cycle, startup_log, cycle_log)
+    result["requests"] = requests_summary(load_config_data(config), account, cycle,
+                                          startup_log, cycle_log)
     result["tokens"] = tokens_summary(stopped, all_tokens)
     result["data_age"] = {"intervals": started["intervals"], "scrapes": watch.scrapes,
-                          "seconds": watch.seconds, "cpu_seconds": cpu,
+                          "every": AGE_SCRAPE_SECONDS, "seconds": watch.seconds,
+                          "cpu_seconds": cpu,
                           "runs_at_start": started["runs"],
                           "runs": stopped["runs"], "longest_run": watch.longest_run,
                           "ages": {name: summary(values) for name, values in watch.ages.items()}}
@@ -142,7 +167,7 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"n": len(values), "median": statistics.median(values), "max": max(values)}
 
 
-def requests_summary(config: dict[str, Any], account: Account, cycle: dict[str, Any],
+def requests_summary(config: Config, account: Account, cycle: dict[str, Any],
                      startup_log: list[dict[str, Any]],
                      cycle_log: list[dict[str, Any]]) -> dict[str, Any]:
     """The measured cycle's requests by endpoint next to the formula, and repeated requests."""
@@ -154,8 +179,7 @@ def requests_summary(config: dict[str, Any], account: Account, cycle: dict[str, 
             "token_requests_in_cycle": sum(v for k, v in cycle["requests"].items()
                                            if k.endswith(formulas.TOKEN_ENDPOINTS)),
             "repeated_in_cycle": formulas.repeated_requests(cycle_log),
-            "repeated_at_startup_and_first_cycle": formulas.repeated_requests(startup_log),
-            "log_complete": len(cycle_log) < 10_000}  # the simulator keeps the last 10,000
+            "repeated_at_startup_and_first_cycle": formulas.repeated_requests(startup_log)}
 
 
 def tokens_summary(stopped: dict[str, Any], all_tokens: list[list[Any]]) -> dict[str, Any]:
@@ -193,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="timed scrapes per server and encoding (default %(default)s)")
     parser.add_argument("--scrape-budget", type=float, default=Options.budget,
                         help="seconds of timed scrapes per server and encoding, at most (at "
-                             "least 5 scrapes are timed) (default %(default)s)")
+                             "least 5 scrapes, or --scrapes when fewer, are timed) "
+                             "(default %(default)s)")
     parser.add_argument("--schedule-seconds", type=float, default=Options.schedule_seconds,
                         help="how long the schedule runs per size (default %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results.md"),
@@ -214,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     run: dict[str, Any] = {
         "command": " ".join(["python3", "-m", "benchmarks", *(argv or sys.argv[1:])]),
         "options": asdict(options), "sizes": []}
+    # SIGTERM and SIGHUP end the run as Ctrl-C does: SystemExit unwinds the `with` blocks, so
+    # the children are terminated and the work directory removed (the default action would
+    # kill this process alone and leave both behind). The exit code is the shell's 128 + N.
+    previous = {number: signal.signal(number, lambda signum, _: sys.exit(128 + signum))
+                for number in (signal.SIGTERM, signal.SIGHUP)}
     started = time.monotonic()
     try:
         for target in sizes:
@@ -229,10 +259,12 @@ def main(argv: list[str] | None = None) -> int:
                         progress(f"--- {log.name}\n" + "\n".join(
                             log.read_text(errors="replace").splitlines()[-20:]))
                     raise
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemExit):
         run["failed"] = "interrupted"
         raise
     finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         # The sizes measured so far are written even when a later one fails.
         if run["sizes"]:
             run["wall_seconds"] = round(time.monotonic() - started, 1)

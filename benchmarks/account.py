@@ -127,10 +127,10 @@ def exporter_config(simulator: dict[str, Any]) -> dict[str, Any]:
     """The demo's configuration (exporter/cli.py `demo_config_data`: Work Analytics and Contact
     Center, every collector of the demo) for the simulator's announcement line, with no series
     ceiling, no request budget to speak of, fast report polls and the short INTERVALS."""
-    root = simulator["base_url"].rsplit("/analytics/work", 1)[0]
     regions = {t["id"]: t["region"] for t in simulator["cc_tenants"]}
-    # demo_config_data reads these attributes of an embedded Simulator.
-    sim = types.SimpleNamespace(**simulator, root_url=root, cc=types.SimpleNamespace(
+    # demo_config_data reads these attributes of an embedded Simulator (`root_url`: added to
+    # the announcement by benchmarks.children.simulator).
+    sim = types.SimpleNamespace(**simulator, cc=types.SimpleNamespace(
         tenants=list(regions), region_of=regions.get))
     data = demo_config_data({}, sim)
     wa, cc = data["work_analytics"], data["contact_center"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the baselines import this module: they need not import the exporter
+if TYPE_CHECKING:  # the baselines import this module: they need not load exporter.cli
     from benchmarks.account import Account
 
 # Where `python3 -m benchmarks.<module>` is found, wherever the harness is started from.
@@ -77,10 +77,12 @@ class Child:
         try:
             answer = json.loads(line)
         except ValueError:
-            raise ChildFailed(f"{self.name}: not a JSON line: {line[:200]!r}") from None
-        if isinstance(answer, dict) and "error" in answer:
+            answer = None
+        if not isinstance(answer, dict):  # every child of ours answers JSON objects only
+            raise ChildFailed(f"{self.name}: not a JSON object line: {line[:200]!r}")
+        if "error" in answer:
             raise ChildFailed(f"{self.name}: {answer['error']}{self._tail()}")
-        return answer if isinstance(answer, dict) else {"value": answer}
+        return answer
 
     def ask(self, command: str, timeout: float) -> dict[str, Any]:
         """Send one command line, return its answer line."""
@@ -131,17 +133,19 @@ def simulator(account: Account, work_dir: Path) -> Iterator[dict[str, Any]]:
     with Child("simulator", "exporter.simulator",
                ["--host", "127.0.0.1", "--port", "0", "--seed", "42",
                 *account.simulator_args()], work_dir) as child:
-        yield {**child.read(START_TIMEOUT), "pid": child.pid}
+        announcement = child.read(START_TIMEOUT)
+        # The simulator announces its Work Analytics base URL; its other APIs and /_sim/
+        # hang off the root, which the exporter's config and the request log both need.
+        root = announcement["base_url"].rsplit("/analytics/work", 1)[0]
+        yield {**announcement, "pid": child.pid, "root_url": root}
 
 
 @contextmanager
-def exporter_under_test(announcement: dict[str, Any], work_dir: Path,
-                        config: dict[str, Any] | None = None) -> Iterator[tuple[Child, int]]:
-    """benchmarks/exporter_process.py for the simulator's account: (the child, its port)."""
-    from benchmarks.account import exporter_config
-
+def exporter_under_test(config: dict[str, Any], work_dir: Path) -> Iterator[tuple[Child, int]]:
+    """benchmarks/exporter_process.py with `config` (the exporter's configuration data):
+    (the child, its port)."""
     config_file = work_dir / "exporter-config.json"
-    config_file.write_text(json.dumps(config or exporter_config(announcement)))
+    config_file.write_text(json.dumps(config))
     with Child("exporter", "benchmarks.exporter_process", [str(config_file), str(work_dir)],
                work_dir) as child:
         yield child, int(child.read(START_TIMEOUT)["port"])

@@ -1,23 +1,25 @@
-"""The exporter under test, in a process of its own, built as `exporter/cli.py` builds it, serving
-/metrics on loopback, and driven by commands on stdin (one JSON answer line each on stdout):
+"""The exporter under test, in a process of its own, built from the pieces `exporter/cli.py`
+uses (`load_config_data`, `build_exporter`, the report check, `LiveExporter`,
+`ExporterServer`; no signal handling, reload or web config), serving /metrics on loopback, and
+driven by commands on stdin (one JSON answer line each on stdout):
 
-    cycle           every collector once (`scheduler.run_once()`): CPU and wall time, API
-                    requests by endpoint, and what the request formula needs to know
-    cycle capture   the same, keeping the raw API answers for `json`
+    cycle           every collector once (`scheduler.run_once()`): whether all succeeded and
+                    which failed, CPU and wall time, API requests by endpoint, and what the
+                    request formula needs to know
+    cycle capture   the same, writing the raw API answers to a file for `json`
     json            CPU of `json.loads` over the answers of the captured cycle, best of 3
     rss             resident memory after `gc.collect()`
     start / stop    the schedule (`scheduler.start()`) on and off; `stop` tells the token
-                    requests and API requests of the run
+                    requests of the run and the collectors' runs so far
     tokens          every token request so far (API, seconds since start-up, lifetime)
 
-    python3 -m benchmarks.exporter_process CONFIG_JSON WORK_DIR  ->  {"port": N, "pid": N}
+    python3 -m benchmarks.exporter_process CONFIG_JSON WORK_DIR  ->  {"port": N}
 """
 
 from __future__ import annotations
 
 import gc
 import json
-import os
 import signal
 import struct
 import sys
@@ -25,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 import exporter.clients.http
 from exporter.app import Exporter, build_exporter
@@ -34,9 +36,10 @@ from exporter.clients.tokens import TokenCache
 from exporter.collectors.call_details import CallLegCollector, CallRecordCollector
 from exporter.collectors.discovery import DiscoveryCollector
 from exporter.collectors.summaries import RingGroupCollector
-from exporter.config import load_config_data
+from exporter.config import Config, load_config_data
 from exporter.logs import configure_logging
 from exporter.memory import limit_malloc_arenas, release_free_memory
+from exporter.reload import LiveExporter
 from exporter.server import ExporterServer
 
 from benchmarks.children import announce
@@ -44,15 +47,23 @@ from benchmarks.children import announce
 
 class RecordingJson:
     """Stands in for the `json` module of exporter/clients/http.py, which decodes every API
-    answer with `json.loads(content)`: keeps the raw bodies while `bodies` is a list."""
+    answer with `json.loads(content)` (`content`: the body's bytes): while `out` is a file,
+    appends each body to it as it comes, after its length.
+
+    Written, not kept: bodies held until the cycle ends would sit in the heap when the memory
+    after the cycles is read, and giving them back (`malloc_trim`) would give back the
+    exporter's own garbage too, which production does only after large runs
+    (`TRIM_AFTER_BYTES`). No lock: `run_once` runs the collectors one after another in the
+    calling thread, and the schedule is off while a cycle is measured."""
 
     def __init__(self, real: ModuleType) -> None:
         self._real = real
-        self.bodies: list[bytes] | None = None
+        self.out: IO[bytes] | None = None
 
     def loads(self, content: Any, **kwargs: Any) -> Any:
-        if self.bodies is not None:
-            self.bodies.append(content)
+        if self.out is not None:
+            self.out.write(struct.pack("<Q", len(content)))
+            self.out.write(content)
         return self._real.loads(content, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -99,14 +110,10 @@ def records_read(exp: Exporter) -> dict[str, int]:
             for c in collectors(exp, cls)}
 
 
-def observed(exp: Exporter) -> dict[str, Any]:
-    """What the request formula takes from the account as the exporter sees it."""
-    directory = next((c.directory for c in collectors(exp, DiscoveryCollector)), None)
-    ring_groups = collectors(exp, RingGroupCollector)
-    return {"pbxes": len(directory.pbxes) if directory else 0,
-            "sites": len(directory.sites) if directory else 0,
-            "queues": len(directory.queues) if directory else 0,
-            "ring_groups": len(ring_groups[0].groups) if ring_groups else 0}
+def ring_groups(exp: Exporter) -> int:
+    """G of the request formula: the ring groups as the exporter saw them."""
+    found = collectors(exp, RingGroupCollector)
+    return len(found[0].groups) if found else 0
 
 
 class TokenLog:
@@ -135,8 +142,11 @@ class Driven:
     def __init__(self, config_file: Path, work_dir: Path) -> None:
         configure_logging("info", "json")  # the command line's defaults
         limit_malloc_arenas()  # as exporter/cli.py does, before any thread
-        config = load_config_data(json.loads(config_file.read_text()))
-        self.exp = build_exporter(config, process_metrics=True)
+
+        def load() -> Config:
+            return load_config_data(json.loads(config_file.read_text()))
+
+        self.exp = build_exporter(load(), process_metrics=True)
         self.tokens = TokenLog()
         for collector in collectors(self.exp, DiscoveryCollector):
             self.tokens.watch(collector.client.tokens, "work_analytics")
@@ -145,36 +155,36 @@ class Driven:
         problems = check_reports_or_fail(self.exp, strict=False)  # as cli.py, before serving
         if problems:
             raise RuntimeError("; ".join(problems))
-        self.server = ExporterServer(self.exp, "127.0.0.1:0")
+        # As cli.py serves it: the server reads the exporter through the LiveExporter on every
+        # request (and its registry carries the reload state). No reload is ever asked here.
+        self.live = LiveExporter(
+            self.exp, load=load, build=build_exporter,
+            check=lambda candidate: check_reports_or_fail(candidate, strict=False))
+        self.server = ExporterServer(self.live, "127.0.0.1:0")
         self.server.start()
         self.bodies_file = work_dir / "api-answers.bin"
         self.schedule_started: float | None = None
-        self.schedule_requests: dict[str, float] = {}
 
     def cycle(self, capture: bool) -> dict[str, Any]:
         before, read_before = request_counts(self.exp), records_read(self.exp)
-        RECORDER.bodies = [] if capture else None
-        wall, cpu = time.monotonic(), time.process_time()
-        ok = self.exp.scheduler.run_once()
-        cpu, wall = time.process_time() - cpu, time.monotonic() - wall
-        bodies, RECORDER.bodies = RECORDER.bodies or [], None
-        answers, answer_bytes = len(bodies), sum(len(b) for b in bodies)
-        if capture:  # to a file, so the bodies do not count in the memory measured next
-            with open(self.bodies_file, "wb") as out:
-                for body in bodies:
-                    out.write(struct.pack("<Q", len(body)) + body)
-            # The captured answers are the harness's, not the exporter's: their pages go back
-            # as the exporter's own garbage does after a large run.
-            del bodies
-            gc.collect()
-            release_free_memory()
+        # Writing the bodies counts in the captured cycle's CPU, but little: under a ms per MB
+        # of answers, where a cycle spends 190 ms or more per MB (docs/performance.md's run).
+        out = open(self.bodies_file, "wb") if capture else None
+        RECORDER.out = out
+        try:
+            wall, cpu = time.monotonic(), time.process_time()
+            ok = self.exp.scheduler.run_once()
+            cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+        finally:
+            RECORDER.out = None
+            if out is not None:
+                out.close()
         read_after = records_read(self.exp)
         return {"ok": ok, "cpu_seconds": cpu, "wall_seconds": wall,
                 "requests": difference(request_counts(self.exp), before),
-                "answers": answers, "answer_bytes": answer_bytes,
                 "records_read": {k: v - read_before.get(k, 0) for k, v in read_after.items()},
                 "failed": [r.name for r in self.exp.scheduler.runners if not r.state.success],
-                **observed(self.exp)}
+                "ring_groups": ring_groups(self.exp)}
 
     def json_cpu(self) -> dict[str, Any]:
         data = self.bodies_file.read_bytes()
@@ -201,7 +211,6 @@ class Driven:
 
     def start(self) -> dict[str, Any]:
         runs = {r.name: r.state.runs for r in self.exp.scheduler.runners}
-        self.schedule_requests = request_counts(self.exp)
         self.schedule_started = time.monotonic()
         self.exp.scheduler.start()
         return {"runs": runs, "intervals": {r.name: r.collector.interval
@@ -212,7 +221,6 @@ class Driven:
         stopped = time.monotonic()
         self.exp.scheduler.stop()
         return {"seconds": stopped - started, "tokens": self.tokens.since(started),
-                "requests": difference(request_counts(self.exp), self.schedule_requests),
                 "runs": {r.name: r.state.runs for r in self.exp.scheduler.runners}}
 
     def answer(self, command: str) -> dict[str, Any]:
@@ -233,18 +241,16 @@ class Driven:
     def close(self) -> None:
         self.exp.scheduler.stop()
         self.server.stop()
-        self.exp.close()
+        self.live.close()
 
 
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent cleans up on Ctrl-C
     driven = Driven(Path(argv[0]), Path(argv[1]))
     try:
-        announce({"port": driven.server.port, "pid": os.getpid()})
+        announce({"port": driven.server.port})
         for line in sys.stdin:  # ends when the parent closes our stdin (or dies)
             command = line.strip()
-            if command == "quit":
-                break
             try:
                 announce(driven.answer(command))
             except Exception as exc:  # an answer, not a dead child: the parent decides

@@ -14,12 +14,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from exporter.config import Config
+
 from benchmarks.account import Account
 
-# Page sizes the exporter asks for (exporter/clients/*.py, exporter/config.py defaults).
-CUSTOMER_DATA_PAGE = 100
-REALTIME_PAGE = 100
-REPORT_PAGE = 1000
 TOKEN_ENDPOINTS = ("/v1/oauth/token", "/oauth/v2/token")
 # Repeating these within a cycle is by design: a report's status is polled until it is DONE.
 POLLING_PATHS = ("/status",)
@@ -50,49 +48,54 @@ def status_polls(ready_after: float, first: float, longest: float) -> int:
         pause = min(pause * 2, longest)
 
 
-def requests_per_cycle(config: Mapping[str, Any], account: Account, ring_groups: int,
+def requests_per_cycle(config: Config, account: Account, ring_groups: int,
                        records_read: Mapping[str, int], report_delay: float) -> dict[str, int]:
     """Data requests of one `run_once()` in steady state, by "api endpoint" (the labels of
-    `eightbyeight_api_requests_total`); token requests are counted per hour instead."""
-    wa, cc = config["work_analytics"], config["contact_center"]
+    `eightbyeight_api_requests_total`); token requests are counted per hour instead.
+
+    `config` is the exporter's configuration as it loaded it (page sizes, batches, windows
+    and report polling are read there, defaults included); `ring_groups` (G) and
+    `records_read` (n) are what the measured cycle itself saw."""
+    wa, cc = config.work_analytics, config.contact_center
     p, s, q = account.pbxes, account.sites_per_pbx, account.queues_per_site
     # `allpbxes` in one request unless PBXes are listed (or the exporter is sharded).
-    b = 1 if not wa.get("pbxes") else math.ceil(p / wa.get("pbx_batch_size", 50))
+    b = 1 if not wa.pbxes else math.ceil(p / wa.pbx_batch_size)
     sites = [s + (1 if i == 0 else 0) for i in range(p)]
     queues = [s * q + 1 + (1 if i == 0 else 0) for i in range(p)]
-    windows = {key: len(wa[key]["windows"]) for key in
+    windows = {key: len(getattr(wa, key).windows) for key in
                ("company_summary", "ring_groups", "ring_group_members", "extensions")}
+    listing = wa.discovery.page_size  # the customer-data API's HAL pages
     expected = {
-        "/v2/pbxes/": pages(p, CUSTOMER_DATA_PAGE),
-        "/v2/pbxes/{pbxId}/sites": sum(pages(n, CUSTOMER_DATA_PAGE) for n in sites),
-        "/v2/pbxes/{pbxId}/queues": sum(pages(n, CUSTOMER_DATA_PAGE) for n in queues),
+        "/v2/pbxes/": pages(p, listing),
+        "/v2/pbxes/{pbxId}/sites": sum(pages(n, listing) for n in sites),
+        "/v2/pbxes/{pbxId}/queues": sum(pages(n, listing) for n in queues),
         "/v2/pbxes/{pbxId}/call-queue-metrics": p,
         "/v1/compsum": windows["company_summary"] * b,
         "/v2/rgsum-groups": windows["ring_groups"] * b,
         "/v2/rgsum-members": windows["ring_group_members"] * ring_groups,
         "/v2/extsum": windows["extensions"] * b,
         "/v2/call-records": b * scroll_pages(records_read.get("call_records", 0),
-                                             wa["call_records"].get("page_size", 1000)),
+                                             wa.call_records.page_size),
         "/v2/call-legs": b * scroll_pages(records_read.get("call_legs", 0),
-                                          wa["call_legs"].get("page_size", 1000)),
+                                          wa.call_legs.page_size),
     }
     out = {f"work_analytics {k}": v for k, v in expected.items()}
     t = account.cc_tenants
     agents = account.cc_agents_per_tenant
     rows = {"queue": account.cc_queues_per_tenant, "agent": agents}
-    reports = cc.get("reports", [])
-    polling = cc["report_status"]
-    k = status_polls(report_delay, polling["initial_backoff"], polling["max_backoff"])
+    reports = cc.reports
+    k = status_polls(report_delay, cc.report_status.initial_backoff,
+                     cc.report_status.max_backoff)
     out.update({
         "contact_center /realtime-metrics/queues":
-            t * pages(account.cc_queues_per_tenant, REALTIME_PAGE),
+            t * pages(account.cc_queues_per_tenant, cc.page_size),
         "contact_center /realtime-metrics/groups":
-            t * pages(account.cc_groups_per_tenant, REALTIME_PAGE),
-        "contact_center /realtime-metrics/agents": t * pages(agents, REALTIME_PAGE),
+            t * pages(account.cc_groups_per_tenant, cc.page_size),
+        "contact_center /realtime-metrics/agents": t * pages(agents, cc.page_size),
         "contact_center /historical-metrics": len(reports) * t,
         "contact_center /historical-metrics/{id}/status": len(reports) * t * k,
         "contact_center /historical-metrics/{id}/data":
-            t * sum(pages(rows.get(r["group_by"], 1), REPORT_PAGE) for r in reports),
+            t * sum(pages(rows.get(r.group_by, 1), cc.report_page_size) for r in reports),
     })
     return out
 

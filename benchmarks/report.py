@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-SERVERS = (("exporter", "exporter"), ("floor", "floor"), ("naive", "per-scrape rendering"))
+SERVERS = ("exporter", "floor", "naive")  # keys of a size's latencies, in the table's order
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -33,11 +33,15 @@ def ratio(a: float | None, b: float | None) -> str:
 
 def commit() -> str:
     """The commit measured, marked when the worktree has changes on top of it."""
+    # Read only: `git status` would otherwise refresh the index, taking its lock, and could
+    # get in the way of whoever is committing in the same worktree meanwhile.
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10, check=True).stdout.strip()
+                              text=True, timeout=10, check=True, env=env).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "exporter"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+                               capture_output=True, text=True, timeout=10,
+                               env=env).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head + (" with uncommitted changes to exporter/" if dirty else "")
@@ -51,10 +55,10 @@ def latency_rows(sizes: list[dict[str, Any]]) -> list[list[Any]]:
             cells = [f"{s['size']}" if encoding == "plain" else "",
                      f"{s['data_series']:,} ({off:+.0%})" if encoding == "plain" else "",
                      encoding, mb(s["exporter"][encoding]["bytes"])]
-            for key, _ in SERVERS:
+            for key in SERVERS:
                 lat = s[key][encoding]
                 cells.append(f"{ms(lat['median'])} / {ms(lat['p99'])} ({lat['n']})")
-            exporter, floor, naive = (s[k][encoding]["median"] for k, _ in SERVERS)
+            exporter, floor, naive = (s[k][encoding]["median"] for k in SERVERS)
             cells += [ratio(exporter, floor), ratio(naive, exporter)]
             rows.append(cells)
     return rows
@@ -187,11 +191,12 @@ def markdown(run: dict[str, Any]) -> str:
                 f"{v['scaled_per_hour_real']:.2f} / {v['formula_per_hour_real']:.2f}"
                 if v["scaled_per_hour_real"] else "–",
                 len([e for e in t["early"] if e["api"] == api])])
+    # formulas.REAL_LIFETIME: the same for every size, unlike how long the schedule ran.
     real = sizes[0]["tokens"]["apis"]["work_analytics"]["real_lifetime"]
+    ran = ", ".join(f"{s['size']} {s['tokens']['seconds']:.0f} s" for s in sizes)
     parts.append(
-        "### Token requests\n\nCounted while the schedule ran "
-        f"({sizes[0]['tokens']['seconds']:.0f} s per size) with the simulator's short "
-        "lifetimes. The gap between two requests is the renewal point (the formula) plus the "
+        f"### Token requests\n\nCounted while the schedule ran ({ran}) with the simulator's "
+        "short lifetimes. The gap between two requests is the renewal point (the formula) plus the "
         "wait for the next request that needs a token; at a real lifetime of "
         f"{real:g} s that wait is carried over as measured. `early`: a token requested "
         "before the previous one reached its renewal point.\n\n" + table(
@@ -202,11 +207,12 @@ def markdown(run: dict[str, Any]) -> str:
         f"{s['size']} {s['data_age']['seconds']:.0f} s (CPU: exporter "
         f"{s['data_age']['cpu_seconds']['exporter']:.1f} s, simulator "
         f"{s['data_age']['cpu_seconds']['simulator']:.1f} s)" for s in sizes)
+    every = " or ".join(sorted({f"{s['data_age']['every']:g} s" for s in sizes}))
     parts.append(
         "### Data age at scrape time (s, median / max (longest run))\n\n"
-        "`eightbyeight_collector_snapshot_age_seconds` scraped every 2 s while the schedule "
-        f"ran ({schedule}), counted from each collector's first scheduled run; in brackets "
-        "the longest `eightbyeight_collector_duration_seconds` seen. Tenants of one collector "
-        "kind together; `not run`: no scheduled run finished in time.\n\n" + table(
+        f"`eightbyeight_collector_snapshot_age_seconds` scraped every {every} while the "
+        f"schedule ran ({schedule}), counted from each collector's first scheduled run; in "
+        "brackets the longest `eightbyeight_collector_duration_seconds` seen. Tenants of one "
+        "collector kind together; `not run`: no scheduled run finished in time.\n\n" + table(
             ["collector", "interval (s)", *(s["size"] for s in sizes)], age_rows(sizes)))
     return "\n\n".join(parts) + "\n"

@@ -10,9 +10,6 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-# The exporter's own families (the live part of the page); every other sample is data.
-LIVE_PREFIXES = (b"eightbyeight_collector_", b"eightbyeight_up", b"eightbyeight_api_",
-                 b"eightbyeight_exporter_", b"process_", b"python_")
 TIMEOUT = 120.0  # seconds for one scrape; a 500k-series page rendered per scrape takes ~5
 _AGE = re.compile(rb'^eightbyeight_collector_snapshot_age_seconds\{collector="([^"]*)"\} (\S+)$',
                   re.M)
@@ -20,6 +17,7 @@ _RUNS = re.compile(rb'^eightbyeight_collector_runs_total\{collector="([^"]*)"\} 
 _DURATION = re.compile(
     rb'^eightbyeight_collector_duration_seconds\{collector="([^"]*)"\} (\S+)$', re.M)
 _RENDERS = re.compile(rb"^eightbyeight_exporter_exposition_renders_total (\S+)$", re.M)
+_SERIES = re.compile(rb"^eightbyeight_exporter_exposition_series (\S+)$", re.M)
 
 
 class Scraper:
@@ -87,21 +85,17 @@ def fetch(port: int) -> bytes:
         scraper.close()
 
 
-def count_series(page: bytes) -> tuple[int, int]:
-    """(data series, all samples) of a text-format page."""
-    data = total = 0
-    for line in page.split(b"\n"):
-        if line and not line.startswith(b"#"):
-            total += 1
-            if not line.startswith(LIVE_PREFIXES):
-                data += 1
-    return data, total
-
-
 def renders(page: bytes) -> float | None:
     """`eightbyeight_exporter_exposition_renders_total`, None when the page has none."""
     match = _RENDERS.search(page)
     return float(match.group(1)) if match else None
+
+
+def data_series(page: bytes) -> int | None:
+    """`eightbyeight_exporter_exposition_series`: the series of the collectors' part of the
+    page (the exporter's own metrics are not in it), None when the page has none."""
+    match = _SERIES.search(page)
+    return int(float(match.group(1))) if match else None
 
 
 def collector_values(pattern: re.Pattern[bytes], page: bytes) -> dict[str, float]:
@@ -115,18 +109,17 @@ class AgeWatch:
 
     ages: dict[str, list[float]]
     longest_run: dict[str, float]
-    runs: dict[str, float]
     scrapes: int
     seconds: float
 
 
-def watch_ages(port: int, seconds: float, runs_at_start: dict[str, int],
-               longest: float | None = None, every: float = 2.0) -> AgeWatch:
+def watch_ages(port: int, seconds: float, runs_at_start: dict[str, int], *, longest: float,
+               every: float) -> AgeWatch:
     """Snapshot ages per collector, scraped every `every` seconds for `seconds`, and on (up to
     `longest` seconds) until every collector has run twice since the start, so its ages span a
     whole interval. A collector's ages count only once the schedule has run it: before, its
     snapshot is the measured cycle's, as old as the benchmark's other phases."""
-    watch = AgeWatch({}, {}, {}, 0, 0.0)
+    watch = AgeWatch({}, {}, 0, 0.0)
     scraper = Scraper(port)
     started = time.monotonic()
     try:
@@ -134,16 +127,17 @@ def watch_ages(port: int, seconds: float, runs_at_start: dict[str, int],
             begun = time.monotonic()
             page, _ = scraper.get()
             watch.scrapes += 1
-            watch.runs = collector_values(_RUNS, page)
+            runs = collector_values(_RUNS, page)
             for name, age in collector_values(_AGE, page).items():
-                if watch.runs.get(name, 0) > runs_at_start.get(name, 0):
+                if runs.get(name, 0) > runs_at_start.get(name, 0):
                     watch.ages.setdefault(name, []).append(age)
             for name, run in collector_values(_DURATION, page).items():
-                if watch.runs.get(name, 0) > runs_at_start.get(name, 0):
+                if runs.get(name, 0) > runs_at_start.get(name, 0):
                     watch.longest_run[name] = max(run, watch.longest_run.get(name, 0.0))
             elapsed = time.monotonic() - started
-            twice = all(watch.runs.get(name, 0) >= runs + 2 for name, runs in runs_at_start.items())
-            if elapsed >= (longest or seconds) or (elapsed >= seconds and twice):
+            twice = all(runs.get(name, 0) >= at_start + 2
+                        for name, at_start in runs_at_start.items())
+            if elapsed >= longest or (elapsed >= seconds and twice):
                 break
             time.sleep(max(0.0, begun + every - time.monotonic()))
     finally:

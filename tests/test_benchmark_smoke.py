@@ -1,4 +1,6 @@
-"""The benchmark harness's pieces at a small size (benchmarks/, docs/performance.md): /metrics
+"""The benchmark harness at a small size (benchmarks/, docs/performance.md): its own `measure`
+runs every phase (cycles, the json.loads baseline, scrapes of the exporter, the floor and
+per-scrape rendering, a short schedule, the request formula) and the report renders; /metrics
 serves bytes rendered once per snapshot, not per scrape.
 
 Times are only compared with each other, measured in the same run on loopback: the exporter
@@ -8,63 +10,57 @@ to the floor (a stdlib server answering the same page from memory).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from benchmarks.account import account_for
-from benchmarks.children import baseline, exporter_under_test, simulator
-from benchmarks.scrape import Latency, count_series, fetch, renders, time_scrapes
+from benchmarks.__main__ import Options, measure
+from benchmarks.report import markdown
 
 pytestmark = pytest.mark.e2e
 
-# About 10k data series (a 1.3 MB page): per-scrape rendering takes ~45 ms there, the
-# exporter ~1.2 ms, the floor ~0.7 ms (docs/performance.md, the reference run).
+# About 10k data series (a 1.3 MB page). The reference run in docs/performance.md at 10k:
+# per-scrape rendering 45.7 ms (plain) and 61.3 ms (gzip) a scrape, the exporter 1.0 and
+# 0.72 ms, the floor 0.60 ms (plain).
 SIZE = 10_000
-SCRAPES = 25
-BUDGET = 8.0  # seconds per server and encoding, at most
-CYCLE_TIMEOUT = 120.0
-# Measured on 2 cores: per-scrape rendering ~38x (plain) and ~63x (gzip) slower than the
-# exporter, the exporter ~1.7x the floor (plain); the thresholds leave room for a busy CI
-# machine. Per-scrape rendering in the exporter makes the first ~1x, failing it.
+# Few scrapes and a short schedule keep the whole run near 10 s; the medians of 15 scrapes
+# are steady enough for ratios this far from the thresholds.
+OPTIONS = Options(scrapes=15, budget=4.0, schedule_seconds=1.0)
+# In that run per-scrape rendering is 45x (plain) and 85x (gzip) slower than the exporter,
+# and the exporter 1.7x the floor (plain); the thresholds leave room for a busy CI machine.
+# Per-scrape rendering in the exporter makes the first ~1x, failing it.
 RENDERING_OVER_EXPORTER = 3.0
 EXPORTER_OVER_FLOOR = 30.0
-IDLE_SCRAPES = 20
 
 
-def medians(port: int) -> dict[str, Latency]:
-    return {encoding: time_scrapes(port, gzip=encoding == "gzip", n=SCRAPES, budget=BUDGET)
-            for encoding in ("plain", "gzip")}
+def test_the_harness_measures_metrics_served_from_bytes_rendered_once(tmp_path: Path) -> None:
+    result = measure(SIZE, OPTIONS, tmp_path, progress=lambda _: None)
+    # The report and its tables render from what measure() returned.
+    assert "### Scrape latency of /metrics" in markdown(
+        {"command": "test", "options": asdict(OPTIONS), "sizes": [result],
+         "wall_seconds": result["wall_seconds"]})
 
+    # measure() fails a size whose cycle failed; the answers say so too.
+    assert result["first_cycle"]["ok"] and result["cycle"]["ok"]
+    assert result["cycle"]["failed"] == []
+    assert 0.85 * SIZE <= result["data_series"] <= 1.15 * SIZE
 
-def test_metrics_are_served_from_bytes_rendered_once(tmp_path: Path) -> None:
-    with simulator(account_for(SIZE), tmp_path) as sim, \
-            exporter_under_test(sim, tmp_path) as (exporter, port):
-        for _ in range(2):  # the second cycle is steady state (the first discovers)
-            assert exporter.ask("cycle", CYCLE_TIMEOUT)["ok"]
-        page = fetch(port)
-        data_series, _ = count_series(page)
-        assert 0.85 * SIZE <= data_series <= 1.15 * SIZE
+    # Deterministic: scrapes without a collection between them render nothing again.
+    renders = result["renders"]
+    assert renders["before"] is not None, \
+        "/metrics lacks eightbyeight_exporter_exposition_renders_total"
+    assert renders["scrapes"] > 0 and renders["after"] == renders["before"]
 
-        # Deterministic: scrapes without a collection between them render nothing again.
-        before = renders(page)
-        assert before is not None, "/metrics lacks eightbyeight_exporter_exposition_renders_total"
-        for _ in range(IDLE_SCRAPES):
-            fetch(port)
-        assert renders(fetch(port)) == before
+    # Every request of the measured cycle is one the formula expects, and no more.
+    assert result["requests"]["measured"] == result["requests"]["formula"]
 
-        ours = medians(port)
-        page_file = tmp_path / "page.txt"
-        page_file.write_bytes(page)
-        with baseline("benchmarks.naive", page_file, tmp_path) as (naive_port, _):
-            rendering = medians(naive_port)
-        with baseline("benchmarks.floor", page_file, tmp_path) as (floor_port, _):
-            floor = medians(floor_port)
-
+    ours, rendering, floor = result["exporter"], result["naive"], result["floor"]
     for encoding in ("plain", "gzip"):
-        assert rendering[encoding].median >= RENDERING_OVER_EXPORTER * ours[encoding].median, (
+        assert (rendering[encoding]["median"]
+                >= RENDERING_OVER_EXPORTER * ours[encoding]["median"]), (
             f"{encoding}: exporter {ours[encoding]}, per-scrape rendering {rendering[encoding]}")
     # Plain only: the floor's gzip answer is compressed in advance whole, while the exporter
     # compresses its own metrics on each scrape, a fixed cost larger than the floor's answer.
-    assert ours["plain"].median <= EXPORTER_OVER_FLOOR * floor["plain"].median, (
+    assert ours["plain"]["median"] <= EXPORTER_OVER_FLOOR * floor["plain"]["median"], (
         f"exporter {ours['plain']}, floor {floor['plain']}")
