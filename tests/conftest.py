@@ -1,9 +1,12 @@
-"""Shared test helpers: vendor fixtures, a fake clock, free ports, the page's values."""
+"""Shared test helpers: vendor fixtures, a fake clock, free ports, bounded waits, the page's
+values."""
 
 from __future__ import annotations
 
 import json
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,26 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 10.0,
+             interval: float = 0.02) -> bool:
+    """Whether `condition()` came true within `timeout` seconds, polled every `interval`.
+
+    For what another thread or process does in its own time (a server noticing a closed
+    connection, a thread ending): the bound is generous because a loaded CI machine may take
+    seconds, and costs nothing when the condition is met at once. Bounded twice: by a deadline
+    on the monotonic clock, and by a count of polls (each sleeps at least `interval`), so that
+    neither a clock that stalls nor one that jumps can make it spin or wait forever.
+    """
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / interval) + 1):
+        if condition():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return bool(condition())
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from exporter.clients.budget import RequestBudget
 from exporter.clients.http import HttpClient, HttpSettings, RequestStats
 from exporter.config import load_config_data
 from exporter.errors import ApiError, ConfigError, MalformedResponseError, RateLimitedError
-from tests.conftest import FakeClock, PageReader
+from tests.conftest import FakeClock, PageReader, wait_for
 
 BASE = "https://api.example.test"
 
@@ -61,7 +61,8 @@ def test_close_releases_a_waiting_collector() -> None:
         except ApiError as exc:
             errors.append(exc)
 
-    thread = threading.Thread(target=wait)
+    # A daemon: were close() to stop releasing it, the failed test must not hold pytest at exit.
+    thread = threading.Thread(target=wait, daemon=True)
     thread.start()
     bucket.close()
     thread.join(10)
@@ -90,12 +91,12 @@ def test_a_retry_wait_ends_when_the_exporter_stops(rsps: responses.RequestsMock)
         except ApiError as exc:
             errors.append(exc)
 
-    thread = threading.Thread(target=fetch)
+    # A daemon: were close() to stop ending the backoff, the failed test must not hold pytest at
+    # exit for the ten minutes of it.
+    thread = threading.Thread(target=fetch, daemon=True)
     thread.start()
-    for _ in range(1000):  # the first attempt has been answered; the client is in its backoff
-        if call.call_count or not thread.is_alive():
-            break
-        thread.join(0.01)
+    # Until the first attempt is answered: the client is then in its backoff (or gave up).
+    wait_for(lambda: call.call_count or not thread.is_alive())
     bucket.close()
     thread.join(30)
     assert not thread.is_alive()
@@ -104,7 +105,9 @@ def test_a_retry_wait_ends_when_the_exporter_stops(rsps: responses.RequestsMock)
 
 def test_a_budget_sleep_ends_at_once_when_closed() -> None:
     bucket = RequestBudget("contact_center", 60)
-    thread = threading.Thread(target=bucket.sleep, args=(3600,))
+    # A daemon: were close() to stop ending the sleep, the failed test must not hold pytest at
+    # exit for an hour.
+    thread = threading.Thread(target=bucket.sleep, args=(3600,), daemon=True)
     thread.start()
     bucket.close()
     thread.join(30)

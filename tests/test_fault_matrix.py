@@ -16,8 +16,8 @@ total timeout) run on two endpoints each rather than on all of them; see SLOW_TA
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +29,9 @@ from exporter.collectors.base import FAILURE_RETRY_SECONDS, STALE_INTERVALS, Col
 from exporter.config import load_config_data
 from exporter.server import ExporterServer
 from exporter.simulator import Simulator
-from exporter.simulator.faults import FaultRule
 from exporter.simulator.requestlog import RecordedRequest
-from tests.conftest import FakeClock, PageReader, snapshot_families
+from tests.conftest import FakeClock, PageReader, snapshot_families, wait_for
+from tests.test_end_to_end import samples
 
 pytestmark = pytest.mark.e2e
 
@@ -99,13 +99,13 @@ class Target:
 
     name: str
     regex: str
-    collectors: tuple[str, ...] = ()  # runner names without `@tenant` and `:report`
+    collector: str | None = None  # a runner name without `@tenant` and `:report`; None: `name`
     token_of: str | None = None  # "wa" or "cc"
 
     def feeds(self, runner: str) -> bool:
         if self.token_of is not None:
             return api_of(runner) == self.token_of
-        return runner.split("@")[0].split(":")[0] in self.collectors
+        return runner.split("@")[0].split(":")[0] == (self.collector or self.name)
 
 
 def api_of(runner: str) -> str:
@@ -113,18 +113,18 @@ def api_of(runner: str) -> str:
 
 
 TARGETS = {t.name: t for t in (
-    Target("discovery", r"/analytics/work/v2/pbxes/(?:[^/]+/(?:sites|queues))?$", ("discovery",)),
-    Target("call_queues", r"/call-queue-metrics$", ("call_queues",)),
-    Target("company_summary", r"/v1/compsum$", ("company_summary",)),
-    Target("ring_groups", r"/v2/rgsum-groups$", ("ring_groups",)),
-    Target("ring_group_members", r"/v2/rgsum-members$", ("ring_group_members",)),
-    Target("extensions", r"/v2/extsum$", ("extensions",)),
-    Target("call_records", r"/v2/call-records$", ("call_records",)),
-    Target("call_legs", r"/v2/call-legs$", ("call_legs",)),
-    Target("cc_queues", r"/realtime-metrics/queues$", ("cc_queues",)),
-    Target("cc_groups", r"/realtime-metrics/groups$", ("cc_groups",)),
-    Target("cc_agents", r"/realtime-metrics/agents$", ("cc_agents",)),
-    Target("cc_reports", r"/historical-metrics(?:/.*)?$", ("cc_report",)),
+    Target("discovery", r"/analytics/work/v2/pbxes/(?:[^/]+/(?:sites|queues))?$"),
+    Target("call_queues", r"/call-queue-metrics$"),
+    Target("company_summary", r"/v1/compsum$"),
+    Target("ring_groups", r"/v2/rgsum-groups$"),
+    Target("ring_group_members", r"/v2/rgsum-members$"),
+    Target("extensions", r"/v2/extsum$"),
+    Target("call_records", r"/v2/call-records$"),
+    Target("call_legs", r"/v2/call-legs$"),
+    Target("cc_queues", r"/realtime-metrics/queues$"),
+    Target("cc_groups", r"/realtime-metrics/groups$"),
+    Target("cc_agents", r"/realtime-metrics/agents$"),
+    Target("cc_reports", r"/historical-metrics(?:/.*)?$", "cc_report"),
     Target("wa_token", r"/v1/oauth/token$", token_of="wa"),
     Target("cc_token", r"/oauth/v2/token$", token_of="cc"),
 )}
@@ -133,12 +133,11 @@ TARGETS = {t.name: t for t in (
 @dataclass(frozen=True)
 class Fault:
     """A fault kind. `retried`: True for what the README says is retried (429, 5xx, connection
-    errors: exactly max_attempts requests), False for what is not (exactly one), None where the
-    README says nothing (at most max_attempts)."""
+    errors: exactly max_attempts requests), False for what is not (exactly one)."""
 
     name: str
     options: Mapping[str, Any] = field(default_factory=dict)
-    retried: bool | None = False
+    retried: bool = False
     streamed: bool = False  # oversize, trickle: the client must hang up before the last byte
 
 
@@ -159,9 +158,12 @@ FAULTS = {f.name: f for f in (
     Fault("wrong_shape", {"status": 200, "body": {"unexpected": "shape"}}),
     Fault("empty", {"empty": True}),
     Fault("truncate", {"truncate": True}, retried=True),
-    Fault("oversize", {"oversize_bytes": OVERSIZE}, retried=None, streamed=True),
-    # The rate makes the target's answer last TRICKLE_SECONDS.
-    Fault("trickle", {}, retried=None, streamed=True),
+    # An answer over max_response_bytes is refused as malformed: sending it again would not
+    # make it smaller.
+    Fault("oversize", {"oversize_bytes": OVERSIZE}, streamed=True),
+    # The rate makes the target's answer last TRICKLE_SECONDS. Cut at the total timeout, it
+    # fails as a transport error, as a read timeout does: retried.
+    Fault("trickle", {}, retried=True, streamed=True),
 )}
 
 # Faults costing real seconds per request run on two endpoints only: a read timeout and a
@@ -173,23 +175,21 @@ SLOW_TARGETS = {
     "trickle": ("call_queues", "extensions"),
 }
 
-# Misbehaviours of the exporter this matrix finds, as (collector, fault) -> why, run as strict
-# xfails until fixed. Empty: the wrong-shaped answers, the trickle and the long Retry-After it
-# found are fixed.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {}
-
 
 def pairs() -> Iterator[Any]:
     for fault in FAULTS.values():
         for target in TARGETS.values():
-            if target.name not in SLOW_TARGETS.get(fault.name, (target.name,)):
-                continue
-            reason = KNOWN_FAILURES.get((target.name, fault.name))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(target, fault, id=f"{target.name}-{fault.name}", marks=marks)
+            if target.name in SLOW_TARGETS.get(fault.name, (target.name,)):
+                yield pytest.param(target, fault, id=f"{target.name}-{fault.name}")
 
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+Sent = dict[str, list[RecordedRequest]]  # runner -> the requests of its last run
+
+
+def sent_to(log: list[RecordedRequest], target: Target) -> int:
+    """How many of the logged requests went to the target."""
+    return sum(1 for r in log if re.search(target.regex, r.path))
 
 
 @dataclass
@@ -198,17 +198,16 @@ class Harness:
     clock: FakeClock
     exporter: Exporter
     server: ExporterServer
-    baseline: dict[str, list[str]] = field(default_factory=dict)  # runner -> request paths
+    baseline: Sent = field(default_factory=dict)  # a good run of every collector
     answer_bytes: dict[str, int] = field(default_factory=dict)  # target -> a good answer's size
-    recorded: dict[str, list[RecordedRequest]] = field(default_factory=dict)  # the last run's
-    # False while a test runs: one that stops half way (an xfail) may leave odd state behind,
-    # such as the empty directory of an accepted wrong-shaped discovery answer.
+    # False while a test runs: one that fails half way may leave odd state behind, such as the
+    # empty directory of an accepted wrong-shaped discovery answer.
     clean: bool = True
 
     def measure(self, target: Target) -> int:
-        """Bytes of the target's first answer in the last run: its GET sent again as it was."""
+        """Bytes of the target's first answer in the baseline: its GET sent again as it was."""
         sent = next(r for runner in self.runners if target.feeds(runner.name)
-                    for r in self.recorded[runner.name]
+                    for r in self.baseline[runner.name]
                     if r.method == "GET" and re.search(target.regex, r.path))
         response = requests.get(self.sim.root_url + sent.path, params=sent.query,
                                 headers=dict(sent.headers), timeout=HTTP_TIMEOUT)
@@ -219,28 +218,26 @@ class Harness:
     def runners(self) -> list[CollectorRunner]:
         return self.exporter.scheduler.runners
 
-    def run(self, runners: list[CollectorRunner]) -> dict[str, list[str]]:
+    def run(self, runners: list[CollectorRunner]) -> Sent:
         """Run each collector once in the test's thread (an escaping exception fails the
-        test); the paths each one requested."""
-        paths: dict[str, list[str]] = {}
+        test); the requests each one sent, as the simulator logged them."""
+        sent: Sent = {}
         for runner in runners:
             self.sim.requests_clear()
             runner.run_once()
-            paths[runner.name] = [r.path for r in self.sim.requests]
-            self.recorded[runner.name] = self.sim.requests.snapshot()
-        return paths
+            sent[runner.name] = self.sim.requests.snapshot()
+        return sent
 
     def page(self) -> Samples:
-        """The page: served over HTTP by the in-process server (it answers 500 if the page
-        cannot be assembled), its values read from the same exposition."""
+        """The page as served over HTTP by the in-process server (it answers 500 if the page
+        cannot be assembled): its values read from the bytes it sent."""
         response = requests.get(f"http://127.0.0.1:{self.server.port}/metrics",
                                 timeout=HTTP_TIMEOUT)
         assert response.status_code == 200 and "eightbyeight_up{" in response.text
-        return {(s.name, frozenset(s.labels.items())): s.value
-                for family in PageReader(self.exporter.exposition).families() for s in family.samples}
+        return samples(response.text)
 
-    def up(self, samples: Samples) -> dict[str, float]:
-        return {dict(labels)["collector"]: value for (name, labels), value in samples.items()
+    def up(self, page: Samples) -> dict[str, float]:
+        return {dict(labels)["collector"]: value for (name, labels), value in page.items()
                 if name == "eightbyeight_up"}
 
     def make_all_good(self) -> None:
@@ -257,12 +254,15 @@ class Harness:
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
     clock = FakeClock(START)
-    sim = small_simulator(clock).start()
-    exporter = build_exporter(load_config_data(matrix_config(sim)), process_metrics=False,
-                              clock=clock, sleep=clock.advance)
-    server = ExporterServer(exporter, "127.0.0.1:0")
-    server.start()
-    try:
+    # Each piece is stopped (in reverse order) even when building a later one fails.
+    with ExitStack() as stack:
+        sim = stack.enter_context(small_simulator(clock))
+        exporter = build_exporter(load_config_data(matrix_config(sim)), process_metrics=False,
+                                  clock=clock, sleep=clock.advance)
+        stack.callback(exporter.close)
+        server = ExporterServer(exporter, "127.0.0.1:0")
+        server.start()
+        stack.callback(server.stop)
         h = Harness(sim, clock, exporter, server)
         h.run(h.runners)  # the first good run (tokens, report types, CC models)
         h.clock.advance(STEP)
@@ -271,27 +271,13 @@ def harness() -> Iterator[Harness]:
         assert len(h.runners) == 16
         h.answer_bytes = {name: h.measure(TARGETS[name]) for name in SLOW_TARGETS["trickle"]}
         yield h
-    finally:
-        server.stop()
-        exporter.close()
-        sim.stop()
-
-
-def wait_for_hang_ups(rule: FaultRule, count: int) -> int:
-    """rule.hung_up once it reaches `count`, else after a bounded wait: the simulator notices a
-    closed connection at its next write, in its own thread."""
-    for _ in range(50):
-        if rule.hung_up >= count:
-            break
-        time.sleep(0.02)
-    return rule.hung_up
 
 
 def logical_requests(h: Harness, target: Target, runner: str) -> int:
     """Requests of a good run of `runner` to the target (a token fetch counts one)."""
     if target.token_of is not None:
         return 1
-    return max(1, sum(1 for path in h.baseline[runner] if re.search(target.regex, path)))
+    return max(1, sent_to(h.baseline[runner], target))
 
 
 @pytest.mark.parametrize(("target", "fault"), list(pairs()))
@@ -310,14 +296,14 @@ def test_a_fault_degrades_only_its_collectors_and_they_recover(
         if target.token_of is not None:
             h.sim.expire_tokens()  # the next data call gets a 401 and asks for a new token
         h.clock.advance(STEP)
-        paths = h.run(h.runners)
-        samples = h.page()
+        sent_by = h.run(h.runners)
+        page = h.page()
     finally:
         h.sim.faults.clear()
 
     # Only the collectors of the faulted endpoint are down; discovery's dependents keep
     # working from the last directory, ring group members from the last ring group list.
-    up = h.up(samples)
+    up = h.up(page)
     assert {name for name, value in up.items() if value == 0} == {r.name for r in affected}, \
         {r.name: r.state.last_error for r in h.runners if not r.state.success}
     for runner in affected:
@@ -325,25 +311,28 @@ def test_a_fault_degrades_only_its_collectors_and_they_recover(
         snapshot = runner.state.snapshot
         assert snapshot is not None and snapshot is before[runner.name]
         assert runner.serving_snapshot() is snapshot
-        age = samples[("eightbyeight_collector_snapshot_age_seconds",
-                       frozenset({("collector", runner.name)}))]
+        age = page[("eightbyeight_collector_snapshot_age_seconds",
+                    frozenset({("collector", runner.name)}))]
         assert age >= STEP
         shown = [(s.name, frozenset(s.labels.items()), s.value)
                  for family in snapshot_families(snapshot) for s in family.samples[:3]]
-        assert shown and all(samples.get((name, labels)) == value for name, labels, value in shown)
+        assert shown and all(page.get((name, labels)) == value for name, labels, value in shown)
         # Requests to the faulted endpoint: within the retry budget, and retried only where
         # the README says so.
-        sent = sum(1 for path in paths[runner.name] if re.search(target.regex, path))
+        sent = sent_to(sent_by[runner.name], target)
         assert sent <= MAX_ATTEMPTS * logical_requests(h, target, runner.name)
-        if fault.retried is True:
-            assert sent == MAX_ATTEMPTS, (runner.name, paths[runner.name])
-        elif fault.retried is False:
+        paths = [r.path for r in sent_by[runner.name]]
+        if fault.retried:
+            assert sent == MAX_ATTEMPTS, (runner.name, paths)
+        else:
             renewed = fault.name == "http_401" and target.token_of is None
-            assert sent == (2 if renewed else 1), (runner.name, paths[runner.name])
+            assert sent == (2 if renewed else 1), (runner.name, paths)
     if fault.streamed:
         # The exporter refused the 50 MB, or gave up on the trickle at its total timeout,
-        # rather than reading either to the end: the simulator saw it hang up every time.
-        assert wait_for_hang_ups(rule, rule.hits) == rule.hits > 0
+        # rather than reading either to the end: the simulator saw it hang up every time (it
+        # notices a closed connection at its next write, in its own thread: hence the wait).
+        wait_for(lambda: rule.hung_up >= rule.hits)
+        assert rule.hung_up == rule.hits > 0
 
     # The fault cleared, the next run brings them back.
     h.clock.advance(STEP)
@@ -359,11 +348,10 @@ def test_expired_tokens_are_renewed_once_per_api_without_a_failure(harness: Harn
     h.make_all_good()
     h.sim.expire_tokens()
     h.clock.advance(STEP)
-    paths = h.run(h.runners)
+    sent = [r for log in h.run(h.runners).values() for r in log]
     assert set(h.up(h.page()).values()) == {1.0}
-    sent = [path for runner_paths in paths.values() for path in runner_paths]
-    assert sum(1 for p in sent if re.search(TARGETS["wa_token"].regex, p)) == 1
-    assert sum(1 for p in sent if re.search(TARGETS["cc_token"].regex, p)) == 1
+    assert sent_to(sent, TARGETS["wa_token"]) == 1
+    assert sent_to(sent, TARGETS["cc_token"]) == 1
     h.clean = True
 
 
@@ -384,21 +372,21 @@ def test_the_last_good_data_goes_away_after_the_staleness_limit(harness: Harness
         while h.clock.now - snapshot.created + STEP <= limit:  # bounded: limit / STEP steps
             h.clock.advance(STEP)
             h.run(h.runners)
-            samples = h.page()
-            assert any(name == queue_metric for name, _ in samples), h.clock.now - snapshot.created
+            page = h.page()
+            assert any(name == queue_metric for name, _ in page), h.clock.now - snapshot.created
             steps += 1
         assert steps >= 2
         h.clock.advance(STEP)  # past the limit
         h.run(h.runners)
-        samples = h.page()
+        page = h.page()
         assert runner.serving_snapshot() is None and runner.state.snapshot is snapshot
         own = {s.name for family in snapshot_families(snapshot) for s in family.samples}
-        assert own and not any(name in own for name, _ in samples)
+        assert own and not any(name in own for name, _ in page)
         collector = frozenset({("collector", "call_queues")})
-        assert samples[("eightbyeight_up", collector)] == 0
-        assert samples[("eightbyeight_collector_snapshot_age_seconds", collector)] > limit
-        assert {name for name, value in h.up(samples).items() if value == 0} == {"call_queues"}
-        assert any(name == "eightbyeight_pbx_info" for name, _ in samples)  # discovery's stays
+        assert page[("eightbyeight_up", collector)] == 0
+        assert page[("eightbyeight_collector_snapshot_age_seconds", collector)] > limit
+        assert {name for name, value in h.up(page).items() if value == 0} == {"call_queues"}
+        assert any(name == "eightbyeight_pbx_info" for name, _ in page)  # discovery's stays
     finally:
         h.sim.faults.clear()
     h.clock.advance(STEP)

@@ -7,12 +7,10 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import structlog
@@ -20,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.cli import SignalFlags
 from exporter.simulator import Simulator
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for
 from tests.test_end_to_end import config_for
 
 pytestmark = pytest.mark.e2e
@@ -29,16 +27,10 @@ RELOAD_OK = "eightbyeight_exporter_config_last_reload_successful"
 RELOAD_AT = "eightbyeight_exporter_config_last_reload_success_timestamp_seconds"
 
 
-def until(what: str, probe: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    for _ in range(int(timeout / 0.1) + 1):
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+def until(what: str, probe: Callable[[], object], timeout: float = 60.0) -> None:
+    # A subprocess starting up or reloading its config: a minute, as a loaded CI machine is slow.
+    if not wait_for(probe, timeout, interval=0.1):
+        raise AssertionError(f"timed out waiting for {what}")
 
 
 def http(url: str, method: str = "GET") -> tuple[int, str]:

@@ -15,7 +15,7 @@ import ssl
 import subprocess
 import time
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +36,7 @@ from exporter.errors import ConfigError
 from exporter.server import ExporterServer
 from exporter.web_config import (Authenticator, RateLimiter, WebConfigWatcher,
                                  parse_basic_authorization, read_web_config, ssl_context)
-from tests.conftest import FakeClock, free_port
+from tests.conftest import FakeClock, free_port, wait_for
 
 REALM = 'Basic realm="eightbyeight-exporter"'
 PASSWORD = "correct horse battery staple"
@@ -150,15 +150,6 @@ def logs() -> Iterator[list[dict[str, Any]]]:
 
 def events(captured: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return [e for e in list(captured) if e["event"] == name]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def write_config(path: Path, data: dict[str, Any]) -> Path:

@@ -19,9 +19,9 @@ import pytest
 import requests
 
 from exporter.simulator import Simulator
-from exporter.simulator.faults import FaultRule
 
 from conftest import HTTP_TIMEOUT
+from tests.conftest import wait_for
 
 if TYPE_CHECKING:
     from conftest import FakeClock, SimClient, VendorSchemas
@@ -426,16 +426,6 @@ def test_admin_transport_faults_over_http(client: SimClient, sim: Simulator) -> 
     assert sim.faults.rules() == []
 
 
-def wait_for_hang_up(rule: FaultRule, count: int) -> int:
-    """rule.hung_up once it reaches `count`, or after a bounded wait (the server notices a
-    closed connection at its next write)."""
-    for _ in range(200):
-        if rule.hung_up >= count:
-            break
-        time.sleep(0.025)
-    return rule.hung_up
-
-
 def test_a_client_hanging_up_on_an_oversize_or_trickle_answer_is_counted(
         client: SimClient, sim: Simulator) -> None:
     oversize = sim.faults.add(CQ_REGEX, oversize_bytes=50 * 1024 * 1024)
@@ -443,12 +433,15 @@ def test_a_client_hanging_up_on_an_oversize_or_trickle_answer_is_counted(
                             timeout=HTTP_TIMEOUT, stream=True) as response:
         assert int(response.headers["Content-Length"]) == 50 * 1024 * 1024
         next(response.iter_content(65536))  # a first slice, then the client gives up
-    assert wait_for_hang_up(oversize, 1) == 1
+    # The server notices the closed connection at its next write, in its own thread.
+    wait_for(lambda: oversize.hung_up >= 1)
+    assert oversize.hung_up == 1
     trickle = sim.faults.add(CQ_REGEX, trickle_bytes_per_second=1000)
     with client.session.get(sim.base_url + cq_path(sim), headers=client.auth_headers(),
                             timeout=HTTP_TIMEOUT, stream=True) as response:
         response.raw.read(10)
-    assert wait_for_hang_up(trickle, 1) == 1
+    wait_for(lambda: trickle.hung_up >= 1)
+    assert trickle.hung_up == 1
     assert trickle.to_json()["hung_up"] == 1
     # Read to the end, nothing is counted.
     whole = sim.faults.add(CQ_REGEX, oversize_bytes=100_000)
