@@ -8,8 +8,11 @@ import pytest
 import structlog
 from prometheus_client import CollectorRegistry, generate_latest
 
+from exporter import cc_metric_tables
+from exporter.cc_metric_tables import to_number
+from exporter.collectors import call_details, call_queues, summaries
 from exporter.collectors.base import CollectorRunner, Scheduler, SnapshotCollector
-from exporter.collectors.call_queues import CallQueueCollector, to_number
+from exporter.collectors.call_queues import CallQueueCollector
 from exporter.collectors.discovery import Directory, DiscoveryCollector, Pbx, Queue, Site
 from exporter.errors import ApiError, ServerError
 from tests.conftest import FakeClock, PageReader, exposition_of, fixture_json
@@ -225,9 +228,42 @@ def test_no_directory_yet_fails_the_run() -> None:
 
 
 @pytest.mark.parametrize(("raw", "number"), [(1, 1.0), ("2.5", 2.5), (None, None), (True, None),
-                                             ("x", None), ([1], None), (float("inf"), None)])
+                                             ("x", None), ([1], None), (float("inf"), None),
+                                             (" 3 ", 3.0), (10**400, None), ("1e999", None),
+                                             ("nan", None), (float("nan"), None)])
 def test_to_number(raw: object, number: float | None) -> None:
     assert to_number(raw) == number
+
+
+def test_every_collector_reads_numbers_with_the_one_to_number() -> None:
+    # One parser: a value is a number (or not) alike in the Work Analytics and the Contact
+    # Center collectors, and a second copy cannot drift from it.
+    assert call_queues.to_number is cc_metric_tables.to_number
+    assert summaries.to_number is cc_metric_tables.to_number
+    assert call_details.to_number is cc_metric_tables.to_number
+
+
+def test_invalid_and_unusable_counters_are_exported_from_zero() -> None:
+    # A counter that first appears above 0 hides its first increase from rate(): a clean
+    # account exports both at 0 from the first snapshot on, before anything is left out.
+    client = CannedClient({"pbxes": [{"id": PBX_ID, "name": "aPbx"}],
+                           "sites": fixture_json("sites.json")["_embedded"]["siteList"],
+                           "queues": fixture_json("queues_page0.json")["_embedded"]["queueList"],
+                           "call_queue_metrics": fixture_json("call_queue_metrics.json")})
+    discovery = DiscoveryCollector(client, interval=600, pbx_refs=[])  # type: ignore[arg-type]
+    queues = CallQueueCollector(client, lambda: discovery.directory, interval=30)  # type: ignore[arg-type]
+    discovery.collect()
+    queues.collect()
+    assert discovery.self_metrics()["eightbyeight_collector_records_invalid"] == 0
+    # Discovery reads no values: it has no such counter.
+    assert "eightbyeight_collector_values_unusable" not in discovery.self_metrics()
+    assert queues.self_metrics()["eightbyeight_collector_records_invalid"] == 0
+    assert queues.self_metrics()["eightbyeight_collector_values_unusable"] == 0
+    client.answers["call_queue_metrics"] = {"callQueues": [5, {
+        "id": "q", "name": "Q", "metrics": {"ongoingWaitingCalls": "n/a"}}]}
+    queues.collect()
+    assert queues.self_metrics()["eightbyeight_collector_records_invalid"] == 1
+    assert queues.self_metrics()["eightbyeight_collector_values_unusable"] == 1
 
 
 class FlakyCollector(SnapshotCollector):

@@ -225,6 +225,31 @@ def test_queue_values_of_every_shape_are_handled_on_purpose(rsps) -> None:
     assert sorted(unknown) == ["brandNewMetric.today", "mediaTypes.rt"]
 
 
+def test_bad_items_are_invalid_records_each_reason_logged(rsps) -> None:
+    add_token(rsps)
+    good = item("101", "Sales", {"accepted.today": 3})
+    rsps.get(f"{RT}/queues", json=["not an object", {"name": "no id", "metrics": []}, good,
+                                   item("102", "Support", {"accepted.today": [1]})],
+             headers=page_headers(0, 1))
+    collector = realtime_collector("queues")
+    metrics = collector.self_metrics()
+    # From 0, before anything is left out: rate() sees the first one.
+    assert metrics["eightbyeight_collector_records_invalid"] == 0
+    assert metrics["eightbyeight_collector_values_unusable"] == 0
+    with capture_logs() as logs:
+        out = Recorder(collector.collect())
+    assert out.get("eightbyeight_cc_queue_accepted_interactions", tenant="acme", queue_id="101",
+                   queue="Sales", period="today") == 3
+    # Items are records: left out whole, not values of a metric.
+    metrics = collector.self_metrics()
+    assert metrics["eightbyeight_collector_records_invalid"] == 2
+    assert metrics["eightbyeight_collector_values_unusable"] == 1
+    # Each reason is logged, once.
+    kinds = [e["kind"] for e in logs if e["event"] == "cc_record_invalid"]
+    assert sorted(kinds) == ["queues item that is not an object",
+                             "queues item without id or metrics list"]
+
+
 def test_agents_status_timestamps_lines_and_info(rsps) -> None:
     add_token(rsps)
     agent = item("ag1", "Jane Doe", {
@@ -464,12 +489,48 @@ def test_rows_of_either_shape_mismatched_rows_and_the_series_ceiling(rsps) -> No
     labels = {"tenant": "acme", "report": "agents_today"}
     # The guide's second row form, {"name": value}, is read like the first.
     assert out.get("eightbyeight_cc_report_accepted", agent="Cy", agent_id="cy", **labels) == 3
-    # A row with other dimensions would mislabel its values: left out and counted, as is the
-    # spec's `totals` row. Bob's three series do not fit under the ceiling of 7.
-    assert collector.unusable.count == 1
+    # A row with other dimensions would mislabel its values: left out, as is the spec's
+    # `totals` row, and counted as an invalid record (a row, not a value). Bob's three series
+    # do not fit under the ceiling of 7.
+    assert collector.invalid.count == 1 and collector.unusable.count == 0
     assert out.get("eightbyeight_cc_report_rows", **labels) == 2
     assert out.get("eightbyeight_cc_report_accepted", agent="Bob", agent_id="bob", **labels) is None
     assert collector.series is not None and collector.series.dropped == 3
+
+
+def test_bad_rows_are_invalid_records_and_each_item_problem_is_logged(rsps) -> None:
+    clock = FakeClock(NOW)
+    add_token(rsps)
+    rsps.get(f"{HM}/report-types", json=fixture_json("cc_report_types.json"))
+    rsps.post(HM, json={"id": 12, "status": "DONE"})
+    ann = data_row("Ann", "1", "100", "1000")
+    ann["items"] += [{"value": "no key"}, {"key": "accepted", "value": "99"}]
+    rsps.get(f"{HM}/12/data?page=0&size=2",
+             json=[ann, "not an object", {"total": None}, data_row("Ann", "2", "100", "1000"),
+                   {"total": None, "items": [{"key": "queue", "value": "Sales"}]},
+                   data_row("Bob", "n/a", "100", "1000")])
+    collector = report_collector(clock, Sleeps(clock))
+    metrics = collector.self_metrics()
+    # From 0, before anything is left out: rate() sees the first one.
+    assert metrics["eightbyeight_collector_records_invalid"] == 0
+    assert metrics["eightbyeight_collector_values_unusable"] == 0
+    with capture_logs() as logs:
+        out = Recorder(collector.collect())
+    labels = {"tenant": "acme", "report": "agents_today"}
+    assert out.get("eightbyeight_cc_report_accepted", agent="Ann", agent_id="ann", **labels) == 1
+    assert out.get("eightbyeight_cc_report_rows", **labels) == 2
+    # Rows are records: not an object, without items, a second copy, other dimensions.
+    metrics = collector.self_metrics()
+    assert metrics["eightbyeight_collector_records_invalid"] == 4
+    # Values: Ann's item without a key and her second `accepted`, Bob's word.
+    assert metrics["eightbyeight_collector_values_unusable"] == 3
+    rows = [e["kind"] for e in logs if e["event"] == "cc_record_invalid"]
+    assert sorted(rows) == ["row that is not an object",
+                            "row with other dimensions than the first row",
+                            "row with the dimensions of an earlier row", "row without items"]
+    values = {e["kind"]: e["reason"] for e in logs if e["event"] == "cc_value_unusable"}
+    assert values == {"item_without_key": "item that is not an object with a key",
+                      "metric_twice": "a metric twice in one row", "accepted": "value 'n/a'"}
 
 
 def test_data_links_are_followed_on_the_configured_host_only(rsps) -> None:

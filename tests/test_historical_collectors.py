@@ -447,3 +447,26 @@ def test_legs_count_per_queue_and_ring_group_with_waits_from_call_time() -> None
     total = sum(v for (n, _), v in out.samples.items() if n == "eightbyeight_group_calls_total")
     assert total == 4  # the member's ring and the non-group call are not group calls
     assert store.requests[-1]["isSimplified"] == "true"
+
+
+@pytest.mark.parametrize("unusable", ["talkTimeMS", "calleeHoldDurationMS"])
+def test_a_leg_with_an_unusable_talk_or_hold_time_records_no_wait(unusable: str) -> None:
+    clock = FakeClock(NOW)
+    store = CdrStore(clock)
+    collector = CallLegCollector(store, lambda: DIRECTORY, groups=lambda p, e: None,
+                                 interval=60.0, lookback=600.0, page_size=10,
+                                 time_zone="UTC", wait_buckets=[10.0, 20.0, 30.0],
+                                 talk_buckets=[60.0, 120.0], clock=clock)
+    collector.collect()
+    clock.advance(60)
+    t = clock() - 5
+    store.add({**leg("q1", t, lra="110081"), unusable: "n/a"})
+    store.add({**leg("q2", t, lra="110081"), "calleeHoldDurationMS": None})  # null: no hold
+    out = Recorder(collector.collect())
+    queue = {"pbx": "acmecorp", "group_type": "queue", "group": "Sales Queue",
+             "extension": "110081", "outcome": "answered"}
+    assert out.get("eightbyeight_group_calls_total", **queue) == 2
+    # Counted as unusable, and not taken as 0: that would record all 80 s of q1 as waiting.
+    assert collector.unusable.count == 1
+    assert out.get("eightbyeight_group_call_wait_seconds_count", **queue) == 1
+    assert out.get("eightbyeight_group_call_wait_seconds_sum", **queue) == 20  # q2: 80 - 60

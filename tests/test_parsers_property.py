@@ -725,8 +725,9 @@ def test_bad_cc_realtime_items_are_counted(kind: str, data: st.DataObject) -> No
     items[items.index(CC_EXAMPLES[kind][1])]["metrics"] += entries
     runs = cc_realtime_runs(kind, items)
     assert not runs.errors
-    assert runs.delta(UNUSABLE) == bad + len(entries)
-    assert runs.delta(UNUSABLE, 2) == bad + len(entries)
+    # A bad item is a record left out; an entry without a key, a value.
+    assert runs.delta(INVALID) == bad and runs.delta(INVALID, 2) == bad
+    assert runs.delta(UNUSABLE) == len(entries) and runs.delta(UNUSABLE, 2) == len(entries)
     assert runs.record_warnings()
 
 
@@ -837,7 +838,9 @@ def test_bad_report_rows_are_counted(data: st.DataObject) -> None:
     clean = report_runs(times=1)
     runs = report_runs(rows=rows)
     assert not runs.errors
-    assert runs.delta(UNUSABLE) == bad + len(items) and runs.delta(UNUSABLE, 2) == bad + len(items)
+    # A bad row is a record left out; an item without a key, a value.
+    assert runs.delta(INVALID) == bad and runs.delta(INVALID, 2) == bad
+    assert runs.delta(UNUSABLE) == len(items) and runs.delta(UNUSABLE, 2) == len(items)
     assert runs.record_warnings()
     assert clean.pages[0] and runs.pages[0] == clean.pages[0]
 

@@ -85,6 +85,10 @@ class SnapshotCollector(ABC):
     interval: float
     # Set by collectors with a cardinality ceiling after each successful run.
     series: SeriesCount | None = None
+    # Set (and declared as `LeftOut`) by collectors that leave records out (`invalid`) or values
+    # out (`unusable`); each is exported as its counter, from 0 on.
+    invalid: LeftOut | None = None
+    unusable: LeftOut | None = None
 
     @abstractmethod
     def collect(self) -> Sequence[Family]:
@@ -92,11 +96,18 @@ class SnapshotCollector(ABC):
 
     def self_metrics(self) -> dict[str, float]:
         """Values of the exporter's `eightbyeight_collector_*` metrics this collector has."""
-        if self.series is None:
-            return {}
-        return {"eightbyeight_collector_series": float(self.series.exported),
-                "eightbyeight_collector_series_limit": float(self.series.limit),
-                "eightbyeight_collector_series_dropped": float(self.series.dropped)}
+        values: dict[str, float] = {}
+        if self.series is not None:
+            values.update({"eightbyeight_collector_series": float(self.series.exported),
+                           "eightbyeight_collector_series_limit": float(self.series.limit),
+                           "eightbyeight_collector_series_dropped": float(self.series.dropped)})
+        # Exported at 0 before the first one, not only once it happens: a counter that first
+        # appears above 0 hides its first increase from `rate()` and `increase()`.
+        if self.invalid is not None:
+            values["eightbyeight_collector_records_invalid"] = float(self.invalid.count)
+        if self.unusable is not None:
+            values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
+        return values
 
 
 @dataclass

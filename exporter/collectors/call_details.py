@@ -30,9 +30,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 
+from exporter.cc_metric_tables import to_number
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import LeftOut, SnapshotCollector, label_text
-from exporter.collectors.call_queues import to_number
 from exporter.collectors.discovery import Directory, pbx_batches
 from exporter.collectors.limits import SeriesCount
 from exporter.config import Selection
@@ -164,6 +164,8 @@ class CallDetailCollector(SnapshotCollector):
     disposition_key: str
     # Durations a counted record may carry (ms); one present but unusable is counted.
     duration_keys: tuple[str, ...]
+    invalid: LeftOut
+    unusable: LeftOut
 
     def __init__(self, client: WorkAnalyticsClient, directory: Callable[[], Directory | None], *,
                  interval: float, lookback: float, page_size: int, time_zone: str,
@@ -337,8 +339,6 @@ class CallDetailCollector(SnapshotCollector):
         values.update({
             "eightbyeight_collector_records_read": float(self.records_read),
             "eightbyeight_collector_records_duplicate": float(self.records_duplicate),
-            "eightbyeight_collector_records_invalid": float(self.invalid.count),
-            "eightbyeight_collector_values_unusable": float(self.unusable.count),
             "eightbyeight_collector_dedup_entries": float(len(self.seen)),
             "eightbyeight_collector_dedup_evicted": float(self.seen.evicted),
         })
@@ -411,9 +411,17 @@ class CallLegCollector(CallDetailCollector):
         call_time = milliseconds(row, "callTime")
         if call_time is None:
             return None
-        talk = milliseconds(row, "talkTimeMS") or 0.0
-        hold = milliseconds(row, "calleeHoldDurationMS") or 0.0
-        return max(0.0, call_time - talk - hold)
+        parts = 0.0
+        for name in ("talkTimeMS", "calleeHoldDurationMS"):
+            if row.get(name) is None:
+                continue  # absent or null: no talk or hold time
+            part = milliseconds(row, name)
+            if part is None:
+                # Present but unusable (counted as such): taking it as 0 would record the
+                # whole call as waiting, so the wait is not known.
+                return None
+            parts += part
+        return max(0.0, call_time - parts)
 
     def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
         return (key[0], key[1], OTHER, OTHER)  # groups beyond the ceiling, per PBX and type

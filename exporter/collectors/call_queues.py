@@ -11,11 +11,11 @@ Exposition (polled every 30 s by default; durations in seconds, percentages as r
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 
+from exporter.cc_metric_tables import to_number
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import CollectionError, LeftOut, SnapshotCollector, label_text
 from exporter.collectors.discovery import Directory, Pbx
@@ -40,25 +40,6 @@ ENDPOINTS = {
 ApiChoice = Literal["call_queue_metrics", "realtime"]
 
 
-def to_number(value: Any) -> float | None:
-    """A finite number from a JSON value (numbers, numeric strings); None for anything else."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        try:
-            number = float(value)
-        except OverflowError:  # an integer beyond any float (JSON allows it)
-            return None
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def convert(metric: QueueMetric, raw: float, duration_divisor: float) -> float:
     if metric.kind == "duration":
         return raw / duration_divisor
@@ -71,6 +52,8 @@ class CallQueueCollector(SnapshotCollector):
     """Per-queue gauges and the API's own per-PBX summary, for every watched PBX."""
 
     name = "call_queues"
+    invalid: LeftOut
+    unusable: LeftOut
 
     def __init__(self, client: WorkAnalyticsClient, directory: Callable[[], Directory | None], *,
                  interval: float, api: ApiChoice = "call_queue_metrics",
@@ -180,15 +163,6 @@ class CallQueueCollector(SnapshotCollector):
         if not site and queue_id in directory.queues:
             site = directory.site_name(directory.queues[queue_id].site_id)
         return [pbx.name, site, name, extension, queue_id]
-
-    def self_metrics(self) -> dict[str, float]:
-        values = super().self_metrics()
-        # From the first one on: the page of a clean account keeps its shape.
-        if self.invalid.count:
-            values["eightbyeight_collector_records_invalid"] = float(self.invalid.count)
-        if self.unusable.count:
-            values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
-        return values
 
     def _add(self, families: dict[str, GaugeFamily], prefix: str, metrics: Any,
              labels: list[str], help_suffix: str, summary_of: bool = False) -> None:

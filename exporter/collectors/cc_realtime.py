@@ -66,6 +66,9 @@ def entity_labels(kind: str) -> list[str]:
 class CcRealtimeCollector(SnapshotCollector):
     """Polls one realtime endpoint for one tenant."""
 
+    invalid: LeftOut
+    unusable: LeftOut
+
     def __init__(self, client: ContactCenterClient, kind: str, tenant: str | None, *,
                  interval: float, metrics: Sequence[str] = (), page_size: int = 100,
                  time_zone: str | None = None, duration_scale: float = 0.001,
@@ -86,6 +89,7 @@ class CcRealtimeCollector(SnapshotCollector):
         self.max_series = max_series
         self.table = TABLES[kind]
         self.unknown: set[str] = set()
+        self.invalid = LeftOut(self.name)  # items (queues, groups, agents) left out
         self.unusable = LeftOut(self.name)  # values left out
 
     def collect(self) -> Sequence[Family]:
@@ -100,13 +104,14 @@ class CcRealtimeCollector(SnapshotCollector):
         entities: set[str] = set()
         for item in items:
             if not isinstance(item, Mapping):
-                self._unusable("item", f"{self.kind} item that is not an object")
+                self.invalid.add("cc_record_invalid", f"{self.kind} item that is not an object")
                 continue
             entity_id = _text(item.get("id"))
             entity_name = _text(item.get("name"))
             metrics = item.get("metrics")
             if not entity_id or not isinstance(metrics, list):
-                self._unusable("item", f"{self.kind} item without id or metrics list")
+                self.invalid.add("cc_record_invalid",
+                                 f"{self.kind} item without id or metrics list")
                 continue
             if entity_id in entities:
                 # Offset paging over data that changes every few seconds can list an item on
@@ -203,7 +208,6 @@ class CcRealtimeCollector(SnapshotCollector):
     def self_metrics(self) -> dict[str, float]:
         values = super().self_metrics()
         values["eightbyeight_collector_unknown_metrics"] = float(len(self.unknown))
-        values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
         return values
 
 

@@ -119,6 +119,9 @@ def _iso(epoch: float) -> str:
 class CcReportCollector(SnapshotCollector):
     """One configured report for one tenant."""
 
+    invalid: LeftOut
+    unusable: LeftOut
+
     def __init__(self, client: ContactCenterClient, report: ReportConfig, tenant: str | None, *,
                  time_zone: str | None, duration_scale: float, page_size: int,
                  polling: ReportStatusPolling, clock: Callable[[], float] = time.time,
@@ -138,7 +141,8 @@ class CcReportCollector(SnapshotCollector):
         self.clock = clock
         self.sleep = sleep
         self.metric_names: list[str] | None = None  # known once the report types were read
-        self.unusable = LeftOut(self.name)  # values and rows left out
+        self.invalid = LeftOut(self.name)  # rows left out
+        self.unusable = LeftOut(self.name)  # values (and the items that carry them) left out
 
     def _validate(self) -> list[str]:
         """The report's metrics, after checking the report against the report types API
@@ -211,7 +215,7 @@ class CcReportCollector(SnapshotCollector):
             for row in page:
                 records += 1
                 if not isinstance(row, Mapping):
-                    self._unusable("row_not_object", "row that is not an object")
+                    self.invalid.add("cc_record_invalid", "row that is not an object")
                     continue
                 # Sub- and grand totals are not items (`total` in the guide, `totals` in the spec).
                 if row.get("total") is not None or row.get("totals") is not None:
@@ -220,19 +224,21 @@ class CcReportCollector(SnapshotCollector):
                 if isinstance(items, Mapping):  # the guide's second form: {"name": value}
                     items = [{"key": k, "value": v} for k, v in items.items()]
                 if not isinstance(items, list):
-                    self._unusable("row", "row without items")
+                    self.invalid.add("cc_record_invalid", "row without items")
                     continue
                 dimensions, values = self._split(items, metrics)
                 if dimension_names is None:
                     dimension_names = tuple(dimensions)
                 if set(dimensions) != set(dimension_names):
-                    self._unusable("row_dimensions", "row with other dimensions than the first row")
+                    self.invalid.add("cc_record_invalid",
+                                     "row with other dimensions than the first row")
                     continue
                 labels = [self.tenant_label, self.report.name,
                           *(dimensions[d] for d in dimension_names)]
                 label_names = ["tenant", "report", *dimension_names]
                 if tuple(labels) in seen:
-                    self._unusable("row_duplicate", "row with the dimensions of an earlier row")
+                    self.invalid.add("cc_record_invalid",
+                                     "row with the dimensions of an earlier row")
                     continue
                 seen.add(tuple(labels))
                 if not budget.take(len(values)):
@@ -263,15 +269,17 @@ class CcReportCollector(SnapshotCollector):
         """Dimension labels (in the answer's order) and metric values of one row."""
         dimensions: dict[str, str] = {}
         values: list[tuple[str, Any]] = []
+        seen: set[str] = set()  # metrics of `values`
         for item in items:
             if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
-                self._unusable("item", "item that is not an object with a key")
+                self._unusable("item_without_key", "item that is not an object with a key")
                 continue
             key, value = item["key"], item.get("value")
             if key in metrics:
-                if any(key == known for known, _ in values):
-                    self._unusable("item", "a metric twice in one row")  # the first one counts
+                if key in seen:  # the first one counts
+                    self._unusable("metric_twice", "a metric twice in one row")
                     continue
+                seen.add(key)
                 values.append((key, value))
             elif key == "startTime":
                 if self.report.granularity != "none":
@@ -286,10 +294,5 @@ class CcReportCollector(SnapshotCollector):
         return dimensions, values
 
     def _unusable(self, key: str, why: str) -> None:
-        """Count a value or row left out; log it once per key (a metric or a kind of row)."""
+        """Count a value left out; log it once per key (a metric or a kind of item)."""
         self.unusable.add("cc_value_unusable", key, reason=why)
-
-    def self_metrics(self) -> dict[str, float]:
-        values = super().self_metrics()
-        values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
-        return values

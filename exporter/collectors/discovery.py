@@ -135,6 +135,7 @@ class DiscoveryCollector(SnapshotCollector):
     """Refreshes the `Directory` and exports it as `_info` metrics."""
 
     name = "discovery"
+    invalid: LeftOut
 
     def __init__(self, client: WorkAnalyticsClient, *, interval: float, pbx_refs: Sequence[str],
                  page_size: int = 100, shard: Shard = Shard()) -> None:
@@ -208,13 +209,6 @@ class DiscoveryCollector(SnapshotCollector):
                              name=_text(item, "name"))
             return False
         return True
-
-    def self_metrics(self) -> dict[str, float]:
-        values = super().self_metrics()
-        # From the first invalid record on: the page of a clean account keeps its shape.
-        if self.invalid.count:
-            values["eightbyeight_collector_records_invalid"] = float(self.invalid.count)
-        return values
 
     def collect(self) -> Sequence[Family]:
         directory = self.discover()

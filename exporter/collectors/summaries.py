@@ -23,9 +23,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 
+from exporter.cc_metric_tables import to_number
 from exporter.clients.work_analytics import WorkAnalyticsClient
 from exporter.collectors.base import CollectionError, LeftOut, SnapshotCollector, label_text
-from exporter.collectors.call_queues import to_number
 from exporter.collectors.discovery import Directory, pbx_batches
 from exporter.collectors.limits import SeriesBudget
 from exporter.config import Selection
@@ -103,6 +103,8 @@ class SummaryCollector(SnapshotCollector):
     """Polls one summary endpoint for each window; subclasses say what a row's labels are."""
 
     shape: Shape
+    invalid: LeftOut
+    unusable: LeftOut
 
     def __init__(self, client: WorkAnalyticsClient, directory: Callable[[], Directory | None], *,
                  interval: float, windows: Sequence[Window], time_zone: str,
@@ -214,12 +216,6 @@ class SummaryCollector(SnapshotCollector):
 
     def on_row(self, row: Mapping[str, Any], labels: tuple[str, ...], window: Window) -> None:
         """Hook: a kept row was read."""
-
-    def self_metrics(self) -> dict[str, float]:
-        values = super().self_metrics()
-        values["eightbyeight_collector_records_invalid"] = float(self.invalid.count)
-        values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
-        return values
 
     def extra_families(self) -> Iterable[Family]:
         return ()
