@@ -36,8 +36,7 @@ import requests.adapters
 import responses
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.metrics_core import Metric
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
@@ -54,6 +53,7 @@ from exporter.collectors.summaries import (CompanySummaryCollector, ExtensionCol
                                            SummaryCollector)
 from exporter.errors import ExporterError, MalformedResponseError
 from exporter.metric_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
+from exporter.rendering import Family, render_families
 from exporter.summary_tables import fold
 from exporter.windows import parse_window
 from tests import test_contact_center as cc
@@ -199,18 +199,12 @@ def without(record: dict[str, Any], *keys: str) -> dict[str, Any]:
 Series = tuple[str, tuple[tuple[str, str], ...]]
 
 
-def render(families: Sequence[Metric]) -> dict[Series, float]:
-    """The families as /metrics shows them, parsed back: valid text, each series once, no NaN."""
+def render(families: Sequence[Family]) -> dict[Series, float]:
+    """The families as /metrics shows them, parsed back: the bytes a snapshot serves (rendered
+    as the runner renders them) are valid text, each series once, no NaN."""
     names = [family.name for family in families]
     assert len(names) == len(set(names)), f"a family twice: {sorted(names)}"
-
-    class Fixed:
-        def collect(self) -> Sequence[Metric]:
-            return families
-
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(Fixed())  # type: ignore[arg-type]
-    text = generate_latest(registry).decode("utf-8")
+    text = b"".join(f.header(False) + f.samples for f in render_families(families)).decode()
     page: dict[Series, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
