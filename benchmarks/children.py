@@ -180,6 +180,18 @@ def serve_until_end_of_input() -> None:
     sys.stdin.read()
 
 
+def serve_baseline(server: Any) -> int:
+    """For a baseline child: announce the port of its running `server` (an http.server one)
+    and serve until the parent closes our stdin, then shut the server down."""
+    try:
+        announce({"port": server.server_address[1]})
+        serve_until_end_of_input()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return 0
+
+
 def announce(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload) + "\n")
     sys.stdout.flush()

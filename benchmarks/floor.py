@@ -15,7 +15,7 @@ from typing import Any
 
 from exporter.rendering import GZIP_LEVEL
 
-from benchmarks.children import announce, serve_until_end_of_input
+from benchmarks.children import serve_baseline
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -53,13 +53,7 @@ def main(argv: list[str]) -> int:
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(plain, compressed))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        announce({"port": server.server_address[1]})
-        serve_until_end_of_input()
-    finally:
-        server.shutdown()
-        server.server_close()
-    return 0
+    return serve_baseline(server)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from benchmarks.children import announce, serve_until_end_of_input
+from benchmarks.children import serve_baseline
 
 
 class PageCollector(Collector):
@@ -35,13 +35,9 @@ def main(argv: list[str]) -> int:
     registry.register(PageCollector(families))
     server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
     try:
-        announce({"port": server.server_address[1]})
-        serve_until_end_of_input()
+        return serve_baseline(server)
     finally:
-        server.shutdown()
-        server.server_close()
         thread.join(5)
-    return 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -251,18 +251,27 @@ class Harness:
         self.clean = False
 
 
-@pytest.fixture(scope="module")
-def harness() -> Iterator[Harness]:
-    clock = FakeClock(START)
-    # Each piece is stopped (in reverse order) even when building a later one fails.
+@contextmanager
+def serving_matrix(clock: FakeClock, seed: int = 11) -> Iterator[
+        tuple[Simulator, Exporter, ExporterServer]]:
+    """The small simulator, the exporter of `matrix_config` on the same clock, and its server
+    on a free loopback port. Each piece is stopped (in reverse order) even when building a
+    later one fails."""
     with ExitStack() as stack:
-        sim = stack.enter_context(small_simulator(clock))
+        sim = stack.enter_context(small_simulator(clock, seed=seed))
         exporter = build_exporter(load_config_data(matrix_config(sim)), process_metrics=False,
                                   clock=clock, sleep=clock.advance)
         stack.callback(exporter.close)
         server = ExporterServer(exporter, "127.0.0.1:0")
         server.start()
         stack.callback(server.stop)
+        yield sim, exporter, server
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[Harness]:
+    clock = FakeClock(START)
+    with serving_matrix(clock) as (sim, exporter, server):
         h = Harness(sim, clock, exporter, server)
         h.run(h.runners)  # the first good run (tokens, report types, CC models)
         h.clock.advance(STEP)

@@ -415,15 +415,21 @@ def leg(call_id: str, ended: float, *, lra: str, callee: str = "CallQueue", name
     return row
 
 
+def leg_collector(store: CdrStore, clock: FakeClock,
+                  groups: dict[tuple[str, str], tuple[str, str]]) -> CallLegCollector:
+    """Call legs of the fake store, with waits in 10/20/30 s and talk in 60/120 s buckets."""
+    return CallLegCollector(store, lambda: DIRECTORY, groups=lambda p, e: groups.get((p, e)),
+                            interval=60.0, lookback=600.0, page_size=10, time_zone="UTC",
+                            wait_buckets=[10.0, 20.0, 30.0], talk_buckets=[60.0, 120.0],
+                            clock=clock)
+
+
 def test_legs_count_per_queue_and_ring_group_with_waits_from_call_time() -> None:
     clock = FakeClock(NOW)
     store = CdrStore(clock)
     groups = {("acmecorp", "2001"): ("ring_group", "Front Desk"),
               ("acmecorp", "110081"): ("queue", "Sales Queue")}
-    collector = CallLegCollector(store, lambda: DIRECTORY, groups=lambda p, e: groups.get((p, e)),
-                                 interval=60.0, lookback=600.0, page_size=10,
-                                 time_zone="UTC", wait_buckets=[10.0, 20.0, 30.0],
-                                 talk_buckets=[60.0, 120.0], clock=clock)
+    collector = leg_collector(store, clock, groups)
     collector.collect()
     clock.advance(60)
     t = clock() - 5
@@ -453,10 +459,7 @@ def test_legs_count_per_queue_and_ring_group_with_waits_from_call_time() -> None
 def test_a_leg_with_an_unusable_talk_or_hold_time_records_no_wait(unusable: str) -> None:
     clock = FakeClock(NOW)
     store = CdrStore(clock)
-    collector = CallLegCollector(store, lambda: DIRECTORY, groups=lambda p, e: None,
-                                 interval=60.0, lookback=600.0, page_size=10,
-                                 time_zone="UTC", wait_buckets=[10.0, 20.0, 30.0],
-                                 talk_buckets=[60.0, 120.0], clock=clock)
+    collector = leg_collector(store, clock, {})
     collector.collect()
     clock.advance(60)
     t = clock() - 5

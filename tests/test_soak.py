@@ -16,21 +16,16 @@ import random
 import threading
 import time
 from collections import Counter
-from contextlib import ExitStack
 from typing import Any
 
 import pytest
 import requests
 
-from exporter.app import build_exporter
 from exporter.collectors.base import FAILURE_RETRY_SECONDS, CollectorRunner
-from exporter.config import load_config_data
-from exporter.server import ExporterServer
 from exporter.simulator import Simulator
 from exporter.simulator.faults import FaultRule
 from tests.conftest import FakeClock, wait_for
-from tests.test_fault_matrix import (FAULTS, START, TARGETS, TIMEOUT_DELAY, matrix_config,
-                                     small_simulator)
+from tests.test_fault_matrix import FAULTS, START, TARGETS, TIMEOUT_DELAY, serving_matrix
 
 pytestmark = pytest.mark.e2e
 
@@ -109,15 +104,7 @@ class FaultDraw:
 
 def test_thousands_of_runs_under_random_faults_leave_no_thread_and_no_memory_behind() -> None:
     clock = FakeClock(START)
-    # Each piece is stopped (in reverse order) even when building a later one fails.
-    with ExitStack() as stack:
-        sim = stack.enter_context(small_simulator(clock, seed=23))
-        exporter = build_exporter(load_config_data(matrix_config(sim)), process_metrics=False,
-                                  clock=clock, sleep=clock.advance)
-        stack.callback(exporter.close)
-        server = ExporterServer(exporter, "127.0.0.1:0")
-        server.start()
-        stack.callback(server.stop)
+    with serving_matrix(clock, seed=23) as (sim, exporter, server):
         soak(sim, clock, exporter.scheduler.runners, f"http://127.0.0.1:{server.port}/metrics")
 
 
