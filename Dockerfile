@@ -14,6 +14,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY exporter ./exporter
+# The simulator behind --demo ships in the same distribution.
+COPY simulator ./simulator
 RUN python -m venv /opt/eightbyeight && /opt/eightbyeight/bin/pip install --no-compile .
 
 # --- runtime: the virtual environment only, run by an unprivileged user -------------------

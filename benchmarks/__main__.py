@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from exporter.config import Config, load_config_data
+from exporter.config.model import Config, load_config_data
 
 from benchmarks import formulas
 from benchmarks.account import (CC_REPORT_DELAY, Account, account_for, exporter_config,

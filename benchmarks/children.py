@@ -130,7 +130,7 @@ class Child:
 @contextmanager
 def simulator(account: Account, work_dir: Path) -> Iterator[dict[str, Any]]:
     """The simulator in its own process (its CPU is not the exporter's); its announcement."""
-    with Child("simulator", "exporter.simulator",
+    with Child("simulator", "simulator",
                ["--host", "127.0.0.1", "--port", "0", "--seed", "42",
                 *account.simulator_args()], work_dir) as child:
         announcement = child.read(START_TIMEOUT)

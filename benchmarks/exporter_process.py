@@ -29,24 +29,24 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
-import exporter.clients.http
+import exporter.api.http
 from exporter.app import Exporter, build_exporter
 from exporter.cli import check_reports_or_fail
-from exporter.clients.tokens import TokenCache
-from exporter.collectors.call_details import CallLegCollector, CallRecordCollector
-from exporter.collectors.discovery import DiscoveryCollector
-from exporter.collectors.summaries import RingGroupCollector
-from exporter.config import Config, load_config_data
-from exporter.logs import configure_logging
-from exporter.memory import limit_malloc_arenas, release_free_memory
+from exporter.api.tokens import TokenCache
+from exporter.pollers.call_details import CallLegCollector, CallRecordCollector
+from exporter.pollers.discovery import DiscoveryCollector
+from exporter.pollers.summaries import RingGroupCollector
+from exporter.config.model import Config, load_config_data
+from exporter.core.logs import configure_logging
+from exporter.core.memory import limit_malloc_arenas, release_free_memory
 from exporter.reload import LiveExporter
-from exporter.server import ExporterServer
+from exporter.serving.server import ExporterServer
 
 from benchmarks.children import announce
 
 
 class RecordingJson:
-    """Stands in for the `json` module of exporter/clients/http.py, which decodes every API
+    """Stands in for the `json` module of exporter/api/http.py, which decodes every API
     answer with `json.loads(content)` (`content`: the body's bytes): while `out` is a file,
     appends each body to it as it comes, after its length.
 
@@ -72,7 +72,7 @@ class RecordingJson:
 
 RECORDER = RecordingJson(json)
 # In this process only: the exporter under test decodes through the recorder.
-setattr(exporter.clients.http, "json", RECORDER)
+setattr(exporter.api.http, "json", RECORDER)
 STARTED = time.monotonic()
 
 

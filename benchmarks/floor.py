@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from exporter.rendering import GZIP_LEVEL
+from exporter.metrics.rendering import GZIP_LEVEL
 
 from benchmarks.children import serve_baseline
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from exporter.config import Config
+from exporter.config.model import Config
 
 from benchmarks.account import Account
 
@@ -101,7 +101,7 @@ def requests_per_cycle(config: Config, account: Account, ring_groups: int,
 
 
 def renewal_seconds(lifetime: float) -> float:
-    """exporter/clients/tokens.py TokenCache: a token is renewed at the first request after
+    """exporter/api/tokens.py TokenCache: a token is renewed at the first request after
     its lifetime minus min(60 s, 10% of the lifetime)."""
     return lifetime - min(60.0, 0.1 * lifetime)
 

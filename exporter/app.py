@@ -9,22 +9,22 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from exporter.clients.budget import BudgetCollector, RequestBudget, stop_aware_sleep
-from exporter.clients.contact_center import API as CONTACT_CENTER, ContactCenterClient
-from exporter.clients.http import HttpClient, HttpSettings, RequestStats
-from exporter.clients.work_analytics import API as WORK_ANALYTICS, WorkAnalyticsClient
-from exporter.collectors.base import CollectorRunner, Scheduler
-from exporter.collectors.call_details import CallLegCollector, CallRecordCollector
-from exporter.collectors.call_queues import CallQueueCollector
-from exporter.collectors.cc_realtime import CcRealtimeCollector
-from exporter.collectors.cc_reports import CcReportCollector, check_report
-from exporter.collectors.discovery import DiscoveryCollector, Directory
-from exporter.collectors.summaries import (CompanySummaryCollector, ExtensionCollector,
+from exporter.api.budget import BudgetCollector, RequestBudget, stop_aware_sleep
+from exporter.api.contact_center import API as CONTACT_CENTER, ContactCenterClient
+from exporter.api.http import HttpClient, HttpSettings, RequestStats
+from exporter.api.work_analytics import API as WORK_ANALYTICS, WorkAnalyticsClient
+from exporter.pollers.base import CollectorRunner, Scheduler
+from exporter.pollers.call_details import CallLegCollector, CallRecordCollector
+from exporter.pollers.call_queues import CallQueueCollector
+from exporter.pollers.cc_realtime import CcRealtimeCollector
+from exporter.pollers.cc_reports import CcReportCollector, check_report
+from exporter.pollers.discovery import DiscoveryCollector, Directory
+from exporter.pollers.summaries import (CompanySummaryCollector, ExtensionCollector,
                                            RingGroup, RingGroupCollector,
                                            RingGroupMemberCollector)
-from exporter.config import ContactCenterConfig, Config, WorkAnalyticsConfig
-from exporter.exposition import Exposition, build_per_scrape_registry, build_registry
-from exporter.sharding import Shard
+from exporter.config.model import ContactCenterConfig, Config, WorkAnalyticsConfig
+from exporter.serving.exposition import Exposition, build_per_scrape_registry, build_registry
+from exporter.core.sharding import Shard
 
 
 @dataclass

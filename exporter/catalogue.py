@@ -9,23 +9,23 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from exporter.clients.budget import BUDGET_METRICS
-from exporter.clients.http import API_METRICS
-from exporter.collectors.call_details import LEG_FAMILIES, RECORD_FAMILIES, CallLegCollector, \
+from exporter.api.budget import BUDGET_METRICS
+from exporter.api.http import API_METRICS
+from exporter.pollers.call_details import LEG_FAMILIES, RECORD_FAMILIES, CallLegCollector, \
     CallRecordCollector
-from exporter.cc_metric_tables import REPORT_PREFIX, TABLES
-from exporter.collectors.call_queues import QUEUE_LABELS, QUEUE_PREFIX, SUMMARY_PREFIX
-from exporter.collectors.cc_realtime import (AGENT_INFO, AGENT_LINE_STATUS, AGENT_LINE_TIME,
+from exporter.metrics.cc_tables import REPORT_PREFIX, TABLES
+from exporter.pollers.call_queues import QUEUE_LABELS, QUEUE_PREFIX, SUMMARY_PREFIX
+from exporter.pollers.cc_realtime import (AGENT_INFO, AGENT_LINE_STATUS, AGENT_LINE_TIME,
                                              AGENT_STATUS, entity_labels, family_name)
-from exporter.collectors.cc_reports import REPORT_META
-from exporter.collectors.discovery import INFO_METRICS
-from exporter.collectors.summaries import (EXTENSION_INFO, CompanySummaryCollector,
+from exporter.pollers.cc_reports import REPORT_META
+from exporter.pollers.discovery import INFO_METRICS
+from exporter.pollers.summaries import (EXTENSION_INFO, CompanySummaryCollector,
                                            ExtensionCollector, RingGroupCollector,
                                            RingGroupMemberCollector)
-from exporter.summary_tables import metrics_of
-from exporter.exposition import BUILD_INFO, EXPOSITION_METRICS, SELF_METRICS, SHARD_INFO
+from exporter.metrics.summary_tables import metrics_of
+from exporter.serving.exposition import BUILD_INFO, EXPOSITION_METRICS, SELF_METRICS, SHARD_INFO
 from exporter.reload import RELOAD_METRICS
-from exporter.metric_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
+from exporter.metrics.queue_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
 
 
 # Report metrics are named after the configured reports' metrics: one pattern row.

@@ -14,14 +14,14 @@ from typing import Any
 
 from exporter import __version__
 from exporter.app import Exporter, build_exporter, check_reports
-from exporter.config import Config, load_config_data, read_config_file
-from exporter.errors import ConfigError, ExporterError
-from exporter.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
-from exporter.memory import limit_malloc_arenas
+from exporter.config.model import Config, load_config_data, read_config_file
+from exporter.core.errors import ConfigError, ExporterError
+from exporter.core.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
+from exporter.core.memory import limit_malloc_arenas
 from exporter.reload import LiveExporter
-from exporter.server import ExporterServer, parse_listen_address
-from exporter.sharding import Shard, parse_shard
-from exporter.web_config import WebConfigWatcher
+from exporter.serving.server import ExporterServer, parse_listen_address
+from exporter.core.sharding import Shard, parse_shard
+from exporter.serving.web_config import WebConfigWatcher
 
 # In the Prometheus exporters' range 9100-9999; not taken by a well-known exporter we know of.
 DEFAULT_PORT = 9878
@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.demo:
             # Imported here only: the simulator is not on the exporter's runtime path.
-            from exporter.simulator import Simulator
+            from simulator import Simulator
             simulator = Simulator(
                 seed=args.demo_seed,
                 host="127.0.0.1",

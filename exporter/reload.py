@@ -13,11 +13,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.app import Exporter
-from exporter.collectors.base import Scheduler
-from exporter.exposition import Exposition
-from exporter.config import Config
-from exporter.errors import ConfigError, ExporterError
-from exporter.logs import get_logger
+from exporter.pollers.base import Scheduler
+from exporter.serving.exposition import Exposition
+from exporter.config.model import Config
+from exporter.core.errors import ConfigError, ExporterError
+from exporter.core.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -15,8 +15,8 @@ import responses
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.collectors.base import Scheduler, Snapshot
-from exporter.exposition import Exposition, build_per_scrape_registry, build_registry
+from exporter.pollers.base import Scheduler, Snapshot
+from exporter.serving.exposition import Exposition, build_per_scrape_registry, build_registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[1]

@@ -12,10 +12,10 @@ import responses
 from prometheus_client import CollectorRegistry
 
 from exporter.app import build_exporter
-from exporter.clients.budget import RequestBudget
-from exporter.clients.http import HttpClient, HttpSettings, RequestStats
-from exporter.config import load_config_data
-from exporter.errors import ApiError, ConfigError, MalformedResponseError, RateLimitedError
+from exporter.api.budget import RequestBudget
+from exporter.api.http import HttpClient, HttpSettings, RequestStats
+from exporter.config.model import load_config_data
+from exporter.core.errors import ApiError, ConfigError, MalformedResponseError, RateLimitedError
 from tests.conftest import FakeClock, PageReader, wait_for
 
 BASE = "https://api.example.test"

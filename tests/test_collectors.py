@@ -8,13 +8,13 @@ import pytest
 import structlog
 from prometheus_client import CollectorRegistry, generate_latest
 
-from exporter import cc_metric_tables
-from exporter.cc_metric_tables import to_number
-from exporter.collectors import call_details, call_queues, summaries
-from exporter.collectors.base import CollectorRunner, Scheduler, SnapshotCollector
-from exporter.collectors.call_queues import CallQueueCollector
-from exporter.collectors.discovery import Directory, DiscoveryCollector, Pbx, Queue, Site
-from exporter.errors import ApiError, ServerError
+from exporter.metrics import cc_tables as cc_metric_tables
+from exporter.metrics.cc_tables import to_number
+from exporter.pollers import call_details, call_queues, summaries
+from exporter.pollers.base import CollectorRunner, Scheduler, SnapshotCollector
+from exporter.pollers.call_queues import CallQueueCollector
+from exporter.pollers.discovery import Directory, DiscoveryCollector, Pbx, Queue, Site
+from exporter.core.errors import ApiError, ServerError
 from tests.conftest import FakeClock, PageReader, exposition_of, fixture_json
 
 PBX_ID = "rXp_ceLVQs6RYjUp1Iqqwe"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from exporter.cli import main
-from exporter.config import ConfigError, load_config, load_config_data, parse_duration
+from exporter.config.model import ConfigError, load_config, load_config_data, parse_duration
 from tests.conftest import FIXTURES
 
 INVALID = FIXTURES / "config" / "invalid"

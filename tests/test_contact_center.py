@@ -15,15 +15,15 @@ from structlog.testing import capture_logs
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.clients.contact_center import (REPORT_TYPES_MAX_AGE, ContactCenterClient,
+from exporter.api.contact_center import (REPORT_TYPES_MAX_AGE, ContactCenterClient,
                                              TenantError, parse_links)
-from exporter.clients.http import HttpClient, HttpSettings, RequestStats
-from exporter.collectors.base import CollectionError, Scheduler
-from exporter.collectors.cc_realtime import CcRealtimeCollector
-from exporter.collectors.cc_reports import CcReportCollector, check_report, definition
-from exporter.config import ReportConfig, ReportStatusPolling, load_config_data
-from exporter.errors import AuthenticationError, MalformedResponseError
-from exporter.exposition import Exposition
+from exporter.api.http import HttpClient, HttpSettings, RequestStats
+from exporter.pollers.base import CollectionError, Scheduler
+from exporter.pollers.cc_realtime import CcRealtimeCollector
+from exporter.pollers.cc_reports import CcReportCollector, check_report, definition
+from exporter.config.model import ReportConfig, ReportStatusPolling, load_config_data
+from exporter.core.errors import AuthenticationError, MalformedResponseError
+from exporter.serving.exposition import Exposition
 from tests.conftest import FakeClock, fixture_json
 from tests.test_historical_collectors import Recorder
 

@@ -14,9 +14,9 @@ import responses
 from requests import PreparedRequest
 
 from exporter.app import build_exporter, check_reports
-from exporter.clients import contact_center
-from exporter.config import load_config_data
-from exporter.errors import BadRequestError, MalformedResponseError
+from exporter.api import contact_center
+from exporter.config.model import load_config_data
+from exporter.core.errors import BadRequestError, MalformedResponseError
 from tests.conftest import FakeClock, fixture_json
 from tests.test_contact_center import HM, HOST, NOW, add_token, data_row, make_client
 

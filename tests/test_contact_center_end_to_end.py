@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from exporter.app import Exporter, build_exporter
-from exporter.cc_metric_tables import QUEUE_METRICS, convert, parse_key
+from exporter.metrics.cc_tables import QUEUE_METRICS, convert, parse_key
 from exporter.cli import main
-from exporter.collectors.cc_realtime import family_name
-from exporter.config import load_config_data
-from exporter.simulator import Simulator
+from exporter.pollers.cc_realtime import family_name
+from exporter.config.model import load_config_data
+from simulator import Simulator
 from tests.conftest import FakeClock, PageReader
 from tests.test_end_to_end import promtool_check, samples
 

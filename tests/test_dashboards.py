@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from exporter.catalogue import entries, listed
-from exporter.mixin.config import MixinConfig
-from exporter.mixin.dashboards import (build_dashboards, expand, job_default, panel_queries,
+from mixin.config import MixinConfig
+from mixin.dashboards import (build_dashboards, expand, job_default, panel_queries,
                                        render, variable_query, write_dashboards)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,10 +85,10 @@ def all_queries() -> list[tuple[str, str, str]]:
 
 def test_committed_dashboards_are_the_generators_output() -> None:
     committed = {path.name for path in DASHBOARDS.glob("*.json")}
-    assert committed == set(BUILT), "stray or missing files: run `python -m exporter.mixin`"
+    assert committed == set(BUILT), "stray or missing files: run `python -m mixin`"
     for name, model in BUILT.items():
         assert (DASHBOARDS / name).read_text(encoding="utf-8") == render(model), \
-            f"{name} differs from the generator: run `python -m exporter.mixin`"
+            f"{name} differs from the generator: run `python -m mixin`"
 
 
 def test_output_is_deterministic_and_written_where_asked(tmp_path: Path) -> None:

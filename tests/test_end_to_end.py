@@ -21,8 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.app import build_exporter
 from exporter.catalogue import entries, listed, markdown
-from exporter.config import load_config_data
-from exporter.simulator import Simulator
+from exporter.config.model import load_config_data
+from simulator import Simulator
 from tests.conftest import REPO, FakeClock, free_port, PageReader
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,9 @@ import subprocess
 
 import pytest
 
-from exporter.collectors.base import CollectorRunner, Scheduler
-from exporter.collectors.call_queues import CallQueueCollector
-from exporter.collectors.discovery import DiscoveryCollector
+from exporter.pollers.base import CollectorRunner, Scheduler
+from exporter.pollers.call_queues import CallQueueCollector
+from exporter.pollers.discovery import DiscoveryCollector
 from tests.conftest import FIXTURES, FakeClock, exposition_of, fixture_json
 from tests.test_collectors import CannedClient
 

@@ -25,11 +25,11 @@ import pytest
 import requests
 
 from exporter.app import Exporter, build_exporter
-from exporter.collectors.base import FAILURE_RETRY_SECONDS, STALE_INTERVALS, CollectorRunner
-from exporter.config import load_config_data
-from exporter.server import ExporterServer
-from exporter.simulator import Simulator
-from exporter.simulator.requestlog import RecordedRequest
+from exporter.pollers.base import FAILURE_RETRY_SECONDS, STALE_INTERVALS, CollectorRunner
+from exporter.config.model import load_config_data
+from exporter.serving.server import ExporterServer
+from simulator import Simulator
+from simulator.requestlog import RecordedRequest
 from tests.conftest import FakeClock, PageReader, snapshot_families, wait_for
 from tests.test_end_to_end import samples
 

@@ -582,7 +582,7 @@ def test_the_exporter_accepts_the_charts_flags(path: Path) -> None:
 def test_every_shard_pod_finds_its_ordinal() -> None:
     """--shard=auto reads the trailing ordinal of the hostname, which is the pod's name:
     <StatefulSet name>-N must give shard N, for every N below the number of shards."""
-    from exporter.sharding import parse_shard
+    from exporter.core.sharding import parse_shard
 
     shards = 3
     for ordinal in range(shards):
@@ -592,7 +592,7 @@ def test_every_shard_pod_finds_its_ordinal() -> None:
 
 def test_the_log_enums_are_the_exporters() -> None:
     """The schema must accept exactly the levels and formats the exporter's flags accept."""
-    from exporter.logs import LOG_FORMATS, LOG_LEVELS
+    from exporter.core.logs import LOG_FORMATS, LOG_LEVELS
 
     log = schema()["properties"]["log"]["properties"]
     assert log["level"]["enum"] == list(LOG_LEVELS)
@@ -603,7 +603,7 @@ def test_the_log_enums_are_the_exporters() -> None:
 def test_the_exporter_accepts_the_charts_config(path: Path) -> None:
     """`config` is rendered as is into config.yaml: the exporter's own validation must pass
     with the credentials the Secret provides (stand-ins here)."""
-    from exporter.config import load_config_data
+    from exporter.config.model import load_config_data
 
     overrides = {} if path.name == "values.yaml" else load_yaml(path) or {}
     config = helm_merge(values(), overrides)["config"]

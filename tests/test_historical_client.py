@@ -9,8 +9,8 @@ import pytest
 import responses
 from prometheus_client import CollectorRegistry
 
-from exporter.clients.work_analytics import WorkAnalyticsClient
-from exporter.errors import MalformedResponseError, ServerError
+from exporter.api.work_analytics import WorkAnalyticsClient
+from exporter.core.errors import MalformedResponseError, ServerError
 from tests.conftest import fixture_json
 from tests.test_work_analytics_client import BASE, Sleeps, add_token, make_client
 

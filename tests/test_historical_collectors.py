@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from exporter.clients.work_analytics import WorkAnalyticsClient
-from exporter.collectors.call_details import (CallLegCollector, CallRecordCollector, SeenIds,
+from exporter.api.work_analytics import WorkAnalyticsClient
+from exporter.pollers.call_details import (CallLegCollector, CallRecordCollector, SeenIds,
                                               outcome)
-from exporter.collectors.discovery import Directory, Pbx
-from exporter.collectors.summaries import (CompanySummaryCollector, ExtensionCollector, RingGroup,
+from exporter.pollers.discovery import Directory, Pbx
+from exporter.pollers.summaries import (CompanySummaryCollector, ExtensionCollector, RingGroup,
                                            RingGroupCollector, RingGroupMemberCollector)
-from exporter.config import Selection
-from exporter.errors import ServerError
-from exporter.windows import parse_window
+from exporter.config.model import Selection
+from exporter.core.errors import ServerError
+from exporter.core.windows import parse_window
 from tests.conftest import FakeClock, fixture_json
 
 NOW = datetime(2025, 11, 18, 17, 0, tzinfo=ZoneInfo("UTC")).timestamp()

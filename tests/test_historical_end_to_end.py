@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from exporter.app import Exporter, build_exporter
-from exporter.config import load_config_data
-from exporter.simulator import Simulator
+from exporter.config.model import load_config_data
+from simulator import Simulator
 from tests.conftest import FakeClock, PageReader
 from tests.test_end_to_end import promtool_check, samples
 

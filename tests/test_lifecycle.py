@@ -17,7 +17,7 @@ import structlog
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.cli import SignalFlags
-from exporter.simulator import Simulator
+from simulator import Simulator
 from tests.conftest import free_port, wait_for
 from tests.test_end_to_end import config_for
 

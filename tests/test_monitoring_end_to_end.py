@@ -27,10 +27,10 @@ import pytest
 import yaml
 
 from exporter.cli import demo_config_data
-from exporter.mixin.config import MixinConfig
-from exporter.mixin.dashboards import build_dashboards, expand, panel_queries
-from exporter.mixin.rules import render_rules, rule_groups
-from exporter.simulator import Simulator
+from mixin.config import MixinConfig
+from mixin.dashboards import build_dashboards, expand, panel_queries
+from mixin.rules import render_rules, rule_groups
+from simulator import Simulator
 from tests.conftest import free_port
 from tests.test_rules import referenced_names
 

@@ -40,22 +40,22 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
-from exporter.cc_metric_tables import AGENT_LINE_RE, AGENT_STATUS_KEYS, TABLES, parse_key
-from exporter.clients.contact_center import ContactCenterClient, _header_int, parse_links
-from exporter.clients.work_analytics import WorkAnalyticsClient
-from exporter.collectors.base import SnapshotCollector
-from exporter.collectors.call_details import CallLegCollector, CallRecordCollector
-from exporter.collectors.call_queues import CallQueueCollector
-from exporter.collectors.cc_reports import check_report
-from exporter.collectors.discovery import DiscoveryCollector
-from exporter.collectors.summaries import (CompanySummaryCollector, ExtensionCollector, RingGroup,
+from exporter.metrics.cc_tables import AGENT_LINE_RE, AGENT_STATUS_KEYS, TABLES, parse_key
+from exporter.api.contact_center import ContactCenterClient, _header_int, parse_links
+from exporter.api.work_analytics import WorkAnalyticsClient
+from exporter.pollers.base import SnapshotCollector
+from exporter.pollers.call_details import CallLegCollector, CallRecordCollector
+from exporter.pollers.call_queues import CallQueueCollector
+from exporter.pollers.cc_reports import check_report
+from exporter.pollers.discovery import DiscoveryCollector
+from exporter.pollers.summaries import (CompanySummaryCollector, ExtensionCollector, RingGroup,
                                            RingGroupCollector, RingGroupMemberCollector,
                                            SummaryCollector)
-from exporter.errors import ExporterError, MalformedResponseError
-from exporter.metric_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
-from exporter.rendering import Family, render_families
-from exporter.summary_tables import fold
-from exporter.windows import parse_window
+from exporter.core.errors import ExporterError, MalformedResponseError
+from exporter.metrics.queue_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
+from exporter.metrics.rendering import Family, render_families
+from exporter.metrics.summary_tables import fold
+from exporter.core.windows import parse_window
 from tests import test_contact_center as cc
 from tests import test_work_analytics_client as wa
 from tests.conftest import REPO, FakeClock, fixture_json

@@ -20,12 +20,12 @@ from prometheus_client.openmetrics import exposition as openmetrics_exposition
 from prometheus_client.openmetrics.parser import \
     text_string_to_metric_families as openmetrics_families
 
-from exporter.collectors.base import STALE_INTERVALS, CollectorRunner, Scheduler, SnapshotCollector
-from exporter.exposition import Exposition
-from exporter.rendering import (GZIP_HEADER, CounterFamily, GaugeFamily, HistogramFamily,
+from exporter.pollers.base import STALE_INTERVALS, CollectorRunner, Scheduler, SnapshotCollector
+from exporter.serving.exposition import Exposition
+from exporter.metrics.rendering import (GZIP_HEADER, CounterFamily, GaugeFamily, HistogramFamily,
                                 coalesce, deflate_piece, gzip_trailer,
                                 render_families)
-from exporter.server import ExporterServer, accepts_gzip
+from exporter.serving.server import ExporterServer, accepts_gzip
 from tests.conftest import FakeClock, PageReader, exposition_of, free_port
 
 OPENMETRICS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
@@ -288,8 +288,8 @@ def test_a_family_that_cannot_be_rendered_fails_its_collector_only(clock: FakeCl
 
 def test_a_large_snapshot_gives_free_memory_back(monkeypatch: pytest.MonkeyPatch,
                                                  clock: FakeClock) -> None:
-    import exporter.collectors.base as base
-    from exporter.memory import TRIM_AFTER_BYTES, release_free_memory
+    import exporter.pollers.base as base
+    from exporter.core.memory import TRIM_AFTER_BYTES, release_free_memory
 
     trims: list[int] = []
     monkeypatch.setattr(base, "release_free_memory", lambda: trims.append(1) or True)
@@ -316,7 +316,7 @@ def test_a_large_snapshot_gives_free_memory_back(monkeypatch: pytest.MonkeyPatch
 
 def test_the_exporters_own_metrics_are_rendered_again_only_when_they_change(
         clock: FakeClock) -> None:
-    from exporter.clients.http import RequestStats
+    from exporter.api.http import RequestStats
 
     scheduler, exposition, runners = make_page(clock)
     stats = RequestStats(None)
@@ -340,6 +340,6 @@ def test_the_exporters_own_metrics_are_rendered_again_only_when_they_change(
 
 
 def test_glibc_takes_the_arena_limit() -> None:
-    from exporter.memory import limit_malloc_arenas
+    from exporter.core.memory import limit_malloc_arenas
 
     assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")  # elsewhere a no-op

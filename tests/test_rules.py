@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from exporter.catalogue import entries, listed
-from exporter.errors import ConfigError
-from exporter.mixin.config import MixinConfig, load_mixin_config, seconds
-from exporter.mixin.rules import render_rules, rule_groups
+from exporter.core.errors import ConfigError
+from mixin.config import MixinConfig, load_mixin_config, seconds
+from mixin.rules import render_rules, rule_groups
 
 REPO = Path(__file__).resolve().parents[1]
 MIXIN = REPO / "mixin"
@@ -42,7 +42,7 @@ def test_the_rules_file_is_the_generators_output_of_the_config() -> None:
     config = load_mixin_config(MIXIN / "config.yaml")
     assert config == MixinConfig(), "mixin/config.yaml states the defaults"
     assert RULES.read_text(encoding="utf-8") == render_rules(config), \
-        "mixin/rules.yml is stale: run `python -m exporter.mixin`"
+        "mixin/rules.yml is stale: run `python -m mixin`"
 
 
 def test_promtool_checks_the_rules() -> None:
@@ -142,7 +142,7 @@ def test_a_bad_mixin_config_names_every_problem(tmp_path: Path) -> None:
 
 
 def test_the_generator_writes_rules_with_the_users_thresholds(tmp_path: Path) -> None:
-    from exporter.mixin.__main__ import main
+    from mixin.__main__ import main
 
     config = tmp_path / "config.yaml"
     config.write_text('selector: job="8x8"\nlongest_wait: {threshold_seconds: 120, for: 30s}\n')

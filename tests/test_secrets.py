@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from exporter.cli import demo_config_data
-from exporter.config import load_config_data
-from exporter.errors import ConfigError
-from exporter.simulator import Simulator
+from exporter.config.model import load_config_data
+from exporter.core.errors import ConfigError
+from simulator import Simulator
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e

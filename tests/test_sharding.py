@@ -15,10 +15,10 @@ import yaml
 
 from exporter.app import build_exporter
 from exporter.cli import demo_config_data
-from exporter.config import load_config_data
-from exporter.errors import ConfigError
-from exporter.sharding import Shard, parse_shard, shard_of
-from exporter.simulator import Simulator
+from exporter.config.model import load_config_data
+from exporter.core.errors import ConfigError
+from exporter.core.sharding import Shard, parse_shard, shard_of
+from simulator import Simulator
 from tests.conftest import FakeClock, PageReader
 from tests.test_end_to_end import samples
 

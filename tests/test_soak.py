@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import requests
 
-from exporter.collectors.base import FAILURE_RETRY_SECONDS, CollectorRunner
-from exporter.simulator import Simulator
-from exporter.simulator.faults import FaultRule
+from exporter.pollers.base import FAILURE_RETRY_SECONDS, CollectorRunner
+from simulator import Simulator
+from simulator.faults import FaultRule
 from tests.conftest import FakeClock, wait_for
 from tests.test_fault_matrix import FAULTS, START, TARGETS, TIMEOUT_DELAY, serving_matrix
 

@@ -29,12 +29,12 @@ import yaml
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
-from exporter import web_config as web_config_module
-from exporter.collectors.base import Scheduler
-from exporter.exposition import Exposition
-from exporter.errors import ConfigError
-from exporter.server import ExporterServer
-from exporter.web_config import (Authenticator, RateLimiter, WebConfigWatcher,
+from exporter.serving import web_config as web_config_module
+from exporter.pollers.base import Scheduler
+from exporter.serving.exposition import Exposition
+from exporter.core.errors import ConfigError
+from exporter.serving.server import ExporterServer
+from exporter.serving.web_config import (Authenticator, RateLimiter, WebConfigWatcher,
                                  parse_basic_authorization, read_web_config, ssl_context)
 from tests.conftest import FakeClock, free_port, wait_for
 

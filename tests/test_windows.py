@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from exporter.windows import (RETENTION_SECONDS, format_instant, local_midnight, parse_window,
+from exporter.core.windows import (RETENTION_SECONDS, format_instant, local_midnight, parse_window,
                               resolve)
 
 NY = ZoneInfo("America/New_York")

@@ -10,10 +10,10 @@ import requests
 import responses
 from prometheus_client import CollectorRegistry
 
-from exporter.clients.http import HttpClient, HttpSettings, RequestStats, parse_retry_after
-from exporter.clients.tokens import parse_token_answer
-from exporter.clients.work_analytics import WorkAnalyticsClient
-from exporter.errors import (AuthenticationError, ForbiddenError, MalformedResponseError,
+from exporter.api.http import HttpClient, HttpSettings, RequestStats, parse_retry_after
+from exporter.api.tokens import parse_token_answer
+from exporter.api.work_analytics import WorkAnalyticsClient
+from exporter.core.errors import (AuthenticationError, ForbiddenError, MalformedResponseError,
                              RateLimitedError, ServerError, TransportError, UnauthorizedError)
 from tests.conftest import FakeClock, fixture_json
 

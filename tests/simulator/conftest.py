@@ -18,7 +18,7 @@ import requests
 from jsonschema import Draft202012Validator
 from zoneinfo import ZoneInfo
 
-from exporter.simulator import Simulator
+from simulator import Simulator
 
 # The vendor's OpenAPI specs and the guide pages the tests quote, kept in the repository.
 VENDOR_DOCS = Path(__file__).resolve().parents[1] / "vendor"

@@ -8,7 +8,7 @@ import pytest
 import requests
 from jsonschema import Draft202012Validator
 
-from exporter.simulator import Simulator
+from simulator import Simulator
 
 if TYPE_CHECKING:
     from conftest import FakeClock, SimClient, VendorSchemas

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
-from exporter.simulator import Simulator
+from simulator import Simulator
 
 if TYPE_CHECKING:
     from conftest import FakeClock, SimClient, VendorSchemas

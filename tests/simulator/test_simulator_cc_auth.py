@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable
 import pytest
 import requests
 
-from exporter.simulator import Simulator
+from simulator import Simulator
 
 from conftest import CC_CLIENT_ID, CC_CLIENT_SECRET, HTTP_TIMEOUT, CcClient, basic_auth
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 import requests
 
-from exporter.simulator.__main__ import build_parser, cc_tenants
+from simulator.__main__ import build_parser, cc_tenants
 
 from conftest import HTTP_TIMEOUT, basic_auth
 
@@ -35,7 +35,7 @@ def test_cc_tenant_lists() -> None:
 
 def test_cli_announces_the_contact_center_and_serves_it() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "exporter.simulator", "--host", "127.0.0.1", "--port", "0", "--seed", "42",
+        [sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", "0", "--seed", "42",
          "--cc-tenants", "acme-sales:us,acme-support:eu", "--cc-report-delay", "3s"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
 
-from exporter.simulator import Simulator
-from exporter.simulator.cc import AGENT_METRIC_KEYS, GROUP_METRIC_KEYS, QUEUE_METRIC_KEYS
-from exporter.simulator.cc.model import LeaveOutcome, local_midnight
+from simulator import Simulator
+from simulator.cc import AGENT_METRIC_KEYS, GROUP_METRIC_KEYS, QUEUE_METRIC_KEYS
+from simulator.cc.model import LeaveOutcome, local_midnight
 from zoneinfo import ZoneInfo
 
 from conftest import CC_REALTIME_SPEC, START_TIME, CcClient, FakeClock

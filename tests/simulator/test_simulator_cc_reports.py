@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import pytest
 from zoneinfo import ZoneInfo
 
-from exporter.simulator import Simulator
-from exporter.simulator.cc.model import local_midnight
+from simulator import Simulator
+from simulator.cc.model import local_midnight
 
 from conftest import START_TIME, CcClient, FakeClock, cc_guide_report_type_sample
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from exporter.simulator import Simulator
+from simulator import Simulator
 
 if TYPE_CHECKING:
     from conftest import SimClient, VendorSchemas

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from exporter.simulator import Simulator
+from simulator import Simulator
 
 from conftest import HTTP_TIMEOUT
 from tests.conftest import wait_for
@@ -209,7 +209,7 @@ def test_stop_is_idempotent_and_context_manager(fake_clock: FakeClock) -> None:
 def test_cli_prints_credentials_and_stops_on_sigterm() -> None:
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "exporter.simulator", "--host", "127.0.0.1", "--port", "0", "--seed", "42"],
+        [sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", "0", "--seed", "42"],
         cwd=REPO_ROOT,
         env=environment,
         stdout=subprocess.PIPE,

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
-from exporter.simulator import Simulator
-from exporter.simulator.calls import LegKind
+from simulator import Simulator
+from simulator.calls import LegKind
 
 if TYPE_CHECKING:
     from conftest import FakeClock, SimClient, VendorSchemas

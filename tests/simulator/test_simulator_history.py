@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from exporter.simulator import QueueingModel, Simulator
-from exporter.simulator.__main__ import duration
-from exporter.simulator.calls import CallLeg, Disposition, GroupKind, LegKind
-from exporter.simulator.directory import build_account
-from exporter.simulator.historical import InvalidParameter, local_epoch
-from exporter.simulator.model import SIMULATED_HISTORY_SECONDS
+from simulator import QueueingModel, Simulator
+from simulator.__main__ import duration
+from simulator.calls import CallLeg, Disposition, GroupKind, LegKind
+from simulator.directory import build_account
+from simulator.historical import InvalidParameter, local_epoch
+from simulator.model import SIMULATED_HISTORY_SECONDS
 
 if TYPE_CHECKING:
     from conftest import FakeClock, SimClient

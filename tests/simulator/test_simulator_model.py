@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
-from exporter.simulator import AgentStatus, CallOutcome, QueueingModel, QueueRole, Simulator
-from exporter.simulator.directory import build_account
-from exporter.simulator.model import ELIGIBLE_STATUSES, LOGGED_OUT_OR_DND_STATUSES, demand_factor
+from simulator import AgentStatus, CallOutcome, QueueingModel, QueueRole, Simulator
+from simulator.directory import build_account
+from simulator.model import ELIGIBLE_STATUSES, LOGGED_OUT_OR_DND_STATUSES, demand_factor
 
 if TYPE_CHECKING:
     from conftest import FakeClock, SimClient

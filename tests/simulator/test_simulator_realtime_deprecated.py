@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import pytest
 from jsonschema import Draft202012Validator
 
-from exporter.simulator import Simulator
+from simulator import Simulator
 
 if TYPE_CHECKING:
     from conftest import FakeClock, RealtimeGuide, SimClient, VendorSchemas

@@ -1,0 +1,152 @@
+"""The request budget of one 8x8 API, shared by every collector that calls it.
+
+The vendor documents no rate limit for the analytics APIs, but other 8x8 APIs answer 429, and
+an exporter must never be the reason an account gets throttled. Every HTTP attempt to an API
+takes a token from that API's bucket (`request_budget_per_minute`, with bursts of a sixth of
+it); when the bucket is empty the collector waits, so collectors slow down instead of piling up.
+A 429 pauses the whole API, for every collector, until its Retry-After (or a backoff) is over.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.core.errors import ApiError, RateLimitedError
+from exporter.core.logs import get_logger
+
+log = get_logger(__name__)
+
+# name -> (type, help); labelled by `api`. For the page and the catalogue alike.
+BUDGET_METRICS: dict[str, tuple[str, str]] = {
+    "eightbyeight_api_budget_requests_per_minute": (
+        "gauge", "The configured request budget of the API (request_budget_per_minute)."),
+    "eightbyeight_api_budget_used_requests": (
+        "gauge", "Requests sent to the API in the last 60 seconds: the budget in use."),
+    "eightbyeight_api_throttled_seconds": (
+        "counter", "Seconds collectors waited for the API's budget or for a 429's pause."),
+    "eightbyeight_api_paused": (
+        "gauge", "1 while a 429 pauses every request to the API, else 0."),
+}
+
+
+class RequestBudget:
+    """A token bucket of `per_minute` requests, bursts of `per_minute / 6`, with pauses."""
+
+    def __init__(self, api: str, per_minute: float, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        """`clock` and `sleep` are injectable so tests run on a simulated clock."""
+        if per_minute <= 0:
+            raise ValueError("per_minute must be positive")
+        self.api = api
+        self.per_minute = float(per_minute)
+        self.rate = self.per_minute / 60.0  # tokens a second
+        self.capacity = max(1.0, self.per_minute / 6.0)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tokens = self.capacity
+        self._updated = clock()
+        self._paused_until = 0.0
+        self._sent: deque[float] = deque()
+        self._closed = threading.Event()
+        self._sleep = sleep
+        self.throttled_seconds = 0.0
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    def acquire(self, endpoint: str, max_pause: float = float("inf")) -> None:
+        """Wait until a request may be sent (bounded: the budget refills; close() ends it).
+        While a 429's pause has more than `max_pause` seconds to run, fail at once instead:
+        the collector reports its failure and keeps its last data, rather than hang."""
+        waited = 0.0
+        while True:
+            if self._closed.is_set():
+                raise ApiError(endpoint, "the exporter is stopping")  # not retried
+            with self._lock:
+                now = self._clock()
+                self._refill(now)
+                wait = max(0.0, self._paused_until - now)
+                if wait > max_pause:
+                    self.throttled_seconds += waited
+                    raise RateLimitedError(endpoint, f"the API asked for a pause of "
+                                           f"{wait:.0f}s more", retry_after=wait)
+                if wait == 0.0 and self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    self._sent.append(now)
+                    self._trim(now)
+                    self.throttled_seconds += waited
+                    return
+                if wait == 0.0:
+                    wait = (1.0 - self._tokens) / self.rate
+            # Short steps, so the clock of a test can move (close() ends a real wait at once).
+            step = min(wait, 1.0)
+            self.sleep(step)
+            waited += step
+
+    def sleep(self, seconds: float) -> None:
+        """A wait between attempts or status polls that ends at once when the exporter stops;
+        the request that follows is then refused by acquire()."""
+        if self._sleep is not None:
+            self._sleep(seconds)
+        else:
+            self._closed.wait(seconds)
+
+    def pause(self, seconds: float) -> None:
+        """A 429: no request to this API for `seconds`, whichever collector asks."""
+        with self._lock:
+            until = self._clock() + max(0.0, seconds)
+            if until > self._paused_until:
+                self._paused_until = until
+                log.warning("api_paused", api=self.api, seconds=round(seconds, 3))
+
+    def paused(self) -> bool:
+        with self._lock:
+            return self._clock() < self._paused_until
+
+    def used(self) -> int:
+        """Requests sent in the last 60 seconds."""
+        with self._lock:
+            self._trim(self._clock())
+            return len(self._sent)
+
+    def _trim(self, now: float) -> None:
+        while self._sent and self._sent[0] <= now - 60.0:
+            self._sent.popleft()
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+def stop_aware_sleep(budget: RequestBudget | None) -> Callable[[float], None]:
+    """How a client waits between attempts, or a report collector between status polls: on
+    the budget, so that a stop ends the wait at once; plain time.sleep without one."""
+    return budget.sleep if budget is not None else time.sleep
+
+
+class BudgetCollector:
+    """The budgets' metrics, read at scrape time (a prometheus_client custom collector)."""
+
+    def __init__(self, budgets: list[RequestBudget]) -> None:
+        self.budgets = budgets
+
+    def collect(self) -> Iterator[Metric]:
+        values: dict[str, Callable[[RequestBudget], float]] = {
+            "eightbyeight_api_budget_requests_per_minute": lambda b: b.per_minute,
+            "eightbyeight_api_budget_used_requests": lambda b: float(b.used()),
+            "eightbyeight_api_throttled_seconds": lambda b: b.throttled_seconds,
+            "eightbyeight_api_paused": lambda b: 1.0 if b.paused() else 0.0,
+        }
+        for name, (kind, help_text) in BUDGET_METRICS.items():
+            family_type = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+            family = family_type(name, help_text, labels=["api"])
+            for budget in self.budgets:
+                family.add_metric([budget.api], values[name](budget))
+            yield family

@@ -1,0 +1,356 @@
+"""Plumbing every 8x8 API client shares: timeouts, retries with backoff, error mapping, counters."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import requests
+import tenacity
+import urllib3
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.metrics_core import Metric
+
+from exporter import __version__
+from exporter.api.budget import RequestBudget, stop_aware_sleep
+from exporter.core.errors import (ApiError, BadRequestError, ForbiddenError, MalformedResponseError,
+                             NotFoundError, RateLimitedError, ServerError, TransportError,
+                             UnauthorizedError)
+from exporter.core.logs import get_logger
+
+USER_AGENT = f"eightbyeight-exporter/{__version__}"
+
+log = get_logger(__name__)
+
+
+class Answer(NamedTuple):
+    """A decoded JSON body with the answer's headers (paging and links live there)."""
+
+    body: Any
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = 4
+    initial_backoff: float = 1.0
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+    # A slow trickle or a huge answer ends the request instead of holding the collector.
+    total_timeout: float = 120.0
+    max_response_bytes: int = 64 * 1024 * 1024
+
+
+# name -> (type, help); labelled by `api` and `endpoint`. For the page and the catalogue alike.
+API_METRICS: dict[str, tuple[str, str]] = {
+    "eightbyeight_api_requests": (
+        "counter", "HTTP requests sent to the 8x8 APIs, retries included."),
+    "eightbyeight_api_request_failures": (
+        "counter", "HTTP requests to the 8x8 APIs that failed: no answer, or a status other than 2xx."),
+    "eightbyeight_api_request_duration_seconds": (
+        "histogram", "Time the 8x8 APIs took to answer one HTTP request."),
+}
+
+
+class RequestStats:
+    """Counters of attempts and failed attempts per API and endpoint template, and durations.
+
+    Endpoint labels are path templates (`/v2/pbxes/{pbxId}/sites`), so their number is bounded
+    by the code, never by the account's size. A prometheus_client collector; `version` moves
+    with every change, so /metrics renders these again only after a request.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None) -> None:
+        def describe(name: str) -> tuple[str, str]:
+            return name, API_METRICS[name][1]
+
+        labels = ["api", "endpoint"]
+        # Collectors record from their own threads; `+=` is not atomic, and a lost update could
+        # bring the version back to one /metrics has already rendered.
+        self._lock = threading.Lock()
+        self.version = 0
+        self._requests = Counter(*describe("eightbyeight_api_requests"), labels, registry=None)
+        self._failures = Counter(*describe("eightbyeight_api_request_failures"), labels,
+                                 registry=None)
+        self._duration = Histogram(*describe("eightbyeight_api_request_duration_seconds"),
+                                   labels, registry=None,
+                                   buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+        if registry is not None:
+            registry.register(self)  # type: ignore[arg-type]
+
+    def attempted(self, api: str, endpoint: str) -> None:
+        self._requests.labels(api, endpoint).inc()
+        # The failure counter exists (at 0) from the first request on, so error ratios and
+        # rate() work before the first failure.
+        self._failures.labels(api, endpoint)
+        self._moved()
+
+    def failed(self, api: str, endpoint: str) -> None:
+        self._failures.labels(api, endpoint).inc()
+        self._moved()
+
+    def took(self, api: str, endpoint: str, seconds: float) -> None:
+        self._duration.labels(api, endpoint).observe(seconds)
+        self._moved()
+
+    def _moved(self) -> None:
+        with self._lock:
+            self.version += 1
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in (self._requests, self._failures, self._duration):
+            yield from metric.collect()
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now())
+
+
+def vendor_detail(body: Any) -> str | None:
+    """The human part of an 8x8 error body; the APIs use several shapes (see the specs)."""
+    if not isinstance(body, Mapping):
+        return None
+    parts: list[str] = []
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        parts.extend(str(m) for m in messages if m)
+    for key in ("message", "error_description", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value and value not in parts:
+            parts.append(value)
+            break
+    details = body.get("details")
+    if isinstance(details, list):
+        parts.extend(str(d["hint"]) for d in details if isinstance(d, Mapping) and d.get("hint"))
+    return "; ".join(parts) or None
+
+
+def error_for_status(endpoint: str, response: requests.Response) -> ApiError:
+    """Map an HTTP error answer to the exporter's error class, keeping the vendor's message."""
+    status = response.status_code
+    try:
+        detail = vendor_detail(response.json())
+    except ValueError:
+        detail = None
+    if detail is None and response.text and len(response.text) < 300 and "<" not in response.text:
+        detail = response.text.strip() or None
+    kwargs: dict[str, Any] = {"status": status, "detail": detail}
+    if status == 400:
+        return BadRequestError(endpoint, "bad request", **kwargs)
+    if status == 401:
+        return UnauthorizedError(endpoint, "unauthorized", **kwargs)
+    if status == 403:
+        return ForbiddenError(endpoint, "forbidden", **kwargs)
+    if status == 404:
+        return NotFoundError(endpoint, "not found", **kwargs)
+    if status == 429:
+        return RateLimitedError(endpoint, "rate limited", retry_after=parse_retry_after(
+            response.headers.get("Retry-After")), **kwargs)
+    if status >= 500:
+        return ServerError(endpoint, "server error", retry_after=parse_retry_after(
+            response.headers.get("Retry-After")), **kwargs)
+    return ApiError(endpoint, "unexpected answer", **kwargs)
+
+
+class HttpClient:
+    """Sends requests with timeouts, bounded retries (backoff, jitter, Retry-After) and counters.
+
+    Retries cover 429, 5xx and transport errors; every attempt is counted. `sleep` and `rng` are
+    injectable so tests run without waiting.
+    """
+
+    def __init__(self, api: str, base_url: str, settings: HttpSettings, stats: RequestStats,
+                 *, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] | None = None,
+                 rng: random.Random | None = None,
+                 budget: RequestBudget | None = None) -> None:
+        self.api = api
+        self.budget = budget
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+        self.stats = stats
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self._sleep = sleep if sleep is not None else stop_aware_sleep(budget)
+        self._rng = rng or random.Random()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _backoff(self, retry_state: tenacity.RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, ApiError) and exc.retry_after is not None:
+            return exc.retry_after
+        # Full jitter (AWS architecture blog): spreads the retries of many collectors apart.
+        ceiling = min(self.settings.max_backoff,
+                      self.settings.initial_backoff * 2 ** (retry_state.attempt_number - 1))
+        return self._rng.uniform(0, ceiling)
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        if not isinstance(exc, ApiError) or not exc.retryable:
+            return False
+        # A server asking for a longer pause than we accept fails this collection instead of
+        # stalling it; the next scheduled run tries again.
+        return exc.retry_after is None or exc.retry_after <= self.settings.max_retry_after
+
+    def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        wait = retry_state.next_action.sleep if retry_state.next_action else None
+        log.warning("api_request_retry", api=self.api, endpoint=getattr(exc, "endpoint", None),
+                    attempt=retry_state.attempt_number, wait_seconds=round(wait or 0, 3),
+                    error=str(exc))
+
+    def request(self, method: str, endpoint: str, path: str, *,
+                params: Mapping[str, Any] | None = None, data: Mapping[str, str] | None = None,
+                json_body: Any = None,
+                headers: Callable[[], Mapping[str, str]] | None = None,
+                on_unauthorized: Callable[[], bool] | None = None) -> Any:
+        """Send one logical request and return its decoded JSON body (see `exchange`)."""
+        return self.exchange(method, endpoint, path, params=params, data=data,
+                             json_body=json_body, headers=headers,
+                             on_unauthorized=on_unauthorized).body
+
+    def exchange(self, method: str, endpoint: str, path: str, *,
+                 params: Mapping[str, Any] | None = None, data: Mapping[str, str] | None = None,
+                 json_body: Any = None,
+                 headers: Callable[[], Mapping[str, str]] | None = None,
+                 on_unauthorized: Callable[[], bool] | None = None) -> Answer:
+        """Send one logical request and return its decoded JSON body with the headers.
+
+        `headers` is called before every attempt (a token may have been renewed meanwhile).
+        `on_unauthorized`, when given, is called once on a 401; if it returns True the request is
+        sent once more with fresh headers (the token was renewed).
+        """
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.settings.max_attempts),
+            wait=self._backoff,
+            retry=tenacity.retry_if_exception(self._should_retry),
+            before_sleep=self._log_retry,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        send = (method, endpoint, path, params, data, json_body, headers)
+        for attempt in retrying:
+            with attempt:
+                try:
+                    return self._send(*send)
+                except UnauthorizedError:
+                    if on_unauthorized is None or not on_unauthorized():
+                        raise
+                    return self._send(*send)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    def _send(self, method: str, endpoint: str, path: str, params: Mapping[str, Any] | None,
+              data: Mapping[str, str] | None, json_body: Any,
+              headers: Callable[[], Mapping[str, str]] | None) -> Answer:
+        url = self.base_url + path
+        if self.budget is not None:
+            # A 429 pause longer than we would wait fails this request at once.
+            self.budget.acquire(endpoint, max_pause=self.settings.max_retry_after)
+        request_headers = dict(headers()) if headers else {}
+        self.stats.attempted(self.api, endpoint)
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, url, params=params, data=data, json=json_body, headers=request_headers,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                stream=True)
+            try:
+                content = self._read_body(endpoint, response, started)
+            finally:
+                response.close()
+        except requests.RequestException as exc:
+            self.stats.failed(self.api, endpoint)
+            # The exception text can carry the URL; ours never holds a secret (no credentials in
+            # query strings), but keep only the exception's class and short reason.
+            raise TransportError(endpoint, f"no answer ({type(exc).__name__})",
+                                 detail=_short_reason(exc)) from None
+        except ApiError:
+            self.stats.failed(self.api, endpoint)
+            raise
+        finally:
+            self.stats.took(self.api, endpoint, time.monotonic() - started)
+        response._content = content  # what .json() and .text read for the error mapping
+        if not 200 <= response.status_code < 300:
+            self.stats.failed(self.api, endpoint)
+            error = error_for_status(endpoint, response)
+            if response.status_code == 429 and self.budget is not None:
+                self.budget.pause(error.retry_after if error.retry_after is not None
+                                  else self.settings.initial_backoff)
+            raise error
+        try:
+            return Answer(json.loads(content), response.headers)
+        except ValueError:
+            self.stats.failed(self.api, endpoint)
+            raise MalformedResponseError(endpoint, "answer is not valid JSON",
+                                         status=response.status_code) from None
+
+    def _read_body(self, endpoint: str, response: requests.Response, started: float) -> bytes:
+        """The whole body, within `max_response_bytes` and `total_timeout` (the read timeout
+        bounds each read, not a trickle of small ones)."""
+        limit, deadline = self.settings.max_response_bytes, started + self.settings.total_timeout
+        declared = response.headers.get("Content-Length", "")
+        # Too big is a shape problem, not a passing one: not retried. ASCII digits only, and
+        # not absurdly long: int() of "²" or of 5000 digits raises.
+        if declared.isascii() and declared.isdigit() and (len(declared) > 18
+                                                          or int(declared) > limit):
+            raise MalformedResponseError(endpoint, f"answer of {declared} bytes is over the "
+                                         f"limit of {limit}", status=response.status_code)
+        chunks, size = [], 0
+        for chunk in _pieces(endpoint, response):
+            size += len(chunk)
+            if size > limit:
+                raise MalformedResponseError(endpoint, f"answer is over the limit of {limit} "
+                                             "bytes", status=response.status_code)
+            if time.monotonic() > deadline:
+                raise TransportError(endpoint, "answer took longer than "
+                                     f"{self.settings.total_timeout:g}s",
+                                     status=response.status_code)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _pieces(endpoint: str, response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: whatever the socket has (urllib3's read1), so a trickle of a
+    few bytes at a time is seen piece by piece and the total deadline can end it."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:  # urllib3 1.x: fixed-size reads
+        yield from response.iter_content(chunk_size=8192)
+        return
+    while True:
+        try:
+            piece = read1(65536, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise TransportError(endpoint, f"no answer ({type(exc).__name__})",
+                                 detail="connection failed while reading") from None
+        if not piece:
+            return
+        yield piece
+
+
+def _short_reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    return type(exc).__name__

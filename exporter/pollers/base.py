@@ -1,0 +1,307 @@
+"""The collection model: collectors build immutable snapshots, runners poll them on a schedule.
+
+A `Snapshot` is a tuple of finished metric families, rendered to bytes when it is taken.
+`/metrics` only reads the newest snapshot of each collector, so a scrape never waits for the
+slow 8x8 APIs and a queue that disappears from an answer disappears from /metrics with the next
+snapshot, with no bookkeeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+from exporter.pollers.limits import SeriesCount
+from exporter.core.errors import ExporterError
+from exporter.core.logs import get_logger
+from exporter.core.memory import TRIM_AFTER_BYTES, release_free_memory
+from exporter.metrics.rendering import Family, RenderedFamily, render_families
+
+log = get_logger(__name__)
+
+# After a failed run the next one comes sooner than the interval (but never more often than
+# the interval itself), so a collector with a long interval recovers quickly.
+FAILURE_RETRY_SECONDS = 60.0
+# The last good snapshot keeps being served this many intervals after it was taken (its age is
+# exported all along); after that its data is dropped rather than shown as if current.
+STALE_INTERVALS = 3
+# A run lasting longer than this many intervals (and at least STUCK_MIN_SECONDS) is "stuck".
+STUCK_INTERVALS = 5
+STUCK_MIN_SECONDS = 300.0
+# How long a stop waits for all runner threads together.
+STOP_TIMEOUT_SECONDS = 5.0
+
+
+class CollectionError(ExporterError):
+    """A collector could not build a snapshot for a reason of its own (not an HTTP error)."""
+
+
+def label_text(value: Any) -> str:
+    """A label value from a JSON value: "" for null, objects and arrays (never a Python repr),
+    and always encodable: JSON may carry a lone surrogate ("\\ud800"), which would make the
+    whole /metrics page fail to encode at scrape time, so it becomes U+FFFD."""
+    if value is None or isinstance(value, (Mapping, list)):
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+class LeftOut:
+    """What a collector leaves out of an answer (records, values): counted for its self
+    metrics, and logged once per event and kind in the collector's life, so a bad record
+    repeated at every poll does not flood the log.
+    """
+
+    def __init__(self, collector: str) -> None:
+        self.collector = collector
+        self.count = 0
+        self._logged: set[tuple[str, str]] = set()
+
+    def add(self, event: str, kind: str, **details: Any) -> None:
+        self.count += 1
+        if (event, kind) not in self._logged:
+            self._logged.add((event, kind))
+            log.warning(event, collector=self.collector, kind=kind, **details)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    families: tuple[RenderedFamily, ...]
+    created: float  # epoch seconds
+
+
+class SnapshotCollector(ABC):
+    """One API area. `collect()` does the API calls and returns the metric families.
+
+    Families returned must not be changed afterwards: they are served as they are.
+    """
+
+    name: str
+    interval: float
+    # Set by collectors with a cardinality ceiling after each successful run.
+    series: SeriesCount | None = None
+    # Set (and declared as `LeftOut`) by collectors that leave records out (`invalid`) or values
+    # out (`unusable`); each is exported as its counter, from 0 on.
+    invalid: LeftOut | None = None
+    unusable: LeftOut | None = None
+
+    @abstractmethod
+    def collect(self) -> Sequence[Family]:
+        """Build fresh metric families, or raise (an ApiError, CollectionError, ...)."""
+
+    def self_metrics(self) -> dict[str, float]:
+        """Values of the exporter's `eightbyeight_collector_*` metrics this collector has."""
+        values: dict[str, float] = {}
+        if self.series is not None:
+            values.update({"eightbyeight_collector_series": float(self.series.exported),
+                           "eightbyeight_collector_series_limit": float(self.series.limit),
+                           "eightbyeight_collector_series_dropped": float(self.series.dropped)})
+        # Exported at 0 before the first one, not only once it happens: a counter that first
+        # appears above 0 hides its first increase from `rate()` and `increase()`.
+        if self.invalid is not None:
+            values["eightbyeight_collector_records_invalid"] = float(self.invalid.count)
+        if self.unusable is not None:
+            values["eightbyeight_collector_values_unusable"] = float(self.unusable.count)
+        return values
+
+
+@dataclass
+class RunState:
+    """What the runner knows of its collector; replaced whole under the runner's lock."""
+
+    snapshot: Snapshot | None = None
+    success: bool = False
+    runs: int = 0
+    failures: int = 0
+    last_duration: float | None = None
+    last_success: float | None = None
+    last_error: str | None = None
+    running_since: float | None = None  # monotonic
+
+
+class CollectorRunner:
+    """Runs one collector: on a schedule in its own thread (`start`) or once (`run_once`)."""
+
+    def __init__(self, collector: SnapshotCollector, *, wall_clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic,
+                 depends_on: CollectorRunner | None = None,
+                 on_snapshot: Callable[[], None] | None = None) -> None:
+        self.collector = collector
+        self.on_snapshot = on_snapshot
+        self.name = collector.name
+        self.depends_on = depends_on
+        self._wall = wall_clock
+        self._mono = monotonic
+        self._lock = threading.Lock()
+        self._state = RunState()
+        # Moves at the end of every run: what /metrics checks before collecting the runner's
+        # own metrics again (read without the lock: an int).
+        self.version = 0
+        self._stop = threading.Event()
+        self.first_run_done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def state(self) -> RunState:
+        with self._lock:
+            return RunState(**vars(self._state))
+
+    def run_once(self) -> bool:
+        """Collect now in the calling thread; True on success."""
+        started_wall, started = self._wall(), self._mono()
+        with self._lock:
+            self._state.running_since = started
+        error: str | None = None
+        families: tuple[RenderedFamily, ...] = ()
+        try:
+            # Rendered here, once: the collector's sample objects go, its bytes are served.
+            families = render_families(self.collector.collect())
+        except ExporterError as exc:
+            error = str(exc)
+        except Exception as exc:  # a bug or an unexpected answer must not kill the thread
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("collector_crashed", collector=self.name)
+        duration = self._mono() - started
+        finished_wall = self._wall()
+        with self._lock:
+            state = self._state
+            state.running_since = None
+            state.runs += 1
+            state.last_duration = duration
+            state.success = error is None
+            state.last_error = error
+            if error is None:
+                state.snapshot = Snapshot(families, created=started_wall)
+                state.last_success = finished_wall
+            else:
+                state.failures += 1
+            self.version += 1
+        if error is None:
+            log.info("collector_run_succeeded", collector=self.name,
+                     duration_seconds=round(duration, 3), families=len(families))
+        elif self._stop.is_set():  # cut short by a stop or a reload: expected, not a warning
+            log.info("collector_run_abandoned", collector=self.name,
+                     duration_seconds=round(duration, 3), error=error)
+        else:
+            log.warning("collector_run_failed", collector=self.name,
+                        duration_seconds=round(duration, 3), error=error)
+        if error is None and self.on_snapshot is not None:
+            try:
+                self.on_snapshot()
+            except Exception:  # the page is assembled again at the next scrape
+                log.exception("exposition_refresh_failed", collector=self.name)
+        if error is None and sum(len(f.samples) for f in families) >= TRIM_AFTER_BYTES:
+            release_free_memory()  # the previous snapshot and this run's answers are gone
+        self.first_run_done.set()
+        return error is None
+
+    def _snapshot(self) -> Snapshot | None:
+        with self._lock:
+            return self._state.snapshot
+
+    def snapshot_age(self) -> float | None:
+        """Seconds since the last good snapshot was taken; None before the first."""
+        snapshot = self._snapshot()
+        return None if snapshot is None else max(0.0, self._wall() - snapshot.created)
+
+    def serving_snapshot(self) -> Snapshot | None:
+        """The snapshot /metrics shows: the last good one, unless it is too old."""
+        snapshot = self._snapshot()
+        if snapshot is None:
+            return None
+        if self._wall() - snapshot.created > STALE_INTERVALS * max(
+                self.collector.interval, FAILURE_RETRY_SECONDS):
+            return None
+        return snapshot
+
+    def is_stuck(self) -> bool:
+        state = self.state
+        if self._thread is not None and not self._thread.is_alive() and not self._stop.is_set():
+            return True
+        if state.running_since is None:
+            return False
+        limit = max(STUCK_MIN_SECONDS, STUCK_INTERVALS * self.collector.interval)
+        return self._mono() - state.running_since > limit
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=f"collector-{self.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        if self.depends_on is not None:
+            # Wait (bounded) for the collector this one needs, e.g. the PBX directory.
+            deadline = self._mono() + 120.0
+            while not self._stop.is_set() and self._mono() < deadline:
+                if self.depends_on.first_run_done.wait(0.5):
+                    break
+        while not self._stop.is_set():
+            started = self._mono()
+            ok = self.run_once()
+            interval = self.collector.interval
+            delay = interval if ok else min(interval, FAILURE_RETRY_SECONDS)
+            # Scheduled from the run's start so the interval does not drift by the duration.
+            self._stop.wait(max(0.0, started + delay - self._mono()))
+
+
+@dataclass
+class Scheduler:
+    """All runners of the process, in dependency order."""
+
+    runners: list[CollectorRunner] = field(default_factory=list)
+    # Where snapshot times and ages come from (tests pass a simulated clock).
+    wall_clock: Callable[[], float] = time.time
+    # Where stop() measures its shared timeout.
+    monotonic: Callable[[], float] = time.monotonic
+    # Called by a runner's thread after each new snapshot (the page is assembled there).
+    on_snapshot: Callable[[], None] | None = None
+
+    def add(self, collector: SnapshotCollector,
+            depends_on: CollectorRunner | None = None) -> CollectorRunner:
+        runner = CollectorRunner(collector, wall_clock=self.wall_clock, depends_on=depends_on,
+                                 on_snapshot=self._snapshot_taken)
+        self.runners.append(runner)
+        return runner
+
+    def _snapshot_taken(self) -> None:
+        if self.on_snapshot is not None:
+            self.on_snapshot()
+
+    def start(self) -> None:
+        for runner in self.runners:
+            runner.start()
+
+    def request_stop(self) -> None:
+        """No runner starts another run; a run that fails from now on is logged as abandoned."""
+        for runner in self.runners:
+            runner._stop.set()
+
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """Ask every runner to stop, then wait for them all within one shared `timeout`, not
+        one per runner: a run mid-request ends within its HTTP timeouts, and the threads are
+        daemons, so the process can exit without them."""
+        self.request_stop()
+        deadline = self.monotonic() + timeout
+        for runner in self.runners:
+            runner.stop(max(0.0, deadline - self.monotonic()))
+
+    def run_once(self) -> bool:
+        """Every collector once, in order; True when all succeeded."""
+        results = [runner.run_once() for runner in self.runners]
+        return all(results)
+
+    def ready(self) -> bool:
+        return all(r.first_run_done.is_set() for r in self.runners)
+
+    def stuck(self) -> list[str]:
+        return [r.name for r in self.runners if r.is_stuck()]

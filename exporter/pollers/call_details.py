@@ -1,0 +1,427 @@
+"""Call counters and histograms from `/v2/call-records` and `/v2/call-legs`, polled incrementally.
+
+Each run asks for the records that disconnected between the end of the last complete poll
+minus `lookback` and now, follows `scrollId` to the `"No Data"` marker, and counts every record
+it has not counted before (remembered by id, with bounded memory). So a record that arrives
+late, within the look-back, is counted once; a poll that fails half way keeps what it counted
+and the next one resumes from the same point without counting anything twice.
+
+Counters start at zero when the exporter starts: records of calls that ended before its first
+poll are remembered but not counted, so a restart never counts a call a second time (Prometheus
+sees a counter reset, as for any restarted exporter).
+
+    eightbyeight_calls_total{direction="inbound",outcome="answered",pbx="acmecorp"} 1042.0
+    eightbyeight_call_wait_seconds_bucket{direction="inbound",le="20.0",outcome="answered",pbx="acmecorp"} 977.0
+    eightbyeight_group_calls_total{extension="110081",group="Test Queue",group_type="queue",outcome="abandoned",pbx="acmecorp"} 3.0
+
+Outcome of a record or leg: `answered` when the vendor marks it Answered, else `voicemail` when
+its last party is Voicemail, else `abandoned` when marked Abandoned, else `missed` when marked
+Missed, else `other`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+from exporter.metrics.cc_tables import to_number
+from exporter.api.work_analytics import WorkAnalyticsClient
+from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
+from exporter.pollers.discovery import Directory, pbx_batches
+from exporter.pollers.limits import SeriesCount
+from exporter.config.model import Selection
+from exporter.core.logs import get_logger
+from exporter.metrics.rendering import CounterFamily, Family, HistogramFamily
+from exporter.core.windows import RETENTION_SECONDS, format_instant
+
+log = get_logger(__name__)
+
+OUTCOMES = ("answered", "voicemail", "abandoned", "missed", "other")
+ZERO_OUTCOMES = OUTCOMES[:-1]  # exported at 0 as soon as their key is known; `other` when seen
+DIRECTIONS = {"incoming": "inbound", "inbound": "inbound", "outgoing": "outbound",
+              "outbound": "outbound", "internal": "internal"}
+OTHER = "_other"  # where series beyond the ceiling are folded, so no call goes uncounted
+# Ids are kept this much longer than the look-back: the API's times are whole seconds.
+FORGET_MARGIN_SECONDS = 120.0
+
+
+def outcome(row: Mapping[str, Any], disposition_key: str) -> str:
+    if str(row.get("answered") or "").lower() == "answered":
+        return "answered"
+    if str(row.get(disposition_key) or "").lower() == "voicemail":
+        return "voicemail"
+    if str(row.get("abandoned") or "").lower() == "abandoned":
+        return "abandoned"
+    if str(row.get("missed") or "").lower() == "missed":
+        return "missed"
+    return "other"
+
+
+def direction(row: Mapping[str, Any]) -> str:
+    return DIRECTIONS.get(str(row.get("direction") or "").lower(), "other")
+
+
+def milliseconds(row: Mapping[str, Any], key: str) -> float | None:
+    value = to_number(row.get(key))
+    return None if value is None or value < 0 else value
+
+
+class SeenIds:
+    """Ids of counted records with their disconnect time; forgets the oldest first."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._times: dict[Hashable, float] = {}
+        self._heap: list[tuple[float, int, Hashable]] = []
+        self._order = 0  # tie-breaker: keys need not be comparable
+        self.evicted = 0
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._times
+
+    def add(self, key: Hashable, when: float) -> bool:
+        """Remember `key`; False when it was already known."""
+        if key in self._times:
+            return False
+        self._times[key] = when
+        self._order += 1
+        heapq.heappush(self._heap, (when, self._order, key))
+        while len(self._times) > self.max_entries:
+            self._pop()
+            self.evicted += 1
+        return True
+
+    def forget_before(self, when: float) -> None:
+        while self._heap and self._heap[0][0] < when:
+            self._pop()
+
+    def _pop(self) -> None:
+        _, _, key = heapq.heappop(self._heap)
+        self._times.pop(key, None)
+
+
+@dataclass
+class Histogram:
+    counts: list[int]
+    total: float = 0.0
+
+    def observe(self, bounds: Sequence[float], value: float) -> None:
+        self.counts[bisect_left(bounds, value)] += 1
+        self.total += value
+
+    def buckets(self, bounds: Sequence[float]) -> list[tuple[str, float]]:
+        out, running = [], 0
+        for bound, count in zip([*map(str, bounds), "+Inf"], self.counts):
+            running += count
+            out.append((bound, float(running)))
+        return out
+
+
+@dataclass(frozen=True)
+class Families:
+    """The names, help and labels of one collector's counter and two histograms."""
+
+    calls: str
+    calls_help: str
+    wait: str
+    wait_help: str
+    talk: str
+    talk_help: str
+    key_labels: tuple[str, ...]  # a "key" is what the ceiling counts (a PBX, a group)
+
+
+RECORD_FAMILIES = Families(
+    "eightbyeight_calls", "Calls that ended, by direction and outcome (one per call record).",
+    "eightbyeight_call_wait_seconds",
+    "How long callers waited before an answer or giving up (waitTimeMS of the call record).",
+    "eightbyeight_call_talk_seconds", "Talk time of answered calls (talkTimeMS of the call record).",
+    ("pbx", "direction"))
+LEG_FAMILIES = Families(
+    "eightbyeight_group_calls",
+    "Calls that ended in a call queue or ring group, by outcome (the group's top-level call leg).",
+    "eightbyeight_group_call_wait_seconds",
+    "How long callers waited in the call queue or ring group before an answer or giving up "
+    "(callTime - talkTimeMS - calleeHoldDurationMS of the group's leg).",
+    "eightbyeight_group_call_talk_seconds",
+    "Talk time of calls answered in the call queue or ring group (talkTimeMS of its leg).",
+    ("pbx", "group_type", "group", "extension"))
+
+
+class CallDetailCollector(SnapshotCollector):
+    """The shared incremental machinery; subclasses say what a record is and what it counts."""
+
+    endpoint: str
+    families: Families
+    disposition_key: str
+    # Durations a counted record may carry (ms); one present but unusable is counted.
+    duration_keys: tuple[str, ...]
+    invalid: LeftOut
+    unusable: LeftOut
+
+    def __init__(self, client: WorkAnalyticsClient, directory: Callable[[], Directory | None], *,
+                 interval: float, lookback: float, page_size: int, time_zone: str,
+                 wait_buckets: Sequence[float], talk_buckets: Sequence[float],
+                 max_series: int = 20_000, dedup_max_entries: int = 200_000,
+                 select: Selection = Selection(), all_pbxes: bool = True,
+                 pbx_batch_size: int = 50, clock: Callable[[], float] = time.time) -> None:
+        self.client = client
+        self.directory = directory
+        self.interval = interval
+        self.lookback = lookback
+        self.page_size = page_size
+        self.time_zone = time_zone
+        self.zone = ZoneInfo(time_zone)
+        self.wait_bounds = list(wait_buckets)
+        self.talk_bounds = list(talk_buckets)
+        self.max_series = max_series
+        self.select = select
+        self.all_pbxes = all_pbxes
+        self.pbx_batch_size = pbx_batch_size
+        self.clock = clock
+        self.seen = SeenIds(dedup_max_entries)
+        self.started: float | None = None  # end of the first poll: counting starts there
+        self.watermark: float | None = None
+        self.records_read = 0
+        self.records_duplicate = 0
+        self.invalid = LeftOut(self.name)
+        self.unusable = LeftOut(self.name)
+        self.calls: dict[tuple[tuple[str, ...], str], int] = {}  # (key, outcome)
+        self.waits: dict[tuple[tuple[str, ...], str], Histogram] = {}
+        self.talks: dict[tuple[str, ...], Histogram] = {}
+        self.keys: set[tuple[str, ...]] = set()
+        self.folded: set[tuple[str, ...]] = set()
+
+    # --- what subclasses define -------------------------------------------------------------
+
+    def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
+        raise NotImplementedError
+
+    def record_key(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """The key labels the record is counted under; None: not counted by this collector."""
+        raise NotImplementedError
+
+    def wait_ms(self, row: Mapping[str, Any]) -> float | None:
+        raise NotImplementedError
+
+    def extra_params(self) -> dict[str, str]:
+        return {}
+
+    # --- polling ----------------------------------------------------------------------------
+
+    def collect(self) -> Sequence[Family]:
+        now = self.clock()
+        first = self.watermark is None
+        start = now - self.lookback if first else self.watermark - self.lookback  # type: ignore[operator]
+        start = max(start, now - RETENTION_SECONDS)
+        for batch in pbx_batches(self.directory, self.all_pbxes, self.pbx_batch_size):
+            params = {**self.client.historical_params(batch, format_instant(start, self.zone),
+                                                      format_instant(now, self.zone),
+                                                      self.time_zone), **self.extra_params()}
+            for page in self.client.scroll(self.endpoint, params, self.page_size):
+                for row in page:
+                    self._read(row, counting_from=self.started)
+        # Only a complete poll moves the watermark; a failure above leaves it for the next run.
+        if first:
+            self.started = now
+        self.watermark = now
+        self.seen.forget_before((now - self.lookback - FORGET_MARGIN_SECONDS) * 1000.0)
+        return self._families()
+
+    @property
+    def records_invalid(self) -> int:
+        return self.invalid.count
+
+    def _read(self, row: Any, counting_from: float | None) -> None:
+        self.records_read += 1
+        if not isinstance(row, Mapping):
+            self.invalid.add("call_detail_record_invalid", "record not an object",
+                             type=type(row).__name__)
+            return
+        record_id = self.record_id(row)
+        ended = milliseconds(row, "disconnectedTimeUTC")
+        if record_id is None or ended is None:
+            self.invalid.add("call_detail_record_invalid",
+                             "record without id" if record_id is None else "record without end",
+                             fields=sorted(str(k) for k in row)[:20])
+            return
+        if not self.seen.add(record_id, ended):
+            self.records_duplicate += 1
+            return
+        key = self.record_key(row)
+        if key is None:
+            return
+        key = self._fit(key)
+        if counting_from is None or ended < counting_from * 1000.0:
+            return  # the call ended before the exporter's first poll: remembered, not counted
+        result = outcome(row, self.disposition_key)
+        self.calls[(key, result)] = self.calls.get((key, result), 0) + 1
+        for name in self.duration_keys:  # counted once, when the record is counted
+            if row.get(name) is not None and milliseconds(row, name) is None:
+                self.unusable.add("call_detail_value_unusable", name,
+                                  type=type(row.get(name)).__name__)
+        wait = self.wait_ms(row)
+        if wait is not None:
+            self._histogram(self.waits, (key, result), self.wait_bounds).observe(
+                self.wait_bounds, wait / 1000.0)
+        talk = milliseconds(row, "talkTimeMS")
+        if result == "answered" and talk is not None:
+            self._histogram(self.talks, key, self.talk_bounds).observe(self.talk_bounds, talk / 1000.0)
+
+    @staticmethod
+    def _histogram(store: dict[Any, Histogram], key: Any, bounds: Sequence[float]) -> Histogram:
+        histogram = store.get(key)
+        if histogram is None:
+            histogram = store[key] = Histogram([0] * (len(bounds) + 1))
+        return histogram
+
+    def _series_per_key(self) -> int:
+        """Series one key costs at most: a counter and a wait histogram per outcome, one talk histogram."""
+        wait = len(self.wait_bounds) + 3  # buckets with +Inf, _sum, _count
+        talk = len(self.talk_bounds) + 3
+        return len(OUTCOMES) * (1 + wait) + talk
+
+    def _fit(self, key: tuple[str, ...]) -> tuple[str, ...]:
+        """The key itself while the ceiling allows, else the `_other` key of its PBX."""
+        if key in self.keys:
+            return key
+        if (len(self.keys) + 1) * self._series_per_key() <= self.max_series:
+            self.keys.add(key)
+            self._start_at_zero(key)
+            return key
+        if key not in self.folded:
+            self.folded.add(key)
+            log.warning("series_limit_reached", collector=self.name, limit=self.max_series,
+                        folded_keys=len(self.folded))
+        other = self.fold(key)
+        self._start_at_zero(other)
+        return other
+
+    def _start_at_zero(self, key: tuple[str, ...]) -> None:
+        """Export a key's series at 0 from the moment it is known (also from calls that are
+        remembered but not counted), so `rate()` and `increase()` see its first call."""
+        for result in ZERO_OUTCOMES:
+            self.calls.setdefault((key, result), 0)
+            self._histogram(self.waits, (key, result), self.wait_bounds)
+        self._histogram(self.talks, key, self.talk_bounds)
+
+    def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def _families(self) -> list[Family]:
+        spec = self.families
+        suffix = f" Polled from {self.endpoint} every {self.interval:g}s."
+        labels = list(spec.key_labels)
+        calls = CounterFamily(spec.calls, spec.calls_help + suffix, labels=[*labels, "outcome"])
+        for (key, result), count in sorted(self.calls.items()):
+            calls.add_metric([*key, result], float(count))
+        waits = HistogramFamily(spec.wait, spec.wait_help + suffix, labels=[*labels, "outcome"])
+        for (key, result), histogram in sorted(self.waits.items()):
+            waits.add_metric([*key, result], histogram.buckets(self.wait_bounds), histogram.total)
+        talks = HistogramFamily(spec.talk, spec.talk_help + suffix, labels=labels)
+        for key, histogram in sorted(self.talks.items()):
+            talks.add_metric(list(key), histogram.buckets(self.talk_bounds), histogram.total)
+        per_key = self._series_per_key()
+        self.series = SeriesCount(len(self.keys) * per_key, self.max_series,
+                                  len(self.folded) * per_key)
+        return [calls, waits, talks]
+
+    def self_metrics(self) -> dict[str, float]:
+        values = super().self_metrics()
+        values.update({
+            "eightbyeight_collector_records_read": float(self.records_read),
+            "eightbyeight_collector_records_duplicate": float(self.records_duplicate),
+            "eightbyeight_collector_dedup_entries": float(len(self.seen)),
+            "eightbyeight_collector_dedup_evicted": float(self.seen.evicted),
+        })
+        if self.watermark is not None:
+            values["eightbyeight_collector_watermark_timestamp_seconds"] = self.watermark
+        return values
+
+
+class CallRecordCollector(CallDetailCollector):
+    """One record per call: calls by PBX, direction and outcome."""
+
+    name = "call_records"
+    endpoint = "/v2/call-records"
+    families = RECORD_FAMILIES
+    disposition_key = "lastLegDisposition"
+    duration_keys = ("waitTimeMS", "talkTimeMS")
+
+    def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
+        return label_text(row.get("callId")) or None
+
+    def record_key(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
+        return (label_text(row.get("pbxId")), direction(row))
+
+    def wait_ms(self, row: Mapping[str, Any]) -> float | None:
+        return milliseconds(row, "waitTimeMS")
+
+    def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
+        return (OTHER, key[1])  # PBXes beyond the ceiling, by direction
+
+
+GroupLookup = Callable[[str, str], tuple[str, str] | None]
+
+
+class CallLegCollector(CallDetailCollector):
+    """Top-level legs into call queues and ring groups: calls per group and outcome."""
+
+    name = "call_legs"
+    endpoint = "/v2/call-legs"
+    families = LEG_FAMILIES
+    disposition_key = "propsLastPartyDisp"
+    duration_keys = ("callTime", "talkTimeMS", "calleeHoldDurationMS")
+
+    def __init__(self, *args: Any, groups: GroupLookup, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.groups = groups
+
+    def extra_params(self) -> dict[str, str]:
+        # Child legs (the rings to each member) are not counted: asking without them is cheaper.
+        return {"isSimplified": "true", "isConnectTime": "false"}
+
+    def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
+        call_id, leg_id = label_text(row.get("callId")), label_text(row.get("legId"))
+        return (call_id, leg_id) if call_id and leg_id else None
+
+    def record_key(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
+        if row.get("parentCallId") not in (None, ""):
+            return None  # a ring to one member, not the caller's leg in the group
+        pbx, lra = label_text(row.get("pbxId")), label_text(row.get("lra"))
+        found = self.groups(pbx, lra)
+        if found is None and label_text(row.get("callee")) == "CallQueue":
+            found = ("queue", label_text(row.get("calleeName")))
+        if found is None:
+            return None
+        group_type, name = found
+        if not self.select.keeps(name, lra):
+            return None
+        return (pbx, group_type, name, lra)
+
+    def wait_ms(self, row: Mapping[str, Any]) -> float | None:
+        call_time = milliseconds(row, "callTime")
+        if call_time is None:
+            return None
+        parts = 0.0
+        for name in ("talkTimeMS", "calleeHoldDurationMS"):
+            if row.get(name) is None:
+                continue  # absent or null: no talk or hold time
+            part = milliseconds(row, name)
+            if part is None:
+                # Present but unusable (counted as such): taking it as 0 would record the
+                # whole call as waiting, so the wait is not known.
+                return None
+            parts += part
+        return max(0.0, call_time - parts)
+
+    def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
+        return (key[0], key[1], OTHER, OTHER)  # groups beyond the ceiling, per PBX and type

@@ -1,0 +1,298 @@
+"""Contact Center historical summary reports (v8), one collector per configured report and
+tenant.
+
+Each run creates the report for its window, polls its status with exponential backoff (the
+guide: never a tight loop) until DONE, follows the data pages through `Link: rel="next"`, and
+turns the `key/label/value` string items into gauges labelled by the grouping's dimensions.
+Sub- and grand-total rows are left out. While a new report is being generated the runner keeps
+serving the previous result, and `eightbyeight_collector_snapshot_age_seconds` shows its age.
+
+    eightbyeight_cc_report_accepted{queue="Sales",queue_id="101",report="queues_today",tenant="acme-sales"} 412.0
+    eightbyeight_cc_report_accepted_in_sla_ratio{queue="Sales",queue_id="101",report="queues_today",tenant="acme-sales"} 0.86
+    eightbyeight_cc_report_rows{report="queues_today",tenant="acme-sales"} 4.0
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+from exporter.metrics.cc_tables import convert, report_metric, snake
+from exporter.api.contact_center import REPORT_RECORD_CAP, ContactCenterClient
+from exporter.pollers.base import CollectionError, LeftOut, SnapshotCollector, label_text
+from exporter.pollers.cc_realtime import DEFAULT_TENANT, collector_name
+from exporter.pollers.limits import SeriesBudget
+from exporter.config.model import ReportConfig, ReportStatusPolling
+from exporter.core.logs import get_logger
+from exporter.metrics.rendering import Family, GaugeFamily
+from exporter.core.windows import resolve
+
+log = get_logger(__name__)
+
+TIME_KEYS = ("startTime", "endTime")
+RESERVED_LABELS = ("tenant", "report", "interval_start")
+# name -> (help, labels): the same for every report.
+REPORT_META: dict[str, tuple[str, list[str]]] = {
+    "eightbyeight_cc_report_rows": (
+        "Rows (totals left out) of the report's last good result.", ["tenant", "report"]),
+    "eightbyeight_cc_report_truncated": (
+        "1 when the report reached the vendor's cap of 10,000 JSON records, so rows are missing.",
+        ["tenant", "report"]),
+    "eightbyeight_cc_report_generation_seconds": (
+        "How long the vendor took to generate the report (creation to DONE), as waited for.",
+        ["tenant", "report"]),
+    "eightbyeight_cc_report_status_polls": (
+        "Status requests made while the last good report was being generated.", ["tenant", "report"]),
+    "eightbyeight_cc_report_range_start_timestamp_seconds": (
+        "Start of the date range of the report's last good result.", ["tenant", "report"]),
+    "eightbyeight_cc_report_range_end_timestamp_seconds": (
+        "End of the date range of the report's last good result.", ["tenant", "report"]),
+}
+ISO_MILLIS = "%Y-%m-%dT%H:%M:%S.000Z"
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON array, or nothing: a word or a number where the report types API documents an
+    array offers nothing (iterating it would split a word or fail on a number)."""
+    return value if isinstance(value, list) else []
+
+
+def check_report(report: ReportConfig, types: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What the report types API says is wrong with a configured report (empty: nothing)."""
+    by_type = {str(t.get("type")): t for t in types}
+    found = by_type.get(report.type)
+    if found is None:
+        return [f"unknown report type {report.type!r} (the API offers: "
+                f"{', '.join(sorted(by_type)) or 'none'})"]
+    problems = []
+    groupings = {str(g.get("name")): g for g in _list(found.get("groupBy"))
+                 if isinstance(g, Mapping)}
+    grouping = groupings.get(report.group_by)
+    if grouping is None:
+        problems.append(f"group_by {report.group_by!r} is not offered by {report.type} "
+                        f"(offered: {', '.join(sorted(groupings))})")
+    else:
+        filters = {str(f) for f in _list(grouping.get("filters"))}
+        for item in report.filters:
+            if item.name not in filters:
+                problems.append(f"filter {item.name!r} is not offered by grouping {report.group_by} "
+                                f"(offered: {', '.join(sorted(filters)) or 'none'})")
+    metrics = {str(m) for m in _list(found.get("metrics"))}
+    for metric in report.metrics:
+        if metric not in metrics:
+            problems.append(f"unknown metric {metric!r} for {report.type}")
+    return problems
+
+
+def definition(report: ReportConfig, start: float, end: float,
+               time_zone: str | None) -> dict[str, Any]:
+    """The body of `POST /historical-metrics` for one run."""
+    body: dict[str, Any] = {
+        "type": report.type,
+        # Letters, digits, spaces and ! - _ . * ' ( ) only (guide); it names a downloaded file.
+        "title": f"eightbyeight exporter {report.name}",
+        "dateRange": {"start": _iso(start), "end": _iso(end)},
+        "granularity": report.granularity,
+        "groupBy": {"name": report.group_by,
+                    "filters": [{"name": f.name, "values": list(f.values)} for f in report.filters]},
+        "includeSubTotal": False,
+        "includeGrandTotal": False,
+    }
+    if time_zone is not None:  # else the tenant's default time zone (guide)
+        body["timezone"] = time_zone
+    if report.metrics:
+        body["metrics"] = list(report.metrics)
+    if report.intra_day_time_range is not None:
+        body["intraDayTimeRange"] = {"start": report.intra_day_time_range.start,
+                                     "end": report.intra_day_time_range.end}
+    return body
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime(ISO_MILLIS)
+
+
+class CcReportCollector(SnapshotCollector):
+    """One configured report for one tenant."""
+
+    invalid: LeftOut
+    unusable: LeftOut
+
+    def __init__(self, client: ContactCenterClient, report: ReportConfig, tenant: str | None, *,
+                 time_zone: str | None, duration_scale: float, page_size: int,
+                 polling: ReportStatusPolling, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client = client
+        self.report = report
+        self.tenant = tenant
+        self.tenant_label = tenant or DEFAULT_TENANT
+        self.name = collector_name(f"cc_report:{report.name}", tenant)
+        self.interval = report.interval
+        self.time_zone = time_zone
+        # Without a zone only rolling windows are allowed (config), which need none.
+        self.zone = ZoneInfo(time_zone or "UTC")
+        self.duration_scale = duration_scale
+        self.page_size = page_size
+        self.polling = polling
+        self.clock = clock
+        self.sleep = sleep
+        self.metric_names: list[str] | None = None  # known once the report types were read
+        self.invalid = LeftOut(self.name)  # rows left out
+        self.unusable = LeftOut(self.name)  # values (and the items that carry them) left out
+
+    def _validate(self) -> list[str]:
+        """The report's metrics, after checking the report against the report types API
+        (once; a config error names what is wrong)."""
+        if self.metric_names is None:
+            types = self.client.report_types(self.tenant)
+            problems = check_report(self.report, types)
+            if problems:
+                raise CollectionError(f"report {self.report.name}: " + "; ".join(problems))
+            offered = next(t for t in types if str(t.get("type")) == self.report.type)
+            self.metric_names = list(self.report.metrics) or [
+                str(m) for m in _list(offered.get("metrics"))]
+        return self.metric_names
+
+    def collect(self) -> Sequence[Family]:
+        metric_names = self._validate()
+        window = resolve(self.report.window, self.clock(), self.zone)
+        status = self.client.create_report(
+            self.tenant, definition(self.report, window.start.timestamp(), window.end.timestamp(),
+                                    self.time_zone))
+        report_id, waited, polls = status.id, 0.0, 0
+        backoff = self.polling.initial_backoff
+        while status.status == "IN_PROGRESS":
+            if waited >= self.polling.timeout:
+                raise CollectionError(f"report {self.report.name} (id {report_id}) still "
+                                      f"IN_PROGRESS after {waited:g}s")
+            delay = min(backoff, self.polling.timeout - waited)
+            self.sleep(delay)
+            waited += delay
+            backoff = min(backoff * 2, self.polling.max_backoff)
+            status = self.client.report_status(self.tenant, report_id)
+            polls += 1
+        if status.status == "FAILED":
+            log.warning("cc_report_failed", collector=self.name, report_id=report_id,
+                        reason=status.reason)
+            raise CollectionError(f"report {self.report.name} (id {report_id}) FAILED"
+                                  + (f": {status.reason}" if status.reason else ""))
+        if status.status != "DONE":
+            raise CollectionError(f"report {self.report.name} (id {report_id}): unexpected "
+                                  f"status {status.status!r}")
+        families, rows, truncated = self._read(report_id, status.links.get("data"), metric_names)
+        meta = {
+            "eightbyeight_cc_report_rows": float(rows),
+            "eightbyeight_cc_report_truncated": 1.0 if truncated else 0.0,
+            "eightbyeight_cc_report_generation_seconds": waited,
+            "eightbyeight_cc_report_status_polls": float(polls),
+            "eightbyeight_cc_report_range_start_timestamp_seconds": window.start.timestamp(),
+            "eightbyeight_cc_report_range_end_timestamp_seconds": window.end.timestamp(),
+        }
+        out: list[Family] = [families[name] for name in sorted(families)]
+        for name, value in meta.items():
+            help_text, labels = REPORT_META[name]
+            family = GaugeFamily(name, help_text, labels=labels)
+            family.add_metric([self.tenant_label, self.report.name], value)
+            out.append(family)
+        return out
+
+    def _read(self, report_id: int, data_link: str | None,
+              metric_names: list[str]) -> tuple[dict[str, GaugeFamily], int, bool]:
+        metrics = set(metric_names)
+        families: dict[str, GaugeFamily] = {}
+        seen: set[tuple[str, ...]] = set()
+        budget = SeriesBudget(self.name, self.report.max_series)
+        dimension_names: tuple[str, ...] | None = None  # fixed by the first data row
+        rows = records = 0
+        total_elements: int | None = None
+        for page, total in self.client.report_pages(self.tenant, report_id, self.page_size,
+                                                    data_link):
+            total_elements = total if total is not None else total_elements
+            for row in page:
+                records += 1
+                if not isinstance(row, Mapping):
+                    self.invalid.add("cc_record_invalid", "row that is not an object")
+                    continue
+                # Sub- and grand totals are not items (`total` in the guide, `totals` in the spec).
+                if row.get("total") is not None or row.get("totals") is not None:
+                    continue
+                items = row.get("items")
+                if isinstance(items, Mapping):  # the guide's second form: {"name": value}
+                    items = [{"key": k, "value": v} for k, v in items.items()]
+                if not isinstance(items, list):
+                    self.invalid.add("cc_record_invalid", "row without items")
+                    continue
+                dimensions, values = self._split(items, metrics)
+                if dimension_names is None:
+                    dimension_names = tuple(dimensions)
+                if set(dimensions) != set(dimension_names):
+                    self.invalid.add("cc_record_invalid",
+                                     "row with other dimensions than the first row")
+                    continue
+                labels = [self.tenant_label, self.report.name,
+                          *(dimensions[d] for d in dimension_names)]
+                label_names = ["tenant", "report", *dimension_names]
+                if tuple(labels) in seen:
+                    self.invalid.add("cc_record_invalid",
+                                     "row with the dimensions of an earlier row")
+                    continue
+                seen.add(tuple(labels))
+                if not budget.take(len(values)):
+                    continue
+                rows += 1
+                for key, raw in values:
+                    name, kind = report_metric(key)
+                    number = convert(kind, raw, self.duration_scale)
+                    if number is None:
+                        if raw is not None:
+                            self._unusable(key, f"value {str(raw)[:20]!r}")
+                        continue
+                    family = families.get(name)
+                    if family is None:
+                        family = families[name] = GaugeFamily(
+                            name, f"Contact Center report metric `{key}`, by the report's "
+                                  f"grouping; polled every {self.interval:g}s.",
+                            labels=label_names)
+                    family.add_metric(labels, number)
+        self.series = budget.finish(self.series)
+        truncated = records >= REPORT_RECORD_CAP or (total_elements or 0) >= REPORT_RECORD_CAP
+        if truncated:
+            log.warning("cc_report_truncated", collector=self.name, report_id=report_id,
+                        records=records, cap=REPORT_RECORD_CAP)
+        return families, rows, truncated
+
+    def _split(self, items: list[Any], metrics: set[str]) -> tuple[dict[str, str], list[tuple[str, Any]]]:
+        """Dimension labels (in the answer's order) and metric values of one row."""
+        dimensions: dict[str, str] = {}
+        values: list[tuple[str, Any]] = []
+        seen: set[str] = set()  # metrics of `values`
+        for item in items:
+            if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
+                self._unusable("item_without_key", "item that is not an object with a key")
+                continue
+            key, value = item["key"], item.get("value")
+            if key in metrics:
+                if key in seen:  # the first one counts
+                    self._unusable("metric_twice", "a metric twice in one row")
+                    continue
+                seen.add(key)
+                values.append((key, value))
+            elif key == "startTime":
+                if self.report.granularity != "none":
+                    dimensions["interval_start"] = label_text(value)
+            elif key == "endTime":
+                continue
+            else:
+                label = snake(key)
+                if label in RESERVED_LABELS or label.startswith("__"):
+                    label = f"dimension_{label.lstrip('_')}"
+                dimensions[label] = label_text(value)
+        return dimensions, values
+
+    def _unusable(self, key: str, why: str) -> None:
+        """Count a value left out; log it once per key (a metric or a kind of item)."""
+        self.unusable.add("cc_value_unusable", key, reason=why)

@@ -1,0 +1,45 @@
+"""`python -m mixin`: write the Prometheus rules and the Grafana dashboards from the
+mixin's settings (`mixin/config.yaml` in the repository; your own copy elsewhere)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from exporter.core.errors import ConfigError
+from mixin.config import load_mixin_config
+from mixin.dashboards import write_dashboards
+from mixin.rules import render_rules
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mixin",
+        description="Write the 8x8 exporter's Prometheus rules and Grafana dashboards.")
+    parser.add_argument("--config", type=Path, default=Path("mixin/config.yaml"),
+                        help="thresholds and windows (default mixin/config.yaml; defaults "
+                             "apply when the file does not exist)")
+    parser.add_argument("--rules-out", type=Path, default=Path("mixin/rules.yml"),
+                        help="rules file to write (default mixin/rules.yml)")
+    parser.add_argument("--dashboards-out", type=Path, default=Path("grafana_dashboards"),
+                        help="directory of the dashboards (default grafana_dashboards)")
+    args = parser.parse_args(argv)
+    try:
+        config = load_mixin_config(args.config if args.config.exists() else None)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {args.config}: {problem}", file=sys.stderr)
+        return 2
+    args.rules_out.parent.mkdir(parents=True, exist_ok=True)
+    args.rules_out.write_text(render_rules(config), encoding="utf-8")
+    args.dashboards_out.mkdir(parents=True, exist_ok=True)
+    written = write_dashboards(config, args.dashboards_out)
+    print(f"wrote {args.rules_out} and {len(written)} dashboards in {args.dashboards_out}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The mixin's settings: the selector of the exporter's targets, the windows of the recording
+rules, and every alert's threshold and `for:`. `mixin/config.yaml` is the one place a user
+changes them; `python -m mixin` writes the rules and dashboards from it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from exporter.core.errors import ConfigError
+
+_PROM_DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800,
+                 "y": 31_536_000}
+
+
+def _prom_duration(text: str) -> str:
+    if not _PROM_DURATION.fullmatch(text):
+        raise ValueError(f"{text!r} is not a Prometheus duration such as 30s, 5m or 1h30m")
+    return text
+
+
+PromDuration = Annotated[str, AfterValidator(_prom_duration)]
+
+
+def seconds(duration: str) -> float:
+    """Seconds of a Prometheus duration (`1h30m` -> 5400)."""
+    return sum(int(n) * _UNIT_SECONDS[unit]
+               for n, unit in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", duration))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ServiceLevel(Strict):
+    # "Answered within" must be one of the exporter's call_legs.wait_buckets (default 5 .. 300 s).
+    answered_within_seconds: float = Field(20, gt=0)
+    target: float = Field(0.8, gt=0, le=1)
+    min_calls: int = Field(5, ge=0)
+    for_: PromDuration = Field("10m", alias="for")
+
+
+class LongestWait(Strict):
+    threshold_seconds: float = Field(300, gt=0)
+    for_: PromDuration = Field("2m", alias="for")
+
+
+class Sustained(Strict):
+    for_: PromDuration = Field("5m", alias="for")
+
+
+class AbandonRatio(Strict):
+    threshold: float = Field(0.1, gt=0, le=1)
+    min_calls: int = Field(5, ge=0)
+    for_: PromDuration = Field("10m", alias="for")
+
+
+class DataStale(Strict):
+    intervals: float = Field(3, gt=1)  # no success for this many collector intervals
+    for_: PromDuration = Field("5m", alias="for")
+
+
+class ApiErrors(Strict):
+    ratio: float = Field(0.1, gt=0, le=1)
+    window: PromDuration = "10m"
+    for_: PromDuration = Field("15m", alias="for")
+
+
+class MixinConfig(Strict):
+    # Label matchers that select the exporter's own series (its scrape job), used in every
+    # rule and as the dashboards' default `job` variable.
+    selector: str = 'job="eightbyeight"'
+    # The window of the Work Analytics queue ratios (rates of the call counters) and the
+    # Contact Center realtime period the queue alerts read (`int-15m`, `int-30m`, ...).
+    queue_window: PromDuration = "15m"
+    cc_period: str = Field("int-15m", pattern=r"^int-[0-9]+[mh]$")
+    service_level: ServiceLevel = ServiceLevel()
+    longest_wait: LongestWait = LongestWait()
+    no_agent_available: Sustained = Sustained(for_="1m")
+    abandon_ratio: AbandonRatio = AbandonRatio()
+    exporter_down: Sustained = Sustained(for_="5m")
+    collector_failing: Sustained = Sustained(for_="10m")
+    data_stale: DataStale = DataStale()
+    authentication_failing: Sustained = Sustained(for_="10m")
+    api_errors: ApiErrors = ApiErrors()
+    series_limit: Sustained = Sustained(for_="15m")
+
+    # Names of the recording rules (labels pbx, queue, extension; from the Work Analytics
+    # call counters of queues, `eightbyeight_group_calls_total{group_type="queue"}`).
+    @property
+    def queue_calls_rate(self) -> str:
+        """Calls that ended answered or abandoned, per second, over `queue_window`."""
+        return f"queue:eightbyeight_queue_calls:rate{self.queue_window}"
+
+    @property
+    def queue_service_level(self) -> str:
+        """Answered within `answered_within_seconds` / (answered + abandoned)."""
+        return f"queue:eightbyeight_queue_service_level:ratio_rate{self.queue_window}"
+
+    @property
+    def queue_abandon_ratio(self) -> str:
+        """Abandoned / (answered + abandoned)."""
+        return f"queue:eightbyeight_queue_abandoned:ratio_rate{self.queue_window}"
+
+
+def load_mixin_config(path: Path | None) -> MixinConfig:
+    """The settings of a YAML file (defaults when None); ConfigError lists every problem."""
+    data: Any = {}
+    if path is not None:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError([f"{path}: {exc}"]) from None
+    try:
+        return MixinConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([f"{'.'.join(str(p) for p in err['loc'])}: "
+                           f"{err['msg'].removeprefix('Value error, ')}"
+                           for err in exc.errors()]) from None
