@@ -11,6 +11,7 @@ says what each number is.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import signal
 import statistics
@@ -23,15 +24,27 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from exporter.config.model import Config, load_config_data
-
 from benchmarks import formulas
-from benchmarks.account import (CC_REPORT_DELAY, Account, account_for, exporter_config,
-                                parse_size, size_label)
-from benchmarks.children import (Child, ChildFailed, baseline, cpu_seconds, exporter_under_test,
-                                 peak_rss, simulator)
+from benchmarks.account import (
+    CC_REPORT_DELAY,
+    Account,
+    account_for,
+    exporter_config,
+    parse_size,
+    size_label,
+)
+from benchmarks.children import (
+    Child,
+    ChildFailed,
+    baseline,
+    cpu_seconds,
+    exporter_under_test,
+    peak_rss,
+    simulator,
+)
 from benchmarks.report import markdown
 from benchmarks.scrape import data_series, fetch, renders, time_scrapes, watch_ages
+from exporter.config.model import Config, load_config_data
 
 DEFAULT_SIZES = "1k,10k,100k,500k"
 # Bounds of the waits, in seconds: generous (a 500k account is slow), never unbounded.
@@ -71,23 +84,33 @@ def run_cycle(exp: Child, command: str) -> dict[str, Any]:
     page: the size fails instead, naming the collectors."""
     answer = exp.ask(command, CYCLE_TIMEOUT)
     if not answer["ok"] or answer["failed"]:
-        raise ChildFailed(f"{exp.name}: {command}: collectors failed: "
-                          f"{', '.join(answer['failed']) or '(none named)'}")
+        raise ChildFailed(
+            f"{exp.name}: {command}: collectors failed: "
+            f"{', '.join(answer['failed']) or '(none named)'}"
+        )
     return answer
 
 
 def latencies(port: int, options: Options) -> dict[str, Any]:
-    return {encoding: time_scrapes(port, gzip=encoding == "gzip", n=options.scrapes,
-                                   budget=options.budget).as_dict()
-            for encoding in ("plain", "gzip")}
+    return {
+        encoding: time_scrapes(
+            port, gzip=encoding == "gzip", n=options.scrapes, budget=options.budget
+        ).as_dict()
+        for encoding in ("plain", "gzip")
+    }
 
 
-def measure(target: int, options: Options, work_dir: Path,
-            progress: Callable[[str], None]) -> dict[str, Any]:
+def measure(
+    target: int, options: Options, work_dir: Path, progress: Callable[[str], None]
+) -> dict[str, Any]:
     """Everything for one size; see the module's docstring for the order."""
     account = account_for(target)
-    result: dict[str, Any] = {"target": target, "size": size_label(target),
-                              "account": asdict(account), "phase_seconds": {}}
+    result: dict[str, Any] = {
+        "target": target,
+        "size": size_label(target),
+        "account": asdict(account),
+        "phase_seconds": {},
+    }
     clock = time.monotonic()
 
     def phase(name: str) -> None:
@@ -116,7 +139,8 @@ def measure(target: int, options: Options, work_dir: Path,
             series = data_series(page)
             if series is None:
                 raise ChildFailed(
-                    "exporter: /metrics lacks eightbyeight_exporter_exposition_series")
+                    "exporter: /metrics lacks eightbyeight_exporter_exposition_series"
+                )
             result["data_series"] = series
             result["page_bytes"] = len(page)
             page_file = work_dir / "page.txt"
@@ -141,24 +165,36 @@ def measure(target: int, options: Options, work_dir: Path,
             # Both processes' CPU over the schedule run: which of the two was the busy one.
             cpu = {"exporter": cpu_seconds(exp.pid), "simulator": cpu_seconds(sim["pid"])}
             started = exp.ask("start", COMMAND_TIMEOUT)
-            watch = watch_ages(port, options.schedule_seconds, started["runs"],
-                               longest=SCHEDULE_STRETCH * options.schedule_seconds,
-                               every=AGE_SCRAPE_SECONDS)
+            watch = watch_ages(
+                port,
+                options.schedule_seconds,
+                started["runs"],
+                longest=SCHEDULE_STRETCH * options.schedule_seconds,
+                every=AGE_SCRAPE_SECONDS,
+            )
             stopped = exp.ask("stop", COMMAND_TIMEOUT)
             all_tokens = exp.ask("tokens", COMMAND_TIMEOUT)["tokens"]
-            cpu = {"exporter": cpu_seconds(exp.pid) - cpu["exporter"],
-                   "simulator": cpu_seconds(sim["pid"]) - cpu["simulator"]}
+            cpu = {
+                "exporter": cpu_seconds(exp.pid) - cpu["exporter"],
+                "simulator": cpu_seconds(sim["pid"]) - cpu["simulator"],
+            }
             result["simulator_peak_rss"] = peak_rss(sim["pid"])
             phase("schedule")
-    result["requests"] = requests_summary(load_config_data(config), account, cycle,
-                                          startup_log, cycle_log)
+    result["requests"] = requests_summary(
+        load_config_data(config), account, cycle, startup_log, cycle_log
+    )
     result["tokens"] = tokens_summary(stopped, all_tokens)
-    result["data_age"] = {"intervals": started["intervals"], "scrapes": watch.scrapes,
-                          "every": AGE_SCRAPE_SECONDS, "seconds": watch.seconds,
-                          "cpu_seconds": cpu,
-                          "runs_at_start": started["runs"],
-                          "runs": stopped["runs"], "longest_run": watch.longest_run,
-                          "ages": {name: summary(values) for name, values in watch.ages.items()}}
+    result["data_age"] = {
+        "intervals": started["intervals"],
+        "scrapes": watch.scrapes,
+        "every": AGE_SCRAPE_SECONDS,
+        "seconds": watch.seconds,
+        "cpu_seconds": cpu,
+        "runs_at_start": started["runs"],
+        "runs": stopped["runs"],
+        "longest_run": watch.longest_run,
+        "ages": {name: summary(values) for name, values in watch.ages.items()},
+    }
     result["wall_seconds"] = round(sum(result["phase_seconds"].values()), 1)
     return result
 
@@ -167,19 +203,29 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"n": len(values), "median": statistics.median(values), "max": max(values)}
 
 
-def requests_summary(config: Config, account: Account, cycle: dict[str, Any],
-                     startup_log: list[dict[str, Any]],
-                     cycle_log: list[dict[str, Any]]) -> dict[str, Any]:
+def requests_summary(
+    config: Config,
+    account: Account,
+    cycle: dict[str, Any],
+    startup_log: list[dict[str, Any]],
+    cycle_log: list[dict[str, Any]],
+) -> dict[str, Any]:
     """The measured cycle's requests by endpoint next to the formula, and repeated requests."""
-    measured = {k: v for k, v in cycle["requests"].items()
-                if not k.endswith(formulas.TOKEN_ENDPOINTS)}
-    expected = formulas.requests_per_cycle(config, account, cycle["ring_groups"],
-                                           cycle["records_read"], CC_REPORT_DELAY)
-    return {"measured": measured, "formula": expected,
-            "token_requests_in_cycle": sum(v for k, v in cycle["requests"].items()
-                                           if k.endswith(formulas.TOKEN_ENDPOINTS)),
-            "repeated_in_cycle": formulas.repeated_requests(cycle_log),
-            "repeated_at_startup_and_first_cycle": formulas.repeated_requests(startup_log)}
+    measured = {
+        k: v for k, v in cycle["requests"].items() if not k.endswith(formulas.TOKEN_ENDPOINTS)
+    }
+    expected = formulas.requests_per_cycle(
+        config, account, cycle["ring_groups"], cycle["records_read"], CC_REPORT_DELAY
+    )
+    return {
+        "measured": measured,
+        "formula": expected,
+        "token_requests_in_cycle": sum(
+            v for k, v in cycle["requests"].items() if k.endswith(formulas.TOKEN_ENDPOINTS)
+        ),
+        "repeated_in_cycle": formulas.repeated_requests(cycle_log),
+        "repeated_at_startup_and_first_cycle": formulas.repeated_requests(startup_log),
+    }
 
 
 def tokens_summary(stopped: dict[str, Any], all_tokens: list[list[Any]]) -> dict[str, Any]:
@@ -187,42 +233,72 @@ def tokens_summary(stopped: dict[str, Any], all_tokens: list[list[Any]]) -> dict
     simulator's short lifetime, and the rate at a real lifetime. The spacing is the renewal
     point plus the wait for the next request that needs a token; that wait does not grow with
     the lifetime, so it is carried over as measured."""
-    out: dict[str, Any] = {"seconds": stopped["seconds"],
-                           "early": formulas.early_renewals(all_tokens), "apis": {}}
+    out: dict[str, Any] = {
+        "seconds": stopped["seconds"],
+        "early": formulas.early_renewals(all_tokens),
+        "apis": {},
+    }
     for api in ("work_analytics", "contact_center"):
         events = [(at, life) for name, at, life in stopped["tokens"] if name == api]
-        gaps = [b[0] - a[0] for a, b in zip(events, events[1:])]
+        gaps = [b[0] - a[0] for a, b in itertools.pairwise(events)]
         gap = statistics.mean(gaps) if gaps else None
         lifetime = events[0][1] if events else None  # as the token answer said
         renewal = formulas.renewal_seconds(lifetime) if lifetime else None
         wait = max(0.0, gap - renewal) if gap and renewal else None
         real = formulas.REAL_LIFETIME
         out["apis"][api] = {
-            "lifetime": lifetime, "requests": len(events), "mean_gap": gap,
-            "formula_gap": renewal, "per_hour": 3600 / gap if gap else None,
+            "lifetime": lifetime,
+            "requests": len(events),
+            "mean_gap": gap,
+            "formula_gap": renewal,
+            "per_hour": 3600 / gap if gap else None,
             "formula_per_hour": formulas.token_requests_per_hour(lifetime) if lifetime else None,
             "real_lifetime": real,
             "formula_per_hour_real": formulas.token_requests_per_hour(real),
-            "scaled_per_hour_real": (formulas.token_requests_per_hour(real, wait)
-                                     if wait is not None else None)}
+            "scaled_per_hour_real": (
+                formulas.token_requests_per_hour(real, wait) if wait is not None else None
+            ),
+        }
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default=DEFAULT_SIZES,
-                        help=f"target data series, comma separated (default {DEFAULT_SIZES})")
-    parser.add_argument("--scrapes", type=int, default=Options.scrapes,
-                        help="timed scrapes per server and encoding (default %(default)s)")
-    parser.add_argument("--scrape-budget", type=float, default=Options.budget,
-                        help="seconds of timed scrapes per server and encoding, at most (at "
-                             "least 5 scrapes, or --scrapes when fewer, are timed) "
-                             "(default %(default)s)")
-    parser.add_argument("--schedule-seconds", type=float, default=Options.schedule_seconds,
-                        help="how long the schedule runs per size (default %(default)s)")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results.md"),
-                        help="Markdown table; the JSON goes next to it (default %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="python3 -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--sizes",
+        default=DEFAULT_SIZES,
+        help=f"target data series, comma separated (default {DEFAULT_SIZES})",
+    )
+    parser.add_argument(
+        "--scrapes",
+        type=int,
+        default=Options.scrapes,
+        help="timed scrapes per server and encoding (default %(default)s)",
+    )
+    parser.add_argument(
+        "--scrape-budget",
+        type=float,
+        default=Options.budget,
+        help="seconds of timed scrapes per server and encoding, at most (at "
+        "least 5 scrapes, or --scrapes when fewer, are timed) "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--schedule-seconds",
+        type=float,
+        default=Options.schedule_seconds,
+        help="how long the schedule runs per size (default %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("benchmarks/results.md"),
+        help="Markdown table; the JSON goes next to it (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     try:
         sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -230,20 +306,25 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--sizes: {exc}")
     if args.scrapes < 1 or args.scrape_budget <= 0 or args.schedule_seconds <= 0:
         parser.error("--scrapes, --scrape-budget and --schedule-seconds must be positive")
-    options = Options(scrapes=args.scrapes, budget=args.scrape_budget,
-                      schedule_seconds=args.schedule_seconds)
+    options = Options(
+        scrapes=args.scrapes, budget=args.scrape_budget, schedule_seconds=args.schedule_seconds
+    )
 
     def progress(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
     run: dict[str, Any] = {
         "command": " ".join(["python3", "-m", "benchmarks", *(argv or sys.argv[1:])]),
-        "options": asdict(options), "sizes": []}
+        "options": asdict(options),
+        "sizes": [],
+    }
     # SIGTERM and SIGHUP end the run as Ctrl-C does: SystemExit unwinds the `with` blocks, so
     # the children are terminated and the work directory removed (the default action would
     # kill this process alone and leave both behind). The exit code is the shell's 128 + N.
-    previous = {number: signal.signal(number, lambda signum, _: sys.exit(128 + signum))
-                for number in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {
+        number: signal.signal(number, lambda signum, _: sys.exit(128 + signum))
+        for number in (signal.SIGTERM, signal.SIGHUP)
+    }
     started = time.monotonic()
     try:
         for target in sizes:
@@ -256,8 +337,10 @@ def main(argv: list[str] | None = None) -> int:
                     run["failed"] = f"{size_label(target)}: {type(exc).__name__}: {reason}"
                     progress(f"{size_label(target)} failed; the logs of its processes:")
                     for log in sorted(Path(work).glob("*.log")):
-                        progress(f"--- {log.name}\n" + "\n".join(
-                            log.read_text(errors="replace").splitlines()[-20:]))
+                        progress(
+                            f"--- {log.name}\n"
+                            + "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+                        )
                     raise
     except (KeyboardInterrupt, SystemExit):
         run["failed"] = "interrupted"

@@ -41,9 +41,18 @@ TENANTS = ("acme-sales", "acme-support")
 # several times within a minute; a measured cycle (`run_once`) ignores intervals. The demo's
 # are 2 to 6 times longer (exporter/cli.py DEMO_OVERRIDES).
 INTERVALS: dict[str, float] = {
-    "discovery": 30, "call_queues": 5, "company_summary": 10, "ring_groups": 10,
-    "ring_group_members": 15, "extensions": 15, "call_records": 5, "call_legs": 5,
-    "cc_queues": 5, "cc_groups": 5, "cc_agents": 5, "cc_reports": 15,
+    "discovery": 30,
+    "call_queues": 5,
+    "company_summary": 10,
+    "ring_groups": 10,
+    "ring_group_members": 15,
+    "extensions": 15,
+    "call_records": 5,
+    "call_legs": 5,
+    "cc_queues": 5,
+    "cc_groups": 5,
+    "cc_agents": 5,
+    "cc_reports": 15,
 }
 # Contact Center reports: ready this long after they are created (simulator), first status
 # poll after this long (exporter), so a cycle does not sleep seconds per report and tenant.
@@ -73,21 +82,40 @@ class Account:
     cc_agents_per_tenant: int
 
     def simulator_args(self) -> list[str]:
-        tenants = ",".join(f"{t}:us" for t in TENANTS[:self.cc_tenants])
-        return ["--pbxes", str(self.pbxes), "--sites-per-pbx", str(self.sites_per_pbx),
-                "--queues-per-site", str(self.queues_per_site),
-                "--agents-per-queue", str(self.agents_per_queue),
-                "--cc-tenants", tenants,
-                "--cc-queues-per-tenant", str(self.cc_queues_per_tenant),
-                "--cc-groups-per-tenant", str(self.cc_groups_per_tenant),
-                "--cc-agents-per-tenant", str(self.cc_agents_per_tenant),
-                "--history", HISTORY, "--cc-report-delay", f"{CC_REPORT_DELAY}s",
-                "--token-ttl", str(TOKEN_TTL), "--cc-token-ttl", str(CC_TOKEN_TTL)]
+        tenants = ",".join(f"{t}:us" for t in TENANTS[: self.cc_tenants])
+        return [
+            "--pbxes",
+            str(self.pbxes),
+            "--sites-per-pbx",
+            str(self.sites_per_pbx),
+            "--queues-per-site",
+            str(self.queues_per_site),
+            "--agents-per-queue",
+            str(self.agents_per_queue),
+            "--cc-tenants",
+            tenants,
+            "--cc-queues-per-tenant",
+            str(self.cc_queues_per_tenant),
+            "--cc-groups-per-tenant",
+            str(self.cc_groups_per_tenant),
+            "--cc-agents-per-tenant",
+            str(self.cc_agents_per_tenant),
+            "--history",
+            HISTORY,
+            "--cc-report-delay",
+            f"{CC_REPORT_DELAY}s",
+            "--token-ttl",
+            str(TOKEN_TTL),
+            "--cc-token-ttl",
+            str(CC_TOKEN_TTL),
+        ]
 
     def describe(self) -> str:
-        return (f"{self.pbxes} PBX x {self.sites_per_pbx} sites x {self.queues_per_site} queues "
-                f"x {self.agents_per_queue} agents; {self.cc_tenants} CC tenants x "
-                f"{self.cc_queues_per_tenant} queues x {self.cc_agents_per_tenant} agents")
+        return (
+            f"{self.pbxes} PBX x {self.sites_per_pbx} sites x {self.queues_per_site} queues "
+            f"x {self.agents_per_queue} agents; {self.cc_tenants} CC tenants x "
+            f"{self.cc_queues_per_tenant} queues x {self.cc_agents_per_tenant} agents"
+        )
 
 
 def parse_size(text: str) -> int:
@@ -110,17 +138,26 @@ def account_for(target: int) -> Account:
     """An account whose exported data series come within about 15% of `target`."""
     small = target < SMALL
     sites = 1 if small else 4 if target >= LARGE else 2
-    per_pbx = (SERIES_PER_SMALL_PBX + SERIES_PER_SMALL_SITE if small
-               else SERIES_PER_PBX + sites * SERIES_PER_SITE)
+    per_pbx = (
+        SERIES_PER_SMALL_PBX + SERIES_PER_SMALL_SITE
+        if small
+        else SERIES_PER_PBX + sites * SERIES_PER_SITE
+    )
     pbxes = max(1, math.floor(WORK_ANALYTICS_SHARE * target / per_pbx))
     tenants, cc_queues, groups = (1, 1, 1) if small else (2, 4, 2)
     tenant_fixed = cc_queues * SERIES_PER_CC_QUEUE + SERIES_PER_CC_TENANT
     rest = target - pbxes * per_pbx - tenants * tenant_fixed
     agents = max(1, round(rest / (tenants * SERIES_PER_CC_AGENT)))
-    return Account(pbxes=pbxes, sites_per_pbx=sites, queues_per_site=1 if small else 3,
-                   agents_per_queue=3 if small else 6, cc_tenants=tenants,
-                   cc_queues_per_tenant=cc_queues, cc_groups_per_tenant=groups,
-                   cc_agents_per_tenant=agents)
+    return Account(
+        pbxes=pbxes,
+        sites_per_pbx=sites,
+        queues_per_site=1 if small else 3,
+        agents_per_queue=3 if small else 6,
+        cc_tenants=tenants,
+        cc_queues_per_tenant=cc_queues,
+        cc_groups_per_tenant=groups,
+        cc_agents_per_tenant=agents,
+    )
 
 
 def exporter_config(simulator: dict[str, Any]) -> dict[str, Any]:
@@ -130,19 +167,30 @@ def exporter_config(simulator: dict[str, Any]) -> dict[str, Any]:
     regions = {t["id"]: t["region"] for t in simulator["cc_tenants"]}
     # demo_config_data reads these attributes of an embedded Simulator (`root_url`: added to
     # the announcement by benchmarks.children.simulator).
-    sim = types.SimpleNamespace(**simulator, cc=types.SimpleNamespace(
-        tenants=list(regions), region_of=regions.get))
+    sim = types.SimpleNamespace(
+        **simulator, cc=types.SimpleNamespace(tenants=list(regions), region_of=regions.get)
+    )
     data = demo_config_data({}, sim)
     wa, cc = data["work_analytics"], data["contact_center"]
     wa["request_budget_per_minute"] = cc["request_budget_per_minute"] = NO_BUDGET
     wa["discovery"] = {**wa.get("discovery", {}), "interval": INTERVALS["discovery"]}
-    for key in ("call_queues", "company_summary", "ring_groups", "ring_group_members",
-                "extensions", "call_records", "call_legs"):
+    for key in (
+        "call_queues",
+        "company_summary",
+        "ring_groups",
+        "ring_group_members",
+        "extensions",
+        "call_records",
+        "call_legs",
+    ):
         wa[key] = {**wa.get(key, {}), "max_series": NO_CEILING, "interval": INTERVALS[key]}
     for key in ("queues", "groups", "agents"):
         cc[key] = {**cc[key], "max_series": NO_CEILING, "interval": INTERVALS[f"cc_{key}"]}
-    cc["reports"] = [{**r, "max_series": NO_CEILING, "interval": INTERVALS["cc_reports"]}
-                     for r in cc["reports"]]
-    cc["report_status"] = {"initial_backoff": CC_REPORT_FIRST_POLL,
-                           "max_backoff": CC_REPORT_MAX_BACKOFF}
+    cc["reports"] = [
+        {**r, "max_series": NO_CEILING, "interval": INTERVALS["cc_reports"]} for r in cc["reports"]
+    ]
+    cc["report_status"] = {
+        "initial_backoff": CC_REPORT_FIRST_POLL,
+        "max_backoff": CC_REPORT_MAX_BACKOFF,
+    }
     return data

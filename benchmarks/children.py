@@ -46,9 +46,14 @@ class Child:
         path = os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", module, *args], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path})
+                [sys.executable, "-m", module, *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._log,
+                text=True,
+                bufsize=1,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": path},
+            )
         except BaseException:
             self._log.close()
             raise
@@ -122,17 +127,24 @@ class Child:
     def __enter__(self) -> Child:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
 @contextmanager
 def simulator(account: Account, work_dir: Path) -> Iterator[dict[str, Any]]:
     """The simulator in its own process (its CPU is not the exporter's); its announcement."""
-    with Child("simulator", "simulator",
-               ["--host", "127.0.0.1", "--port", "0", "--seed", "42",
-                *account.simulator_args()], work_dir) as child:
+    with Child(
+        "simulator",
+        "simulator",
+        ["--host", "127.0.0.1", "--port", "0", "--seed", "42", *account.simulator_args()],
+        work_dir,
+    ) as child:
         announcement = child.read(START_TIMEOUT)
         # The simulator announces its Work Analytics base URL; its other APIs and /_sim/
         # hang off the root, which the exporter's config and the request log both need.
@@ -146,8 +158,9 @@ def exporter_under_test(config: dict[str, Any], work_dir: Path) -> Iterator[tupl
     (the child, its port)."""
     config_file = work_dir / "exporter-config.json"
     config_file.write_text(json.dumps(config))
-    with Child("exporter", "benchmarks.exporter_process", [str(config_file), str(work_dir)],
-               work_dir) as child:
+    with Child(
+        "exporter", "benchmarks.exporter_process", [str(config_file), str(work_dir)], work_dir
+    ) as child:
         yield child, int(child.read(START_TIMEOUT)["port"])
 
 

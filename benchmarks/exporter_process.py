@@ -30,19 +30,18 @@ from types import ModuleType
 from typing import IO, Any
 
 import exporter.api.http
+from benchmarks.children import announce
+from exporter.api.tokens import TokenCache
 from exporter.app import Exporter, build_exporter
 from exporter.cli import check_reports_or_fail
-from exporter.api.tokens import TokenCache
-from exporter.pollers.call_details import CallLegCollector, CallRecordCollector
-from exporter.pollers.discovery import DiscoveryCollector
-from exporter.pollers.summaries import RingGroupCollector
 from exporter.config.model import Config, load_config_data
 from exporter.core.logs import configure_logging
 from exporter.core.memory import limit_malloc_arenas, release_free_memory
+from exporter.pollers.call_details import CallLegCollector, CallRecordCollector
+from exporter.pollers.discovery import DiscoveryCollector
+from exporter.pollers.summaries import RingGroupCollector
 from exporter.reload import LiveExporter
 from exporter.serving.server import ExporterServer
-
-from benchmarks.children import announce
 
 
 class RecordingJson:
@@ -72,7 +71,7 @@ class RecordingJson:
 
 RECORDER = RecordingJson(json)
 # In this process only: the exporter under test decodes through the recorder.
-setattr(exporter.api.http, "json", RECORDER)
+exporter.api.http.json = RECORDER
 STARTED = time.monotonic()
 
 
@@ -97,8 +96,11 @@ def request_counts(exp: Exporter) -> dict[str, float]:
 
 
 def difference(after: dict[str, float], before: dict[str, float]) -> dict[str, int]:
-    return {k: int(v - before.get(k, 0.0)) for k, v in sorted(after.items())
-            if v - before.get(k, 0.0) > 0}
+    return {
+        k: int(v - before.get(k, 0.0))
+        for k, v in sorted(after.items())
+        if v - before.get(k, 0.0) > 0
+    }
 
 
 def collectors(exp: Exporter, cls: type) -> list[Any]:
@@ -106,8 +108,11 @@ def collectors(exp: Exporter, cls: type) -> list[Any]:
 
 
 def records_read(exp: Exporter) -> dict[str, int]:
-    return {c.name: c.records_read for cls in (CallRecordCollector, CallLegCollector)
-            for c in collectors(exp, cls)}
+    return {
+        c.name: c.records_read
+        for cls in (CallRecordCollector, CallLegCollector)
+        for c in collectors(exp, cls)
+    }
 
 
 def ring_groups(exp: Exporter) -> int:
@@ -158,8 +163,11 @@ class Driven:
         # As cli.py serves it: the server reads the exporter through the LiveExporter on every
         # request (and its registry carries the reload state). No reload is ever asked here.
         self.live = LiveExporter(
-            self.exp, load=load, build=build_exporter,
-            check=lambda candidate: check_reports_or_fail(candidate, strict=False))
+            self.exp,
+            load=load,
+            build=build_exporter,
+            check=lambda candidate: check_reports_or_fail(candidate, strict=False),
+        )
         self.server = ExporterServer(self.live, "127.0.0.1:0")
         self.server.start()
         self.bodies_file = work_dir / "api-answers.bin"
@@ -180,18 +188,22 @@ class Driven:
             if out is not None:
                 out.close()
         read_after = records_read(self.exp)
-        return {"ok": ok, "cpu_seconds": cpu, "wall_seconds": wall,
-                "requests": difference(request_counts(self.exp), before),
-                "records_read": {k: v - read_before.get(k, 0) for k, v in read_after.items()},
-                "failed": [r.name for r in self.exp.scheduler.runners if not r.state.success],
-                "ring_groups": ring_groups(self.exp)}
+        return {
+            "ok": ok,
+            "cpu_seconds": cpu,
+            "wall_seconds": wall,
+            "requests": difference(request_counts(self.exp), before),
+            "records_read": {k: v - read_before.get(k, 0) for k, v in read_after.items()},
+            "failed": [r.name for r in self.exp.scheduler.runners if not r.state.success],
+            "ring_groups": ring_groups(self.exp),
+        }
 
     def json_cpu(self) -> dict[str, Any]:
         data = self.bodies_file.read_bytes()
         bodies, at = [], 0
         while at < len(data):
             (size,) = struct.unpack_from("<Q", data, at)
-            bodies.append(data[at + 8:at + 8 + size])
+            bodies.append(data[at + 8 : at + 8 + size])
             at += 8 + size
         del data
         runs = []
@@ -206,22 +218,31 @@ class Driven:
         del bodies
         gc.collect()
         release_free_memory()
-        return {"cpu_seconds": min(runs), "runs": runs, "answers": answers,
-                "answer_bytes": answer_bytes}
+        return {
+            "cpu_seconds": min(runs),
+            "runs": runs,
+            "answers": answers,
+            "answer_bytes": answer_bytes,
+        }
 
     def start(self) -> dict[str, Any]:
         runs = {r.name: r.state.runs for r in self.exp.scheduler.runners}
         self.schedule_started = time.monotonic()
         self.exp.scheduler.start()
-        return {"runs": runs, "intervals": {r.name: r.collector.interval
-                                            for r in self.exp.scheduler.runners}}
+        return {
+            "runs": runs,
+            "intervals": {r.name: r.collector.interval for r in self.exp.scheduler.runners},
+        }
 
     def stop(self) -> dict[str, Any]:
         started = self.schedule_started or time.monotonic()
         stopped = time.monotonic()
         self.exp.scheduler.stop()
-        return {"seconds": stopped - started, "tokens": self.tokens.since(started),
-                "runs": {r.name: r.state.runs for r in self.exp.scheduler.runners}}
+        return {
+            "seconds": stopped - started,
+            "tokens": self.tokens.since(started),
+            "runs": {r.name: r.state.runs for r in self.exp.scheduler.runners},
+        }
 
     def answer(self, command: str) -> dict[str, Any]:
         if command in ("cycle", "cycle capture"):

@@ -13,9 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from exporter.metrics.rendering import GZIP_LEVEL
-
 from benchmarks.children import serve_baseline
+from exporter.metrics.rendering import GZIP_LEVEL
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -28,10 +27,10 @@ def make_handler(plain: bytes, compressed: bytes) -> type[BaseHTTPRequestHandler
         # the client's delayed ACK of the headers (40 ms on Linux). The floor does not wait.
         disable_nagle_algorithm = True
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        def do_GET(self) -> None:
             zipped = "gzip" in (self.headers.get("Accept-Encoding") or "")
             body = compressed if zipped else plain
             self.send_response(200)

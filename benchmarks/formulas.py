@@ -14,9 +14,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from exporter.config.model import Config
-
 from benchmarks.account import Account
+from exporter.config.model import Config
 
 TOKEN_ENDPOINTS = ("/v1/oauth/token", "/oauth/v2/token")
 # Repeating these within a cycle is by design: a report's status is polled until it is DONE.
@@ -48,8 +47,13 @@ def status_polls(ready_after: float, first: float, longest: float) -> int:
         pause = min(pause * 2, longest)
 
 
-def requests_per_cycle(config: Config, account: Account, ring_groups: int,
-                       records_read: Mapping[str, int], report_delay: float) -> dict[str, int]:
+def requests_per_cycle(
+    config: Config,
+    account: Account,
+    ring_groups: int,
+    records_read: Mapping[str, int],
+    report_delay: float,
+) -> dict[str, int]:
     """Data requests of one `run_once()` in steady state, by "api endpoint" (the labels of
     `eightbyeight_api_requests_total`); token requests are counted per hour instead.
 
@@ -62,8 +66,10 @@ def requests_per_cycle(config: Config, account: Account, ring_groups: int,
     b = 1 if not wa.pbxes else math.ceil(p / wa.pbx_batch_size)
     sites = [s + (1 if i == 0 else 0) for i in range(p)]
     queues = [s * q + 1 + (1 if i == 0 else 0) for i in range(p)]
-    windows = {key: len(getattr(wa, key).windows) for key in
-               ("company_summary", "ring_groups", "ring_group_members", "extensions")}
+    windows = {
+        key: len(getattr(wa, key).windows)
+        for key in ("company_summary", "ring_groups", "ring_group_members", "extensions")
+    }
     listing = wa.discovery.page_size  # the customer-data API's HAL pages
     expected = {
         "/v2/pbxes/": pages(p, listing),
@@ -74,29 +80,29 @@ def requests_per_cycle(config: Config, account: Account, ring_groups: int,
         "/v2/rgsum-groups": windows["ring_groups"] * b,
         "/v2/rgsum-members": windows["ring_group_members"] * ring_groups,
         "/v2/extsum": windows["extensions"] * b,
-        "/v2/call-records": b * scroll_pages(records_read.get("call_records", 0),
-                                             wa.call_records.page_size),
-        "/v2/call-legs": b * scroll_pages(records_read.get("call_legs", 0),
-                                          wa.call_legs.page_size),
+        "/v2/call-records": b
+        * scroll_pages(records_read.get("call_records", 0), wa.call_records.page_size),
+        "/v2/call-legs": b * scroll_pages(records_read.get("call_legs", 0), wa.call_legs.page_size),
     }
     out = {f"work_analytics {k}": v for k, v in expected.items()}
     t = account.cc_tenants
     agents = account.cc_agents_per_tenant
     rows = {"queue": account.cc_queues_per_tenant, "agent": agents}
     reports = cc.reports
-    k = status_polls(report_delay, cc.report_status.initial_backoff,
-                     cc.report_status.max_backoff)
-    out.update({
-        "contact_center /realtime-metrics/queues":
-            t * pages(account.cc_queues_per_tenant, cc.page_size),
-        "contact_center /realtime-metrics/groups":
-            t * pages(account.cc_groups_per_tenant, cc.page_size),
-        "contact_center /realtime-metrics/agents": t * pages(agents, cc.page_size),
-        "contact_center /historical-metrics": len(reports) * t,
-        "contact_center /historical-metrics/{id}/status": len(reports) * t * k,
-        "contact_center /historical-metrics/{id}/data":
-            t * sum(pages(rows.get(r.group_by, 1), cc.report_page_size) for r in reports),
-    })
+    k = status_polls(report_delay, cc.report_status.initial_backoff, cc.report_status.max_backoff)
+    out.update(
+        {
+            "contact_center /realtime-metrics/queues": t
+            * pages(account.cc_queues_per_tenant, cc.page_size),
+            "contact_center /realtime-metrics/groups": t
+            * pages(account.cc_groups_per_tenant, cc.page_size),
+            "contact_center /realtime-metrics/agents": t * pages(agents, cc.page_size),
+            "contact_center /historical-metrics": len(reports) * t,
+            "contact_center /historical-metrics/{id}/status": len(reports) * t * k,
+            "contact_center /historical-metrics/{id}/data": t
+            * sum(pages(rows.get(r.group_by, 1), cc.report_page_size) for r in reports),
+        }
+    )
     return out
 
 
@@ -126,8 +132,11 @@ def repeated_requests(log: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         headers = {k.lower(): v for k, v in request.get("headers", {}).items()}
         query = "&".join(f"{k}={v}" for k, v in sorted(request.get("query", {}).items()))
         seen[(request["method"], path, query, headers.get("x-tenant-info", ""))] += 1
-    return [{"method": m, "path": p, "query": q, "tenant": t, "times": n}
-            for (m, p, q, t), n in sorted(seen.items()) if n > 1]
+    return [
+        {"method": m, "path": p, "query": q, "tenant": t, "times": n}
+        for (m, p, q, t), n in sorted(seen.items())
+        if n > 1
+    ]
 
 
 def early_renewals(events: list[list[Any]]) -> list[dict[str, Any]]:
@@ -137,7 +146,12 @@ def early_renewals(events: list[list[Any]]) -> list[dict[str, Any]]:
     early = []
     for api, at, lifetime in events:
         if api in last and at - last[api] < 0.95 * renewal_seconds(lifetime):
-            early.append({"api": api, "after_seconds": round(at - last[api], 3),
-                          "renewal_seconds": renewal_seconds(lifetime)})
+            early.append(
+                {
+                    "api": api,
+                    "after_seconds": round(at - last[api], 3),
+                    "renewal_seconds": renewal_seconds(lifetime),
+                }
+            )
         last[api] = at
     return early

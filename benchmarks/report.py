@@ -37,11 +37,21 @@ def commit() -> str:
     # get in the way of whoever is committing in the same worktree meanwhile.
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, timeout=10, check=True, env=env).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "exporter"],
-                               capture_output=True, text=True, timeout=10,
-                               env=env).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+            env=env,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "exporter"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env=env,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return head + (" with uncommitted changes to exporter/" if dirty else "")
@@ -52,9 +62,12 @@ def latency_rows(sizes: list[dict[str, Any]]) -> list[list[Any]]:
     for s in sizes:
         for encoding in ("plain", "gzip"):
             off = s["data_series"] / s["target"] - 1  # the account aims within ±15%
-            cells = [f"{s['size']}" if encoding == "plain" else "",
-                     f"{s['data_series']:,} ({off:+.0%})" if encoding == "plain" else "",
-                     encoding, mb(s["exporter"][encoding]["bytes"])]
+            cells = [
+                f"{s['size']}" if encoding == "plain" else "",
+                f"{s['data_series']:,} ({off:+.0%})" if encoding == "plain" else "",
+                encoding,
+                mb(s["exporter"][encoding]["bytes"]),
+            ]
             for key in SERVERS:
                 lat = s[key][encoding]
                 cells.append(f"{ms(lat['median'])} / {ms(lat['p99'])} ({lat['n']})")
@@ -77,8 +90,9 @@ def age_rows(sizes: list[dict[str, Any]]) -> list[list[Any]]:
     rows = []
     for name in names:
         row: list[Any] = [name]
-        intervals = {v for s in sizes for k, v in s["data_age"]["intervals"].items()
-                     if group(k) == name}
+        intervals = {
+            v for s in sizes for k, v in s["data_age"]["intervals"].items() if group(k) == name
+        }
         row.append("/".join(f"{v:g}" for v in sorted(intervals)))
         for s in sizes:
             found = [v for k, v in s["data_age"]["ages"].items() if group(k) == name]
@@ -86,8 +100,10 @@ def age_rows(sizes: list[dict[str, Any]]) -> list[list[Any]]:
                 row.append("not run")
                 continue
             median = max(v["median"] for v in found)
-            run = max((v for k, v in s["data_age"]["longest_run"].items() if group(k) == name),
-                      default=0.0)
+            run = max(
+                (v for k, v in s["data_age"]["longest_run"].items() if group(k) == name),
+                default=0.0,
+            )
             row.append(f"{median:.1f} / {max(v['max'] for v in found):.1f} ({run:.1f})")
         rows.append(row)
     return rows
@@ -109,8 +125,9 @@ def request_rows(sizes: list[dict[str, Any]]) -> list[list[Any]]:
         rows.append(row)
     row = ["**total**"]
     for s in sizes:
-        row.append(f"{sum(s['requests']['measured'].values())} / "
-                   f"{sum(s['requests']['formula'].values())}")
+        row.append(
+            f"{sum(s['requests']['measured'].values())} / {sum(s['requests']['formula'].values())}"
+        )
     rows.append(row)
     return rows
 
@@ -118,8 +135,12 @@ def request_rows(sizes: list[dict[str, Any]]) -> list[list[Any]]:
 def repeated(items: list[dict[str, Any]]) -> str:
     if not items:
         return "none"
-    return "; ".join(f"{i['method']} {i['path']}" + (f" ({i['tenant']})" if i["tenant"] else "")
-                     + f" ×{i['times']}" for i in items[:6]) + (" …" if len(items) > 6 else "")
+    return "; ".join(
+        f"{i['method']} {i['path']}"
+        + (f" ({i['tenant']})" if i["tenant"] else "")
+        + f" ×{i['times']}"
+        for i in items[:6]
+    ) + (" …" if len(items) > 6 else "")
 
 
 def markdown(run: dict[str, Any]) -> str:
@@ -132,65 +153,149 @@ def markdown(run: dict[str, Any]) -> str:
         f"({per_size}); commit "
         f"{commit()}; Python {platform.python_version()}, {os.cpu_count()} CPUs.",
         "",
-        "Accounts: " + "; ".join(
+        "Accounts: "
+        + "; ".join(
             f"{s['size']}: {a['pbxes']} PBX × {a['sites_per_pbx']} sites × "
             f"{a['queues_per_site']} queues × {a['agents_per_queue']} agents, "
             f"{a['cc_tenants']} CC tenants × {a['cc_queues_per_tenant']} queues × "
             f"{a['cc_agents_per_tenant']} agents"
-            for s in sizes for a in [s["account"]]) + ".",
+            for s in sizes
+            for a in [s["account"]]
+        )
+        + ".",
     ]
     if run.get("failed"):
         heading += ["", f"**Incomplete: stopped at {run['failed']}**"]
     parts = ["\n".join(heading)]
-    parts.append("### Scrape latency of /metrics\n\nms, median / p99 (timed scrapes); "
-                 "request to last byte on a keep-alive connection.\n\n" + table(
-                     ["size", "data series", "encoding", "page", "exporter", "floor",
-                      "per-scrape rendering", "exporter ÷ floor", "rendering ÷ exporter"],
-                     latency_rows(sizes)))
-    parts.append("### One collection cycle (the second `run_once()`)\n\n" + table(
-        ["size", "data series", "cycle CPU", "cycle wall", "json.loads CPU",
-         "cycle ÷ json.loads", "API answers", "payload"],
-        [[s["size"], f"{s['data_series']:,}", f"{ms(s['cycle']['cpu_seconds'])} ms",
-          f"{s['cycle']['wall_seconds']:.2f} s", f"{ms(s['json']['cpu_seconds'])} ms",
-          ratio(s["cycle"]["cpu_seconds"], s["json"]["cpu_seconds"]), s["json"]["answers"],
-          mb(s["json"]["answer_bytes"])] for s in sizes]))
-    parts.append("### Resident memory of the exporter\n\nVmRSS after `gc.collect()`; bytes per "
-                 "series: after the cycles less idle, per data series. For scale, the peaks "
-                 "(VmHWM) of the simulator and of per-scrape rendering.\n\n" + table(
-                     ["size", "data series", "idle", "after the cycles", "after the scrapes",
-                      "bytes per series", "simulator (peak)", "per-scrape rendering (peak)"],
-                     [[s["size"], f"{s['data_series']:,}", mb(s["rss_idle"]),
-                       mb(s["rss_after_cycles"]), mb(s["rss_after_scrapes"]),
-                       f"{(s['rss_after_cycles'] - s['rss_idle']) / max(1, s['data_series']):,.0f}",
-                       mb(s["simulator_peak_rss"]), mb(s["naive_peak_rss"])] for s in sizes]))
-    parts.append("### Rendering of the data part\n\n"
-                 "`eightbyeight_exporter_exposition_renders_total` before and after "
-                 "scraping again with no collection in between.\n\n" + table(
-                     ["size", "renders before", "renders after", "scrapes"],
-                     [[s["size"], s["renders"]["before"], s["renders"]["after"],
-                       s["renders"]["scrapes"]] for s in sizes]))
-    parts.append("### API requests per cycle (measured / formula)\n\nThe measured cycle's "
-                 "`eightbyeight_api_requests_total` increase; token requests are counted "
-                 "per hour below. Bold: measured differs from the formula.\n\n" + table(
-                     ["endpoint", *(s["size"] for s in sizes)], request_rows(sizes))
-                 + "\n\n" + table(
-                     ["size", "repeated in the measured cycle",
-                      "repeated at start-up and in the first cycle"],
-                     [[s["size"], repeated(s["requests"]["repeated_in_cycle"]),
-                       repeated(s["requests"]["repeated_at_startup_and_first_cycle"])]
-                      for s in sizes]))
+    parts.append(
+        "### Scrape latency of /metrics\n\nms, median / p99 (timed scrapes); "
+        "request to last byte on a keep-alive connection.\n\n"
+        + table(
+            [
+                "size",
+                "data series",
+                "encoding",
+                "page",
+                "exporter",
+                "floor",
+                "per-scrape rendering",
+                "exporter ÷ floor",
+                "rendering ÷ exporter",
+            ],
+            latency_rows(sizes),
+        )
+    )
+    parts.append(
+        "### One collection cycle (the second `run_once()`)\n\n"
+        + table(
+            [
+                "size",
+                "data series",
+                "cycle CPU",
+                "cycle wall",
+                "json.loads CPU",
+                "cycle ÷ json.loads",
+                "API answers",
+                "payload",
+            ],
+            [
+                [
+                    s["size"],
+                    f"{s['data_series']:,}",
+                    f"{ms(s['cycle']['cpu_seconds'])} ms",
+                    f"{s['cycle']['wall_seconds']:.2f} s",
+                    f"{ms(s['json']['cpu_seconds'])} ms",
+                    ratio(s["cycle"]["cpu_seconds"], s["json"]["cpu_seconds"]),
+                    s["json"]["answers"],
+                    mb(s["json"]["answer_bytes"]),
+                ]
+                for s in sizes
+            ],
+        )
+    )
+    parts.append(
+        "### Resident memory of the exporter\n\nVmRSS after `gc.collect()`; bytes per "
+        "series: after the cycles less idle, per data series. For scale, the peaks "
+        "(VmHWM) of the simulator and of per-scrape rendering.\n\n"
+        + table(
+            [
+                "size",
+                "data series",
+                "idle",
+                "after the cycles",
+                "after the scrapes",
+                "bytes per series",
+                "simulator (peak)",
+                "per-scrape rendering (peak)",
+            ],
+            [
+                [
+                    s["size"],
+                    f"{s['data_series']:,}",
+                    mb(s["rss_idle"]),
+                    mb(s["rss_after_cycles"]),
+                    mb(s["rss_after_scrapes"]),
+                    f"{(s['rss_after_cycles'] - s['rss_idle']) / max(1, s['data_series']):,.0f}",
+                    mb(s["simulator_peak_rss"]),
+                    mb(s["naive_peak_rss"]),
+                ]
+                for s in sizes
+            ],
+        )
+    )
+    parts.append(
+        "### Rendering of the data part\n\n"
+        "`eightbyeight_exporter_exposition_renders_total` before and after "
+        "scraping again with no collection in between.\n\n"
+        + table(
+            ["size", "renders before", "renders after", "scrapes"],
+            [
+                [s["size"], s["renders"]["before"], s["renders"]["after"], s["renders"]["scrapes"]]
+                for s in sizes
+            ],
+        )
+    )
+    parts.append(
+        "### API requests per cycle (measured / formula)\n\nThe measured cycle's "
+        "`eightbyeight_api_requests_total` increase; token requests are counted "
+        "per hour below. Bold: measured differs from the formula.\n\n"
+        + table(["endpoint", *(s["size"] for s in sizes)], request_rows(sizes))
+        + "\n\n"
+        + table(
+            [
+                "size",
+                "repeated in the measured cycle",
+                "repeated at start-up and in the first cycle",
+            ],
+            [
+                [
+                    s["size"],
+                    repeated(s["requests"]["repeated_in_cycle"]),
+                    repeated(s["requests"]["repeated_at_startup_and_first_cycle"]),
+                ]
+                for s in sizes
+            ],
+        )
+    )
     token_rows = []
     for s in sizes:
         t = s["tokens"]
         for api, v in t["apis"].items():
-            token_rows.append([
-                s["size"], api, f"{v['lifetime']:g} s" if v["lifetime"] else "–", v["requests"],
-                f"{v['mean_gap']:.2f} s" if v["mean_gap"] else "–",
-                f"{v['formula_gap']:.2f} s" if v["formula_gap"] else "–",
-                f"{v['per_hour']:.0f} / {v['formula_per_hour']:.0f}" if v["per_hour"] else "–",
-                f"{v['scaled_per_hour_real']:.2f} / {v['formula_per_hour_real']:.2f}"
-                if v["scaled_per_hour_real"] else "–",
-                len([e for e in t["early"] if e["api"] == api])])
+            token_rows.append(
+                [
+                    s["size"],
+                    api,
+                    f"{v['lifetime']:g} s" if v["lifetime"] else "–",
+                    v["requests"],
+                    f"{v['mean_gap']:.2f} s" if v["mean_gap"] else "–",
+                    f"{v['formula_gap']:.2f} s" if v["formula_gap"] else "–",
+                    f"{v['per_hour']:.0f} / {v['formula_per_hour']:.0f}" if v["per_hour"] else "–",
+                    f"{v['scaled_per_hour_real']:.2f} / {v['formula_per_hour_real']:.2f}"
+                    if v["scaled_per_hour_real"]
+                    else "–",
+                    len([e for e in t["early"] if e["api"] == api]),
+                ]
+            )
     # formulas.REAL_LIFETIME: the same for every size, unlike how long the schedule ran.
     real = sizes[0]["tokens"]["apis"]["work_analytics"]["real_lifetime"]
     ran = ", ".join(f"{s['size']} {s['tokens']['seconds']:.0f} s" for s in sizes)
@@ -199,20 +304,35 @@ def markdown(run: dict[str, Any]) -> str:
         "short lifetimes. The gap between two requests is the renewal point (the formula) plus the "
         "wait for the next request that needs a token; at a real lifetime of "
         f"{real:g} s that wait is carried over as measured. `early`: a token requested "
-        "before the previous one reached its renewal point.\n\n" + table(
-            ["size", "API", "lifetime", "requests", "mean gap", "formula gap",
-             "per hour (measured / formula)", f"per hour at {real:g} s (measured / formula)",
-             "early"], token_rows))
+        "before the previous one reached its renewal point.\n\n"
+        + table(
+            [
+                "size",
+                "API",
+                "lifetime",
+                "requests",
+                "mean gap",
+                "formula gap",
+                "per hour (measured / formula)",
+                f"per hour at {real:g} s (measured / formula)",
+                "early",
+            ],
+            token_rows,
+        )
+    )
     schedule = ", ".join(
         f"{s['size']} {s['data_age']['seconds']:.0f} s (CPU: exporter "
         f"{s['data_age']['cpu_seconds']['exporter']:.1f} s, simulator "
-        f"{s['data_age']['cpu_seconds']['simulator']:.1f} s)" for s in sizes)
+        f"{s['data_age']['cpu_seconds']['simulator']:.1f} s)"
+        for s in sizes
+    )
     every = " or ".join(sorted({f"{s['data_age']['every']:g} s" for s in sizes}))
     parts.append(
         "### Data age at scrape time (s, median / max (longest run))\n\n"
         f"`eightbyeight_collector_snapshot_age_seconds` scraped every {every} while the "
         f"schedule ran ({schedule}), counted from each collector's first scheduled run; in "
         "brackets the longest `eightbyeight_collector_duration_seconds` seen. Tenants of one "
-        "collector kind together; `not run`: no scheduled run finished in time.\n\n" + table(
-            ["collector", "interval (s)", *(s["size"] for s in sizes)], age_rows(sizes)))
+        "collector kind together; `not run`: no scheduled run finished in time.\n\n"
+        + table(["collector", "interval (s)", *(s["size"] for s in sizes)], age_rows(sizes))
+    )
     return "\n\n".join(parts) + "\n"

@@ -11,11 +11,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 TIMEOUT = 120.0  # seconds for one scrape; a 500k-series page rendered per scrape takes ~5
-_AGE = re.compile(rb'^eightbyeight_collector_snapshot_age_seconds\{collector="([^"]*)"\} (\S+)$',
-                  re.M)
+_AGE = re.compile(
+    rb'^eightbyeight_collector_snapshot_age_seconds\{collector="([^"]*)"\} (\S+)$', re.M
+)
 _RUNS = re.compile(rb'^eightbyeight_collector_runs_total\{collector="([^"]*)"\} (\S+)$', re.M)
 _DURATION = re.compile(
-    rb'^eightbyeight_collector_duration_seconds\{collector="([^"]*)"\} (\S+)$', re.M)
+    rb'^eightbyeight_collector_duration_seconds\{collector="([^"]*)"\} (\S+)$', re.M
+)
 _RENDERS = re.compile(rb"^eightbyeight_exporter_exposition_renders_total (\S+)$", re.M)
 _SERIES = re.compile(rb"^eightbyeight_exporter_exposition_series (\S+)$", re.M)
 
@@ -113,8 +115,9 @@ class AgeWatch:
     seconds: float
 
 
-def watch_ages(port: int, seconds: float, runs_at_start: dict[str, int], *, longest: float,
-               every: float) -> AgeWatch:
+def watch_ages(
+    port: int, seconds: float, runs_at_start: dict[str, int], *, longest: float, every: float
+) -> AgeWatch:
     """Snapshot ages per collector, scraped every `every` seconds for `seconds`, and on (up to
     `longest` seconds) until every collector has run twice since the start, so its ages span a
     whole interval. A collector's ages count only once the schedule has run it: before, its
@@ -135,8 +138,9 @@ def watch_ages(port: int, seconds: float, runs_at_start: dict[str, int], *, long
                 if runs.get(name, 0) > runs_at_start.get(name, 0):
                     watch.longest_run[name] = max(run, watch.longest_run.get(name, 0.0))
             elapsed = time.monotonic() - started
-            twice = all(runs.get(name, 0) >= at_start + 2
-                        for name, at_start in runs_at_start.items())
+            twice = all(
+                runs.get(name, 0) >= at_start + 2 for name, at_start in runs_at_start.items()
+            )
             if elapsed >= longest or (elapsed >= seconds and twice):
                 break
             time.sleep(max(0.0, begun + every - time.monotonic()))

@@ -11,22 +11,35 @@ from dataclasses import dataclass
 
 from exporter.api.budget import BUDGET_METRICS
 from exporter.api.http import API_METRICS
-from exporter.pollers.call_details import LEG_FAMILIES, RECORD_FAMILIES, CallLegCollector, \
-    CallRecordCollector
 from exporter.metrics.cc_tables import REPORT_PREFIX, TABLES
+from exporter.metrics.queue_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
+from exporter.metrics.summary_tables import metrics_of
+from exporter.pollers.call_details import (
+    LEG_FAMILIES,
+    RECORD_FAMILIES,
+    CallLegCollector,
+    CallRecordCollector,
+)
 from exporter.pollers.call_queues import QUEUE_LABELS, QUEUE_PREFIX, SUMMARY_PREFIX
-from exporter.pollers.cc_realtime import (AGENT_INFO, AGENT_LINE_STATUS, AGENT_LINE_TIME,
-                                             AGENT_STATUS, entity_labels, family_name)
+from exporter.pollers.cc_realtime import (
+    AGENT_INFO,
+    AGENT_LINE_STATUS,
+    AGENT_LINE_TIME,
+    AGENT_STATUS,
+    entity_labels,
+    family_name,
+)
 from exporter.pollers.cc_reports import REPORT_META
 from exporter.pollers.discovery import INFO_METRICS
-from exporter.pollers.summaries import (EXTENSION_INFO, CompanySummaryCollector,
-                                           ExtensionCollector, RingGroupCollector,
-                                           RingGroupMemberCollector)
-from exporter.metrics.summary_tables import metrics_of
-from exporter.serving.exposition import BUILD_INFO, EXPOSITION_METRICS, SELF_METRICS, SHARD_INFO
+from exporter.pollers.summaries import (
+    EXTENSION_INFO,
+    CompanySummaryCollector,
+    ExtensionCollector,
+    RingGroupCollector,
+    RingGroupMemberCollector,
+)
 from exporter.reload import RELOAD_METRICS
-from exporter.metrics.queue_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
-
+from exporter.serving.exposition import BUILD_INFO, EXPOSITION_METRICS, SELF_METRICS, SHARD_INFO
 
 # Report metrics are named after the configured reports' metrics: one pattern row.
 REPORT_METRIC_PATTERN = REPORT_PREFIX + "<metric>"
@@ -34,7 +47,9 @@ REPORT_METRIC_PATTERN = REPORT_PREFIX + "<metric>"
 
 def listed(name: str, catalogue: set[str]) -> bool:
     """Whether an exposed name is in the catalogue, report metrics by their pattern."""
-    return name in catalogue or (name.startswith(REPORT_PREFIX) and REPORT_METRIC_PATTERN in catalogue)
+    return name in catalogue or (
+        name.startswith(REPORT_PREFIX) and REPORT_METRIC_PATTERN in catalogue
+    )
 
 
 @dataclass(frozen=True)
@@ -70,31 +85,59 @@ def entries() -> list[Entry]:
     for api, table in (("call_queue_metrics", CALL_QUEUE_METRICS), ("realtime", REALTIME_METRICS)):
         for metric in table.values():
             window = ("window",) if metric.windowed else ()
-            for prefix, labels, lead in ((QUEUE_PREFIX, tuple(QUEUE_LABELS), ""),
-                                         (SUMMARY_PREFIX, ("pbx",), "PBX summary: ")):
+            for prefix, labels, lead in (
+                (QUEUE_PREFIX, tuple(QUEUE_LABELS), ""),
+                (SUMMARY_PREFIX, ("pbx",), "PBX summary: "),
+            ):
                 name = prefix + metric.name + metric.unit_suffix
-                source = f"call_queues (`{metric.key}`)" if api == "call_queue_metrics" else \
-                    f"call_queues, api realtime (`{metric.key}`)"
+                source = (
+                    f"call_queues (`{metric.key}`)"
+                    if api == "call_queue_metrics"
+                    else f"call_queues, api realtime (`{metric.key}`)"
+                )
                 if name in queue_rows:
                     previous = queue_rows[name]
                     source = f"{previous.source}; {source}"
                 queue_rows[name] = Entry(name, "gauge", labels + window, lead + metric.help, source)
     rows.extend(sorted(queue_rows.values(), key=lambda e: e.name))
-    for collector in (CompanySummaryCollector, RingGroupCollector, RingGroupMemberCollector,
-                      ExtensionCollector):
+    for collector in (
+        CompanySummaryCollector,
+        RingGroupCollector,
+        RingGroupMemberCollector,
+        ExtensionCollector,
+    ):
         shape = collector.shape
         source = f"{collector.name} (`{shape.endpoint}`)"
         for metric in metrics_of(shape.keys):
-            rows.append(Entry(shape.metric_name(metric), "gauge", (*shape.labels, "window"),
-                              metric.help, source))
+            rows.append(
+                Entry(
+                    shape.metric_name(metric),
+                    "gauge",
+                    (*shape.labels, "window"),
+                    metric.help,
+                    source,
+                )
+            )
         if collector is ExtensionCollector:
             name, help_text, labels = EXTENSION_INFO
             rows.append(Entry(name, "gauge", tuple(labels), help_text, source))
-    for collector, spec in ((CallRecordCollector, RECORD_FAMILIES), (CallLegCollector, LEG_FAMILIES)):
+    for collector, spec in (
+        (CallRecordCollector, RECORD_FAMILIES),
+        (CallLegCollector, LEG_FAMILIES),
+    ):
         source = f"{collector.name} (`{collector.endpoint}`)"
-        rows.append(Entry(spec.calls + "_total", "counter", (*spec.key_labels, "outcome"),
-                          spec.calls_help, source))
-        rows.append(Entry(spec.wait, "histogram", (*spec.key_labels, "outcome"), spec.wait_help, source))
+        rows.append(
+            Entry(
+                spec.calls + "_total",
+                "counter",
+                (*spec.key_labels, "outcome"),
+                spec.calls_help,
+                source,
+            )
+        )
+        rows.append(
+            Entry(spec.wait, "histogram", (*spec.key_labels, "outcome"), spec.wait_help, source)
+        )
         rows.append(Entry(spec.talk, "histogram", spec.key_labels, spec.talk_help, source))
     rows.extend(contact_center_entries())
     return rows
@@ -113,13 +156,19 @@ def contact_center_entries() -> list[Entry]:
     out = sorted(rows.values(), key=lambda e: e.name)
     for name, help_text, labels in (AGENT_INFO, AGENT_STATUS, AGENT_LINE_STATUS, AGENT_LINE_TIME):
         out.append(Entry(name, "gauge", tuple(labels), help_text, "cc_agents (`/agents`)"))
-    out.append(Entry(REPORT_METRIC_PATTERN, "gauge",
-                     ("tenant", "report", "<dimensions>", "[interval_start]"),
-                     "One gauge per metric of a configured report: `fooPercentage` becomes "
-                     "`..._foo_ratio`, a metric ending in Time or Duration `..._seconds`, any other "
-                     "`..._foo` (snake case); labelled by the grouping's dimensions in snake case "
-                     "(`queue`, `queue_id`, `agent`, `media`, ...), and by `interval_start` when "
-                     "the granularity is not `none`.", "cc_report:NAME (`/historical-metrics`)"))
+    out.append(
+        Entry(
+            REPORT_METRIC_PATTERN,
+            "gauge",
+            ("tenant", "report", "<dimensions>", "[interval_start]"),
+            "One gauge per metric of a configured report: `fooPercentage` becomes "
+            "`..._foo_ratio`, a metric ending in Time or Duration `..._seconds`, any other "
+            "`..._foo` (snake case); labelled by the grouping's dimensions in snake case "
+            "(`queue`, `queue_id`, `agent`, `media`, ...), and by `interval_start` when "
+            "the granularity is not `none`.",
+            "cc_report:NAME (`/historical-metrics`)",
+        )
+    )
     for name, (help_text, labels) in REPORT_META.items():
         out.append(Entry(name, "gauge", tuple(labels), help_text, "cc_report:NAME"))
     return out
@@ -154,8 +203,10 @@ def markdown() -> str:
         "|---|---|---|---|---|",
     ]
     for e in entries():
-        lines.append(f"| `{e.name}` | {e.type} | {', '.join(f'`{l}`' for l in e.labels)} | "
-                     f"{e.help} | {e.source} |")
+        lines.append(
+            f"| `{e.name}` | {e.type} | {', '.join(f'`{l}`' for l in e.labels)} | "
+            f"{e.help} | {e.source} |"
+        )
     return "\n".join(lines) + "\n"
 
 

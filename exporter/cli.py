@@ -11,16 +11,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-
 from exporter import __version__
 from exporter.app import Exporter, build_exporter, check_reports
 from exporter.config.model import Config, load_config_data, read_config_file
 from exporter.core.errors import ConfigError, ExporterError
 from exporter.core.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
 from exporter.core.memory import limit_malloc_arenas
+from exporter.core.sharding import Shard, parse_shard
 from exporter.reload import LiveExporter
 from exporter.serving.server import ExporterServer, parse_listen_address
-from exporter.core.sharding import Shard, parse_shard
 from exporter.serving.web_config import WebConfigWatcher
 
 # In the Prometheus exporters' range 9100-9999; not taken by a well-known exporter we know of.
@@ -46,12 +45,28 @@ DEMO_CONTACT_CENTER: dict[str, Any] = {
     "agents": {"enabled": True, "interval": "15s"},
     "report_status": {"initial_backoff": "1s", "max_backoff": "5s"},
     "reports": [
-        {"name": "queues_today", "type": "queue-interactions-summary", "group_by": "queue",
-         "window": "today", "interval": "1m"},
-        {"name": "agents_today", "type": "agent-interactions-summary", "group_by": "agent",
-         "window": "today", "interval": "2m",
-         "metrics": ["accepted", "acceptedPercentage", "avgHandlingTime", "rejected",
-                     "presented", "handlingTime"]},
+        {
+            "name": "queues_today",
+            "type": "queue-interactions-summary",
+            "group_by": "queue",
+            "window": "today",
+            "interval": "1m",
+        },
+        {
+            "name": "agents_today",
+            "type": "agent-interactions-summary",
+            "group_by": "agent",
+            "window": "today",
+            "interval": "2m",
+            "metrics": [
+                "accepted",
+                "acceptedPercentage",
+                "avgHandlingTime",
+                "rejected",
+                "presented",
+                "handlingTime",
+            ],
+        },
     ],
 }
 # The demo's simulator starts with this much call history, so `this_week` has data at once.
@@ -63,35 +78,75 @@ log = get_logger("exporter.cli")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eightbyeight-exporter",
-        description="Prometheus exporter for 8x8 Work Analytics and Contact Center analytics.")
-    parser.add_argument("--config.file", dest="config_file", metavar="PATH",
-                        help="YAML configuration file (without it: defaults, credentials from "
-                             "EIGHTBYEIGHT_API_KEY, EIGHTBYEIGHT_USERNAME, EIGHTBYEIGHT_PASSWORD)")
-    parser.add_argument("--web.listen-address", dest="listen_address",
-                        default=DEFAULT_LISTEN_ADDRESS, metavar="[HOST]:PORT",
-                        help=f"address to serve /metrics on (default {DEFAULT_LISTEN_ADDRESS})")
+        description="Prometheus exporter for 8x8 Work Analytics and Contact Center analytics.",
+    )
+    parser.add_argument(
+        "--config.file",
+        dest="config_file",
+        metavar="PATH",
+        help="YAML configuration file (without it: defaults, credentials from "
+        "EIGHTBYEIGHT_API_KEY, EIGHTBYEIGHT_USERNAME, EIGHTBYEIGHT_PASSWORD)",
+    )
+    parser.add_argument(
+        "--web.listen-address",
+        dest="listen_address",
+        default=DEFAULT_LISTEN_ADDRESS,
+        metavar="[HOST]:PORT",
+        help=f"address to serve /metrics on (default {DEFAULT_LISTEN_ADDRESS})",
+    )
     parser.add_argument("--log.level", dest="log_level", choices=LOG_LEVELS, default="info")
     parser.add_argument("--log.format", dest="log_format", choices=LOG_FORMATS, default="json")
-    parser.add_argument("--version", action="version", version=f"eightbyeight-exporter {__version__}")
-    parser.add_argument("--check-config", action="store_true",
-                        help="validate the configuration and exit (0 valid, 2 invalid)")
-    parser.add_argument("--once", action="store_true",
-                        help="collect every enabled collector once, print the exposition to "
-                             "stdout and exit (1 if any collector failed)")
-    parser.add_argument("--demo", action="store_true",
-                        help="start the embedded 8x8 API simulator on loopback and export from it; "
-                             "no credentials needed")
-    parser.add_argument("--demo.seed", dest="demo_seed", type=int, default=42,
-                        help="random seed of the demo's simulator (default 42)")
-    parser.add_argument("--web.config.file", dest="web_config_file", metavar="PATH", type=Path,
-                        default=None, help="TLS and basic authentication of the endpoints, in "
-                                           "the exporter-toolkit format (docs/web-config.md)")
-    parser.add_argument("--shard", default="0", metavar="N|auto",
-                        help="this replica's shard, from 0; `auto` takes it from the hostname's "
-                             "trailing ordinal (a StatefulSet pod's name) (default 0)")
-    parser.add_argument("--total-shards", dest="total_shards", type=int, default=1,
-                        metavar="M", help="how many replicas share the PBXes and tenants "
-                                          "(default 1: no sharding)")
+    parser.add_argument(
+        "--version", action="version", version=f"eightbyeight-exporter {__version__}"
+    )
+    parser.add_argument(
+        "--check-config",
+        action="store_true",
+        help="validate the configuration and exit (0 valid, 2 invalid)",
+    )
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="collect every enabled collector once, print the exposition to "
+        "stdout and exit (1 if any collector failed)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the embedded 8x8 API simulator on loopback and export from it; "
+        "no credentials needed",
+    )
+    parser.add_argument(
+        "--demo.seed",
+        dest="demo_seed",
+        type=int,
+        default=42,
+        help="random seed of the demo's simulator (default 42)",
+    )
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="TLS and basic authentication of the endpoints, in "
+        "the exporter-toolkit format (docs/web-config.md)",
+    )
+    parser.add_argument(
+        "--shard",
+        default="0",
+        metavar="N|auto",
+        help="this replica's shard, from 0; `auto` takes it from the hostname's "
+        "trailing ordinal (a StatefulSet pod's name) (default 0)",
+    )
+    parser.add_argument(
+        "--total-shards",
+        dest="total_shards",
+        type=int,
+        default=1,
+        metavar="M",
+        help="how many replicas share the PBXes and tenants (default 1: no sharding)",
+    )
     return parser
 
 
@@ -102,13 +157,23 @@ def demo_config_data(data: dict[str, Any], sim: Any) -> dict[str, Any]:
         section[key] = {**value, **(section.get(key) or {})}
     for key in ("api_key_file", "password_file"):
         section.pop(key, None)
-    section.update(enabled=True, base_url=sim.base_url, api_key=sim.api_key,
-                   username=sim.username, password=sim.password)
+    section.update(
+        enabled=True,
+        base_url=sim.base_url,
+        api_key=sim.api_key,
+        username=sim.username,
+        password=sim.password,
+    )
     cc = {**DEMO_CONTACT_CENTER, **(data.get("contact_center") or {})}
     cc.pop("client_secret_file", None)
-    cc.update(enabled=True, region="us", base_url=sim.root_url, client_id=sim.cc_client_id,
-              client_secret=sim.cc_client_secret,
-              tenants=[t for t in sim.cc.tenants if sim.cc.region_of(t) == "us"])
+    cc.update(
+        enabled=True,
+        region="us",
+        base_url=sim.root_url,
+        client_id=sim.cc_client_id,
+        client_secret=sim.cc_client_secret,
+        tenants=[t for t in sim.cc.tenants if sim.cc.region_of(t) == "us"],
+    )
     for key in ("token_url", "realtime_url", "historical_url"):
         cc.pop(key, None)
     return {**data, "work_analytics": section, "contact_center": cc}
@@ -122,7 +187,9 @@ def check_reports_or_fail(exporter: Exporter, *, strict: bool) -> list[str]:
         return check_reports(exporter)
     except ExporterError as exc:
         if strict:
-            return [f"contact_center.reports: cannot check them against the report types API: {exc}"]
+            return [
+                f"contact_center.reports: cannot check them against the report types API: {exc}"
+            ]
         log.warning("cc_report_types_unavailable", error=str(exc))
         return []
 
@@ -156,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo:
             # Imported here only: the simulator is not on the exporter's runtime path.
             from simulator import Simulator
+
             simulator = Simulator(
                 seed=args.demo_seed,
                 host="127.0.0.1",
@@ -230,8 +298,13 @@ def config_failed(problems: Sequence[str], prefix: str = "error: config: ") -> i
     return 2
 
 
-def _run(config: Config, args: argparse.Namespace, shard: Shard,
-         read_config: Callable[[], Config], web_config: WebConfigWatcher | None) -> int:
+def _run(
+    config: Config,
+    args: argparse.Namespace,
+    shard: Shard,
+    read_config: Callable[[], Config],
+    web_config: WebConfigWatcher | None,
+) -> int:
     exporter = build_exporter(config, process_metrics=not args.once, shard=shard)
     problems = check_reports_or_fail(exporter, strict=False)
     if problems:
@@ -247,26 +320,38 @@ def _run(config: Config, args: argparse.Namespace, shard: Shard,
         return 0 if ok else 1
 
     live = LiveExporter(
-        exporter, load=read_config,
+        exporter,
+        load=read_config,
         build=lambda new: build_exporter(new, shard=shard),
-        check=lambda candidate: check_reports_or_fail(candidate, strict=False))
+        check=lambda candidate: check_reports_or_fail(candidate, strict=False),
+    )
     try:
-        server = ExporterServer(live, args.listen_address, on_reload=live.reload,
-                                web_config=web_config)
+        server = ExporterServer(
+            live, args.listen_address, on_reload=live.reload, web_config=web_config
+        )
     except ConfigError as exc:
         live.close()
         return config_failed(exc.problems, prefix="error: ")
     except OSError as exc:
-        print(f"error: cannot listen on {args.listen_address}: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"error: cannot listen on {args.listen_address}: {exc.strerror or exc}", file=sys.stderr
+        )
         live.close()
         return 1
     signals = SignalFlags()
     signals.install()
     server.start()
     exporter.scheduler.start()
-    log.info("exporter_started", version=__version__, listen_address=args.listen_address,
-             shard=shard.index, total_shards=shard.total, scheme=server.scheme,
-             port=server.port, collectors=[r.name for r in exporter.scheduler.runners])
+    log.info(
+        "exporter_started",
+        version=__version__,
+        listen_address=args.listen_address,
+        shard=shard.index,
+        total_shards=shard.total,
+        scheme=server.scheme,
+        port=server.port,
+        collectors=[r.name for r in exporter.scheduler.runners],
+    )
     while signals.stop is None:
         if signals.take_reload():
             live.reload()

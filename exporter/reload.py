@@ -13,20 +13,18 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.app import Exporter
-from exporter.pollers.base import Scheduler
-from exporter.serving.exposition import Exposition
 from exporter.config.model import Config
 from exporter.core.errors import ConfigError, ExporterError
 from exporter.core.logs import get_logger
+from exporter.pollers.base import Scheduler
+from exporter.serving.exposition import Exposition
 
 log = get_logger(__name__)
 
 # name -> help; no labels. For the page and the catalogue alike.
 RELOAD_METRICS: dict[str, str] = {
-    "eightbyeight_exporter_config_last_reload_successful":
-        "1 if the last configuration reload succeeded (or none was asked), else 0.",
-    "eightbyeight_exporter_config_last_reload_success_timestamp_seconds":
-        "When the configuration was last loaded successfully (start-up or reload).",
+    "eightbyeight_exporter_config_last_reload_successful": "1 if the last configuration reload succeeded (or none was asked), else 0.",
+    "eightbyeight_exporter_config_last_reload_success_timestamp_seconds": "When the configuration was last loaded successfully (start-up or reload).",
 }
 
 
@@ -54,10 +52,15 @@ class LiveExporter:
     with it (the report types); every step must pass before the running exporter is replaced.
     """
 
-    def __init__(self, exporter: Exporter, *, load: Callable[[], Config],
-                 build: Callable[[Config], Exporter],
-                 check: Callable[[Exporter], list[str]],
-                 now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        exporter: Exporter,
+        *,
+        load: Callable[[], Config],
+        build: Callable[[Config], Exporter],
+        check: Callable[[Exporter], list[str]],
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self.state = ReloadState(now)
         self._now = now
         self._load, self._build, self._check = load, build, check

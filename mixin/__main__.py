@@ -17,14 +17,27 @@ from mixin.rules import render_rules
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m mixin",
-        description="Write the 8x8 exporter's Prometheus rules and Grafana dashboards.")
-    parser.add_argument("--config", type=Path, default=Path("mixin/config.yaml"),
-                        help="thresholds and windows (default mixin/config.yaml; defaults "
-                             "apply when the file does not exist)")
-    parser.add_argument("--rules-out", type=Path, default=Path("mixin/rules.yml"),
-                        help="rules file to write (default mixin/rules.yml)")
-    parser.add_argument("--dashboards-out", type=Path, default=Path("grafana_dashboards"),
-                        help="directory of the dashboards (default grafana_dashboards)")
+        description="Write the 8x8 exporter's Prometheus rules and Grafana dashboards.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("mixin/config.yaml"),
+        help="thresholds and windows (default mixin/config.yaml; defaults "
+        "apply when the file does not exist)",
+    )
+    parser.add_argument(
+        "--rules-out",
+        type=Path,
+        default=Path("mixin/rules.yml"),
+        help="rules file to write (default mixin/rules.yml)",
+    )
+    parser.add_argument(
+        "--dashboards-out",
+        type=Path,
+        default=Path("grafana_dashboards"),
+        help="directory of the dashboards (default grafana_dashboards)",
+    )
     args = parser.parse_args(argv)
     try:
         config = load_mixin_config(args.config if args.config.exists() else None)
@@ -36,8 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.rules_out.write_text(render_rules(config), encoding="utf-8")
     args.dashboards_out.mkdir(parents=True, exist_ok=True)
     written = write_dashboards(config, args.dashboards_out)
-    print(f"wrote {args.rules_out} and {len(written)} dashboards in {args.dashboards_out}",
-          file=sys.stderr)
+    print(
+        f"wrote {args.rules_out} and {len(written)} dashboards in {args.dashboards_out}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -14,8 +14,15 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from exporter.core.errors import ConfigError
 
 _PROM_DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800,
-                 "y": 31_536_000}
+_UNIT_SECONDS = {
+    "ms": 0.001,
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86_400,
+    "w": 604_800,
+    "y": 31_536_000,
+}
 
 
 def _prom_duration(text: str) -> str:
@@ -29,8 +36,10 @@ PromDuration = Annotated[str, AfterValidator(_prom_duration)]
 
 def seconds(duration: str) -> float:
     """Seconds of a Prometheus duration (`1h30m` -> 5400)."""
-    return sum(int(n) * _UNIT_SECONDS[unit]
-               for n, unit in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", duration))
+    return sum(
+        int(n) * _UNIT_SECONDS[unit]
+        for n, unit in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", duration)
+    )
 
 
 class Strict(BaseModel):
@@ -119,6 +128,10 @@ def load_mixin_config(path: Path | None) -> MixinConfig:
     try:
         return MixinConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([f"{'.'.join(str(p) for p in err['loc'])}: "
-                           f"{err['msg'].removeprefix('Value error, ')}"
-                           for err in exc.errors()]) from None
+        raise ConfigError(
+            [
+                f"{'.'.join(str(p) for p in err['loc'])}: "
+                f"{err['msg'].removeprefix('Value error, ')}"
+                for err in exc.errors()
+            ]
+        ) from None

@@ -35,23 +35,42 @@ def _queue_rate(config: MixinConfig, metric: str, matchers: str) -> str:
     """Per-second rate of a queue call counter, summed per queue, the counters' `group`
     label renamed `queue` so the result joins the queue dashboards' variables."""
     selector = sel(config, 'group_type="queue"', matchers)
-    return (f"sum by (pbx, queue, extension) (label_replace(rate({metric}{selector}"
-            f'[{config.queue_window}]), "queue", "$1", "group", "(.*)"))')
+    return (
+        f"sum by (pbx, queue, extension) (label_replace(rate({metric}{selector}"
+        f'[{config.queue_window}]), "queue", "$1", "group", "(.*)"))'
+    )
 
 
 def recording_rules(config: MixinConfig) -> list[dict[str, Any]]:
     calls = config.queue_calls_rate
     within = _le(config.service_level.answered_within_seconds)
     return [
-        {"record": calls,
-         "expr": Expr(_queue_rate(config, "eightbyeight_group_calls_total",
-                                  'outcome=~"answered|abandoned"'))},
-        {"record": config.queue_service_level,
-         "expr": Expr(_queue_rate(config, "eightbyeight_group_call_wait_seconds_bucket",
-                                  f'outcome="answered", le="{within}"') + f"\n/\n{calls}")},
-        {"record": config.queue_abandon_ratio,
-         "expr": Expr(_queue_rate(config, "eightbyeight_group_calls_total",
-                                  'outcome="abandoned"') + f"\n/\n{calls}")},
+        {
+            "record": calls,
+            "expr": Expr(
+                _queue_rate(
+                    config, "eightbyeight_group_calls_total", 'outcome=~"answered|abandoned"'
+                )
+            ),
+        },
+        {
+            "record": config.queue_service_level,
+            "expr": Expr(
+                _queue_rate(
+                    config,
+                    "eightbyeight_group_call_wait_seconds_bucket",
+                    f'outcome="answered", le="{within}"',
+                )
+                + f"\n/\n{calls}"
+            ),
+        },
+        {
+            "record": config.queue_abandon_ratio,
+            "expr": Expr(
+                _queue_rate(config, "eightbyeight_group_calls_total", 'outcome="abandoned"')
+                + f"\n/\n{calls}"
+            ),
+        },
     ]
 
 
@@ -59,10 +78,16 @@ class Expr(str):
     """A PromQL expression: written as a YAML literal block, line breaks kept as they are."""
 
 
-def _alert(name: str, expr: str, for_: str, severity: str, summary: str,
-           description: str) -> dict[str, Any]:
-    return {"alert": name, "expr": Expr(expr), "for": for_, "labels": {"severity": severity},
-            "annotations": {"summary": summary, "description": description}}
+def _alert(
+    name: str, expr: str, for_: str, severity: str, summary: str, description: str
+) -> dict[str, Any]:
+    return {
+        "alert": name,
+        "expr": Expr(expr),
+        "for": for_,
+        "labels": {"severity": severity},
+        "annotations": {"summary": summary, "description": description},
+    }
 
 
 def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
@@ -75,7 +100,9 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
     # the queue's target (period `today`) and each other.
     cc_volume = f"max without (period) (eightbyeight_cc_queue_entered_interactions{at})"
     cc_level = f"max without (period) (eightbyeight_cc_queue_service_level_ratio{at})"
-    cc_target = f"max without (period) (eightbyeight_cc_queue_service_level_target_ratio{everything})"
+    cc_target = (
+        f"max without (period) (eightbyeight_cc_queue_service_level_target_ratio{everything})"
+    )
     cc_abandon = f"max without (period) (eightbyeight_cc_queue_abandoned_interactions_ratio{at})"
     return [
         _alert(
@@ -88,23 +115,27 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             f"(\n  (\n    {cc_level}\n      < {cc_target}\n    or\n"
             f"    {cc_level} < {sl.target:g}\n      unless {cc_target}\n  )\n"
             f"  and {cc_volume} >= {sl.min_calls}\n)",
-            sl.for_, "warning",
+            sl.for_,
+            "warning",
             "Queue {{ $labels.queue }} is below its service level",
             "{{ $value | humanizePercentage }} of the calls of queue {{ $labels.queue }} "
             f"({{{{ $labels.pbx }}}}{{{{ $labels.tenant }}}}) were answered within "
             f"{sl.answered_within_seconds:g}s over the last {config.queue_window} "
-            f"(Contact Center: {period}); the target is {sl.target:.0%} or the queue's own."),
+            f"(Contact Center: {period}); the target is {sl.target:.0%} or the queue's own.",
+        ),
         _alert(
             "EightByEightQueueLongestWaitHigh",
             f"eightbyeight_queue_ongoing_longest_waiting_time_seconds{everything} > "
             f"{wait.threshold_seconds:g}\nor\n"
             f"eightbyeight_cc_queue_longest_wait_time_seconds{live} > "
             f"{wait.threshold_seconds:g}",
-            wait.for_, "warning",
+            wait.for_,
+            "warning",
             "A caller has waited long in queue {{ $labels.queue }}",
             "The longest waiting caller of queue {{ $labels.queue }} "
             "({{ $labels.pbx }}{{ $labels.tenant }}) has waited {{ $value | humanizeDuration }}, "
-            f"more than {wait.threshold_seconds:g}s."),
+            f"more than {wait.threshold_seconds:g}s.",
+        ),
         _alert(
             "EightByEightQueueNoAgentAvailable",
             f"(\n  eightbyeight_queue_ongoing_waiting_calls{everything} > 0\n"
@@ -112,10 +143,12 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             f"\nor\n(\n  eightbyeight_cc_queue_waiting_interactions{live} > 0\n"
             f"  and on(tenant, queue_id) eightbyeight_cc_queue_available_idle_agents{live}"
             f" == 0\n)",
-            config.no_agent_available.for_, "critical",
+            config.no_agent_available.for_,
+            "critical",
             "Callers wait in queue {{ $labels.queue }} and no agent is available",
             "{{ $value }} callers wait in queue {{ $labels.queue }} "
-            "({{ $labels.pbx }}{{ $labels.tenant }}) and none of its agents is available."),
+            "({{ $labels.pbx }}{{ $labels.tenant }}) and none of its agents is available.",
+        ),
         _alert(
             "EightByEightQueueAbandonRatioHigh",
             f"(\n  {config.queue_abandon_ratio} > {abandon.threshold:g}\n"
@@ -123,12 +156,14 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             f" >= {abandon.min_calls}\n)\nor\n"
             f"(\n  {cc_abandon} > {abandon.threshold:g}\n"
             f"  and {cc_volume} >= {abandon.min_calls}\n)",
-            abandon.for_, "warning",
+            abandon.for_,
+            "warning",
             "Many callers abandon queue {{ $labels.queue }}",
             "{{ $value | humanizePercentage }} of the calls of queue {{ $labels.queue }} "
             "({{ $labels.pbx }}{{ $labels.tenant }}) were abandoned over the last "
             f"{config.queue_window} (Contact Center: {period}), more than "
-            f"{abandon.threshold:.0%}."),
+            f"{abandon.threshold:.0%}.",
+        ),
     ]
 
 
@@ -139,60 +174,78 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
     stale = config.data_stale
     return [
         _alert(
-            "EightByEightExporterDown", f"up{everything} == 0", config.exporter_down.for_, "critical",
+            "EightByEightExporterDown",
+            f"up{everything} == 0",
+            config.exporter_down.for_,
+            "critical",
             "The 8x8 exporter cannot be scraped",
             "Prometheus has not scraped {{ $labels.instance }} ({{ $labels.job }}) "
-            f"successfully for {config.exporter_down.for_}: no 8x8 data is collected."),
+            f"successfully for {config.exporter_down.for_}: no 8x8 data is collected.",
+        ),
         _alert(
-            "EightByEightCollectorFailing", f"eightbyeight_up{everything} == 0",
-            config.collector_failing.for_, "warning",
+            "EightByEightCollectorFailing",
+            f"eightbyeight_up{everything} == 0",
+            config.collector_failing.for_,
+            "warning",
             "Collector {{ $labels.collector }} fails",
             "Collector {{ $labels.collector }} of {{ $labels.instance }} has failed for "
             f"{config.collector_failing.for_}; its last good data is served while it is fresh. "
-            "The exporter's log (event collector_run_failed) says why."),
+            "The exporter's log (event collector_run_failed) says why.",
+        ),
         _alert(
             "EightByEightDataStale",
             f"eightbyeight_collector_snapshot_age_seconds{everything}\n  > {stale.intervals:g} * "
             f"eightbyeight_collector_interval_seconds{everything}",
-            stale.for_, "warning",
+            stale.for_,
+            "warning",
             "Data of collector {{ $labels.collector }} is stale",
             "The last good data of collector {{ $labels.collector }} on {{ $labels.instance }} "
             "is {{ $value | humanizeDuration }} old, more than "
-            f"{stale.intervals:g} collection intervals."),
+            f"{stale.intervals:g} collection intervals.",
+        ),
         _alert(
             "EightByEightAuthenticationFailing",
             f"sum by (job, instance, api) (\n  increase(eightbyeight_api_request_failures_total"
             f"{token_requests}[{errors.window}])\n) > 0",
-            config.authentication_failing.for_, "critical",
+            config.authentication_failing.for_,
+            "critical",
             "The exporter cannot authenticate to the 8x8 {{ $labels.api }} API",
             "Token requests of {{ $labels.instance }} to the {{ $labels.api }} API have failed "
             f"for {config.authentication_failing.for_}: check the credentials (API key, "
-            "username and password, or the Contact Center client id and secret)."),
+            "username and password, or the Contact Center client id and secret).",
+        ),
         _alert(
             "EightByEightApiErrorsHigh",
             f"sum by (job, instance, api) (rate(eightbyeight_api_request_failures_total"
             f"{everything}[{errors.window}]))\n/\nsum by (job, instance, api) "
             f"(rate(eightbyeight_api_requests_total{everything}[{errors.window}]))\n"
             f"> {errors.ratio:g}",
-            errors.for_, "warning",
+            errors.for_,
+            "warning",
             "Many requests to the 8x8 {{ $labels.api }} API fail",
             "{{ $value | humanizePercentage }} of the requests of {{ $labels.instance }} to the "
-            f"{{{{ $labels.api }}}} API failed over the last {errors.window}."),
+            f"{{{{ $labels.api }}}} API failed over the last {errors.window}.",
+        ),
         _alert(
-            "EightByEightSeriesLimitReached", f"eightbyeight_collector_series_dropped{everything} > 0",
-            config.series_limit.for_, "warning",
+            "EightByEightSeriesLimitReached",
+            f"eightbyeight_collector_series_dropped{everything} > 0",
+            config.series_limit.for_,
+            "warning",
             "Collector {{ $labels.collector }} drops series at its max_series ceiling",
             "Collector {{ $labels.collector }} of {{ $labels.instance }} left out "
-            "{{ $value }} series: raise its max_series or narrow it with select."),
+            "{{ $value }} series: raise its max_series or narrow it with select.",
+        ),
     ]
 
 
 def rule_groups(config: MixinConfig) -> dict[str, Any]:
-    return {"groups": [
-        {"name": GROUP_RECORDING, "rules": recording_rules(config)},
-        {"name": GROUP_QUEUES, "rules": queue_alerts(config)},
-        {"name": GROUP_EXPORTER, "rules": exporter_alerts(config)},
-    ]}
+    return {
+        "groups": [
+            {"name": GROUP_RECORDING, "rules": recording_rules(config)},
+            {"name": GROUP_QUEUES, "rules": queue_alerts(config)},
+            {"name": GROUP_EXPORTER, "rules": exporter_alerts(config)},
+        ]
+    }
 
 
 class _Dumper(yaml.SafeDumper):
@@ -205,10 +258,13 @@ def _expr(dumper: yaml.SafeDumper, value: Expr) -> yaml.ScalarNode:
 
 _Dumper.add_representer(Expr, _expr)
 
-HEADER = ("# Generated by `python -m mixin` from mixin/config.yaml: change the\n"
-          "# thresholds there and regenerate, rather than editing this file.\n")
+HEADER = (
+    "# Generated by `python -m mixin` from mixin/config.yaml: change the\n"
+    "# thresholds there and regenerate, rather than editing this file.\n"
+)
 
 
 def render_rules(config: MixinConfig) -> str:
-    return HEADER + yaml.dump(rule_groups(config), Dumper=_Dumper, sort_keys=False, width=100,
-                              allow_unicode=True)
+    return HEADER + yaml.dump(
+        rule_groups(config), Dumper=_Dumper, sort_keys=False, width=100, allow_unicode=True
+    )

@@ -3,19 +3,37 @@ historical reports) with live models of queues, ring groups and agents. Independ
 of `exporter`: standard library only."""
 
 from .calls import CallLeg, Disposition, FinishedCall, GroupKind, GroupRef, LegKind
-from .cc import CcAgent, CcAgentStatus, CcGroup, CcQueue, CcRef, CcTenant, ContactCenter, TenantModel
+from .cc import (
+    CcAgent,
+    CcAgentStatus,
+    CcGroup,
+    CcQueue,
+    CcRef,
+    CcTenant,
+    ContactCenter,
+    TenantModel,
+)
 from .directory import Account, Agent, CallQueue, Pbx, QueueMember, QueueRole, RingGroup, Site
 from .faults import FaultInjector, FaultRule
 from .metrics import CALL_QUEUE_METRIC_NAMES, REALTIME_METRIC_NAMES, DurationUnit
-from .model import AgentStatus, CallOutcome, CallRecord, ExtensionInfo, LiveCall, QueueingModel, RingGroupInfo
+from .model import (
+    AgentStatus,
+    CallOutcome,
+    CallRecord,
+    ExtensionInfo,
+    LiveCall,
+    QueueingModel,
+    RingGroupInfo,
+)
 from .requestlog import RecordedRequest, RequestLog
 from .simulator import Simulator
 
 __all__ = [
+    "CALL_QUEUE_METRIC_NAMES",
+    "REALTIME_METRIC_NAMES",
     "Account",
     "Agent",
     "AgentStatus",
-    "CALL_QUEUE_METRIC_NAMES",
     "CallLeg",
     "CallOutcome",
     "CallQueue",
@@ -41,7 +59,6 @@ __all__ = [
     "QueueMember",
     "QueueRole",
     "QueueingModel",
-    "REALTIME_METRIC_NAMES",
     "RecordedRequest",
     "RequestLog",
     "RingGroup",

@@ -8,13 +8,13 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from types import FrameType
-from typing import Any, Sequence
+from typing import Any
 
 from .cc import REGION_PREFIXES
 from .metrics import DurationUnit
 from .simulator import Simulator
-
 
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0}
 
@@ -58,18 +58,34 @@ def build_parser() -> argparse.ArgumentParser:
         '({"base_url", "api_key", "username", "password", "cc_client_id", "cc_client_secret", "cc_token_url", '
         '"cc_urls", ...}) then serves until SIGTERM/SIGINT.',
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind, 0 picks a free one (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=42, help="seed of the account and the model (default: %(default)s)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="port to bind, 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=42,
+        help="seed of the account and the model (default: %(default)s)",
+    )
     parser.add_argument("--api-key", default="sim-api-key", help="the accepted 8x8-apikey header")
-    parser.add_argument("--username", default="supervisor@example.com", help="the accepted username")
+    parser.add_argument(
+        "--username", default="supervisor@example.com", help="the accepted username"
+    )
     parser.add_argument("--password", default="sim-password", help="the accepted password")
     parser.add_argument("--token-ttl", type=int, default=1800, help="expires_in of tokens, seconds")
     parser.add_argument("--pbxes", type=int, default=2)
     parser.add_argument("--sites-per-pbx", type=int, default=2)
     parser.add_argument("--queues-per-site", type=int, default=3)
     parser.add_argument("--agents-per-queue", type=int, default=6)
-    parser.add_argument("--page-size-default", type=int, default=50, help="Customer Data page size without ?size=")
+    parser.add_argument(
+        "--page-size-default", type=int, default=50, help="Customer Data page size without ?size="
+    )
     parser.add_argument(
         "--cq-duration-unit",
         choices=[unit.value for unit in DurationUnit],
@@ -92,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a call leg or record shows in call-legs/call-records only this long after it ended (default 0)",
     )
     parser.add_argument(
-        "--agents-list-key", default="queueList", help="_embedded key of the agents page (schema: queueList; example: agentList)"
+        "--agents-list-key",
+        default="queueList",
+        help="_embedded key of the agents page (schema: queueList; example: agentList)",
     )
     parser.add_argument(
         "--queue-extension-key",
@@ -118,9 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TENANT:REGION,...",
         help="Contact Center tenants and their regions (us, eu, au, ca); default acme-sales:us,acme-support:us",
     )
-    parser.add_argument("--cc-client-id", default="sim-cc-client", help="the accepted Contact Center client id")
-    parser.add_argument("--cc-client-secret", default="sim-cc-secret", help="the accepted Contact Center client secret")
-    parser.add_argument("--cc-token-ttl", type=int, default=1800, help="lifetime of Contact Center tokens, seconds")
+    parser.add_argument(
+        "--cc-client-id", default="sim-cc-client", help="the accepted Contact Center client id"
+    )
+    parser.add_argument(
+        "--cc-client-secret",
+        default="sim-cc-secret",
+        help="the accepted Contact Center client secret",
+    )
+    parser.add_argument(
+        "--cc-token-ttl", type=int, default=1800, help="lifetime of Contact Center tokens, seconds"
+    )
     parser.add_argument(
         "--cc-report-delay",
         dest="cc_report_delay",
@@ -187,7 +213,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cc_client_secret": simulator.cc_client_secret,
             "cc_token_url": simulator.cc.token_url(simulator.root_url),
             "cc_tenants": [
-                {"id": tenant, "region": simulator.cc.region_of(tenant), "time_zone": simulator.cc.time_zone_of(tenant)}
+                {
+                    "id": tenant,
+                    "region": simulator.cc.region_of(tenant),
+                    "time_zone": simulator.cc.time_zone_of(tenant),
+                }
                 for tenant in simulator.cc.tenants
             ],
             "cc_urls": simulator.cc.realtime_urls(simulator.root_url),

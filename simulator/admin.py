@@ -15,8 +15,20 @@ if TYPE_CHECKING:
 
 ADMIN_PREFIX = "/_sim"
 _FAULT_FIELDS = {
-    "path_regex", "status", "times", "delay", "body", "headers", "malformed", "with_param",
-    "refuse", "reset", "empty", "truncate", "oversize_bytes", "trickle_bytes_per_second",
+    "path_regex",
+    "status",
+    "times",
+    "delay",
+    "body",
+    "headers",
+    "malformed",
+    "with_param",
+    "refuse",
+    "reset",
+    "empty",
+    "truncate",
+    "oversize_bytes",
+    "trickle_bytes_per_second",
 }
 
 
@@ -86,7 +98,11 @@ class AdminApi:
             "cc": simulator.cc.state(),
         }
         # json.dumps writes the str-based enums of the directory as their values.
-        return Response(200, json.dumps(body, separators=(",", ":")).encode("utf-8"), {"Content-Type": "application/json"})
+        return Response(
+            200,
+            json.dumps(body, separators=(",", ":")).encode("utf-8"),
+            {"Content-Type": "application/json"},
+        )
 
     def list_requests(self, request: Request, match: re.Match[str]) -> Response:
         return Response.json(200, self.simulator.requests.to_json())

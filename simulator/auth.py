@@ -51,7 +51,8 @@ class TokenStore:
                 "jti": f"sim-{self._seed}-{serial}",
             }
             signature = b"".join(
-                hashlib.sha256(f"{self._seed}:{serial}:{issued_at}:{block}".encode()).digest() for block in range(8)
+                hashlib.sha256(f"{self._seed}:{serial}:{issued_at}:{block}".encode()).digest()
+                for block in range(8)
             )
             token = ".".join(
                 (

@@ -16,8 +16,30 @@ DAY_SECONDS = 86_400.0
 # Nights keep some traffic on purpose: a demo or a test started at any hour still sees callers
 # (fewer agents are logged in then, so queues still form).
 HOURLY_DEMAND: tuple[float, ...] = (
-    0.15, 0.15, 0.15, 0.15, 0.15, 0.18, 0.25, 0.45, 0.75, 0.95, 1.00, 0.95,
-    0.70, 0.80, 0.95, 1.00, 0.85, 0.60, 0.40, 0.28, 0.22, 0.18, 0.16, 0.15,
+    0.15,
+    0.15,
+    0.15,
+    0.15,
+    0.15,
+    0.18,
+    0.25,
+    0.45,
+    0.75,
+    0.95,
+    1.00,
+    0.95,
+    0.70,
+    0.80,
+    0.95,
+    1.00,
+    0.85,
+    0.60,
+    0.40,
+    0.28,
+    0.22,
+    0.18,
+    0.16,
+    0.15,
 )
 WEEKEND_DEMAND_FACTOR = 0.5
 
@@ -47,7 +69,9 @@ def staffing_level(epoch_seconds: float, utc_offset_hours: int) -> float:
     return 0.25 + 0.75 * demand_factor(epoch_seconds, utc_offset_hours)
 
 
-def next_arrival(rng: random.Random, now: float, peak_per_hour: float, utc_offset_hours: int) -> tuple[float, bool]:
+def next_arrival(
+    rng: random.Random, now: float, peak_per_hour: float, utc_offset_hours: int
+) -> tuple[float, bool]:
     """(when, is_arrival) of a Poisson process with the daily rhythm. The rate is constant
     within a clock hour, so an exponential gap is exact up to the next hour boundary; past it
     the answer is (boundary, False): draw again from there (memorylessness)."""
@@ -63,7 +87,9 @@ class Talk(NamedTuple):
     hold_after: float  # seconds of talk before the hold starts
 
 
-def draw_talk(rng: random.Random, mean_talk_seconds: float, hold_probability: float, mean_hold_seconds: float) -> Talk:
+def draw_talk(
+    rng: random.Random, mean_talk_seconds: float, hold_probability: float, mean_hold_seconds: float
+) -> Talk:
     """A conversation: lognormal talk with that mean (8 s .. 90 min), sometimes one hold."""
     sigma = 0.7
     mu = math.log(mean_talk_seconds) - sigma * sigma / 2
@@ -119,7 +145,9 @@ class OutboundPlan(NamedTuple):
 def draw_outbound(rng: random.Random) -> OutboundPlan:
     if rng.random() < OUTBOUND_ANSWER_PROBABILITY:
         ring = min(3.0 + rng.expovariate(1.0 / 7.0), 40.0)
-        talk = draw_talk(rng, OUTBOUND_MEAN_TALK_SECONDS, OUTBOUND_HOLD_PROBABILITY, OUTBOUND_MEAN_HOLD_SECONDS)
+        talk = draw_talk(
+            rng, OUTBOUND_MEAN_TALK_SECONDS, OUTBOUND_HOLD_PROBABILITY, OUTBOUND_MEAN_HOLD_SECONDS
+        )
         return OutboundPlan(ring, True, talk)
     return OutboundPlan(rng.uniform(12.0, 40.0), False, Talk(0.0, 0.0, 0.0))
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import gc
 from bisect import bisect_left
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from operator import attrgetter
-from typing import Iterator, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 from .directory import Agent
 
@@ -60,7 +61,9 @@ class Disposition(str, Enum):
     ABANDONED = "abandoned"  # the caller hung up first (outbound: the agent gave up unanswered)
     NO_ANSWER = "no_answer"  # member legs: rang without an answer, the call went on waiting
     ANSWERED_ELSEWHERE = "answered_elsewhere"  # member legs: another ring group member answered
-    TRANSFERRED = "transferred"  # queue legs: routed on to a queue, a ring group or an outside number
+    TRANSFERRED = (
+        "transferred"  # queue legs: routed on to a queue, a ring group or an outside number
+    )
 
     @property
     def outcome(self) -> str:
@@ -96,7 +99,9 @@ class CallLeg(NamedTuple):
     kind: LegKind
     pbx: str  # PBX name
     group: GroupRef | None  # the queue or ring group (for member legs: the one that rang them)
-    agent: Agent | None  # member legs: who was rung; group legs: who answered; outbound: who dialled
+    agent: (
+        Agent | None
+    )  # member legs: who was rung; group legs: who answered; outbound: who dialled
     external_number: str  # the outside party: the caller (inbound) or the number dialled (outbound)
     started_ms: int
     connected_ms: int  # answer time; the start for legs that never connected
@@ -185,8 +190,15 @@ class Journey:
         return leg
 
     def member_leg(
-        self, group: GroupRef, agent: Agent, started_at: float, ended_at: float, disposition: Disposition, *,
-        answered_at: float | None = None, hold_seconds: float = 0.0,
+        self,
+        group: GroupRef,
+        agent: Agent,
+        started_at: float,
+        ended_at: float,
+        disposition: Disposition,
+        *,
+        answered_at: float | None = None,
+        hold_seconds: float = 0.0,
     ) -> CallLeg:
         """One agent rung by `group`, from the ring's start to its end (or the talk's end)."""
         self.child_legs += 1
@@ -201,15 +213,35 @@ class Journey:
             connected = start
             ring = end - start
         leg = CallLeg(
-            f"{self.call_id}{self.child_legs:03d}", "1", self.call_id, LegKind.MEMBER, self.pbx, group, agent,
-            self.external_number, start, connected, end, talk, hold, ring, disposition,
+            f"{self.call_id}{self.child_legs:03d}",
+            "1",
+            self.call_id,
+            LegKind.MEMBER,
+            self.pbx,
+            group,
+            agent,
+            self.external_number,
+            start,
+            connected,
+            end,
+            talk,
+            hold,
+            ring,
+            disposition,
         )
         self.pending_children.append(leg)
         return self._add(leg)
 
     def group_leg(
-        self, group: GroupRef, entered_ms: int, wait_ms: int, disposition: Disposition, *,
-        agent: Agent | None = None, talk_ms: int = 0, hold_ms: int = 0,
+        self,
+        group: GroupRef,
+        entered_ms: int,
+        wait_ms: int,
+        disposition: Disposition,
+        *,
+        agent: Agent | None = None,
+        talk_ms: int = 0,
+        hold_ms: int = 0,
     ) -> CallLeg:
         """The caller's stay in a queue or ring group: it waited `wait_ms` (until the answer, the
         hang-up or the routing), then talked and held (answered stays only)."""
@@ -223,13 +255,30 @@ class Journey:
             kind = LegKind.RING_GROUP
             ring = wait_ms if children else 0  # every member rings from the entry on
         connected = left if disposition is Disposition.ANSWERED else entered_ms
-        return self._add(self._top_leg(
-            kind, group, agent, entered_ms, connected, left + talk_ms + hold_ms, talk_ms, hold_ms, ring,
-            disposition, children,
-        ))
+        return self._add(
+            self._top_leg(
+                kind,
+                group,
+                agent,
+                entered_ms,
+                connected,
+                left + talk_ms + hold_ms,
+                talk_ms,
+                hold_ms,
+                ring,
+                disposition,
+                children,
+            )
+        )
 
     def outbound_leg(
-        self, agent: Agent, started_at: float, ended_at: float, *, answered_at: float | None, hold_seconds: float = 0.0
+        self,
+        agent: Agent,
+        started_at: float,
+        ended_at: float,
+        *,
+        answered_at: float | None,
+        hold_seconds: float = 0.0,
     ) -> CallLeg:
         start, end = ms(started_at), ms(ended_at)
         if answered_at is not None:
@@ -243,18 +292,54 @@ class Journey:
             disposition = Disposition.ABANDONED
         ring = (connected if answered_at is not None else end) - start
         return self._add(
-            self._top_leg(LegKind.OUTBOUND, None, agent, start, connected, end, talk, hold, ring, disposition, ())
+            self._top_leg(
+                LegKind.OUTBOUND,
+                None,
+                agent,
+                start,
+                connected,
+                end,
+                talk,
+                hold,
+                ring,
+                disposition,
+                (),
+            )
         )
 
     def _top_leg(
-        self, kind: LegKind, group: GroupRef | None, agent: Agent | None, start: int, connected: int, end: int,
-        talk: int, hold: int, ring: int, disposition: Disposition, children: tuple[CallLeg, ...],
+        self,
+        kind: LegKind,
+        group: GroupRef | None,
+        agent: Agent | None,
+        start: int,
+        connected: int,
+        end: int,
+        talk: int,
+        hold: int,
+        ring: int,
+        disposition: Disposition,
+        children: tuple[CallLeg, ...],
     ) -> CallLeg:
         self.top_legs += 1
         self.ring_ms += ring
         leg = CallLeg(
-            self.call_id, str(self.top_legs), None, kind, self.pbx, group, agent, self.external_number,
-            start, connected, end, talk, hold, ring, disposition, children,
+            self.call_id,
+            str(self.top_legs),
+            None,
+            kind,
+            self.pbx,
+            group,
+            agent,
+            self.external_number,
+            start,
+            connected,
+            end,
+            talk,
+            hold,
+            ring,
+            disposition,
+            children,
         )
         if self.first_top is None:
             self.first_top = leg
@@ -273,10 +358,23 @@ class Journey:
         else:
             agent = None
         call = FinishedCall(
-            self.call_id, self.pbx, self.pbx_id, self.direction, self.external_number,
-            first.started_ms, last.connected_ms if answered else first.started_ms, last.disconnected_ms,
-            disposition.outcome, disposition, last.disconnected_ms - first.started_ms - talk - hold, talk, hold,
-            self.ring_ms, first.group, agent, tuple(self.legs),
+            self.call_id,
+            self.pbx,
+            self.pbx_id,
+            self.direction,
+            self.external_number,
+            first.started_ms,
+            last.connected_ms if answered else first.started_ms,
+            last.disconnected_ms,
+            disposition.outcome,
+            disposition,
+            last.disconnected_ms - first.started_ms - talk - hold,
+            talk,
+            hold,
+            self.ring_ms,
+            first.group,
+            agent,
+            tuple(self.legs),
         )
         self.book.calls.append(call)
         return call
@@ -295,7 +393,9 @@ class CallBook:
         self._legs_head = 0
         self._calls_head = 0
 
-    def open(self, call_id: str, pbx: str, pbx_id: str, direction: str, external_number: str) -> Journey:
+    def open(
+        self, call_id: str, pbx: str, pbx_id: str, direction: str, external_number: str
+    ) -> Journey:
         return Journey(self, call_id, pbx, pbx_id, direction, external_number)
 
     def legs_between(self, start_ms: int, end_ms: int) -> list[CallLeg]:
@@ -320,7 +420,10 @@ class CallBook:
         self._calls_head = _prune(self.calls, self._calls_head, cutoff_ms, "ended_ms")
 
     def footprint(self) -> dict[str, int]:
-        return {"legs": len(self.legs) - self._legs_head, "finished_calls": len(self.calls) - self._calls_head}
+        return {
+            "legs": len(self.legs) - self._legs_head,
+            "finished_calls": len(self.calls) - self._calls_head,
+        }
 
 
 def _between(items: list[_T], head: int, start: int, end: int | None, key: str) -> list[_T]:

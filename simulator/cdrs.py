@@ -87,9 +87,23 @@ def leg_parties(leg: CallLeg) -> Parties:
         return Parties(caller, caller_name, agent.extension, agent.name, agent.extension, 1, "")
     assert group is not None
     if kind is LegKind.QUEUE:
-        return Parties(caller, caller_name, "CallQueue", group.name, group.extension, QUEUE_LRA_TYPE, QUEUE_SERVICE)
+        return Parties(
+            caller,
+            caller_name,
+            "CallQueue",
+            group.name,
+            group.extension,
+            QUEUE_LRA_TYPE,
+            QUEUE_SERVICE,
+        )
     return Parties(
-        caller, caller_name, group.extension, group.name, group.extension, RING_GROUP_LRA_TYPE, RING_GROUP_SERVICE
+        caller,
+        caller_name,
+        group.extension,
+        group.name,
+        group.extension,
+        RING_GROUP_LRA_TYPE,
+        RING_GROUP_SERVICE,
     )
 
 
@@ -189,7 +203,9 @@ def record_json(call: FinishedCall, zone: ZoneInfo) -> dict[str, Any]:
     first_group = call.group
     answered = call.outcome == "answered"
     return {
-        "dnis": group_dnis(first_group) if first_group is not None else digits(call.external_number),
+        "dnis": group_dnis(first_group)
+        if first_group is not None
+        else digits(call.external_number),
         "aaDestination": "",
         "callId": call.call_id,
         "startTimeUTC": call.started_ms,

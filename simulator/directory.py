@@ -13,37 +13,113 @@ _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
 _ID_LENGTH = 22
 
 _PBX_NAME_STEMS = (
-    "acmecorp", "globexsupport", "initechprod", "umbrellaops", "hooliwork", "starkcare",
-    "wayneservices", "cyberdynehq", "soylentsales", "tyrellcorp", "oscorpdesk", "vandelayind",
+    "acmecorp",
+    "globexsupport",
+    "initechprod",
+    "umbrellaops",
+    "hooliwork",
+    "starkcare",
+    "wayneservices",
+    "cyberdynehq",
+    "soylentsales",
+    "tyrellcorp",
+    "oscorpdesk",
+    "vandelayind",
 )
 
 # (site name, fixed UTC offset in hours). The offset only drives the daily rhythm of the model;
 # the Customer Data API has no time-zone field. DST is ignored on purpose (determinism).
 _SITE_CATALOGUE = (
-    ("SanJose", -8), ("London", 0), ("Bucharest", 2), ("NewYork", -5), ("Chicago", -6),
-    ("Denver", -7), ("Dublin", 0), ("Berlin", 1), ("Manila", 8), ("Sydney", 10),
-    ("Toronto", -5), ("Austin", -6),
+    ("SanJose", -8),
+    ("London", 0),
+    ("Bucharest", 2),
+    ("NewYork", -5),
+    ("Chicago", -6),
+    ("Denver", -7),
+    ("Dublin", 0),
+    ("Berlin", 1),
+    ("Manila", 8),
+    ("Sydney", 10),
+    ("Toronto", -5),
+    ("Austin", -6),
 )
 
 _QUEUE_NAMES = (
-    "Sales", "Support", "Billing", "Renewals", "Onboarding", "Escalations", "Technical Support",
-    "Customer Care", "Accounts", "Partners", "Returns", "VIP Line",
+    "Sales",
+    "Support",
+    "Billing",
+    "Renewals",
+    "Onboarding",
+    "Escalations",
+    "Technical Support",
+    "Customer Care",
+    "Accounts",
+    "Partners",
+    "Returns",
+    "VIP Line",
 )
 
 _FIRST_NAMES = (
-    "Ava", "Liam", "Noah", "Emma", "Olivia", "Mateo", "Ioana", "Andrei", "Sofia", "Lucas",
-    "Maya", "Ethan", "Chloe", "Arjun", "Yuki", "Elena", "Omar", "Grace", "Hugo", "Zara",
-    "Felix", "Nora", "Leo", "Ines",
+    "Ava",
+    "Liam",
+    "Noah",
+    "Emma",
+    "Olivia",
+    "Mateo",
+    "Ioana",
+    "Andrei",
+    "Sofia",
+    "Lucas",
+    "Maya",
+    "Ethan",
+    "Chloe",
+    "Arjun",
+    "Yuki",
+    "Elena",
+    "Omar",
+    "Grace",
+    "Hugo",
+    "Zara",
+    "Felix",
+    "Nora",
+    "Leo",
+    "Ines",
 )
 _LAST_NAMES = (
-    "Kutch", "Schoen", "Popescu", "Nguyen", "Garcia", "Smith", "Ionescu", "Kowalski", "Okafor",
-    "Tanaka", "Silva", "Murphy", "Dubois", "Larsen", "Haddad", "Rossi", "Fischer", "Moreau",
+    "Kutch",
+    "Schoen",
+    "Popescu",
+    "Nguyen",
+    "Garcia",
+    "Smith",
+    "Ionescu",
+    "Kowalski",
+    "Okafor",
+    "Tanaka",
+    "Silva",
+    "Murphy",
+    "Dubois",
+    "Larsen",
+    "Haddad",
+    "Rossi",
+    "Fischer",
+    "Moreau",
 )
 
 
 _RING_GROUP_NAMES = (
-    "Front Desk", "Reception", "Sales Hunt", "IT Helpdesk", "Facilities", "Main Line", "Dispatch",
-    "Operators", "Hotline", "Concierge", "Switchboard", "Service Desk",
+    "Front Desk",
+    "Reception",
+    "Sales Hunt",
+    "IT Helpdesk",
+    "Facilities",
+    "Main Line",
+    "Dispatch",
+    "Operators",
+    "Hotline",
+    "Concierge",
+    "Switchboard",
+    "Service Desk",
 )
 
 
@@ -339,10 +415,16 @@ def build_account(
             site_name, offset = catalogue[site_index % len(catalogue)]
             if site_index >= len(catalogue):
                 site_name = f"{site_name}{site_index // len(catalogue) + 1}"
-            site = Site(id=_new_id(rng, used_ids), name=site_name, pbx_id=pbx.id, utc_offset_hours=offset)
-            _populate_site(rng, pbx, site, queues_per_site, agents_per_queue, used_ids, used_extensions)
+            site = Site(
+                id=_new_id(rng, used_ids), name=site_name, pbx_id=pbx.id, utc_offset_hours=offset
+            )
+            _populate_site(
+                rng, pbx, site, queues_per_site, agents_per_queue, used_ids, used_extensions
+            )
             pbx.sites.append(site)
-        _add_deleted_entities(rng, pbx, first_pbx=pbx_index == 0, used_ids=used_ids, used_extensions=used_extensions)
+        _add_deleted_entities(
+            rng, pbx, first_pbx=pbx_index == 0, used_ids=used_ids, used_extensions=used_extensions
+        )
         _resolve_transfer_targets(rng, pbx)
         result.append(pbx)
     # Ring groups and user profiles come from a generator of their own, after everything else:
@@ -367,7 +449,10 @@ def _populate_site(
     # queues on the same site, so one agent's state shows in several queues, as in real life.
     overflow_count = agents_per_queue // 3
     primary_count = agents_per_queue - overflow_count
-    tiers = [(TrafficTier.BUSY, TrafficTier.MEDIUM, TrafficTier.QUIET)[i % 3] for i in range(queues_per_site)]
+    tiers = [
+        (TrafficTier.BUSY, TrafficTier.MEDIUM, TrafficTier.QUIET)[i % 3]
+        for i in range(queues_per_site)
+    ]
     rng.shuffle(tiers)
     queue_names = list(_QUEUE_NAMES)
     rng.shuffle(queue_names)
@@ -385,7 +470,9 @@ def _populate_site(
             auto_login=rng.random() < 0.3,
             traffic=_traffic(rng, tiers[queue_index], agents_per_queue),
         )
-        primaries = [_new_agent(rng, pbx, site, used_ids, used_extensions) for _ in range(primary_count)]
+        primaries = [
+            _new_agent(rng, pbx, site, used_ids, used_extensions) for _ in range(primary_count)
+        ]
         pbx.agents.extend(primaries)
         primaries_by_queue.append(primaries)
         site.queues.append(queue)
@@ -394,11 +481,15 @@ def _populate_site(
             # Disable about one member in twelve, never the first: a queue keeps an enabled agent.
             enabled = position == 0 or rng.random() >= 1 / 12
             queue.members.append(QueueMember(agent.id, QueueRole.PRIMARY, enabled))
-        siblings = [a for i, group in enumerate(primaries_by_queue) if i != queue_index for a in group]
+        siblings = [
+            a for i, group in enumerate(primaries_by_queue) if i != queue_index for a in group
+        ]
         if len(siblings) >= overflow_count:
             overflow_agents = rng.sample(siblings, overflow_count)
         else:  # a lone queue on its site: its overflow members are dedicated agents
-            overflow_agents = [_new_agent(rng, pbx, site, used_ids, used_extensions) for _ in range(overflow_count)]
+            overflow_agents = [
+                _new_agent(rng, pbx, site, used_ids, used_extensions) for _ in range(overflow_count)
+            ]
             pbx.agents.extend(overflow_agents)
         for agent in overflow_agents:
             queue.members.append(QueueMember(agent.id, QueueRole.OVERFLOW, rng.random() >= 1 / 12))
@@ -436,7 +527,13 @@ def _add_deleted_entities(
     departed.deleted = True
     pbx.agents.append(departed)
     if first_pbx:
-        closed_site = Site(id=_new_id(rng, used_ids), name="ClosedOffice", pbx_id=pbx.id, utc_offset_hours=0, deleted=True)
+        closed_site = Site(
+            id=_new_id(rng, used_ids),
+            name="ClosedOffice",
+            pbx_id=pbx.id,
+            utc_offset_hours=0,
+            deleted=True,
+        )
         closed_site.queues.append(
             CallQueue(
                 id=_new_id(rng, used_ids),
@@ -461,9 +558,13 @@ def _resolve_transfer_targets(rng: random.Random, pbx: Pbx) -> None:
         others = [q for q in active if q.id != queue.id]
         if others:
             target = rng.choice(others).id
-            queue.traffic = _replace_traffic(traffic, destination=RoutingDestination.CALL_QUEUE, transfer_queue_id=target)
+            queue.traffic = _replace_traffic(
+                traffic, destination=RoutingDestination.CALL_QUEUE, transfer_queue_id=target
+            )
         else:  # nowhere to transfer to on a one-queue PBX
-            queue.traffic = _replace_traffic(traffic, destination=RoutingDestination.VOICEMAIL, transfer_queue_id=None)
+            queue.traffic = _replace_traffic(
+                traffic, destination=RoutingDestination.VOICEMAIL, transfer_queue_id=None
+            )
 
 
 def _replace_traffic(
@@ -487,7 +588,9 @@ def _ring_group_traffic(rng: random.Random, agents_per_queue: int) -> RingGroupT
 def _add_ring_groups(rng: random.Random, pbx: Pbx, used_ids: set[str]) -> None:
     """One or two ring groups per active site, members among the site's agents; queues of the
     site that overflow to a ring group send their callers to the site's first one."""
-    used_extensions = {q.extension for site in pbx.sites for q in site.queues} | {a.extension for a in pbx.agents}
+    used_extensions = {q.extension for site in pbx.sites for q in site.queues} | {
+        a.extension for a in pbx.agents
+    }
     names = list(_RING_GROUP_NAMES)
     rng.shuffle(names)
     for site in pbx.sites:
@@ -497,7 +600,9 @@ def _add_ring_groups(rng: random.Random, pbx: Pbx, used_ids: set[str]) -> None:
         per_queue = max(1, len(agents) // max(1, len(site.queues)))
         for _ in range(rng.choice((1, 2))):
             index = sum(len(s.ring_groups) for s in pbx.sites)
-            name = names[index % len(names)] + ("" if index < len(names) else f" {index // len(names) + 1}")
+            name = names[index % len(names)] + (
+                "" if index < len(names) else f" {index // len(names) + 1}"
+            )
             size = min(len(agents), rng.randint(3, 5))
             site.ring_groups.append(
                 RingGroup(
@@ -512,7 +617,10 @@ def _add_ring_groups(rng: random.Random, pbx: Pbx, used_ids: set[str]) -> None:
             )
         first = site.ring_groups[0].id
         for queue in site.queues:
-            if queue.traffic is not None and queue.traffic.destination is RoutingDestination.RING_GROUP:
+            if (
+                queue.traffic is not None
+                and queue.traffic.destination is RoutingDestination.RING_GROUP
+            ):
                 queue.traffic = replace(queue.traffic, transfer_ring_group_id=first)
 
 

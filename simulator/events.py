@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import heapq
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class DiscreteEventModel:

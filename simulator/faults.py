@@ -117,30 +117,48 @@ class FaultInjector:
             raise ValueError("times must be >= 1, or None for until cleared")
         if float(delay) < 0:
             raise ValueError("delay must be >= 0")
-        flags = {"malformed": malformed, "refuse": refuse, "reset": reset, "empty": empty,
-                 "truncate": truncate}
+        flags = {
+            "malformed": malformed,
+            "refuse": refuse,
+            "reset": reset,
+            "empty": empty,
+            "truncate": truncate,
+        }
         for name, value in flags.items():
             if name != "malformed" and not isinstance(value, bool):  # malformed: as it always was
                 raise TypeError(f"{name} must be true or false, got {value!r}")
         if oversize_bytes is not None:
-            if isinstance(oversize_bytes, bool) or int(oversize_bytes) != oversize_bytes \
-                    or int(oversize_bytes) < 1:
-                raise ValueError(f"oversize_bytes must be a whole number >= 1, "
-                                 f"got {oversize_bytes!r}")
+            if (
+                isinstance(oversize_bytes, bool)
+                or int(oversize_bytes) != oversize_bytes
+                or int(oversize_bytes) < 1
+            ):
+                raise ValueError(
+                    f"oversize_bytes must be a whole number >= 1, got {oversize_bytes!r}"
+                )
             oversize_bytes = int(oversize_bytes)
         if trickle_bytes_per_second is not None:
             rate = float(trickle_bytes_per_second)
             if isinstance(trickle_bytes_per_second, bool) or not (math.isfinite(rate) and rate > 0):
-                raise ValueError(f"trickle_bytes_per_second must be a number > 0, "
-                                 f"got {trickle_bytes_per_second!r}")
+                raise ValueError(
+                    f"trickle_bytes_per_second must be a number > 0, "
+                    f"got {trickle_bytes_per_second!r}"
+                )
             trickle_bytes_per_second = rate
         kinds = [name for name, value in flags.items() if value]
-        kinds += [name for name, value in (("oversize_bytes", oversize_bytes),
-                                           ("trickle_bytes_per_second", trickle_bytes_per_second))
-                  if value is not None]
+        kinds += [
+            name
+            for name, value in (
+                ("oversize_bytes", oversize_bytes),
+                ("trickle_bytes_per_second", trickle_bytes_per_second),
+            )
+            if value is not None
+        ]
         if len(kinds) > 1:
-            raise ValueError(f"at most one of malformed, refuse, reset, empty, truncate, "
-                             f"oversize_bytes, trickle_bytes_per_second; got {', '.join(kinds)}")
+            raise ValueError(
+                f"at most one of malformed, refuse, reset, empty, truncate, "
+                f"oversize_bytes, trickle_bytes_per_second; got {', '.join(kinds)}"
+            )
         if status is None and not kinds and float(delay) == 0:
             raise ValueError("a fault needs a status, a delay, malformed=True or a transport fault")
         if body is not None and status is None:

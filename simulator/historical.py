@@ -16,9 +16,10 @@ import base64
 import re
 import threading
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import vendor_errors
@@ -47,7 +48,9 @@ class InvalidParameter(Exception):
         self.parameter, self.message, self.hint, self.missing = parameter, message, hint, missing
 
     def response(self) -> Response:
-        return vendor_errors.invalid_parameter(self.parameter, self.message, self.hint, missing=self.missing)
+        return vendor_errors.invalid_parameter(
+            self.parameter, self.message, self.hint, missing=self.missing
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,9 @@ def local_epoch(text: str, zone: ZoneInfo, parameter: str) -> float:
     try:
         naive = datetime.strptime(text.strip(), TIME_FORMAT)
     except ValueError:
-        raise InvalidParameter(parameter, f"Invalid {parameter} [{text}].", "Use the format YYYY-MM-DD HH:MM:SS.") from None
+        raise InvalidParameter(
+            parameter, f"Invalid {parameter} [{text}].", "Use the format YYYY-MM-DD HH:MM:SS."
+        ) from None
     return naive.replace(tzinfo=zone, fold=0).timestamp()
 
 
@@ -83,7 +88,9 @@ def time_zone(text: str) -> ZoneInfo:
         return ZoneInfo(text.strip())
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidParameter(
-            "timeZone", f"Invalid timeZone [{text}].", "Use an IANA time zone such as America/New_York."
+            "timeZone",
+            f"Invalid timeZone [{text}].",
+            "Use an IANA time zone such as America/New_York.",
         ) from None
 
 
@@ -107,7 +114,9 @@ def _values(params: Mapping[str, str], name: str) -> frozenset[str] | None:
         return None
     values = frozenset(part.strip() for part in raw.split(",") if part.strip())
     if len(values) > MAX_FILTER_VALUES:
-        raise InvalidParameter(name, f"Too many values for [{name}].", f"At most {MAX_FILTER_VALUES} extensions.")
+        raise InvalidParameter(
+            name, f"Too many values for [{name}].", f"At most {MAX_FILTER_VALUES} extensions."
+        )
     return values
 
 
@@ -121,10 +130,14 @@ class PartyFilter(NamedTuple):
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> PartyFilter:
-        callers, callees, either = (_values(params, name) for name in ("caller", "callee", "callerOrCallee"))
+        callers, callees, either = (
+            _values(params, name) for name in ("caller", "callee", "callerOrCallee")
+        )
         if either is not None and (callers is not None or callees is not None):
             raise InvalidParameter(
-                "callerOrCallee", "callerOrCallee cannot be used with caller or callee.", "Use one or the other."
+                "callerOrCallee",
+                "callerOrCallee cannot be used with caller or callee.",
+                "Use one or the other.",
             )
         return cls(callers, callees, either)
 
@@ -178,11 +191,14 @@ class ScrollStore:
             self._serial += 1
             raw = f"simulator{self._seed}_{scroll.endpoint.strip('/')}_{self._serial}_{scroll.position}"
             scroll_id = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-            self._issued[scroll_id] = _Issued(scroll, now + self._settings.scroll_keep_alive_seconds, {})
+            self._issued[scroll_id] = _Issued(
+                scroll, now + self._settings.scroll_keep_alive_seconds, {}
+            )
             if before is not None:
                 before.next_ids[scroll.position] = scroll_id
             while self._issued and (
-                len(self._issued) > self._settings.max_scrolls or next(iter(self._issued.values())).expires_at < now
+                len(self._issued) > self._settings.max_scrolls
+                or next(iter(self._issued.values())).expires_at < now
             ):
                 self._issued.popitem(last=False)
             return scroll_id
@@ -192,7 +208,9 @@ class ScrollStore:
             found = self._issued.get(scroll_id)
         if found is None or found.expires_at < now or found.scroll.endpoint != endpoint:
             raise InvalidParameter(
-                "scrollId", f"Invalid or expired scrollId [{scroll_id}].", "Start again without scrollId."
+                "scrollId",
+                f"Invalid or expired scrollId [{scroll_id}].",
+                "Start again without scrollId.",
             )
         return found.scroll
 
@@ -235,11 +253,21 @@ class HistoricalApi:
     def window(self, params: Mapping[str, str], now: float) -> Window:
         pbx_raw = _required(params, "pbxId", "PBX names, comma-separated, or allpbxes.")
         hint = "The format is YYYY-MM-DD HH:MM:SS."
-        start_raw, end_raw = _required(params, "startTime", hint), _required(params, "endTime", hint)
-        zone = time_zone(_required(params, "timeZone", "An IANA time zone such as America/New_York."))
-        start, end = local_epoch(start_raw, zone, "startTime"), local_epoch(end_raw, zone, "endTime")
+        start_raw, end_raw = (
+            _required(params, "startTime", hint),
+            _required(params, "endTime", hint),
+        )
+        zone = time_zone(
+            _required(params, "timeZone", "An IANA time zone such as America/New_York.")
+        )
+        start, end = (
+            local_epoch(start_raw, zone, "startTime"),
+            local_epoch(end_raw, zone, "endTime"),
+        )
         if end <= start:
-            raise InvalidParameter("endTime", "endTime must be after startTime.", "Swap or widen the range.")
+            raise InvalidParameter(
+                "endTime", "endTime must be after startTime.", "Swap or widen the range."
+            )
         start = max(start, now - self.settings.retention_seconds)  # older data is never returned
         return Window(self._pbx_names(pbx_raw), start, max(start, end), zone)
 
@@ -268,7 +296,9 @@ class HistoricalApi:
         """GET /v2/extsum: one row per extension (every active agent), PascalCase keys."""
         return self._summary(request, self._extension_rows)
 
-    def _summary(self, request: Request, rows: Callable[[Window, Mapping[str, str]], list[Row]]) -> Response:
+    def _summary(
+        self, request: Request, rows: Callable[[Window, Mapping[str, str]], list[Row]]
+    ) -> Response:
         try:
             with self.model.lock:
                 self.model.advance(self.clock())
@@ -310,8 +340,12 @@ class HistoricalApi:
                 if wanted is not None and group.extension not in wanted and extension not in wanted:
                     continue
                 member = extensions[(group.pbx, extension)]
-                rung = [child for leg in legs[group.id] for child in leg.children if child.agent is not None
-                        and child.agent.id == member.agent_id]
+                rung = [
+                    child
+                    for leg in legs[group.id]
+                    for child in leg.children
+                    if child.agent is not None and child.agent.id == member.agent_id
+                ]
                 rows.append(ring_group_member_row(group, member, rung))
         return rows
 
@@ -322,7 +356,10 @@ class HistoricalApi:
                 by_agent[leg.agent.id].append(leg)
         extensions: list[ExtensionInfo] = self.model.extensions()
         return [
-            extension_row(ext, by_agent[ext.agent_id]) for name in window.pbx_names for ext in extensions if ext.pbx == name
+            extension_row(ext, by_agent[ext.agent_id])
+            for name in window.pbx_names
+            for ext in extensions
+            if ext.pbx == name
         ]
 
     # ----------------------------------------------------------------- call legs and records
@@ -363,7 +400,9 @@ class HistoricalApi:
             return error.response()
         total = len(scroll.items) if page else 0
         data = [render(item, scroll.zone) for item in page]
-        return Response.json(200, {"meta": {"totalRecordCount": total, "scrollId": next_id}, "data": data})
+        return Response.json(
+            200, {"meta": {"totalRecordCount": total, "scrollId": next_id}, "data": data}
+        )
 
     @staticmethod
     def _page_size(params: Mapping[str, str]) -> int:
@@ -388,7 +427,9 @@ class HistoricalApi:
         visible_until = self._visible_until_ms(now)
         legs = [
             leg
-            for leg in self.model.call_legs(window.start, window.end, by_connect_time=by_connect_time)
+            for leg in self.model.call_legs(
+                window.start, window.end, by_connect_time=by_connect_time
+            )
             if leg.pbx in names
             and leg.disconnected_ms <= visible_until
             and not (simplified and leg.parent_call_id is not None)
@@ -398,14 +439,18 @@ class HistoricalApi:
             legs.sort(key=lambda leg: leg.connected_ms)
         return legs
 
-    def _select_records(self, window: Window, params: Mapping[str, str], now: float) -> list[FinishedCall]:
+    def _select_records(
+        self, window: Window, params: Mapping[str, str], now: float
+    ) -> list[FinishedCall]:
         parties = PartyFilter.parse(params)
         names = set(window.pbx_names)
         visible_until = self._visible_until_ms(now)
         return [
             call
             for call in self.model.finished_calls(window.start, window.end)
-            if call.pbx in names and call.ended_ms <= visible_until and (parties.empty or _record_accepted(parties, call))
+            if call.pbx in names
+            and call.ended_ms <= visible_until
+            and (parties.empty or _record_accepted(parties, call))
         ]
 
 
@@ -416,5 +461,9 @@ def _leg_accepted(parties: PartyFilter, leg: CallLeg) -> bool:
 
 def _record_accepted(parties: PartyFilter, call: FinishedCall) -> bool:
     who = record_parties(call)
-    rung = [leg.agent.extension for leg in call.legs if leg.kind is LegKind.MEMBER and leg.agent is not None]
+    rung = [
+        leg.agent.extension
+        for leg in call.legs
+        if leg.kind is LegKind.MEMBER and leg.agent is not None
+    ]
     return parties.accepts(who.caller, [who.callee, who.lra, *rung])

@@ -11,8 +11,9 @@ still be going on when the event simulation takes over are dropped.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from . import behaviour
 from .calls import INCOMING, OUTGOING, Disposition, Journey, ms
@@ -72,22 +73,49 @@ class HistorySynthesizer:
     def run(self, start: float, end: float) -> None:
         arrivals: list[tuple[float, int, Callable[[float, Any], None], Any]] = []
         for queue in self.queues.values():
-            self._arrivals(arrivals, start, end, queue.traffic.peak_arrivals_per_hour, queue.utc_offset_hours,
-                           self._queue_call, queue)
+            self._arrivals(
+                arrivals,
+                start,
+                end,
+                queue.traffic.peak_arrivals_per_hour,
+                queue.utc_offset_hours,
+                self._queue_call,
+                queue,
+            )
         for group in self.ring_groups.values():
-            self._arrivals(arrivals, start, end, group.traffic.peak_arrivals_per_hour, group.utc_offset_hours,
-                           self._ring_group_call, group)
+            self._arrivals(
+                arrivals,
+                start,
+                end,
+                group.traffic.peak_arrivals_per_hour,
+                group.utc_offset_hours,
+                self._ring_group_call,
+                group,
+            )
         for site in self.sites:
-            self._arrivals(arrivals, start, end, behaviour.OUTBOUND_PEAK_PER_AGENT_PER_HOUR * len(site.agents),
-                           site.utc_offset_hours, self._outbound_call, site)
+            self._arrivals(
+                arrivals,
+                start,
+                end,
+                behaviour.OUTBOUND_PEAK_PER_AGENT_PER_HOUR * len(site.agents),
+                site.utc_offset_hours,
+                self._outbound_call,
+                site,
+            )
         arrivals.sort(key=lambda arrival: (arrival[0], arrival[1]))  # call ids follow the time
         for when, _, handle, target in arrivals:
             handle(when, target)
         self._drop_calls_ending_after(end)
 
     def _arrivals(
-        self, into: list[tuple[float, int, Callable[[float, Any], None], Any]], start: float, end: float,
-        peak_per_hour: float, utc_offset_hours: int, handle: Callable[[float, Any], None], target: Any,
+        self,
+        into: list[tuple[float, int, Callable[[float, Any], None], Any]],
+        start: float,
+        end: float,
+        peak_per_hour: float,
+        utc_offset_hours: int,
+        handle: Callable[[float, Any], None],
+        target: Any,
     ) -> None:
         now = start
         while True:
@@ -99,10 +127,14 @@ class HistorySynthesizer:
 
     # ----------------------------------------------------------------- queues
     def _queue_call(self, when: float, queue: _QueueState) -> None:
-        journey = self.model.open_call(queue.queue.pbx_id, INCOMING, behaviour.external_number(self.rng))
+        journey = self.model.open_call(
+            queue.queue.pbx_id, INCOMING, behaviour.external_number(self.rng)
+        )
         self._queue_visit(queue, journey, when, transferred_in=False)
 
-    def _queue_visit(self, queue: _QueueState, journey: Journey, entered: float, *, transferred_in: bool) -> None:
+    def _queue_visit(
+        self, queue: _QueueState, journey: Journey, entered: float, *, transferred_in: bool
+    ) -> None:
         rng, traffic = self.rng, queue.traffic
         visit = _Visit(queue, journey, entered, transferred_in, [], 0)
         primaries, everyone = self.members[queue.queue.id]
@@ -112,20 +144,30 @@ class HistorySynthesizer:
         load = behaviour.demand_factor(entered, queue.utc_offset_hours)
         patience = 3.0 + rng.expovariate(1.0 / traffic.mean_patience_seconds)
         leave = min(patience, traffic.max_wait_seconds)
-        elapsed = rng.expovariate(1.0 / (3.0 + QUEUE_PEAK_MEAN_WAIT * load * load))  # until an agent is free
+        elapsed = rng.expovariate(
+            1.0 / (3.0 + QUEUE_PEAK_MEAN_WAIT * load * load)
+        )  # until an agent is free
         while elapsed < leave:
             agent = rng.choice(everyone if elapsed >= traffic.overflow_after_seconds else primaries)
-            answers, ring = behaviour.draw_ring(rng, agent.answer_probability, traffic.ring_timeout_seconds)
+            answers, ring = behaviour.draw_ring(
+                rng, agent.answer_probability, traffic.ring_timeout_seconds
+            )
             ring_start = entered + elapsed
             visit.offered.append(agent.agent.id)
             if elapsed + ring >= leave:  # the caller leaves while this phone rings
-                ring_end = Disposition.ABANDONED if patience <= traffic.max_wait_seconds else Disposition.NO_ANSWER
+                ring_end = (
+                    Disposition.ABANDONED
+                    if patience <= traffic.max_wait_seconds
+                    else Disposition.NO_ANSWER
+                )
                 journey.member_leg(queue.ref, agent.agent, ring_start, entered + leave, ring_end)
                 break
             if answers:
                 self._answered(visit, agent, ring_start, ring_start + ring)
                 return
-            journey.member_leg(queue.ref, agent.agent, ring_start, ring_start + ring, Disposition.NO_ANSWER)
+            journey.member_leg(
+                queue.ref, agent.agent, ring_start, ring_start + ring, Disposition.NO_ANSWER
+            )
             visit.missed += 1
             elapsed += ring + rng.expovariate(1.0 / (2.0 + 20.0 * load))
         if patience <= traffic.max_wait_seconds:
@@ -133,44 +175,94 @@ class HistorySynthesizer:
         else:
             self._route_away(visit, entered + traffic.max_wait_seconds)
 
-    def _answered(self, visit: _Visit, agent: _AgentState, ring_start: float, answered_at: float) -> None:
+    def _answered(
+        self, visit: _Visit, agent: _AgentState, ring_start: float, answered_at: float
+    ) -> None:
         traffic = visit.queue.traffic
-        talk = behaviour.draw_talk(self.rng, traffic.mean_talk_seconds, traffic.hold_probability, traffic.mean_hold_seconds)
+        talk = behaviour.draw_talk(
+            self.rng, traffic.mean_talk_seconds, traffic.hold_probability, traffic.mean_hold_seconds
+        )
         ended = answered_at + talk.talk_seconds + talk.hold_seconds
-        visit.journey.member_leg(visit.queue.ref, agent.agent, ring_start, ended, Disposition.ANSWERED,
-                                 answered_at=answered_at, hold_seconds=talk.hold_seconds)
+        visit.journey.member_leg(
+            visit.queue.ref,
+            agent.agent,
+            ring_start,
+            ended,
+            Disposition.ANSWERED,
+            answered_at=answered_at,
+            hold_seconds=talk.hold_seconds,
+        )
         self._record(
-            visit, answered_at, CallOutcome.ANSWERED, ended_at=ended, agent_id=agent.agent.id,
-            ring_started_at=ring_start, talk_seconds=talk.talk_seconds, hold_seconds=talk.hold_seconds,
+            visit,
+            answered_at,
+            CallOutcome.ANSWERED,
+            ended_at=ended,
+            agent_id=agent.agent.id,
+            ring_started_at=ring_start,
+            talk_seconds=talk.talk_seconds,
+            hold_seconds=talk.hold_seconds,
             wrap_up_seconds=behaviour.draw_wrap_up(self.rng, traffic.mean_wrap_up_seconds),
         )
 
     def _route_away(self, visit: _Visit, left: float) -> None:
         route = routing(visit.queue.traffic, visit.transferred_in, self.queues, self.ring_groups)
-        self._record(visit, left, route.outcome, queue_target=route.queue_id, group_target=route.ring_group_id)
+        self._record(
+            visit,
+            left,
+            route.outcome,
+            queue_target=route.queue_id,
+            group_target=route.ring_group_id,
+        )
         if route.queue_id is not None:
             self._queue_visit(self.queues[route.queue_id], visit.journey, left, transferred_in=True)
         elif route.ring_group_id is not None:
             self._ring_group_visit(self.ring_groups[route.ring_group_id], visit.journey, left)
 
     def _record(
-        self, visit: _Visit, left: float, outcome: CallOutcome, *, ended_at: float | None = None,
-        agent_id: str | None = None, ring_started_at: float | None = None, talk_seconds: float = 0.0,
-        hold_seconds: float = 0.0, wrap_up_seconds: float = 0.0, queue_target: str | None = None,
+        self,
+        visit: _Visit,
+        left: float,
+        outcome: CallOutcome,
+        *,
+        ended_at: float | None = None,
+        agent_id: str | None = None,
+        ring_started_at: float | None = None,
+        talk_seconds: float = 0.0,
+        hold_seconds: float = 0.0,
+        wrap_up_seconds: float = 0.0,
+        queue_target: str | None = None,
         group_target: str | None = None,
     ) -> None:
         queue = visit.queue.queue
         record = CallRecord(
-            visit.journey.call_id, queue.pbx_id, queue.site_id, queue.id, visit.journey.external_number,
-            visit.entered, left, left if ended_at is None else ended_at, outcome, tuple(visit.offered), visit.missed,
-            agent_id, ring_started_at, left if agent_id is not None else None, talk_seconds, hold_seconds,
-            wrap_up_seconds, visit.transferred_in, queue_target, group_target,
+            visit.journey.call_id,
+            queue.pbx_id,
+            queue.site_id,
+            queue.id,
+            visit.journey.external_number,
+            visit.entered,
+            left,
+            left if ended_at is None else ended_at,
+            outcome,
+            tuple(visit.offered),
+            visit.missed,
+            agent_id,
+            ring_started_at,
+            left if agent_id is not None else None,
+            talk_seconds,
+            hold_seconds,
+            wrap_up_seconds,
+            visit.transferred_in,
+            queue_target,
+            group_target,
         )
         self.model.record_queue_visit(visit.queue, visit.journey, record)
 
     # ----------------------------------------------------------------- ring groups
     def _ring_group_call(self, when: float, group: _RingGroupState) -> None:
-        journey = self.model.open_call(group.group.pbx_id, INCOMING, behaviour.external_number(self.rng))
+        journey = self.model.open_call(
+            group.group.pbx_id, INCOMING, behaviour.external_number(self.rng)
+        )
         self._ring_group_visit(group, journey, when)
 
     def _ring_group_visit(self, group: _RingGroupState, journey: Journey, entered: float) -> None:
@@ -178,9 +270,13 @@ class HistorySynthesizer:
         free = RING_GROUP_MEMBER_FREE * behaviour.staffing_level(entered, group.utc_offset_hours)
         ringing = [agent for agent in group.members if rng.random() < free]
         if not ringing:
-            self.model.record_ring_group_visit(group, journey, entered, entered, entered, Disposition.VOICEMAIL)
+            self.model.record_ring_group_visit(
+                group, journey, entered, entered, entered, Disposition.VOICEMAIL
+            )
             return
-        decision = behaviour.decide_ring_group(rng, [agent.answer_probability for agent in ringing], group.traffic)
+        decision = behaviour.decide_ring_group(
+            rng, [agent.answer_probability for agent in ringing], group.traffic
+        )
         decided = entered + decision.after
         answerer = ringing[decision.answerer] if decision.answerer is not None else None
         ring_end = Disposition.ANSWERED_ELSEWHERE if answerer is not None else decision.disposition
@@ -188,27 +284,50 @@ class HistorySynthesizer:
             if agent is not answerer:
                 journey.member_leg(group.ref, agent.agent, entered, decided, ring_end)
         if answerer is None:
-            self.model.record_ring_group_visit(group, journey, entered, decided, decided, decision.disposition)
+            self.model.record_ring_group_visit(
+                group, journey, entered, decided, decided, decision.disposition
+            )
             return
         traffic = group.traffic
-        talk = behaviour.draw_talk(rng, traffic.mean_talk_seconds, traffic.hold_probability, traffic.mean_hold_seconds)
+        talk = behaviour.draw_talk(
+            rng, traffic.mean_talk_seconds, traffic.hold_probability, traffic.mean_hold_seconds
+        )
         ended = decided + talk.talk_seconds + talk.hold_seconds
-        journey.member_leg(group.ref, answerer.agent, entered, ended, Disposition.ANSWERED,
-                           answered_at=decided, hold_seconds=talk.hold_seconds)
-        self.model.record_ring_group_visit(group, journey, entered, decided, ended, Disposition.ANSWERED,
-                                           agent=answerer.agent, hold_seconds=talk.hold_seconds)
+        journey.member_leg(
+            group.ref,
+            answerer.agent,
+            entered,
+            ended,
+            Disposition.ANSWERED,
+            answered_at=decided,
+            hold_seconds=talk.hold_seconds,
+        )
+        self.model.record_ring_group_visit(
+            group,
+            journey,
+            entered,
+            decided,
+            ended,
+            Disposition.ANSWERED,
+            agent=answerer.agent,
+            hold_seconds=talk.hold_seconds,
+        )
 
     # ----------------------------------------------------------------- outbound calls
     def _outbound_call(self, when: float, site: _SiteState) -> None:
         rng = self.rng
-        if not site.agents or rng.random() >= OUTBOUND_AGENT_FREE * behaviour.staffing_level(when, site.utc_offset_hours):
+        if not site.agents or rng.random() >= OUTBOUND_AGENT_FREE * behaviour.staffing_level(
+            when, site.utc_offset_hours
+        ):
             return
         agent = rng.choice(site.agents)
         plan = behaviour.draw_outbound(rng)
         journey = self.model.open_call(site.pbx_id, OUTGOING, behaviour.external_number(rng))
         ended = when + plan.ring_seconds + plan.talk.talk_seconds + plan.talk.hold_seconds
         answered_at = when + plan.ring_seconds if plan.answered else None
-        self.model.record_outbound(journey, agent.agent, when, ended, answered_at, plan.talk.hold_seconds)
+        self.model.record_outbound(
+            journey, agent.agent, when, ended, answered_at, plan.talk.hold_seconds
+        )
 
     # ----------------------------------------------------------------- clean-up
     def _drop_calls_ending_after(self, end: float) -> None:
@@ -221,4 +340,6 @@ class HistorySynthesizer:
         book.legs[:] = [leg for leg in book.legs if (leg.parent_call_id or leg.call_id) not in late]
         book.sort()
         for queue in self.queues.values():
-            queue.records[:] = sorted((r for r in queue.records if r.call_id not in late), key=lambda r: r.ended_at)
+            queue.records[:] = sorted(
+                (r for r in queue.records if r.call_id not in late), key=lambda r: r.ended_at
+            )

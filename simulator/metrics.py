@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import Callable, Iterable
 
 from .stats import CallWindowStats, LiveQueueStats
 
@@ -58,7 +58,9 @@ ONGOING_METRICS: dict[str, _LiveRenderer] = {
     "ongoingEnabledOverflowAgents": lambda s, u: s.enabled_overflow_agents,
     "ongoingEnabledPrimaryAgents": lambda s, u: s.enabled_primary_agents,
     "ongoingHandlingCalls": lambda s, u: s.handling_calls,
-    "ongoingLoggedOutAndDndAgents": lambda s, u: s.logged_out_dnd_primary_agents + s.logged_out_dnd_overflow_agents,
+    "ongoingLoggedOutAndDndAgents": lambda s, u: (
+        s.logged_out_dnd_primary_agents + s.logged_out_dnd_overflow_agents
+    ),
     "ongoingLoggedOutAndDndOverflowAgents": lambda s, u: s.logged_out_dnd_overflow_agents,
     "ongoingLongestHandlingTime": lambda s, u: duration(s.handling_longest_ms, u),
     "ongoingLongestOnHoldTime": lambda s, u: duration(s.on_hold_longest_ms, u),
@@ -75,7 +77,9 @@ ONGOING_METRICS: dict[str, _LiveRenderer] = {
     "ongoingTotalHandlingTime": lambda s, u: duration(s.handling_total_ms, u),
     "ongoingWaitingCalls": lambda s, u: s.waiting_calls,
     "ongoingWaitingTime": lambda s, u: duration(s.waiting_total_ms, u),
-    "ongoingWrappingUpAgents": lambda s, u: s.wrapping_up_primary_agents + s.wrapping_up_overflow_agents,
+    "ongoingWrappingUpAgents": lambda s, u: (
+        s.wrapping_up_primary_agents + s.wrapping_up_overflow_agents
+    ),
     # Only in the spec's example response, not in its table of allowed values.
     "ongoingTotalAgents": lambda s, u: s.primary_agents + s.overflow_agents,
 }
@@ -109,10 +113,14 @@ WINDOW_METRICS: dict[str, _WindowRenderer] = {
     "totalTalkTime": lambda s, u: duration(s.talk_total_ms, u),
     "totalWaitingTime": lambda s, u: duration(s.waiting_total_ms, u),
     "transferredToCallQueue": lambda s, u: s.transferred_to_call_queue,
-    "transferredToCallQueuePercentage": lambda s, u: percentage(s.transferred_to_call_queue, s.entered),
+    "transferredToCallQueuePercentage": lambda s, u: percentage(
+        s.transferred_to_call_queue, s.entered
+    ),
     "transferredToExternalNumber": lambda s, u: s.transferred_to_external_number,
     "transferredToRingGroup": lambda s, u: s.transferred_to_ring_group,
-    "transferredToRingGroupPercentage": lambda s, u: percentage(s.transferred_to_ring_group, s.entered),
+    "transferredToRingGroupPercentage": lambda s, u: percentage(
+        s.transferred_to_ring_group, s.entered
+    ),
     # Only in the spec's example response, not in its table of allowed values.
     "missedCalls": lambda s, u: s.missed,
     "missedCallsPercentage": lambda s, u: percentage(s.missed, s.entered),
@@ -173,10 +181,15 @@ def render_call_queue_metrics(
     return rendered
 
 
-def render_realtime_metrics(live: LiveQueueStats, names: Iterable[str] | None = None) -> dict[str, MetricValue]:
+def render_realtime_metrics(
+    live: LiveQueueStats, names: Iterable[str] | None = None
+) -> dict[str, MetricValue]:
     """Metrics of the deprecated realtime API, durations in milliseconds."""
     wanted = REALTIME_METRIC_NAMES if names is None else tuple(names)
-    return {name: ONGOING_METRICS[REALTIME_TO_ONGOING[name]](live, DurationUnit.MILLISECONDS) for name in wanted}
+    return {
+        name: ONGOING_METRICS[REALTIME_TO_ONGOING[name]](live, DurationUnit.MILLISECONDS)
+        for name in wanted
+    }
 
 
 def unknown_metric_names(requested: Iterable[str], allowed: Iterable[str]) -> list[str]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_left
+from collections.abc import Callable, Container, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from enum import Enum
 from operator import attrgetter
-from typing import Any, Callable, Container, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 from .behaviour import (
     DAY_SECONDS,
@@ -42,7 +43,6 @@ from .calls import (
     collector_paused,
     ms,
 )
-from .events import DiscreteEventModel
 from .directory import (
     Account,
     Agent,
@@ -54,10 +54,17 @@ from .directory import (
     RoutingDestination,
     Site,
 )
+from .events import DiscreteEventModel
 from .metrics import DurationUnit, MetricValue, render_call_queue_metrics
 from .stats import CallWindowStats, LiveQueueStats
 
-__all__ = ["DAY_SECONDS", "HOURLY_DEMAND", "WEEKEND_DEMAND_FACTOR", "demand_factor", "staffing_level"]
+__all__ = [
+    "DAY_SECONDS",
+    "HOURLY_DEMAND",
+    "WEEKEND_DEMAND_FACTOR",
+    "demand_factor",
+    "staffing_level",
+]
 
 # The last part of the history is simulated event by event (so the live state at the start is
 # the natural outcome of it); anything older is synthesized cheaply (history.py).
@@ -80,10 +87,18 @@ class AgentStatus(str, Enum):
 
 # Status groups of the vendor's definitions: "eligible" agents are in Available, Busy, Away or
 # Appear Offline; "logged out and DND" are Offline, Logged out or Dnd; wrap-up is its own group.
-ELIGIBLE_STATUSES = frozenset({AgentStatus.AVAILABLE, AgentStatus.BUSY, AgentStatus.AWAY, AgentStatus.APPEAR_OFFLINE})
+ELIGIBLE_STATUSES = frozenset(
+    {AgentStatus.AVAILABLE, AgentStatus.BUSY, AgentStatus.AWAY, AgentStatus.APPEAR_OFFLINE}
+)
 LOGGED_OUT_OR_DND_STATUSES = frozenset({AgentStatus.LOGGED_OUT, AgentStatus.DND})
 _IDLE_STATUSES = frozenset(
-    {AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.APPEAR_OFFLINE, AgentStatus.DND, AgentStatus.LOGGED_OUT}
+    {
+        AgentStatus.AVAILABLE,
+        AgentStatus.AWAY,
+        AgentStatus.APPEAR_OFFLINE,
+        AgentStatus.DND,
+        AgentStatus.LOGGED_OUT,
+    }
 )
 
 
@@ -187,16 +202,41 @@ class CallRecord(_CallRecordFields):
         left_ms = ms(left_queue_at)
         hold_ms = ms(hold_seconds)
         if answered_at is not None:
-            alerting_ms = left_ms - (ms(ring_started_at) if ring_started_at is not None else left_ms)
+            alerting_ms = left_ms - (
+                ms(ring_started_at) if ring_started_at is not None else left_ms
+            )
             talk_ms = ms(ended_at) - left_ms - hold_ms
         else:
             alerting_ms, talk_ms = 0, ms(talk_seconds)
-        return tuple.__new__(cls, (
-            call_id, pbx_id, site_id, queue_id, caller_number, entered_at, left_queue_at, ended_at, outcome,
-            offered_agent_ids, missed_offers, agent_id, ring_started_at, answered_at, talk_seconds, hold_seconds,
-            wrap_up_seconds, transferred_in, transfer_target_queue_id, transfer_target_ring_group_id,
-            left_ms - ms(entered_at), alerting_ms, talk_ms, hold_ms,
-        ))
+        return tuple.__new__(
+            cls,
+            (
+                call_id,
+                pbx_id,
+                site_id,
+                queue_id,
+                caller_number,
+                entered_at,
+                left_queue_at,
+                ended_at,
+                outcome,
+                offered_agent_ids,
+                missed_offers,
+                agent_id,
+                ring_started_at,
+                answered_at,
+                talk_seconds,
+                hold_seconds,
+                wrap_up_seconds,
+                transferred_in,
+                transfer_target_queue_id,
+                transfer_target_ring_group_id,
+                left_ms - ms(entered_at),
+                alerting_ms,
+                talk_ms,
+                hold_ms,
+            ),
+        )
 
     @property
     def answered(self) -> bool:
@@ -322,7 +362,9 @@ class _AgentState:
 
     @property
     def ready(self) -> bool:
-        return self.status is AgentStatus.AVAILABLE and self.reserved_for is None and self.call is None
+        return (
+            self.status is AgentStatus.AVAILABLE and self.reserved_for is None and self.call is None
+        )
 
 
 @dataclass(slots=True, eq=False)
@@ -380,7 +422,11 @@ class _ActiveCall:
         return min(now, self.hold_end_at) - self.hold_start_at
 
     def on_hold_at(self, now: float) -> bool:
-        return self.hold_start_at is not None and self.hold_end_at is not None and self.hold_start_at <= now < self.hold_end_at
+        return (
+            self.hold_start_at is not None
+            and self.hold_end_at is not None
+            and self.hold_start_at <= now < self.hold_end_at
+        )
 
 
 @dataclass(slots=True, eq=False)
@@ -399,7 +445,9 @@ class Routing(NamedTuple):
     ring_group_id: str | None  # transferred into this ring group
 
 
-def routing(traffic: QueueTraffic, transferred_in: bool, queues: Container[str], ring_groups: Container[str]) -> Routing:
+def routing(
+    traffic: QueueTraffic, transferred_in: bool, queues: Container[str], ring_groups: Container[str]
+) -> Routing:
     """Where a queue sends a caller it routes away (max wait, or nobody logged in). A caller who
     was transferred in is not routed on again (no ping-pong); a missing target queue means
     voicemail, a site without a ring group means the caller just leaves the queue."""
@@ -407,8 +455,14 @@ def routing(traffic: QueueTraffic, transferred_in: bool, queues: Container[str],
     queue_id = traffic.transfer_queue_id if destination is RoutingDestination.CALL_QUEUE else None
     if destination is RoutingDestination.CALL_QUEUE and queue_id not in queues:
         destination, queue_id = RoutingDestination.VOICEMAIL, None
-    group_id = traffic.transfer_ring_group_id if destination is RoutingDestination.RING_GROUP else None
-    return Routing(_OUTCOME_BY_DESTINATION[destination], queue_id, group_id if group_id in ring_groups else None)
+    group_id = (
+        traffic.transfer_ring_group_id if destination is RoutingDestination.RING_GROUP else None
+    )
+    return Routing(
+        _OUTCOME_BY_DESTINATION[destination],
+        queue_id,
+        group_id if group_id in ring_groups else None,
+    )
 
 
 class QueueingModel(DiscreteEventModel):
@@ -563,7 +617,9 @@ class QueueingModel(DiscreteEventModel):
                     continue
                 self._count_record(stats, record, end)
             for caller in queue.waiting:
-                if start <= caller.entered_at < end and (entered_filter is None or entered_filter(caller.entered_at)):
+                if start <= caller.entered_at < end and (
+                    entered_filter is None or entered_filter(caller.entered_at)
+                ):
                     stats.entered += 1
                     stats.active += 1
             for call in queue.handling:
@@ -576,7 +632,9 @@ class QueueingModel(DiscreteEventModel):
                 stats.active += 1
                 if call.answered_at <= end:
                     answered_ms = ms(call.answered_at)
-                    self._count_answer(stats, answered_ms - ms(entered_at), answered_ms - ms(call.ring_started_at))
+                    self._count_answer(
+                        stats, answered_ms - ms(entered_at), answered_ms - ms(call.ring_started_at)
+                    )
             return stats
 
     def completed_calls(
@@ -584,10 +642,14 @@ class QueueingModel(DiscreteEventModel):
     ) -> list[CallRecord]:
         """Retained records that ended in [start, end), ordered by end time (then queue)."""
         with self.lock:
-            chosen = self._queues.values() if queue_ids is None else [self._queues[q] for q in queue_ids]
+            chosen = (
+                self._queues.values() if queue_ids is None else [self._queues[q] for q in queue_ids]
+            )
             found: list[CallRecord] = []
             for queue in chosen:
-                first = bisect_left(queue.records, start, lo=queue.records_head, key=attrgetter("ended_at"))
+                first = bisect_left(
+                    queue.records, start, lo=queue.records_head, key=attrgetter("ended_at")
+                )
                 for index in range(first, len(queue.records)):
                     record = queue.records[index]
                     if record.ended_at >= end:
@@ -653,14 +715,20 @@ class QueueingModel(DiscreteEventModel):
         with self.lock:
             return self.book.calls_between(ms(start), ms(end))
 
-    def call_legs(self, start: float, end: float, *, by_connect_time: bool = False) -> list[CallLeg]:
+    def call_legs(
+        self, start: float, end: float, *, by_connect_time: bool = False
+    ) -> list[CallLeg]:
         """Legs disconnected (or, with by_connect_time, connected) in [start, end), in
         disconnect order; top-level and member legs, whatever the CDR delay."""
         with self.lock:
             start_ms, end_ms = ms(start), ms(end)
             if not by_connect_time:
                 return self.book.legs_between(start_ms, end_ms)
-            return [leg for leg in self.book.legs_from(start_ms) if start_ms <= leg.connected_ms < end_ms]
+            return [
+                leg
+                for leg in self.book.legs_from(start_ms)
+                if start_ms <= leg.connected_ms < end_ms
+            ]
 
     def ring_groups(self) -> list[RingGroupInfo]:
         """Every ring group of the active sites, in directory order."""
@@ -719,14 +787,21 @@ class QueueingModel(DiscreteEventModel):
                 )
             for site in pbx.sites:
                 if not site.deleted:
-                    agents = [state for state in self._agents.values() if state.agent.site_id == site.id]
+                    agents = [
+                        state for state in self._agents.values() if state.agent.site_id == site.id
+                    ]
                     self._sites.append(_SiteState(site, pbx.id, site.utc_offset_hours, agents))
         for order, queue in enumerate(self.account.active_queues()):
             queue_site = self.account.site(queue.site_id)
             assert queue_site is not None and queue.traffic is not None
             state = _QueueState(
-                queue=queue, traffic=queue.traffic, utc_offset_hours=queue_site.utc_offset_hours, order=order,
-                ref=self._group_ref(GroupKind.QUEUE, queue.id, queue.pbx_id, queue_site, queue.name, queue.extension),
+                queue=queue,
+                traffic=queue.traffic,
+                utc_offset_hours=queue_site.utc_offset_hours,
+                order=order,
+                ref=self._group_ref(
+                    GroupKind.QUEUE, queue.id, queue.pbx_id, queue_site, queue.name, queue.extension
+                ),
             )
             for member in queue.members:
                 agent_state = self._agents[member.agent_id]
@@ -738,26 +813,50 @@ class QueueingModel(DiscreteEventModel):
             group_site = self.account.site(group.site_id)
             assert group_site is not None
             self._ring_groups[group.id] = _RingGroupState(
-                group=group, traffic=group.traffic, utc_offset_hours=group_site.utc_offset_hours,
-                ref=self._group_ref(GroupKind.RING_GROUP, group.id, group.pbx_id, group_site, group.name, group.extension),
-                members=[self._agents[agent_id] for agent_id in group.member_ids if agent_id in self._agents],
+                group=group,
+                traffic=group.traffic,
+                utc_offset_hours=group_site.utc_offset_hours,
+                ref=self._group_ref(
+                    GroupKind.RING_GROUP,
+                    group.id,
+                    group.pbx_id,
+                    group_site,
+                    group.name,
+                    group.extension,
+                ),
+                members=[
+                    self._agents[agent_id]
+                    for agent_id in group.member_ids
+                    if agent_id in self._agents
+                ],
             )
         for agent_state in self._agents.values():
             self._schedule_status_timer(agent_state)
         for state in self._queues.values():
-            self._schedule_arrival(state.traffic.peak_arrivals_per_hour, state.utc_offset_hours, self._on_arrival, state)
+            self._schedule_arrival(
+                state.traffic.peak_arrivals_per_hour,
+                state.utc_offset_hours,
+                self._on_arrival,
+                state,
+            )
         for group_state in self._ring_groups.values():
             self._schedule_arrival(
-                group_state.traffic.peak_arrivals_per_hour, group_state.utc_offset_hours,
-                self._on_ring_group_arrival, group_state,
+                group_state.traffic.peak_arrivals_per_hour,
+                group_state.utc_offset_hours,
+                self._on_ring_group_arrival,
+                group_state,
             )
         for site_state in self._sites:
             self._schedule_arrival(
-                OUTBOUND_PEAK_PER_AGENT_PER_HOUR * len(site_state.agents), site_state.utc_offset_hours,
-                self._on_outbound_attempt, site_state,
+                OUTBOUND_PEAK_PER_AGENT_PER_HOUR * len(site_state.agents),
+                site_state.utc_offset_hours,
+                self._on_outbound_attempt,
+                site_state,
             )
 
-    def _group_ref(self, kind: GroupKind, group_id: str, pbx_id: str, site: Site, name: str, extension: str) -> GroupRef:
+    def _group_ref(
+        self, kind: GroupKind, group_id: str, pbx_id: str, site: Site, name: str, extension: str
+    ) -> GroupRef:
         return GroupRef(kind, group_id, self._pbx_names[pbx_id], site.name, name, extension)
 
     def _initial_status(self, staffing: float) -> AgentStatus:
@@ -803,7 +902,13 @@ class QueueingModel(DiscreteEventModel):
     def open_call(self, pbx_id: str, direction: str, number: str) -> Journey:
         """A new call with the next call id; its legs go to the book as they end."""
         self._call_serial += 1
-        return self.book.open(str(1_600_000_000_000 + self._call_serial), self._pbx_names[pbx_id], pbx_id, direction, number)
+        return self.book.open(
+            str(1_600_000_000_000 + self._call_serial),
+            self._pbx_names[pbx_id],
+            pbx_id,
+            direction,
+            number,
+        )
 
     def record_queue_visit(self, queue: _QueueState, journey: Journey, record: CallRecord) -> None:
         """A caller left a queue's care: its record, its top-level leg; the call ends unless it
@@ -811,46 +916,80 @@ class QueueingModel(DiscreteEventModel):
         queue.records.append(record)
         agent = self._agents[record.agent_id].agent if record.agent_id is not None else None
         journey.group_leg(
-            queue.ref, ms(record.entered_at), record.wait_ms, _DISPOSITION_BY_OUTCOME[record.outcome],
-            agent=agent, talk_ms=record.talk_ms, hold_ms=record.hold_ms,
+            queue.ref,
+            ms(record.entered_at),
+            record.wait_ms,
+            _DISPOSITION_BY_OUTCOME[record.outcome],
+            agent=agent,
+            talk_ms=record.talk_ms,
+            hold_ms=record.hold_ms,
         )
         if record.transfer_target_queue_id is None and record.transfer_target_ring_group_id is None:
             journey.finish()
 
     def record_ring_group_visit(
-        self, group: _RingGroupState, journey: Journey, entered_at: float, left_at: float, ended_at: float,
-        disposition: Disposition, *, agent: Agent | None = None, hold_seconds: float = 0.0,
+        self,
+        group: _RingGroupState,
+        journey: Journey,
+        entered_at: float,
+        left_at: float,
+        ended_at: float,
+        disposition: Disposition,
+        *,
+        agent: Agent | None = None,
+        hold_seconds: float = 0.0,
     ) -> None:
         """A caller left a ring group (answered and done, hung up, or voicemail): the call ends."""
         left_ms = ms(left_at)
         hold_ms = ms(hold_seconds) if agent is not None else 0
         talk_ms = ms(ended_at) - left_ms - hold_ms if agent is not None else 0
         journey.group_leg(
-            group.ref, ms(entered_at), left_ms - ms(entered_at), disposition,
-            agent=agent, talk_ms=talk_ms, hold_ms=hold_ms,
+            group.ref,
+            ms(entered_at),
+            left_ms - ms(entered_at),
+            disposition,
+            agent=agent,
+            talk_ms=talk_ms,
+            hold_ms=hold_ms,
         )
         journey.finish()
 
     def record_outbound(
-        self, journey: Journey, agent: Agent, started_at: float, ended_at: float,
-        answered_at: float | None, hold_seconds: float,
+        self,
+        journey: Journey,
+        agent: Agent,
+        started_at: float,
+        ended_at: float,
+        answered_at: float | None,
+        hold_seconds: float,
     ) -> None:
-        journey.outbound_leg(agent, started_at, ended_at, answered_at=answered_at, hold_seconds=hold_seconds)
+        journey.outbound_leg(
+            agent, started_at, ended_at, answered_at=answered_at, hold_seconds=hold_seconds
+        )
         journey.finish()
 
     # ----------------------------------------------------------------- arrivals
-    def _schedule_arrival(self, peak_per_hour: float, utc_offset_hours: int,
-                          on_arrival: Callable[[Any], None], target: Any) -> None:
+    def _schedule_arrival(
+        self,
+        peak_per_hour: float,
+        utc_offset_hours: int,
+        on_arrival: Callable[[Any], None],
+        target: Any,
+    ) -> None:
         when, arrives = next_arrival(self._rng, self._now, peak_per_hour, utc_offset_hours)
         if arrives:
             self._schedule(when, on_arrival, target)
         else:
-            self._schedule(when, self._schedule_arrival, peak_per_hour, utc_offset_hours, on_arrival, target)
+            self._schedule(
+                when, self._schedule_arrival, peak_per_hour, utc_offset_hours, on_arrival, target
+            )
 
     def _on_arrival(self, queue: _QueueState) -> None:
         journey = self.open_call(queue.queue.pbx_id, INCOMING, external_number(self._rng))
         self._enter_queue(queue, journey, transferred_in=False)
-        self._schedule_arrival(queue.traffic.peak_arrivals_per_hour, queue.utc_offset_hours, self._on_arrival, queue)
+        self._schedule_arrival(
+            queue.traffic.peak_arrivals_per_hour, queue.utc_offset_hours, self._on_arrival, queue
+        )
 
     def _enter_queue(self, queue: _QueueState, journey: Journey, *, transferred_in: bool) -> None:
         now = self._now
@@ -894,10 +1033,15 @@ class QueueingModel(DiscreteEventModel):
         self._dispatch(caller.queue)
 
     def _route_away(self, caller: _Caller) -> None:
-        route = routing(caller.queue.traffic, caller.transferred_in, self._queues, self._ring_groups)
+        route = routing(
+            caller.queue.traffic, caller.transferred_in, self._queues, self._ring_groups
+        )
         self._leave_waiting(caller, Disposition.NO_ANSWER)
         self._record_unanswered(
-            caller, route.outcome, transfer_target_queue_id=route.queue_id, transfer_target_ring_group_id=route.ring_group_id
+            caller,
+            route.outcome,
+            transfer_target_queue_id=route.queue_id,
+            transfer_target_ring_group_id=route.ring_group_id,
         )
         if route.queue_id is not None:
             self._enter_queue(self._queues[route.queue_id], caller.journey, transferred_in=True)
@@ -913,17 +1057,22 @@ class QueueingModel(DiscreteEventModel):
         agent = caller.ringing_agent
         if agent is not None:  # the ring stops with the caller gone
             assert caller.ring_started_at is not None
-            caller.journey.member_leg(queue.ref, agent.agent, caller.ring_started_at, self._now, ring_end)
+            caller.journey.member_leg(
+                queue.ref, agent.agent, caller.ring_started_at, self._now, ring_end
+            )
             caller.ringing_agent = None
             agent.reserved_for = None
             self._rearm_status_timer(agent)
             self._agent_freed(agent)
 
-    def _record_unanswered(self, caller: _Caller, outcome: CallOutcome, **targets: str | None) -> None:
+    def _record_unanswered(
+        self, caller: _Caller, outcome: CallOutcome, **targets: str | None
+    ) -> None:
         self._record_call(caller, outcome, left_queue_at=self._now, **targets)
 
-    def _record_call(self, caller: _Caller, outcome: CallOutcome, *, left_queue_at: float,
-                     **details: Any) -> None:
+    def _record_call(
+        self, caller: _Caller, outcome: CallOutcome, *, left_queue_at: float, **details: Any
+    ) -> None:
         """Record the caller's finished passage through its queue (ended now)."""
         queue = caller.queue
         self.record_queue_visit(
@@ -959,7 +1108,9 @@ class QueueingModel(DiscreteEventModel):
         for role in (QueueRole.PRIMARY, QueueRole.OVERFLOW):
             if role is QueueRole.OVERFLOW and self._now < caller.overflow_at:
                 return None
-            ready = [m.agent for m in queue.members if m.role is role and m.enabled and m.agent.ready]
+            ready = [
+                m.agent for m in queue.members if m.role is role and m.enabled and m.agent.ready
+            ]
             if not ready:
                 continue
             # Prefer agents who have not let this caller ring out yet; then the longest idle.
@@ -973,7 +1124,9 @@ class QueueingModel(DiscreteEventModel):
         caller.ring_started_at = self._now
         caller.ring_serial += 1
         caller.offered_agent_ids.append(agent.agent.id)
-        answers, ring = draw_ring(self._rng, agent.answer_probability, caller.queue.traffic.ring_timeout_seconds)
+        answers, ring = draw_ring(
+            self._rng, agent.answer_probability, caller.queue.traffic.ring_timeout_seconds
+        )
         self._schedule(self._now + ring, self._on_ring_end, caller, caller.ring_serial, answers)
 
     def _on_ring_end(self, caller: _Caller, ring_serial: int, answers: bool) -> None:
@@ -986,7 +1139,9 @@ class QueueingModel(DiscreteEventModel):
             self._answer(caller, agent)
             return
         assert caller.ring_started_at is not None
-        caller.journey.member_leg(caller.queue.ref, agent.agent, caller.ring_started_at, self._now, Disposition.NO_ANSWER)
+        caller.journey.member_leg(
+            caller.queue.ref, agent.agent, caller.ring_started_at, self._now, Disposition.NO_ANSWER
+        )
         caller.missed_offers += 1
         caller.tried_agent_ids.add(agent.agent.id)
         if self._rng.random() < 0.3:
@@ -999,16 +1154,26 @@ class QueueingModel(DiscreteEventModel):
         queue = caller.queue
         caller.done = True
         queue.waiting.remove(caller)
-        ring_started_at = caller.ring_started_at if caller.ring_started_at is not None else self._now
+        ring_started_at = (
+            caller.ring_started_at if caller.ring_started_at is not None else self._now
+        )
         queue.handling.append(self._connect(caller, agent, queue.traffic, ring_started_at))
 
     def _connect(
-        self, caller: _Caller | _RingGroupCaller, agent: _AgentState, traffic: QueueTraffic | RingGroupTraffic,
+        self,
+        caller: _Caller | _RingGroupCaller,
+        agent: _AgentState,
+        traffic: QueueTraffic | RingGroupTraffic,
         ring_started_at: float,
     ) -> _ActiveCall:
         """The agent picked up now: talk (maybe with a hold), then `_on_call_end`."""
         now = self._now
-        talk = draw_talk(self._rng, traffic.mean_talk_seconds, traffic.hold_probability, traffic.mean_hold_seconds)
+        talk = draw_talk(
+            self._rng,
+            traffic.mean_talk_seconds,
+            traffic.hold_probability,
+            traffic.mean_hold_seconds,
+        )
         hold_start_at = now + talk.hold_after if talk.hold_seconds else None
         call = _ActiveCall(
             caller=caller,
@@ -1032,13 +1197,20 @@ class QueueingModel(DiscreteEventModel):
         hold = call.hold_seconds_at(call.ends_at)
         group = caller.queue.ref if isinstance(caller, _Caller) else caller.group.ref
         caller.journey.member_leg(
-            group, agent.agent, call.ring_started_at, self._now, Disposition.ANSWERED,
-            answered_at=call.answered_at, hold_seconds=hold,
+            group,
+            agent.agent,
+            call.ring_started_at,
+            self._now,
+            Disposition.ANSWERED,
+            answered_at=call.answered_at,
+            hold_seconds=hold,
         )
         if isinstance(caller, _Caller):
             caller.queue.handling.remove(call)
             self._record_call(
-                caller, CallOutcome.ANSWERED, left_queue_at=call.answered_at,
+                caller,
+                CallOutcome.ANSWERED,
+                left_queue_at=call.answered_at,
                 agent_id=agent.agent.id,
                 ring_started_at=call.ring_started_at,
                 answered_at=call.answered_at,
@@ -1048,8 +1220,14 @@ class QueueingModel(DiscreteEventModel):
             )
         else:
             self.record_ring_group_visit(
-                caller.group, caller.journey, caller.entered_at, call.answered_at, self._now,
-                Disposition.ANSWERED, agent=agent.agent, hold_seconds=hold,
+                caller.group,
+                caller.journey,
+                caller.entered_at,
+                call.answered_at,
+                self._now,
+                Disposition.ANSWERED,
+                agent=agent.agent,
+                hold_seconds=hold,
             )
         agent.call = None
         self._wrap_up(agent, wrap_up)
@@ -1085,17 +1263,24 @@ class QueueingModel(DiscreteEventModel):
         journey = self.open_call(group.group.pbx_id, INCOMING, external_number(self._rng))
         self._enter_ring_group(group, journey)
         self._schedule_arrival(
-            group.traffic.peak_arrivals_per_hour, group.utc_offset_hours, self._on_ring_group_arrival, group
+            group.traffic.peak_arrivals_per_hour,
+            group.utc_offset_hours,
+            self._on_ring_group_arrival,
+            group,
         )
 
     def _enter_ring_group(self, group: _RingGroupState, journey: Journey) -> None:
         """Ring every Available member at once; nobody to ring means voicemail at once."""
         now = self._now
-        caller = _RingGroupCaller(journey, group, now, [agent for agent in group.members if agent.ready])
+        caller = _RingGroupCaller(
+            journey, group, now, [agent for agent in group.members if agent.ready]
+        )
         if not caller.ringing:
             self.record_ring_group_visit(group, journey, now, now, now, Disposition.VOICEMAIL)
             return
-        decision = decide_ring_group(self._rng, [a.answer_probability for a in caller.ringing], group.traffic)
+        decision = decide_ring_group(
+            self._rng, [a.answer_probability for a in caller.ringing], group.traffic
+        )
         for agent in caller.ringing:
             agent.reserved_for = caller
         self._schedule(now + decision.after, self._on_ring_group_decided, caller, decision)
@@ -1108,12 +1293,16 @@ class QueueingModel(DiscreteEventModel):
         for agent in caller.ringing:
             agent.reserved_for = None
         for agent in others:
-            caller.journey.member_leg(caller.group.ref, agent.agent, caller.entered_at, now, ring_end)
+            caller.journey.member_leg(
+                caller.group.ref, agent.agent, caller.entered_at, now, ring_end
+            )
             self._rearm_status_timer(agent)
         if answerer is not None:
             self._connect(caller, answerer, caller.group.traffic, caller.entered_at)
         else:
-            self.record_ring_group_visit(caller.group, caller.journey, caller.entered_at, now, now, decision.disposition)
+            self.record_ring_group_visit(
+                caller.group, caller.journey, caller.entered_at, now, now, decision.disposition
+            )
         for agent in others:
             self._agent_freed(agent)
 
@@ -1124,7 +1313,10 @@ class QueueingModel(DiscreteEventModel):
         if ready:
             self._place_outbound(self._rng.choice(ready), site)
         self._schedule_arrival(
-            OUTBOUND_PEAK_PER_AGENT_PER_HOUR * len(site.agents), site.utc_offset_hours, self._on_outbound_attempt, site
+            OUTBOUND_PEAK_PER_AGENT_PER_HOUR * len(site.agents),
+            site.utc_offset_hours,
+            self._on_outbound_attempt,
+            site,
         )
 
     def _place_outbound(self, agent: _AgentState, site: _SiteState) -> None:
@@ -1140,7 +1332,14 @@ class QueueingModel(DiscreteEventModel):
 
     def _on_outbound_end(self, call: _OutboundCall) -> None:
         agent = call.agent
-        self.record_outbound(call.journey, agent.agent, call.started_at, self._now, call.answered_at, call.hold_seconds)
+        self.record_outbound(
+            call.journey,
+            agent.agent,
+            call.started_at,
+            self._now,
+            call.answered_at,
+            call.hold_seconds,
+        )
         agent.call = None
         self._wrap_up(agent, draw_wrap_up(self._rng, OUTBOUND_MEAN_WRAP_UP_SECONDS))
 

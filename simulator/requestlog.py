@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Any, Iterator, NamedTuple, overload
+from collections.abc import Iterator
+from typing import Any, NamedTuple, overload
 
 from .routing import Headers
 
@@ -61,7 +62,8 @@ class RequestLog:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [
-            {"method": e.method, "path": e.path, "query": e.query, "headers": dict(e.headers)} for e in self.snapshot()
+            {"method": e.method, "path": e.path, "query": e.query, "headers": dict(e.headers)}
+            for e in self.snapshot()
         ]
 
     def __repr__(self) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qs
 
 
@@ -43,7 +44,9 @@ class Request:
 
     @classmethod
     def parse_query(cls, raw_query: str) -> dict[str, str]:
-        return {name: values[-1] for name, values in parse_qs(raw_query, keep_blank_values=True).items()}
+        return {
+            name: values[-1] for name, values in parse_qs(raw_query, keep_blank_values=True).items()
+        }
 
     def form(self) -> dict[str, str]:
         """The application/x-www-form-urlencoded body."""
@@ -102,8 +105,18 @@ class Router:
         self._not_found = not_found
         self._method_not_allowed = method_not_allowed
 
-    def add(self, method: str, path_regex: str, handler: Handler, *, auth: AuthCheck | None = None, name: str = "") -> None:
-        self._routes.append(Route(method.upper(), re.compile(path_regex), handler, auth, name or handler.__name__))
+    def add(
+        self,
+        method: str,
+        path_regex: str,
+        handler: Handler,
+        *,
+        auth: AuthCheck | None = None,
+        name: str = "",
+    ) -> None:
+        self._routes.append(
+            Route(method.upper(), re.compile(path_regex), handler, auth, name or handler.__name__)
+        )
 
     @property
     def routes(self) -> list[Route]:

@@ -9,9 +9,10 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .routing import Headers, Request, Response
@@ -63,7 +64,9 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
             else:
                 self._connections.discard(connection)
 
-    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any
+    ) -> None:
         # A client hanging up (or stop() closing its socket) mid-answer is not a simulator error.
         if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             return
@@ -139,7 +142,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response = self.server.application(request)
         except Exception:  # a simulator bug must not kill the connection silently
             traceback.print_exc(file=sys.stderr)
-            response = Response.json(500, {"status": 500, "messages": ["simulator internal error"], "path": split.path})
+            response = Response.json(
+                500, {"status": 500, "messages": ["simulator internal error"], "path": split.path}
+            )
         self._write(response)
 
     def _write(self, response: Response) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Callable, Sequence
 
 from . import vendor_errors
 from .admin import ADMIN_PREFIX, AdminApi
@@ -20,7 +20,12 @@ from .model import QueueingModel
 from .requestlog import RecordedRequest, RequestLog
 from .routing import Request, Response, Router
 from .server import Delivery, FaultedResponse, SimulatorHTTPServer
-from .work_analytics import MAX_PAGE_SIZE, WORK_ANALYTICS_PREFIX, WorkAnalyticsApi, WorkAnalyticsSettings
+from .work_analytics import (
+    MAX_PAGE_SIZE,
+    WORK_ANALYTICS_PREFIX,
+    WorkAnalyticsApi,
+    WorkAnalyticsSettings,
+)
 
 Clock = Callable[[], float]
 
@@ -76,9 +81,13 @@ class Simulator:
         if token_ttl <= 0:
             raise ValueError("token_ttl must be positive")
         if diverted_metric_name not in ("diverted", "divertedCalls"):
-            raise ValueError('diverted_metric_name must be "diverted" (spec) or "divertedCalls" (guide)')
+            raise ValueError(
+                'diverted_metric_name must be "diverted" (spec) or "divertedCalls" (guide)'
+            )
         if cq_extension_type not in ("string", "integer"):
-            raise ValueError('cq_extension_type must be "string" (schema) or "integer" (spec example)')
+            raise ValueError(
+                'cq_extension_type must be "string" (schema) or "integer" (spec example)'
+            )
         self.seed = seed
         self.host = host
         self.port = port
@@ -198,7 +207,10 @@ class Simulator:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -239,7 +251,9 @@ class Simulator:
         is_admin = request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/")
         rule: FaultRule | None = None
         if not is_admin:  # the admin interface is never logged nor faulted
-            self.requests.append(RecordedRequest(request.method, request.path, dict(request.query), request.headers))
+            self.requests.append(
+                RecordedRequest(request.method, request.path, dict(request.query), request.headers)
+            )
             rule = self.faults.take(request.path, request.query)
         if rule is None:
             return self.router.dispatch(request)
@@ -255,16 +269,23 @@ class Simulator:
             response = self.router.dispatch(request)
         if rule.malformed:
             # Any proper prefix of a JSON object is invalid JSON: cut the real answer in half.
-            truncated = response.body[: max(1, len(response.body) // 2)] if response.body else b'{"callQueues":['
+            truncated = (
+                response.body[: max(1, len(response.body) // 2)]
+                if response.body
+                else b'{"callQueues":['
+            )
             response = Response(rule.status or 200, truncated, {"Content-Type": "application/json"})
         if rule.headers:
             response.headers.update(rule.headers)
         streamed = rule.oversize_bytes is not None or rule.trickle_bytes_per_second is not None
         if rule.truncate or streamed:
             padding = max(0, (rule.oversize_bytes or 0) - len(response.body))
-            delivery = Delivery(truncate=rule.truncate, padding=padding,
-                                trickle_bytes_per_second=rule.trickle_bytes_per_second,
-                                on_hang_up=functools.partial(self.faults.record_hang_up, rule))
+            delivery = Delivery(
+                truncate=rule.truncate,
+                padding=padding,
+                trickle_bytes_per_second=rule.trickle_bytes_per_second,
+                on_hang_up=functools.partial(self.faults.record_hang_up, rule),
+            )
             response = FaultedResponse(response.status, response.body, response.headers, delivery)
         return response
 
@@ -286,7 +307,9 @@ class Simulator:
         return f"http://{request.host}" if request.host else self.root_url
 
     def _not_found(self, request: Request) -> Response:
-        return vendor_errors.error_response(404, [f"No endpoint {request.method} {request.path}."], request.path, self.clock())
+        return vendor_errors.error_response(
+            404, [f"No endpoint {request.method} {request.path}."], request.path, self.clock()
+        )
 
     def _method_not_allowed(self, request: Request, allowed: list[str]) -> Response:
         return vendor_errors.error_response(

@@ -3,8 +3,9 @@ rendering, so averages and percentages are recomputed from totals, never average
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from typing import Iterable, TypeVar
+from typing import TypeVar
 
 _StatsT = TypeVar("_StatsT", "LiveQueueStats", "CallWindowStats")
 
@@ -16,7 +17,11 @@ def _merge(cls: type[_StatsT], parts: Iterable[_StatsT]) -> _StatsT:
             current = getattr(merged, f.name)
             value = getattr(part, f.name)
             # "longest" is the only non-additive kind of raw value.
-            setattr(merged, f.name, max(current, value) if f.name.endswith("_longest_ms") else current + value)
+            setattr(
+                merged,
+                f.name,
+                max(current, value) if f.name.endswith("_longest_ms") else current + value,
+            )
     return merged
 
 

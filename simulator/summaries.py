@@ -22,8 +22,9 @@ Definitions (the README has the full list):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, TypeVar
+from typing import TypeVar
 
 from .calls import OUTGOING, CallLeg, Disposition, FinishedCall, LegKind
 from .model import ExtensionInfo, RingGroupInfo
@@ -85,7 +86,9 @@ class Tally:
         return Tally(*(getattr(self, name) + getattr(other, name) for name in self.__slots__))
 
 
-def _by_direction(items: Iterable[_Item], is_outbound: Callable[[_Item], bool]) -> tuple[Tally, Tally]:
+def _by_direction(
+    items: Iterable[_Item], is_outbound: Callable[[_Item], bool]
+) -> tuple[Tally, Tally]:
     inbound, outbound = Tally(), Tally()
     for item in items:
         (outbound if is_outbound(item) else inbound).add(item)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -11,13 +11,20 @@ from .routing import Response
 
 def vendor_timestamp(epoch_seconds: float) -> str:
     """The ErrorResponse timestamp format of the specs: 2023-01-05T12:04:59.100+0000."""
-    moment = datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
+    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
-def error_response(status: int, messages: list[str], path: str, now: float, headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, messages: list[str], path: str, now: float, headers: dict[str, str] | None = None
+) -> Response:
     """The `ErrorResponse` schema: {timestamp, status, messages[], path}."""
-    body: dict[str, Any] = {"timestamp": vendor_timestamp(now), "status": status, "messages": messages, "path": path}
+    body: dict[str, Any] = {
+        "timestamp": vendor_timestamp(now),
+        "status": status,
+        "messages": messages,
+        "path": path,
+    }
     return Response.json(status, body, headers)
 
 
@@ -48,7 +55,9 @@ def invalid_api_key() -> Response:
     )
 
 
-def invalid_parameter(parameter: str, message: str, hint: str, *, missing: bool = False) -> Response:
+def invalid_parameter(
+    parameter: str, message: str, hint: str, *, missing: bool = False
+) -> Response:
     """400 of the historical endpoints for a missing or invalid query parameter, in the shape of
     their spec's 400 schema. The spec documents only SHA001 (the API key): "SIM400" is ours."""
     return Response.json(
@@ -71,7 +80,9 @@ def invalid_parameter(parameter: str, message: str, hint: str, *, missing: bool 
 
 def invalid_grant() -> Response:
     """400 of the token endpoint for a wrong username or password (the spec's only example)."""
-    return Response.json(400, {"error_description": "USER_NOTFOUND_ERROR", "error": "invalid_grant"})
+    return Response.json(
+        400, {"error_description": "USER_NOTFOUND_ERROR", "error": "invalid_grant"}
+    )
 
 
 def _unauthorized(description: str) -> Response:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, time
+from typing import Any
 from urllib.parse import quote, unquote
 
 from . import vendor_errors
@@ -58,7 +59,11 @@ class WorkAnalyticsSettings:
 
     def metric_aliases(self) -> dict[str, str]:
         """Served metric name -> the simulator's (spec) name, for names that are renamed."""
-        return {} if self.diverted_metric_name == "diverted" else {self.diverted_metric_name: "diverted"}
+        return (
+            {}
+            if self.diverted_metric_name == "diverted"
+            else {self.diverted_metric_name: "diverted"}
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +109,7 @@ def _instant(name: str, value: str) -> float:
     except ValueError:
         raise BadRequest(f"Invalid {name} [{value}]: expected an ISO 8601 date-time.") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)  # no offset: read as UTC
+        moment = moment.replace(tzinfo=UTC)  # no offset: read as UTC
     return moment.timestamp()
 
 
@@ -113,7 +118,9 @@ def _second_of_day_utc(name: str, value: str) -> int:
     try:
         moment = time.fromisoformat(text)
     except ValueError:
-        raise BadRequest(f"Invalid {name} [{value}]: expected an ISO 8601 time such as 08:00:00-0700.") from None
+        raise BadRequest(
+            f"Invalid {name} [{value}]: expected an ISO 8601 time such as 08:00:00-0700."
+        ) from None
     offset = moment.utcoffset()
     offset_seconds = int(offset.total_seconds()) if offset is not None else 0
     return (moment.hour * 3600 + moment.minute * 60 + moment.second - offset_seconds) % 86_400
@@ -146,12 +153,20 @@ class WorkAnalyticsApi:
         router.add("POST", base + r"/v1/oauth/token", self.issue_token)
         router.add("GET", base + r"/v2/pbxes/?", self.list_pbxes, auth=auth)
         router.add("GET", base + pbx + r"/sites/?", self.list_sites, auth=auth)
-        router.add("GET", base + pbx + r"/sites/(?P<site_id>[^/]+)/queues/?", self.list_site_queues, auth=auth)
+        router.add(
+            "GET",
+            base + pbx + r"/sites/(?P<site_id>[^/]+)/queues/?",
+            self.list_site_queues,
+            auth=auth,
+        )
         router.add("GET", base + pbx + r"/queues/?", self.list_pbx_queues, auth=auth)
         router.add("GET", base + pbx + r"/agents/?", self.list_agents, auth=auth)
         router.add("GET", base + pbx + r"/call-queue-metrics/?", self.call_queue_metrics, auth=auth)
         router.add(
-            "GET", base + r"/v2/call-queues/real-time/pbxes/(?P<pbx_id>[^/]+)/?", self.realtime_call_queues, auth=auth
+            "GET",
+            base + r"/v2/call-queues/real-time/pbxes/(?P<pbx_id>[^/]+)/?",
+            self.realtime_call_queues,
+            auth=auth,
         )
 
     # ----------------------------------------------------------------- auth
@@ -159,11 +174,17 @@ class WorkAnalyticsApi:
         if request.headers.get("8x8-apikey") != self.settings.api_key:
             return vendor_errors.invalid_api_key()
         form = request.form()
-        if form.get("username") != self.settings.username or form.get("password") != self.settings.password:
+        if (
+            form.get("username") != self.settings.username
+            or form.get("password") != self.settings.password
+        ):
             return vendor_errors.invalid_grant()
         token = self.tokens.issue(self.settings.username, self.clock())
         # expires_in is an integer here; the Contact Center token API sends a string instead.
-        return Response.json(200, {"access_token": token, "token_type": "bearer", "expires_in": self.tokens.ttl_seconds})
+        return Response.json(
+            200,
+            {"access_token": token, "token_type": "bearer", "expires_in": self.tokens.ttl_seconds},
+        )
 
     def authenticate(self, request: Request) -> Response | None:
         """Both headers are required: the API key first (400), then the bearer token (401)."""
@@ -196,13 +217,21 @@ class WorkAnalyticsApi:
 
     # ----------------------------------------------------------------- customer data
     def list_pbxes(self, request: Request, match: re.Match[str]) -> Response:
-        return self._paged(request, self.account.pbxes, "pbxList", self._pbx_json, {"name": lambda p: p.name.lower()})
+        return self._paged(
+            request,
+            self.account.pbxes,
+            "pbxList",
+            self._pbx_json,
+            {"name": lambda p: p.name.lower()},
+        )
 
     def list_sites(self, request: Request, match: re.Match[str]) -> Response:
         pbx = self._pbx(match)
         if pbx is None:
             return self._error(request, 404, f"Pbx [{unquote(match['pbx_id'])}] not found.")
-        return self._paged(request, pbx.sites, "siteList", self._site_json, {"name": lambda s: s.name.lower()})
+        return self._paged(
+            request, pbx.sites, "siteList", self._site_json, {"name": lambda s: s.name.lower()}
+        )
 
     def list_site_queues(self, request: Request, match: re.Match[str]) -> Response:
         pbx = self._pbx(match)
@@ -212,7 +241,9 @@ class WorkAnalyticsApi:
         site = next((s for s in pbx.sites if s.id == site_id), None)
         if site is None:
             return self._error(request, 404, f"Site [{site_id}] not found for pbx [{pbx.id}].")
-        return self._paged(request, site.queues, "queueList", self._queue_json, self._queue_sort_keys())
+        return self._paged(
+            request, site.queues, "queueList", self._queue_json, self._queue_sort_keys()
+        )
 
     def list_pbx_queues(self, request: Request, match: re.Match[str]) -> Response:
         pbx = self._pbx(match)
@@ -231,7 +262,9 @@ class WorkAnalyticsApi:
             "lastName": lambda a: a.last_name.lower(),
             "extension": lambda a: int(a.extension),
         }
-        return self._paged(request, pbx.agents, self.settings.agents_list_key, self._agent_json, sort_keys)
+        return self._paged(
+            request, pbx.agents, self.settings.agents_list_key, self._agent_json, sort_keys
+        )
 
     def _queue_sort_keys(self) -> dict[str, Callable[[Any], Any]]:
         # "Queues can be sorted also by extension."
@@ -282,7 +315,9 @@ class WorkAnalyticsApi:
         """A Spring-HATEOAS style page: _embedded list, _links, page metadata."""
         try:
             page = self._int_param(request, "page", 0, minimum=0)
-            size = self._int_param(request, "size", self.settings.page_size_default, minimum=1, maximum=MAX_PAGE_SIZE)
+            size = self._int_param(
+                request, "size", self.settings.page_size_default, minimum=1, maximum=MAX_PAGE_SIZE
+            )
             sort = request.query.get("sort") or None
             ordered = self._sorted(items, sort, sort_keys)
         except BadRequest as error:
@@ -293,7 +328,9 @@ class WorkAnalyticsApi:
         base = self._root_url(request) + request.path
 
         def href(number: int) -> dict[str, str]:
-            query = f"page={number}&size={size}" + (f"&sort={quote(sort, safe=',')}" if sort else "")
+            query = f"page={number}&size={size}" + (
+                f"&sort={quote(sort, safe=',')}" if sort else ""
+            )
             return {"href": f"{base}?{query}"}
 
         links: dict[str, dict[str, str]] = {"first": href(0)}
@@ -308,19 +345,28 @@ class WorkAnalyticsApi:
             {
                 "_embedded": {list_key: [to_json(item) for item in chunk]},
                 "_links": links,
-                "page": {"size": size, "totalElements": total, "totalPages": total_pages, "number": page},
+                "page": {
+                    "size": size,
+                    "totalElements": total,
+                    "totalPages": total_pages,
+                    "number": page,
+                },
             },
         )
 
     @staticmethod
-    def _int_param(request: Request, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+    def _int_param(
+        request: Request, name: str, default: int, *, minimum: int, maximum: int | None = None
+    ) -> int:
         raw = request.query.get(name)
         if raw is None or raw == "":
             return default
         try:
             value = int(raw)
         except ValueError:
-            raise BadRequest(f"Invalid value [{raw}] for parameter [{name}]: expected an integer.") from None
+            raise BadRequest(
+                f"Invalid value [{raw}] for parameter [{name}]: expected an integer."
+            ) from None
         if value < minimum:
             raise BadRequest(f"Parameter [{name}] must be greater than or equal to {minimum}.")
         if maximum is not None and value > maximum:
@@ -328,20 +374,26 @@ class WorkAnalyticsApi:
         return value
 
     @staticmethod
-    def _sorted(items: list[Any], sort: str | None, sort_keys: dict[str, Callable[[Any], Any]]) -> list[Any]:
+    def _sorted(
+        items: list[Any], sort: str | None, sort_keys: dict[str, Callable[[Any], Any]]
+    ) -> list[Any]:
         if not sort:
             return list(items)
         field, _, direction = sort.partition(",")
         field = field.strip()
         direction = direction.strip().upper() or "ASC"
         if field not in sort_keys:
-            raise BadRequest(f"Invalid sort property [{field}]; supported: {', '.join(sorted(sort_keys))}.")
+            raise BadRequest(
+                f"Invalid sort property [{field}]; supported: {', '.join(sorted(sort_keys))}."
+            )
         if direction not in ("ASC", "DESC"):
             raise BadRequest(f"Invalid sort direction [{direction}]; supported: ASC, DESC.")
         return sorted(items, key=sort_keys[field], reverse=direction == "DESC")
 
     # ----------------------------------------------------------------- call-queue metrics
-    def _selected_queues(self, pbx: Pbx, site_ids: set[str] | None, queue_ids: set[str] | None) -> list[_SelectedQueue]:
+    def _selected_queues(
+        self, pbx: Pbx, site_ids: set[str] | None, queue_ids: set[str] | None
+    ) -> list[_SelectedQueue]:
         # Deleted sites and queues are never reported: the model does not run them.
         return [
             _SelectedQueue(pbx, site, queue)
@@ -374,17 +426,27 @@ class WorkAnalyticsApi:
             window, entered_filter = self._report_window(query)
         except BadRequest as error:
             return self._error(request, 400, *error.messages)
-        wanted = tuple(served_names[name] for name in requested) if requested is not None else CALL_QUEUE_METRIC_NAMES
+        wanted = (
+            tuple(served_names[name] for name in requested)
+            if requested is not None
+            else CALL_QUEUE_METRIC_NAMES
+        )
         if window is not None:
             # A date range asks for a report: the ongoing (live) metrics do not apply to it.
             wanted = tuple(name for name in wanted if name in WINDOW_METRICS)
         renamed = {internal: served for served, internal in aliases.items()}
 
         def served(metrics: dict[str, MetricValue]) -> dict[str, MetricValue]:
-            return {renamed.get(name, name): value for name, value in metrics.items()} if renamed else metrics
+            return (
+                {renamed.get(name, name): value for name, value in metrics.items()}
+                if renamed
+                else metrics
+            )
 
         extension_as_number = self.settings.cq_extension_type == "integer"
-        selected = self._selected_queues(pbx, _id_list(query.get("siteIds")), _id_list(query.get("queueIds")))
+        selected = self._selected_queues(
+            pbx, _id_list(query.get("siteIds")), _id_list(query.get("queueIds"))
+        )
         live_parts: list[LiveQueueStats] = []
         window_parts: list[CallWindowStats] = []
         call_queues: list[dict[str, Any]] = []
@@ -394,7 +456,9 @@ class WorkAnalyticsApi:
             start, end = window if window is not None else (now - DAY_SECONDS, now)
             for item in selected:
                 live = self.model.live_stats(item.queue.id) if window is None else None
-                aggregates = self.model.window_stats(item.queue.id, start, end, entered_filter=entered_filter)
+                aggregates = self.model.window_stats(
+                    item.queue.id, start, end, entered_filter=entered_filter
+                )
                 if live is not None:
                     live_parts.append(live)
                 window_parts.append(aggregates)
@@ -406,15 +470,21 @@ class WorkAnalyticsApi:
                         "name": item.queue.name,
                         "autoLogin": item.queue.auto_login,
                         # A string by the QueueMetrics schema; a number in the spec's example.
-                        "extension": int(item.queue.extension) if extension_as_number else item.queue.extension,
-                        "metrics": served(render_call_queue_metrics(live, aggregates, unit, wanted)),
+                        "extension": int(item.queue.extension)
+                        if extension_as_number
+                        else item.queue.extension,
+                        "metrics": served(
+                            render_call_queue_metrics(live, aggregates, unit, wanted)
+                        ),
                     }
                 )
         body: dict[str, Any] = {"callQueues": call_queues}
         if include_summary:
             summary_live = LiveQueueStats.merge(live_parts) if window is None else None
             body["metricsSummary"] = served(
-                render_call_queue_metrics(summary_live, CallWindowStats.merge(window_parts), unit, wanted)
+                render_call_queue_metrics(
+                    summary_live, CallWindowStats.merge(window_parts), unit, wanted
+                )
             )
         return Response.json(200, body)
 
@@ -422,7 +492,10 @@ class WorkAnalyticsApi:
         self, query: dict[str, str]
     ) -> tuple[tuple[float, float] | None, Callable[[float], bool] | None]:
         start_raw, end_raw = query.get("startDate") or None, query.get("endDate") or None
-        intra_start_raw, intra_end_raw = query.get("intraDayStart") or None, query.get("intraDayEnd") or None
+        intra_start_raw, intra_end_raw = (
+            query.get("intraDayStart") or None,
+            query.get("intraDayEnd") or None,
+        )
         if (start_raw is None) != (end_raw is None):
             raise BadRequest(
                 "If startDate is entered, endDate is required as well."
@@ -433,7 +506,9 @@ class WorkAnalyticsApi:
             raise BadRequest("intraDayStart and intraDayEnd must be passed together.")
         if start_raw is None or end_raw is None:
             if intra_start_raw is not None:
-                raise BadRequest("intraDayStart/intraDayEnd can only be passed with startDate/endDate.")
+                raise BadRequest(
+                    "intraDayStart/intraDayEnd can only be passed with startDate/endDate."
+                )
             return None, None
         start, end = _instant("startDate", start_raw), _instant("endDate", end_raw)
         if start >= end:
@@ -466,7 +541,9 @@ class WorkAnalyticsApi:
                     raise BadRequest(f"Invalid Metrics Passed [{','.join(unknown)}].")
             include_summary = _boolean("includeSummary", query.get("includeSummary"), True)
             selected = self._sorted_for_realtime(
-                self._selected_queues(pbx, _id_list(query.get("siteIds")), _id_list(query.get("queueIds"))),
+                self._selected_queues(
+                    pbx, _id_list(query.get("siteIds")), _id_list(query.get("queueIds"))
+                ),
                 query.get("sort") or None,
             )
         except BadRequest as error:
@@ -494,7 +571,9 @@ class WorkAnalyticsApi:
         return Response.json(200, body)
 
     @staticmethod
-    def _sorted_for_realtime(selected: list[_SelectedQueue], sort: str | None) -> list[_SelectedQueue]:
+    def _sorted_for_realtime(
+        selected: list[_SelectedQueue], sort: str | None
+    ) -> list[_SelectedQueue]:
         """The guide: "Sorting strategy: by site, name or extensions, ascending(asc) or descending(desc)"."""
         if not sort:
             return selected
@@ -512,4 +591,3 @@ class WorkAnalyticsApi:
         if direction not in ("asc", "desc"):
             raise BadRequest(f"Invalid sort direction [{direction}]; supported: asc, desc.")
         return sorted(selected, key=keys[field], reverse=direction == "desc")
-

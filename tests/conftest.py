@@ -45,8 +45,9 @@ class FakeClock:
         self.now += seconds
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 10.0,
-             interval: float = 0.02) -> bool:
+def wait_for(
+    condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.02
+) -> bool:
     """Whether `condition()` came true within `timeout` seconds, polled every `interval`.
 
     For what another thread or process does in its own time (a server noticing a closed
@@ -86,8 +87,7 @@ def rsps() -> Any:
 
 def exposition_of(scheduler: Scheduler) -> Exposition:
     """The page of these runners, without the process metrics."""
-    return Exposition(scheduler, build_registry(),
-                      build_per_scrape_registry(process_metrics=False))
+    return Exposition(scheduler, build_registry(), build_per_scrape_registry(process_metrics=False))
 
 
 class PageReader:

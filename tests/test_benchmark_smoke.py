@@ -38,8 +38,13 @@ def test_the_harness_measures_metrics_served_from_bytes_rendered_once(tmp_path: 
     result = measure(SIZE, OPTIONS, tmp_path, progress=lambda _: None)
     # The report and its tables render from what measure() returned.
     assert "### Scrape latency of /metrics" in markdown(
-        {"command": "test", "options": asdict(OPTIONS), "sizes": [result],
-         "wall_seconds": result["wall_seconds"]})
+        {
+            "command": "test",
+            "options": asdict(OPTIONS),
+            "sizes": [result],
+            "wall_seconds": result["wall_seconds"],
+        }
+    )
 
     # measure() fails a size whose cycle failed; the answers say so too.
     assert result["first_cycle"]["ok"] and result["cycle"]["ok"]
@@ -48,8 +53,9 @@ def test_the_harness_measures_metrics_served_from_bytes_rendered_once(tmp_path: 
 
     # Deterministic: scrapes without a collection between them render nothing again.
     renders = result["renders"]
-    assert renders["before"] is not None, \
+    assert renders["before"] is not None, (
         "/metrics lacks eightbyeight_exporter_exposition_renders_total"
+    )
     assert renders["scrapes"] > 0 and renders["after"] == renders["before"]
 
     # Every request of the measured cycle is one the formula expects, and no more.
@@ -57,10 +63,11 @@ def test_the_harness_measures_metrics_served_from_bytes_rendered_once(tmp_path: 
 
     ours, rendering, floor = result["exporter"], result["naive"], result["floor"]
     for encoding in ("plain", "gzip"):
-        assert (rendering[encoding]["median"]
-                >= RENDERING_OVER_EXPORTER * ours[encoding]["median"]), (
-            f"{encoding}: exporter {ours[encoding]}, per-scrape rendering {rendering[encoding]}")
+        assert (
+            rendering[encoding]["median"] >= RENDERING_OVER_EXPORTER * ours[encoding]["median"]
+        ), f"{encoding}: exporter {ours[encoding]}, per-scrape rendering {rendering[encoding]}"
     # Plain only: the floor's gzip answer is compressed in advance whole, while the exporter
     # compresses its own metrics on each scrape, a fixed cost larger than the floor's answer.
     assert ours["plain"]["median"] <= EXPORTER_OVER_FLOOR * floor["plain"]["median"], (
-        f"exporter {ours['plain']}, floor {floor['plain']}")
+        f"exporter {ours['plain']}, floor {floor['plain']}"
+    )

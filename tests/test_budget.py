@@ -11,9 +11,9 @@ import pytest
 import responses
 from prometheus_client import CollectorRegistry
 
-from exporter.app import build_exporter
 from exporter.api.budget import RequestBudget
 from exporter.api.http import HttpClient, HttpSettings, RequestStats
+from exporter.app import build_exporter
 from exporter.config.model import load_config_data
 from exporter.core.errors import ApiError, ConfigError, MalformedResponseError, RateLimitedError
 from tests.conftest import FakeClock, PageReader, wait_for
@@ -71,8 +71,14 @@ def test_close_releases_a_waiting_collector() -> None:
 
 
 def client(bucket: RequestBudget | None, clock: FakeClock, **settings: Any) -> HttpClient:
-    return HttpClient("work_analytics", BASE, HttpSettings(**{"max_attempts": 3, **settings}),
-                      RequestStats(CollectorRegistry()), sleep=clock.advance, budget=bucket)
+    return HttpClient(
+        "work_analytics",
+        BASE,
+        HttpSettings(**{"max_attempts": 3, **settings}),
+        RequestStats(CollectorRegistry()),
+        sleep=clock.advance,
+        budget=bucket,
+    )
 
 
 def test_a_retry_wait_ends_when_the_exporter_stops(rsps: responses.RequestsMock) -> None:
@@ -80,9 +86,13 @@ def test_a_retry_wait_ends_when_the_exporter_stops(rsps: responses.RequestsMock)
     # (here ten minutes) before the process can exit.
     bucket = RequestBudget("work_analytics", 600)
     call = rsps.get(f"{BASE}/x", status=503)
-    http = HttpClient("work_analytics", BASE,
-                      HttpSettings(max_attempts=3, initial_backoff=600, max_backoff=600),
-                      RequestStats(CollectorRegistry()), budget=bucket)
+    http = HttpClient(
+        "work_analytics",
+        BASE,
+        HttpSettings(max_attempts=3, initial_backoff=600, max_backoff=600),
+        RequestStats(CollectorRegistry()),
+        budget=bucket,
+    )
     errors: list[Exception] = []
 
     def fetch() -> None:
@@ -136,22 +146,31 @@ def test_an_oversized_answer_fails_without_retries(rsps: responses.RequestsMock)
 
 
 def test_the_budget_is_checked_against_the_intervals_at_start_up() -> None:
-    env = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u",
-           "EIGHTBYEIGHT_PASSWORD": "p"}
-    tight = {"pbxes": [f"pbx{i}" for i in range(10)], "request_budget_per_minute": 60,
-             "call_queues": {"interval": "10s"}}
+    env = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u", "EIGHTBYEIGHT_PASSWORD": "p"}
+    tight = {
+        "pbxes": [f"pbx{i}" for i in range(10)],
+        "request_budget_per_minute": 60,
+        "call_queues": {"interval": "10s"},
+    }
     with pytest.raises(ConfigError) as caught:
         load_config_data({"work_analytics": tight}, env=env)
     message = caught.value.problems[0]
     assert caught.value.problems == [
         "work_analytics: request_budget_per_minute 60 is too small: the enabled collectors need "
         "at least 66 requests a minute (call_queues 60, discovery 2, call_records 1, call_legs "
-        "1); raise it to 66 or make the intervals 1.1 times longer"]
+        "1); raise it to 66 or make the intervals 1.1 times longer"
+    ]
     # What the message proposes fits.
     need = int(message.split("raise it to ")[1].split(" ")[0])
     load_config_data({"work_analytics": {**tight, "request_budget_per_minute": need}}, env=env)
-    cc = {"enabled": True, "client_id": "i", "client_secret": "s", "tenants": ["a", "b"],
-          "request_budget_per_minute": 5, "queues": {"interval": "10s"}}
+    cc = {
+        "enabled": True,
+        "client_id": "i",
+        "client_secret": "s",
+        "tenants": ["a", "b"],
+        "request_budget_per_minute": 5,
+        "queues": {"interval": "10s"},
+    }
     with pytest.raises(ConfigError) as caught:
         load_config_data({"work_analytics": {"enabled": False}, "contact_center": cc}, env={})
     assert "contact_center: request_budget_per_minute 5 is too small" in caught.value.problems[0]
@@ -159,10 +178,11 @@ def test_the_budget_is_checked_against_the_intervals_at_start_up() -> None:
 
 
 def test_the_budget_in_use_is_exported() -> None:
-    env = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u",
-           "EIGHTBYEIGHT_PASSWORD": "p"}
-    exporter = build_exporter(load_config_data({"work_analytics": {
-        "request_budget_per_minute": 300}}, env=env), process_metrics=False)
+    env = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u", "EIGHTBYEIGHT_PASSWORD": "p"}
+    exporter = build_exporter(
+        load_config_data({"work_analytics": {"request_budget_per_minute": 300}}, env=env),
+        process_metrics=False,
+    )
     try:
         get = PageReader(exporter.exposition).get_sample_value
         assert get("eightbyeight_api_budget_requests_per_minute", {"api": "work_analytics"}) == 300
@@ -176,10 +196,10 @@ def test_the_budget_in_use_is_exported() -> None:
 def test_close_stops_the_runners_before_it_closes_the_budgets() -> None:
     # A run the closed budget cuts short must find its runner already stopping, so that it is
     # logged as abandoned rather than as a failure on every shutdown.
-    env = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u",
-           "EIGHTBYEIGHT_PASSWORD": "p"}
-    exporter = build_exporter(load_config_data({"work_analytics": {}}, env=env),
-                              process_metrics=False)
+    env = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u", "EIGHTBYEIGHT_PASSWORD": "p"}
+    exporter = build_exporter(
+        load_config_data({"work_analytics": {}}, env=env), process_metrics=False
+    )
     seen: list[bool] = []
     bucket = exporter.budgets[0]
     real_close = bucket.close

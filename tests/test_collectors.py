@@ -8,13 +8,13 @@ import pytest
 import structlog
 from prometheus_client import CollectorRegistry, generate_latest
 
+from exporter.core.errors import ApiError, ServerError
 from exporter.metrics import cc_tables as cc_metric_tables
 from exporter.metrics.cc_tables import to_number
 from exporter.pollers import call_details, call_queues, summaries
 from exporter.pollers.base import CollectorRunner, Scheduler, SnapshotCollector
 from exporter.pollers.call_queues import CallQueueCollector
 from exporter.pollers.discovery import Directory, DiscoveryCollector, Pbx, Queue, Site
-from exporter.core.errors import ApiError, ServerError
 from tests.conftest import FakeClock, PageReader, exposition_of, fixture_json
 
 PBX_ID = "rXp_ceLVQs6RYjUp1Iqqwe"
@@ -55,33 +55,54 @@ def directory() -> Directory:
     return Directory(
         pbxes=(Pbx(PBX_ID, "voaromaniaqe14051"),),
         sites={SITE_ID: Site(SITE_ID, "SanJose-Onel", PBX_ID), "s2": Site("s2", "Austin", PBX_ID)},
-        queues={"tqteLkZOScyi0Mai9ewUlA": Queue("tqteLkZOScyi0Mai9ewUlA", "CQ3 (autologin)", "1000", SITE_ID, PBX_ID),
-                "ZPSyi0RkSiSISsNSuiYG7w": Queue("ZPSyi0RkSiSISsNSuiYG7w", "CQ4", "1013", SITE_ID, PBX_ID),
-                "q-narbo": Queue("q-narbo", "Narbo", "153964", SITE_ID, PBX_ID)})
+        queues={
+            "tqteLkZOScyi0Mai9ewUlA": Queue(
+                "tqteLkZOScyi0Mai9ewUlA", "CQ3 (autologin)", "1000", SITE_ID, PBX_ID
+            ),
+            "ZPSyi0RkSiSISsNSuiYG7w": Queue(
+                "ZPSyi0RkSiSISsNSuiYG7w", "CQ4", "1013", SITE_ID, PBX_ID
+            ),
+            "q-narbo": Queue("q-narbo", "Narbo", "153964", SITE_ID, PBX_ID),
+        },
+    )
 
 
 def render(*families: Any) -> CollectorRegistry:
     class Fixed:
         def collect(self) -> Any:
             return families
+
     registry = CollectorRegistry()
     registry.register(Fixed())  # type: ignore[arg-type]
     return registry
 
 
 def queue_labels(queue: str, extension: str, queue_id: str, **extra: str) -> dict[str, str]:
-    return {"pbx": "voaromaniaqe14051", "site": "SanJose-Onel", "queue": queue,
-            "extension": extension, "queue_id": queue_id, **extra}
+    return {
+        "pbx": "voaromaniaqe14051",
+        "site": "SanJose-Onel",
+        "queue": queue,
+        "extension": extension,
+        "queue_id": queue_id,
+        **extra,
+    }
 
 
 def test_discovery_maps_ids_to_names_and_skips_deleted() -> None:
-    pages = fixture_json("queues_page0.json")["_embedded"]["queueList"] + \
-        fixture_json("queues_page1.json")["_embedded"]["queueList"]
-    client = CannedClient({
-        "pbxes": [{"id": PBX_ID, "name": "aPbx", "deleted": False},
-                  {"id": "gone", "name": "old", "deleted": True}],
-        "sites": fixture_json("sites.json")["_embedded"]["siteList"],
-        "queues": pages})
+    pages = (
+        fixture_json("queues_page0.json")["_embedded"]["queueList"]
+        + fixture_json("queues_page1.json")["_embedded"]["queueList"]
+    )
+    client = CannedClient(
+        {
+            "pbxes": [
+                {"id": PBX_ID, "name": "aPbx", "deleted": False},
+                {"id": "gone", "name": "old", "deleted": True},
+            ],
+            "sites": fixture_json("sites.json")["_embedded"]["siteList"],
+            "queues": pages,
+        }
+    )
     collector = DiscoveryCollector(client, interval=600, pbx_refs=[])  # type: ignore[arg-type]
     registry = render(*collector.collect())
     found = collector.directory
@@ -89,29 +110,57 @@ def test_discovery_maps_ids_to_names_and_skips_deleted() -> None:
     assert sorted(q.name for q in found.queues.values()) == ["Arryk", "Billing", "Dorcas", "Waif"]
     # `extension` (vendor example) and `extensionNumber` (vendor schema) are both read.
     assert {q.name: q.extension for q in found.queues.values()}["Billing"] == "7029570"
-    assert registry.get_sample_value("eightbyeight_queue_info", {
-        "pbx": "aPbx", "site": "SanJose", "queue": "Arryk", "extension": "3971028",
-        "queue_id": "ZOT7TlP9Tle0d82ZBRKqwe"}) == 1
-    assert registry.get_sample_value("eightbyeight_pbx_info", {"pbx": "aPbx", "pbx_id": PBX_ID}) == 1
+    assert (
+        registry.get_sample_value(
+            "eightbyeight_queue_info",
+            {
+                "pbx": "aPbx",
+                "site": "SanJose",
+                "queue": "Arryk",
+                "extension": "3971028",
+                "queue_id": "ZOT7TlP9Tle0d82ZBRKqwe",
+            },
+        )
+        == 1
+    )
+    assert (
+        registry.get_sample_value("eightbyeight_pbx_info", {"pbx": "aPbx", "pbx_id": PBX_ID}) == 1
+    )
     assert [c[0] for c in client.calls] == ["pbxes", "sites", "queues"]
 
 
 def test_discovery_selects_pbxes_by_name_or_id() -> None:
-    client = CannedClient({"pbxes": [{"id": "id-a", "name": "a"}, {"id": "id-b", "name": "b"},
-                                     {"id": "id-c", "name": "c"}],
-                           "sites": [], "queues": []})
+    client = CannedClient(
+        {
+            "pbxes": [
+                {"id": "id-a", "name": "a"},
+                {"id": "id-b", "name": "b"},
+                {"id": "id-c", "name": "c"},
+            ],
+            "sites": [],
+            "queues": [],
+        }
+    )
     collector = DiscoveryCollector(client, interval=600, pbx_refs=["c", "id-a", "nope"])  # type: ignore[arg-type]
     collector.collect()
     assert [p.name for p in collector.directory.pbxes] == ["c", "a"]
-    assert [(c[0], c[1]) for c in client.calls[1:]] == [("sites", "id-c"), ("queues", "id-c"),
-                                                        ("sites", "id-a"), ("queues", "id-a")]
+    assert [(c[0], c[1]) for c in client.calls[1:]] == [
+        ("sites", "id-c"),
+        ("queues", "id-c"),
+        ("sites", "id-a"),
+        ("queues", "id-a"),
+    ]
 
 
 def test_call_queue_metrics_example_in_seconds() -> None:
     answer = fixture_json("call_queue_metrics.json")
     answer["callQueues"][0]["metrics"].update(
-        ongoingWaitingCalls=3, ongoingLongestWaitingTime=41, averageWaitingTime=12.5,
-        abandonedInWaitingCallsPercentage=12.5, enteredCalls=40)
+        ongoingWaitingCalls=3,
+        ongoingLongestWaitingTime=41,
+        averageWaitingTime=12.5,
+        abandonedInWaitingCallsPercentage=12.5,
+        enteredCalls=40,
+    )
     answer["metricsSummary"] = {"ongoingWaitingCalls": 3, "acceptedCallsPercentage": 80}
     client = CannedClient({"call_queue_metrics": answer})
     collector = CallQueueCollector(client, directory, interval=30)  # type: ignore[arg-type]
@@ -128,29 +177,59 @@ def test_call_queue_metrics_example_in_seconds() -> None:
     assert get("eightbyeight_queue_entered_calls", windowed) == 40
     assert get("eightbyeight_queue_diverted_calls", windowed) == 0
     # The spec's integer extension becomes a label string.
-    assert get("eightbyeight_queue_ongoing_waiting_calls",
-               queue_labels("CQ4", "1013", "ZPSyi0RkSiSISsNSuiYG7w")) == 0
+    assert (
+        get(
+            "eightbyeight_queue_ongoing_waiting_calls",
+            queue_labels("CQ4", "1013", "ZPSyi0RkSiSISsNSuiYG7w"),
+        )
+        == 0
+    )
     # The API's summary has its own names, never a queue="total" row.
     assert get("eightbyeight_pbx_queues_ongoing_waiting_calls", {"pbx": "voaromaniaqe14051"}) == 3
-    assert get("eightbyeight_pbx_queues_accepted_calls_ratio",
-               {"pbx": "voaromaniaqe14051", "window": "24h"}) == 0.8
+    assert (
+        get(
+            "eightbyeight_pbx_queues_accepted_calls_ratio",
+            {"pbx": "voaromaniaqe14051", "window": "24h"},
+        )
+        == 0.8
+    )
     text = generate_latest(registry).decode()
     assert 'queue="total"' not in text
     assert "Polled from /v2/pbxes/{pbxId}/call-queue-metrics every 30s." in text
 
 
 def test_call_queue_metrics_in_milliseconds_when_configured() -> None:
-    answer = {"callQueues": [{"pbx": "voaromaniaqe14051", "site": "SanJose-Onel",
-                              "id": "ZPSyi0RkSiSISsNSuiYG7w", "name": "CQ4", "extension": "1013",
-                              "metrics": {"ongoingLongestWaitingTime": 41000,
-                                          "averageTalkTime": 90500, "ongoingWaitingCalls": 2}}]}
+    answer = {
+        "callQueues": [
+            {
+                "pbx": "voaromaniaqe14051",
+                "site": "SanJose-Onel",
+                "id": "ZPSyi0RkSiSISsNSuiYG7w",
+                "name": "CQ4",
+                "extension": "1013",
+                "metrics": {
+                    "ongoingLongestWaitingTime": 41000,
+                    "averageTalkTime": 90500,
+                    "ongoingWaitingCalls": 2,
+                },
+            }
+        ]
+    }
     cq4 = queue_labels("CQ4", "1013", "ZPSyi0RkSiSISsNSuiYG7w")
     for unit, expected in (("milliseconds", 41.0), ("seconds", 41000.0)):
-        collector = CallQueueCollector(CannedClient({"call_queue_metrics": answer}), directory,  # type: ignore[arg-type]
-                                       interval=30, duration_unit=unit)
+        collector = CallQueueCollector(
+            CannedClient({"call_queue_metrics": answer}),
+            directory,  # type: ignore[arg-type]
+            interval=30,
+            duration_unit=unit,
+        )
         registry = render(*collector.collect())
-        assert registry.get_sample_value(
-            "eightbyeight_queue_ongoing_longest_waiting_time_seconds", cq4) == expected
+        assert (
+            registry.get_sample_value(
+                "eightbyeight_queue_ongoing_longest_waiting_time_seconds", cq4
+            )
+            == expected
+        )
         # Counts are never scaled.
         assert registry.get_sample_value("eightbyeight_queue_ongoing_waiting_calls", cq4) == 2
     assert registry is not None
@@ -158,28 +237,51 @@ def test_call_queue_metrics_in_milliseconds_when_configured() -> None:
 
 def test_deprecated_realtime_api_is_milliseconds_and_looks_ids_up() -> None:
     client = CannedClient({"realtime": fixture_json("realtime_call_queues.json")})
-    collector = CallQueueCollector(client, directory, interval=30, api="realtime",  # type: ignore[arg-type]
-                                   duration_unit="seconds")  # ignored: this API is always ms
+    collector = CallQueueCollector(
+        client,
+        directory,
+        interval=30,
+        api="realtime",  # type: ignore[arg-type]
+        duration_unit="seconds",
+    )  # ignored: this API is always ms
     registry = render(*collector.collect())
-    narbo = {"pbx": "voaromaniaqe14051", "site": "SanJose-Onel", "queue": "Narbo",
-             "extension": "153964", "queue_id": "q-narbo"}
-    alerie = {"pbx": "voaromaniaqe14051", "site": "SanJose-Onel", "queue": "Alerie Hightower",
-              "extension": "189751", "queue_id": ""}
+    narbo = {
+        "pbx": "voaromaniaqe14051",
+        "site": "SanJose-Onel",
+        "queue": "Narbo",
+        "extension": "153964",
+        "queue_id": "q-narbo",
+    }
+    alerie = {
+        "pbx": "voaromaniaqe14051",
+        "site": "SanJose-Onel",
+        "queue": "Alerie Hightower",
+        "extension": "189751",
+        "queue_id": "",
+    }
     get = registry.get_sample_value
     assert get("eightbyeight_queue_ongoing_waiting_time_seconds", narbo) == 14.069
     assert get("eightbyeight_queue_ongoing_average_waiting_time_seconds", alerie) == 28.425
     assert get("eightbyeight_queue_ongoing_handling_time_seconds", narbo) == 24.069
-    assert get("eightbyeight_pbx_queues_ongoing_waiting_time_seconds",
-               {"pbx": "voaromaniaqe14051"}) == 99.345
+    assert (
+        get("eightbyeight_pbx_queues_ongoing_waiting_time_seconds", {"pbx": "voaromaniaqe14051"})
+        == 99.345
+    )
 
 
 def test_filters_become_ids_and_pbxes_without_matches_are_skipped() -> None:
     client = CannedClient({"call_queue_metrics": {"callQueues": []}})
-    collector = CallQueueCollector(client, directory, interval=30, sites=["SanJose-Onel"],  # type: ignore[arg-type]
-                                   queues=["CQ4", "1000"], metrics=["ongoingWaitingCalls"],
-                                   include_summary=False)
+    collector = CallQueueCollector(
+        client,
+        directory,
+        interval=30,
+        sites=["SanJose-Onel"],  # type: ignore[arg-type]
+        queues=["CQ4", "1000"],
+        metrics=["ongoingWaitingCalls"],
+        include_summary=False,
+    )
     collector.collect()
-    (_, pbx_id, kwargs), = client.calls
+    ((_, pbx_id, kwargs),) = client.calls
     assert pbx_id == PBX_ID
     assert kwargs["site_ids"] == [SITE_ID]
     assert sorted(kwargs["queue_ids"]) == ["ZPSyi0RkSiSISsNSuiYG7w", "tqteLkZOScyi0Mai9ewUlA"]
@@ -190,12 +292,27 @@ def test_filters_become_ids_and_pbxes_without_matches_are_skipped() -> None:
 
 
 def test_diverted_alias_of_the_guide_and_odd_values() -> None:
-    answer = {"callQueues": [{"id": "ZPSyi0RkSiSISsNSuiYG7w", "name": "CQ4", "extension": 1013,
-                              "site": "SanJose-Onel", "pbx": "voaromaniaqe14051",
-                              "metrics": {"divertedCalls": "4", "ongoingWaitingCalls": None,
-                                          "ongoingAvailableAgents": "n/a", "someFutureMetric": 1,
-                                          "enteredCalls": float("nan")}}]}
-    collector = CallQueueCollector(CannedClient({"call_queue_metrics": answer}), directory, interval=30)  # type: ignore[arg-type]
+    answer = {
+        "callQueues": [
+            {
+                "id": "ZPSyi0RkSiSISsNSuiYG7w",
+                "name": "CQ4",
+                "extension": 1013,
+                "site": "SanJose-Onel",
+                "pbx": "voaromaniaqe14051",
+                "metrics": {
+                    "divertedCalls": "4",
+                    "ongoingWaitingCalls": None,
+                    "ongoingAvailableAgents": "n/a",
+                    "someFutureMetric": 1,
+                    "enteredCalls": float("nan"),
+                },
+            }
+        ]
+    }
+    collector = CallQueueCollector(
+        CannedClient({"call_queue_metrics": answer}), directory, interval=30
+    )  # type: ignore[arg-type]
     registry = render(*collector.collect())
     text = generate_latest(registry).decode()
     cq4 = queue_labels("CQ4", "1013", "ZPSyi0RkSiSISsNSuiYG7w", window="24h")
@@ -227,10 +344,23 @@ def test_no_directory_yet_fails_the_run() -> None:
     assert "not been discovered" in (runner.state.last_error or "")
 
 
-@pytest.mark.parametrize(("raw", "number"), [(1, 1.0), ("2.5", 2.5), (None, None), (True, None),
-                                             ("x", None), ([1], None), (float("inf"), None),
-                                             (" 3 ", 3.0), (10**400, None), ("1e999", None),
-                                             ("nan", None), (float("nan"), None)])
+@pytest.mark.parametrize(
+    ("raw", "number"),
+    [
+        (1, 1.0),
+        ("2.5", 2.5),
+        (None, None),
+        (True, None),
+        ("x", None),
+        ([1], None),
+        (float("inf"), None),
+        (" 3 ", 3.0),
+        (10**400, None),
+        ("1e999", None),
+        ("nan", None),
+        (float("nan"), None),
+    ],
+)
 def test_to_number(raw: object, number: float | None) -> None:
     assert to_number(raw) == number
 
@@ -246,10 +376,14 @@ def test_every_collector_reads_numbers_with_the_one_to_number() -> None:
 def test_invalid_and_unusable_counters_are_exported_from_zero() -> None:
     # A counter that first appears above 0 hides its first increase from rate(): a clean
     # account exports both at 0 from the first snapshot on, before anything is left out.
-    client = CannedClient({"pbxes": [{"id": PBX_ID, "name": "aPbx"}],
-                           "sites": fixture_json("sites.json")["_embedded"]["siteList"],
-                           "queues": fixture_json("queues_page0.json")["_embedded"]["queueList"],
-                           "call_queue_metrics": fixture_json("call_queue_metrics.json")})
+    client = CannedClient(
+        {
+            "pbxes": [{"id": PBX_ID, "name": "aPbx"}],
+            "sites": fixture_json("sites.json")["_embedded"]["siteList"],
+            "queues": fixture_json("queues_page0.json")["_embedded"]["queueList"],
+            "call_queue_metrics": fixture_json("call_queue_metrics.json"),
+        }
+    )
     discovery = DiscoveryCollector(client, interval=600, pbx_refs=[])  # type: ignore[arg-type]
     queues = CallQueueCollector(client, lambda: discovery.directory, interval=30)  # type: ignore[arg-type]
     discovery.collect()
@@ -259,8 +393,9 @@ def test_invalid_and_unusable_counters_are_exported_from_zero() -> None:
     assert "eightbyeight_collector_values_unusable" not in discovery.self_metrics()
     assert queues.self_metrics()["eightbyeight_collector_records_invalid"] == 0
     assert queues.self_metrics()["eightbyeight_collector_values_unusable"] == 0
-    client.answers["call_queue_metrics"] = {"callQueues": [5, {
-        "id": "q", "name": "Q", "metrics": {"ongoingWaitingCalls": "n/a"}}]}
+    client.answers["call_queue_metrics"] = {
+        "callQueues": [5, {"id": "q", "name": "Q", "metrics": {"ongoingWaitingCalls": "n/a"}}]
+    }
     queues.collect()
     assert queues.self_metrics()["eightbyeight_collector_records_invalid"] == 1
     assert queues.self_metrics()["eightbyeight_collector_values_unusable"] == 1
@@ -278,6 +413,7 @@ class FlakyCollector(SnapshotCollector):
         if self.fail:
             raise ServerError("/x", "server error", status=503)
         from prometheus_client.core import GaugeMetricFamily
+
         family = GaugeMetricFamily("eightbyeight_test_value", "A value.")
         family.add_metric([], self.value)
         return (family,)
@@ -304,7 +440,10 @@ def test_failure_degrades_one_collector_keeps_last_snapshot_and_recovers() -> No
     assert get("eightbyeight_collector_snapshot_age_seconds", {"collector": "good"}) == 0
     assert get("eightbyeight_collector_failures_total", {"collector": "flaky"}) == 1
     assert get("eightbyeight_collector_runs_total", {"collector": "flaky"}) == 2
-    assert get("eightbyeight_collector_last_success_timestamp_seconds", {"collector": "flaky"}) == wall.now - 30
+    assert (
+        get("eightbyeight_collector_last_success_timestamp_seconds", {"collector": "flaky"})
+        == wall.now - 30
+    )
     # The last good data is still shown while it is recent...
     assert get("eightbyeight_test_value") == 1
     # ...and dropped once it is older than three intervals (its age stays visible).

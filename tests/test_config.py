@@ -17,54 +17,68 @@ CREDENTIALS = {"api_key": "k", "username": "u", "password": "p"}
 EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "unknown_key.yaml": ["work_analytics.colour: unknown key"],
     "bad_duration.yaml": [
-        "work_analytics.call_queues.interval: 'soon' is not a duration such as 30s, 5m or 1h"],
+        "work_analytics.call_queues.interval: 'soon' is not a duration such as 30s, 5m or 1h"
+    ],
     "bad_api.yaml": [
-        "work_analytics.call_queues.api: Input should be 'call_queue_metrics' or 'realtime'"],
+        "work_analytics.call_queues.api: Input should be 'call_queue_metrics' or 'realtime'"
+    ],
     "metric_of_other_api.yaml": [
-        "work_analytics.call_queues.metrics: unknown for api call_queue_metrics: waitingCalls"],
+        "work_analytics.call_queues.metrics: unknown for api call_queue_metrics: waitingCalls"
+    ],
     "bad_base_url.yaml": [
-        "work_analytics.base_url: 'api.8x8.com/analytics/work' is not an http:// or https:// URL"],
+        "work_analytics.base_url: 'api.8x8.com/analytics/work' is not an http:// or https:// URL"
+    ],
     "missing_credentials.yaml": [
         "work_analytics.api_key: required (set api_key, api_key_file or the environment "
         "variable EIGHTBYEIGHT_API_KEY)",
         "work_analytics.password: required (set password, password_file or the environment "
-        "variable EIGHTBYEIGHT_PASSWORD)"],
+        "variable EIGHTBYEIGHT_PASSWORD)",
+    ],
     "secret_file_problems.yaml": [
         "work_analytics.api_key: set either api_key or api_key_file, not both",
         "work_analytics.password_file: cannot read /nonexistent/8x8/password: "
-        "No such file or directory"],
+        "No such file or directory",
+    ],
     "unset_env_var.yaml": [
-        "work_analytics.api_key: environment variable EIGHTBYEIGHT_TEST_UNSET_VARIABLE is not set"],
+        "work_analytics.api_key: environment variable EIGHTBYEIGHT_TEST_UNSET_VARIABLE is not set"
+    ],
     "bad_retries.yaml": [
-        "work_analytics.retries.max_attempts: Input should be greater than or equal to 1"],
+        "work_analytics.retries.max_attempts: Input should be greater than or equal to 1"
+    ],
     "bad_types.yaml": [
         "work_analytics.pbxes: Input should be a valid list",
-        "work_analytics.discovery.page_size: Input should be less than or equal to 100"],
+        "work_analytics.discovery.page_size: Input should be less than or equal to 100",
+    ],
     "section_not_mapping.yaml": ["work_analytics: must be a mapping"],
     "bad_time_zone.yaml": [
         "work_analytics.time_zone: 'Mars/Olympus_Mons' is not an IANA time zone such as UTC or "
-        "America/New_York"],
+        "America/New_York"
+    ],
     "bad_windows.yaml": [
         "work_analytics.company_summary.windows: needs at least one window",
         "work_analytics.ring_groups.windows[1]: 'fortnight' is not a window such as 15m, 1h, 24h, "
         "today or this_week",
-        "work_analytics.extensions.windows: listed twice: today"],
+        "work_analytics.extensions.windows: listed twice: today",
+    ],
     "bad_pattern.yaml": [
         "work_analytics.ring_groups.select.include[0]: 'Sales(' is not a regular expression: "
-        "missing ), unterminated subpattern at position 5"],
+        "missing ), unterminated subpattern at position 5"
+    ],
     "bad_call_details.yaml": [
         "work_analytics.call_records: lookback (60s) must be at least the interval (300s), or "
         "records between two polls are missed",
         "work_analytics.call_legs.page_size: Input should be less than or equal to 7000",
         "work_analytics.call_legs.wait_buckets: bucket bounds must be positive and strictly "
-        "increasing"],
+        "increasing",
+    ],
     "cc_missing_credentials.yaml": [
         "contact_center.client_id: required (set client_id or the environment variable "
         "EIGHTBYEIGHT_CC_CLIENT_ID)",
         "contact_center.client_secret: required (set client_secret, client_secret_file or the "
         "environment variable EIGHTBYEIGHT_CC_CLIENT_SECRET)",
         "contact_center.region: Input should be 'us', 'eu', 'au' or 'ca'",
-        "contact_center.report_status: max_backoff must not be smaller than initial_backoff"],
+        "contact_center.report_status: max_backoff must not be smaller than initial_backoff",
+    ],
     "cc_bad_reports.yaml": [
         "contact_center.queues.metrics: not a metric key such as accepted.today: not a key",
         "contact_center.reports[0]: granularity week is not accepted for a window of this_week; "
@@ -73,25 +87,30 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
         "starting with a letter (it names the report in labels and collectors)",
         "contact_center.reports[1].intra_day_time_range: end must be at least 15 minutes after start",
         "contact_center.reports[2]: granularity day is not accepted for a window of 90d; use one "
-        "of none, month, year"],
+        "of none, month, year",
+    ],
     "cc_report_names.yaml": ["contact_center: reports: names listed twice: queues"],
     "cc_report_tenants.yaml": [
-        "contact_center: reports: agents: tenants not in contact_center.tenants: acme-support"],
+        "contact_center: reports: agents: tenants not in contact_center.tenants: acme-support"
+    ],
     "budget_too_small.yaml": [
         "work_analytics: request_budget_per_minute 60 is too small: the enabled collectors need "
         "at least 66 requests a minute (call_queues 60, discovery 2, call_records 1, call_legs "
-        "1); raise it to 66 or make the intervals 1.1 times longer"],
+        "1); raise it to 66 or make the intervals 1.1 times longer"
+    ],
     "cc_report_time_zone.yaml": [
         "contact_center: reports: queues_today: a today window starts at local midnight: set "
-        "contact_center.time_zone to the tenant's time zone"],
+        "contact_center.time_zone to the tenant's time zone"
+    ],
     "bad_yaml.yaml": [
         f"{INVALID / 'bad_yaml.yaml'}: invalid YAML at line 3, column 12: "
-        "mapping values are not allowed here"],
+        "mapping values are not allowed here"
+    ],
     # Latin-1, not UTF-8: a clear problem, not a traceback from the decoder.
-    "not_utf8.yaml": [
-        f"{INVALID / 'not_utf8.yaml'}: cannot read the config file: not UTF-8 text"],
+    "not_utf8.yaml": [f"{INVALID / 'not_utf8.yaml'}: cannot read the config file: not UTF-8 text"],
     "top_level_list.yaml": [
-        f"{INVALID / 'top_level_list.yaml'}: the top level must be a mapping of sections"],
+        f"{INVALID / 'top_level_list.yaml'}: the top level must be a mapping of sections"
+    ],
 }
 
 
@@ -108,7 +127,8 @@ def test_invalid_config_reports_every_problem(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_PROBLEMS))
 def test_check_config_exits_2_with_one_line_per_problem(
-        name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["--check-config", "--config.file", str(INVALID / name)]) == 2
     err = capsys.readouterr().err
     assert err.splitlines() == [f"error: config: {p}" for p in EXPECTED_PROBLEMS[name]]
@@ -116,8 +136,11 @@ def test_check_config_exits_2_with_one_line_per_problem(
 
 
 def test_several_problems_in_several_sections_are_reported_together() -> None:
-    data = {"work_analytics": {"username": "u", "call_queues": {"interval": -1, "colour": 1}},
-            "contact_center": {"base_url": "ftp://x"}, "extra": True}
+    data = {
+        "work_analytics": {"username": "u", "call_queues": {"interval": -1, "colour": 1}},
+        "contact_center": {"base_url": "ftp://x"},
+        "extra": True,
+    }
     with pytest.raises(ConfigError) as info:
         load_config_data(data, env={})
     problems = info.value.problems
@@ -144,11 +167,17 @@ def test_defaults() -> None:
 
 
 def test_credentials_default_to_environment() -> None:
-    env = {"EIGHTBYEIGHT_API_KEY": "ek", "EIGHTBYEIGHT_USERNAME": "eu",
-           "EIGHTBYEIGHT_PASSWORD": "ep"}
+    env = {
+        "EIGHTBYEIGHT_API_KEY": "ek",
+        "EIGHTBYEIGHT_USERNAME": "eu",
+        "EIGHTBYEIGHT_PASSWORD": "ep",
+    }
     wa = load_config_data({}, env=env).work_analytics
     assert (wa.api_key.get_secret_value(), wa.username, wa.password.get_secret_value()) == (
-        "ek", "eu", "ep")
+        "ek",
+        "eu",
+        "ep",
+    )
     # The file wins over the environment.
     wa = load_config_data({"work_analytics": {"username": "file-user"}}, env=env).work_analytics
     assert wa.username == "file-user"
@@ -157,8 +186,13 @@ def test_credentials_default_to_environment() -> None:
 def test_secret_files(tmp_path: Path) -> None:
     (tmp_path / "key").write_text("key-from-file\n")
     (tmp_path / "pw").write_text("pw-from-file")
-    data = {"work_analytics": {"api_key_file": str(tmp_path / "key"), "username": "u",
-                               "password_file": str(tmp_path / "pw")}}
+    data = {
+        "work_analytics": {
+            "api_key_file": str(tmp_path / "key"),
+            "username": "u",
+            "password_file": str(tmp_path / "pw"),
+        }
+    }
     wa = load_config_data(data, env={}).work_analytics
     assert wa.api_key.get_secret_value() == "key-from-file"
     assert wa.password.get_secret_value() == "pw-from-file"
@@ -168,15 +202,22 @@ def test_secret_files(tmp_path: Path) -> None:
 
 def test_empty_secret_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "pw").write_text("\n")
-    data = {"work_analytics": {"api_key": "k", "username": "u", "password_file": str(tmp_path / "pw")}}
+    data = {
+        "work_analytics": {"api_key": "k", "username": "u", "password_file": str(tmp_path / "pw")}
+    }
     with pytest.raises(ConfigError) as info:
         load_config_data(data, env={})
     assert info.value.problems == [f"work_analytics.password_file: {tmp_path / 'pw'} is empty"]
 
 
 def test_environment_interpolation() -> None:
-    data = {"work_analytics": {**CREDENTIALS, "base_url": "https://${HOST}/analytics/work",
-                               "pbxes": ["${PBX}", "${OTHER:-fallback}", "cost$$centre"]}}
+    data = {
+        "work_analytics": {
+            **CREDENTIALS,
+            "base_url": "https://${HOST}/analytics/work",
+            "pbxes": ["${PBX}", "${OTHER:-fallback}", "cost$$centre"],
+        }
+    }
     wa = load_config_data(data, env={"HOST": "api.example.test", "PBX": "main"}).work_analytics
     assert wa.base_url == "https://api.example.test/analytics/work"
     assert wa.pbxes == ["main", "fallback", "cost$centre"]
@@ -190,18 +231,31 @@ def test_disabled_work_analytics_needs_no_credentials() -> None:
 def test_enabled_from_an_environment_variable_still_requires_the_credentials() -> None:
     # `enabled: ${CC_ON}` gives the string "true", which the model reads as True.
     with pytest.raises(ConfigError) as caught:
-        load_config_data({"work_analytics": {"enabled": "false"},
-                          "contact_center": {"enabled": "true"}}, env={})
+        load_config_data(
+            {"work_analytics": {"enabled": "false"}, "contact_center": {"enabled": "true"}}, env={}
+        )
     assert caught.value.problems == [
         "contact_center.client_id: required (set client_id or the environment variable "
         "EIGHTBYEIGHT_CC_CLIENT_ID)",
         "contact_center.client_secret: required (set client_secret, client_secret_file or the "
-        "environment variable EIGHTBYEIGHT_CC_CLIENT_SECRET)"]
+        "environment variable EIGHTBYEIGHT_CC_CLIENT_SECRET)",
+    ]
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("30s", 30), ("5m", 300), ("1h", 3600), ("1m30s", 90), ("500ms", 0.5), ("2d", 172800),
-    (15, 15), (2.5, 2.5), ("1.5s", 1.5)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", 30),
+        ("5m", 300),
+        ("1h", 3600),
+        ("1m30s", 90),
+        ("500ms", 0.5),
+        ("2d", 172800),
+        (15, 15),
+        (2.5, 2.5),
+        ("1.5s", 1.5),
+    ],
+)
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text) == seconds
 

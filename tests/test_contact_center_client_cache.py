@@ -13,8 +13,8 @@ import pytest
 import responses
 from requests import PreparedRequest
 
-from exporter.app import build_exporter, check_reports
 from exporter.api import contact_center
+from exporter.app import build_exporter, check_reports
 from exporter.config.model import load_config_data
 from exporter.core.errors import BadRequestError, MalformedResponseError
 from tests.conftest import FakeClock, fixture_json
@@ -52,7 +52,8 @@ def in_thread(target: Callable[[], Any]) -> tuple[threading.Thread, dict[str, An
 
 
 def test_tenants_do_not_wait_on_each_others_report_types_request(
-        rsps: responses.RequestsMock) -> None:
+    rsps: responses.RequestsMock,
+) -> None:
     add_token(rsps)
     types = fixture_json("cc_report_types.json")
     acme_asked, release_acme = threading.Event(), threading.Event()
@@ -88,7 +89,8 @@ def test_tenants_do_not_wait_on_each_others_report_types_request(
 
 @pytest.mark.parametrize("refused", [True, False], ids=["refused", "answered"])
 def test_callers_of_one_tenant_share_the_request_in_flight(
-        rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, refused: bool) -> None:
+    rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, refused: bool
+) -> None:
     add_token(rsps)
     types = fixture_json("cc_report_types.json")
     first_asked, second_waiting = threading.Event(), threading.Event()
@@ -134,18 +136,34 @@ def test_callers_of_one_tenant_share_the_request_in_flight(
 
 
 def test_the_start_up_check_asks_once_per_tenant_with_the_same_messages(
-        rsps: responses.RequestsMock) -> None:
+    rsps: responses.RequestsMock,
+) -> None:
     add_token(rsps)
     types = fixture_json("cc_report_types.json")
     rsps.add_callback(responses.GET, TYPES_URL, callback=lambda request: json_reply(types))
-    agents = {"type": "agent-interactions-summary", "group_by": "agent", "window": "1h",
-              "metrics": ["accepted"]}
-    config = load_config_data({"work_analytics": {"enabled": False}, "contact_center": {
-        "enabled": True, "base_url": HOST, "client_id": "i", "client_secret": "s",
-        "tenants": ["acme", "other"],
-        "reports": [{"name": "one", **agents},
+    agents = {
+        "type": "agent-interactions-summary",
+        "group_by": "agent",
+        "window": "1h",
+        "metrics": ["accepted"],
+    }
+    config = load_config_data(
+        {
+            "work_analytics": {"enabled": False},
+            "contact_center": {
+                "enabled": True,
+                "base_url": HOST,
+                "client_id": "i",
+                "client_secret": "s",
+                "tenants": ["acme", "other"],
+                "reports": [
+                    {"name": "one", **agents},
                     {"name": "two", **agents, "metrics": ["acceptedInSla"], "tenants": ["other"]},
-                    {"name": "three", **agents, "type": "nope"}]}})
+                    {"name": "three", **agents, "type": "nope"},
+                ],
+            },
+        }
+    )
     exporter = build_exporter(config, process_metrics=False, clock=FakeClock(NOW))
     try:
         problems = check_reports(exporter)
@@ -156,22 +174,30 @@ def test_the_start_up_check_asks_once_per_tenant_with_the_same_messages(
         "contact_center.reports[1] (two, tenant other): unknown metric 'acceptedInSla' for "
         "agent-interactions-summary",
         f"contact_center.reports[2] (three, tenant acme): unknown report type 'nope' {offered}",
-        f"contact_center.reports[2] (three, tenant other): unknown report type 'nope' {offered}"]
+        f"contact_center.reports[2] (three, tenant other): unknown report type 'nope' {offered}",
+    ]
     # Three reports over two tenants: one request per tenant.
     assert sorted(r.headers["X-Tenant-Info"] for r in types_asked(rsps)) == ["acme", "other"]
 
 
-@pytest.mark.parametrize("next_of", [{"0": "0"}, {"0": "1", "1": "0"},
-                                     {"0": "1", "1": "2", "2": "1"}],
-                         ids=["A-A", "A-B-A", "A-B-C-B"])
+@pytest.mark.parametrize(
+    "next_of",
+    [{"0": "0"}, {"0": "1", "1": "0"}, {"0": "1", "1": "2", "2": "1"}],
+    ids=["A-A", "A-B-A", "A-B-C-B"],
+)
 def test_a_next_link_back_to_a_page_already_read_fails_at_once(
-        rsps: responses.RequestsMock, next_of: dict[str, str]) -> None:
+    rsps: responses.RequestsMock, next_of: dict[str, str]
+) -> None:
     add_token(rsps)
     # Every page has a row and a "next" link; the last one links back to a page already read.
-    pages = {page: rsps.get(f"{HM}/5/data?page={page}&size=2",
-                            json=[data_row("Ann", "1", "1", "1")],
-                            headers={"Link": f'<{HM}/5/data?page={following}&size=2>; rel="next"'})
-             for page, following in next_of.items()}
+    pages = {
+        page: rsps.get(
+            f"{HM}/5/data?page={page}&size=2",
+            json=[data_row("Ann", "1", "1", "1")],
+            headers={"Link": f'<{HM}/5/data?page={following}&size=2>; rel="next"'},
+        )
+        for page, following in next_of.items()
+    }
     read: list[list[Any]] = []
     with pytest.raises(MalformedResponseError, match="a page already read"):
         for rows, _ in make_client().report_pages("acme", 5, 2):

@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from exporter.app import Exporter, build_exporter
-from exporter.metrics.cc_tables import QUEUE_METRICS, convert, parse_key
 from exporter.cli import main
-from exporter.pollers.cc_realtime import family_name
 from exporter.config.model import load_config_data
+from exporter.metrics.cc_tables import QUEUE_METRICS, convert, parse_key
+from exporter.pollers.cc_realtime import family_name
 from simulator import Simulator
 from tests.conftest import FakeClock, PageReader
 from tests.test_end_to_end import promtool_check, samples
@@ -33,8 +33,9 @@ def sim_clock() -> FakeClock:
 
 @pytest.fixture
 def sim(sim_clock: FakeClock) -> Iterator[Simulator]:
-    simulator = Simulator(seed=5, host="127.0.0.1", port=0, clock=sim_clock,
-                          cc_report_delay_seconds=REPORT_DELAY).start()
+    simulator = Simulator(
+        seed=5, host="127.0.0.1", port=0, clock=sim_clock, cc_report_delay_seconds=REPORT_DELAY
+    ).start()
     try:
         yield simulator
     finally:
@@ -43,15 +44,24 @@ def sim(sim_clock: FakeClock) -> Iterator[Simulator]:
 
 def cc_config(sim: Simulator, **overrides: Any) -> dict[str, Any]:
     section = {
-        "enabled": True, "base_url": sim.root_url, "client_id": sim.cc_client_id,
-        "client_secret": sim.cc_client_secret, "tenants": list(sim.cc.tenants),
+        "enabled": True,
+        "base_url": sim.root_url,
+        "client_id": sim.cc_client_id,
+        "client_secret": sim.cc_client_secret,
+        "tenants": list(sim.cc.tenants),
         "time_zone": "America/New_York",
         "retries": {"initial_backoff": "10ms", "max_backoff": "50ms"},
         "agents": {"enabled": True},
         "report_status": {"initial_backoff": "2s", "max_backoff": "8s", "timeout": "5m"},
-        "reports": [{"name": "queues_today", "type": "queue-interactions-summary",
-                     "group_by": "queue", "window": "today",
-                     "metrics": ["entered", "accepted", "abandoned", "acceptedPercentage"]}],
+        "reports": [
+            {
+                "name": "queues_today",
+                "type": "queue-interactions-summary",
+                "group_by": "queue",
+                "window": "today",
+                "metrics": ["entered", "accepted", "abandoned", "acceptedPercentage"],
+            }
+        ],
         **overrides,
     }
     return {"work_analytics": {"enabled": False}, "contact_center": section}
@@ -78,16 +88,21 @@ class GatedSleep:
 
 
 def build(sim: Simulator, clock: FakeClock, sleep: GatedSleep, **overrides: Any) -> Exporter:
-    return build_exporter(load_config_data(cc_config(sim, **overrides)), process_metrics=False,
-                          clock=clock, sleep=sleep)
+    return build_exporter(
+        load_config_data(cc_config(sim, **overrides)),
+        process_metrics=False,
+        clock=clock,
+        sleep=sleep,
+    )
 
 
 def page(exporter: Exporter) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     return samples(PageReader(exporter.exposition).text())
 
 
-def test_realtime_values_equal_the_simulators_for_two_tenants(sim: Simulator,
-                                                              sim_clock: FakeClock) -> None:
+def test_realtime_values_equal_the_simulators_for_two_tenants(
+    sim: Simulator, sim_clock: FakeClock
+) -> None:
     exporter = build(sim, sim_clock, GatedSleep(sim_clock), reports=[])
     try:
         assert exporter.scheduler.run_once()
@@ -96,8 +111,11 @@ def test_realtime_values_equal_the_simulators_for_two_tenants(sim: Simulator,
         exporter.close()
     promtool_check(text)
     out = samples(text)
-    tenants = {dict(labels)["tenant"] for name, labels in out
-               if name == "eightbyeight_cc_queue_waiting_interactions"}
+    tenants = {
+        dict(labels)["tenant"]
+        for name, labels in out
+        if name == "eightbyeight_cc_queue_waiting_interactions"
+    }
     assert tenants == set(sim.cc.tenants) and len(tenants) == 2
     compared = 0
     for tenant in sim.cc.tenants:
@@ -111,8 +129,14 @@ def test_realtime_values_equal_the_simulators_for_two_tenants(sim: Simulator,
                 expected = convert(metric.kind, value, 0.001)
                 if expected is None:
                     continue
-                labels = frozenset({"tenant": tenant, "queue_id": queue.id, "queue": queue.name,
-                                    "period": parsed.period}.items())
+                labels = frozenset(
+                    {
+                        "tenant": tenant,
+                        "queue_id": queue.id,
+                        "queue": queue.name,
+                        "period": parsed.period,
+                    }.items()
+                )
                 assert out[(family_name("queues", metric), labels)] == pytest.approx(expected), key
                 compared += 1
     assert compared > 100
@@ -122,26 +146,44 @@ def test_realtime_values_equal_the_simulators_for_two_tenants(sim: Simulator,
 
 
 def test_report_keeps_serving_the_last_result_while_the_next_is_generated(
-        sim: Simulator, sim_clock: FakeClock) -> None:
+    sim: Simulator, sim_clock: FakeClock
+) -> None:
     sleep = GatedSleep(sim_clock)
     exporter = build(sim, sim_clock, sleep)
-    runner = next(r for r in exporter.scheduler.runners
-                  if r.name == f"cc_report:queues_today@{sim.cc.tenants[0]}")
+    runner = next(
+        r
+        for r in exporter.scheduler.runners
+        if r.name == f"cc_report:queues_today@{sim.cc.tenants[0]}"
+    )
     get = PageReader(exporter.exposition).get_sample_value
     try:
-        truth = {q.id: sim.cc.realtime_values(sim.cc.tenants[0], "queues", q.id, "America/New_York")
-                 for q in sim.cc.queues(sim.cc.tenants[0])}
+        truth = {
+            q.id: sim.cc.realtime_values(sim.cc.tenants[0], "queues", q.id, "America/New_York")
+            for q in sim.cc.queues(sim.cc.tenants[0])
+        }
         assert runner.run_once()
         # The vendor took REPORT_DELAY simulated seconds; the status was polled with backoff.
         assert sleep.sleeps == [2, 4, 8, 8]
         first = page(exporter)
         tenant = sim.cc.tenants[0]
         for queue in sim.cc.queues(tenant):
-            labels = frozenset({"tenant": tenant, "report": "queues_today", "queue": queue.name,
-                                "queue_id": queue.id}.items())
+            labels = frozenset(
+                {
+                    "tenant": tenant,
+                    "report": "queues_today",
+                    "queue": queue.name,
+                    "queue_id": queue.id,
+                }.items()
+            )
             # The report for today equals the realtime `.today` figures of the same moment.
-            assert first[("eightbyeight_cc_report_accepted", labels)] == truth[queue.id]["accepted.today"]
-            assert first[("eightbyeight_cc_report_entered", labels)] == truth[queue.id]["entered.today"]
+            assert (
+                first[("eightbyeight_cc_report_accepted", labels)]
+                == truth[queue.id]["accepted.today"]
+            )
+            assert (
+                first[("eightbyeight_cc_report_entered", labels)]
+                == truth[queue.id]["entered.today"]
+            )
         # The next report is slow: while it is generated, the previous result stays served.
         sim_clock.advance(600)
         sleep.gate.clear()
@@ -150,8 +192,9 @@ def test_report_keeps_serving_the_last_result_while_the_next_is_generated(
         assert sleep.waiting.wait(30)
         during = page(exporter)
         reports = {k: v for k, v in during.items() if k[0].startswith("eightbyeight_cc_report_")}
-        assert reports and reports == {k: v for k, v in first.items()
-                                       if k[0].startswith("eightbyeight_cc_report_")}
+        assert reports and reports == {
+            k: v for k, v in first.items() if k[0].startswith("eightbyeight_cc_report_")
+        }
         age = get("eightbyeight_collector_snapshot_age_seconds", {"collector": runner.name})
         # Its age counts from the first result: the 600 simulated seconds since, at least.
         assert age is not None and 600 <= age < 700
@@ -167,8 +210,9 @@ def test_report_keeps_serving_the_last_result_while_the_next_is_generated(
         exporter.close()
 
 
-def test_a_failed_report_degrades_one_collector_and_recovers(sim: Simulator,
-                                                             sim_clock: FakeClock) -> None:
+def test_a_failed_report_degrades_one_collector_and_recovers(
+    sim: Simulator, sim_clock: FakeClock
+) -> None:
     sleep = GatedSleep(sim_clock)
     exporter = build(sim, sim_clock, sleep)
     get = PageReader(exporter.exposition).get_sample_value
@@ -182,10 +226,15 @@ def test_a_failed_report_degrades_one_collector_and_recovers(sim: Simulator,
         sim_clock.advance(600)
         assert exporter.scheduler.run_once() is False
         assert get("eightbyeight_up", {"collector": name}) == 0
-        assert get("eightbyeight_up", {"collector": f"cc_report:queues_today@{sim.cc.tenants[0]}"}) == 1
+        assert (
+            get("eightbyeight_up", {"collector": f"cc_report:queues_today@{sim.cc.tenants[0]}"})
+            == 1
+        )
         assert get("eightbyeight_up", {"collector": f"cc_queues@{tenant}"}) == 1
         # The last good result is still there.
-        assert get("eightbyeight_cc_report_rows", {"tenant": tenant, "report": "queues_today"}) == rows
+        assert (
+            get("eightbyeight_cc_report_rows", {"tenant": tenant, "report": "queues_today"}) == rows
+        )
         sim.cc.fail_reports(tenant, False)
         sim_clock.advance(600)
         assert exporter.scheduler.run_once()
@@ -195,8 +244,13 @@ def test_a_failed_report_degrades_one_collector_and_recovers(sim: Simulator,
 
 
 def test_a_wrong_tenant_degrades_only_its_collectors(sim: Simulator, sim_clock: FakeClock) -> None:
-    exporter = build(sim, sim_clock, GatedSleep(sim_clock),
-                     tenants=[sim.cc.tenants[0], "no-such-tenant"], reports=[])
+    exporter = build(
+        sim,
+        sim_clock,
+        GatedSleep(sim_clock),
+        tenants=[sim.cc.tenants[0], "no-such-tenant"],
+        reports=[],
+    )
     get = PageReader(exporter.exposition).get_sample_value
     try:
         assert exporter.scheduler.run_once() is False
@@ -209,7 +263,8 @@ def test_a_wrong_tenant_degrades_only_its_collectors(sim: Simulator, sim_clock: 
 
 
 def test_an_unknown_report_metric_fails_check_config_naming_it(
-        sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = cc_config(sim)
     config["contact_center"]["reports"][0]["metrics"] = ["accepted", "acceptedInSLA"]
     path = tmp_path / "config.yaml"
@@ -217,8 +272,10 @@ def test_an_unknown_report_metric_fails_check_config_naming_it(
     assert main(["--check-config", "--config.file", str(path)]) == 2
     err = capsys.readouterr().err
     for tenant in sim.cc.tenants:
-        assert (f"error: config: contact_center.reports[0] (queues_today, tenant {tenant}): "
-                "unknown metric 'acceptedInSLA' for queue-interactions-summary") in err
+        assert (
+            f"error: config: contact_center.reports[0] (queues_today, tenant {tenant}): "
+            "unknown metric 'acceptedInSLA' for queue-interactions-summary"
+        ) in err
     config["contact_center"]["reports"][0]["metrics"] = ["accepted"]
     path.write_text(yaml.safe_dump(config))
     assert main(["--check-config", "--config.file", str(path)]) == 0

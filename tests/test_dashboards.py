@@ -20,15 +20,37 @@ import yaml
 
 from exporter.catalogue import entries, listed
 from mixin.config import MixinConfig
-from mixin.dashboards import (build_dashboards, expand, job_default, panel_queries,
-                                       render, variable_query, write_dashboards)
+from mixin.dashboards import (
+    build_dashboards,
+    expand,
+    job_default,
+    panel_queries,
+    render,
+    variable_query,
+    write_dashboards,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DASHBOARDS = REPO / "grafana_dashboards"
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 # Grafana unit ids the panels may use (a misspelt id shows raw numbers, silently).
-UNITS = {"s", "ms", "percentunit", "percent", "short", "none", "reqps", "ops", "cps", "cpm",
-         "opm", "dtdurations", "bytes", "dateTimeFromNow", "dateTimeAsIso"}
+UNITS = {
+    "s",
+    "ms",
+    "percentunit",
+    "percent",
+    "short",
+    "none",
+    "reqps",
+    "ops",
+    "cps",
+    "cpm",
+    "opm",
+    "dtdurations",
+    "bytes",
+    "dateTimeFromNow",
+    "dateTimeAsIso",
+}
 WORK_ANALYTICS_QUEUES = ("eightbyeight-wallboard.json", "eightbyeight-work-analytics.json")
 CONTACT_CENTER = "eightbyeight-contact-center.json"
 METRIC = re.compile(r"\b(eightbyeight_[a-z0-9_]+|[a-z_]+:eightbyeight_[a-z0-9_]+:[a-z0-9_]+)\b")
@@ -39,10 +61,12 @@ BUILT = build_dashboards(MixinConfig())
 
 def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every panel, those inside (collapsed) rows included."""
+
     def walk(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for item in items:
             yield item
             yield from walk(item.get("panels", []))
+
     yield from walk(dashboard["panels"])
 
 
@@ -58,8 +82,10 @@ def variables(dashboard: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def catalogue() -> tuple[frozenset[str], frozenset[str]]:
     """(names as exposed, histogram base names) of the metric catalogue."""
     rows = entries()
-    return (frozenset(row.name for row in rows),
-            frozenset(row.name for row in rows if row.type == "histogram"))
+    return (
+        frozenset(row.name for row in rows),
+        frozenset(row.name for row in rows if row.type == "histogram"),
+    )
 
 
 def unknown_metrics(expr: str, config: MixinConfig = MixinConfig()) -> list[str]:
@@ -77,23 +103,27 @@ def unknown_metrics(expr: str, config: MixinConfig = MixinConfig()) -> list[str]
 
 
 def all_queries() -> list[tuple[str, str, str]]:
-    return [(file, title, expr) for file, model in BUILT.items()
-            for title, expr in panel_queries(model)]
+    return [
+        (file, title, expr) for file, model in BUILT.items() for title, expr in panel_queries(model)
+    ]
 
 
 # --- the committed files ----------------------------------------------------------------------
+
 
 def test_committed_dashboards_are_the_generators_output() -> None:
     committed = {path.name for path in DASHBOARDS.glob("*.json")}
     assert committed == set(BUILT), "stray or missing files: run `python -m mixin`"
     for name, model in BUILT.items():
-        assert (DASHBOARDS / name).read_text(encoding="utf-8") == render(model), \
+        assert (DASHBOARDS / name).read_text(encoding="utf-8") == render(model), (
             f"{name} differs from the generator: run `python -m mixin`"
+        )
 
 
 def test_output_is_deterministic_and_written_where_asked(tmp_path: Path) -> None:
-    assert render(BUILT["eightbyeight-exporter.json"]) == \
-        render(build_dashboards(MixinConfig())["eightbyeight-exporter.json"])
+    assert render(BUILT["eightbyeight-exporter.json"]) == render(
+        build_dashboards(MixinConfig())["eightbyeight-exporter.json"]
+    )
     paths = write_dashboards(MixinConfig(), tmp_path / "out")
     assert sorted(p.name for p in paths) == sorted(BUILT)
     for path in paths:
@@ -116,6 +146,7 @@ def test_provisioning_examples() -> None:
 
 # --- dashboards, variables and panels ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(BUILT))
 def test_dashboard_frame(name: str) -> None:
     model = BUILT[name]
@@ -126,8 +157,11 @@ def test_dashboard_frame(name: str) -> None:
     assert model["editable"] is True
     assert model["id"] is None and "version" in model
     first = model["templating"]["list"][0]
-    assert (first["name"], first["type"], first["query"]) == ("datasource", "datasource",
-                                                              "prometheus")
+    assert (first["name"], first["type"], first["query"]) == (
+        "datasource",
+        "datasource",
+        "prometheus",
+    )
     assert "job" in variables(model)
 
 
@@ -206,8 +240,11 @@ def test_panels_do_not_overlap(name: str) -> None:
     taken: set[tuple[int, int]] = set()
     for item in BUILT[name]["panels"]:  # the top level: what an opened dashboard shows
         grid = item["gridPos"]
-        cells = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"])
-                 for y in range(grid["y"], grid["y"] + grid["h"])}
+        cells = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
         assert not cells & taken, item["title"]
         taken |= cells
 
@@ -237,6 +274,7 @@ def test_no_hard_coded_datasource(name: str) -> None:
 
 
 # --- queries ----------------------------------------------------------------------------------
+
 
 def test_every_query_filters_on_the_job() -> None:
     for file, title, expr in all_queries():
@@ -290,38 +328,63 @@ def test_every_metric_is_in_the_catalogue_or_a_recording_rule() -> None:
 
 
 def test_the_metric_check_rejects_unknown_names() -> None:
-    assert unknown_metrics('eightbyeight_queue_ongoing_waitng_calls{job=~"$job"}') == \
-        ["eightbyeight_queue_ongoing_waitng_calls"]
+    assert unknown_metrics('eightbyeight_queue_ongoing_waitng_calls{job=~"$job"}') == [
+        "eightbyeight_queue_ongoing_waitng_calls"
+    ]
     assert unknown_metrics("rate(eightbyeight_calls[5m])") == ["eightbyeight_calls"]
     assert unknown_metrics("eightbyeight_up_bucket") == ["eightbyeight_up_bucket"]
-    assert unknown_metrics("queue:eightbyeight_queue_calls:rate5m") == \
-        ["queue:eightbyeight_queue_calls:rate5m"]
+    assert unknown_metrics("queue:eightbyeight_queue_calls:rate5m") == [
+        "queue:eightbyeight_queue_calls:rate5m"
+    ]
     assert unknown_metrics("eightbyeight_group_call_wait_seconds_bucket") == []
     assert unknown_metrics("eightbyeight_cc_report_any_metric_ratio") == []
     assert unknown_metrics(MixinConfig().queue_service_level) == []
 
 
 def test_panel_queries_reads_rows_and_variables() -> None:
-    model = {"panels": [{"type": "row", "title": "r", "collapsed": True, "panels": [
-        {"type": "stat", "title": "inner", "targets": [{"expr": "up", "refId": "A"}]}]}],
-        "templating": {"list": [
-            {"type": "query", "name": "site",
-             "query": 'label_values(eightbyeight_site_info{job=~"$job", pbx=~"$pbx"}, site)'},
-            {"type": "query", "name": "obj",
-             "query": {"query": "label_values(eightbyeight_pbx_info, pbx)", "refId": "X"}},
-            {"type": "custom", "name": "period", "query": "rt,today"}]}}
+    model = {
+        "panels": [
+            {
+                "type": "row",
+                "title": "r",
+                "collapsed": True,
+                "panels": [
+                    {"type": "stat", "title": "inner", "targets": [{"expr": "up", "refId": "A"}]}
+                ],
+            }
+        ],
+        "templating": {
+            "list": [
+                {
+                    "type": "query",
+                    "name": "site",
+                    "query": 'label_values(eightbyeight_site_info{job=~"$job", pbx=~"$pbx"}, site)',
+                },
+                {
+                    "type": "query",
+                    "name": "obj",
+                    "query": {"query": "label_values(eightbyeight_pbx_info, pbx)", "refId": "X"},
+                },
+                {"type": "custom", "name": "period", "query": "rt,today"},
+            ]
+        },
+    }
     assert panel_queries(model) == [
-        ("inner", "up"), ("variable site", 'eightbyeight_site_info{job=~"$job", pbx=~"$pbx"}'),
-        ("variable obj", "eightbyeight_pbx_info")]
+        ("inner", "up"),
+        ("variable site", 'eightbyeight_site_info{job=~"$job", pbx=~"$pbx"}'),
+        ("variable obj", "eightbyeight_pbx_info"),
+    ]
 
 
 def test_expand() -> None:
-    expr = ('sum by (le) (rate(x{job=~"$job", q=~"${queue}", s=~"${site:regex}", '
-            'p=~"$period"}[$__rate_interval])) / $__interval')
-    assert expand(expr) == ('sum by (le) (rate(x{job=~".*", q=~".*", s=~".*", p=~".*"}[1m]))'
-                            ' / 1m')
+    expr = (
+        'sum by (le) (rate(x{job=~"$job", q=~"${queue}", s=~"${site:regex}", '
+        'p=~"$period"}[$__rate_interval])) / $__interval'
+    )
+    assert expand(expr) == ('sum by (le) (rate(x{job=~".*", q=~".*", s=~".*", p=~".*"}[1m])) / 1m')
     assert expand(expr, {"job": "eightbyeight", "__rate_interval": "5m", "period": "rt"}) == (
-        'sum by (le) (rate(x{job=~"eightbyeight", q=~".*", s=~".*", p=~"rt"}[5m])) / 1m')
+        'sum by (le) (rate(x{job=~"eightbyeight", q=~".*", s=~".*", p=~"rt"}[5m])) / 1m'
+    )
     for _file, _title, query in all_queries():
         assert "$" not in expand(query)
 
@@ -331,45 +394,67 @@ def test_queries_parse_as_promql(tmp_path: Path) -> None:
     """promtool parses each expanded query as a recording rule's expression."""
     promtool = shutil.which("promtool")
     assert promtool, "promtool is missing: scripts/test.sh installs Debian's prometheus package"
-    rules = [{"record": f"dashboard:query_{i}:check", "expr": expand(expr)}
-             for i, (_file, _title, expr) in enumerate(all_queries())]
+    rules = [
+        {"record": f"dashboard:query_{i}:check", "expr": expand(expr)}
+        for i, (_file, _title, expr) in enumerate(all_queries())
+    ]
     path = tmp_path / "queries.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
-    result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 # --- thresholds -------------------------------------------------------------------------------
+
 
 def threshold_values(item: dict[str, Any], column: str | None = None) -> set[float]:
     """Step values of a panel's thresholds, or of one table column's override."""
     if column is None:
         found = [item["fieldConfig"]["defaults"].get("thresholds")]
     else:
-        found = [prop["value"] for override in item["fieldConfig"]["overrides"]
-                 if override["matcher"]["options"] == column
-                 for prop in override["properties"] if prop["id"] == "thresholds"]
-    return {step["value"] for thresholds in found if thresholds
-            for step in thresholds["steps"] if step["value"] is not None}
+        found = [
+            prop["value"]
+            for override in item["fieldConfig"]["overrides"]
+            if override["matcher"]["options"] == column
+            for prop in override["properties"]
+            if prop["id"] == "thresholds"
+        ]
+    return {
+        step["value"]
+        for thresholds in found
+        if thresholds
+        for step in thresholds["steps"]
+        if step["value"] is not None
+    }
 
 
 def test_thresholds_come_from_the_config() -> None:
-    config = MixinConfig.model_validate({
-        "service_level": {"target": 0.93}, "longest_wait": {"threshold_seconds": 123},
-        "abandon_ratio": {"threshold": 0.07}})
+    config = MixinConfig.model_validate(
+        {
+            "service_level": {"target": 0.93},
+            "longest_wait": {"threshold_seconds": 123},
+            "abandon_ratio": {"threshold": 0.07},
+        }
+    )
     default = MixinConfig()
-    expected = {r"service level": (config.service_level.target, default.service_level.target),
-                r"longest wait": (config.longest_wait.threshold_seconds,
-                                  default.longest_wait.threshold_seconds),
-                r"abandon(ed)? ratio": (config.abandon_ratio.threshold,
-                                        default.abandon_ratio.threshold)}
+    expected = {
+        r"service level": (config.service_level.target, default.service_level.target),
+        r"longest wait": (
+            config.longest_wait.threshold_seconds,
+            default.longest_wait.threshold_seconds,
+        ),
+        r"abandon(ed)? ratio": (config.abandon_ratio.threshold, default.abandon_ratio.threshold),
+    }
     seen = dict.fromkeys(expected, 0)
     for model in build_dashboards(config).values():
         for item in data_panels(model):
             subjects = [(item["title"], None)] + [
                 (o["matcher"]["options"], o["matcher"]["options"])
-                for o in item["fieldConfig"]["overrides"] if o["matcher"]["id"] == "byName"]
+                for o in item["fieldConfig"]["overrides"]
+                if o["matcher"]["id"] == "byName"
+            ]
             for subject, column in subjects:
                 for pattern, (value, old) in expected.items():
                     if re.search(pattern, subject, re.I):

@@ -75,8 +75,11 @@ def one(stage: list[Instruction], keyword: str) -> Instruction:
 def context(tmp_path: Path) -> Path:
     """The build context Docker would send: the repository filtered by .dockerignore (its `*`
     then `!path` form, which is what this project's file uses)."""
-    rules = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    rules = [
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert rules[0] == "*", "the .dockerignore starts by excluding everything"
     included = [r[1:].rstrip("/") for r in rules[1:] if r.startswith("!")]
     excluded = [r.replace("**/", "") for r in rules[1:] if not r.startswith("!")]
@@ -85,9 +88,11 @@ def context(tmp_path: Path) -> Path:
         source = REPO / entry
         assert source.exists(), f".dockerignore lets in {entry}, which does not exist"
         if source.is_dir():
-            shutil.copytree(source, target / entry,
-                            ignore=lambda _d, names: [n for n in names
-                                                      if any(fnmatch(n, e) for e in excluded)])
+            shutil.copytree(
+                source,
+                target / entry,
+                ignore=lambda _d, names: [n for n in names if any(fnmatch(n, e) for e in excluded)],
+            )
         else:
             (target / entry).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / entry)
@@ -151,9 +156,14 @@ def test_the_build_and_start_steps_work_in_a_fresh_virtual_environment(tmp_path:
             # `python` the interpreter running the tests (the image's is the same minor).
             command = instruction.args.replace(VENV, str(venv))
             command = re.sub(r"(^|&& )python ", rf"\1{shlex.quote(sys.executable)} ", command)
-            result = subprocess.run(["sh", "-c", command], cwd=workdir, capture_output=True,
-                                    text=True, timeout=600,
-                                    env={**os.environ, "PIP_NO_CACHE_DIR": "1"})
+            result = subprocess.run(
+                ["sh", "-c", command],
+                cwd=workdir,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                env={**os.environ, "PIP_NO_CACHE_DIR": "1"},
+            )
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     binary = venv / "bin" / "eightbyeight-exporter"
     assert binary.exists()
@@ -161,27 +171,42 @@ def test_the_build_and_start_steps_work_in_a_fresh_virtual_environment(tmp_path:
     config = tmp_path / "config.yaml"
     shutil.copy2(context_dir / "config" / "example.yaml", config)
     cmd = [arg.replace(CONFIG_PATH, str(config)) for arg in exec_form(one(runtime, "CMD").args)]
-    credentials = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u",
-                   "EIGHTBYEIGHT_PASSWORD": "p"}
-    checked = subprocess.run([str(binary), *cmd, "--check-config"], capture_output=True,
-                             text=True, timeout=120, env={**os.environ, **credentials},
-                             cwd=tmp_path)
+    credentials = {
+        "EIGHTBYEIGHT_API_KEY": "k",
+        "EIGHTBYEIGHT_USERNAME": "u",
+        "EIGHTBYEIGHT_PASSWORD": "p",
+    }
+    checked = subprocess.run(
+        [str(binary), *cmd, "--check-config"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **credentials},
+        cwd=tmp_path,
+    )
     assert checked.returncode == 0, checked.stderr
     # `--demo` works in the image: one collection against the embedded simulator.
-    demo = subprocess.run([str(binary), "--demo", "--once"], capture_output=True, text=True,
-                          timeout=180, cwd=tmp_path)
+    demo = subprocess.run(
+        [str(binary), "--demo", "--once"], capture_output=True, text=True, timeout=180, cwd=tmp_path
+    )
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "eightbyeight_queue_ongoing_waiting_calls{" in demo.stdout
     # The HEALTHCHECK's command, on the port the test could get, says healthy, then unhealthy
     # once the exporter is gone.
     port = free_port()
-    healthcheck = [arg.replace("9878", str(port)) for arg in
-                   exec_form(one(runtime, "HEALTHCHECK").args.split(" CMD ", 1)[1])]
+    healthcheck = [
+        arg.replace("9878", str(port))
+        for arg in exec_form(one(runtime, "HEALTHCHECK").args.split(" CMD ", 1)[1])
+    ]
     assert healthcheck[0] == "python"
     healthcheck[0] = str(venv / "bin" / "python")
     log = (tmp_path / "daemon.log").open("w")
-    daemon = subprocess.Popen([str(binary), "--demo", f"--web.listen-address=127.0.0.1:{port}"],
-                              stdout=log, stderr=log, cwd=tmp_path)
+    daemon = subprocess.Popen(
+        [str(binary), "--demo", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=log,
+        stderr=log,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 60
         healthy = None

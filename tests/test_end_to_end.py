@@ -23,7 +23,7 @@ from exporter.app import build_exporter
 from exporter.catalogue import entries, listed, markdown
 from exporter.config.model import load_config_data
 from simulator import Simulator
-from tests.conftest import REPO, FakeClock, free_port, PageReader
+from tests.conftest import REPO, FakeClock, PageReader, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -54,10 +54,16 @@ def sim(sim_clock: FakeClock) -> Iterator[Simulator]:
 
 
 def config_for(sim: Simulator, **call_queues: Any) -> dict[str, Any]:
-    return {"work_analytics": {
-        "base_url": sim.base_url, "api_key": sim.api_key, "username": sim.username,
-        "password": sim.password, "call_queues": call_queues,
-        "retries": {"initial_backoff": "10ms", "max_backoff": "50ms"}}}
+    return {
+        "work_analytics": {
+            "base_url": sim.base_url,
+            "api_key": sim.api_key,
+            "username": sim.username,
+            "password": sim.password,
+            "call_queues": call_queues,
+            "retries": {"initial_backoff": "10ms", "max_backoff": "50ms"},
+        }
+    }
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -69,28 +75,40 @@ def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 
 
 def queue_values(text: str, metric: str) -> dict[str, float]:
-    return {dict(labels)["queue_id"]: value for (name, labels), value in samples(text).items()
-            if name == metric}
+    return {
+        dict(labels)["queue_id"]: value
+        for (name, labels), value in samples(text).items()
+        if name == metric
+    }
 
 
 def exporter_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "exporter", *args]
 
 
-def run_once(sim: Simulator, tmp_path: Path, **call_queues: Any) -> subprocess.CompletedProcess[str]:
+def run_once(
+    sim: Simulator, tmp_path: Path, **call_queues: Any
+) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "config.json"  # JSON is YAML
     path.write_text(json.dumps(config_for(sim, **call_queues)))
-    return subprocess.run(exporter_cmd("--once", "--config.file", str(path), "--log.level", "debug"),
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    return subprocess.run(
+        exporter_cmd("--once", "--config.file", str(path), "--log.level", "debug"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
 
 
 def promtool_check(text: str) -> None:
     promtool = shutil.which("promtool")
     assert promtool, "promtool is missing: scripts/test.sh installs Debian's prometheus package"
-    result = subprocess.run([promtool, "check", "metrics"], input=text, text=True,
-                            capture_output=True, timeout=60)
-    assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), \
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=text, text=True, capture_output=True, timeout=60
+    )
+    assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), (
         result.stdout + result.stderr
+    )
 
 
 def test_once_exports_what_the_simulator_holds(sim: Simulator, tmp_path: Path) -> None:
@@ -98,8 +116,13 @@ def test_once_exports_what_the_simulator_holds(sim: Simulator, tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     text = result.stdout
     promtool_check(text)
-    queues = [q for pbx in sim.directory for site in pbx.sites for q in site.queues
-              if not (pbx.deleted or site.deleted or getattr(q, "deleted", False))]
+    queues = [
+        q
+        for pbx in sim.directory
+        for site in pbx.sites
+        for q in site.queues
+        if not (pbx.deleted or site.deleted or getattr(q, "deleted", False))
+    ]
     assert queues
     nonzero = 0
     for key, metric in LIVE_CHECKS.items():
@@ -129,16 +152,20 @@ def test_no_secret_reaches_the_logs(sim: Simulator, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("sim_unit", ["seconds", "milliseconds"])
-def test_duration_unit_setting_matches_the_api(sim_clock: FakeClock, tmp_path: Path,
-                                               sim_unit: str) -> None:
-    with Simulator(seed=7, host="127.0.0.1", port=0, clock=sim_clock,
-                   cq_duration_unit=sim_unit) as simulator:
+def test_duration_unit_setting_matches_the_api(
+    sim_clock: FakeClock, tmp_path: Path, sim_unit: str
+) -> None:
+    with Simulator(
+        seed=7, host="127.0.0.1", port=0, clock=sim_clock, cq_duration_unit=sim_unit
+    ) as simulator:
         result = run_once(simulator, tmp_path, duration_unit=sim_unit)
         assert result.returncode == 0, result.stderr
-        exported = queue_values(result.stdout,
-                                "eightbyeight_queue_ongoing_longest_waiting_time_seconds")
-        truth = {qid: simulator.model.queue_state(qid)["ongoingLongestWaitingTime"]
-                 for qid in exported}
+        exported = queue_values(
+            result.stdout, "eightbyeight_queue_ongoing_longest_waiting_time_seconds"
+        )
+        truth = {
+            qid: simulator.model.queue_state(qid)["ongoingLongestWaitingTime"] for qid in exported
+        }
     assert any(truth.values())
     for qid, value in exported.items():
         assert value == pytest.approx(truth[qid], abs=1e-3)
@@ -148,9 +175,11 @@ def test_deprecated_realtime_api_gives_the_same_live_values(sim: Simulator, tmp_
     new = run_once(sim, tmp_path)
     old = run_once(sim, tmp_path, api="realtime")
     assert new.returncode == 0 and old.returncode == 0, old.stderr
-    for metric in ("eightbyeight_queue_ongoing_waiting_calls",
-                   "eightbyeight_queue_ongoing_longest_waiting_time_seconds",
-                   "eightbyeight_queue_available_agents"):
+    for metric in (
+        "eightbyeight_queue_ongoing_waiting_calls",
+        "eightbyeight_queue_ongoing_longest_waiting_time_seconds",
+        "eightbyeight_queue_available_agents",
+    ):
         assert queue_values(old.stdout, metric) == pytest.approx(queue_values(new.stdout, metric))
     promtool_check(old.stdout)
 
@@ -169,21 +198,31 @@ def test_values_move_over_a_minute(sim: Simulator, sim_clock: FakeClock) -> None
     assert queue_values(pages[0], metric) != queue_values(pages[2], metric)
 
 
-def test_a_failing_endpoint_degrades_one_collector_and_recovers(sim: Simulator,
-                                                                sim_clock: FakeClock) -> None:
+def test_a_failing_endpoint_degrades_one_collector_and_recovers(
+    sim: Simulator, sim_clock: FakeClock
+) -> None:
     exporter = build_exporter(load_config_data(config_for(sim)), process_metrics=False)
     get = PageReader(exporter.exposition).get_sample_value
     try:
         assert exporter.scheduler.run_once()
-        sim.faults.add(r"/call-queue-metrics$", status=503, times=None,
-                       body={"status": 503, "messages": ["maintenance"]})
+        sim.faults.add(
+            r"/call-queue-metrics$",
+            status=503,
+            times=None,
+            body={"status": 503, "messages": ["maintenance"]},
+        )
         sim_clock.advance(30)
         assert exporter.scheduler.run_once() is False
         assert get("eightbyeight_up", {"collector": "call_queues"}) == 0
         assert get("eightbyeight_up", {"collector": "discovery"}) == 1
         assert get("eightbyeight_collector_snapshot_age_seconds", {"collector": "call_queues"}) > 0
-        assert get("eightbyeight_api_request_failures_total",
-                   {"api": "work_analytics", "endpoint": "/v2/pbxes/{pbxId}/call-queue-metrics"}) >= 4
+        assert (
+            get(
+                "eightbyeight_api_request_failures_total",
+                {"api": "work_analytics", "endpoint": "/v2/pbxes/{pbxId}/call-queue-metrics"},
+            )
+            >= 4
+        )
         sim.faults.clear()
         # Expired tokens, a 429 with Retry-After and a malformed body, one after the other.
         sim.expire_tokens()
@@ -213,47 +252,67 @@ def test_catalogue_lists_everything_exposed_and_docs_are_current(sim: Simulator)
     ours = {n for n in exposed if n.startswith("eightbyeight_")}
     assert {n for n in ours if not listed(n, catalogue)} == set()
     assert len(ours) > 80
-    assert (REPO / "docs" / "metrics.md").read_text() == markdown(), \
+    assert (REPO / "docs" / "metrics.md").read_text() == markdown(), (
         "docs/metrics.md is stale: python -m exporter.catalogue > docs/metrics.md"
+    )
 
 
 def test_demo_once_prints_a_valid_exposition() -> None:
-    result = subprocess.run(exporter_cmd("--demo", "--once"), capture_output=True, text=True,
-                            timeout=120, cwd=REPO)
+    result = subprocess.run(
+        exporter_cmd("--demo", "--once"), capture_output=True, text=True, timeout=120, cwd=REPO
+    )
     assert result.returncode == 0, result.stderr
     promtool_check(result.stdout)
     assert queue_values(result.stdout, "eightbyeight_queue_ongoing_waiting_calls")
     out = samples(result.stdout)
 
     def total(name: str, **fixed: str) -> float:
-        return sum(v for (n, labels), v in out.items()
-                   if n == name and fixed.items() <= dict(labels).items())
+        return sum(
+            v
+            for (n, labels), v in out.items()
+            if n == name and fixed.items() <= dict(labels).items()
+        )
 
     # The simulator starts with a week of history: the windows have calls from the first run
     # (calendar windows may be only minutes long, depending on when the test runs).
     windows = {dict(labels)["window"] for n, labels in out if n == "eightbyeight_pbx_calls"}
     assert windows == {"15m", "1h", "24h", "today", "this_week"}
     assert total("eightbyeight_pbx_calls", window="1h") > 0
-    assert total("eightbyeight_pbx_calls", window="24h") > total("eightbyeight_pbx_calls", window="1h")
-    assert total("eightbyeight_pbx_calls", window="this_week") >= total("eightbyeight_pbx_calls",
-                                                                          window="today")
+    assert total("eightbyeight_pbx_calls", window="24h") > total(
+        "eightbyeight_pbx_calls", window="1h"
+    )
+    assert total("eightbyeight_pbx_calls", window="this_week") >= total(
+        "eightbyeight_pbx_calls", window="today"
+    )
     assert total("eightbyeight_ring_group_calls", window="1h") > 0
     assert total("eightbyeight_ring_group_member_calls") > 0
     assert total("eightbyeight_extension_inbound_calls", window="1h") > 0
     assert total("eightbyeight_extension_info") > 0
     # Counters start at 0 (calls before the first poll are not counted), but their series exist.
     names = {n for n, _ in out}
-    assert {"eightbyeight_calls_total", "eightbyeight_call_wait_seconds_bucket",
-            "eightbyeight_group_calls_total", "eightbyeight_group_call_talk_seconds_bucket"} <= names
+    assert {
+        "eightbyeight_calls_total",
+        "eightbyeight_call_wait_seconds_bucket",
+        "eightbyeight_group_calls_total",
+        "eightbyeight_group_call_talk_seconds_bucket",
+    } <= names
     # Contact Center: queues, groups and both reports for two tenants of one region.
-    for family in ("eightbyeight_cc_queue_waiting_interactions", "eightbyeight_cc_group_eligible_agents",
-                   "eightbyeight_cc_agent_status_info", "eightbyeight_cc_report_accepted"):
+    for family in (
+        "eightbyeight_cc_queue_waiting_interactions",
+        "eightbyeight_cc_group_eligible_agents",
+        "eightbyeight_cc_agent_status_info",
+        "eightbyeight_cc_report_accepted",
+    ):
         tenants = {dict(labels)["tenant"] for n, labels in out if n == family}
         assert tenants == {"acme-sales", "acme-support"}, family
-    reports = {(dict(labels)["tenant"], dict(labels)["report"]) for n, labels in out
-               if n == "eightbyeight_cc_report_rows"}
-    assert reports == {(t, r) for t in ("acme-sales", "acme-support")
-                       for r in ("queues_today", "agents_today")}
+    reports = {
+        (dict(labels)["tenant"], dict(labels)["report"])
+        for n, labels in out
+        if n == "eightbyeight_cc_report_rows"
+    }
+    assert reports == {
+        (t, r) for t in ("acme-sales", "acme-support") for r in ("queues_today", "agents_today")
+    }
     assert total("eightbyeight_cc_queue_entered_interactions", period="today") > 0
 
 
@@ -272,8 +331,12 @@ def test_daemon_serves_metrics_health_and_readiness(tmp_path: Path) -> None:
     log_path = tmp_path / "exporter.log"
     # Logs go to a file, not a pipe nobody reads while the test runs (a full pipe blocks).
     log_file = log_path.open("w")
-    process = subprocess.Popen(exporter_cmd("--demo", "--web.listen-address", f"127.0.0.1:{port}"),
-                               stdout=subprocess.DEVNULL, stderr=log_file, cwd=REPO)
+    process = subprocess.Popen(
+        exporter_cmd("--demo", "--web.listen-address", f"127.0.0.1:{port}"),
+        stdout=subprocess.DEVNULL,
+        stderr=log_file,
+        cwd=REPO,
+    )
     try:
         deadline = time.monotonic() + 60
         status = None
@@ -295,8 +358,9 @@ def test_daemon_serves_metrics_health_and_readiness(tmp_path: Path) -> None:
         assert 'eightbyeight_up{collector="call_queues"} 1.0' in text
         assert "process_resident_memory_bytes" in text
         promtool_check(text)
-        status, headers, body = http_get(f"{base}/metrics",
-                                         {"Accept": "application/openmetrics-text; version=1.0.0"})
+        status, headers, body = http_get(
+            f"{base}/metrics", {"Accept": "application/openmetrics-text; version=1.0.0"}
+        )
         assert status == 200 and headers["Content-Type"].startswith("application/openmetrics-text")
         assert body.rstrip().endswith(b"# EOF")
         status, _, body = http_get(f"{base}/")
@@ -322,13 +386,19 @@ def test_daemon_serves_metrics_health_and_readiness(tmp_path: Path) -> None:
 
 def test_listen_address_in_use_is_a_clear_error() -> None:
     import socket
+
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = subprocess.run(exporter_cmd("--demo", "--web.listen-address", f"127.0.0.1:{port}"),
-                                capture_output=True, text=True, timeout=60, cwd=REPO,
-                                env={**os.environ})
+        result = subprocess.run(
+            exporter_cmd("--demo", "--web.listen-address", f"127.0.0.1:{port}"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+            env={**os.environ},
+        )
     assert result.returncode == 1
     assert f"error: cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr

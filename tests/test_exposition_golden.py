@@ -23,26 +23,41 @@ PBX_ID = "rXp_ceLVQs6RYjUp1Iqqwe"
 
 def page(api: str) -> str:
     answer_name = "call_queue_metrics" if api == "call_queue_metrics" else "realtime"
-    answer = fixture_json("call_queue_metrics.json" if api == "call_queue_metrics"
-                          else "realtime_call_queues.json")
-    queues = fixture_json("queues_page0.json")["_embedded"]["queueList"] + \
-        fixture_json("queues_page1.json")["_embedded"]["queueList"]
-    client = CannedClient({
-        "pbxes": [{"id": PBX_ID, "name": "voaromaniaqe14051", "deleted": False}],
-        "sites": fixture_json("sites.json")["_embedded"]["siteList"],
-        "queues": queues, answer_name: answer})
+    answer = fixture_json(
+        "call_queue_metrics.json" if api == "call_queue_metrics" else "realtime_call_queues.json"
+    )
+    queues = (
+        fixture_json("queues_page0.json")["_embedded"]["queueList"]
+        + fixture_json("queues_page1.json")["_embedded"]["queueList"]
+    )
+    client = CannedClient(
+        {
+            "pbxes": [{"id": PBX_ID, "name": "voaromaniaqe14051", "deleted": False}],
+            "sites": fixture_json("sites.json")["_embedded"]["siteList"],
+            "queues": queues,
+            answer_name: answer,
+        }
+    )
     discovery = DiscoveryCollector(client, interval=600, pbx_refs=[])  # type: ignore[arg-type]
     call_queues = CallQueueCollector(client, lambda: discovery.directory, interval=30, api=api)  # type: ignore[arg-type]
     wall, mono = FakeClock(), FakeClock(0)
-    runners = [CollectorRunner(discovery, wall_clock=wall, monotonic=mono),
-               CollectorRunner(call_queues, wall_clock=wall, monotonic=mono)]
+    runners = [
+        CollectorRunner(discovery, wall_clock=wall, monotonic=mono),
+        CollectorRunner(call_queues, wall_clock=wall, monotonic=mono),
+    ]
     scheduler = Scheduler(runners)
     exposition = exposition_of(scheduler)
     assert scheduler.run_once()
     text = exposition.render().decode()
     # The build line carries the Python version of the machine running the test.
-    return "\n".join(line for line in text.splitlines()
-                     if not line.startswith("eightbyeight_exporter_build_info{")) + "\n"
+    return (
+        "\n".join(
+            line
+            for line in text.splitlines()
+            if not line.startswith("eightbyeight_exporter_build_info{")
+        )
+        + "\n"
+    )
 
 
 @pytest.mark.parametrize("api", ["call_queue_metrics", "realtime"])
@@ -59,7 +74,8 @@ def test_golden_exposition(api: str) -> None:
 def test_golden_exposition_passes_promtool(api: str) -> None:
     promtool = shutil.which("promtool")
     assert promtool, "promtool is missing: scripts/test.sh installs Debian's prometheus package"
-    result = subprocess.run([promtool, "check", "metrics"], input=page(api), text=True,
-                            capture_output=True, timeout=60)
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=page(api), text=True, capture_output=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "" and result.stderr.strip() == ""

@@ -25,8 +25,8 @@ import pytest
 import requests
 
 from exporter.app import Exporter, build_exporter
-from exporter.pollers.base import FAILURE_RETRY_SECONDS, STALE_INTERVALS, CollectorRunner
 from exporter.config.model import load_config_data
+from exporter.pollers.base import FAILURE_RETRY_SECONDS, STALE_INTERVALS, CollectorRunner
 from exporter.serving.server import ExporterServer
 from simulator import Simulator
 from simulator.requestlog import RecordedRequest
@@ -53,8 +53,12 @@ def api_settings() -> dict[str, Any]:
     it checks faults, not throttling."""
     return {
         "timeouts": {"connect": "1s", "read": f"{READ_TIMEOUT:g}s", "total": f"{TOTAL_TIMEOUT:g}s"},
-        "retries": {"max_attempts": MAX_ATTEMPTS, "initial_backoff": "10ms",
-                    "max_backoff": "50ms", "max_retry_after": f"{MAX_RETRY_AFTER:g}s"},
+        "retries": {
+            "max_attempts": MAX_ATTEMPTS,
+            "initial_backoff": "10ms",
+            "max_backoff": "50ms",
+            "max_retry_after": f"{MAX_RETRY_AFTER:g}s",
+        },
         "request_budget_per_minute": 1_000_000,
         "max_response_bytes": RESPONSE_LIMIT,
     }
@@ -63,10 +67,20 @@ def api_settings() -> dict[str, Any]:
 def small_simulator(clock: FakeClock, seed: int = 11) -> Simulator:
     """A small account (one PBX, two tenants of two queues): every code path, with a third of
     the samples of the default account to render per page."""
-    return Simulator(seed=seed, host="127.0.0.1", port=0, clock=clock,
-                     cc_report_delay_seconds=1.0, pbxes=1, sites_per_pbx=2, queues_per_site=2,
-                     agents_per_queue=3, cc_queues_per_tenant=2, cc_groups_per_tenant=1,
-                     cc_agents_per_tenant=4)
+    return Simulator(
+        seed=seed,
+        host="127.0.0.1",
+        port=0,
+        clock=clock,
+        cc_report_delay_seconds=1.0,
+        pbxes=1,
+        sites_per_pbx=2,
+        queues_per_site=2,
+        agents_per_queue=3,
+        cc_queues_per_tenant=2,
+        cc_groups_per_tenant=1,
+        cc_agents_per_tenant=4,
+    )
 
 
 def matrix_config(sim: Simulator) -> dict[str, Any]:
@@ -74,19 +88,32 @@ def matrix_config(sim: Simulator) -> dict[str, Any]:
     tenants, agents and one report per tenant."""
     return {
         "work_analytics": {
-            "base_url": sim.base_url, "api_key": sim.api_key, "username": sim.username,
-            "password": sim.password, "ring_group_members": {"enabled": True},
+            "base_url": sim.base_url,
+            "api_key": sim.api_key,
+            "username": sim.username,
+            "password": sim.password,
+            "ring_group_members": {"enabled": True},
             **api_settings(),
         },
         "contact_center": {
-            "enabled": True, "base_url": sim.root_url, "client_id": sim.cc_client_id,
-            "client_secret": sim.cc_client_secret, "tenants": list(sim.cc.tenants),
-            "time_zone": "America/New_York", "agents": {"enabled": True},
+            "enabled": True,
+            "base_url": sim.root_url,
+            "client_id": sim.cc_client_id,
+            "client_secret": sim.cc_client_secret,
+            "tenants": list(sim.cc.tenants),
+            "time_zone": "America/New_York",
+            "agents": {"enabled": True},
             # The report's status polls sleep on the simulated clock (build_exporter's sleep).
             "report_status": {"initial_backoff": "1s", "max_backoff": "2s", "timeout": "1m"},
-            "reports": [{"name": "queues_today", "type": "queue-interactions-summary",
-                         "group_by": "queue", "window": "today",
-                         "metrics": ["entered", "accepted", "abandoned"]}],
+            "reports": [
+                {
+                    "name": "queues_today",
+                    "type": "queue-interactions-summary",
+                    "group_by": "queue",
+                    "window": "today",
+                    "metrics": ["entered", "accepted", "abandoned"],
+                }
+            ],
             **api_settings(),
         },
     }
@@ -112,22 +139,25 @@ def api_of(runner: str) -> str:
     return "cc" if runner.startswith("cc_") else "wa"
 
 
-TARGETS = {t.name: t for t in (
-    Target("discovery", r"/analytics/work/v2/pbxes/(?:[^/]+/(?:sites|queues))?$"),
-    Target("call_queues", r"/call-queue-metrics$"),
-    Target("company_summary", r"/v1/compsum$"),
-    Target("ring_groups", r"/v2/rgsum-groups$"),
-    Target("ring_group_members", r"/v2/rgsum-members$"),
-    Target("extensions", r"/v2/extsum$"),
-    Target("call_records", r"/v2/call-records$"),
-    Target("call_legs", r"/v2/call-legs$"),
-    Target("cc_queues", r"/realtime-metrics/queues$"),
-    Target("cc_groups", r"/realtime-metrics/groups$"),
-    Target("cc_agents", r"/realtime-metrics/agents$"),
-    Target("cc_reports", r"/historical-metrics(?:/.*)?$", "cc_report"),
-    Target("wa_token", r"/v1/oauth/token$", token_of="wa"),
-    Target("cc_token", r"/oauth/v2/token$", token_of="cc"),
-)}
+TARGETS = {
+    t.name: t
+    for t in (
+        Target("discovery", r"/analytics/work/v2/pbxes/(?:[^/]+/(?:sites|queues))?$"),
+        Target("call_queues", r"/call-queue-metrics$"),
+        Target("company_summary", r"/v1/compsum$"),
+        Target("ring_groups", r"/v2/rgsum-groups$"),
+        Target("ring_group_members", r"/v2/rgsum-members$"),
+        Target("extensions", r"/v2/extsum$"),
+        Target("call_records", r"/v2/call-records$"),
+        Target("call_legs", r"/v2/call-legs$"),
+        Target("cc_queues", r"/realtime-metrics/queues$"),
+        Target("cc_groups", r"/realtime-metrics/groups$"),
+        Target("cc_agents", r"/realtime-metrics/agents$"),
+        Target("cc_reports", r"/historical-metrics(?:/.*)?$", "cc_report"),
+        Target("wa_token", r"/v1/oauth/token$", token_of="wa"),
+        Target("cc_token", r"/oauth/v2/token$", token_of="cc"),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -141,30 +171,35 @@ class Fault:
     streamed: bool = False  # oversize, trickle: the client must hang up before the last byte
 
 
-FAULTS = {f.name: f for f in (
-    *(Fault(f"http_{s}", {"status": s}, retried=True) for s in (500, 502, 503, 504)),
-    # On a token endpoint 400 and 401 are bad credentials; on a data endpoint 401 is a token
-    # the vendor no longer takes: renewed once, the call sent again, then the run fails.
-    Fault("http_400", {"status": 400}),
-    Fault("http_401", {"status": 401}),
-    Fault("http_403", {"status": 403}),
-    Fault("http_429", {"status": 429}, retried=True),
-    Fault("http_429_retry_after", {"status": 429, "headers": {"Retry-After": "1"}}, retried=True),
-    Fault("timeout", {"delay": TIMEOUT_DELAY}, retried=True),
-    Fault("refuse", {"refuse": True}, retried=True),
-    Fault("reset", {"reset": True}, retried=True),
-    Fault("malformed", {"malformed": True}),
-    # Valid JSON, none of the documented keys: a vendor error object sent with a 200.
-    Fault("wrong_shape", {"status": 200, "body": {"unexpected": "shape"}}),
-    Fault("empty", {"empty": True}),
-    Fault("truncate", {"truncate": True}, retried=True),
-    # An answer over max_response_bytes is refused as malformed: sending it again would not
-    # make it smaller.
-    Fault("oversize", {"oversize_bytes": OVERSIZE}, streamed=True),
-    # The rate makes the target's answer last TRICKLE_SECONDS. Cut at the total timeout, it
-    # fails as a transport error, as a read timeout does: retried.
-    Fault("trickle", {}, retried=True, streamed=True),
-)}
+FAULTS = {
+    f.name: f
+    for f in (
+        *(Fault(f"http_{s}", {"status": s}, retried=True) for s in (500, 502, 503, 504)),
+        # On a token endpoint 400 and 401 are bad credentials; on a data endpoint 401 is a token
+        # the vendor no longer takes: renewed once, the call sent again, then the run fails.
+        Fault("http_400", {"status": 400}),
+        Fault("http_401", {"status": 401}),
+        Fault("http_403", {"status": 403}),
+        Fault("http_429", {"status": 429}, retried=True),
+        Fault(
+            "http_429_retry_after", {"status": 429, "headers": {"Retry-After": "1"}}, retried=True
+        ),
+        Fault("timeout", {"delay": TIMEOUT_DELAY}, retried=True),
+        Fault("refuse", {"refuse": True}, retried=True),
+        Fault("reset", {"reset": True}, retried=True),
+        Fault("malformed", {"malformed": True}),
+        # Valid JSON, none of the documented keys: a vendor error object sent with a 200.
+        Fault("wrong_shape", {"status": 200, "body": {"unexpected": "shape"}}),
+        Fault("empty", {"empty": True}),
+        Fault("truncate", {"truncate": True}, retried=True),
+        # An answer over max_response_bytes is refused as malformed: sending it again would not
+        # make it smaller.
+        Fault("oversize", {"oversize_bytes": OVERSIZE}, streamed=True),
+        # The rate makes the target's answer last TRICKLE_SECONDS. Cut at the total timeout, it
+        # fails as a transport error, as a read timeout does: retried.
+        Fault("trickle", {}, retried=True, streamed=True),
+    )
+}
 
 # Faults costing real seconds per request run on two endpoints only: a read timeout and a
 # honoured Retry-After cost 2-3 s per affected collector, a trickle 3 x TOTAL_TIMEOUT (or
@@ -206,11 +241,19 @@ class Harness:
 
     def measure(self, target: Target) -> int:
         """Bytes of the target's first answer in the baseline: its GET sent again as it was."""
-        sent = next(r for runner in self.runners if target.feeds(runner.name)
-                    for r in self.baseline[runner.name]
-                    if r.method == "GET" and re.search(target.regex, r.path))
-        response = requests.get(self.sim.root_url + sent.path, params=sent.query,
-                                headers=dict(sent.headers), timeout=HTTP_TIMEOUT)
+        sent = next(
+            r
+            for runner in self.runners
+            if target.feeds(runner.name)
+            for r in self.baseline[runner.name]
+            if r.method == "GET" and re.search(target.regex, r.path)
+        )
+        response = requests.get(
+            self.sim.root_url + sent.path,
+            params=sent.query,
+            headers=dict(sent.headers),
+            timeout=HTTP_TIMEOUT,
+        )
         assert response.status_code == 200
         return len(response.content)
 
@@ -231,14 +274,18 @@ class Harness:
     def page(self) -> Samples:
         """The page as served over HTTP by the in-process server (it answers 500 if the page
         cannot be assembled): its values read from the bytes it sent."""
-        response = requests.get(f"http://127.0.0.1:{self.server.port}/metrics",
-                                timeout=HTTP_TIMEOUT)
+        response = requests.get(
+            f"http://127.0.0.1:{self.server.port}/metrics", timeout=HTTP_TIMEOUT
+        )
         assert response.status_code == 200 and "eightbyeight_up{" in response.text
         return samples(response.text)
 
     def up(self, page: Samples) -> dict[str, float]:
-        return {dict(labels)["collector"]: value for (name, labels), value in page.items()
-                if name == "eightbyeight_up"}
+        return {
+            dict(labels)["collector"]: value
+            for (name, labels), value in page.items()
+            if name == "eightbyeight_up"
+        }
 
     def make_all_good(self) -> None:
         """No fault left, every collector up with good data: a good run of everything, unless
@@ -252,15 +299,20 @@ class Harness:
 
 
 @contextmanager
-def serving_matrix(clock: FakeClock, seed: int = 11) -> Iterator[
-        tuple[Simulator, Exporter, ExporterServer]]:
+def serving_matrix(
+    clock: FakeClock, seed: int = 11
+) -> Iterator[tuple[Simulator, Exporter, ExporterServer]]:
     """The small simulator, the exporter of `matrix_config` on the same clock, and its server
     on a free loopback port. Each piece is stopped (in reverse order) even when building a
     later one fails."""
     with ExitStack() as stack:
         sim = stack.enter_context(small_simulator(clock, seed=seed))
-        exporter = build_exporter(load_config_data(matrix_config(sim)), process_metrics=False,
-                                  clock=clock, sleep=clock.advance)
+        exporter = build_exporter(
+            load_config_data(matrix_config(sim)),
+            process_metrics=False,
+            clock=clock,
+            sleep=clock.advance,
+        )
         stack.callback(exporter.close)
         server = ExporterServer(exporter, "127.0.0.1:0")
         server.start()
@@ -291,7 +343,8 @@ def logical_requests(h: Harness, target: Target, runner: str) -> int:
 
 @pytest.mark.parametrize(("target", "fault"), list(pairs()))
 def test_a_fault_degrades_only_its_collectors_and_they_recover(
-        harness: Harness, target: Target, fault: Fault) -> None:
+    harness: Harness, target: Target, fault: Fault
+) -> None:
     h = harness
     h.make_all_good()
     affected = [r for r in h.runners if target.feeds(r.name)]
@@ -313,18 +366,23 @@ def test_a_fault_degrades_only_its_collectors_and_they_recover(
     # Only the collectors of the faulted endpoint are down; discovery's dependents keep
     # working from the last directory, ring group members from the last ring group list.
     up = h.up(page)
-    assert {name for name, value in up.items() if value == 0} == {r.name for r in affected}, \
-        {r.name: r.state.last_error for r in h.runners if not r.state.success}
+    assert {name for name, value in up.items() if value == 0} == {r.name for r in affected}, {
+        r.name: r.state.last_error for r in h.runners if not r.state.success
+    }
     for runner in affected:
         # The last good data stays on the page, with its age.
         snapshot = runner.state.snapshot
         assert snapshot is not None and snapshot is before[runner.name]
         assert runner.serving_snapshot() is snapshot
-        age = page[("eightbyeight_collector_snapshot_age_seconds",
-                    frozenset({("collector", runner.name)}))]
+        age = page[
+            ("eightbyeight_collector_snapshot_age_seconds", frozenset({("collector", runner.name)}))
+        ]
         assert age >= STEP
-        shown = [(s.name, frozenset(s.labels.items()), s.value)
-                 for family in snapshot_families(snapshot) for s in family.samples[:3]]
+        shown = [
+            (s.name, frozenset(s.labels.items()), s.value)
+            for family in snapshot_families(snapshot)
+            for s in family.samples[:3]
+        ]
         assert shown and all(page.get((name, labels)) == value for name, labels, value in shown)
         # Requests to the faulted endpoint: within the retry budget, and retried only where
         # the README says so.
@@ -414,10 +472,12 @@ def test_a_retry_after_over_max_retry_after_does_not_hold_the_api(harness: Harne
     h.make_all_good()
     config = matrix_config(h.sim)
     config["contact_center"] = {"enabled": False}
-    exporter = build_exporter(load_config_data(config), process_metrics=False, clock=h.clock,
-                              sleep=h.clock.advance)
-    h.sim.faults.add(TARGETS["company_summary"].regex, status=429, times=None,
-                     headers={"Retry-After": "3600"})
+    exporter = build_exporter(
+        load_config_data(config), process_metrics=False, clock=h.clock, sleep=h.clock.advance
+    )
+    h.sim.faults.add(
+        TARGETS["company_summary"].regex, status=429, times=None, headers={"Retry-After": "3600"}
+    )
     try:
         runners = {r.name: r for r in exporter.scheduler.runners}
         h.sim.requests_clear()

@@ -39,8 +39,13 @@ BLOCK_OPENERS = {"if", "range", "with", "define", "block"}
 # The objects of values.schema.json deliberately left open: the exporter's own config
 # sections, which the exporter validates itself (the schema only bans literal secrets there).
 OPEN_SCHEMA_OBJECTS = {"config.work_analytics", "config.contact_center"}
-CREDENTIAL_VARIABLES = ("EIGHTBYEIGHT_API_KEY", "EIGHTBYEIGHT_USERNAME", "EIGHTBYEIGHT_PASSWORD",
-                        "EIGHTBYEIGHT_CC_CLIENT_ID", "EIGHTBYEIGHT_CC_CLIENT_SECRET")
+CREDENTIAL_VARIABLES = (
+    "EIGHTBYEIGHT_API_KEY",
+    "EIGHTBYEIGHT_USERNAME",
+    "EIGHTBYEIGHT_PASSWORD",
+    "EIGHTBYEIGHT_CC_CLIENT_ID",
+    "EIGHTBYEIGHT_CC_CLIENT_SECRET",
+)
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -84,8 +89,9 @@ def helm_merge(base: Any, override: Any) -> Any:
 def schema_errors(data: Any) -> list[tuple[tuple[Any, ...], str]]:
     """(path, validator) of every schema error, path as a tuple of keys and indexes."""
     validator = Draft7Validator(schema())
-    return sorted(((tuple(e.absolute_path), e.validator) for e in validator.iter_errors(data)),
-                  key=repr)
+    return sorted(
+        ((tuple(e.absolute_path), e.validator) for e in validator.iter_errors(data)), key=repr
+    )
 
 
 def template(name: str) -> str:
@@ -146,8 +152,7 @@ def test_chart_yaml_describes_an_application_chart_of_the_exporters_version() ->
     assert all(m.get("name") for m in chart["maintainers"])
 
 
-@pytest.mark.parametrize("path", [CHART / "values.yaml", *CI_VALUES],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [CHART / "values.yaml", *CI_VALUES], ids=lambda p: p.name)
 def test_values_files_parse_as_yaml_mappings(path: Path) -> None:
     """Helm refuses a values file that is not a mapping (an empty file is an empty one)."""
     assert isinstance(load_yaml(path) or {}, dict)
@@ -156,8 +161,13 @@ def test_values_files_parse_as_yaml_mappings(path: Path) -> None:
 def test_the_ci_cases_are_all_there() -> None:
     """chart-testing lints and installs one release per ci/*-values.yaml: each mode once."""
     names = {path.name for path in CI_VALUES}
-    assert {"default-values.yaml", "demo-values.yaml", "existing-secret-values.yaml",
-            "sharded-values.yaml", "networkpolicy-values.yaml"} <= names
+    assert {
+        "default-values.yaml",
+        "demo-values.yaml",
+        "existing-secret-values.yaml",
+        "sharded-values.yaml",
+        "networkpolicy-values.yaml",
+    } <= names
 
 
 def test_the_values_schema_is_a_valid_draft7_schema() -> None:
@@ -214,59 +224,125 @@ def test_helm_merge_merges_maps_and_replaces_everything_else() -> None:
 WRONG_VALUES: list[tuple[str, dict[str, Any], tuple[Any, ...], str]] = [
     ("unknown top-level key", {"replicaCount": 2}, (), "additionalProperties"),
     ("replicas at the top", {"replicas": 2}, (), "additionalProperties"),
-    ("replicas under sharding", {"sharding": {"replicas": 3}}, ("sharding",),
-     "additionalProperties"),
+    (
+        "replicas under sharding",
+        {"sharding": {"replicas": 3}},
+        ("sharding",),
+        "additionalProperties",
+    ),
     ("zero shards", {"sharding": {"shards": 0}}, ("sharding", "shards"), "minimum"),
     ("shards as a string", {"sharding": {"shards": "3"}}, ("sharding", "shards"), "type"),
     ("fractional shards", {"sharding": {"shards": 2.5}}, ("sharding", "shards"), "type"),
     ("pull policy", {"image": {"pullPolicy": "Sometimes"}}, ("image", "pullPolicy"), "enum"),
     ("image digest", {"image": {"digest": "latest"}}, ("image", "digest"), "pattern"),
-    ("scrape interval", {"serviceMonitor": {"interval": "soon"}},
-     ("serviceMonitor", "interval"), "pattern"),
-    ("scrape timeout", {"serviceMonitor": {"scrapeTimeout": "10 s"}},
-     ("serviceMonitor", "scrapeTimeout"), "pattern"),
-    ("enabled as a string", {"serviceMonitor": {"enabled": "true"}},
-     ("serviceMonitor", "enabled"), "type"),
-    ("misspelt flag", {"prometheusRule": {"enable": True}}, ("prometheusRule",),
-     "additionalProperties"),
-    ("password as a number", {"credentials": {"password": 12345}},
-     ("credentials", "password"), "type"),
-    ("api key as a number", {"credentials": {"apiKey": 1234567890}},
-     ("credentials", "apiKey"), "type"),
-    ("unknown credential", {"credentials": {"token": "x"}}, ("credentials",),
-     "additionalProperties"),
-    ("secret name as a number", {"existingSecret": {"name": 42}},
-     ("existingSecret", "name"), "type"),
-    ("literal password in the ConfigMap", {"config": {"work_analytics": {"password": "x1"}}},
-     ("config", "work_analytics", "password"), "pattern"),
-    ("literal CC secret in the ConfigMap",
-     {"config": {"contact_center": {"client_secret": "s3cret"}}},
-     ("config", "contact_center", "client_secret"), "pattern"),
-    ("misspelt config section", {"config": {"workanalytics": {}}}, ("config",),
-     "additionalProperties"),
+    (
+        "scrape interval",
+        {"serviceMonitor": {"interval": "soon"}},
+        ("serviceMonitor", "interval"),
+        "pattern",
+    ),
+    (
+        "scrape timeout",
+        {"serviceMonitor": {"scrapeTimeout": "10 s"}},
+        ("serviceMonitor", "scrapeTimeout"),
+        "pattern",
+    ),
+    (
+        "enabled as a string",
+        {"serviceMonitor": {"enabled": "true"}},
+        ("serviceMonitor", "enabled"),
+        "type",
+    ),
+    (
+        "misspelt flag",
+        {"prometheusRule": {"enable": True}},
+        ("prometheusRule",),
+        "additionalProperties",
+    ),
+    (
+        "password as a number",
+        {"credentials": {"password": 12345}},
+        ("credentials", "password"),
+        "type",
+    ),
+    (
+        "api key as a number",
+        {"credentials": {"apiKey": 1234567890}},
+        ("credentials", "apiKey"),
+        "type",
+    ),
+    (
+        "unknown credential",
+        {"credentials": {"token": "x"}},
+        ("credentials",),
+        "additionalProperties",
+    ),
+    (
+        "secret name as a number",
+        {"existingSecret": {"name": 42}},
+        ("existingSecret", "name"),
+        "type",
+    ),
+    (
+        "literal password in the ConfigMap",
+        {"config": {"work_analytics": {"password": "x1"}}},
+        ("config", "work_analytics", "password"),
+        "pattern",
+    ),
+    (
+        "literal CC secret in the ConfigMap",
+        {"config": {"contact_center": {"client_secret": "s3cret"}}},
+        ("config", "contact_center", "client_secret"),
+        "pattern",
+    ),
+    (
+        "misspelt config section",
+        {"config": {"workanalytics": {}}},
+        ("config",),
+        "additionalProperties",
+    ),
     ("log level", {"log": {"level": "verbose"}}, ("log", "level"), "enum"),
     ("log format", {"log": {"format": "text"}}, ("log", "format"), "enum"),
     ("demo as a string", {"demo": "yes"}, ("demo",), "type"),
     ("service port", {"service": {"port": 70000}}, ("service", "port"), "maximum"),
-    ("probe path", {"livenessProbe": {"path": "/metrics"}}, ("livenessProbe",),
-     "additionalProperties"),
-    ("memory limit", {"resources": {"limits": {"memory": "lots"}}},
-     ("resources", "limits", "memory"), "pattern"),
+    (
+        "probe path",
+        {"livenessProbe": {"path": "/metrics"}},
+        ("livenessProbe",),
+        "additionalProperties",
+    ),
+    (
+        "memory limit",
+        {"resources": {"limits": {"memory": "lots"}}},
+        ("resources", "limits", "memory"),
+        "pattern",
+    ),
     ("env without a name", {"extraEnv": [{"value": "x"}]}, ("extraEnv", 0), "required"),
     ("extra arg as a number", {"extraArgs": [1]}, ("extraArgs", 0), "type"),
-    ("https CIDR", {"networkPolicy": {"egress": {"httpsCIDRs": ["8x8.com"]}}},
-     ("networkPolicy", "egress", "httpsCIDRs", 0), "pattern"),
-    ("dashboard label", {"dashboards": {"label": "grafana dashboard"}},
-     ("dashboards", "label"), "pattern"),
-    ("pod annotation as a number", {"podAnnotations": {"a": 1}}, ("podAnnotations", "a"),
-     "type"),
+    (
+        "https CIDR",
+        {"networkPolicy": {"egress": {"httpsCIDRs": ["8x8.com"]}}},
+        ("networkPolicy", "egress", "httpsCIDRs", 0),
+        "pattern",
+    ),
+    (
+        "dashboard label",
+        {"dashboards": {"label": "grafana dashboard"}},
+        ("dashboards", "label"),
+        "pattern",
+    ),
+    ("pod annotation as a number", {"podAnnotations": {"a": 1}}, ("podAnnotations", "a"), "type"),
 ]
 
 
-@pytest.mark.parametrize("override,path,validator", [case[1:] for case in WRONG_VALUES],
-                         ids=[case[0] for case in WRONG_VALUES])
-def test_a_wrong_value_is_rejected_at_its_path(override: dict[str, Any], path: tuple[Any, ...],
-                                               validator: str) -> None:
+@pytest.mark.parametrize(
+    "override,path,validator",
+    [case[1:] for case in WRONG_VALUES],
+    ids=[case[0] for case in WRONG_VALUES],
+)
+def test_a_wrong_value_is_rejected_at_its_path(
+    override: dict[str, Any], path: tuple[Any, ...], validator: str
+) -> None:
     """Each case holds one mistake, so exactly that mistake must be reported, where it is."""
     errors = schema_errors(helm_merge(values(), override))
     assert errors == [(path, validator)]
@@ -275,8 +351,10 @@ def test_a_wrong_value_is_rejected_at_its_path(override: dict[str, Any], path: t
 # --- the single source of rules and dashboards ---------------------------------------------
 
 
-@pytest.mark.parametrize("link,target", [("files/rules.yml", "mixin/rules.yml"),
-                                         ("files/dashboards", "grafana_dashboards")])
+@pytest.mark.parametrize(
+    "link,target",
+    [("files/rules.yml", "mixin/rules.yml"), ("files/dashboards", "grafana_dashboards")],
+)
 def test_the_chart_links_to_the_repositorys_files(link: str, target: str) -> None:
     """Relative symlinks keep working in any clone and when the chart is packaged; a copy
     would drift from the generated rules and dashboards."""
@@ -378,9 +456,19 @@ def test_defines_are_closed_with_a_trimmed_end(name: str) -> None:
 def test_the_helpers_define_the_conventional_names() -> None:
     """Every template includes these; a missing one fails only at render time."""
     defined = set(re.findall(r'\{\{-? define "([^"]+)" -?\}\}', template("_helpers.tpl")))
-    expected = {f"{PREFIX}.{name}" for name in
-                ("name", "fullname", "chart", "labels", "selectorLabels",
-                 "serviceAccountName", "secretName", "namespace")}
+    expected = {
+        f"{PREFIX}.{name}"
+        for name in (
+            "name",
+            "fullname",
+            "chart",
+            "labels",
+            "selectorLabels",
+            "serviceAccountName",
+            "secretName",
+            "namespace",
+        )
+    }
     assert expected <= defined
 
 
@@ -423,8 +511,9 @@ def test_optional_templates_are_guarded_as_a_whole(name: str, guard: str) -> Non
             break
 
 
-@pytest.mark.parametrize("flag", ["serviceMonitor", "prometheusRule", "dashboards",
-                                  "networkPolicy", "sharding"])
+@pytest.mark.parametrize(
+    "flag", ["serviceMonitor", "prometheusRule", "dashboards", "networkPolicy", "sharding"]
+)
 def test_the_optional_features_default_to_off(flag: str) -> None:
     """A plain install needs no CRDs and runs one pod."""
     assert values()[flag]["enabled"] is False
@@ -448,7 +537,7 @@ def test_the_statefulset_runs_one_shard_per_pod() -> None:
     assert f'serviceName: {{{{ include "{PREFIX}.headlessServiceName" . }}}}' in text
     assert "podManagementPolicy: Parallel" in text
     service = template("service.yaml")
-    headless = service[service.index("{{- if .Values.sharding.enabled }}"):]
+    headless = service[service.index("{{- if .Values.sharding.enabled }}") :]
     assert "clusterIP: None" in headless and f"{PREFIX}.headlessServiceName" in headless
 
 
@@ -475,10 +564,16 @@ def test_the_pod_probes_the_exporters_endpoints() -> None:
     """Liveness and startup on /-/healthy (503 when a collector is stuck), readiness on
     /-/ready (200 once every collector ran once): the paths are not values, they are fixed."""
     text = template("_pod.tpl")
-    for probe, path in (("startupProbe", "/-/healthy"), ("livenessProbe", "/-/healthy"),
-                        ("readinessProbe", "/-/ready")):
-        assert re.search(rf"{probe}:\s*\n\s*httpGet:\s*\n\s*path: {re.escape(path)}\s*\n"
-                         r"\s*port: http", text), probe
+    for probe, path in (
+        ("startupProbe", "/-/healthy"),
+        ("livenessProbe", "/-/healthy"),
+        ("readinessProbe", "/-/ready"),
+    ):
+        assert re.search(
+            rf"{probe}:\s*\n\s*httpGet:\s*\n\s*path: {re.escape(path)}\s*\n"
+            r"\s*port: http",
+            text,
+        ), probe
     assert "containerPort: 9878" in text
     assert "--web.listen-address=:9878" in text
     assert "--config.file=/etc/eightbyeight-exporter/config.yaml" in text
@@ -490,10 +585,12 @@ def test_the_pod_is_locked_down() -> None:
     """The pod and container security contexts come from values whose defaults are the
     restricted profile; /tmp is the only writable path."""
     text = template("_pod.tpl")
-    assert re.search(r"^  securityContext:\s*\n\s*\{\{- toYaml \$values\.podSecurityContext",
-                     text, re.MULTILINE)
-    assert re.search(r"^      securityContext:\s*\n\s*\{\{- toYaml \$values\.securityContext",
-                     text, re.MULTILINE)
+    assert re.search(
+        r"^  securityContext:\s*\n\s*\{\{- toYaml \$values\.podSecurityContext", text, re.MULTILINE
+    )
+    assert re.search(
+        r"^      securityContext:\s*\n\s*\{\{- toYaml \$values\.securityContext", text, re.MULTILINE
+    )
     assert re.search(r"- name: tmp\s*\n\s*mountPath: /tmp", text)
     assert "emptyDir" in text
     assert "automountServiceAccountToken: {{ $values.serviceAccount" in text
@@ -514,8 +611,10 @@ def test_the_security_defaults() -> None:
     assert container["capabilities"] == {"drop": ["ALL"]}
     assert container["seccompProfile"] == {"type": "RuntimeDefault"}
     assert data["serviceAccount"]["automountServiceAccountToken"] is False
-    assert data["resources"] == {"requests": {"cpu": "50m", "memory": "128Mi"},
-                                 "limits": {"memory": "256Mi"}}
+    assert data["resources"] == {
+        "requests": {"cpu": "50m", "memory": "128Mi"},
+        "limits": {"memory": "256Mi"},
+    }
     assert data["demo"] is False
 
 
@@ -523,10 +622,16 @@ def test_config_and_secret_changes_roll_the_pods() -> None:
     """Without the checksums a `helm upgrade` with a new config would leave the pods on the
     old file."""
     text = template("_pod.tpl")
-    assert re.search(r'checksum/config: \{\{ include \(print \$root\.Template\.BasePath '
-                     r'"/configmap\.yaml"\) \$root \| sha256sum \}\}', text)
-    assert re.search(r'checksum/secret: \{\{ include \(print \$root\.Template\.BasePath '
-                     r'"/secret\.yaml"\) \$root \| sha256sum \}\}', text)
+    assert re.search(
+        r'checksum/config: \{\{ include \(print \$root\.Template\.BasePath '
+        r'"/configmap\.yaml"\) \$root \| sha256sum \}\}',
+        text,
+    )
+    assert re.search(
+        r'checksum/secret: \{\{ include \(print \$root\.Template\.BasePath '
+        r'"/secret\.yaml"\) \$root \| sha256sum \}\}',
+        text,
+    )
 
 
 # --- the chart against the exporter it runs ----------------------------------------------
@@ -568,9 +673,12 @@ def test_the_exporter_accepts_the_charts_flags(path: Path) -> None:
     overrides = load_yaml(path) or {}
     data = helm_merge(values(), overrides)
     args = chart_args(overrides)
-    assert args[:4] == ["--config.file=/etc/eightbyeight-exporter/config.yaml",
-                        "--web.listen-address=:9878", f"--log.level={data['log']['level']}",
-                        f"--log.format={data['log']['format']}"]
+    assert args[:4] == [
+        "--config.file=/etc/eightbyeight-exporter/config.yaml",
+        "--web.listen-address=:9878",
+        f"--log.level={data['log']['level']}",
+        f"--log.format={data['log']['format']}",
+    ]
     parsed = build_parser().parse_args(args)
     assert parsed.listen_address == ":9878"
     assert parsed.demo is data["demo"]
@@ -607,7 +715,7 @@ def test_the_exporter_accepts_the_charts_config(path: Path) -> None:
 
     overrides = {} if path.name == "values.yaml" else load_yaml(path) or {}
     config = helm_merge(values(), overrides)["config"]
-    env = {name: "stand-in" for name in CREDENTIAL_VARIABLES}
+    env = dict.fromkeys(CREDENTIAL_VARIABLES, "stand-in")
     load_config_data(copy.deepcopy(config), env=env)
 
 
@@ -628,7 +736,7 @@ def define_body(text: str, name: str) -> str:
         depth += keyword(body) in BLOCK_OPENERS
         depth -= keyword(body) == "end"
         if depth == 0:
-            return text[start:match.start()]
+            return text[start : match.start()]
     raise AssertionError(f"no closed define {name!r}")
 
 
@@ -649,9 +757,14 @@ def test_credentials_reach_the_pod_only_through_secret_key_refs() -> None:
 def test_credential_values_are_read_only_by_the_secret_and_the_env() -> None:
     """`.Values.credentials` may be written into the Secret only; the pod template looks at
     it to know which variables to set, NOTES only to warn when there are none."""
-    readers = {path.name for path in TEMPLATE_FILES
-               if any(re.search(r"(\.Values|\$values)\.credentials", body)
-                      for body in actions(path.read_text()))}
+    readers = {
+        path.name
+        for path in TEMPLATE_FILES
+        if any(
+            re.search(r"(\.Values|\$values)\.credentials", body)
+            for body in actions(path.read_text())
+        )
+    }
     assert readers <= {"secret.yaml", "_pod.tpl", "NOTES.txt"} and "secret.yaml" in readers
     for body in actions(template("NOTES.txt")):
         if ".credentials" in body:
@@ -668,8 +781,11 @@ def test_the_configmap_holds_the_config_and_nothing_secret() -> None:
     for forbidden in ("credentials", "existingSecret", *CREDENTIAL_VARIABLES):
         assert forbidden not in text, forbidden
     config = values()["config"]
-    for section, key in (("work_analytics", "api_key"), ("work_analytics", "password"),
-                         ("contact_center", "client_secret")):
+    for section, key in (
+        ("work_analytics", "api_key"),
+        ("work_analytics", "password"),
+        ("contact_center", "client_secret"),
+    ):
         assert re.fullmatch(r"(\$\{\w+\})?", str(config.get(section, {}).get(key, "")))
 
 
@@ -682,7 +798,7 @@ def test_the_readme_documents_every_value_and_what_is_not_tested() -> None:
     missing = [p for p in value_paths(values(), schema()) if f"| `{p}` |" not in readme]
     assert missing == []
     assert "helm install 8x8 ./helm/eightbyeight-exporter -f my-values.yaml" in readme
-    not_tested = readme[readme.index("**Not tested"):]
+    not_tested = readme[readme.index("**Not tested") :]
     for item in ("helm lint", "helm template", "installing the chart"):
         assert item in not_tested, item
 
@@ -701,8 +817,11 @@ def test_values_yaml_comments_every_value() -> None:
             continue
         if not match.group(1):
             node = properties[match.group(2)]
-            check_children = (node.get("additionalProperties") is False
-                              and "properties" in node and match.group(2) != "config")
+            check_children = (
+                node.get("additionalProperties") is False
+                and "properties" in node
+                and match.group(2) != "config"
+            )
         elif not check_children:
             continue
         above = lines[index - 1].strip() if index else ""
@@ -749,8 +868,11 @@ def test_helm_renders_each_ci_case(helm_sdk: Any, path: Path) -> None:
     assert len(by_kind(documents, "Deployment")) == int(not sharded)
     for service in by_kind(documents, "Service"):
         assert re.fullmatch(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?", service["metadata"]["name"])
-    for kind, flag in (("ServiceMonitor", "serviceMonitor"), ("PrometheusRule", "prometheusRule"),
-                       ("NetworkPolicy", "networkPolicy")):
+    for kind, flag in (
+        ("ServiceMonitor", "serviceMonitor"),
+        ("PrometheusRule", "prometheusRule"),
+        ("NetworkPolicy", "networkPolicy"),
+    ):
         assert len(by_kind(documents, kind)) == int(merged[flag]["enabled"]), kind
     workload = (by_kind(documents, "StatefulSet") or by_kind(documents, "Deployment"))[0]
     container = workload["spec"]["template"]["spec"]["containers"][0]
@@ -770,8 +892,11 @@ def test_helm_renders_the_repositorys_rules_and_dashboards(helm_sdk: Any) -> Non
     (rule,) = by_kind(documents, "PrometheusRule")
     assert rule["spec"] == load_yaml(REPO / "mixin" / "rules.yml")
     assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-    shipped = {d["metadata"]["name"]: d for d in by_kind(documents, "ConfigMap")
-               if d["metadata"]["labels"].get("grafana_dashboard") == "1"}
+    shipped = {
+        d["metadata"]["name"]: d
+        for d in by_kind(documents, "ConfigMap")
+        if d["metadata"]["labels"].get("grafana_dashboard") == "1"
+    }
     files = sorted((REPO / "grafana_dashboards").glob("*.json"))
     assert len(shipped) == len(files)
     for path in files:
@@ -781,9 +906,13 @@ def test_helm_renders_the_repositorys_rules_and_dashboards(helm_sdk: Any) -> Non
 
 def test_helm_keeps_credentials_in_the_secret(helm_sdk: Any) -> None:
     """Distinct sentinel credentials must appear in the Secret and nowhere else."""
-    sentinels = {"apiKey": "sentinel-api-key", "username": "sentinel-user",
-                 "password": "sentinel-pass$word", "ccClientId": "sentinel-cc-id",
-                 "ccClientSecret": "sentinel-cc-secret"}
+    sentinels = {
+        "apiKey": "sentinel-api-key",
+        "username": "sentinel-user",
+        "password": "sentinel-pass$word",
+        "ccClientId": "sentinel-cc-id",
+        "ccClientSecret": "sentinel-cc-secret",
+    }
     documents = render(helm_sdk, {"credentials": sentinels})
     (secret,) = by_kind(documents, "Secret")
     assert sorted(secret["stringData"].values()) == sorted(sentinels.values())

@@ -38,13 +38,18 @@ END = {"meta": {"totalRecordCount": 0, "scrollId": "No Data"}, "data": []}
 def test_summary_parameters_and_headers(rsps, client) -> None:
     add_token(rsps)
     rsps.get(f"{BASE}/v2/rgsum-groups", json=fixture_json("rgsum_groups.json"))
-    params = client.historical_params(["acmecorp", "acmecorp2"], "2022-10-20 08:30:00",
-                                      "2022-10-20 19:00:00", "America/New_York")
+    params = client.historical_params(
+        ["acmecorp", "acmecorp2"], "2022-10-20 08:30:00", "2022-10-20 19:00:00", "America/New_York"
+    )
     rows = client.summary("/v2/rgsum-groups", params)
     assert rows[0]["name"] == "West Office"
     call = rsps.calls[1]
-    assert query(call) == {"pbxId": "acmecorp,acmecorp2", "startTime": "2022-10-20 08:30:00",
-                           "endTime": "2022-10-20 19:00:00", "timeZone": "America/New_York"}
+    assert query(call) == {
+        "pbxId": "acmecorp,acmecorp2",
+        "startTime": "2022-10-20 08:30:00",
+        "endTime": "2022-10-20 19:00:00",
+        "timeZone": "America/New_York",
+    }
     # The space of the vendor's time format is encoded, never sent raw.
     assert " " not in call.request.url
     assert call.request.headers["8x8-apikey"] == "test_key"
@@ -68,7 +73,9 @@ def test_scroll_follows_scroll_ids_to_the_no_data_marker(rsps, client) -> None:
     rsps.get(f"{BASE}/v2/call-legs", json=legs_page("s2", "c3", "c4"))
     rsps.get(f"{BASE}/v2/call-legs", json=legs_page("s3", "c5"))
     rsps.get(f"{BASE}/v2/call-legs", json=END)
-    params = client.historical_params(["acmecorp"], "2022-02-03 00:00:00", "2022-02-03 10:00:00", "UTC")
+    params = client.historical_params(
+        ["acmecorp"], "2022-02-03 00:00:00", "2022-02-03 10:00:00", "UTC"
+    )
     pages = list(client.scroll("/v2/call-legs", params, page_size=2))
     assert [[r["callId"] for r in page] for page in pages] == [["c1", "c2"], ["c3", "c4"], ["c5"]]
     sent = [query(call) for call in rsps.calls[1:]]
@@ -80,7 +87,10 @@ def test_scroll_follows_scroll_ids_to_the_no_data_marker(rsps, client) -> None:
 def test_scroll_stops_on_an_empty_page_without_the_marker(rsps, client) -> None:
     add_token(rsps)
     rsps.get(f"{BASE}/v2/call-records", json=legs_page("s1", "c1"))
-    rsps.get(f"{BASE}/v2/call-records", json={"meta": {"totalRecordCount": 1, "scrollId": "s2"}, "data": []})
+    rsps.get(
+        f"{BASE}/v2/call-records",
+        json={"meta": {"totalRecordCount": 1, "scrollId": "s2"}, "data": []},
+    )
     pages = list(client.scroll("/v2/call-records", {}, page_size=100))
     assert len(pages) == 1
 

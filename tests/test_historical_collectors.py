@@ -11,14 +11,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from exporter.api.work_analytics import WorkAnalyticsClient
-from exporter.pollers.call_details import (CallLegCollector, CallRecordCollector, SeenIds,
-                                              outcome)
-from exporter.pollers.discovery import Directory, Pbx
-from exporter.pollers.summaries import (CompanySummaryCollector, ExtensionCollector, RingGroup,
-                                           RingGroupCollector, RingGroupMemberCollector)
 from exporter.config.model import Selection
 from exporter.core.errors import ServerError
 from exporter.core.windows import parse_window
+from exporter.pollers.call_details import CallLegCollector, CallRecordCollector, SeenIds, outcome
+from exporter.pollers.discovery import Directory, Pbx
+from exporter.pollers.summaries import (
+    CompanySummaryCollector,
+    ExtensionCollector,
+    RingGroup,
+    RingGroupCollector,
+    RingGroupMemberCollector,
+)
 from tests.conftest import FakeClock, fixture_json
 
 NOW = datetime(2025, 11, 18, 17, 0, tzinfo=ZoneInfo("UTC")).timestamp()
@@ -57,32 +61,58 @@ class SummaryClient:
 
 
 def summary_kwargs(**overrides: Any) -> dict[str, Any]:
-    return {"interval": 300.0, "windows": [parse_window("1h"), parse_window("today")],
-            "time_zone": "America/New_York", "clock": FakeClock(NOW), **overrides}
+    return {
+        "interval": 300.0,
+        "windows": [parse_window("1h"), parse_window("today")],
+        "time_zone": "America/New_York",
+        "clock": FakeClock(NOW),
+        **overrides,
+    }
 
 
 # --- summaries -----------------------------------------------------------------------------
+
 
 def test_company_summary_converts_units_and_labels_windows() -> None:
     client = SummaryClient({"/v1/compsum": fixture_json("compsum.json")})
     collector = CompanySummaryCollector(client, lambda: DIRECTORY, **summary_kwargs())
     out = Recorder(collector.collect())
     for window in ("1h", "today"):
-        assert out.get("eightbyeight_pbx_inbound_calls", pbx="demonstrationname", window=window) == 4014
-        assert out.get("eightbyeight_pbx_answered_calls", pbx="demonstrationname", window=window) == 2204
+        assert (
+            out.get("eightbyeight_pbx_inbound_calls", pbx="demonstrationname", window=window)
+            == 4014
+        )
+        assert (
+            out.get("eightbyeight_pbx_answered_calls", pbx="demonstrationname", window=window)
+            == 2204
+        )
         assert out.get("eightbyeight_pbx_calls", pbx="demonstrationname", window=window) == 5334
-        assert out.get("eightbyeight_pbx_voicemail_calls", pbx="demonstrationname", window=window) == 2514
+        assert (
+            out.get("eightbyeight_pbx_voicemail_calls", pbx="demonstrationname", window=window)
+            == 2514
+        )
         # milliseconds -> seconds
-        assert out.get("eightbyeight_pbx_talk_time_seconds", pbx="demonstrationname",
-                       window=window) == pytest.approx(431034.927)
-        assert out.get("eightbyeight_pbx_average_ring_time_seconds", pbx="demonstrationname",
-                       window=window) == pytest.approx(5.982)
-        assert out.get("eightbyeight_pbx_external_inbound_answered_calls_ratio",
-                       pbx="demonstrationname", window=window) == 0
+        assert out.get(
+            "eightbyeight_pbx_talk_time_seconds", pbx="demonstrationname", window=window
+        ) == pytest.approx(431034.927)
+        assert out.get(
+            "eightbyeight_pbx_average_ring_time_seconds", pbx="demonstrationname", window=window
+        ) == pytest.approx(5.982)
+        assert (
+            out.get(
+                "eightbyeight_pbx_external_inbound_answered_calls_ratio",
+                pbx="demonstrationname",
+                window=window,
+            )
+            == 0
+        )
     # One request per window, every PBX in one `allpbxes` request, local times in the zone.
     assert [c[1]["pbxId"] for c in client.calls] == ["allpbxes", "allpbxes"]
     one_hour, today = (c[1] for c in client.calls)
-    assert (one_hour["startTime"], one_hour["endTime"]) == ("2025-11-18 11:00:00", "2025-11-18 12:00:00")
+    assert (one_hour["startTime"], one_hour["endTime"]) == (
+        "2025-11-18 11:00:00",
+        "2025-11-18 12:00:00",
+    )
     assert today["startTime"] == "2025-11-18 00:00:00"
     assert today["timeZone"] == "America/New_York"
 
@@ -90,8 +120,11 @@ def test_company_summary_converts_units_and_labels_windows() -> None:
 def test_configured_pbxes_are_batched_into_comma_lists() -> None:
     many = Directory(pbxes=tuple(Pbx(f"id{i}", f"pbx{i:02}") for i in range(5)))
     client = SummaryClient({"/v1/compsum": []})
-    collector = CompanySummaryCollector(client, lambda: many, **summary_kwargs(
-        windows=[parse_window("today")], all_pbxes=False, pbx_batch_size=2))
+    collector = CompanySummaryCollector(
+        client,
+        lambda: many,
+        **summary_kwargs(windows=[parse_window("today")], all_pbxes=False, pbx_batch_size=2),
+    )
     collector.collect()
     assert [c[1]["pbxId"] for c in client.calls] == ["pbx00,pbx01", "pbx02,pbx03", "pbx04"]
 
@@ -100,43 +133,70 @@ def test_ring_group_summary_labels_and_the_known_groups() -> None:
     client = SummaryClient({"/v2/rgsum-groups": fixture_json("rgsum_groups.json")})
     collector = RingGroupCollector(client, lambda: DIRECTORY, **summary_kwargs())
     out = Recorder(collector.collect())
-    labels = {"pbx": "demonstrationname", "site": "West", "ring_group": "West Office",
-              "extension": "2001", "window": "1h"}
+    labels = {
+        "pbx": "demonstrationname",
+        "site": "West",
+        "ring_group": "West Office",
+        "extension": "2001",
+        "window": "1h",
+    }
     assert out.get("eightbyeight_ring_group_missed_calls", **labels) == 1
     assert out.get("eightbyeight_ring_group_calls", **labels) == 1
     assert out.get("eightbyeight_ring_group_members", **labels) == 0
-    assert collector.groups == {("demonstrationname", "2001"):
-                                RingGroup("demonstrationname", "West", "West Office", "2001")}
+    assert collector.groups == {
+        ("demonstrationname", "2001"): RingGroup("demonstrationname", "West", "West Office", "2001")
+    }
 
 
 def test_ring_group_members_are_asked_per_group_with_ext_id() -> None:
-    groups = {("acmecorp", "2001"): RingGroup("acmecorp", "West", "Sales", "2001"),
-              ("acmecorp", "2002"): RingGroup("acmecorp", "West", "Billing", "2002")}
+    groups = {
+        ("acmecorp", "2001"): RingGroup("acmecorp", "West", "Sales", "2001"),
+        ("acmecorp", "2002"): RingGroup("acmecorp", "West", "Billing", "2002"),
+    }
     member = {**fixture_json("rgsum_members.json")[0], "extension": "1001", "totalAnswered": 4}
     client = SummaryClient({"/v2/rgsum-members": [member]})
-    collector = RingGroupMemberCollector(client, lambda: DIRECTORY, ring_groups=lambda: groups,
-                                         refs=["Billing"], **summary_kwargs(windows=[parse_window("today")]))
+    collector = RingGroupMemberCollector(
+        client,
+        lambda: DIRECTORY,
+        ring_groups=lambda: groups,
+        refs=["Billing"],
+        **summary_kwargs(windows=[parse_window("today")]),
+    )
     out = Recorder(collector.collect())
     assert [(c[1]["pbxId"], c[1]["extId"]) for c in client.calls] == [("acmecorp", "2002")]
-    assert out.get("eightbyeight_ring_group_member_answered_calls", pbx="acmecorp",
-                   ring_group="Billing", ring_group_extension="2002", extension="1001",
-                   window="today") == 4
+    assert (
+        out.get(
+            "eightbyeight_ring_group_member_answered_calls",
+            pbx="acmecorp",
+            ring_group="Billing",
+            ring_group_extension="2002",
+            extension="1001",
+            window="today",
+        )
+        == 4
+    )
     assert "eightbyeight_ring_group_member_members" not in out.names()
 
 
 def test_extension_summary_reads_pascal_case_and_keeps_details_in_info() -> None:
     client = SummaryClient({"/v2/extsum": fixture_json("extsum.json")})
-    collector = ExtensionCollector(client, lambda: DIRECTORY,
-                                   **summary_kwargs(windows=[parse_window("today")]))
+    collector = ExtensionCollector(
+        client, lambda: DIRECTORY, **summary_kwargs(windows=[parse_window("today")])
+    )
     out = Recorder(collector.collect())
     rows = fixture_json("extsum.json")
     first = rows[0]
     labels = {"pbx": first["PbxId"], "extension": first["Extension"], "window": "today"}
     assert out.get("eightbyeight_extension_inbound_calls", **labels) == first["Inbound_Total"]
-    assert out.get("eightbyeight_extension_talk_time_seconds", **labels) == first["Total_Talk_Time"] / 1000
+    assert (
+        out.get("eightbyeight_extension_talk_time_seconds", **labels)
+        == first["Total_Talk_Time"] / 1000
+    )
     assert out.get("eightbyeight_extension_voicemail_calls", **labels) == first["Total_Calls_To_VM"]
-    assert out.get("eightbyeight_extension_external_inbound_answered_calls_ratio", **labels) == \
-        first["Percent_External_Inbound_Answered"] / 100
+    assert (
+        out.get("eightbyeight_extension_external_inbound_answered_calls_ratio", **labels)
+        == first["Percent_External_Inbound_Answered"] / 100
+    )
     info = [k for k in out.samples if k[0] == "eightbyeight_extension_info"]
     assert len(info) == len(rows)
     info_labels = dict(next(k[1] for k in info if dict(k[1])["extension"] == first["Extension"]))
@@ -149,28 +209,51 @@ def test_extension_summary_reads_pascal_case_and_keeps_details_in_info() -> None
 
 
 def test_select_patterns_include_and_exclude() -> None:
-    rows = [{"pbxId": "p", "site": "s", "name": f"Group {i}", "extension": str(2000 + i),
-             "totalCalls": i} for i in range(6)]
+    rows = [
+        {
+            "pbxId": "p",
+            "site": "s",
+            "name": f"Group {i}",
+            "extension": str(2000 + i),
+            "totalCalls": i,
+        }
+        for i in range(6)
+    ]
     client = SummaryClient({"/v2/rgsum-groups": rows})
     select = Selection.model_validate({"include": ["Group [0-3]"], "exclude": ["2002"]})
-    collector = RingGroupCollector(client, lambda: DIRECTORY, select=select,
-                                   **summary_kwargs(windows=[parse_window("1h")]))
+    collector = RingGroupCollector(
+        client, lambda: DIRECTORY, select=select, **summary_kwargs(windows=[parse_window("1h")])
+    )
     out = Recorder(collector.collect())
     kept = {dict(labels)["ring_group"] for name, labels in out.samples}
     assert kept == {"Group 0", "Group 1", "Group 3"}
 
 
 def test_series_ceiling_exports_what_fits_and_says_so(capsys) -> None:
-    rows = [{"pbxId": "p", "site": "s", "name": f"G{i:02}", "extension": str(2000 + i),
-             "totalCalls": i, "totalAnswered": i} for i in range(10)]
+    rows = [
+        {
+            "pbxId": "p",
+            "site": "s",
+            "name": f"G{i:02}",
+            "extension": str(2000 + i),
+            "totalCalls": i,
+            "totalAnswered": i,
+        }
+        for i in range(10)
+    ]
     client = SummaryClient({"/v2/rgsum-groups": rows})
-    collector = RingGroupCollector(client, lambda: DIRECTORY, max_series=7,
-                                   **summary_kwargs(windows=[parse_window("1h")]))
+    collector = RingGroupCollector(
+        client, lambda: DIRECTORY, max_series=7, **summary_kwargs(windows=[parse_window("1h")])
+    )
     out = Recorder(collector.collect())
     kept = sorted({dict(labels)["ring_group"] for name, labels in out.samples})
     assert kept == ["G00", "G01", "G02"]  # 2 series per group, 7 fit 3 groups; always the same 3
     assert collector.series is not None
-    assert (collector.series.exported, collector.series.limit, collector.series.dropped) == (6, 7, 14)
+    assert (collector.series.exported, collector.series.limit, collector.series.dropped) == (
+        6,
+        7,
+        14,
+    )
     assert collector.self_metrics()["eightbyeight_collector_series_dropped"] == 14
     captured = capsys.readouterr()
     assert "series_limit_reached" in captured.out + captured.err
@@ -184,10 +267,21 @@ def test_a_failing_summary_raises_so_only_this_collector_degrades() -> None:
 
 
 def test_values_of_the_wrong_type_are_skipped_not_fatal() -> None:
-    rows = [{"pbxId": "p", "totalInbound": "12", "totalCall": None, "totalAnswered": [1],
-             "inboundTotal": "n/a", "totalVm": True}]
-    collector = CompanySummaryCollector(SummaryClient({"/v1/compsum": rows}), lambda: DIRECTORY,
-                                        **summary_kwargs(windows=[parse_window("1h")]))
+    rows = [
+        {
+            "pbxId": "p",
+            "totalInbound": "12",
+            "totalCall": None,
+            "totalAnswered": [1],
+            "inboundTotal": "n/a",
+            "totalVm": True,
+        }
+    ]
+    collector = CompanySummaryCollector(
+        SummaryClient({"/v1/compsum": rows}),
+        lambda: DIRECTORY,
+        **summary_kwargs(windows=[parse_window("1h")]),
+    )
     out = Recorder(collector.collect())
     assert out.names() == set()  # totalInbound is not a compsum key; the rest are not numbers
     rows[0]["inboundTotal"] = "12"
@@ -196,6 +290,7 @@ def test_values_of_the_wrong_type_are_skipped_not_fatal() -> None:
 
 
 # --- call records and legs -----------------------------------------------------------------
+
 
 class CdrStore:
     """A scripted call-records/legs API: filters by disconnect time, hides late records, pages."""
@@ -211,7 +306,9 @@ class CdrStore:
     def add(self, row: dict[str, Any], *, delay: float = 0.0) -> None:
         self.rows.append((row["disconnectedTimeUTC"] / 1000 + delay, row))
 
-    def scroll(self, endpoint: str, params: Mapping[str, Any], page_size: int) -> Iterator[list[dict]]:
+    def scroll(
+        self, endpoint: str, params: Mapping[str, Any], page_size: int
+    ) -> Iterator[list[dict]]:
         self.requests.append({"endpoint": endpoint, **params})
         zone = ZoneInfo(params["timeZone"])
 
@@ -219,30 +316,53 @@ class CdrStore:
             return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone).timestamp()
 
         start, end = parse(params["startTime"]), parse(params["endTime"])
-        hits = [row for visible, row in self.rows
-                if visible <= self.clock() and start <= row["disconnectedTimeUTC"] / 1000 <= end]
+        hits = [
+            row
+            for visible, row in self.rows
+            if visible <= self.clock() and start <= row["disconnectedTimeUTC"] / 1000 <= end
+        ]
         for number, i in enumerate(range(0, len(hits), page_size)):
             if number == self.fail_on_page:
                 raise ServerError(endpoint, "page failed", status=502)
-            yield copy.deepcopy(hits[i:i + page_size])
+            yield copy.deepcopy(hits[i : i + page_size])
 
 
-def record(call_id: str, ended: float, *, pbx: str = "acmecorp", answered: bool = True,
-           wait_ms: int = 12_000, talk_ms: int = 60_000, direction: str = "Incoming",
-           disposition: str | None = None) -> dict[str, Any]:
-    return {"callId": call_id, "pbxId": pbx, "direction": direction,
-            "answered": "Answered" if answered else "-",
-            "missed": "-" if answered else "Missed",
-            "abandoned": "-" if answered or disposition else "Abandoned",
-            "lastLegDisposition": disposition or ("Answered" if answered else "Abandoned"),
-            "waitTimeMS": wait_ms, "talkTimeMS": talk_ms if answered else 0,
-            "disconnectedTimeUTC": int(ended * 1000)}
+def record(
+    call_id: str,
+    ended: float,
+    *,
+    pbx: str = "acmecorp",
+    answered: bool = True,
+    wait_ms: int = 12_000,
+    talk_ms: int = 60_000,
+    direction: str = "Incoming",
+    disposition: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "callId": call_id,
+        "pbxId": pbx,
+        "direction": direction,
+        "answered": "Answered" if answered else "-",
+        "missed": "-" if answered else "Missed",
+        "abandoned": "-" if answered or disposition else "Abandoned",
+        "lastLegDisposition": disposition or ("Answered" if answered else "Abandoned"),
+        "waitTimeMS": wait_ms,
+        "talkTimeMS": talk_ms if answered else 0,
+        "disconnectedTimeUTC": int(ended * 1000),
+    }
 
 
 def records_collector(store: CdrStore, clock: FakeClock, **overrides: Any) -> CallRecordCollector:
-    kwargs = {"interval": 60.0, "lookback": 600.0, "page_size": 2, "time_zone": "Europe/London",
-              "wait_buckets": [10.0, 20.0, 30.0, 60.0], "talk_buckets": [60.0, 300.0],
-              "clock": clock, **overrides}
+    kwargs = {
+        "interval": 60.0,
+        "lookback": 600.0,
+        "page_size": 2,
+        "time_zone": "Europe/London",
+        "wait_buckets": [10.0, 20.0, 30.0, 60.0],
+        "talk_buckets": [60.0, 300.0],
+        "clock": clock,
+        **overrides,
+    }
     return CallRecordCollector(store, lambda: DIRECTORY, **kwargs)  # type: ignore[arg-type]
 
 
@@ -264,7 +384,9 @@ def test_outcome_precedence_on_the_vendor_examples() -> None:
     legs = fixture_json("call_legs.json")["data"]
     assert outcome(legs[0], "propsLastPartyDisp") == "voicemail"
     assert outcome(legs[1], "propsLastPartyDisp") == "abandoned"  # Missed and Abandoned: abandoned
-    assert outcome(fixture_json("call_records.json")["data"][0], "lastLegDisposition") == "voicemail"
+    assert (
+        outcome(fixture_json("call_records.json")["data"][0], "lastLegDisposition") == "voicemail"
+    )
     assert outcome({"answered": "Answered", "missed": "Missed"}, "x") == "answered"
     assert outcome({}, "x") == "other"
 
@@ -279,16 +401,34 @@ def test_first_poll_remembers_but_does_not_count_then_new_calls_count_once() -> 
     # The old calls are not counted, but their key's series exist at 0 from the first poll on,
     # so rate() sees the first new call.
     assert calls(families, pbx="acmecorp", direction="inbound", outcome="answered") == 0
-    assert Recorder(families).get("eightbyeight_call_wait_seconds_count", pbx="acmecorp",
-                                  direction="inbound", outcome="missed") == 0
+    assert (
+        Recorder(families).get(
+            "eightbyeight_call_wait_seconds_count",
+            pbx="acmecorp",
+            direction="inbound",
+            outcome="missed",
+        )
+        == 0
+    )
     for i in range(5):
         clock.advance(60)
         store.add(record(f"new-{i}", clock() - 5, wait_ms=15_000 if i % 2 else 25_000))
         families = collector.collect()
     out = Recorder(families)
-    assert out.get("eightbyeight_calls_total", pbx="acmecorp", direction="inbound", outcome="answered") == 5
-    assert out.get("eightbyeight_calls_total", pbx="acmecorp", direction="inbound", outcome="abandoned") == 0
-    assert out.get("eightbyeight_calls_total", pbx="acmecorp", direction="inbound", outcome="other") is None
+    assert (
+        out.get("eightbyeight_calls_total", pbx="acmecorp", direction="inbound", outcome="answered")
+        == 5
+    )
+    assert (
+        out.get(
+            "eightbyeight_calls_total", pbx="acmecorp", direction="inbound", outcome="abandoned"
+        )
+        == 0
+    )
+    assert (
+        out.get("eightbyeight_calls_total", pbx="acmecorp", direction="inbound", outcome="other")
+        is None
+    )
     # Every poll overlaps the previous ones by the look-back: the same records were read again.
     assert collector.records_duplicate > 5
     # Histograms: 2 answered in 15 s, 3 in 25 s; `le="20.0"` gives "answered within 20 s".
@@ -297,18 +437,25 @@ def test_first_poll_remembers_but_does_not_count_then_new_calls_count_once() -> 
     assert out.get("eightbyeight_call_wait_seconds_bucket", le="30.0", **labels) == 5
     assert out.get("eightbyeight_call_wait_seconds_count", **labels) == 5
     assert out.get("eightbyeight_call_wait_seconds_sum", **labels) == pytest.approx(2 * 15 + 3 * 25)
-    assert out.get("eightbyeight_call_talk_seconds_bucket", pbx="acmecorp", direction="inbound",
-                   le="60.0") == 5
+    assert (
+        out.get(
+            "eightbyeight_call_talk_seconds_bucket", pbx="acmecorp", direction="inbound", le="60.0"
+        )
+        == 5
+    )
 
 
 def test_requests_overlap_by_the_lookback_in_the_configured_zone() -> None:
-    clock, store, collector = polled_once(page_size=500)
+    _clock, store, collector = polled_once(page_size=500)
     collector.collect()
     first, second = store.requests
     # 17:00 UTC is 17:00 in London in November; the look-back is 10 minutes before the end
     # of the previous complete poll.
     assert (first["startTime"], first["endTime"]) == ("2025-11-18 16:50:00", "2025-11-18 17:00:00")
-    assert (second["startTime"], second["endTime"]) == ("2025-11-18 16:50:00", "2025-11-18 17:01:00")
+    assert (second["startTime"], second["endTime"]) == (
+        "2025-11-18 16:50:00",
+        "2025-11-18 17:01:00",
+    )
     assert second["pbxId"] == "allpbxes" and second["timeZone"] == "Europe/London"
 
 
@@ -385,9 +532,16 @@ def test_pbxes_beyond_the_ceiling_fold_into_other_and_nothing_is_lost() -> None:
     for pbx in ("p1", "p2", "p3", "p4"):
         store.add(record(f"c-{pbx}", clock() - 5, pbx=pbx))
     out = Recorder(collector.collect())
-    assert out.get("eightbyeight_calls_total", pbx="p1", direction="inbound", outcome="answered") == 1
-    assert out.get("eightbyeight_calls_total", pbx="p2", direction="inbound", outcome="answered") == 1
-    assert out.get("eightbyeight_calls_total", pbx="_other", direction="inbound", outcome="answered") == 2
+    assert (
+        out.get("eightbyeight_calls_total", pbx="p1", direction="inbound", outcome="answered") == 1
+    )
+    assert (
+        out.get("eightbyeight_calls_total", pbx="p2", direction="inbound", outcome="answered") == 1
+    )
+    assert (
+        out.get("eightbyeight_calls_total", pbx="_other", direction="inbound", outcome="answered")
+        == 2
+    )
     assert collector.self_metrics()["eightbyeight_collector_series_dropped"] > 0
 
 
@@ -401,34 +555,68 @@ def test_seen_ids_are_bounded_and_forget_the_oldest_first() -> None:
     assert len(seen) == 1 and "k0" in seen
 
 
-def leg(call_id: str, ended: float, *, lra: str, callee: str = "CallQueue", name: str = "Sales Queue",
-        parent: str | None = None, answered: bool = True, call_ms: int = 80_000,
-        talk_ms: int = 60_000, hold_ms: int = 5_000, pbx: str = "acmecorp") -> dict[str, Any]:
+def leg(
+    call_id: str,
+    ended: float,
+    *,
+    lra: str,
+    callee: str = "CallQueue",
+    name: str = "Sales Queue",
+    parent: str | None = None,
+    answered: bool = True,
+    call_ms: int = 80_000,
+    talk_ms: int = 60_000,
+    hold_ms: int = 5_000,
+    pbx: str = "acmecorp",
+) -> dict[str, Any]:
     row = fixture_json("call_legs.json")["data"][1]
-    row.update({"callId": call_id, "legId": "1", "pbxId": pbx, "lra": lra, "callee": callee,
-                "calleeName": name, "parentCallId": parent, "callTime": call_ms,
-                "talkTimeMS": talk_ms if answered else 0, "calleeHoldDurationMS": hold_ms if answered else 0,
-                "answered": "Answered" if answered else "-", "missed": "-" if answered else "Missed",
-                "abandoned": "-" if answered else "Abandoned",
-                "propsLastPartyDisp": "Answered" if answered else "Missed",
-                "disconnectedTimeUTC": int(ended * 1000)})
+    row.update(
+        {
+            "callId": call_id,
+            "legId": "1",
+            "pbxId": pbx,
+            "lra": lra,
+            "callee": callee,
+            "calleeName": name,
+            "parentCallId": parent,
+            "callTime": call_ms,
+            "talkTimeMS": talk_ms if answered else 0,
+            "calleeHoldDurationMS": hold_ms if answered else 0,
+            "answered": "Answered" if answered else "-",
+            "missed": "-" if answered else "Missed",
+            "abandoned": "-" if answered else "Abandoned",
+            "propsLastPartyDisp": "Answered" if answered else "Missed",
+            "disconnectedTimeUTC": int(ended * 1000),
+        }
+    )
     return row
 
 
-def leg_collector(store: CdrStore, clock: FakeClock,
-                  groups: dict[tuple[str, str], tuple[str, str]]) -> CallLegCollector:
+def leg_collector(
+    store: CdrStore, clock: FakeClock, groups: dict[tuple[str, str], tuple[str, str]]
+) -> CallLegCollector:
     """Call legs of the fake store, with waits in 10/20/30 s and talk in 60/120 s buckets."""
-    return CallLegCollector(store, lambda: DIRECTORY, groups=lambda p, e: groups.get((p, e)),
-                            interval=60.0, lookback=600.0, page_size=10, time_zone="UTC",
-                            wait_buckets=[10.0, 20.0, 30.0], talk_buckets=[60.0, 120.0],
-                            clock=clock)
+    return CallLegCollector(
+        store,
+        lambda: DIRECTORY,
+        groups=lambda p, e: groups.get((p, e)),
+        interval=60.0,
+        lookback=600.0,
+        page_size=10,
+        time_zone="UTC",
+        wait_buckets=[10.0, 20.0, 30.0],
+        talk_buckets=[60.0, 120.0],
+        clock=clock,
+    )
 
 
 def test_legs_count_per_queue_and_ring_group_with_waits_from_call_time() -> None:
     clock = FakeClock(NOW)
     store = CdrStore(clock)
-    groups = {("acmecorp", "2001"): ("ring_group", "Front Desk"),
-              ("acmecorp", "110081"): ("queue", "Sales Queue")}
+    groups = {
+        ("acmecorp", "2001"): ("ring_group", "Front Desk"),
+        ("acmecorp", "110081"): ("queue", "Sales Queue"),
+    }
     collector = leg_collector(store, clock, groups)
     collector.collect()
     clock.advance(60)
@@ -440,16 +628,40 @@ def test_legs_count_per_queue_and_ring_group_with_waits_from_call_time() -> None
     store.add(leg("x1", t, lra="555", callee="555", name="Somebody"))  # not a group
     store.add(leg("q3", t, lra="999", name="Unlisted Queue"))  # callee CallQueue, not discovered
     out = Recorder(collector.collect())
-    queue = {"pbx": "acmecorp", "group_type": "queue", "group": "Sales Queue", "extension": "110081"}
+    queue = {
+        "pbx": "acmecorp",
+        "group_type": "queue",
+        "group": "Sales Queue",
+        "extension": "110081",
+    }
     assert out.get("eightbyeight_group_calls_total", outcome="answered", **queue) == 1
     assert out.get("eightbyeight_group_calls_total", outcome="abandoned", **queue) == 1
-    assert out.get("eightbyeight_group_call_wait_seconds_bucket", outcome="answered", le="20.0", **queue) == 1
+    assert (
+        out.get(
+            "eightbyeight_group_call_wait_seconds_bucket", outcome="answered", le="20.0", **queue
+        )
+        == 1
+    )
     assert out.get("eightbyeight_group_call_wait_seconds_sum", outcome="abandoned", **queue) == 25
-    ring = {"pbx": "acmecorp", "group_type": "ring_group", "group": "Front Desk", "extension": "2001"}
+    ring = {
+        "pbx": "acmecorp",
+        "group_type": "ring_group",
+        "group": "Front Desk",
+        "extension": "2001",
+    }
     assert out.get("eightbyeight_group_calls_total", outcome="answered", **ring) == 1
     assert out.get("eightbyeight_group_call_talk_seconds_count", **ring) == 1
-    assert out.get("eightbyeight_group_calls_total", outcome="answered", pbx="acmecorp",
-                   group_type="queue", group="Unlisted Queue", extension="999") == 1
+    assert (
+        out.get(
+            "eightbyeight_group_calls_total",
+            outcome="answered",
+            pbx="acmecorp",
+            group_type="queue",
+            group="Unlisted Queue",
+            extension="999",
+        )
+        == 1
+    )
     total = sum(v for (n, _), v in out.samples.items() if n == "eightbyeight_group_calls_total")
     assert total == 4  # the member's ring and the non-group call are not group calls
     assert store.requests[-1]["isSimplified"] == "true"
@@ -466,8 +678,13 @@ def test_a_leg_with_an_unusable_talk_or_hold_time_records_no_wait(unusable: str)
     store.add({**leg("q1", t, lra="110081"), unusable: "n/a"})
     store.add({**leg("q2", t, lra="110081"), "calleeHoldDurationMS": None})  # null: no hold
     out = Recorder(collector.collect())
-    queue = {"pbx": "acmecorp", "group_type": "queue", "group": "Sales Queue",
-             "extension": "110081", "outcome": "answered"}
+    queue = {
+        "pbx": "acmecorp",
+        "group_type": "queue",
+        "group": "Sales Queue",
+        "extension": "110081",
+        "outcome": "answered",
+    }
     assert out.get("eightbyeight_group_calls_total", **queue) == 2
     # Counted as unusable, and not taken as 0: that would record all 80 s of q1 as waiting.
     assert collector.unusable.count == 1

@@ -29,8 +29,9 @@ def sim_clock() -> FakeClock:
 
 
 def start_simulator(clock: FakeClock, **kwargs: Any) -> Simulator:
-    return Simulator(seed=11, host="127.0.0.1", port=0, clock=clock, history_seconds=2 * 3600,
-                     **kwargs).start()
+    return Simulator(
+        seed=11, host="127.0.0.1", port=0, clock=clock, history_seconds=2 * 3600, **kwargs
+    ).start()
 
 
 @pytest.fixture
@@ -45,15 +46,19 @@ def sim(sim_clock: FakeClock) -> Iterator[Simulator]:
 def historical_config(sim: Simulator, **overrides: Any) -> dict[str, Any]:
     detail = {"interval": "1m", "lookback": "5m", "page_size": 50}
     section = {
-        "base_url": sim.base_url, "api_key": sim.api_key, "username": sim.username,
-        "password": sim.password, "time_zone": "America/New_York",
+        "base_url": sim.base_url,
+        "api_key": sim.api_key,
+        "username": sim.username,
+        "password": sim.password,
+        "time_zone": "America/New_York",
         "retries": {"initial_backoff": "10ms", "max_backoff": "50ms"},
         "call_queues": {"enabled": False},
         "company_summary": {"interval": "1m", "windows": ["1h", "today"]},
         "ring_groups": {"interval": "1m", "windows": ["1h"]},
         "ring_group_members": {"enabled": True, "interval": "1m", "windows": ["1h"]},
         "extensions": {"interval": "1m", "windows": ["1h"]},
-        "call_records": dict(detail), "call_legs": dict(detail),
+        "call_records": dict(detail),
+        "call_legs": dict(detail),
     }
     section.update(overrides)
     return {"work_analytics": section}
@@ -69,9 +74,11 @@ def run_for(exporter: Exporter, clock: FakeClock, polls: int) -> Samples:
 
 def family(out: Samples, name: str, **fixed: str) -> dict[frozenset[tuple[str, str]], float]:
     """The samples of one name whose labels include `fixed`, keyed by their other labels."""
-    return {frozenset((k, v) for k, v in labels if k not in fixed): value
-            for (n, labels), value in out.items()
-            if n == name and fixed.items() <= dict(labels).items()}
+    return {
+        frozenset((k, v) for k, v in labels if k not in fixed): value
+        for (n, labels), value in out.items()
+        if n == name and fixed.items() <= dict(labels).items()
+    }
 
 
 def nonzero(values: dict[Any, float]) -> dict[Any, float]:
@@ -82,9 +89,12 @@ def key(**labels: str) -> frozenset[tuple[str, str]]:
     return frozenset(labels.items())
 
 
-def test_counters_equal_the_calls_the_simulator_recorded(sim: Simulator, sim_clock: FakeClock) -> None:
-    exporter = build_exporter(load_config_data(historical_config(sim)), process_metrics=False,
-                              clock=sim_clock)
+def test_counters_equal_the_calls_the_simulator_recorded(
+    sim: Simulator, sim_clock: FakeClock
+) -> None:
+    exporter = build_exporter(
+        load_config_data(historical_config(sim)), process_metrics=False, clock=sim_clock
+    )
     try:
         assert exporter.scheduler.run_once()  # the first poll: counting starts here
         counting_from = sim_clock()
@@ -94,43 +104,74 @@ def test_counters_equal_the_calls_the_simulator_recorded(sim: Simulator, sim_clo
     calls = sim.model.finished_calls(counting_from, sim_clock())
     assert len(calls) > 100  # enough traffic for the comparison to mean something
 
-    expected_calls = Counter(key(pbx=c.pbx, direction=DIRECTIONS[c.direction], outcome=c.outcome)
-                             for c in calls)
+    expected_calls = Counter(
+        key(pbx=c.pbx, direction=DIRECTIONS[c.direction], outcome=c.outcome) for c in calls
+    )
     assert nonzero(family(out, "eightbyeight_calls_total")) == dict(expected_calls)
     wait_sums: defaultdict[frozenset[tuple[str, str]], float] = defaultdict(float)
     talk_sums: defaultdict[frozenset[tuple[str, str]], float] = defaultdict(float)
     for c in calls:
-        wait_sums[key(pbx=c.pbx, direction=DIRECTIONS[c.direction], outcome=c.outcome)] += c.wait_ms / 1000
+        wait_sums[key(pbx=c.pbx, direction=DIRECTIONS[c.direction], outcome=c.outcome)] += (
+            c.wait_ms / 1000
+        )
         if c.outcome == "answered":
             talk_sums[key(pbx=c.pbx, direction=DIRECTIONS[c.direction])] += c.talk_ms / 1000
     assert nonzero(family(out, "eightbyeight_call_wait_seconds_sum")) == pytest.approx(
-        nonzero(dict(wait_sums)))
-    assert nonzero(family(out, "eightbyeight_call_talk_seconds_sum")) == pytest.approx(dict(talk_sums))
+        nonzero(dict(wait_sums))
+    )
+    assert nonzero(family(out, "eightbyeight_call_talk_seconds_sum")) == pytest.approx(
+        dict(talk_sums)
+    )
     answered_within_20s = sum(1 for c in calls if c.outcome == "answered" and c.wait_ms <= 20_000)
-    assert sum(family(out, "eightbyeight_call_wait_seconds_bucket", le="20.0",
-                      outcome="answered").values()) == answered_within_20s
+    assert (
+        sum(
+            family(
+                out, "eightbyeight_call_wait_seconds_bucket", le="20.0", outcome="answered"
+            ).values()
+        )
+        == answered_within_20s
+    )
 
     # Per queue and ring group: the group's top-level legs.
-    legs = [leg for leg in sim.model.call_legs(counting_from, sim_clock())
-            if leg.parent_call_id is None and leg.group is not None]
+    legs = [
+        leg
+        for leg in sim.model.call_legs(counting_from, sim_clock())
+        if leg.parent_call_id is None and leg.group is not None
+    ]
     expected_groups = Counter(
-        key(pbx=leg.pbx, group_type=leg.group.kind.value, group=leg.group.name,
-            extension=leg.group.extension, outcome=leg.outcome) for leg in legs)
+        key(
+            pbx=leg.pbx,
+            group_type=leg.group.kind.value,
+            group=leg.group.name,
+            extension=leg.group.extension,
+            outcome=leg.outcome,
+        )
+        for leg in legs
+    )
     assert {leg.group.kind.value for leg in legs} == {"queue", "ring_group"}
     assert nonzero(family(out, "eightbyeight_group_calls_total")) == dict(expected_groups)
     group_talk: defaultdict[frozenset[tuple[str, str]], float] = defaultdict(float)
     for leg in legs:
         if leg.outcome == "answered":
-            group_talk[key(pbx=leg.pbx, group_type=leg.group.kind.value, group=leg.group.name,
-                           extension=leg.group.extension)] += leg.talk_ms / 1000
+            group_talk[
+                key(
+                    pbx=leg.pbx,
+                    group_type=leg.group.kind.value,
+                    group=leg.group.name,
+                    extension=leg.group.extension,
+                )
+            ] += leg.talk_ms / 1000
     assert nonzero(family(out, "eightbyeight_group_call_talk_seconds_sum")) == pytest.approx(
-        dict(group_talk))
+        dict(group_talk)
+    )
 
 
 def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
-        sim: Simulator, sim_clock: FakeClock) -> None:
-    exporter = build_exporter(load_config_data(historical_config(sim)), process_metrics=False,
-                              clock=sim_clock)
+    sim: Simulator, sim_clock: FakeClock
+) -> None:
+    exporter = build_exporter(
+        load_config_data(historical_config(sim)), process_metrics=False, clock=sim_clock
+    )
     try:
         assert exporter.scheduler.run_once()
         counting_from = sim_clock()
@@ -148,44 +189,69 @@ def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
         mine = [c for c in calls if c.pbx == pbx]
         labels = {"pbx": pbx, "window": "1h"}
         assert out[("eightbyeight_pbx_calls", key(**labels))] == len(mine)
-        assert out[("eightbyeight_pbx_answered_calls", key(**labels))] == \
-            sum(c.outcome == "answered" for c in mine)
-        assert out[("eightbyeight_pbx_abandoned_calls", key(**labels))] == \
-            sum(c.outcome == "abandoned" for c in mine)
-        assert out[("eightbyeight_pbx_missed_calls", key(**labels))] == \
-            sum(c.outcome != "answered" for c in mine)
+        assert out[("eightbyeight_pbx_answered_calls", key(**labels))] == sum(
+            c.outcome == "answered" for c in mine
+        )
+        assert out[("eightbyeight_pbx_abandoned_calls", key(**labels))] == sum(
+            c.outcome == "abandoned" for c in mine
+        )
+        assert out[("eightbyeight_pbx_missed_calls", key(**labels))] == sum(
+            c.outcome != "answered" for c in mine
+        )
         assert out[("eightbyeight_pbx_talk_time_seconds", key(**labels))] == pytest.approx(
-            sum(c.talk_ms for c in mine) / 1000)
+            sum(c.talk_ms for c in mine) / 1000
+        )
         # ... and the counters of the same hour, from /v2/call-records.
         counted = family(out, "eightbyeight_calls_total", pbx=pbx)
         assert sum(counted.values()) == len(mine)
-        assert sum(v for k, v in counted.items() if ("outcome", "answered") in k) == \
-            out[("eightbyeight_pbx_answered_calls", key(**labels))]
+        assert (
+            sum(v for k, v in counted.items() if ("outcome", "answered") in k)
+            == out[("eightbyeight_pbx_answered_calls", key(**labels))]
+        )
 
     # Ring groups for the hour: the summary against the legs the exporter counted.
-    groups = {dict(labels)["ring_group"]: dict(labels)
-              for (name, labels) in out if name == "eightbyeight_ring_group_calls"}
+    groups = {
+        dict(labels)["ring_group"]: dict(labels)
+        for (name, labels) in out
+        if name == "eightbyeight_ring_group_calls"
+    }
     assert len(groups) >= 4
-    legs = [leg for leg in sim.model.call_legs(end - 3600, end)
-            if leg.parent_call_id is None and leg.group is not None and leg.group.kind.value == "ring_group"]
+    legs = [
+        leg
+        for leg in sim.model.call_legs(end - 3600, end)
+        if leg.parent_call_id is None
+        and leg.group is not None
+        and leg.group.kind.value == "ring_group"
+    ]
     busy = 0
     for name, labels in groups.items():
         mine = [leg for leg in legs if leg.group.name == name and leg.pbx == labels["pbx"]]
         busy += bool(mine)
         assert out[("eightbyeight_ring_group_calls", key(**labels))] == len(mine)
-        assert out[("eightbyeight_ring_group_answered_calls", key(**labels))] == \
-            sum(leg.outcome == "answered" for leg in mine)
+        assert out[("eightbyeight_ring_group_answered_calls", key(**labels))] == sum(
+            leg.outcome == "answered" for leg in mine
+        )
         assert out[("eightbyeight_ring_group_talk_time_seconds", key(**labels))] == pytest.approx(
-            sum(leg.talk_ms for leg in mine) / 1000)
-        counted = family(out, "eightbyeight_group_calls_total", pbx=labels["pbx"],
-                         group_type="ring_group", group=name)
+            sum(leg.talk_ms for leg in mine) / 1000
+        )
+        counted = family(
+            out,
+            "eightbyeight_group_calls_total",
+            pbx=labels["pbx"],
+            group_type="ring_group",
+            group=name,
+        )
         assert sum(counted.values()) == len(mine)
         for outcome in ("answered", "abandoned", "voicemail"):
-            summary = {"answered": "eightbyeight_ring_group_answered_calls",
-                       "abandoned": "eightbyeight_ring_group_abandoned_calls",
-                       "voicemail": "eightbyeight_ring_group_voicemail_calls"}[outcome]
-            assert sum(v for k, v in counted.items() if ("outcome", outcome) in k) == \
-                out[(summary, key(**labels))], (name, outcome)
+            summary = {
+                "answered": "eightbyeight_ring_group_answered_calls",
+                "abandoned": "eightbyeight_ring_group_abandoned_calls",
+                "voicemail": "eightbyeight_ring_group_voicemail_calls",
+            }[outcome]
+            assert (
+                sum(v for k, v in counted.items() if ("outcome", outcome) in k)
+                == out[(summary, key(**labels))]
+            ), (name, outcome)
     assert busy >= 3
 
     # Members and extensions exist for the same hour and add up.
@@ -197,19 +263,26 @@ def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
 
 
 def test_late_records_and_a_page_failing_half_way_are_counted_exactly_once(
-        sim_clock: FakeClock) -> None:
+    sim_clock: FakeClock,
+) -> None:
     # Records show up 90 s after the call ended: the 5-minute look-back still finds them.
     sim = start_simulator(sim_clock, cdr_delay_seconds=90)
-    exporter = build_exporter(load_config_data(historical_config(sim)), process_metrics=False,
-                              clock=sim_clock)
+    exporter = build_exporter(
+        load_config_data(historical_config(sim)), process_metrics=False, clock=sim_clock
+    )
     get = PageReader(exporter.exposition).get_sample_value
     try:
         assert exporter.scheduler.run_once()
         counting_from = sim_clock()
         run_for(exporter, sim_clock, 10)
         # The second page of every scroll fails for a while: the poll fails, nothing is lost.
-        sim.faults.add(r"/v2/call-(legs|records)$", status=500, times=6, with_param="scrollId",
-                       body={"status": 500, "messages": ["internal error"]})
+        sim.faults.add(
+            r"/v2/call-(legs|records)$",
+            status=500,
+            times=6,
+            with_param="scrollId",
+            body={"status": 500, "messages": ["internal error"]},
+        )
         sim_clock.advance(POLL)
         assert exporter.scheduler.run_once() is False
         assert get("eightbyeight_up", {"collector": "call_records"}) == 0

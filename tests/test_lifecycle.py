@@ -67,9 +67,19 @@ def daemon(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes],
         log = tmp_path / "exporter.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "exporter", "--config.file", str(config),
-                 "--web.listen-address", f"127.0.0.1:{port}"],
-                stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+                [
+                    sys.executable,
+                    "-m",
+                    "exporter",
+                    "--config.file",
+                    str(config),
+                    "--web.listen-address",
+                    f"127.0.0.1:{port}",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+            )
         base = f"http://127.0.0.1:{port}"
         try:
             until("the exporter to be ready", lambda: http(f"{base}/-/ready")[0] == 200)
@@ -81,7 +91,8 @@ def daemon(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes],
 
 
 def test_reload_keeps_the_running_config_when_the_new_one_is_invalid(
-        daemon: tuple[str, Path, subprocess.Popen[bytes], Path]) -> None:
+    daemon: tuple[str, Path, subprocess.Popen[bytes], Path],
+) -> None:
     base, config, process, log = daemon
     good = json.loads(config.read_text())
     started = metrics(base)[RELOAD_AT][0][1]
@@ -90,8 +101,9 @@ def test_reload_keeps_the_running_config_when_the_new_one_is_invalid(
     assert {"discovery", "call_queues", "call_records"} <= before
 
     # An invalid file on SIGHUP: nothing changes but the reload metric.
-    config.write_text(json.dumps({**good, "work_analytics": {**good["work_analytics"],
-                                                             "colour": "red"}}))
+    config.write_text(
+        json.dumps({**good, "work_analytics": {**good["work_analytics"], "colour": "red"}})
+    )
     process.send_signal(signal.SIGHUP)
     until("the failed reload", lambda: metrics(base)[RELOAD_OK][0][1] == 0)
     assert collectors(base) == before and process.poll() is None
@@ -102,8 +114,10 @@ def test_reload_keeps_the_running_config_when_the_new_one_is_invalid(
     assert http(f"{base}/-/reload")[0] == 405
 
     # A valid change by HTTP: applied, and the metric says so.
-    changed = {**good, "work_analytics": {**good["work_analytics"],
-                                          "call_records": {"enabled": False}}}
+    changed = {
+        **good,
+        "work_analytics": {**good["work_analytics"], "call_records": {"enabled": False}},
+    }
     config.write_text(json.dumps(changed))
     status, body = http(f"{base}/-/reload", "POST")
     assert (status, body.strip()) == (200, "configuration reloaded")
@@ -116,7 +130,8 @@ def test_reload_keeps_the_running_config_when_the_new_one_is_invalid(
 
 
 def test_sigterm_stops_the_daemon_gracefully(
-        daemon: tuple[str, Path, subprocess.Popen[bytes], Path]) -> None:
+    daemon: tuple[str, Path, subprocess.Popen[bytes], Path],
+) -> None:
     base, _config, process, log = daemon
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0

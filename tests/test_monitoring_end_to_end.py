@@ -39,13 +39,16 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[1]
 JOB = "eightbyeight"
 # The rules as shipped, but with a `for:` short enough for a test.
-MIXIN = MixinConfig.model_validate({"selector": f'job="{JOB}"', "no_agent_available": {"for": "3s"}})
+MIXIN = MixinConfig.model_validate(
+    {"selector": f'job="{JOB}"', "no_agent_available": {"for": "3s"}}
+)
 ALERT = "EightByEightQueueNoAgentAvailable"
 T = TypeVar("T")
 
 
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 90.0,
-             every: float = 0.5) -> T:
+def wait_for(
+    what: str, probe: Callable[[], T | None], timeout: float = 90.0, every: float = 0.5
+) -> T:
     """Polls `probe` until it returns something truthy: bounded in time and in count."""
     deadline = time.monotonic() + timeout
     for _ in range(int(timeout / every) + 1):
@@ -97,8 +100,10 @@ def binary(*names: str) -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise AssertionError(f"{names[0]} is missing: scripts/test.sh installs Debian's prometheus "
-                         "and prometheus-alertmanager packages")
+    raise AssertionError(
+        f"{names[0]} is missing: scripts/test.sh installs Debian's prometheus "
+        "and prometheus-alertmanager packages"
+    )
 
 
 def exporter_config(sim: Simulator) -> dict[str, Any]:
@@ -150,41 +155,93 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     alertmanager_bin = binary("prometheus-alertmanager", "alertmanager")
     # Forty agents a tenant: even at night (a quarter of them logged in) a queue has idle
     # agents to take its callers once it is staffed again.
-    sim = Simulator(seed=42, host="127.0.0.1", port=0, cc_report_delay_seconds=0.5,
-                    cc_agents_per_tenant=40).start()
+    sim = Simulator(
+        seed=42, host="127.0.0.1", port=0, cc_report_delay_seconds=0.5, cc_agents_per_tenant=40
+    ).start()
     exporter_port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
     (directory / "exporter.yaml").write_text(yaml.safe_dump(exporter_config(sim)))
     (directory / "rules.yml").write_text(render_rules(MIXIN))
-    (directory / "prometheus.yml").write_text(yaml.safe_dump({
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": ["rules.yml"],
-        "alerting": {"alertmanagers": [
-            {"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]},
-        "scrape_configs": [{"job_name": JOB, "static_configs": [
-            {"targets": [f"127.0.0.1:{exporter_port}"]}]}],
-    }))
-    (directory / "alertmanager.yml").write_text(yaml.safe_dump({
-        "route": {"receiver": "nobody", "group_wait": "1s", "group_interval": "1s",
-                  "repeat_interval": "1h"},
-        "receivers": [{"name": "nobody"}],
-    }))
+    (directory / "prometheus.yml").write_text(
+        yaml.safe_dump(
+            {
+                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                "rule_files": ["rules.yml"],
+                "alerting": {
+                    "alertmanagers": [
+                        {"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}
+                    ]
+                },
+                "scrape_configs": [
+                    {
+                        "job_name": JOB,
+                        "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}],
+                    }
+                ],
+            }
+        )
+    )
+    (directory / "alertmanager.yml").write_text(
+        yaml.safe_dump(
+            {
+                "route": {
+                    "receiver": "nobody",
+                    "group_wait": "1s",
+                    "group_interval": "1s",
+                    "repeat_interval": "1h",
+                },
+                "receivers": [{"name": "nobody"}],
+            }
+        )
+    )
     processes: list[Process] = []
     try:
-        processes.append(start("exporter", [
-            sys.executable, "-m", "exporter", "--config.file", str(directory / "exporter.yaml"),
-            "--web.listen-address", f"127.0.0.1:{exporter_port}"], directory))
-        processes.append(start("alertmanager", [
-            alertmanager_bin, f"--config.file={directory / 'alertmanager.yml'}",
-            f"--storage.path={directory / 'am-data'}",
-            f"--web.listen-address=127.0.0.1:{alertmanager_port}",
-            "--cluster.listen-address="], directory))
-        processes.append(start("prometheus", [
-            prometheus_bin, f"--config.file={directory / 'prometheus.yml'}",
-            f"--storage.tsdb.path={directory / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{prometheus_port}",
-            "--rules.alert.resend-delay=1s"], directory))
-        stack = Stack(sim, f"http://127.0.0.1:{prometheus_port}",
-                      f"http://127.0.0.1:{alertmanager_port}", processes)
+        processes.append(
+            start(
+                "exporter",
+                [
+                    sys.executable,
+                    "-m",
+                    "exporter",
+                    "--config.file",
+                    str(directory / "exporter.yaml"),
+                    "--web.listen-address",
+                    f"127.0.0.1:{exporter_port}",
+                ],
+                directory,
+            )
+        )
+        processes.append(
+            start(
+                "alertmanager",
+                [
+                    alertmanager_bin,
+                    f"--config.file={directory / 'alertmanager.yml'}",
+                    f"--storage.path={directory / 'am-data'}",
+                    f"--web.listen-address=127.0.0.1:{alertmanager_port}",
+                    "--cluster.listen-address=",
+                ],
+                directory,
+            )
+        )
+        processes.append(
+            start(
+                "prometheus",
+                [
+                    prometheus_bin,
+                    f"--config.file={directory / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={directory / 'tsdb'}",
+                    f"--web.listen-address=127.0.0.1:{prometheus_port}",
+                    "--rules.alert.resend-delay=1s",
+                ],
+                directory,
+            )
+        )
+        stack = Stack(
+            sim,
+            f"http://127.0.0.1:{prometheus_port}",
+            f"http://127.0.0.1:{alertmanager_port}",
+            processes,
+        )
 
         def scraped() -> bool:
             answer = stack.query(f'up{{job="{JOB}"}} == 1')
@@ -192,8 +249,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
         try:
             wait_for("Prometheus to scrape the exporter", scraped, timeout=60)
-            wait_for("Alertmanager to answer",
-                     lambda: get_json(f"{stack.alertmanager}/api/v2/status"), timeout=30)
+            wait_for(
+                "Alertmanager to answer",
+                lambda: get_json(f"{stack.alertmanager}/api/v2/status"),
+                timeout=30,
+            )
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{stack.logs()}") from None
         yield stack
@@ -208,12 +268,17 @@ def test_a_queue_without_agents_pages_and_the_page_resolves(stack: Stack) -> Non
     # The queue with the most idle agents now: staffed again, they answer its few callers.
     idle, tenant, queue = max(
         (sim.cc.realtime_values(t, "queues", q.id)["availableIdle.rt"], t, q)
-        for t in sim.cc.tenants for q in sim.cc.queues(t))
+        for t in sim.cc.tenants
+        for q in sim.cc.queues(t)
+    )
     assert idle >= 2
 
     def ours() -> list[dict[str, Any]]:
-        return [a for a in stack.alerts()
-                if a["labels"].get("tenant") == tenant and a["labels"].get("queue_id") == queue.id]
+        return [
+            a
+            for a in stack.alerts()
+            if a["labels"].get("tenant") == tenant and a["labels"].get("queue_id") == queue.id
+        ]
 
     assert ours() == []
     # Nobody answers the queue while callers keep arriving (one every 10 s on average).
@@ -236,14 +301,23 @@ def test_a_queue_without_agents_pages_and_the_page_resolves(stack: Stack) -> Non
         wait_for(f"{ALERT} to resolve", lambda: not ours() or None, timeout=120)
     except AssertionError as exc:
         where = f'{{tenant="{tenant}", queue_id="{queue.id}", period="rt"}}'
-        state = {expr: stack.query(expr).get("data") for expr in (
-            f"eightbyeight_cc_queue_waiting_interactions{where}",
-            f"eightbyeight_cc_queue_available_idle_agents{where}", f'ALERTS{{alertname="{ALERT}"}}')}
-        raise AssertionError(f"{exc}\n{json.dumps(state)}\n{ours()}\n"
-                             f"{sim.cc.realtime_values(tenant, 'queues', queue.id)}") from None
+        state = {
+            expr: stack.query(expr).get("data")
+            for expr in (
+                f"eightbyeight_cc_queue_waiting_interactions{where}",
+                f"eightbyeight_cc_queue_available_idle_agents{where}",
+                f'ALERTS{{alertname="{ALERT}"}}',
+            )
+        }
+        raise AssertionError(
+            f"{exc}\n{json.dumps(state)}\n{ours()}\n"
+            f"{sim.cc.realtime_values(tenant, 'queues', queue.id)}"
+        ) from None
     sim.cc.set_arrival_rate(tenant, queue.id, None)
-    print(f"breach to alert in Alertmanager: {paged - breached:.1f}s; "
-          f"staffed to resolved: {time.monotonic() - paged:.1f}s")
+    print(
+        f"breach to alert in Alertmanager: {paged - breached:.1f}s; "
+        f"staffed to resolved: {time.monotonic() - paged:.1f}s"
+    )
 
 
 def result_of(stack: Stack, where: str, expr: str) -> list[Any]:
@@ -254,9 +328,11 @@ def result_of(stack: Stack, where: str, expr: str) -> list[Any]:
 
 def test_every_dashboard_query_returns_data(stack: Stack) -> None:
     # Rates need a few scrapes, reports a first run: wait until the slowest panel has data.
-    wait_for("a Contact Center report in Prometheus",
-             lambda: stack.query("eightbyeight_cc_report_rows").get("data", {}).get("result"),
-             timeout=60)
+    wait_for(
+        "a Contact Center report in Prometheus",
+        lambda: stack.query("eightbyeight_cc_report_rows").get("data", {}).get("result"),
+        timeout=60,
+    )
     time.sleep(5)
     checked, empty = 0, []
     for file_name, dashboard in build_dashboards(MIXIN).items():
@@ -275,8 +351,9 @@ def test_every_rule_evaluates_and_names_series_that_exist(stack: Stack) -> None:
         result = result_of(stack, rule.get("alert") or rule["record"], rule["expr"])
         if "record" in rule:
             assert result, f"recording rule {rule['record']} has no data"
-    names = sorted({n for r in rules for n in referenced_names(r["expr"])
-                    if not n.startswith("queue:")})
+    names = sorted(
+        {n for r in rules for n in referenced_names(r["expr"]) if not n.startswith("queue:")}
+    )
     missing = [n for n in names if not result_of(stack, n, f"count({n})")]
     assert missing == [], "rules name series Prometheus never saw"
     # The recording rules are what Prometheus evaluates from the file it loaded.

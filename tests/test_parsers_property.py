@@ -40,22 +40,27 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
-from exporter.metrics.cc_tables import AGENT_LINE_RE, AGENT_STATUS_KEYS, TABLES, parse_key
 from exporter.api.contact_center import ContactCenterClient, _header_int, parse_links
 from exporter.api.work_analytics import WorkAnalyticsClient
+from exporter.core.errors import ExporterError, MalformedResponseError
+from exporter.core.windows import parse_window
+from exporter.metrics.cc_tables import AGENT_LINE_RE, AGENT_STATUS_KEYS, TABLES, parse_key
+from exporter.metrics.queue_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
+from exporter.metrics.rendering import Family, render_families
+from exporter.metrics.summary_tables import fold
 from exporter.pollers.base import SnapshotCollector
 from exporter.pollers.call_details import CallLegCollector, CallRecordCollector
 from exporter.pollers.call_queues import CallQueueCollector
 from exporter.pollers.cc_reports import check_report
 from exporter.pollers.discovery import DiscoveryCollector
-from exporter.pollers.summaries import (CompanySummaryCollector, ExtensionCollector, RingGroup,
-                                           RingGroupCollector, RingGroupMemberCollector,
-                                           SummaryCollector)
-from exporter.core.errors import ExporterError, MalformedResponseError
-from exporter.metrics.queue_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
-from exporter.metrics.rendering import Family, render_families
-from exporter.metrics.summary_tables import fold
-from exporter.core.windows import parse_window
+from exporter.pollers.summaries import (
+    CompanySummaryCollector,
+    ExtensionCollector,
+    RingGroup,
+    RingGroupCollector,
+    RingGroupMemberCollector,
+    SummaryCollector,
+)
 from tests import test_contact_center as cc
 from tests import test_work_analytics_client as wa
 from tests.conftest import REPO, FakeClock, fixture_json
@@ -63,9 +68,17 @@ from tests.test_collectors import CannedClient, directory
 from tests.test_historical_collectors import DIRECTORY, summary_kwargs
 
 # Deterministic (CI sees the same examples every time) and bounded: the file runs in seconds.
-FAST = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 FEWER = settings(FAST, max_examples=40)
 
 INVALID = "eightbyeight_collector_records_invalid"
@@ -74,15 +87,22 @@ DUPLICATE = "eightbyeight_collector_records_duplicate"
 PROBLEM_COUNTERS = (INVALID, UNUSABLE, DUPLICATE)
 # Warnings about conditions rather than about records: each has its own rule (once per change
 # of the dropped count, once per window, once per run of a truncated report, ...).
-NOT_RECORD_WARNINGS = {"series_limit_reached", "series_limit_cleared", "cc_report_truncated",
-                       "discovery_pbx_not_found", "window_clamped_to_retention",
-                       "api_request_retry", "cc_report_failed"}
+NOT_RECORD_WARNINGS = {
+    "series_limit_reached",
+    "series_limit_cleared",
+    "cc_report_truncated",
+    "discovery_pbx_not_found",
+    "window_clamped_to_retention",
+    "api_request_retry",
+    "cc_report_failed",
+}
 
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Answers come from `responses` only: a request made outside a mock fails at once rather
     than reaching the vendor (or waiting for its timeouts)."""
+
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise requests.ConnectionError("no network in the property tests")
 
@@ -92,27 +112,94 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- strategies ---------------------------------------------------------------------------------
 
 # Keys the parsers look for, so arbitrary objects reach past the first check now and then.
-KNOWN_KEYS = ["id", "name", "extension", "metrics", "metricsSummary", "callQueues", "_embedded",
-              "_links", "next", "page", "totalPages", "number", "pbxList", "siteList",
-              "queueList", "deleted", "siteId", "meta", "data", "scrollId", "callId", "legId",
-              "disconnectedTimeUTC", "pbxId", "PbxId", "Extension", "key", "value", "items",
-              "total", "status", "reason", "access_token", "expires_in", "groupBy", "type"]
-SCALARS = (st.none() | st.booleans() | st.integers() | st.floats()
-           | st.text(max_size=12))
+KNOWN_KEYS = [
+    "id",
+    "name",
+    "extension",
+    "metrics",
+    "metricsSummary",
+    "callQueues",
+    "_embedded",
+    "_links",
+    "next",
+    "page",
+    "totalPages",
+    "number",
+    "pbxList",
+    "siteList",
+    "queueList",
+    "deleted",
+    "siteId",
+    "meta",
+    "data",
+    "scrollId",
+    "callId",
+    "legId",
+    "disconnectedTimeUTC",
+    "pbxId",
+    "PbxId",
+    "Extension",
+    "key",
+    "value",
+    "items",
+    "total",
+    "status",
+    "reason",
+    "access_token",
+    "expires_in",
+    "groupBy",
+    "type",
+]
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
 JSON = st.recursive(
     SCALARS,
-    lambda inner: (st.lists(inner, max_size=4)
-                   | st.dictionaries(st.sampled_from(KNOWN_KEYS) | st.text(max_size=8), inner,
-                                     max_size=5)),
-    max_leaves=16)
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(KNOWN_KEYS) | st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=16,
+)
 # Values of the wrong type for a field: words for numbers, numbers for words, null, containers,
 # booleans, numbers no float holds, NaN and infinities (as JSON numbers and as strings), negative
 # durations, a lone surrogate (valid JSON: "\ud800"), a clock duration out of range.
-WRONG = st.sampled_from([
-    None, True, False, "", " ", "n/a", "12", "-3", "1e3", "NaN", "nan", "inf", "-Infinity",
-    "1e999", 0, -1, -86_400_000, 2**63, 10**400, -(10**400), 1.5, -0.0, float("nan"),
-    float("inf"), float("-inf"), [], [1], ["a", None], {}, {"value": 1}, "\ud800",
-    "2025-11-18T16:00:00.000Z", "99:99:99", "1" * 400 + ":00:00"])
+WRONG = st.sampled_from(
+    [
+        None,
+        True,
+        False,
+        "",
+        " ",
+        "n/a",
+        "12",
+        "-3",
+        "1e3",
+        "NaN",
+        "nan",
+        "inf",
+        "-Infinity",
+        "1e999",
+        0,
+        -1,
+        -86_400_000,
+        2**63,
+        10**400,
+        -(10**400),
+        1.5,
+        -0.0,
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        [],
+        [1],
+        ["a", None],
+        {},
+        {"value": 1},
+        "\ud800",
+        "2025-11-18T16:00:00.000Z",
+        "99:99:99",
+        "1" * 400 + ":00:00",
+    ]
+)
 ODD = WRONG | JSON
 
 
@@ -163,7 +250,7 @@ def near_miss(draw: st.DrawFn, example: Any, max_changes: int = 3) -> Any:
             if change == "recase":
                 node[_recase(key)] = value
         elif change == "truncate":
-            del node[draw(st.integers(0, len(node) - 1)):]
+            del node[draw(st.integers(0, len(node) - 1)) :]
         else:
             record = copy.deepcopy(node[draw(st.integers(0, len(node) - 1))])
             node.insert(draw(st.integers(0, len(node))), record)
@@ -176,8 +263,9 @@ def answers(example: Any) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def with_bad(draw: st.DrawFn, good: list[Any], bad: st.SearchStrategy[Any],
-             first: int = 0) -> tuple[list[Any], int]:
+def with_bad(
+    draw: st.DrawFn, good: list[Any], bad: st.SearchStrategy[Any], first: int = 0
+) -> tuple[list[Any], int]:
     """`good` with one to three records of `bad` inserted (at `first` or later): the list and
     how many were inserted."""
     records = copy.deepcopy(good)
@@ -249,12 +337,17 @@ class Runs:
         return self.pages[-1]
 
     def record_warnings(self) -> list[dict[str, Any]]:
-        return [e for e in self.logs if e.get("log_level") in ("warning", "error")
-                and e["event"] not in NOT_RECORD_WARNINGS]
+        return [
+            e
+            for e in self.logs
+            if e.get("log_level") in ("warning", "error") and e["event"] not in NOT_RECORD_WARNINGS
+        ]
 
     def check_logged_once(self) -> None:
-        keys = Counter((e["event"], e.get("collector"), e.get("kind"), e.get("key"))
-                       for e in self.record_warnings())
+        keys = Counter(
+            (e["event"], e.get("collector"), e.get("kind"), e.get("key"))
+            for e in self.record_warnings()
+        )
         repeated = [key for key, times in keys.items() if times > 1]
         assert not repeated, f"logged more than once: {repeated}"
 
@@ -263,8 +356,9 @@ class Runs:
         return self.counts[run][name] - self.counts[run - 1][name]
 
 
-def json_response(body: Any,
-                  headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+def json_response(
+    body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], str]:
     return 200, headers or {}, json.dumps(body)
 
 
@@ -283,9 +377,11 @@ def mock() -> responses.RequestsMock:
 
 # --- Work Analytics: tokens ---------------------------------------------------------------------
 
+
 def wa_client() -> WorkAnalyticsClient:
-    return wa.make_client(CollectorRegistry(), wa.Sleeps(), initial_backoff=0.001,
-                          max_backoff=0.002)
+    return wa.make_client(
+        CollectorRegistry(), wa.Sleeps(), initial_backoff=0.001, max_backoff=0.002
+    )
 
 
 @FAST
@@ -295,8 +391,9 @@ def wa_client() -> WorkAnalyticsClient:
 @example(body={"access_token": "t", "expires_in": float("inf")})
 def test_work_analytics_token_answers(body: Any) -> None:
     with mock() as rsps:
-        rsps.add(responses.POST, wa.TOKEN_URL, body=json.dumps(body),
-                 content_type="application/json")
+        rsps.add(
+            responses.POST, wa.TOKEN_URL, body=json.dumps(body), content_type="application/json"
+        )
         try:
             token, lifetime = wa_client()._fetch_token()
         except ExporterError:
@@ -314,8 +411,9 @@ CC_TOKEN = {"access_token": "eyJhbGciOi", "token_type": "BearerToken", "expires_
 @example(body={**CC_TOKEN, "expires_in": "nan"})
 def test_contact_center_token_answers(body: Any) -> None:
     with mock() as rsps:
-        rsps.add(responses.POST, cc.TOKEN_URL, body=json.dumps(body),
-                 content_type="application/json")
+        rsps.add(
+            responses.POST, cc.TOKEN_URL, body=json.dumps(body), content_type="application/json"
+        )
         try:
             token, lifetime = cc.make_client()._fetch_token()
         except ExporterError:
@@ -379,18 +477,28 @@ QUEUE = QUEUES["_embedded"]["queueList"][0]
 
 def bad_directory_items(item: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Sites or queues the directory cannot hold: not an object, or without an id."""
-    return (NON_OBJECTS | st.just(without(item, "id"))
-            | st.sampled_from([None, "", [], {}]).map(lambda v: {**item, "id": v}))
+    return (
+        NON_OBJECTS
+        | st.just(without(item, "id"))
+        | st.sampled_from([None, "", [], {}]).map(lambda v: {**item, "id": v})
+    )
 
 
 @FAST
-@given(sites=with_bad(SITES["_embedded"]["siteList"], bad_directory_items(SITE)),
-       queues=with_bad(QUEUES["_embedded"]["queueList"], bad_directory_items(QUEUE)))
-def test_bad_sites_and_queues_are_counted(sites: tuple[list[Any], int],
-                                          queues: tuple[list[Any], int]) -> None:
+@given(
+    sites=with_bad(SITES["_embedded"]["siteList"], bad_directory_items(SITE)),
+    queues=with_bad(QUEUES["_embedded"]["queueList"], bad_directory_items(QUEUE)),
+)
+def test_bad_sites_and_queues_are_counted(
+    sites: tuple[list[Any], int], queues: tuple[list[Any], int]
+) -> None:
     (site_list, bad_sites), (queue_list, bad_queues) = sites, queues
-    runs = run_discovery(PBXES, {"_embedded": {"siteList": site_list}},
-                         {"_embedded": {"queueList": queue_list}}, times=1)
+    runs = run_discovery(
+        PBXES,
+        {"_embedded": {"siteList": site_list}},
+        {"_embedded": {"queueList": queue_list}},
+        times=1,
+    )
     assert not runs.errors
     assert runs.delta(INVALID) == bad_sites + bad_queues
     assert runs.record_warnings()
@@ -412,16 +520,19 @@ def test_a_pbx_listed_twice_is_counted_and_exported_once(count: int) -> None:
 
 # --- Work Analytics: call queues (Call Queue Metric API and the deprecated realtime API) --------
 
-CALL_QUEUE_EXAMPLES = {"call_queue_metrics": fixture_json("call_queue_metrics.json"),
-                       "realtime": fixture_json("realtime_call_queues.json")}
+CALL_QUEUE_EXAMPLES = {
+    "call_queue_metrics": fixture_json("call_queue_metrics.json"),
+    "realtime": fixture_json("realtime_call_queues.json"),
+}
 CALL_QUEUE_EXAMPLES["call_queue_metrics"]["metricsSummary"] = {
-    "ongoingWaitingCalls": 3, "acceptedCallsPercentage": 80}
+    "ongoingWaitingCalls": 3,
+    "acceptedCallsPercentage": 80,
+}
 
 
 def call_queue_runs(api: str, body: Any, times: int = 2) -> Runs:
     client: Any = CannedClient({api: body})  # answers like WorkAnalyticsClient
-    runs = Runs(CallQueueCollector(client, directory, interval=30,
-                                   api=api))  # type: ignore[arg-type]
+    runs = Runs(CallQueueCollector(client, directory, interval=30, api=api))  # type: ignore[arg-type]
     for _ in range(times):
         runs.run()
     return runs
@@ -437,13 +548,14 @@ def test_call_queue_answers(api: str, data: st.DataObject) -> None:
 def bad_queue_items(item: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Queue items the collector cannot use: not an object, metrics that are not an object,
     nothing to say which queue it is, or a second copy of a queue."""
-    return (NON_OBJECTS
-            | st.sampled_from(["n/a", 3, [1], None, True]).map(lambda v: {**item, "metrics": v})
-            | st.just(without(item, "metrics", "id"))
-            | st.just(without(item, "id", "name", "extension"))
-            | st.sampled_from([None, ""]).map(
-                lambda v: {**item, "id": v, "name": v, "extension": v})
-            | st.just(item))
+    return (
+        NON_OBJECTS
+        | st.sampled_from(["n/a", 3, [1], None, True]).map(lambda v: {**item, "metrics": v})
+        | st.just(without(item, "metrics", "id"))
+        | st.just(without(item, "id", "name", "extension"))
+        | st.sampled_from([None, ""]).map(lambda v: {**item, "id": v, "name": v, "extension": v})
+        | st.just(item)
+    )
 
 
 @pytest.mark.parametrize("api", sorted(CALL_QUEUE_EXAMPLES))
@@ -451,8 +563,9 @@ def bad_queue_items(item: dict[str, Any]) -> st.SearchStrategy[Any]:
 @given(data=st.data())
 def test_bad_call_queue_items_are_counted(api: str, data: st.DataObject) -> None:
     vendor = CALL_QUEUE_EXAMPLES[api]
-    items, bad = data.draw(with_bad(vendor["callQueues"],
-                                    bad_queue_items(vendor["callQueues"][-1])))
+    items, bad = data.draw(
+        with_bad(vendor["callQueues"], bad_queue_items(vendor["callQueues"][-1]))
+    )
     clean = call_queue_runs(api, vendor, times=1)
     runs = call_queue_runs(api, {**vendor, "callQueues": items})
     assert runs.delta(INVALID) == bad and runs.delta(INVALID, 2) == bad
@@ -467,10 +580,17 @@ def test_unusable_call_queue_values_are_counted(api: str, data: st.DataObject) -
     vendor = copy.deepcopy(CALL_QUEUE_EXAMPLES[api])
     table = CALL_QUEUE_METRICS if api == "call_queue_metrics" else REALTIME_METRICS
     metrics = vendor["callQueues"][0]["metrics"]
-    keys = data.draw(st.lists(st.sampled_from(sorted(k for k in metrics if k in table)),
-                              min_size=1, max_size=4, unique=True))
-    bad_values = st.sampled_from(["n/a", "NaN", "inf", [1], {"v": 1}, True, 10**400,
-                                  float("nan"), float("inf")])
+    keys = data.draw(
+        st.lists(
+            st.sampled_from(sorted(k for k in metrics if k in table)),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        )
+    )
+    bad_values = st.sampled_from(
+        ["n/a", "NaN", "inf", [1], {"v": 1}, True, 10**400, float("nan"), float("inf")]
+    )
     for key in keys:
         metrics[key] = data.draw(bad_values)
     runs = call_queue_runs(api, vendor, times=1)
@@ -496,13 +616,13 @@ def summary_runs(endpoint: str, body: Any, times: int = 2, windows: int = 2) -> 
     if kind is RingGroupMemberCollector:
         extra["ring_groups"] = lambda: {(RING_GROUP.pbx, RING_GROUP.extension): RING_GROUP}
     chosen = [parse_window("1h"), parse_window("today")][:windows]
-    collector = kind(wa_client(), lambda: DIRECTORY, **extra,
-                     **summary_kwargs(windows=chosen))
+    collector = kind(wa_client(), lambda: DIRECTORY, **extra, **summary_kwargs(windows=chosen))
     runs = Runs(collector)
     with mock() as rsps:
         wa.add_token(rsps)
-        rsps.add_callback(responses.GET, f"{wa.BASE}{endpoint}",
-                          lambda request: json_response(body))
+        rsps.add_callback(
+            responses.GET, f"{wa.BASE}{endpoint}", lambda request: json_response(body)
+        )
         for _ in range(times):
             runs.run()
     return runs
@@ -519,12 +639,13 @@ def bad_summary_rows(row: dict[str, Any], identity: tuple[str, ...]) -> st.Searc
     """Rows the collector cannot label: not an object, or a key that says whose row it is
     missing, re-cased or of the wrong type; and a second copy of a row."""
     key = st.sampled_from(identity)
-    return (NON_OBJECTS
-            | key.map(lambda k: without(row, k))
-            | key.map(lambda k: {**without(row, k), _recase(k): row[k]})
-            | st.tuples(key, st.sampled_from([None, "", [], {}])).map(
-                lambda kv: {**row, kv[0]: kv[1]})
-            | st.just(row))
+    return (
+        NON_OBJECTS
+        | key.map(lambda k: without(row, k))
+        | key.map(lambda k: {**without(row, k), _recase(k): row[k]})
+        | st.tuples(key, st.sampled_from([None, "", [], {}])).map(lambda kv: {**row, kv[0]: kv[1]})
+        | st.just(row)
+    )
 
 
 @pytest.mark.parametrize("endpoint", sorted(SUMMARIES))
@@ -549,8 +670,14 @@ def test_unusable_summary_values_are_counted(endpoint: str, data: st.DataObject)
     kind, fixture, _ = SUMMARIES[endpoint]
     rows = fixture_json(fixture)
     numeric = {fold(k) for k in kind.shape.keys}
-    keys = data.draw(st.lists(st.sampled_from(sorted(k for k in rows[0] if fold(k) in numeric)),
-                              min_size=1, max_size=4, unique=True))
+    keys = data.draw(
+        st.lists(
+            st.sampled_from(sorted(k for k in rows[0] if fold(k) in numeric)),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        )
+    )
     for key in keys:
         rows[0][key] = data.draw(st.sampled_from(["n/a", "NaN", [1], {"v": 1}, True, 10**400]))
     runs = summary_runs(endpoint, rows, times=1, windows=1)
@@ -562,10 +689,14 @@ def test_unusable_summary_values_are_counted(endpoint: str, data: st.DataObject)
 
 CDR_NOW = 1_643_898_400.0  # just before the examples' calls ended, so the second poll counts them
 END = {"meta": {"totalRecordCount": 0, "scrollId": "No Data"}, "data": []}
-GROUPS = {("demonstrationname", "120088"): ("queue", "Support"),
-          ("demonstrationname", "110081"): ("queue", "Sales Queue")}
-CDRS: dict[str, tuple[type, str]] = {"/v2/call-records": (CallRecordCollector, "call_records.json"),
-                                     "/v2/call-legs": (CallLegCollector, "call_legs.json")}
+GROUPS = {
+    ("demonstrationname", "120088"): ("queue", "Support"),
+    ("demonstrationname", "110081"): ("queue", "Sales Queue"),
+}
+CDRS: dict[str, tuple[type, str]] = {
+    "/v2/call-records": (CallRecordCollector, "call_records.json"),
+    "/v2/call-legs": (CallLegCollector, "call_legs.json"),
+}
 
 
 def cdr_runs(endpoint: str, body: Any, polls: int = 3) -> Runs:
@@ -574,9 +705,18 @@ def cdr_runs(endpoint: str, body: Any, polls: int = 3) -> Runs:
     kind, _ = CDRS[endpoint]
     clock = FakeClock(CDR_NOW)
     extra = {"groups": lambda p, e: GROUPS.get((p, e))} if kind is CallLegCollector else {}
-    collector = kind(wa_client(), lambda: DIRECTORY, interval=60.0, lookback=600.0,
-                     page_size=100, time_zone="UTC", wait_buckets=[10.0, 20.0, 30.0, 60.0],
-                     talk_buckets=[60.0, 300.0], clock=clock, **extra)
+    collector = kind(
+        wa_client(),
+        lambda: DIRECTORY,
+        interval=60.0,
+        lookback=600.0,
+        page_size=100,
+        time_zone="UTC",
+        wait_buckets=[10.0, 20.0, 30.0, 60.0],
+        talk_buckets=[60.0, 300.0],
+        clock=clock,
+        **extra,
+    )
     runs = Runs(collector)
     polled = [0]
 
@@ -604,13 +744,17 @@ def test_call_detail_pages(endpoint: str, data: st.DataObject) -> None:
 def bad_cdrs(record: dict[str, Any], endpoint: str) -> st.SearchStrategy[Any]:
     """Records that cannot be counted: not an object, without an id, or without a usable end."""
     ids = ("callId", "legId") if endpoint == "/v2/call-legs" else ("callId",)
-    return (NON_OBJECTS
-            | st.sampled_from(ids).map(lambda k: without(record, k))
-            | st.tuples(st.sampled_from(ids), st.sampled_from([None, ""])).map(
-                lambda kv: {**record, kv[0]: kv[1]})
-            | st.just(without(record, "disconnectedTimeUTC"))
-            | st.sampled_from([None, "soon", -1, [], {}, "NaN", 10**400, True]).map(
-                lambda v: {**record, "disconnectedTimeUTC": v}))
+    return (
+        NON_OBJECTS
+        | st.sampled_from(ids).map(lambda k: without(record, k))
+        | st.tuples(st.sampled_from(ids), st.sampled_from([None, ""])).map(
+            lambda kv: {**record, kv[0]: kv[1]}
+        )
+        | st.just(without(record, "disconnectedTimeUTC"))
+        | st.sampled_from([None, "soon", -1, [], {}, "NaN", 10**400, True]).map(
+            lambda v: {**record, "disconnectedTimeUTC": v}
+        )
+    )
 
 
 @pytest.mark.parametrize("endpoint", sorted(CDRS))
@@ -647,14 +791,24 @@ def test_unusable_call_detail_durations_are_counted(endpoint: str, data: st.Data
 
 # --- Contact Center: realtime queues, groups and agents -----------------------------------------
 
-_SPEC = json.loads((REPO / "tests/vendor/openapi/"
-                    "8x8_analytics_for_contact_center_real-time_metrics_api.json").read_text())
-_KEYS = {"queues": _SPEC["paths"]["/queues"]["get"]["parameters"][0]["example"],
-         "groups": _SPEC["paths"]["/groups"]["get"]["parameters"][0]["example"],
-         "agents": _SPEC["paths"]["/agents"]["get"]["parameters"][3]["schema"]["example"]}
-_WORDS = {"status.rt": "Available", "statusCode.rt": "", "line1Status.rt": "Busy",
-          "line2Status.rt": "Idle", "lastLogin.rt": "2025-11-18T16:00:00.000Z",
-          "lastLogout.rt": None}
+_SPEC = json.loads(
+    (
+        REPO / "tests/vendor/openapi/8x8_analytics_for_contact_center_real-time_metrics_api.json"
+    ).read_text()
+)
+_KEYS = {
+    "queues": _SPEC["paths"]["/queues"]["get"]["parameters"][0]["example"],
+    "groups": _SPEC["paths"]["/groups"]["get"]["parameters"][0]["example"],
+    "agents": _SPEC["paths"]["/agents"]["get"]["parameters"][3]["schema"]["example"],
+}
+_WORDS = {
+    "status.rt": "Available",
+    "statusCode.rt": "",
+    "line1Status.rt": "Busy",
+    "line2Status.rt": "Idle",
+    "lastLogin.rt": "2025-11-18T16:00:00.000Z",
+    "lastLogout.rt": None,
+}
 
 
 def cc_item(kind: str, entity_id: str, name: str) -> dict[str, Any]:
@@ -667,12 +821,18 @@ def cc_item(kind: str, entity_id: str, name: str) -> dict[str, Any]:
     return item
 
 
-CC_EXAMPLES = {kind: [cc_item(kind, "123", "Demo Sales Queue"), cc_item(kind, "124", "Other")]
-               for kind in ("queues", "groups", "agents")}
-CC_HEADERS = st.fixed_dictionaries({}, optional={
-    "X-Total-Pages": st.sampled_from(["1", "2", "0", "-1", "x", "", "9" * 5000]),
-    "Link": st.sampled_from([f'<{cc.RT}/x?page=1>; rel="next"', "<>; rel=", "garbage", "<a"])
-    | st.text(max_size=30)})
+CC_EXAMPLES = {
+    kind: [cc_item(kind, "123", "Demo Sales Queue"), cc_item(kind, "124", "Other")]
+    for kind in ("queues", "groups", "agents")
+}
+CC_HEADERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "X-Total-Pages": st.sampled_from(["1", "2", "0", "-1", "x", "", "9" * 5000]),
+        "Link": st.sampled_from([f'<{cc.RT}/x?page=1>; rel="next"', "<>; rel=", "garbage", "<a"])
+        | st.text(max_size=30),
+    },
+)
 
 
 def numeric_key(kind: str, key: str) -> bool:
@@ -685,13 +845,17 @@ def numeric_key(kind: str, key: str) -> bool:
     return metric is not None and metric.qualifier == parsed.qualifier
 
 
-def cc_realtime_runs(kind: str, body: Any, headers: dict[str, str] | None = None,
-                     times: int = 2) -> Runs:
+def cc_realtime_runs(
+    kind: str, body: Any, headers: dict[str, str] | None = None, times: int = 2
+) -> Runs:
     runs = Runs(cc.realtime_collector(kind))
     with mock() as rsps:
         cc.add_token(rsps)
-        rsps.add_callback(responses.GET, f"{cc.RT}/{kind}", lambda request: json_response(
-            body if page_number(request) == 0 else [], headers))
+        rsps.add_callback(
+            responses.GET,
+            f"{cc.RT}/{kind}",
+            lambda request: json_response(body if page_number(request) == 0 else [], headers),
+        )
         for _ in range(times):
             runs.run()
     return runs
@@ -705,9 +869,12 @@ def test_cc_realtime_answers(kind: str, data: st.DataObject) -> None:
 
 
 def bad_cc_items(item: dict[str, Any]) -> st.SearchStrategy[Any]:
-    return (NON_OBJECTS | st.just(without(item, "id"))
-            | st.sampled_from([None, ""]).map(lambda v: {**item, "id": v})
-            | st.sampled_from([None, "x", 5, {}]).map(lambda v: {**item, "metrics": v}))
+    return (
+        NON_OBJECTS
+        | st.just(without(item, "id"))
+        | st.sampled_from([None, ""]).map(lambda v: {**item, "id": v})
+        | st.sampled_from([None, "x", 5, {}]).map(lambda v: {**item, "metrics": v})
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(CC_EXAMPLES))
@@ -731,11 +898,13 @@ def test_bad_cc_realtime_items_are_counted(kind: str, data: st.DataObject) -> No
 def test_unusable_cc_realtime_values_are_counted(kind: str, data: st.DataObject) -> None:
     items = copy.deepcopy(CC_EXAMPLES[kind])
     entries = [e for e in items[0]["metrics"] if numeric_key(kind, e["key"])]
-    chosen = data.draw(st.lists(st.sampled_from(range(len(entries))), min_size=1, max_size=4,
-                                unique=True))
+    chosen = data.draw(
+        st.lists(st.sampled_from(range(len(entries))), min_size=1, max_size=4, unique=True)
+    )
     for index in chosen:
-        entries[index]["value"] = data.draw(st.sampled_from(
-            ["n/a", "NaN", "inf", [1], {"v": 1}, True, 10**400, float("nan")]))
+        entries[index]["value"] = data.draw(
+            st.sampled_from(["n/a", "NaN", "inf", [1], {"v": 1}, True, 10**400, float("nan")])
+        )
     runs = cc_realtime_runs(kind, items)
     assert not runs.errors and runs.delta(UNUSABLE) == len(chosen)
     assert runs.record_warnings()
@@ -745,16 +914,25 @@ def test_unusable_cc_realtime_values_are_counted(kind: str, data: st.DataObject)
 
 REPORT_TYPES = fixture_json("cc_report_types.json")
 STATUS_LINK = f'<{cc.HM}/2710192/data?page=0&size=100>; rel="data"'
-REPORT_ROWS = [cc.data_row("Ann", "10", "90.91", "65000"),
-               cc.data_row("Bob", "4", "80.00", "00:02:00"),
-               fixture_json("cc_report_subtotal_row.json")]
+REPORT_ROWS = [
+    cc.data_row("Ann", "10", "90.91", "65000"),
+    cc.data_row("Bob", "4", "80.00", "00:02:00"),
+    fixture_json("cc_report_subtotal_row.json"),
+]
 STATUS_URL = re.compile(re.escape(cc.HM) + r"/[^/]+/status")
 DATA_URL = re.compile(re.escape(cc.HM) + r"/[^/]+/data")
 
 
-def report_runs(*, types: Any = REPORT_TYPES, created: Any = None, status: Any = None,
-                rows: Any = REPORT_ROWS, link: str = STATUS_LINK, data_link: str | None = None,
-                times: int = 2) -> Runs:
+def report_runs(
+    *,
+    types: Any = REPORT_TYPES,
+    created: Any = None,
+    status: Any = None,
+    rows: Any = REPORT_ROWS,
+    link: str = STATUS_LINK,
+    data_link: str | None = None,
+    times: int = 2,
+) -> Runs:
     """A report collector on the real client: the report types, the creation answer (DONE by
     default), the status answers, then `rows` on the first data page."""
     created = {"id": 2710192, "status": "DONE"} if created is None else created
@@ -768,12 +946,17 @@ def report_runs(*, types: Any = REPORT_TYPES, created: Any = None, status: Any =
 
     with mock() as rsps:
         cc.add_token(rsps)
-        rsps.add_callback(responses.GET, f"{cc.HM}/report-types",
-                          lambda request: json_response(types))
-        rsps.add_callback(responses.POST, cc.HM, lambda request: json_response(
-            created, {"Link": link}))
-        rsps.add_callback(responses.GET, STATUS_URL, lambda request: json_response(
-            created if status is None else status, {"Link": link}))
+        rsps.add_callback(
+            responses.GET, f"{cc.HM}/report-types", lambda request: json_response(types)
+        )
+        rsps.add_callback(
+            responses.POST, cc.HM, lambda request: json_response(created, {"Link": link})
+        )
+        rsps.add_callback(
+            responses.GET,
+            STATUS_URL,
+            lambda request: json_response(created if status is None else status, {"Link": link}),
+        )
         rsps.add_callback(responses.GET, DATA_URL, data)
         for _ in range(times):
             runs.run()
@@ -788,15 +971,25 @@ def test_report_types_answers(types: Any) -> None:
         check_report(cc.report(), [t for t in types if isinstance(t, dict)])
 
 
-LINKS = (st.sampled_from([STATUS_LINK, "", "<>; rel=data", '<http://[bad/x?page=1>; rel="data"',
-                          f'<{cc.HM}/1/data?page=x&size=-1>; rel="data"',
-                          f'<{cc.HM}/1/data?page=0>; rel="data next"', "<a; rel=b"])
-         | st.text(max_size=40).map(lambda t: f"<{t}>; rel=\"data\""))
+LINKS = st.sampled_from(
+    [
+        STATUS_LINK,
+        "",
+        "<>; rel=data",
+        '<http://[bad/x?page=1>; rel="data"',
+        f'<{cc.HM}/1/data?page=x&size=-1>; rel="data"',
+        f'<{cc.HM}/1/data?page=0>; rel="data next"',
+        "<a; rel=b",
+    ]
+) | st.text(max_size=40).map(lambda t: f"<{t}>; rel=\"data\"")
 
 
 @FAST
-@given(created=answers({"id": 2710192, "status": "IN_PROGRESS"}),
-       status=answers({"id": 2710192, "status": "DONE"}), link=LINKS)
+@given(
+    created=answers({"id": 2710192, "status": "IN_PROGRESS"}),
+    status=answers({"id": 2710192, "status": "DONE"}),
+    link=LINKS,
+)
 @example(created={"id": float("inf"), "status": "DONE"}, status={}, link=STATUS_LINK)
 @example(created={"id": 1, "status": "DONE"}, status={}, link='<http://[bad/x>; rel="data"')
 def test_report_status_answers(created: Any, status: Any, link: str) -> None:
@@ -814,12 +1007,18 @@ def test_report_data_answers(rows: Any, data_link: str | None) -> None:
 def bad_report_rows(row: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Rows the collector cannot read: not an object, without items, with other dimensions
     than the first row, a second copy of a row."""
-    return (NON_OBJECTS
-            | st.sampled_from([None, "x", 5]).map(lambda v: {**row, "items": v})
-            | st.just(without(row, "items"))
-            | st.just({"total": None, "items": [{"key": "queue", "value": "Sales"},
-                                                 {"key": "accepted", "value": "9"}]})
-            | st.just(row))
+    return (
+        NON_OBJECTS
+        | st.sampled_from([None, "x", 5]).map(lambda v: {**row, "items": v})
+        | st.just(without(row, "items"))
+        | st.just(
+            {
+                "total": None,
+                "items": [{"key": "queue", "value": "Sales"}, {"key": "accepted", "value": "9"}],
+            }
+        )
+        | st.just(row)
+    )
 
 
 @FAST
@@ -844,11 +1043,13 @@ def test_bad_report_rows_are_counted(data: st.DataObject) -> None:
 def test_unusable_report_values_are_counted(data: st.DataObject) -> None:
     rows = copy.deepcopy(REPORT_ROWS)
     metrics = [i for i in rows[0]["items"] if i["key"] in cc.report().metrics]
-    chosen = data.draw(st.lists(st.sampled_from(range(len(metrics))), min_size=1, max_size=3,
-                                unique=True))
+    chosen = data.draw(
+        st.lists(st.sampled_from(range(len(metrics))), min_size=1, max_size=3, unique=True)
+    )
     for index in chosen:
-        metrics[index]["value"] = data.draw(st.sampled_from(
-            ["n/a", "NaN", "inf", [1], {"v": 1}, True, 10**400, "99:99:99"]))
+        metrics[index]["value"] = data.draw(
+            st.sampled_from(["n/a", "NaN", "inf", [1], {"v": 1}, True, 10**400, "99:99:99"])
+        )
     runs = report_runs(rows=rows)
     assert not runs.errors and runs.delta(UNUSABLE) == len(chosen)
     assert runs.record_warnings()
@@ -856,8 +1057,12 @@ def test_unusable_report_values_are_counted(data: st.DataObject) -> None:
 
 @FAST
 @example(header='<http://[bad/x?page=1>; rel="data"', report_id=1, size=1, total="1")
-@given(header=st.text(max_size=60) | LINKS, report_id=st.integers(-5, 10**20),
-       size=st.integers(-5, 5000), total=st.text(max_size=8) | WRONG.map(str))
+@given(
+    header=st.text(max_size=60) | LINKS,
+    report_id=st.integers(-5, 10**20),
+    size=st.integers(-5, 5000),
+    total=st.text(max_size=8) | WRONG.map(str),
+)
 def test_link_and_paging_headers(header: str, report_id: int, size: int, total: str) -> None:
     links = parse_links(header)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in links.items())
@@ -872,10 +1077,13 @@ def test_link_and_paging_headers(header: str, report_id: int, size: int, total: 
 
 # --- regressions the properties found, pinned -------------------------------------------------
 
+
 def _agent_with_a_line_twice() -> Runs:
     agent = cc_item("agents", "ag1", "Jane Doe")
-    agent["metrics"] += [{"key": "line1Status.today", "value": "Idle"},
-                         {"key": "line1TimeOnStatus.today", "value": 7}]
+    agent["metrics"] += [
+        {"key": "line1Status.today", "value": "Idle"},
+        {"key": "line1TimeOnStatus.today", "value": 7},
+    ]
     return cc_realtime_runs("agents", [agent])
 
 
@@ -914,10 +1122,16 @@ def _report_types_of_the_wrong_type() -> Runs:
     return report_runs(types=[{**REPORT_TYPES[0], "groupBy": 5, "metrics": "accepted"}], times=1)
 
 
-@pytest.mark.parametrize(("case", "unusable"), [
-    (_agent_with_a_line_twice, 0), (_queue_values_no_float_holds, 5),
-    (_call_queue_integer_beyond_float, 1), (_summary_integer_beyond_float, 2),
-    (_report_metric_twice_in_a_row, 1)])
+@pytest.mark.parametrize(
+    ("case", "unusable"),
+    [
+        (_agent_with_a_line_twice, 0),
+        (_queue_values_no_float_holds, 5),
+        (_call_queue_integer_beyond_float, 1),
+        (_summary_integer_beyond_float, 2),
+        (_report_metric_twice_in_a_row, 1),
+    ],
+)
 def test_pinned_regressions(case: Callable[[], Runs], unusable: int) -> None:
     """Answers that broke a parser before (a series twice, NaN, OverflowError): checked on
     every run whatever hypothesis draws; `Runs` checks the page, the counts say what was left
@@ -940,15 +1154,21 @@ def test_pinned_report_types_of_the_wrong_type() -> None:
         "report agents_today: group_by 'agent' is not offered by agent-interactions-summary "
         "(offered: ); unknown metric 'accepted' for agent-interactions-summary; unknown metric "
         "'acceptedPercentage' for agent-interactions-summary; unknown metric 'avgHandlingTime' "
-        "for agent-interactions-summary"]
+        "for agent-interactions-summary"
+    ]
 
 
 @pytest.mark.parametrize("length", ["\u00b2", "9" * 5000], ids=["superscript", "5000_digits"])
 def test_a_content_length_that_is_no_number(length: str) -> None:
     with mock() as rsps:
         wa.add_token(rsps)
-        rsps.add(responses.GET, f"{wa.BASE}/v2/pbxes/", body=json.dumps(PBXES),
-                 content_type="application/json", headers={"Content-Length": length})
+        rsps.add(
+            responses.GET,
+            f"{wa.BASE}/v2/pbxes/",
+            body=json.dumps(PBXES),
+            content_type="application/json",
+            headers={"Content-Length": length},
+        )
         try:
             wa_client().pbxes()
         except ExporterError:

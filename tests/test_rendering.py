@@ -11,25 +11,40 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import (CounterMetricFamily, GaugeMetricFamily,
-                                    HistogramMetricFamily, InfoMetricFamily)
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+)
 from prometheus_client.metrics_core import Metric
 from prometheus_client.openmetrics import exposition as openmetrics_exposition
-from prometheus_client.openmetrics.parser import \
-    text_string_to_metric_families as openmetrics_families
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
 
+from exporter.metrics.rendering import (
+    GZIP_HEADER,
+    CounterFamily,
+    GaugeFamily,
+    HistogramFamily,
+    coalesce,
+    deflate_piece,
+    gzip_trailer,
+    render_families,
+)
 from exporter.pollers.base import STALE_INTERVALS, CollectorRunner, Scheduler, SnapshotCollector
 from exporter.serving.exposition import Exposition
-from exporter.metrics.rendering import (GZIP_HEADER, CounterFamily, GaugeFamily, HistogramFamily,
-                                coalesce, deflate_piece, gzip_trailer,
-                                render_families)
 from exporter.serving.server import ExporterServer, accepts_gzip
 from tests.conftest import FakeClock, PageReader, exposition_of, free_port
 
-OPENMETRICS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
-                      "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+OPENMETRICS_ACCEPT = (
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+    "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+)
 
 
 class Fixed:
@@ -54,10 +69,16 @@ def our_render(families: Sequence[Metric], openmetrics: bool) -> bytes:
     return text + (b"# EOF\n" if openmetrics else b"")
 
 
-def sample_families(gauge_class: Any = GaugeMetricFamily, counter_class: Any = CounterMetricFamily,
-                    histogram_class: Any = HistogramMetricFamily) -> list[Any]:
-    gauge = gauge_class("eightbyeight_queue_waiting_calls", 'Help with \\ and "quotes"\nand a line.',
-                              labels=["queue", "pbx", "site"])
+def sample_families(
+    gauge_class: Any = GaugeMetricFamily,
+    counter_class: Any = CounterMetricFamily,
+    histogram_class: Any = HistogramMetricFamily,
+) -> list[Any]:
+    gauge = gauge_class(
+        "eightbyeight_queue_waiting_calls",
+        'Help with \\ and "quotes"\nand a line.',
+        labels=["queue", "pbx", "site"],
+    )
     gauge.add_metric(['Sales "EU"', "acme\\main", "line\nbreak"], 3)
     gauge.add_metric(["Support", "acme", "Zürich ☎"], 0.1 + 0.2)
     gauge.add_metric(["big", "acme", "x"], 1234567890.0)
@@ -71,7 +92,9 @@ def sample_families(gauge_class: Any = GaugeMetricFamily, counter_class: Any = C
     unlabelled = gauge_class("eightbyeight_pbx_count", "PBXes.", value=2)
     info = gauge_class("eightbyeight_queue_info", "A queue.", labels=["queue", "site"])
     info.add_metric(["Sales", ""], 1)
-    histogram = histogram_class("eightbyeight_queue_wait_seconds", "Waits.", labels=["zone", "queue"])
+    histogram = histogram_class(
+        "eightbyeight_queue_wait_seconds", "Waits.", labels=["zone", "queue"]
+    )
     histogram.add_metric(["eu", "Sales"], [("5.0", 1), ("30.0", 4), ("+Inf", 6)], 97.5)
     histogram.add_metric(["us", "Support"], [("5.0", 0), ("30.0", 0), ("+Inf", 0)], 0)
     return [gauge, counter, unlabelled, info, histogram]
@@ -92,8 +115,10 @@ def test_text_families_write_what_prometheus_client_families_write(openmetrics: 
     assert our_render(ours, openmetrics) == expected
     # They read like prometheus-client's families too (tests and generate_latest use that).
     assert client_render(ours, openmetrics) == expected
-    assert [s.labels for s in ours[4].samples][:2] == [{"zone": "eu", "queue": "Sales", "le": "5.0"},
-                                                         {"zone": "eu", "queue": "Sales", "le": "30.0"}]
+    assert [s.labels for s in ours[4].samples][:2] == [
+        {"zone": "eu", "queue": "Sales", "le": "5.0"},
+        {"zone": "eu", "queue": "Sales", "le": "30.0"},
+    ]
 
 
 def test_text_families_refuse_what_prometheus_client_would_not_write() -> None:
@@ -105,14 +130,17 @@ def test_text_families_refuse_what_prometheus_client_would_not_write() -> None:
 
 
 label_values = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
-numbers = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**15, 10**15)
+numbers = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**15), 10**15)
 
 
 @settings(max_examples=200, deadline=None)
-@given(rows=st.lists(st.tuples(label_values, label_values, numbers), max_size=8),
-       openmetrics=st.booleans())
+@given(
+    rows=st.lists(st.tuples(label_values, label_values, numbers), max_size=8),
+    openmetrics=st.booleans(),
+)
 def test_any_label_value_and_number_renders_as_prometheus_client_does(
-        rows: list[tuple[str, str, float]], openmetrics: bool) -> None:
+    rows: list[tuple[str, str, float]], openmetrics: bool
+) -> None:
     family = GaugeMetricFamily("eightbyeight_x", "x", labels=["zone", "agent"])
     ours = GaugeFamily("eightbyeight_x", "x", labels=["zone", "agent"])
     for zone, agent, value in rows:
@@ -237,9 +265,10 @@ def get(port: int, headers: dict[str, str], method: str = "GET") -> tuple[Any, b
 def test_the_server_negotiates_format_and_compression(clock: FakeClock) -> None:
     scheduler, exposition, _ = make_page(clock)
     assert scheduler.run_once()
-    server = ExporterServer(type("Served", (), {"exposition": exposition,
-                                               "scheduler": scheduler})(),
-                            f"127.0.0.1:{free_port()}")
+    server = ExporterServer(
+        type("Served", (), {"exposition": exposition, "scheduler": scheduler})(),
+        f"127.0.0.1:{free_port()}",
+    )
     server.start()
     try:
         response, body = get(server.port, {})
@@ -247,8 +276,9 @@ def test_the_server_negotiates_format_and_compression(clock: FakeClock) -> None:
         assert response.getheader("Content-Encoding") is None
         assert int(response.getheader("Content-Length")) == len(body)
         assert b'eightbyeight_queue_waiting_calls{queue="Sales"} 1.0' in body
-        response, body = get(server.port, {"Accept": OPENMETRICS_ACCEPT,
-                                           "Accept-Encoding": "gzip, deflate"})
+        response, body = get(
+            server.port, {"Accept": OPENMETRICS_ACCEPT, "Accept-Encoding": "gzip, deflate"}
+        )
         assert response.getheader("Content-Type").startswith("application/openmetrics-text")
         assert response.getheader("Content-Encoding") == "gzip"
         assert "Accept-Encoding" in response.getheader("Vary")
@@ -261,9 +291,20 @@ def test_the_server_negotiates_format_and_compression(clock: FakeClock) -> None:
         server.stop()
 
 
-@pytest.mark.parametrize("header, expected", [
-    (None, False), ("", False), ("gzip", True), ("deflate, gzip;q=1.0", True), ("GZIP", True),
-    ("gzip;q=0", False), ("gzip; q=0.0", False), ("br", False), ("x-gzip", True)])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        (None, False),
+        ("", False),
+        ("gzip", True),
+        ("deflate, gzip;q=1.0", True),
+        ("GZIP", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.0", False),
+        ("br", False),
+        ("x-gzip", True),
+    ],
+)
 def test_accept_encoding(header: str | None, expected: bool) -> None:
     assert accepts_gzip(header) is expected
 
@@ -286,8 +327,9 @@ def test_a_family_that_cannot_be_rendered_fails_its_collector_only(clock: FakeCl
     assert reader.get_sample_value("eightbyeight_up", {"collector": "a"}) == 1
 
 
-def test_a_large_snapshot_gives_free_memory_back(monkeypatch: pytest.MonkeyPatch,
-                                                 clock: FakeClock) -> None:
+def test_a_large_snapshot_gives_free_memory_back(
+    monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
     import exporter.pollers.base as base
     from exporter.core.memory import TRIM_AFTER_BYTES, release_free_memory
 
@@ -307,15 +349,18 @@ def test_a_large_snapshot_gives_free_memory_back(monkeypatch: pytest.MonkeyPatch
                 family.add_metric([f"{i:08d}"], i)
             return [family]
 
-    small, big = CollectorRunner(Big(10), wall_clock=clock), CollectorRunner(
-        Big(TRIM_AFTER_BYTES // 20), wall_clock=clock)
+    small, big = (
+        CollectorRunner(Big(10), wall_clock=clock),
+        CollectorRunner(Big(TRIM_AFTER_BYTES // 20), wall_clock=clock),
+    )
     assert small.run_once() and trims == []
     assert big.run_once() and trims == [1]
     assert release_free_memory() is (platform.libc_ver()[0] == "glibc")
 
 
 def test_the_exporters_own_metrics_are_rendered_again_only_when_they_change(
-        clock: FakeClock) -> None:
+    clock: FakeClock,
+) -> None:
     from exporter.api.http import RequestStats
 
     scheduler, exposition, runners = make_page(clock)

@@ -23,7 +23,9 @@ MIXIN = REPO / "mixin"
 RULES = MIXIN / "rules.yml"
 UNIT_TESTS = MIXIN / "tests" / "alerts_test.yml"
 
-METRIC_NAME = re.compile(r"\b([a-z_]+:eightbyeight_[a-z0-9_]+:[a-z0-9_]+|eightbyeight_[a-z0-9_]+)\b")
+METRIC_NAME = re.compile(
+    r"\b([a-z_]+:eightbyeight_[a-z0-9_]+:[a-z0-9_]+|eightbyeight_[a-z0-9_]+)\b"
+)
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
 
 
@@ -34,15 +36,20 @@ def promtool(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 
 
 def alerts(config: MixinConfig = MixinConfig()) -> list[dict[str, Any]]:
-    return [rule for group in rule_groups(config)["groups"] for rule in group["rules"]
-            if "alert" in rule]
+    return [
+        rule
+        for group in rule_groups(config)["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
 
 
 def test_the_rules_file_is_the_generators_output_of_the_config() -> None:
     config = load_mixin_config(MIXIN / "config.yaml")
     assert config == MixinConfig(), "mixin/config.yaml states the defaults"
-    assert RULES.read_text(encoding="utf-8") == render_rules(config), \
+    assert RULES.read_text(encoding="utf-8") == render_rules(config), (
         "mixin/rules.yml is stale: run `python -m mixin`"
+    )
 
 
 def test_promtool_checks_the_rules() -> None:
@@ -59,8 +66,9 @@ def test_promtool_unit_tests_pass() -> None:
 def test_the_unit_tests_fail_when_a_threshold_moves(tmp_path: Path) -> None:
     # The same unit tests against rules with other thresholds must fail: they test the
     # thresholds, not only that the rules parse.
-    moved = MixinConfig.model_validate({"longest_wait": {"threshold_seconds": 500},
-                                        "abandon_ratio": {"threshold": 0.3}})
+    moved = MixinConfig.model_validate(
+        {"longest_wait": {"threshold_seconds": 500}, "abandon_ratio": {"threshold": 0.3}}
+    )
     (tmp_path / "tests").mkdir()
     (tmp_path / "rules.yml").write_text(render_rules(moved), encoding="utf-8")
     shutil.copy(UNIT_TESTS, tmp_path / "tests" / UNIT_TESTS.name)
@@ -111,8 +119,14 @@ def unknown_names(exprs: list[str], recorded: set[str]) -> list[str]:
     unknown = []
     for expr in exprs:
         for name in sorted(referenced_names(expr)):
-            base = next((name[: -len(s)] for s in HISTOGRAM_SUFFIXES
-                         if name.endswith(s) and name[: -len(s)] in histograms), name)
+            base = next(
+                (
+                    name[: -len(s)]
+                    for s in HISTOGRAM_SUFFIXES
+                    if name.endswith(s) and name[: -len(s)] in histograms
+                ),
+                name,
+            )
             if base not in recorded and not listed(base, catalogue):
                 unknown.append(name)
     return unknown
@@ -125,9 +139,9 @@ def test_rules_name_only_metrics_the_exporter_exposes() -> None:
     assert sum(len(referenced_names(e)) for e in exprs) > 20
     assert unknown_names(exprs, recorded) == []
     # The check can fail: a misspelt name, and a histogram suffix on a gauge, are caught.
-    assert unknown_names(["eightbyeight_queue_ongoing_waitng_calls > 0",
-                          "eightbyeight_up_bucket"], recorded) == [
-        "eightbyeight_queue_ongoing_waitng_calls", "eightbyeight_up_bucket"]
+    assert unknown_names(
+        ["eightbyeight_queue_ongoing_waitng_calls > 0", "eightbyeight_up_bucket"], recorded
+    ) == ["eightbyeight_queue_ongoing_waitng_calls", "eightbyeight_up_bucket"]
 
 
 def test_a_bad_mixin_config_names_every_problem(tmp_path: Path) -> None:
@@ -138,7 +152,8 @@ def test_a_bad_mixin_config_names_every_problem(tmp_path: Path) -> None:
     assert caught.value.problems == [
         "service_level.target: Input should be less than or equal to 1",
         "longest_wait.for: 'soon' is not a Prometheus duration such as 30s, 5m or 1h30m",
-        "colour: Extra inputs are not permitted"]
+        "colour: Extra inputs are not permitted",
+    ]
 
 
 def test_the_generator_writes_rules_with_the_users_thresholds(tmp_path: Path) -> None:
@@ -147,17 +162,43 @@ def test_the_generator_writes_rules_with_the_users_thresholds(tmp_path: Path) ->
     config = tmp_path / "config.yaml"
     config.write_text('selector: job="8x8"\nlongest_wait: {threshold_seconds: 120, for: 30s}\n')
     rules, dashboards = tmp_path / "rules.yml", tmp_path / "dashboards"
-    assert main(["--config", str(config), "--rules-out", str(rules),
-                 "--dashboards-out", str(dashboards)]) == 0
+    assert (
+        main(
+            [
+                "--config",
+                str(config),
+                "--rules-out",
+                str(rules),
+                "--dashboards-out",
+                str(dashboards),
+            ]
+        )
+        == 0
+    )
     written = yaml.safe_load(rules.read_text())
-    wait = next(r for g in written["groups"] for r in g["rules"]
-                if r.get("alert") == "EightByEightQueueLongestWaitHigh")
+    wait = next(
+        r
+        for g in written["groups"]
+        for r in g["rules"]
+        if r.get("alert") == "EightByEightQueueLongestWaitHigh"
+    )
     assert wait["for"] == "30s" and "> 120" in wait["expr"] and 'job="8x8"' in wait["expr"]
     assert sorted(p.name for p in dashboards.glob("*.json"))
     assert promtool("check", "rules", str(rules)).returncode == 0
     config.write_text("longest_wait: {threshold_seconds: -1}\n")
-    assert main(["--config", str(config), "--rules-out", str(rules),
-                 "--dashboards-out", str(dashboards)]) == 2
+    assert (
+        main(
+            [
+                "--config",
+                str(config),
+                "--rules-out",
+                str(rules),
+                "--dashboards-out",
+                str(dashboards),
+            ]
+        )
+        == 2
+    )
 
 
 def test_the_example_prometheus_config_loads_the_rules() -> None:
@@ -166,22 +207,38 @@ def test_the_example_prometheus_config_loads_the_rules() -> None:
     assert "SUCCESS: 13 rules found" in result.stdout
 
 
-@pytest.mark.parametrize(("alert", "severity", "receiver"), [
-    ("EightByEightQueueNoAgentAvailable", "critical", "supervisors-pager"),
-    ("EightByEightQueueServiceLevelLow", "warning", "supervisors"),
-    ("EightByEightDataStale", "warning", "monitoring-team"),
-    ("EightByEightAuthenticationFailing", "critical", "monitoring-team"),
-])
-def test_the_example_alertmanager_config_routes_the_alerts(alert: str, severity: str,
-                                                           receiver: str) -> None:
+@pytest.mark.parametrize(
+    ("alert", "severity", "receiver"),
+    [
+        ("EightByEightQueueNoAgentAvailable", "critical", "supervisors-pager"),
+        ("EightByEightQueueServiceLevelLow", "warning", "supervisors"),
+        ("EightByEightDataStale", "warning", "monitoring-team"),
+        ("EightByEightAuthenticationFailing", "critical", "monitoring-team"),
+    ],
+)
+def test_the_example_alertmanager_config_routes_the_alerts(
+    alert: str, severity: str, receiver: str
+) -> None:
     amtool = shutil.which("amtool")
     assert amtool, "amtool is missing: scripts/test.sh installs prometheus-alertmanager"
     config = str(MIXIN / "alertmanager.example.yml")
-    checked = subprocess.run([amtool, "check-config", config], capture_output=True, text=True,
-                             timeout=60)
+    checked = subprocess.run(
+        [amtool, "check-config", config], capture_output=True, text=True, timeout=60
+    )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert alert in {a["alert"] for a in alerts()}
-    routed = subprocess.run([amtool, "config", "routes", "test", f"--config.file={config}",
-                             f"alertname={alert}", f"severity={severity}"],
-                            capture_output=True, text=True, timeout=60)
+    routed = subprocess.run(
+        [
+            amtool,
+            "config",
+            "routes",
+            "test",
+            f"--config.file={config}",
+            f"alertname={alert}",
+            f"severity={severity}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert routed.returncode == 0 and routed.stdout.strip() == receiver, routed.stdout

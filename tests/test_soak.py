@@ -43,8 +43,11 @@ SLOW_KINDS: dict[str, dict[str, Any]] = {
     # At most ~3 s for the largest answer here (call legs, ~60 KB).
     "trickle": {"trickle_bytes_per_second": 20_000},
 }
-KINDS = [name for name in FAULTS if name not in SLOW_KINDS] + list(SLOW_KINDS) + [
-    "expired_token", "none"]
+KINDS = (
+    [name for name in FAULTS if name not in SLOW_KINDS]
+    + list(SLOW_KINDS)
+    + ["expired_token", "none"]
+)
 
 
 def rss_bytes() -> int:
@@ -108,8 +111,9 @@ def test_thousands_of_runs_under_random_faults_leave_no_thread_and_no_memory_beh
         soak(sim, clock, exporter.scheduler.runners, f"http://127.0.0.1:{server.port}/metrics")
 
 
-def soak(sim: Simulator, clock: FakeClock, runners: list[CollectorRunner],
-         metrics_url: str) -> None:
+def soak(
+    sim: Simulator, clock: FakeClock, runners: list[CollectorRunner], metrics_url: str
+) -> None:
     draw = FaultDraw(sim, seed=20251118)
 
     def page_renders() -> None:
@@ -145,8 +149,9 @@ def soak(sim: Simulator, clock: FakeClock, runners: list[CollectorRunner],
         if not ok:
             failures[fault.split("@")[0]] += 1
         interval = runner.collector.interval
-        heapq.heappush(due, (when + (interval if ok else min(interval, FAILURE_RETRY_SECONDS)),
-                             index))
+        heapq.heappush(
+            due, (when + (interval if ok else min(interval, FAILURE_RETRY_SECONDS)), index)
+        )
         if call % PAGE_EVERY == 0:  # SWITCH_EVERY is a multiple: after each switch too
             page_renders()
             peak_threads = max(peak_threads, threading.active_count())
@@ -159,15 +164,21 @@ def soak(sim: Simulator, clock: FakeClock, runners: list[CollectorRunner],
     end_threads = threading.active_count()
     end_rss = rss_bytes()
     elapsed = time.monotonic() - started_real
-    print(f"\nsoak: {CALLS} runs of {len(runners)} collectors over "
-          f"{(clock.now - START) / 3600:.1f} simulated hours in {elapsed:.1f} s")
+    print(
+        f"\nsoak: {CALLS} runs of {len(runners)} collectors over "
+        f"{(clock.now - START) / 3600:.1f} simulated hours in {elapsed:.1f} s"
+    )
     print(f"soak: faults tried by kind: {dict(sorted(draw.tried.items()))}")
     print(f"soak: requests faulted by kind: {dict(sorted(draw.hit.items()))}")
     print(f"soak: failed runs by fault kind: {dict(sorted(failures.items()))}")
-    print(f"soak: RSS after warm-up {start_rss / 2**20:.1f} MiB, at the end "
-          f"{end_rss / 2**20:.1f} MiB ({(end_rss - start_rss) / 2**20:+.1f} MiB)")
-    print(f"soak: threads after warm-up {start_threads}, peak {peak_threads}, "
-          f"at the end {end_threads}")
+    print(
+        f"soak: RSS after warm-up {start_rss / 2**20:.1f} MiB, at the end "
+        f"{end_rss / 2**20:.1f} MiB ({(end_rss - start_rss) / 2**20:+.1f} MiB)"
+    )
+    print(
+        f"soak: threads after warm-up {start_threads}, peak {peak_threads}, "
+        f"at the end {end_threads}"
+    )
     assert not_recovered == {}
     never_hit = sorted(set(KINDS) - {"none"} - {kind for kind, n in draw.hit.items() if n})
     assert never_hit == [], "fault kinds no request ever met"

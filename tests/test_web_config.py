@@ -29,21 +29,28 @@ import yaml
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
-from exporter.serving import web_config as web_config_module
-from exporter.pollers.base import Scheduler
-from exporter.serving.exposition import Exposition
 from exporter.core.errors import ConfigError
+from exporter.pollers.base import Scheduler
+from exporter.serving import web_config as web_config_module
+from exporter.serving.exposition import Exposition
 from exporter.serving.server import ExporterServer
-from exporter.serving.web_config import (Authenticator, RateLimiter, WebConfigWatcher,
-                                 parse_basic_authorization, read_web_config, ssl_context)
+from exporter.serving.web_config import (
+    Authenticator,
+    RateLimiter,
+    WebConfigWatcher,
+    parse_basic_authorization,
+    read_web_config,
+    ssl_context,
+)
 from tests.conftest import FakeClock, free_port, wait_for
 
 REALM = 'Basic realm="eightbyeight-exporter"'
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "new-Pa55word-after-rotation"
 
-needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None,
-                                   reason="the openssl CLI makes the test certificates")
+needs_openssl = pytest.mark.skipif(
+    shutil.which("openssl") is None, reason="the openssl CLI makes the test certificates"
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,17 +78,43 @@ _MINIMAL_OPENSSL_CNF = "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = 
 
 
 def _openssl(directory: Path, *args: str) -> None:
-    subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True,
-                   timeout=60, env={**os.environ, "OPENSSL_CONF": str(directory / "min.cnf")})
+    subprocess.run(
+        ["openssl", *args],
+        cwd=directory,
+        check=True,
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "OPENSSL_CONF": str(directory / "min.cnf")},
+    )
 
 
 def _make_ca(directory: Path, name: str) -> Pair:
-    _openssl(directory, "req", "-x509", "-config", "min.cnf", "-newkey", "ec",
-             "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-             "-subj", f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.crt",
-             "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-             "-addext", "subjectKeyIdentifier=hash")
+    _openssl(
+        directory,
+        "req",
+        "-x509",
+        "-config",
+        "min.cnf",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        f"/CN={name}",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.crt",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-addext",
+        "subjectKeyIdentifier=hash",
+    )
     return Pair(directory / f"{name}.crt", directory / f"{name}.key")
 
 
@@ -92,13 +125,45 @@ def _make_leaf(directory: Path, name: str, ca: Pair, *, sans: str, usage: str) -
         f"extendedKeyUsage={usage}\n"
         f"subjectAltName={sans}\n"
         "subjectKeyIdentifier=hash\n"
-        "authorityKeyIdentifier=keyid\n")
-    _openssl(directory, "req", "-new", "-config", "min.cnf", "-newkey", "ec",
-             "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", f"/CN={name}",
-             "-keyout", f"{name}.key", "-out", f"{name}.csr")
-    _openssl(directory, "x509", "-req", "-in", f"{name}.csr", "-CA", str(ca.cert),
-             "-CAkey", str(ca.key), "-set_serial", str(int.from_bytes(os.urandom(8), "big")),
-             "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.crt")
+        "authorityKeyIdentifier=keyid\n"
+    )
+    _openssl(
+        directory,
+        "req",
+        "-new",
+        "-config",
+        "min.cnf",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        f"/CN={name}",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.csr",
+    )
+    _openssl(
+        directory,
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        "-CA",
+        str(ca.cert),
+        "-CAkey",
+        str(ca.key),
+        "-set_serial",
+        str(int.from_bytes(os.urandom(8), "big")),
+        "-days",
+        "2",
+        "-extfile",
+        f"{name}.ext",
+        "-out",
+        f"{name}.crt",
+    )
     return Pair(directory / f"{name}.crt", directory / f"{name}.key")
 
 
@@ -116,20 +181,23 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         other_ca=other_ca,
         server=_make_leaf(directory, "server", ca, sans=server_sans, usage="serverAuth"),
         server2=_make_leaf(directory, "server2", other_ca, sans=server_sans, usage="serverAuth"),
-        client=_make_leaf(directory, "client", ca, sans="DNS:scraper.example",
-                          usage="clientAuth"),
-        client_intruder=_make_leaf(directory, "intruder", ca, sans="DNS:intruder.example",
-                                   usage="clientAuth"),
-        client_other_ca=_make_leaf(directory, "stranger", other_ca, sans="DNS:scraper.example",
-                                   usage="clientAuth"),
+        client=_make_leaf(directory, "client", ca, sans="DNS:scraper.example", usage="clientAuth"),
+        client_intruder=_make_leaf(
+            directory, "intruder", ca, sans="DNS:intruder.example", usage="clientAuth"
+        ),
+        client_other_ca=_make_leaf(
+            directory, "stranger", other_ca, sans="DNS:scraper.example", usage="clientAuth"
+        ),
     )
 
 
 @pytest.fixture(scope="session")
 def hashes() -> dict[str, str]:
     # Cost 4 (the minimum) keeps the suite fast; the exporter treats every cost alike.
-    return {"alice": bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode(),
-            "bob": bcrypt.hashpw(b"bobs-password", bcrypt.gensalt(4)).decode()}
+    return {
+        "alice": bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode(),
+        "bob": bcrypt.hashpw(b"bobs-password", bcrypt.gensalt(4)).decode(),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,8 +231,9 @@ def write_config(path: Path, data: dict[str, Any]) -> Path:
 
 def served() -> types.SimpleNamespace:
     scheduler = Scheduler()
-    return types.SimpleNamespace(exposition=Exposition(scheduler, CollectorRegistry()),
-                                 scheduler=scheduler)
+    return types.SimpleNamespace(
+        exposition=Exposition(scheduler, CollectorRegistry()), scheduler=scheduler
+    )
 
 
 @contextmanager
@@ -197,8 +266,9 @@ def basic(user: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-def tls_client(ca: Path, *, cert: Pair | None = None,
-               maximum: ssl.TLSVersion | None = None) -> ssl.SSLContext:
+def tls_client(
+    ca: Path, *, cert: Pair | None = None, maximum: ssl.TLSVersion | None = None
+) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(ca))
     if maximum is not None:
         context.maximum_version = maximum
@@ -223,34 +293,38 @@ def raw_tls_get(port: int, context: ssl.SSLContext, path: str = "/-/healthy") ->
 
 
 @needs_openssl
-def test_tls_with_the_right_ca_serves(pki: Pki, tmp_path: Path,
-                                      http: requests.Session) -> None:
+def test_tls_with_the_right_ca_serves(pki: Pki, tmp_path: Path, http: requests.Session) -> None:
     config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(pki)})
     with serving(config) as server:
         assert server.scheme == "https"
         for host in ("127.0.0.1", "localhost"):
-            answer = http.get(f"https://{host}:{server.port}/metrics", verify=str(pki.ca.cert),
-                              timeout=5)
+            answer = http.get(
+                f"https://{host}:{server.port}/metrics", verify=str(pki.ca.cert), timeout=5
+            )
             assert answer.status_code == 200
-        answer = http.get(f"https://127.0.0.1:{server.port}/-/healthy",
-                          verify=str(pki.ca.cert), timeout=5)
+        answer = http.get(
+            f"https://127.0.0.1:{server.port}/-/healthy", verify=str(pki.ca.cert), timeout=5
+        )
         assert answer.json()["status"] == "healthy"
 
 
 @needs_openssl
-def test_a_client_that_does_not_trust_the_server_ca_fails(pki: Pki, tmp_path: Path,
-                                                          http: requests.Session) -> None:
+def test_a_client_that_does_not_trust_the_server_ca_fails(
+    pki: Pki, tmp_path: Path, http: requests.Session
+) -> None:
     config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(pki)})
     with serving(config) as server:
         with pytest.raises(requests.exceptions.SSLError):
-            http.get(f"https://127.0.0.1:{server.port}/metrics",
-                     verify=str(pki.other_ca.cert), timeout=5)
+            http.get(
+                f"https://127.0.0.1:{server.port}/metrics", verify=str(pki.other_ca.cert), timeout=5
+            )
 
 
 @needs_openssl
 def test_min_version_tls13_refuses_a_tls12_only_client(pki: Pki, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "web.yml",
-                          {"tls_server_config": tls_config(pki, min_version="TLS13")})
+    config = write_config(
+        tmp_path / "web.yml", {"tls_server_config": tls_config(pki, min_version="TLS13")}
+    )
     with serving(config) as server:
         with pytest.raises(ssl.SSLError):
             raw_tls_get(server.port, tls_client(pki.ca.cert, maximum=ssl.TLSVersion.TLSv1_2))
@@ -260,8 +334,9 @@ def test_min_version_tls13_refuses_a_tls12_only_client(pki: Pki, tmp_path: Path)
 
 @needs_openssl
 def test_max_version_tls12_is_what_is_negotiated(pki: Pki, tmp_path: Path) -> None:
-    config = write_config(tmp_path / "web.yml",
-                          {"tls_server_config": tls_config(pki, max_version="TLS12")})
+    config = write_config(
+        tmp_path / "web.yml", {"tls_server_config": tls_config(pki, max_version="TLS12")}
+    )
     with serving(config) as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
             with tls_client(pki.ca.cert).wrap_socket(sock, server_hostname="127.0.0.1") as conn:
@@ -269,52 +344,92 @@ def test_max_version_tls12_is_what_is_negotiated(pki: Pki, tmp_path: Path) -> No
 
 
 @needs_openssl
-def test_require_and_verify_client_cert(pki: Pki, tmp_path: Path,
-                                        http: requests.Session) -> None:
-    config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(
-        pki, client_auth_type="RequireAndVerifyClientCert", client_ca_file=str(pki.ca.cert))})
+def test_require_and_verify_client_cert(pki: Pki, tmp_path: Path, http: requests.Session) -> None:
+    config = write_config(
+        tmp_path / "web.yml",
+        {
+            "tls_server_config": tls_config(
+                pki, client_auth_type="RequireAndVerifyClientCert", client_ca_file=str(pki.ca.cert)
+            )
+        },
+    )
     with serving(config) as server:
         url = f"https://127.0.0.1:{server.port}/metrics"
         with pytest.raises(requests.exceptions.ConnectionError):  # SSLError is one too
             http.get(url, verify=str(pki.ca.cert), timeout=5)
         with pytest.raises(requests.exceptions.ConnectionError):
-            http.get(url, verify=str(pki.ca.cert), timeout=5,
-                     cert=(str(pki.client_other_ca.cert), str(pki.client_other_ca.key)))
-        answer = http.get(url, verify=str(pki.ca.cert), timeout=5,
-                          cert=(str(pki.client.cert), str(pki.client.key)))
+            http.get(
+                url,
+                verify=str(pki.ca.cert),
+                timeout=5,
+                cert=(str(pki.client_other_ca.cert), str(pki.client_other_ca.key)),
+            )
+        answer = http.get(
+            url,
+            verify=str(pki.ca.cert),
+            timeout=5,
+            cert=(str(pki.client.cert), str(pki.client.key)),
+        )
         assert answer.status_code == 200
 
 
 @needs_openssl
 def test_verify_client_cert_if_given(pki: Pki, tmp_path: Path, http: requests.Session) -> None:
-    config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(
-        pki, client_auth_type="VerifyClientCertIfGiven", client_ca_file=str(pki.ca.cert))})
+    config = write_config(
+        tmp_path / "web.yml",
+        {
+            "tls_server_config": tls_config(
+                pki, client_auth_type="VerifyClientCertIfGiven", client_ca_file=str(pki.ca.cert)
+            )
+        },
+    )
     with serving(config) as server:
         url = f"https://127.0.0.1:{server.port}/metrics"
         assert http.get(url, verify=str(pki.ca.cert), timeout=5).status_code == 200
         with pytest.raises(requests.exceptions.ConnectionError):
-            http.get(url, verify=str(pki.ca.cert), timeout=5,
-                     cert=(str(pki.client_other_ca.cert), str(pki.client_other_ca.key)))
+            http.get(
+                url,
+                verify=str(pki.ca.cert),
+                timeout=5,
+                cert=(str(pki.client_other_ca.cert), str(pki.client_other_ca.key)),
+            )
 
 
 @needs_openssl
 def test_client_allowed_sans(pki: Pki, tmp_path: Path, http: requests.Session) -> None:
-    config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(
-        pki, client_auth_type="RequireAndVerifyClientCert", client_ca_file=str(pki.ca.cert),
-        client_allowed_sans=["scraper.example"])})
+    config = write_config(
+        tmp_path / "web.yml",
+        {
+            "tls_server_config": tls_config(
+                pki,
+                client_auth_type="RequireAndVerifyClientCert",
+                client_ca_file=str(pki.ca.cert),
+                client_allowed_sans=["scraper.example"],
+            )
+        },
+    )
     with serving(config) as server:
         url = f"https://127.0.0.1:{server.port}/metrics"
-        ok = http.get(url, verify=str(pki.ca.cert), timeout=5,
-                      cert=(str(pki.client.cert), str(pki.client.key)))
+        ok = http.get(
+            url,
+            verify=str(pki.ca.cert),
+            timeout=5,
+            cert=(str(pki.client.cert), str(pki.client.key)),
+        )
         assert ok.status_code == 200
         with pytest.raises(requests.exceptions.ConnectionError):
-            http.get(url, verify=str(pki.ca.cert), timeout=5,
-                     cert=(str(pki.client_intruder.cert), str(pki.client_intruder.key)))
+            http.get(
+                url,
+                verify=str(pki.ca.cert),
+                timeout=5,
+                cert=(str(pki.client_intruder.cert), str(pki.client_intruder.key)),
+            )
 
 
 @needs_openssl
-def test_the_server_survives_failed_handshakes(pki: Pki, tmp_path: Path, http: requests.Session,
-                                               logs: list[dict[str, Any]]) -> None:
+def test_the_server_survives_failed_handshakes(
+    pki: Pki, tmp_path: Path, http: requests.Session, logs: list[dict[str, Any]]
+) -> None:
     config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(pki)})
     with serving(config) as server:
         # Plain HTTP to the TLS port gets a plain answer saying so, then the connection closes.
@@ -331,10 +446,10 @@ def test_the_server_survives_failed_handshakes(pki: Pki, tmp_path: Path, http: r
             except ConnectionResetError:
                 pass
         with pytest.raises(requests.exceptions.SSLError):
-            http.get(f"https://127.0.0.1:{server.port}/", verify=str(pki.other_ca.cert),
-                     timeout=5)
-        answer = http.get(f"https://127.0.0.1:{server.port}/metrics", verify=str(pki.ca.cert),
-                          timeout=5)
+            http.get(f"https://127.0.0.1:{server.port}/", verify=str(pki.other_ca.cert), timeout=5)
+        answer = http.get(
+            f"https://127.0.0.1:{server.port}/metrics", verify=str(pki.ca.cert), timeout=5
+        )
         assert answer.status_code == 200
         assert wait_for(lambda: len(events(logs, "tls_handshake_failed")) >= 4)
     failures = events(logs, "tls_handshake_failed")
@@ -343,14 +458,15 @@ def test_the_server_survives_failed_handshakes(pki: Pki, tmp_path: Path, http: r
 
 
 @needs_openssl
-def test_a_rotated_certificate_is_used_by_new_connections(pki: Pki, tmp_path: Path,
-                                                          http: requests.Session,
-                                                          logs: list[dict[str, Any]]) -> None:
+def test_a_rotated_certificate_is_used_by_new_connections(
+    pki: Pki, tmp_path: Path, http: requests.Session, logs: list[dict[str, Any]]
+) -> None:
     cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
     shutil.copy(pki.server.cert, cert)
     shutil.copy(pki.server.key, key)
-    config = write_config(tmp_path / "web.yml",
-                          {"tls_server_config": {"cert_file": "tls.crt", "key_file": "tls.key"}})
+    config = write_config(
+        tmp_path / "web.yml", {"tls_server_config": {"cert_file": "tls.crt", "key_file": "tls.key"}}
+    )
     with serving(config) as server:
         url = f"https://127.0.0.1:{server.port}/metrics"
         assert http.get(url, verify=str(pki.ca.cert), timeout=5).status_code == 200
@@ -372,13 +488,15 @@ def test_a_rotated_certificate_is_used_by_new_connections(pki: Pki, tmp_path: Pa
 
 @needs_openssl
 def test_a_reload_refused_for_missing_files_is_retried_when_they_appear(
-        pki: Pki, tmp_path: Path, logs: list[dict[str, Any]]) -> None:
+    pki: Pki, tmp_path: Path, logs: list[dict[str, Any]]
+) -> None:
     # The edit names a new pair before the pair is copied in: refused, and the running config
     # stays; once the files appear the same file loads, with no need to touch web.yml again.
     shutil.copy(pki.server.cert, tmp_path / "a.crt")
     shutil.copy(pki.server.key, tmp_path / "a.key")
-    config = write_config(tmp_path / "web.yml",
-                          {"tls_server_config": {"cert_file": "a.crt", "key_file": "a.key"}})
+    config = write_config(
+        tmp_path / "web.yml", {"tls_server_config": {"cert_file": "a.crt", "key_file": "a.key"}}
+    )
     watcher = WebConfigWatcher(config)
     first = watcher.current()
     write_config(config, {"tls_server_config": {"cert_file": "b.crt", "key_file": "b.key"}})
@@ -390,7 +508,8 @@ def test_a_reload_refused_for_missing_files_is_retried_when_they_appear(
     second = watcher.current()
     assert second is not first
     assert second.config.tls is not None and second.config.tls.cert_file == (
-        tmp_path.resolve() / "b.crt")
+        tmp_path.resolve() / "b.crt"
+    )
     assert len(events(logs, "web_config_reloaded")) == 1
 
 
@@ -403,17 +522,22 @@ def auth_config(tmp_path: Path, hashes: dict[str, str]) -> Path:
     return write_config(tmp_path / "web.yml", {"basic_auth_users": hashes})
 
 
-def test_basic_auth_refuses_without_the_right_credentials(auth_config: Path,
-                                                          http: requests.Session) -> None:
+def test_basic_auth_refuses_without_the_right_credentials(
+    auth_config: Path, http: requests.Session
+) -> None:
     with serving(auth_config) as server:
         base = f"http://127.0.0.1:{server.port}"
         for path in ("/", "/metrics", "/-/healthy", "/-/ready", "/nope"):
             answer = http.get(base + path, timeout=5)
             assert answer.status_code == 401, path
             assert answer.headers["WWW-Authenticate"] == REALM
-        for headers in (basic("alice", "wrong"), basic("mallory", PASSWORD),
-                        {"Authorization": "Basic !!notbase64"},
-                        {"Authorization": "Bearer abc"}, basic("alice", "")):
+        for headers in (
+            basic("alice", "wrong"),
+            basic("mallory", PASSWORD),
+            {"Authorization": "Basic !!notbase64"},
+            {"Authorization": "Bearer abc"},
+            basic("alice", ""),
+        ):
             answer = http.get(base + "/metrics", headers=headers, timeout=5)
             assert answer.status_code == 401, headers
             assert answer.headers["WWW-Authenticate"] == REALM
@@ -421,8 +545,9 @@ def test_basic_auth_refuses_without_the_right_credentials(auth_config: Path,
         assert head.status_code == 401 and head.content == b""
 
 
-def test_basic_auth_lets_the_right_user_in_everywhere(auth_config: Path,
-                                                      http: requests.Session) -> None:
+def test_basic_auth_lets_the_right_user_in_everywhere(
+    auth_config: Path, http: requests.Session
+) -> None:
     reloads: list[bool] = []
 
     def on_reload() -> tuple[bool, str]:
@@ -437,8 +562,9 @@ def test_basic_auth_lets_the_right_user_in_everywhere(auth_config: Path,
         assert http.get(base + "/", headers=good, timeout=5).status_code == 200
         refused = http.post(base + "/-/reload", timeout=5)
         assert refused.status_code == 401 and reloads == []
-        refused = http.post(base + "/-/reload", headers=basic("alice", "nope"), data=b"x" * 10,
-                            timeout=5)
+        refused = http.post(
+            base + "/-/reload", headers=basic("alice", "nope"), data=b"x" * 10, timeout=5
+        )
         assert refused.status_code == 401 and reloads == []
         answer = http.post(base + "/-/reload", headers=good, timeout=5)
         assert answer.status_code == 200 and answer.text == "reloaded\n"
@@ -448,10 +574,12 @@ def test_basic_auth_lets_the_right_user_in_everywhere(auth_config: Path,
 
 
 @needs_openssl
-def test_tls_and_basic_auth_together(pki: Pki, tmp_path: Path, hashes: dict[str, str],
-                                     http: requests.Session) -> None:
-    config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(pki),
-                                                 "basic_auth_users": hashes})
+def test_tls_and_basic_auth_together(
+    pki: Pki, tmp_path: Path, hashes: dict[str, str], http: requests.Session
+) -> None:
+    config = write_config(
+        tmp_path / "web.yml", {"tls_server_config": tls_config(pki), "basic_auth_users": hashes}
+    )
     with serving(config) as server:
         url = f"https://127.0.0.1:{server.port}/metrics"
         verify = str(pki.ca.cert)
@@ -461,8 +589,8 @@ def test_tls_and_basic_auth_together(pki: Pki, tmp_path: Path, hashes: dict[str,
 
 
 def test_auth_failures_are_logged_with_username_and_client_only(
-        auth_config: Path, hashes: dict[str, str], http: requests.Session,
-        logs: list[dict[str, Any]]) -> None:
+    auth_config: Path, hashes: dict[str, str], http: requests.Session, logs: list[dict[str, Any]]
+) -> None:
     with serving(auth_config) as server:
         base = f"http://127.0.0.1:{server.port}"
         http.get(base + "/metrics", headers=basic("alice", "wrong-" + PASSWORD), timeout=5)
@@ -472,19 +600,28 @@ def test_auth_failures_are_logged_with_username_and_client_only(
         assert wait_for(lambda: len(events(logs, "http_auth_failed")) == 3)
     failed = events(logs, "http_auth_failed")
     assert [(e["username"], e["reason"]) for e in failed] == [
-        ("alice", "wrong_password"), ("mallory", "unknown_user"), (None, "missing")]
-    assert all(set(e) == {"event", "log_level", "logger_name", "client", "username", "reason"}
-               for e in failed)
+        ("alice", "wrong_password"),
+        ("mallory", "unknown_user"),
+        (None, "missing"),
+    ]
+    assert all(
+        set(e) == {"event", "log_level", "logger_name", "client", "username", "reason"}
+        for e in failed
+    )
     assert all(e["client"] == "127.0.0.1" for e in failed)
     text = repr(logs)
-    for secret in (PASSWORD, hashes["alice"], hashes["bob"],
-                   basic("alice", PASSWORD)["Authorization"].split()[1]):
+    for secret in (
+        PASSWORD,
+        hashes["alice"],
+        hashes["bob"],
+        basic("alice", PASSWORD)["Authorization"].split()[1],
+    ):
         assert secret not in text
 
 
-def test_the_password_file_is_reread_when_it_changes(tmp_path: Path, hashes: dict[str, str],
-                                                     http: requests.Session,
-                                                     logs: list[dict[str, Any]]) -> None:
+def test_the_password_file_is_reread_when_it_changes(
+    tmp_path: Path, hashes: dict[str, str], http: requests.Session, logs: list[dict[str, Any]]
+) -> None:
     config = write_config(tmp_path / "web.yml", {"basic_auth_users": {"alice": hashes["alice"]}})
     with serving(config) as server:
         url = f"http://127.0.0.1:{server.port}/metrics"
@@ -496,8 +633,9 @@ def test_the_password_file_is_reread_when_it_changes(tmp_path: Path, hashes: dic
         assert len(events(logs, "web_config_reloaded")) == 1
 
         # An invalid file: the running config stays, the problem is logged once.
-        config.write_text(f"basic_auth_users:\n  alice: {new_hash}\n  eve: plain-text\n"
-                          "tls_server_confg: {}\n")
+        config.write_text(
+            f"basic_auth_users:\n  alice: {new_hash}\n  eve: plain-text\ntls_server_confg: {{}}\n"
+        )
         os.utime(config, ns=(time.time_ns() + 2 * 10**9,) * 2)
         for _ in range(3):
             assert http.get(url, auth=("alice", NEW_PASSWORD), timeout=5).status_code == 200
@@ -508,7 +646,8 @@ def test_the_password_file_is_reread_when_it_changes(tmp_path: Path, hashes: dic
         assert failed[0]["problems"] == [
             "web config tls_server_confg: unknown key",
             "web config basic_auth_users.eve: not a bcrypt hash (one starting with $2a$, $2b$ "
-            "or $2y$)"]
+            "or $2y$)",
+        ]
 
         # Fixed again: picked up again.
         write_config(config, {"basic_auth_users": {"alice": hashes["alice"]}})
@@ -516,9 +655,9 @@ def test_the_password_file_is_reread_when_it_changes(tmp_path: Path, hashes: dic
         assert "plain-text" not in repr(logs) and new_hash not in repr(logs)
 
 
-def test_a_deleted_file_keeps_the_running_config(tmp_path: Path, hashes: dict[str, str],
-                                                 http: requests.Session,
-                                                 logs: list[dict[str, Any]]) -> None:
+def test_a_deleted_file_keeps_the_running_config(
+    tmp_path: Path, hashes: dict[str, str], http: requests.Session, logs: list[dict[str, Any]]
+) -> None:
     config = write_config(tmp_path / "web.yml", {"basic_auth_users": hashes})
     with serving(config) as server:
         url = f"http://127.0.0.1:{server.port}/metrics"
@@ -526,39 +665,52 @@ def test_a_deleted_file_keeps_the_running_config(tmp_path: Path, hashes: dict[st
         assert http.get(url, timeout=5).status_code == 401
         assert http.get(url, auth=("alice", PASSWORD), timeout=5).status_code == 200
     [failed] = events(logs, "web_config_reload_failed")
-    assert failed["problems"] == [
-        f"web config: cannot read {config}: No such file or directory"]
+    assert failed["problems"] == [f"web config: cannot read {config}: No such file or directory"]
 
 
 @needs_openssl
-def test_tls_cannot_be_switched_off_by_a_reload(pki: Pki, tmp_path: Path, hashes: dict[str, str],
-                                                http: requests.Session,
-                                                logs: list[dict[str, Any]]) -> None:
+def test_tls_cannot_be_switched_off_by_a_reload(
+    pki: Pki,
+    tmp_path: Path,
+    hashes: dict[str, str],
+    http: requests.Session,
+    logs: list[dict[str, Any]],
+) -> None:
     config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(pki)})
     with serving(config) as server:
         write_config(config, {"basic_auth_users": hashes})
         url = f"https://127.0.0.1:{server.port}/metrics"
         assert http.get(url, verify=str(pki.ca.cert), timeout=5).status_code == 200
     [failed] = events(logs, "web_config_reload_failed")
-    assert failed["problems"] == ["web config tls_server_config: TLS was on when the exporter "
-                                  "started; switching it needs a restart"]
+    assert failed["problems"] == [
+        "web config tls_server_config: TLS was on when the exporter "
+        "started; switching it needs a restart"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # Headers and rate limit
 
 
-def test_configured_headers_are_on_every_answer(tmp_path: Path, hashes: dict[str, str],
-                                                http: requests.Session) -> None:
-    headers = {"Strict-Transport-Security": "max-age=31536000", "X-Frame-Options": "deny",
-               "X-Content-Type-Options": "nosniff"}
-    config = write_config(tmp_path / "web.yml", {"http_server_config": {"headers": headers},
-                                                 "basic_auth_users": hashes})
+def test_configured_headers_are_on_every_answer(
+    tmp_path: Path, hashes: dict[str, str], http: requests.Session
+) -> None:
+    headers = {
+        "Strict-Transport-Security": "max-age=31536000",
+        "X-Frame-Options": "deny",
+        "X-Content-Type-Options": "nosniff",
+    }
+    config = write_config(
+        tmp_path / "web.yml",
+        {"http_server_config": {"headers": headers}, "basic_auth_users": hashes},
+    )
     with serving(config) as server:
         base = f"http://127.0.0.1:{server.port}"
-        for answer in (http.get(base + "/metrics", timeout=5),
-                       http.get(base + "/metrics", auth=("alice", PASSWORD), timeout=5),
-                       http.get(base + "/nope", auth=("alice", PASSWORD), timeout=5)):
+        for answer in (
+            http.get(base + "/metrics", timeout=5),
+            http.get(base + "/metrics", auth=("alice", PASSWORD), timeout=5),
+            http.get(base + "/nope", auth=("alice", PASSWORD), timeout=5),
+        ):
             for key, value in headers.items():
                 assert answer.headers[key] == value, (answer.status_code, key)
 
@@ -571,8 +723,9 @@ def test_no_web_config_changes_nothing(http: requests.Session) -> None:
         assert "WWW-Authenticate" not in answer.headers
 
 
-def test_an_empty_file_means_plain_http_without_auth(tmp_path: Path,
-                                                     http: requests.Session) -> None:
+def test_an_empty_file_means_plain_http_without_auth(
+    tmp_path: Path, http: requests.Session
+) -> None:
     config = tmp_path / "web.yml"
     config.write_text("")
     with serving(config) as server:
@@ -607,117 +760,164 @@ def problems_of(path: Path) -> list[str]:
 
 
 def test_invalid_unknown_keys(tmp_path: Path, pki: Pki) -> None:
-    config = write_config(tmp_path / "web.yml", {
-        "tls_server_config": {"cert_fle": str(pki.server.cert), "key_file": str(pki.server.key)},
-        "basic_auth": {"alice": "x"}})
+    config = write_config(
+        tmp_path / "web.yml",
+        {
+            "tls_server_config": {
+                "cert_fle": str(pki.server.cert),
+                "key_file": str(pki.server.key),
+            },
+            "basic_auth": {"alice": "x"},
+        },
+    )
     assert problems_of(config) == [
         "web config basic_auth: unknown key",
         "web config tls_server_config.cert_fle: unknown key",
-        "web config tls_server_config.cert_file: required (TLS needs cert_file and key_file)"]
+        "web config tls_server_config.cert_file: required (TLS needs cert_file and key_file)",
+    ]
 
 
 def test_invalid_missing_cert_file(tmp_path: Path, pki: Pki) -> None:
-    config = write_config(tmp_path / "web.yml", {
-        "tls_server_config": {"cert_file": "missing.crt", "key_file": str(pki.server.key)}})
+    config = write_config(
+        tmp_path / "web.yml",
+        {"tls_server_config": {"cert_file": "missing.crt", "key_file": str(pki.server.key)}},
+    )
     missing = tmp_path.resolve() / "missing.crt"
     assert problems_of(config) == [
-        f"web config tls_server_config.cert_file: cannot read {missing}: "
-        "No such file or directory"]
+        f"web config tls_server_config.cert_file: cannot read {missing}: No such file or directory"
+    ]
 
 
 def test_invalid_key_without_cert(tmp_path: Path, pki: Pki) -> None:
-    config = write_config(tmp_path / "web.yml",
-                          {"tls_server_config": {"key_file": str(pki.server.key)}})
+    config = write_config(
+        tmp_path / "web.yml", {"tls_server_config": {"key_file": str(pki.server.key)}}
+    )
     assert problems_of(config) == [
-        "web config tls_server_config.cert_file: required (TLS needs cert_file and key_file)"]
+        "web config tls_server_config.cert_file: required (TLS needs cert_file and key_file)"
+    ]
 
 
 def test_invalid_cert_and_key_that_do_not_belong_together(tmp_path: Path, pki: Pki) -> None:
-    config = write_config(tmp_path / "web.yml", {
-        "tls_server_config": {"cert_file": str(pki.server.cert),
-                              "key_file": str(pki.client.key)}})
+    config = write_config(
+        tmp_path / "web.yml",
+        {"tls_server_config": {"cert_file": str(pki.server.cert), "key_file": str(pki.client.key)}},
+    )
     [problem] = problems_of(config)
-    assert problem.startswith("web config tls_server_config: cannot load the certificate and "
-                              "key: [X509: KEY_VALUES_MISMATCH]"), problem
+    assert problem.startswith(
+        "web config tls_server_config: cannot load the certificate and "
+        "key: [X509: KEY_VALUES_MISMATCH]"
+    ), problem
 
 
 def test_invalid_cert_file_that_is_not_a_certificate(tmp_path: Path, pki: Pki) -> None:
     (tmp_path / "junk.crt").write_text("not a certificate\n")
-    config = write_config(tmp_path / "web.yml", {
-        "tls_server_config": {"cert_file": str(tmp_path / "junk.crt"),
-                              "key_file": str(pki.server.key)}})
+    config = write_config(
+        tmp_path / "web.yml",
+        {
+            "tls_server_config": {
+                "cert_file": str(tmp_path / "junk.crt"),
+                "key_file": str(pki.server.key),
+            }
+        },
+    )
     assert problems_of(config) == [
-        f"web config tls_server_config.cert_file: {tmp_path / 'junk.crt'} holds no PEM "
-        "certificate"]
+        f"web config tls_server_config.cert_file: {tmp_path / 'junk.crt'} holds no PEM certificate"
+    ]
 
 
 def test_invalid_inline_pem_with_non_ascii_characters(tmp_path: Path, pki: Pki) -> None:
     # A pasted bundle with a `friendlyName: café` line: a problem, not a traceback at start-up.
     cert = "Bag Attributes\n    friendlyName: café\n" + pki.server.cert.read_text()
-    config = write_config(tmp_path / "web.yml", {
-        "tls_server_config": {"cert": cert, "key": pki.server.key.read_text()}})
+    config = write_config(
+        tmp_path / "web.yml",
+        {"tls_server_config": {"cert": cert, "key": pki.server.key.read_text()}},
+    )
     assert problems_of(config) == [
         "web config tls_server_config.cert: the inline value is not PEM (it holds non-ASCII "
-        "characters)"]
+        "characters)"
+    ]
 
 
 def test_invalid_min_version(tmp_path: Path, pki: Pki) -> None:
-    config = write_config(tmp_path / "web.yml",
-                          {"tls_server_config": tls_config(pki, min_version="TLS9")})
+    config = write_config(
+        tmp_path / "web.yml", {"tls_server_config": tls_config(pki, min_version="TLS9")}
+    )
     assert problems_of(config) == [
-        "web config tls_server_config.min_version: 'TLS9' is not one of TLS10, TLS11, TLS12, "
-        "TLS13"]
+        "web config tls_server_config.min_version: 'TLS9' is not one of TLS10, TLS11, TLS12, TLS13"
+    ]
 
 
 def test_invalid_min_version_above_max_version(tmp_path: Path, pki: Pki) -> None:
-    config = write_config(tmp_path / "web.yml", {
-        "tls_server_config": tls_config(pki, min_version="TLS13", max_version="TLS12")})
+    config = write_config(
+        tmp_path / "web.yml",
+        {"tls_server_config": tls_config(pki, min_version="TLS13", max_version="TLS12")},
+    )
     assert problems_of(config) == [
-        "web config tls_server_config.min_version: TLS13 is above max_version TLS12"]
+        "web config tls_server_config.min_version: TLS13 is above max_version TLS12"
+    ]
 
 
 def test_invalid_bcrypt_hash(tmp_path: Path, hashes: dict[str, str]) -> None:
-    config = write_config(tmp_path / "web.yml", {"basic_auth_users": {
-        "alice": "hunter2", "bob": hashes["bob"], "carol": "$1$md5crypt$abc",
-        "dave": hashes["bob"][:-1]}})
+    config = write_config(
+        tmp_path / "web.yml",
+        {
+            "basic_auth_users": {
+                "alice": "hunter2",
+                "bob": hashes["bob"],
+                "carol": "$1$md5crypt$abc",
+                "dave": hashes["bob"][:-1],
+            }
+        },
+    )
     message = "not a bcrypt hash (one starting with $2a$, $2b$ or $2y$)"
-    assert problems_of(config) == [f"web config basic_auth_users.{user}: {message}"
-                                   for user in ("alice", "carol", "dave")]
+    assert problems_of(config) == [
+        f"web config basic_auth_users.{user}: {message}" for user in ("alice", "carol", "dave")
+    ]
 
 
 def test_htpasswd_2y_hashes_are_accepted_and_work(tmp_path: Path) -> None:
     hashed = "$2y$" + bcrypt.hashpw(b"pw", bcrypt.gensalt(4)).decode()[4:]
-    config = read_web_config(write_config(tmp_path / "web.yml",
-                                          {"basic_auth_users": {"alice": hashed}}))
+    config = read_web_config(
+        write_config(tmp_path / "web.yml", {"basic_auth_users": {"alice": hashed}})
+    )
     assert Authenticator(config.basic_auth_users).verify("alice", "pw")
 
 
 def test_invalid_client_auth_type_needs_client_ca_file(tmp_path: Path, pki: Pki) -> None:
-    config = write_config(tmp_path / "web.yml", {
-        "tls_server_config": tls_config(pki, client_auth_type="RequireAndVerifyClientCert")})
+    config = write_config(
+        tmp_path / "web.yml",
+        {"tls_server_config": tls_config(pki, client_auth_type="RequireAndVerifyClientCert")},
+    )
     assert problems_of(config) == [
         "web config tls_server_config.client_ca_file: required when client_auth_type is "
-        "RequireAndVerifyClientCert"]
+        "RequireAndVerifyClientCert"
+    ]
 
 
 def test_invalid_client_auth_type_name(tmp_path: Path, pki: Pki) -> None:
-    config = write_config(tmp_path / "web.yml", {
-        "tls_server_config": tls_config(pki, client_auth_type="RequireClientCertPlease")})
+    config = write_config(
+        tmp_path / "web.yml",
+        {"tls_server_config": tls_config(pki, client_auth_type="RequireClientCertPlease")},
+    )
     assert problems_of(config) == [
         "web config tls_server_config.client_auth_type: 'RequireClientCertPlease' is not one "
         "of NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, "
-        "RequireAndVerifyClientCert"]
+        "RequireAndVerifyClientCert"
+    ]
 
 
 def test_invalid_headers(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "web.yml", {"http_server_config": {"headers": {
-        "X-Frame-Options": "allow-all", "X-Powered-By": "me"}}})
+    config = write_config(
+        tmp_path / "web.yml",
+        {"http_server_config": {"headers": {"X-Frame-Options": "allow-all", "X-Powered-By": "me"}}},
+    )
     assert problems_of(config) == [
         "web config http_server_config.headers.X-Frame-Options: 'allow-all' is not one of "
         "deny, sameorigin",
         "web config http_server_config.headers.X-Powered-By: cannot be configured (one of "
         "Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, "
-        "Content-Security-Policy)"]
+        "Content-Security-Policy)",
+    ]
 
 
 def test_invalid_yaml_does_not_quote_the_file(tmp_path: Path, hashes: dict[str, str]) -> None:
@@ -729,18 +929,26 @@ def test_invalid_yaml_does_not_quote_the_file(tmp_path: Path, hashes: dict[str, 
 
 
 def test_many_problems_are_reported_at_once(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "web.yml", {
-        "tls_server_config": {"cert_file": 5, "key_file": "k", "min_version": "TLS9",
-                              "prefer_server_cipher_suites": "yes"},
-        "http_server_config": {"http2": "no"},
-        "rate_limit": {"interval": "soon", "burst": 1}})
+    config = write_config(
+        tmp_path / "web.yml",
+        {
+            "tls_server_config": {
+                "cert_file": 5,
+                "key_file": "k",
+                "min_version": "TLS9",
+                "prefer_server_cipher_suites": "yes",
+            },
+            "http_server_config": {"http2": "no"},
+            "rate_limit": {"interval": "soon", "burst": 1},
+        },
+    )
     assert problems_of(config) == [
         "web config tls_server_config.cert_file: must be a string",
-        "web config tls_server_config.min_version: 'TLS9' is not one of TLS10, TLS11, TLS12, "
-        "TLS13",
+        "web config tls_server_config.min_version: 'TLS9' is not one of TLS10, TLS11, TLS12, TLS13",
         "web config tls_server_config.prefer_server_cipher_suites: must be true or false",
         "web config http_server_config.http2: must be true or false",
-        "web config rate_limit.interval: 'soon' is not a duration such as 1s or 100ms"]
+        "web config rate_limit.interval: 'soon' is not a duration such as 1s or 100ms",
+    ]
 
 
 def test_an_invalid_file_fails_the_server_start(tmp_path: Path) -> None:
@@ -750,16 +958,24 @@ def test_an_invalid_file_fails_the_server_start(tmp_path: Path) -> None:
         ExporterServer(served(), f"127.0.0.1:{port}", web_config=WebConfigWatcher(config))
     assert caught.value.problems == [
         "web config basic_auth_users.alice: not a bcrypt hash (one starting with $2a$, $2b$ or "
-        "$2y$)"]
+        "$2y$)"
+    ]
     with socket.socket() as sock:  # nothing was left listening
         sock.bind(("127.0.0.1", port))
 
 
 @needs_openssl
 def test_cipher_suites_are_accepted_and_ignored_with_a_warning(
-        pki: Pki, tmp_path: Path, logs: list[dict[str, Any]]) -> None:
-    config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(
-        pki, cipher_suites=["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"])})
+    pki: Pki, tmp_path: Path, logs: list[dict[str, Any]]
+) -> None:
+    config = write_config(
+        tmp_path / "web.yml",
+        {
+            "tls_server_config": tls_config(
+                pki, cipher_suites=["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]
+            )
+        },
+    )
     assert read_web_config(config).ignored == ("tls_server_config.cipher_suites",)
     WebConfigWatcher(config)
     [warning] = events(logs, "web_config_option_ignored")
@@ -769,9 +985,19 @@ def test_cipher_suites_are_accepted_and_ignored_with_a_warning(
 
 @needs_openssl
 def test_ssl_context_follows_the_config(pki: Pki, tmp_path: Path) -> None:
-    config = read_web_config(write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(
-        pki, min_version="TLS13", client_auth_type="VerifyClientCertIfGiven",
-        client_ca_file=str(pki.ca.cert))}))
+    config = read_web_config(
+        write_config(
+            tmp_path / "web.yml",
+            {
+                "tls_server_config": tls_config(
+                    pki,
+                    min_version="TLS13",
+                    client_auth_type="VerifyClientCertIfGiven",
+                    client_ca_file=str(pki.ca.cert),
+                )
+            },
+        )
+    )
     context = ssl_context(config)
     assert context is not None
     assert context.minimum_version == ssl.TLSVersion.TLSv1_3
@@ -783,8 +1009,12 @@ def test_relative_paths_are_relative_to_the_file(tmp_path: Path, pki: Pki) -> No
     (tmp_path / "certs").mkdir()
     shutil.copy(pki.server.cert, tmp_path / "certs" / "s.crt")
     shutil.copy(pki.server.key, tmp_path / "certs" / "s.key")
-    config = read_web_config(write_config(tmp_path / "web.yml", {"tls_server_config": {
-        "cert_file": "certs/s.crt", "key_file": "certs/s.key"}}))
+    config = read_web_config(
+        write_config(
+            tmp_path / "web.yml",
+            {"tls_server_config": {"cert_file": "certs/s.crt", "key_file": "certs/s.key"}},
+        )
+    )
     assert config.tls is not None
     assert config.tls.cert_file == tmp_path.resolve() / "certs" / "s.crt"
 
@@ -807,8 +1037,9 @@ def counted_checkpw(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     return seen
 
 
-def test_unknown_users_cost_a_bcrypt_like_known_ones(hashes: dict[str, str],
-                                                     counted_checkpw: list[bytes]) -> None:
+def test_unknown_users_cost_a_bcrypt_like_known_ones(
+    hashes: dict[str, str], counted_checkpw: list[bytes]
+) -> None:
     auth = Authenticator(hashes)
     assert not auth.verify("mallory", PASSWORD)
     assert not auth.verify("mallory", PASSWORD)
@@ -818,8 +1049,9 @@ def test_unknown_users_cost_a_bcrypt_like_known_ones(hashes: dict[str, str],
     assert {h[:7] for h in counted_checkpw} == {hashes["alice"][:7].encode()}
 
 
-def test_successes_are_cached_failures_are_not(hashes: dict[str, str],
-                                               counted_checkpw: list[bytes]) -> None:
+def test_successes_are_cached_failures_are_not(
+    hashes: dict[str, str], counted_checkpw: list[bytes]
+) -> None:
     clock = FakeClock()
     auth = Authenticator(hashes, cache_ttl=30.0, clock=clock)
     assert auth.verify("alice", PASSWORD)
@@ -835,8 +1067,9 @@ def test_successes_are_cached_failures_are_not(hashes: dict[str, str],
     assert all(PASSWORD.encode() not in key for key in auth._cache)
 
 
-def test_overlong_passwords_never_match_but_cost_the_same(hashes: dict[str, str],
-                                                          counted_checkpw: list[bytes]) -> None:
+def test_overlong_passwords_never_match_but_cost_the_same(
+    hashes: dict[str, str], counted_checkpw: list[bytes]
+) -> None:
     long_password = "p" * 100
     hashed = bcrypt.hashpw(long_password[:72].encode(), bcrypt.gensalt(4)).decode()
     auth = Authenticator({"alice": hashed})
@@ -870,19 +1103,35 @@ def test_the_daemon_takes_the_flag_and_refuses_a_bad_file(tmp_path: Path) -> Non
 
     repo = Path(__file__).resolve().parents[1]
     bad = write_config(tmp_path / "bad.yml", {"basic_auth_users": {"ops": "plain"}})
-    refused = subprocess.run([sys.executable, "-m", "exporter", "--demo",
-                              "--web.config.file", str(bad)], capture_output=True, text=True,
-                             timeout=60, cwd=repo)
+    refused = subprocess.run(
+        [sys.executable, "-m", "exporter", "--demo", "--web.config.file", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=repo,
+    )
     assert refused.returncode == 2 and refused.stderr.startswith("error: web config ")
-    good = write_config(tmp_path / "web.yml",
-                        {"basic_auth_users": {"ops": bcrypt.hashpw(b"s3cret", bcrypt.gensalt(
-                            rounds=4)).decode()}})
+    good = write_config(
+        tmp_path / "web.yml",
+        {"basic_auth_users": {"ops": bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4)).decode()}},
+    )
     port = free_port()
     with (tmp_path / "daemon.log").open("wb") as log:
-        daemon = subprocess.Popen([sys.executable, "-m", "exporter", "--demo",
-                                   "--web.listen-address", f"127.0.0.1:{port}",
-                                   "--web.config.file", str(good)],
-                                  stdout=log, stderr=subprocess.STDOUT, cwd=repo)
+        daemon = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "exporter",
+                "--demo",
+                "--web.listen-address",
+                f"127.0.0.1:{port}",
+                "--web.config.file",
+                str(good),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=repo,
+        )
     try:
         url = f"http://127.0.0.1:{port}/metrics"
         assert wait_for(lambda: _status(url) in (200, 401), timeout=60)

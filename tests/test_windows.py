@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from exporter.core.windows import (RETENTION_SECONDS, format_instant, local_midnight, parse_window,
-                              resolve)
+from exporter.core.windows import (
+    RETENTION_SECONDS,
+    format_instant,
+    local_midnight,
+    parse_window,
+    resolve,
+)
 
 NY = ZoneInfo("America/New_York")
 
@@ -18,8 +23,10 @@ def epoch(text: str, zone: ZoneInfo = NY) -> float:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone).timestamp()
 
 
-@pytest.mark.parametrize("text, seconds", [("15m", 900), ("1h", 3600), ("24h", 86_400),
-                                           ("7d", 604_800), ("2w", 1_209_600)])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("15m", 900), ("1h", 3600), ("24h", 86_400), ("7d", 604_800), ("2w", 1_209_600)],
+)
 def test_rolling_windows_parse(text: str, seconds: int) -> None:
     window = parse_window(text)
     assert window.seconds == seconds and window.name == text and not window.calendar
@@ -38,7 +45,10 @@ def test_bad_windows_are_refused(text: str) -> None:
 
 def test_rolling_window_on_an_ordinary_day() -> None:
     resolved = resolve(parse_window("1h"), epoch("2025-06-10 14:30:00"), NY)
-    assert (resolved.start_time, resolved.end_time) == ("2025-06-10 13:30:00", "2025-06-10 14:30:00")
+    assert (resolved.start_time, resolved.end_time) == (
+        "2025-06-10 13:30:00",
+        "2025-06-10 14:30:00",
+    )
 
 
 def test_24h_window_across_the_autumn_change_spans_25_wall_clock_hours() -> None:
@@ -72,9 +82,12 @@ def test_today_on_the_spring_change_day_is_23_hours_long() -> None:
 
 def test_today_starts_at_local_midnight_not_utc_midnight() -> None:
     # 03:00 UTC on June 11 is still June 10 in New York.
-    now = datetime(2025, 6, 11, 3, 0, tzinfo=timezone.utc).timestamp()
+    now = datetime(2025, 6, 11, 3, 0, tzinfo=UTC).timestamp()
     resolved = resolve(parse_window("today"), now, NY)
-    assert (resolved.start_time, resolved.end_time) == ("2025-06-10 00:00:00", "2025-06-10 23:00:00")
+    assert (resolved.start_time, resolved.end_time) == (
+        "2025-06-10 00:00:00",
+        "2025-06-10 23:00:00",
+    )
 
 
 def test_this_week_starts_on_monday_and_this_month_on_the_first() -> None:

@@ -13,8 +13,15 @@ from prometheus_client import CollectorRegistry
 from exporter.api.http import HttpClient, HttpSettings, RequestStats, parse_retry_after
 from exporter.api.tokens import parse_token_answer
 from exporter.api.work_analytics import WorkAnalyticsClient
-from exporter.core.errors import (AuthenticationError, ForbiddenError, MalformedResponseError,
-                             RateLimitedError, ServerError, TransportError, UnauthorizedError)
+from exporter.core.errors import (
+    AuthenticationError,
+    ForbiddenError,
+    MalformedResponseError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    UnauthorizedError,
+)
 from tests.conftest import FakeClock, fixture_json
 
 BASE = "https://api.8x8.com/analytics/work"
@@ -37,17 +44,28 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
-def make_client(registry: CollectorRegistry, sleeps: Sleeps, clock: FakeClock | None = None,
-                **settings: float) -> WorkAnalyticsClient:
-    http = HttpClient("work_analytics", BASE, HttpSettings(**settings), RequestStats(registry),
-                      sleep=sleeps, rng=random.Random(1))
-    return WorkAnalyticsClient(http, "test_key", "supervisor@example.com", "s3cret pass&word",
-                               clock=clock or FakeClock())
+def make_client(
+    registry: CollectorRegistry, sleeps: Sleeps, clock: FakeClock | None = None, **settings: float
+) -> WorkAnalyticsClient:
+    http = HttpClient(
+        "work_analytics",
+        BASE,
+        HttpSettings(**settings),
+        RequestStats(registry),
+        sleep=sleeps,
+        rng=random.Random(1),
+    )
+    return WorkAnalyticsClient(
+        http, "test_key", "supervisor@example.com", "s3cret pass&word", clock=clock or FakeClock()
+    )
 
 
-def add_token(rsps: responses.RequestsMock, token: str = "tok-1", expires_in: object = 1800) -> None:
-    rsps.post(TOKEN_URL, json={"access_token": token, "token_type": "bearer",
-                               "expires_in": expires_in})
+def add_token(
+    rsps: responses.RequestsMock, token: str = "tok-1", expires_in: object = 1800
+) -> None:
+    rsps.post(
+        TOKEN_URL, json={"access_token": token, "token_type": "bearer", "expires_in": expires_in}
+    )
 
 
 def count(registry: CollectorRegistry, name: str, endpoint: str) -> float:
@@ -62,8 +80,10 @@ def test_token_flow_follows_the_guide(rsps, registry, sleeps) -> None:
     auth, data = rsps.calls[0].request, rsps.calls[1].request
     assert auth.headers["8x8-apikey"] == "test_key"
     assert auth.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert urllib.parse.parse_qs(auth.body) == {"username": ["supervisor@example.com"],
-                                                "password": ["s3cret pass&word"]}
+    assert urllib.parse.parse_qs(auth.body) == {
+        "username": ["supervisor@example.com"],
+        "password": ["s3cret pass&word"],
+    }
     token = fixture_json("token.json")["access_token"]
     assert data.headers["Authorization"] == f"Bearer {token}"
     assert data.headers["8x8-apikey"] == "test_key"
@@ -82,8 +102,9 @@ def test_token_is_reused_until_shortly_before_expiry(rsps, registry, sleeps) -> 
     assert [c.request.url for c in rsps.calls].count(TOKEN_URL) == 1
     clock.advance(245)  # 1745 s: within the last minute before expiry
     client.pbxes()
-    tokens = [c.request.headers.get("Authorization") for c in rsps.calls
-              if c.request.url != TOKEN_URL]
+    tokens = [
+        c.request.headers.get("Authorization") for c in rsps.calls if c.request.url != TOKEN_URL
+    ]
     assert tokens == ["Bearer tok-1"] * 3 + ["Bearer tok-2"]
 
 
@@ -106,7 +127,9 @@ def test_401_renews_the_token_once_and_retries(rsps, registry, sleeps) -> None:
     rsps.get(f"{BASE}/v2/pbxes/", json=fixture_json("pbxes.json"))
     client = make_client(registry, sleeps)
     assert len(client.pbxes()) == 1
-    auths = [c.request.headers.get("Authorization") for c in rsps.calls if c.request.url != TOKEN_URL]
+    auths = [
+        c.request.headers.get("Authorization") for c in rsps.calls if c.request.url != TOKEN_URL
+    ]
     assert auths == ["Bearer tok-1", "Bearer tok-2"]
     assert sleeps == []  # a 401 is not a backoff case
 
@@ -122,10 +145,13 @@ def test_second_401_is_an_error_with_the_vendor_message(rsps, registry, sleeps) 
     assert len(rsps.calls) == 4
 
 
-@pytest.mark.parametrize(("fixture", "message"), [
-    ("token_invalid_api_key.json", "Invalid 8x8-apikey; Please provide valid apikey"),
-    ("token_invalid_grant.json", "USER_NOTFOUND_ERROR"),
-])
+@pytest.mark.parametrize(
+    ("fixture", "message"),
+    [
+        ("token_invalid_api_key.json", "Invalid 8x8-apikey; Please provide valid apikey"),
+        ("token_invalid_grant.json", "USER_NOTFOUND_ERROR"),
+    ],
+)
 def test_authentication_errors_quote_the_vendor(rsps, registry, sleeps, fixture, message) -> None:
     rsps.post(TOKEN_URL, status=400, json=fixture_json(fixture))
     client = make_client(registry, sleeps)
@@ -167,7 +193,7 @@ def test_5xx_backs_off_exponentially_with_jitter_then_gives_up(rsps, registry, s
     assert len(sleeps) == 3
     # Full jitter: each wait lies in [0, min(max, initial * 2^n)].
     for n, wait in enumerate(sleeps):
-        assert 0 <= wait <= min(3, 1 * 2 ** n)
+        assert 0 <= wait <= min(3, 1 * 2**n)
     assert count(registry, "eightbyeight_api_requests_total", "/v2/pbxes/") == 4
     assert count(registry, "eightbyeight_api_request_failures_total", "/v2/pbxes/") == 4
 
@@ -203,8 +229,11 @@ def test_timeouts_are_set_on_every_request(rsps, registry, sleeps) -> None:
 
 def test_403_quotes_the_vendor(rsps, registry, sleeps) -> None:
     add_token(rsps)
-    rsps.get(f"{BASE}/v2/pbxes/{PBX}/call-queue-metrics", status=403,
-             json=fixture_json("call_queue_metrics_403.json"))
+    rsps.get(
+        f"{BASE}/v2/pbxes/{PBX}/call-queue-metrics",
+        status=403,
+        json=fixture_json("call_queue_metrics_403.json"),
+    )
     client = make_client(registry, sleeps)
     with pytest.raises(ForbiddenError) as info:
         client.call_queue_metrics(PBX)
@@ -223,10 +252,16 @@ def test_malformed_json_is_reported(rsps, registry, sleeps) -> None:
 def test_hal_paging_reaches_the_last_page(rsps, registry, sleeps) -> None:
     add_token(rsps)
     url = f"{BASE}/v2/pbxes/{PBX}/queues"
-    rsps.get(url, json=fixture_json("queues_page0.json"),
-             match=[responses.matchers.query_param_matcher({"page": "0", "size": "3"})])
-    rsps.get(url, json=fixture_json("queues_page1.json"),
-             match=[responses.matchers.query_param_matcher({"page": "1", "size": "3"})])
+    rsps.get(
+        url,
+        json=fixture_json("queues_page0.json"),
+        match=[responses.matchers.query_param_matcher({"page": "0", "size": "3"})],
+    )
+    rsps.get(
+        url,
+        json=fixture_json("queues_page1.json"),
+        match=[responses.matchers.query_param_matcher({"page": "1", "size": "3"})],
+    )
     client = make_client(registry, sleeps)
     queues = client.queues(PBX, page_size=3)
     assert [q["name"] for q in queues] == ["Arryk", "Dorcas", "Waif", "Billing", "Old queue"]
@@ -235,25 +270,53 @@ def test_hal_paging_reaches_the_last_page(rsps, registry, sleeps) -> None:
 def test_paging_without_metadata_follows_next_links(rsps, registry, sleeps) -> None:
     add_token(rsps)
     url = f"{BASE}/v2/pbxes/{PBX}/sites"
-    page0 = {"_embedded": {"siteList": [{"id": "s1", "name": "A"}]},
-             "_links": {"next": {"href": "x?page=1"}}}
+    page0 = {
+        "_embedded": {"siteList": [{"id": "s1", "name": "A"}]},
+        "_links": {"next": {"href": "x?page=1"}},
+    }
     page1 = {"_embedded": {"siteList": [{"id": "s2", "name": "B"}]}, "_links": {}}
-    rsps.get(url, json=page0, match=[responses.matchers.query_param_matcher({"page": "0", "size": "100"})])
-    rsps.get(url, json=page1, match=[responses.matchers.query_param_matcher({"page": "1", "size": "100"})])
+    rsps.get(
+        url,
+        json=page0,
+        match=[responses.matchers.query_param_matcher({"page": "0", "size": "100"})],
+    )
+    rsps.get(
+        url,
+        json=page1,
+        match=[responses.matchers.query_param_matcher({"page": "1", "size": "100"})],
+    )
     assert [s["id"] for s in make_client(registry, sleeps).sites(PBX)] == ["s1", "s2"]
 
 
 def test_call_queue_parameters(rsps, registry, sleeps) -> None:
     add_token(rsps)
-    rsps.get(f"{BASE}/v2/pbxes/{PBX}/call-queue-metrics", json=fixture_json("call_queue_metrics.json"),
-             match=[responses.matchers.query_param_matcher({
-                 "siteIds": "s1,s2", "queueIds": "q1", "metrics": "ongoingWaitingCalls",
-                 "includeSummary": "false"})])
-    rsps.get(f"{BASE}/v2/call-queues/real-time/pbxes/{PBX}", json=fixture_json("realtime_call_queues.json"),
-             match=[responses.matchers.query_param_matcher({"includeSummary": "true"})])
+    rsps.get(
+        f"{BASE}/v2/pbxes/{PBX}/call-queue-metrics",
+        json=fixture_json("call_queue_metrics.json"),
+        match=[
+            responses.matchers.query_param_matcher(
+                {
+                    "siteIds": "s1,s2",
+                    "queueIds": "q1",
+                    "metrics": "ongoingWaitingCalls",
+                    "includeSummary": "false",
+                }
+            )
+        ],
+    )
+    rsps.get(
+        f"{BASE}/v2/call-queues/real-time/pbxes/{PBX}",
+        json=fixture_json("realtime_call_queues.json"),
+        match=[responses.matchers.query_param_matcher({"includeSummary": "true"})],
+    )
     client = make_client(registry, sleeps)
-    client.call_queue_metrics(PBX, site_ids=["s1", "s2"], queue_ids=["q1"],
-                              metrics=["ongoingWaitingCalls"], include_summary=False)
+    client.call_queue_metrics(
+        PBX,
+        site_ids=["s1", "s2"],
+        queue_ids=["q1"],
+        metrics=["ongoingWaitingCalls"],
+        include_summary=False,
+    )
     client.realtime_call_queues(PBX)
 
 

@@ -19,28 +19,39 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.core.errors import ApiError, RateLimitedError
 from exporter.core.logs import get_logger
+from exporter.core.token_bucket import TokenBucket
 
 log = get_logger(__name__)
 
 # name -> (type, help); labelled by `api`. For the page and the catalogue alike.
 BUDGET_METRICS: dict[str, tuple[str, str]] = {
     "eightbyeight_api_budget_requests_per_minute": (
-        "gauge", "The configured request budget of the API (request_budget_per_minute)."),
+        "gauge",
+        "The configured request budget of the API (request_budget_per_minute).",
+    ),
     "eightbyeight_api_budget_used_requests": (
-        "gauge", "Requests sent to the API in the last 60 seconds: the budget in use."),
+        "gauge",
+        "Requests sent to the API in the last 60 seconds: the budget in use.",
+    ),
     "eightbyeight_api_throttled_seconds": (
-        "counter", "Seconds collectors waited for the API's budget or for a 429's pause."),
-    "eightbyeight_api_paused": (
-        "gauge", "1 while a 429 pauses every request to the API, else 0."),
+        "counter",
+        "Seconds collectors waited for the API's budget or for a 429's pause.",
+    ),
+    "eightbyeight_api_paused": ("gauge", "1 while a 429 pauses every request to the API, else 0."),
 }
 
 
 class RequestBudget:
     """A token bucket of `per_minute` requests, bursts of `per_minute / 6`, with pauses."""
 
-    def __init__(self, api: str, per_minute: float, *,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        api: str,
+        per_minute: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         """`clock` and `sleep` are injectable so tests run on a simulated clock."""
         if per_minute <= 0:
             raise ValueError("per_minute must be positive")
@@ -50,17 +61,12 @@ class RequestBudget:
         self.capacity = max(1.0, self.per_minute / 6.0)
         self._clock = clock
         self._lock = threading.Lock()
-        self._tokens = self.capacity
-        self._updated = clock()
+        self._bucket = TokenBucket(self.rate, self.capacity, clock())
         self._paused_until = 0.0
         self._sent: deque[float] = deque()
         self._closed = threading.Event()
         self._sleep = sleep
         self.throttled_seconds = 0.0
-
-    def _refill(self, now: float) -> None:
-        self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
 
     def acquire(self, endpoint: str, max_pause: float = float("inf")) -> None:
         """Wait until a request may be sent (bounded: the budget refills; close() ends it).
@@ -72,20 +78,19 @@ class RequestBudget:
                 raise ApiError(endpoint, "the exporter is stopping")  # not retried
             with self._lock:
                 now = self._clock()
-                self._refill(now)
                 wait = max(0.0, self._paused_until - now)
                 if wait > max_pause:
                     self.throttled_seconds += waited
-                    raise RateLimitedError(endpoint, f"the API asked for a pause of "
-                                           f"{wait:.0f}s more", retry_after=wait)
-                if wait == 0.0 and self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    self._sent.append(now)
-                    self._trim(now)
-                    self.throttled_seconds += waited
-                    return
+                    raise RateLimitedError(
+                        endpoint, f"the API asked for a pause of {wait:.0f}s more", retry_after=wait
+                    )
                 if wait == 0.0:
-                    wait = (1.0 - self._tokens) / self.rate
+                    wait = self._bucket.take(now)
+                    if wait == 0.0:
+                        self._sent.append(now)
+                        self._trim(now)
+                        self.throttled_seconds += waited
+                        return
             # Short steps, so the clock of a test can move (close() ends a real wait at once).
             step = min(wait, 1.0)
             self.sleep(step)

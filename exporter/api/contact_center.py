@@ -15,9 +15,12 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from exporter.api.http import Answer, HttpClient
 from exporter.api.tokens import TokenCache, parse_token_answer
 from exporter.api.work_analytics import whole_number
-from exporter.core.errors import (ApiError, AuthenticationError, BadRequestError,
-                             MalformedResponseError)
-
+from exporter.core.errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    MalformedResponseError,
+)
 
 API = "contact_center"
 TOKEN_PATH = "/oauth/v2/token"
@@ -51,8 +54,11 @@ def region_urls(base_url: str, region: str) -> tuple[str, str]:
 def parse_links(header: str | None) -> dict[str, str]:
     """`<url>; rel="next", <url>; rel="data"` -> {"next": url, "data": url}; a link with
     several relations (`rel="next last"`) counts for each."""
-    return {rel: url for url, quoted, bare in _LINK_RE.findall(header or "")
-            for rel in (quoted or bare).split()}
+    return {
+        rel: url
+        for url, quoted, bare in _LINK_RE.findall(header or "")
+        for rel in (quoted or bare).split()
+    }
 
 
 class TenantError(ApiError):
@@ -114,9 +120,15 @@ class ContactCenterClient:
     until shortly before it expires, renewed once on a 401) and, for a tenant, `X-Tenant-Info`.
     """
 
-    def __init__(self, token_http: HttpClient, realtime_http: HttpClient,
-                 historical_http: HttpClient, client_id: str, client_secret: str,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        token_http: HttpClient,
+        realtime_http: HttpClient,
+        historical_http: HttpClient,
+        client_id: str,
+        client_secret: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.token_http = token_http
         self.realtime_http = realtime_http
         self.historical_http = historical_http
@@ -141,38 +153,67 @@ class ContactCenterClient:
         try:
             # token_http's base URL is the token endpoint itself (configurable on its own).
             body = self.token_http.request(
-                "POST", TOKEN_PATH, "",
-                headers=lambda: {"Authorization": f"Basic {self._basic}",
-                                 "Accept": "application/json"},
-                data={"grant_type": "client_credentials"})
+                "POST",
+                TOKEN_PATH,
+                "",
+                headers=lambda: {
+                    "Authorization": f"Basic {self._basic}",
+                    "Accept": "application/json",
+                },
+                data={"grant_type": "client_credentials"},
+            )
         except ApiError as exc:
             # 400/401 here: wrong client id or secret. Raised as non-retryable so the data
             # request that needed the token does not multiply the retries.
             message = "authentication refused" if exc.status in (400, 401) else "no token"
-            raise AuthenticationError(TOKEN_PATH, message, status=exc.status,
-                                      detail=exc.detail) from None
+            raise AuthenticationError(
+                TOKEN_PATH, message, status=exc.status, detail=exc.detail
+            ) from None
         return parse_token_answer(TOKEN_PATH, body)
 
-    def _call(self, http: HttpClient, method: str, endpoint: str, path: str, tenant: str | None,
-              *, params: Mapping[str, Any] | Sequence[tuple[str, str]] | None = None,
-              json_body: Any = None) -> Answer:
+    def _call(
+        self,
+        http: HttpClient,
+        method: str,
+        endpoint: str,
+        path: str,
+        tenant: str | None,
+        *,
+        params: Mapping[str, Any] | Sequence[tuple[str, str]] | None = None,
+        json_body: Any = None,
+    ) -> Answer:
         extra = {"Accept": "application/json"}
         if tenant is not None:
             extra[TENANT_HEADER] = tenant
         headers, renew = self.tokens.bearer(endpoint, extra)
 
         try:
-            return http.exchange(method, endpoint, path, params=params,  # type: ignore[arg-type]
-                                 json_body=json_body, headers=headers, on_unauthorized=renew)
+            return http.exchange(
+                method,
+                endpoint,
+                path,
+                params=params,  # type: ignore[arg-type]
+                json_body=json_body,
+                headers=headers,
+                on_unauthorized=renew,
+            )
         except BadRequestError as exc:
             detail = exc.detail or ""
             if TENANT_MISSING in detail:
-                raise TenantError(endpoint, "the account is multi-tenant: list its tenant ids "
-                                  "in contact_center.tenants", status=400, detail=detail) from None
+                raise TenantError(
+                    endpoint,
+                    "the account is multi-tenant: list its tenant ids in contact_center.tenants",
+                    status=400,
+                    detail=detail,
+                ) from None
             if TENANT_INVALID in detail:
-                raise TenantError(endpoint, f"tenant {tenant!r} is not known in this region "
-                                  "(check contact_center.tenants and region)", status=400,
-                                  detail=detail) from None
+                raise TenantError(
+                    endpoint,
+                    f"tenant {tenant!r} is not known in this region "
+                    "(check contact_center.tenants and region)",
+                    status=400,
+                    detail=detail,
+                ) from None
             raise
 
     @staticmethod
@@ -184,17 +225,25 @@ class ContactCenterClient:
         try:
             link_query = urlsplit(link).query if link else ""
         except ValueError:  # e.g. `http://[bad/`: not a URL at all
-            raise MalformedResponseError("/historical-metrics/{id}/data",
-                                         "a Link that is not a URL") from None
+            raise MalformedResponseError(
+                "/historical-metrics/{id}/data", "a Link that is not a URL"
+            ) from None
         query = [(k, v) for k, v in parse_qsl(link_query, keep_blank_values=True) if k != "size"]
         if not any(k == "page" for k, _ in query):
             query.insert(0, ("page", "0"))
-        return f"/{quote(str(report_id), safe='')}/data?{urlencode(query + [('size', str(size))])}"
+        return f"/{quote(str(report_id), safe='')}/data?{urlencode([*query, ('size', str(size))])}"
 
     # --- realtime v5 --------------------------------------------------------------------
 
-    def realtime(self, kind: str, tenant: str | None, *, metrics: Sequence[str] = (),
-                 page_size: int = 100, time_zone: str | None = None) -> list[Any]:
+    def realtime(
+        self,
+        kind: str,
+        tenant: str | None,
+        *,
+        metrics: Sequence[str] = (),
+        page_size: int = 100,
+        time_zone: str | None = None,
+    ) -> list[Any]:
         """Every item of `/queues`, `/groups` or `/agents`, page by page to the last one
         (items that are not objects too: the collector counts them).
 
@@ -211,14 +260,16 @@ class ContactCenterClient:
             params += [("metrics", m) for m in metrics]  # the spec's `explode: true` form
             if time_zone:
                 params.append(("timezone", time_zone))
-            answer = self._call(self.realtime_http, "GET", endpoint, f"/{kind}", tenant,
-                                params=params)
+            answer = self._call(
+                self.realtime_http, "GET", endpoint, f"/{kind}", tenant, params=params
+            )
             body = answer.body
             if isinstance(body, Mapping):
                 # The spec's single-object form is one queue or group: it has an id.
                 if "id" not in body:
-                    raise MalformedResponseError(endpoint, "answer is neither a list nor an "
-                                                 "object with an id")
+                    raise MalformedResponseError(
+                        endpoint, "answer is neither a list nor an object with an id"
+                    )
                 body = [body]
             if not isinstance(body, list):
                 raise MalformedResponseError(endpoint, "answer is not a JSON list")
@@ -230,8 +281,7 @@ class ContactCenterClient:
             if total_pages is not None:
                 if page + 1 >= total_pages:
                     return items
-            elif ("next" not in parse_links(answer.headers.get("Link"))
-                  and len(body) < size):
+            elif "next" not in parse_links(answer.headers.get("Link")) and len(body) < size:
                 return items
         raise MalformedResponseError(endpoint, f"more than {MAX_PAGES} pages")
 
@@ -269,16 +319,19 @@ class ContactCenterClient:
             request.finish(types, error)
 
     def _fetch_report_types(self, tenant: str | None) -> list[Mapping[str, Any]]:
-        answer = self._call(self.historical_http, "GET", "/historical-metrics/report-types",
-                            "/report-types", tenant)
+        answer = self._call(
+            self.historical_http, "GET", "/historical-metrics/report-types", "/report-types", tenant
+        )
         if not isinstance(answer.body, list):
-            raise MalformedResponseError("/historical-metrics/report-types",
-                                         "answer is not a JSON list")
+            raise MalformedResponseError(
+                "/historical-metrics/report-types", "answer is not a JSON list"
+            )
         return [row for row in answer.body if isinstance(row, Mapping)]
 
     def create_report(self, tenant: str | None, definition: Mapping[str, Any]) -> ReportStatus:
-        answer = self._call(self.historical_http, "POST", "/historical-metrics", "", tenant,
-                            json_body=definition)
+        answer = self._call(
+            self.historical_http, "POST", "/historical-metrics", "", tenant, json_body=definition
+        )
         return self._status(answer, "/historical-metrics")
 
     def report_status(self, tenant: str | None, report_id: int) -> ReportStatus:
@@ -295,11 +348,16 @@ class ContactCenterClient:
         if report_id is None:
             raise MalformedResponseError(endpoint, "answer has no report id")
         reason = body.get("reason")
-        return ReportStatus(report_id, body["status"], reason if isinstance(reason, str) else None,
-                            parse_links(answer.headers.get("Link")))
+        return ReportStatus(
+            report_id,
+            body["status"],
+            reason if isinstance(reason, str) else None,
+            parse_links(answer.headers.get("Link")),
+        )
 
-    def report_pages(self, tenant: str | None, report_id: int, page_size: int,
-                     data_link: str | None = None) -> Iterator[tuple[list[Any], int | None]]:
+    def report_pages(
+        self, tenant: str | None, report_id: int, page_size: int, data_link: str | None = None
+    ) -> Iterator[tuple[list[Any], int | None]]:
         """The rows of a DONE report, page by page through `Link: rel="next"`, each with
         `X-Total-Elements` (None when absent). Rows that are not objects are passed on too,
         for the collector to count."""
@@ -322,7 +380,8 @@ class ContactCenterClient:
                 return
             path = self._data_path(report_id, following, size)
             if path in visited:
-                raise MalformedResponseError(endpoint,
-                                             "the next page's link is a page already read")
+                raise MalformedResponseError(
+                    endpoint, "the next page's link is a page already read"
+                )
             visited.add(path)
         raise MalformedResponseError(endpoint, f"more than {MAX_PAGES} pages")

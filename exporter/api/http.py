@@ -19,9 +19,17 @@ from prometheus_client.metrics_core import Metric
 
 from exporter import __version__
 from exporter.api.budget import RequestBudget, stop_aware_sleep
-from exporter.core.errors import (ApiError, BadRequestError, ForbiddenError, MalformedResponseError,
-                             NotFoundError, RateLimitedError, ServerError, TransportError,
-                             UnauthorizedError)
+from exporter.core.errors import (
+    ApiError,
+    BadRequestError,
+    ForbiddenError,
+    MalformedResponseError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    UnauthorizedError,
+)
 from exporter.core.logs import get_logger
 
 USER_AGENT = f"eightbyeight-exporter/{__version__}"
@@ -52,11 +60,17 @@ class HttpSettings:
 # name -> (type, help); labelled by `api` and `endpoint`. For the page and the catalogue alike.
 API_METRICS: dict[str, tuple[str, str]] = {
     "eightbyeight_api_requests": (
-        "counter", "HTTP requests sent to the 8x8 APIs, retries included."),
+        "counter",
+        "HTTP requests sent to the 8x8 APIs, retries included.",
+    ),
     "eightbyeight_api_request_failures": (
-        "counter", "HTTP requests to the 8x8 APIs that failed: no answer, or a status other than 2xx."),
+        "counter",
+        "HTTP requests to the 8x8 APIs that failed: no answer, or a status other than 2xx.",
+    ),
     "eightbyeight_api_request_duration_seconds": (
-        "histogram", "Time the 8x8 APIs took to answer one HTTP request."),
+        "histogram",
+        "Time the 8x8 APIs took to answer one HTTP request.",
+    ),
 }
 
 
@@ -78,11 +92,15 @@ class RequestStats:
         self._lock = threading.Lock()
         self.version = 0
         self._requests = Counter(*describe("eightbyeight_api_requests"), labels, registry=None)
-        self._failures = Counter(*describe("eightbyeight_api_request_failures"), labels,
-                                 registry=None)
-        self._duration = Histogram(*describe("eightbyeight_api_request_duration_seconds"),
-                                   labels, registry=None,
-                                   buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+        self._failures = Counter(
+            *describe("eightbyeight_api_request_failures"), labels, registry=None
+        )
+        self._duration = Histogram(
+            *describe("eightbyeight_api_request_duration_seconds"),
+            labels,
+            registry=None,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
         if registry is not None:
             registry.register(self)  # type: ignore[arg-type]
 
@@ -164,11 +182,19 @@ def error_for_status(endpoint: str, response: requests.Response) -> ApiError:
     if status == 404:
         return NotFoundError(endpoint, "not found", **kwargs)
     if status == 429:
-        return RateLimitedError(endpoint, "rate limited", retry_after=parse_retry_after(
-            response.headers.get("Retry-After")), **kwargs)
+        return RateLimitedError(
+            endpoint,
+            "rate limited",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            **kwargs,
+        )
     if status >= 500:
-        return ServerError(endpoint, "server error", retry_after=parse_retry_after(
-            response.headers.get("Retry-After")), **kwargs)
+        return ServerError(
+            endpoint,
+            "server error",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            **kwargs,
+        )
     return ApiError(endpoint, "unexpected answer", **kwargs)
 
 
@@ -179,11 +205,18 @@ class HttpClient:
     injectable so tests run without waiting.
     """
 
-    def __init__(self, api: str, base_url: str, settings: HttpSettings, stats: RequestStats,
-                 *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] | None = None,
-                 rng: random.Random | None = None,
-                 budget: RequestBudget | None = None) -> None:
+    def __init__(
+        self,
+        api: str,
+        base_url: str,
+        settings: HttpSettings,
+        stats: RequestStats,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] | None = None,
+        rng: random.Random | None = None,
+        budget: RequestBudget | None = None,
+    ) -> None:
         self.api = api
         self.budget = budget
         self.base_url = base_url.rstrip("/")
@@ -202,8 +235,10 @@ class HttpClient:
         if isinstance(exc, ApiError) and exc.retry_after is not None:
             return exc.retry_after
         # Full jitter (AWS architecture blog): spreads the retries of many collectors apart.
-        ceiling = min(self.settings.max_backoff,
-                      self.settings.initial_backoff * 2 ** (retry_state.attempt_number - 1))
+        ceiling = min(
+            self.settings.max_backoff,
+            self.settings.initial_backoff * 2 ** (retry_state.attempt_number - 1),
+        )
         return self._rng.uniform(0, ceiling)
 
     def _should_retry(self, exc: BaseException) -> bool:
@@ -216,25 +251,51 @@ class HttpClient:
     def _log_retry(self, retry_state: tenacity.RetryCallState) -> None:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         wait = retry_state.next_action.sleep if retry_state.next_action else None
-        log.warning("api_request_retry", api=self.api, endpoint=getattr(exc, "endpoint", None),
-                    attempt=retry_state.attempt_number, wait_seconds=round(wait or 0, 3),
-                    error=str(exc))
+        log.warning(
+            "api_request_retry",
+            api=self.api,
+            endpoint=getattr(exc, "endpoint", None),
+            attempt=retry_state.attempt_number,
+            wait_seconds=round(wait or 0, 3),
+            error=str(exc),
+        )
 
-    def request(self, method: str, endpoint: str, path: str, *,
-                params: Mapping[str, Any] | None = None, data: Mapping[str, str] | None = None,
-                json_body: Any = None,
-                headers: Callable[[], Mapping[str, str]] | None = None,
-                on_unauthorized: Callable[[], bool] | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        endpoint: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        headers: Callable[[], Mapping[str, str]] | None = None,
+        on_unauthorized: Callable[[], bool] | None = None,
+    ) -> Any:
         """Send one logical request and return its decoded JSON body (see `exchange`)."""
-        return self.exchange(method, endpoint, path, params=params, data=data,
-                             json_body=json_body, headers=headers,
-                             on_unauthorized=on_unauthorized).body
+        return self.exchange(
+            method,
+            endpoint,
+            path,
+            params=params,
+            data=data,
+            json_body=json_body,
+            headers=headers,
+            on_unauthorized=on_unauthorized,
+        ).body
 
-    def exchange(self, method: str, endpoint: str, path: str, *,
-                 params: Mapping[str, Any] | None = None, data: Mapping[str, str] | None = None,
-                 json_body: Any = None,
-                 headers: Callable[[], Mapping[str, str]] | None = None,
-                 on_unauthorized: Callable[[], bool] | None = None) -> Answer:
+    def exchange(
+        self,
+        method: str,
+        endpoint: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        headers: Callable[[], Mapping[str, str]] | None = None,
+        on_unauthorized: Callable[[], bool] | None = None,
+    ) -> Answer:
         """Send one logical request and return its decoded JSON body with the headers.
 
         `headers` is called before every attempt (a token may have been renewed meanwhile).
@@ -260,9 +321,16 @@ class HttpClient:
                     return self._send(*send)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
-    def _send(self, method: str, endpoint: str, path: str, params: Mapping[str, Any] | None,
-              data: Mapping[str, str] | None, json_body: Any,
-              headers: Callable[[], Mapping[str, str]] | None) -> Answer:
+    def _send(
+        self,
+        method: str,
+        endpoint: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        data: Mapping[str, str] | None,
+        json_body: Any,
+        headers: Callable[[], Mapping[str, str]] | None,
+    ) -> Answer:
         url = self.base_url + path
         if self.budget is not None:
             # A 429 pause longer than we would wait fails this request at once.
@@ -272,9 +340,15 @@ class HttpClient:
         started = time.monotonic()
         try:
             response = self.session.request(
-                method, url, params=params, data=data, json=json_body, headers=request_headers,
+                method,
+                url,
+                params=params,
+                data=data,
+                json=json_body,
+                headers=request_headers,
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                stream=True)
+                stream=True,
+            )
             try:
                 content = self._read_body(endpoint, response, started)
             finally:
@@ -283,8 +357,9 @@ class HttpClient:
             self.stats.failed(self.api, endpoint)
             # The exception text can carry the URL; ours never holds a secret (no credentials in
             # query strings), but keep only the exception's class and short reason.
-            raise TransportError(endpoint, f"no answer ({type(exc).__name__})",
-                                 detail=_short_reason(exc)) from None
+            raise TransportError(
+                endpoint, f"no answer ({type(exc).__name__})", detail=_short_reason(exc)
+            ) from None
         except ApiError:
             self.stats.failed(self.api, endpoint)
             raise
@@ -295,15 +370,19 @@ class HttpClient:
             self.stats.failed(self.api, endpoint)
             error = error_for_status(endpoint, response)
             if response.status_code == 429 and self.budget is not None:
-                self.budget.pause(error.retry_after if error.retry_after is not None
-                                  else self.settings.initial_backoff)
+                self.budget.pause(
+                    error.retry_after
+                    if error.retry_after is not None
+                    else self.settings.initial_backoff
+                )
             raise error
         try:
             return Answer(json.loads(content), response.headers)
         except ValueError:
             self.stats.failed(self.api, endpoint)
-            raise MalformedResponseError(endpoint, "answer is not valid JSON",
-                                         status=response.status_code) from None
+            raise MalformedResponseError(
+                endpoint, "answer is not valid JSON", status=response.status_code
+            ) from None
 
     def _read_body(self, endpoint: str, response: requests.Response, started: float) -> bytes:
         """The whole body, within `max_response_bytes` and `total_timeout` (the read timeout
@@ -312,20 +391,31 @@ class HttpClient:
         declared = response.headers.get("Content-Length", "")
         # Too big is a shape problem, not a passing one: not retried. ASCII digits only, and
         # not absurdly long: int() of "²" or of 5000 digits raises.
-        if declared.isascii() and declared.isdigit() and (len(declared) > 18
-                                                          or int(declared) > limit):
-            raise MalformedResponseError(endpoint, f"answer of {declared} bytes is over the "
-                                         f"limit of {limit}", status=response.status_code)
+        if (
+            declared.isascii()
+            and declared.isdigit()
+            and (len(declared) > 18 or int(declared) > limit)
+        ):
+            raise MalformedResponseError(
+                endpoint,
+                f"answer of {declared} bytes is over the limit of {limit}",
+                status=response.status_code,
+            )
         chunks, size = [], 0
         for chunk in _pieces(endpoint, response):
             size += len(chunk)
             if size > limit:
-                raise MalformedResponseError(endpoint, f"answer is over the limit of {limit} "
-                                             "bytes", status=response.status_code)
+                raise MalformedResponseError(
+                    endpoint,
+                    f"answer is over the limit of {limit} bytes",
+                    status=response.status_code,
+                )
             if time.monotonic() > deadline:
-                raise TransportError(endpoint, "answer took longer than "
-                                     f"{self.settings.total_timeout:g}s",
-                                     status=response.status_code)
+                raise TransportError(
+                    endpoint,
+                    f"answer took longer than {self.settings.total_timeout:g}s",
+                    status=response.status_code,
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -341,8 +431,11 @@ def _pieces(endpoint: str, response: requests.Response) -> Iterator[bytes]:
         try:
             piece = read1(65536, decode_content=True)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise TransportError(endpoint, f"no answer ({type(exc).__name__})",
-                                 detail="connection failed while reading") from None
+            raise TransportError(
+                endpoint,
+                f"no answer ({type(exc).__name__})",
+                detail="connection failed while reading",
+            ) from None
         if not piece:
             return
         yield piece

@@ -38,8 +38,12 @@ class TokenCache:
     minute before expiry for long-lived tokens, whichever is earlier.
     """
 
-    def __init__(self, fetch: Callable[[], tuple[str, float]],
-                 clock: Callable[[], float] = time.monotonic, api: str = "") -> None:
+    def __init__(
+        self,
+        fetch: Callable[[], tuple[str, float]],
+        clock: Callable[[], float] = time.monotonic,
+        api: str = "",
+    ) -> None:
         self._fetch = fetch
         self._api = api
         self._clock = clock
@@ -56,8 +60,9 @@ class TokenCache:
                 log.info("auth_token_acquired", api=self._api, expires_in_seconds=lifetime)
             return self._token
 
-    def bearer(self, endpoint: str, extra: Mapping[str, str]
-               ) -> tuple[Callable[[], dict[str, str]], Callable[[], bool]]:
+    def bearer(
+        self, endpoint: str, extra: Mapping[str, str]
+    ) -> tuple[Callable[[], dict[str, str]], Callable[[], bool]]:
         """The `headers` and `on_unauthorized` callbacks of one logical request: headers with
         the current token, and on a 401 the token that request used dropped (so it is fetched
         again once, however many collectors saw the 401)."""

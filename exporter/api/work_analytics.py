@@ -10,9 +10,12 @@ from urllib.parse import quote
 
 from exporter.api.http import HttpClient
 from exporter.api.tokens import TokenCache, parse_token_answer
-from exporter.core.errors import (ApiError, AuthenticationError, BadRequestError,
-                             MalformedResponseError)
-
+from exporter.core.errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    MalformedResponseError,
+)
 
 API = "work_analytics"
 TOKEN_ENDPOINT = "/v1/oauth/token"
@@ -36,8 +39,14 @@ class WorkAnalyticsClient:
     the token is renewed once and the call repeated.
     """
 
-    def __init__(self, http: HttpClient, api_key: str, username: str, password: str,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        http: HttpClient,
+        api_key: str,
+        username: str,
+        password: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.http = http
         self._api_key = api_key
         self._username = username
@@ -50,29 +59,37 @@ class WorkAnalyticsClient:
     def _fetch_token(self) -> tuple[str, float]:
         try:
             body = self.http.request(
-                "POST", TOKEN_ENDPOINT, TOKEN_ENDPOINT,
+                "POST",
+                TOKEN_ENDPOINT,
+                TOKEN_ENDPOINT,
                 headers=lambda: {"8x8-apikey": self._api_key},
-                data={"username": self._username, "password": self._password})
+                data={"username": self._username, "password": self._password},
+            )
         except BadRequestError as exc:
             # 400 here means a wrong API key (SHA001) or wrong user/password (invalid_grant).
-            raise AuthenticationError(TOKEN_ENDPOINT, "authentication refused", status=exc.status,
-                                      detail=exc.detail) from None
+            raise AuthenticationError(
+                TOKEN_ENDPOINT, "authentication refused", status=exc.status, detail=exc.detail
+            ) from None
         except ApiError as exc:
             # Already retried inside this call; raised as non-retryable so the data request
             # that needed the token does not multiply the retries.
-            raise AuthenticationError(TOKEN_ENDPOINT, "no token", status=exc.status,
-                                      detail=str(exc)) from None
+            raise AuthenticationError(
+                TOKEN_ENDPOINT, "no token", status=exc.status, detail=str(exc)
+            ) from None
         return parse_token_answer(TOKEN_ENDPOINT, body)
 
     def get(self, endpoint: str, path: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a data endpoint; `endpoint` is the path template used in metrics and errors."""
         headers, renew = self.tokens.bearer(
-            endpoint, {"8x8-apikey": self._api_key, "Accept": "application/json"})
-        return self.http.request("GET", endpoint, path, params=params, headers=headers,
-                                 on_unauthorized=renew)
+            endpoint, {"8x8-apikey": self._api_key, "Accept": "application/json"}
+        )
+        return self.http.request(
+            "GET", endpoint, path, params=params, headers=headers, on_unauthorized=renew
+        )
 
-    def iter_pages(self, endpoint: str, path: str, list_key: str,
-                   page_size: int = MAX_PAGE_SIZE) -> Iterator[Any]:
+    def iter_pages(
+        self, endpoint: str, path: str, list_key: str, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[Any]:
         """Every item of a HAL-paged list, to the last page. Items that are not objects are
         passed on too: the collector counts what it cannot use."""
         page = 0
@@ -82,8 +99,7 @@ class WorkAnalyticsClient:
                 raise MalformedResponseError(endpoint, "page is not a JSON object")
             if not any(key in body for key in ("_embedded", "page", "_links")):
                 # Not an empty page (those still say which page they are): another shape.
-                raise MalformedResponseError(endpoint, "page has none of _embedded, page, "
-                                             "_links")
+                raise MalformedResponseError(endpoint, "page has none of _embedded, page, _links")
             embedded = body.get("_embedded") or {}
             if not isinstance(embedded, Mapping):
                 raise MalformedResponseError(endpoint, "_embedded is not an object")
@@ -113,39 +129,69 @@ class WorkAnalyticsClient:
         return list(self.iter_pages("/v2/pbxes/", "/v2/pbxes/", "pbxList", page_size))
 
     def sites(self, pbx_id: str, page_size: int = MAX_PAGE_SIZE) -> list[Any]:
-        return list(self.iter_pages("/v2/pbxes/{pbxId}/sites", f"/v2/pbxes/{_seg(pbx_id)}/sites",
-                                    "siteList", page_size))
+        return list(
+            self.iter_pages(
+                "/v2/pbxes/{pbxId}/sites", f"/v2/pbxes/{_seg(pbx_id)}/sites", "siteList", page_size
+            )
+        )
 
     def queues(self, pbx_id: str, page_size: int = MAX_PAGE_SIZE) -> list[Any]:
-        return list(self.iter_pages("/v2/pbxes/{pbxId}/queues", f"/v2/pbxes/{_seg(pbx_id)}/queues",
-                                    "queueList", page_size))
+        return list(
+            self.iter_pages(
+                "/v2/pbxes/{pbxId}/queues",
+                f"/v2/pbxes/{_seg(pbx_id)}/queues",
+                "queueList",
+                page_size,
+            )
+        )
 
     # --- call queues ---------------------------------------------------------------------
 
-    def call_queue_metrics(self, pbx_id: str, *, site_ids: Sequence[str] = (),
-                           queue_ids: Sequence[str] = (), metrics: Sequence[str] = (),
-                           include_summary: bool = True) -> Any:
+    def call_queue_metrics(
+        self,
+        pbx_id: str,
+        *,
+        site_ids: Sequence[str] = (),
+        queue_ids: Sequence[str] = (),
+        metrics: Sequence[str] = (),
+        include_summary: bool = True,
+    ) -> Any:
         """The Call Queue Metric API without dates: live `ongoing*` plus last-24h aggregates."""
-        return self.get("/v2/pbxes/{pbxId}/call-queue-metrics",
-                        f"/v2/pbxes/{_seg(pbx_id)}/call-queue-metrics",
-                        _filters(site_ids, queue_ids, metrics, include_summary))
+        return self.get(
+            "/v2/pbxes/{pbxId}/call-queue-metrics",
+            f"/v2/pbxes/{_seg(pbx_id)}/call-queue-metrics",
+            _filters(site_ids, queue_ids, metrics, include_summary),
+        )
 
-    def realtime_call_queues(self, pbx_id: str, *, site_ids: Sequence[str] = (),
-                             queue_ids: Sequence[str] = (), metrics: Sequence[str] = (),
-                             include_summary: bool = True) -> Any:
+    def realtime_call_queues(
+        self,
+        pbx_id: str,
+        *,
+        site_ids: Sequence[str] = (),
+        queue_ids: Sequence[str] = (),
+        metrics: Sequence[str] = (),
+        include_summary: bool = True,
+    ) -> Any:
         """The deprecated Call Queue Realtime API of the vendor's guide (durations in ms)."""
-        return self.get("/v2/call-queues/real-time/pbxes/{pbxId}",
-                        f"/v2/call-queues/real-time/pbxes/{_seg(pbx_id)}",
-                        _filters(site_ids, queue_ids, metrics, include_summary))
+        return self.get(
+            "/v2/call-queues/real-time/pbxes/{pbxId}",
+            f"/v2/call-queues/real-time/pbxes/{_seg(pbx_id)}",
+            _filters(site_ids, queue_ids, metrics, include_summary),
+        )
 
     # --- historical endpoints (PBX names, local times in an IANA zone, durations in ms) ----
 
     @staticmethod
-    def historical_params(pbx_names: Sequence[str], start_time: str, end_time: str,
-                          time_zone: str) -> dict[str, str]:
+    def historical_params(
+        pbx_names: Sequence[str], start_time: str, end_time: str, time_zone: str
+    ) -> dict[str, str]:
         """The parameters every historical endpoint takes; no names means `allpbxes`."""
-        return {"pbxId": ",".join(pbx_names) if pbx_names else ALL_PBXES,
-                "startTime": start_time, "endTime": end_time, "timeZone": time_zone}
+        return {
+            "pbxId": ",".join(pbx_names) if pbx_names else ALL_PBXES,
+            "startTime": start_time,
+            "endTime": end_time,
+            "timeZone": time_zone,
+        }
 
     def summary(self, endpoint: str, params: Mapping[str, str]) -> list[Any]:
         """A summary endpoint (`/v1/compsum`, `/v2/rgsum-groups`, ...): a JSON list of rows,
@@ -155,8 +201,9 @@ class WorkAnalyticsClient:
             raise MalformedResponseError(endpoint, "answer is not a JSON list")
         return list(body)
 
-    def scroll(self, endpoint: str, params: Mapping[str, Any],
-               page_size: int) -> Iterator[list[Any]]:
+    def scroll(
+        self, endpoint: str, params: Mapping[str, Any], page_size: int
+    ) -> Iterator[list[Any]]:
         """The pages of `/v2/call-legs` or `/v2/call-records`, following `scrollId` to the end.
 
         Yields each page's rows as it arrives, so a caller can keep what it read before a
@@ -211,8 +258,9 @@ def _seg(value: str) -> str:
     return quote(value, safe="")
 
 
-def _filters(site_ids: Sequence[str], queue_ids: Sequence[str], metrics: Sequence[str],
-             include_summary: bool) -> dict[str, str]:
+def _filters(
+    site_ids: Sequence[str], queue_ids: Sequence[str], metrics: Sequence[str], include_summary: bool
+) -> dict[str, str]:
     params = {"includeSummary": "true" if include_summary else "false"}
     if site_ids:
         params["siteIds"] = ",".join(site_ids)

@@ -7,6 +7,7 @@ unknown keys are rejected; `${ENV_VAR}` is interpolated in strings; secrets may 
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -16,14 +17,24 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr,
-                      TypeAdapter, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from exporter.api.contact_center import TOKEN_PATH, region_urls
 from exporter.core.errors import ConfigError
-from exporter.metrics.queue_tables import CALL_QUEUE_METRICS_KEYS, REALTIME_KEYS
 from exporter.core.windows import Window, parse_window
+from exporter.metrics.queue_tables import CALL_QUEUE_METRICS_KEYS, REALTIME_KEYS
 
 WORK_ANALYTICS_BASE_URL = "https://api.8x8.com/analytics/work"
 CONTACT_CENTER_BASE_URL = "https://api.8x8.com"
@@ -35,7 +46,8 @@ ENV_CC_CLIENT_ID = "EIGHTBYEIGHT_CC_CLIENT_ID"
 ENV_CC_CLIENT_SECRET = "EIGHTBYEIGHT_CC_CLIENT_SECRET"
 
 _DURATION_RE = re.compile(
-    r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?!s))?(?:(?P<s>\d+(?:\.\d+)?)s)?(?:(?P<ms>\d+)ms)?$")
+    r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m(?!s))?(?:(?P<s>\d+(?:\.\d+)?)s)?(?:(?P<ms>\d+)ms)?$"
+)
 
 
 def parse_duration(value: Any) -> float:
@@ -49,8 +61,13 @@ def parse_duration(value: Any) -> float:
         if not match or not any(match.groupdict().values()):
             raise ValueError(f"{value!r} is not a duration such as 30s, 5m or 1h")
         parts = {k: float(v) for k, v in match.groupdict().items() if v}
-        seconds = (parts.get("d", 0) * 86400 + parts.get("h", 0) * 3600 + parts.get("m", 0) * 60
-                   + parts.get("s", 0) + parts.get("ms", 0) / 1000)
+        seconds = (
+            parts.get("d", 0) * 86400
+            + parts.get("h", 0) * 3600
+            + parts.get("m", 0) * 60
+            + parts.get("s", 0)
+            + parts.get("ms", 0) / 1000
+        )
     else:
         raise ValueError("must be a duration such as 30s, 5m or 1h")
     if seconds <= 0:
@@ -112,7 +129,9 @@ def _time_zone(value: Any) -> str:
     try:
         ZoneInfo(value.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone such as UTC or America/New_York") from None
+        raise ValueError(
+            f"{value!r} is not an IANA time zone such as UTC or America/New_York"
+        ) from None
     return value.strip()
 
 
@@ -149,7 +168,7 @@ def _unique_windows(windows: list[Window]) -> list[Window]:
 def _buckets(values: list[float]) -> list[float]:
     if not values:
         raise ValueError("needs at least one bucket")
-    if any(v <= 0 for v in values) or any(b <= a for a, b in zip(values, values[1:])):
+    if any(v <= 0 for v in values) or any(b <= a for a, b in itertools.pairwise(values)):
         raise ValueError("bucket bounds must be positive and strictly increasing")
     return values
 
@@ -166,8 +185,10 @@ class Selection(StrictModel):
 
     def keeps(self, *values: str) -> bool:
         """True when any value matches an include (or there is none) and none matches an exclude."""
+
         def hit(patterns: list[re.Pattern[str]]) -> bool:
             return any(p.fullmatch(v) for p in patterns for v in values if v)
+
         return (not self.include or hit(self.include)) and not hit(self.exclude)
 
 
@@ -205,18 +226,35 @@ class CallDetailConfig(StrictModel):
     page_size: int = Field(1000, ge=1, le=7000)
     # Records remembered for de-duplication; the oldest are forgotten first.
     dedup_max_entries: int = Field(200_000, ge=1000)
-    wait_buckets: Buckets = Field(default_factory=lambda: [5.0, 10.0, 15.0, 20.0, 30.0, 45.0,
-                                                           60.0, 90.0, 120.0, 180.0, 300.0, 600.0])
-    talk_buckets: Buckets = Field(default_factory=lambda: [30.0, 60.0, 120.0, 180.0, 300.0,
-                                                           600.0, 900.0, 1800.0, 3600.0])
+    wait_buckets: Buckets = Field(
+        default_factory=lambda: [
+            5.0,
+            10.0,
+            15.0,
+            20.0,
+            30.0,
+            45.0,
+            60.0,
+            90.0,
+            120.0,
+            180.0,
+            300.0,
+            600.0,
+        ]
+    )
+    talk_buckets: Buckets = Field(
+        default_factory=lambda: [30.0, 60.0, 120.0, 180.0, 300.0, 600.0, 900.0, 1800.0, 3600.0]
+    )
     max_series: int = Field(20_000, ge=1)
     select: Selection = Selection()
 
     @model_validator(mode="after")
     def _lookback_covers_interval(self) -> CallDetailConfig:
         if self.lookback < self.interval:
-            raise ValueError(f"lookback ({self.lookback:g}s) must be at least the interval "
-                             f"({self.interval:g}s), or records between two polls are missed")
+            raise ValueError(
+                f"lookback ({self.lookback:g}s) must be at least the interval "
+                f"({self.interval:g}s), or records between two polls are missed"
+            )
         return self
 
 
@@ -297,8 +335,9 @@ class WorkAnalyticsConfig(StrictModel):
                 need[name] = len(section.windows) * batches * 60 / section.interval
         members = self.ring_group_members
         if members.enabled:
-            need["ring_group_members"] = (len(members.windows) * max(1, len(members.ring_groups))
-                                          * 60 / members.interval)
+            need["ring_group_members"] = (
+                len(members.windows) * max(1, len(members.ring_groups)) * 60 / members.interval
+            )
         for name in ("call_records", "call_legs"):
             section = getattr(self, name)
             if section.enabled:
@@ -345,9 +384,11 @@ GRANULARITIES = ("15m", "30m", "hour", "day", "week", "month", "year", "none")
 WEEK_SECONDS = 7 * 86_400
 MONTH_SECONDS = 31 * 86_400
 # The guide's rules: which granularities a date range of a given length accepts.
-_GRANULARITY_RULES = ((WEEK_SECONDS, ("15m", "30m", "hour", "day", "none")),
-                      (MONTH_SECONDS, ("none", "hour", "day", "week")),
-                      (None, ("none", "month", "year")))
+_GRANULARITY_RULES = (
+    (WEEK_SECONDS, ("15m", "30m", "hour", "day", "none")),
+    (MONTH_SECONDS, ("none", "hour", "day", "week")),
+    (None, ("none", "month", "year")),
+)
 _CALENDAR_LENGTH = {"today": 86_400, "this_week": WEEK_SECONDS, "this_month": MONTH_SECONDS}
 
 
@@ -412,16 +453,20 @@ class ReportConfig(StrictModel):
     @classmethod
     def _label_value(cls, name: str) -> str:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", name):
-            raise ValueError(f"{name!r} must be lower-case letters, digits and _, starting with "
-                             "a letter (it names the report in labels and collectors)")
+            raise ValueError(
+                f"{name!r} must be lower-case letters, digits and _, starting with "
+                "a letter (it names the report in labels and collectors)"
+            )
         return name
 
     @model_validator(mode="after")
     def _granularity_fits_window(self) -> ReportConfig:
         allowed = allowed_granularities(self.window)
         if self.granularity not in allowed:
-            raise ValueError(f"granularity {self.granularity} is not accepted for a window of "
-                             f"{self.window.name}; use one of {', '.join(allowed)}")
+            raise ValueError(
+                f"granularity {self.granularity} is not accepted for a window of "
+                f"{self.window.name}; use one of {', '.join(allowed)}"
+            )
         return self
 
 
@@ -499,23 +544,33 @@ class ContactCenterConfig(StrictModel):
             if report.window.calendar and self.time_zone is None:
                 raise ValueError(
                     f"reports: {report.name}: a {report.window.name} window starts at local "
-                    "midnight: set contact_center.time_zone to the tenant's time zone")
+                    "midnight: set contact_center.time_zone to the tenant's time zone"
+                )
             unknown = [t for t in report.tenants if t not in self.tenants]
             if unknown:
-                raise ValueError(f"reports: {report.name}: tenants not in contact_center.tenants: "
-                                 f"{', '.join(unknown)}")
+                raise ValueError(
+                    f"reports: {report.name}: tenants not in contact_center.tenants: "
+                    f"{', '.join(unknown)}"
+                )
         return self
 
     def minimum_requests_per_minute(self) -> dict[str, float]:
         """Requests a minute at the least: one page per realtime endpoint and tenant, and a
         create plus a data page per report and tenant."""
         tenants = max(1, len(self.tenants))
-        need = {kind: tenants * 60 / section.interval
-                for kind, section in (("queues", self.queues), ("groups", self.groups),
-                                      ("agents", self.agents)) if section.enabled}
+        need = {
+            kind: tenants * 60 / section.interval
+            for kind, section in (
+                ("queues", self.queues),
+                ("groups", self.groups),
+                ("agents", self.agents),
+            )
+            if section.enabled
+        }
         for report in self.reports:
-            need[f"report {report.name}"] = (2 * (len(report.tenants) or tenants)
-                                             * 60 / report.interval)
+            need[f"report {report.name}"] = (
+                2 * (len(report.tenants) or tenants) * 60 / report.interval
+            )
         return need
 
     @model_validator(mode="after")
@@ -531,8 +586,11 @@ class ContactCenterConfig(StrictModel):
     def urls(self) -> tuple[str, str, str]:
         """Token, realtime and historical base URLs."""
         realtime, historical = region_urls(self.base_url, self.region)
-        return (self.token_url or self.base_url + TOKEN_PATH,
-                self.realtime_url or realtime, self.historical_url or historical)
+        return (
+            self.token_url or self.base_url + TOKEN_PATH,
+            self.realtime_url or realtime,
+            self.historical_url or historical,
+        )
 
 
 def _check_budget(need: Mapping[str, float], budget: float) -> None:
@@ -540,13 +598,18 @@ def _check_budget(need: Mapping[str, float], budget: float) -> None:
     total = sum(need.values())
     if total <= budget:
         return
-    parts = ", ".join(f"{name} {value:.0f}" for name, value in
-                      sorted(need.items(), key=lambda item: -item[1]) if value >= 0.5)
+    parts = ", ".join(
+        f"{name} {value:.0f}"
+        for name, value in sorted(need.items(), key=lambda item: -item[1])
+        if value >= 0.5
+    )
     factor = math.ceil(total / budget * 10) / 10
-    raise ValueError(f"request_budget_per_minute {budget:g} is too small: the enabled "
-                     f"collectors need at least {math.ceil(total)} requests a minute ({parts}); "
-                     f"raise it to {math.ceil(total)} or make the intervals {factor:g} times "
-                     "longer")
+    raise ValueError(
+        f"request_budget_per_minute {budget:g} is too small: the enabled "
+        f"collectors need at least {math.ceil(total)} requests a minute ({parts}); "
+        f"raise it to {math.ceil(total)} or make the intervals {factor:g} times "
+        "longer"
+    )
 
 
 class Config(StrictModel):
@@ -558,16 +621,22 @@ class Config(StrictModel):
 
 # (field, environment variable, may come from `<field>_file`) per section.
 _CREDENTIALS = {
-    "work_analytics": (("api_key", ENV_API_KEY, True), ("username", ENV_USERNAME, False),
-                       ("password", ENV_PASSWORD, True)),
-    "contact_center": (("client_id", ENV_CC_CLIENT_ID, False),
-                       ("client_secret", ENV_CC_CLIENT_SECRET, True)),
+    "work_analytics": (
+        ("api_key", ENV_API_KEY, True),
+        ("username", ENV_USERNAME, False),
+        ("password", ENV_PASSWORD, True),
+    ),
+    "contact_center": (
+        ("client_id", ENV_CC_CLIENT_ID, False),
+        ("client_secret", ENV_CC_CLIENT_SECRET, True),
+    ),
 }
 _ENABLED_BY_DEFAULT = {"work_analytics": True, "contact_center": False}
 
 
-def _prepare_credentials(name: str, section: dict[str, Any], env: Mapping[str, str],
-                         problems: list[str]) -> dict[str, Any]:
+def _prepare_credentials(
+    name: str, section: dict[str, Any], env: Mapping[str, str], problems: list[str]
+) -> dict[str, Any]:
     """Resolve `*_file` secrets and environment defaults before validation, and require the
     credentials of an enabled section.
 
@@ -584,8 +653,10 @@ def _prepare_credentials(name: str, section: dict[str, Any], env: Mapping[str, s
         for field, env_name, has_file in credentials:
             if section.get(field) in (None, "") and not _file_problem(name, problems, field):
                 alternatives = f"{field}, {field}_file" if has_file else field
-                problems.append(f"{name}.{field}: required (set {alternatives} or the "
-                                f"environment variable {env_name})")
+                problems.append(
+                    f"{name}.{field}: required (set {alternatives} or the "
+                    f"environment variable {env_name})"
+                )
     return section
 
 
@@ -625,8 +696,10 @@ _ENV_RE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 def interpolate_env(value: Any, env: Mapping[str, str], problems: list[str], path: str = "") -> Any:
     """Replace `${NAME}` and `${NAME:-default}` in every string; `$$` is a literal `$`."""
     if isinstance(value, dict):
-        return {k: interpolate_env(v, env, problems, f"{path}.{k}" if path else str(k))
-                for k, v in value.items()}
+        return {
+            k: interpolate_env(v, env, problems, f"{path}.{k}" if path else str(k))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [interpolate_env(v, env, problems, f"{path}[{i}]") for i, v in enumerate(value)]
     if not isinstance(value, str):
@@ -671,7 +744,7 @@ def _format_errors(exc: ValidationError) -> list[str]:
         message = error["msg"]
         for prefix in ("Value error, ", "Assertion failed, "):
             if message.startswith(prefix):
-                message = message[len(prefix):]
+                message = message[len(prefix) :]
         problems.append(f"{where or '(top level)'}: {message}")
     return problems
 
@@ -737,7 +810,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     try:
         data = read_yaml(path)
     except YamlFileError as exc:
-        problem = ("cannot read the config file: " if exc.unreadable else "invalid YAML")
+        problem = "cannot read the config file: " if exc.unreadable else "invalid YAML"
         raise ConfigError([f"{path}: {problem}{exc.reason}"]) from None
     if data is None:
         return {}

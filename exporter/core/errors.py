@@ -24,8 +24,15 @@ class ApiError(ExporterError):
 
     retryable: bool = False
 
-    def __init__(self, endpoint: str, message: str, *, status: int | None = None,
-                 detail: str | None = None, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        message: str,
+        *,
+        status: int | None = None,
+        detail: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.status = status
         self.detail = detail

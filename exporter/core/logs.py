@@ -18,7 +18,9 @@ _SECRET_MARKERS = ("password", "secret", "token", "api_key", "apikey", "authoriz
 REDACTED = "<redacted>"
 
 
-def _redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def _redact(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     for key in list(event):
         if key == "event":
             continue
@@ -30,8 +32,12 @@ def _redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Muta
 
 def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | None = None) -> None:
     """Set up structlog for the whole process. Safe to call more than once."""
-    numeric = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
-               "error": logging.ERROR}[level]
+    numeric = {
+        "debug": logging.DEBUG,
+        "info": logging.INFO,
+        "warn": logging.WARNING,
+        "error": logging.ERROR,
+    }[level]
     renderer: Any
     if fmt == "console":
         renderer = structlog.dev.ConsoleRenderer(colors=False)

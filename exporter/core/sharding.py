@@ -64,14 +64,22 @@ def parse_shard(shard: str, total_shards: int, hostname: str) -> Shard:
     if text == "auto":
         match = _ORDINAL.search(hostname)
         if match is None:
-            raise ConfigError([f"--shard=auto: the hostname {hostname!r} does not end with "
-                               "-<ordinal> (a StatefulSet pod's name does)"])
+            raise ConfigError(
+                [
+                    f"--shard=auto: the hostname {hostname!r} does not end with "
+                    "-<ordinal> (a StatefulSet pod's name does)"
+                ]
+            )
         index = int(match.group(1))
     elif text.isdigit():
         index = int(text)
     else:
         raise ConfigError([f"--shard: {shard!r} is neither a number nor auto"])
     if index >= total_shards:
-        raise ConfigError([f"--shard: shard {index} does not exist with --total-shards "
-                           f"{total_shards} (shards are numbered from 0)"])
+        raise ConfigError(
+            [
+                f"--shard: shard {index} does not exist with --total-shards "
+                f"{total_shards} (shards are numbered from 0)"
+            ]
+        )
     return Shard(index, total_shards)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 CALENDAR_WINDOWS = ("today", "this_week", "this_month")
@@ -73,16 +73,16 @@ class ResolvedWindow:
     @property
     def seconds(self) -> float:
         # Aware datetimes sharing a tzinfo subtract as wall times in Python: go through UTC.
-        return (self.end.astimezone(timezone.utc) - self.start.astimezone(timezone.utc)).total_seconds()
+        return (self.end.astimezone(UTC) - self.start.astimezone(UTC)).total_seconds()
 
 
 def local_midnight(day: datetime, zone: ZoneInfo) -> datetime:
     """The first instant of `day`'s local date in `zone` (midnight, or just after a skipped one)."""
     naive = datetime(day.year, day.month, day.day)
     # Walk forward a quarter hour at a time past a skipped midnight (a gap is at most a few hours).
-    for quarter in range(0, 4 * 24):
+    for quarter in range(4 * 24):
         candidate = (naive + timedelta(minutes=15 * quarter)).replace(tzinfo=zone)
-        round_trip = candidate.astimezone(timezone.utc).astimezone(zone)
+        round_trip = candidate.astimezone(UTC).astimezone(zone)
         if round_trip.replace(tzinfo=None) == candidate.replace(tzinfo=None):
             # `fold=0` picks the first of two occurrences, i.e. the earliest instant.
             return round_trip
@@ -91,9 +91,9 @@ def local_midnight(day: datetime, zone: ZoneInfo) -> datetime:
 
 def resolve(window: Window, now: float, zone: ZoneInfo) -> ResolvedWindow:
     """The window ending at epoch `now`, as local times in `zone`, clamped to the retention."""
-    end = datetime.fromtimestamp(int(now), tz=timezone.utc).astimezone(zone)
+    end = datetime.fromtimestamp(int(now), tz=UTC).astimezone(zone)
     if window.seconds is not None:
-        start = (end.astimezone(timezone.utc) - timedelta(seconds=window.seconds)).astimezone(zone)
+        start = (end.astimezone(UTC) - timedelta(seconds=window.seconds)).astimezone(zone)
     elif window.name == "today":
         start = local_midnight(end, zone)
     elif window.name == "this_week":
@@ -102,11 +102,11 @@ def resolve(window: Window, now: float, zone: ZoneInfo) -> ResolvedWindow:
         start = local_midnight(end.replace(day=1), zone)
     else:  # pragma: no cover - parse_window admits nothing else
         raise ValueError(f"unknown window {window.name}")
-    oldest = end.astimezone(timezone.utc) - timedelta(seconds=RETENTION_SECONDS)
-    clamped = start.astimezone(timezone.utc) < oldest  # compared as instants, not wall times
+    oldest = end.astimezone(UTC) - timedelta(seconds=RETENTION_SECONDS)
+    clamped = start.astimezone(UTC) < oldest  # compared as instants, not wall times
     return ResolvedWindow(window, oldest.astimezone(zone) if clamped else start, end, clamped)
 
 
 def format_instant(epoch: float, zone: ZoneInfo) -> str:
     """An epoch instant as the API's local `YYYY-MM-DD HH:MM:SS` in `zone`."""
-    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).astimezone(zone).strftime(WIRE_FORMAT)
+    return datetime.fromtimestamp(int(epoch), tz=UTC).astimezone(zone).strftime(WIRE_FORMAT)

@@ -32,8 +32,10 @@ class CcMetric:
 
 
 def _t(rows: list[tuple[str, str, str, str]], qualifier: str = "") -> dict[str, CcMetric]:
-    return {name: CcMetric(name, stem, kind, help_text, qualifier)
-            for name, stem, kind, help_text in rows}
+    return {
+        name: CcMetric(name, stem, kind, help_text, qualifier)
+        for name, stem, kind, help_text in rows
+    }
 
 
 _AGENT_STATES = [
@@ -47,89 +49,314 @@ _AGENT_STATES = [
     ("eligible", "eligible_agents", COUNT, "Agents eligible to take interactions."),
 ]
 
-QUEUE_METRICS = _t(_AGENT_STATES + [
-    # The spec's example list spells `eligibl.rt` for queues: accepted as the same metric.
-    ("eligibl", "eligible_agents", COUNT, "Agents eligible to take interactions."),
-    ("busyExternal", "busy_external_agents", COUNT, "Agents busy with an external call."),
-    ("busyOther", "busy_other_agents", COUNT, "Agents busy with another queue's interaction."),
-    ("offering", "offering_agents", COUNT, "Agents being offered an interaction."),
-    ("abandoned", "abandoned_interactions", COUNT, "Interactions abandoned in the period."),
-    ("abandonedPercentage", "abandoned_interactions", RATIO, "Abandoned over entered interactions in the period."),
-    ("accepted", "accepted_interactions", COUNT, "Interactions accepted by an agent in the period."),
-    ("acceptedPercentage", "accepted_interactions", RATIO, "Accepted over entered interactions in the period."),
-    ("entered", "entered_interactions", COUNT, "Interactions that entered the queue in the period."),
-    ("diverted", "diverted_interactions", COUNT, "Interactions diverted out of the queue in the period."),
-    ("divertedPercentage", "diverted_interactions", RATIO, "Diverted over entered interactions in the period."),
-    ("shortAbandoned", "short_abandoned_interactions", COUNT, "Interactions abandoned within the short-abandon threshold in the period."),
-    ("shortAbandonedPercentage", "short_abandoned_interactions", RATIO, "Short-abandoned over entered interactions in the period."),
-    ("totalAbandoned", "total_abandoned_interactions", COUNT, "Interactions abandoned in the period, short abandons included."),
-    ("totalAbandonedPercentage", "total_abandoned_interactions", RATIO, "All abandoned over entered interactions in the period."),
-    ("interactionsWaitInQueue", "waiting_interactions", COUNT, "Interactions waiting in the queue now."),
-    ("interactionsHandling", "handling_interactions", COUNT, "Interactions being handled now."),
-    ("interactionsWrapUp", "wrap_up_interactions", COUNT, "Interactions in wrap-up now."),
-    ("interactionsLongestWaitInQueue", "longest_wait_time", DURATION, "Longest wait of an interaction in the queue (rt: of those waiting now)."),
-    ("interactionsAvgWaitTime", "average_wait_time", DURATION, "Average wait in the queue in the period."),
-    ("avgDivertedTime", "average_diverted_time", DURATION, "Average time before a diversion in the period."),
-    ("avgHandlingTime", "average_handling_time", DURATION, "Average handling time in the period."),
-    ("avgOfferingTime", "average_offering_time", DURATION, "Average time interactions were offered to agents in the period."),
-    ("avgProcessingTime", "average_processing_time", DURATION, "Average processing time in the period."),
-    ("avgWorkTime", "average_work_time", DURATION, "Average work time in the period."),
-    ("avgWrapUpTime", "average_wrap_up_time", DURATION, "Average wrap-up time in the period."),
-    ("longestOfferingTimeInQueue", "longest_offering_time", DURATION, "Longest offering time in the period."),
-    ("slaPercentage", "service_level", RATIO, "Interactions accepted within the service-level threshold, over those that entered, in the period."),
-    ("slaPercentageTarget", "service_level_target", RATIO, "The queue's service-level target."),
-    ("slaTimeThreshold", "service_level_threshold", DURATION, "The queue's service-level time threshold."),
-])
+QUEUE_METRICS = _t(
+    _AGENT_STATES
+    + [
+        # The spec's example list spells `eligibl.rt` for queues: accepted as the same metric.
+        ("eligibl", "eligible_agents", COUNT, "Agents eligible to take interactions."),
+        ("busyExternal", "busy_external_agents", COUNT, "Agents busy with an external call."),
+        ("busyOther", "busy_other_agents", COUNT, "Agents busy with another queue's interaction."),
+        ("offering", "offering_agents", COUNT, "Agents being offered an interaction."),
+        ("abandoned", "abandoned_interactions", COUNT, "Interactions abandoned in the period."),
+        (
+            "abandonedPercentage",
+            "abandoned_interactions",
+            RATIO,
+            "Abandoned over entered interactions in the period.",
+        ),
+        (
+            "accepted",
+            "accepted_interactions",
+            COUNT,
+            "Interactions accepted by an agent in the period.",
+        ),
+        (
+            "acceptedPercentage",
+            "accepted_interactions",
+            RATIO,
+            "Accepted over entered interactions in the period.",
+        ),
+        (
+            "entered",
+            "entered_interactions",
+            COUNT,
+            "Interactions that entered the queue in the period.",
+        ),
+        (
+            "diverted",
+            "diverted_interactions",
+            COUNT,
+            "Interactions diverted out of the queue in the period.",
+        ),
+        (
+            "divertedPercentage",
+            "diverted_interactions",
+            RATIO,
+            "Diverted over entered interactions in the period.",
+        ),
+        (
+            "shortAbandoned",
+            "short_abandoned_interactions",
+            COUNT,
+            "Interactions abandoned within the short-abandon threshold in the period.",
+        ),
+        (
+            "shortAbandonedPercentage",
+            "short_abandoned_interactions",
+            RATIO,
+            "Short-abandoned over entered interactions in the period.",
+        ),
+        (
+            "totalAbandoned",
+            "total_abandoned_interactions",
+            COUNT,
+            "Interactions abandoned in the period, short abandons included.",
+        ),
+        (
+            "totalAbandonedPercentage",
+            "total_abandoned_interactions",
+            RATIO,
+            "All abandoned over entered interactions in the period.",
+        ),
+        (
+            "interactionsWaitInQueue",
+            "waiting_interactions",
+            COUNT,
+            "Interactions waiting in the queue now.",
+        ),
+        ("interactionsHandling", "handling_interactions", COUNT, "Interactions being handled now."),
+        ("interactionsWrapUp", "wrap_up_interactions", COUNT, "Interactions in wrap-up now."),
+        (
+            "interactionsLongestWaitInQueue",
+            "longest_wait_time",
+            DURATION,
+            "Longest wait of an interaction in the queue (rt: of those waiting now).",
+        ),
+        (
+            "interactionsAvgWaitTime",
+            "average_wait_time",
+            DURATION,
+            "Average wait in the queue in the period.",
+        ),
+        (
+            "avgDivertedTime",
+            "average_diverted_time",
+            DURATION,
+            "Average time before a diversion in the period.",
+        ),
+        (
+            "avgHandlingTime",
+            "average_handling_time",
+            DURATION,
+            "Average handling time in the period.",
+        ),
+        (
+            "avgOfferingTime",
+            "average_offering_time",
+            DURATION,
+            "Average time interactions were offered to agents in the period.",
+        ),
+        (
+            "avgProcessingTime",
+            "average_processing_time",
+            DURATION,
+            "Average processing time in the period.",
+        ),
+        ("avgWorkTime", "average_work_time", DURATION, "Average work time in the period."),
+        ("avgWrapUpTime", "average_wrap_up_time", DURATION, "Average wrap-up time in the period."),
+        (
+            "longestOfferingTimeInQueue",
+            "longest_offering_time",
+            DURATION,
+            "Longest offering time in the period.",
+        ),
+        (
+            "slaPercentage",
+            "service_level",
+            RATIO,
+            "Interactions accepted within the service-level threshold, over those that entered, in the period.",
+        ),
+        ("slaPercentageTarget", "service_level_target", RATIO, "The queue's service-level target."),
+        (
+            "slaTimeThreshold",
+            "service_level_threshold",
+            DURATION,
+            "The queue's service-level time threshold.",
+        ),
+    ]
+)
 
 GROUP_METRICS = _t(_AGENT_STATES)
 
 _AGENT_IN_QUEUE = [
-    ("accepted", "accepted_interactions", COUNT, "Queue interactions the agent accepted in the period."),
-    ("averageHandlingTime", "average_handling_time", DURATION, "Average handling time of queue interactions in the period."),
-    ("averageOfferingTime", "average_offering_time", DURATION, "Average offering time of queue interactions in the period."),
-    ("averageWrapUpTime", "average_wrap_up_time", DURATION, "Average wrap-up time of queue interactions in the period."),
-    ("blindTransfers", "blind_transfers", COUNT, "Blind transfers of queue interactions in the period."),
-    ("conferenceTime", "conference_time", DURATION, "Conference time of queue interactions in the period."),
+    (
+        "accepted",
+        "accepted_interactions",
+        COUNT,
+        "Queue interactions the agent accepted in the period.",
+    ),
+    (
+        "averageHandlingTime",
+        "average_handling_time",
+        DURATION,
+        "Average handling time of queue interactions in the period.",
+    ),
+    (
+        "averageOfferingTime",
+        "average_offering_time",
+        DURATION,
+        "Average offering time of queue interactions in the period.",
+    ),
+    (
+        "averageWrapUpTime",
+        "average_wrap_up_time",
+        DURATION,
+        "Average wrap-up time of queue interactions in the period.",
+    ),
+    (
+        "blindTransfers",
+        "blind_transfers",
+        COUNT,
+        "Blind transfers of queue interactions in the period.",
+    ),
+    (
+        "conferenceTime",
+        "conference_time",
+        DURATION,
+        "Conference time of queue interactions in the period.",
+    ),
     ("conferences", "conferences", COUNT, "Conferences of queue interactions in the period."),
     ("consultations", "consultations", COUNT, "Consultations on queue interactions in the period."),
     ("hold", "holds", COUNT, "Holds of queue interactions in the period."),
-    ("longestHold", "longest_hold_time", DURATION, "Longest hold of a queue interaction in the period."),
-    ("longestOffering", "longest_offering_time", DURATION, "Longest offering of a queue interaction in the period."),
-    ("offered", "offered_interactions", COUNT, "Queue interactions offered to the agent in the period."),
+    (
+        "longestHold",
+        "longest_hold_time",
+        DURATION,
+        "Longest hold of a queue interaction in the period.",
+    ),
+    (
+        "longestOffering",
+        "longest_offering_time",
+        DURATION,
+        "Longest offering of a queue interaction in the period.",
+    ),
+    (
+        "offered",
+        "offered_interactions",
+        COUNT,
+        "Queue interactions offered to the agent in the period.",
+    ),
     ("onHoldTime", "on_hold_time", DURATION, "Time queue interactions were on hold in the period."),
-    ("rejectTimeout", "reject_timeouts", COUNT, "Queue interactions rejected by timeout in the period."),
-    ("rejected", "rejected_interactions", COUNT, "Queue interactions the agent rejected in the period."),
+    (
+        "rejectTimeout",
+        "reject_timeouts",
+        COUNT,
+        "Queue interactions rejected by timeout in the period.",
+    ),
+    (
+        "rejected",
+        "rejected_interactions",
+        COUNT,
+        "Queue interactions the agent rejected in the period.",
+    ),
     ("transfersReceived", "transfers_received", COUNT, "Transfers received in the period."),
     ("warmTransfers", "warm_transfers", COUNT, "Warm transfers in the period."),
 ]
-AGENT_METRICS = _t([
-    ("alerting", "alerting_interactions", COUNT, "Interactions alerting the agent now."),
-    ("availableTime", "available_time", DURATION, "Time available in the period."),
-    ("availableTimePercentage", "available_time", RATIO, "Share of logged-in time available in the period."),
-    ("busyTime", "busy_time", DURATION, "Time busy in the period."),
-    ("busyTimePercentage", "busy_time", RATIO, "Share of logged-in time busy in the period."),
-    ("directInboundTime", "direct_inbound_time", DURATION, "Time on direct inbound calls in the period."),
-    ("directInbounds", "direct_inbound_calls", COUNT, "Direct inbound calls in the period."),
-    ("directOutboundTime", "direct_outbound_time", DURATION, "Time on direct outbound calls in the period."),
-    ("directOutbounds", "direct_outbound_calls", COUNT, "Direct outbound calls in the period."),
-    ("handlingTime", "handling_time", DURATION, "Time handling interactions in the period."),
-    ("handlingTimePercentage", "handling_time", RATIO, "Share of logged-in time handling interactions in the period."),
-    ("internalCalls", "internal_calls", COUNT, "Internal calls in the period."),
-    ("internalCallsInitiated", "internal_calls_initiated", COUNT, "Internal calls the agent made in the period."),
-    ("internalCallsReceived", "internal_calls_received", COUNT, "Internal calls the agent received in the period."),
-    ("internalCallsTime", "internal_calls_time", DURATION, "Time on internal calls in the period."),
-    ("lastLogin", "last_login", TIMESTAMP, "When the agent last logged in."),
-    ("lastLogout", "last_logout", TIMESTAMP, "When the agent last logged out."),
-    ("loggedInTime", "logged_in_time", DURATION, "Time logged in (rt: in the current session)."),
-    ("offeringTime", "offering_time", DURATION, "Time interactions were offered to the agent in the period."),
-    ("onBreakTime", "on_break_time", DURATION, "Time on break in the period."),
-    ("onBreakTimePercentage", "on_break_time", RATIO, "Share of logged-in time on break in the period."),
-    ("timeOnStatus", "time_on_status", DURATION, "Time in the current status."),
-    ("workingOfflineTime", "working_offline_time", DURATION, "Time working offline in the period."),
-    ("workingOfflineTimePercentage", "working_offline_time", RATIO, "Share of logged-in time working offline in the period."),
-    ("wrapUpTime", "wrap_up_time", DURATION, "Time in wrap-up in the period."),
-    ("wrapUpTimePercentage", "wrap_up_time", RATIO, "Share of logged-in time in wrap-up in the period."),
-]) | _t(_AGENT_IN_QUEUE, qualifier="inQueue")
+AGENT_METRICS = _t(
+    [
+        ("alerting", "alerting_interactions", COUNT, "Interactions alerting the agent now."),
+        ("availableTime", "available_time", DURATION, "Time available in the period."),
+        (
+            "availableTimePercentage",
+            "available_time",
+            RATIO,
+            "Share of logged-in time available in the period.",
+        ),
+        ("busyTime", "busy_time", DURATION, "Time busy in the period."),
+        ("busyTimePercentage", "busy_time", RATIO, "Share of logged-in time busy in the period."),
+        (
+            "directInboundTime",
+            "direct_inbound_time",
+            DURATION,
+            "Time on direct inbound calls in the period.",
+        ),
+        ("directInbounds", "direct_inbound_calls", COUNT, "Direct inbound calls in the period."),
+        (
+            "directOutboundTime",
+            "direct_outbound_time",
+            DURATION,
+            "Time on direct outbound calls in the period.",
+        ),
+        ("directOutbounds", "direct_outbound_calls", COUNT, "Direct outbound calls in the period."),
+        ("handlingTime", "handling_time", DURATION, "Time handling interactions in the period."),
+        (
+            "handlingTimePercentage",
+            "handling_time",
+            RATIO,
+            "Share of logged-in time handling interactions in the period.",
+        ),
+        ("internalCalls", "internal_calls", COUNT, "Internal calls in the period."),
+        (
+            "internalCallsInitiated",
+            "internal_calls_initiated",
+            COUNT,
+            "Internal calls the agent made in the period.",
+        ),
+        (
+            "internalCallsReceived",
+            "internal_calls_received",
+            COUNT,
+            "Internal calls the agent received in the period.",
+        ),
+        (
+            "internalCallsTime",
+            "internal_calls_time",
+            DURATION,
+            "Time on internal calls in the period.",
+        ),
+        ("lastLogin", "last_login", TIMESTAMP, "When the agent last logged in."),
+        ("lastLogout", "last_logout", TIMESTAMP, "When the agent last logged out."),
+        (
+            "loggedInTime",
+            "logged_in_time",
+            DURATION,
+            "Time logged in (rt: in the current session).",
+        ),
+        (
+            "offeringTime",
+            "offering_time",
+            DURATION,
+            "Time interactions were offered to the agent in the period.",
+        ),
+        ("onBreakTime", "on_break_time", DURATION, "Time on break in the period."),
+        (
+            "onBreakTimePercentage",
+            "on_break_time",
+            RATIO,
+            "Share of logged-in time on break in the period.",
+        ),
+        ("timeOnStatus", "time_on_status", DURATION, "Time in the current status."),
+        (
+            "workingOfflineTime",
+            "working_offline_time",
+            DURATION,
+            "Time working offline in the period.",
+        ),
+        (
+            "workingOfflineTimePercentage",
+            "working_offline_time",
+            RATIO,
+            "Share of logged-in time working offline in the period.",
+        ),
+        ("wrapUpTime", "wrap_up_time", DURATION, "Time in wrap-up in the period."),
+        (
+            "wrapUpTimePercentage",
+            "wrap_up_time",
+            RATIO,
+            "Share of logged-in time in wrap-up in the period.",
+        ),
+    ]
+) | _t(_AGENT_IN_QUEUE, qualifier="inQueue")
 
 # Agent keys whose values are words, exported as `eightbyeight_cc_agent_status_info` and
 # `eightbyeight_cc_agent_line_status_info` rather than as numbers.
@@ -203,7 +430,7 @@ def report_metric(name: str) -> tuple[str, str]:
     """The Prometheus name and kind of a report metric: `fooPercentage` is a ratio, a name
     ending in Time or Duration (and avgSpeedToAnswer) is a duration, anything else a count."""
     if name.endswith("Percentage") and len(name) > len("Percentage"):
-        return f"{REPORT_PREFIX}{snake(name[:-len('Percentage')])}_ratio", RATIO
+        return f"{REPORT_PREFIX}{snake(name[: -len('Percentage')])}_ratio", RATIO
     if _REPORT_DURATION_RE.search(name):
         return f"{REPORT_PREFIX}{snake(name)}_seconds", DURATION
     return f"{REPORT_PREFIX}{snake(name)}", COUNT

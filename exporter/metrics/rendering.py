@@ -71,8 +71,7 @@ class RenderedFamily:
         return family_header(self.name, self.type, self.documentation, self.unit, openmetrics)
 
 
-def family_header(name: str, kind: str, documentation: str, unit: str,
-                  openmetrics: bool) -> bytes:
+def family_header(name: str, kind: str, documentation: str, unit: str, openmetrics: bool) -> bytes:
     """`# HELP` and `# TYPE` (and OpenMetrics' `# UNIT`) of a family, as prometheus-client
     writes them: the text format names a counter `x_total` and knows no info type; OpenMetrics
     names the family `x` and escapes quotes in HELP."""
@@ -114,13 +113,19 @@ def sample_lines(family: Metric) -> tuple[bytes, int]:
     for sample in family.samples:
         name = sample.name
         if name not in checked:
-            if not _LEGACY_NAME.match(name) or name.endswith(_OPENMETRICS_ONLY_SUFFIXES) \
-                    and name != family.name:
-                raise ValueError(f"sample {name!r} of {family.name!r} cannot be rendered "
-                                 "identically in both formats")
+            if not _LEGACY_NAME.match(name) or (
+                name.endswith(_OPENMETRICS_ONLY_SUFFIXES) and name != family.name
+            ):
+                raise ValueError(
+                    f"sample {name!r} of {family.name!r} cannot be rendered "
+                    "identically in both formats"
+                )
             checked.add(name)
-        if sample.timestamp is not None or sample.exemplar is not None \
-                or sample.native_histogram is not None:
+        if (
+            sample.timestamp is not None
+            or sample.exemplar is not None
+            or sample.native_histogram is not None
+        ):
             raise ValueError(f"sample {name!r} has a timestamp, exemplar or native histogram")
         labels = sample.labels
         if labels:
@@ -148,8 +153,14 @@ class TextFamily:
 
     type = "gauge"
 
-    def __init__(self, name: str, documentation: str, value: float | None = None,
-                 labels: Sequence[str] | None = None, unit: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        value: float | None = None,
+        labels: Sequence[str] | None = None,
+        unit: str = "",
+    ) -> None:
         if self.type == "counter" and name.endswith("_total"):
             name = name[:-6]
         for text in (name, *(labels or ())):
@@ -171,21 +182,26 @@ class TextFamily:
         template = self._templates.get(suffix)
         if template is None:
             names = self._label_names + extra
-            fields = ",".join(f'{names[i]}="{{{i}}}"'
-                              for i in sorted(range(len(names)), key=names.__getitem__))
+            fields = ",".join(
+                f'{names[i]}="{{{i}}}"' for i in sorted(range(len(names)), key=names.__getitem__)
+            )
             sample = self.name + suffix
             template = f"{sample}{{{{{fields}}}}} " if names else f"{sample} "
             self._templates[suffix] = template
         return template
 
-    def _add(self, suffix: str, label_values: Sequence[str], value: float,
-             extra: tuple[str, ...] = ()) -> None:
+    def _add(
+        self, suffix: str, label_values: Sequence[str], value: float, extra: tuple[str, ...] = ()
+    ) -> None:
         if len(label_values) != len(self._label_names) + len(extra):
-            raise ValueError(f"{self.name}: {len(label_values)} label values for "
-                             f"{len(self._label_names) + len(extra)} labels")
+            raise ValueError(
+                f"{self.name}: {len(label_values)} label values for "
+                f"{len(self._label_names) + len(extra)} labels"
+            )
         template = self._template(suffix, extra)
-        self._text += (template.format(*[_escape(v) for v in label_values])
-                       + floatToGoString(value) + "\n").encode()
+        self._text += (
+            template.format(*[_escape(v) for v in label_values]) + floatToGoString(value) + "\n"
+        ).encode()
         self._series += 1
 
     def add_metric(self, labels: Sequence[str], value: float) -> None:
@@ -213,8 +229,12 @@ class CounterFamily(TextFamily):
 class HistogramFamily(TextFamily):
     type = "histogram"
 
-    def add_metric(self, labels: Sequence[str],  # type: ignore[override]
-                   buckets: Sequence[tuple[str, float]], sum_value: float | None) -> None:
+    def add_metric(
+        self,
+        labels: Sequence[str],  # type: ignore[override]
+        buckets: Sequence[tuple[str, float]],
+        sum_value: float | None,
+    ) -> None:
         """`buckets`: (upper bound as text, cumulative count), the last one "+Inf"."""
         for bound, count in buckets:
             self._add("_bucket", [*labels, bound], count, extra=("le",))
@@ -232,8 +252,15 @@ def render_family(family: Family) -> RenderedFamily:
         samples, series = family.rendered()
     else:
         samples, series = sample_lines(family)
-    return RenderedFamily(family.name, family.type, family.documentation, family.unit, samples,
-                          deflate_piece(samples), series)
+    return RenderedFamily(
+        family.name,
+        family.type,
+        family.documentation,
+        family.unit,
+        samples,
+        deflate_piece(samples),
+        series,
+    )
 
 
 def render_families(families: Iterable[Family]) -> tuple[RenderedFamily, ...]:

@@ -15,12 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
-from exporter.pollers.limits import SeriesCount
 from exporter.core.errors import ExporterError
 from exporter.core.logs import get_logger
 from exporter.core.memory import TRIM_AFTER_BYTES, release_free_memory
 from exporter.metrics.rendering import Family, RenderedFamily, render_families
+from exporter.pollers.limits import SeriesCount
 
 log = get_logger(__name__)
 
@@ -98,9 +97,13 @@ class SnapshotCollector(ABC):
         """Values of the exporter's `eightbyeight_collector_*` metrics this collector has."""
         values: dict[str, float] = {}
         if self.series is not None:
-            values.update({"eightbyeight_collector_series": float(self.series.exported),
-                           "eightbyeight_collector_series_limit": float(self.series.limit),
-                           "eightbyeight_collector_series_dropped": float(self.series.dropped)})
+            values.update(
+                {
+                    "eightbyeight_collector_series": float(self.series.exported),
+                    "eightbyeight_collector_series_limit": float(self.series.limit),
+                    "eightbyeight_collector_series_dropped": float(self.series.dropped),
+                }
+            )
         # Exported at 0 before the first one, not only once it happens: a counter that first
         # appears above 0 hides its first increase from `rate()` and `increase()`.
         if self.invalid is not None:
@@ -127,10 +130,15 @@ class RunState:
 class CollectorRunner:
     """Runs one collector: on a schedule in its own thread (`start`) or once (`run_once`)."""
 
-    def __init__(self, collector: SnapshotCollector, *, wall_clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic,
-                 depends_on: CollectorRunner | None = None,
-                 on_snapshot: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        collector: SnapshotCollector,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        depends_on: CollectorRunner | None = None,
+        on_snapshot: Callable[[], None] | None = None,
+    ) -> None:
         self.collector = collector
         self.on_snapshot = on_snapshot
         self.name = collector.name
@@ -182,14 +190,26 @@ class CollectorRunner:
                 state.failures += 1
             self.version += 1
         if error is None:
-            log.info("collector_run_succeeded", collector=self.name,
-                     duration_seconds=round(duration, 3), families=len(families))
+            log.info(
+                "collector_run_succeeded",
+                collector=self.name,
+                duration_seconds=round(duration, 3),
+                families=len(families),
+            )
         elif self._stop.is_set():  # cut short by a stop or a reload: expected, not a warning
-            log.info("collector_run_abandoned", collector=self.name,
-                     duration_seconds=round(duration, 3), error=error)
+            log.info(
+                "collector_run_abandoned",
+                collector=self.name,
+                duration_seconds=round(duration, 3),
+                error=error,
+            )
         else:
-            log.warning("collector_run_failed", collector=self.name,
-                        duration_seconds=round(duration, 3), error=error)
+            log.warning(
+                "collector_run_failed",
+                collector=self.name,
+                duration_seconds=round(duration, 3),
+                error=error,
+            )
         if error is None and self.on_snapshot is not None:
             try:
                 self.on_snapshot()
@@ -215,7 +235,8 @@ class CollectorRunner:
         if snapshot is None:
             return None
         if self._wall() - snapshot.created > STALE_INTERVALS * max(
-                self.collector.interval, FAILURE_RETRY_SECONDS):
+            self.collector.interval, FAILURE_RETRY_SECONDS
+        ):
             return None
         return snapshot
 
@@ -229,8 +250,9 @@ class CollectorRunner:
         return self._mono() - state.running_since > limit
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name=f"collector-{self.name}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"collector-{self.name}", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -266,10 +288,15 @@ class Scheduler:
     # Called by a runner's thread after each new snapshot (the page is assembled there).
     on_snapshot: Callable[[], None] | None = None
 
-    def add(self, collector: SnapshotCollector,
-            depends_on: CollectorRunner | None = None) -> CollectorRunner:
-        runner = CollectorRunner(collector, wall_clock=self.wall_clock, depends_on=depends_on,
-                                 on_snapshot=self._snapshot_taken)
+    def add(
+        self, collector: SnapshotCollector, depends_on: CollectorRunner | None = None
+    ) -> CollectorRunner:
+        runner = CollectorRunner(
+            collector,
+            wall_clock=self.wall_clock,
+            depends_on=depends_on,
+            on_snapshot=self._snapshot_taken,
+        )
         self.runners.append(runner)
         return runner
 

@@ -29,23 +29,27 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-
-from exporter.metrics.cc_tables import to_number
 from exporter.api.work_analytics import WorkAnalyticsClient
+from exporter.config.model import Selection
+from exporter.core.logs import get_logger
+from exporter.core.windows import RETENTION_SECONDS, format_instant
+from exporter.metrics.cc_tables import to_number
+from exporter.metrics.rendering import CounterFamily, Family, HistogramFamily
 from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
 from exporter.pollers.discovery import Directory, pbx_batches
 from exporter.pollers.limits import SeriesCount
-from exporter.config.model import Selection
-from exporter.core.logs import get_logger
-from exporter.metrics.rendering import CounterFamily, Family, HistogramFamily
-from exporter.core.windows import RETENTION_SECONDS, format_instant
 
 log = get_logger(__name__)
 
 OUTCOMES = ("answered", "voicemail", "abandoned", "missed", "other")
 ZERO_OUTCOMES = OUTCOMES[:-1]  # exported at 0 as soon as their key is known; `other` when seen
-DIRECTIONS = {"incoming": "inbound", "inbound": "inbound", "outgoing": "outbound",
-              "outbound": "outbound", "internal": "internal"}
+DIRECTIONS = {
+    "incoming": "inbound",
+    "inbound": "inbound",
+    "outgoing": "outbound",
+    "outbound": "outbound",
+    "internal": "internal",
+}
 OTHER = "_other"  # where series beyond the ceiling are folded, so no call goes uncounted
 # Ids are kept this much longer than the look-back: the API's times are whole seconds.
 FORGET_MARGIN_SECONDS = 120.0
@@ -140,11 +144,14 @@ class Families:
 
 
 RECORD_FAMILIES = Families(
-    "eightbyeight_calls", "Calls that ended, by direction and outcome (one per call record).",
+    "eightbyeight_calls",
+    "Calls that ended, by direction and outcome (one per call record).",
     "eightbyeight_call_wait_seconds",
     "How long callers waited before an answer or giving up (waitTimeMS of the call record).",
-    "eightbyeight_call_talk_seconds", "Talk time of answered calls (talkTimeMS of the call record).",
-    ("pbx", "direction"))
+    "eightbyeight_call_talk_seconds",
+    "Talk time of answered calls (talkTimeMS of the call record).",
+    ("pbx", "direction"),
+)
 LEG_FAMILIES = Families(
     "eightbyeight_group_calls",
     "Calls that ended in a call queue or ring group, by outcome (the group's top-level call leg).",
@@ -153,7 +160,8 @@ LEG_FAMILIES = Families(
     "(callTime - talkTimeMS - calleeHoldDurationMS of the group's leg).",
     "eightbyeight_group_call_talk_seconds",
     "Talk time of calls answered in the call queue or ring group (talkTimeMS of its leg).",
-    ("pbx", "group_type", "group", "extension"))
+    ("pbx", "group_type", "group", "extension"),
+)
 
 
 class CallDetailCollector(SnapshotCollector):
@@ -167,12 +175,24 @@ class CallDetailCollector(SnapshotCollector):
     invalid: LeftOut
     unusable: LeftOut
 
-    def __init__(self, client: WorkAnalyticsClient, directory: Callable[[], Directory | None], *,
-                 interval: float, lookback: float, page_size: int, time_zone: str,
-                 wait_buckets: Sequence[float], talk_buckets: Sequence[float],
-                 max_series: int = 20_000, dedup_max_entries: int = 200_000,
-                 select: Selection = Selection(), all_pbxes: bool = True,
-                 pbx_batch_size: int = 50, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: WorkAnalyticsClient,
+        directory: Callable[[], Directory | None],
+        *,
+        interval: float,
+        lookback: float,
+        page_size: int,
+        time_zone: str,
+        wait_buckets: Sequence[float],
+        talk_buckets: Sequence[float],
+        max_series: int = 20_000,
+        dedup_max_entries: int = 200_000,
+        select: Selection = Selection(),
+        all_pbxes: bool = True,
+        pbx_batch_size: int = 50,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.directory = directory
         self.interval = interval
@@ -223,9 +243,15 @@ class CallDetailCollector(SnapshotCollector):
         start = now - self.lookback if first else self.watermark - self.lookback  # type: ignore[operator]
         start = max(start, now - RETENTION_SECONDS)
         for batch in pbx_batches(self.directory, self.all_pbxes, self.pbx_batch_size):
-            params = {**self.client.historical_params(batch, format_instant(start, self.zone),
-                                                      format_instant(now, self.zone),
-                                                      self.time_zone), **self.extra_params()}
+            params = {
+                **self.client.historical_params(
+                    batch,
+                    format_instant(start, self.zone),
+                    format_instant(now, self.zone),
+                    self.time_zone,
+                ),
+                **self.extra_params(),
+            }
             for page in self.client.scroll(self.endpoint, params, self.page_size):
                 for row in page:
                     self._read(row, counting_from=self.started)
@@ -243,15 +269,18 @@ class CallDetailCollector(SnapshotCollector):
     def _read(self, row: Any, counting_from: float | None) -> None:
         self.records_read += 1
         if not isinstance(row, Mapping):
-            self.invalid.add("call_detail_record_invalid", "record not an object",
-                             type=type(row).__name__)
+            self.invalid.add(
+                "call_detail_record_invalid", "record not an object", type=type(row).__name__
+            )
             return
         record_id = self.record_id(row)
         ended = milliseconds(row, "disconnectedTimeUTC")
         if record_id is None or ended is None:
-            self.invalid.add("call_detail_record_invalid",
-                             "record without id" if record_id is None else "record without end",
-                             fields=sorted(str(k) for k in row)[:20])
+            self.invalid.add(
+                "call_detail_record_invalid",
+                "record without id" if record_id is None else "record without end",
+                fields=sorted(str(k) for k in row)[:20],
+            )
             return
         if not self.seen.add(record_id, ended):
             self.records_duplicate += 1
@@ -266,15 +295,19 @@ class CallDetailCollector(SnapshotCollector):
         self.calls[(key, result)] = self.calls.get((key, result), 0) + 1
         for name in self.duration_keys:  # counted once, when the record is counted
             if row.get(name) is not None and milliseconds(row, name) is None:
-                self.unusable.add("call_detail_value_unusable", name,
-                                  type=type(row.get(name)).__name__)
+                self.unusable.add(
+                    "call_detail_value_unusable", name, type=type(row.get(name)).__name__
+                )
         wait = self.wait_ms(row)
         if wait is not None:
             self._histogram(self.waits, (key, result), self.wait_bounds).observe(
-                self.wait_bounds, wait / 1000.0)
+                self.wait_bounds, wait / 1000.0
+            )
         talk = milliseconds(row, "talkTimeMS")
         if result == "answered" and talk is not None:
-            self._histogram(self.talks, key, self.talk_bounds).observe(self.talk_bounds, talk / 1000.0)
+            self._histogram(self.talks, key, self.talk_bounds).observe(
+                self.talk_bounds, talk / 1000.0
+            )
 
     @staticmethod
     def _histogram(store: dict[Any, Histogram], key: Any, bounds: Sequence[float]) -> Histogram:
@@ -299,8 +332,12 @@ class CallDetailCollector(SnapshotCollector):
             return key
         if key not in self.folded:
             self.folded.add(key)
-            log.warning("series_limit_reached", collector=self.name, limit=self.max_series,
-                        folded_keys=len(self.folded))
+            log.warning(
+                "series_limit_reached",
+                collector=self.name,
+                limit=self.max_series,
+                folded_keys=len(self.folded),
+            )
         other = self.fold(key)
         self._start_at_zero(other)
         return other
@@ -330,18 +367,21 @@ class CallDetailCollector(SnapshotCollector):
         for key, histogram in sorted(self.talks.items()):
             talks.add_metric(list(key), histogram.buckets(self.talk_bounds), histogram.total)
         per_key = self._series_per_key()
-        self.series = SeriesCount(len(self.keys) * per_key, self.max_series,
-                                  len(self.folded) * per_key)
+        self.series = SeriesCount(
+            len(self.keys) * per_key, self.max_series, len(self.folded) * per_key
+        )
         return [calls, waits, talks]
 
     def self_metrics(self) -> dict[str, float]:
         values = super().self_metrics()
-        values.update({
-            "eightbyeight_collector_records_read": float(self.records_read),
-            "eightbyeight_collector_records_duplicate": float(self.records_duplicate),
-            "eightbyeight_collector_dedup_entries": float(len(self.seen)),
-            "eightbyeight_collector_dedup_evicted": float(self.seen.evicted),
-        })
+        values.update(
+            {
+                "eightbyeight_collector_records_read": float(self.records_read),
+                "eightbyeight_collector_records_duplicate": float(self.records_duplicate),
+                "eightbyeight_collector_dedup_entries": float(len(self.seen)),
+                "eightbyeight_collector_dedup_evicted": float(self.seen.evicted),
+            }
+        )
         if self.watermark is not None:
             values["eightbyeight_collector_watermark_timestamp_seconds"] = self.watermark
         return values

@@ -14,18 +14,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-
-from exporter.metrics.cc_tables import to_number
 from exporter.api.work_analytics import WorkAnalyticsClient
-from exporter.pollers.base import CollectionError, LeftOut, SnapshotCollector, label_text
-from exporter.pollers.discovery import Directory, Pbx
-from exporter.pollers.limits import SeriesBudget
 from exporter.config.model import Selection
 from exporter.core.errors import MalformedResponseError
 from exporter.core.logs import get_logger
-from exporter.metrics.queue_tables import (CALL_QUEUE_METRICS, CALL_QUEUE_METRICS_ALIASES,
-                                    CALL_QUEUE_METRICS_WINDOW, REALTIME_METRICS, QueueMetric)
+from exporter.metrics.cc_tables import to_number
+from exporter.metrics.queue_tables import (
+    CALL_QUEUE_METRICS,
+    CALL_QUEUE_METRICS_ALIASES,
+    CALL_QUEUE_METRICS_WINDOW,
+    REALTIME_METRICS,
+    QueueMetric,
+)
 from exporter.metrics.rendering import Family, GaugeFamily
+from exporter.pollers.base import CollectionError, LeftOut, SnapshotCollector, label_text
+from exporter.pollers.discovery import Directory, Pbx
+from exporter.pollers.limits import SeriesBudget
 
 log = get_logger(__name__)
 
@@ -55,12 +59,21 @@ class CallQueueCollector(SnapshotCollector):
     invalid: LeftOut
     unusable: LeftOut
 
-    def __init__(self, client: WorkAnalyticsClient, directory: Callable[[], Directory | None], *,
-                 interval: float, api: ApiChoice = "call_queue_metrics",
-                 duration_unit: Literal["seconds", "milliseconds"] = "seconds",
-                 sites: Sequence[str] = (), queues: Sequence[str] = (),
-                 metrics: Sequence[str] = (), include_summary: bool = True,
-                 select: Selection = Selection(), max_series: int = 20_000) -> None:
+    def __init__(
+        self,
+        client: WorkAnalyticsClient,
+        directory: Callable[[], Directory | None],
+        *,
+        interval: float,
+        api: ApiChoice = "call_queue_metrics",
+        duration_unit: Literal["seconds", "milliseconds"] = "seconds",
+        sites: Sequence[str] = (),
+        queues: Sequence[str] = (),
+        metrics: Sequence[str] = (),
+        include_summary: bool = True,
+        select: Selection = Selection(),
+        max_series: int = 20_000,
+    ) -> None:
         self.client = client
         self.directory = directory
         self.interval = interval
@@ -68,7 +81,9 @@ class CallQueueCollector(SnapshotCollector):
         self.table = CALL_QUEUE_METRICS if api == "call_queue_metrics" else REALTIME_METRICS
         # The deprecated API is documented in ms; the Call Queue Metric API's unit is disputed
         # between the vendor's guide (seconds) and spec example (ms), hence the setting.
-        self.duration_divisor = 1000.0 if api == "realtime" or duration_unit == "milliseconds" else 1.0
+        self.duration_divisor = (
+            1000.0 if api == "realtime" or duration_unit == "milliseconds" else 1.0
+        )
         self.site_refs = list(sites)
         self.queue_refs = list(queues)
         self.metrics = list(metrics)
@@ -81,10 +96,16 @@ class CallQueueCollector(SnapshotCollector):
 
     def _filters(self, directory: Directory, pbx: Pbx) -> tuple[list[str], list[str]] | None:
         """siteIds and queueIds for one PBX; None when filters are set and match nothing here."""
-        site_ids = [s.id for s in directory.sites_of(pbx.id)
-                    if s.id in self.site_refs or s.name in self.site_refs]
-        queue_ids = [q.id for q in directory.queues_of(pbx.id)
-                     if {q.id, q.name, q.extension} & set(self.queue_refs)]
+        site_ids = [
+            s.id
+            for s in directory.sites_of(pbx.id)
+            if s.id in self.site_refs or s.name in self.site_refs
+        ]
+        queue_ids = [
+            q.id
+            for q in directory.queues_of(pbx.id)
+            if {q.id, q.name, q.extension} & set(self.queue_refs)
+        ]
         if (self.site_refs and not site_ids) or (self.queue_refs and not queue_ids):
             return None
         return site_ids, queue_ids
@@ -102,10 +123,18 @@ class CallQueueCollector(SnapshotCollector):
             if filters is None:
                 continue
             site_ids, queue_ids = filters
-            fetch = (self.client.call_queue_metrics if self.api == "call_queue_metrics"
-                     else self.client.realtime_call_queues)
-            body = fetch(pbx.id, site_ids=site_ids, queue_ids=queue_ids, metrics=self.metrics,
-                         include_summary=self.include_summary)
+            fetch = (
+                self.client.call_queue_metrics
+                if self.api == "call_queue_metrics"
+                else self.client.realtime_call_queues
+            )
+            body = fetch(
+                pbx.id,
+                site_ids=site_ids,
+                queue_ids=queue_ids,
+                metrics=self.metrics,
+                include_summary=self.include_summary,
+            )
             # A missing callQueues is another shape, not "no queues": fail, keep the last data.
             if not isinstance(body, Mapping) or not isinstance(body.get("callQueues"), list):
                 raise MalformedResponseError(self.endpoint, "answer has no callQueues list")
@@ -115,8 +144,13 @@ class CallQueueCollector(SnapshotCollector):
                     continue
                 # Checked after the item itself, so a broken copy never hides the good one.
                 if tuple(labels) in seen:
-                    self.invalid.add("call_queue_duplicate", "queue listed twice", pbx=pbx.name,
-                                     queue=labels[2], extension=labels[3])
+                    self.invalid.add(
+                        "call_queue_duplicate",
+                        "queue listed twice",
+                        pbx=pbx.name,
+                        queue=labels[2],
+                        extension=labels[3],
+                    )
                     continue
                 seen.add(tuple(labels))
                 if not self.select.keeps(labels[2], labels[3], labels[4]):
@@ -128,11 +162,13 @@ class CallQueueCollector(SnapshotCollector):
             summary = body.get("metricsSummary")
             if self.include_summary and summary is not None:
                 if isinstance(summary, Mapping):
-                    self._add(families, SUMMARY_PREFIX, summary, [pbx.name], help_suffix,
-                              summary_of=True)
+                    self._add(
+                        families, SUMMARY_PREFIX, summary, [pbx.name], help_suffix, summary_of=True
+                    )
                 else:
-                    self.invalid.add("call_queue_invalid", "metricsSummary not an object",
-                                     pbx=pbx.name)
+                    self.invalid.add(
+                        "call_queue_invalid", "metricsSummary not an object", pbx=pbx.name
+                    )
         self.series = budget.finish(self.series)
         return tuple(families.values())
 
@@ -142,8 +178,12 @@ class CallQueueCollector(SnapshotCollector):
             self.invalid.add("call_queue_invalid", "queue item not an object", pbx=pbx.name)
             return None
         if not isinstance(item.get("metrics"), Mapping):
-            self.invalid.add("call_queue_invalid", "metrics not an object", pbx=pbx.name,
-                             queue=label_text(item.get("name")))
+            self.invalid.add(
+                "call_queue_invalid",
+                "metrics not an object",
+                pbx=pbx.name,
+                queue=label_text(item.get("name")),
+            )
             return None
         labels = self._queue_labels(directory, pbx, item)
         if not any(labels[2:]):
@@ -164,22 +204,31 @@ class CallQueueCollector(SnapshotCollector):
             site = directory.site_name(directory.queues[queue_id].site_id)
         return [pbx.name, site, name, extension, queue_id]
 
-    def _add(self, families: dict[str, GaugeFamily], prefix: str, metrics: Any,
-             labels: list[str], help_suffix: str, summary_of: bool = False) -> None:
+    def _add(
+        self,
+        families: dict[str, GaugeFamily],
+        prefix: str,
+        metrics: Any,
+        labels: list[str],
+        help_suffix: str,
+        summary_of: bool = False,
+    ) -> None:
         if not isinstance(metrics, Mapping):
             return
         done: set[str] = set()
         for key, raw in metrics.items():
-            spec = self.table.get(CALL_QUEUE_METRICS_ALIASES.get(key, key)
-                                  if self.api == "call_queue_metrics" else key)
+            spec = self.table.get(
+                CALL_QUEUE_METRICS_ALIASES.get(key, key)
+                if self.api == "call_queue_metrics"
+                else key
+            )
             # A metric newer than this exporter is ignored rather than guessed at; null is
             # "no value" (e.g. an average over no calls), not an error.
             if spec is None or spec.key in done or raw is None:
                 continue
             value = to_number(raw)
             if value is None:  # a word, an array, NaN, a boolean: unusable
-                self.unusable.add("call_queue_value_unusable", spec.key,
-                                  type=type(raw).__name__)
+                self.unusable.add("call_queue_value_unusable", spec.key, type=type(raw).__name__)
                 continue
             done.add(spec.key)  # only now: `divertedCalls` may be unusable, `diverted` fine
             name = prefix + spec.name + spec.unit_suffix
@@ -190,9 +239,13 @@ class CallQueueCollector(SnapshotCollector):
                     base_labels.append("window")
                 help_text = spec.help
                 if summary_of:
-                    help_text = "All queues of the PBX, as summarised by the API: " + \
-                        help_text[0].lower() + help_text[1:]
-                family = families[name] = GaugeFamily(name, help_text + help_suffix,
-                                                             labels=base_labels)
-            sample_labels = labels + [CALL_QUEUE_METRICS_WINDOW] if spec.windowed else labels
+                    help_text = (
+                        "All queues of the PBX, as summarised by the API: "
+                        + help_text[0].lower()
+                        + help_text[1:]
+                    )
+                family = families[name] = GaugeFamily(
+                    name, help_text + help_suffix, labels=base_labels
+                )
+            sample_labels = [*labels, CALL_QUEUE_METRICS_WINDOW] if spec.windowed else labels
             family.add_metric(sample_labels, convert(spec, value, self.duration_divisor))

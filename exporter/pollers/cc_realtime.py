@@ -17,37 +17,53 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-
-from exporter.metrics.cc_tables import (AGENT_LINE_RE, AGENT_STATUS_KEYS, TABLES, CcMetric, convert,
-                                       parse_key, snake)
 from exporter.api.contact_center import ContactCenterClient
+from exporter.config.model import Selection
+from exporter.core.logs import get_logger
+from exporter.metrics.cc_tables import (
+    AGENT_LINE_RE,
+    AGENT_STATUS_KEYS,
+    TABLES,
+    CcMetric,
+    convert,
+    parse_key,
+    snake,
+)
+from exporter.metrics.rendering import Family, GaugeFamily
 from exporter.pollers.base import LeftOut, SnapshotCollector
 from exporter.pollers.discovery import label_text
 from exporter.pollers.limits import SeriesBudget
-from exporter.config.model import Selection
-from exporter.core.logs import get_logger
-from exporter.metrics.rendering import Family, GaugeFamily
 
 log = get_logger(__name__)
 
 # kind -> (metric prefix, id label, name label)
-ENTITIES = {"queues": ("eightbyeight_cc_queue_", "queue_id", "queue"),
-            "groups": ("eightbyeight_cc_group_", "group_id", "group"),
-            "agents": ("eightbyeight_cc_agent_", "agent_id", None)}
+ENTITIES = {
+    "queues": ("eightbyeight_cc_queue_", "queue_id", "queue"),
+    "groups": ("eightbyeight_cc_group_", "group_id", "group"),
+    "agents": ("eightbyeight_cc_agent_", "agent_id", None),
+}
 DEFAULT_TENANT = "default"  # the `tenant` label of a single-tenant account
-AGENT_INFO = ("eightbyeight_cc_agent_info",
-              "Contact Center agent's name and group, with value 1.",
-              ["tenant", "agent_id", "agent", "group_id", "group"])
-AGENT_STATUS = ("eightbyeight_cc_agent_status_info",
-                "Contact Center agent's current status (`status.rt`, lower snake case) and "
-                "status code (`statusCode.rt`), with value 1.",
-                ["tenant", "agent_id", "status", "status_code"])
-AGENT_LINE_STATUS = ("eightbyeight_cc_agent_line_status_info",
-                     "Status of the agent's phone line (`lineNStatus.rt`), with value 1.",
-                     ["tenant", "agent_id", "line", "status"])
-AGENT_LINE_TIME = ("eightbyeight_cc_agent_line_time_on_status_seconds",
-                   "Time the agent's phone line has been in its status (`lineNTimeOnStatus.rt`).",
-                   ["tenant", "agent_id", "line"])
+AGENT_INFO = (
+    "eightbyeight_cc_agent_info",
+    "Contact Center agent's name and group, with value 1.",
+    ["tenant", "agent_id", "agent", "group_id", "group"],
+)
+AGENT_STATUS = (
+    "eightbyeight_cc_agent_status_info",
+    "Contact Center agent's current status (`status.rt`, lower snake case) and "
+    "status code (`statusCode.rt`), with value 1.",
+    ["tenant", "agent_id", "status", "status_code"],
+)
+AGENT_LINE_STATUS = (
+    "eightbyeight_cc_agent_line_status_info",
+    "Status of the agent's phone line (`lineNStatus.rt`), with value 1.",
+    ["tenant", "agent_id", "line", "status"],
+)
+AGENT_LINE_TIME = (
+    "eightbyeight_cc_agent_line_time_on_status_seconds",
+    "Time the agent's phone line has been in its status (`lineNTimeOnStatus.rt`).",
+    ["tenant", "agent_id", "line"],
+)
 
 
 def collector_name(base: str, tenant: str | None) -> str:
@@ -69,10 +85,20 @@ class CcRealtimeCollector(SnapshotCollector):
     invalid: LeftOut
     unusable: LeftOut
 
-    def __init__(self, client: ContactCenterClient, kind: str, tenant: str | None, *,
-                 interval: float, metrics: Sequence[str] = (), page_size: int = 100,
-                 time_zone: str | None = None, duration_scale: float = 0.001,
-                 select: Selection = Selection(), max_series: int = 20_000) -> None:
+    def __init__(
+        self,
+        client: ContactCenterClient,
+        kind: str,
+        tenant: str | None,
+        *,
+        interval: float,
+        metrics: Sequence[str] = (),
+        page_size: int = 100,
+        time_zone: str | None = None,
+        duration_scale: float = 0.001,
+        select: Selection = Selection(),
+        max_series: int = 20_000,
+    ) -> None:
         if kind not in ENTITIES:
             raise ValueError(f"unknown realtime endpoint {kind!r}")
         self.client = client
@@ -93,13 +119,20 @@ class CcRealtimeCollector(SnapshotCollector):
         self.unusable = LeftOut(self.name)  # values left out
 
     def collect(self) -> Sequence[Family]:
-        items = self.client.realtime(self.kind, self.tenant, metrics=self.metrics,
-                                     page_size=self.page_size, time_zone=self.time_zone)
+        items = self.client.realtime(
+            self.kind,
+            self.tenant,
+            metrics=self.metrics,
+            page_size=self.page_size,
+            time_zone=self.time_zone,
+        )
         budget = SeriesBudget(self.name, self.max_series)
         families: dict[str, GaugeFamily] = {}
-        info = {spec[0]: GaugeFamily(spec[0], spec[1], labels=spec[2]) for spec in
-                (AGENT_INFO, AGENT_STATUS, AGENT_LINE_STATUS, AGENT_LINE_TIME)}
-        _, id_label, name_label = ENTITIES[self.kind]
+        info = {
+            spec[0]: GaugeFamily(spec[0], spec[1], labels=spec[2])
+            for spec in (AGENT_INFO, AGENT_STATUS, AGENT_LINE_STATUS, AGENT_LINE_TIME)
+        }
+        _, _id_label, name_label = ENTITIES[self.kind]
         seen: set[tuple[str, ...]] = set()  # (family, labels...): two spellings count once
         entities: set[str] = set()
         for item in items:
@@ -110,8 +143,9 @@ class CcRealtimeCollector(SnapshotCollector):
             entity_name = _text(item.get("name"))
             metrics = item.get("metrics")
             if not entity_id or not isinstance(metrics, list):
-                self.invalid.add("cc_record_invalid",
-                                 f"{self.kind} item without id or metrics list")
+                self.invalid.add(
+                    "cc_record_invalid", f"{self.kind} item without id or metrics list"
+                )
                 continue
             if entity_id in entities:
                 # Offset paging over data that changes every few seconds can list an item on
@@ -131,21 +165,41 @@ class CcRealtimeCollector(SnapshotCollector):
                 self._add(families, info, base, entry["key"], entry.get("value"), status, seen)
             if self.kind == "agents":
                 info[AGENT_INFO[0]].add_metric(
-                    [self.tenant_label, entity_id, entity_name, _text(item.get("groupId")),
-                     _text(item.get("groupName"))], 1.0)
+                    [
+                        self.tenant_label,
+                        entity_id,
+                        entity_name,
+                        _text(item.get("groupId")),
+                        _text(item.get("groupName")),
+                    ],
+                    1.0,
+                )
                 if "status" in status:
                     info[AGENT_STATUS[0]].add_metric(
-                        [self.tenant_label, entity_id, status["status"],
-                         status.get("statusCode", "")], 1.0)
+                        [
+                            self.tenant_label,
+                            entity_id,
+                            status["status"],
+                            status.get("statusCode", ""),
+                        ],
+                        1.0,
+                    )
         self.series = budget.finish(self.series)
         out: list[Family] = [families[name] for name in sorted(families)]
         if self.kind == "agents":
             out.extend(info.values())
         return out
 
-    def _add(self, families: dict[str, GaugeFamily], info: dict[str, GaugeFamily],
-             base: list[str], key: str, value: Any, status: dict[str, str],
-             seen: set[tuple[str, ...]]) -> None:
+    def _add(
+        self,
+        families: dict[str, GaugeFamily],
+        info: dict[str, GaugeFamily],
+        base: list[str],
+        key: str,
+        value: Any,
+        status: dict[str, str],
+        seen: set[tuple[str, ...]],
+    ) -> None:
         parsed = parse_key(key)
         if parsed is None:
             self._unknown(key)
@@ -193,8 +247,10 @@ class CcRealtimeCollector(SnapshotCollector):
         family = families.get(name)
         if family is None:
             family = families[name] = GaugeFamily(
-                name, f"{metric.help} Contact Center `{metric.name}`, polled every "
-                      f"{self.interval:g}s.", labels=entity_labels(self.kind))
+                name,
+                f"{metric.help} Contact Center `{metric.name}`, polled every {self.interval:g}s.",
+                labels=entity_labels(self.kind),
+            )
         family.add_metric([*base, parsed.period], number)
 
     def _unknown(self, key: str) -> None:

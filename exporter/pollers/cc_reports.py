@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-
-from exporter.metrics.cc_tables import convert, report_metric, snake
 from exporter.api.contact_center import REPORT_RECORD_CAP, ContactCenterClient
+from exporter.config.model import ReportConfig, ReportStatusPolling
+from exporter.core.logs import get_logger
+from exporter.core.windows import resolve
+from exporter.metrics.cc_tables import convert, report_metric, snake
+from exporter.metrics.rendering import Family, GaugeFamily
 from exporter.pollers.base import CollectionError, LeftOut, SnapshotCollector, label_text
 from exporter.pollers.cc_realtime import DEFAULT_TENANT, collector_name
 from exporter.pollers.limits import SeriesBudget
-from exporter.config.model import ReportConfig, ReportStatusPolling
-from exporter.core.logs import get_logger
-from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.core.windows import resolve
 
 log = get_logger(__name__)
 
@@ -38,19 +37,29 @@ RESERVED_LABELS = ("tenant", "report", "interval_start")
 # name -> (help, labels): the same for every report.
 REPORT_META: dict[str, tuple[str, list[str]]] = {
     "eightbyeight_cc_report_rows": (
-        "Rows (totals left out) of the report's last good result.", ["tenant", "report"]),
+        "Rows (totals left out) of the report's last good result.",
+        ["tenant", "report"],
+    ),
     "eightbyeight_cc_report_truncated": (
         "1 when the report reached the vendor's cap of 10,000 JSON records, so rows are missing.",
-        ["tenant", "report"]),
+        ["tenant", "report"],
+    ),
     "eightbyeight_cc_report_generation_seconds": (
         "How long the vendor took to generate the report (creation to DONE), as waited for.",
-        ["tenant", "report"]),
+        ["tenant", "report"],
+    ),
     "eightbyeight_cc_report_status_polls": (
-        "Status requests made while the last good report was being generated.", ["tenant", "report"]),
+        "Status requests made while the last good report was being generated.",
+        ["tenant", "report"],
+    ),
     "eightbyeight_cc_report_range_start_timestamp_seconds": (
-        "Start of the date range of the report's last good result.", ["tenant", "report"]),
+        "Start of the date range of the report's last good result.",
+        ["tenant", "report"],
+    ),
     "eightbyeight_cc_report_range_end_timestamp_seconds": (
-        "End of the date range of the report's last good result.", ["tenant", "report"]),
+        "End of the date range of the report's last good result.",
+        ["tenant", "report"],
+    ),
 }
 ISO_MILLIS = "%Y-%m-%dT%H:%M:%S.000Z"
 
@@ -66,21 +75,28 @@ def check_report(report: ReportConfig, types: Sequence[Mapping[str, Any]]) -> li
     by_type = {str(t.get("type")): t for t in types}
     found = by_type.get(report.type)
     if found is None:
-        return [f"unknown report type {report.type!r} (the API offers: "
-                f"{', '.join(sorted(by_type)) or 'none'})"]
+        return [
+            f"unknown report type {report.type!r} (the API offers: "
+            f"{', '.join(sorted(by_type)) or 'none'})"
+        ]
     problems = []
-    groupings = {str(g.get("name")): g for g in _list(found.get("groupBy"))
-                 if isinstance(g, Mapping)}
+    groupings = {
+        str(g.get("name")): g for g in _list(found.get("groupBy")) if isinstance(g, Mapping)
+    }
     grouping = groupings.get(report.group_by)
     if grouping is None:
-        problems.append(f"group_by {report.group_by!r} is not offered by {report.type} "
-                        f"(offered: {', '.join(sorted(groupings))})")
+        problems.append(
+            f"group_by {report.group_by!r} is not offered by {report.type} "
+            f"(offered: {', '.join(sorted(groupings))})"
+        )
     else:
         filters = {str(f) for f in _list(grouping.get("filters"))}
         for item in report.filters:
             if item.name not in filters:
-                problems.append(f"filter {item.name!r} is not offered by grouping {report.group_by} "
-                                f"(offered: {', '.join(sorted(filters)) or 'none'})")
+                problems.append(
+                    f"filter {item.name!r} is not offered by grouping {report.group_by} "
+                    f"(offered: {', '.join(sorted(filters)) or 'none'})"
+                )
     metrics = {str(m) for m in _list(found.get("metrics"))}
     for metric in report.metrics:
         if metric not in metrics:
@@ -88,8 +104,9 @@ def check_report(report: ReportConfig, types: Sequence[Mapping[str, Any]]) -> li
     return problems
 
 
-def definition(report: ReportConfig, start: float, end: float,
-               time_zone: str | None) -> dict[str, Any]:
+def definition(
+    report: ReportConfig, start: float, end: float, time_zone: str | None
+) -> dict[str, Any]:
     """The body of `POST /historical-metrics` for one run."""
     body: dict[str, Any] = {
         "type": report.type,
@@ -97,8 +114,10 @@ def definition(report: ReportConfig, start: float, end: float,
         "title": f"eightbyeight exporter {report.name}",
         "dateRange": {"start": _iso(start), "end": _iso(end)},
         "granularity": report.granularity,
-        "groupBy": {"name": report.group_by,
-                    "filters": [{"name": f.name, "values": list(f.values)} for f in report.filters]},
+        "groupBy": {
+            "name": report.group_by,
+            "filters": [{"name": f.name, "values": list(f.values)} for f in report.filters],
+        },
         "includeSubTotal": False,
         "includeGrandTotal": False,
     }
@@ -107,13 +126,15 @@ def definition(report: ReportConfig, start: float, end: float,
     if report.metrics:
         body["metrics"] = list(report.metrics)
     if report.intra_day_time_range is not None:
-        body["intraDayTimeRange"] = {"start": report.intra_day_time_range.start,
-                                     "end": report.intra_day_time_range.end}
+        body["intraDayTimeRange"] = {
+            "start": report.intra_day_time_range.start,
+            "end": report.intra_day_time_range.end,
+        }
     return body
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime(ISO_MILLIS)
+    return datetime.fromtimestamp(int(epoch), tz=UTC).strftime(ISO_MILLIS)
 
 
 class CcReportCollector(SnapshotCollector):
@@ -122,10 +143,19 @@ class CcReportCollector(SnapshotCollector):
     invalid: LeftOut
     unusable: LeftOut
 
-    def __init__(self, client: ContactCenterClient, report: ReportConfig, tenant: str | None, *,
-                 time_zone: str | None, duration_scale: float, page_size: int,
-                 polling: ReportStatusPolling, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client: ContactCenterClient,
+        report: ReportConfig,
+        tenant: str | None,
+        *,
+        time_zone: str | None,
+        duration_scale: float,
+        page_size: int,
+        polling: ReportStatusPolling,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.client = client
         self.report = report
         self.tenant = tenant
@@ -154,21 +184,27 @@ class CcReportCollector(SnapshotCollector):
                 raise CollectionError(f"report {self.report.name}: " + "; ".join(problems))
             offered = next(t for t in types if str(t.get("type")) == self.report.type)
             self.metric_names = list(self.report.metrics) or [
-                str(m) for m in _list(offered.get("metrics"))]
+                str(m) for m in _list(offered.get("metrics"))
+            ]
         return self.metric_names
 
     def collect(self) -> Sequence[Family]:
         metric_names = self._validate()
         window = resolve(self.report.window, self.clock(), self.zone)
         status = self.client.create_report(
-            self.tenant, definition(self.report, window.start.timestamp(), window.end.timestamp(),
-                                    self.time_zone))
+            self.tenant,
+            definition(
+                self.report, window.start.timestamp(), window.end.timestamp(), self.time_zone
+            ),
+        )
         report_id, waited, polls = status.id, 0.0, 0
         backoff = self.polling.initial_backoff
         while status.status == "IN_PROGRESS":
             if waited >= self.polling.timeout:
-                raise CollectionError(f"report {self.report.name} (id {report_id}) still "
-                                      f"IN_PROGRESS after {waited:g}s")
+                raise CollectionError(
+                    f"report {self.report.name} (id {report_id}) still "
+                    f"IN_PROGRESS after {waited:g}s"
+                )
             delay = min(backoff, self.polling.timeout - waited)
             self.sleep(delay)
             waited += delay
@@ -176,13 +212,17 @@ class CcReportCollector(SnapshotCollector):
             status = self.client.report_status(self.tenant, report_id)
             polls += 1
         if status.status == "FAILED":
-            log.warning("cc_report_failed", collector=self.name, report_id=report_id,
-                        reason=status.reason)
-            raise CollectionError(f"report {self.report.name} (id {report_id}) FAILED"
-                                  + (f": {status.reason}" if status.reason else ""))
+            log.warning(
+                "cc_report_failed", collector=self.name, report_id=report_id, reason=status.reason
+            )
+            raise CollectionError(
+                f"report {self.report.name} (id {report_id}) FAILED"
+                + (f": {status.reason}" if status.reason else "")
+            )
         if status.status != "DONE":
-            raise CollectionError(f"report {self.report.name} (id {report_id}): unexpected "
-                                  f"status {status.status!r}")
+            raise CollectionError(
+                f"report {self.report.name} (id {report_id}): unexpected status {status.status!r}"
+            )
         families, rows, truncated = self._read(report_id, status.links.get("data"), metric_names)
         meta = {
             "eightbyeight_cc_report_rows": float(rows),
@@ -200,8 +240,9 @@ class CcReportCollector(SnapshotCollector):
             out.append(family)
         return out
 
-    def _read(self, report_id: int, data_link: str | None,
-              metric_names: list[str]) -> tuple[dict[str, GaugeFamily], int, bool]:
+    def _read(
+        self, report_id: int, data_link: str | None, metric_names: list[str]
+    ) -> tuple[dict[str, GaugeFamily], int, bool]:
         metrics = set(metric_names)
         families: dict[str, GaugeFamily] = {}
         seen: set[tuple[str, ...]] = set()
@@ -209,8 +250,9 @@ class CcReportCollector(SnapshotCollector):
         dimension_names: tuple[str, ...] | None = None  # fixed by the first data row
         rows = records = 0
         total_elements: int | None = None
-        for page, total in self.client.report_pages(self.tenant, report_id, self.page_size,
-                                                    data_link):
+        for page, total in self.client.report_pages(
+            self.tenant, report_id, self.page_size, data_link
+        ):
             total_elements = total if total is not None else total_elements
             for row in page:
                 records += 1
@@ -230,15 +272,20 @@ class CcReportCollector(SnapshotCollector):
                 if dimension_names is None:
                     dimension_names = tuple(dimensions)
                 if set(dimensions) != set(dimension_names):
-                    self.invalid.add("cc_record_invalid",
-                                     "row with other dimensions than the first row")
+                    self.invalid.add(
+                        "cc_record_invalid", "row with other dimensions than the first row"
+                    )
                     continue
-                labels = [self.tenant_label, self.report.name,
-                          *(dimensions[d] for d in dimension_names)]
+                labels = [
+                    self.tenant_label,
+                    self.report.name,
+                    *(dimensions[d] for d in dimension_names),
+                ]
                 label_names = ["tenant", "report", *dimension_names]
                 if tuple(labels) in seen:
-                    self.invalid.add("cc_record_invalid",
-                                     "row with the dimensions of an earlier row")
+                    self.invalid.add(
+                        "cc_record_invalid", "row with the dimensions of an earlier row"
+                    )
                     continue
                 seen.add(tuple(labels))
                 if not budget.take(len(values)):
@@ -254,18 +301,27 @@ class CcReportCollector(SnapshotCollector):
                     family = families.get(name)
                     if family is None:
                         family = families[name] = GaugeFamily(
-                            name, f"Contact Center report metric `{key}`, by the report's "
-                                  f"grouping; polled every {self.interval:g}s.",
-                            labels=label_names)
+                            name,
+                            f"Contact Center report metric `{key}`, by the report's "
+                            f"grouping; polled every {self.interval:g}s.",
+                            labels=label_names,
+                        )
                     family.add_metric(labels, number)
         self.series = budget.finish(self.series)
         truncated = records >= REPORT_RECORD_CAP or (total_elements or 0) >= REPORT_RECORD_CAP
         if truncated:
-            log.warning("cc_report_truncated", collector=self.name, report_id=report_id,
-                        records=records, cap=REPORT_RECORD_CAP)
+            log.warning(
+                "cc_report_truncated",
+                collector=self.name,
+                report_id=report_id,
+                records=records,
+                cap=REPORT_RECORD_CAP,
+            )
         return families, rows, truncated
 
-    def _split(self, items: list[Any], metrics: set[str]) -> tuple[dict[str, str], list[tuple[str, Any]]]:
+    def _split(
+        self, items: list[Any], metrics: set[str]
+    ) -> tuple[dict[str, str], list[tuple[str, Any]]]:
         """Dimension labels (in the answer's order) and metric values of one row."""
         dimensions: dict[str, str] = {}
         values: list[tuple[str, Any]] = []

@@ -14,14 +14,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-
 from exporter.api.work_analytics import WorkAnalyticsClient
-from exporter.pollers.base import (CollectionError, LeftOut, SnapshotCollector,
-                                      label_text)
 from exporter.core.errors import MalformedResponseError
 from exporter.core.logs import get_logger
-from exporter.metrics.rendering import Family, GaugeFamily
 from exporter.core.sharding import Shard
+from exporter.metrics.rendering import Family, GaugeFamily
+from exporter.pollers.base import CollectionError, LeftOut, SnapshotCollector, label_text
 
 log = get_logger(__name__)
 
@@ -30,8 +28,10 @@ log = get_logger(__name__)
 INFO_METRICS: dict[str, tuple[str, list[str]]] = {
     "eightbyeight_pbx_info": ("A PBX the exporter watches.", ["pbx", "pbx_id"]),
     "eightbyeight_site_info": ("A site of a watched PBX.", ["pbx", "site", "site_id"]),
-    "eightbyeight_queue_info": ("A call queue of a watched PBX.",
-                                ["pbx", "site", "queue", "extension", "queue_id"]),
+    "eightbyeight_queue_info": (
+        "A call queue of a watched PBX.",
+        ["pbx", "site", "queue", "extension", "queue_id"],
+    ),
 }
 
 
@@ -62,7 +62,7 @@ class Directory:
     """The account's PBXes, sites and queues as discovered; immutable, swapped whole."""
 
     pbxes: tuple[Pbx, ...] = ()
-    sites: Mapping[str, Site] = field(default_factory=dict)    # by site id
+    sites: Mapping[str, Site] = field(default_factory=dict)  # by site id
     queues: Mapping[str, Queue] = field(default_factory=dict)  # by queue id
 
     def sites_of(self, pbx_id: str) -> list[Site]:
@@ -118,8 +118,9 @@ def select(refs: Sequence[str], pbxes: Sequence[Pbx]) -> tuple[list[Pbx], list[s
     return chosen, unknown
 
 
-def pbx_batches(directory: Callable[[], Directory | None], all_pbxes: bool,
-                size: int) -> list[list[str]]:
+def pbx_batches(
+    directory: Callable[[], Directory | None], all_pbxes: bool, size: int
+) -> list[list[str]]:
     """PBX names per request of the historical endpoints: `[[]]` (= `allpbxes`) when every PBX
     is watched, else the discovered ones in comma-list batches of `size`."""
     if all_pbxes:
@@ -128,7 +129,7 @@ def pbx_batches(directory: Callable[[], Directory | None], all_pbxes: bool,
     if found is None:
         raise CollectionError("the PBX directory has not been discovered yet")
     names = sorted(p.name for p in found.pbxes)
-    return [names[i:i + size] for i in range(0, len(names), size)]
+    return [names[i : i + size] for i in range(0, len(names), size)]
 
 
 class DiscoveryCollector(SnapshotCollector):
@@ -137,8 +138,15 @@ class DiscoveryCollector(SnapshotCollector):
     name = "discovery"
     invalid: LeftOut
 
-    def __init__(self, client: WorkAnalyticsClient, *, interval: float, pbx_refs: Sequence[str],
-                 page_size: int = 100, shard: Shard = Shard()) -> None:
+    def __init__(
+        self,
+        client: WorkAnalyticsClient,
+        *,
+        interval: float,
+        pbx_refs: Sequence[str],
+        page_size: int = 100,
+        shard: Shard = Shard(),
+    ) -> None:
         self.client = client
         self.shard = shard
         self.interval = interval
@@ -167,14 +175,16 @@ class DiscoveryCollector(SnapshotCollector):
             # Listed twice (paging over a changing list), or one name for two ids: the other
             # collectors ask by id and label by name, so each must be there once.
             if any(p.id == pbx.id or p.name == pbx.name for p in pbxes):
-                self.invalid.add("discovery_record_invalid", "PBX listed twice", pbx=pbx.name,
-                                 pbx_id=pbx.id)
+                self.invalid.add(
+                    "discovery_record_invalid", "PBX listed twice", pbx=pbx.name, pbx_id=pbx.id
+                )
                 continue
             pbxes.append(pbx)
         chosen, unknown = select(self.pbx_refs, pbxes)
         if unknown:
-            log.warning("discovery_pbx_not_found", pbxes=unknown,
-                        known=[p.name for p in pbxes][:50])
+            log.warning(
+                "discovery_pbx_not_found", pbxes=unknown, known=[p.name for p in pbxes][:50]
+            )
         # The shard's own PBXes only: every other collector works from this directory.
         chosen = [p for p in chosen if self.shard.owns_pbx(p.id)]
         sites: dict[str, Site] = {}
@@ -189,9 +199,13 @@ class DiscoveryCollector(SnapshotCollector):
                 if not self._usable(item, "queue", pbx):
                     continue
                 # The schema names the field `extensionNumber`, the vendor's examples `extension`.
-                queue = Queue(id=_text(item, "id"), name=_text(item, "name"),
-                              extension=_text(item, "extensionNumber", "extension"),
-                              site_id=_text(item, "siteId"), pbx_id=pbx.id)
+                queue = Queue(
+                    id=_text(item, "id"),
+                    name=_text(item, "name"),
+                    extension=_text(item, "extensionNumber", "extension"),
+                    site_id=_text(item, "siteId"),
+                    pbx_id=pbx.id,
+                )
                 queues[queue.id] = queue
         return Directory(pbxes=tuple(chosen), sites=sites, queues=queues)
 
@@ -199,14 +213,19 @@ class DiscoveryCollector(SnapshotCollector):
         """False for a deleted site or queue (left out on purpose) and for one the directory
         cannot hold (counted and logged)."""
         if not isinstance(item, Mapping):
-            self.invalid.add("discovery_record_invalid", f"{what} that is not an object",
-                             pbx=pbx.name)
+            self.invalid.add(
+                "discovery_record_invalid", f"{what} that is not an object", pbx=pbx.name
+            )
             return False
         if _deleted(item):
             return False
         if not _text(item, "id"):
-            self.invalid.add("discovery_record_invalid", f"{what} without id", pbx=pbx.name,
-                             name=_text(item, "name"))
+            self.invalid.add(
+                "discovery_record_invalid",
+                f"{what} without id",
+                pbx=pbx.name,
+                name=_text(item, "name"),
+            )
             return False
         return True
 
@@ -216,14 +235,25 @@ class DiscoveryCollector(SnapshotCollector):
             self._directory = directory
         names = {p.id: p.name for p in directory.pbxes}
         polled = f" Polled from the customer-data API every {self.interval:g}s."
-        families = {name: GaugeFamily(name, help_text + polled, labels=labels)
-                    for name, (help_text, labels) in INFO_METRICS.items()}
+        families = {
+            name: GaugeFamily(name, help_text + polled, labels=labels)
+            for name, (help_text, labels) in INFO_METRICS.items()
+        }
         for pbx in directory.pbxes:
             families["eightbyeight_pbx_info"].add_metric([pbx.name, pbx.id], 1)
         for site in directory.sites.values():
-            families["eightbyeight_site_info"].add_metric([names[site.pbx_id], site.name, site.id], 1)
+            families["eightbyeight_site_info"].add_metric(
+                [names[site.pbx_id], site.name, site.id], 1
+            )
         for queue in directory.queues.values():
             families["eightbyeight_queue_info"].add_metric(
-                [names[queue.pbx_id], directory.site_name(queue.site_id), queue.name,
-                 queue.extension, queue.id], 1)
+                [
+                    names[queue.pbx_id],
+                    directory.site_name(queue.site_id),
+                    queue.name,
+                    queue.extension,
+                    queue.id,
+                ],
+                1,
+            )
         return tuple(families.values())

@@ -30,11 +30,20 @@ class SeriesBudget:
         before = previous.dropped if previous else 0
         if self.dropped != before:
             if self.dropped:
-                log.warning("series_limit_reached", collector=self.collector, limit=self.limit,
-                            exported=self.used, dropped=self.dropped)
+                log.warning(
+                    "series_limit_reached",
+                    collector=self.collector,
+                    limit=self.limit,
+                    exported=self.used,
+                    dropped=self.dropped,
+                )
             else:
-                log.info("series_limit_cleared", collector=self.collector, limit=self.limit,
-                         exported=self.used)
+                log.info(
+                    "series_limit_cleared",
+                    collector=self.collector,
+                    limit=self.limit,
+                    exported=self.used,
+                )
         return SeriesCount(self.used, self.limit, self.dropped)
 
 

@@ -22,18 +22,24 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-
-from exporter.metrics.cc_tables import to_number
 from exporter.api.work_analytics import WorkAnalyticsClient
+from exporter.config.model import Selection
+from exporter.core.logs import get_logger
+from exporter.core.windows import ResolvedWindow, Window, resolve
+from exporter.metrics.cc_tables import to_number
+from exporter.metrics.rendering import Family, GaugeFamily
+from exporter.metrics.summary_tables import (
+    COMPSUM_KEYS,
+    EXTSUM_INFO_KEYS,
+    EXTSUM_KEYS,
+    RGSUM_KEYS,
+    SummaryMetric,
+    fold,
+    lookup,
+)
 from exporter.pollers.base import CollectionError, LeftOut, SnapshotCollector, label_text
 from exporter.pollers.discovery import Directory, pbx_batches
 from exporter.pollers.limits import SeriesBudget
-from exporter.config.model import Selection
-from exporter.core.logs import get_logger
-from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.metrics.summary_tables import (COMPSUM_KEYS, EXTSUM_INFO_KEYS, EXTSUM_KEYS, RGSUM_KEYS,
-                                     SummaryMetric, fold, lookup)
-from exporter.core.windows import ResolvedWindow, Window, resolve
 
 log = get_logger(__name__)
 
@@ -55,16 +61,33 @@ class Shape:
 
 COMPANY = Shape("/v1/compsum", "eightbyeight_pbx_", ("pbx",), COMPSUM_KEYS, ("pbx",))
 # A ring group is known by its PBX and extension (the members' `extId`, the call legs' `lra`).
-RING_GROUPS = Shape("/v2/rgsum-groups", "eightbyeight_ring_group_",
-                    ("pbx", "site", "ring_group", "extension"), RGSUM_KEYS, ("pbx", "extension"))
-RING_GROUP_MEMBERS = Shape("/v2/rgsum-members", "eightbyeight_ring_group_member_",
-                           ("pbx", "ring_group", "ring_group_extension", "extension"),
-                           tuple(k for k in RGSUM_KEYS if k != "totalMembers"), ("extension",))
-EXTENSIONS = Shape("/v2/extsum", "eightbyeight_extension_", ("pbx", "extension"), EXTSUM_KEYS,
-                   ("pbx", "extension"), pbx_key="PbxId")
-EXTENSION_INFO = ("eightbyeight_extension_info",
-                  "An extension seen in the extension summary, with its user's details.",
-                  ("pbx", "extension", *EXTSUM_INFO_KEYS.values()))
+RING_GROUPS = Shape(
+    "/v2/rgsum-groups",
+    "eightbyeight_ring_group_",
+    ("pbx", "site", "ring_group", "extension"),
+    RGSUM_KEYS,
+    ("pbx", "extension"),
+)
+RING_GROUP_MEMBERS = Shape(
+    "/v2/rgsum-members",
+    "eightbyeight_ring_group_member_",
+    ("pbx", "ring_group", "ring_group_extension", "extension"),
+    tuple(k for k in RGSUM_KEYS if k != "totalMembers"),
+    ("extension",),
+)
+EXTENSIONS = Shape(
+    "/v2/extsum",
+    "eightbyeight_extension_",
+    ("pbx", "extension"),
+    EXTSUM_KEYS,
+    ("pbx", "extension"),
+    pbx_key="PbxId",
+)
+EXTENSION_INFO = (
+    "eightbyeight_extension_info",
+    "An extension seen in the extension summary, with its user's details.",
+    ("pbx", "extension", *EXTSUM_INFO_KEYS.values()),
+)
 SHAPES = (COMPANY, RING_GROUPS, RING_GROUP_MEMBERS, EXTENSIONS)
 
 
@@ -87,12 +110,14 @@ class Families:
         self.help_suffix = help_suffix
         self._families: dict[str, GaugeFamily] = {}
 
-    def add(self, name: str, help_text: str, labels: Sequence[str], values: Sequence[str],
-            value: float) -> None:
+    def add(
+        self, name: str, help_text: str, labels: Sequence[str], values: Sequence[str], value: float
+    ) -> None:
         family = self._families.get(name)
         if family is None:
             family = self._families[name] = GaugeFamily(
-                name, help_text + self.help_suffix, labels=list(labels))
+                name, help_text + self.help_suffix, labels=list(labels)
+            )
         family.add_metric(list(values), value)
 
     def __iter__(self) -> Iterator[Family]:
@@ -106,11 +131,20 @@ class SummaryCollector(SnapshotCollector):
     invalid: LeftOut
     unusable: LeftOut
 
-    def __init__(self, client: WorkAnalyticsClient, directory: Callable[[], Directory | None], *,
-                 interval: float, windows: Sequence[Window], time_zone: str,
-                 select: Selection = Selection(), max_series: int = 20_000,
-                 all_pbxes: bool = True, pbx_batch_size: int = 50,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: WorkAnalyticsClient,
+        directory: Callable[[], Directory | None],
+        *,
+        interval: float,
+        windows: Sequence[Window],
+        time_zone: str,
+        select: Selection = Selection(),
+        max_series: int = 20_000,
+        all_pbxes: bool = True,
+        pbx_batch_size: int = 50,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.client = client
         self.directory = directory
         self.interval = interval
@@ -134,13 +168,18 @@ class SummaryCollector(SnapshotCollector):
         resolved = resolve(window, self.clock(), self.zone)
         if resolved.clamped and window.name not in self._clamp_warned:
             self._clamp_warned.add(window.name)
-            log.warning("window_clamped_to_retention", collector=self.name, window=window.name,
-                        start_time=resolved.start_time)
+            log.warning(
+                "window_clamped_to_retention",
+                collector=self.name,
+                window=window.name,
+                start_time=resolved.start_time,
+            )
         return resolved
 
     def fetch(self, resolved: ResolvedWindow, pbx_names: list[str]) -> list[Mapping[str, Any]]:
-        params = self.client.historical_params(pbx_names, resolved.start_time, resolved.end_time,
-                                               self.time_zone)
+        params = self.client.historical_params(
+            pbx_names, resolved.start_time, resolved.end_time, self.time_zone
+        )
         return self.client.summary(self.shape.endpoint, params)
 
     def rows(self, resolved: ResolvedWindow) -> Iterable[Mapping[str, Any]]:
@@ -165,21 +204,31 @@ class SummaryCollector(SnapshotCollector):
             selected: dict[tuple[str, ...], list[tuple[SummaryMetric, float]]] = {}
             for row in self.rows(resolved):
                 if not isinstance(row, Mapping):
-                    self.invalid.add("summary_row_invalid", "row not an object",
-                                     window=window.name)
+                    self.invalid.add("summary_row_invalid", "row not an object", window=window.name)
                     continue
                 labels = self.row_labels(row)
-                missing = [name for name, value in zip(self.shape.labels, labels)
-                           if name in self.shape.identity and not value]
+                missing = [
+                    name
+                    for name, value in zip(self.shape.labels, labels)
+                    if name in self.shape.identity and not value
+                ]
                 if missing:
-                    self.invalid.add("summary_row_invalid", f"row without {missing[0]}",
-                                     window=window.name, fields=sorted(map(str, row))[:20])
+                    self.invalid.add(
+                        "summary_row_invalid",
+                        f"row without {missing[0]}",
+                        window=window.name,
+                        fields=sorted(map(str, row))[:20],
+                    )
                     continue
                 if not self.keeps(row, labels):
                     continue
                 if labels in selected:
-                    self.invalid.add("summary_duplicate_row", "row listed twice",
-                                     labels=list(labels), window=window.name)
+                    self.invalid.add(
+                        "summary_duplicate_row",
+                        "row listed twice",
+                        labels=list(labels),
+                        window=window.name,
+                    )
                     continue
                 self.on_row(row, labels, window)
                 selected[labels] = self.values(row)
@@ -190,8 +239,13 @@ class SummaryCollector(SnapshotCollector):
                     continue
                 self.exported.add(labels)
                 for metric, value in values:
-                    families.add(self.shape.metric_name(metric), metric.help,
-                                 (*self.shape.labels, "window"), (*labels, window.name), value)
+                    families.add(
+                        self.shape.metric_name(metric),
+                        metric.help,
+                        (*self.shape.labels, "window"),
+                        (*labels, window.name),
+                        value,
+                    )
         extra = list(self.extra_families())
         self.series = budget.finish(self.series)
         return (*families, *extra)
@@ -263,8 +317,13 @@ class RingGroupMemberCollector(SummaryCollector):
     name = "ring_group_members"
     shape = RING_GROUP_MEMBERS
 
-    def __init__(self, *args: Any, ring_groups: Callable[[], Mapping[tuple[str, str], RingGroup]],
-                 refs: Sequence[str] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        ring_groups: Callable[[], Mapping[tuple[str, str], RingGroup]],
+        refs: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.ring_groups = ring_groups
         self.refs = set(refs)
@@ -279,10 +338,13 @@ class RingGroupMemberCollector(SummaryCollector):
     def rows(self, resolved: ResolvedWindow) -> Iterable[Mapping[str, Any]]:
         targets = self.targets()
         if not targets and not self.ring_groups():
-            raise CollectionError("no ring group is known yet (the ring_groups collector lists them)")
+            raise CollectionError(
+                "no ring group is known yet (the ring_groups collector lists them)"
+            )
         for group in targets:
-            params = self.client.historical_params([group.pbx], resolved.start_time,
-                                                   resolved.end_time, self.time_zone)
+            params = self.client.historical_params(
+                [group.pbx], resolved.start_time, resolved.end_time, self.time_zone
+            )
             params["extId"] = group.extension
             self._current = group
             yield from self.client.summary(self.shape.endpoint, params)
@@ -319,8 +381,11 @@ class ExtensionCollector(SummaryCollector):
 
     def extra_families(self) -> Iterable[Family]:
         name, help_text, labels = EXTENSION_INFO
-        family = GaugeFamily(name, help_text + f" Polled from {EXTENSIONS.endpoint} every "
-                                   f"{self.interval:g}s.", labels=list(labels))
+        family = GaugeFamily(
+            name,
+            help_text + f" Polled from {EXTENSIONS.endpoint} every {self.interval:g}s.",
+            labels=list(labels),
+        )
         for key in sorted(self._info.keys() & self.exported):
             family.add_metric([*key, *self._info[key]], 1.0)
         yield family

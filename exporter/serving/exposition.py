@@ -12,59 +12,110 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from prometheus_client import (CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector,
-                               disable_created_metrics)
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from exporter import __version__
-from exporter.pollers.base import CollectorRunner, Scheduler, Snapshot
-from exporter.metrics.rendering import (GZIP_HEADER, RenderedFamily, deflate_piece, family_header,
-                                gzip_trailer, sample_lines)
 from exporter.core.sharding import Shard
+from exporter.metrics.rendering import (
+    GZIP_HEADER,
+    RenderedFamily,
+    deflate_piece,
+    family_header,
+    gzip_trailer,
+    sample_lines,
+)
+from exporter.pollers.base import CollectorRunner, Scheduler, Snapshot
 
 # name -> (type, help); every one is labelled by `collector`. Listed once, for the page and the
 # metric catalogue alike.
 SELF_METRICS: dict[str, tuple[str, str]] = {
     "eightbyeight_up": (
-        "gauge", "1 if the collector's last run got a valid answer from the 8x8 API, else 0."),
+        "gauge",
+        "1 if the collector's last run got a valid answer from the 8x8 API, else 0.",
+    ),
     "eightbyeight_collector_duration_seconds": ("gauge", "How long the collector's last run took."),
     "eightbyeight_collector_last_success_timestamp_seconds": (
-        "gauge", "When the collector last succeeded, in seconds since the epoch."),
+        "gauge",
+        "When the collector last succeeded, in seconds since the epoch.",
+    ),
     "eightbyeight_collector_snapshot_age_seconds": (
-        "gauge", "Age of the collector's last good snapshot: how old its data on this page can be."),
-    "eightbyeight_collector_interval_seconds": ("gauge", "How often the collector polls the 8x8 API."),
+        "gauge",
+        "Age of the collector's last good snapshot: how old its data on this page can be.",
+    ),
+    "eightbyeight_collector_interval_seconds": (
+        "gauge",
+        "How often the collector polls the 8x8 API.",
+    ),
     "eightbyeight_collector_runs": ("counter", "Runs of the collector."),
     "eightbyeight_collector_failures": ("counter", "Runs of the collector that failed."),
     # Collectors with a max_series ceiling:
     "eightbyeight_collector_series": (
-        "gauge", "Series the collector exported in its last good run."),
-    "eightbyeight_collector_series_limit": ("gauge", "The collector's ceiling on series (max_series)."),
+        "gauge",
+        "Series the collector exported in its last good run.",
+    ),
+    "eightbyeight_collector_series_limit": (
+        "gauge",
+        "The collector's ceiling on series (max_series).",
+    ),
     "eightbyeight_collector_series_dropped": (
-        "gauge", "Series the collector left out (or folded into `_other`) in its last good run because of its ceiling."),
+        "gauge",
+        "Series the collector left out (or folded into `_other`) in its last good run because of its ceiling.",
+    ),
     # Collectors that poll call records or call legs incrementally:
-    "eightbyeight_collector_records_read": ("counter", "Records read from the API, duplicates included."),
+    "eightbyeight_collector_records_read": (
+        "counter",
+        "Records read from the API, duplicates included.",
+    ),
     "eightbyeight_collector_records_duplicate": (
-        "counter", "Records read again by an overlapping poll and not counted again."),
+        "counter",
+        "Records read again by an overlapping poll and not counted again.",
+    ),
     "eightbyeight_collector_records_invalid": (
-        "counter", "Records left out because they lack an id or their fields are unusable."),
+        "counter",
+        "Records left out because they lack an id or their fields are unusable.",
+    ),
     "eightbyeight_collector_watermark_timestamp_seconds": (
-        "gauge", "End of the last complete incremental poll, in seconds since the epoch."),
-    "eightbyeight_collector_dedup_entries": ("gauge", "Record ids remembered to avoid counting twice."),
+        "gauge",
+        "End of the last complete incremental poll, in seconds since the epoch.",
+    ),
+    "eightbyeight_collector_dedup_entries": (
+        "gauge",
+        "Record ids remembered to avoid counting twice.",
+    ),
     "eightbyeight_collector_dedup_evicted": (
-        "counter", "Record ids forgotten early because dedup_max_entries was reached."),
+        "counter",
+        "Record ids forgotten early because dedup_max_entries was reached.",
+    ),
     # Contact Center collectors:
     "eightbyeight_collector_unknown_metrics": (
-        "gauge", "Distinct metric keys the API sent that the exporter does not know (each logged once)."),
+        "gauge",
+        "Distinct metric keys the API sent that the exporter does not know (each logged once).",
+    ),
     "eightbyeight_collector_values_unusable": (
-        "counter", "Values left out because they were not what their metric needs (a word or an array where a number belongs)."),
+        "counter",
+        "Values left out because they were not what their metric needs (a word or an array where a number belongs).",
+    ),
 }
-BUILD_INFO = ("eightbyeight_exporter_build_info", "The exporter's version, with value 1.",
-              ["version", "python_version"])
-SHARD_INFO = ("eightbyeight_exporter_shard_info",
-              "This replica's shard (0 of 1 when not sharded), with value 1: sum over shards "
-              "to see the whole account.", ["shard", "total_shards"])
+BUILD_INFO = (
+    "eightbyeight_exporter_build_info",
+    "The exporter's version, with value 1.",
+    ["version", "python_version"],
+)
+SHARD_INFO = (
+    "eightbyeight_exporter_shard_info",
+    "This replica's shard (0 of 1 when not sharded), with value 1: sum over shards "
+    "to see the whole account.",
+    ["shard", "total_shards"],
+)
 
 
 AGE_METRIC = "eightbyeight_collector_snapshot_age_seconds"
@@ -98,7 +149,8 @@ class ExporterCollector(Collector):
         # Both terms only grow (runners are added while the exporter is built, and their
         # versions count runs), so the sum moves whenever either does.
         return sum(runner.version for runner in self.scheduler.runners) + len(
-            self.scheduler.runners)
+            self.scheduler.runners
+        )
 
     def collect(self) -> Iterable[Metric]:
         values = [(runner.name, _values(runner)) for runner in self.scheduler.runners]
@@ -195,18 +247,27 @@ class Exposition:
     other parts' gzip pieces are made once and stitched into one gzip member.
     """
 
-    def __init__(self, scheduler: Scheduler, live: CollectorRegistry | None = None,
-                 per_scrape: CollectorRegistry | None = None, *, shard: Shard = Shard()) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        live: CollectorRegistry | None = None,
+        per_scrape: CollectorRegistry | None = None,
+        *,
+        shard: Shard = Shard(),
+    ) -> None:
         self.scheduler = scheduler
         self.live = live if live is not None else CollectorRegistry(auto_describe=False)
-        self.per_scrape = per_scrape if per_scrape is not None else CollectorRegistry(
-            auto_describe=False)
+        self.per_scrape = (
+            per_scrape if per_scrape is not None else CollectorRegistry(auto_describe=False)
+        )
         self.renders = 0
         self._lock = threading.Lock()
         self._parts: tuple[DataPart, DataPart] | None = None
         self._live: dict[bool, LivePart] = {}
-        self._versioned: list[Versioned] = [ExporterCollector(scheduler, shard),
-                                            _ExpositionCollector(self)]
+        self._versioned: list[Versioned] = [
+            ExporterCollector(scheduler, shard),
+            _ExpositionCollector(self),
+        ]
         # (name, type, help, unit, openmetrics) -> (header, deflated header): headers outlive
         # snapshots, so they are compressed once.
         self._headers: dict[tuple[str, str, str, str, bool], tuple[bytes, bytes]] = {}
@@ -260,9 +321,13 @@ class Exposition:
             for family in group:
                 plain.append(family.samples)
                 deflated.append(family.deflated)
-        return DataPart(snapshots, plain, deflated,
-                        sum(len(piece) for piece in plain),
-                        sum(family.series for group in groups.values() for family in group))
+        return DataPart(
+            snapshots,
+            plain,
+            deflated,
+            sum(len(piece) for piece in plain),
+            sum(family.series for group in groups.values() for family in group),
+        )
 
     def add_versioned(self, collector: Versioned) -> None:
         self._versioned.append(collector)
@@ -290,8 +355,13 @@ class Exposition:
         if not gzip:
             return [*data.plain, live.text, tail]
         crc = zlib.crc32(tail, zlib.crc32(live.text, data.crc))
-        return [GZIP_HEADER, *data.deflated, live.deflated, deflate_piece(tail, final=True),
-                gzip_trailer(crc, data.length + len(live.text) + len(tail))]
+        return [
+            GZIP_HEADER,
+            *data.deflated,
+            live.deflated,
+            deflate_piece(tail, final=True),
+            gzip_trailer(crc, data.length + len(live.text) + len(tail)),
+        ]
 
     def render(self, *, openmetrics: bool = False) -> bytes:
         """The whole page as one text (for --once and tests)."""
@@ -299,8 +369,10 @@ class Exposition:
 
 
 def _text(families: list[Metric], openmetrics: bool) -> bytes:
-    return b"".join(family_header(f.name, f.type, f.documentation, f.unit, openmetrics)
-                    + sample_lines(f)[0] for f in families)
+    return b"".join(
+        family_header(f.name, f.type, f.documentation, f.unit, openmetrics) + sample_lines(f)[0]
+        for f in families
+    )
 
 
 def _same(a: tuple[Snapshot | None, ...], b: tuple[Snapshot | None, ...]) -> bool:
@@ -309,12 +381,18 @@ def _same(a: tuple[Snapshot | None, ...], b: tuple[Snapshot | None, ...]) -> boo
 
 EXPOSITION_METRICS: dict[str, tuple[str, str]] = {
     "eightbyeight_exporter_exposition_renders": (
-        "counter", "Times the collectors' part of /metrics was assembled: once per new snapshot "
-                   "(or one too old to serve); scrapes in between serve the same bytes."),
+        "counter",
+        "Times the collectors' part of /metrics was assembled: once per new snapshot "
+        "(or one too old to serve); scrapes in between serve the same bytes.",
+    ),
     "eightbyeight_exporter_exposition_series": (
-        "gauge", "Series in the collectors' part of /metrics."),
+        "gauge",
+        "Series in the collectors' part of /metrics.",
+    ),
     "eightbyeight_exporter_exposition_bytes": (
-        "gauge", "Size of the collectors' part of /metrics in the text format, uncompressed."),
+        "gauge",
+        "Size of the collectors' part of /metrics in the text format, uncompressed.",
+    ),
 }
 
 
@@ -330,9 +408,11 @@ class _ExpositionCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         text = self.exposition.refresh()[0]
-        values = {"eightbyeight_exporter_exposition_renders": float(self.exposition.renders),
-                  "eightbyeight_exporter_exposition_series": float(text.series),
-                  "eightbyeight_exporter_exposition_bytes": float(text.length)}
+        values = {
+            "eightbyeight_exporter_exposition_renders": float(self.exposition.renders),
+            "eightbyeight_exporter_exposition_series": float(text.series),
+            "eightbyeight_exporter_exposition_bytes": float(text.length),
+        }
         for name, (kind, help_text) in EXPOSITION_METRICS.items():
             family_class = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
             yield family_class(name, help_text, value=values[name])

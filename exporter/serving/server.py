@@ -19,10 +19,10 @@ from typing import Any, Protocol
 from prometheus_client.exposition import choose_encoder
 
 from exporter import __version__
-from exporter.pollers.base import Scheduler
-from exporter.serving.exposition import Exposition
 from exporter.core.logs import get_logger
 from exporter.metrics.rendering import coalesce
+from exporter.pollers.base import Scheduler
+from exporter.serving.exposition import Exposition
 from exporter.serving.web_config import WebConfigWatcher, WebState, client_san_allowed, ssl_reason
 
 log = get_logger(__name__)
@@ -93,14 +93,26 @@ class ExporterServer:
     headers.
     """
 
-    def __init__(self, served: Served, address: str, *, on_reload: Reload | None = None,
-                 web_config: WebConfigWatcher | None = None) -> None:
+    def __init__(
+        self,
+        served: Served,
+        address: str,
+        *,
+        on_reload: Reload | None = None,
+        web_config: WebConfigWatcher | None = None,
+    ) -> None:
         host, port = parse_listen_address(address)
         self.web_config = web_config
         handler = _make_handler(served, on_reload, self.web_config)
-        server_class = type("ExporterHTTPServer", (_HTTPServer,),
-                            {"address_family": _family(host), "daemon_threads": True,
-                             "web_config": self.web_config})
+        server_class = type(
+            "ExporterHTTPServer",
+            (_HTTPServer,),
+            {
+                "address_family": _family(host),
+                "daemon_threads": True,
+                "web_config": self.web_config,
+            },
+        )
         self.httpd = server_class((host, port), handler)
         self._thread: threading.Thread | None = None
 
@@ -114,8 +126,9 @@ class ExporterServer:
         return "https" if self.web_config is not None and self.web_config.tls else "http"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="http-server",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name="http-server", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -132,9 +145,11 @@ def _family(host: str) -> socket.AddressFamily:
 # A TLS client that stalls in the handshake holds a thread at most this long.
 HANDSHAKE_TIMEOUT = 10.0
 _TLS_HANDSHAKE_RECORD = b"\x16"
-_PLAIN_HTTP_ANSWER = (b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                      b"Connection: close\r\n\r\n"
-                      b"Client sent an HTTP request to an HTTPS server.\n")
+_PLAIN_HTTP_ANSWER = (
+    b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Connection: close\r\n\r\n"
+    b"Client sent an HTTP request to an HTTPS server.\n"
+)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -154,8 +169,9 @@ class _HTTPServer(ThreadingHTTPServer):
         # The context of this moment: a rotated certificate is used from the next connection.
         state = self.web_config.current()
         assert state.ssl_context is not None and state.config.tls is not None  # TLS stays on
-        conn = _tls_accept(request, client_address, state.ssl_context,
-                           state.config.tls.client_allowed_sans)
+        conn = _tls_accept(
+            request, client_address, state.ssl_context, state.config.tls.client_allowed_sans
+        )
         if conn is None:
             return
         try:
@@ -166,8 +182,11 @@ class _HTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that goes away mid-answer is not worth a traceback on stderr.
         if isinstance(sys.exc_info()[1], OSError):
-            log.debug("http_connection_failed", client=_client(client_address),
-                      error=str(sys.exc_info()[1]))
+            log.debug(
+                "http_connection_failed",
+                client=_client(client_address),
+                error=str(sys.exc_info()[1]),
+            )
             return
         super().handle_error(request, client_address)
 
@@ -176,8 +195,9 @@ def _client(client_address: Any) -> str:
     return str(client_address[0]) if client_address else "?"
 
 
-def _tls_accept(sock: socket.socket, client_address: Any, context: ssl.SSLContext,
-                allowed_sans: tuple[str, ...]) -> ssl.SSLSocket | None:
+def _tls_accept(
+    sock: socket.socket, client_address: Any, context: ssl.SSLContext, allowed_sans: tuple[str, ...]
+) -> ssl.SSLSocket | None:
     """The TLS side of an accepted connection, or None when it was dropped (and logged)."""
     conn: ssl.SSLSocket | None = None
     try:
@@ -198,8 +218,7 @@ def _tls_accept(sock: socket.socket, client_address: Any, context: ssl.SSLContex
         conn.settimeout(None)
         return conn
     except (OSError, ValueError) as exc:  # ssl.SSLError, timeouts and resets are OSErrors
-        log.debug("tls_handshake_failed", client=_client(client_address),
-                  error=ssl_reason(exc))
+        log.debug("tls_handshake_failed", client=_client(client_address), error=ssl_reason(exc))
         if conn is not None:
             conn.close()
         return None
@@ -208,8 +227,9 @@ def _tls_accept(sock: socket.socket, client_address: Any, context: ssl.SSLContex
 AUTH_REALM = "eightbyeight-exporter"
 
 
-def _make_handler(served: Served, on_reload: Reload | None,
-                  web: WebConfigWatcher | None = None) -> type[BaseHTTPRequestHandler]:
+def _make_handler(
+    served: Served, on_reload: Reload | None, web: WebConfigWatcher | None = None
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = f"eightbyeight-exporter/{__version__}"
         protocol_version = "HTTP/1.1"
@@ -217,7 +237,7 @@ def _make_handler(served: Served, on_reload: Reload | None,
         disable_nagle_algorithm = True
         _web_state: WebState | None = None
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             log.debug("http_request", client=self.client_address[0], request=self.requestline)
 
         def parse_request(self) -> bool:
@@ -242,21 +262,29 @@ def _make_handler(served: Served, on_reload: Reload | None,
             # it is whatever the client sent).
             username = None if result.username is None else result.username[:128]
             if result.reason == "missing":
-                log.debug("http_auth_failed", client=self.client_address[0], username=None,
-                          reason=result.reason)
+                log.debug(
+                    "http_auth_failed",
+                    client=self.client_address[0],
+                    username=None,
+                    reason=result.reason,
+                )
             else:
-                log.warning("http_auth_failed", client=self.client_address[0],
-                            username=username, reason=result.reason)
-            self._refuse(401, b"401 Unauthorized\n",
-                         {"WWW-Authenticate": f'Basic realm="{AUTH_REALM}"'})
+                log.warning(
+                    "http_auth_failed",
+                    client=self.client_address[0],
+                    username=username,
+                    reason=result.reason,
+                )
+            self._refuse(
+                401, b"401 Unauthorized\n", {"WWW-Authenticate": f'Basic realm="{AUTH_REALM}"'}
+            )
             return False
 
         def _refuse(self, status: int, body: bytes, extra: dict[str, str]) -> None:
             # Read a small body so the connection stays usable (a browser retries on it after
             # the 401); anything bigger or chunked is not worth reading for a refusal.
             length = self.headers.get("Content-Length") or "0"
-            if self.headers.get("Transfer-Encoding") or not length.isdigit() \
-                    or int(length) > 65536:
+            if self.headers.get("Transfer-Encoding") or not length.isdigit() or int(length) > 65536:
                 self.close_connection = True
             elif int(length) > 0:
                 self.rfile.read(int(length))
@@ -269,8 +297,9 @@ def _make_handler(served: Served, on_reload: Reload | None,
                 for key, value in state.config.http.headers.items():
                     self.send_header(key, value)
 
-        def _send(self, status: int, body: bytes, content_type: str,
-                  extra: dict[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -280,18 +309,22 @@ def _make_handler(served: Served, on_reload: Reload | None,
             if self.command != "HEAD":
                 self.wfile.write(body)
 
-        def do_HEAD(self) -> None:  # noqa: N802 - stdlib naming
+        def do_HEAD(self) -> None:
             self.do_GET()
 
-        def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        def do_POST(self) -> None:
             path = self.path.split("?", 1)[0]
             length = int(self.headers.get("Content-Length") or 0)
             if 0 < length <= 65536:
                 self.rfile.read(length)  # the body means nothing; read it to keep the connection
             if path != "/-/reload":
                 if path in READ_ONLY_PATHS:
-                    self._send(405, b"method not allowed\n", "text/plain; charset=utf-8",
-                               {"Allow": "GET, HEAD"})
+                    self._send(
+                        405,
+                        b"method not allowed\n",
+                        "text/plain; charset=utf-8",
+                        {"Allow": "GET, HEAD"},
+                    )
                 else:
                     self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
                 return
@@ -301,26 +334,32 @@ def _make_handler(served: Served, on_reload: Reload | None,
             ok, message = on_reload()
             self._send(200 if ok else 500, (message + "\n").encode(), "text/plain; charset=utf-8")
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        def do_GET(self) -> None:
             scheduler = served.scheduler
             path = self.path.split("?", 1)[0]
             if path == "/-/reload":
-                self._send(405, b"use POST to reload\n", "text/plain; charset=utf-8",
-                           {"Allow": "POST"})
+                self._send(
+                    405, b"use POST to reload\n", "text/plain; charset=utf-8", {"Allow": "POST"}
+                )
             elif path == "/metrics":
                 self._metrics()
             elif path == "/":
-                self._send(200, _landing_page([r.name for r in scheduler.runners]),
-                           "text/html; charset=utf-8")
+                self._send(
+                    200,
+                    _landing_page([r.name for r in scheduler.runners]),
+                    "text/html; charset=utf-8",
+                )
             elif path == "/-/healthy":
                 stuck = scheduler.stuck()
-                body = json.dumps({"status": "stuck" if stuck else "healthy",
-                                   "stuck_collectors": stuck}).encode()
+                body = json.dumps(
+                    {"status": "stuck" if stuck else "healthy", "stuck_collectors": stuck}
+                ).encode()
                 self._send(503 if stuck else 200, body, "application/json")
             elif path == "/-/ready":
                 pending = [r.name for r in scheduler.runners if not r.first_run_done.is_set()]
-                body = json.dumps({"status": "not ready" if pending else "ready",
-                                   "pending_collectors": pending}).encode()
+                body = json.dumps(
+                    {"status": "not ready" if pending else "ready", "pending_collectors": pending}
+                ).encode()
                 self._send(503 if pending else 200, body, "application/json")
             else:
                 self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")

@@ -68,9 +68,21 @@ HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 _TOP_KEYS = ("tls_server_config", "http_server_config", "basic_auth_users", "rate_limit")
-_TLS_KEYS = ("cert", "key", "client_ca", "cert_file", "key_file", "client_auth_type",
-             "client_ca_file", "client_allowed_sans", "min_version", "max_version",
-             "cipher_suites", "prefer_server_cipher_suites", "curve_preferences")
+_TLS_KEYS = (
+    "cert",
+    "key",
+    "client_ca",
+    "cert_file",
+    "key_file",
+    "client_auth_type",
+    "client_ca_file",
+    "client_allowed_sans",
+    "min_version",
+    "max_version",
+    "cipher_suites",
+    "prefer_server_cipher_suites",
+    "curve_preferences",
+)
 _HTTP_KEYS = ("http2", "headers")
 _RATE_KEYS = ("interval", "burst")
 
@@ -185,8 +197,9 @@ class _Checker:
             return ()
         return tuple(value)
 
-    def choice(self, data: dict[Any, Any], key: str, where: str, choices: Mapping[str, Any],
-               default: str) -> str:
+    def choice(
+        self, data: dict[Any, Any], key: str, where: str, choices: Mapping[str, Any], default: str
+    ) -> str:
         value = data.get(key)
         if value is None or value == "":
             return default
@@ -221,8 +234,7 @@ def _file_path(raw: str | None, directory: Path) -> Path | None:
     return path if path.is_absolute() else directory / path
 
 
-def _tls(check: _Checker, raw: Any, directory: Path,
-         ignored: list[str]) -> TLSServerConfig | None:
+def _tls(check: _Checker, raw: Any, directory: Path, ignored: list[str]) -> TLSServerConfig | None:
     where = "tls_server_config"
     data = check.mapping(raw, where, _TLS_KEYS)
     if all(value in (None, "", []) for value in data.values()):
@@ -234,18 +246,21 @@ def _tls(check: _Checker, raw: Any, directory: Path,
         key=check.string(data, "key", where),
         client_ca_file=_file_path(check.string(data, "client_ca_file", where), directory),
         client_ca=check.string(data, "client_ca", where),
-        client_auth_type=check.choice(data, "client_auth_type", where, CLIENT_AUTH_TYPES,
-                                      "NoClientCert"),
+        client_auth_type=check.choice(
+            data, "client_auth_type", where, CLIENT_AUTH_TYPES, "NoClientCert"
+        ),
         client_allowed_sans=check.strings(data, "client_allowed_sans", where),
         min_version=check.choice(data, "min_version", where, TLS_VERSIONS, "TLS12"),
         max_version=check.choice(data, "max_version", where, TLS_VERSIONS, "TLS13"),
-        prefer_server_cipher_suites=check.boolean(data, "prefer_server_cipher_suites", where,
-                                                  True),
+        prefer_server_cipher_suites=check.boolean(data, "prefer_server_cipher_suites", where, True),
     )
     # Accepted for compatibility but without effect here (Python's ssl sets TLS 1.3 suites
     # and curves itself): listed for a warning at each load.
-    ignored += [f"{where}.{key}" for key in ("cipher_suites", "curve_preferences")
-                if check.strings(data, key, where)]
+    ignored += [
+        f"{where}.{key}"
+        for key in ("cipher_suites", "curve_preferences")
+        if check.strings(data, key, where)
+    ]
     for name in ("cert", "key", "client_ca"):
         if getattr(tls, f"{name}_file") and getattr(tls, name):
             check.add(f"{where}.{name}_file", f"set either {name}_file or {name}, not both")
@@ -256,23 +271,30 @@ def _tls(check: _Checker, raw: Any, directory: Path,
     _, needs_ca = CLIENT_AUTH_TYPES[tls.client_auth_type]
     has_ca = bool(tls.client_ca_file or tls.client_ca)
     if needs_ca and not has_ca and f"{where}.client_ca_file" not in _wheres(check):
-        check.add(f"{where}.client_ca_file",
-                  f"required when client_auth_type is {tls.client_auth_type}")
+        check.add(
+            f"{where}.client_ca_file", f"required when client_auth_type is {tls.client_auth_type}"
+        )
     if has_ca and tls.client_auth_type == "NoClientCert":
-        check.add(f"{where}.client_auth_type", "NoClientCert, but client_ca_file is set (use "
-                  "RequireAndVerifyClientCert to verify client certificates)")
+        check.add(
+            f"{where}.client_auth_type",
+            "NoClientCert, but client_ca_file is set (use "
+            "RequireAndVerifyClientCert to verify client certificates)",
+        )
     if tls.client_allowed_sans and CLIENT_AUTH_TYPES[tls.client_auth_type][0] != ssl.CERT_REQUIRED:
-        check.add(f"{where}.client_allowed_sans", "needs client_auth_type RequireAnyClientCert "
-                  "or RequireAndVerifyClientCert")
+        check.add(
+            f"{where}.client_allowed_sans",
+            "needs client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert",
+        )
     if TLS_VERSIONS[tls.min_version] > TLS_VERSIONS[tls.max_version]:
-        check.add(f"{where}.min_version",
-                  f"{tls.min_version} is above max_version {tls.max_version}")
+        check.add(
+            f"{where}.min_version", f"{tls.min_version} is above max_version {tls.max_version}"
+        )
     return tls
 
 
 def _wheres(check: _Checker) -> set[str]:
     """Key paths that already have a problem, so a bad value is not also reported missing."""
-    return {p[len(PREFIX) + 1:].split(":", 1)[0] for p in check.problems}
+    return {p[len(PREFIX) + 1 :].split(":", 1)[0] for p in check.problems}
 
 
 def _http(check: _Checker, raw: Any, ignored: list[str]) -> HTTPServerConfig:
@@ -349,8 +371,11 @@ def read_web_config(path: Path) -> WebConfig:
     try:
         raw = read_yaml(path)
     except YamlFileError as exc:
-        problem = (f"cannot read {path}: {exc.reason}" if exc.unreadable
-                   else f"{path} is not valid YAML{exc.reason}")
+        problem = (
+            f"cannot read {path}: {exc.reason}"
+            if exc.unreadable
+            else f"{path} is not valid YAML{exc.reason}"
+        )
         raise ConfigError([f"{PREFIX}: {problem}"]) from None
     if raw is not None and not isinstance(raw, dict):
         raise ConfigError([f"{PREFIX}: must be a mapping ({', '.join(_TOP_KEYS)})"])
@@ -363,8 +388,9 @@ def read_web_config(path: Path) -> WebConfig:
     rate = _rate_limit(check, data.get("rate_limit"))
     if check.problems:
         raise ConfigError(check.problems)
-    return WebConfig(tls=tls, http=http, basic_auth_users=users, rate_limit=rate,
-                     ignored=tuple(ignored))
+    return WebConfig(
+        tls=tls, http=http, basic_auth_users=users, rate_limit=rate, ignored=tuple(ignored)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,8 +411,9 @@ def _no_passphrase() -> bytes:
     raise _EncryptedKey
 
 
-def _read_pem(path: Path | None, inline: str | None, where: str, marker: str,
-              check: _Checker) -> str | None:
+def _read_pem(
+    path: Path | None, inline: str | None, where: str, marker: str, check: _Checker
+) -> str | None:
     if path is None:
         text = inline
     else:
@@ -435,8 +462,14 @@ def _build_context(tls: TLSServerConfig, check: _Checker) -> ssl.SSLContext | No
     return context if len(check.problems) == before else None
 
 
-def _load_chain(context: ssl.SSLContext, tls: TLSServerConfig, cert: str, key: str,
-                key_where: str, check: _Checker) -> None:
+def _load_chain(
+    context: ssl.SSLContext,
+    tls: TLSServerConfig,
+    cert: str,
+    key: str,
+    key_where: str,
+    check: _Checker,
+) -> None:
     # load_cert_chain only takes file names: inline PEM goes through a private temporary
     # directory (mode 0700) that is removed straight after.
     with tempfile.TemporaryDirectory(prefix="web-config-") as tmp:
@@ -454,8 +487,9 @@ def _load_chain(context: ssl.SSLContext, tls: TLSServerConfig, cert: str, key: s
         except _EncryptedKey:
             check.add(key_where, "the key is encrypted; the exporter needs an unencrypted key")
         except (ssl.SSLError, OSError, ValueError) as exc:
-            check.add("tls_server_config",
-                      f"cannot load the certificate and key: {ssl_reason(exc)}")
+            check.add(
+                "tls_server_config", f"cannot load the certificate and key: {ssl_reason(exc)}"
+            )
 
 
 def ssl_context(config: WebConfig) -> ssl.SSLContext | None:
@@ -537,8 +571,14 @@ class Authenticator:
     wrong passwords costs one core, not all of them.
     """
 
-    def __init__(self, users: Mapping[str, str], *, cache_ttl: float = 60.0,
-                 cache_size: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        users: Mapping[str, str],
+        *,
+        cache_ttl: float = 60.0,
+        cache_size: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._users = {name: hashed.encode("ascii") for name, hashed in users.items()}
         self._cache_ttl = cache_ttl
         self._cache_size = cache_size
@@ -613,8 +653,9 @@ class Authenticator:
 class RateLimiter:
     """The toolkit's rate_limit: a token bucket shared by every request (429 when empty)."""
 
-    def __init__(self, interval: float, burst: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, interval: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._interval = interval
         self._burst = burst
         self._clock = clock
@@ -684,10 +725,14 @@ class WebConfigWatcher:
         state = self._load(previous=None)
         self._state = state
         tls = state.config.tls
-        log.info("web_config_loaded", path=str(self.path), tls=tls is not None,
-                 client_auth_type=tls.client_auth_type if tls else None,
-                 basic_auth_users=len(state.config.basic_auth_users),
-                 headers=sorted(state.config.http.headers))
+        log.info(
+            "web_config_loaded",
+            path=str(self.path),
+            tls=tls is not None,
+            client_auth_type=tls.client_auth_type if tls else None,
+            basic_auth_users=len(state.config.basic_auth_users),
+            headers=sorted(state.config.http.headers),
+        )
 
     @property
     def tls(self) -> bool:
@@ -713,8 +758,11 @@ class WebConfigWatcher:
                 log.exception("web_config_reload_failed", path=str(self.path))
                 return state
             self._state = new_state
-            log.info("web_config_reloaded", path=str(self.path),
-                     basic_auth_users=len(new_state.config.basic_auth_users))
+            log.info(
+                "web_config_reloaded",
+                path=str(self.path),
+                basic_auth_users=len(new_state.config.basic_auth_users),
+            )
             return new_state
 
     def _load(self, previous: WebState | None) -> WebState:
@@ -728,8 +776,12 @@ class WebConfigWatcher:
         context = ssl_context(config)
         if previous is not None and (context is None) != (previous.ssl_context is None):
             was = "on" if previous.ssl_context is not None else "off"
-            raise ConfigError([f"{PREFIX} tls_server_config: TLS was {was} when the exporter "
-                               "started; switching it needs a restart"])
+            raise ConfigError(
+                [
+                    f"{PREFIX} tls_server_config: TLS was {was} when the exporter "
+                    "started; switching it needs a restart"
+                ]
+            )
         for key in config.ignored:
             log.warning("web_config_option_ignored", path=str(self.path), key=key)
         users = config.basic_auth_users

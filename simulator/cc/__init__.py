@@ -5,15 +5,42 @@ tenant, all from one live model per tenant. Standard library only."""
 from .api import TENANT_INVALID, TENANT_MISSING, ContactCenter
 from .historical import DATA_RECORD_CAP, HISTORICAL_PREFIX
 from .http import MultiValueQueryHandler
-from .metrics import AGENT_METRIC_KEYS, GROUP_METRIC_KEYS, QUEUE_EXTRA_KEYS, QUEUE_METRIC_KEYS, RealtimeView
+from .metrics import (
+    AGENT_METRIC_KEYS,
+    GROUP_METRIC_KEYS,
+    QUEUE_EXTRA_KEYS,
+    QUEUE_METRIC_KEYS,
+    RealtimeView,
+)
 from .model import AgentStatus as CcAgentStatus
 from .model import TenantModel
 from .realtime import REALTIME_PREFIX
 from .report_types import REPORT_TYPES
-from .tenants import DEFAULT_TIME_ZONES, REGION_PREFIXES, REGIONS, CcAgent, CcGroup, CcQueue, CcRef, CcTenant
+from .tenants import (
+    DEFAULT_TIME_ZONES,
+    REGION_PREFIXES,
+    REGIONS,
+    CcAgent,
+    CcGroup,
+    CcQueue,
+    CcRef,
+    CcTenant,
+)
 
 __all__ = [
     "AGENT_METRIC_KEYS",
+    "DATA_RECORD_CAP",
+    "DEFAULT_TIME_ZONES",
+    "GROUP_METRIC_KEYS",
+    "HISTORICAL_PREFIX",
+    "QUEUE_EXTRA_KEYS",
+    "QUEUE_METRIC_KEYS",
+    "REALTIME_PREFIX",
+    "REGIONS",
+    "REGION_PREFIXES",
+    "REPORT_TYPES",
+    "TENANT_INVALID",
+    "TENANT_MISSING",
     "CcAgent",
     "CcAgentStatus",
     "CcGroup",
@@ -21,19 +48,7 @@ __all__ = [
     "CcRef",
     "CcTenant",
     "ContactCenter",
-    "DATA_RECORD_CAP",
-    "DEFAULT_TIME_ZONES",
-    "GROUP_METRIC_KEYS",
-    "HISTORICAL_PREFIX",
     "MultiValueQueryHandler",
-    "QUEUE_EXTRA_KEYS",
-    "QUEUE_METRIC_KEYS",
-    "REALTIME_PREFIX",
-    "REGIONS",
-    "REGION_PREFIXES",
-    "REPORT_TYPES",
     "RealtimeView",
-    "TENANT_INVALID",
-    "TENANT_MISSING",
     "TenantModel",
 ]

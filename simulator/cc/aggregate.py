@@ -3,8 +3,8 @@ two APIs compute every metric with the same definitions (see the README's CC def
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from typing import Iterable
 
 from .model import AgentStatus, Completion, Entry, Leave, LeaveOutcome, Offer, OfferResult
 
@@ -144,7 +144,11 @@ class Agg:
 
 
 LOGGED_IN = (
-    AgentStatus.AVAILABLE, AgentStatus.OFFERING, AgentStatus.BUSY, AgentStatus.WRAP_UP, AgentStatus.ON_BREAK,
+    AgentStatus.AVAILABLE,
+    AgentStatus.OFFERING,
+    AgentStatus.BUSY,
+    AgentStatus.WRAP_UP,
+    AgentStatus.ON_BREAK,
     AgentStatus.WORKING_OFFLINE,
 )
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..routing import Request, Router
@@ -17,7 +18,14 @@ from .metrics import KINDS, RealtimeView
 from .model import TenantModel
 from .realtime import REALTIME_PREFIX, RealtimeApi
 from .reports import Report, compute_rows, parse_definition
-from .tenants import DEFAULT_TIME_ZONES, REGION_PREFIXES, CcRef, CcTenant, build_tenant, parse_tenants
+from .tenants import (
+    DEFAULT_TIME_ZONES,
+    REGION_PREFIXES,
+    CcRef,
+    CcTenant,
+    build_tenant,
+    parse_tenants,
+)
 
 TENANT_HEADER = "X-Tenant-Info"
 TENANT_MISSING = "Bad request: X-Tenant-Info header is missing."
@@ -65,13 +73,20 @@ class ContactCenter:
         self._tenants: dict[str, CcTenant] = {}
         for index, (tenant_id, region) in enumerate(parse_tenants(tenants)):
             self._tenants[tenant_id] = build_tenant(
-                seed, tenant_id, region, DEFAULT_TIME_ZONES[index % len(DEFAULT_TIME_ZONES)],
-                queues=queues_per_tenant, groups=groups_per_tenant, agents=agents_per_tenant,
+                seed,
+                tenant_id,
+                region,
+                DEFAULT_TIME_ZONES[index % len(DEFAULT_TIME_ZONES)],
+                queues=queues_per_tenant,
+                groups=groups_per_tenant,
+                agents=agents_per_tenant,
             )
         self._models: dict[str, TenantModel] = {}
         self._models_lock = threading.Lock()
         self.tokens = CcTokenStore(seed=seed, ttl_seconds=token_ttl)
-        self.auth = CcAuth(client_id=client_id, client_secret=client_secret, tokens=self.tokens, clock=clock)
+        self.auth = CcAuth(
+            client_id=client_id, client_secret=client_secret, tokens=self.tokens, clock=clock
+        )
         self._reports_lock = threading.Lock()
         self._reports: dict[int, Report] = {}
         self._report_ids = itertools.count(FIRST_REPORT_ID)
@@ -113,7 +128,9 @@ class ContactCenter:
 
     def realtime_urls(self, root: str) -> dict[str, dict[str, str]]:
         """Per region of the tenants: its realtime and historical base URLs under `root`."""
-        regions = sorted({t.region for t in self._tenants.values()}, key=list(REGION_PREFIXES).index)
+        regions = sorted(
+            {t.region for t in self._tenants.values()}, key=list(REGION_PREFIXES).index
+        )
         return {
             region: {
                 "realtime": root + REGION_PREFIXES[region] + REALTIME_PREFIX,
@@ -132,7 +149,10 @@ class ContactCenter:
             model = self._models.get(tenant_id)
             if model is None:
                 model = self._models[tenant_id] = TenantModel(
-                    tenant, seed=self.seed, start_time=self.start_time, history_seconds=self.history_seconds
+                    tenant,
+                    seed=self.seed,
+                    start_time=self.start_time,
+                    history_seconds=self.history_seconds,
                 )
         model.advance(self.clock())
         return model
@@ -152,7 +172,11 @@ class ContactCenter:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         tenant = self.tenant(tenant_id)
-        known = {"queues": set(tenant.queue_by_id), "groups": set(tenant.group_by_id), "agents": set(tenant.agent_by_id)}
+        known = {
+            "queues": set(tenant.queue_by_id),
+            "groups": set(tenant.group_by_id),
+            "agents": set(tenant.agent_by_id),
+        }
         if entity_id not in known[kind]:
             raise KeyError(f"unknown {kind[:-1]} {entity_id!r} of tenant {tenant_id!r}")
         model = self.model(tenant_id)
@@ -220,7 +244,9 @@ class ContactCenter:
                 raise bad_request(TENANT_MISSING)
             (tenant,) = self._tenants.values()
             if tenant.region != region:
-                raise CcError(403, f"Forbidden: the client has no Contact Center tenant in region [{region}].")
+                raise CcError(
+                    403, f"Forbidden: the client has no Contact Center tenant in region [{region}]."
+                )
             return tenant
         named = self._tenants.get(header)
         if named is None or named.region != region:
@@ -254,7 +280,9 @@ class ContactCenter:
             model = self.model(tenant.id)
             with model.lock:
                 rows = compute_rows(definition, model)
-        report = Report(report_id, tenant.id, definition, now, now + self.report_delay_seconds, reason, rows)
+        report = Report(
+            report_id, tenant.id, definition, now, now + self.report_delay_seconds, reason, rows
+        )
         with self._reports_lock:
             self._reports[report_id] = report
         return report
@@ -268,22 +296,44 @@ class ContactCenter:
                 snapshots = model.agent_snapshots()
                 waiting = {q.id: len(model.waiting(q.id)) for q in tenant.queues}
                 enabled = {q.id: model.enabled_agent_ids(q.id) for q in tenant.queues}
-            tenants.append({
-                "id": tenant.id,
-                "region": tenant.region,
-                "time_zone": tenant.time_zone,
-                "queues": [
-                    {"id": q.id, "name": q.name, "media": list(q.media), "agent_ids": list(q.agent_ids),
-                     "enabled_agent_ids": enabled[q.id], "waiting": waiting[q.id],
-                     "sla_target_percent": q.sla_target_percent, "sla_threshold_seconds": q.sla_threshold_seconds}
-                    for q in tenant.queues
-                ],
-                "groups": [{"id": g.id, "name": g.name, "agent_ids": list(g.agent_ids)} for g in tenant.groups],
-                "agents": [
-                    {"id": a.id, "name": a.name, "group_id": a.group_id, "queue_ids": list(a.queue_ids),
-                     "status": snapshots[a.id].status.value, "status_code": snapshots[a.id].status_code}
-                    for a in tenant.agents
-                ],
-                "reports": {str(k): v for k, v in self.reports(tenant.id).items()},
-            })
-        return {"client_id": self.client_id, "report_delay_seconds": self.report_delay_seconds, "tenants": tenants}
+            tenants.append(
+                {
+                    "id": tenant.id,
+                    "region": tenant.region,
+                    "time_zone": tenant.time_zone,
+                    "queues": [
+                        {
+                            "id": q.id,
+                            "name": q.name,
+                            "media": list(q.media),
+                            "agent_ids": list(q.agent_ids),
+                            "enabled_agent_ids": enabled[q.id],
+                            "waiting": waiting[q.id],
+                            "sla_target_percent": q.sla_target_percent,
+                            "sla_threshold_seconds": q.sla_threshold_seconds,
+                        }
+                        for q in tenant.queues
+                    ],
+                    "groups": [
+                        {"id": g.id, "name": g.name, "agent_ids": list(g.agent_ids)}
+                        for g in tenant.groups
+                    ],
+                    "agents": [
+                        {
+                            "id": a.id,
+                            "name": a.name,
+                            "group_id": a.group_id,
+                            "queue_ids": list(a.queue_ids),
+                            "status": snapshots[a.id].status.value,
+                            "status_code": snapshots[a.id].status_code,
+                        }
+                        for a in tenant.agents
+                    ],
+                    "reports": {str(k): v for k, v in self.reports(tenant.id).items()},
+                }
+            )
+        return {
+            "client_id": self.client_id,
+            "report_delay_seconds": self.report_delay_seconds,
+            "tenants": tenants,
+        }

@@ -9,7 +9,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from ..routing import Request, Response, Router
 
@@ -32,7 +32,9 @@ class CcTokenStore:
     def issue(self, client_id: str, now: float) -> str:
         with self._lock:
             self._issued += 1
-            digest = hashlib.sha256(f"8x8-cc-token:{self._seed}:{client_id}:{self._issued}:{int(now)}".encode()).digest()
+            digest = hashlib.sha256(
+                f"8x8-cc-token:{self._seed}:{client_id}:{self._issued}:{int(now)}".encode()
+            ).digest()
             token = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
             self._expiry[token] = now + self.ttl_seconds
             while len(self._expiry) > self._max_tokens:
@@ -54,14 +56,23 @@ class CcTokenStore:
             return len(self._expiry)
 
 
-def _oauth_error(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> Response:
+def _oauth_error(
+    status: int, error: str, description: str, headers: dict[str, str] | None = None
+) -> Response:
     return Response.json(status, {"error": error, "error_description": description}, headers)
 
 
 class CcAuth:
     """The token endpoint and the bearer check of the CC routes."""
 
-    def __init__(self, *, client_id: str, client_secret: str, tokens: CcTokenStore, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        tokens: CcTokenStore,
+        clock: Callable[[], float],
+    ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
         self.tokens = tokens
@@ -74,19 +85,27 @@ class CcAuth:
         # Client authentication first (401), then the grant (400), as OAuth servers do.
         if not self._client_authenticated(request):
             return _oauth_error(
-                401, "invalid_client", "Bad client credentials", {"WWW-Authenticate": 'Basic realm="oauth2/client"'}
+                401,
+                "invalid_client",
+                "Bad client credentials",
+                {"WWW-Authenticate": 'Basic realm="oauth2/client"'},
             )
         grant = request.form().get("grant_type")
         if grant != "client_credentials":
             return _oauth_error(
-                400, "unsupported_grant_type",
+                400,
+                "unsupported_grant_type",
                 "Missing grant_type" if not grant else f"Unsupported grant type: {grant}",
             )
         token = self.tokens.issue(self.client_id, self.clock())
         # expires_in is a string here (ttl - 1, as the vendor's "1799"), an integer in Work Analytics.
         return Response.json(
             200,
-            {"access_token": token, "token_type": "BearerToken", "expires_in": str(self.tokens.ttl_seconds - 1)},
+            {
+                "access_token": token,
+                "token_type": "BearerToken",
+                "expires_in": str(self.tokens.ttl_seconds - 1),
+            },
             {"Cache-Control": "no-store"},
         )
 
@@ -112,6 +131,10 @@ class CcAuth:
         if description is None:
             return None
         return _oauth_error(
-            401, "invalid_token", description,
-            {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'},
+            401,
+            "invalid_token",
+            description,
+            {
+                "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'
+            },
         )

@@ -83,31 +83,40 @@ class HistoricalApi:
             body["reason"] = report.fail_reason
         elif status == "DONE":
             base = f"{self._base(request, tenant)}/{report.id}"
-            headers["Link"] = f'<{base}/data?page=0&size=100>; rel="data", <{base}/download>; rel="download"'
+            headers["Link"] = (
+                f'<{base}/data?page=0&size=100>; rel="data", <{base}/download>; rel="download"'
+            )
         return Response.json(200, body, headers)
 
     @answers
     def data(self, request: Request, match: re.Match[str]) -> Response:
-        tenant, report = self._report(request, match)
+        _tenant, report = self._report(request, match)
         rows = self._done_rows(report)
         page = integer_parameter(request, "page", 0, 0)
         size = integer_parameter(request, "size", 100, 1, MAX_DATA_PAGE_SIZE)
         served = rows[:DATA_RECORD_CAP]
-        headers = page_headers(request, absolute_root(request, self.cc.root_url_fallback()), page, size, len(served))
+        headers = page_headers(
+            request, absolute_root(request, self.cc.root_url_fallback()), page, size, len(served)
+        )
         return Response.json(200, served[page_slice(served, page, size)], headers)
 
     @answers
     def download(self, request: Request, match: re.Match[str]) -> Response:
-        tenant, report = self._report(request, match)
+        _tenant, report = self._report(request, match)
         rows = self._done_rows(report)
         accept = (request.headers.get("Accept") or "").lower()
         if any(marker in accept for marker in _NOT_ACCEPTABLE):
-            raise CcError(406, "Not acceptable: the simulator produces CSV downloads only (Accept: text/csv).")
+            raise CcError(
+                406, "Not acceptable: the simulator produces CSV downloads only (Accept: text/csv)."
+            )
         filename = report.definition.title.replace('"', "'")
         return Response(
             200,
             rows_csv(report.definition, rows).encode("utf-8"),
-            {"Content-Type": "text/csv; charset=UTF-8", "Content-Disposition": f'attachment; filename="{filename}.csv"'},
+            {
+                "Content-Type": "text/csv; charset=UTF-8",
+                "Content-Disposition": f'attachment; filename="{filename}.csv"',
+            },
         )
 
     @answers
@@ -122,8 +131,10 @@ class HistoricalApi:
 
     @answers
     def definition(self, request: Request, match: re.Match[str]) -> Response:
-        tenant, report = self._report(request, match)
-        return Response.json(200, report.definition.to_json(report.id, report.status(self.cc.clock())))
+        _tenant, report = self._report(request, match)
+        return Response.json(
+            200, report.definition.to_json(report.id, report.status(self.cc.clock()))
+        )
 
     # ----------------------------------------------------------------- helpers
     def _base(self, request: Request, tenant: CcTenant) -> str:
@@ -136,7 +147,9 @@ class HistoricalApi:
         try:
             report_id = int(raw)
         except ValueError:
-            raise bad_request(f"Bad request: invalid report id [{raw}]: an integer is expected.") from None
+            raise bad_request(
+                f"Bad request: invalid report id [{raw}]: an integer is expected."
+            ) from None
         report = self.cc.report(report_id)
         if report is None or report.tenant_id != tenant.id:
             raise not_found(f"Not found: report [{raw}].")
@@ -145,5 +158,7 @@ class HistoricalApi:
     def _done_rows(self, report: Report) -> list[dict[str, Any]]:
         status = report.status(self.cc.clock())
         if status != "DONE" or report.rows is None:
-            raise bad_request(f"Bad request: report [{report.id}] is not ready: its status is {status}, not DONE.")
+            raise bad_request(
+                f"Bad request: report [{report.id}] is not ready: its status is {status}, not DONE."
+            )
         return report.rows

@@ -9,9 +9,9 @@ guide's exact messages where it quotes them (X-Tenant-Info).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from contextvars import ContextVar
 from http import HTTPStatus
-from typing import Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..routing import Request, Response
@@ -83,17 +83,23 @@ def not_found(message: str) -> CcError:
     return CcError(404, message)
 
 
-def integer_parameter(request: Request, name: str, default: int, low: int, high: int | None = None) -> int:
+def integer_parameter(
+    request: Request, name: str, default: int, low: int, high: int | None = None
+) -> int:
     raw = request.query.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
         value = int(raw.strip())
     except ValueError:
-        raise bad_request(f"Bad request: invalid value [{raw}] for parameter [{name}]: an integer is expected.") from None
+        raise bad_request(
+            f"Bad request: invalid value [{raw}] for parameter [{name}]: an integer is expected."
+        ) from None
     if value < low or (high is not None and value > high):
         limits = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise bad_request(f"Bad request: invalid value [{raw}] for parameter [{name}]: must be {limits}.")
+        raise bad_request(
+            f"Bad request: invalid value [{raw}] for parameter [{name}]: must be {limits}."
+        )
     return value
 
 
@@ -103,7 +109,9 @@ def boolean_parameter(request: Request, name: str) -> bool:
         return False
     lowered = raw.strip().lower()
     if lowered not in ("true", "false"):
-        raise bad_request(f"Bad request: invalid value [{raw}] for parameter [{name}]: true or false is expected.")
+        raise bad_request(
+            f"Bad request: invalid value [{raw}] for parameter [{name}]: true or false is expected."
+        )
     return lowered == "true"
 
 
@@ -113,7 +121,13 @@ def absolute_root(request: Request, fallback: str) -> str:
 
 
 def page_headers(
-    request: Request, root: str, page: int, size: int, total: int, *, page_name: str = "page",
+    request: Request,
+    root: str,
+    page: int,
+    size: int,
+    total: int,
+    *,
+    page_name: str = "page",
     size_name: str = "size",
 ) -> dict[str, str]:
     """X-Page, X-Page-Size, X-Total-Pages, X-Total-Elements and, when a later page exists,
@@ -127,7 +141,7 @@ def page_headers(
     }
     if page + 1 < pages:
         pairs = [(k, v) for k, v in query_pairs(request) if k not in (page_name, size_name)]
-        pairs = [(page_name, str(page + 1)), (size_name, str(size))] + pairs
+        pairs = [(page_name, str(page + 1)), (size_name, str(size)), *pairs]
         headers["Link"] = f'<{root}{request.path}?{urlencode(pairs)}>; rel="next"'
     return headers
 

@@ -11,7 +11,8 @@ strings, agent statuses strings, logins ISO 8601 timestamps or null, `mediaTypes
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .aggregate import Agg, average, percentage
@@ -21,38 +22,90 @@ from .tenants import CcTenant
 # The spec's example lists, in its order. Its queue list says `eligibl.rt`: a typo of the
 # groups' `eligible.rt`, which is what is served (the misspelling is accepted as an alias).
 QUEUE_METRIC_KEYS: tuple[str, ...] = (
-    "abandoned.int-15m", "abandoned.int-30m", "abandoned.today",
-    "abandonedPercentage.int-15m", "abandonedPercentage.int-30m", "abandonedPercentage.today",
-    "accepted.int-15m", "accepted.int-30m", "accepted.today",
-    "acceptedPercentage.int-15m", "acceptedPercentage.int-30m", "acceptedPercentage.today",
+    "abandoned.int-15m",
+    "abandoned.int-30m",
+    "abandoned.today",
+    "abandonedPercentage.int-15m",
+    "abandonedPercentage.int-30m",
+    "abandonedPercentage.today",
+    "accepted.int-15m",
+    "accepted.int-30m",
+    "accepted.today",
+    "acceptedPercentage.int-15m",
+    "acceptedPercentage.int-30m",
+    "acceptedPercentage.today",
     "availableIdle.rt",
-    "avgDivertedTime.int-15m", "avgDivertedTime.int-30m", "avgDivertedTime.today",
-    "avgHandlingTime.int-15m", "avgHandlingTime.int-30m", "avgHandlingTime.today",
-    "avgOfferingTime.int-15m", "avgOfferingTime.int-30m", "avgOfferingTime.today",
-    "avgProcessingTime.int-15m", "avgProcessingTime.int-30m", "avgProcessingTime.today",
-    "avgWorkTime.int-15m", "avgWorkTime.int-30m", "avgWorkTime.today",
-    "avgWrapUpTime.int-15m", "avgWrapUpTime.int-30m", "avgWrapUpTime.today",
-    "busy.rt", "busyExternal.rt", "busyOther.rt",
-    "diverted.int-15m", "diverted.int-30m", "diverted.today",
-    "divertedPercentage.int-15m", "divertedPercentage.int-30m", "divertedPercentage.today",
-    "eligible.rt", "enabled.rt",
-    "entered.int-15m", "entered.int-30m", "entered.today",
+    "avgDivertedTime.int-15m",
+    "avgDivertedTime.int-30m",
+    "avgDivertedTime.today",
+    "avgHandlingTime.int-15m",
+    "avgHandlingTime.int-30m",
+    "avgHandlingTime.today",
+    "avgOfferingTime.int-15m",
+    "avgOfferingTime.int-30m",
+    "avgOfferingTime.today",
+    "avgProcessingTime.int-15m",
+    "avgProcessingTime.int-30m",
+    "avgProcessingTime.today",
+    "avgWorkTime.int-15m",
+    "avgWorkTime.int-30m",
+    "avgWorkTime.today",
+    "avgWrapUpTime.int-15m",
+    "avgWrapUpTime.int-30m",
+    "avgWrapUpTime.today",
+    "busy.rt",
+    "busyExternal.rt",
+    "busyOther.rt",
+    "diverted.int-15m",
+    "diverted.int-30m",
+    "diverted.today",
+    "divertedPercentage.int-15m",
+    "divertedPercentage.int-30m",
+    "divertedPercentage.today",
+    "eligible.rt",
+    "enabled.rt",
+    "entered.int-15m",
+    "entered.int-30m",
+    "entered.today",
     "handling.rt",
-    "interactionsAvgWaitTime.int-15m", "interactionsAvgWaitTime.int-30m", "interactionsAvgWaitTime.today",
+    "interactionsAvgWaitTime.int-15m",
+    "interactionsAvgWaitTime.int-30m",
+    "interactionsAvgWaitTime.today",
     "interactionsHandling.rt",
-    "interactionsLongestWaitInQueue.int-15m", "interactionsLongestWaitInQueue.int-30m",
-    "interactionsLongestWaitInQueue.rt", "interactionsLongestWaitInQueue.today",
-    "interactionsWaitInQueue.rt", "interactionsWrapUp.rt",
-    "longestOfferingTimeInQueue.int-15m", "longestOfferingTimeInQueue.int-30m", "longestOfferingTimeInQueue.today",
-    "offering.rt", "onBreak.rt",
-    "shortAbandoned.int-15m", "shortAbandoned.int-30m", "shortAbandoned.today",
-    "shortAbandonedPercentage.int-15m", "shortAbandonedPercentage.int-30m", "shortAbandonedPercentage.today",
-    "slaPercentage.int-12h", "slaPercentage.int-15m", "slaPercentage.int-1h", "slaPercentage.int-30m",
-    "slaPercentage.int-4h", "slaPercentage.int-8h", "slaPercentage.today",
-    "slaPercentageTarget.today", "slaTimeThreshold.today",
-    "totalAbandoned.int-15m", "totalAbandoned.int-30m", "totalAbandoned.today",
-    "totalAbandonedPercentage.int-15m", "totalAbandonedPercentage.int-30m", "totalAbandonedPercentage.today",
-    "workingOffline.rt", "wrapUp.rt",
+    "interactionsLongestWaitInQueue.int-15m",
+    "interactionsLongestWaitInQueue.int-30m",
+    "interactionsLongestWaitInQueue.rt",
+    "interactionsLongestWaitInQueue.today",
+    "interactionsWaitInQueue.rt",
+    "interactionsWrapUp.rt",
+    "longestOfferingTimeInQueue.int-15m",
+    "longestOfferingTimeInQueue.int-30m",
+    "longestOfferingTimeInQueue.today",
+    "offering.rt",
+    "onBreak.rt",
+    "shortAbandoned.int-15m",
+    "shortAbandoned.int-30m",
+    "shortAbandoned.today",
+    "shortAbandonedPercentage.int-15m",
+    "shortAbandonedPercentage.int-30m",
+    "shortAbandonedPercentage.today",
+    "slaPercentage.int-12h",
+    "slaPercentage.int-15m",
+    "slaPercentage.int-1h",
+    "slaPercentage.int-30m",
+    "slaPercentage.int-4h",
+    "slaPercentage.int-8h",
+    "slaPercentage.today",
+    "slaPercentageTarget.today",
+    "slaTimeThreshold.today",
+    "totalAbandoned.int-15m",
+    "totalAbandoned.int-30m",
+    "totalAbandoned.today",
+    "totalAbandonedPercentage.int-15m",
+    "totalAbandonedPercentage.int-30m",
+    "totalAbandonedPercentage.today",
+    "workingOffline.rt",
+    "wrapUp.rt",
 )
 # Served with the queues when no `metrics` filter is given: a key the spec does not list, whose
 # value is an array (the API grows, and not every value is a number).
@@ -60,36 +113,90 @@ QUEUE_EXTRA_KEYS: tuple[str, ...] = ("mediaTypes.rt",)
 QUEUE_ALIASES = {"eligibl.rt": "eligible.rt"}
 
 GROUP_METRIC_KEYS: tuple[str, ...] = (
-    "availableIdle.rt", "eligible.rt", "enabled.rt", "handling.rt", "onBreak.rt", "workingOffline.rt", "wrapUp.rt",
+    "availableIdle.rt",
+    "eligible.rt",
+    "enabled.rt",
+    "handling.rt",
+    "onBreak.rt",
+    "workingOffline.rt",
+    "wrapUp.rt",
 )
 
 _AGENT_PERIODS = ("int-15m", "int-30m", "today")
 _AGENT_IN_QUEUE = (
-    "accepted", "averageHandlingTime", "averageOfferingTime", "averageWrapUpTime", "blindTransfers",
-    "conferenceTime", "conferences", "consultations", "hold", "longestHold", "longestOffering", "offered",
-    "onHoldTime", "rejectTimeout", "rejected", "transfersReceived", "warmTransfers",
+    "accepted",
+    "averageHandlingTime",
+    "averageOfferingTime",
+    "averageWrapUpTime",
+    "blindTransfers",
+    "conferenceTime",
+    "conferences",
+    "consultations",
+    "hold",
+    "longestHold",
+    "longestOffering",
+    "offered",
+    "onHoldTime",
+    "rejectTimeout",
+    "rejected",
+    "transfersReceived",
+    "warmTransfers",
 )
 _AGENT_PLAIN = (
-    "availableTime", "availableTimePercentage", "busyTime", "busyTimePercentage", "directInboundTime",
-    "directInbounds", "directOutboundTime", "directOutbounds", "handlingTime", "handlingTimePercentage",
-    "internalCalls", "internalCallsInitiated", "internalCallsReceived", "internalCallsTime", "loggedInTime",
-    "offeringTime", "onBreakTime", "onBreakTimePercentage", "workingOfflineTime", "workingOfflineTimePercentage",
-    "wrapUpTime", "wrapUpTimePercentage",
+    "availableTime",
+    "availableTimePercentage",
+    "busyTime",
+    "busyTimePercentage",
+    "directInboundTime",
+    "directInbounds",
+    "directOutboundTime",
+    "directOutbounds",
+    "handlingTime",
+    "handlingTimePercentage",
+    "internalCalls",
+    "internalCallsInitiated",
+    "internalCallsReceived",
+    "internalCallsTime",
+    "loggedInTime",
+    "offeringTime",
+    "onBreakTime",
+    "onBreakTimePercentage",
+    "workingOfflineTime",
+    "workingOfflineTimePercentage",
+    "wrapUpTime",
+    "wrapUpTimePercentage",
 )
 _AGENT_RT = (
-    "alerting.rt", "lastLogin.rt", "lastLogout.rt", "line1Status.rt", "line1TimeOnStatus.rt", "line2Status.rt",
-    "line2TimeOnStatus.rt", "loggedInTime.rt", "status.rt", "statusCode.rt", "timeOnStatus.rt",
+    "alerting.rt",
+    "lastLogin.rt",
+    "lastLogout.rt",
+    "line1Status.rt",
+    "line1TimeOnStatus.rt",
+    "line2Status.rt",
+    "line2TimeOnStatus.rt",
+    "loggedInTime.rt",
+    "status.rt",
+    "statusCode.rt",
+    "timeOnStatus.rt",
 )
 # The spec's /agents list (alphabetical, as the spec has it).
-AGENT_METRIC_KEYS: tuple[str, ...] = tuple(sorted(
-    [f"{name}.{period}.inQueue" for name in _AGENT_IN_QUEUE for period in _AGENT_PERIODS]
-    + [f"{name}.{period}" for name in _AGENT_PLAIN for period in _AGENT_PERIODS]
-    + list(_AGENT_RT)
-))
+AGENT_METRIC_KEYS: tuple[str, ...] = tuple(
+    sorted(
+        [f"{name}.{period}.inQueue" for name in _AGENT_IN_QUEUE for period in _AGENT_PERIODS]
+        + [f"{name}.{period}" for name in _AGENT_PLAIN for period in _AGENT_PERIODS]
+        + list(_AGENT_RT)
+    )
+)
 
 KINDS = ("queues", "groups", "agents")
-_WINDOWS = {"int-15m": 900.0, "int-30m": 1800.0, "int-1h": 3600.0, "int-4h": 4 * 3600.0, "int-8h": 8 * 3600.0,
-            "int-12h": 12 * 3600.0}
+_WINDOWS = {
+    "int-15m": 900.0,
+    "int-30m": 1800.0,
+    "int-1h": 3600.0,
+    "int-4h": 4 * 3600.0,
+    "int-8h": 8 * 3600.0,
+    "int-12h": 12 * 3600.0,
+}
 
 
 def known_keys(kind: str) -> tuple[str, ...]:
@@ -120,7 +227,9 @@ _QUEUE_PERIOD: dict[str, Callable[[Agg], Any]] = {
     "avgHandlingTime": lambda a: average(a.handling_ms, a.completed),
     "avgOfferingTime": lambda a: average(a.offering_ms, a.offers),
     "avgProcessingTime": lambda a: average(a.handling_ms + a.wrap_ms, a.completed),
-    "avgWorkTime": lambda a: average(a.completed_offering_ms + a.handling_ms + a.wrap_ms, a.completed),
+    "avgWorkTime": lambda a: average(
+        a.completed_offering_ms + a.handling_ms + a.wrap_ms, a.completed
+    ),
     "avgWrapUpTime": lambda a: average(a.wrap_ms, a.completed),
     "diverted": lambda a: a.diverted,
     "divertedPercentage": lambda a: percentage(a.diverted, a.left),
@@ -163,15 +272,30 @@ _AGENT_PERIOD: dict[str, Callable[[Agg], Any]] = {
     "busyTimePercentage": lambda a: percentage(a.status_ms(*BUSY_STATUSES), a.logged_in_ms),
     "handlingTimePercentage": lambda a: percentage(a.status_ms(_S.BUSY), a.logged_in_ms),
     "onBreakTimePercentage": lambda a: percentage(a.status_ms(_S.ON_BREAK), a.logged_in_ms),
-    "workingOfflineTimePercentage": lambda a: percentage(a.status_ms(_S.WORKING_OFFLINE), a.logged_in_ms),
+    "workingOfflineTimePercentage": lambda a: percentage(
+        a.status_ms(_S.WORKING_OFFLINE), a.logged_in_ms
+    ),
     "wrapUpTimePercentage": lambda a: percentage(a.status_ms(_S.WRAP_UP), a.logged_in_ms),
 }
 # Not modelled (no transfers, conferences, direct or internal calls): always 0.
-_AGENT_ZERO = frozenset({
-    "blindTransfers", "conferenceTime", "conferences", "consultations", "transfersReceived", "warmTransfers",
-    "directInboundTime", "directInbounds", "directOutboundTime", "directOutbounds", "internalCalls",
-    "internalCallsInitiated", "internalCallsReceived", "internalCallsTime",
-})
+_AGENT_ZERO = frozenset(
+    {
+        "blindTransfers",
+        "conferenceTime",
+        "conferences",
+        "consultations",
+        "transfersReceived",
+        "warmTransfers",
+        "directInboundTime",
+        "directInbounds",
+        "directOutboundTime",
+        "directOutbounds",
+        "internalCalls",
+        "internalCallsInitiated",
+        "internalCallsReceived",
+        "internalCallsTime",
+    }
+)
 
 
 def sla_percentage(agg: Agg) -> float:
@@ -252,17 +376,27 @@ class RealtimeView:
             "availableIdle": status_count(AgentStatus.AVAILABLE),
             "busy": status_count(AgentStatus.BUSY),
             "busyExternal": 0,
-            "busyOther": sum(1 for s in enabled if s.status is AgentStatus.BUSY and s.queue_id != queue_id),
-            "eligible": sum(1 for s in enabled if s.status not in (AgentStatus.WORKING_OFFLINE, AgentStatus.LOGGED_OUT)),
+            "busyOther": sum(
+                1 for s in enabled if s.status is AgentStatus.BUSY and s.queue_id != queue_id
+            ),
+            "eligible": sum(
+                1
+                for s in enabled
+                if s.status not in (AgentStatus.WORKING_OFFLINE, AgentStatus.LOGGED_OUT)
+            ),
             "enabled": len(enabled),
-            "handling": sum(1 for s in everyone if s.status is AgentStatus.BUSY and s.queue_id == queue_id),
+            "handling": sum(
+                1 for s in everyone if s.status is AgentStatus.BUSY and s.queue_id == queue_id
+            ),
             "interactionsWaitInQueue": len(waiting),
             "interactionsLongestWaitInQueue": longest_now,
             "offering": status_count(AgentStatus.OFFERING),
             "onBreak": status_count(AgentStatus.ON_BREAK),
             "workingOffline": status_count(AgentStatus.WORKING_OFFLINE),
             "wrapUp": status_count(AgentStatus.WRAP_UP),
-            "interactionsWrapUp": sum(1 for s in everyone if s.status is AgentStatus.WRAP_UP and s.queue_id == queue_id),
+            "interactionsWrapUp": sum(
+                1 for s in everyone if s.status is AgentStatus.WRAP_UP and s.queue_id == queue_id
+            ),
             "mediaTypes": list(config.media),
         }
         rt["interactionsHandling"] = rt["handling"]
@@ -284,28 +418,43 @@ class RealtimeView:
         return values
 
     def group_values(self, group_id: str, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
-        members = [self.snapshots[agent_id] for agent_id in self.tenant.group_by_id[group_id].agent_ids]
+        members = [
+            self.snapshots[agent_id] for agent_id in self.tenant.group_by_id[group_id].agent_ids
+        ]
         status_count = _counter(members)
         rt = {
             "availableIdle": status_count(AgentStatus.AVAILABLE),
-            "eligible": sum(1 for s in members if s.status not in (AgentStatus.WORKING_OFFLINE, AgentStatus.LOGGED_OUT)),
+            "eligible": sum(
+                1
+                for s in members
+                if s.status not in (AgentStatus.WORKING_OFFLINE, AgentStatus.LOGGED_OUT)
+            ),
             "enabled": len(members),
             "handling": status_count(AgentStatus.BUSY),
             "onBreak": status_count(AgentStatus.ON_BREAK),
             "workingOffline": status_count(AgentStatus.WORKING_OFFLINE),
             "wrapUp": status_count(AgentStatus.WRAP_UP),
         }
-        return {key: rt[key.split(".", 1)[0]] for key in (keys if keys is not None else GROUP_METRIC_KEYS)}
+        return {
+            key: rt[key.split(".", 1)[0]]
+            for key in (keys if keys is not None else GROUP_METRIC_KEYS)
+        }
 
     def agent_values(self, agent_id: str, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
         snapshot = self.snapshots[agent_id]
         now = self.now
         logged_in = snapshot.status is not AgentStatus.LOGGED_OUT
-        login_ms = ms(now) - ms(snapshot.last_login) if logged_in and snapshot.last_login is not None else 0
+        login_ms = (
+            ms(now) - ms(snapshot.last_login)
+            if logged_in and snapshot.last_login is not None
+            else 0
+        )
         rt: dict[str, Any] = {
             "alerting": 1 if snapshot.status is AgentStatus.OFFERING else 0,
             "lastLogin": iso_utc(snapshot.last_login) if snapshot.last_login is not None else None,
-            "lastLogout": iso_utc(snapshot.last_logout) if snapshot.last_logout is not None else None,
+            "lastLogout": iso_utc(snapshot.last_logout)
+            if snapshot.last_logout is not None
+            else None,
             "line1Status": snapshot.line_status,
             "line1TimeOnStatus": ms(now) - ms(snapshot.line_since),
             "line2Status": "Idle",
@@ -327,7 +476,9 @@ class RealtimeView:
                 values[key] = _AGENT_PERIOD[name](self.agent_aggs(period)[agent_id])
         return values
 
-    def values(self, kind: str, entity_id: str, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
+    def values(
+        self, kind: str, entity_id: str, keys: tuple[str, ...] | None = None
+    ) -> dict[str, Any]:
         if kind == "queues":
             return self.queue_values(entity_id, keys)
         if kind == "groups":

@@ -17,7 +17,7 @@ import math
 import random
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
@@ -55,7 +55,14 @@ class AgentStatus(str, Enum):
     LOGGED_OUT = "Logged Out"
 
 
-_IDLE = frozenset({AgentStatus.AVAILABLE, AgentStatus.ON_BREAK, AgentStatus.WORKING_OFFLINE, AgentStatus.LOGGED_OUT})
+_IDLE = frozenset(
+    {
+        AgentStatus.AVAILABLE,
+        AgentStatus.ON_BREAK,
+        AgentStatus.WORKING_OFFLINE,
+        AgentStatus.LOGGED_OUT,
+    }
+)
 
 
 class LeaveOutcome(str, Enum):
@@ -126,7 +133,7 @@ R = TypeVar("R", bound=tuple)
 class EventLog(Generic[R]):
     """Append-only records in time order, with windows by bisection on their times."""
 
-    __slots__ = ("times", "records")
+    __slots__ = ("records", "times")
 
     def __init__(self) -> None:
         self.times: list[float] = []
@@ -236,7 +243,12 @@ class TenantModel(DiscreteEventModel):
     """
 
     def __init__(
-        self, tenant: CcTenant, *, seed: int, start_time: float, history_seconds: float,
+        self,
+        tenant: CcTenant,
+        *,
+        seed: int,
+        start_time: float,
+        history_seconds: float,
         retention_seconds: float | None = None,
     ) -> None:
         self.tenant = tenant
@@ -246,10 +258,15 @@ class TenantModel(DiscreteEventModel):
         # At least a day (and since the tenant's local midnight), so `.today` of any time zone
         # is complete from the start: no zone's midnight is more than 24 hours ago.
         self.history_start = min(
-            start_time - max(MIN_HISTORY_SECONDS, float(history_seconds)), local_midnight(start_time, self.zone)
+            start_time - max(MIN_HISTORY_SECONDS, float(history_seconds)),
+            local_midnight(start_time, self.zone),
         )
         span = start_time - self.history_start
-        self.retention_seconds = float(retention_seconds) if retention_seconds else max(2 * DAY_SECONDS, span + DAY_SECONDS)
+        self.retention_seconds = (
+            float(retention_seconds)
+            if retention_seconds
+            else max(2 * DAY_SECONDS, span + DAY_SECONDS)
+        )
         self._rng = random.Random(f"8x8-cc-model:{seed}:{tenant.id}")
         self._init_events(self.history_start)
         self._interaction_serial = 0
@@ -270,9 +287,16 @@ class TenantModel(DiscreteEventModel):
             agent = self._agents[agent_id]
             interaction = agent.interaction
             return AgentSnapshot(
-                agent_id, agent.status, agent.code, agent.since,
-                interaction.queue.config.id if interaction else None, interaction.media if interaction else None,
-                agent.last_login, agent.last_logout, agent.line_status, agent.line_since,
+                agent_id,
+                agent.status,
+                agent.code,
+                agent.since,
+                interaction.queue.config.id if interaction else None,
+                interaction.media if interaction else None,
+                agent.last_login,
+                agent.last_logout,
+                agent.line_status,
+                agent.line_since,
             )
 
     def agent_snapshots(self) -> dict[str, AgentSnapshot]:
@@ -282,9 +306,17 @@ class TenantModel(DiscreteEventModel):
     def waiting(self, queue_id: str | None = None) -> list[WaitingInteraction]:
         """Interactions waiting in a queue (or all queues) now, offered ones included."""
         with self.lock:
-            queues = [self._queues[queue_id]] if queue_id is not None else list(self._queues.values())
+            queues = (
+                [self._queues[queue_id]] if queue_id is not None else list(self._queues.values())
+            )
             return [
-                WaitingInteraction(q.config.id, i.media, i.channel, i.entered, i.offered_to.config.id if i.offered_to else None)
+                WaitingInteraction(
+                    q.config.id,
+                    i.media,
+                    i.channel,
+                    i.entered,
+                    i.offered_to.config.id if i.offered_to else None,
+                )
                 for q in queues
                 for i in q.waiting
             ]
@@ -334,7 +366,9 @@ class TenantModel(DiscreteEventModel):
     def footprint(self) -> dict[str, int]:
         with self.lock:
             return {
-                "entries": len(self.entries), "leaves": len(self.leaves), "offers": len(self.offers),
+                "entries": len(self.entries),
+                "leaves": len(self.leaves),
+                "offers": len(self.offers),
                 "completions": len(self.completions),
                 "transitions": sum(len(a.times) for a in self._agents.values()),
                 "pending_events": len(self._events),
@@ -362,7 +396,11 @@ class TenantModel(DiscreteEventModel):
                 agent.last_login = agent.last_logout - rng.uniform(4 * 3600.0, 9 * 3600.0)
             else:
                 agent.last_login = start - rng.uniform(600.0, 4 * 3600.0)
-                agent.last_logout = agent.last_login - rng.uniform(8 * 3600.0, 14 * 3600.0) if rng.random() < 0.6 else None
+                agent.last_logout = (
+                    agent.last_login - rng.uniform(8 * 3600.0, 14 * 3600.0)
+                    if rng.random() < 0.6
+                    else None
+                )
         for queue in self._queues.values():
             queue.agents = [self._agents[agent_id] for agent_id in queue.config.agent_ids]
         for agent in self._agents.values():
@@ -401,7 +439,9 @@ class TenantModel(DiscreteEventModel):
         else:
             when, arrives = self._now, False
             while not arrives:
-                when, arrives = behaviour.next_arrival(self._rng, when, queue.config.peak_per_hour, self._offset(when))
+                when, arrives = behaviour.next_arrival(
+                    self._rng, when, queue.config.peak_per_hour, self._offset(when)
+                )
         self._schedule(when, self._on_arrival, queue, queue.arrival_epoch)
 
     def _on_arrival(self, queue: _Queue, epoch: int) -> None:
@@ -409,9 +449,15 @@ class TenantModel(DiscreteEventModel):
             return  # scheduled before set_arrival_rate changed the rate
         self._schedule_arrival(queue)
         rng, config, now = self._rng, queue.config, self._now
-        media = config.media[0] if len(config.media) == 1 else rng.choices(config.media, config.media_weights)[0]
+        media = (
+            config.media[0]
+            if len(config.media) == 1
+            else rng.choices(config.media, config.media_weights)[0]
+        )
         self._interaction_serial += 1
-        interaction = _Interaction(self._interaction_serial, queue, media, config.channel(media), now)
+        interaction = _Interaction(
+            self._interaction_serial, queue, media, config.channel(media), now
+        )
         self.entries.append(Entry(now, config.id, media, interaction.channel))
         patience = 3.0 + rng.expovariate(1.0 / _MEDIA_TRAFFIC[media][3])
         if patience < config.max_wait_seconds:
@@ -429,7 +475,9 @@ class TenantModel(DiscreteEventModel):
             self._end_offer(interaction, agent, OfferResult.ABANDONED)
         wait = self._now - interaction.entered
         short = wait <= interaction.queue.config.short_abandon_seconds
-        self._leave(interaction, LeaveOutcome.SHORT_ABANDONED if short else LeaveOutcome.ABANDONED, None)
+        self._leave(
+            interaction, LeaveOutcome.SHORT_ABANDONED if short else LeaveOutcome.ABANDONED, None
+        )
         if agent is not None:
             self._agent_free(agent)
 
@@ -441,16 +489,29 @@ class TenantModel(DiscreteEventModel):
             return
         self._leave(interaction, LeaveOutcome.DIVERTED, None)
 
-    def _leave(self, interaction: _Interaction, outcome: LeaveOutcome, agent: _Agent | None) -> None:
+    def _leave(
+        self, interaction: _Interaction, outcome: LeaveOutcome, agent: _Agent | None
+    ) -> None:
         interaction.left = True
         queue = interaction.queue
         queue.waiting.remove(interaction)
         wait_ms = ms(self._now) - ms(interaction.entered)
-        in_sla = outcome is LeaveOutcome.ACCEPTED and wait_ms <= queue.config.sla_threshold_seconds * 1000
-        self.leaves.append(Leave(
-            self._now, queue.config.id, interaction.media, interaction.channel, outcome, wait_ms,
-            agent.config.id if agent else None, in_sla,
-        ))
+        in_sla = (
+            outcome is LeaveOutcome.ACCEPTED
+            and wait_ms <= queue.config.sla_threshold_seconds * 1000
+        )
+        self.leaves.append(
+            Leave(
+                self._now,
+                queue.config.id,
+                interaction.media,
+                interaction.channel,
+                outcome,
+                wait_ms,
+                agent.config.id if agent else None,
+                in_sla,
+            )
+        )
 
     # ----------------------------------------------------------------- routing
     def _dispatch_queue(self, queue: _Queue) -> None:
@@ -498,7 +559,9 @@ class TenantModel(DiscreteEventModel):
             result, after = OfferResult.REJECTED, rng.uniform(1.0, 4.0)
         else:
             result, after = OfferResult.TIMEOUT, OFFER_TIMEOUT_SECONDS
-        self._schedule(self._now + after, self._on_offer_end, interaction, interaction.offer_serial, result)
+        self._schedule(
+            self._now + after, self._on_offer_end, interaction, interaction.offer_serial, result
+        )
 
     def _on_offer_end(self, interaction: _Interaction, serial: int, result: OfferResult) -> None:
         agent = interaction.offered_to
@@ -525,10 +588,17 @@ class TenantModel(DiscreteEventModel):
 
     def _end_offer(self, interaction: _Interaction, agent: _Agent, result: OfferResult) -> int:
         offering_ms = ms(self._now) - ms(interaction.offer_started)
-        self.offers.append(Offer(
-            self._now, interaction.queue.config.id, interaction.media, interaction.channel, agent.config.id, result,
-            offering_ms,
-        ))
+        self.offers.append(
+            Offer(
+                self._now,
+                interaction.queue.config.id,
+                interaction.media,
+                interaction.channel,
+                agent.config.id,
+                result,
+                offering_ms,
+            )
+        )
         interaction.offered_to = None
         agent.interaction = None
         return offering_ms
@@ -538,11 +608,22 @@ class TenantModel(DiscreteEventModel):
         wrap = behaviour.draw_wrap_up(self._rng, MEAN_WRAP_UP_SECONDS)
         self._schedule(self._now + wrap, self._on_wrap_up_end, agent, interaction, self._now)
 
-    def _on_wrap_up_end(self, agent: _Agent, interaction: _Interaction, wrap_started: float) -> None:
-        self.completions.append(Completion(
-            self._now, interaction.queue.config.id, interaction.media, interaction.channel, agent.config.id,
-            interaction.offering_ms, interaction.handling_ms, interaction.hold_ms, ms(self._now) - ms(wrap_started),
-        ))
+    def _on_wrap_up_end(
+        self, agent: _Agent, interaction: _Interaction, wrap_started: float
+    ) -> None:
+        self.completions.append(
+            Completion(
+                self._now,
+                interaction.queue.config.id,
+                interaction.media,
+                interaction.channel,
+                agent.config.id,
+                interaction.offering_ms,
+                interaction.handling_ms,
+                interaction.hold_ms,
+                ms(self._now) - ms(wrap_started),
+            )
+        )
         agent.interaction = None
         self._agent_free(agent)
 
@@ -616,7 +697,9 @@ class TenantModel(DiscreteEventModel):
             code = rng.choice(OFFLINE_CODES)
         self._schedule(self._now + delay, self._on_status_timer, agent, agent.version, target, code)
 
-    def _on_status_timer(self, agent: _Agent, version: int, target: AgentStatus, code: str | None) -> None:
+    def _on_status_timer(
+        self, agent: _Agent, version: int, target: AgentStatus, code: str | None
+    ) -> None:
         if version != agent.version or agent.status not in _IDLE:
             return
         self._set_status(agent, target, code)
@@ -673,5 +756,5 @@ def local_midnight(epoch: float, zone: ZoneInfo) -> float:
 
 def iso_utc(epoch: float) -> str:
     """2025-11-18T16:59:12.000Z"""
-    moment = datetime.fromtimestamp(epoch, timezone.utc)
+    moment = datetime.fromtimestamp(epoch, UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..routing import AuthCheck, Request, Response, Router
 from .http import (
@@ -31,7 +32,9 @@ DEFAULT_PAGE_SIZE = 100
 QUEUE_AGENTS_PAGE_SIZE = 10  # the spec's default for /queues/{queueId}/agents
 
 
-def answers(handler: Callable[[Any, Request, re.Match[str]], Response]) -> Callable[[Any, Request, re.Match[str]], Response]:
+def answers(
+    handler: Callable[[Any, Request, re.Match[str]], Response],
+) -> Callable[[Any, Request, re.Match[str]], Response]:
     """Turn a CcError raised by a handler into its error answer."""
 
     def wrapper(self: Any, request: Request, match: re.Match[str]) -> Response:
@@ -126,9 +129,13 @@ class RealtimeApi:
             raise not_found(f"Not found: {kind[:-1]} [{entity_id}].")
         zone = self.cc.request_zone(request, tenant)
         keys = requested_keys(request, kind)
-        return Response.json(200, self._items(tenant, kind, [entity_id], keys, zone, summary=False)[0])
+        return Response.json(
+            200, self._items(tenant, kind, [entity_id], keys, zone, summary=False)[0]
+        )
 
-    def _page(self, request: Request, tenant: CcTenant, kind: str, ids: list[str], default_size: int) -> Response:
+    def _page(
+        self, request: Request, tenant: CcTenant, kind: str, ids: list[str], default_size: int
+    ) -> Response:
         page = integer_parameter(request, "page", 0, 0)
         size = integer_parameter(request, "size", default_size, 1, MAX_PAGE_SIZE)
         summary = boolean_parameter(request, "summary")
@@ -136,12 +143,20 @@ class RealtimeApi:
         keys = None if summary else requested_keys(request, kind)
         chosen = ids[page_slice(ids, page, size)]
         items = self._items(tenant, kind, chosen, keys, zone, summary=summary)
-        headers = page_headers(request, absolute_root(request, self.cc.root_url_fallback()), page, size, len(ids))
+        headers = page_headers(
+            request, absolute_root(request, self.cc.root_url_fallback()), page, size, len(ids)
+        )
         return Response.json(200, items, headers)
 
     def _items(
-        self, tenant: CcTenant, kind: str, ids: list[str], keys: list[tuple[str, str]] | None, zone: str,
-        *, summary: bool,
+        self,
+        tenant: CcTenant,
+        kind: str,
+        ids: list[str],
+        keys: list[tuple[str, str]] | None,
+        zone: str,
+        *,
+        summary: bool,
     ) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         view: RealtimeView | None = None
@@ -155,9 +170,13 @@ class RealtimeApi:
                     served = tuple(key for _, key in keys) if keys is not None else None
                     values = view.values(kind, entity_id, served)
                     if keys is None:
-                        item["metrics"] = [{"key": key, "value": value} for key, value in values.items()]
+                        item["metrics"] = [
+                            {"key": key, "value": value} for key, value in values.items()
+                        ]
                     else:
-                        item["metrics"] = [{"key": asked, "value": values[key]} for asked, key in keys]
+                        item["metrics"] = [
+                            {"key": asked, "value": values[key]} for asked, key in keys
+                        ]
                 items.append(item)
         return items
 

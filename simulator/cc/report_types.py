@@ -9,9 +9,10 @@ neither's groupings): see the README.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from .aggregate import Agg, average, percentage
 from .model import AgentStatus
@@ -60,7 +61,9 @@ class ReportType:
     def to_json(self) -> dict[str, Any]:
         return {
             "type": self.type,
-            "groupBy": [{"name": name, "filters": list(filters)} for name, filters in self.groupings],
+            "groupBy": [
+                {"name": name, "filters": list(filters)} for name, filters in self.groupings
+            ],
             "metrics": [metric.name for metric in self.metrics],
         }
 
@@ -81,7 +84,8 @@ def dimensions(grouping: str) -> tuple[str, ...]:
     return tuple(grouping.split("-and-"))
 
 
-_ZERO: Callable[[Agg], Any] = lambda a: 0
+def _ZERO(a: Agg) -> Any:
+    return 0
 _S = AgentStatus
 
 
@@ -196,27 +200,45 @@ _BUSY = (_S.OFFERING, _S.BUSY, _S.WRAP_UP)
 AGENT_STATUS_SUMMARY = ReportType(
     type="agent-status-summary",
     source=Source.AGENT_STATUS,
-    groupings=(("agent", ("agent",)), ("group", ("group",)), ("group-and-agent", ("agent", "group"))),
+    groupings=(
+        ("agent", ("agent",)),
+        ("group", ("group",)),
+        ("group-and-agent", ("agent", "group")),
+    ),
     metrics=(
         _duration("availableTime", lambda a: a.status_ms(_S.AVAILABLE)),
-        _percent("availableTimePercentage", lambda a: percentage(a.status_ms(_S.AVAILABLE), a.logged_in_ms)),
+        _percent(
+            "availableTimePercentage",
+            lambda a: percentage(a.status_ms(_S.AVAILABLE), a.logged_in_ms),
+        ),
         _duration("busyTime", lambda a: a.status_ms(*_BUSY)),
         _percent("busyTimePercentage", lambda a: percentage(a.status_ms(*_BUSY), a.logged_in_ms)),
         _duration("handlingTime", lambda a: a.status_ms(_S.BUSY)),
         _duration("loggedInTime", lambda a: a.logged_in_ms),
         _duration("offeringTime", lambda a: a.status_ms(_S.OFFERING)),
         _duration("onBreakTime", lambda a: a.status_ms(_S.ON_BREAK)),
-        _percent("onBreakTimePercentage", lambda a: percentage(a.status_ms(_S.ON_BREAK), a.logged_in_ms)),
+        _percent(
+            "onBreakTimePercentage", lambda a: percentage(a.status_ms(_S.ON_BREAK), a.logged_in_ms)
+        ),
         _duration("workingOfflineTime", lambda a: a.status_ms(_S.WORKING_OFFLINE)),
-        _percent("workingOfflineTimePercentage", lambda a: percentage(a.status_ms(_S.WORKING_OFFLINE), a.logged_in_ms)),
+        _percent(
+            "workingOfflineTimePercentage",
+            lambda a: percentage(a.status_ms(_S.WORKING_OFFLINE), a.logged_in_ms),
+        ),
         _duration("wrapUpTime", lambda a: a.status_ms(_S.WRAP_UP)),
-        _percent("wrapUpTimePercentage", lambda a: percentage(a.status_ms(_S.WRAP_UP), a.logged_in_ms)),
+        _percent(
+            "wrapUpTimePercentage", lambda a: percentage(a.status_ms(_S.WRAP_UP), a.logged_in_ms)
+        ),
     ),
 )
 
 REPORT_TYPES: dict[str, ReportType] = {
     report_type.type: report_type
-    for report_type in (AGENT_INTERACTIONS_SUMMARY, AGENT_STATUS_SUMMARY, QUEUE_INTERACTIONS_SUMMARY)
+    for report_type in (
+        AGENT_INTERACTIONS_SUMMARY,
+        AGENT_STATUS_SUMMARY,
+        QUEUE_INTERACTIONS_SUMMARY,
+    )
 }
 
 _LABEL_WORDS = {"avg": "Avg", "sla": "SLA", "percentage": "%"}

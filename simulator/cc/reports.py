@@ -14,9 +14,10 @@ import csv
 import io
 import re
 from bisect import bisect_right
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .aggregate import Agg
@@ -86,7 +87,9 @@ class ReportDefinition:
             "granularity": self.granularity,
             "groupBy": {
                 "name": self.grouping,
-                "filters": [{"name": name, "values": list(values)} for name, values in self.filters],
+                "filters": [
+                    {"name": name, "values": list(values)} for name, values in self.filters
+                ],
             },
             "metrics": list(self.metrics_requested),
             "timezone": self.time_zone,
@@ -94,7 +97,10 @@ class ReportDefinition:
             "includeGrandTotal": self.include_grand_total,
         }
         if self.intra_day_text is not None:
-            body["intraDayTimeRange"] = {"start": self.intra_day_text[0], "end": self.intra_day_text[1]}
+            body["intraDayTimeRange"] = {
+                "start": self.intra_day_text[0],
+                "end": self.intra_day_text[1],
+            }
         return body
 
     def columns(self) -> list[tuple[str, str]]:
@@ -136,23 +142,33 @@ def parse_definition(body: Any, tenant: CcTenant) -> ReportDefinition:
     if not isinstance(granularity, str) or not granularity:
         raise bad_request("Bad request: granularity is required.")
     if granularity not in GRANULARITIES:
-        raise bad_request(f"Bad request: invalid granularity [{granularity}]: one of {', '.join(GRANULARITIES)}.")
+        raise bad_request(
+            f"Bad request: invalid granularity [{granularity}]: one of {', '.join(GRANULARITIES)}."
+        )
     for longest, allowed in _ALLOWED_GRANULARITIES:
         if end - start <= longest:
             if granularity not in allowed:
-                span = {WEEK_SECONDS: "up to a week", MONTH_SECONDS: "from a week to a month"}.get(longest, "longer than a month")
+                span = {WEEK_SECONDS: "up to a week", MONTH_SECONDS: "from a week to a month"}.get(
+                    longest, "longer than a month"
+                )
                 raise bad_request(
                     f"Bad request: granularity [{granularity}] is not allowed for a date range {span} "
                     f"(allowed: {', '.join(allowed)})."
                 )
             break
     group_by = body.get("groupBy")
-    if not isinstance(group_by, dict) or not isinstance(group_by.get("name"), str) or not group_by["name"]:
+    if (
+        not isinstance(group_by, dict)
+        or not isinstance(group_by.get("name"), str)
+        or not group_by["name"]
+    ):
         raise bad_request("Bad request: groupBy.name is required.")
     grouping = group_by["name"]
     offered_filters = report_type.filters_of(grouping)
     if offered_filters is None:
-        raise bad_request(f"Bad request: grouping [{grouping}] is not offered by report type [{report_type.type}].")
+        raise bad_request(
+            f"Bad request: grouping [{grouping}] is not offered by report type [{report_type.type}]."
+        )
     filters = _filters(group_by.get("filters"), grouping, offered_filters, report_type)
     metrics_requested, metrics = _metrics(body.get("metrics"), report_type)
     zone_name = body.get("timezone")
@@ -162,14 +178,27 @@ def parse_definition(body: Any, tenant: CcTenant) -> ReportDefinition:
         raise bad_request(f"Bad request: unknown timezone [{zone_name}].")
     intra_day, intra_day_text = _intra_day(body.get("intraDayTimeRange"))
     definition = ReportDefinition(
-        type=report_type, title=title, start=start, end=end, start_text=start_text, end_text=end_text,
-        granularity=granularity, grouping=grouping, filters=filters, metrics=metrics,
-        metrics_requested=metrics_requested, time_zone=zone_name, intra_day=intra_day,
+        type=report_type,
+        title=title,
+        start=start,
+        end=end,
+        start_text=start_text,
+        end_text=end_text,
+        granularity=granularity,
+        grouping=grouping,
+        filters=filters,
+        metrics=metrics,
+        metrics_requested=metrics_requested,
+        time_zone=zone_name,
+        intra_day=intra_day,
         intra_day_text=intra_day_text,
-        include_sub_total=_flag(body, "includeSubTotal"), include_grand_total=_flag(body, "includeGrandTotal"),
+        include_sub_total=_flag(body, "includeSubTotal"),
+        include_grand_total=_flag(body, "includeGrandTotal"),
     )
     if len(buckets(definition)) > MAX_BUCKETS:
-        raise bad_request(f"Bad request: the date range has more than {MAX_BUCKETS} [{granularity}] intervals.")
+        raise bad_request(
+            f"Bad request: the date range has more than {MAX_BUCKETS} [{granularity}] intervals."
+        )
     return definition
 
 
@@ -178,15 +207,21 @@ def _instant(value: Any, name: str) -> tuple[str, float]:
         raise bad_request(f"Bad request: {name} is required.")
     match = _DATE_TIME.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        raise bad_request(f"Bad request: invalid {name} [{value}]: expected YYYY-MM-DDTHH:MM:SS.SSSZ.")
+        raise bad_request(
+            f"Bad request: invalid {name} [{value}]: expected YYYY-MM-DDTHH:MM:SS.SSSZ."
+        )
     fraction = match.group(2) or ""
     offset = "+00:00" if match.group(3) == "Z" else match.group(3)
     try:
         moment = datetime.fromisoformat(match.group(1) + fraction + offset)
     except ValueError:
-        raise bad_request(f"Bad request: invalid {name} [{value}]: not a valid date and time.") from None
+        raise bad_request(
+            f"Bad request: invalid {name} [{value}]: not a valid date and time."
+        ) from None
     if not 1900 <= moment.year <= 9998:  # keeps every local calendar computation in range
-        raise bad_request(f"Bad request: invalid {name} [{value}]: the year must be within 1900..9998.")
+        raise bad_request(
+            f"Bad request: invalid {name} [{value}]: the year must be within 1900..9998."
+        )
     return value, moment.timestamp()
 
 
@@ -208,7 +243,9 @@ def _filters(
                 f"[{report_type.type}] (offered: {', '.join(offered)})."
             )
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise bad_request(f"Bad request: the values of filter [{name}] must be an array of strings.")
+            raise bad_request(
+                f"Bad request: the values of filter [{name}] must be an array of strings."
+            )
         bucket = result.setdefault(name, [])
         bucket.extend(v for v in values if v not in bucket)
     return tuple((name, tuple(values)) for name, values in result.items())
@@ -223,7 +260,9 @@ def _metrics(raw: Any, report_type: ReportType) -> tuple[tuple[str, ...], tuple[
     for name in raw:
         metric = report_type.metric(name)
         if metric is None:
-            raise bad_request(f"Bad request: unknown metric [{name}] for report type [{report_type.type}].")
+            raise bad_request(
+                f"Bad request: unknown metric [{name}] for report type [{report_type.type}]."
+            )
         if metric not in chosen:
             chosen.append(metric)
     return tuple(m.name for m in chosen), tuple(chosen)
@@ -239,13 +278,22 @@ def _intra_day(raw: Any) -> tuple[tuple[int, int] | None, tuple[str, str] | None
     for name in ("start", "end"):
         value = raw.get(name)
         match = _TIME_OF_DAY.fullmatch(value) if isinstance(value, str) else None
-        if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59 or int(match.group(3)) > 59:
-            raise bad_request(f"Bad request: invalid intraDayTimeRange.{name} [{value}]: expected hh:mm:ss.")
+        if (
+            match is None
+            or int(match.group(1)) > 23
+            or int(match.group(2)) > 59
+            or int(match.group(3)) > 59
+        ):
+            raise bad_request(
+                f"Bad request: invalid intraDayTimeRange.{name} [{value}]: expected hh:mm:ss."
+            )
         seconds.append(int(match.group(1)) * 3600 + int(match.group(2)) * 60 + int(match.group(3)))
         texts.append(match.group(0))
     # An end before the start crosses midnight (overnight shifts, since v6).
     if (seconds[1] - seconds[0]) % 86_400 < MIN_INTRA_DAY_SECONDS:
-        raise bad_request("Bad request: intraDayTimeRange.end must be at least 15 minutes after intraDayTimeRange.start.")
+        raise bad_request(
+            "Bad request: intraDayTimeRange.end must be at least 15 minutes after intraDayTimeRange.start."
+        )
     return (seconds[0], seconds[1]), (texts[0], texts[1])
 
 
@@ -279,7 +327,11 @@ def buckets(definition: ReportDefinition) -> list[tuple[float, float]]:
     if granularity in ("15m", "30m", "hour"):
         step = {"15m": 900, "30m": 1800, "hour": 3600}[granularity]
         minutes = step // 60
-        floor = local.replace(minute=(local.minute // minutes) * minutes if minutes < 60 else 0, second=0, microsecond=0)
+        floor = local.replace(
+            minute=(local.minute // minutes) * minutes if minutes < 60 else 0,
+            second=0,
+            microsecond=0,
+        )
         boundary = floor.timestamp()
         while boundary < end and len(result) <= MAX_BUCKETS:
             result.append((boundary, boundary + step))
@@ -341,7 +393,9 @@ def allowed_intervals(definition: ReportDefinition) -> list[tuple[float, float]]
     result: list[tuple[float, float]] = []
     while day <= last:
         low = _local_epoch(day, from_seconds, zone)
-        high = _local_epoch(day if to_seconds > from_seconds else day + timedelta(days=1), to_seconds, zone)
+        high = _local_epoch(
+            day if to_seconds > from_seconds else day + timedelta(days=1), to_seconds, zone
+        )
         low, high = max(low, start), min(high, end)
         if high > low:
             result.append((low, high))
@@ -351,7 +405,9 @@ def allowed_intervals(definition: ReportDefinition) -> list[tuple[float, float]]
 
 def _local_epoch(day: date, seconds: int, zone: ZoneInfo) -> float:
     hours, rest = divmod(seconds, 3600)
-    return datetime(day.year, day.month, day.day, hours, rest // 60, rest % 60, tzinfo=zone).timestamp()
+    return datetime(
+        day.year, day.month, day.day, hours, rest // 60, rest % 60, tzinfo=zone
+    ).timestamp()
 
 
 # ----------------------------------------------------------------- rows
@@ -408,8 +464,15 @@ def _universe(tenant: CcTenant, source: Source) -> list[dict[str, str]]:
         for agent in tenant.agents:
             for queue_id in agent.queue_ids:
                 for media, channel in tenant.queue_by_id[queue_id].channels:
-                    combos.append({"group": agent.group_id, "agent": agent.id, "queue": queue_id, "media": media,
-                                   "channel": channel})
+                    combos.append(
+                        {
+                            "group": agent.group_id,
+                            "agent": agent.id,
+                            "queue": queue_id,
+                            "media": media,
+                            "channel": channel,
+                        }
+                    )
     else:
         for agent in tenant.agents:
             combos.append({"group": agent.group_id, "agent": agent.id})
@@ -422,8 +485,10 @@ def compute_rows(definition: ReportDefinition, model: TenantModel) -> list[dict[
     zone = ZoneInfo(definition.time_zone)
     dims = dimensions(definition.grouping)
     names = _Dimensions(tenant)
-    filters = {name: {_MEDIA_FILTER_ALIASES.get(v, v) for v in values} if name == "media" else set(values)
-               for name, values in definition.filters}
+    filters = {
+        name: {_MEDIA_FILTER_ALIASES.get(v, v) for v in values} if name == "media" else set(values)
+        for name, values in definition.filters
+    }
 
     def passes(values: Mapping[str, str]) -> bool:
         return all(values.get(name) in accepted for name, accepted in filters.items())
@@ -451,23 +516,42 @@ def compute_rows(definition: ReportDefinition, model: TenantModel) -> list[dict[
     agent_group = {agent.id: agent.group_id for agent in tenant.agents}
     if source is Source.QUEUE:
         for entry in model.entries.window(start, end):
-            target = cell(entry.at, {"queue": entry.queue, "media": entry.media, "channel": entry.channel})
+            target = cell(
+                entry.at, {"queue": entry.queue, "media": entry.media, "channel": entry.channel}
+            )
             if target is not None:
                 target.add_entry(entry)
         for leave in model.leaves.window(start, end):
-            target = cell(leave.at, {"queue": leave.queue, "media": leave.media, "channel": leave.channel})
+            target = cell(
+                leave.at, {"queue": leave.queue, "media": leave.media, "channel": leave.channel}
+            )
             if target is not None:
                 target.add_leave(leave)
     if source in (Source.QUEUE, Source.AGENT_INTERACTIONS):
         for offer in model.offers.window(start, end):
-            target = cell(offer.at, {"queue": offer.queue, "media": offer.media, "channel": offer.channel,
-                                     "agent": offer.agent, "group": agent_group[offer.agent]})
+            target = cell(
+                offer.at,
+                {
+                    "queue": offer.queue,
+                    "media": offer.media,
+                    "channel": offer.channel,
+                    "agent": offer.agent,
+                    "group": agent_group[offer.agent],
+                },
+            )
             if target is not None:
                 target.add_offer(offer)
         for completion in model.completions.window(start, end):
-            target = cell(completion.at, {"queue": completion.queue, "media": completion.media,
-                                          "channel": completion.channel, "agent": completion.agent,
-                                          "group": agent_group[completion.agent]})
+            target = cell(
+                completion.at,
+                {
+                    "queue": completion.queue,
+                    "media": completion.media,
+                    "channel": completion.channel,
+                    "agent": completion.agent,
+                    "group": agent_group[completion.agent],
+                },
+            )
             if target is not None:
                 target.add_completion(completion)
     if source is Source.AGENT_STATUS:
@@ -488,11 +572,15 @@ def compute_rows(definition: ReportDefinition, model: TenantModel) -> list[dict[
                         agg = cells[key] = Agg()
                     agg.add_status_seconds(seconds)
 
-    combos = sorted(combos_seen, key=lambda combo: tuple(names.order(d, v) for d, v in zip(dims, combo)))
+    combos = sorted(
+        combos_seen, key=lambda combo: tuple(names.order(d, v) for d, v in zip(dims, combo))
+    )
     return _assemble(definition, zone, dims, names, spans, combos, cells)
 
 
-def _pieces(spans: list[tuple[float, float]], intervals: list[tuple[float, float]]) -> list[tuple[int, float, float]]:
+def _pieces(
+    spans: list[tuple[float, float]], intervals: list[tuple[float, float]]
+) -> list[tuple[int, float, float]]:
     """(bucket index, low, high) of every part of a bucket within the allowed intervals."""
     result: list[tuple[int, float, float]] = []
     position = 0
@@ -509,24 +597,40 @@ def _pieces(spans: list[tuple[float, float]], intervals: list[tuple[float, float
 
 
 def _assemble(
-    definition: ReportDefinition, zone: ZoneInfo, dims: tuple[str, ...], names: _Dimensions,
-    spans: list[tuple[float, float]], combos: list[tuple[str, ...]], cells: dict[tuple[int, tuple[str, ...]], Agg],
+    definition: ReportDefinition,
+    zone: ZoneInfo,
+    dims: tuple[str, ...],
+    names: _Dimensions,
+    spans: list[tuple[float, float]],
+    combos: list[tuple[str, ...]],
+    cells: dict[tuple[int, tuple[str, ...]], Agg],
 ) -> list[dict[str, Any]]:
     timed = definition.granularity != "none"
     metrics = definition.metrics
     rows: list[dict[str, Any]] = []
 
-    def row(total: dict[str, Any] | None, times: tuple[str | None, str | None] | None,
-            values: Iterable[str | None], agg: Agg) -> None:
+    def row(
+        total: dict[str, Any] | None,
+        times: tuple[str | None, str | None] | None,
+        values: Iterable[str | None],
+        agg: Agg,
+    ) -> None:
         items: list[dict[str, Any]] = []
         if timed:
             for (key, label), value in zip(TIME_ITEMS, times or (None, None)):
                 items.append({"key": key, "label": label, "value": value})
         for dimension, value in zip(dims, values):
-            items.extend({"key": k, "label": l, "value": v} for k, l, v in names.items(dimension, value))
+            items.extend(
+                {"key": k, "label": l, "value": v} for k, l, v in names.items(dimension, value)
+            )
         for metric in metrics:
-            items.append({"key": metric.name, "label": metric_label(metric.name),
-                          "value": format_value(metric.kind, metric.value(agg))})
+            items.append(
+                {
+                    "key": metric.name,
+                    "label": metric_label(metric.name),
+                    "value": format_value(metric.kind, metric.value(agg)),
+                }
+            )
         rows.append({"total": total, "items": items})
 
     grand = Agg()
@@ -537,8 +641,12 @@ def _assemble(
         def close_block() -> None:
             if block is not None and definition.include_sub_total:
                 first, first_index, agg = block
-                row({"type": "subtotal", "startIndex": first_index, "endIndex": len(rows) - 1}, times,
-                    [first] + [None] * (len(dims) - 1), agg)
+                row(
+                    {"type": "subtotal", "startIndex": first_index, "endIndex": len(rows) - 1},
+                    times,
+                    [first] + [None] * (len(dims) - 1),
+                    agg,
+                )
 
         for combo in combos:
             agg = cells.get((index, combo)) or Agg()
@@ -550,7 +658,12 @@ def _assemble(
             row(None, times, combo, agg)
         close_block()
     if definition.include_grand_total:
-        row({"type": "grandtotal", "startIndex": None, "endIndex": None}, None, [None] * len(dims), grand)
+        row(
+            {"type": "grandtotal", "startIndex": None, "endIndex": None},
+            None,
+            [None] * len(dims),
+            grand,
+        )
     return rows
 
 

@@ -5,8 +5,9 @@ tenants the simulator has."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REGIONS = ("us", "eu", "au", "ca")
@@ -15,7 +16,12 @@ REGION_PREFIXES = {"us": "", "eu": "/eu", "au": "/au", "ca": "/ca"}
 
 # Default time zone by tenant position: the first two as the contract says, then a few more.
 DEFAULT_TIME_ZONES = (
-    "America/New_York", "Europe/London", "America/Chicago", "Australia/Sydney", "America/Toronto", "Europe/Berlin",
+    "America/New_York",
+    "Europe/London",
+    "America/Chicago",
+    "Australia/Sydney",
+    "America/Toronto",
+    "Europe/Berlin",
 )
 
 PHONE = "Phone"
@@ -24,17 +30,65 @@ CHAT = "Chat"
 # exporter must cope with several media per queue (the `mediaTypes.rt` array).
 _QUEUE_MEDIA: tuple[tuple[str, ...], ...] = ((PHONE, CHAT), (PHONE,), (PHONE, CHAT), (CHAT,))
 _QUEUE_NAMES = (
-    "Sales", "Support", "Billing", "Renewals", "Technical Support", "VIP Line", "Returns", "Onboarding",
-    "Escalations", "Partners", "Accounts", "Customer Care",
+    "Sales",
+    "Support",
+    "Billing",
+    "Renewals",
+    "Technical Support",
+    "VIP Line",
+    "Returns",
+    "Onboarding",
+    "Escalations",
+    "Partners",
+    "Accounts",
+    "Customer Care",
 )
 _GROUP_NAMES = ("Tier 1", "Tier 2", "Back Office", "Night Shift", "Specialists", "Team Leads")
 _FIRST_NAMES = (
-    "Ava", "Liam", "Noah", "Emma", "Olivia", "Mateo", "Ioana", "Andrei", "Sofia", "Lucas", "Maya", "Ethan",
-    "Chloe", "Arjun", "Yuki", "Elena", "Omar", "Grace", "Hugo", "Zara", "Felix", "Nora", "Leo", "Ines",
+    "Ava",
+    "Liam",
+    "Noah",
+    "Emma",
+    "Olivia",
+    "Mateo",
+    "Ioana",
+    "Andrei",
+    "Sofia",
+    "Lucas",
+    "Maya",
+    "Ethan",
+    "Chloe",
+    "Arjun",
+    "Yuki",
+    "Elena",
+    "Omar",
+    "Grace",
+    "Hugo",
+    "Zara",
+    "Felix",
+    "Nora",
+    "Leo",
+    "Ines",
 )
 _LAST_NAMES = (
-    "Kutch", "Schoen", "Popescu", "Nguyen", "Garcia", "Smith", "Ionescu", "Kowalski", "Okafor", "Tanaka",
-    "Silva", "Murphy", "Dubois", "Larsen", "Haddad", "Rossi", "Fischer", "Moreau",
+    "Kutch",
+    "Schoen",
+    "Popescu",
+    "Nguyen",
+    "Garcia",
+    "Smith",
+    "Ionescu",
+    "Kowalski",
+    "Okafor",
+    "Tanaka",
+    "Silva",
+    "Murphy",
+    "Dubois",
+    "Larsen",
+    "Haddad",
+    "Rossi",
+    "Fischer",
+    "Moreau",
 )
 
 
@@ -120,7 +174,9 @@ def parse_tenants(tenants: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         if tenant_id in seen:
             raise ValueError(f"duplicate Contact Center tenant id {tenant_id!r}")
         if region not in REGION_PREFIXES:
-            raise ValueError(f"unknown Contact Center region {region!r} (one of {', '.join(REGIONS)})")
+            raise ValueError(
+                f"unknown Contact Center region {region!r} (one of {', '.join(REGIONS)})"
+            )
         seen.add(tenant_id)
         result.append((tenant_id, region))
     if not result:
@@ -140,7 +196,9 @@ def build_tenant(
 ) -> CcTenant:
     """The configuration of one tenant, from (seed, tenant id) alone."""
     if queues < 1 or groups < 1 or agents < 1:
-        raise ValueError("a Contact Center tenant needs at least one queue, one group and one agent")
+        raise ValueError(
+            "a Contact Center tenant needs at least one queue, one group and one agent"
+        )
     rng = random.Random(f"8x8-cc-tenant:{seed}:{tenant_id}")
     queue_ids = _distinct_numbers(rng, queues, 100, 999)
     group_ids = _distinct_numbers(rng, groups, 100, 999)
@@ -155,7 +213,10 @@ def build_tenant(
         served.append(tuple(picks))
     agent_list = tuple(
         CcAgent(
-            id=agent_ids[i], name=agent_names[i], group_id=group_ids[i % groups], queue_ids=served[i],
+            id=agent_ids[i],
+            name=agent_names[i],
+            group_id=group_ids[i % groups],
+            queue_ids=served[i],
             answer_probability=round(rng.uniform(0.86, 0.97), 3),
             logs_in=not (agents >= 4 and i == agents - 1),
         )
@@ -163,7 +224,8 @@ def build_tenant(
     )
     group_list = tuple(
         CcGroup(
-            id=group_ids[g], name=_numbered(_GROUP_NAMES, g),
+            id=group_ids[g],
+            name=_numbered(_GROUP_NAMES, g),
             agent_ids=tuple(a.id for a in agent_list if a.group_id == group_ids[g]),
         )
         for g in range(groups)
@@ -178,7 +240,9 @@ def build_tenant(
                 id=queue_ids[q],
                 name=name,
                 media=media,
-                channels=tuple((m, f"{name} {'Line' if m == PHONE else 'Web Chat'}") for m in media),
+                channels=tuple(
+                    (m, f"{name} {'Line' if m == PHONE else 'Web Chat'}") for m in media
+                ),
                 agent_ids=tuple(a.id for a in agent_list if queue_ids[q] in a.queue_ids),
                 sla_target_percent=rng.choice((80, 85, 90)),
                 sla_threshold_seconds=60 if chat_only else rng.choice((20, 30)),

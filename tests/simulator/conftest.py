@@ -8,15 +8,16 @@ import base64
 import copy
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 from jsonschema import Draft202012Validator
-from zoneinfo import ZoneInfo
 
 from simulator import Simulator
 
@@ -82,7 +83,9 @@ class SimClient(SessionClient):
         self.session = requests.Session()
         self._token: str | None = None
 
-    def issue_token(self, *, api_key: str | None = API_KEY, username: str = USERNAME, password: str = PASSWORD) -> requests.Response:
+    def issue_token(
+        self, *, api_key: str | None = API_KEY, username: str = USERNAME, password: str = PASSWORD
+    ) -> requests.Response:
         headers = {} if api_key is None else {"8x8-apikey": api_key}
         return self.session.post(
             self.simulator.base_url + "/v1/oauth/token",
@@ -102,10 +105,17 @@ class SimClient(SessionClient):
     def auth_headers(self) -> dict[str, str]:
         return {"8x8-apikey": API_KEY, "Authorization": f"Bearer {self.token}"}
 
-    def get(self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> requests.Response:
+    def get(
+        self, path: str, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> requests.Response:
         """GET base_url + path with both auth headers unless `headers` is given."""
         url = path if path.startswith("http") else self.simulator.base_url + path
-        return self.session.get(url, params=params, headers=self.auth_headers() if headers is None else headers, timeout=HTTP_TIMEOUT)
+        return self.session.get(
+            url,
+            params=params,
+            headers=self.auth_headers() if headers is None else headers,
+            timeout=HTTP_TIMEOUT,
+        )
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         response = self.get(path, params)
@@ -139,10 +149,17 @@ class CcClient(SessionClient):
         self.session = requests.Session()
         self._token: str | None = None
 
-    def issue_token(self, *, authorization: str | None = None, grant_type: str | None = "client_credentials") -> requests.Response:
+    def issue_token(
+        self, *, authorization: str | None = None, grant_type: str | None = "client_credentials"
+    ) -> requests.Response:
         headers = {"Authorization": authorization if authorization is not None else basic_auth()}
         data = {} if grant_type is None else {"grant_type": grant_type}
-        return self.session.post(self.simulator.root_url + "/oauth/v2/token", headers=headers, data=data, timeout=HTTP_TIMEOUT)
+        return self.session.post(
+            self.simulator.root_url + "/oauth/v2/token",
+            headers=headers,
+            data=data,
+            timeout=HTTP_TIMEOUT,
+        )
 
     @property
     def token(self) -> str:
@@ -169,23 +186,51 @@ class CcClient(SessionClient):
             region = self.simulator.cc.region_of(tenant) if tenant is not None else "us"
         return self.simulator.root_url + CC_REGION_PREFIXES[region]
 
-    def realtime(self, tenant: str | None, path: str, params: Any = None, *, region: str | None = None,
-                 headers: dict[str, str] | None = None) -> requests.Response:
-        return self.session.get(self.realtime_url(tenant, path, region), params=params,
-                                headers=self.headers(tenant) if headers is None else headers, timeout=HTTP_TIMEOUT)
+    def realtime(
+        self,
+        tenant: str | None,
+        path: str,
+        params: Any = None,
+        *,
+        region: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        return self.session.get(
+            self.realtime_url(tenant, path, region),
+            params=params,
+            headers=self.headers(tenant) if headers is None else headers,
+            timeout=HTTP_TIMEOUT,
+        )
 
-    def historical(self, tenant: str | None, path: str = "", params: Any = None, *, region: str | None = None,
-                   headers: dict[str, str] | None = None) -> requests.Response:
-        return self.session.get(self.historical_url(tenant, path, region), params=params,
-                                headers=self.headers(tenant) if headers is None else headers, timeout=HTTP_TIMEOUT)
+    def historical(
+        self,
+        tenant: str | None,
+        path: str = "",
+        params: Any = None,
+        *,
+        region: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        return self.session.get(
+            self.historical_url(tenant, path, region),
+            params=params,
+            headers=self.headers(tenant) if headers is None else headers,
+            timeout=HTTP_TIMEOUT,
+        )
 
     def get(self, url: str, tenant: str | None) -> requests.Response:
         """GET an absolute URL (a Link) with the tenant's headers."""
         return self.session.get(url, headers=self.headers(tenant), timeout=HTTP_TIMEOUT)
 
-    def create_report(self, tenant: str | None, definition: Any, *, region: str | None = None) -> requests.Response:
-        return self.session.post(self.historical_url(tenant, "", region), json=definition,
-                                 headers=self.headers(tenant), timeout=HTTP_TIMEOUT)
+    def create_report(
+        self, tenant: str | None, definition: Any, *, region: str | None = None
+    ) -> requests.Response:
+        return self.session.post(
+            self.historical_url(tenant, "", region),
+            json=definition,
+            headers=self.headers(tenant),
+            timeout=HTTP_TIMEOUT,
+        )
 
 
 class VendorSchemas:
@@ -194,20 +239,29 @@ class VendorSchemas:
     # Vendor bug: QueueMetrics.metrics and QueueMetricsResponse.metricsSummary declare
     # additionalProperties {"type": "object"}, yet every value in the spec's own example is a
     # number. Validating against the literal schema would reject the vendor's example too.
-    METRIC_VALUE_PATCHES = (("QueueMetrics", ("properties", "metrics")), ("QueueMetricsResponse", ("properties", "metricsSummary")))
+    METRIC_VALUE_PATCHES = (
+        ("QueueMetrics", ("properties", "metrics")),
+        ("QueueMetricsResponse", ("properties", "metricsSummary")),
+    )
 
     def __init__(self) -> None:
         if not OPENAPI_DIR.is_dir():
             pytest.fail(f"the vendor OpenAPI documents are missing: expected them in {OPENAPI_DIR}")
         self.documents: dict[str, dict[str, Any]] = {
-            path.name: json.loads(path.read_text(encoding="utf-8")) for path in OPENAPI_DIR.glob("*.json")
+            path.name: json.loads(path.read_text(encoding="utf-8"))
+            for path in OPENAPI_DIR.glob("*.json")
         }
 
     def document(self, file_name: str) -> dict[str, Any]:
         return self.documents[file_name]
 
     def validator(
-        self, file_name: str, component: str, *, strict: tuple[str, ...] = (), patch_metric_values: bool = True
+        self,
+        file_name: str,
+        component: str,
+        *,
+        strict: tuple[str, ...] = (),
+        patch_metric_values: bool = True,
     ) -> Draft202012Validator:
         """Validator for one component; components named in `strict` additionally require
         every documented property and forbid others (the schemas themselves require nothing)."""
@@ -226,18 +280,32 @@ class VendorSchemas:
         schema = {"$ref": f"#/components/schemas/{component}", "components": components}
         return Draft202012Validator(schema)
 
-    def validate(self, file_name: str, component: str, instance: Any, *, strict: tuple[str, ...] = ()) -> None:
-        errors = sorted(self.validator(file_name, component, strict=strict).iter_errors(instance), key=str)
+    def validate(
+        self, file_name: str, component: str, instance: Any, *, strict: tuple[str, ...] = ()
+    ) -> None:
+        errors = sorted(
+            self.validator(file_name, component, strict=strict).iter_errors(instance), key=str
+        )
         assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
 
-    def response_schema(self, file_name: str, path: str, status: str = "200", method: str = "get") -> dict[str, Any]:
+    def response_schema(
+        self, file_name: str, path: str, status: str = "200", method: str = "get"
+    ) -> dict[str, Any]:
         """The inline schema of one operation's response (the historical spec has no components)."""
         operation = self.documents[file_name]["paths"][path][method]
-        schema: dict[str, Any] = operation["responses"][status]["content"]["application/json"]["schema"]
+        schema: dict[str, Any] = operation["responses"][status]["content"]["application/json"][
+            "schema"
+        ]
         return schema
 
     def validate_response(
-        self, file_name: str, path: str, instance: Any, *, status: str = "200", strict: bool = False,
+        self,
+        file_name: str,
+        path: str,
+        instance: Any,
+        *,
+        status: str = "200",
+        strict: bool = False,
         extra: frozenset[str] = frozenset(),
     ) -> None:
         """Validate against an operation's response schema. `strict`: every object with declared
@@ -248,19 +316,28 @@ class VendorSchemas:
         errors = sorted(Draft202012Validator(schema).iter_errors(instance), key=str)
         assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
 
-    def cc_realtime_validator(self, component: str, *, strict: tuple[str, ...] = ()) -> Draft202012Validator:
+    def cc_realtime_validator(
+        self, component: str, *, strict: tuple[str, ...] = ()
+    ) -> Draft202012Validator:
         """Validator of a CC realtime component. Vendor limitation: MetricItem.value is a
         "number", yet the API serves numeric strings, nulls and arrays too (the README's value
         types): the patched value allows exactly those."""
         components = copy.deepcopy(self.documents[CC_REALTIME_SPEC]["components"])
         schemas = components["schemas"]
-        schemas["MetricItem"]["properties"]["value"] = {"type": ["number", "string", "null", "array"], "items": {"type": "string"}}
+        schemas["MetricItem"]["properties"]["value"] = {
+            "type": ["number", "string", "null", "array"],
+            "items": {"type": "string"},
+        }
         for name in strict:
             schemas[name]["required"] = list(schemas[name]["properties"])
             schemas[name]["additionalProperties"] = False
-        return Draft202012Validator({"$ref": f"#/components/schemas/{component}", "components": components})
+        return Draft202012Validator(
+            {"$ref": f"#/components/schemas/{component}", "components": components}
+        )
 
-    def cc_historical_validator(self, component: str, *, strict: tuple[str, ...] = ()) -> Draft202012Validator:
+    def cc_historical_validator(
+        self, component: str, *, strict: tuple[str, ...] = ()
+    ) -> Draft202012Validator:
         """Validator of a CC historical component, with the guide's word where the spec differs:
         a row's total is `total` (the schema says `totals`), dimension values of total rows and
         the indices of the grand total are null."""
@@ -274,7 +351,9 @@ class VendorSchemas:
         for name in strict:
             schemas[name]["required"] = list(schemas[name]["properties"])
             schemas[name]["additionalProperties"] = False
-        return Draft202012Validator({"$ref": f"#/components/schemas/{component}", "components": components})
+        return Draft202012Validator(
+            {"$ref": f"#/components/schemas/{component}", "components": components}
+        )
 
     @staticmethod
     def check(validator: Draft202012Validator, instance: Any) -> None:
@@ -282,8 +361,12 @@ class VendorSchemas:
         assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:10])
 
     def token_response_schema(self, status: str) -> dict[str, Any]:
-        operation = self.documents["work_analytics_historical.json"]["paths"]["/v1/oauth/token"]["post"]
-        schema: dict[str, Any] = operation["responses"][status]["content"]["application/json"]["schema"]
+        operation = self.documents["work_analytics_historical.json"]["paths"]["/v1/oauth/token"][
+            "post"
+        ]
+        schema: dict[str, Any] = operation["responses"][status]["content"]["application/json"][
+            "schema"
+        ]
         return schema
 
     def token_error_branch(self, title: str) -> Draft202012Validator:
@@ -322,7 +405,9 @@ class RealtimeGuide:
         if not path.is_file():
             pytest.fail(f"the vendor guide is missing: {path}")
         text = path.read_text(encoding="utf-8")
-        table = text.split("The time related metrics are measured in milliseconds.", 1)[1].split("Try out", 1)[0]
+        table = text.split("The time related metrics are measured in milliseconds.", 1)[1].split(
+            "Try out", 1
+        )[0]
         names = [m.group(1) for m in re.finditer(r"^([a-zA-Z]+) \| .+\|$", table, re.MULTILINE)]
         example = json.loads(text[text.index('{\n"callQueues"') : text.index("Updated over")])
         return cls([name for name in names if name != "Metric"], example)
@@ -349,7 +434,9 @@ def realtime_guide() -> RealtimeGuide:
     return RealtimeGuide.load()
 
 
-def historical_window(start: float, end: float, zone: str = "UTC", pbx: str = "allpbxes") -> dict[str, str]:
+def historical_window(
+    start: float, end: float, zone: str = "UTC", pbx: str = "allpbxes"
+) -> dict[str, str]:
     """The common parameters of the historical endpoints for [start, end) (epoch seconds)."""
     tz = ZoneInfo(zone)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,11 +24,20 @@ AVERAGES: dict[str, tuple[str, Callable[[dict[str, Any]], int]]] = {
     "ongoingAvgTalkingTime": ("ongoingTalkingTime", lambda m: m["ongoingTalkingCalls"]),
     "ongoingAvgWaitingTime": ("ongoingWaitingTime", lambda m: m["ongoingWaitingCalls"]),
     # Over finished answered calls: accepted ones minus those still being handled.
-    "averageHandlingTime": ("totalHandlingTime", lambda m: m["acceptedCalls"] - m["ongoingHandlingCalls"]),
+    "averageHandlingTime": (
+        "totalHandlingTime",
+        lambda m: m["acceptedCalls"] - m["ongoingHandlingCalls"],
+    ),
     "averageTalkTime": ("totalTalkTime", lambda m: m["acceptedCalls"] - m["ongoingHandlingCalls"]),
-    "averageOnHoldTime": ("totalOnHoldTime", lambda m: m["acceptedCalls"] - m["ongoingHandlingCalls"]),
+    "averageOnHoldTime": (
+        "totalOnHoldTime",
+        lambda m: m["acceptedCalls"] - m["ongoingHandlingCalls"],
+    ),
     # Over calls whose waiting ended: all entered ones but those still waiting.
-    "averageWaitingTime": ("totalWaitingTime", lambda m: m["enteredCalls"] - m["ongoingWaitingCalls"]),
+    "averageWaitingTime": (
+        "totalWaitingTime",
+        lambda m: m["enteredCalls"] - m["ongoingWaitingCalls"],
+    ),
 }
 WEIGHTED_AVERAGES = {"averageAnswerTime": "acceptedCalls", "averageTimeToAnswer": "acceptedCalls"}
 PERCENTAGES = {
@@ -44,7 +54,9 @@ def spec_metric_names(vendor_schemas: VendorSchemas) -> tuple[set[str], set[str]
     """(names in the `metrics` parameter table, names in the 200 example)."""
     operation = vendor_schemas.document(WORK_ANALYTICS)["paths"][CQ_PATH]["get"]
     description = next(p for p in operation["parameters"] if p["name"] == "metrics")["description"]
-    table = {m.group(1) for m in re.finditer(r"^\| (\w+) \|", description, re.MULTILINE)} - {"Metric"}
+    table = {m.group(1) for m in re.finditer(r"^\| (\w+) \|", description, re.MULTILINE)} - {
+        "Metric"
+    }
     example = operation["responses"]["200"]["content"]["application/json"]["example"]
     example_names = {name for queue in example["callQueues"] for name in queue["metrics"]}
     return table, example_names
@@ -64,25 +76,49 @@ def check_queue_consistency(metrics: dict[str, Any], tolerance: float) -> None:
     m = metrics
     assert m["ongoingTotalCalls"] == m["ongoingWaitingCalls"] + m["ongoingHandlingCalls"]
     assert m["ongoingHandlingCalls"] == m["ongoingTalkingCalls"] + m["ongoingOnHoldCalls"]
-    assert m["ongoingEligibleAgents"] == m["ongoingEligiblePrimaryAgents"] + m["ongoingEligibleOverflowAgents"]
+    assert (
+        m["ongoingEligibleAgents"]
+        == m["ongoingEligiblePrimaryAgents"] + m["ongoingEligibleOverflowAgents"]
+    )
     assert m["ongoingAvailableAgents"] <= m["ongoingEligibleAgents"]
-    assert m["ongoingWrappingUpAgents"] == m["ongoingPrimaryWrappingUpAgents"] + m["ongoingOverflowWrappingUpAgents"]
+    assert (
+        m["ongoingWrappingUpAgents"]
+        == m["ongoingPrimaryWrappingUpAgents"] + m["ongoingOverflowWrappingUpAgents"]
+    )
     assert m["ongoingLoggedOutAndDndOverflowAgents"] <= m["ongoingLoggedOutAndDndAgents"]
     assert (
         m["ongoingEnabledPrimaryAgents"] + m["ongoingEnabledOverflowAgents"]
-        == m["ongoingEligibleAgents"] + m["ongoingWrappingUpAgents"] + m["ongoingLoggedOutAndDndAgents"]
+        == m["ongoingEligibleAgents"]
+        + m["ongoingWrappingUpAgents"]
+        + m["ongoingLoggedOutAndDndAgents"]
     )
-    assert m["ongoingEnabledOverflowAgents"] <= m["ongoingOverflowAgents"] <= m["ongoingTotalAgents"]
+    assert (
+        m["ongoingEnabledOverflowAgents"] <= m["ongoingOverflowAgents"] <= m["ongoingTotalAgents"]
+    )
     assert m["activeCalls"] == m["ongoingTotalCalls"]
     assert m["enteredCalls"] == m["completedCalls"] + m["activeCalls"]
     assert m["enteredCalls"] == (
-        m["acceptedCalls"] + m["abandonedInWaitingCalls"] + m["forwardedToVoiceMail"] + m["transferredToCallQueue"]
-        + m["transferredToRingGroup"] + m["transferredToExternalNumber"] + m["ongoingWaitingCalls"]
+        m["acceptedCalls"]
+        + m["abandonedInWaitingCalls"]
+        + m["forwardedToVoiceMail"]
+        + m["transferredToCallQueue"]
+        + m["transferredToRingGroup"]
+        + m["transferredToExternalNumber"]
+        + m["ongoingWaitingCalls"]
     )
-    assert m["diverted"] <= m["forwardedToVoiceMail"] + m["transferredToCallQueue"] + m["transferredToRingGroup"] + m["transferredToExternalNumber"]
+    assert (
+        m["diverted"]
+        <= m["forwardedToVoiceMail"]
+        + m["transferredToCallQueue"]
+        + m["transferredToRingGroup"]
+        + m["transferredToExternalNumber"]
+    )
     assert m["ongoingLongestWaitingTime"] <= m["ongoingWaitingTime"] + tolerance
     # Handling covers talking calls and held calls (whose talk before the hold is in neither).
-    assert m["ongoingTotalHandlingTime"] >= m["ongoingTalkingTime"] + m["ongoingOnHoldTime"] - tolerance
+    assert (
+        m["ongoingTotalHandlingTime"]
+        >= m["ongoingTalkingTime"] + m["ongoingOnHoldTime"] - tolerance
+    )
     assert m["ongoingLongestHandlingTime"] <= m["ongoingTotalHandlingTime"] + tolerance
     for name, (total, count_of) in AVERAGES.items():
         count = count_of(m)
@@ -94,24 +130,35 @@ def check_queue_consistency(metrics: dict[str, Any], tolerance: float) -> None:
         assert 0.0 <= m[name] <= 100.0
 
 
-def test_response_matches_the_schema(client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas) -> None:
+def test_response_matches_the_schema(
+    client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas
+) -> None:
     body = cq(client, sim.directory[0].id)
     vendor_schemas.validate(WORK_ANALYTICS, "QueueMetricsResponse", body, strict=("QueueMetrics",))
     for queue in body["callQueues"]:
-        assert all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in queue["metrics"].values())
+        assert all(
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+            for value in queue["metrics"].values()
+        )
 
 
 def test_literal_schema_rejects_the_vendors_own_example(vendor_schemas: VendorSchemas) -> None:
     """Why the tests patch `metrics` values to numbers: the spec's schema says objects."""
     operation = vendor_schemas.document(WORK_ANALYTICS)["paths"][CQ_PATH]["get"]
-    example_metrics = operation["responses"]["200"]["content"]["application/json"]["example"]["callQueues"][0]["metrics"]
+    example_metrics = operation["responses"]["200"]["content"]["application/json"]["example"][
+        "callQueues"
+    ][0]["metrics"]
     instance = {"callQueues": [], "metricsSummary": example_metrics}
-    literal = vendor_schemas.validator(WORK_ANALYTICS, "QueueMetricsResponse", patch_metric_values=False)
+    literal = vendor_schemas.validator(
+        WORK_ANALYTICS, "QueueMetricsResponse", patch_metric_values=False
+    )
     assert not literal.is_valid(instance)
     assert vendor_schemas.validator(WORK_ANALYTICS, "QueueMetricsResponse").is_valid(instance)
 
 
-def test_every_documented_metric_is_served(client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas) -> None:
+def test_every_documented_metric_is_served(
+    client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas
+) -> None:
     table, example = spec_metric_names(vendor_schemas)
     assert {"missedCalls", "missedCallsPercentage", "ongoingTotalAgents", "diverted"} <= example
     body = cq(client, sim.directory[0].id)
@@ -123,16 +170,26 @@ def test_every_documented_metric_is_served(client: SimClient, sim: Simulator, ve
 def test_queues_match_the_directory_and_skip_deleted(client: SimClient, sim: Simulator) -> None:
     for pbx in sim.directory:
         body = cq(client, pbx.id)
-        expected = [(pbx.name, site.name, q.id, q.name, q.auto_login, q.extension)
-                    for site in pbx.sites if not site.deleted for q in site.queues if not q.deleted]
-        got = [(q["pbx"], q["site"], q["id"], q["name"], q["autoLogin"], q["extension"]) for q in body["callQueues"]]
+        expected = [
+            (pbx.name, site.name, q.id, q.name, q.auto_login, q.extension)
+            for site in pbx.sites
+            if not site.deleted
+            for q in site.queues
+            if not q.deleted
+        ]
+        got = [
+            (q["pbx"], q["site"], q["id"], q["name"], q["autoLogin"], q["extension"])
+            for q in body["callQueues"]
+        ]
         assert got == expected
         assert all(isinstance(q["extension"], str) for q in body["callQueues"])
         deleted = {q.id for site in pbx.sites for q in site.queues if q.deleted}
         assert deleted and not deleted & {q["id"] for q in body["callQueues"]}
 
 
-def test_live_values_equal_the_models_ground_truth(client: SimClient, sim: Simulator, fake_clock: FakeClock) -> None:
+def test_live_values_equal_the_models_ground_truth(
+    client: SimClient, sim: Simulator, fake_clock: FakeClock
+) -> None:
     fake_clock.advance(37.25)
     body = cq(client, sim.directory[0].id)
     assert sim.model.now == fake_clock.now
@@ -140,8 +197,10 @@ def test_live_values_equal_the_models_ground_truth(client: SimClient, sim: Simul
         assert queue["metrics"] == sim.model.queue_state(queue["id"])
 
 
-def test_metrics_are_consistent_per_queue_and_in_the_summary(client: SimClient, sim: Simulator, fake_clock: FakeClock) -> None:
-    for step in range(6):
+def test_metrics_are_consistent_per_queue_and_in_the_summary(
+    client: SimClient, sim: Simulator, fake_clock: FakeClock
+) -> None:
+    for _step in range(6):
         fake_clock.advance(45)
         for pbx in sim.directory:
             body = cq(client, pbx.id)
@@ -150,7 +209,9 @@ def test_metrics_are_consistent_per_queue_and_in_the_summary(client: SimClient, 
             check_queue_consistency(body["metricsSummary"], tolerance=0.002)
 
 
-def test_summary_arithmetic(make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient]) -> None:
+def test_summary_arithmetic(
+    make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient]
+) -> None:
     simulator = make_simulator(seed=42, cq_duration_unit="milliseconds", history_seconds=4 * 3600)
     body = cq(make_client(simulator), simulator.directory[0].id)
     queues = [q["metrics"] for q in body["callQueues"]]
@@ -169,8 +230,12 @@ def test_summary_arithmetic(make_simulator: Callable[..., Simulator], make_clien
             assert value == pytest.approx(expected, abs=1.0), name
         elif name in WEIGHTED_AVERAGES:
             weights = [q[WEIGHTED_AVERAGES[name]] for q in queues]
-            expected = sum(v * w for v, w in zip(values, weights)) / sum(weights) if sum(weights) else 0.0
-            assert value == pytest.approx(expected, abs=1.0), name  # per-queue values are floored ms
+            expected = (
+                sum(v * w for v, w in zip(values, weights)) / sum(weights) if sum(weights) else 0.0
+            )
+            assert value == pytest.approx(expected, abs=1.0), (
+                name
+            )  # per-queue values are floored ms
         elif "Longest" in name or name.startswith("longest"):
             assert value == max(values), name
         else:
@@ -178,14 +243,20 @@ def test_summary_arithmetic(make_simulator: Callable[..., Simulator], make_clien
 
 
 @pytest.mark.parametrize("unit", ["seconds", "milliseconds"])
-def test_duration_units(make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient],
-                        clock_factory: type[FakeClock], unit: str) -> None:
+def test_duration_units(
+    make_simulator: Callable[..., Simulator],
+    make_client: Callable[[Simulator], SimClient],
+    clock_factory: type[FakeClock],
+    unit: str,
+) -> None:
     reference = make_simulator(seed=3, clock=clock_factory())
     simulator = make_simulator(seed=3, clock=clock_factory(), cq_duration_unit=unit)
     in_seconds = cq(make_client(reference), reference.directory[0].id)
     body = cq(make_client(simulator), simulator.directory[0].id)
     factor = 1000 if unit == "milliseconds" else 1
-    pairs = [(a["metrics"], b["metrics"]) for a, b in zip(in_seconds["callQueues"], body["callQueues"])]
+    pairs = [
+        (a["metrics"], b["metrics"]) for a, b in zip(in_seconds["callQueues"], body["callQueues"])
+    ]
     pairs.append((in_seconds["metricsSummary"], body["metricsSummary"]))
     durations_seen = 0
     for seconds_metrics, metrics in pairs:
@@ -196,7 +267,9 @@ def test_duration_units(make_simulator: Callable[..., Simulator], make_client: C
             durations_seen += value > 0
             if "Avg" in name or name.startswith("average"):
                 assert isinstance(value, float)
-                assert value == pytest.approx(seconds_metrics[name] * factor, abs=1.001 if factor > 1 else 0.001), name
+                assert value == pytest.approx(
+                    seconds_metrics[name] * factor, abs=1.001 if factor > 1 else 0.001
+                ), name
             else:
                 if unit == "milliseconds":
                     assert isinstance(value, int), name  # totals and longest are whole ms
@@ -209,7 +282,9 @@ def test_site_and_queue_filters(client: SimClient, sim: Simulator) -> None:
     site_a, site_b = pbx.sites[0], pbx.sites[1]
     by_site = cq(client, pbx.id, siteIds=site_a.id)
     assert {q["site"] for q in by_site["callQueues"]} == {site_a.name}
-    assert [q["id"] for q in by_site["callQueues"]] == [q.id for q in site_a.queues if not q.deleted]
+    assert [q["id"] for q in by_site["callQueues"]] == [
+        q.id for q in site_a.queues if not q.deleted
+    ]
 
     both_sites = cq(client, pbx.id, siteIds=f"{site_a.id},{site_b.id}")
     assert len(both_sites["callQueues"]) == 6
@@ -217,7 +292,9 @@ def test_site_and_queue_filters(client: SimClient, sim: Simulator) -> None:
     wanted = [site_a.queues[1].id, site_b.queues[2].id]
     by_queue = cq(client, pbx.id, queueIds=",".join(wanted))
     assert [q["id"] for q in by_queue["callQueues"]] == wanted
-    assert by_queue["metricsSummary"]["enteredCalls"] == sum(q["metrics"]["enteredCalls"] for q in by_queue["callQueues"])
+    assert by_queue["metricsSummary"]["enteredCalls"] == sum(
+        q["metrics"]["enteredCalls"] for q in by_queue["callQueues"]
+    )
 
     combined = cq(client, pbx.id, siteIds=site_a.id, queueIds=",".join(wanted))
     assert [q["id"] for q in combined["callQueues"]] == [wanted[0]]
@@ -235,8 +312,13 @@ def test_metrics_filter(client: SimClient, sim: Simulator) -> None:
     assert list(body["metricsSummary"]) == wanted
 
 
-def test_unknown_metric_is_rejected(client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas) -> None:
-    response = client.get(f"/v2/pbxes/{sim.directory[0].id}/call-queue-metrics", {"metrics": "enteredCalls,random,notSupported"})
+def test_unknown_metric_is_rejected(
+    client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas
+) -> None:
+    response = client.get(
+        f"/v2/pbxes/{sim.directory[0].id}/call-queue-metrics",
+        {"metrics": "enteredCalls,random,notSupported"},
+    )
     assert response.status_code == 400
     body = response.json()
     vendor_schemas.validate(WORK_ANALYTICS, "ErrorResponse", body, strict=("ErrorResponse",))
@@ -248,7 +330,12 @@ def test_include_summary(client: SimClient, sim: Simulator) -> None:
     assert "metricsSummary" in cq(client, pbx_id)
     assert "metricsSummary" in cq(client, pbx_id, includeSummary="true")
     assert "metricsSummary" not in cq(client, pbx_id, includeSummary="false")
-    assert client.get(f"/v2/pbxes/{pbx_id}/call-queue-metrics", {"includeSummary": "maybe"}).status_code == 400
+    assert (
+        client.get(
+            f"/v2/pbxes/{pbx_id}/call-queue-metrics", {"includeSummary": "maybe"}
+        ).status_code
+        == 400
+    )
 
 
 def test_unknown_pbx_is_forbidden(client: SimClient, vendor_schemas: VendorSchemas) -> None:
@@ -257,7 +344,9 @@ def test_unknown_pbx_is_forbidden(client: SimClient, vendor_schemas: VendorSchem
     body = response.json()
     vendor_schemas.validate(WORK_ANALYTICS, "ErrorResponse", body, strict=("ErrorResponse",))
     assert body["status"] == 403
-    assert body["messages"] == ["user [supervisor@example.com] does not have access to pbxId [PBX_ID] to make this request."]
+    assert body["messages"] == [
+        "user [supervisor@example.com] does not have access to pbxId [PBX_ID] to make this request."
+    ]
     assert body["path"] == "/analytics/work/v2/pbxes/PBX_ID/call-queue-metrics"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", body["timestamp"])
 
@@ -265,7 +354,9 @@ def test_unknown_pbx_is_forbidden(client: SimClient, vendor_schemas: VendorSchem
 def test_unknown_path_is_404(client: SimClient, vendor_schemas: VendorSchemas) -> None:
     response = client.get("/v2/pbxes/x/nothing-here")
     assert response.status_code == 404
-    vendor_schemas.validate(WORK_ANALYTICS, "ErrorResponse", response.json(), strict=("ErrorResponse",))
+    vendor_schemas.validate(
+        WORK_ANALYTICS, "ErrorResponse", response.json(), strict=("ErrorResponse",)
+    )
 
 
 @pytest.mark.parametrize(
@@ -276,10 +367,16 @@ def test_unknown_path_is_404(client: SimClient, vendor_schemas: VendorSchemas) -
         {"startDate": "yesterday", "endDate": "2024-03-05T00:00:00Z"},
         {"startDate": "2024-03-05T10:00:00Z", "endDate": "2024-03-05T09:00:00Z"},
         {"intraDayStart": "08:00:00Z", "intraDayEnd": "18:00:00Z"},
-        {"startDate": "2024-03-05T00:00:00Z", "endDate": "2024-03-05T12:00:00Z", "intraDayStart": "08:00:00Z"},
+        {
+            "startDate": "2024-03-05T00:00:00Z",
+            "endDate": "2024-03-05T12:00:00Z",
+            "intraDayStart": "08:00:00Z",
+        },
     ],
 )
-def test_invalid_dates_are_rejected(client: SimClient, sim: Simulator, params: dict[str, str]) -> None:
+def test_invalid_dates_are_rejected(
+    client: SimClient, sim: Simulator, params: dict[str, str]
+) -> None:
     response = client.get(f"/v2/pbxes/{sim.directory[0].id}/call-queue-metrics", params)
     assert response.status_code == 400
     assert response.json()["status"] == 400
@@ -291,7 +388,9 @@ def iso(epoch: float, offset_hours: int = 0) -> str:
 
 
 def test_date_range_returns_aggregates_over_that_range(
-    make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient], fake_clock: FakeClock
+    make_simulator: Callable[..., Simulator],
+    make_client: Callable[[Simulator], SimClient],
+    fake_clock: FakeClock,
 ) -> None:
     simulator = make_simulator(seed=42, history_seconds=3 * 3600)
     api = make_client(simulator)
@@ -310,18 +409,29 @@ def test_date_range_returns_aggregates_over_that_range(
     second = cq(api, pbx_id, startDate=iso(middle), endDate=iso(now))
     whole = cq(api, pbx_id, startDate=iso(now - 3 * 3600), endDate=iso(now))
     for key in ("enteredCalls", "diverted"):  # decided at queue entry
-        assert first["metricsSummary"][key] + second["metricsSummary"][key] == whole["metricsSummary"][key], key
+        assert (
+            first["metricsSummary"][key] + second["metricsSummary"][key]
+            == whole["metricsSummary"][key]
+        ), key
     # A call that entered in the first half but was answered after it is active there, not accepted.
-    assert first["metricsSummary"]["acceptedCalls"] + second["metricsSummary"]["acceptedCalls"] <= whole["metricsSummary"]["acceptedCalls"]
+    assert (
+        first["metricsSummary"]["acceptedCalls"] + second["metricsSummary"]["acceptedCalls"]
+        <= whole["metricsSummary"]["acceptedCalls"]
+    )
     assert first["metricsSummary"]["activeCalls"] >= 0
     assert whole["metricsSummary"]["enteredCalls"] > 0
     # Before the simulated history there is nothing.
     empty = cq(api, pbx_id, startDate=iso(now - 30 * 86_400), endDate=iso(now - 29 * 86_400))
-    assert empty["metricsSummary"]["enteredCalls"] == 0 and empty["metricsSummary"]["averageWaitingTime"] == 0.0
+    assert (
+        empty["metricsSummary"]["enteredCalls"] == 0
+        and empty["metricsSummary"]["averageWaitingTime"] == 0.0
+    )
 
 
 def test_intra_day_window_narrows_the_range(
-    make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient], fake_clock: FakeClock
+    make_simulator: Callable[..., Simulator],
+    make_client: Callable[[Simulator], SimClient],
+    fake_clock: FakeClock,
 ) -> None:
     simulator = make_simulator(seed=42, history_seconds=3 * 3600)
     api = make_client(simulator)
@@ -329,14 +439,23 @@ def test_intra_day_window_narrows_the_range(
     now = fake_clock.now  # 15:00 UTC
     whole = cq(api, pbx_id, startDate=iso(now - 3 * 3600), endDate=iso(now))
     # 13:00-14:00 UTC written as 06:00-07:00 at -0700.
-    hour = cq(api, pbx_id, startDate=iso(now - 3 * 3600), endDate=iso(now), intraDayStart="06:00:00-0700", intraDayEnd="07:00:00-0700")
+    hour = cq(
+        api,
+        pbx_id,
+        startDate=iso(now - 3 * 3600),
+        endDate=iso(now),
+        intraDayStart="06:00:00-0700",
+        intraDayEnd="07:00:00-0700",
+    )
     same_hour = cq(api, pbx_id, startDate=iso(now - 2 * 3600), endDate=iso(now - 3600))
     assert 0 < hour["metricsSummary"]["enteredCalls"] < whole["metricsSummary"]["enteredCalls"]
     assert hour["metricsSummary"]["enteredCalls"] == same_hour["metricsSummary"]["enteredCalls"]
 
 
 def test_guide_spelling_divertedcalls_can_be_served(
-    make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient], clock_factory: type[FakeClock]
+    make_simulator: Callable[..., Simulator],
+    make_client: Callable[[Simulator], SimClient],
+    clock_factory: type[FakeClock],
 ) -> None:
     """Vendor conflict: the spec says `diverted`, a guide `divertedCalls`; both can be tested."""
     reference = make_simulator(seed=4, clock=clock_factory())
@@ -348,15 +467,27 @@ def test_guide_spelling_divertedcalls_can_be_served(
     for queue, truth in zip(body["callQueues"], expected["callQueues"]):
         assert "diverted" not in queue["metrics"]
         assert queue["metrics"]["divertedCalls"] == truth["metrics"]["diverted"]
-        assert queue["metrics"]["divertedCallsPercentage"] == truth["metrics"]["divertedCallsPercentage"]
+        assert (
+            queue["metrics"]["divertedCallsPercentage"]
+            == truth["metrics"]["divertedCallsPercentage"]
+        )
     assert body["metricsSummary"]["divertedCalls"] == expected["metricsSummary"]["diverted"]
-    assert list(cq(api, pbx_id, metrics="divertedCalls,enteredCalls")["metricsSummary"]) == ["divertedCalls", "enteredCalls"]
-    assert api.get(f"/v2/pbxes/{pbx_id}/call-queue-metrics", {"metrics": "diverted"}).status_code == 400
+    assert list(cq(api, pbx_id, metrics="divertedCalls,enteredCalls")["metricsSummary"]) == [
+        "divertedCalls",
+        "enteredCalls",
+    ]
+    assert (
+        api.get(f"/v2/pbxes/{pbx_id}/call-queue-metrics", {"metrics": "diverted"}).status_code
+        == 400
+    )
 
 
 @pytest.mark.parametrize(("extension_type", "python_type"), [("string", str), ("integer", int)])
 def test_extension_type_is_configurable(
-    make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient], extension_type: str, python_type: type
+    make_simulator: Callable[..., Simulator],
+    make_client: Callable[[Simulator], SimClient],
+    extension_type: str,
+    python_type: type,
 ) -> None:
     """Vendor conflict: QueueMetrics.extension is a string in the schema, a number in the example."""
     simulator = make_simulator(seed=4, cq_extension_type=extension_type)

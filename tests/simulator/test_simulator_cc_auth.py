@@ -4,14 +4,14 @@ and regions, faults on CC paths."""
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
+from conftest import CC_CLIENT_ID, CC_CLIENT_SECRET, HTTP_TIMEOUT, CcClient, basic_auth
 
 from simulator import Simulator
-
-from conftest import CC_CLIENT_ID, CC_CLIENT_SECRET, HTTP_TIMEOUT, CcClient, basic_auth
 
 if TYPE_CHECKING:
     from conftest import FakeClock, SimClient
@@ -39,7 +39,9 @@ def test_token_uses_basic_client_credentials_and_a_string_expires_in(cc: CcClien
 def test_token_ttl_and_credentials_are_constructor_arguments(
     make_simulator: Callable[..., Simulator], make_cc_client: Callable[[Simulator], CcClient]
 ) -> None:
-    simulator = make_simulator(cc_client_id="my-client", cc_client_secret="my s3cret", cc_token_ttl=600)
+    simulator = make_simulator(
+        cc_client_id="my-client", cc_client_secret="my s3cret", cc_token_ttl=600
+    )
     assert (simulator.cc_client_id, simulator.cc_client_secret) == ("my-client", "my s3cret")
     api = make_cc_client(simulator)
     assert api.issue_token().status_code == 401  # the default credentials no longer work
@@ -62,7 +64,9 @@ def test_each_token_is_unique(cc: CcClient) -> None:
         f"Bearer {CC_CLIENT_SECRET}",
     ],
 )
-def test_token_with_wrong_or_missing_credentials_is_401_invalid_client(cc: CcClient, authorization: str) -> None:
+def test_token_with_wrong_or_missing_credentials_is_401_invalid_client(
+    cc: CcClient, authorization: str
+) -> None:
     response = cc.issue_token(authorization=authorization)
     assert response.status_code == 401
     body = response.json()
@@ -70,7 +74,9 @@ def test_token_with_wrong_or_missing_credentials_is_401_invalid_client(cc: CcCli
 
 
 @pytest.mark.parametrize("grant_type", [None, "password", "authorization_code", ""])
-def test_token_with_a_missing_or_other_grant_type_is_400(cc: CcClient, grant_type: str | None) -> None:
+def test_token_with_a_missing_or_other_grant_type_is_400(
+    cc: CcClient, grant_type: str | None
+) -> None:
     response = cc.issue_token(grant_type=grant_type)
     assert response.status_code == 400
     body = response.json()
@@ -88,32 +94,51 @@ def test_data_calls_need_a_known_bearer_token(cc: CcClient, authorization: str |
         cc.historical("acme-sales", "/report-types", headers=headers),
     ):
         assert response.status_code == 401
-        assert response.json() == {"error": "invalid_token", "error_description": "Access token invalid"}
+        assert response.json() == {
+            "error": "invalid_token",
+            "error_description": "Access token invalid",
+        }
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_tokens_expire_after_their_ttl_on_the_fake_clock(cc: CcClient, fake_clock: FakeClock) -> None:
+def test_tokens_expire_after_their_ttl_on_the_fake_clock(
+    cc: CcClient, fake_clock: FakeClock
+) -> None:
     token = cc.token
     fake_clock.advance(1799)
     assert cc.realtime("acme-sales", "/queues", {"summary": "true"}).status_code == 200
     fake_clock.advance(1)
     response = cc.realtime("acme-sales", "/queues", {"summary": "true"})
     assert response.status_code == 401
-    assert response.json() == {"error": "invalid_token", "error_description": "Access token expired"}
+    assert response.json() == {
+        "error": "invalid_token",
+        "error_description": "Access token expired",
+    }
     fresh = cc.issue_token().json()["access_token"]
     assert fresh != token
-    assert cc.realtime("acme-sales", "/queues", {"summary": "true"}, headers=cc.headers("acme-sales", fresh)).status_code == 200
+    assert (
+        cc.realtime(
+            "acme-sales", "/queues", {"summary": "true"}, headers=cc.headers("acme-sales", fresh)
+        ).status_code
+        == 200
+    )
 
 
 def test_expire_tokens_also_expires_contact_center_tokens(sim: Simulator, cc: CcClient) -> None:
     assert cc.realtime("acme-sales", "/groups").status_code == 200
     assert sim.expire_tokens() >= 1
     response = cc.realtime("acme-sales", "/groups")
-    assert response.status_code == 401 and response.json()["error_description"] == "Access token expired"
+    assert (
+        response.status_code == 401
+        and response.json()["error_description"] == "Access token expired"
+    )
     # Also through the admin interface.
     cc._token = None
     assert cc.realtime("acme-sales", "/groups").status_code == 200
-    assert requests.post(sim.root_url + "/_sim/expire-tokens", timeout=HTTP_TIMEOUT).json()["expired"] >= 1
+    assert (
+        requests.post(sim.root_url + "/_sim/expire-tokens", timeout=HTTP_TIMEOUT).json()["expired"]
+        >= 1
+    )
     assert cc.realtime("acme-sales", "/groups").status_code == 401
 
 
@@ -122,7 +147,9 @@ def test_work_analytics_and_contact_center_tokens_are_not_interchangeable(
 ) -> None:
     response = cc.realtime("acme-sales", "/queues", headers=cc.headers("acme-sales", client.token))
     assert response.status_code == 401
-    response = client.get("/v2/pbxes/", headers={"8x8-apikey": sim.api_key, "Authorization": f"Bearer {cc.token}"})
+    response = client.get(
+        "/v2/pbxes/", headers={"8x8-apikey": sim.api_key, "Authorization": f"Bearer {cc.token}"}
+    )
     assert response.status_code == 401
 
 
@@ -154,7 +181,9 @@ def test_unknown_tenant_gets_400_invalid(cc: CcClient, tenant: str) -> None:
 def test_a_tenant_is_known_in_its_region_only(
     make_simulator: Callable[..., Simulator], make_cc_client: Callable[[Simulator], CcClient]
 ) -> None:
-    simulator = make_simulator(cc_tenants=[("acme-sales", "us"), ("acme-eu", "eu"), ("acme-au", "au")])
+    simulator = make_simulator(
+        cc_tenants=[("acme-sales", "us"), ("acme-eu", "eu"), ("acme-au", "au")]
+    )
     api = make_cc_client(simulator)
     assert simulator.cc.region_of("acme-eu") == "eu"
     assert api.realtime("acme-eu", "/queues").status_code == 200  # under /eu
@@ -162,9 +191,11 @@ def test_a_tenant_is_known_in_its_region_only(
     _assert_bad_request(api.realtime("acme-eu", "/queues", region="us"), INVALID)
     _assert_bad_request(api.realtime("acme-sales", "/queues", region="eu"), INVALID)
     _assert_bad_request(api.historical("acme-au", "/report-types", region="ca"), INVALID)
-    assert [t for t in simulator.cc.tenants] == ["acme-sales", "acme-eu", "acme-au"]
+    assert list(simulator.cc.tenants) == ["acme-sales", "acme-eu", "acme-au"]
     assert [simulator.cc.time_zone_of(t) for t in simulator.cc.tenants] == [
-        "America/New_York", "Europe/London", "America/Chicago"
+        "America/New_York",
+        "Europe/London",
+        "America/Chicago",
     ]
 
 
@@ -177,7 +208,9 @@ def test_single_tenant_client_needs_no_header(
     response = api.realtime(None, "/queues", headers=bare, region="ca")
     assert response.status_code == 200 and len(response.json()) == 4
     assert api.realtime("solo", "/queues").status_code == 200  # the header may still be given
-    _assert_bad_request(api.realtime(None, "/queues", headers=api.headers("other"), region="ca"), INVALID)
+    _assert_bad_request(
+        api.realtime(None, "/queues", headers=api.headers("other"), region="ca"), INVALID
+    )
     # No tenant of this client in the region at all.
     response = api.realtime(None, "/queues", headers=bare, region="us")
     assert response.status_code == 403 and response.json()["status"] == 403

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,7 +17,9 @@ CUSTOMER_DATA = "work_analytics_customer_data.json"
 STRICT_ITEMS = ("Pbx", "Site", "CallQueue", "Agent", "PageMetadata", "Link")
 
 
-def walk_pages(client: SimClient, path: str, list_key: str, size: int, max_pages: int = 200) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def walk_pages(
+    client: SimClient, path: str, list_key: str, size: int, max_pages: int = 200
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Follow `next` links from page 0; returns (items, bodies). Bounded by max_pages."""
     items: list[dict[str, Any]] = []
     bodies: list[dict[str, Any]] = []
@@ -34,7 +37,9 @@ def walk_pages(client: SimClient, path: str, list_key: str, size: int, max_pages
     raise AssertionError(f"more than {max_pages} pages")
 
 
-def test_pbxes_page_matches_the_schema(client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas) -> None:
+def test_pbxes_page_matches_the_schema(
+    client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas
+) -> None:
     body = client.get_json("/v2/pbxes/")
     vendor_schemas.validate(CUSTOMER_DATA, "PbxesResponsePage", body, strict=STRICT_ITEMS)
     assert [p["id"] for p in body["_embedded"]["pbxList"]] == [p.id for p in sim.directory]
@@ -48,7 +53,9 @@ def test_pbxes_without_trailing_slash(client: SimClient, sim: Simulator) -> None
     assert len(body["_embedded"]["pbxList"]) == len(sim.directory)
 
 
-def test_sites_queues_and_agents_match_the_schemas(client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas) -> None:
+def test_sites_queues_and_agents_match_the_schemas(
+    client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas
+) -> None:
     pbx = sim.directory[0]
     sites = client.get_json(f"/v2/pbxes/{pbx.id}/sites")
     vendor_schemas.validate(CUSTOMER_DATA, "SitesResponsePage", sites, strict=STRICT_ITEMS)
@@ -56,7 +63,9 @@ def test_sites_queues_and_agents_match_the_schemas(client: SimClient, sim: Simul
 
     site = pbx.sites[0]
     site_queues = client.get_json(f"/v2/pbxes/{pbx.id}/sites/{site.id}/queues")
-    vendor_schemas.validate(CUSTOMER_DATA, "CallQueuesResponsePage", site_queues, strict=STRICT_ITEMS)
+    vendor_schemas.validate(
+        CUSTOMER_DATA, "CallQueuesResponsePage", site_queues, strict=STRICT_ITEMS
+    )
     assert [q["id"] for q in site_queues["_embedded"]["queueList"]] == [q.id for q in site.queues]
 
     queues = client.get_json(f"/v2/pbxes/{pbx.id}/queues")
@@ -67,8 +76,15 @@ def test_sites_queues_and_agents_match_the_schemas(client: SimClient, sim: Simul
     for item in listed:
         queue = expected[item["id"]]
         # The schema's extensionNumber (a string), not the examples' "extension".
-        assert item["extensionNumber"] == queue.extension and isinstance(item["extensionNumber"], str)
-        assert (item["pbxId"], item["siteId"], item["name"], item["deleted"]) == (queue.pbx_id, queue.site_id, queue.name, queue.deleted)
+        assert item["extensionNumber"] == queue.extension and isinstance(
+            item["extensionNumber"], str
+        )
+        assert (item["pbxId"], item["siteId"], item["name"], item["deleted"]) == (
+            queue.pbx_id,
+            queue.site_id,
+            queue.name,
+            queue.deleted,
+        )
 
     agents = client.get_json(f"/v2/pbxes/{pbx.id}/agents")
     vendor_schemas.validate(CUSTOMER_DATA, "AgentsResponsePage", agents, strict=STRICT_ITEMS)
@@ -88,7 +104,9 @@ def test_deleted_entities_are_listed_with_their_flag(client: SimClient, sim: Sim
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 100])
-def test_paging_visits_every_queue_exactly_once(client: SimClient, sim: Simulator, size: int) -> None:
+def test_paging_visits_every_queue_exactly_once(
+    client: SimClient, sim: Simulator, size: int
+) -> None:
     pbx = sim.directory[0]
     expected = [q.id for s in pbx.sites for q in s.queues]
     items, bodies = walk_pages(client, f"/v2/pbxes/{pbx.id}/queues", "queueList", size)
@@ -97,7 +115,12 @@ def test_paging_visits_every_queue_exactly_once(client: SimClient, sim: Simulato
     assert len(bodies) == total_pages
     for number, body in enumerate(bodies):
         links = body["_links"]
-        assert body["page"] == {"size": size, "totalElements": len(expected), "totalPages": total_pages, "number": number}
+        assert body["page"] == {
+            "size": size,
+            "totalElements": len(expected),
+            "totalPages": total_pages,
+            "number": number,
+        }
         assert ("prev" in links) == (number > 0)
         assert ("next" in links) == (number < total_pages - 1)
         for name, link in links.items():
@@ -123,26 +146,42 @@ def test_page_after_the_last_is_empty(client: SimClient, sim: Simulator) -> None
     assert body["page"]["number"] == 5
 
 
-@pytest.mark.parametrize("params", [{"size": 101}, {"size": 0}, {"size": -3}, {"page": -1}, {"size": "ten"}, {"page": "x"}])
-def test_page_and_size_limits(client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas, params: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "params",
+    [{"size": 101}, {"size": 0}, {"size": -3}, {"page": -1}, {"size": "ten"}, {"page": "x"}],
+)
+def test_page_and_size_limits(
+    client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas, params: dict[str, Any]
+) -> None:
     response = client.get("/v2/pbxes/", params)
     assert response.status_code == 400
     body = response.json()
     vendor_schemas.validate(CUSTOMER_DATA, "ErrorResponse", body, strict=("ErrorResponse",))
-    assert body["status"] == 400 and body["messages"] and body["path"] == "/analytics/work/v2/pbxes/"
+    assert (
+        body["status"] == 400 and body["messages"] and body["path"] == "/analytics/work/v2/pbxes/"
+    )
 
 
 def test_size_100_is_allowed(client: SimClient) -> None:
     assert client.get("/v2/pbxes/", {"size": 100}).status_code == 200
 
 
-def test_default_page_size_is_configurable(make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient]) -> None:
+def test_default_page_size_is_configurable(
+    make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient]
+) -> None:
     simulator = make_simulator(page_size_default=2)
     body = make_client(simulator).get_json(f"/v2/pbxes/{simulator.directory[0].id}/queues")
-    assert body["page"]["size"] == 2 and len(body["_embedded"]["queueList"]) == 2 and "next" in body["_links"]
+    assert (
+        body["page"]["size"] == 2
+        and len(body["_embedded"]["queueList"]) == 2
+        and "next" in body["_links"]
+    )
 
 
-@pytest.mark.parametrize(("sort", "reverse"), [("name,ASC", False), ("name,DESC", True), ("name", False), ("name,desc", True)])
+@pytest.mark.parametrize(
+    ("sort", "reverse"),
+    [("name,ASC", False), ("name,DESC", True), ("name", False), ("name,desc", True)],
+)
 def test_sort_by_name(client: SimClient, sim: Simulator, sort: str, reverse: bool) -> None:
     pbx = sim.directory[0]
     body = client.get_json(f"/v2/pbxes/{pbx.id}/queues", {"sort": sort, "size": 100})
@@ -163,15 +202,25 @@ def test_invalid_sort_is_rejected(client: SimClient, sim: Simulator) -> None:
     assert client.get("/v2/pbxes/", {"sort": "name,UP"}).status_code == 400
 
 
-def test_unknown_pbx_and_site_are_404(client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas) -> None:
-    for path in ("/v2/pbxes/unknownPbx/sites", "/v2/pbxes/unknownPbx/queues", "/v2/pbxes/unknownPbx/agents",
-                 f"/v2/pbxes/{sim.directory[0].id}/sites/unknownSite/queues"):
+def test_unknown_pbx_and_site_are_404(
+    client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas
+) -> None:
+    for path in (
+        "/v2/pbxes/unknownPbx/sites",
+        "/v2/pbxes/unknownPbx/queues",
+        "/v2/pbxes/unknownPbx/agents",
+        f"/v2/pbxes/{sim.directory[0].id}/sites/unknownSite/queues",
+    ):
         response = client.get(path)
         assert response.status_code == 404, path
-        vendor_schemas.validate(CUSTOMER_DATA, "ErrorResponse", response.json(), strict=("ErrorResponse",))
+        vendor_schemas.validate(
+            CUSTOMER_DATA, "ErrorResponse", response.json(), strict=("ErrorResponse",)
+        )
 
 
-def test_alternative_spellings_of_the_spec_examples(make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient]) -> None:
+def test_alternative_spellings_of_the_spec_examples(
+    make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient]
+) -> None:
     """The spec's examples use "agentList" and "extension"; the simulator can serve those too."""
     simulator = make_simulator(agents_list_key="agentList", queue_extension_key="extension")
     api = make_client(simulator)
@@ -186,4 +235,7 @@ def test_links_follow_the_host_the_client_used(client: SimClient, sim: Simulator
     headers = {**client.auth_headers(), "Host": "gateway.example:8443"}
     response = client.get("/v2/pbxes/", headers=headers)
     assert response.status_code == 200
-    assert response.json()["_links"]["self"]["href"] == "http://gateway.example:8443/analytics/work/v2/pbxes/?page=0&size=50"
+    assert (
+        response.json()["_links"]["self"]["href"]
+        == "http://gateway.example:8443/analytics/work/v2/pbxes/?page=0&size=50"
+    )

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
+from conftest import HTTP_TIMEOUT
 
 from simulator import Simulator
-
-from conftest import HTTP_TIMEOUT
 from tests.conftest import wait_for
 
 if TYPE_CHECKING:
@@ -34,7 +33,9 @@ def cq_path(sim: Simulator) -> str:
     return f"/v2/pbxes/{sim.directory[0].id}/call-queue-metrics"
 
 
-def test_status_fault_with_retry_after(client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas) -> None:
+def test_status_fault_with_retry_after(
+    client: SimClient, sim: Simulator, vendor_schemas: VendorSchemas
+) -> None:
     rule = sim.faults.add(CQ_REGEX, status=429, headers={"Retry-After": "2"})
     response = client.get(cq_path(sim))
     assert response.status_code == 429
@@ -46,7 +47,9 @@ def test_status_fault_with_retry_after(client: SimClient, sim: Simulator, vendor
     assert client.get(cq_path(sim)).status_code == 200  # times=1 by default
 
 
-def test_times_counts_down_and_only_matching_paths_are_hit(client: SimClient, sim: Simulator) -> None:
+def test_times_counts_down_and_only_matching_paths_are_hit(
+    client: SimClient, sim: Simulator
+) -> None:
     sim.faults.add(CQ_REGEX, status=503, times=2)
     assert client.get("/v2/pbxes/").status_code == 200
     assert [client.get(cq_path(sim)).status_code for _ in range(3)] == [503, 503, 200]
@@ -58,7 +61,13 @@ def test_regex_sees_the_path_without_the_query(client: SimClient, sim: Simulator
 
 
 def test_until_cleared_and_clear(client: SimClient, sim: Simulator) -> None:
-    sim.faults.add(r"/v2/pbxes", status=502, times=None, body="<html>Bad Gateway</html>", headers={"Content-Type": "text/html"})
+    sim.faults.add(
+        r"/v2/pbxes",
+        status=502,
+        times=None,
+        body="<html>Bad Gateway</html>",
+        headers={"Content-Type": "text/html"},
+    )
     for _ in range(3):
         response = client.get("/v2/pbxes/")
         assert response.status_code == 502 and response.text == "<html>Bad Gateway</html>"
@@ -131,15 +140,25 @@ def test_request_log(client: SimClient, sim: Simulator) -> None:
 
 
 def test_method_not_allowed(client: SimClient, sim: Simulator) -> None:
-    response = client.session.delete(sim.base_url + "/v2/pbxes/", headers=client.auth_headers(), timeout=10)
+    response = client.session.delete(
+        sim.base_url + "/v2/pbxes/", headers=client.auth_headers(), timeout=10
+    )
     assert response.status_code == 405 and response.headers["Allow"] == "GET"
     assert client.session.get(sim.base_url + "/v1/oauth/token", timeout=10).status_code == 405
 
 
 def test_admin_faults_over_http(client: SimClient, sim: Simulator) -> None:
     admin = sim.root_url + "/_sim"
-    created = requests.post(admin + "/faults", json={"path_regex": CQ_REGEX, "status": 429, "times": None,
-                                                      "headers": {"Retry-After": "1"}}, timeout=10)
+    created = requests.post(
+        admin + "/faults",
+        json={
+            "path_regex": CQ_REGEX,
+            "status": 429,
+            "times": None,
+            "headers": {"Retry-After": "1"},
+        },
+        timeout=10,
+    )
     assert created.status_code == 201 and created.json()["times"] is None
     assert requests.get(admin + "/faults", timeout=10).json()[0]["status"] == 429
     for _ in range(2):
@@ -149,7 +168,12 @@ def test_admin_faults_over_http(client: SimClient, sim: Simulator) -> None:
     assert cleared.status_code == 200 and cleared.json() == {"cleared": 1}
     assert client.get(cq_path(sim)).status_code == 200
     # Malformed and delayed rules travel over HTTP too.
-    assert requests.post(admin + "/faults", json={"path_regex": CQ_REGEX, "malformed": True}, timeout=10).status_code == 201
+    assert (
+        requests.post(
+            admin + "/faults", json={"path_regex": CQ_REGEX, "malformed": True}, timeout=10
+        ).status_code
+        == 201
+    )
     with pytest.raises(ValueError):
         client.get(cq_path(sim)).json()
     for bad in ({"status": 500}, {"path_regex": "x", "colour": "red"}, {"path_regex": "x"}, ["x"]):
@@ -169,7 +193,9 @@ def test_admin_expire_tokens(client: SimClient, sim: Simulator) -> None:
     response = requests.post(sim.root_url + "/_sim/expire-tokens", timeout=10)
     assert response.status_code == 200 and response.json()["expired"] >= 1
     expired = client.get("/v2/pbxes/")
-    assert expired.status_code == 401 and expired.json()["error_description"].startswith("Access token expired: ")
+    assert expired.status_code == 401 and expired.json()["error_description"].startswith(
+        "Access token expired: "
+    )
 
 
 def test_admin_state(client: SimClient, sim: Simulator, fake_clock: FakeClock) -> None:
@@ -179,7 +205,9 @@ def test_admin_state(client: SimClient, sim: Simulator, fake_clock: FakeClock) -
     assert [p["id"] for p in state["directory"]] == [p.id for p in sim.directory]
     first_site = state["directory"][0]["sites"][0]
     assert {"id", "name", "pbx_id", "deleted", "queues"} <= set(first_site)
-    assert {"id", "name", "extension", "site_id", "auto_login", "deleted", "members"} <= set(first_site["queues"][0])
+    assert {"id", "name", "extension", "site_id", "auto_login", "deleted", "members"} <= set(
+        first_site["queues"][0]
+    )
     assert set(state["queues"]) == set(sim.model.queue_ids())
     for queue_id, values in state["queues"].items():
         assert values == sim.model.queue_state(queue_id)
@@ -192,7 +220,9 @@ def test_admin_request_log(client: SimClient, sim: Simulator) -> None:
     client.get("/v2/pbxes/", {"size": 3})
     log = requests.get(sim.root_url + "/_sim/requests", timeout=10).json()
     assert log[-1]["path"] == "/analytics/work/v2/pbxes/" and log[-1]["query"] == {"size": "3"}
-    assert requests.delete(sim.root_url + "/_sim/requests", timeout=10).json()["cleared"] == len(log)
+    assert requests.delete(sim.root_url + "/_sim/requests", timeout=10).json()["cleared"] == len(
+        log
+    )
     assert len(sim.requests) == 0
 
 
@@ -207,7 +237,10 @@ def test_stop_is_idempotent_and_context_manager(fake_clock: FakeClock) -> None:
 
 
 def test_cli_prints_credentials_and_stops_on_sigterm() -> None:
-    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", "0", "--seed", "42"],
         cwd=REPO_ROOT,
@@ -222,7 +255,9 @@ def test_cli_prints_credentials_and_stops_on_sigterm() -> None:
         assert ready, "the simulator printed nothing within 20 s"
         announcement = json.loads(process.stdout.readline())
         assert set(announcement) >= {"base_url", "api_key", "username", "password"}
-        assert announcement["base_url"].startswith("http://127.0.0.1:") and announcement["base_url"].endswith("/analytics/work")
+        assert announcement["base_url"].startswith("http://127.0.0.1:") and announcement[
+            "base_url"
+        ].endswith("/analytics/work")
         token = requests.post(
             announcement["base_url"] + "/v1/oauth/token",
             headers={"8x8-apikey": announcement["api_key"]},
@@ -241,7 +276,9 @@ def test_cli_prints_credentials_and_stops_on_sigterm() -> None:
                 stream.close()
 
 
-def test_a_fault_can_target_requests_with_a_query_parameter(client: SimClient, sim: Simulator) -> None:
+def test_a_fault_can_target_requests_with_a_query_parameter(
+    client: SimClient, sim: Simulator
+) -> None:
     sim.faults.add(CQ_REGEX, status=500, times=None, with_param="scrollId")
     assert client.get(cq_path(sim)).status_code == 200  # no scrollId: not this fault's request
     assert client.get(cq_path(sim), params={"scrollId": "abc"}).status_code == 500
@@ -304,8 +341,9 @@ def test_empty_answer(client: SimClient, sim: Simulator) -> None:
     assert client.get(cq_path(sim)).json()["callQueues"]
 
 
-def test_truncate_announces_the_whole_body_and_sends_half(client: SimClient,
-                                                          sim: Simulator) -> None:
+def test_truncate_announces_the_whole_body_and_sends_half(
+    client: SimClient, sim: Simulator
+) -> None:
     whole = client.get(cq_path(sim)).content
     sim.faults.add(CQ_REGEX, truncate=True, times=2)
     head, body, ended = raw_get(sim, "/analytics/work" + cq_path(sim), client.auth_headers())
@@ -314,8 +352,9 @@ def test_truncate_announces_the_whole_body_and_sends_half(client: SimClient,
     with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
         client.get(cq_path(sim))
     # On a status answer too: the body cut is the fault's own.
-    sim.faults.add(CQ_REGEX, truncate=True, status=502,
-                   body={"status": 502, "messages": ["x" * 40]})
+    sim.faults.add(
+        CQ_REGEX, truncate=True, status=502, body={"status": 502, "messages": ["x" * 40]}
+    )
     head, body, ended = raw_get(sim, "/analytics/work" + cq_path(sim), client.auth_headers())
     assert head.startswith(b"HTTP/1.1 502 ") and len(body) == content_length(head) // 2
 
@@ -328,8 +367,12 @@ def test_oversize_pads_a_valid_answer_and_streams_it(client: SimClient, sim: Sim
     sim.faults.add(CQ_REGEX, oversize_bytes=size)
     tracemalloc.start()
     try:
-        with client.session.get(sim.base_url + cq_path(sim), headers=client.auth_headers(),
-                                timeout=HTTP_TIMEOUT, stream=True) as response:
+        with client.session.get(
+            sim.base_url + cq_path(sim),
+            headers=client.auth_headers(),
+            timeout=HTTP_TIMEOUT,
+            stream=True,
+        ) as response:
             assert response.status_code == 200
             assert int(response.headers["Content-Length"]) == size
             received, head = 0, b""
@@ -350,8 +393,9 @@ def test_oversize_pads_a_valid_answer_and_streams_it(client: SimClient, sim: Sim
     assert client.get(cq_path(sim)).content == whole
 
 
-def test_trickle_sends_the_real_answer_slowly_in_small_pieces(client: SimClient,
-                                                              sim: Simulator) -> None:
+def test_trickle_sends_the_real_answer_slowly_in_small_pieces(
+    client: SimClient, sim: Simulator
+) -> None:
     """A read timeout shorter than the whole answer's time does not fire: each piece comes
     well within it. Only lower bounds on time are asserted."""
     whole = client.get(cq_path(sim)).content
@@ -362,13 +406,15 @@ def test_trickle_sends_the_real_answer_slowly_in_small_pieces(client: SimClient,
     assert time.monotonic() - started >= 1.5 * 0.9
     assert head.startswith(b"HTTP/1.1 200 ") and ended == "eof"
     assert len(body) == content_length(head) and body == whole
-    response = client.session.get(sim.base_url + cq_path(sim), headers=client.auth_headers(),
-                                  timeout=(5, 1.0))
+    response = client.session.get(
+        sim.base_url + cq_path(sim), headers=client.auth_headers(), timeout=(5, 1.0)
+    )
     assert response.content == body and response.json()["callQueues"]
 
 
-def test_a_transport_fault_can_follow_a_delay_and_target_a_later_page(client: SimClient,
-                                                                      sim: Simulator) -> None:
+def test_a_transport_fault_can_follow_a_delay_and_target_a_later_page(
+    client: SimClient, sim: Simulator
+) -> None:
     sim.faults.add(CQ_REGEX, reset=True, delay=0.1, with_param="scrollId")
     assert client.get(cq_path(sim)).status_code == 200
     with pytest.raises(requests.ConnectionError):
@@ -404,8 +450,9 @@ def test_invalid_transport_faults_are_refused(sim: Simulator, arguments: dict[st
 
 def test_admin_transport_faults_over_http(client: SimClient, sim: Simulator) -> None:
     admin = sim.root_url + "/_sim/faults"
-    created = requests.post(admin, json={"path_regex": CQ_REGEX, "refuse": True, "times": None},
-                            timeout=10)
+    created = requests.post(
+        admin, json={"path_regex": CQ_REGEX, "refuse": True, "times": None}, timeout=10
+    )
     assert created.status_code == 201
     described = created.json()
     assert described["refuse"] is True and described["reset"] is False
@@ -417,28 +464,39 @@ def test_admin_transport_faults_over_http(client: SimClient, sim: Simulator) -> 
     rule = {"path_regex": CQ_REGEX, "oversize_bytes": 100_000, "trickle_bytes_per_second": None}
     assert requests.post(admin, json=rule, timeout=10).status_code == 201
     assert len(client.get(cq_path(sim)).content) == 100_000
-    for bad in ({"path_regex": "x", "refuse": True, "truncate": True},
-                {"path_regex": "x", "oversize_bytes": -1},
-                {"path_regex": "x", "trickle_bytes_per_second": "fast"},
-                {"path_regex": "x", "reset": "true"}):
+    for bad in (
+        {"path_regex": "x", "refuse": True, "truncate": True},
+        {"path_regex": "x", "oversize_bytes": -1},
+        {"path_regex": "x", "trickle_bytes_per_second": "fast"},
+        {"path_regex": "x", "reset": "true"},
+    ):
         response = requests.post(admin, json=bad, timeout=10)
         assert response.status_code == 400 and response.json()["error"], bad
     assert sim.faults.rules() == []
 
 
 def test_a_client_hanging_up_on_an_oversize_or_trickle_answer_is_counted(
-        client: SimClient, sim: Simulator) -> None:
+    client: SimClient, sim: Simulator
+) -> None:
     oversize = sim.faults.add(CQ_REGEX, oversize_bytes=50 * 1024 * 1024)
-    with client.session.get(sim.base_url + cq_path(sim), headers=client.auth_headers(),
-                            timeout=HTTP_TIMEOUT, stream=True) as response:
+    with client.session.get(
+        sim.base_url + cq_path(sim),
+        headers=client.auth_headers(),
+        timeout=HTTP_TIMEOUT,
+        stream=True,
+    ) as response:
         assert int(response.headers["Content-Length"]) == 50 * 1024 * 1024
         next(response.iter_content(65536))  # a first slice, then the client gives up
     # The server notices the closed connection at its next write, in its own thread.
     wait_for(lambda: oversize.hung_up >= 1)
     assert oversize.hung_up == 1
     trickle = sim.faults.add(CQ_REGEX, trickle_bytes_per_second=1000)
-    with client.session.get(sim.base_url + cq_path(sim), headers=client.auth_headers(),
-                            timeout=HTTP_TIMEOUT, stream=True) as response:
+    with client.session.get(
+        sim.base_url + cq_path(sim),
+        headers=client.auth_headers(),
+        timeout=HTTP_TIMEOUT,
+        stream=True,
+    ) as response:
         response.raw.read(10)
     wait_for(lambda: trickle.hung_up >= 1)
     assert trickle.hung_up == 1

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,18 +23,24 @@ def all_states(model: QueueingModel) -> dict[str, dict[str, Any]]:
 
 
 def new_model(seed: int = 42, start: float = START, **options: Any) -> QueueingModel:
-    sizes = {key: options.pop(key) for key in ("pbxes", "sites_per_pbx", "queues_per_site", "agents_per_queue") if key in options}
+    sizes = {
+        key: options.pop(key)
+        for key in ("pbxes", "sites_per_pbx", "queues_per_site", "agents_per_queue")
+        if key in options
+    }
     return QueueingModel(build_account(seed, **sizes), seed=seed, start_time=start, **options)
 
 
 def test_same_seed_and_clock_give_identical_answers_over_http(
-    make_simulator: Callable[..., Simulator], make_client: Callable[[Simulator], SimClient], clock_factory: type[FakeClock]
+    make_simulator: Callable[..., Simulator],
+    make_client: Callable[[Simulator], SimClient],
+    clock_factory: type[FakeClock],
 ) -> None:
     clocks = [clock_factory(), clock_factory()]
     simulators = [make_simulator(seed=5, clock=clock) for clock in clocks]
     clients = [make_client(simulator) for simulator in simulators]
     assert [p.id for p in simulators[0].directory] == [p.id for p in simulators[1].directory]
-    for step in range(4):
+    for _step in range(4):
         for clock in clocks:
             clock.advance(17.5)
         pbx_id = simulators[0].directory[0].id
@@ -41,7 +48,10 @@ def test_same_seed_and_clock_give_identical_answers_over_http(
         assert bodies[0] == bodies[1]
         realtime = [api.get(f"/v2/call-queues/real-time/pbxes/{pbx_id}").content for api in clients]
         assert realtime[0] == realtime[1]
-        pages = [api.get(f"/v2/pbxes/{pbx_id}/agents", {"size": 4}).json()["_embedded"] for api in clients]
+        pages = [
+            api.get(f"/v2/pbxes/{pbx_id}/agents", {"size": 4}).json()["_embedded"]
+            for api in clients
+        ]
         assert pages[0] == pages[1]
 
 
@@ -59,7 +69,9 @@ def test_state_depends_on_time_not_on_the_steps_taken() -> None:
         stepwise.advance(START + second)
     jump.advance(START + 300)
     assert all_states(stepwise) == all_states(jump)
-    assert stepwise.completed_calls(START - 7200, START + 300) == jump.completed_calls(START - 7200, START + 300)
+    assert stepwise.completed_calls(START - 7200, START + 300) == jump.completed_calls(
+        START - 7200, START + 300
+    )
 
 
 def test_advancing_to_the_same_or_an_earlier_time_is_a_no_op() -> None:
@@ -85,7 +97,10 @@ def test_values_move_over_a_minute_of_fake_time(sim: Simulator, fake_clock: Fake
     queue_ids = sim.model.queue_ids()
     moving = [q for q in queue_ids if len({tuple(sorted(s[q].items())) for s in snapshots}) > 1]
     assert len(moving) >= len(queue_ids) // 2
-    summed = [sum(s[q]["ongoingTotalHandlingTime"] + s[q]["ongoingWaitingTime"] for q in queue_ids) for s in snapshots]
+    summed = [
+        sum(s[q]["ongoingTotalHandlingTime"] + s[q]["ongoingWaitingTime"] for q in queue_ids)
+        for s in snapshots
+    ]
     assert len(set(summed)) > 1
 
 
@@ -112,22 +127,33 @@ def check_live_invariants(model: QueueingModel, account_queues: dict[str, Any]) 
         assert state["ongoingTotalCalls"] == len(live_calls) == state["activeCalls"]
         if waiting:
             oldest = min(c.entered_at for c in waiting)
-            assert state["ongoingLongestWaitingTime"] == pytest.approx(model.now - oldest, abs=0.001)
+            assert state["ongoingLongestWaitingTime"] == pytest.approx(
+                model.now - oldest, abs=0.001
+            )
         else:
             assert state["ongoingLongestWaitingTime"] == 0
         # Agent counts recounted from the directory and the agents' statuses.
         members = account_queues[queue_id].members
         enabled = [m for m in members if m.enabled]
         count = Counter((m.role, statuses[m.agent_id]) for m in enabled)
-        eligible = {role: sum(n for (r, s), n in count.items() if r is role and s in ELIGIBLE_STATUSES) for role in QueueRole}
+        eligible = {
+            role: sum(n for (r, s), n in count.items() if r is role and s in ELIGIBLE_STATUSES)
+            for role in QueueRole
+        }
         assert state["ongoingTotalAgents"] == len(members)
         assert state["ongoingOverflowAgents"] == sum(m.role is QueueRole.OVERFLOW for m in members)
         assert state["ongoingEligiblePrimaryAgents"] == eligible[QueueRole.PRIMARY]
         assert state["ongoingEligibleOverflowAgents"] == eligible[QueueRole.OVERFLOW]
-        assert state["ongoingAvailableAgents"] == sum(n for (_, s), n in count.items() if s is AgentStatus.AVAILABLE)
+        assert state["ongoingAvailableAgents"] == sum(
+            n for (_, s), n in count.items() if s is AgentStatus.AVAILABLE
+        )
         assert state["ongoingAvailableAgents"] <= state["ongoingEligibleAgents"]
-        assert state["ongoingWrappingUpAgents"] == sum(n for (_, s), n in count.items() if s is AgentStatus.WRAP_UP)
-        assert state["ongoingLoggedOutAndDndAgents"] == sum(n for (_, s), n in count.items() if s in LOGGED_OUT_OR_DND_STATUSES)
+        assert state["ongoingWrappingUpAgents"] == sum(
+            n for (_, s), n in count.items() if s is AgentStatus.WRAP_UP
+        )
+        assert state["ongoingLoggedOutAndDndAgents"] == sum(
+            n for (_, s), n in count.items() if s in LOGGED_OUT_OR_DND_STATUSES
+        )
         # Busy agents of this queue's calls are really busy, ringing agents are available.
         for call in answered:
             assert statuses[call.agent_id] is AgentStatus.BUSY
@@ -136,8 +162,12 @@ def check_live_invariants(model: QueueingModel, account_queues: dict[str, Any]) 
                 assert statuses[call.ringing_agent_id] is AgentStatus.AVAILABLE
         # Every call that entered in the last 24 h is accounted for exactly once.
         assert state["enteredCalls"] == (
-            state["acceptedCalls"] + state["abandonedInWaitingCalls"] + state["forwardedToVoiceMail"]
-            + state["transferredToCallQueue"] + state["transferredToRingGroup"] + state["transferredToExternalNumber"]
+            state["acceptedCalls"]
+            + state["abandonedInWaitingCalls"]
+            + state["forwardedToVoiceMail"]
+            + state["transferredToCallQueue"]
+            + state["transferredToRingGroup"]
+            + state["transferredToExternalNumber"]
             + state["ongoingWaitingCalls"]
         )
         assert state["enteredCalls"] == state["completedCalls"] + state["activeCalls"]
@@ -167,11 +197,24 @@ def test_call_records_are_coherent() -> None:
         if record.outcome is CallOutcome.ANSWERED:
             assert record.agent_id == record.offered_agent_ids[-1]
             assert record.ring_started_at is not None and record.answered_at is not None
-            assert record.entered_at <= record.ring_started_at <= record.answered_at == record.left_queue_at
-            assert record.ended_at == pytest.approx(record.answered_at + record.talk_seconds + record.hold_seconds)
-            assert record.talk_seconds > 0 and record.hold_seconds >= 0 and record.wrap_up_seconds > 0
+            assert (
+                record.entered_at
+                <= record.ring_started_at
+                <= record.answered_at
+                == record.left_queue_at
+            )
+            assert record.ended_at == pytest.approx(
+                record.answered_at + record.talk_seconds + record.hold_seconds
+            )
+            assert (
+                record.talk_seconds > 0 and record.hold_seconds >= 0 and record.wrap_up_seconds > 0
+            )
         else:
-            assert record.agent_id is None and record.talk_seconds == 0 and record.ended_at == record.left_queue_at
+            assert (
+                record.agent_id is None
+                and record.talk_seconds == 0
+                and record.ended_at == record.left_queue_at
+            )
         if record.diverted:
             assert not record.offered_agent_ids and record.outcome is not CallOutcome.ABANDONED
         if record.outcome is CallOutcome.TRANSFERRED_TO_CALL_QUEUE:
@@ -194,8 +237,15 @@ def test_daily_rhythm() -> None:
 
 
 def test_history_memory_is_bounded() -> None:
-    model = new_model(seed=3, pbxes=1, sites_per_pbx=1, queues_per_site=2, agents_per_queue=3,
-                      history_seconds=0, history_retention_seconds=2 * 3600)
+    model = new_model(
+        seed=3,
+        pbxes=1,
+        sites_per_pbx=1,
+        queues_per_site=2,
+        agents_per_queue=3,
+        history_seconds=0,
+        history_retention_seconds=2 * 3600,
+    )
     queue_count = len(model.queue_ids())
     produced = 0
     for hour in range(1, 37):
@@ -204,7 +254,9 @@ def test_history_memory_is_bounded() -> None:
         footprint = model.footprint()
         # Only the retention window is reachable, and pruned records are compacted away
         # (lazily: at most max(256, live) dead entries per queue).
-        assert footprint["records"] <= len(model.completed_calls(model.now - 2 * 3600 - 1, model.now + 1))
+        assert footprint["records"] <= len(
+            model.completed_calls(model.now - 2 * 3600 - 1, model.now + 1)
+        )
         assert footprint["stored_records"] <= 2 * footprint["records"] + 256 * queue_count
         assert footprint["events"] < 200  # a handful per agent, queue and live call
         # Legs and whole calls are pruned the same way.
@@ -213,7 +265,10 @@ def test_history_memory_is_bounded() -> None:
         assert len(model.book.legs) <= 2 * footprint["legs"] + 1024
     retained = model.completed_calls(START, model.now)
     assert retained and min(r.ended_at for r in retained) >= model.now - 2 * 3600
-    assert min(call.ended_ms for call in model.finished_calls(0, model.now + 1)) >= (model.now - 2 * 3600) * 1000
+    assert (
+        min(call.ended_ms for call in model.finished_calls(0, model.now + 1))
+        >= (model.now - 2 * 3600) * 1000
+    )
     assert model.footprint()["stored_records"] < produced  # compaction did happen
 
 

@@ -1,0 +1,70 @@
+"""Durations written in the configuration files: one grammar for them all.
+
+It is the union of Prometheus' (`90s`, `1h30m`, `2d`, `1w`) and Go's `time.ParseDuration`, which
+the exporter-toolkit's web config uses (`100ms`, `1.5s`, `1m30s`, `250us`): a sequence of a
+decimal number and a unit. A bare number is seconds where the caller allows it (YAML numbers).
+"""
+
+from __future__ import annotations
+
+import re
+
+UNIT_SECONDS: dict[str, float] = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,  # U+00B5, what Go accepts
+    "μs": 1e-6,  # U+03BC, the Greek letter that looks the same
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86_400.0,
+    "w": 604_800.0,
+    "y": 31_536_000.0,  # Prometheus: a year is always 365 days
+}
+# Longer units first, so that `ms` is never read as `m` followed by `s`.
+_PART = re.compile(
+    r"(\d+(?:\.\d*)?|\.\d+)("
+    + "|".join(sorted(map(re.escape, UNIT_SECONDS), key=len, reverse=True))
+    + ")"
+)
+
+
+def duration_seconds(text: str) -> float | None:
+    """Seconds from a duration text such as `1m30s` or `100ms`, or None when the text is not
+    one (empty, no unit, an unknown unit, anything left over)."""
+    text = text.strip()
+    total, position = 0.0, 0
+    for match in _PART.finditer(text):
+        if match.start() != position:
+            return None
+        total += float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+        position = match.end()
+    if position == 0 or position != len(text):
+        return None
+    return total
+
+
+def parse_duration(
+    value: object, *, example: str = "30s, 5m or 1h", allow_zero: bool = False
+) -> float:
+    """Seconds from a YAML number or a duration text; ValueError saying what is wrong.
+
+    `example` completes "must be a duration such as ..." in the messages users see; a zero
+    is refused unless `allow_zero`, a negative value always.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"must be a duration such as {example}")
+    if isinstance(value, (int, float)):
+        seconds: float | None = float(value)
+    elif isinstance(value, str) and value.strip():
+        seconds = 0.0 if allow_zero and value.strip() == "0" else duration_seconds(value)
+        if seconds is None:
+            raise ValueError(f"{value!r} is not a duration such as {example}")
+    else:
+        raise ValueError(f"must be a duration such as {example}")
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        raise ValueError(f"must be a duration such as {example}")
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        raise ValueError("must be greater than zero")
+    return seconds
