@@ -23,8 +23,8 @@ from exporter.api.contact_center import (
 )
 from exporter.api.http import HttpClient, HttpSettings, RequestStats
 from exporter.config.model import ReportConfig, ReportStatusPolling, load_config_data
-from exporter.core.errors import AuthenticationError, MalformedResponseError
-from exporter.pollers.base import CollectionError, Scheduler
+from exporter.core.errors import AuthenticationError, CollectionError, MalformedResponseError
+from exporter.pollers.base import Scheduler
 from exporter.pollers.cc_realtime import CcRealtimeCollector
 from exporter.pollers.cc_reports import CcReportCollector, check_report, definition
 from exporter.serving.exposition import Exposition

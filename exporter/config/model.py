@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,8 +31,9 @@ from pydantic import (
 )
 
 from exporter.api.contact_center import TOKEN_PATH, region_urls
-from exporter.core.errors import ConfigError
+from exporter.core.errors import ConfigError, YamlFileError
 from exporter.core.windows import Window, parse_window
+from exporter.core.yaml_files import read_yaml
 from exporter.metrics.queue_tables import CALL_QUEUE_METRICS_KEYS, REALTIME_KEYS
 
 WORK_ANALYTICS_BASE_URL = "https://api.8x8.com/analytics/work"
@@ -772,37 +772,6 @@ def load_config_data(data: Any, env: Mapping[str, str] | None = None) -> Config:
     if problems:
         raise ConfigError(problems)
     return config
-
-
-class YamlFileError(Exception):
-    """A YAML file that cannot be read (`unreadable`) or parsed; `reason` never quotes it."""
-
-    def __init__(self, unreadable: bool, reason: str) -> None:
-        super().__init__(reason)
-        self.unreadable = unreadable
-        self.reason = reason
-
-
-def read_yaml(path: str | Path) -> Any:
-    """The document of a YAML file (the config, the web config).
-
-    Errors carry only the position and the parser's own words: PyYAML's message quotes the
-    offending line, which may hold a secret. For a parse error, `reason` is
-    ` at line L, column C: problem`.
-    """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise YamlFileError(True, exc.strerror or type(exc).__name__) from None
-    except UnicodeDecodeError:
-        raise YamlFileError(True, "not UTF-8 text") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise YamlFileError(False, f"{where}: {problem}") from None
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:

@@ -15,6 +15,19 @@ class ConfigError(ExporterError):
         super().__init__("; ".join(self.problems))
 
 
+class YamlFileError(ExporterError):
+    """A YAML file that cannot be read (`unreadable`) or parsed; `reason` never quotes it."""
+
+    def __init__(self, unreadable: bool, reason: str) -> None:
+        super().__init__(reason)
+        self.unreadable = unreadable
+        self.reason = reason
+
+
+class CollectionError(ExporterError):
+    """A poller could not build a snapshot for a reason of its own (not an HTTP error)."""
+
+
 class ApiError(ExporterError):
     """A call to an 8x8 API failed.
 

@@ -36,10 +36,6 @@ STUCK_MIN_SECONDS = 300.0
 STOP_TIMEOUT_SECONDS = 5.0
 
 
-class CollectionError(ExporterError):
-    """A collector could not build a snapshot for a reason of its own (not an HTTP error)."""
-
-
 def label_text(value: Any) -> str:
     """A label value from a JSON value: "" for null, objects and arrays (never a Python repr),
     and always encodable: JSON may carry a lone surrogate ("\\ud800"), which would make the

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from exporter.api.work_analytics import WorkAnalyticsClient
 from exporter.config.model import Selection
-from exporter.core.errors import MalformedResponseError
+from exporter.core.errors import CollectionError, MalformedResponseError
 from exporter.core.logs import get_logger
 from exporter.metrics.cc_tables import to_number
 from exporter.metrics.queue_tables import (
@@ -27,7 +27,7 @@ from exporter.metrics.queue_tables import (
     QueueMetric,
 )
 from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.pollers.base import CollectionError, LeftOut, SnapshotCollector, label_text
+from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
 from exporter.pollers.discovery import Directory, Pbx
 from exporter.pollers.limits import SeriesBudget
 

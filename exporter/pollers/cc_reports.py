@@ -22,11 +22,12 @@ from zoneinfo import ZoneInfo
 
 from exporter.api.contact_center import REPORT_RECORD_CAP, ContactCenterClient
 from exporter.config.model import ReportConfig, ReportStatusPolling
+from exporter.core.errors import CollectionError
 from exporter.core.logs import get_logger
 from exporter.core.windows import resolve
 from exporter.metrics.cc_tables import convert, report_metric, snake
 from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.pollers.base import CollectionError, LeftOut, SnapshotCollector, label_text
+from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
 from exporter.pollers.cc_realtime import DEFAULT_TENANT, collector_name
 from exporter.pollers.limits import SeriesBudget
 

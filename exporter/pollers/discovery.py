@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from exporter.api.work_analytics import WorkAnalyticsClient
-from exporter.core.errors import MalformedResponseError
+from exporter.core.errors import CollectionError, MalformedResponseError
 from exporter.core.logs import get_logger
 from exporter.core.sharding import Shard
 from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.pollers.base import CollectionError, LeftOut, SnapshotCollector, label_text
+from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
 
 log = get_logger(__name__)
 

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from exporter.api.work_analytics import WorkAnalyticsClient
 from exporter.config.model import Selection
+from exporter.core.errors import CollectionError
 from exporter.core.logs import get_logger
 from exporter.core.windows import ResolvedWindow, Window, resolve
 from exporter.metrics.cc_tables import to_number
@@ -37,7 +38,7 @@ from exporter.metrics.summary_tables import (
     fold,
     lookup,
 )
-from exporter.pollers.base import CollectionError, LeftOut, SnapshotCollector, label_text
+from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
 from exporter.pollers.discovery import Directory, pbx_batches
 from exporter.pollers.limits import SeriesBudget
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import bcrypt
 
-from exporter.config.model import YamlFileError, read_yaml
-from exporter.core.errors import ConfigError
+from exporter.core.errors import ConfigError, YamlFileError
 from exporter.core.logs import get_logger
+from exporter.core.yaml_files import read_yaml
 
 log = get_logger(__name__)
 

@@ -86,6 +86,8 @@ def dimensions(grouping: str) -> tuple[str, ...]:
 
 def _ZERO(a: Agg) -> Any:
     return 0
+
+
 _S = AgentStatus
 
 
