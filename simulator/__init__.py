@@ -1,7 +1,8 @@
 """Embedded simulator of the 8x8 analytics APIs (Work Analytics, and Contact Center realtime and
-historical reports) with live models of queues, ring groups and agents. Independent of the rest
-of `exporter`: standard library only."""
+historical reports) with live models of queues, ring groups and agents. Imports nothing from
+`exporter` beyond `exporter.core`."""
 
+from .call_records import CallOutcome, CallRecord
 from .calls import CallLeg, Disposition, FinishedCall, GroupKind, GroupRef, LegKind
 from .cc import (
     CcAgent,
@@ -16,15 +17,8 @@ from .cc import (
 from .directory import Account, Agent, CallQueue, Pbx, QueueMember, QueueRole, RingGroup, Site
 from .faults import FaultInjector, FaultRule
 from .metrics import CALL_QUEUE_METRIC_NAMES, REALTIME_METRIC_NAMES, DurationUnit
-from .model import (
-    AgentStatus,
-    CallOutcome,
-    CallRecord,
-    ExtensionInfo,
-    LiveCall,
-    QueueingModel,
-    RingGroupInfo,
-)
+from .model import ExtensionInfo, LiveCall, QueueingModel, RingGroupInfo
+from .model_state import AgentStatus
 from .requestlog import RecordedRequest, RequestLog
 from .simulator import Simulator
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import time
@@ -12,24 +13,30 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
+from exporter.core.durations import duration_seconds
+
 from .cc import REGION_PREFIXES
 from .metrics import DurationUnit
 from .simulator import Simulator
 
-_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0}
-
 
 def duration(text: str) -> float:
-    """Seconds from "90", "90s", "15m", "2h" or "8d"."""
+    """Seconds from "90", "90s", "15m", "2h" or "8d": a number of seconds, or the exporter's
+    duration syntax (`1h30m`, `1.5h`); upper case and a sign are read too."""
     value = text.strip().lower()
-    unit = _UNIT_SECONDS.get(value[-1:]) if value else None
+    sign = -1.0 if value.startswith("-") else 1.0
+    magnitude = value[1:] if value.startswith(("-", "+")) else value
     try:
-        seconds = float(value[:-1]) * unit if unit is not None else float(value)
+        seconds: float | None = float(magnitude)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 3600, 90m, 8d)") from None
-    if seconds < 0:
+        seconds = duration_seconds(magnitude)
+    # One sign at most, right before the number ("--5", "- 5m" are no durations).
+    signed_twice = magnitude != magnitude.lstrip("+- \t")
+    if seconds is None or signed_twice or not math.isfinite(seconds):
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 3600, 90m, 8d)")
+    if sign * seconds < 0:
         raise argparse.ArgumentTypeError(f"a duration cannot be negative: {text!r}")
-    return seconds
+    return sign * seconds
 
 
 def cc_tenants(text: str) -> list[tuple[str, str]]:

@@ -6,12 +6,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
+from .cc import ContactCenter
+from .directory import Pbx
+from .faults import FaultInjector
+from .metrics import DurationUnit
+from .model import QueueingModel
+from .requestlog import RequestLog
 from .routing import Request, Response, Router
-
-if TYPE_CHECKING:
-    from .simulator import Simulator
 
 ADMIN_PREFIX = "/_sim"
 _FAULT_FIELDS = {
@@ -36,10 +40,42 @@ def _bad_request(message: str) -> Response:
     return Response.json(400, {"error": message})
 
 
+class AdminTarget(Protocol):
+    """What the admin endpoints control and show of `Simulator`."""
+
+    @property
+    def faults(self) -> FaultInjector: ...
+
+    @property
+    def requests(self) -> RequestLog: ...
+
+    @property
+    def model(self) -> QueueingModel: ...
+
+    @property
+    def cc(self) -> ContactCenter: ...
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def cq_duration_unit(self) -> DurationUnit: ...
+
+    @property
+    def directory(self) -> list[Pbx]: ...
+
+    def expire_tokens(self) -> int: ...
+
+    def requests_clear(self) -> None: ...
+
+
 class AdminApi:
     """JSON admin endpoints mirroring the Python API of `Simulator`."""
 
-    def __init__(self, simulator: Simulator) -> None:
+    def __init__(self, simulator: AdminTarget) -> None:
         self.simulator = simulator
 
     def register(self, router: Router) -> None:

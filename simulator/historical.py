@@ -12,207 +12,36 @@ after a disconnect before showing it.
 
 from __future__ import annotations
 
-import base64
 import re
-import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from . import vendor_errors
-from .behaviour import DAY_SECONDS
 from .calls import CallLeg, FinishedCall, LegKind, ms
 from .cdrs import leg_json, leg_parties, record_json, record_parties
 from .directory import Account
+from .historical_params import (
+    HistoricalSettings,
+    InvalidParameter,
+    PartyFilter,
+    Window,
+    boolean,
+    extension_values,
+    local_epoch,
+    required,
+    time_zone,
+)
+from .historical_scrolls import Scroll, ScrollStore
 from .model import ExtensionInfo, QueueingModel, RingGroupInfo
 from .routing import AuthCheck, Request, Response, Router
 from .summaries import Row, company_row, extension_row, ring_group_member_row, ring_group_row
-from .work_analytics import WORK_ANALYTICS_PREFIX
+from .work_analytics_requests import WORK_ANALYTICS_PREFIX
 
 ALL_PBXES = "allpbxes"
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-VENDOR_RETENTION_SECONDS = 2 * 365 * DAY_SECONDS
 MAX_SCROLL_PAGE_SIZE = 7000  # "the maximum value is 7000" (spec)
-MAX_FILTER_VALUES = 125  # caller, callee, callerOrCallee
 NO_DATA = "No Data"  # the scrollId of the page after the last one
-
-
-class InvalidParameter(Exception):
-    """A query the historical endpoints refuse with 400."""
-
-    def __init__(self, parameter: str, message: str, hint: str, *, missing: bool = False) -> None:
-        super().__init__(message)
-        self.parameter, self.message, self.hint, self.missing = parameter, message, hint, missing
-
-    def response(self) -> Response:
-        return vendor_errors.invalid_parameter(
-            self.parameter, self.message, self.hint, missing=self.missing
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class HistoricalSettings:
-    cdr_delay_seconds: float = 0.0
-    retention_seconds: float = VENDOR_RETENTION_SECONDS
-    scroll_keep_alive_seconds: float = 600.0  # a scrollId expires this long after it was issued
-    max_scrolls: int = 1000  # the oldest scrollIds are forgotten beyond this many
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A request's PBXes (known names, in the order asked) and [start, end) in epoch seconds."""
-
-    pbx_names: tuple[str, ...]
-    start: float
-    end: float
-    zone: ZoneInfo
-
-
-def local_epoch(text: str, zone: ZoneInfo, parameter: str) -> float:
-    """`YYYY-MM-DD HH:MM:SS` wall time in `zone` -> epoch seconds. fold=0 gives the first of two
-    ambiguous instants, and for a time in a gap the offset before it: shifted forward."""
-    try:
-        naive = datetime.strptime(text.strip(), TIME_FORMAT)
-    except ValueError:
-        raise InvalidParameter(
-            parameter, f"Invalid {parameter} [{text}].", "Use the format YYYY-MM-DD HH:MM:SS."
-        ) from None
-    return naive.replace(tzinfo=zone, fold=0).timestamp()
-
-
-def time_zone(text: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(text.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidParameter(
-            "timeZone",
-            f"Invalid timeZone [{text}].",
-            "Use an IANA time zone such as America/New_York.",
-        ) from None
-
-
-def _required(params: Mapping[str, str], name: str, hint: str) -> str:
-    value = params.get(name)
-    if value is None or not value.strip():
-        raise InvalidParameter(name, f"Required parameter [{name}] is missing.", hint, missing=True)
-    return value
-
-
-def _boolean(params: Mapping[str, str], name: str) -> bool:
-    value = (params.get(name) or "false").strip().lower()
-    if value not in ("true", "false"):
-        raise InvalidParameter(name, f"Invalid {name} [{params.get(name)}].", "Use true or false.")
-    return value == "true"
-
-
-def _values(params: Mapping[str, str], name: str) -> frozenset[str] | None:
-    raw = params.get(name)
-    if raw is None or not raw.strip():
-        return None
-    values = frozenset(part.strip() for part in raw.split(",") if part.strip())
-    if len(values) > MAX_FILTER_VALUES:
-        raise InvalidParameter(
-            name, f"Too many values for [{name}].", f"At most {MAX_FILTER_VALUES} extensions."
-        )
-    return values
-
-
-class PartyFilter(NamedTuple):
-    """caller / callee / callerOrCallee: exact extensions; callee also matches a leg's lra and a
-    record's every rung extension."""
-
-    callers: frozenset[str] | None
-    callees: frozenset[str] | None
-    either: frozenset[str] | None
-
-    @classmethod
-    def parse(cls, params: Mapping[str, str]) -> PartyFilter:
-        callers, callees, either = (
-            _values(params, name) for name in ("caller", "callee", "callerOrCallee")
-        )
-        if either is not None and (callers is not None or callees is not None):
-            raise InvalidParameter(
-                "callerOrCallee",
-                "callerOrCallee cannot be used with caller or callee.",
-                "Use one or the other.",
-            )
-        return cls(callers, callees, either)
-
-    def accepts(self, caller: str, callees: Iterable[str]) -> bool:
-        if self.callers is not None and caller not in self.callers:
-            return False
-        if self.callees is not None and self.callees.isdisjoint(callees):
-            return False
-        return self.either is None or caller in self.either or not self.either.isdisjoint(callees)
-
-    @property
-    def empty(self) -> bool:
-        return self.callers is None and self.callees is None and self.either is None
-
-
-@dataclass(frozen=True, slots=True)
-class Scroll:
-    """One position in one query's results (a snapshot taken at its first page)."""
-
-    endpoint: str
-    items: Sequence[Any]
-    position: int
-    zone: ZoneInfo
-
-
-@dataclass(slots=True)
-class _Issued:
-    scroll: Scroll
-    expires_at: float
-    next_ids: dict[int, str]  # position of the page it led to -> that page's scrollId
-
-
-class ScrollStore:
-    """Issued scrollIds: each names a position. Asking the same scrollId again (a retry) gets the
-    same page and the same next scrollId, until it expires."""
-
-    def __init__(self, *, seed: int, settings: HistoricalSettings) -> None:
-        self._seed = seed
-        self._settings = settings
-        self._lock = threading.Lock()
-        self._issued: OrderedDict[str, _Issued] = OrderedDict()  # oldest first
-        self._serial = 0
-
-    def put(self, scroll: Scroll, now: float, previous: str | None = None) -> str:
-        """The scrollId of `scroll` (reached from the scrollId `previous`, if any)."""
-        with self._lock:
-            before = self._issued.get(previous) if previous is not None else None
-            known = before.next_ids.get(scroll.position) if before is not None else None
-            if known is not None and known in self._issued:
-                return known
-            self._serial += 1
-            raw = f"simulator{self._seed}_{scroll.endpoint.strip('/')}_{self._serial}_{scroll.position}"
-            scroll_id = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-            self._issued[scroll_id] = _Issued(
-                scroll, now + self._settings.scroll_keep_alive_seconds, {}
-            )
-            if before is not None:
-                before.next_ids[scroll.position] = scroll_id
-            while self._issued and (
-                len(self._issued) > self._settings.max_scrolls
-                or next(iter(self._issued.values())).expires_at < now
-            ):
-                self._issued.popitem(last=False)
-            return scroll_id
-
-    def get(self, scroll_id: str, endpoint: str, now: float) -> Scroll:
-        with self._lock:
-            found = self._issued.get(scroll_id)
-        if found is None or found.expires_at < now or found.scroll.endpoint != endpoint:
-            raise InvalidParameter(
-                "scrollId",
-                f"Invalid or expired scrollId [{scroll_id}].",
-                "Start again without scrollId.",
-            )
-        return found.scroll
 
 
 class HistoricalApi:
@@ -251,14 +80,14 @@ class HistoricalApi:
 
     # ----------------------------------------------------------------- parameters
     def window(self, params: Mapping[str, str], now: float) -> Window:
-        pbx_raw = _required(params, "pbxId", "PBX names, comma-separated, or allpbxes.")
+        pbx_raw = required(params, "pbxId", "PBX names, comma-separated, or allpbxes.")
         hint = "The format is YYYY-MM-DD HH:MM:SS."
         start_raw, end_raw = (
-            _required(params, "startTime", hint),
-            _required(params, "endTime", hint),
+            required(params, "startTime", hint),
+            required(params, "endTime", hint),
         )
         zone = time_zone(
-            _required(params, "timeZone", "An IANA time zone such as America/New_York.")
+            required(params, "timeZone", "An IANA time zone such as America/New_York.")
         )
         start, end = (
             local_epoch(start_raw, zone, "startTime"),
@@ -331,7 +160,7 @@ class HistoricalApi:
         return [ring_group_row(group, legs[group.id]) for group in self._ring_groups(window)]
 
     def _member_rows(self, window: Window, params: Mapping[str, str]) -> list[Row]:
-        wanted = _values(params, "extId")
+        wanted = extension_values(params, "extId")
         legs = self._ring_group_legs(window)
         extensions = {(ext.pbx, ext.extension): ext for ext in self.model.extensions()}
         rows: list[Row] = []
@@ -407,7 +236,7 @@ class HistoricalApi:
     @staticmethod
     def _page_size(params: Mapping[str, str]) -> int:
         hint = f"An integer from 1 to {MAX_SCROLL_PAGE_SIZE}."
-        raw = _required(params, "pageSize", hint)
+        raw = required(params, "pageSize", hint)
         try:
             size = int(raw)
         except ValueError:
@@ -420,8 +249,8 @@ class HistoricalApi:
         return ms(now - self.settings.cdr_delay_seconds)
 
     def _select_legs(self, window: Window, params: Mapping[str, str], now: float) -> list[CallLeg]:
-        by_connect_time = _boolean(params, "isConnectTime")
-        simplified = _boolean(params, "isSimplified")
+        by_connect_time = boolean(params, "isConnectTime")
+        simplified = boolean(params, "isSimplified")
         parties = PartyFilter.parse(params)
         names = set(window.pbx_names)
         visible_until = self._visible_until_ms(now)

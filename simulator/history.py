@@ -13,15 +13,52 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import behaviour
-from .calls import INCOMING, OUTGOING, Disposition, Journey, ms
-from .directory import QueueRole
-from .model import CallOutcome, CallRecord, routing
+from .call_book import CallBook, Journey
+from .call_records import CallOutcome, CallRecord, routing
+from .calls import INCOMING, OUTGOING, Disposition, ms
+from .directory import Agent, QueueRole
+from .model_state import AgentState, QueueState, RingGroupState, SiteState
 
-if TYPE_CHECKING:
-    from .model import QueueingModel, _AgentState, _QueueState, _RingGroupState, _SiteState
+
+class HistoryRecorder(Protocol):
+    """What the synthesizer needs of the model: it records its calls through the same methods
+    as the event simulation (so both kinds of history are alike), and tidies the call book."""
+
+    @property
+    def book(self) -> CallBook: ...
+
+    def open_call(self, pbx_id: str, direction: str, number: str) -> Journey: ...
+
+    def record_queue_visit(
+        self, queue: QueueState, journey: Journey, record: CallRecord
+    ) -> None: ...
+
+    def record_ring_group_visit(
+        self,
+        group: RingGroupState,
+        journey: Journey,
+        entered_at: float,
+        left_at: float,
+        ended_at: float,
+        disposition: Disposition,
+        *,
+        agent: Agent | None = None,
+        hold_seconds: float = 0.0,
+    ) -> None: ...
+
+    def record_outbound(
+        self,
+        journey: Journey,
+        agent: Agent,
+        started_at: float,
+        ended_at: float,
+        answered_at: float | None,
+        hold_seconds: float,
+    ) -> None: ...
+
 
 # Share of a ring group's members at their desks and free, times the hour's staffing level.
 RING_GROUP_MEMBER_FREE = 0.35
@@ -37,7 +74,7 @@ QUEUE_PEAK_MEAN_WAIT = 130.0
 class _Visit:
     """A synthesized caller in a queue."""
 
-    queue: _QueueState
+    queue: QueueState
     journey: Journey
     entered: float
     transferred_in: bool
@@ -50,12 +87,12 @@ class HistorySynthesizer:
 
     def __init__(
         self,
-        model: QueueingModel,
+        model: HistoryRecorder,
         rng: random.Random,
         *,
-        queues: list[_QueueState],
-        ring_groups: dict[str, _RingGroupState],
-        sites: list[_SiteState],
+        queues: list[QueueState],
+        ring_groups: dict[str, RingGroupState],
+        sites: list[SiteState],
     ) -> None:
         self.model = model
         self.rng = rng
@@ -63,7 +100,7 @@ class HistorySynthesizer:
         self.ring_groups = ring_groups
         self.sites = sites
         # Per queue: the enabled primary members, then every enabled member (after the overflow time).
-        self.members: dict[str, tuple[list[_AgentState], list[_AgentState]]] = {}
+        self.members: dict[str, tuple[list[AgentState], list[AgentState]]] = {}
         for queue in queues:
             enabled = [m for m in queue.members if m.enabled]
             primaries = [m.agent for m in enabled if m.role is QueueRole.PRIMARY]
@@ -126,14 +163,14 @@ class HistorySynthesizer:
                 into.append((now, len(into), handle, target))
 
     # ----------------------------------------------------------------- queues
-    def _queue_call(self, when: float, queue: _QueueState) -> None:
+    def _queue_call(self, when: float, queue: QueueState) -> None:
         journey = self.model.open_call(
             queue.queue.pbx_id, INCOMING, behaviour.external_number(self.rng)
         )
         self._queue_visit(queue, journey, when, transferred_in=False)
 
     def _queue_visit(
-        self, queue: _QueueState, journey: Journey, entered: float, *, transferred_in: bool
+        self, queue: QueueState, journey: Journey, entered: float, *, transferred_in: bool
     ) -> None:
         rng, traffic = self.rng, queue.traffic
         visit = _Visit(queue, journey, entered, transferred_in, [], 0)
@@ -176,7 +213,7 @@ class HistorySynthesizer:
             self._route_away(visit, entered + traffic.max_wait_seconds)
 
     def _answered(
-        self, visit: _Visit, agent: _AgentState, ring_start: float, answered_at: float
+        self, visit: _Visit, agent: AgentState, ring_start: float, answered_at: float
     ) -> None:
         traffic = visit.queue.traffic
         talk = behaviour.draw_talk(
@@ -259,13 +296,13 @@ class HistorySynthesizer:
         self.model.record_queue_visit(visit.queue, visit.journey, record)
 
     # ----------------------------------------------------------------- ring groups
-    def _ring_group_call(self, when: float, group: _RingGroupState) -> None:
+    def _ring_group_call(self, when: float, group: RingGroupState) -> None:
         journey = self.model.open_call(
             group.group.pbx_id, INCOMING, behaviour.external_number(self.rng)
         )
         self._ring_group_visit(group, journey, when)
 
-    def _ring_group_visit(self, group: _RingGroupState, journey: Journey, entered: float) -> None:
+    def _ring_group_visit(self, group: RingGroupState, journey: Journey, entered: float) -> None:
         rng = self.rng
         free = RING_GROUP_MEMBER_FREE * behaviour.staffing_level(entered, group.utc_offset_hours)
         ringing = [agent for agent in group.members if rng.random() < free]
@@ -314,7 +351,7 @@ class HistorySynthesizer:
         )
 
     # ----------------------------------------------------------------- outbound calls
-    def _outbound_call(self, when: float, site: _SiteState) -> None:
+    def _outbound_call(self, when: float, site: SiteState) -> None:
         rng = self.rng
         if not site.agents or rng.random() >= OUTBOUND_AGENT_FREE * behaviour.staffing_level(
             when, site.utc_offset_hours

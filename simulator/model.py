@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_left
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 from .behaviour import (
     DAY_SECONDS,
@@ -30,32 +29,45 @@ from .behaviour import (
     next_arrival,
     staffing_level,
 )
+from .call_book import CallBook, Journey
+from .call_records import CallOutcome, CallRecord, routing
 from .calls import (
     INCOMING,
     OUTGOING,
-    CallBook,
     CallLeg,
     Disposition,
     FinishedCall,
     GroupKind,
     GroupRef,
-    Journey,
     collector_paused,
     ms,
 )
 from .directory import (
     Account,
     Agent,
-    CallQueue,
     QueueRole,
     QueueTraffic,
-    RingGroup,
     RingGroupTraffic,
-    RoutingDestination,
     Site,
 )
 from .events import DiscreteEventModel
+from .history import HistorySynthesizer
 from .metrics import DurationUnit, MetricValue, render_call_queue_metrics
+from .model_state import (
+    ELIGIBLE_STATUSES,
+    IDLE_STATUSES,
+    LOGGED_OUT_OR_DND_STATUSES,
+    ActiveCall,
+    AgentState,
+    AgentStatus,
+    MemberState,
+    OutboundCall,
+    QueueCaller,
+    QueueState,
+    RingGroupCaller,
+    RingGroupState,
+    SiteState,
+)
 from .stats import CallWindowStats, LiveQueueStats
 
 __all__ = [
@@ -72,61 +84,6 @@ SIMULATED_HISTORY_SECONDS = 2 * 3600.0
 # The kept history must hold the generated one, plus this margin.
 HISTORY_MARGIN_SECONDS = 3600.0
 
-
-class AgentStatus(str, Enum):
-    """Presence of an agent, as the vendor's metric descriptions name them."""
-
-    AVAILABLE = "Available"
-    BUSY = "Busy"  # on a call: queue, ring group or outbound
-    WRAP_UP = "Wrap-up"
-    AWAY = "Away"
-    APPEAR_OFFLINE = "Appear offline"
-    DND = "Dnd"
-    LOGGED_OUT = "Logged out"
-
-
-# Status groups of the vendor's definitions: "eligible" agents are in Available, Busy, Away or
-# Appear Offline; "logged out and DND" are Offline, Logged out or Dnd; wrap-up is its own group.
-ELIGIBLE_STATUSES = frozenset(
-    {AgentStatus.AVAILABLE, AgentStatus.BUSY, AgentStatus.AWAY, AgentStatus.APPEAR_OFFLINE}
-)
-LOGGED_OUT_OR_DND_STATUSES = frozenset({AgentStatus.LOGGED_OUT, AgentStatus.DND})
-_IDLE_STATUSES = frozenset(
-    {
-        AgentStatus.AVAILABLE,
-        AgentStatus.AWAY,
-        AgentStatus.APPEAR_OFFLINE,
-        AgentStatus.DND,
-        AgentStatus.LOGGED_OUT,
-    }
-)
-
-
-class CallOutcome(str, Enum):
-    """How a call left a queue."""
-
-    ANSWERED = "answered"
-    ABANDONED = "abandoned"  # the caller hung up while waiting
-    VOICEMAIL = "voicemail"
-    TRANSFERRED_TO_CALL_QUEUE = "transferred_to_call_queue"
-    TRANSFERRED_TO_RING_GROUP = "transferred_to_ring_group"
-    TRANSFERRED_TO_EXTERNAL_NUMBER = "transferred_to_external_number"
-
-
-_ROUTED_OUTCOMES = frozenset(
-    {
-        CallOutcome.VOICEMAIL,
-        CallOutcome.TRANSFERRED_TO_CALL_QUEUE,
-        CallOutcome.TRANSFERRED_TO_RING_GROUP,
-        CallOutcome.TRANSFERRED_TO_EXTERNAL_NUMBER,
-    }
-)
-_OUTCOME_BY_DESTINATION = {
-    RoutingDestination.VOICEMAIL: CallOutcome.VOICEMAIL,
-    RoutingDestination.CALL_QUEUE: CallOutcome.TRANSFERRED_TO_CALL_QUEUE,
-    RoutingDestination.RING_GROUP: CallOutcome.TRANSFERRED_TO_RING_GROUP,
-    RoutingDestination.EXTERNAL_NUMBER: CallOutcome.TRANSFERRED_TO_EXTERNAL_NUMBER,
-}
 _DISPOSITION_BY_OUTCOME = {
     CallOutcome.ANSWERED: Disposition.ANSWERED,
     CallOutcome.ABANDONED: Disposition.ABANDONED,
@@ -135,134 +92,6 @@ _DISPOSITION_BY_OUTCOME = {
     CallOutcome.TRANSFERRED_TO_RING_GROUP: Disposition.TRANSFERRED,
     CallOutcome.TRANSFERRED_TO_EXTERNAL_NUMBER: Disposition.TRANSFERRED,
 }
-
-
-class _CallRecordFields(NamedTuple):
-    call_id: str
-    pbx_id: str
-    site_id: str
-    queue_id: str
-    caller_number: str
-    entered_at: float
-    left_queue_at: float  # end of waiting: answered, abandoned or routed away
-    ended_at: float  # the caller left this queue's care (hang-up after the talk, or left_queue_at)
-    outcome: CallOutcome
-    offered_agent_ids: tuple[str, ...]  # every agent the call rang, in order
-    missed_offers: int  # rings that ended without an answer
-    agent_id: str | None
-    ring_started_at: float | None  # ringing of the agent who answered
-    answered_at: float | None
-    talk_seconds: float
-    hold_seconds: float
-    wrap_up_seconds: float
-    transferred_in: bool  # arrived by a transfer from another queue
-    transfer_target_queue_id: str | None
-    transfer_target_ring_group_id: str | None
-    # Whole-millisecond durations, derived once: window aggregates sum these integers, so a
-    # summary's totals are exactly the sums of the per-queue totals.
-    wait_ms: int
-    alerting_ms: int  # ringing of the agent who answered
-    talk_ms: int
-    hold_ms: int
-
-
-class CallRecord(_CallRecordFields):
-    """One finished passage of a call through one queue (times are epoch seconds); immutable.
-
-    The ms durations are differences of rounded epoch milliseconds, like the call legs': the
-    queue leg's callTime is exactly wait_ms + talk_ms + hold_ms. (A tuple, not a frozen
-    dataclass: days of synthesized history create tens of thousands of them.)
-    """
-
-    __slots__ = ()
-
-    def __new__(
-        cls,
-        call_id: str,
-        pbx_id: str,
-        site_id: str,
-        queue_id: str,
-        caller_number: str,
-        entered_at: float,
-        left_queue_at: float,
-        ended_at: float,
-        outcome: CallOutcome,
-        offered_agent_ids: tuple[str, ...],
-        missed_offers: int,
-        agent_id: str | None = None,
-        ring_started_at: float | None = None,
-        answered_at: float | None = None,
-        talk_seconds: float = 0.0,
-        hold_seconds: float = 0.0,
-        wrap_up_seconds: float = 0.0,
-        transferred_in: bool = False,
-        transfer_target_queue_id: str | None = None,
-        transfer_target_ring_group_id: str | None = None,
-    ) -> CallRecord:
-        left_ms = ms(left_queue_at)
-        hold_ms = ms(hold_seconds)
-        if answered_at is not None:
-            alerting_ms = left_ms - (
-                ms(ring_started_at) if ring_started_at is not None else left_ms
-            )
-            talk_ms = ms(ended_at) - left_ms - hold_ms
-        else:
-            alerting_ms, talk_ms = 0, ms(talk_seconds)
-        return tuple.__new__(
-            cls,
-            (
-                call_id,
-                pbx_id,
-                site_id,
-                queue_id,
-                caller_number,
-                entered_at,
-                left_queue_at,
-                ended_at,
-                outcome,
-                offered_agent_ids,
-                missed_offers,
-                agent_id,
-                ring_started_at,
-                answered_at,
-                talk_seconds,
-                hold_seconds,
-                wrap_up_seconds,
-                transferred_in,
-                transfer_target_queue_id,
-                transfer_target_ring_group_id,
-                left_ms - ms(entered_at),
-                alerting_ms,
-                talk_ms,
-                hold_ms,
-            ),
-        )
-
-    @property
-    def answered(self) -> bool:
-        return self.outcome is CallOutcome.ANSWERED
-
-    @property
-    def offered(self) -> bool:
-        return bool(self.offered_agent_ids)
-
-    @property
-    def missed(self) -> bool:
-        """Lost because of agents: it rang without an answer and was never answered."""
-        return self.missed_offers > 0 and not self.answered
-
-    @property
-    def diverted(self) -> bool:
-        """Routed away by the system without ever ringing an agent (the spec's `diverted`)."""
-        return self.outcome in _ROUTED_OUTCOMES and not self.offered
-
-    @property
-    def wait_seconds(self) -> float:
-        return self.left_queue_at - self.entered_at
-
-    @property
-    def handling_seconds(self) -> float:
-        return self.talk_seconds + self.hold_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,163 +137,6 @@ class ExtensionInfo:
     service_type: str = "UE"
 
 
-@dataclass(slots=True, eq=False)
-class _Member:
-    agent: _AgentState
-    role: QueueRole
-    enabled: bool
-
-
-@dataclass(slots=True, eq=False)
-class _QueueState:
-    queue: CallQueue
-    traffic: QueueTraffic
-    utc_offset_hours: int
-    order: int  # directory position: the deterministic tie-breaker
-    ref: GroupRef
-    members: list[_Member] = field(default_factory=list)
-    waiting: list[_Caller] = field(default_factory=list)  # FIFO
-    handling: list[_ActiveCall] = field(default_factory=list)
-    records: list[CallRecord] = field(default_factory=list)  # in ended_at order
-    records_head: int = 0  # records before this index are pruned (compacted lazily)
-
-
-@dataclass(slots=True, eq=False)
-class _RingGroupState:
-    group: RingGroup
-    traffic: RingGroupTraffic
-    utc_offset_hours: int
-    ref: GroupRef
-    members: list[_AgentState]
-
-
-@dataclass(slots=True, eq=False)
-class _SiteState:
-    """A site's agents, for their outbound calls."""
-
-    site: Site
-    pbx_id: str
-    utc_offset_hours: int
-    agents: list[_AgentState]
-
-
-@dataclass(slots=True, eq=False)
-class _AgentState:
-    agent: Agent
-    status: AgentStatus
-    utc_offset_hours: int
-    answer_probability: float
-    idle_since: float
-    version: int = 0  # bumped on every status change; stale timers compare it
-    reserved_for: _Caller | _RingGroupCaller | None = None  # the caller ringing this agent
-    call: _ActiveCall | _OutboundCall | None = None
-    queues: list[_QueueState] = field(default_factory=list)
-
-    @property
-    def ready(self) -> bool:
-        return (
-            self.status is AgentStatus.AVAILABLE and self.reserved_for is None and self.call is None
-        )
-
-
-@dataclass(slots=True, eq=False)
-class _Caller:
-    """A caller in a call queue."""
-
-    journey: Journey
-    queue: _QueueState
-    entered_at: float
-    overflow_at: float
-    transferred_in: bool
-    ringing_agent: _AgentState | None = None
-    ring_started_at: float | None = None
-    ring_serial: int = 0  # identifies the current ring; stale ring-end events compare it
-    tried_agent_ids: set[str] = field(default_factory=set)
-    offered_agent_ids: list[str] = field(default_factory=list)
-    missed_offers: int = 0
-    done: bool = False  # left the waiting line; pending patience/max-wait events are void
-
-    @property
-    def call_id(self) -> str:
-        return self.journey.call_id
-
-    @property
-    def caller_number(self) -> str:
-        return self.journey.external_number
-
-
-@dataclass(slots=True, eq=False)
-class _RingGroupCaller:
-    """A caller in a ring group: every member in `ringing` rings until the decision."""
-
-    journey: Journey
-    group: _RingGroupState
-    entered_at: float
-    ringing: list[_AgentState] = field(default_factory=list)
-
-
-@dataclass(slots=True, eq=False)
-class _ActiveCall:
-    """An answered queue or ring group call."""
-
-    caller: _Caller | _RingGroupCaller
-    agent: _AgentState
-    ring_started_at: float
-    answered_at: float
-    hold_start_at: float | None
-    hold_end_at: float | None
-    ends_at: float
-    mean_wrap_up_seconds: float  # of the queue or ring group
-
-    def hold_seconds_at(self, now: float) -> float:
-        if self.hold_start_at is None or self.hold_end_at is None or now <= self.hold_start_at:
-            return 0.0
-        return min(now, self.hold_end_at) - self.hold_start_at
-
-    def on_hold_at(self, now: float) -> bool:
-        return (
-            self.hold_start_at is not None
-            and self.hold_end_at is not None
-            and self.hold_start_at <= now < self.hold_end_at
-        )
-
-
-@dataclass(slots=True, eq=False)
-class _OutboundCall:
-    journey: Journey
-    agent: _AgentState
-    started_at: float
-    answered_at: float | None
-    hold_seconds: float
-    ends_at: float
-
-
-class Routing(NamedTuple):
-    outcome: CallOutcome
-    queue_id: str | None  # transferred into this queue
-    ring_group_id: str | None  # transferred into this ring group
-
-
-def routing(
-    traffic: QueueTraffic, transferred_in: bool, queues: Container[str], ring_groups: Container[str]
-) -> Routing:
-    """Where a queue sends a caller it routes away (max wait, or nobody logged in). A caller who
-    was transferred in is not routed on again (no ping-pong); a missing target queue means
-    voicemail, a site without a ring group means the caller just leaves the queue."""
-    destination = RoutingDestination.VOICEMAIL if transferred_in else traffic.destination
-    queue_id = traffic.transfer_queue_id if destination is RoutingDestination.CALL_QUEUE else None
-    if destination is RoutingDestination.CALL_QUEUE and queue_id not in queues:
-        destination, queue_id = RoutingDestination.VOICEMAIL, None
-    group_id = (
-        traffic.transfer_ring_group_id if destination is RoutingDestination.RING_GROUP else None
-    )
-    return Routing(
-        _OUTCOME_BY_DESTINATION[destination],
-        queue_id,
-        group_id if group_id in ring_groups else None,
-    )
-
-
 class QueueingModel(DiscreteEventModel):
     """The live model. Thread-safe: every public method takes `lock` (re-entrant).
 
@@ -503,10 +175,10 @@ class QueueingModel(DiscreteEventModel):
         self._call_serial = 0
         simulated = min(history_seconds, SIMULATED_HISTORY_SECONDS)
         self._init_events(float(start_time) - simulated)
-        self._queues: dict[str, _QueueState] = {}
-        self._ring_groups: dict[str, _RingGroupState] = {}
-        self._sites: list[_SiteState] = []
-        self._agents: dict[str, _AgentState] = {}
+        self._queues: dict[str, QueueState] = {}
+        self._ring_groups: dict[str, RingGroupState] = {}
+        self._sites: list[SiteState] = []
+        self._agents: dict[str, AgentState] = {}
         self._pbx_names: dict[str, str] = {pbx.id: pbx.name for pbx in account.pbxes}
         self.book = CallBook()
         synthesized = history_seconds > simulated
@@ -778,7 +450,7 @@ class QueueingModel(DiscreteEventModel):
                 if agent.deleted:
                     continue
                 offset = sites_by_id[agent.site_id].utc_offset_hours
-                self._agents[agent.id] = _AgentState(
+                self._agents[agent.id] = AgentState(
                     agent=agent,
                     status=self._initial_status(staffing_level(start, offset)),
                     utc_offset_hours=offset,
@@ -790,11 +462,11 @@ class QueueingModel(DiscreteEventModel):
                     agents = [
                         state for state in self._agents.values() if state.agent.site_id == site.id
                     ]
-                    self._sites.append(_SiteState(site, pbx.id, site.utc_offset_hours, agents))
+                    self._sites.append(SiteState(site, pbx.id, site.utc_offset_hours, agents))
         for order, queue in enumerate(self.account.active_queues()):
             queue_site = self.account.site(queue.site_id)
             assert queue_site is not None and queue.traffic is not None
-            state = _QueueState(
+            state = QueueState(
                 queue=queue,
                 traffic=queue.traffic,
                 utc_offset_hours=queue_site.utc_offset_hours,
@@ -805,14 +477,14 @@ class QueueingModel(DiscreteEventModel):
             )
             for member in queue.members:
                 agent_state = self._agents[member.agent_id]
-                state.members.append(_Member(agent_state, member.role, member.enabled))
+                state.members.append(MemberState(agent_state, member.role, member.enabled))
                 if state not in agent_state.queues:
                     agent_state.queues.append(state)
             self._queues[queue.id] = state
         for group in self.account.active_ring_groups():
             group_site = self.account.site(group.site_id)
             assert group_site is not None
-            self._ring_groups[group.id] = _RingGroupState(
+            self._ring_groups[group.id] = RingGroupState(
                 group=group,
                 traffic=group.traffic,
                 utc_offset_hours=group_site.utc_offset_hours,
@@ -874,8 +546,6 @@ class QueueingModel(DiscreteEventModel):
         return AgentStatus.AVAILABLE
 
     def _synthesize_history(self, start: float, end: float) -> None:
-        from .history import HistorySynthesizer  # history.py builds on this module
-
         HistorySynthesizer(
             self,
             random.Random(f"8x8-simulator-history:{self._seed}"),
@@ -910,7 +580,7 @@ class QueueingModel(DiscreteEventModel):
             number,
         )
 
-    def record_queue_visit(self, queue: _QueueState, journey: Journey, record: CallRecord) -> None:
+    def record_queue_visit(self, queue: QueueState, journey: Journey, record: CallRecord) -> None:
         """A caller left a queue's care: its record, its top-level leg; the call ends unless it
         was transferred on to another queue or a ring group."""
         queue.records.append(record)
@@ -929,7 +599,7 @@ class QueueingModel(DiscreteEventModel):
 
     def record_ring_group_visit(
         self,
-        group: _RingGroupState,
+        group: RingGroupState,
         journey: Journey,
         entered_at: float,
         left_at: float,
@@ -984,17 +654,17 @@ class QueueingModel(DiscreteEventModel):
                 when, self._schedule_arrival, peak_per_hour, utc_offset_hours, on_arrival, target
             )
 
-    def _on_arrival(self, queue: _QueueState) -> None:
+    def _on_arrival(self, queue: QueueState) -> None:
         journey = self.open_call(queue.queue.pbx_id, INCOMING, external_number(self._rng))
         self._enter_queue(queue, journey, transferred_in=False)
         self._schedule_arrival(
             queue.traffic.peak_arrivals_per_hour, queue.utc_offset_hours, self._on_arrival, queue
         )
 
-    def _enter_queue(self, queue: _QueueState, journey: Journey, *, transferred_in: bool) -> None:
+    def _enter_queue(self, queue: QueueState, journey: Journey, *, transferred_in: bool) -> None:
         now = self._now
         traffic = queue.traffic
-        caller = _Caller(
+        caller = QueueCaller(
             journey=journey,
             queue=queue,
             entered_at=now,
@@ -1016,23 +686,23 @@ class QueueingModel(DiscreteEventModel):
         self._dispatch(queue)
 
     # ----------------------------------------------------------------- waiting callers
-    def _on_patience(self, caller: _Caller) -> None:
+    def _on_patience(self, caller: QueueCaller) -> None:
         if caller.done:
             return
         self._leave_waiting(caller, Disposition.ABANDONED)
         self._record_unanswered(caller, CallOutcome.ABANDONED)
 
-    def _on_max_wait(self, caller: _Caller) -> None:
+    def _on_max_wait(self, caller: QueueCaller) -> None:
         if caller.done:
             return
         self._route_away(caller)
 
-    def _on_overflow_ready(self, caller: _Caller) -> None:
+    def _on_overflow_ready(self, caller: QueueCaller) -> None:
         if caller.done or caller.ringing_agent is not None:
             return
         self._dispatch(caller.queue)
 
-    def _route_away(self, caller: _Caller) -> None:
+    def _route_away(self, caller: QueueCaller) -> None:
         route = routing(
             caller.queue.traffic, caller.transferred_in, self._queues, self._ring_groups
         )
@@ -1048,7 +718,7 @@ class QueueingModel(DiscreteEventModel):
         elif route.ring_group_id is not None:
             self._enter_ring_group(self._ring_groups[route.ring_group_id], caller.journey)
 
-    def _leave_waiting(self, caller: _Caller, ring_end: Disposition) -> None:
+    def _leave_waiting(self, caller: QueueCaller, ring_end: Disposition) -> None:
         """The caller leaves the line; a ring in progress ends with `ring_end`."""
         caller.done = True
         queue = caller.queue
@@ -1066,12 +736,12 @@ class QueueingModel(DiscreteEventModel):
             self._agent_freed(agent)
 
     def _record_unanswered(
-        self, caller: _Caller, outcome: CallOutcome, **targets: str | None
+        self, caller: QueueCaller, outcome: CallOutcome, **targets: str | None
     ) -> None:
         self._record_call(caller, outcome, left_queue_at=self._now, **targets)
 
     def _record_call(
-        self, caller: _Caller, outcome: CallOutcome, *, left_queue_at: float, **details: Any
+        self, caller: QueueCaller, outcome: CallOutcome, *, left_queue_at: float, **details: Any
     ) -> None:
         """Record the caller's finished passage through its queue (ended now)."""
         queue = caller.queue
@@ -1096,7 +766,7 @@ class QueueingModel(DiscreteEventModel):
         )
 
     # ----------------------------------------------------------------- offering and answering
-    def _dispatch(self, queue: _QueueState) -> None:
+    def _dispatch(self, queue: QueueState) -> None:
         for caller in queue.waiting:
             if caller.ringing_agent is not None:
                 continue
@@ -1104,7 +774,7 @@ class QueueingModel(DiscreteEventModel):
             if agent is not None:
                 self._offer(caller, agent)
 
-    def _pick_agent(self, queue: _QueueState, caller: _Caller) -> _AgentState | None:
+    def _pick_agent(self, queue: QueueState, caller: QueueCaller) -> AgentState | None:
         for role in (QueueRole.PRIMARY, QueueRole.OVERFLOW):
             if role is QueueRole.OVERFLOW and self._now < caller.overflow_at:
                 return None
@@ -1118,7 +788,7 @@ class QueueingModel(DiscreteEventModel):
             return min(untried or ready, key=attrgetter("idle_since"))
         return None
 
-    def _offer(self, caller: _Caller, agent: _AgentState) -> None:
+    def _offer(self, caller: QueueCaller, agent: AgentState) -> None:
         agent.reserved_for = caller
         caller.ringing_agent = agent
         caller.ring_started_at = self._now
@@ -1129,7 +799,7 @@ class QueueingModel(DiscreteEventModel):
         )
         self._schedule(self._now + ring, self._on_ring_end, caller, caller.ring_serial, answers)
 
-    def _on_ring_end(self, caller: _Caller, ring_serial: int, answers: bool) -> None:
+    def _on_ring_end(self, caller: QueueCaller, ring_serial: int, answers: bool) -> None:
         agent = caller.ringing_agent
         if caller.done or ring_serial != caller.ring_serial or agent is None:
             return
@@ -1150,7 +820,7 @@ class QueueingModel(DiscreteEventModel):
             self._rearm_status_timer(agent)
         self._agent_freed(agent, also=caller.queue)
 
-    def _answer(self, caller: _Caller, agent: _AgentState) -> None:
+    def _answer(self, caller: QueueCaller, agent: AgentState) -> None:
         queue = caller.queue
         caller.done = True
         queue.waiting.remove(caller)
@@ -1161,11 +831,11 @@ class QueueingModel(DiscreteEventModel):
 
     def _connect(
         self,
-        caller: _Caller | _RingGroupCaller,
-        agent: _AgentState,
+        caller: QueueCaller | RingGroupCaller,
+        agent: AgentState,
         traffic: QueueTraffic | RingGroupTraffic,
         ring_started_at: float,
-    ) -> _ActiveCall:
+    ) -> ActiveCall:
         """The agent picked up now: talk (maybe with a hold), then `_on_call_end`."""
         now = self._now
         talk = draw_talk(
@@ -1175,7 +845,7 @@ class QueueingModel(DiscreteEventModel):
             traffic.mean_hold_seconds,
         )
         hold_start_at = now + talk.hold_after if talk.hold_seconds else None
-        call = _ActiveCall(
+        call = ActiveCall(
             caller=caller,
             agent=agent,
             ring_started_at=ring_started_at,
@@ -1190,12 +860,12 @@ class QueueingModel(DiscreteEventModel):
         self._schedule(call.ends_at, self._on_call_end, call)
         return call
 
-    def _on_call_end(self, call: _ActiveCall) -> None:
+    def _on_call_end(self, call: ActiveCall) -> None:
         caller = call.caller
         agent = call.agent
         wrap_up = draw_wrap_up(self._rng, call.mean_wrap_up_seconds)
         hold = call.hold_seconds_at(call.ends_at)
-        group = caller.queue.ref if isinstance(caller, _Caller) else caller.group.ref
+        group = caller.queue.ref if isinstance(caller, QueueCaller) else caller.group.ref
         caller.journey.member_leg(
             group,
             agent.agent,
@@ -1205,7 +875,7 @@ class QueueingModel(DiscreteEventModel):
             answered_at=call.answered_at,
             hold_seconds=hold,
         )
-        if isinstance(caller, _Caller):
+        if isinstance(caller, QueueCaller):
             caller.queue.handling.remove(call)
             self._record_call(
                 caller,
@@ -1232,11 +902,11 @@ class QueueingModel(DiscreteEventModel):
         agent.call = None
         self._wrap_up(agent, wrap_up)
 
-    def _wrap_up(self, agent: _AgentState, seconds: float) -> None:
+    def _wrap_up(self, agent: AgentState, seconds: float) -> None:
         self._set_status(agent, AgentStatus.WRAP_UP)
         self._schedule(self._now + seconds, self._on_wrap_up_end, agent, agent.version)
 
-    def _on_wrap_up_end(self, agent: _AgentState, version: int) -> None:
+    def _on_wrap_up_end(self, agent: AgentState, version: int) -> None:
         if version != agent.version:
             return
         if self._rng.random() < 0.08:
@@ -1245,12 +915,12 @@ class QueueingModel(DiscreteEventModel):
         self._set_status(agent, AgentStatus.AVAILABLE)
         self._agent_freed(agent)
 
-    def _agent_freed(self, agent: _AgentState, also: _QueueState | None = None) -> None:
+    def _agent_freed(self, agent: AgentState, also: QueueState | None = None) -> None:
         """Offer waiting callers to a newly free agent, longest-waiting queue first."""
         queues = list(agent.queues)
         if also is not None and also not in queues:
             queues.append(also)
-        pending: list[tuple[float, int, _QueueState]] = []
+        pending: list[tuple[float, int, QueueState]] = []
         for queue in queues:
             oldest = next((c.entered_at for c in queue.waiting if c.ringing_agent is None), None)
             if oldest is not None:
@@ -1259,7 +929,7 @@ class QueueingModel(DiscreteEventModel):
             self._dispatch(queue)
 
     # ----------------------------------------------------------------- ring groups
-    def _on_ring_group_arrival(self, group: _RingGroupState) -> None:
+    def _on_ring_group_arrival(self, group: RingGroupState) -> None:
         journey = self.open_call(group.group.pbx_id, INCOMING, external_number(self._rng))
         self._enter_ring_group(group, journey)
         self._schedule_arrival(
@@ -1269,10 +939,10 @@ class QueueingModel(DiscreteEventModel):
             group,
         )
 
-    def _enter_ring_group(self, group: _RingGroupState, journey: Journey) -> None:
+    def _enter_ring_group(self, group: RingGroupState, journey: Journey) -> None:
         """Ring every Available member at once; nobody to ring means voicemail at once."""
         now = self._now
-        caller = _RingGroupCaller(
+        caller = RingGroupCaller(
             journey, group, now, [agent for agent in group.members if agent.ready]
         )
         if not caller.ringing:
@@ -1285,7 +955,7 @@ class QueueingModel(DiscreteEventModel):
             agent.reserved_for = caller
         self._schedule(now + decision.after, self._on_ring_group_decided, caller, decision)
 
-    def _on_ring_group_decided(self, caller: _RingGroupCaller, decision: RingGroupDecision) -> None:
+    def _on_ring_group_decided(self, caller: RingGroupCaller, decision: RingGroupDecision) -> None:
         now = self._now
         answerer = caller.ringing[decision.answerer] if decision.answerer is not None else None
         others = [agent for agent in caller.ringing if agent is not answerer]
@@ -1307,7 +977,7 @@ class QueueingModel(DiscreteEventModel):
             self._agent_freed(agent)
 
     # ----------------------------------------------------------------- outbound calls
-    def _on_outbound_attempt(self, site: _SiteState) -> None:
+    def _on_outbound_attempt(self, site: SiteState) -> None:
         """A ready agent of the site dials out (nobody ready: no call this time)."""
         ready = [agent for agent in site.agents if agent.ready]
         if ready:
@@ -1319,18 +989,18 @@ class QueueingModel(DiscreteEventModel):
             site,
         )
 
-    def _place_outbound(self, agent: _AgentState, site: _SiteState) -> None:
+    def _place_outbound(self, agent: AgentState, site: SiteState) -> None:
         now = self._now
         plan = draw_outbound(self._rng)
         journey = self.open_call(site.pbx_id, OUTGOING, external_number(self._rng))
         answered_at = now + plan.ring_seconds if plan.answered else None
         ends_at = now + plan.ring_seconds + plan.talk.talk_seconds + plan.talk.hold_seconds
-        call = _OutboundCall(journey, agent, now, answered_at, plan.talk.hold_seconds, ends_at)
+        call = OutboundCall(journey, agent, now, answered_at, plan.talk.hold_seconds, ends_at)
         agent.call = call
         self._set_status(agent, AgentStatus.BUSY)
         self._schedule(ends_at, self._on_outbound_end, call)
 
-    def _on_outbound_end(self, call: _OutboundCall) -> None:
+    def _on_outbound_end(self, call: OutboundCall) -> None:
         agent = call.agent
         self.record_outbound(
             call.journey,
@@ -1344,21 +1014,21 @@ class QueueingModel(DiscreteEventModel):
         self._wrap_up(agent, draw_wrap_up(self._rng, OUTBOUND_MEAN_WRAP_UP_SECONDS))
 
     # ----------------------------------------------------------------- agent presence
-    def _set_status(self, agent: _AgentState, status: AgentStatus) -> None:
+    def _set_status(self, agent: AgentState, status: AgentStatus) -> None:
         agent.status = status
         agent.version += 1
         if status is AgentStatus.AVAILABLE:
             agent.idle_since = self._now
-        if status in _IDLE_STATUSES:
+        if status in IDLE_STATUSES:
             self._schedule_status_timer(agent)
 
-    def _rearm_status_timer(self, agent: _AgentState) -> None:
+    def _rearm_status_timer(self, agent: AgentState) -> None:
         # Presence timers that fire while an agent rings are dropped; re-draw one afterwards.
         agent.version += 1
-        if agent.status in _IDLE_STATUSES:
+        if agent.status in IDLE_STATUSES:
             self._schedule_status_timer(agent)
 
-    def _schedule_status_timer(self, agent: _AgentState) -> None:
+    def _schedule_status_timer(self, agent: AgentState) -> None:
         staffing = staffing_level(self._now, agent.utc_offset_hours)
         # Exit rates per second from each idle status; fewer agents stay logged in off-peak.
         rates: tuple[tuple[AgentStatus, float], ...]
@@ -1391,7 +1061,7 @@ class QueueingModel(DiscreteEventModel):
             draw -= rate
         self._schedule(self._now + delay, self._on_status_timer, agent, agent.version, target)
 
-    def _on_status_timer(self, agent: _AgentState, version: int, target: AgentStatus) -> None:
+    def _on_status_timer(self, agent: AgentState, version: int, target: AgentStatus) -> None:
         if version != agent.version or agent.reserved_for is not None or agent.call is not None:
             return
         self._set_status(agent, target)

@@ -12,20 +12,18 @@ from . import vendor_errors
 from .admin import ADMIN_PREFIX, AdminApi
 from .auth import TokenStore
 from .cc import ContactCenter, MultiValueQueryHandler
-from .directory import Account, Pbx, build_account
+from .directory import Account, Pbx
+from .directory_generator import build_account
 from .faults import FaultInjector, FaultRule
-from .historical import VENDOR_RETENTION_SECONDS, HistoricalApi, HistoricalSettings
+from .historical import HistoricalApi
+from .historical_params import VENDOR_RETENTION_SECONDS, HistoricalSettings
 from .metrics import DurationUnit
 from .model import QueueingModel
 from .requestlog import RecordedRequest, RequestLog
 from .routing import Request, Response, Router
 from .server import Delivery, FaultedResponse, SimulatorHTTPServer
-from .work_analytics import (
-    MAX_PAGE_SIZE,
-    WORK_ANALYTICS_PREFIX,
-    WorkAnalyticsApi,
-    WorkAnalyticsSettings,
-)
+from .work_analytics import WorkAnalyticsApi
+from .work_analytics_requests import MAX_PAGE_SIZE, WORK_ANALYTICS_PREFIX, WorkAnalyticsSettings
 
 Clock = Callable[[], float]
 

@@ -3,16 +3,16 @@
 tenant, all from one live model per tenant. Standard library only."""
 
 from .api import TENANT_INVALID, TENANT_MISSING, ContactCenter
+from .facts import AgentStatus as CcAgentStatus
 from .historical import DATA_RECORD_CAP, HISTORICAL_PREFIX
 from .http import MultiValueQueryHandler
-from .metrics import (
+from .metric_keys import (
     AGENT_METRIC_KEYS,
     GROUP_METRIC_KEYS,
     QUEUE_EXTRA_KEYS,
     QUEUE_METRIC_KEYS,
-    RealtimeView,
 )
-from .model import AgentStatus as CcAgentStatus
+from .metrics import RealtimeView
 from .model import TenantModel
 from .realtime import REALTIME_PREFIX
 from .report_types import REPORT_TYPES

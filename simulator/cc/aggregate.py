@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-from .model import AgentStatus, Completion, Entry, Leave, LeaveOutcome, Offer, OfferResult
+from .facts import AgentStatus, Completion, Entry, Leave, LeaveOutcome, Offer, OfferResult
 
 
 @dataclass(slots=True)

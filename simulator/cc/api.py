@@ -14,10 +14,12 @@ from ..routing import Request, Router
 from .auth import TOKEN_PATH, CcAuth, CcTokenStore
 from .historical import HISTORICAL_PREFIX, HistoricalApi
 from .http import CcError, bad_request
-from .metrics import KINDS, RealtimeView
+from .metric_keys import KINDS
+from .metrics import RealtimeView
 from .model import TenantModel
 from .realtime import REALTIME_PREFIX, RealtimeApi
-from .reports import Report, compute_rows, parse_definition
+from .report_definition import Report, parse_definition
+from .report_rows import compute_rows
 from .tenants import (
     DEFAULT_TIME_ZONES,
     REGION_PREFIXES,

@@ -5,25 +5,25 @@ polling its status, reading its data (JSON pages, capped at 10,000 records) or d
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from ..routing import AuthCheck, Request, Response, Router
 from .http import (
+    REGION_PATTERN,
     CcError,
     absolute_root,
+    answers,
     bad_request,
     integer_parameter,
     not_found,
     page_headers,
     page_slice,
 )
-from .realtime import REGION_PATTERN, answers
+from .report_definition import Report
+from .report_rows import rows_csv
 from .report_types import REPORT_TYPES
-from .reports import Report, rows_csv
 from .tenants import REGION_PREFIXES, CcTenant
-
-if TYPE_CHECKING:
-    from .api import ContactCenter
 
 HISTORICAL_PREFIX = "/analytics/cc/v8/historical-metrics"
 MAX_DATA_PAGE_SIZE = 1000  # "Maximum page size is 1000 elements"
@@ -31,8 +31,24 @@ DATA_RECORD_CAP = 10_000  # "Data (JSON) results are capped at 10,000 records."
 _NOT_ACCEPTABLE = ("xlsx", "excel", "spreadsheetml")
 
 
+class ReportBackend(Protocol):
+    """What the historical handlers need of `ContactCenter`: the tenant a request is for, and
+    its reports."""
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+
+    def resolve_tenant(self, request: Request, match: re.Match[str]) -> CcTenant: ...
+
+    def root_url_fallback(self) -> str: ...
+
+    def create_report(self, tenant: CcTenant, body: Any) -> Report: ...
+
+    def report(self, report_id: int) -> Report | None: ...
+
+
 class HistoricalApi:
-    def __init__(self, cc: ContactCenter) -> None:
+    def __init__(self, cc: ReportBackend) -> None:
         self.cc = cc
 
     def register(self, router: Router, auth: AuthCheck) -> None:

@@ -9,13 +9,18 @@ guide's exact messages where it quotes them (X-Tenant-Info).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..routing import Request, Response
 from ..server import _RequestHandler
+
+# The region part of every Contact Center path: none for the US, /eu, /au or /ca.
+REGION_PATTERN = r"(?P<region>/(?:eu|au|ca))?"
 
 _RAW_QUERY: ContextVar[str | None] = ContextVar("cc_raw_query", default=None)
 
@@ -149,3 +154,19 @@ def page_headers(
 def page_slice(items: Sequence[object], page: int, size: int) -> slice:
     start = page * size
     return slice(start, start + size)
+
+
+def answers(
+    handler: Callable[[Any, Request, re.Match[str]], Response],
+) -> Callable[[Any, Request, re.Match[str]], Response]:
+    """Turn a CcError raised by a handler into its error answer."""
+
+    def wrapper(self: Any, request: Request, match: re.Match[str]) -> Response:
+        try:
+            return handler(self, request, match)
+        except CcError as error:
+            return error.response()
+
+    wrapper.__name__ = handler.__name__
+    wrapper.__doc__ = handler.__doc__
+    return wrapper

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..routing import AuthCheck, Request, Response, Router
 from .http import (
-    CcError,
+    REGION_PATTERN,
     absolute_root,
+    answers,
     bad_request,
     boolean_parameter,
     integer_parameter,
@@ -19,37 +19,34 @@ from .http import (
     page_slice,
     query_list,
 )
-from .metrics import RealtimeView, resolve_key
+from .metric_keys import resolve_key
+from .metrics import RealtimeView
+from .model import TenantModel
 from .tenants import CcTenant
 
-if TYPE_CHECKING:
-    from .api import ContactCenter
-
 REALTIME_PREFIX = "/analytics/cc/v5/realtime-metrics"
-REGION_PATTERN = r"(?P<region>/(?:eu|au|ca))?"
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
 QUEUE_AGENTS_PAGE_SIZE = 10  # the spec's default for /queues/{queueId}/agents
 
 
-def answers(
-    handler: Callable[[Any, Request, re.Match[str]], Response],
-) -> Callable[[Any, Request, re.Match[str]], Response]:
-    """Turn a CcError raised by a handler into its error answer."""
+class RealtimeBackend(Protocol):
+    """What the realtime handlers need of `ContactCenter`: the tenant a request is for, its
+    time zone, the live model and its values now."""
 
-    def wrapper(self: Any, request: Request, match: re.Match[str]) -> Response:
-        try:
-            return handler(self, request, match)
-        except CcError as error:
-            return error.response()
+    def resolve_tenant(self, request: Request, match: re.Match[str]) -> CcTenant: ...
 
-    wrapper.__name__ = handler.__name__
-    wrapper.__doc__ = handler.__doc__
-    return wrapper
+    def request_zone(self, request: Request, tenant: CcTenant) -> str: ...
+
+    def root_url_fallback(self) -> str: ...
+
+    def model(self, tenant_id: str) -> TenantModel: ...
+
+    def view(self, tenant_id: str, time_zone: str | None = None) -> RealtimeView: ...
 
 
 class RealtimeApi:
-    def __init__(self, cc: ContactCenter) -> None:
+    def __init__(self, cc: RealtimeBackend) -> None:
         self.cc = cc
 
     def register(self, router: Router, auth: AuthCheck) -> None:

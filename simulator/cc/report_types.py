@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from .aggregate import Agg, average, percentage
-from .model import AgentStatus
+from .facts import AgentStatus
 
 # Dimensions a grouping name is made of ("media-and-channel-and-queue"), with their items:
 # (key, label) of the name and, for entities, of the id.

@@ -12,7 +12,9 @@ from jsonschema import Draft202012Validator
 from simulator import Simulator
 
 if TYPE_CHECKING:
-    from conftest import FakeClock, SimClient, VendorSchemas
+    from tests.support.clock import FakeClock
+    from tests.support.simulator import ClockFactory, SimClient
+    from tests.support.vendor_docs import VendorSchemas
 
 PBXES = "/v2/pbxes/"
 
@@ -157,7 +159,7 @@ def test_expire_tokens_expires_every_issued_token(client: SimClient, sim: Simula
 def test_tokens_are_deterministic(
     make_simulator: Callable[..., Simulator],
     make_client: Callable[[Simulator], SimClient],
-    clock_factory: type[FakeClock],
+    clock_factory: ClockFactory,
 ) -> None:
     tokens = []
     for _ in range(2):

@@ -13,7 +13,9 @@ import pytest
 from simulator import Simulator
 
 if TYPE_CHECKING:
-    from conftest import FakeClock, SimClient, VendorSchemas
+    from tests.support.clock import FakeClock
+    from tests.support.simulator import ClockFactory, SimClient
+    from tests.support.vendor_docs import VendorSchemas
 
 WORK_ANALYTICS = "work_analytics.json"
 CQ_PATH = "/v2/pbxes/{pbxId}/call-queue-metrics"
@@ -246,7 +248,7 @@ def test_summary_arithmetic(
 def test_duration_units(
     make_simulator: Callable[..., Simulator],
     make_client: Callable[[Simulator], SimClient],
-    clock_factory: type[FakeClock],
+    clock_factory: ClockFactory,
     unit: str,
 ) -> None:
     reference = make_simulator(seed=3, clock=clock_factory())
@@ -455,7 +457,7 @@ def test_intra_day_window_narrows_the_range(
 def test_guide_spelling_divertedcalls_can_be_served(
     make_simulator: Callable[..., Simulator],
     make_client: Callable[[Simulator], SimClient],
-    clock_factory: type[FakeClock],
+    clock_factory: ClockFactory,
 ) -> None:
     """Vendor conflict: the spec says `diverted`, a guide `divertedCalls`; both can be tested."""
     reference = make_simulator(seed=4, clock=clock_factory())

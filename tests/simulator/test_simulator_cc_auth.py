@@ -9,12 +9,19 @@ from typing import TYPE_CHECKING
 
 import pytest
 import requests
-from conftest import CC_CLIENT_ID, CC_CLIENT_SECRET, HTTP_TIMEOUT, CcClient, basic_auth
 
 from simulator import Simulator
+from tests.support.simulator import (
+    CC_CLIENT_ID,
+    CC_CLIENT_SECRET,
+    HTTP_TIMEOUT,
+    CcClient,
+    basic_auth,
+)
 
 if TYPE_CHECKING:
-    from conftest import FakeClock, SimClient
+    from tests.support.clock import FakeClock
+    from tests.support.simulator import SimClient
 
 MISSING = "Bad request: X-Tenant-Info header is missing."
 INVALID = "Bad request: Invalid value for X-Tenant-Info header."

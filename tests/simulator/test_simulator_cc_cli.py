@@ -10,9 +10,9 @@ import sys
 
 import pytest
 import requests
-from conftest import HTTP_TIMEOUT, basic_auth
 
 from simulator.__main__ import build_parser, cc_tenants
+from tests.support.simulator import HTTP_TIMEOUT, basic_auth
 
 
 def test_cc_flags_parse() -> None:
@@ -59,7 +59,8 @@ def test_cli_announces_the_contact_center_and_serves_it() -> None:
         text=True,
     )
     try:
-        announcement = json.loads(process.stdout.readline())  # type: ignore[union-attr]
+        assert process.stdout is not None  # stdout=PIPE
+        announcement = json.loads(process.stdout.readline())
         assert (
             announcement["cc_client_id"] == "sim-cc-client"
             and announcement["cc_client_secret"] == "sim-cc-secret"

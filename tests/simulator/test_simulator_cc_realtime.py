@@ -11,14 +11,18 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import CC_REALTIME_SPEC, START_TIME, CcClient, FakeClock
 
 from simulator import Simulator
 from simulator.cc import AGENT_METRIC_KEYS, GROUP_METRIC_KEYS, QUEUE_METRIC_KEYS
-from simulator.cc.model import LeaveOutcome, local_midnight
+from simulator.cc.facts import LeaveOutcome
+from simulator.cc.timestamps import local_midnight
+from tests.support.clock import FakeClock
+from tests.support.simulator import START_TIME, CcClient
+from tests.support.vendor_docs import CC_REALTIME_SPEC
 
 if TYPE_CHECKING:
-    from conftest import VendorSchemas
+    from tests.support.simulator import ClockFactory
+    from tests.support.vendor_docs import VendorSchemas
 
 SALES = "acme-sales"
 SUPPORT = "acme-support"
@@ -485,7 +489,7 @@ def test_counts_never_decrease_within_today_on_an_advancing_clock(
 
 def test_today_restarts_at_local_midnight(
     make_simulator: Callable[..., Simulator],
-    clock_factory: type[FakeClock],
+    clock_factory: ClockFactory,
     make_cc_client: Callable[[Simulator], CcClient],
 ) -> None:
     # 23:50 in New York (04:50 UTC on Wednesday).
@@ -559,7 +563,7 @@ def test_set_arrival_rate_surges_a_queue_and_zero_stops_it(
 # ----------------------------------------------------------------- determinism
 def test_same_seed_and_clock_give_the_same_bytes(
     make_simulator: Callable[..., Simulator],
-    clock_factory: type[FakeClock],
+    clock_factory: ClockFactory,
     make_cc_client: Callable[[Simulator], CcClient],
 ) -> None:
     answers = []

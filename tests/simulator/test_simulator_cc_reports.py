@@ -14,13 +14,16 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import START_TIME, CcClient, FakeClock, cc_guide_report_type_sample
 
 from simulator import Simulator
-from simulator.cc.model import local_midnight
+from simulator.cc.timestamps import local_midnight
+from tests.support.clock import FakeClock
+from tests.support.simulator import START_TIME, CcClient
+from tests.support.vendor_docs import cc_guide_report_type_sample
 
 if TYPE_CHECKING:
-    from conftest import VendorSchemas
+    from tests.support.simulator import ClockFactory
+    from tests.support.vendor_docs import VendorSchemas
 
 SALES = "acme-sales"
 SUPPORT = "acme-support"
@@ -889,7 +892,7 @@ def test_a_report_from_local_midnight_to_now_agrees_with_realtime_today(
 
 def test_reports_are_deterministic(
     make_simulator: Callable[..., Simulator],
-    clock_factory: type[FakeClock],
+    clock_factory: ClockFactory,
     make_cc_client: Callable[[Simulator], CcClient],
 ) -> None:
     answers = []

@@ -11,7 +11,8 @@ import pytest
 from simulator import Simulator
 
 if TYPE_CHECKING:
-    from conftest import SimClient, VendorSchemas
+    from tests.support.simulator import SimClient
+    from tests.support.vendor_docs import VendorSchemas
 
 CUSTOMER_DATA = "work_analytics_customer_data.json"
 STRICT_ITEMS = ("Pbx", "Site", "CallQueue", "Agent", "PageMetadata", "Link")

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-from conftest import HTTP_TIMEOUT
 
 from simulator import Simulator
-from tests.conftest import wait_for
+from tests.support.simulator import HTTP_TIMEOUT
+from tests.support.waiting import wait_for
 
 if TYPE_CHECKING:
-    from conftest import FakeClock, SimClient, VendorSchemas
+    from tests.support.clock import FakeClock
+    from tests.support.simulator import SimClient
+    from tests.support.vendor_docs import VendorSchemas
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CQ_REGEX = r"/call-queue-metrics$"

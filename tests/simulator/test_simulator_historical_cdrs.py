@@ -13,12 +13,15 @@ import pytest
 
 from simulator import Simulator
 from simulator.calls import LegKind
+from tests.support.simulator import START_TIME
 
 if TYPE_CHECKING:
-    from conftest import FakeClock, SimClient, VendorSchemas
+    from tests.support.clock import FakeClock
+    from tests.support.simulator import ClockFactory, SimClient
+    from tests.support.vendor_docs import VendorSchemas
 
 HISTORICAL = "work_analytics_historical.json"
-NOW = 1_709_650_800.0  # the clock of shared_sim (conftest.START_TIME)
+NOW = START_TIME  # the clock of shared_sim
 LEGS, RECORDS = "/v2/call-legs", "/v2/call-records"
 NO_DATA_PAGE = {"meta": {"totalRecordCount": 0, "scrollId": "No Data"}, "data": []}
 
@@ -71,7 +74,9 @@ def test_paging_returns_everything_exactly_once_then_no_data(
     assert last == NO_DATA_PAGE
     found = [row for page in data_pages for row in page["data"]]
     if path == LEGS:
-        truth = [(leg.call_id, leg.leg_id) for leg in shared_sim.model.call_legs(start, end)]
+        truth: list[tuple[str, str]] | list[str] = [
+            (leg.call_id, leg.leg_id) for leg in shared_sim.model.call_legs(start, end)
+        ]
         assert ids(found) == truth
     else:
         truth = [call.call_id for call in shared_sim.model.finished_calls(start, end)]
@@ -179,7 +184,7 @@ def test_queue_legs_follow_the_contract_and_carry_the_models_wait(
         leg for leg in rows(shared_client, LEGS, window(start, end)) if leg["callee"] == "CallQueue"
     ]
     assert len(legs) > 50
-    seen = Counter()
+    seen: Counter[str] = Counter()
     for leg in legs:
         record = records[(leg["callId"], leg["lra"])]
         queue = queues[record.queue_id]
@@ -211,7 +216,7 @@ def test_member_legs_hang_under_their_group_legs(
         by_call.setdefault(leg["parentCallId"] or leg["callId"], []).append(leg)
     agents = {agent.extension: agent for pbx in shared_sim.directory for agent in pbx.agents}
     groups = {ref.extension: ref for ref in shared_sim.model.group_refs()}
-    checked = Counter()
+    checked: Counter[int] = Counter()
     for call_legs in by_call.values():
         tops = [leg for leg in call_legs if leg["parentCallId"] is None]
         children = [leg for leg in call_legs if leg["parentCallId"] is not None]
@@ -460,7 +465,7 @@ def test_late_cdrs_show_only_after_the_delay(
 def test_same_seed_and_clock_give_the_same_pages(
     make_simulator: Callable[..., Simulator],
     make_client: Callable[[Simulator], SimClient],
-    clock_factory: type[FakeClock],
+    clock_factory: ClockFactory,
     window: Callable[..., dict[str, str]],
 ) -> None:
     clocks = [clock_factory(), clock_factory()]

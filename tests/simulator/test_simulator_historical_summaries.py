@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from simulator import Simulator
+from tests.support.simulator import START_TIME
 
 if TYPE_CHECKING:
-    from conftest import FakeClock, SimClient, VendorSchemas
+    from tests.support.clock import FakeClock
+    from tests.support.simulator import SimClient
+    from tests.support.vendor_docs import VendorSchemas
 
 HISTORICAL = "work_analytics_historical.json"
-NOW = 1_709_650_800.0  # the clock of shared_sim (conftest.START_TIME)
+NOW = START_TIME  # the clock of shared_sim
 COMPSUM, RGSUM, MEMBERS, EXTSUM = (
     "/v1/compsum",
     "/v2/rgsum-groups",

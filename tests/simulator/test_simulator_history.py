@@ -15,12 +15,12 @@ import pytest
 from simulator import QueueingModel, Simulator
 from simulator.__main__ import duration
 from simulator.calls import CallLeg, Disposition, GroupKind, LegKind
-from simulator.directory import build_account
-from simulator.historical import InvalidParameter, local_epoch
+from simulator.directory_generator import build_account
+from simulator.historical_params import InvalidParameter, local_epoch
 from simulator.model import SIMULATED_HISTORY_SECONDS
 
 if TYPE_CHECKING:
-    from conftest import FakeClock, SimClient
+    from tests.support.simulator import ClockFactory, SimClient
 
 START = 1_709_650_800.0  # Tuesday 2024-03-05 15:00 UTC
 NEW_YORK = ZoneInfo("America/New_York")
@@ -40,7 +40,7 @@ def model() -> QueueingModel:
 def test_history_is_there_from_the_first_request(
     make_simulator: Callable[..., Simulator],
     make_client: Callable[[Simulator], SimClient],
-    clock_factory: type[FakeClock],
+    clock_factory: ClockFactory,
     window: Callable[..., dict[str, str]],
 ) -> None:
     clock = clock_factory(utc("2024-03-05T03:00:00"))  # a Tuesday, early
@@ -62,7 +62,7 @@ def test_journeys_and_legs_are_coherent(model: QueueingModel) -> None:
     assert len(calls) > 500
     keys = [(leg.call_id, leg.leg_id) for leg in model.call_legs(START - 5 * 3600, START)]
     assert len(set(keys)) == len(keys)
-    members = {ref.id: set() for ref in model.group_refs()}
+    members: dict[str, set[str]] = {ref.id: set() for ref in model.group_refs()}
     for queue in model.account.active_queues():
         members[queue.id] = {m.agent_id for m in queue.members}
     for group in model.account.active_ring_groups():
@@ -251,7 +251,7 @@ def test_malformed_local_times_are_refused() -> None:
 def test_windows_in_new_york_time_across_daylight_saving_changes(
     make_simulator: Callable[..., Simulator],
     make_client: Callable[[Simulator], SimClient],
-    clock_factory: type[FakeClock],
+    clock_factory: ClockFactory,
     now: str,
     day: str,
     hours: int,

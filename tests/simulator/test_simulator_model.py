@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from simulator import AgentStatus, CallOutcome, QueueingModel, QueueRole, Simulator
-from simulator.directory import build_account
-from simulator.model import ELIGIBLE_STATUSES, LOGGED_OUT_OR_DND_STATUSES, demand_factor
+from simulator.directory_generator import build_account
+from simulator.model import demand_factor
+from simulator.model_state import ELIGIBLE_STATUSES, LOGGED_OUT_OR_DND_STATUSES
 
 if TYPE_CHECKING:
-    from conftest import FakeClock, SimClient
+    from tests.support.clock import FakeClock
+    from tests.support.simulator import ClockFactory, SimClient
 
 START = 1_709_650_800.0  # Tuesday 2024-03-05 15:00 UTC
 
@@ -34,7 +36,7 @@ def new_model(seed: int = 42, start: float = START, **options: Any) -> QueueingM
 def test_same_seed_and_clock_give_identical_answers_over_http(
     make_simulator: Callable[..., Simulator],
     make_client: Callable[[Simulator], SimClient],
-    clock_factory: type[FakeClock],
+    clock_factory: ClockFactory,
 ) -> None:
     clocks = [clock_factory(), clock_factory()]
     simulators = [make_simulator(seed=5, clock=clock) for clock in clocks]
@@ -156,7 +158,7 @@ def check_live_invariants(model: QueueingModel, account_queues: dict[str, Any]) 
         )
         # Busy agents of this queue's calls are really busy, ringing agents are available.
         for call in answered:
-            assert statuses[call.agent_id] is AgentStatus.BUSY
+            assert call.agent_id is not None and statuses[call.agent_id] is AgentStatus.BUSY
         for call in waiting:
             if call.ringing_agent_id is not None:
                 assert statuses[call.ringing_agent_id] is AgentStatus.AVAILABLE

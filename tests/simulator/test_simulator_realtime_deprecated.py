@@ -12,7 +12,9 @@ from jsonschema import Draft202012Validator
 from simulator import Simulator
 
 if TYPE_CHECKING:
-    from conftest import FakeClock, RealtimeGuide, SimClient, VendorSchemas
+    from tests.support.clock import FakeClock
+    from tests.support.simulator import SimClient
+    from tests.support.vendor_docs import RealtimeGuide, VendorSchemas
 
 # Deprecated name -> its name in the current API (the same live quantity).
 AVERAGE_OF = {
