@@ -4,29 +4,19 @@ changes them; `python -m mixin` writes the rules and dashboards from it."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from exporter.core.durations import prometheus_duration_seconds
 from exporter.core.errors import ConfigError
-
-_PROM_DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")
-_UNIT_SECONDS = {
-    "ms": 0.001,
-    "s": 1,
-    "m": 60,
-    "h": 3600,
-    "d": 86_400,
-    "w": 604_800,
-    "y": 31_536_000,
-}
 
 
 def _prom_duration(text: str) -> str:
-    if not _PROM_DURATION.fullmatch(text):
+    # The text goes into the rules as written: Prometheus' own grammar, no more.
+    if prometheus_duration_seconds(text) is None:
         raise ValueError(f"{text!r} is not a Prometheus duration such as 30s, 5m or 1h30m")
     return text
 
@@ -35,49 +25,51 @@ PromDuration = Annotated[str, AfterValidator(_prom_duration)]
 
 
 def seconds(duration: str) -> float:
-    """Seconds of a Prometheus duration (`1h30m` -> 5400)."""
-    return sum(
-        int(n) * _UNIT_SECONDS[unit]
-        for n, unit in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", duration)
-    )
+    """Seconds of a Prometheus duration (`1h30m` -> 5400), already validated."""
+    return prometheus_duration_seconds(duration) or 0.0
 
 
 class Strict(BaseModel):
+    # `for` is a Python keyword: the field is `for_`, read from the YAML key `for` through
+    # `validation_alias`. Not `alias`, and defaults as `default=`: mypy reads pydantic models
+    # through dataclass_transform (no plugin), which would take `alias` as the __init__ keyword
+    # and miss a positional default, so `Sustained(for_="1m")` and `ServiceLevel()` would not
+    # type-check.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class ServiceLevel(Strict):
     # "Answered within" must be one of the exporter's call_legs.wait_buckets (default 5 .. 300 s).
-    answered_within_seconds: float = Field(20, gt=0)
-    target: float = Field(0.8, gt=0, le=1)
-    min_calls: int = Field(5, ge=0)
-    for_: PromDuration = Field("10m", alias="for")
+    answered_within_seconds: float = Field(default=20, gt=0)
+    target: float = Field(default=0.8, gt=0, le=1)
+    min_calls: int = Field(default=5, ge=0)
+    for_: PromDuration = Field(default="10m", validation_alias="for")
 
 
 class LongestWait(Strict):
-    threshold_seconds: float = Field(300, gt=0)
-    for_: PromDuration = Field("2m", alias="for")
+    threshold_seconds: float = Field(default=300, gt=0)
+    for_: PromDuration = Field(default="2m", validation_alias="for")
 
 
 class Sustained(Strict):
-    for_: PromDuration = Field("5m", alias="for")
+    for_: PromDuration = Field(default="5m", validation_alias="for")
 
 
 class AbandonRatio(Strict):
-    threshold: float = Field(0.1, gt=0, le=1)
-    min_calls: int = Field(5, ge=0)
-    for_: PromDuration = Field("10m", alias="for")
+    threshold: float = Field(default=0.1, gt=0, le=1)
+    min_calls: int = Field(default=5, ge=0)
+    for_: PromDuration = Field(default="10m", validation_alias="for")
 
 
 class DataStale(Strict):
-    intervals: float = Field(3, gt=1)  # no success for this many collector intervals
-    for_: PromDuration = Field("5m", alias="for")
+    intervals: float = Field(default=3, gt=1)  # no success for this many collector intervals
+    for_: PromDuration = Field(default="5m", validation_alias="for")
 
 
 class ApiErrors(Strict):
-    ratio: float = Field(0.1, gt=0, le=1)
+    ratio: float = Field(default=0.1, gt=0, le=1)
     window: PromDuration = "10m"
-    for_: PromDuration = Field("15m", alias="for")
+    for_: PromDuration = Field(default="15m", validation_alias="for")
 
 
 class MixinConfig(Strict):
@@ -87,7 +79,7 @@ class MixinConfig(Strict):
     # The window of the Work Analytics queue ratios (rates of the call counters) and the
     # Contact Center realtime period the queue alerts read (`int-15m`, `int-30m`, ...).
     queue_window: PromDuration = "15m"
-    cc_period: str = Field("int-15m", pattern=r"^int-[0-9]+[mh]$")
+    cc_period: str = Field(default="int-15m", pattern=r"^int-[0-9]+[mh]$")
     service_level: ServiceLevel = ServiceLevel()
     longest_wait: LongestWait = LongestWait()
     no_agent_available: Sustained = Sustained(for_="1m")

@@ -90,7 +90,8 @@ def catalogue() -> tuple[frozenset[str], frozenset[str]]:
 
 def unknown_metrics(expr: str, config: MixinConfig = MixinConfig()) -> list[str]:
     """Metric names in a query that neither the exporter exposes nor the mixin records."""
-    names, histograms = catalogue()
+    frozen_names, histograms = catalogue()
+    names = set(frozen_names)  # listed() takes a set; the cached copy stays immutable
     rules = {config.queue_calls_rate, config.queue_service_level, config.queue_abandon_ratio}
     unknown = []
     for name in METRIC.findall(expr):

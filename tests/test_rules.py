@@ -17,15 +17,13 @@ from exporter.catalogue import entries, listed
 from exporter.core.errors import ConfigError
 from mixin.config import MixinConfig, load_mixin_config, seconds
 from mixin.rules import render_rules, rule_groups
+from tests.support.rules import referenced_names
 
 REPO = Path(__file__).resolve().parents[1]
 MIXIN = REPO / "mixin"
 RULES = MIXIN / "rules.yml"
 UNIT_TESTS = MIXIN / "tests" / "alerts_test.yml"
 
-METRIC_NAME = re.compile(
-    r"\b([a-z_]+:eightbyeight_[a-z0-9_]+:[a-z0-9_]+|eightbyeight_[a-z0-9_]+)\b"
-)
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
 
 
@@ -106,10 +104,6 @@ def test_alerts_follow_the_conventions() -> None:
         assert alert["labels"]["severity"] in {"warning", "critical"}
         assert alert["annotations"]["summary"] and alert["annotations"]["description"]
         assert seconds(alert["for"]) > 0
-
-
-def referenced_names(expr: str) -> set[str]:
-    return set(METRIC_NAME.findall(expr))
 
 
 def unknown_names(exprs: list[str], recorded: set[str]) -> list[str]:

@@ -1,0 +1,271 @@
+"""The Contact Center dashboard (`eightbyeight-contact-center.json`)."""
+
+from __future__ import annotations
+
+from mixin.config import MixinConfig
+from mixin.dashboards.grafana import Dashboard, bad_above, bad_below
+from mixin.dashboards.layout import Row, dashboard
+from mixin.dashboards.panels import Query, bargauge, stat, timeseries
+from mixin.dashboards.promql import QUEUE, REPORT_COLLECTORS, RT, TENANT, sel
+from mixin.dashboards.tables import YES_NO, Column, raw_table, table
+from mixin.dashboards.variables import (
+    cc_queue_variable,
+    job_variable,
+    period_variable,
+    tenant_variable,
+)
+
+
+def build_contact_center(config: MixinConfig) -> Dashboard:
+    """Contact Center queues now and over time, agent groups, agents and the reports."""
+    target, abandon = config.service_level.target, config.abandon_ratio.threshold
+    wait_limit = config.longest_wait.threshold_seconds
+    rt = sel(TENANT, QUEUE, RT)
+    per = sel(TENANT, QUEUE, 'period=~"$period"')
+    today = sel(TENANT, QUEUE, 'period="today"')
+
+    def queue(metric: str, matchers: str) -> str:
+        return f"max by (tenant, queue) (eightbyeight_cc_queue_{metric}{matchers})"
+
+    waiting, longest = queue("waiting_interactions", rt), queue("longest_wait_time_seconds", rt)
+    idle, handling = queue("available_idle_agents", rt), queue("handling_interactions", rt)
+    sl, abandoned = queue("service_level_ratio", per), queue("abandoned_interactions_ratio", per)
+    sl_target = queue("service_level_target_ratio", today)
+    by_queue = "{{queue}} ({{tenant}})"
+    now = Row(
+        "Queues now",
+        [
+            stat("Interactions waiting", f"sum({waiting})", unit="short"),
+            stat(
+                "Longest wait",
+                f"max({longest})",
+                unit="s",
+                thresholds=bad_above(wait_limit),
+                description="The longest wait among the interactions waiting now.",
+            ),
+            stat("Available idle agents", f"sum({idle})", unit="short", thresholds=bad_below(1)),
+            stat(
+                "Interactions handled",
+                f"sum({handling})",
+                unit="short",
+                description="Interactions being handled now.",
+            ),
+            stat(
+                "Lowest service level ($period)",
+                f"min({sl})",
+                unit="percentunit",
+                thresholds=bad_below(target),
+                minimum=0,
+                maximum=1,
+            ),
+            stat(
+                "Highest abandoned ratio ($period)",
+                f"max({abandoned})",
+                unit="percentunit",
+                thresholds=bad_above(abandon),
+                minimum=0,
+                maximum=1,
+            ),
+            table(
+                "Queues",
+                [
+                    Column("Waiting", waiting),
+                    Column("Longest wait", longest, "s", bad_above(wait_limit)),
+                    Column("Available idle agents", idle, thresholds=bad_below(1)),
+                    Column("Handling", handling),
+                    Column("Entered ($period)", queue("entered_interactions", per)),
+                    Column("Accepted ($period)", queue("accepted_interactions", per)),
+                    Column("Service level", sl, "percentunit", bad_below(target)),
+                    Column("Target", sl_target, "percentunit"),
+                    Column("Abandoned ratio", abandoned, "percentunit", bad_above(abandon)),
+                ],
+                by=("tenant", "queue"),
+                sort_by="Waiting",
+                description="Live values (period rt) and the ratios of the selected period; the "
+                "target is each queue's own, set in 8x8.",
+            ),
+        ],
+    )
+    over_time = Row(
+        "Queues over time",
+        [
+            timeseries("Interactions waiting", [Query(waiting, by_queue)], unit="short", w=8),
+            timeseries(
+                "Longest wait",
+                [Query(longest, by_queue)],
+                unit="s",
+                w=8,
+                thresholds=bad_above(wait_limit),
+                threshold_style="dashed",
+                description="Dashed: the LongestWait alert's threshold.",
+            ),
+            timeseries("Available idle agents", [Query(idle, by_queue)], unit="short", w=8),
+            timeseries(
+                "Service level ($period) vs target",
+                [Query(sl, by_queue), Query(sl_target, "{{queue}} ({{tenant}}) target")],
+                unit="percentunit",
+                thresholds=bad_below(target),
+                threshold_style="dashed",
+                minimum=0,
+                maximum=1,
+                overrides=[
+                    {
+                        "matcher": {"id": "byFrameRefID", "options": "B"},
+                        "properties": [
+                            {"id": "custom.lineStyle", "value": {"dash": [2, 6], "fill": "dot"}}
+                        ],
+                    }
+                ],
+                description="Service level per queue; dotted: each queue's own target from 8x8; "
+                "dashed: the mixin's alert target.",
+            ),
+            timeseries(
+                "Abandoned ratio ($period)",
+                [Query(abandoned, by_queue)],
+                unit="percentunit",
+                thresholds=bad_above(abandon),
+                threshold_style="dashed",
+                minimum=0,
+                description="Dashed: the AbandonRatio alert's threshold.",
+            ),
+        ],
+    )
+    group_rt = sel(TENANT, RT)
+    # The spec's group metrics (no `busy` for groups, unlike queues).
+    states = (
+        ("available_idle", "Available idle"),
+        ("handling", "Handling"),
+        ("wrap_up", "Wrap-up"),
+        ("on_break", "On break"),
+        ("working_offline", "Working offline"),
+    )
+
+    def group(state: str) -> str:
+        return f"max by (tenant, group) (eightbyeight_cc_group_{state}_agents{group_rt})"
+
+    groups = Row(
+        "Agent groups",
+        [
+            timeseries(
+                "Agents by state",
+                [
+                    Query(f"sum(eightbyeight_cc_group_{state}_agents{group_rt})", label)
+                    for state, label in states
+                ],
+                unit="short",
+                w=10,
+                description="Agents of the selected tenants' groups, by state (an agent in two "
+                "groups counts twice).",
+            ),
+            table(
+                "Agent groups now",
+                [
+                    Column("Enabled", group("enabled")),
+                    Column("Eligible", group("eligible")),
+                    *(Column(label, group(state)) for state, label in states),
+                ],
+                by=("tenant", "group"),
+                w=14,
+                sort_by="Eligible",
+            ),
+        ],
+    )
+    status = f"count by (status) (eightbyeight_cc_agent_status_info{sel(TENANT)})"
+    agents = Row(
+        "Agents",
+        [
+            bargauge(
+                "Agents by status",
+                Query(status, "{{status}}"),
+                unit="short",
+                w=8,
+                minimum=0,
+                description="Agents per current status (status.rt).",
+            ),
+            timeseries(
+                "Agents by status over time",
+                [Query(status, "{{status}}")],
+                unit="short",
+                w=16,
+                stack=True,
+            ),
+        ],
+    )
+    report = sel(TENANT)
+
+    def meta(metric: str) -> str:
+        return f"max by (tenant, report) (eightbyeight_cc_report_{metric}{report})"
+
+    reports = Row(
+        "Reports",
+        [
+            table(
+                "Reports",
+                [
+                    Column("Rows", meta("rows")),
+                    Column("Truncated", meta("truncated"), "none", mappings=YES_NO),
+                    Column("Generation time", meta("generation_seconds"), "s"),
+                    Column("Status polls", meta("status_polls")),
+                    Column(
+                        "Range end",
+                        f"1000 * {meta('range_end_timestamp_seconds')}",
+                        "dateTimeFromNow",
+                    ),
+                ],
+                by=("tenant", "report"),
+                w=12,
+                h=7,
+                sort_by="Rows",
+                description="Each configured report's last good result: truncated means 8x8's "
+                "cap of 10,000 records was reached and rows are missing.",
+            ),
+            bargauge(
+                "Report data age",
+                Query(
+                    "max by (collector) (eightbyeight_collector_snapshot_age_seconds"
+                    f"{sel(REPORT_COLLECTORS)})",
+                    "{{collector}}",
+                ),
+                unit="s",
+                w=12,
+                h=7,
+                minimum=0,
+                description="Age of each report collector's last good result.",
+            ),
+            timeseries(
+                "Report generation time",
+                [Query(meta("generation_seconds"), "{{report}} ({{tenant}})")],
+                unit="s",
+                w=12,
+                description="How long 8x8 took to generate each report.",
+            ),
+            timeseries(
+                "Report rows", [Query(meta("rows"), "{{report}} ({{tenant}})")], unit="short", w=12
+            ),
+            raw_table(
+                "Accepted interactions (reports)",
+                f"eightbyeight_cc_report_accepted{sel(TENANT, QUEUE)}",
+                value="Accepted",
+                unit="short",
+                h=9,
+                description="The `accepted` metric of every configured report, one row per "
+                "report row (its dimensions as columns).",
+            ),
+        ],
+    )
+    return dashboard(
+        uid="eightbyeight-contact-center",
+        title="8x8 / Contact Center",
+        tags=["contact-center"],
+        description="8x8 Contact Center: realtime queues, agent groups, agents and the "
+        "configured historical reports.",
+        variables=[
+            job_variable(config),
+            tenant_variable(),
+            cc_queue_variable("queue", "Queue"),
+            period_variable(config),
+        ],
+        rows=[now, over_time, groups, agents, reports],
+        refresh="1m",
+        time_from="now-6h",
+    )

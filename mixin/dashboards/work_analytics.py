@@ -1,0 +1,303 @@
+"""The Work Analytics dashboard (`eightbyeight-work-analytics.json`)."""
+
+from __future__ import annotations
+
+from mixin.config import MixinConfig
+from mixin.dashboards.grafana import Dashboard, bad_above, bad_below, json_number
+from mixin.dashboards.layout import Row, dashboard
+from mixin.dashboards.panels import Query, bargauge, stat, timeseries
+from mixin.dashboards.promql import PBX, SITE, WA_QUEUE, WINDOW, queue_rule, sel
+from mixin.dashboards.tables import Column, table
+from mixin.dashboards.variables import job_variable, variable, wa_queue_variables
+
+TOP_N = 10
+# The Call Queue Metric API is asked without dates: its aggregates cover the last 24 hours.
+CALL_QUEUE_WINDOW = "24h"
+
+
+def build_work_analytics(config: MixinConfig) -> Dashboard:
+    """The day so far: PBX totals, queues, ring groups, extensions and call durations."""
+    target, abandon = config.service_level.target, config.abandon_ratio.threshold
+    wait_limit, window = config.longest_wait.threshold_seconds, config.queue_window
+    pbx_window = sel(PBX, WINDOW)
+
+    def pbx_total(metric: str) -> str:
+        return f"sum(eightbyeight_pbx_{metric}{pbx_window})"
+
+    totals = Row(
+        "PBX totals ($window)",
+        [
+            stat("Calls", pbx_total("calls"), unit="short"),
+            stat("Answered", pbx_total("answered_calls"), unit="short"),
+            stat("Missed", pbx_total("missed_calls"), unit="short"),
+            stat("Abandoned", pbx_total("abandoned_calls"), unit="short"),
+            stat("Voicemail", pbx_total("voicemail_calls"), unit="short"),
+            stat("Talk time", pbx_total("talk_time_seconds"), unit="s"),
+            timeseries(
+                "Calls by PBX",
+                [Query(f"sum by (pbx) (eightbyeight_pbx_calls{pbx_window})", "{{pbx}}")],
+                unit="short",
+                description="Calls in the window, per PBX (company summary); a rolling window "
+                "rises and falls, a calendar window (today) only rises.",
+            ),
+            timeseries(
+                "Answered, missed, abandoned",
+                [
+                    Query(pbx_total("answered_calls"), "answered"),
+                    Query(pbx_total("missed_calls"), "missed"),
+                    Query(pbx_total("abandoned_calls"), "abandoned"),
+                    Query(pbx_total("voicemail_calls"), "voicemail"),
+                ],
+                unit="short",
+                description="Outcomes of the calls in the window (company summary).",
+            ),
+        ],
+    )
+    wa = sel(*WA_QUEUE, f'window="{CALL_QUEUE_WINDOW}"')
+
+    def queue_metric(metric: str) -> str:
+        return f"max by (pbx, site, queue) (eightbyeight_queue_{metric}{wa})"
+
+    by_queue = "{{queue}} ({{site}})"
+    queues = Row(
+        f"Call queues ({window} recording rules)",
+        [
+            timeseries(
+                "Service level by queue",
+                [Query(queue_rule(config.queue_service_level), by_queue)],
+                unit="percentunit",
+                thresholds=bad_below(target),
+                threshold_style="dashed",
+                minimum=0,
+                maximum=1,
+                w=8,
+                description=f"Calls answered within "
+                f"{json_number(config.service_level.answered_within_seconds)} s over "
+                f"answered + abandoned, over {window}; dashed: the target.",
+            ),
+            timeseries(
+                "Abandon ratio by queue",
+                [Query(queue_rule(config.queue_abandon_ratio), by_queue)],
+                unit="percentunit",
+                thresholds=bad_above(abandon),
+                threshold_style="dashed",
+                minimum=0,
+                w=8,
+                description=f"Abandoned over answered + abandoned, over {window}; dashed: "
+                "the AbandonRatio alert's threshold.",
+            ),
+            timeseries(
+                "Answered + abandoned calls by queue",
+                [Query(f"60 * {queue_rule(config.queue_calls_rate)}", by_queue)],
+                unit="cpm",
+                w=8,
+                description=f"Calls per minute that ended answered or abandoned, over {window}.",
+            ),
+            table(
+                f"Call queues, last {CALL_QUEUE_WINDOW}",
+                [
+                    Column("Entered", queue_metric("entered_calls")),
+                    Column("Answered", queue_metric("accepted_calls")),
+                    Column("Abandoned", queue_metric("abandoned_calls")),
+                    Column("Missed", queue_metric("missed_calls")),
+                    Column("Voicemail", queue_metric("voicemail_calls")),
+                    Column("Answered ratio", queue_metric("accepted_calls_ratio"), "percentunit"),
+                    Column(
+                        "Abandoned ratio",
+                        queue_metric("abandoned_calls_ratio"),
+                        "percentunit",
+                        bad_above(abandon),
+                    ),
+                    Column("Average wait", queue_metric("average_waiting_time_seconds"), "s"),
+                    Column(
+                        "Longest wait",
+                        queue_metric("longest_waiting_time_seconds"),
+                        "s",
+                        bad_above(wait_limit),
+                    ),
+                    Column("Average talk", queue_metric("average_talk_time_seconds"), "s"),
+                ],
+                by=("pbx", "site", "queue"),
+                sort_by="Entered",
+                description="The Call Queue Metric API's rolling last 24 hours, per queue.",
+            ),
+        ],
+    )
+    calls = sel(PBX)
+    rate = "[$__rate_interval]"
+    volume = Row(
+        "Call volume (call records)",
+        [
+            timeseries(
+                "Calls by outcome",
+                [
+                    Query(
+                        f"60 * sum by (outcome) (rate(eightbyeight_calls_total{calls}{rate}))",
+                        "{{outcome}}",
+                    )
+                ],
+                unit="cpm",
+                stack=True,
+                description="Calls per minute that ended, by outcome, from the call records.",
+            ),
+            timeseries(
+                "Calls by direction",
+                [
+                    Query(
+                        f"60 * sum by (direction) (rate(eightbyeight_calls_total{calls}{rate}))",
+                        "{{direction}}",
+                    )
+                ],
+                unit="cpm",
+                stack=True,
+                description="Calls per minute that ended, by direction, from the call records.",
+            ),
+        ],
+    )
+
+    def quantiles(metric: str, matchers: str, by: str = "") -> list[Query]:
+        return [
+            Query(
+                f"histogram_quantile({q}, sum by (le{by}) (rate({metric}_bucket{matchers}{rate})))",
+                f"p{round(q * 100)}",
+            )
+            for q in (0.5, 0.9, 0.99)
+        ]
+
+    group_queue = sel(PBX, 'group_type="queue"', 'group=~"$queue"')
+    durations = Row(
+        "Wait and talk durations",
+        [
+            timeseries(
+                "Wait of inbound calls",
+                quantiles("eightbyeight_call_wait_seconds", sel(PBX, 'direction="inbound"')),
+                unit="s",
+                w=8,
+                legend_calcs=("mean", "max"),
+                description="How long inbound callers waited before an answer or giving up "
+                "(quantiles of the call records' histogram).",
+            ),
+            timeseries(
+                "Talk time of answered calls",
+                quantiles("eightbyeight_call_talk_seconds", calls),
+                unit="s",
+                w=8,
+                legend_calcs=("mean", "max"),
+                description="Talk time of answered calls (quantiles of the call records' "
+                "histogram).",
+            ),
+            timeseries(
+                "Queue wait p90 by queue",
+                [
+                    Query(
+                        "histogram_quantile(0.9, sum by (le, pbx, group) "
+                        f"(rate(eightbyeight_group_call_wait_seconds_bucket{group_queue}{rate})))",
+                        "{{group}} ({{pbx}})",
+                    )
+                ],
+                unit="s",
+                w=8,
+                thresholds=bad_above(config.service_level.answered_within_seconds),
+                threshold_style="dashed",
+                description="90th percentile of the wait in each call queue, from the call legs; "
+                "dashed: the service level's answer time.",
+            ),
+        ],
+    )
+    rg = sel(PBX, SITE, WINDOW)
+
+    def ring_group(metric: str) -> str:
+        return f"max by (pbx, site, ring_group) (eightbyeight_ring_group_{metric}{rg})"
+
+    ring_groups = Row(
+        "Ring groups ($window)",
+        [
+            table(
+                "Ring groups",
+                [
+                    Column("Calls", ring_group("calls")),
+                    Column("Answered", ring_group("answered_calls")),
+                    Column("Missed", ring_group("missed_calls")),
+                    Column("Abandoned", ring_group("abandoned_calls")),
+                    Column("Voicemail", ring_group("voicemail_calls")),
+                    Column("Talk time", ring_group("talk_time_seconds"), "s"),
+                    Column("Average talk", ring_group("average_talk_time_seconds"), "s"),
+                ],
+                by=("pbx", "site", "ring_group"),
+                sort_by="Calls",
+                w=14,
+                description="Ring group summary for the selected window.",
+            ),
+            timeseries(
+                "Calls by ring group",
+                [Query(ring_group("calls"), "{{ring_group}}")],
+                unit="short",
+                w=10,
+                description="Calls in the window, per ring group.",
+            ),
+        ],
+    )
+    ext = sel(PBX, WINDOW)
+
+    def top(metric: str) -> str:
+        return (
+            f"sort_desc(topk({TOP_N}, max by (pbx, extension) "
+            f"(eightbyeight_extension_{metric}{ext})))"
+        )
+
+    calls_per_ext = (
+        f"sort_desc(topk({TOP_N}, "
+        f"max by (pbx, extension) (eightbyeight_extension_inbound_calls{ext}) + "
+        f"max by (pbx, extension) (eightbyeight_extension_outbound_calls{ext})))"
+    )
+    extensions = Row(
+        "Extensions ($window)",
+        [
+            bargauge(
+                f"Top {TOP_N} extensions by calls",
+                Query(calls_per_ext, "{{extension}}"),
+                unit="short",
+                w=8,
+                h=9,
+                minimum=0,
+                description="Inbound + outbound calls in the window.",
+            ),
+            bargauge(
+                f"Top {TOP_N} extensions by talk time",
+                Query(top("talk_time_seconds"), "{{extension}}"),
+                unit="s",
+                w=8,
+                h=9,
+                minimum=0,
+                description="Summed talk time in the window.",
+            ),
+            bargauge(
+                f"Top {TOP_N} extensions by missed calls",
+                Query(top("missed_calls"), "{{extension}}"),
+                unit="short",
+                w=8,
+                h=9,
+                minimum=0,
+                description="Calls not answered in the window.",
+            ),
+        ],
+    )
+    window_variable = variable(
+        "window",
+        "Window",
+        f"label_values(eightbyeight_pbx_calls{sel()}, window)",
+        current={"selected": True, "text": "today", "value": "today"},
+        include_all=False,
+        multi=False,
+    )
+    return dashboard(
+        uid="eightbyeight-work-analytics",
+        title="8x8 / Work Analytics",
+        tags=["work-analytics"],
+        description="8x8 Work Analytics: PBX totals, call queues, ring groups, extensions, "
+        "call volume and durations.",
+        variables=[job_variable(config), *wa_queue_variables(), window_variable],
+        rows=[totals, queues, volume, durations, ring_groups, extensions],
+        refresh="1m",
+        time_from="now-6h",
+    )
