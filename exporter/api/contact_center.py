@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from exporter.api.http import Answer, HttpClient
 from exporter.api.tokens import TokenCache, parse_token_answer
 from exporter.api.work_analytics import whole_number
+from exporter.config.regions import TOKEN_PATH
 from exporter.core.errors import (
     ApiError,
     AuthenticationError,
@@ -23,11 +24,6 @@ from exporter.core.errors import (
 )
 
 API = "contact_center"
-TOKEN_PATH = "/oauth/v2/token"
-# Path prefix of each region on api.8x8.com (the vendor's guides and the specs' servers).
-REGION_PREFIXES = {"us": "", "eu": "/eu", "au": "/au", "ca": "/ca"}
-REALTIME_PATH = "/analytics/cc/v5/realtime-metrics"
-HISTORICAL_PATH = "/analytics/cc/v8/historical-metrics"
 TENANT_HEADER = "X-Tenant-Info"
 # Realtime pages: the spec's default is 100; report data pages are capped at 1000 (guide).
 MAX_REALTIME_PAGE_SIZE = 1000
@@ -43,12 +39,6 @@ TENANT_MISSING = "X-Tenant-Info header is missing"
 TENANT_INVALID = "Invalid value for X-Tenant-Info header"
 
 _LINK_RE = re.compile(r'<([^>]*)>\s*;\s*rel=(?:"([^"]*)"|([^";,\s]+))')
-
-
-def region_urls(base_url: str, region: str) -> tuple[str, str]:
-    """The realtime and historical base URLs of a region on the given host."""
-    prefix = REGION_PREFIXES[region]
-    return base_url + prefix + REALTIME_PATH, base_url + prefix + HISTORICAL_PATH
 
 
 def parse_links(header: str | None) -> dict[str, str]:

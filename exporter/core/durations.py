@@ -8,6 +8,7 @@ decimal number and a unit. A bare number is seconds where the caller allows it (
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 UNIT_SECONDS: dict[str, float] = {
     "ns": 1e-9,
@@ -22,6 +23,8 @@ UNIT_SECONDS: dict[str, float] = {
     "w": 604_800.0,
     "y": 31_536_000.0,  # Prometheus: a year is always 365 days
 }
+# The units Go's `time.ParseDuration` knows: the exporter-toolkit's web config takes no others.
+GO_UNITS: frozenset[str] = frozenset({"ns", "us", "µs", "μs", "ms", "s", "m", "h"})
 # Longer units first, so that `ms` is never read as `m` followed by `s`.
 _PART = re.compile(
     r"(\d+(?:\.\d*)?|\.\d+)("
@@ -30,13 +33,13 @@ _PART = re.compile(
 )
 
 
-def duration_seconds(text: str) -> float | None:
+def duration_seconds(text: str, units: Collection[str] = UNIT_SECONDS) -> float | None:
     """Seconds from a duration text such as `1m30s` or `100ms`, or None when the text is not
-    one (empty, no unit, an unknown unit, anything left over)."""
+    one (empty, no unit, a unit not among `units`, anything left over)."""
     text = text.strip()
     total, position = 0.0, 0
     for match in _PART.finditer(text):
-        if match.start() != position:
+        if match.start() != position or match.group(2) not in units:
             return None
         total += float(match.group(1)) * UNIT_SECONDS[match.group(2)]
         position = match.end()
@@ -46,21 +49,27 @@ def duration_seconds(text: str) -> float | None:
 
 
 def parse_duration(
-    value: object, *, example: str = "30s, 5m or 1h", allow_zero: bool = False
+    value: object,
+    *,
+    example: str = "30s, 5m or 1h",
+    allow_zero: bool = False,
+    units: Collection[str] = UNIT_SECONDS,
 ) -> float:
     """Seconds from a YAML number or a duration text; ValueError saying what is wrong.
 
     `example` completes "must be a duration such as ..." in the messages users see; a zero
-    is refused unless `allow_zero`, a negative value always.
+    is refused unless `allow_zero`, a negative value always; `units` narrows the grammar
+    (GO_UNITS for a file Go's exporter-toolkit also reads).
     """
     if isinstance(value, bool):
         raise ValueError(f"must be a duration such as {example}")
     if isinstance(value, (int, float)):
-        seconds: float | None = float(value)
+        seconds = float(value)
     elif isinstance(value, str) and value.strip():
-        seconds = 0.0 if allow_zero and value.strip() == "0" else duration_seconds(value)
-        if seconds is None:
+        parsed = 0.0 if allow_zero and value.strip() == "0" else duration_seconds(value, units)
+        if parsed is None:
             raise ValueError(f"{value!r} is not a duration such as {example}")
+        seconds = parsed
     else:
         raise ValueError(f"must be a duration such as {example}")
     if seconds != seconds or seconds in (float("inf"), float("-inf")):
@@ -68,3 +77,23 @@ def parse_duration(
     if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ValueError("must be greater than zero")
     return seconds
+
+
+# Prometheus' own grammar (model.ParseDuration): whole numbers, units from the largest down,
+# each at most once. Texts copied into rules and queries as written must follow it exactly.
+_PROMETHEUS = re.compile(
+    r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?"
+)
+_PROMETHEUS_UNITS = ("y", "w", "d", "h", "m", "s", "ms")
+
+
+def prometheus_duration_seconds(text: str) -> float | None:
+    """Seconds of a duration Prometheus itself accepts (`1h30m`, `5m`, `90s`), else None."""
+    match = _PROMETHEUS.fullmatch(text)
+    if match is None or not text:
+        return None
+    return sum(
+        int(number) * UNIT_SECONDS[unit]
+        for number, unit in zip(match.groups(), _PROMETHEUS_UNITS)
+        if number is not None
+    )

@@ -1,0 +1,86 @@
+"""Credentials of the API sections: from the file, a `*_file` beside it, or the `EIGHTBYEIGHT_*`
+environment variables, and required when the section is enabled."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+ENV_API_KEY = "EIGHTBYEIGHT_API_KEY"
+ENV_USERNAME = "EIGHTBYEIGHT_USERNAME"
+ENV_PASSWORD = "EIGHTBYEIGHT_PASSWORD"
+ENV_CC_CLIENT_ID = "EIGHTBYEIGHT_CC_CLIENT_ID"
+ENV_CC_CLIENT_SECRET = "EIGHTBYEIGHT_CC_CLIENT_SECRET"
+
+# (field, environment variable, may come from `<field>_file`) per section.
+CREDENTIALS = {
+    "work_analytics": (
+        ("api_key", ENV_API_KEY, True),
+        ("username", ENV_USERNAME, False),
+        ("password", ENV_PASSWORD, True),
+    ),
+    "contact_center": (
+        ("client_id", ENV_CC_CLIENT_ID, False),
+        ("client_secret", ENV_CC_CLIENT_SECRET, True),
+    ),
+}
+_ENABLED_BY_DEFAULT = {"work_analytics": True, "contact_center": False}
+
+
+def prepare_credentials(
+    name: str, section: dict[str, Any], env: Mapping[str, str], problems: list[str]
+) -> dict[str, Any]:
+    """Resolve `*_file` secrets and environment defaults before validation, and require the
+    credentials of an enabled section.
+
+    Done outside the model so these problems are reported together with every field error.
+    """
+    section = dict(section)
+    credentials = CREDENTIALS[name]
+    for field, env_name, has_file in credentials:
+        if has_file:
+            _resolve_secret_file(name, section, field, problems)
+        if section.get(field) in (None, "") and env.get(env_name):
+            section[field] = env[env_name]
+    if _enabled(section.get("enabled", _ENABLED_BY_DEFAULT[name])):
+        for field, env_name, has_file in credentials:
+            if section.get(field) in (None, "") and not _file_problem(name, problems, field):
+                alternatives = f"{field}, {field}_file" if has_file else field
+                problems.append(
+                    f"{name}.{field}: required (set {alternatives} or the "
+                    f"environment variable {env_name})"
+                )
+    return section
+
+
+def _enabled(value: Any) -> bool:
+    """`enabled` as the model will read it ("true" from an environment variable included);
+    a value that is no boolean at all is left to the model's own error."""
+    try:
+        return TypeAdapter(bool).validate_python(value)
+    except ValidationError:
+        return False
+
+
+def _file_problem(name: str, problems: list[str], field: str) -> bool:
+    return any(p.startswith(f"{name}.{field}") for p in problems)
+
+
+def _resolve_secret_file(name: str, data: dict[str, Any], field: str, problems: list[str]) -> None:
+    file_key = f"{field}_file"
+    path = data.get(file_key)
+    if path in (None, ""):
+        return
+    if data.get(field) not in (None, ""):
+        problems.append(f"{name}.{field}: set either {field} or {file_key}, not both")
+        return
+    try:
+        data[field] = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        problems.append(f"{name}.{file_key}: cannot read {path}: {exc.strerror or exc}")
+        return
+    if not data[field]:
+        problems.append(f"{name}.{file_key}: {path} is empty")

@@ -1,0 +1,192 @@
+"""The `work_analytics` section: discovery, live call queues, the historical summaries and the
+call records and legs, with the request budget they must fit in together."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+
+from exporter.config.regions import WORK_ANALYTICS_BASE_URL
+from exporter.config.values import (
+    BaseUrl,
+    Buckets,
+    Duration,
+    RetryPolicy,
+    Selection,
+    StrictModel,
+    Timeouts,
+    TimeZone,
+    Windows,
+    check_budget,
+)
+from exporter.core.windows import parse_window
+from exporter.metrics.call_queues import CALL_QUEUE_METRICS_KEYS, REALTIME_KEYS
+
+
+class DiscoveryConfig(StrictModel):
+    """The customer-data API: PBX, site and queue ids to names."""
+
+    interval: Duration = 600.0
+    page_size: int = Field(default=100, ge=1, le=100)
+
+
+class SummaryConfig(StrictModel):
+    """A summary endpoint polled for a list of windows."""
+
+    enabled: bool = True
+    interval: Duration = 300.0
+    windows: Windows = Field(default_factory=lambda: [parse_window("1h"), parse_window("today")])
+    # Ceiling on the series this collector exports; rows beyond it are left out (and counted).
+    max_series: int = Field(default=20_000, ge=1)
+    select: Selection = Selection()
+
+
+class ExtensionsConfig(SummaryConfig):
+    windows: Windows = Field(default_factory=lambda: [parse_window("today")])
+
+
+class RingGroupMembersConfig(SummaryConfig):
+    # One request per ring group and window: off unless asked for.
+    enabled: bool = False
+    windows: Windows = Field(default_factory=lambda: [parse_window("today")])
+    # Ring group names or extensions; empty means every ring group the ring-group summary lists.
+    ring_groups: list[str] = Field(default_factory=list)
+
+
+class CallDetailConfig(StrictModel):
+    """Incremental polling of /v2/call-records or /v2/call-legs into counters and histograms."""
+
+    enabled: bool = True
+    interval: Duration = 60.0
+    # Each poll asks again for this much time before the last one ended, to catch late records;
+    # records already counted are recognised by their ids and not counted twice.
+    lookback: Duration = 900.0
+    page_size: int = Field(default=1000, ge=1, le=7000)
+    # Records remembered for de-duplication; the oldest are forgotten first.
+    dedup_max_entries: int = Field(default=200_000, ge=1000)
+    wait_buckets: Buckets = Field(
+        default_factory=lambda: [
+            5.0,
+            10.0,
+            15.0,
+            20.0,
+            30.0,
+            45.0,
+            60.0,
+            90.0,
+            120.0,
+            180.0,
+            300.0,
+            600.0,
+        ]
+    )
+    talk_buckets: Buckets = Field(
+        default_factory=lambda: [30.0, 60.0, 120.0, 180.0, 300.0, 600.0, 900.0, 1800.0, 3600.0]
+    )
+    max_series: int = Field(default=20_000, ge=1)
+    select: Selection = Selection()
+
+    @model_validator(mode="after")
+    def _lookback_covers_interval(self) -> CallDetailConfig:
+        if self.lookback < self.interval:
+            raise ValueError(
+                f"lookback ({self.lookback:g}s) must be at least the interval "
+                f"({self.interval:g}s), or records between two polls are missed"
+            )
+        return self
+
+
+class CallQueuesConfig(StrictModel):
+    """Live call-queue metrics."""
+
+    enabled: bool = True
+    interval: Duration = 30.0
+    # `call_queue_metrics`: /v2/pbxes/{pbxId}/call-queue-metrics (live plus last-24h aggregates).
+    # `realtime`: the deprecated /v2/call-queues/real-time/pbxes/{pbxId} of the vendor's guide.
+    api: Literal["call_queue_metrics", "realtime"] = "call_queue_metrics"
+    # The vendor's guide says the Call Queue Metric API answers in seconds, its OpenAPI example
+    # looks like milliseconds. The guide is the default; the deprecated API is always ms.
+    duration_unit: Literal["seconds", "milliseconds"] = "seconds"
+    sites: list[str] = Field(default_factory=list)
+    queues: list[str] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
+    include_summary: bool = True
+    # Full-match regular expressions on queue name, extension or id; and a ceiling on series.
+    select: Selection = Selection()
+    max_series: int = Field(default=20_000, ge=1)
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, metrics: list[str], info: ValidationInfo) -> list[str]:
+        api = info.data.get("api")
+        if api is None:  # `api` itself is invalid and reported already
+            return metrics
+        known = CALL_QUEUE_METRICS_KEYS if api == "call_queue_metrics" else REALTIME_KEYS
+        unknown = [m for m in metrics if m not in known]
+        if unknown:
+            raise ValueError(f"unknown for api {api}: {', '.join(unknown)}")
+        return metrics
+
+
+class WorkAnalyticsConfig(StrictModel):
+    enabled: bool = True
+    base_url: BaseUrl = WORK_ANALYTICS_BASE_URL
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    # PBX names or ids; empty means every PBX the account can see.
+    pbxes: list[str] = Field(default_factory=list)
+    timeouts: Timeouts = Timeouts()
+    retries: RetryPolicy = RetryPolicy()
+    # Requests a minute this exporter may send to the API, all collectors together; a 429
+    # pauses every collector of the API. Start-up refuses intervals that cannot fit.
+    request_budget_per_minute: float = Field(default=1200, gt=0)
+    # Answers larger than this fail the request (a page is a few MB at most).
+    max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    discovery: DiscoveryConfig = DiscoveryConfig()
+    call_queues: CallQueuesConfig = CallQueuesConfig()
+    # The IANA zone of the historical endpoints' `timeZone`, and of calendar windows
+    # (`today` starts at midnight there).
+    time_zone: TimeZone = "UTC"
+    # PBX names per historical request (`pbxId=a,b,c`); more PBXes take more requests.
+    pbx_batch_size: int = Field(default=50, ge=1, le=500)
+    company_summary: SummaryConfig = SummaryConfig()
+    ring_groups: SummaryConfig = SummaryConfig()
+    ring_group_members: RingGroupMembersConfig = RingGroupMembersConfig()
+    extensions: ExtensionsConfig = ExtensionsConfig()
+    call_records: CallDetailConfig = CallDetailConfig()
+    call_legs: CallDetailConfig = CallDetailConfig()
+
+    def minimum_requests_per_minute(self) -> dict[str, float]:
+        """Requests a minute each enabled collector needs at the least: one PBX when every PBX
+        is watched (the real number is known after discovery), one page per request."""
+        pbxes = max(1, len(self.pbxes))
+        batches = math.ceil(pbxes / self.pbx_batch_size)
+        need = {"discovery": (1 + 2 * pbxes) * 60 / self.discovery.interval}
+        if self.call_queues.enabled:
+            need["call_queues"] = pbxes * 60 / self.call_queues.interval
+        for name in ("company_summary", "ring_groups", "extensions"):
+            section = getattr(self, name)
+            if section.enabled:
+                need[name] = len(section.windows) * batches * 60 / section.interval
+        members = self.ring_group_members
+        if members.enabled:
+            need["ring_group_members"] = (
+                len(members.windows) * max(1, len(members.ring_groups)) * 60 / members.interval
+            )
+        for name in ("call_records", "call_legs"):
+            section = getattr(self, name)
+            if section.enabled:
+                need[name] = batches * 60 / section.interval
+        return need
+
+    @model_validator(mode="after")
+    def _fits_the_budget(self) -> WorkAnalyticsConfig:
+        if self.enabled:
+            check_budget(self.minimum_requests_per_minute(), self.request_budget_per_minute)
+        return self
