@@ -15,7 +15,7 @@ import ssl
 import subprocess
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,18 +31,19 @@ from structlog.testing import capture_logs
 
 from exporter.core.errors import ConfigError
 from exporter.pollers.base import Scheduler
-from exporter.serving import web_config as web_config_module
 from exporter.serving.exposition import Exposition
 from exporter.serving.server import ExporterServer
-from exporter.serving.web_config import (
+from exporter.serving.webconfig import (
     Authenticator,
     RateLimiter,
     WebConfigWatcher,
+    go_duration,
     parse_basic_authorization,
     read_web_config,
     ssl_context,
 )
-from tests.conftest import FakeClock, free_port, wait_for
+from tests.support.clock import FakeClock
+from tests.support.waiting import free_port, wait_for
 
 REALM = 'Basic realm="eightbyeight-exporter"'
 PASSWORD = "correct horse battery staple"
@@ -205,7 +206,7 @@ def hashes() -> dict[str, str]:
 
 
 @pytest.fixture
-def logs() -> Iterator[list[dict[str, Any]]]:
+def logs() -> Iterator[list[MutableMapping[str, Any]]]:
     """Every event, debug included, whatever an earlier test configured."""
     saved = structlog.get_config()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
@@ -1033,7 +1034,7 @@ def counted_checkpw(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
         seen.append(hashed)
         return real(password, hashed)
 
-    monkeypatch.setattr(web_config_module.bcrypt, "checkpw", checkpw)
+    monkeypatch.setattr(bcrypt, "checkpw", checkpw)
     return seen
 
 
@@ -1088,7 +1089,7 @@ def test_authorization_header_parsing() -> None:
 
 
 def test_go_durations() -> None:
-    parse = web_config_module._parse_go_duration
+    parse = go_duration
     assert parse("1s") == 1.0
     assert parse("1m30s") == 90.0
     assert parse("100ms") == pytest.approx(0.1)

@@ -1,0 +1,269 @@
+"""The request handler of the exporter's HTTP server: one connection's requests.
+
+/metrics, a landing page, /-/healthy, /-/ready and `POST /-/reload`; with a web config, the
+rate limit and basic auth before any of them, and the configured headers on every answer.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Protocol
+
+from prometheus_client.exposition import choose_encoder
+
+from exporter import __version__
+from exporter.core.logs import get_logger
+from exporter.metrics.rendering import coalesce
+from exporter.pollers.base import Scheduler
+from exporter.serving.exposition import Exposition
+from exporter.serving.webconfig import AuthResult, WebConfigWatcher, WebState
+
+log = get_logger(__name__)
+
+
+def _landing_page(collectors: list[str]) -> bytes:
+    items = "".join(f"<li>{html.escape(c)}</li>" for c in collectors)
+    return f"""<!DOCTYPE html>
+<html><head><title>8x8 Exporter</title></head>
+<body>
+<h1>8x8 Exporter</h1>
+<p>Prometheus exporter for 8x8 Work Analytics and Contact Center analytics, version {__version__}.</p>
+<ul>
+<li><a href="metrics">Metrics</a></li>
+<li><a href="-/healthy">Health</a></li>
+<li><a href="-/ready">Readiness</a></li>
+</ul>
+<h2>Collectors</h2><ul>{items}</ul>
+</body></html>
+""".encode()
+
+
+class Served(Protocol):
+    """What the server serves: read on every request, so a config reload can swap them."""
+
+    @property
+    def exposition(self) -> Exposition: ...
+
+    @property
+    def scheduler(self) -> Scheduler: ...
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """Whether Accept-Encoding allows gzip (`gzip;q=0` refuses it)."""
+    for item in (header or "").split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip"):
+            q = params.strip().lower()
+            return not (q.startswith("q=") and _quality(q[2:]) == 0.0)
+    return False
+
+
+def _quality(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 1.0
+
+
+READ_ONLY_PATHS = ("/", "/metrics", "/-/healthy", "/-/ready")
+# `POST /-/reload`: (reloaded, message); the running config stays when the new one is invalid.
+Reload = Callable[[], tuple[bool, str]]
+
+AUTH_REALM = "eightbyeight-exporter"
+_TEXT = "text/plain; charset=utf-8"
+# A refused request's body is read (to keep the connection usable) up to this size.
+_MAX_DISCARDED_BODY = 65536
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What every request of one server reads, handed to each handler by the server."""
+
+    served: Served
+    on_reload: Reload | None
+    web_config: WebConfigWatcher | None
+
+
+class ExporterRequestHandler(BaseHTTPRequestHandler):
+    """One connection's requests: /metrics, the landing page, health, readiness and reload.
+
+    With a web config, every request first passes the rate limit and basic auth (in
+    `parse_request`, so a new endpoint cannot forget them) and every answer carries the
+    configured headers.
+    """
+
+    server_version = f"eightbyeight-exporter/{__version__}"
+    protocol_version = "HTTP/1.1"
+    # A page goes out in several writes: no write may wait for the ACK of the one before.
+    disable_nagle_algorithm = True
+
+    def __init__(
+        self, context: HandlerContext, request: Any, client_address: Any, server: Any
+    ) -> None:
+        # Set before the base class, whose constructor serves the connection's requests.
+        self.context = context
+        self._web_state: WebState | None = None
+        super().__init__(request, client_address, server)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http_request", client=self.client_address[0], request=self.requestline)
+
+    # -- Admission: every method and path goes through parse_request ---------------------------
+
+    def parse_request(self) -> bool:
+        # The snapshot also fixes which headers this request's answer (even a 400 from the
+        # parser) carries.
+        web = self.context.web_config
+        self._web_state = web.current() if web is not None else None
+        if not super().parse_request():
+            return False
+        return self._web_state is None or self._admitted(self._web_state)
+
+    def _admitted(self, state: WebState) -> bool:
+        """Whether the rate limit and basic auth let this request in; answers it when not."""
+        if state.rate_limiter is not None and not state.rate_limiter.allow():
+            self._refuse(429, b"429 too many requests\n", {})
+            return False
+        if state.authenticator is None:
+            return True
+        result = state.authenticator.check(self.headers.get("Authorization"))
+        if result.ok:
+            return True
+        self._log_auth_failure(result)
+        self._refuse(
+            401, b"401 Unauthorized\n", {"WWW-Authenticate": f'Basic realm="{AUTH_REALM}"'}
+        )
+        return False
+
+    def _log_auth_failure(self, result: AuthResult) -> None:
+        if result.reason == "missing":
+            log.debug(
+                "http_auth_failed", client=self.client_address[0], username=None, reason="missing"
+            )
+            return
+        # The username is the only part of the credentials ever logged (and cut short: it is
+        # whatever the client sent).
+        log.warning(
+            "http_auth_failed",
+            client=self.client_address[0],
+            username=None if result.username is None else result.username[:128],
+            reason=result.reason,
+        )
+
+    def _refuse(self, status: int, body: bytes, extra: dict[str, str]) -> None:
+        # Read a small body so the connection stays usable (a browser retries on it after
+        # the 401); anything bigger or chunked is not worth reading for a refusal.
+        length = self.headers.get("Content-Length") or "0"
+        if (
+            self.headers.get("Transfer-Encoding")
+            or not length.isdigit()
+            or int(length) > _MAX_DISCARDED_BODY
+        ):
+            self.close_connection = True
+        elif int(length) > 0:
+            self.rfile.read(int(length))
+        self._send(status, body, _TEXT, extra)
+
+    # -- Answers ---------------------------------------------------------------------------------
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        super().send_response(code, message)
+        if self._web_state is not None:
+            for key, value in self._web_state.config.http.headers.items():
+                self.send_header(key, value)
+
+    def _send(
+        self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _path(self) -> str:
+        return self.path.split("?", 1)[0]
+
+    def do_HEAD(self) -> None:
+        self.do_GET()
+
+    def do_POST(self) -> None:
+        path = self._path()
+        length = int(self.headers.get("Content-Length") or 0)
+        if 0 < length <= _MAX_DISCARDED_BODY:
+            self.rfile.read(length)  # the body means nothing; read it to keep the connection
+        if path == "/-/reload":
+            self._reload()
+        elif path in READ_ONLY_PATHS:
+            self._send(405, b"method not allowed\n", _TEXT, {"Allow": "GET, HEAD"})
+        else:
+            self._send(404, b"404 page not found\n", _TEXT)
+
+    def do_GET(self) -> None:
+        path = self._path()
+        if path == "/-/reload":
+            self._send(405, b"use POST to reload\n", _TEXT, {"Allow": "POST"})
+        elif path == "/metrics":
+            self._metrics()
+        elif path == "/":
+            runners = self.context.served.scheduler.runners
+            self._send(200, _landing_page([r.name for r in runners]), "text/html; charset=utf-8")
+        elif path == "/-/healthy":
+            self._healthy()
+        elif path == "/-/ready":
+            self._ready()
+        else:
+            self._send(404, b"404 page not found\n", _TEXT)
+
+    def _reload(self) -> None:
+        on_reload = self.context.on_reload
+        if on_reload is None:
+            self._send(404, b"reloading is not enabled\n", _TEXT)
+            return
+        ok, message = on_reload()
+        self._send(200 if ok else 500, (message + "\n").encode(), _TEXT)
+
+    def _healthy(self) -> None:
+        stuck = self.context.served.scheduler.stuck()
+        body = json.dumps(
+            {"status": "stuck" if stuck else "healthy", "stuck_collectors": stuck}
+        ).encode()
+        self._send(503 if stuck else 200, body, "application/json")
+
+    def _ready(self) -> None:
+        runners = self.context.served.scheduler.runners
+        pending = [r.name for r in runners if not r.first_run_done.is_set()]
+        body = json.dumps(
+            {"status": "not ready" if pending else "ready", "pending_collectors": pending}
+        ).encode()
+        self._send(503 if pending else 200, body, "application/json")
+
+    def _metrics(self) -> None:
+        # prometheus-client's negotiation, for the content type it would answer; the bytes
+        # come from the exposition's cache: a scrape renders none of the collectors' data.
+        _, content_type = choose_encoder(self.headers.get("Accept") or "")
+        openmetrics = content_type.startswith("application/openmetrics-text")
+        gzip = accepts_gzip(self.headers.get("Accept-Encoding"))
+        try:
+            pieces = self.context.served.exposition.answer(openmetrics=openmetrics, gzip=gzip)
+        except Exception:
+            log.exception("metrics_render_failed")
+            self._send(500, b"error rendering metrics\n", _TEXT)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(sum(len(piece) for piece in pieces)))
+        self.send_header("Vary", "Accept, Accept-Encoding")
+        if gzip:
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        if self.command != "HEAD":
+            for piece in coalesce(pieces):
+                self.wfile.write(piece)

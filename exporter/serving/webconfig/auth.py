@@ -1,0 +1,136 @@
+"""Basic auth against the file's bcrypt hashes (`basic_auth_users`), with a cache of successes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import bcrypt
+
+# bcrypt only ever looks at the first 72 bytes; the bcrypt package refuses longer passwords.
+_BCRYPT_MAX_PASSWORD = 72
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    """The outcome of one Authorization header; `username` is safe to log, nothing else is."""
+
+    ok: bool
+    username: str | None
+    # missing, malformed, unknown_user, wrong_password or ok: for the log, never the client.
+    reason: str
+
+
+def parse_basic_authorization(header: str | None) -> tuple[str, str] | None:
+    """(username, password) from `Basic base64(user:password)`; None when it is not that."""
+    if not header:
+        return None
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep:
+        return None
+    return username, password
+
+
+class Authenticator:
+    """Checks basic-auth credentials against bcrypt hashes.
+
+    bcrypt is slow on purpose (tens of milliseconds at cost 10), which a 1 s scrape interval
+    would pay on every scrape: a successful check is remembered for `cache_ttl` seconds, keyed
+    by an HMAC (with a per-process random key) of user, hash and password, so neither the
+    password nor a fast, crackable digest of it is kept. Failures are never cached, and an
+    unknown user is checked against a dummy hash of the same cost, so the answer's timing does
+    not tell which usernames exist. As in the toolkit, one bcrypt runs at a time, so a flood of
+    wrong passwords costs one core, not all of them.
+    """
+
+    def __init__(
+        self,
+        users: Mapping[str, str],
+        *,
+        cache_ttl: float = 60.0,
+        cache_size: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._users = {name: hashed.encode("ascii") for name, hashed in users.items()}
+        self._cache_ttl = cache_ttl
+        self._cache_size = cache_size
+        self._clock = clock
+        self._cache: dict[bytes, float] = {}
+        self._cache_lock = threading.Lock()
+        self._bcrypt_lock = threading.Lock()
+        self._hmac_key = secrets.token_bytes(32)
+        cost = max((int(h[4:6]) for h in self._users.values()), default=4)
+        self._dummy = bcrypt.hashpw(secrets.token_urlsafe(16).encode(), bcrypt.gensalt(cost))
+
+    def check(self, authorization: str | None) -> AuthResult:
+        """Whether an `Authorization` header value lets the request in."""
+        if not authorization:
+            return AuthResult(False, None, "missing")
+        credentials = parse_basic_authorization(authorization)
+        if credentials is None:
+            return AuthResult(False, None, "malformed")
+        username, password = credentials
+        if self.verify(username, password):
+            return AuthResult(True, username, "ok")
+        reason = "wrong_password" if username in self._users else "unknown_user"
+        return AuthResult(False, username, reason)
+
+    def verify(self, username: str, password: str) -> bool:
+        known = username in self._users
+        hashed = self._users.get(username, self._dummy)
+        secret = password.encode("utf-8")
+        key = self._cache_key(username, hashed, secret)
+        if known and self._cached(key):
+            return True
+        if len(secret) > _BCRYPT_MAX_PASSWORD:
+            # Never a match (no such hash can be made), but pay the same time as one.
+            secret, known = secret[:_BCRYPT_MAX_PASSWORD], False
+        with self._bcrypt_lock:
+            try:
+                matched = bcrypt.checkpw(secret, hashed)
+            except ValueError:  # a hash bcrypt refuses: validated at load, so never expected
+                matched = False
+        ok = known and matched
+        if ok:
+            self._remember(key)
+        return ok
+
+    def _cache_key(self, username: str, hashed: bytes, secret: bytes) -> bytes:
+        # Length-prefixed, so no (user, password) split can collide with another.
+        parts = (username.encode("utf-8"), hashed, secret)
+        message = b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+        return hmac.new(self._hmac_key, message, hashlib.sha256).digest()
+
+    def _cached(self, key: bytes) -> bool:
+        with self._cache_lock:
+            expiry = self._cache.get(key)
+            if expiry is None:
+                return False
+            if expiry <= self._clock():
+                del self._cache[key]
+                return False
+            return True
+
+    def _remember(self, key: bytes) -> None:
+        now = self._clock()
+        with self._cache_lock:
+            if len(self._cache) >= self._cache_size:
+                for stale in [k for k, t in self._cache.items() if t <= now]:
+                    del self._cache[stale]
+                if len(self._cache) >= self._cache_size:
+                    self._cache.clear()
+            self._cache[key] = now + self._cache_ttl
