@@ -44,7 +44,7 @@ from benchmarks.children import (
 )
 from benchmarks.report import markdown
 from benchmarks.scrape import data_series, fetch, renders, time_scrapes, watch_ages
-from exporter.config.model import Config, load_config_data
+from exporter.config import Config, load_config_data
 
 DEFAULT_SIZES = "1k,10k,100k,500k"
 # Bounds of the waits, in seconds: generous (a 500k account is slow), never unbounded.

@@ -34,12 +34,13 @@ from benchmarks.children import announce
 from exporter.api.tokens import TokenCache
 from exporter.app import Exporter, build_exporter
 from exporter.cli import check_reports_or_fail
-from exporter.config.model import Config, load_config_data
+from exporter.config import Config, load_config_data
 from exporter.core.logs import configure_logging
 from exporter.core.memory import limit_malloc_arenas, release_free_memory
-from exporter.pollers.call_details import CallLegCollector, CallRecordCollector
-from exporter.pollers.discovery import DiscoveryCollector
-from exporter.pollers.summaries import RingGroupCollector
+from exporter.pollers.call_details import CallRecordPoller
+from exporter.pollers.call_legs import CallLegPoller
+from exporter.pollers.discovery import DiscoveryPoller
+from exporter.pollers.summaries import RingGroupPoller
 from exporter.reload import LiveExporter
 from exporter.serving.server import ExporterServer
 
@@ -70,8 +71,9 @@ class RecordingJson:
 
 
 RECORDER = RecordingJson(json)
-# In this process only: the exporter under test decodes through the recorder.
-exporter.api.http.json = RECORDER
+# In this process only: the exporter under test decodes through the recorder (the module
+# attribute `json` is replaced in place; the module does not export it).
+vars(exporter.api.http)["json"] = RECORDER
 STARTED = time.monotonic()
 
 
@@ -104,20 +106,20 @@ def difference(after: dict[str, float], before: dict[str, float]) -> dict[str, i
 
 
 def collectors(exp: Exporter, cls: type) -> list[Any]:
-    return [r.collector for r in exp.scheduler.runners if isinstance(r.collector, cls)]
+    return [r.poller for r in exp.scheduler.runners if isinstance(r.poller, cls)]
 
 
 def records_read(exp: Exporter) -> dict[str, int]:
     return {
         c.name: c.records_read
-        for cls in (CallRecordCollector, CallLegCollector)
+        for cls in (CallRecordPoller, CallLegPoller)
         for c in collectors(exp, cls)
     }
 
 
 def ring_groups(exp: Exporter) -> int:
     """G of the request formula: the ring groups as the exporter saw them."""
-    found = collectors(exp, RingGroupCollector)
+    found = collectors(exp, RingGroupPoller)
     return len(found[0].groups) if found else 0
 
 
@@ -153,7 +155,7 @@ class Driven:
 
         self.exp = build_exporter(load(), process_metrics=True)
         self.tokens = TokenLog()
-        for collector in collectors(self.exp, DiscoveryCollector):
+        for collector in collectors(self.exp, DiscoveryPoller):
             self.tokens.watch(collector.client.tokens, "work_analytics")
         if self.exp.contact_center is not None:
             self.tokens.watch(self.exp.contact_center.tokens, "contact_center")
@@ -231,7 +233,7 @@ class Driven:
         self.exp.scheduler.start()
         return {
             "runs": runs,
-            "intervals": {r.name: r.collector.interval for r in self.exp.scheduler.runners},
+            "intervals": {r.name: r.poller.interval for r in self.exp.scheduler.runners},
         }
 
     def stop(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from benchmarks.account import Account
-from exporter.config.model import Config
+from exporter.config import Config
 
 TOKEN_ENDPOINTS = ("/v1/oauth/token", "/oauth/v2/token")
 # Repeating these within a cycle is by design: a report's status is polled until it is DONE.

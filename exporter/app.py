@@ -3,32 +3,40 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry
 
 from exporter.api.budget import BudgetCollector, RequestBudget, stop_aware_sleep
 from exporter.api.contact_center import API as CONTACT_CENTER
 from exporter.api.contact_center import ContactCenterClient
-from exporter.api.http import HttpClient, HttpSettings, RequestStats
+from exporter.api.http import HttpClient, HttpSettings
+from exporter.api.request_stats import RequestStats
 from exporter.api.work_analytics import API as WORK_ANALYTICS
 from exporter.api.work_analytics import WorkAnalyticsClient
-from exporter.config.model import Config, ContactCenterConfig, WorkAnalyticsConfig
+from exporter.config import (
+    CallDetailConfig,
+    Config,
+    ContactCenterConfig,
+    SummaryConfig,
+    WorkAnalyticsConfig,
+)
 from exporter.core.sharding import Shard
-from exporter.pollers.base import CollectorRunner, Scheduler
-from exporter.pollers.call_details import CallLegCollector, CallRecordCollector
-from exporter.pollers.call_queues import CallQueueCollector
-from exporter.pollers.cc_realtime import CcRealtimeCollector
-from exporter.pollers.cc_reports import CcReportCollector, check_report
-from exporter.pollers.discovery import Directory, DiscoveryCollector
+from exporter.pollers.base import Poller, PollerRunner, Scheduler
+from exporter.pollers.call_details import CallRecordPoller
+from exporter.pollers.call_legs import CallLegPoller, GroupIndex
+from exporter.pollers.call_queues import CallQueuePoller
+from exporter.pollers.cc_realtime import CcRealtimePoller
+from exporter.pollers.cc_reports import CcReportPoller, check_report
+from exporter.pollers.discovery import DiscoveryPoller
 from exporter.pollers.summaries import (
-    CompanySummaryCollector,
-    ExtensionCollector,
-    RingGroup,
-    RingGroupCollector,
-    RingGroupMemberCollector,
+    CompanySummaryPoller,
+    ExtensionPoller,
+    RingGroupMemberPoller,
+    RingGroupPoller,
+    SummaryPoller,
 )
 from exporter.serving.exposition import Exposition, build_per_scrape_registry, build_registry
 
@@ -65,114 +73,76 @@ def http_settings(section: WorkAnalyticsConfig | ContactCenterConfig) -> HttpSet
     )
 
 
-class GroupIndex:
-    """(PBX name, extension) -> (group type, name) for call legs: queues from discovery, ring
-    groups from the ring group summary. Rebuilt only when either source changes."""
-
-    def __init__(
-        self,
-        directory: Callable[[], Directory | None],
-        ring_groups: Callable[[], Mapping[tuple[str, str], RingGroup]],
-    ) -> None:
-        self._directory = directory
-        self._ring_groups = ring_groups
-        self._sources: tuple[object, object] | None = None
-        self._index: dict[tuple[str, str], tuple[str, str]] = {}
-
-    def __call__(self, pbx: str, extension: str) -> tuple[str, str] | None:
-        directory, ring_groups = self._directory(), self._ring_groups()
-        if (
-            self._sources is None
-            or self._sources[0] is not directory
-            or self._sources[1] is not ring_groups
-        ):
-            index: dict[tuple[str, str], tuple[str, str]] = {}
-            for key, group in ring_groups.items():
-                index[key] = ("ring_group", group.name)
-            if directory is not None:
-                names = {p.id: p.name for p in directory.pbxes}
-                for queue in directory.queues.values():
-                    if queue.extension and queue.pbx_id in names:
-                        index[(names[queue.pbx_id], queue.extension)] = ("queue", queue.name)
-            self._index, self._sources = index, (directory, ring_groups)
-        return self._index.get((pbx, extension))
+Summary = TypeVar("Summary", bound=SummaryPoller)
 
 
 def add_historical(
     scheduler: Scheduler,
     client: WorkAnalyticsClient,
     wa: WorkAnalyticsConfig,
-    discovery: DiscoveryCollector,
-    discovery_runner: CollectorRunner,
+    discovery: DiscoveryPoller,
+    discovery_runner: PollerRunner,
     clock: Callable[[], float],
     *,
     all_pbxes: bool,
 ) -> None:
     """The rolling-window summaries and the incremental call counters. `all_pbxes`: ask for
     `allpbxes` rather than the discovered PBXes by name (never when sharded)."""
-    common = {
-        "time_zone": wa.time_zone,
-        "all_pbxes": all_pbxes,
-        "pbx_batch_size": wa.pbx_batch_size,
-        "clock": clock,
-    }
 
-    def directory() -> Directory | None:
-        return discovery.directory
+    def summary(cls: type[Summary], section: SummaryConfig, **extra: Any) -> Summary:
+        return cls(
+            client,
+            discovery,
+            interval=section.interval,
+            windows=section.windows,
+            select=section.select,
+            max_series=section.max_series,
+            time_zone=wa.time_zone,
+            all_pbxes=all_pbxes,
+            pbx_batch_size=wa.pbx_batch_size,
+            clock=clock,
+            **extra,
+        )
 
-    def summary_args(section: Any) -> dict[str, Any]:
-        return {
-            "interval": section.interval,
-            "windows": section.windows,
-            "select": section.select,
-            "max_series": section.max_series,
-            **common,
-        }
-
-    def add(collector: Any) -> CollectorRunner:
-        return scheduler.add(collector, depends_on=discovery_runner)
+    def after_discovery(poller: Poller) -> PollerRunner:
+        return scheduler.add(poller, depends_on=discovery_runner)
 
     if wa.company_summary.enabled:
-        add(CompanySummaryCollector(client, directory, **summary_args(wa.company_summary)))
-    ring_groups = RingGroupCollector(client, directory, **summary_args(wa.ring_groups))
-    ring_runner = add(ring_groups) if wa.ring_groups.enabled else None
+        after_discovery(summary(CompanySummaryPoller, wa.company_summary))
+    ring_groups = summary(RingGroupPoller, wa.ring_groups)
+    ring_runner = after_discovery(ring_groups) if wa.ring_groups.enabled else None
     members = wa.ring_group_members
     if members.enabled:
-        collector = RingGroupMemberCollector(
-            client,
-            directory,
-            **summary_args(members),
-            ring_groups=lambda: ring_groups.groups,
-            refs=members.ring_groups,
+        collector = summary(
+            RingGroupMemberPoller, members, ring_groups=ring_groups, refs=members.ring_groups
         )
         scheduler.add(collector, depends_on=ring_runner or discovery_runner)
     if wa.extensions.enabled:
-        add(ExtensionCollector(client, directory, **summary_args(wa.extensions)))
-    for section, cls, extra in (
-        (wa.call_records, CallRecordCollector, {}),
-        (
-            wa.call_legs,
-            CallLegCollector,
-            {"groups": GroupIndex(directory, lambda: ring_groups.groups)},
-        ),
-    ):
-        if section.enabled:
-            add(
-                cls(
-                    client,
-                    directory,
-                    interval=section.interval,
-                    lookback=section.lookback,
-                    page_size=section.page_size,
-                    wait_buckets=section.wait_buckets,
-                    talk_buckets=section.talk_buckets,
-                    max_series=section.max_series,
-                    dedup_max_entries=section.dedup_max_entries,
-                    select=section.select,
-                    **common,
-                    **extra,
-                )
-            )
+        after_discovery(summary(ExtensionPoller, wa.extensions))
+
+    def call_details(section: CallDetailConfig) -> dict[str, Any]:
+        return {
+            "interval": section.interval,
+            "lookback": section.lookback,
+            "page_size": section.page_size,
+            "wait_buckets": section.wait_buckets,
+            "talk_buckets": section.talk_buckets,
+            "max_series": section.max_series,
+            "dedup_max_entries": section.dedup_max_entries,
+            "select": section.select,
+            "time_zone": wa.time_zone,
+            "all_pbxes": all_pbxes,
+            "pbx_batch_size": wa.pbx_batch_size,
+            "clock": clock,
+        }
+
+    if wa.call_records.enabled:
+        records = CallRecordPoller(client, discovery, **call_details(wa.call_records))
+        after_discovery(records)
+    if wa.call_legs.enabled:
+        groups = GroupIndex(discovery, ring_groups)
+        legs = CallLegPoller(client, discovery, groups=groups, **call_details(wa.call_legs))
+        after_discovery(legs)
 
 
 def build_exporter(
@@ -190,11 +160,10 @@ def build_exporter(
     registry = build_registry()
     per_scrape = build_per_scrape_registry(process_metrics=process_metrics)
     exposition = Exposition(scheduler, registry, per_scrape, shard=shard)
-    scheduler.on_snapshot = exposition.refresh
     budgets: list[RequestBudget] = []
     # Requests in the last minute and pauses follow the clock.
     exposition.per_scrape.register(BudgetCollector(budgets))
-    stats = RequestStats(None)
+    stats = RequestStats()
     exposition.add_versioned(stats)
     clients: list[HttpClient] = []
     wa = config.work_analytics
@@ -206,7 +175,7 @@ def build_exporter(
         client = WorkAnalyticsClient(
             http, wa.api_key.get_secret_value(), wa.username, wa.password.get_secret_value()
         )
-        discovery = DiscoveryCollector(
+        discovery = DiscoveryPoller(
             client,
             interval=wa.discovery.interval,
             pbx_refs=wa.pbxes,
@@ -216,9 +185,9 @@ def build_exporter(
         discovery_runner = scheduler.add(discovery)
         cq = wa.call_queues
         if cq.enabled:
-            collector = CallQueueCollector(
+            collector = CallQueuePoller(
                 client,
-                lambda: discovery.directory,
+                discovery,
                 interval=cq.interval,
                 api=cq.api,
                 duration_unit=cq.duration_unit,
@@ -287,14 +256,22 @@ def add_contact_center(
     ]
     clients.extend(https)
     assert cc.client_id and cc.client_secret  # guaranteed by config validation
-    client = ContactCenterClient(*https, cc.client_id, cc.client_secret.get_secret_value())
+    token_http, realtime_http, historical_http = https
+    client = ContactCenterClient(
+        token_http,
+        realtime_http,
+        historical_http,
+        cc.client_id,
+        cc.client_secret.get_secret_value(),
+    )
     # Every tenant (a single-tenant account: None) belongs to exactly one shard.
-    tenants: list[str | None] = [t for t in (list(cc.tenants) or [None]) if shard.owns_tenant(t)]
+    every: list[str | None] = [*cc.tenants] or [None]
+    tenants = [t for t in every if shard.owns_tenant(t)]
     for kind, section in (("queues", cc.queues), ("groups", cc.groups), ("agents", cc.agents)):
         if section.enabled:
             for tenant in tenants:
                 scheduler.add(
-                    CcRealtimeCollector(
+                    CcRealtimePoller(
                         client,
                         kind,
                         tenant,
@@ -302,7 +279,7 @@ def add_contact_center(
                         metrics=section.metrics,
                         page_size=cc.page_size,
                         time_zone=cc.time_zone,
-                        duration_scale=cc.duration_scale,
+                        duration_unit=cc.duration_unit,
                         select=section.select,
                         max_series=section.max_series,
                     )
@@ -312,12 +289,12 @@ def add_contact_center(
     for report in cc.reports:
         for tenant in [t for t in (list(report.tenants) or tenants) if shard.owns_tenant(t)]:
             scheduler.add(
-                CcReportCollector(
+                CcReportPoller(
                     client,
                     report,
                     tenant,
                     time_zone=cc.time_zone,
-                    duration_scale=cc.duration_scale,
+                    duration_unit=cc.duration_unit,
                     page_size=cc.report_page_size,
                     polling=cc.report_status,
                     clock=clock,
@@ -335,7 +312,8 @@ def check_reports(exporter: Exporter) -> list[str]:
         return []
     problems: list[str] = []
     for index, report in enumerate(cc.reports):
-        for tenant in list(report.tenants) or list(cc.tenants) or [None]:
+        named: list[str | None] = [*report.tenants] or [*cc.tenants]
+        for tenant in named or [None]:
             # The client keeps each tenant's answer (REPORT_TYPES_MAX_AGE): one request per
             # tenant however many reports name it.
             types = client.report_types(tenant)

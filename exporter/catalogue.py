@@ -1,55 +1,46 @@
-"""The metric catalogue, generated from the code's own tables: `python -m exporter.catalogue`.
+"""The metric catalogue, generated from the specs the code exports:
+`python -m exporter.catalogue > docs/metrics.md`.
 
-docs/metrics.md is this module's output; a test keeps the two equal, and another checks that
-everything the exporter exposes against the simulator is listed here.
+One loop over every module's `SPECS`, with no special case: a name two specs share (two vendor
+keys or two APIs feeding one family) is one row listing both sources. A test keeps
+docs/metrics.md equal to this module's output, and another checks that everything the exporter
+exposes against the simulator is listed here.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from exporter.api.budget import BUDGET_METRICS
-from exporter.api.http import API_METRICS
-from exporter.metrics.cc_tables import REPORT_PREFIX, TABLES
-from exporter.metrics.queue_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
-from exporter.metrics.summary_tables import metrics_of
-from exporter.pollers.call_details import (
-    LEG_FAMILIES,
-    RECORD_FAMILIES,
-    CallLegCollector,
-    CallRecordCollector,
-)
-from exporter.pollers.call_queues import QUEUE_LABELS, QUEUE_PREFIX, SUMMARY_PREFIX
-from exporter.pollers.cc_realtime import (
-    AGENT_INFO,
-    AGENT_LINE_STATUS,
-    AGENT_LINE_TIME,
-    AGENT_STATUS,
-    entity_labels,
-    family_name,
-)
-from exporter.pollers.cc_reports import REPORT_META
-from exporter.pollers.discovery import INFO_METRICS
-from exporter.pollers.summaries import (
-    EXTENSION_INFO,
-    CompanySummaryCollector,
-    ExtensionCollector,
-    RingGroupCollector,
-    RingGroupMemberCollector,
-)
-from exporter.reload import RELOAD_METRICS
-from exporter.serving.exposition import BUILD_INFO, EXPOSITION_METRICS, SELF_METRICS, SHARD_INFO
+import exporter.pollers
+from exporter import reload
+from exporter.api import budget, request_stats
+from exporter.metrics.spec import MetricSpec
+from exporter.serving import exposition, self_metrics
 
-# Report metrics are named after the configured reports' metrics: one pattern row.
-REPORT_METRIC_PATTERN = REPORT_PREFIX + "<metric>"
+# The exporter's own metrics, first in the catalogue.
+OWN: tuple[tuple[MetricSpec, ...], ...] = (
+    self_metrics.SELF_METRICS,
+    (self_metrics.BUILD_INFO, self_metrics.SHARD_INFO),
+    reload.RELOAD_METRICS,
+    exposition.EXPOSITION_METRICS,
+    request_stats.API_METRICS,
+    budget.BUDGET_METRICS,
+)
 
 
-def listed(name: str, catalogue: set[str]) -> bool:
-    """Whether an exposed name is in the catalogue, report metrics by their pattern."""
-    return name in catalogue or (
-        name.startswith(REPORT_PREFIX) and REPORT_METRIC_PATTERN in catalogue
-    )
+def poller_specs() -> list[tuple[MetricSpec, ...]]:
+    """The `SPECS` of every module of exporter.pollers, by module name: a new poller module is
+    listed by adding it, with no change here."""
+    found: list[tuple[MetricSpec, ...]] = []
+    for module in sorted(pkgutil.iter_modules(exporter.pollers.__path__), key=lambda m: m.name):
+        specs = getattr(importlib.import_module(f"exporter.pollers.{module.name}"), "SPECS", None)
+        if specs is not None:
+            found.append(tuple(specs))
+    return found
 
 
 @dataclass(frozen=True)
@@ -61,117 +52,27 @@ class Entry:
     source: str
 
 
+def all_specs() -> Iterable[MetricSpec]:
+    for specs in (*OWN, *poller_specs()):
+        yield from specs
+
+
 def entries() -> list[Entry]:
-    rows: list[Entry] = []
-    for name, (kind, help_text) in SELF_METRICS.items():
-        exposed = name + "_total" if kind == "counter" else name
-        rows.append(Entry(exposed, kind, ("collector",), help_text, "exporter"))
-    for name, help_text, labels in (BUILD_INFO, SHARD_INFO):
-        rows.append(Entry(name, "gauge", tuple(labels), help_text, "exporter"))
-    for name, help_text in RELOAD_METRICS.items():
-        rows.append(Entry(name, "gauge", (), help_text, "exporter"))
-    for name, (kind, help_text) in EXPOSITION_METRICS.items():
-        exposed = name + "_total" if kind == "counter" else name
-        rows.append(Entry(exposed, kind, (), help_text, "exporter"))
-    for name, (kind, help_text) in API_METRICS.items():
-        exposed = name + "_total" if kind == "counter" else name
-        rows.append(Entry(exposed, kind, ("api", "endpoint"), help_text, "exporter"))
-    for name, (kind, help_text) in BUDGET_METRICS.items():
-        exposed = name + "_total" if kind == "counter" else name
-        rows.append(Entry(exposed, kind, ("api",), help_text, "exporter"))
-    for name, (help_text, labels) in INFO_METRICS.items():
-        rows.append(Entry(name, "gauge", tuple(labels), help_text, "discovery"))
-    queue_rows: dict[str, Entry] = {}
-    for api, table in (("call_queue_metrics", CALL_QUEUE_METRICS), ("realtime", REALTIME_METRICS)):
-        for metric in table.values():
-            window = ("window",) if metric.windowed else ()
-            for prefix, labels, lead in (
-                (QUEUE_PREFIX, tuple(QUEUE_LABELS), ""),
-                (SUMMARY_PREFIX, ("pbx",), "PBX summary: "),
-            ):
-                name = prefix + metric.name + metric.unit_suffix
-                source = (
-                    f"call_queues (`{metric.key}`)"
-                    if api == "call_queue_metrics"
-                    else f"call_queues, api realtime (`{metric.key}`)"
-                )
-                if name in queue_rows:
-                    previous = queue_rows[name]
-                    source = f"{previous.source}; {source}"
-                queue_rows[name] = Entry(name, "gauge", labels + window, lead + metric.help, source)
-    rows.extend(sorted(queue_rows.values(), key=lambda e: e.name))
-    for collector in (
-        CompanySummaryCollector,
-        RingGroupCollector,
-        RingGroupMemberCollector,
-        ExtensionCollector,
-    ):
-        shape = collector.shape
-        source = f"{collector.name} (`{shape.endpoint}`)"
-        for metric in metrics_of(shape.keys):
-            rows.append(
-                Entry(
-                    shape.metric_name(metric),
-                    "gauge",
-                    (*shape.labels, "window"),
-                    metric.help,
-                    source,
-                )
-            )
-        if collector is ExtensionCollector:
-            name, help_text, labels = EXTENSION_INFO
-            rows.append(Entry(name, "gauge", tuple(labels), help_text, source))
-    for collector, spec in (
-        (CallRecordCollector, RECORD_FAMILIES),
-        (CallLegCollector, LEG_FAMILIES),
-    ):
-        source = f"{collector.name} (`{collector.endpoint}`)"
-        rows.append(
-            Entry(
-                spec.calls + "_total",
-                "counter",
-                (*spec.key_labels, "outcome"),
-                spec.calls_help,
-                source,
-            )
-        )
-        rows.append(
-            Entry(spec.wait, "histogram", (*spec.key_labels, "outcome"), spec.wait_help, source)
-        )
-        rows.append(Entry(spec.talk, "histogram", spec.key_labels, spec.talk_help, source))
-    rows.extend(contact_center_entries())
-    return rows
-
-
-def contact_center_entries() -> list[Entry]:
     rows: dict[str, Entry] = {}
-    for kind, table in TABLES.items():
-        for metric in table.values():
-            name = family_name(kind, metric)
-            key = f"{metric.name}.<period>" + (f".{metric.qualifier}" if metric.qualifier else "")
-            source = f"cc_{kind} (`{key}`)"
-            if name in rows:  # `eligibl` and `eligible`: one metric
-                source = f"{rows[name].source}; {source}"
-            rows[name] = Entry(name, "gauge", tuple(entity_labels(kind)), metric.help, source)
-    out = sorted(rows.values(), key=lambda e: e.name)
-    for name, help_text, labels in (AGENT_INFO, AGENT_STATUS, AGENT_LINE_STATUS, AGENT_LINE_TIME):
-        out.append(Entry(name, "gauge", tuple(labels), help_text, "cc_agents (`/agents`)"))
-    out.append(
-        Entry(
-            REPORT_METRIC_PATTERN,
-            "gauge",
-            ("tenant", "report", "<dimensions>", "[interval_start]"),
-            "One gauge per metric of a configured report: `fooPercentage` becomes "
-            "`..._foo_ratio`, a metric ending in Time or Duration `..._seconds`, any other "
-            "`..._foo` (snake case); labelled by the grouping's dimensions in snake case "
-            "(`queue`, `queue_id`, `agent`, `media`, ...), and by `interval_start` when "
-            "the granularity is not `none`.",
-            "cc_report:NAME (`/historical-metrics`)",
-        )
+    for spec in all_specs():
+        previous = rows.get(spec.name)
+        source = spec.source if previous is None else f"{previous.source}; {spec.source}"
+        rows[spec.name] = Entry(spec.name, spec.type, spec.labels, spec.help, source)
+    return list(rows.values())
+
+
+def listed(name: str, catalogue: Iterable[str]) -> bool:
+    """Whether an exposed family name is in the catalogue (a pattern's row covers the names it
+    stands for)."""
+    names = set(catalogue)
+    return name in names or any(
+        spec.matches(name) for spec in all_specs() if "<" in spec.name and spec.name in names
     )
-    for name, (help_text, labels) in REPORT_META.items():
-        out.append(Entry(name, "gauge", tuple(labels), help_text, "cc_report:NAME"))
-    return out
 
 
 def markdown() -> str:
@@ -204,7 +105,7 @@ def markdown() -> str:
     ]
     for e in entries():
         lines.append(
-            f"| `{e.name}` | {e.type} | {', '.join(f'`{l}`' for l in e.labels)} | "
+            f"| `{e.name}` | {e.type} | {', '.join(f'`{label}`' for label in e.labels)} | "
             f"{e.help} | {e.source} |"
         )
     return "\n".join(lines) + "\n"

@@ -9,18 +9,21 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exporter import __version__
 from exporter.app import Exporter, build_exporter, check_reports
-from exporter.config.model import Config, load_config_data, read_config_file
+from exporter.config import Config, load_config_data, read_config_file
 from exporter.core.errors import ConfigError, ExporterError
 from exporter.core.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
 from exporter.core.memory import limit_malloc_arenas
 from exporter.core.sharding import Shard, parse_shard
 from exporter.reload import LiveExporter
 from exporter.serving.server import ExporterServer, parse_listen_address
-from exporter.serving.web_config import WebConfigWatcher
+from exporter.serving.webconfig import WebConfigWatcher
+
+if TYPE_CHECKING:  # the simulator is imported at run time only by --demo
+    from simulator import Simulator
 
 # In the Prometheus exporters' range 9100-9999; not taken by a well-known exporter we know of.
 DEFAULT_PORT = 9878
@@ -210,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return config_failed(exc.problems, prefix="error: ")
 
-    simulator = None
+    simulator: Simulator | None = None
 
     def read_config() -> Config:
         """The configuration file (the demo's simulator filled in), read again on reload."""

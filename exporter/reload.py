@@ -13,19 +13,28 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.app import Exporter
-from exporter.config.model import Config
+from exporter.config import Config
 from exporter.core.errors import ConfigError, ExporterError
 from exporter.core.logs import get_logger
+from exporter.metrics.spec import MetricSpec, gauge
 from exporter.pollers.base import Scheduler
 from exporter.serving.exposition import Exposition
 
 log = get_logger(__name__)
 
-# name -> help; no labels. For the page and the catalogue alike.
-RELOAD_METRICS: dict[str, str] = {
-    "eightbyeight_exporter_config_last_reload_successful": "1 if the last configuration reload succeeded (or none was asked), else 0.",
-    "eightbyeight_exporter_config_last_reload_success_timestamp_seconds": "When the configuration was last loaded successfully (start-up or reload).",
-}
+# The family specs; for the page and the catalogue alike.
+RELOAD_METRICS: tuple[MetricSpec, ...] = (
+    gauge(
+        'eightbyeight_exporter_config_last_reload_successful',
+        '1 if the last configuration reload succeeded (or none was asked), else 0.',
+        (),
+    ),
+    gauge(
+        'eightbyeight_exporter_config_last_reload_success_timestamp_seconds',
+        'When the configuration was last loaded successfully (start-up or reload).',
+        (),
+    ),
+)
 
 
 class ReloadState:
@@ -37,8 +46,8 @@ class ReloadState:
 
     def collect(self) -> Iterator[Metric]:
         values = (1.0 if self.successful else 0.0, self.success_timestamp)
-        for (name, help_text), value in zip(RELOAD_METRICS.items(), values):
-            family = GaugeMetricFamily(name, help_text)
+        for spec, value in zip(RELOAD_METRICS, values):
+            family = GaugeMetricFamily(spec.name, spec.help)
             family.add_metric([], value)
             yield family
 
@@ -80,7 +89,7 @@ class LiveExporter:
         return self.exporter.exposition
 
     def _adopt(self, exporter: Exporter) -> Exporter:
-        exporter.registry.register(self.state)  # type: ignore[arg-type]
+        exporter.registry.register(self.state)
         return exporter
 
     def reload(self) -> tuple[bool, str]:

@@ -20,25 +20,33 @@ from prometheus_client.metrics_core import Metric
 from exporter.core.errors import ApiError, RateLimitedError
 from exporter.core.logs import get_logger
 from exporter.core.token_bucket import TokenBucket
+from exporter.metrics.spec import MetricSpec, counter, gauge
 
 log = get_logger(__name__)
 
-# name -> (type, help); labelled by `api`. For the page and the catalogue alike.
-BUDGET_METRICS: dict[str, tuple[str, str]] = {
-    "eightbyeight_api_budget_requests_per_minute": (
-        "gauge",
-        "The configured request budget of the API (request_budget_per_minute).",
+# The family specs; for the page and the catalogue alike.
+BUDGET_METRICS: tuple[MetricSpec, ...] = (
+    gauge(
+        'eightbyeight_api_budget_requests_per_minute',
+        'The configured request budget of the API (request_budget_per_minute).',
+        ("api",),
     ),
-    "eightbyeight_api_budget_used_requests": (
-        "gauge",
-        "Requests sent to the API in the last 60 seconds: the budget in use.",
+    gauge(
+        'eightbyeight_api_budget_used_requests',
+        'Requests sent to the API in the last 60 seconds: the budget in use.',
+        ("api",),
     ),
-    "eightbyeight_api_throttled_seconds": (
-        "counter",
+    counter(
+        'eightbyeight_api_throttled_seconds_total',
         "Seconds collectors waited for the API's budget or for a 429's pause.",
+        ("api",),
     ),
-    "eightbyeight_api_paused": ("gauge", "1 while a 429 pauses every request to the API, else 0."),
-}
+    gauge(
+        'eightbyeight_api_paused',
+        '1 while a 429 pauses every request to the API, else 0.',
+        ("api",),
+    ),
+)
 
 
 class RequestBudget:
@@ -149,9 +157,9 @@ class BudgetCollector:
             "eightbyeight_api_throttled_seconds": lambda b: b.throttled_seconds,
             "eightbyeight_api_paused": lambda b: 1.0 if b.paused() else 0.0,
         }
-        for name, (kind, help_text) in BUDGET_METRICS.items():
-            family_type = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
-            family = family_type(name, help_text, labels=["api"])
+        for spec in BUDGET_METRICS:
+            family_type = CounterMetricFamily if spec.type == "counter" else GaugeMetricFamily
+            family = family_type(spec.family_name, spec.help, labels=list(spec.labels))
             for budget in self.budgets:
-                family.add_metric([budget.api], values[name](budget))
+                family.add_metric([budget.api], values[spec.family_name](budget))
             yield family

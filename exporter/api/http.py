@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import email.utils
 import json
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -14,19 +12,14 @@ from typing import Any, NamedTuple
 import requests
 import tenacity
 import urllib3
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.metrics_core import Metric
 
 from exporter import __version__
 from exporter.api.budget import RequestBudget, stop_aware_sleep
+from exporter.api.http_errors import error_for_status
+from exporter.api.request_stats import RequestStats
 from exporter.core.errors import (
     ApiError,
-    BadRequestError,
-    ForbiddenError,
     MalformedResponseError,
-    NotFoundError,
-    RateLimitedError,
-    ServerError,
     TransportError,
     UnauthorizedError,
 )
@@ -55,147 +48,6 @@ class HttpSettings:
     # A slow trickle or a huge answer ends the request instead of holding the collector.
     total_timeout: float = 120.0
     max_response_bytes: int = 64 * 1024 * 1024
-
-
-# name -> (type, help); labelled by `api` and `endpoint`. For the page and the catalogue alike.
-API_METRICS: dict[str, tuple[str, str]] = {
-    "eightbyeight_api_requests": (
-        "counter",
-        "HTTP requests sent to the 8x8 APIs, retries included.",
-    ),
-    "eightbyeight_api_request_failures": (
-        "counter",
-        "HTTP requests to the 8x8 APIs that failed: no answer, or a status other than 2xx.",
-    ),
-    "eightbyeight_api_request_duration_seconds": (
-        "histogram",
-        "Time the 8x8 APIs took to answer one HTTP request.",
-    ),
-}
-
-
-class RequestStats:
-    """Counters of attempts and failed attempts per API and endpoint template, and durations.
-
-    Endpoint labels are path templates (`/v2/pbxes/{pbxId}/sites`), so their number is bounded
-    by the code, never by the account's size. A prometheus_client collector; `version` moves
-    with every change, so /metrics renders these again only after a request.
-    """
-
-    def __init__(self, registry: CollectorRegistry | None) -> None:
-        def describe(name: str) -> tuple[str, str]:
-            return name, API_METRICS[name][1]
-
-        labels = ["api", "endpoint"]
-        # Collectors record from their own threads; `+=` is not atomic, and a lost update could
-        # bring the version back to one /metrics has already rendered.
-        self._lock = threading.Lock()
-        self.version = 0
-        self._requests = Counter(*describe("eightbyeight_api_requests"), labels, registry=None)
-        self._failures = Counter(
-            *describe("eightbyeight_api_request_failures"), labels, registry=None
-        )
-        self._duration = Histogram(
-            *describe("eightbyeight_api_request_duration_seconds"),
-            labels,
-            registry=None,
-            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
-        )
-        if registry is not None:
-            registry.register(self)  # type: ignore[arg-type]
-
-    def attempted(self, api: str, endpoint: str) -> None:
-        self._requests.labels(api, endpoint).inc()
-        # The failure counter exists (at 0) from the first request on, so error ratios and
-        # rate() work before the first failure.
-        self._failures.labels(api, endpoint)
-        self._moved()
-
-    def failed(self, api: str, endpoint: str) -> None:
-        self._failures.labels(api, endpoint).inc()
-        self._moved()
-
-    def took(self, api: str, endpoint: str, seconds: float) -> None:
-        self._duration.labels(api, endpoint).observe(seconds)
-        self._moved()
-
-    def _moved(self) -> None:
-        with self._lock:
-            self.version += 1
-
-    def collect(self) -> Iterator[Metric]:
-        for metric in (self._requests, self._failures, self._duration):
-            yield from metric.collect()
-
-
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now())
-
-
-def vendor_detail(body: Any) -> str | None:
-    """The human part of an 8x8 error body; the APIs use several shapes (see the specs)."""
-    if not isinstance(body, Mapping):
-        return None
-    parts: list[str] = []
-    messages = body.get("messages")
-    if isinstance(messages, list):
-        parts.extend(str(m) for m in messages if m)
-    for key in ("message", "error_description", "error"):
-        value = body.get(key)
-        if isinstance(value, str) and value and value not in parts:
-            parts.append(value)
-            break
-    details = body.get("details")
-    if isinstance(details, list):
-        parts.extend(str(d["hint"]) for d in details if isinstance(d, Mapping) and d.get("hint"))
-    return "; ".join(parts) or None
-
-
-def error_for_status(endpoint: str, response: requests.Response) -> ApiError:
-    """Map an HTTP error answer to the exporter's error class, keeping the vendor's message."""
-    status = response.status_code
-    try:
-        detail = vendor_detail(response.json())
-    except ValueError:
-        detail = None
-    if detail is None and response.text and len(response.text) < 300 and "<" not in response.text:
-        detail = response.text.strip() or None
-    kwargs: dict[str, Any] = {"status": status, "detail": detail}
-    if status == 400:
-        return BadRequestError(endpoint, "bad request", **kwargs)
-    if status == 401:
-        return UnauthorizedError(endpoint, "unauthorized", **kwargs)
-    if status == 403:
-        return ForbiddenError(endpoint, "forbidden", **kwargs)
-    if status == 404:
-        return NotFoundError(endpoint, "not found", **kwargs)
-    if status == 429:
-        return RateLimitedError(
-            endpoint,
-            "rate limited",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            **kwargs,
-        )
-    if status >= 500:
-        return ServerError(
-            endpoint,
-            "server error",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            **kwargs,
-        )
-    return ApiError(endpoint, "unexpected answer", **kwargs)
 
 
 class HttpClient:

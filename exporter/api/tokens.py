@@ -21,7 +21,7 @@ def parse_token_answer(endpoint: str, body: Any) -> tuple[str, float]:
     would mean a token that is never renewed before it is refused."""
     if not isinstance(body, Mapping) or not isinstance(body.get("access_token"), str):
         raise MalformedResponseError(endpoint, "token answer has no access_token")
-    value = body.get("expires_in")
+    value: Any = body.get("expires_in")
     try:
         seconds = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError, OverflowError):  # float() of a huge integer overflows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -68,4 +68,5 @@ def _factory(stream: TextIO | None) -> Any:
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
     # Lazy: the processors configured later by configure_logging() still apply.
-    return structlog.get_logger(logger_name=name)
+    # structlog types get_logger as Any; configure_logging() makes it a filtering logger.
+    return cast(structlog.typing.FilteringBoundLogger, structlog.get_logger(logger_name=name))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from prometheus_client.metrics_core import Metric
@@ -138,10 +138,14 @@ def sample_lines(family: Metric) -> tuple[bytes, int]:
                         raise ValueError(f"label name {key!r} of {name!r} is not a legacy name")
                 orders[keys] = order
             text = ",".join([f'{key}="{_escape(labels[key])}"' for key in order])
-            append(f"{name}{{{text}}} {floatToGoString(sample.value)}\n")
+            append(f"{name}{{{text}}} {format_value(sample.value)}\n")
         else:
-            append(f"{name} {floatToGoString(sample.value)}\n")
+            append(f"{name} {format_value(sample.value)}\n")
     return "".join(lines).encode(), len(lines)
+
+
+# prometheus-client's own number formatting (its module has no type hints).
+format_value: Callable[[float], str] = floatToGoString
 
 
 class TextFamily:
@@ -200,12 +204,9 @@ class TextFamily:
             )
         template = self._template(suffix, extra)
         self._text += (
-            template.format(*[_escape(v) for v in label_values]) + floatToGoString(value) + "\n"
+            template.format(*[_escape(v) for v in label_values]) + format_value(value) + "\n"
         ).encode()
         self._series += 1
-
-    def add_metric(self, labels: Sequence[str], value: float) -> None:
-        self._add("_total" if self.type == "counter" else "", labels, value)
 
     def rendered(self) -> tuple[bytes, int]:
         return bytes(self._text), self._series
@@ -218,11 +219,18 @@ class TextFamily:
         return parsed[0].samples if parsed else []
 
 
-class GaugeFamily(TextFamily):
+class ValueFamily(TextFamily):
+    """A family of one value per series: a gauge or a counter."""
+
+    def add_metric(self, labels: Sequence[str], value: float) -> None:
+        self._add("_total" if self.type == "counter" else "", labels, value)
+
+
+class GaugeFamily(ValueFamily):
     type = "gauge"
 
 
-class CounterFamily(TextFamily):
+class CounterFamily(ValueFamily):
     type = "counter"
 
 
@@ -231,7 +239,7 @@ class HistogramFamily(TextFamily):
 
     def add_metric(
         self,
-        labels: Sequence[str],  # type: ignore[override]
+        labels: Sequence[str],
         buckets: Sequence[tuple[str, float]],
         sum_value: float | None,
     ) -> None:

@@ -1,7 +1,7 @@
-"""The collection model: collectors build immutable snapshots, runners poll them on a schedule.
+"""The collection model: pollers build immutable snapshots, runners poll them on a schedule.
 
 A `Snapshot` is a tuple of finished metric families, rendered to bytes when it is taken.
-`/metrics` only reads the newest snapshot of each collector, so a scrape never waits for the
+`/metrics` only reads the newest snapshot of each poller, so a scrape never waits for the
 slow 8x8 APIs and a queue that disappears from an answer disappears from /metrics with the next
 snapshot, with no bookkeeping.
 """
@@ -24,7 +24,7 @@ from exporter.pollers.limits import SeriesCount
 log = get_logger(__name__)
 
 # After a failed run the next one comes sooner than the interval (but never more often than
-# the interval itself), so a collector with a long interval recovers quickly.
+# the interval itself), so a poller with a long interval recovers quickly.
 FAILURE_RETRY_SECONDS = 60.0
 # The last good snapshot keeps being served this many intervals after it was taken (its age is
 # exported all along); after that its data is dropped rather than shown as if current.
@@ -47,8 +47,8 @@ def label_text(value: Any) -> str:
 
 
 class LeftOut:
-    """What a collector leaves out of an answer (records, values): counted for its self
-    metrics, and logged once per event and kind in the collector's life, so a bad record
+    """What a poller leaves out of an answer (records, values): counted for its self
+    metrics, and logged once per event and kind in the poller's life, so a bad record
     repeated at every poll does not flood the log.
     """
 
@@ -70,7 +70,7 @@ class Snapshot:
     created: float  # epoch seconds
 
 
-class SnapshotCollector(ABC):
+class Poller(ABC):
     """One API area. `collect()` does the API calls and returns the metric families.
 
     Families returned must not be changed afterwards: they are served as they are.
@@ -78,9 +78,9 @@ class SnapshotCollector(ABC):
 
     name: str
     interval: float
-    # Set by collectors with a cardinality ceiling after each successful run.
+    # Set by pollers with a cardinality ceiling after each successful run.
     series: SeriesCount | None = None
-    # Set (and declared as `LeftOut`) by collectors that leave records out (`invalid`) or values
+    # Set (and declared as `LeftOut`) by pollers that leave records out (`invalid`) or values
     # out (`unusable`); each is exported as its counter, from 0 on.
     invalid: LeftOut | None = None
     unusable: LeftOut | None = None
@@ -90,7 +90,7 @@ class SnapshotCollector(ABC):
         """Build fresh metric families, or raise (an ApiError, CollectionError, ...)."""
 
     def self_metrics(self) -> dict[str, float]:
-        """Values of the exporter's `eightbyeight_collector_*` metrics this collector has."""
+        """Values of the exporter's `eightbyeight_collector_*` metrics this poller has."""
         values: dict[str, float] = {}
         if self.series is not None:
             values.update(
@@ -111,7 +111,7 @@ class SnapshotCollector(ABC):
 
 @dataclass
 class RunState:
-    """What the runner knows of its collector; replaced whole under the runner's lock."""
+    """What the runner knows of its poller; replaced whole under the runner's lock."""
 
     snapshot: Snapshot | None = None
     success: bool = False
@@ -123,21 +123,21 @@ class RunState:
     running_since: float | None = None  # monotonic
 
 
-class CollectorRunner:
-    """Runs one collector: on a schedule in its own thread (`start`) or once (`run_once`)."""
+class PollerRunner:
+    """Runs one poller: on a schedule in its own thread (`start`) or once (`run_once`)."""
 
     def __init__(
         self,
-        collector: SnapshotCollector,
+        poller: Poller,
         *,
         wall_clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
-        depends_on: CollectorRunner | None = None,
+        depends_on: PollerRunner | None = None,
         on_snapshot: Callable[[], None] | None = None,
     ) -> None:
-        self.collector = collector
+        self.poller = poller
         self.on_snapshot = on_snapshot
-        self.name = collector.name
+        self.name = poller.name
         self.depends_on = depends_on
         self._wall = wall_clock
         self._mono = monotonic
@@ -163,8 +163,8 @@ class CollectorRunner:
         error: str | None = None
         families: tuple[RenderedFamily, ...] = ()
         try:
-            # Rendered here, once: the collector's sample objects go, its bytes are served.
-            families = render_families(self.collector.collect())
+            # Rendered here, once: the poller's sample objects go, its bytes are served.
+            families = render_families(self.poller.collect())
         except ExporterError as exc:
             error = str(exc)
         except Exception as exc:  # a bug or an unexpected answer must not kill the thread
@@ -231,7 +231,7 @@ class CollectorRunner:
         if snapshot is None:
             return None
         if self._wall() - snapshot.created > STALE_INTERVALS * max(
-            self.collector.interval, FAILURE_RETRY_SECONDS
+            self.poller.interval, FAILURE_RETRY_SECONDS
         ):
             return None
         return snapshot
@@ -242,7 +242,7 @@ class CollectorRunner:
             return True
         if state.running_since is None:
             return False
-        limit = max(STUCK_MIN_SECONDS, STUCK_INTERVALS * self.collector.interval)
+        limit = max(STUCK_MIN_SECONDS, STUCK_INTERVALS * self.poller.interval)
         return self._mono() - state.running_since > limit
 
     def start(self) -> None:
@@ -258,7 +258,7 @@ class CollectorRunner:
 
     def _loop(self) -> None:
         if self.depends_on is not None:
-            # Wait (bounded) for the collector this one needs, e.g. the PBX directory.
+            # Wait (bounded) for the poller this one needs, e.g. the PBX directory.
             deadline = self._mono() + 120.0
             while not self._stop.is_set() and self._mono() < deadline:
                 if self.depends_on.first_run_done.wait(0.5):
@@ -266,7 +266,7 @@ class CollectorRunner:
         while not self._stop.is_set():
             started = self._mono()
             ok = self.run_once()
-            interval = self.collector.interval
+            interval = self.poller.interval
             delay = interval if ok else min(interval, FAILURE_RETRY_SECONDS)
             # Scheduled from the run's start so the interval does not drift by the duration.
             self._stop.wait(max(0.0, started + delay - self._mono()))
@@ -276,19 +276,17 @@ class CollectorRunner:
 class Scheduler:
     """All runners of the process, in dependency order."""
 
-    runners: list[CollectorRunner] = field(default_factory=list)
+    runners: list[PollerRunner] = field(default_factory=list)
     # Where snapshot times and ages come from (tests pass a simulated clock).
     wall_clock: Callable[[], float] = time.time
     # Where stop() measures its shared timeout.
     monotonic: Callable[[], float] = time.monotonic
-    # Called by a runner's thread after each new snapshot (the page is assembled there).
-    on_snapshot: Callable[[], None] | None = None
+    # Called in a runner's thread after each new snapshot: see `subscribe`.
+    _listeners: list[Callable[[], None]] = field(default_factory=list)
 
-    def add(
-        self, collector: SnapshotCollector, depends_on: CollectorRunner | None = None
-    ) -> CollectorRunner:
-        runner = CollectorRunner(
-            collector,
+    def add(self, poller: Poller, depends_on: PollerRunner | None = None) -> PollerRunner:
+        runner = PollerRunner(
+            poller,
             wall_clock=self.wall_clock,
             depends_on=depends_on,
             on_snapshot=self._snapshot_taken,
@@ -296,9 +294,14 @@ class Scheduler:
         self.runners.append(runner)
         return runner
 
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Call `listener` in the runner's thread each time a runner takes a new snapshot: the
+        exposition assembles the page there, so no scrape pays for it."""
+        self._listeners.append(listener)
+
     def _snapshot_taken(self) -> None:
-        if self.on_snapshot is not None:
-            self.on_snapshot()
+        for listener in self._listeners:
+            listener()
 
     def start(self) -> None:
         for runner in self.runners:
@@ -319,12 +322,9 @@ class Scheduler:
             runner.stop(max(0.0, deadline - self.monotonic()))
 
     def run_once(self) -> bool:
-        """Every collector once, in order; True when all succeeded."""
+        """Every poller once, in order; True when all succeeded."""
         results = [runner.run_once() for runner in self.runners]
         return all(results)
-
-    def ready(self) -> bool:
-        return all(r.first_run_done.is_set() for r in self.runners)
 
     def stuck(self) -> list[str]:
         return [r.name for r in self.runners if r.is_stuck()]

@@ -12,7 +12,6 @@ sees a counter reset, as for any restarted exporter).
 
     eightbyeight_calls_total{direction="inbound",outcome="answered",pbx="acmecorp"} 1042.0
     eightbyeight_call_wait_seconds_bucket{direction="inbound",le="20.0",outcome="answered",pbx="acmecorp"} 977.0
-    eightbyeight_group_calls_total{extension="110081",group="Test Queue",group_type="queue",outcome="abandoned",pbx="acmecorp"} 3.0
 
 Outcome of a record or leg: `answered` when the vendor marks it Answered, else `voicemail` when
 its last party is Voicemail, else `abandoned` when marked Abandoned, else `missed` when marked
@@ -21,154 +20,55 @@ Missed, else `other`.
 
 from __future__ import annotations
 
-import heapq
 import time
-from bisect import bisect_left
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from exporter.api.work_analytics import WorkAnalyticsClient
-from exporter.config.model import Selection
+from exporter.api.protocols import CallDetailApi
+from exporter.config import Selection
 from exporter.core.logs import get_logger
 from exporter.core.windows import RETENTION_SECONDS, format_instant
-from exporter.metrics.cc_tables import to_number
-from exporter.metrics.rendering import CounterFamily, Family, HistogramFamily
-from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
-from exporter.pollers.discovery import Directory, pbx_batches
+from exporter.metrics.rendering import Family, HistogramFamily
+from exporter.metrics.spec import MetricSpec
+from exporter.pollers.base import LeftOut, Poller, label_text
+from exporter.pollers.call_counting import (
+    OTHER,
+    OUTCOMES,
+    ZERO_OUTCOMES,
+    CallDetailSpecs,
+    Histogram,
+    SeenIds,
+    call_detail_specs,
+    direction,
+    milliseconds,
+    outcome,
+)
+from exporter.pollers.discovery import DirectorySource, pbx_batches
 from exporter.pollers.limits import SeriesCount
 
 log = get_logger(__name__)
 
-OUTCOMES = ("answered", "voicemail", "abandoned", "missed", "other")
-ZERO_OUTCOMES = OUTCOMES[:-1]  # exported at 0 as soon as their key is known; `other` when seen
-DIRECTIONS = {
-    "incoming": "inbound",
-    "inbound": "inbound",
-    "outgoing": "outbound",
-    "outbound": "outbound",
-    "internal": "internal",
-}
-OTHER = "_other"  # where series beyond the ceiling are folded, so no call goes uncounted
 # Ids are kept this much longer than the look-back: the API's times are whole seconds.
 FORGET_MARGIN_SECONDS = 120.0
 
 
-def outcome(row: Mapping[str, Any], disposition_key: str) -> str:
-    if str(row.get("answered") or "").lower() == "answered":
-        return "answered"
-    if str(row.get(disposition_key) or "").lower() == "voicemail":
-        return "voicemail"
-    if str(row.get("abandoned") or "").lower() == "abandoned":
-        return "abandoned"
-    if str(row.get("missed") or "").lower() == "missed":
-        return "missed"
-    return "other"
-
-
-def direction(row: Mapping[str, Any]) -> str:
-    return DIRECTIONS.get(str(row.get("direction") or "").lower(), "other")
-
-
-def milliseconds(row: Mapping[str, Any], key: str) -> float | None:
-    value = to_number(row.get(key))
-    return None if value is None or value < 0 else value
-
-
-class SeenIds:
-    """Ids of counted records with their disconnect time; forgets the oldest first."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._times: dict[Hashable, float] = {}
-        self._heap: list[tuple[float, int, Hashable]] = []
-        self._order = 0  # tie-breaker: keys need not be comparable
-        self.evicted = 0
-
-    def __len__(self) -> int:
-        return len(self._times)
-
-    def __contains__(self, key: Hashable) -> bool:
-        return key in self._times
-
-    def add(self, key: Hashable, when: float) -> bool:
-        """Remember `key`; False when it was already known."""
-        if key in self._times:
-            return False
-        self._times[key] = when
-        self._order += 1
-        heapq.heappush(self._heap, (when, self._order, key))
-        while len(self._times) > self.max_entries:
-            self._pop()
-            self.evicted += 1
-        return True
-
-    def forget_before(self, when: float) -> None:
-        while self._heap and self._heap[0][0] < when:
-            self._pop()
-
-    def _pop(self) -> None:
-        _, _, key = heapq.heappop(self._heap)
-        self._times.pop(key, None)
-
-
-@dataclass
-class Histogram:
-    counts: list[int]
-    total: float = 0.0
-
-    def observe(self, bounds: Sequence[float], value: float) -> None:
-        self.counts[bisect_left(bounds, value)] += 1
-        self.total += value
-
-    def buckets(self, bounds: Sequence[float]) -> list[tuple[str, float]]:
-        out, running = [], 0
-        for bound, count in zip([*map(str, bounds), "+Inf"], self.counts):
-            running += count
-            out.append((bound, float(running)))
-        return out
-
-
-@dataclass(frozen=True)
-class Families:
-    """The names, help and labels of one collector's counter and two histograms."""
-
-    calls: str
-    calls_help: str
-    wait: str
-    wait_help: str
-    talk: str
-    talk_help: str
-    key_labels: tuple[str, ...]  # a "key" is what the ceiling counts (a PBX, a group)
-
-
-RECORD_FAMILIES = Families(
-    "eightbyeight_calls",
-    "Calls that ended, by direction and outcome (one per call record).",
-    "eightbyeight_call_wait_seconds",
-    "How long callers waited before an answer or giving up (waitTimeMS of the call record).",
-    "eightbyeight_call_talk_seconds",
-    "Talk time of answered calls (talkTimeMS of the call record).",
+RECORD_SPECS = call_detail_specs(
+    "call_records",
+    "/v2/call-records",
     ("pbx", "direction"),
+    "Calls that ended, by direction and outcome (one per call record).",
+    "How long callers waited before an answer or giving up (waitTimeMS of the call record).",
+    "Talk time of answered calls (talkTimeMS of the call record).",
 )
-LEG_FAMILIES = Families(
-    "eightbyeight_group_calls",
-    "Calls that ended in a call queue or ring group, by outcome (the group's top-level call leg).",
-    "eightbyeight_group_call_wait_seconds",
-    "How long callers waited in the call queue or ring group before an answer or giving up "
-    "(callTime - talkTimeMS - calleeHoldDurationMS of the group's leg).",
-    "eightbyeight_group_call_talk_seconds",
-    "Talk time of calls answered in the call queue or ring group (talkTimeMS of its leg).",
-    ("pbx", "group_type", "group", "extension"),
-)
+SPECS: tuple[MetricSpec, ...] = tuple(RECORD_SPECS)
 
 
-class CallDetailCollector(SnapshotCollector):
+class CallDetailPoller(Poller):
     """The shared incremental machinery; subclasses say what a record is and what it counts."""
 
     endpoint: str
-    families: Families
+    specs: CallDetailSpecs
     disposition_key: str
     # Durations a counted record may carry (ms); one present but unusable is counted.
     duration_keys: tuple[str, ...]
@@ -177,8 +77,8 @@ class CallDetailCollector(SnapshotCollector):
 
     def __init__(
         self,
-        client: WorkAnalyticsClient,
-        directory: Callable[[], Directory | None],
+        client: CallDetailApi,
+        directory: DirectorySource,
         *,
         interval: float,
         lookback: float,
@@ -261,10 +161,6 @@ class CallDetailCollector(SnapshotCollector):
         self.watermark = now
         self.seen.forget_before((now - self.lookback - FORGET_MARGIN_SECONDS) * 1000.0)
         return self._families()
-
-    @property
-    def records_invalid(self) -> int:
-        return self.invalid.count
 
     def _read(self, row: Any, counting_from: float | None) -> None:
         self.records_read += 1
@@ -354,16 +250,18 @@ class CallDetailCollector(SnapshotCollector):
         raise NotImplementedError
 
     def _families(self) -> list[Family]:
-        spec = self.families
         suffix = f" Polled from {self.endpoint} every {self.interval:g}s."
-        labels = list(spec.key_labels)
-        calls = CounterFamily(spec.calls, spec.calls_help + suffix, labels=[*labels, "outcome"])
+        calls = self.specs.calls.family(suffix)
         for (key, result), count in sorted(self.calls.items()):
             calls.add_metric([*key, result], float(count))
-        waits = HistogramFamily(spec.wait, spec.wait_help + suffix, labels=[*labels, "outcome"])
+        waits = HistogramFamily(
+            self.specs.wait.name, self.specs.wait.help + suffix, labels=list(self.specs.wait.labels)
+        )
         for (key, result), histogram in sorted(self.waits.items()):
             waits.add_metric([*key, result], histogram.buckets(self.wait_bounds), histogram.total)
-        talks = HistogramFamily(spec.talk, spec.talk_help + suffix, labels=labels)
+        talks = HistogramFamily(
+            self.specs.talk.name, self.specs.talk.help + suffix, labels=list(self.specs.talk.labels)
+        )
         for key, histogram in sorted(self.talks.items()):
             talks.add_metric(list(key), histogram.buckets(self.talk_bounds), histogram.total)
         per_key = self._series_per_key()
@@ -387,12 +285,12 @@ class CallDetailCollector(SnapshotCollector):
         return values
 
 
-class CallRecordCollector(CallDetailCollector):
+class CallRecordPoller(CallDetailPoller):
     """One record per call: calls by PBX, direction and outcome."""
 
     name = "call_records"
     endpoint = "/v2/call-records"
-    families = RECORD_FAMILIES
+    specs = RECORD_SPECS
     disposition_key = "lastLegDisposition"
     duration_keys = ("waitTimeMS", "talkTimeMS")
 
@@ -407,61 +305,3 @@ class CallRecordCollector(CallDetailCollector):
 
     def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
         return (OTHER, key[1])  # PBXes beyond the ceiling, by direction
-
-
-GroupLookup = Callable[[str, str], tuple[str, str] | None]
-
-
-class CallLegCollector(CallDetailCollector):
-    """Top-level legs into call queues and ring groups: calls per group and outcome."""
-
-    name = "call_legs"
-    endpoint = "/v2/call-legs"
-    families = LEG_FAMILIES
-    disposition_key = "propsLastPartyDisp"
-    duration_keys = ("callTime", "talkTimeMS", "calleeHoldDurationMS")
-
-    def __init__(self, *args: Any, groups: GroupLookup, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.groups = groups
-
-    def extra_params(self) -> dict[str, str]:
-        # Child legs (the rings to each member) are not counted: asking without them is cheaper.
-        return {"isSimplified": "true", "isConnectTime": "false"}
-
-    def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
-        call_id, leg_id = label_text(row.get("callId")), label_text(row.get("legId"))
-        return (call_id, leg_id) if call_id and leg_id else None
-
-    def record_key(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
-        if row.get("parentCallId") not in (None, ""):
-            return None  # a ring to one member, not the caller's leg in the group
-        pbx, lra = label_text(row.get("pbxId")), label_text(row.get("lra"))
-        found = self.groups(pbx, lra)
-        if found is None and label_text(row.get("callee")) == "CallQueue":
-            found = ("queue", label_text(row.get("calleeName")))
-        if found is None:
-            return None
-        group_type, name = found
-        if not self.select.keeps(name, lra):
-            return None
-        return (pbx, group_type, name, lra)
-
-    def wait_ms(self, row: Mapping[str, Any]) -> float | None:
-        call_time = milliseconds(row, "callTime")
-        if call_time is None:
-            return None
-        parts = 0.0
-        for name in ("talkTimeMS", "calleeHoldDurationMS"):
-            if row.get(name) is None:
-                continue  # absent or null: no talk or hold time
-            part = milliseconds(row, name)
-            if part is None:
-                # Present but unusable (counted as such): taking it as 0 would record the
-                # whole call as waiting, so the wait is not known.
-                return None
-            parts += part
-        return max(0.0, call_time - parts)
-
-    def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
-        return (key[0], key[1], OTHER, OTHER)  # groups beyond the ceiling, per PBX and type

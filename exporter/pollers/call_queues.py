@@ -11,48 +11,37 @@ Exposition (polled every 30 s by default; durations in seconds, percentages as r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from exporter.api.work_analytics import WorkAnalyticsClient
-from exporter.config.model import Selection
+from exporter.api.protocols import CallQueueApi
+from exporter.config import Selection
 from exporter.core.errors import CollectionError, MalformedResponseError
 from exporter.core.logs import get_logger
-from exporter.metrics.cc_tables import to_number
-from exporter.metrics.queue_tables import (
-    CALL_QUEUE_METRICS,
+from exporter.metrics.call_queues import (
     CALL_QUEUE_METRICS_ALIASES,
     CALL_QUEUE_METRICS_WINDOW,
-    REALTIME_METRICS,
-    QueueMetric,
+    PLACED,
+    SPECS,
+    ApiChoice,
 )
 from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
-from exporter.pollers.discovery import Directory, Pbx
+from exporter.metrics.spec import MetricSpec
+from exporter.metrics.units import DurationUnit, convert, to_number
+from exporter.pollers.base import LeftOut, Poller, label_text
+from exporter.pollers.discovery import Directory, DirectorySource, Pbx
 from exporter.pollers.limits import SeriesBudget
 
 log = get_logger(__name__)
 
-QUEUE_LABELS = ["pbx", "site", "queue", "extension", "queue_id"]
-QUEUE_PREFIX = "eightbyeight_queue_"
-SUMMARY_PREFIX = "eightbyeight_pbx_queues_"
 ENDPOINTS = {
     "call_queue_metrics": "/v2/pbxes/{pbxId}/call-queue-metrics",
     "realtime": "/v2/call-queues/real-time/pbxes/{pbxId}",
 }
-
-ApiChoice = Literal["call_queue_metrics", "realtime"]
-
-
-def convert(metric: QueueMetric, raw: float, duration_divisor: float) -> float:
-    if metric.kind == "duration":
-        return raw / duration_divisor
-    if metric.kind == "percent":
-        return raw / 100.0
-    return raw
+__all__ = ["SPECS", "CallQueuePoller"]
 
 
-class CallQueueCollector(SnapshotCollector):
+class CallQueuePoller(Poller):
     """Per-queue gauges and the API's own per-PBX summary, for every watched PBX."""
 
     name = "call_queues"
@@ -61,8 +50,8 @@ class CallQueueCollector(SnapshotCollector):
 
     def __init__(
         self,
-        client: WorkAnalyticsClient,
-        directory: Callable[[], Directory | None],
+        client: CallQueueApi,
+        directory: DirectorySource,
         *,
         interval: float,
         api: ApiChoice = "call_queue_metrics",
@@ -78,11 +67,11 @@ class CallQueueCollector(SnapshotCollector):
         self.directory = directory
         self.interval = interval
         self.api = api
-        self.table = CALL_QUEUE_METRICS if api == "call_queue_metrics" else REALTIME_METRICS
+        self.specs = PLACED[api]  # vendor key -> (per-queue spec, per-PBX summary spec)
         # The deprecated API is documented in ms; the Call Queue Metric API's unit is disputed
         # between the vendor's guide (seconds) and spec example (ms), hence the setting.
-        self.duration_divisor = (
-            1000.0 if api == "realtime" or duration_unit == "milliseconds" else 1.0
+        self.durations: DurationUnit = (
+            "milliseconds" if api == "realtime" or duration_unit == "milliseconds" else "seconds"
         )
         self.site_refs = list(sites)
         self.queue_refs = list(queues)
@@ -111,7 +100,7 @@ class CallQueueCollector(SnapshotCollector):
         return site_ids, queue_ids
 
     def collect(self) -> Sequence[Family]:
-        directory = self.directory()
+        directory = self.directory.directory
         if directory is None:
             raise CollectionError("the PBX directory has not been discovered yet")
         help_suffix = f" Polled from {self.endpoint} every {self.interval:g}s."
@@ -158,13 +147,11 @@ class CallQueueCollector(SnapshotCollector):
                 metrics = item["metrics"]
                 if not budget.take(len(metrics)):
                     continue
-                self._add(families, QUEUE_PREFIX, metrics, labels, help_suffix)
+                self._add(families, metrics, labels, help_suffix)
             summary = body.get("metricsSummary")
             if self.include_summary and summary is not None:
                 if isinstance(summary, Mapping):
-                    self._add(
-                        families, SUMMARY_PREFIX, summary, [pbx.name], help_suffix, summary_of=True
-                    )
+                    self._add(families, summary, [pbx.name], help_suffix, summary_of=True)
                 else:
                     self.invalid.add(
                         "call_queue_invalid", "metricsSummary not an object", pbx=pbx.name
@@ -207,7 +194,6 @@ class CallQueueCollector(SnapshotCollector):
     def _add(
         self,
         families: dict[str, GaugeFamily],
-        prefix: str,
         metrics: Any,
         labels: list[str],
         help_suffix: str,
@@ -217,35 +203,28 @@ class CallQueueCollector(SnapshotCollector):
             return
         done: set[str] = set()
         for key, raw in metrics.items():
-            spec = self.table.get(
-                CALL_QUEUE_METRICS_ALIASES.get(key, key)
-                if self.api == "call_queue_metrics"
-                else key
-            )
+            if self.api == "call_queue_metrics":
+                key = CALL_QUEUE_METRICS_ALIASES.get(key, key)
+            placed = self.specs.get(key)
             # A metric newer than this exporter is ignored rather than guessed at; null is
             # "no value" (e.g. an average over no calls), not an error.
-            if spec is None or spec.key in done or raw is None:
+            if placed is None or key in done or raw is None:
                 continue
             value = to_number(raw)
             if value is None:  # a word, an array, NaN, a boolean: unusable
-                self.unusable.add("call_queue_value_unusable", spec.key, type=type(raw).__name__)
+                self.unusable.add("call_queue_value_unusable", key, type=type(raw).__name__)
                 continue
-            done.add(spec.key)  # only now: `divertedCalls` may be unusable, `diverted` fine
-            name = prefix + spec.name + spec.unit_suffix
-            family = families.get(name)
+            done.add(key)  # only now: `divertedCalls` may be unusable, `diverted` fine
+            spec: MetricSpec = placed[1] if summary_of else placed[0]
+            family = families.get(spec.name)
             if family is None:
-                base_labels = ["pbx"] if summary_of else list(QUEUE_LABELS)
-                if spec.windowed:
-                    base_labels.append("window")
-                help_text = spec.help
-                if summary_of:
-                    help_text = (
-                        "All queues of the PBX, as summarised by the API: "
-                        + help_text[0].lower()
-                        + help_text[1:]
-                    )
-                family = families[name] = GaugeFamily(
-                    name, help_text + help_suffix, labels=base_labels
-                )
-            sample_labels = [*labels, CALL_QUEUE_METRICS_WINDOW] if spec.windowed else labels
-            family.add_metric(sample_labels, convert(spec, value, self.duration_divisor))
+                family = families[spec.name] = spec.gauge(help_suffix)
+            windowed = spec.labels[-1] == "window"
+            sample_labels = [*labels, CALL_QUEUE_METRICS_WINDOW] if windowed else labels
+            family.add_metric(sample_labels, value_of(spec, value, self.durations))
+
+
+def value_of(spec: MetricSpec, number: float, durations: DurationUnit) -> float:
+    converted = convert(spec.unit, number, durations)
+    assert converted is not None  # a finite number always converts
+    return converted

@@ -17,69 +17,41 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from exporter.api.contact_center import ContactCenterClient
-from exporter.config.model import Selection
+from exporter.api.protocols import RealtimeApi
+from exporter.config import Selection
 from exporter.core.logs import get_logger
-from exporter.metrics.cc_tables import (
+from exporter.metrics.contact_center import (
+    AGENT_DETAILS,
+    AGENT_INFO,
     AGENT_LINE_RE,
+    AGENT_LINE_STATUS,
+    AGENT_LINE_TIME,
+    AGENT_STATUS,
     AGENT_STATUS_KEYS,
-    TABLES,
-    CcMetric,
-    convert,
+    ENTITIES,
+    PLACED,
+    REALTIME_SPECS,
     parse_key,
+    qualifier,
     snake,
+    vendor_name,
 )
 from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.pollers.base import LeftOut, SnapshotCollector
-from exporter.pollers.discovery import label_text
+from exporter.metrics.units import DurationUnit, convert
+from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.limits import SeriesBudget
 
 log = get_logger(__name__)
 
-# kind -> (metric prefix, id label, name label)
-ENTITIES = {
-    "queues": ("eightbyeight_cc_queue_", "queue_id", "queue"),
-    "groups": ("eightbyeight_cc_group_", "group_id", "group"),
-    "agents": ("eightbyeight_cc_agent_", "agent_id", None),
-}
 DEFAULT_TENANT = "default"  # the `tenant` label of a single-tenant account
-AGENT_INFO = (
-    "eightbyeight_cc_agent_info",
-    "Contact Center agent's name and group, with value 1.",
-    ["tenant", "agent_id", "agent", "group_id", "group"],
-)
-AGENT_STATUS = (
-    "eightbyeight_cc_agent_status_info",
-    "Contact Center agent's current status (`status.rt`, lower snake case) and "
-    "status code (`statusCode.rt`), with value 1.",
-    ["tenant", "agent_id", "status", "status_code"],
-)
-AGENT_LINE_STATUS = (
-    "eightbyeight_cc_agent_line_status_info",
-    "Status of the agent's phone line (`lineNStatus.rt`), with value 1.",
-    ["tenant", "agent_id", "line", "status"],
-)
-AGENT_LINE_TIME = (
-    "eightbyeight_cc_agent_line_time_on_status_seconds",
-    "Time the agent's phone line has been in its status (`lineNTimeOnStatus.rt`).",
-    ["tenant", "agent_id", "line"],
-)
+SPECS = REALTIME_SPECS
 
 
 def collector_name(base: str, tenant: str | None) -> str:
     return f"{base}@{tenant}" if tenant else base
 
 
-def family_name(kind: str, metric: CcMetric) -> str:
-    return ENTITIES[kind][0] + metric.stem + metric.suffix
-
-
-def entity_labels(kind: str) -> list[str]:
-    _, id_label, name_label = ENTITIES[kind]
-    return ["tenant", id_label, *([name_label] if name_label else []), "period"]
-
-
-class CcRealtimeCollector(SnapshotCollector):
+class CcRealtimePoller(Poller):
     """Polls one realtime endpoint for one tenant."""
 
     invalid: LeftOut
@@ -87,7 +59,7 @@ class CcRealtimeCollector(SnapshotCollector):
 
     def __init__(
         self,
-        client: ContactCenterClient,
+        client: RealtimeApi,
         kind: str,
         tenant: str | None,
         *,
@@ -95,7 +67,7 @@ class CcRealtimeCollector(SnapshotCollector):
         metrics: Sequence[str] = (),
         page_size: int = 100,
         time_zone: str | None = None,
-        duration_scale: float = 0.001,
+        duration_unit: DurationUnit = "milliseconds",
         select: Selection = Selection(),
         max_series: int = 20_000,
     ) -> None:
@@ -110,10 +82,10 @@ class CcRealtimeCollector(SnapshotCollector):
         self.metrics = list(metrics)
         self.page_size = page_size
         self.time_zone = time_zone
-        self.duration_scale = duration_scale
+        self.durations = duration_unit
         self.select = select
         self.max_series = max_series
-        self.table = TABLES[kind]
+        self.specs = PLACED[kind]  # vendor name -> family
         self.unknown: set[str] = set()
         self.invalid = LeftOut(self.name)  # items (queues, groups, agents) left out
         self.unusable = LeftOut(self.name)  # values left out
@@ -128,10 +100,7 @@ class CcRealtimeCollector(SnapshotCollector):
         )
         budget = SeriesBudget(self.name, self.max_series)
         families: dict[str, GaugeFamily] = {}
-        info = {
-            spec[0]: GaugeFamily(spec[0], spec[1], labels=spec[2])
-            for spec in (AGENT_INFO, AGENT_STATUS, AGENT_LINE_STATUS, AGENT_LINE_TIME)
-        }
+        info = {spec.name: spec.gauge() for spec in AGENT_DETAILS}
         _, _id_label, name_label = ENTITIES[self.kind]
         seen: set[tuple[str, ...]] = set()  # (family, labels...): two spellings count once
         entities: set[str] = set()
@@ -164,7 +133,7 @@ class CcRealtimeCollector(SnapshotCollector):
                     continue
                 self._add(families, info, base, entry["key"], entry.get("value"), status, seen)
             if self.kind == "agents":
-                info[AGENT_INFO[0]].add_metric(
+                info[AGENT_INFO.name].add_metric(
                     [
                         self.tenant_label,
                         entity_id,
@@ -175,7 +144,7 @@ class CcRealtimeCollector(SnapshotCollector):
                     1.0,
                 )
                 if "status" in status:
-                    info[AGENT_STATUS[0]].add_metric(
+                    info[AGENT_STATUS.name].add_metric(
                         [
                             self.tenant_label,
                             entity_id,
@@ -213,44 +182,40 @@ class CcRealtimeCollector(SnapshotCollector):
         if line is not None:
             agent = base[:2]
             # One series per line, whatever the period (`line1Status.rt`, `.today`, twice...).
-            family = AGENT_LINE_STATUS[0] if line[2] == "Status" else AGENT_LINE_TIME[0]
-            if (family, *agent, line[1]) in seen:
+            line_family = AGENT_LINE_STATUS.name if line[2] == "Status" else AGENT_LINE_TIME.name
+            if (line_family, *agent, line[1]) in seen:
                 return
             if line[2] == "Status":
                 if isinstance(value, str) and value:
-                    seen.add((family, *agent, line[1]))
-                    info[family].add_metric([*agent, line[1], snake(value)], 1.0)
+                    seen.add((line_family, *agent, line[1]))
+                    info[line_family].add_metric([*agent, line[1], snake(value)], 1.0)
                 return
-            seconds = convert("duration", value, self.duration_scale)
+            seconds = convert("duration", value, self.durations)
             if seconds is not None:
-                seen.add((family, *agent, line[1]))
-                info[family].add_metric([*agent, line[1]], seconds)
+                seen.add((line_family, *agent, line[1]))
+                info[line_family].add_metric([*agent, line[1]], seconds)
             elif value is not None:
                 self._unusable(key, f"value of type {type(value).__name__}")
             return
-        metric = self.table.get(parsed.name)
-        if metric is None or metric.qualifier != parsed.qualifier:
+        spec = self.specs.get(parsed.name)
+        if spec is None or qualifier(spec) != parsed.qualifier:
             self._unknown(key)
             return
         if value is None:
             return  # e.g. an average over no interactions: no value, not an error
-        number = convert(metric.kind, value, self.duration_scale)
+        number = convert(spec.unit, value, self.durations)
         if number is None:
             self._unusable(key, f"value of type {type(value).__name__}")
             return
-        name = family_name(self.kind, metric)
         # `eligibl.rt` and `eligible.rt` (the spec's two spellings) are one metric.
-        identity = (name, *base, parsed.period)
+        identity = (spec.name, *base, parsed.period)
         if identity in seen:
             return
         seen.add(identity)
-        family = families.get(name)
+        family = families.get(spec.name)
         if family is None:
-            family = families[name] = GaugeFamily(
-                name,
-                f"{metric.help} Contact Center `{metric.name}`, polled every {self.interval:g}s.",
-                labels=entity_labels(self.kind),
-            )
+            suffix = f" Contact Center `{vendor_name(spec)}`, polled every {self.interval:g}s."
+            family = families[spec.name] = spec.gauge(suffix)
         family.add_metric([*base, parsed.period], number)
 
     def _unknown(self, key: str) -> None:

@@ -20,48 +20,81 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from exporter.api.contact_center import REPORT_RECORD_CAP, ContactCenterClient
-from exporter.config.model import ReportConfig, ReportStatusPolling
+from exporter.api.contact_center import REPORT_RECORD_CAP
+from exporter.api.protocols import ReportApi
+from exporter.config import ReportConfig, ReportStatusPolling
 from exporter.core.errors import CollectionError
 from exporter.core.logs import get_logger
 from exporter.core.windows import resolve
-from exporter.metrics.cc_tables import convert, report_metric, snake
+from exporter.metrics.contact_center import REPORT_PREFIX, report_metric, snake
 from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
+from exporter.metrics.spec import gauge
+from exporter.metrics.units import DurationUnit, convert
+from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.cc_realtime import DEFAULT_TENANT, collector_name
 from exporter.pollers.limits import SeriesBudget
 
 log = get_logger(__name__)
 
-TIME_KEYS = ("startTime", "endTime")
 RESERVED_LABELS = ("tenant", "report", "interval_start")
-# name -> (help, labels): the same for every report.
-REPORT_META: dict[str, tuple[str, list[str]]] = {
-    "eightbyeight_cc_report_rows": (
-        "Rows (totals left out) of the report's last good result.",
-        ["tenant", "report"],
-    ),
-    "eightbyeight_cc_report_truncated": (
-        "1 when the report reached the vendor's cap of 10,000 JSON records, so rows are missing.",
-        ["tenant", "report"],
-    ),
-    "eightbyeight_cc_report_generation_seconds": (
-        "How long the vendor took to generate the report (creation to DONE), as waited for.",
-        ["tenant", "report"],
-    ),
-    "eightbyeight_cc_report_status_polls": (
-        "Status requests made while the last good report was being generated.",
-        ["tenant", "report"],
-    ),
-    "eightbyeight_cc_report_range_start_timestamp_seconds": (
-        "Start of the date range of the report's last good result.",
-        ["tenant", "report"],
-    ),
-    "eightbyeight_cc_report_range_end_timestamp_seconds": (
-        "End of the date range of the report's last good result.",
-        ["tenant", "report"],
-    ),
-}
+_REPORT = "cc_report:NAME"
+_PER_REPORT = ("tenant", "report")
+# One pattern for every metric of a configured report, named by `report_metric`.
+REPORT_METRIC = gauge(
+    REPORT_PREFIX + "<metric>",
+    "One gauge per metric of a configured report: `fooPercentage` becomes "
+    "`..._foo_ratio`, a metric ending in Time or Duration `..._seconds`, any other "
+    "`..._foo` (snake case); labelled by the grouping's dimensions in snake case "
+    "(`queue`, `queue_id`, `agent`, `media`, ...), and by `interval_start` when "
+    "the granularity is not `none`.",
+    ("tenant", "report", "<dimensions>", "[interval_start]"),
+    f"{_REPORT} (`/historical-metrics`)",
+)
+REPORT_ROWS = gauge(
+    "eightbyeight_cc_report_rows",
+    "Rows (totals left out) of the report's last good result.",
+    _PER_REPORT,
+    _REPORT,
+)
+REPORT_TRUNCATED = gauge(
+    "eightbyeight_cc_report_truncated",
+    "1 when the report reached the vendor's cap of 10,000 JSON records, so rows are missing.",
+    _PER_REPORT,
+    _REPORT,
+)
+REPORT_GENERATION = gauge(
+    "eightbyeight_cc_report_generation_seconds",
+    "How long the vendor took to generate the report (creation to DONE), as waited for.",
+    _PER_REPORT,
+    _REPORT,
+)
+REPORT_POLLS = gauge(
+    "eightbyeight_cc_report_status_polls",
+    "Status requests made while the last good report was being generated.",
+    _PER_REPORT,
+    _REPORT,
+)
+REPORT_RANGE_START = gauge(
+    "eightbyeight_cc_report_range_start_timestamp_seconds",
+    "Start of the date range of the report's last good result.",
+    _PER_REPORT,
+    _REPORT,
+)
+REPORT_RANGE_END = gauge(
+    "eightbyeight_cc_report_range_end_timestamp_seconds",
+    "End of the date range of the report's last good result.",
+    _PER_REPORT,
+    _REPORT,
+)
+SPECS = (
+    REPORT_METRIC,
+    REPORT_ROWS,
+    REPORT_TRUNCATED,
+    REPORT_GENERATION,
+    REPORT_POLLS,
+    REPORT_RANGE_START,
+    REPORT_RANGE_END,
+)
 ISO_MILLIS = "%Y-%m-%dT%H:%M:%S.000Z"
 
 
@@ -138,7 +171,7 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(int(epoch), tz=UTC).strftime(ISO_MILLIS)
 
 
-class CcReportCollector(SnapshotCollector):
+class CcReportPoller(Poller):
     """One configured report for one tenant."""
 
     invalid: LeftOut
@@ -146,12 +179,12 @@ class CcReportCollector(SnapshotCollector):
 
     def __init__(
         self,
-        client: ContactCenterClient,
+        client: ReportApi,
         report: ReportConfig,
         tenant: str | None,
         *,
         time_zone: str | None,
-        duration_scale: float,
+        duration_unit: DurationUnit,
         page_size: int,
         polling: ReportStatusPolling,
         clock: Callable[[], float] = time.time,
@@ -166,7 +199,7 @@ class CcReportCollector(SnapshotCollector):
         self.time_zone = time_zone
         # Without a zone only rolling windows are allowed (config), which need none.
         self.zone = ZoneInfo(time_zone or "UTC")
-        self.duration_scale = duration_scale
+        self.durations = duration_unit
         self.page_size = page_size
         self.polling = polling
         self.clock = clock
@@ -226,17 +259,16 @@ class CcReportCollector(SnapshotCollector):
             )
         families, rows, truncated = self._read(report_id, status.links.get("data"), metric_names)
         meta = {
-            "eightbyeight_cc_report_rows": float(rows),
-            "eightbyeight_cc_report_truncated": 1.0 if truncated else 0.0,
-            "eightbyeight_cc_report_generation_seconds": waited,
-            "eightbyeight_cc_report_status_polls": float(polls),
-            "eightbyeight_cc_report_range_start_timestamp_seconds": window.start.timestamp(),
-            "eightbyeight_cc_report_range_end_timestamp_seconds": window.end.timestamp(),
+            REPORT_ROWS: float(rows),
+            REPORT_TRUNCATED: 1.0 if truncated else 0.0,
+            REPORT_GENERATION: waited,
+            REPORT_POLLS: float(polls),
+            REPORT_RANGE_START: window.start.timestamp(),
+            REPORT_RANGE_END: window.end.timestamp(),
         }
         out: list[Family] = [families[name] for name in sorted(families)]
-        for name, value in meta.items():
-            help_text, labels = REPORT_META[name]
-            family = GaugeFamily(name, help_text, labels=labels)
+        for spec, value in meta.items():
+            family = spec.gauge()
             family.add_metric([self.tenant_label, self.report.name], value)
             out.append(family)
         return out
@@ -294,7 +326,7 @@ class CcReportCollector(SnapshotCollector):
                 rows += 1
                 for key, raw in values:
                     name, kind = report_metric(key)
-                    number = convert(kind, raw, self.duration_scale)
+                    number = convert(kind, raw, self.durations)
                     if number is None:
                         if raw is not None:
                             self._unusable(key, f"value {str(raw)[:20]!r}")

@@ -10,29 +10,35 @@ Exposition (polled every 10 minutes by default):
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from exporter.api.work_analytics import WorkAnalyticsClient
+from exporter.api.protocols import DirectoryApi
 from exporter.core.errors import CollectionError, MalformedResponseError
 from exporter.core.logs import get_logger
 from exporter.core.sharding import Shard
-from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
+from exporter.metrics.rendering import Family
+from exporter.metrics.spec import gauge
+from exporter.pollers.base import LeftOut, Poller, label_text
 
 log = get_logger(__name__)
 
 
 # name -> (help, labels), for the page and the metric catalogue alike.
-INFO_METRICS: dict[str, tuple[str, list[str]]] = {
-    "eightbyeight_pbx_info": ("A PBX the exporter watches.", ["pbx", "pbx_id"]),
-    "eightbyeight_site_info": ("A site of a watched PBX.", ["pbx", "site", "site_id"]),
-    "eightbyeight_queue_info": (
-        "A call queue of a watched PBX.",
-        ["pbx", "site", "queue", "extension", "queue_id"],
-    ),
-}
+PBX_INFO = gauge(
+    "eightbyeight_pbx_info", "A PBX the exporter watches.", ("pbx", "pbx_id"), "discovery"
+)
+SITE_INFO = gauge(
+    "eightbyeight_site_info", "A site of a watched PBX.", ("pbx", "site", "site_id"), "discovery"
+)
+QUEUE_INFO = gauge(
+    "eightbyeight_queue_info",
+    "A call queue of a watched PBX.",
+    ("pbx", "site", "queue", "extension", "queue_id"),
+    "discovery",
+)
+SPECS = (PBX_INFO, SITE_INFO, QUEUE_INFO)
 
 
 @dataclass(frozen=True)
@@ -118,21 +124,34 @@ def select(refs: Sequence[str], pbxes: Sequence[Pbx]) -> tuple[list[Pbx], list[s
     return chosen, unknown
 
 
-def pbx_batches(
-    directory: Callable[[], Directory | None], all_pbxes: bool, size: int
-) -> list[list[str]]:
+class DirectorySource(Protocol):
+    """Where a poller finds the PBX directory: the discovery poller (its last good answer, or
+    None before the first), or a fixed one."""
+
+    @property
+    def directory(self) -> Directory | None: ...
+
+
+@dataclass(frozen=True)
+class FixedDirectory:
+    """A directory that does not change: for a poller run on its own (tests, tools)."""
+
+    directory: Directory | None
+
+
+def pbx_batches(source: DirectorySource, all_pbxes: bool, size: int) -> list[list[str]]:
     """PBX names per request of the historical endpoints: `[[]]` (= `allpbxes`) when every PBX
     is watched, else the discovered ones in comma-list batches of `size`."""
     if all_pbxes:
         return [[]]
-    found = directory()
+    found = source.directory
     if found is None:
         raise CollectionError("the PBX directory has not been discovered yet")
     names = sorted(p.name for p in found.pbxes)
     return [names[i : i + size] for i in range(0, len(names), size)]
 
 
-class DiscoveryCollector(SnapshotCollector):
+class DiscoveryPoller(Poller):
     """Refreshes the `Directory` and exports it as `_info` metrics."""
 
     name = "discovery"
@@ -140,7 +159,7 @@ class DiscoveryCollector(SnapshotCollector):
 
     def __init__(
         self,
-        client: WorkAnalyticsClient,
+        client: DirectoryApi,
         *,
         interval: float,
         pbx_refs: Sequence[str],
@@ -235,18 +254,13 @@ class DiscoveryCollector(SnapshotCollector):
             self._directory = directory
         names = {p.id: p.name for p in directory.pbxes}
         polled = f" Polled from the customer-data API every {self.interval:g}s."
-        families = {
-            name: GaugeFamily(name, help_text + polled, labels=labels)
-            for name, (help_text, labels) in INFO_METRICS.items()
-        }
+        families = {spec.name: spec.gauge(polled) for spec in SPECS}
         for pbx in directory.pbxes:
-            families["eightbyeight_pbx_info"].add_metric([pbx.name, pbx.id], 1)
+            families[PBX_INFO.name].add_metric([pbx.name, pbx.id], 1)
         for site in directory.sites.values():
-            families["eightbyeight_site_info"].add_metric(
-                [names[site.pbx_id], site.name, site.id], 1
-            )
+            families[SITE_INFO.name].add_metric([names[site.pbx_id], site.name, site.id], 1)
         for queue in directory.queues.values():
-            families["eightbyeight_queue_info"].add_metric(
+            families[QUEUE_INFO.name].add_metric(
                 [
                     names[queue.pbx_id],
                     directory.site_name(queue.site_id),

@@ -11,89 +11,60 @@ the number of requests does not grow with the number of PBXes:
     eightbyeight_extension_info{branch="East Coast",department="Marketing",email="...",extension="8885",first_name="Alice",...} 1.0
 
 Durations are converted from milliseconds to seconds and percentages to ratios (see
-summary_tables). Counts here are gauges: a window's count goes down as old calls leave it.
+exporter/metrics/summaries.py). Counts here are gauges: a window's count goes down as old calls leave it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from exporter.api.work_analytics import WorkAnalyticsClient
-from exporter.config.model import Selection
+from exporter.api.protocols import SummaryApi
+from exporter.config import Selection
 from exporter.core.errors import CollectionError
 from exporter.core.logs import get_logger
 from exporter.core.windows import ResolvedWindow, Window, resolve
-from exporter.metrics.cc_tables import to_number
-from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.metrics.summary_tables import (
-    COMPSUM_KEYS,
+from exporter.metrics.rendering import Family
+from exporter.metrics.spec import FamilySet, MetricSpec
+from exporter.metrics.summaries import (
+    COMPANY,
+    EXTENSION_INFO,
+    EXTENSIONS,
     EXTSUM_INFO_KEYS,
-    EXTSUM_KEYS,
-    RGSUM_KEYS,
-    SummaryMetric,
+    RING_GROUP_MEMBERS,
+    RING_GROUPS,
+    SPECS,
+    Shape,
     fold,
-    lookup,
 )
-from exporter.pollers.base import LeftOut, SnapshotCollector, label_text
-from exporter.pollers.discovery import Directory, pbx_batches
+from exporter.metrics.units import convert, to_number
+from exporter.pollers.base import LeftOut, Poller, label_text
+from exporter.pollers.discovery import DirectorySource, pbx_batches
 from exporter.pollers.limits import SeriesBudget
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What one endpoint's rows become."""
-
-    endpoint: str
-    prefix: str
-    labels: tuple[str, ...]  # without `window`
-    keys: tuple[str, ...]  # the numeric keys of the vendor's schema (for the catalogue)
-    identity: tuple[str, ...]  # labels a row must have: without them it cannot be told apart
-    pbx_key: str = "pbxId"
-
-    def metric_name(self, metric: SummaryMetric) -> str:
-        return self.prefix + metric.stem + metric.suffix
-
-
-COMPANY = Shape("/v1/compsum", "eightbyeight_pbx_", ("pbx",), COMPSUM_KEYS, ("pbx",))
-# A ring group is known by its PBX and extension (the members' `extId`, the call legs' `lra`).
-RING_GROUPS = Shape(
-    "/v2/rgsum-groups",
-    "eightbyeight_ring_group_",
-    ("pbx", "site", "ring_group", "extension"),
-    RGSUM_KEYS,
-    ("pbx", "extension"),
-)
-RING_GROUP_MEMBERS = Shape(
-    "/v2/rgsum-members",
-    "eightbyeight_ring_group_member_",
-    ("pbx", "ring_group", "ring_group_extension", "extension"),
-    tuple(k for k in RGSUM_KEYS if k != "totalMembers"),
-    ("extension",),
-)
-EXTENSIONS = Shape(
-    "/v2/extsum",
-    "eightbyeight_extension_",
-    ("pbx", "extension"),
-    EXTSUM_KEYS,
-    ("pbx", "extension"),
-    pbx_key="PbxId",
-)
-EXTENSION_INFO = (
-    "eightbyeight_extension_info",
-    "An extension seen in the extension summary, with its user's details.",
-    ("pbx", "extension", *EXTSUM_INFO_KEYS.values()),
-)
-SHAPES = (COMPANY, RING_GROUPS, RING_GROUP_MEMBERS, EXTENSIONS)
+__all__ = [
+    "SPECS",
+    "CompanySummaryPoller",
+    "ExtensionPoller",
+    "RingGroupMemberPoller",
+    "RingGroupPoller",
+]
 
 
 def text(row: Mapping[str, Any], key: str) -> str:
     return label_text(row.get(key))
+
+
+class RingGroupSource(Protocol):
+    """Where the member poller and the call-leg index find the ring groups: the ring group
+    poller's last answer, by (PBX name, extension)."""
+
+    @property
+    def groups(self) -> Mapping[tuple[str, str], RingGroup]: ...
 
 
 @dataclass(frozen=True)
@@ -104,28 +75,14 @@ class RingGroup:
     extension: str
 
 
-class Families:
-    """Gauge families of one run, created on first use, in a stable order."""
+@dataclass(frozen=True)
+class FixedRingGroups:
+    """Ring groups that do not change: for a poller run on its own (tests, tools)."""
 
-    def __init__(self, help_suffix: str) -> None:
-        self.help_suffix = help_suffix
-        self._families: dict[str, GaugeFamily] = {}
-
-    def add(
-        self, name: str, help_text: str, labels: Sequence[str], values: Sequence[str], value: float
-    ) -> None:
-        family = self._families.get(name)
-        if family is None:
-            family = self._families[name] = GaugeFamily(
-                name, help_text + self.help_suffix, labels=list(labels)
-            )
-        family.add_metric(list(values), value)
-
-    def __iter__(self) -> Iterator[Family]:
-        return iter(self._families.values())
+    groups: Mapping[tuple[str, str], RingGroup]
 
 
-class SummaryCollector(SnapshotCollector):
+class SummaryPoller(Poller):
     """Polls one summary endpoint for each window; subclasses say what a row's labels are."""
 
     shape: Shape
@@ -134,8 +91,8 @@ class SummaryCollector(SnapshotCollector):
 
     def __init__(
         self,
-        client: WorkAnalyticsClient,
-        directory: Callable[[], Directory | None],
+        client: SummaryApi,
+        directory: DirectorySource,
         *,
         interval: float,
         windows: Sequence[Window],
@@ -158,7 +115,6 @@ class SummaryCollector(SnapshotCollector):
         self.pbx_batch_size = pbx_batch_size
         self.clock = clock
         self._clamp_warned: set[str] = set()
-        self._keys = {fold(key) for key in self.shape.keys}
         self.exported: set[tuple[str, ...]] = set()  # row labels with series in the last run
         self.invalid = LeftOut(self.name)  # rows left out
         self.unusable = LeftOut(self.name)  # values of numeric keys that are not numbers
@@ -177,13 +133,13 @@ class SummaryCollector(SnapshotCollector):
             )
         return resolved
 
-    def fetch(self, resolved: ResolvedWindow, pbx_names: list[str]) -> list[Mapping[str, Any]]:
+    def fetch(self, resolved: ResolvedWindow, pbx_names: list[str]) -> list[Any]:
         params = self.client.historical_params(
             pbx_names, resolved.start_time, resolved.end_time, self.time_zone
         )
         return self.client.summary(self.shape.endpoint, params)
 
-    def rows(self, resolved: ResolvedWindow) -> Iterable[Mapping[str, Any]]:
+    def rows(self, resolved: ResolvedWindow) -> Iterable[Any]:
         for batch in pbx_batches(self.directory, self.all_pbxes, self.pbx_batch_size):
             yield from self.fetch(resolved, batch)
 
@@ -197,12 +153,12 @@ class SummaryCollector(SnapshotCollector):
         return self.select.keeps(*labels[1:])
 
     def collect(self) -> Sequence[Family]:
-        families = Families(f" Polled from {self.shape.endpoint} every {self.interval:g}s.")
+        families = FamilySet(f" Polled from {self.shape.endpoint} every {self.interval:g}s.")
         budget = SeriesBudget(self.name, self.max_series)
         self.exported = set()
         for window in self.windows:
             resolved = self.resolve(window)
-            selected: dict[tuple[str, ...], list[tuple[SummaryMetric, float]]] = {}
+            selected: dict[tuple[str, ...], list[tuple[MetricSpec, float]]] = {}
             for row in self.rows(resolved):
                 if not isinstance(row, Mapping):
                     self.invalid.add("summary_row_invalid", "row not an object", window=window.name)
@@ -239,34 +195,24 @@ class SummaryCollector(SnapshotCollector):
                 if not budget.take(len(values)):
                     continue
                 self.exported.add(labels)
-                for metric, value in values:
-                    families.add(
-                        self.shape.metric_name(metric),
-                        metric.help,
-                        (*self.shape.labels, "window"),
-                        (*labels, window.name),
-                        value,
-                    )
+                for spec, value in values:
+                    families.add(spec, (*labels, window.name), value)
         extra = list(self.extra_families())
         self.series = budget.finish(self.series)
         return (*families, *extra)
 
-    def values(self, row: Mapping[str, Any]) -> list[tuple[SummaryMetric, float]]:
-        out: dict[str, tuple[SummaryMetric, float]] = {}
+    def values(self, row: Mapping[str, Any]) -> list[tuple[MetricSpec, float]]:
+        out: dict[str, tuple[MetricSpec, float]] = {}
         for key, raw in row.items():
-            metric = lookup(key) if fold(key) in self._keys else None
-            if metric is None or raw is None:  # null is "no value", not an error
+            spec = self.shape.specs.get(fold(key))
+            if spec is None or raw is None:  # null is "no value", not an error
                 continue
-            number = to_number(raw)
-            if number is None:
+            if to_number(raw) is None:
                 self.unusable.add("summary_value_unusable", key, type=type(raw).__name__)
                 continue
-            name = self.shape.metric_name(metric)
-            if metric.kind == "duration":
-                number /= 1000.0
-            elif metric.kind == "percent":
-                number /= 100.0
-            out.setdefault(name, (metric, number))
+            number = convert(spec.unit, raw, "milliseconds")
+            assert number is not None  # a number always converts
+            out.setdefault(spec.name, (spec, number))
         return list(out.values())
 
     def on_row(self, row: Mapping[str, Any], labels: tuple[str, ...], window: Window) -> None:
@@ -276,7 +222,7 @@ class SummaryCollector(SnapshotCollector):
         return ()
 
 
-class CompanySummaryCollector(SummaryCollector):
+class CompanySummaryPoller(SummaryPoller):
     name = "company_summary"
     shape = COMPANY
 
@@ -287,7 +233,7 @@ class CompanySummaryCollector(SummaryCollector):
         return True  # one row per PBX: PBXes are chosen with `pbxes`
 
 
-class RingGroupCollector(SummaryCollector):
+class RingGroupPoller(SummaryPoller):
     """Ring group summaries; also the list of ring groups other collectors look up."""
 
     name = "ring_groups"
@@ -312,7 +258,7 @@ class RingGroupCollector(SummaryCollector):
         return families
 
 
-class RingGroupMemberCollector(SummaryCollector):
+class RingGroupMemberPoller(SummaryPoller):
     """Members of the configured ring groups (or of every ring group the summary lists)."""
 
     name = "ring_group_members"
@@ -321,7 +267,7 @@ class RingGroupMemberCollector(SummaryCollector):
     def __init__(
         self,
         *args: Any,
-        ring_groups: Callable[[], Mapping[tuple[str, str], RingGroup]],
+        ring_groups: RingGroupSource,
         refs: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
@@ -331,14 +277,14 @@ class RingGroupMemberCollector(SummaryCollector):
         self._current: RingGroup | None = None
 
     def targets(self) -> list[RingGroup]:
-        groups = sorted(self.ring_groups().values(), key=lambda g: (g.pbx, g.extension))
+        groups = sorted(self.ring_groups.groups.values(), key=lambda g: (g.pbx, g.extension))
         if self.refs:
             groups = [g for g in groups if g.name in self.refs or g.extension in self.refs]
         return groups
 
-    def rows(self, resolved: ResolvedWindow) -> Iterable[Mapping[str, Any]]:
+    def rows(self, resolved: ResolvedWindow) -> Iterable[Any]:
         targets = self.targets()
-        if not targets and not self.ring_groups():
+        if not targets and not self.ring_groups.groups:
             raise CollectionError(
                 "no ring group is known yet (the ring_groups collector lists them)"
             )
@@ -356,7 +302,7 @@ class RingGroupMemberCollector(SummaryCollector):
         return (group.pbx, group.name, group.extension, text(row, "extension"))
 
 
-class ExtensionCollector(SummaryCollector):
+class ExtensionPoller(SummaryPoller):
     """Extension summaries; the user's details go in one `_info` series per extension."""
 
     name = "extensions"
@@ -364,7 +310,7 @@ class ExtensionCollector(SummaryCollector):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._info: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._info: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def row_labels(self, row: Mapping[str, Any]) -> tuple[str, ...]:
         return (text(row, "PbxId"), text(row, "Extension"))
@@ -381,11 +327,8 @@ class ExtensionCollector(SummaryCollector):
         return super().collect()
 
     def extra_families(self) -> Iterable[Family]:
-        name, help_text, labels = EXTENSION_INFO
-        family = GaugeFamily(
-            name,
-            help_text + f" Polled from {EXTENSIONS.endpoint} every {self.interval:g}s.",
-            labels=list(labels),
+        family = EXTENSION_INFO.gauge(
+            f" Polled from {EXTENSIONS.endpoint} every {self.interval:g}s."
         )
         for key in sorted(self._info.keys() & self.exported):
             family.add_metric([*key, *self._info[key]], 1.0)

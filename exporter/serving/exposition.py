@@ -5,10 +5,9 @@ clock, per scrape)."""
 from __future__ import annotations
 
 import functools
-import platform
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,7 +22,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from exporter import __version__
 from exporter.core.sharding import Shard
 from exporter.metrics.rendering import (
     GZIP_HEADER,
@@ -33,160 +31,9 @@ from exporter.metrics.rendering import (
     gzip_trailer,
     sample_lines,
 )
-from exporter.pollers.base import CollectorRunner, Scheduler, Snapshot
-
-# name -> (type, help); every one is labelled by `collector`. Listed once, for the page and the
-# metric catalogue alike.
-SELF_METRICS: dict[str, tuple[str, str]] = {
-    "eightbyeight_up": (
-        "gauge",
-        "1 if the collector's last run got a valid answer from the 8x8 API, else 0.",
-    ),
-    "eightbyeight_collector_duration_seconds": ("gauge", "How long the collector's last run took."),
-    "eightbyeight_collector_last_success_timestamp_seconds": (
-        "gauge",
-        "When the collector last succeeded, in seconds since the epoch.",
-    ),
-    "eightbyeight_collector_snapshot_age_seconds": (
-        "gauge",
-        "Age of the collector's last good snapshot: how old its data on this page can be.",
-    ),
-    "eightbyeight_collector_interval_seconds": (
-        "gauge",
-        "How often the collector polls the 8x8 API.",
-    ),
-    "eightbyeight_collector_runs": ("counter", "Runs of the collector."),
-    "eightbyeight_collector_failures": ("counter", "Runs of the collector that failed."),
-    # Collectors with a max_series ceiling:
-    "eightbyeight_collector_series": (
-        "gauge",
-        "Series the collector exported in its last good run.",
-    ),
-    "eightbyeight_collector_series_limit": (
-        "gauge",
-        "The collector's ceiling on series (max_series).",
-    ),
-    "eightbyeight_collector_series_dropped": (
-        "gauge",
-        "Series the collector left out (or folded into `_other`) in its last good run because of its ceiling.",
-    ),
-    # Collectors that poll call records or call legs incrementally:
-    "eightbyeight_collector_records_read": (
-        "counter",
-        "Records read from the API, duplicates included.",
-    ),
-    "eightbyeight_collector_records_duplicate": (
-        "counter",
-        "Records read again by an overlapping poll and not counted again.",
-    ),
-    "eightbyeight_collector_records_invalid": (
-        "counter",
-        "Records left out because they lack an id or their fields are unusable.",
-    ),
-    "eightbyeight_collector_watermark_timestamp_seconds": (
-        "gauge",
-        "End of the last complete incremental poll, in seconds since the epoch.",
-    ),
-    "eightbyeight_collector_dedup_entries": (
-        "gauge",
-        "Record ids remembered to avoid counting twice.",
-    ),
-    "eightbyeight_collector_dedup_evicted": (
-        "counter",
-        "Record ids forgotten early because dedup_max_entries was reached.",
-    ),
-    # Contact Center collectors:
-    "eightbyeight_collector_unknown_metrics": (
-        "gauge",
-        "Distinct metric keys the API sent that the exporter does not know (each logged once).",
-    ),
-    "eightbyeight_collector_values_unusable": (
-        "counter",
-        "Values left out because they were not what their metric needs (a word or an array where a number belongs).",
-    ),
-}
-BUILD_INFO = (
-    "eightbyeight_exporter_build_info",
-    "The exporter's version, with value 1.",
-    ["version", "python_version"],
-)
-SHARD_INFO = (
-    "eightbyeight_exporter_shard_info",
-    "This replica's shard (0 of 1 when not sharded), with value 1: sum over shards "
-    "to see the whole account.",
-    ["shard", "total_shards"],
-)
-
-
-AGE_METRIC = "eightbyeight_collector_snapshot_age_seconds"
-
-
-def _values(runner: CollectorRunner) -> dict[str, float | None]:
-    """The runner's own metrics but the snapshot age: they change only when it runs."""
-    state = runner.state
-    return {
-        "eightbyeight_up": 1.0 if state.success else 0.0,
-        "eightbyeight_collector_duration_seconds": state.last_duration,
-        "eightbyeight_collector_last_success_timestamp_seconds": state.last_success,
-        "eightbyeight_collector_interval_seconds": runner.collector.interval,
-        "eightbyeight_collector_runs": float(state.runs),
-        "eightbyeight_collector_failures": float(state.failures),
-        **runner.collector.self_metrics(),
-    }
-
-
-class ExporterCollector(Collector):
-    """The exporter's own metrics of every runner, except the snapshot ages (see AgeCollector),
-    and the build and shard: they change only when a runner finishes a run, which `version`
-    counts, so /metrics collects them again only then."""
-
-    def __init__(self, scheduler: Scheduler, shard: Shard = Shard()) -> None:
-        self.scheduler = scheduler
-        self.shard = shard
-
-    @property
-    def version(self) -> int:
-        # Both terms only grow (runners are added while the exporter is built, and their
-        # versions count runs), so the sum moves whenever either does.
-        return sum(runner.version for runner in self.scheduler.runners) + len(
-            self.scheduler.runners
-        )
-
-    def collect(self) -> Iterable[Metric]:
-        values = [(runner.name, _values(runner)) for runner in self.scheduler.runners]
-        for name, (kind, help_text) in SELF_METRICS.items():
-            if name == AGE_METRIC:
-                continue
-            family_class = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
-            family = family_class(name, help_text, labels=["collector"])
-            for runner_name, runner_values in values:
-                value = runner_values.get(name)
-                if value is not None:
-                    family.add_metric([runner_name], value)
-            yield family
-        name, help_text, labels = BUILD_INFO
-        build = GaugeMetricFamily(name, help_text, labels=labels)
-        build.add_metric([__version__, platform.python_version()], 1)
-        yield build
-        name, help_text, labels = SHARD_INFO
-        shard = GaugeMetricFamily(name, help_text, labels=labels)
-        shard.add_metric([str(self.shard.index), str(self.shard.total)], 1)
-        yield shard
-
-
-class AgeCollector(Collector):
-    """The snapshot ages: they change by the second, so they are rendered on every scrape."""
-
-    def __init__(self, scheduler: Scheduler) -> None:
-        self.scheduler = scheduler
-
-    def collect(self) -> Iterable[Metric]:
-        family = GaugeMetricFamily(AGE_METRIC, SELF_METRICS[AGE_METRIC][1], labels=["collector"])
-        for runner in self.scheduler.runners:
-            age = runner.snapshot_age()
-            if age is not None:
-                family.add_metric([runner.name], age)
-        yield family
+from exporter.metrics.spec import MetricSpec, counter, gauge
+from exporter.pollers.base import Scheduler, Snapshot
+from exporter.serving.self_metrics import AgeCollector, ExporterCollector
 
 
 @dataclass(frozen=True)
@@ -225,9 +72,14 @@ class LivePart:
 class Versioned(Protocol):
     """A collector whose `version` moves whenever its samples change."""
 
-    version: int
+    @property
+    def version(self) -> int: ...
 
     def collect(self) -> Iterable[Metric]: ...
+
+
+# prometheus-client has no type hints for it.
+_disable_created_metrics: Callable[[], None] = disable_created_metrics
 
 
 class Exposition:
@@ -272,6 +124,11 @@ class Exposition:
         # snapshots, so they are compressed once.
         self._headers: dict[tuple[str, str, str, str, bool], tuple[bytes, bytes]] = {}
         self.per_scrape.register(AgeCollector(scheduler))
+        # The page is assembled when a snapshot is taken, in that runner's thread.
+        scheduler.subscribe(self._snapshot_taken)
+
+    def _snapshot_taken(self) -> None:
+        self.refresh()
 
     def _snapshots(self) -> tuple[Snapshot | None, ...]:
         return tuple(runner.serving_snapshot() for runner in self.scheduler.runners)
@@ -379,21 +236,21 @@ def _same(a: tuple[Snapshot | None, ...], b: tuple[Snapshot | None, ...]) -> boo
     return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
-EXPOSITION_METRICS: dict[str, tuple[str, str]] = {
-    "eightbyeight_exporter_exposition_renders": (
-        "counter",
-        "Times the collectors' part of /metrics was assembled: once per new snapshot "
-        "(or one too old to serve); scrapes in between serve the same bytes.",
+EXPOSITION_METRICS: tuple[MetricSpec, ...] = (
+    counter(
+        'eightbyeight_exporter_exposition_renders_total',
+        "Times the collectors' part of /metrics was assembled: once per new snapshot (or one too old to serve); scrapes in between serve the same bytes.",
+        (),
     ),
-    "eightbyeight_exporter_exposition_series": (
-        "gauge",
-        "Series in the collectors' part of /metrics.",
+    gauge(
+        'eightbyeight_exporter_exposition_series', "Series in the collectors' part of /metrics.", ()
     ),
-    "eightbyeight_exporter_exposition_bytes": (
-        "gauge",
+    gauge(
+        'eightbyeight_exporter_exposition_bytes',
         "Size of the collectors' part of /metrics in the text format, uncompressed.",
+        (),
     ),
-}
+)
 
 
 class _ExpositionCollector(Collector):
@@ -413,16 +270,16 @@ class _ExpositionCollector(Collector):
             "eightbyeight_exporter_exposition_series": float(text.series),
             "eightbyeight_exporter_exposition_bytes": float(text.length),
         }
-        for name, (kind, help_text) in EXPOSITION_METRICS.items():
-            family_class = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
-            yield family_class(name, help_text, value=values[name])
+        for spec in EXPOSITION_METRICS:
+            family_class = CounterMetricFamily if spec.type == "counter" else GaugeMetricFamily
+            yield family_class(spec.family_name, spec.help, value=values[spec.family_name])
 
 
 def build_registry() -> CollectorRegistry:
     """The registry of the exporter's own metrics that change only when something happens
     (never the global registry): the reload state registers here."""
     # `_created` series double the counters' size on the page and nobody graphs them.
-    disable_created_metrics()
+    _disable_created_metrics()
     return CollectorRegistry(auto_describe=False)
 
 

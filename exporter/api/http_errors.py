@@ -1,0 +1,90 @@
+"""An 8x8 error answer as the exporter's error class, with the vendor's own words and pauses."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+
+from exporter.core.errors import (
+    ApiError,
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+)
+
+
+def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now())
+
+
+def vendor_detail(body: Any) -> str | None:
+    """The human part of an 8x8 error body; the APIs use several shapes (see the specs)."""
+    if not isinstance(body, Mapping):
+        return None
+    parts: list[str] = []
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        parts.extend(str(m) for m in messages if m)
+    for key in ("message", "error_description", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value and value not in parts:
+            parts.append(value)
+            break
+    details = body.get("details")
+    if isinstance(details, list):
+        parts.extend(str(d["hint"]) for d in details if isinstance(d, Mapping) and d.get("hint"))
+    return "; ".join(parts) or None
+
+
+def error_for_status(endpoint: str, response: requests.Response) -> ApiError:
+    """Map an HTTP error answer to the exporter's error class, keeping the vendor's message."""
+    status = response.status_code
+    try:
+        detail = vendor_detail(response.json())
+    except ValueError:
+        detail = None
+    if detail is None and response.text and len(response.text) < 300 and "<" not in response.text:
+        detail = response.text.strip() or None
+    kwargs: dict[str, Any] = {"status": status, "detail": detail}
+    if status == 400:
+        return BadRequestError(endpoint, "bad request", **kwargs)
+    if status == 401:
+        return UnauthorizedError(endpoint, "unauthorized", **kwargs)
+    if status == 403:
+        return ForbiddenError(endpoint, "forbidden", **kwargs)
+    if status == 404:
+        return NotFoundError(endpoint, "not found", **kwargs)
+    if status == 429:
+        return RateLimitedError(
+            endpoint,
+            "rate limited",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            **kwargs,
+        )
+    if status >= 500:
+        return ServerError(
+            endpoint,
+            "server error",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            **kwargs,
+        )
+    return ApiError(endpoint, "unexpected answer", **kwargs)

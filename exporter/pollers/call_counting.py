@@ -1,0 +1,138 @@
+"""How call records and legs are counted: their outcome and direction, the ids already counted
+(bounded memory), and the histograms of waits and talk times."""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from exporter.metrics import spec as specs
+from exporter.metrics.spec import MetricSpec
+from exporter.metrics.units import to_number
+
+OUTCOMES = ("answered", "voicemail", "abandoned", "missed", "other")
+
+
+ZERO_OUTCOMES = OUTCOMES[:-1]  # exported at 0 as soon as their key is known; `other` when seen
+
+
+DIRECTIONS = {
+    "incoming": "inbound",
+    "inbound": "inbound",
+    "outgoing": "outbound",
+    "outbound": "outbound",
+    "internal": "internal",
+}
+
+
+OTHER = "_other"  # where series beyond the ceiling are folded, so no call goes uncounted
+
+
+def outcome(row: Mapping[str, Any], disposition_key: str) -> str:
+    if str(row.get("answered") or "").lower() == "answered":
+        return "answered"
+    if str(row.get(disposition_key) or "").lower() == "voicemail":
+        return "voicemail"
+    if str(row.get("abandoned") or "").lower() == "abandoned":
+        return "abandoned"
+    if str(row.get("missed") or "").lower() == "missed":
+        return "missed"
+    return "other"
+
+
+def direction(row: Mapping[str, Any]) -> str:
+    return DIRECTIONS.get(str(row.get("direction") or "").lower(), "other")
+
+
+def milliseconds(row: Mapping[str, Any], key: str) -> float | None:
+    value = to_number(row.get(key))
+    return None if value is None or value < 0 else value
+
+
+class SeenIds:
+    """Ids of counted records with their disconnect time; forgets the oldest first."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._times: dict[Hashable, float] = {}
+        self._heap: list[tuple[float, int, Hashable]] = []
+        self._order = 0  # tie-breaker: keys need not be comparable
+        self.evicted = 0
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._times
+
+    def add(self, key: Hashable, when: float) -> bool:
+        """Remember `key`; False when it was already known."""
+        if key in self._times:
+            return False
+        self._times[key] = when
+        self._order += 1
+        heapq.heappush(self._heap, (when, self._order, key))
+        while len(self._times) > self.max_entries:
+            self._pop()
+            self.evicted += 1
+        return True
+
+    def forget_before(self, when: float) -> None:
+        while self._heap and self._heap[0][0] < when:
+            self._pop()
+
+    def _pop(self) -> None:
+        _, _, key = heapq.heappop(self._heap)
+        self._times.pop(key, None)
+
+
+@dataclass
+class Histogram:
+    counts: list[int]
+    total: float = 0.0
+
+    def observe(self, bounds: Sequence[float], value: float) -> None:
+        self.counts[bisect_left(bounds, value)] += 1
+        self.total += value
+
+    def buckets(self, bounds: Sequence[float]) -> list[tuple[str, float]]:
+        out, running = [], 0
+        for bound, count in zip([*map(str, bounds), "+Inf"], self.counts):
+            running += count
+            out.append((bound, float(running)))
+        return out
+
+
+class CallDetailSpecs(NamedTuple):
+    """One poller's families: calls ended by outcome, their waits and their talk times."""
+
+    calls: MetricSpec
+    wait: MetricSpec
+    talk: MetricSpec
+
+
+def call_detail_specs(
+    poller: str, endpoint: str, key_labels: tuple[str, ...], *helps: str
+) -> CallDetailSpecs:
+    """`key_labels` are what the series ceiling counts (a PBX and direction, a group)."""
+    names = {
+        "call_records": (
+            "eightbyeight_calls_total",
+            "eightbyeight_call_wait_seconds",
+            "eightbyeight_call_talk_seconds",
+        ),
+        "call_legs": (
+            "eightbyeight_group_calls_total",
+            "eightbyeight_group_call_wait_seconds",
+            "eightbyeight_group_call_talk_seconds",
+        ),
+    }[poller]
+    source = f"{poller} (`{endpoint}`)"
+    return CallDetailSpecs(
+        specs.counter(names[0], helps[0], (*key_labels, "outcome"), source),
+        specs.histogram(names[1], helps[1], (*key_labels, "outcome"), source),
+        specs.histogram(names[2], helps[2], key_labels, source),
+    )
