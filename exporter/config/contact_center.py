@@ -253,10 +253,6 @@ class ContactCenterConfig(StrictModel):
             check_budget(self.minimum_requests_per_minute(), self.request_budget_per_minute)
         return self
 
-    @property
-    def duration_scale(self) -> float:
-        return 0.001 if self.duration_unit == "milliseconds" else 1.0
-
     def urls(self) -> tuple[str, str, str]:
         """Token, realtime and historical base URLs."""
         realtime, historical = region_urls(self.base_url, self.region)
