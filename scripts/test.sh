@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs everything the tests need on a fresh Debian machine, then runs the whole suite.
-# Python packages: this project with its test extras. Debian: prometheus (promtool) and
-# prometheus-alertmanager (amtool), only when missing. Extra arguments go to pytest.
+# Installs everything the tests need on a fresh Debian machine, checks the code, then runs the
+# whole suite. Python packages: this project with its test extras. Debian: prometheus (promtool)
+# and prometheus-alertmanager (amtool), only when missing. The checks (lint, format, types, the
+# import layers of pyproject.toml) run before pytest and each one fails the script; extra
+# arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,22 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1;
   export DEBIAN_FRONTEND=noninteractive
   "${as_root[@]}" apt-get update -qq
   "${as_root[@]}" apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+fi
+
+# Every check runs, so that one CI run reports all of them; any failure stops the script
+# before pytest.
+failed=()
+check() {
+  echo "--- $*"
+  "$@" || failed+=("$*")
+}
+check python3 -m ruff check .
+check python3 -m ruff format --check .
+check python3 -m mypy exporter mixin simulator tests benchmarks
+check lint-imports
+if [ "${#failed[@]}" -gt 0 ]; then
+  printf 'failed: %s\n' "${failed[@]}" >&2
+  exit 1
 fi
 
 # pytest exits 5 when it collected no test: that is a failure here, and set -e passes it on.

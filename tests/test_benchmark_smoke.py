@@ -18,7 +18,7 @@ import pytest
 from benchmarks.__main__ import Options, measure
 from benchmarks.report import markdown
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 # About 10k data series (a 1.3 MB page). The reference run in docs/performance.md at 10k:
 # per-scrape rendering 52.9 ms (plain) and 69.2 ms (gzip) a scrape, the exporter 1.6 and

@@ -9,14 +9,16 @@ from typing import Any
 
 import pytest
 import responses
-from prometheus_client import CollectorRegistry
 
 from exporter.api.budget import RequestBudget
-from exporter.api.http import HttpClient, HttpSettings, RequestStats
+from exporter.api.http import HttpClient, HttpSettings
+from exporter.api.request_stats import RequestStats
 from exporter.app import build_exporter
-from exporter.config.model import load_config_data
+from exporter.config import load_config_data
 from exporter.core.errors import ApiError, ConfigError, MalformedResponseError, RateLimitedError
-from tests.conftest import FakeClock, PageReader, wait_for
+from tests.support.clock import FakeClock
+from tests.support.page import PageReader
+from tests.support.waiting import wait_for
 
 BASE = "https://api.example.test"
 
@@ -53,7 +55,7 @@ def test_a_429_pauses_every_caller_of_the_api() -> None:
 def test_close_releases_a_waiting_collector() -> None:
     bucket = RequestBudget("contact_center", 1)  # one a minute: the second request waits
     bucket.acquire("/x")
-    errors: list[BaseException] = []
+    errors: list[ApiError] = []
 
     def wait() -> None:
         try:
@@ -75,7 +77,7 @@ def client(bucket: RequestBudget | None, clock: FakeClock, **settings: Any) -> H
         "work_analytics",
         BASE,
         HttpSettings(**{"max_attempts": 3, **settings}),
-        RequestStats(CollectorRegistry()),
+        RequestStats(),
         sleep=clock.advance,
         budget=bucket,
     )
@@ -90,7 +92,7 @@ def test_a_retry_wait_ends_when_the_exporter_stops(rsps: responses.RequestsMock)
         "work_analytics",
         BASE,
         HttpSettings(max_attempts=3, initial_backoff=600, max_backoff=600),
-        RequestStats(CollectorRegistry()),
+        RequestStats(),
         budget=bucket,
     )
     errors: list[Exception] = []
@@ -193,7 +195,9 @@ def test_the_budget_in_use_is_exported() -> None:
         exporter.close()
 
 
-def test_close_stops_the_runners_before_it_closes_the_budgets() -> None:
+def test_close_stops_the_runners_before_it_closes_the_budgets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # A run the closed budget cuts short must find its runner already stopping, so that it is
     # logged as abandoned rather than as a failure on every shutdown.
     env = {"EIGHTBYEIGHT_API_KEY": "k", "EIGHTBYEIGHT_USERNAME": "u", "EIGHTBYEIGHT_PASSWORD": "p"}
@@ -208,6 +212,6 @@ def test_close_stops_the_runners_before_it_closes_the_budgets() -> None:
         seen.append(all(r._stop.is_set() for r in exporter.scheduler.runners))
         real_close()
 
-    bucket.close = close  # type: ignore[method-assign]
+    monkeypatch.setattr(bucket, "close", close)
     exporter.close()
     assert seen == [True] and exporter.scheduler.runners

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,62 +11,18 @@ import structlog
 from prometheus_client import CollectorRegistry, generate_latest
 
 from exporter.core.errors import ApiError, ServerError
-from exporter.metrics import cc_tables as cc_metric_tables
-from exporter.metrics.cc_tables import to_number
-from exporter.pollers import call_details, call_queues, summaries
-from exporter.pollers.base import CollectorRunner, Scheduler, SnapshotCollector
-from exporter.pollers.call_queues import CallQueueCollector
-from exporter.pollers.discovery import Directory, DiscoveryCollector, Pbx, Queue, Site
-from tests.conftest import FakeClock, PageReader, exposition_of, fixture_json
-
-PBX_ID = "rXp_ceLVQs6RYjUp1Iqqwe"
-SITE_ID = "vcXZjfBOT2yWxhUQHzwqwe"
-
-
-class CannedClient:
-    """Stands in for WorkAnalyticsClient: returns prepared answers and records the calls."""
-
-    def __init__(self, answers: dict[str, Any]) -> None:
-        self.answers = answers
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-
-    def _answer(self, name: str, pbx_id: str = "", **kwargs: Any) -> Any:
-        self.calls.append((name, pbx_id, kwargs))
-        answer = self.answers[name]
-        if isinstance(answer, Exception):
-            raise answer
-        return answer(pbx_id) if callable(answer) else answer
-
-    def pbxes(self, page_size: int = 100) -> Any:
-        return self._answer("pbxes")
-
-    def sites(self, pbx_id: str, page_size: int = 100) -> Any:
-        return self._answer("sites", pbx_id)
-
-    def queues(self, pbx_id: str, page_size: int = 100) -> Any:
-        return self._answer("queues", pbx_id)
-
-    def call_queue_metrics(self, pbx_id: str, **kwargs: Any) -> Any:
-        return self._answer("call_queue_metrics", pbx_id, **kwargs)
-
-    def realtime_call_queues(self, pbx_id: str, **kwargs: Any) -> Any:
-        return self._answer("realtime", pbx_id, **kwargs)
-
-
-def directory() -> Directory:
-    return Directory(
-        pbxes=(Pbx(PBX_ID, "voaromaniaqe14051"),),
-        sites={SITE_ID: Site(SITE_ID, "SanJose-Onel", PBX_ID), "s2": Site("s2", "Austin", PBX_ID)},
-        queues={
-            "tqteLkZOScyi0Mai9ewUlA": Queue(
-                "tqteLkZOScyi0Mai9ewUlA", "CQ3 (autologin)", "1000", SITE_ID, PBX_ID
-            ),
-            "ZPSyi0RkSiSISsNSuiYG7w": Queue(
-                "ZPSyi0RkSiSISsNSuiYG7w", "CQ4", "1013", SITE_ID, PBX_ID
-            ),
-            "q-narbo": Queue("q-narbo", "Narbo", "153964", SITE_ID, PBX_ID),
-        },
-    )
+from exporter.metrics import units
+from exporter.metrics.units import DurationUnit, to_number
+from exporter.pollers.base import Poller, PollerRunner, Scheduler
+from exporter.pollers.call_queues import CallQueuePoller
+from exporter.pollers.discovery import (
+    DiscoveryPoller,
+    FixedDirectory,
+)
+from tests.support.call_queues import PBX_ID, SITE_ID, CannedClient, directory
+from tests.support.clock import FakeClock
+from tests.support.files import fixture_json
+from tests.support.page import PageReader, exposition_of
 
 
 def render(*families: Any) -> CollectorRegistry:
@@ -73,7 +31,7 @@ def render(*families: Any) -> CollectorRegistry:
             return families
 
     registry = CollectorRegistry()
-    registry.register(Fixed())  # type: ignore[arg-type]
+    registry.register(Fixed())
     return registry
 
 
@@ -103,7 +61,7 @@ def test_discovery_maps_ids_to_names_and_skips_deleted() -> None:
             "queues": pages,
         }
     )
-    collector = DiscoveryCollector(client, interval=600, pbx_refs=[])  # type: ignore[arg-type]
+    collector = DiscoveryPoller(client, interval=600, pbx_refs=[])
     registry = render(*collector.collect())
     found = collector.directory
     assert found is not None and [p.name for p in found.pbxes] == ["aPbx"]
@@ -141,9 +99,11 @@ def test_discovery_selects_pbxes_by_name_or_id() -> None:
             "queues": [],
         }
     )
-    collector = DiscoveryCollector(client, interval=600, pbx_refs=["c", "id-a", "nope"])  # type: ignore[arg-type]
+    collector = DiscoveryPoller(client, interval=600, pbx_refs=["c", "id-a", "nope"])
     collector.collect()
-    assert [p.name for p in collector.directory.pbxes] == ["c", "a"]
+    found = collector.directory
+    assert found is not None
+    assert [p.name for p in found.pbxes] == ["c", "a"]
     assert [(c[0], c[1]) for c in client.calls[1:]] == [
         ("sites", "id-c"),
         ("queues", "id-c"),
@@ -163,7 +123,7 @@ def test_call_queue_metrics_example_in_seconds() -> None:
     )
     answer["metricsSummary"] = {"ongoingWaitingCalls": 3, "acceptedCallsPercentage": 80}
     client = CannedClient({"call_queue_metrics": answer})
-    collector = CallQueueCollector(client, directory, interval=30)  # type: ignore[arg-type]
+    collector = CallQueuePoller(client, directory, interval=30)
     registry = render(*collector.collect())
     cq3 = queue_labels("CQ3 (autologin)", "1000", "tqteLkZOScyi0Mai9ewUlA")
     get = registry.get_sample_value
@@ -216,10 +176,14 @@ def test_call_queue_metrics_in_milliseconds_when_configured() -> None:
         ]
     }
     cq4 = queue_labels("CQ4", "1013", "ZPSyi0RkSiSISsNSuiYG7w")
-    for unit, expected in (("milliseconds", 41.0), ("seconds", 41000.0)):
-        collector = CallQueueCollector(
+    durations: tuple[tuple[DurationUnit, float], ...] = (
+        ("milliseconds", 41.0),
+        ("seconds", 41000.0),
+    )
+    for unit, expected in durations:
+        collector = CallQueuePoller(
             CannedClient({"call_queue_metrics": answer}),
-            directory,  # type: ignore[arg-type]
+            directory,
             interval=30,
             duration_unit=unit,
         )
@@ -237,11 +201,11 @@ def test_call_queue_metrics_in_milliseconds_when_configured() -> None:
 
 def test_deprecated_realtime_api_is_milliseconds_and_looks_ids_up() -> None:
     client = CannedClient({"realtime": fixture_json("realtime_call_queues.json")})
-    collector = CallQueueCollector(
+    collector = CallQueuePoller(
         client,
         directory,
         interval=30,
-        api="realtime",  # type: ignore[arg-type]
+        api="realtime",
         duration_unit="seconds",
     )  # ignored: this API is always ms
     registry = render(*collector.collect())
@@ -271,11 +235,11 @@ def test_deprecated_realtime_api_is_milliseconds_and_looks_ids_up() -> None:
 
 def test_filters_become_ids_and_pbxes_without_matches_are_skipped() -> None:
     client = CannedClient({"call_queue_metrics": {"callQueues": []}})
-    collector = CallQueueCollector(
+    collector = CallQueuePoller(
         client,
         directory,
         interval=30,
-        sites=["SanJose-Onel"],  # type: ignore[arg-type]
+        sites=["SanJose-Onel"],
         queues=["CQ4", "1000"],
         metrics=["ongoingWaitingCalls"],
         include_summary=False,
@@ -287,7 +251,7 @@ def test_filters_become_ids_and_pbxes_without_matches_are_skipped() -> None:
     assert sorted(kwargs["queue_ids"]) == ["ZPSyi0RkSiSISsNSuiYG7w", "tqteLkZOScyi0Mai9ewUlA"]
     assert kwargs["metrics"] == ["ongoingWaitingCalls"] and kwargs["include_summary"] is False
     client.calls.clear()
-    CallQueueCollector(client, directory, interval=30, queues=["no such queue"]).collect()  # type: ignore[arg-type]
+    CallQueuePoller(client, directory, interval=30, queues=["no such queue"]).collect()
     assert client.calls == []
 
 
@@ -310,9 +274,9 @@ def test_diverted_alias_of_the_guide_and_odd_values() -> None:
             }
         ]
     }
-    collector = CallQueueCollector(
+    collector = CallQueuePoller(
         CannedClient({"call_queue_metrics": answer}), directory, interval=30
-    )  # type: ignore[arg-type]
+    )
     registry = render(*collector.collect())
     text = generate_latest(registry).decode()
     cq4 = queue_labels("CQ4", "1013", "ZPSyi0RkSiSISsNSuiYG7w", window="24h")
@@ -324,8 +288,8 @@ def test_diverted_alias_of_the_guide_and_odd_values() -> None:
 def test_a_queue_that_vanishes_from_the_answer_vanishes_from_metrics() -> None:
     answer = fixture_json("call_queue_metrics.json")
     client = CannedClient({"call_queue_metrics": answer})
-    collector = CallQueueCollector(client, directory, interval=30)  # type: ignore[arg-type]
-    runner = CollectorRunner(collector)
+    collector = CallQueuePoller(client, directory, interval=30)
+    runner = PollerRunner(collector)
     scheduler = Scheduler([runner])
     exposition = exposition_of(scheduler)
     runner.run_once()
@@ -338,8 +302,8 @@ def test_a_queue_that_vanishes_from_the_answer_vanishes_from_metrics() -> None:
 
 
 def test_no_directory_yet_fails_the_run() -> None:
-    collector = CallQueueCollector(CannedClient({}), lambda: None, interval=30)  # type: ignore[arg-type]
-    runner = CollectorRunner(collector)
+    collector = CallQueuePoller(CannedClient({}), FixedDirectory(None), interval=30)
+    runner = PollerRunner(collector)
     assert runner.run_once() is False
     assert "not been discovered" in (runner.state.last_error or "")
 
@@ -365,12 +329,17 @@ def test_to_number(raw: object, number: float | None) -> None:
     assert to_number(raw) == number
 
 
-def test_every_collector_reads_numbers_with_the_one_to_number() -> None:
-    # One parser: a value is a number (or not) alike in the Work Analytics and the Contact
-    # Center collectors, and a second copy cannot drift from it.
-    assert call_queues.to_number is cc_metric_tables.to_number
-    assert summaries.to_number is cc_metric_tables.to_number
-    assert call_details.to_number is cc_metric_tables.to_number
+def test_values_are_converted_in_one_module_only() -> None:
+    # One parser and one converter: a value is a number (or not), and milliseconds become
+    # seconds, alike in every poller; a second copy could drift from it.
+    package = Path(units.__file__).parents[1]
+    defined = {
+        (path.relative_to(package).as_posix(), node.name)
+        for path in package.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef) and node.name in {"to_number", "convert"}
+    }
+    assert defined == {("metrics/units.py", "to_number"), ("metrics/units.py", "convert")}
 
 
 def test_invalid_and_unusable_counters_are_exported_from_zero() -> None:
@@ -384,8 +353,8 @@ def test_invalid_and_unusable_counters_are_exported_from_zero() -> None:
             "call_queue_metrics": fixture_json("call_queue_metrics.json"),
         }
     )
-    discovery = DiscoveryCollector(client, interval=600, pbx_refs=[])  # type: ignore[arg-type]
-    queues = CallQueueCollector(client, lambda: discovery.directory, interval=30)  # type: ignore[arg-type]
+    discovery = DiscoveryPoller(client, interval=600, pbx_refs=[])
+    queues = CallQueuePoller(client, discovery, interval=30)
     discovery.collect()
     queues.collect()
     assert discovery.self_metrics()["eightbyeight_collector_records_invalid"] == 0
@@ -401,7 +370,7 @@ def test_invalid_and_unusable_counters_are_exported_from_zero() -> None:
     assert queues.self_metrics()["eightbyeight_collector_values_unusable"] == 1
 
 
-class FlakyCollector(SnapshotCollector):
+class FlakyCollector(Poller):
     name = "flaky"
     interval = 30.0
 
@@ -424,7 +393,7 @@ def test_failure_degrades_one_collector_keeps_last_snapshot_and_recovers() -> No
     flaky = FlakyCollector()
     good = FlakyCollector()
     good.name = "good"
-    runners = [CollectorRunner(flaky, wall_clock=wall), CollectorRunner(good, wall_clock=wall)]
+    runners = [PollerRunner(flaky, wall_clock=wall), PollerRunner(good, wall_clock=wall)]
     get = PageReader(exposition_of(Scheduler(runners))).get_sample_value
     assert get("eightbyeight_up", {"collector": "flaky"}) == 0  # before any run
     for runner in runners:
@@ -463,7 +432,7 @@ def test_an_unexpected_exception_does_not_kill_the_runner() -> None:
         def collect(self) -> Any:
             raise KeyError("surprise")
 
-    runner = CollectorRunner(Buggy())
+    runner = PollerRunner(Buggy())
     assert runner.run_once() is False
     assert "KeyError" in (runner.state.last_error or "")
     assert runner.first_run_done.is_set()
@@ -471,7 +440,7 @@ def test_an_unexpected_exception_does_not_kill_the_runner() -> None:
 
 def test_stuck_detection() -> None:
     mono = FakeClock(0)
-    runner = CollectorRunner(FlakyCollector(), monotonic=mono)
+    runner = PollerRunner(FlakyCollector(), monotonic=mono)
     assert not runner.is_stuck()
     with runner._lock:
         runner._state.running_since = mono()
@@ -481,11 +450,13 @@ def test_stuck_detection() -> None:
     assert runner.is_stuck()
 
 
-def test_stop_waits_for_all_runners_within_one_shared_timeout() -> None:
+def test_stop_waits_for_all_runners_within_one_shared_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Runners busy in a request each block their join for the whole time they are given; the
     # stop must still end within one timeout, not one per runner.
     mono = FakeClock(0)
-    runners = [CollectorRunner(FlakyCollector()) for _ in range(4)]
+    runners = [PollerRunner(FlakyCollector()) for _ in range(4)]
     given: list[float] = []
 
     def blocked_join(timeout: float = 5.0) -> None:
@@ -493,7 +464,7 @@ def test_stop_waits_for_all_runners_within_one_shared_timeout() -> None:
         mono.advance(timeout)
 
     for runner in runners:
-        runner.stop = blocked_join  # type: ignore[method-assign]
+        monkeypatch.setattr(runner, "stop", blocked_join)
     Scheduler(runners, monotonic=mono).stop(timeout=5.0)
     assert given == [5.0, 0.0, 0.0, 0.0]
     assert mono() == 5.0
@@ -507,7 +478,7 @@ def test_a_run_cut_short_by_a_stop_is_logged_as_abandoned_not_failed() -> None:
         def collect(self) -> Any:
             raise ApiError("/x", "the exporter is stopping")
 
-    runner = CollectorRunner(Stopping())
+    runner = PollerRunner(Stopping())
     with structlog.testing.capture_logs() as logged:
         assert runner.run_once() is False
         Scheduler([runner]).request_stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 import urllib.parse
 from typing import Any
 
@@ -17,46 +16,31 @@ from structlog.testing import capture_logs
 
 from exporter.api.contact_center import (
     REPORT_TYPES_MAX_AGE,
-    ContactCenterClient,
     TenantError,
     parse_links,
 )
-from exporter.api.http import HttpClient, HttpSettings, RequestStats
-from exporter.config.model import ReportConfig, ReportStatusPolling, load_config_data
+from exporter.config import load_config_data
 from exporter.core.errors import AuthenticationError, CollectionError, MalformedResponseError
 from exporter.pollers.base import Scheduler
-from exporter.pollers.cc_realtime import CcRealtimeCollector
-from exporter.pollers.cc_reports import CcReportCollector, check_report, definition
+from exporter.pollers.cc_realtime import CcRealtimePoller
+from exporter.pollers.cc_reports import check_report, definition
 from exporter.serving.exposition import Exposition
-from tests.conftest import FakeClock, fixture_json
-from tests.test_historical_collectors import Recorder
-
-HOST = "https://api.8x8.com"
-TOKEN_URL = f"{HOST}/oauth/v2/token"
-RT = f"{HOST}/analytics/cc/v5/realtime-metrics"
-HM = f"{HOST}/analytics/cc/v8/historical-metrics"
-NOW = 1_763_485_200.0  # Tuesday 2025-11-18 17:00 UTC
-
-
-def make_client(clock: FakeClock | None = None) -> ContactCenterClient:
-    stats = RequestStats(CollectorRegistry())
-    settings = HttpSettings(initial_backoff=0.001, max_backoff=0.002)
-    https = [
-        HttpClient(
-            "contact_center", url, settings, stats, sleep=lambda s: None, rng=random.Random(1)
-        )
-        for url in (TOKEN_URL, RT, HM)
-    ]
-    return ContactCenterClient(*https, "my-client", "my s3cret", clock=clock or FakeClock())
-
-
-def add_token(
-    rsps: responses.RequestsMock, token: str = "cc-tok", expires_in: Any = "1799"
-) -> None:
-    rsps.post(
-        TOKEN_URL,
-        json={"access_token": token, "token_type": "BearerToken", "expires_in": expires_in},
-    )
+from tests.support.clock import FakeClock
+from tests.support.contact_center import (
+    HM,
+    NOW,
+    RT,
+    TOKEN_URL,
+    Sleeps,
+    add_token,
+    data_row,
+    make_client,
+    realtime_collector,
+    report,
+    report_collector,
+)
+from tests.support.files import fixture_json
+from tests.support.page import Recorder
 
 
 def item(entity_id: str, name: str, metrics: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -171,6 +155,7 @@ def test_credentials_come_from_the_environment_and_never_show(tmp_path) -> None:
         "EIGHTBYEIGHT_CC_CLIENT_SECRET": "env-secret",
     }
     cc = load_config_data({"contact_center": {"enabled": True}}, env=env).contact_center
+    assert cc.client_secret is not None
     assert cc.client_id == "env-id" and cc.client_secret.get_secret_value() == "env-secret"
     assert "env-secret" not in repr(cc)
     secret = tmp_path / "secret"
@@ -179,6 +164,7 @@ def test_credentials_come_from_the_environment_and_never_show(tmp_path) -> None:
         {"contact_center": {"enabled": True, "client_id": "i", "client_secret_file": str(secret)}},
         env=env,
     ).contact_center
+    assert cc.client_secret is not None
     assert cc.client_secret.get_secret_value() == "file-secret"
 
 
@@ -241,10 +227,6 @@ def test_a_single_queue_object_is_read_as_a_page_of_one(rsps) -> None:
     add_token(rsps)
     rsps.get(f"{RT}/queues", json=item("7", "Support", {"waitingInteractions.rt": 3}))
     assert [i["id"] for i in make_client().realtime("queues", None)] == ["7"]
-
-
-def realtime_collector(kind: str, **kwargs: Any) -> CcRealtimeCollector:
-    return CcRealtimeCollector(make_client(), kind, "acme", interval=30.0, **kwargs)
 
 
 def test_queue_values_of_every_shape_are_handled_on_purpose(rsps) -> None:
@@ -445,7 +427,7 @@ def test_families_of_several_tenants_merge_into_one_per_name(rsps) -> None:
     client = make_client()
     scheduler = Scheduler()
     for tenant in ("a", "b"):
-        scheduler.add(CcRealtimeCollector(client, "queues", tenant, interval=30))
+        scheduler.add(CcRealtimePoller(client, "queues", tenant, interval=30))
     assert scheduler.run_once()
     page = Exposition(scheduler, CollectorRegistry()).render().decode()
     merged = [
@@ -459,17 +441,6 @@ def test_families_of_several_tenants_merge_into_one_per_name(rsps) -> None:
 
 
 # --- historical reports --------------------------------------------------------------------
-
-
-def report(**overrides: Any) -> ReportConfig:
-    fields = {
-        "name": "agents_today",
-        "type": "agent-interactions-summary",
-        "group_by": "agent",
-        "metrics": ["accepted", "acceptedPercentage", "avgHandlingTime"],
-        **overrides,
-    }
-    return ReportConfig(**fields)
 
 
 def test_reports_are_checked_against_the_report_types() -> None:
@@ -512,43 +483,6 @@ def test_the_report_definition_follows_the_guide() -> None:
     }
     # No time zone configured: the tenant's default applies (guide), the field is left out.
     assert "timezone" not in definition(report(window="1h"), NOW - 3600, NOW, None)
-
-
-def data_row(agent: str, accepted: str, percent: str, aht: str, **extra: str) -> dict[str, Any]:
-    items = [{"key": k, "label": k, "value": v} for k, v in extra.items()]
-    items += [
-        {"key": "agent", "label": "Agent", "value": agent},
-        {"key": "agentId", "label": "Agent Id", "value": agent.lower()},
-        {"key": "accepted", "label": "Accepted", "value": accepted},
-        {"key": "acceptedPercentage", "label": "Accepted %", "value": percent},
-        {"key": "avgHandlingTime", "label": "AHT", "value": aht},
-    ]
-    return {"total": None, "items": items}
-
-
-class Sleeps(list[float]):
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__()
-        self.clock = clock
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-        self.clock.advance(seconds)
-
-
-def report_collector(clock: FakeClock, sleeps: Sleeps, **overrides: Any) -> CcReportCollector:
-    polling = ReportStatusPolling(initial_backoff=2, max_backoff=10, timeout=60)
-    return CcReportCollector(
-        make_client(),
-        report(**overrides),
-        "acme",
-        time_zone="UTC",
-        duration_scale=0.001,
-        page_size=2,
-        polling=polling,
-        clock=clock,
-        sleep=sleeps,
-    )
 
 
 def test_report_life_cycle_with_backoff_paging_and_totals(rsps) -> None:

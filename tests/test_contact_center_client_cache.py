@@ -15,10 +15,11 @@ from requests import PreparedRequest
 
 from exporter.api import contact_center
 from exporter.app import build_exporter, check_reports
-from exporter.config.model import load_config_data
+from exporter.config import load_config_data
 from exporter.core.errors import BadRequestError, MalformedResponseError
-from tests.conftest import FakeClock, fixture_json
-from tests.test_contact_center import HM, HOST, NOW, add_token, data_row, make_client
+from tests.support.clock import FakeClock
+from tests.support.contact_center import HM, HOST, NOW, add_token, data_row, make_client
+from tests.support.files import fixture_json
 
 # Every wait of these tests is bounded by this. It only runs out when the behaviour under test
 # is broken, so its length never decides a passing run.

@@ -13,12 +13,12 @@ import yaml
 
 from exporter.app import Exporter, build_exporter
 from exporter.cli import main
-from exporter.config.model import load_config_data
-from exporter.metrics.cc_tables import QUEUE_METRICS, convert, parse_key
-from exporter.pollers.cc_realtime import family_name
+from exporter.config import load_config_data
+from exporter.metrics.contact_center import PLACED, parse_key
+from exporter.metrics.units import convert
 from simulator import Simulator
-from tests.conftest import FakeClock, PageReader
-from tests.test_end_to_end import promtool_check, samples
+from tests.support.clock import FakeClock
+from tests.support.page import PageReader, promtool_check, samples
 
 pytestmark = pytest.mark.e2e
 
@@ -123,10 +123,10 @@ def test_realtime_values_equal_the_simulators_for_two_tenants(
             truth = sim.cc.realtime_values(tenant, "queues", queue.id, "America/New_York")
             for key, value in truth.items():
                 parsed = parse_key(key)
-                metric = QUEUE_METRICS.get(parsed.name) if parsed else None
-                if metric is None or value is None:
+                metric = PLACED["queues"].get(parsed.name) if parsed else None
+                if parsed is None or metric is None or value is None:
                     continue
-                expected = convert(metric.kind, value, 0.001)
+                expected = convert(metric.unit, value, "milliseconds")
                 if expected is None:
                     continue
                 labels = frozenset(
@@ -137,7 +137,7 @@ def test_realtime_values_equal_the_simulators_for_two_tenants(
                         "period": parsed.period,
                     }.items()
                 )
-                assert out[(family_name("queues", metric), labels)] == pytest.approx(expected), key
+                assert out[(metric.name, labels)] == pytest.approx(expected), key
                 compared += 1
     assert compared > 100
     # Agents: status one-hot as info, names in info.

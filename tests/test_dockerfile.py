@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
-from tests.conftest import free_port
+import pytest
+
+from tests.support.waiting import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 VENV = "/opt/eightbyeight"  # the Dockerfile's virtual environment
@@ -140,6 +142,7 @@ def test_no_secret_is_baked_into_the_image() -> None:
     assert "${EIGHTBYEIGHT_API_KEY}" in example and "${EIGHTBYEIGHT_PASSWORD}" in example
 
 
+@pytest.mark.slow
 def test_the_build_and_start_steps_work_in_a_fresh_virtual_environment(tmp_path: Path) -> None:
     build, runtime = stages()
     context_dir = context(tmp_path)

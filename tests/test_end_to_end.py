@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,13 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.app import build_exporter
 from exporter.catalogue import entries, listed, markdown
-from exporter.config.model import load_config_data
+from exporter.config import load_config_data
 from simulator import Simulator
-from tests.conftest import REPO, FakeClock, PageReader, free_port
+from tests.support.clock import FakeClock
+from tests.support.end_to_end import config_for
+from tests.support.files import REPO
+from tests.support.page import PageReader, promtool_check, samples
+from tests.support.waiting import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -53,27 +55,6 @@ def sim(sim_clock: FakeClock) -> Iterator[Simulator]:
         simulator.stop()
 
 
-def config_for(sim: Simulator, **call_queues: Any) -> dict[str, Any]:
-    return {
-        "work_analytics": {
-            "base_url": sim.base_url,
-            "api_key": sim.api_key,
-            "username": sim.username,
-            "password": sim.password,
-            "call_queues": call_queues,
-            "retries": {"initial_backoff": "10ms", "max_backoff": "50ms"},
-        }
-    }
-
-
-def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            out[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return out
-
-
 def queue_values(text: str, metric: str) -> dict[str, float]:
     return {
         dict(labels)["queue_id"]: value
@@ -97,17 +78,6 @@ def run_once(
         text=True,
         timeout=120,
         cwd=REPO,
-    )
-
-
-def promtool_check(text: str) -> None:
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: scripts/test.sh installs Debian's prometheus package"
-    result = subprocess.run(
-        [promtool, "check", "metrics"], input=text, text=True, capture_output=True, timeout=60
-    )
-    assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), (
-        result.stdout + result.stderr
     )
 
 
@@ -215,14 +185,13 @@ def test_a_failing_endpoint_degrades_one_collector_and_recovers(
         assert exporter.scheduler.run_once() is False
         assert get("eightbyeight_up", {"collector": "call_queues"}) == 0
         assert get("eightbyeight_up", {"collector": "discovery"}) == 1
-        assert get("eightbyeight_collector_snapshot_age_seconds", {"collector": "call_queues"}) > 0
-        assert (
-            get(
-                "eightbyeight_api_request_failures_total",
-                {"api": "work_analytics", "endpoint": "/v2/pbxes/{pbxId}/call-queue-metrics"},
-            )
-            >= 4
+        age = get("eightbyeight_collector_snapshot_age_seconds", {"collector": "call_queues"})
+        assert age is not None and age > 0
+        failures = get(
+            "eightbyeight_api_request_failures_total",
+            {"api": "work_analytics", "endpoint": "/v2/pbxes/{pbxId}/call-queue-metrics"},
         )
+        assert failures is not None and failures >= 4
         sim.faults.clear()
         # Expired tokens, a 429 with Retry-After and a malformed body, one after the other.
         sim.expire_tokens()
@@ -257,6 +226,7 @@ def test_catalogue_lists_everything_exposed_and_docs_are_current(sim: Simulator)
     )
 
 
+@pytest.mark.slow
 def test_demo_once_prints_a_valid_exposition() -> None:
     result = subprocess.run(
         exporter_cmd("--demo", "--once"), capture_output=True, text=True, timeout=120, cwd=REPO
@@ -325,6 +295,7 @@ def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict
         return err.code, dict(err.headers), err.read()
 
 
+@pytest.mark.slow
 def test_daemon_serves_metrics_health_and_readiness(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"

@@ -11,17 +11,20 @@ import subprocess
 
 import pytest
 
-from exporter.pollers.base import CollectorRunner, Scheduler
-from exporter.pollers.call_queues import CallQueueCollector
-from exporter.pollers.discovery import DiscoveryCollector
-from tests.conftest import FIXTURES, FakeClock, exposition_of, fixture_json
-from tests.test_collectors import CannedClient
+from exporter.metrics.call_queues import ApiChoice
+from exporter.pollers.base import PollerRunner, Scheduler
+from exporter.pollers.call_queues import CallQueuePoller
+from exporter.pollers.discovery import DiscoveryPoller
+from tests.support.call_queues import CannedClient
+from tests.support.clock import FakeClock
+from tests.support.files import FIXTURES, fixture_json
+from tests.support.page import exposition_of
 
 GOLDEN = FIXTURES / "golden"
 PBX_ID = "rXp_ceLVQs6RYjUp1Iqqwe"
 
 
-def page(api: str) -> str:
+def page(api: ApiChoice) -> str:
     answer_name = "call_queue_metrics" if api == "call_queue_metrics" else "realtime"
     answer = fixture_json(
         "call_queue_metrics.json" if api == "call_queue_metrics" else "realtime_call_queues.json"
@@ -38,12 +41,12 @@ def page(api: str) -> str:
             answer_name: answer,
         }
     )
-    discovery = DiscoveryCollector(client, interval=600, pbx_refs=[])  # type: ignore[arg-type]
-    call_queues = CallQueueCollector(client, lambda: discovery.directory, interval=30, api=api)  # type: ignore[arg-type]
+    discovery = DiscoveryPoller(client, interval=600, pbx_refs=[])
+    call_queues = CallQueuePoller(client, discovery, interval=30, api=api)
     wall, mono = FakeClock(), FakeClock(0)
     runners = [
-        CollectorRunner(discovery, wall_clock=wall, monotonic=mono),
-        CollectorRunner(call_queues, wall_clock=wall, monotonic=mono),
+        PollerRunner(discovery, wall_clock=wall, monotonic=mono),
+        PollerRunner(call_queues, wall_clock=wall, monotonic=mono),
     ]
     scheduler = Scheduler(runners)
     exposition = exposition_of(scheduler)
@@ -61,7 +64,7 @@ def page(api: str) -> str:
 
 
 @pytest.mark.parametrize("api", ["call_queue_metrics", "realtime"])
-def test_golden_exposition(api: str) -> None:
+def test_golden_exposition(api: ApiChoice) -> None:
     path = GOLDEN / f"{api}.prom"
     text = page(api)
     if os.environ.get("UPDATE_GOLDEN"):
@@ -71,7 +74,7 @@ def test_golden_exposition(api: str) -> None:
 
 
 @pytest.mark.parametrize("api", ["call_queue_metrics", "realtime"])
-def test_golden_exposition_passes_promtool(api: str) -> None:
+def test_golden_exposition_passes_promtool(api: ApiChoice) -> None:
     promtool = shutil.which("promtool")
     assert promtool, "promtool is missing: scripts/test.sh installs Debian's prometheus package"
     result = subprocess.run(

@@ -711,7 +711,7 @@ def test_the_log_enums_are_the_exporters() -> None:
 def test_the_exporter_accepts_the_charts_config(path: Path) -> None:
     """`config` is rendered as is into config.yaml: the exporter's own validation must pass
     with the credentials the Secret provides (stand-ins here)."""
-    from exporter.config.model import load_config_data
+    from exporter.config import load_config_data
 
     overrides = {} if path.name == "values.yaml" else load_yaml(path) or {}
     config = helm_merge(values(), overrides)["config"]
@@ -845,7 +845,7 @@ def render(sdk: Any, overrides: dict[str, Any], release: str = "8x8") -> list[di
     "8x8" as in the README, whose name starts with a digit."""
     with sdk.Chart.load(str(CHART)) as chart:
         manifests = chart.render(overrides, name=release, namespace="monitoring")
-    documents = []
+    documents: list[Any] = []
     for path, text in sorted(manifests.items()):
         if not path.endswith("NOTES.txt"):
             documents.extend(d for d in yaml.safe_load_all(text) if d)

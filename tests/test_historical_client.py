@@ -11,8 +11,8 @@ from prometheus_client import CollectorRegistry
 
 from exporter.api.work_analytics import WorkAnalyticsClient
 from exporter.core.errors import MalformedResponseError, ServerError
-from tests.conftest import fixture_json
-from tests.test_work_analytics_client import BASE, Sleeps, add_token, make_client
+from tests.support.files import fixture_json
+from tests.support.work_analytics import BASE, Sleeps, add_token, make_client
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def client() -> WorkAnalyticsClient:
 
 
 def query(call: responses.Call) -> dict[str, str]:
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(call.request.url).query))
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(str(call.request.url)).query))
 
 
 def legs_page(scroll_id: str, *call_ids: str) -> dict:

@@ -11,38 +11,25 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from exporter.api.work_analytics import WorkAnalyticsClient
-from exporter.config.model import Selection
+from exporter.config import Selection
 from exporter.core.errors import ServerError
 from exporter.core.windows import parse_window
-from exporter.pollers.call_details import CallLegCollector, CallRecordCollector, SeenIds, outcome
-from exporter.pollers.discovery import Directory, Pbx
+from exporter.pollers.call_counting import SeenIds, outcome
+from exporter.pollers.call_details import CallRecordPoller
+from exporter.pollers.call_legs import CallLegPoller
+from exporter.pollers.discovery import Directory, FixedDirectory, Pbx
 from exporter.pollers.summaries import (
-    CompanySummaryCollector,
-    ExtensionCollector,
+    CompanySummaryPoller,
+    ExtensionPoller,
+    FixedRingGroups,
     RingGroup,
-    RingGroupCollector,
-    RingGroupMemberCollector,
+    RingGroupMemberPoller,
+    RingGroupPoller,
 )
-from tests.conftest import FakeClock, fixture_json
-
-NOW = datetime(2025, 11, 18, 17, 0, tzinfo=ZoneInfo("UTC")).timestamp()
-DIRECTORY = Directory(pbxes=(Pbx("id-a", "acmecorp"), Pbx("id-b", "acmecorp2")))
-
-
-class Recorder:
-    """Collects families into a registry-like lookup of sample values."""
-
-    def __init__(self, families: Any) -> None:
-        self.samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
-        for family in families:
-            for sample in family.samples:
-                self.samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
-
-    def get(self, name: str, **labels: str) -> float | None:
-        return self.samples.get((name, frozenset(labels.items())))
-
-    def names(self) -> set[str]:
-        return {name for name, _ in self.samples}
+from tests.support.clock import FakeClock
+from tests.support.files import fixture_json
+from tests.support.historical import DIRECTORY, NOW, summary_kwargs
+from tests.support.page import Recorder
 
 
 class SummaryClient:
@@ -60,22 +47,12 @@ class SummaryClient:
         return copy.deepcopy(answer(params) if callable(answer) else answer)
 
 
-def summary_kwargs(**overrides: Any) -> dict[str, Any]:
-    return {
-        "interval": 300.0,
-        "windows": [parse_window("1h"), parse_window("today")],
-        "time_zone": "America/New_York",
-        "clock": FakeClock(NOW),
-        **overrides,
-    }
-
-
 # --- summaries -----------------------------------------------------------------------------
 
 
 def test_company_summary_converts_units_and_labels_windows() -> None:
     client = SummaryClient({"/v1/compsum": fixture_json("compsum.json")})
-    collector = CompanySummaryCollector(client, lambda: DIRECTORY, **summary_kwargs())
+    collector = CompanySummaryPoller(client, FixedDirectory(DIRECTORY), **summary_kwargs())
     out = Recorder(collector.collect())
     for window in ("1h", "today"):
         assert (
@@ -120,9 +97,9 @@ def test_company_summary_converts_units_and_labels_windows() -> None:
 def test_configured_pbxes_are_batched_into_comma_lists() -> None:
     many = Directory(pbxes=tuple(Pbx(f"id{i}", f"pbx{i:02}") for i in range(5)))
     client = SummaryClient({"/v1/compsum": []})
-    collector = CompanySummaryCollector(
+    collector = CompanySummaryPoller(
         client,
-        lambda: many,
+        FixedDirectory(many),
         **summary_kwargs(windows=[parse_window("today")], all_pbxes=False, pbx_batch_size=2),
     )
     collector.collect()
@@ -131,7 +108,7 @@ def test_configured_pbxes_are_batched_into_comma_lists() -> None:
 
 def test_ring_group_summary_labels_and_the_known_groups() -> None:
     client = SummaryClient({"/v2/rgsum-groups": fixture_json("rgsum_groups.json")})
-    collector = RingGroupCollector(client, lambda: DIRECTORY, **summary_kwargs())
+    collector = RingGroupPoller(client, FixedDirectory(DIRECTORY), **summary_kwargs())
     out = Recorder(collector.collect())
     labels = {
         "pbx": "demonstrationname",
@@ -155,10 +132,10 @@ def test_ring_group_members_are_asked_per_group_with_ext_id() -> None:
     }
     member = {**fixture_json("rgsum_members.json")[0], "extension": "1001", "totalAnswered": 4}
     client = SummaryClient({"/v2/rgsum-members": [member]})
-    collector = RingGroupMemberCollector(
+    collector = RingGroupMemberPoller(
         client,
-        lambda: DIRECTORY,
-        ring_groups=lambda: groups,
+        FixedDirectory(DIRECTORY),
+        ring_groups=FixedRingGroups(groups),
         refs=["Billing"],
         **summary_kwargs(windows=[parse_window("today")]),
     )
@@ -180,8 +157,8 @@ def test_ring_group_members_are_asked_per_group_with_ext_id() -> None:
 
 def test_extension_summary_reads_pascal_case_and_keeps_details_in_info() -> None:
     client = SummaryClient({"/v2/extsum": fixture_json("extsum.json")})
-    collector = ExtensionCollector(
-        client, lambda: DIRECTORY, **summary_kwargs(windows=[parse_window("today")])
+    collector = ExtensionPoller(
+        client, FixedDirectory(DIRECTORY), **summary_kwargs(windows=[parse_window("today")])
     )
     out = Recorder(collector.collect())
     rows = fixture_json("extsum.json")
@@ -221,8 +198,11 @@ def test_select_patterns_include_and_exclude() -> None:
     ]
     client = SummaryClient({"/v2/rgsum-groups": rows})
     select = Selection.model_validate({"include": ["Group [0-3]"], "exclude": ["2002"]})
-    collector = RingGroupCollector(
-        client, lambda: DIRECTORY, select=select, **summary_kwargs(windows=[parse_window("1h")])
+    collector = RingGroupPoller(
+        client,
+        FixedDirectory(DIRECTORY),
+        select=select,
+        **summary_kwargs(windows=[parse_window("1h")]),
     )
     out = Recorder(collector.collect())
     kept = {dict(labels)["ring_group"] for name, labels in out.samples}
@@ -242,8 +222,11 @@ def test_series_ceiling_exports_what_fits_and_says_so(capsys) -> None:
         for i in range(10)
     ]
     client = SummaryClient({"/v2/rgsum-groups": rows})
-    collector = RingGroupCollector(
-        client, lambda: DIRECTORY, max_series=7, **summary_kwargs(windows=[parse_window("1h")])
+    collector = RingGroupPoller(
+        client,
+        FixedDirectory(DIRECTORY),
+        max_series=7,
+        **summary_kwargs(windows=[parse_window("1h")]),
     )
     out = Recorder(collector.collect())
     kept = sorted({dict(labels)["ring_group"] for name, labels in out.samples})
@@ -261,7 +244,7 @@ def test_series_ceiling_exports_what_fits_and_says_so(capsys) -> None:
 
 def test_a_failing_summary_raises_so_only_this_collector_degrades() -> None:
     client = SummaryClient({"/v1/compsum": ServerError("/v1/compsum", "boom", status=503)})
-    collector = CompanySummaryCollector(client, lambda: DIRECTORY, **summary_kwargs())
+    collector = CompanySummaryPoller(client, FixedDirectory(DIRECTORY), **summary_kwargs())
     with pytest.raises(ServerError):
         collector.collect()
 
@@ -277,9 +260,9 @@ def test_values_of_the_wrong_type_are_skipped_not_fatal() -> None:
             "totalVm": True,
         }
     ]
-    collector = CompanySummaryCollector(
+    collector = CompanySummaryPoller(
         SummaryClient({"/v1/compsum": rows}),
-        lambda: DIRECTORY,
+        FixedDirectory(DIRECTORY),
         **summary_kwargs(windows=[parse_window("1h")]),
     )
     out = Recorder(collector.collect())
@@ -352,7 +335,7 @@ def record(
     }
 
 
-def records_collector(store: CdrStore, clock: FakeClock, **overrides: Any) -> CallRecordCollector:
+def records_collector(store: CdrStore, clock: FakeClock, **overrides: Any) -> CallRecordPoller:
     kwargs = {
         "interval": 60.0,
         "lookback": 600.0,
@@ -363,10 +346,10 @@ def records_collector(store: CdrStore, clock: FakeClock, **overrides: Any) -> Ca
         "clock": clock,
         **overrides,
     }
-    return CallRecordCollector(store, lambda: DIRECTORY, **kwargs)  # type: ignore[arg-type]
+    return CallRecordPoller(store, FixedDirectory(DIRECTORY), **kwargs)
 
 
-def polled_once(**overrides: Any) -> tuple[FakeClock, CdrStore, CallRecordCollector]:
+def polled_once(**overrides: Any) -> tuple[FakeClock, CdrStore, CallRecordPoller]:
     """A record collector after its first poll (which counts nothing), one minute later."""
     clock = FakeClock(NOW)
     store = CdrStore(clock)
@@ -518,7 +501,7 @@ def test_records_without_an_id_are_counted_as_invalid(capsys) -> None:
     store.add(bad)
     store.add({**record("y", clock() - 5), "callId": ""})
     collector.collect()
-    assert collector.records_invalid == 2
+    assert collector.invalid.count == 2
     captured = capsys.readouterr()
     assert (captured.out + captured.err).count("call_detail_record_invalid") == 1  # logged once
 
@@ -594,11 +577,11 @@ def leg(
 
 def leg_collector(
     store: CdrStore, clock: FakeClock, groups: dict[tuple[str, str], tuple[str, str]]
-) -> CallLegCollector:
+) -> CallLegPoller:
     """Call legs of the fake store, with waits in 10/20/30 s and talk in 60/120 s buckets."""
-    return CallLegCollector(
+    return CallLegPoller(
         store,
-        lambda: DIRECTORY,
+        FixedDirectory(DIRECTORY),
         groups=lambda p, e: groups.get((p, e)),
         interval=60.0,
         lookback=600.0,

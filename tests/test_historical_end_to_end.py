@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from exporter.app import Exporter, build_exporter
-from exporter.config.model import load_config_data
+from exporter.config import load_config_data
 from simulator import Simulator
-from tests.conftest import FakeClock, PageReader
-from tests.test_end_to_end import promtool_check, samples
+from simulator.calls import CallLeg, GroupRef
+from tests.support.clock import FakeClock
+from tests.support.page import PageReader, promtool_check, samples
 
 pytestmark = pytest.mark.e2e
 
@@ -89,6 +90,13 @@ def key(**labels: str) -> frozenset[tuple[str, str]]:
     return frozenset(labels.items())
 
 
+def group_of(leg: CallLeg) -> GroupRef:
+    """The leg's group, for legs already filtered on having one."""
+    assert leg.group is not None
+    return leg.group
+
+
+@pytest.mark.slow
 def test_counters_equal_the_calls_the_simulator_recorded(
     sim: Simulator, sim_clock: FakeClock
 ) -> None:
@@ -141,14 +149,14 @@ def test_counters_equal_the_calls_the_simulator_recorded(
     expected_groups = Counter(
         key(
             pbx=leg.pbx,
-            group_type=leg.group.kind.value,
-            group=leg.group.name,
-            extension=leg.group.extension,
+            group_type=group_of(leg).kind.value,
+            group=group_of(leg).name,
+            extension=group_of(leg).extension,
             outcome=leg.outcome,
         )
         for leg in legs
     )
-    assert {leg.group.kind.value for leg in legs} == {"queue", "ring_group"}
+    assert {group_of(leg).kind.value for leg in legs} == {"queue", "ring_group"}
     assert nonzero(family(out, "eightbyeight_group_calls_total")) == dict(expected_groups)
     group_talk: defaultdict[frozenset[tuple[str, str]], float] = defaultdict(float)
     for leg in legs:
@@ -156,9 +164,9 @@ def test_counters_equal_the_calls_the_simulator_recorded(
             group_talk[
                 key(
                     pbx=leg.pbx,
-                    group_type=leg.group.kind.value,
-                    group=leg.group.name,
-                    extension=leg.group.extension,
+                    group_type=group_of(leg).kind.value,
+                    group=group_of(leg).name,
+                    extension=group_of(leg).extension,
                 )
             ] += leg.talk_ms / 1000
     assert nonzero(family(out, "eightbyeight_group_call_talk_seconds_sum")) == pytest.approx(
@@ -166,6 +174,7 @@ def test_counters_equal_the_calls_the_simulator_recorded(
     )
 
 
+@pytest.mark.slow
 def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
     sim: Simulator, sim_clock: FakeClock
 ) -> None:
@@ -221,18 +230,18 @@ def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
         for leg in sim.model.call_legs(end - 3600, end)
         if leg.parent_call_id is None
         and leg.group is not None
-        and leg.group.kind.value == "ring_group"
+        and group_of(leg).kind.value == "ring_group"
     ]
     busy = 0
     for name, labels in groups.items():
-        mine = [leg for leg in legs if leg.group.name == name and leg.pbx == labels["pbx"]]
-        busy += bool(mine)
-        assert out[("eightbyeight_ring_group_calls", key(**labels))] == len(mine)
+        members = [leg for leg in legs if group_of(leg).name == name and leg.pbx == labels["pbx"]]
+        busy += bool(members)
+        assert out[("eightbyeight_ring_group_calls", key(**labels))] == len(members)
         assert out[("eightbyeight_ring_group_answered_calls", key(**labels))] == sum(
-            leg.outcome == "answered" for leg in mine
+            leg.outcome == "answered" for leg in members
         )
         assert out[("eightbyeight_ring_group_talk_time_seconds", key(**labels))] == pytest.approx(
-            sum(leg.talk_ms for leg in mine) / 1000
+            sum(leg.talk_ms for leg in members) / 1000
         )
         counted = family(
             out,
@@ -241,7 +250,7 @@ def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
             group_type="ring_group",
             group=name,
         )
-        assert sum(counted.values()) == len(mine)
+        assert sum(counted.values()) == len(members)
         for outcome in ("answered", "abandoned", "voicemail"):
             summary = {
                 "answered": "eightbyeight_ring_group_answered_calls",
@@ -262,6 +271,7 @@ def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
     assert family(out, "eightbyeight_extension_info")
 
 
+@pytest.mark.slow
 def test_late_records_and_a_page_failing_half_way_are_counted_exactly_once(
     sim_clock: FakeClock,
 ) -> None:
@@ -298,4 +308,6 @@ def test_late_records_and_a_page_failing_half_way_are_counted_exactly_once(
     visible = sim.model.finished_calls(counting_from, sim_clock() - 90)
     assert len(visible) > 50
     assert sum(family(out, "eightbyeight_calls_total").values()) == len(visible)
-    assert get("eightbyeight_collector_records_duplicate_total", {"collector": "call_records"}) > 0
+    assert (
+        get("eightbyeight_collector_records_duplicate_total", {"collector": "call_records"}) or 0
+    ) > 0

@@ -31,10 +31,10 @@ from mixin.config import MixinConfig
 from mixin.dashboards import build_dashboards, expand, panel_queries
 from mixin.rules import render_rules, rule_groups
 from simulator import Simulator
-from tests.conftest import free_port
-from tests.test_rules import referenced_names
+from tests.support.rules import referenced_names
+from tests.support.waiting import free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 JOB = "eightbyeight"

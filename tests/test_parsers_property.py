@@ -27,8 +27,8 @@ import math
 import re
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from typing import Any, Generic, TypeVar
 
 import pytest
 import requests
@@ -44,28 +44,37 @@ from exporter.api.contact_center import ContactCenterClient, _header_int, parse_
 from exporter.api.work_analytics import WorkAnalyticsClient
 from exporter.core.errors import ExporterError, MalformedResponseError
 from exporter.core.windows import parse_window
-from exporter.metrics.cc_tables import AGENT_LINE_RE, AGENT_STATUS_KEYS, TABLES, parse_key
-from exporter.metrics.queue_tables import CALL_QUEUE_METRICS, REALTIME_METRICS
-from exporter.metrics.rendering import Family, render_families
-from exporter.metrics.summary_tables import fold
-from exporter.pollers.base import SnapshotCollector
-from exporter.pollers.call_details import CallLegCollector, CallRecordCollector
-from exporter.pollers.call_queues import CallQueueCollector
-from exporter.pollers.cc_reports import check_report
-from exporter.pollers.discovery import DiscoveryCollector
-from exporter.pollers.summaries import (
-    CompanySummaryCollector,
-    ExtensionCollector,
-    RingGroup,
-    RingGroupCollector,
-    RingGroupMemberCollector,
-    SummaryCollector,
+from exporter.metrics.call_queues import CALL_QUEUE_METRICS, REALTIME_METRICS, ApiChoice
+from exporter.metrics.contact_center import (
+    AGENT_LINE_RE,
+    AGENT_STATUS_KEYS,
+    TABLES,
+    parse_key,
+    qualifier,
 )
-from tests import test_contact_center as cc
-from tests import test_work_analytics_client as wa
-from tests.conftest import REPO, FakeClock, fixture_json
-from tests.test_collectors import CannedClient, directory
-from tests.test_historical_collectors import DIRECTORY, summary_kwargs
+from exporter.metrics.rendering import Family, render_families
+from exporter.metrics.summaries import fold
+from exporter.pollers.base import Poller
+from exporter.pollers.call_details import CallRecordPoller
+from exporter.pollers.call_legs import CallLegPoller
+from exporter.pollers.call_queues import CallQueuePoller
+from exporter.pollers.cc_reports import check_report
+from exporter.pollers.discovery import DiscoveryPoller, FixedDirectory
+from exporter.pollers.summaries import (
+    CompanySummaryPoller,
+    ExtensionPoller,
+    FixedRingGroups,
+    RingGroup,
+    RingGroupMemberPoller,
+    RingGroupPoller,
+    SummaryPoller,
+)
+from tests.support import contact_center as cc
+from tests.support import work_analytics as wa
+from tests.support.call_queues import CannedClient, directory
+from tests.support.clock import FakeClock
+from tests.support.files import REPO, fixture_json
+from tests.support.historical import DIRECTORY, summary_kwargs
 
 # Deterministic (CI sees the same examples every time) and bounded: the file runs in seconds.
 FAST = settings(
@@ -303,19 +312,22 @@ def render(families: Sequence[Family]) -> dict[Series, float]:
     return page
 
 
-def problems(collector: SnapshotCollector) -> dict[str, float]:
+def problems(collector: Poller) -> dict[str, float]:
     values = collector.self_metrics()
     return {name: values.get(name, 0.0) for name in PROBLEM_COUNTERS}
 
 
-class Runs:
+PollerT = TypeVar("PollerT", bound=Poller, covariant=True)
+
+
+class Runs(Generic[PollerT]):
     """Runs a collector like the runner does and checks every run: only an ExporterError may
     escape; a page is valid text without a series twice or NaN; the problem counters never go
     down; a warning about records is logged at most once per collector, event and kind/key."""
 
-    def __init__(self, collector: SnapshotCollector) -> None:
+    def __init__(self, collector: PollerT) -> None:
         self.collector = collector
-        self.logs: list[dict[str, Any]] = []
+        self.logs: list[MutableMapping[str, Any]] = []
         self.counts: list[dict[str, float]] = [problems(collector)]
         self.errors: list[ExporterError] = []
         self.pages: list[dict[Series, float] | None] = []  # one per run, None when it failed
@@ -336,7 +348,7 @@ class Runs:
         self.pages.append(None if families is None else render(families))
         return self.pages[-1]
 
-    def record_warnings(self) -> list[dict[str, Any]]:
+    def record_warnings(self) -> list[MutableMapping[str, Any]]:
         return [
             e
             for e in self.logs
@@ -433,12 +445,12 @@ SITE_URL = re.compile(re.escape(wa.BASE) + r"/v2/pbxes/[^/]+/sites")
 QUEUE_URL = re.compile(re.escape(wa.BASE) + r"/v2/pbxes/[^/]+/queues")
 
 
-def run_discovery(pbxes: Any, sites: Any, queues: Any, times: int = 2) -> Runs:
+def run_discovery(pbxes: Any, sites: Any, queues: Any, times: int = 2) -> Runs[DiscoveryPoller]:
     def first_page(body: Any, list_key: str) -> Callable[[requests.PreparedRequest], Any]:
-        empty = {"_embedded": {list_key: []}}
+        empty: dict[str, Any] = {"_embedded": {list_key: []}}
         return lambda request: json_response(body if page_number(request) == 0 else empty)
 
-    runs = Runs(DiscoveryCollector(wa_client(), interval=600, pbx_refs=[]))
+    runs = Runs(DiscoveryPoller(wa_client(), interval=600, pbx_refs=[]))
     with mock() as rsps:
         wa.add_token(rsps)
         rsps.add_callback(responses.GET, f"{wa.BASE}/v2/pbxes/", first_page(pbxes, "pbxList"))
@@ -455,7 +467,7 @@ def run_discovery(pbxes: Any, sites: Any, queues: Any, times: int = 2) -> Runs:
 @example(pbxes={"_embedded": {"pbxList": [{"id": "p", "name": "a", "deleted": "false"}]}})
 def test_pbx_list_answers(pbxes: Any) -> None:
     runs = run_discovery(pbxes, SITES, QUEUES)
-    directory_found = runs.collector.directory  # type: ignore[attr-defined]
+    directory_found = runs.collector.directory
     if directory_found is not None:
         ids = [p.id for p in directory_found.pbxes]
         names = [p.name for p in directory_found.pbxes]
@@ -502,7 +514,8 @@ def test_bad_sites_and_queues_are_counted(
     assert not runs.errors
     assert runs.delta(INVALID) == bad_sites + bad_queues
     assert runs.record_warnings()
-    found = runs.collector.directory  # type: ignore[attr-defined]
+    found = runs.collector.directory
+    assert found is not None
     assert SITE["id"] in found.sites and QUEUE["id"] in found.queues  # good ones kept
 
 
@@ -514,7 +527,8 @@ def test_a_pbx_listed_twice_is_counted_and_exported_once(count: int) -> None:
     body = {"_embedded": {"pbxList": [pbx] * (count + 1) + [twin]}}
     runs = run_discovery(body, SITES, QUEUES, times=2)
     assert not runs.errors and runs.delta(INVALID) == count + 1
-    found = runs.collector.directory  # type: ignore[attr-defined]
+    found = runs.collector.directory
+    assert found is not None
     assert [p.id for p in found.pbxes] == [pbx["id"]]
 
 
@@ -530,9 +544,9 @@ CALL_QUEUE_EXAMPLES["call_queue_metrics"]["metricsSummary"] = {
 }
 
 
-def call_queue_runs(api: str, body: Any, times: int = 2) -> Runs:
+def call_queue_runs(api: ApiChoice, body: Any, times: int = 2) -> Runs[CallQueuePoller]:
     client: Any = CannedClient({api: body})  # answers like WorkAnalyticsClient
-    runs = Runs(CallQueueCollector(client, directory, interval=30, api=api))  # type: ignore[arg-type]
+    runs = Runs(CallQueuePoller(client, directory, interval=30, api=api))
     for _ in range(times):
         runs.run()
     return runs
@@ -541,7 +555,7 @@ def call_queue_runs(api: str, body: Any, times: int = 2) -> Runs:
 @pytest.mark.parametrize("api", sorted(CALL_QUEUE_EXAMPLES))
 @FAST
 @given(data=st.data())
-def test_call_queue_answers(api: str, data: st.DataObject) -> None:
+def test_call_queue_answers(api: ApiChoice, data: st.DataObject) -> None:
     call_queue_runs(api, data.draw(answers(CALL_QUEUE_EXAMPLES[api])))
 
 
@@ -561,7 +575,7 @@ def bad_queue_items(item: dict[str, Any]) -> st.SearchStrategy[Any]:
 @pytest.mark.parametrize("api", sorted(CALL_QUEUE_EXAMPLES))
 @FAST
 @given(data=st.data())
-def test_bad_call_queue_items_are_counted(api: str, data: st.DataObject) -> None:
+def test_bad_call_queue_items_are_counted(api: ApiChoice, data: st.DataObject) -> None:
     vendor = CALL_QUEUE_EXAMPLES[api]
     items, bad = data.draw(
         with_bad(vendor["callQueues"], bad_queue_items(vendor["callQueues"][-1]))
@@ -576,7 +590,7 @@ def test_bad_call_queue_items_are_counted(api: str, data: st.DataObject) -> None
 @pytest.mark.parametrize("api", sorted(CALL_QUEUE_EXAMPLES))
 @FAST
 @given(data=st.data())
-def test_unusable_call_queue_values_are_counted(api: str, data: st.DataObject) -> None:
+def test_unusable_call_queue_values_are_counted(api: ApiChoice, data: st.DataObject) -> None:
     vendor = copy.deepcopy(CALL_QUEUE_EXAMPLES[api])
     table = CALL_QUEUE_METRICS if api == "call_queue_metrics" else REALTIME_METRICS
     metrics = vendor["callQueues"][0]["metrics"]
@@ -601,22 +615,24 @@ def test_unusable_call_queue_values_are_counted(api: str, data: st.DataObject) -
 # --- Work Analytics: historical summaries -------------------------------------------------------
 
 RING_GROUP = RingGroup("demonstrationname", "West", "West Office", "2001")
-SUMMARIES: dict[str, tuple[type[SummaryCollector], str, tuple[str, ...]]] = {
+SUMMARIES: dict[str, tuple[type[SummaryPoller], str, tuple[str, ...]]] = {
     # endpoint -> (collector, fixture, the keys that say whose row it is)
-    "/v1/compsum": (CompanySummaryCollector, "compsum.json", ("pbxId",)),
-    "/v2/rgsum-groups": (RingGroupCollector, "rgsum_groups.json", ("pbxId", "extension")),
-    "/v2/rgsum-members": (RingGroupMemberCollector, "rgsum_members.json", ("extension",)),
-    "/v2/extsum": (ExtensionCollector, "extsum.json", ("PbxId", "Extension")),
+    "/v1/compsum": (CompanySummaryPoller, "compsum.json", ("pbxId",)),
+    "/v2/rgsum-groups": (RingGroupPoller, "rgsum_groups.json", ("pbxId", "extension")),
+    "/v2/rgsum-members": (RingGroupMemberPoller, "rgsum_members.json", ("extension",)),
+    "/v2/extsum": (ExtensionPoller, "extsum.json", ("PbxId", "Extension")),
 }
 
 
-def summary_runs(endpoint: str, body: Any, times: int = 2, windows: int = 2) -> Runs:
+def summary_runs(endpoint: str, body: Any, times: int = 2, windows: int = 2) -> Runs[Poller]:
     kind = SUMMARIES[endpoint][0]
     extra: dict[str, Any] = {}
-    if kind is RingGroupMemberCollector:
-        extra["ring_groups"] = lambda: {(RING_GROUP.pbx, RING_GROUP.extension): RING_GROUP}
+    if kind is RingGroupMemberPoller:
+        extra["ring_groups"] = FixedRingGroups({(RING_GROUP.pbx, RING_GROUP.extension): RING_GROUP})
     chosen = [parse_window("1h"), parse_window("today")][:windows]
-    collector = kind(wa_client(), lambda: DIRECTORY, **extra, **summary_kwargs(windows=chosen))
+    collector = kind(
+        wa_client(), FixedDirectory(DIRECTORY), **extra, **summary_kwargs(windows=chosen)
+    )
     runs = Runs(collector)
     with mock() as rsps:
         wa.add_token(rsps)
@@ -694,20 +710,20 @@ GROUPS = {
     ("demonstrationname", "110081"): ("queue", "Sales Queue"),
 }
 CDRS: dict[str, tuple[type, str]] = {
-    "/v2/call-records": (CallRecordCollector, "call_records.json"),
-    "/v2/call-legs": (CallLegCollector, "call_legs.json"),
+    "/v2/call-records": (CallRecordPoller, "call_records.json"),
+    "/v2/call-legs": (CallLegPoller, "call_legs.json"),
 }
 
 
-def cdr_runs(endpoint: str, body: Any, polls: int = 3) -> Runs:
+def cdr_runs(endpoint: str, body: Any, polls: int = 3) -> Runs[Poller]:
     """The first poll finds nothing (counting starts there), every later one finds `body` and
     then the end marker when it follows a scroll id."""
     kind, _ = CDRS[endpoint]
     clock = FakeClock(CDR_NOW)
-    extra = {"groups": lambda p, e: GROUPS.get((p, e))} if kind is CallLegCollector else {}
+    extra = {"groups": lambda p, e: GROUPS.get((p, e))} if kind is CallLegPoller else {}
     collector = kind(
         wa_client(),
-        lambda: DIRECTORY,
+        FixedDirectory(DIRECTORY),
         interval=60.0,
         lookback=600.0,
         page_size=100,
@@ -842,12 +858,12 @@ def numeric_key(kind: str, key: str) -> bool:
     if parsed is None or parsed.name in AGENT_STATUS_KEYS or AGENT_LINE_RE.match(parsed.name):
         return False
     metric = TABLES[kind].get(parsed.name)
-    return metric is not None and metric.qualifier == parsed.qualifier
+    return metric is not None and qualifier(metric) == parsed.qualifier
 
 
 def cc_realtime_runs(
     kind: str, body: Any, headers: dict[str, str] | None = None, times: int = 2
-) -> Runs:
+) -> Runs[Poller]:
     runs = Runs(cc.realtime_collector(kind))
     with mock() as rsps:
         cc.add_token(rsps)
@@ -932,7 +948,7 @@ def report_runs(
     link: str = STATUS_LINK,
     data_link: str | None = None,
     times: int = 2,
-) -> Runs:
+) -> Runs[Poller]:
     """A report collector on the real client: the report types, the creation answer (DONE by
     default), the status answers, then `rows` on the first data page."""
     created = {"id": 2710192, "status": "DONE"} if created is None else created
@@ -1078,7 +1094,7 @@ def test_link_and_paging_headers(header: str, report_id: int, size: int, total: 
 # --- regressions the properties found, pinned -------------------------------------------------
 
 
-def _agent_with_a_line_twice() -> Runs:
+def _agent_with_a_line_twice() -> Runs[Poller]:
     agent = cc_item("agents", "ag1", "Jane Doe")
     agent["metrics"] += [
         {"key": "line1Status.today", "value": "Idle"},
@@ -1087,24 +1103,24 @@ def _agent_with_a_line_twice() -> Runs:
     return cc_realtime_runs("agents", [agent])
 
 
-def _queue_values_no_float_holds() -> Runs:
+def _queue_values_no_float_holds() -> Runs[Poller]:
     item = cc_item("queues", "1", "Sales")
     for entry, value in zip(item["metrics"], [float("nan"), "NaN", "inf", 10**400, "9" * 400]):
         entry["value"] = value
     return cc_realtime_runs("queues", [item])
 
 
-def _call_queue_integer_beyond_float() -> Runs:
+def _call_queue_integer_beyond_float() -> Runs[Poller]:
     vendor = copy.deepcopy(CALL_QUEUE_EXAMPLES["call_queue_metrics"])
     vendor["callQueues"][0]["metrics"]["ongoingWaitingCalls"] = 10**400
     return call_queue_runs("call_queue_metrics", vendor)
 
 
-def _summary_integer_beyond_float() -> Runs:
+def _summary_integer_beyond_float() -> Runs[Poller]:
     return summary_runs("/v1/compsum", [{**fixture_json("compsum.json")[0], "totalCall": 10**400}])
 
 
-def _scroll_id_that_cannot_be_sent_back() -> Runs:
+def _scroll_id_that_cannot_be_sent_back() -> Runs[Poller]:
     page = fixture_json("call_records.json")
     page["meta"]["scrollId"] = "\ud800"  # a UnicodeEncodeError in requests before
     runs = cdr_runs("/v2/call-records", page)
@@ -1112,13 +1128,13 @@ def _scroll_id_that_cannot_be_sent_back() -> Runs:
     return runs
 
 
-def _report_metric_twice_in_a_row() -> Runs:
+def _report_metric_twice_in_a_row() -> Runs[Poller]:
     rows = copy.deepcopy(REPORT_ROWS)
     rows[0]["items"].append({"key": "accepted", "label": "Accepted", "value": "11"})
     return report_runs(rows=rows)
 
 
-def _report_types_of_the_wrong_type() -> Runs:
+def _report_types_of_the_wrong_type() -> Runs[Poller]:
     return report_runs(types=[{**REPORT_TYPES[0], "groupBy": 5, "metrics": "accepted"}], times=1)
 
 

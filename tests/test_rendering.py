@@ -25,10 +25,12 @@ from prometheus_client.openmetrics import exposition as openmetrics_exposition
 from prometheus_client.openmetrics.parser import (
     text_string_to_metric_families as openmetrics_families,
 )
+from prometheus_client.registry import Collector
 
 from exporter.metrics.rendering import (
     GZIP_HEADER,
     CounterFamily,
+    Family,
     GaugeFamily,
     HistogramFamily,
     coalesce,
@@ -36,10 +38,12 @@ from exporter.metrics.rendering import (
     gzip_trailer,
     render_families,
 )
-from exporter.pollers.base import STALE_INTERVALS, CollectorRunner, Scheduler, SnapshotCollector
+from exporter.pollers.base import STALE_INTERVALS, Poller, PollerRunner, Scheduler
 from exporter.serving.exposition import Exposition
 from exporter.serving.server import ExporterServer, accepts_gzip
-from tests.conftest import FakeClock, PageReader, exposition_of, free_port
+from tests.support.clock import FakeClock
+from tests.support.page import PageReader, exposition_of
+from tests.support.waiting import free_port
 
 OPENMETRICS_ACCEPT = (
     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
@@ -47,7 +51,7 @@ OPENMETRICS_ACCEPT = (
 )
 
 
-class Fixed:
+class Fixed(Collector):
     def __init__(self, families: Sequence[Metric]) -> None:
         self.families = families
 
@@ -57,13 +61,13 @@ class Fixed:
 
 def client_render(families: Sequence[Metric], openmetrics: bool) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(Fixed(families))  # type: ignore[arg-type]
+    registry.register(Fixed(families))
     if openmetrics:
         return openmetrics_exposition.generate_latest(registry)
     return generate_latest(registry)
 
 
-def our_render(families: Sequence[Metric], openmetrics: bool) -> bytes:
+def our_render(families: Sequence[Family], openmetrics: bool) -> bytes:
     rendered = render_families(families)
     text = b"".join(f.header(openmetrics) + f.samples for f in rendered)
     return text + (b"# EOF\n" if openmetrics else b"")
@@ -129,7 +133,7 @@ def test_text_families_refuse_what_prometheus_client_would_not_write() -> None:
         family.add_metric(["only one"], 1)
 
 
-label_values = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+label_values = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12)
 numbers = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**15), 10**15)
 
 
@@ -186,7 +190,7 @@ def test_coalesce_keeps_every_byte_in_order_and_does_not_copy_big_pieces() -> No
     assert len(out) < 10
 
 
-class Counting(SnapshotCollector):
+class Counting(Poller):
     interval = 30.0
 
     def __init__(self, name: str, queue: str) -> None:
@@ -201,11 +205,10 @@ class Counting(SnapshotCollector):
         return [family]
 
 
-def make_page(clock: FakeClock) -> tuple[Scheduler, Exposition, list[CollectorRunner]]:
+def make_page(clock: FakeClock) -> tuple[Scheduler, Exposition, list[PollerRunner]]:
     scheduler = Scheduler(wall_clock=clock)
     runners = [scheduler.add(Counting("a", "Sales")), scheduler.add(Counting("b", "Support"))]
     exposition = exposition_of(scheduler)
-    scheduler.on_snapshot = exposition.refresh
     return scheduler, exposition, runners
 
 
@@ -310,7 +313,7 @@ def test_accept_encoding(header: str | None, expected: bool) -> None:
 
 
 def test_a_family_that_cannot_be_rendered_fails_its_collector_only(clock: FakeClock) -> None:
-    class Broken(SnapshotCollector):
+    class Broken(Poller):
         name = "broken"
         interval = 30.0
 
@@ -334,24 +337,29 @@ def test_a_large_snapshot_gives_free_memory_back(
     from exporter.core.memory import TRIM_AFTER_BYTES, release_free_memory
 
     trims: list[int] = []
-    monkeypatch.setattr(base, "release_free_memory", lambda: trims.append(1) or True)
 
-    class Big(SnapshotCollector):
+    def trim() -> bool:
+        trims.append(1)
+        return True
+
+    monkeypatch.setattr(base, "release_free_memory", trim)
+
+    class Big(Poller):
         name = "big"
         interval = 30.0
 
         def __init__(self, series: int) -> None:
             self.series_count = series
 
-        def collect(self) -> Sequence[Metric]:
+        def collect(self) -> Sequence[Family]:
             family = GaugeFamily("eightbyeight_x", "x", labels=["extension"])
             for i in range(self.series_count):
                 family.add_metric([f"{i:08d}"], i)
             return [family]
 
     small, big = (
-        CollectorRunner(Big(10), wall_clock=clock),
-        CollectorRunner(Big(TRIM_AFTER_BYTES // 20), wall_clock=clock),
+        PollerRunner(Big(10), wall_clock=clock),
+        PollerRunner(Big(TRIM_AFTER_BYTES // 20), wall_clock=clock),
     )
     assert small.run_once() and trims == []
     assert big.run_once() and trims == [1]
@@ -361,10 +369,10 @@ def test_a_large_snapshot_gives_free_memory_back(
 def test_the_exporters_own_metrics_are_rendered_again_only_when_they_change(
     clock: FakeClock,
 ) -> None:
-    from exporter.api.http import RequestStats
+    from exporter.api.request_stats import RequestStats
 
     scheduler, exposition, runners = make_page(clock)
-    stats = RequestStats(None)
+    stats = RequestStats()
     exposition.add_versioned(stats)
     assert scheduler.run_once()
     first = exposition._live_part(False)

@@ -12,14 +12,15 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any, TypedDict
 
 import pytest
 
 from exporter.cli import demo_config_data
-from exporter.config.model import load_config_data
+from exporter.config import load_config_data
 from exporter.core.errors import ConfigError
 from simulator import Simulator
-from tests.conftest import free_port
+from tests.support.waiting import free_port
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +39,18 @@ ENDPOINTS = [
     r"/realtime-metrics/",
     r"/historical-metrics",
 ]
-FAULTS: list[dict[str, object]] = [
+
+
+class Fault(TypedDict, total=False):
+    """What the simulator's fault rules take, as keyword arguments."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    malformed: bool
+
+
+FAULTS: list[Fault] = [
     {"status": 401, "body": {"error": "invalid_token"}},
     {"status": 400},
     {"status": 403},
@@ -61,6 +73,7 @@ def secrets_in(text: str, secrets: set[str]) -> list[str]:
     return sorted(s for s in secrets if s in text)
 
 
+@pytest.mark.slow
 def test_no_secret_or_token_in_any_output(tmp_path: Path) -> None:
     with Simulator(
         seed=4,
@@ -143,7 +156,7 @@ def test_no_secret_or_token_in_any_output(tmp_path: Path) -> None:
             # Every fault on every endpoint, a few times each, with tokens expiring between.
             for fault in FAULTS:
                 for endpoint in ENDPOINTS:
-                    sim.faults.add(endpoint, times=3, **fault)  # type: ignore[arg-type]
+                    sim.faults.add(endpoint, times=3, **fault)
                 sim.expire_tokens()
                 time.sleep(2.5)
                 pages += [

@@ -15,12 +15,12 @@ import yaml
 
 from exporter.app import build_exporter
 from exporter.cli import demo_config_data
-from exporter.config.model import load_config_data
+from exporter.config import load_config_data
 from exporter.core.errors import ConfigError
 from exporter.core.sharding import Shard, parse_shard, shard_of
 from simulator import Simulator
-from tests.conftest import FakeClock, PageReader
-from tests.test_end_to_end import samples
+from tests.support.clock import FakeClock
+from tests.support.page import PageReader, samples
 
 REPO = Path(__file__).resolve().parents[1]
 START = 1_763_485_200.0  # Tuesday 2025-11-18 17:00 UTC: every simulated site has traffic
@@ -137,6 +137,7 @@ def data_samples(config: dict[str, Any], clock: FakeClock, shard: Shard) -> dict
     return {key: value for key, value in out.items() if not key[0].startswith(SELF_PREFIXES)}
 
 
+@pytest.mark.slow
 def test_three_shards_export_together_exactly_what_one_exporter_exports() -> None:
     clock = FakeClock(START)
     tenants = [(f"tenant-{i}", "us") for i in range(6)]

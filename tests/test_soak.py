@@ -21,13 +21,14 @@ from typing import Any
 import pytest
 import requests
 
-from exporter.pollers.base import FAILURE_RETRY_SECONDS, CollectorRunner
+from exporter.pollers.base import FAILURE_RETRY_SECONDS, PollerRunner
 from simulator import Simulator
 from simulator.faults import FaultRule
-from tests.conftest import FakeClock, wait_for
-from tests.test_fault_matrix import FAULTS, START, TARGETS, TIMEOUT_DELAY, serving_matrix
+from tests.support.clock import FakeClock
+from tests.support.fault_matrix import FAULTS, START, TARGETS, TIMEOUT_DELAY, serving_matrix
+from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CALLS = 3000  # runner.run_once() calls, all collectors together
 WARM_UP = 300  # calls before the start figures are taken
@@ -111,9 +112,7 @@ def test_thousands_of_runs_under_random_faults_leave_no_thread_and_no_memory_beh
         soak(sim, clock, exporter.scheduler.runners, f"http://127.0.0.1:{server.port}/metrics")
 
 
-def soak(
-    sim: Simulator, clock: FakeClock, runners: list[CollectorRunner], metrics_url: str
-) -> None:
+def soak(sim: Simulator, clock: FakeClock, runners: list[PollerRunner], metrics_url: str) -> None:
     draw = FaultDraw(sim, seed=20251118)
 
     def page_renders() -> None:
@@ -148,7 +147,7 @@ def soak(
         ok = runner.run_once()  # any exception escaping fails the test here
         if not ok:
             failures[fault.split("@")[0]] += 1
-        interval = runner.collector.interval
+        interval = runner.poller.interval
         heapq.heappush(
             due, (when + (interval if ok else min(interval, FAILURE_RETRY_SECONDS)), index)
         )

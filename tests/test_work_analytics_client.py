@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import urllib.parse
 
 import pytest
@@ -10,9 +9,8 @@ import requests
 import responses
 from prometheus_client import CollectorRegistry
 
-from exporter.api.http import HttpClient, HttpSettings, RequestStats, parse_retry_after
+from exporter.api.http_errors import parse_retry_after
 from exporter.api.tokens import parse_token_answer
-from exporter.api.work_analytics import WorkAnalyticsClient
 from exporter.core.errors import (
     AuthenticationError,
     ForbiddenError,
@@ -22,16 +20,9 @@ from exporter.core.errors import (
     TransportError,
     UnauthorizedError,
 )
-from tests.conftest import FakeClock, fixture_json
-
-BASE = "https://api.8x8.com/analytics/work"
-TOKEN_URL = f"{BASE}/v1/oauth/token"
-PBX = "rXp_ceLVQs6RYjUp1Iqqwe"
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
+from tests.support.clock import FakeClock
+from tests.support.files import fixture_json
+from tests.support.work_analytics import BASE, PBX, TOKEN_URL, Sleeps, add_token, make_client
 
 
 @pytest.fixture
@@ -42,30 +33,6 @@ def registry() -> CollectorRegistry:
 @pytest.fixture
 def sleeps() -> Sleeps:
     return Sleeps()
-
-
-def make_client(
-    registry: CollectorRegistry, sleeps: Sleeps, clock: FakeClock | None = None, **settings: float
-) -> WorkAnalyticsClient:
-    http = HttpClient(
-        "work_analytics",
-        BASE,
-        HttpSettings(**settings),
-        RequestStats(registry),
-        sleep=sleeps,
-        rng=random.Random(1),
-    )
-    return WorkAnalyticsClient(
-        http, "test_key", "supervisor@example.com", "s3cret pass&word", clock=clock or FakeClock()
-    )
-
-
-def add_token(
-    rsps: responses.RequestsMock, token: str = "tok-1", expires_in: object = 1800
-) -> None:
-    rsps.post(
-        TOKEN_URL, json={"access_token": token, "token_type": "bearer", "expires_in": expires_in}
-    )
 
 
 def count(registry: CollectorRegistry, name: str, endpoint: str) -> float:
@@ -115,7 +82,8 @@ def test_expires_in_as_string_is_understood() -> None:
     for bad in (None, "soon", 0, -5, True, "nan", "inf", 10**400):
         with pytest.raises(MalformedResponseError, match="no valid expires_in"):
             parse_token_answer("/t", {"access_token": "a", "expires_in": bad})
-    for body in ({"expires_in": 1800}, {"access_token": 5, "expires_in": 1800}, [], None):
+    bodies: list[object] = [{"expires_in": 1800}, {"access_token": 5, "expires_in": 1800}, [], None]
+    for body in bodies:
         with pytest.raises(MalformedResponseError, match="no access_token"):
             parse_token_answer("/t", body)
 
@@ -211,7 +179,7 @@ def test_connection_errors_are_retried_then_reported(rsps, registry, sleeps) -> 
         client.pbxes()
 
 
-def test_timeouts_are_set_on_every_request(rsps, registry, sleeps) -> None:
+def test_timeouts_are_set_on_every_request(rsps, registry, sleeps, monkeypatch) -> None:
     add_token(rsps)
     rsps.get(f"{BASE}/v2/pbxes/", json=fixture_json("pbxes.json"))
     client = make_client(registry, sleeps, connect_timeout=2, read_timeout=9)
@@ -222,7 +190,7 @@ def test_timeouts_are_set_on_every_request(rsps, registry, sleeps) -> None:
         seen.append(kwargs.get("timeout"))
         return original(*args, **kwargs)
 
-    client.http.session.request = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(client.http.session, "request", spy)
     client.pbxes()
     assert seen == [(2, 9), (2, 9)]
 
