@@ -182,7 +182,7 @@ class ContactCenterClient:
                 method,
                 endpoint,
                 path,
-                params=params,  # type: ignore[arg-type]
+                params=params,
                 json_body=json_body,
                 headers=headers,
                 on_unauthorized=renew,

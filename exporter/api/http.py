@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -28,6 +28,8 @@ from exporter.core.logs import get_logger
 USER_AGENT = f"eightbyeight-exporter/{__version__}"
 
 log = get_logger(__name__)
+# A query as requests takes it: a mapping, or pairs where a key repeats (page and size twice).
+QueryParams = Mapping[str, Any] | Sequence[tuple[str, str]]
 
 
 class Answer(NamedTuple):
@@ -118,7 +120,7 @@ class HttpClient:
         endpoint: str,
         path: str,
         *,
-        params: Mapping[str, Any] | None = None,
+        params: QueryParams | None = None,
         data: Mapping[str, str] | None = None,
         json_body: Any = None,
         headers: Callable[[], Mapping[str, str]] | None = None,
@@ -142,7 +144,7 @@ class HttpClient:
         endpoint: str,
         path: str,
         *,
-        params: Mapping[str, Any] | None = None,
+        params: QueryParams | None = None,
         data: Mapping[str, str] | None = None,
         json_body: Any = None,
         headers: Callable[[], Mapping[str, str]] | None = None,
@@ -178,7 +180,7 @@ class HttpClient:
         method: str,
         endpoint: str,
         path: str,
-        params: Mapping[str, Any] | None,
+        params: QueryParams | None,
         data: Mapping[str, str] | None,
         json_body: Any,
         headers: Callable[[], Mapping[str, str]] | None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from collections.abc import Callable
+from typing import cast
 
 # Below this many bytes of rendered text a run leaves too little behind to be worth a trim
 # (which takes a few ms with a 100 MB heap, microseconds when there is nothing to give back).
@@ -40,7 +41,8 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
-    return trim  # type: ignore[no-any-return]
+    # A ctypes function is typed Any; with these argtypes and restype it is this callable.
+    return cast(Callable[[int], int], trim)
 
 
 _TRIM = _malloc_trim()

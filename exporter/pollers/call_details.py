@@ -140,7 +140,7 @@ class CallDetailPoller(Poller):
     def collect(self) -> Sequence[Family]:
         now = self.clock()
         first = self.watermark is None
-        start = now - self.lookback if first else self.watermark - self.lookback  # type: ignore[operator]
+        start = (now if self.watermark is None else self.watermark) - self.lookback
         start = max(start, now - RETENTION_SECONDS)
         for batch in pbx_batches(self.directory, self.all_pbxes, self.pbx_batch_size):
             params = {
