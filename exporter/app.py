@@ -1,4 +1,4 @@
-"""Assembles the exporter from a Config: clients, collectors, runners and the registry."""
+"""Assembles the exporter from a Config: clients, pollers, runners and the registry."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class Exporter:
     def close(self) -> None:
         self.scheduler.request_stop()  # first, so the runs the budgets cut short say so
         for budget in self.budgets:
-            budget.close()  # a collector waiting for its budget gives up at once
+            budget.close()  # a poller waiting for its budget gives up at once
         self.scheduler.stop()
         for client in self.clients:
             client.close()
@@ -113,10 +113,10 @@ def add_historical(
     ring_runner = after_discovery(ring_groups) if wa.ring_groups.enabled else None
     members = wa.ring_group_members
     if members.enabled:
-        collector = summary(
+        poller = summary(
             RingGroupMemberPoller, members, ring_groups=ring_groups, refs=members.ring_groups
         )
-        scheduler.add(collector, depends_on=ring_runner or discovery_runner)
+        scheduler.add(poller, depends_on=ring_runner or discovery_runner)
     if wa.extensions.enabled:
         after_discovery(summary(ExtensionPoller, wa.extensions))
 
@@ -154,7 +154,7 @@ def build_exporter(
     shard: Shard = Shard(),
 ) -> Exporter:
     """`clock` is where windows, watermarks and snapshot ages take "now" from, `sleep` how
-    report collectors wait between status polls (tests pass the simulator's clock and its
+    report pollers wait between status polls (tests pass the simulator's clock and its
     advance; by default a wait that close() cuts short)."""
     scheduler = Scheduler(wall_clock=clock)
     registry = build_registry()
@@ -185,7 +185,7 @@ def build_exporter(
         discovery_runner = scheduler.add(discovery)
         cq = wa.call_queues
         if cq.enabled:
-            collector = CallQueuePoller(
+            poller = CallQueuePoller(
                 client,
                 discovery,
                 interval=cq.interval,
@@ -198,7 +198,7 @@ def build_exporter(
                 select=cq.select,
                 max_series=cq.max_series,
             )
-            scheduler.add(collector, depends_on=discovery_runner)
+            scheduler.add(poller, depends_on=discovery_runner)
         add_historical(
             scheduler,
             client,
@@ -245,8 +245,8 @@ def add_contact_center(
     shard: Shard = Shard(),
     budget: RequestBudget | None = None,
 ) -> ContactCenterClient:
-    """Realtime collectors per endpoint and tenant, and report collectors per report and tenant:
-    one tenant's failure (a wrong tenant id, a failed report) degrades only its collectors."""
+    """Realtime pollers per endpoint and tenant, and report pollers per report and tenant:
+    one tenant's failure (a wrong tenant id, a failed report) degrades only its pollers."""
     settings = http_settings(cc)
     token_url, realtime_url, historical_url = cc.urls()
     # One budget for the three hosts: the token, realtime and historical calls of one API.

@@ -57,12 +57,28 @@ def all_specs() -> Iterable[MetricSpec]:
         yield from specs
 
 
+class CatalogueError(ValueError):
+    """Two specs give one family name different types, labels or HELP texts."""
+
+
 def entries() -> list[Entry]:
     rows: dict[str, Entry] = {}
     for spec in all_specs():
+        entry = Entry(spec.name, spec.type, spec.labels, spec.help, spec.source)
         previous = rows.get(spec.name)
-        source = spec.source if previous is None else f"{previous.source}; {spec.source}"
-        rows[spec.name] = Entry(spec.name, spec.type, spec.labels, spec.help, source)
+        if previous is not None:
+            # One family fed from two keys or two APIs: the page cannot carry two HELP texts or
+            # label sets for it, so the specs must agree on everything but their source.
+            if (previous.type, previous.labels, previous.help) != (
+                entry.type,
+                entry.labels,
+                entry.help,
+            ):
+                raise CatalogueError(f"{spec.name}: {spec.source} disagrees with {previous.source}")
+            entry = Entry(
+                spec.name, spec.type, spec.labels, spec.help, f"{previous.source}; {spec.source}"
+            )
+        rows[spec.name] = entry
     return list(rows.values())
 
 

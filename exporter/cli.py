@@ -184,7 +184,7 @@ def demo_config_data(data: dict[str, Any], sim: Any) -> dict[str, Any]:
 
 def check_reports_or_fail(exporter: Exporter, *, strict: bool) -> list[str]:
     """Problems of the configured reports per the report types API. When the API cannot be
-    asked: a problem with `strict` (--check-config), else a warning (the report collectors
+    asked: a problem with `strict` (--check-config), else a warning (the report pollers
     check again before their first report)."""
     try:
         return check_reports(exporter)
@@ -360,7 +360,7 @@ def _run(
             live.reload()
         time.sleep(SIGNAL_POLL_SECONDS)
     log.info("exporter_stopping", signal=signals.stop)
-    # Waits for the budget, a retry or a report end at once; the collector threads get 5 s.
+    # Waits for the budget, a retry or a report end at once; the poller threads get 5 s.
     server.stop()
     live.close()
     log.info("exporter_stopped")

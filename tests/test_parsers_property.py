@@ -325,22 +325,22 @@ class Runs(Generic[PollerT]):
     escape; a page is valid text without a series twice or NaN; the problem counters never go
     down; a warning about records is logged at most once per collector, event and kind/key."""
 
-    def __init__(self, collector: PollerT) -> None:
-        self.collector = collector
+    def __init__(self, poller: PollerT) -> None:
+        self.poller = poller
         self.logs: list[MutableMapping[str, Any]] = []
-        self.counts: list[dict[str, float]] = [problems(collector)]
+        self.counts: list[dict[str, float]] = [problems(poller)]
         self.errors: list[ExporterError] = []
         self.pages: list[dict[Series, float] | None] = []  # one per run, None when it failed
 
     def run(self) -> dict[Series, float] | None:
         with capture_logs() as logs:
             try:
-                families = self.collector.collect()
+                families = self.poller.collect()
             except ExporterError as exc:
                 self.errors.append(exc)
                 families = None
         self.logs.extend(logs)
-        counts = problems(self.collector)
+        counts = problems(self.poller)
         before = self.counts[-1]
         assert all(counts[name] >= before[name] for name in counts), (before, counts)
         self.counts.append(counts)
@@ -467,7 +467,7 @@ def run_discovery(pbxes: Any, sites: Any, queues: Any, times: int = 2) -> Runs[D
 @example(pbxes={"_embedded": {"pbxList": [{"id": "p", "name": "a", "deleted": "false"}]}})
 def test_pbx_list_answers(pbxes: Any) -> None:
     runs = run_discovery(pbxes, SITES, QUEUES)
-    directory_found = runs.collector.directory
+    directory_found = runs.poller.directory
     if directory_found is not None:
         ids = [p.id for p in directory_found.pbxes]
         names = [p.name for p in directory_found.pbxes]
@@ -514,7 +514,7 @@ def test_bad_sites_and_queues_are_counted(
     assert not runs.errors
     assert runs.delta(INVALID) == bad_sites + bad_queues
     assert runs.record_warnings()
-    found = runs.collector.directory
+    found = runs.poller.directory
     assert found is not None
     assert SITE["id"] in found.sites and QUEUE["id"] in found.queues  # good ones kept
 
@@ -527,7 +527,7 @@ def test_a_pbx_listed_twice_is_counted_and_exported_once(count: int) -> None:
     body = {"_embedded": {"pbxList": [pbx] * (count + 1) + [twin]}}
     runs = run_discovery(body, SITES, QUEUES, times=2)
     assert not runs.errors and runs.delta(INVALID) == count + 1
-    found = runs.collector.directory
+    found = runs.poller.directory
     assert found is not None
     assert [p.id for p in found.pbxes] == [pbx["id"]]
 

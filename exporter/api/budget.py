@@ -1,10 +1,10 @@
-"""The request budget of one 8x8 API, shared by every collector that calls it.
+"""The request budget of one 8x8 API, shared by every poller that calls it.
 
 The vendor documents no rate limit for the analytics APIs, but other 8x8 APIs answer 429, and
 an exporter must never be the reason an account gets throttled. Every HTTP attempt to an API
 takes a token from that API's bucket (`request_budget_per_minute`, with bursts of a sixth of
-it); when the bucket is empty the collector waits, so collectors slow down instead of piling up.
-A 429 pauses the whole API, for every collector, until its Retry-After (or a backoff) is over.
+it); when the bucket is empty the poller waits, so pollers slow down instead of piling up.
+A 429 pauses the whole API, for every poller, until its Retry-After (or a backoff) is over.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class RequestBudget:
     def acquire(self, endpoint: str, max_pause: float = float("inf")) -> None:
         """Wait until a request may be sent (bounded: the budget refills; close() ends it).
         While a 429's pause has more than `max_pause` seconds to run, fail at once instead:
-        the collector reports its failure and keeps its last data, rather than hang."""
+        the poller reports its failure and keeps its last data, rather than hang."""
         waited = 0.0
         while True:
             if self._closed.is_set():
@@ -113,7 +113,7 @@ class RequestBudget:
             self._closed.wait(seconds)
 
     def pause(self, seconds: float) -> None:
-        """A 429: no request to this API for `seconds`, whichever collector asks."""
+        """A 429: no request to this API for `seconds`, whichever poller asks."""
         with self._lock:
             until = self._clock() + max(0.0, seconds)
             if until > self._paused_until:
@@ -139,7 +139,7 @@ class RequestBudget:
 
 
 def stop_aware_sleep(budget: RequestBudget | None) -> Callable[[float], None]:
-    """How a client waits between attempts, or a report collector between status polls: on
+    """How a client waits between attempts, or a report poller between status polls: on
     the budget, so that a stop ends the wait at once; plain time.sleep without one."""
     return budget.sleep if budget is not None else time.sleep
 

@@ -32,7 +32,7 @@ MAX_REPORT_PAGE_SIZE = 1000
 REPORT_RECORD_CAP = 10_000
 MAX_PAGES = 1000
 # The report types change with the vendor's releases, not between two reports: one answer
-# per tenant serves the start-up check and every report collector for this long.
+# per tenant serves the start-up check and every report poller for this long.
 REPORT_TYPES_MAX_AGE = 3600.0
 # The guide's 400 messages for multi-tenant accounts.
 TENANT_MISSING = "X-Tenant-Info header is missing"
@@ -235,7 +235,7 @@ class ContactCenterClient:
         time_zone: str | None = None,
     ) -> list[Any]:
         """Every item of `/queues`, `/groups` or `/agents`, page by page to the last one
-        (items that are not objects too: the collector counts them).
+        (items that are not objects too: the poller counts them).
 
         Paging follows the `X-Total-Pages` header, else a `Link: rel="next"`, else (the spec
         documents no paging headers) goes on while pages come back full. It stops on an empty
@@ -279,7 +279,7 @@ class ContactCenterClient:
 
     def report_types(self, tenant: str | None) -> list[Mapping[str, Any]]:
         """The tenant's report types, asked once per REPORT_TYPES_MAX_AGE: the start-up check
-        and every report collector of the tenant read the same answer. Callers that come while
+        and every report poller of the tenant read the same answer. Callers that come while
         the tenant's request is in flight take its outcome, its error too (else each would make
         its own full retry cycle after it); a failure is not kept for later callers."""
         with self._types_lock:
@@ -350,7 +350,7 @@ class ContactCenterClient:
     ) -> Iterator[tuple[list[Any], int | None]]:
         """The rows of a DONE report, page by page through `Link: rel="next"`, each with
         `X-Total-Elements` (None when absent). Rows that are not objects are passed on too,
-        for the collector to count."""
+        for the poller to count."""
         endpoint = "/historical-metrics/{id}/data"
         size = max(1, min(int(page_size), MAX_REPORT_PAGE_SIZE))
         path = self._data_path(report_id, data_link, size)  # the status answer's own link

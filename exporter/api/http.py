@@ -47,7 +47,7 @@ class HttpSettings:
     initial_backoff: float = 1.0
     max_backoff: float = 30.0
     max_retry_after: float = 120.0
-    # A slow trickle or a huge answer ends the request instead of holding the collector.
+    # A slow trickle or a huge answer ends the request instead of holding the poller.
     total_timeout: float = 120.0
     max_response_bytes: int = 64 * 1024 * 1024
 
@@ -88,7 +88,7 @@ class HttpClient:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, ApiError) and exc.retry_after is not None:
             return exc.retry_after
-        # Full jitter (AWS architecture blog): spreads the retries of many collectors apart.
+        # Full jitter (AWS architecture blog): spreads the retries of many pollers apart.
         ceiling = min(
             self.settings.max_backoff,
             self.settings.initial_backoff * 2 ** (retry_state.attempt_number - 1),

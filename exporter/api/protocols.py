@@ -2,7 +2,8 @@
 
 A poller declares the narrowest one it uses, so a test hands it a small fake that answers just
 those calls, checked by mypy like the real client (`WorkAnalyticsClient`,
-`ContactCenterClient`), which satisfies all of them.
+`ContactCenterClient`), which satisfies all of them. A new poller may declare its own beside
+it; the ones here are shared.
 """
 
 from __future__ import annotations
@@ -69,10 +70,6 @@ class CallDetailApi(Protocol):
     ) -> Iterator[list[Any]]: ...
 
 
-class WorkAnalyticsApi(DirectoryApi, CallQueueApi, SummaryApi, CallDetailApi, Protocol):
-    """Everything the Work Analytics pollers ask of their client."""
-
-
 class RealtimeApi(Protocol):
     """Contact Center realtime metrics (`/queues`, `/groups`, `/agents`)."""
 
@@ -99,7 +96,3 @@ class ReportApi(Protocol):
     def report_pages(
         self, tenant: str | None, report_id: int, page_size: int, data_link: str | None = ...
     ) -> Iterator[tuple[list[Any], int | None]]: ...
-
-
-class ContactCenterApi(RealtimeApi, ReportApi, Protocol):
-    """Everything the Contact Center pollers ask of their client."""

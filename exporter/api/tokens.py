@@ -65,7 +65,7 @@ class TokenCache:
     ) -> tuple[Callable[[], dict[str, str]], Callable[[], bool]]:
         """The `headers` and `on_unauthorized` callbacks of one logical request: headers with
         the current token, and on a 401 the token that request used dropped (so it is fetched
-        again once, however many collectors saw the 401)."""
+        again once, however many pollers saw the 401)."""
         used: list[str] = []
 
         def headers() -> dict[str, str]:

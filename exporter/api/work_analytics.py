@@ -28,7 +28,7 @@ SCROLL_END = "No Data"
 MAX_SCROLL_PAGES = 10_000
 ALL_PBXES = "allpbxes"
 # A bound on HAL paging, far above any real account, so a server that keeps answering `next`
-# cannot hold a collector forever.
+# cannot hold a poller forever.
 MAX_PAGES = 1000
 
 
@@ -91,7 +91,7 @@ class WorkAnalyticsClient:
         self, endpoint: str, path: str, list_key: str, page_size: int = MAX_PAGE_SIZE
     ) -> Iterator[Any]:
         """Every item of a HAL-paged list, to the last page. Items that are not objects are
-        passed on too: the collector counts what it cannot use."""
+        passed on too: the poller counts what it cannot use."""
         page = 0
         for _ in range(MAX_PAGES):
             body = self.get(endpoint, path, {"page": page, "size": min(page_size, MAX_PAGE_SIZE)})
@@ -195,7 +195,7 @@ class WorkAnalyticsClient:
 
     def summary(self, endpoint: str, params: Mapping[str, str]) -> list[Any]:
         """A summary endpoint (`/v1/compsum`, `/v2/rgsum-groups`, ...): a JSON list of rows,
-        all of them (the collector counts rows that are not objects)."""
+        all of them (the poller counts rows that are not objects)."""
         body = self.get(endpoint, endpoint, params)
         if not isinstance(body, list):
             raise MalformedResponseError(endpoint, "answer is not a JSON list")

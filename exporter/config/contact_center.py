@@ -106,7 +106,7 @@ class ReportFilter(StrictModel):
 class ReportConfig(StrictModel):
     """One historical summary report, created on its schedule and exported as gauges."""
 
-    # The `report` label, and part of the collector's name.
+    # The `report` label, and part of the poller's name.
     name: str
     type: str = Field(min_length=1)
     group_by: str = Field(min_length=1)
@@ -187,8 +187,8 @@ class ContactCenterConfig(StrictModel):
     report_page_size: int = Field(default=1000, ge=1, le=1000)
     timeouts: Timeouts = Timeouts()
     retries: RetryPolicy = RetryPolicy()
-    # Requests a minute this exporter may send to the API, all collectors together; a 429
-    # pauses every collector of the API. Start-up refuses intervals that cannot fit.
+    # Requests a minute this exporter may send to the API, all pollers together; a 429
+    # pauses every poller of the API. Start-up refuses intervals that cannot fit.
     request_budget_per_minute: float = Field(default=1200, gt=0)
     # Answers larger than this fail the request (a page is a few MB at most).
     max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)

@@ -114,7 +114,7 @@ class RetryPolicy(StrictModel):
     max_attempts: int = Field(default=4, ge=1, le=10)
     initial_backoff: Duration = 1.0
     max_backoff: Duration = 30.0
-    # A Retry-After longer than this fails the call instead of stalling the collector.
+    # A Retry-After longer than this fails the call instead of stalling the poller.
     max_retry_after: Duration = 120.0
 
     @model_validator(mode="after")
@@ -125,7 +125,7 @@ class RetryPolicy(StrictModel):
 
 
 def check_budget(need: Mapping[str, float], budget: float) -> None:
-    """A ValueError saying what would fit when the collectors' least need is over budget."""
+    """A ValueError saying what would fit when the pollers' least need is over budget."""
     total = sum(need.values())
     if total <= budget:
         return

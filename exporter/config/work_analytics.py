@@ -39,7 +39,7 @@ class SummaryConfig(StrictModel):
     enabled: bool = True
     interval: Duration = 300.0
     windows: Windows = Field(default_factory=lambda: [parse_window("1h"), parse_window("today")])
-    # Ceiling on the series this collector exports; rows beyond it are left out (and counted).
+    # Ceiling on the series this poller exports; rows beyond it are left out (and counted).
     max_series: int = Field(default=20_000, ge=1)
     select: Selection = Selection()
 
@@ -143,8 +143,8 @@ class WorkAnalyticsConfig(StrictModel):
     pbxes: list[str] = Field(default_factory=list)
     timeouts: Timeouts = Timeouts()
     retries: RetryPolicy = RetryPolicy()
-    # Requests a minute this exporter may send to the API, all collectors together; a 429
-    # pauses every collector of the API. Start-up refuses intervals that cannot fit.
+    # Requests a minute this exporter may send to the API, all pollers together; a 429
+    # pauses every poller of the API. Start-up refuses intervals that cannot fit.
     request_budget_per_minute: float = Field(default=1200, gt=0)
     # Answers larger than this fail the request (a page is a few MB at most).
     max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
@@ -163,7 +163,7 @@ class WorkAnalyticsConfig(StrictModel):
     call_legs: CallDetailConfig = CallDetailConfig()
 
     def minimum_requests_per_minute(self) -> dict[str, float]:
-        """Requests a minute each enabled collector needs at the least: one PBX when every PBX
+        """Requests a minute each enabled poller needs at the least: one PBX when every PBX
         is watched (the real number is known after discovery), one page per request."""
         pbxes = max(1, len(self.pbxes))
         batches = math.ceil(pbxes / self.pbx_batch_size)

@@ -21,7 +21,7 @@ TRIM_AFTER_BYTES = 64 * 1024
 
 # glibc's mallopt parameter: how many malloc arenas threads may use.
 M_ARENA_MAX = -8
-# Every HTTP request and every collector runs in a thread of its own, and glibc gives threads
+# Every HTTP request and every poller runs in a thread of its own, and glibc gives threads
 # arenas of their own (up to 8 per core), each keeping what it freed: measured at 100k series,
 # 50 scrapes left 9 MB more resident. The GIL serialises allocation anyway, so two are enough.
 ARENAS = 2

@@ -8,7 +8,7 @@ What is sharded, and by which key:
   sharded exporter never asks the historical endpoints for `allpbxes`: each shard names its own
   PBXes instead, so account-wide answers are not collected several times;
 - every Contact Center tenant, by its id (a single-tenant account by the empty id): its realtime
-  collectors and its reports go to one shard.
+  pollers and its reports go to one shard.
 The PBX list itself is read by every shard (one paged request per discovery interval), since a
 shard must see every PBX to know which are its own.
 """

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from exporter.core.durations import UNIT_SECONDS
+
 CALENDAR_WINDOWS = ("today", "this_week", "this_month")
 # The vendor keeps two years of data; older ranges return nothing.
 RETENTION_SECONDS = 2 * 365 * 86_400
 _ROLLING = re.compile(r"^([1-9][0-9]*)(m|h|d|w)$")
-_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 WIRE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
@@ -51,8 +52,8 @@ def parse_window(text: str) -> Window:
     match = _ROLLING.match(name)
     if not match:
         raise ValueError(f"{text!r} is not a window such as 15m, 1h, 24h, today or this_week")
-    # Longer than the retention is allowed: resolve() clamps it and the collector warns.
-    return Window(name, int(match[1]) * _UNIT_SECONDS[match[2]])
+    # Longer than the retention is allowed: resolve() clamps it and the poller warns.
+    return Window(name, int(int(match[1]) * UNIT_SECONDS[match[2]]))
 
 
 @dataclass(frozen=True)

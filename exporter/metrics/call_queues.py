@@ -28,39 +28,37 @@ def _window(key: str, stem: str, unit: Unit, help_text: str) -> MetricSpec:
     return replace(vendor(key, stem, unit, help_text), labels=("window",))
 
 
-_live = vendor
-
 # fmt: off
 # Live metrics, keyed by the deprecated realtime API's names (guide: durations in ms).
 _LIVE: tuple[MetricSpec, ...] = (
-    _live("waitingCalls", "ongoing_waiting_calls", "count", "Calls waiting in the queue now."),
-    _live("talkingCalls", "ongoing_talking_calls", "count", "Queue calls in conversation now."),
-    _live("onHoldCalls", "ongoing_on_hold_calls", "count", "Queue calls on hold now."),
-    _live("handlingCalls", "ongoing_handling_calls", "count", "Queue calls being handled by agents now."),
-    _live("totalCalls", "ongoing_calls", "count", "Calls in progress in the queue now."),
-    _live("waitingTime", "ongoing_waiting_time", "duration", "Summed waiting time of the calls waiting now."),
-    _live("talkingTime", "ongoing_talking_time", "duration", "Summed talking time of the calls in conversation now."),
-    _live("onHoldTime", "ongoing_on_hold_time", "duration", "Summed hold time of the calls on hold now."),
-    _live("totalHandlingTime", "ongoing_handling_time", "duration", "Summed handling time of the calls in progress now."),
-    _live("avgWaitingTime", "ongoing_average_waiting_time", "duration", "Average waiting time of the calls waiting now."),
-    _live("avgTalkingTime", "ongoing_average_talking_time", "duration", "Average talking time of the calls in conversation now."),
-    _live("avgHandlingTime", "ongoing_average_handling_time", "duration", "Average handling time of the calls in progress now."),
-    _live("longestWaitingTime", "ongoing_longest_waiting_time", "duration", "Waiting time of the caller who has waited longest, among the calls waiting now."),
-    _live("longestTalkingTime", "ongoing_longest_talking_time", "duration", "Longest talking time among the calls in conversation now."),
-    _live("longestHandlingTime", "ongoing_longest_handling_time", "duration", "Longest handling time among the calls in progress now."),
-    _live("longestOnHoldTime", "ongoing_longest_on_hold_time", "duration", "Longest hold time among the calls on hold now."),
-    _live("availableAgents", "available_agents", "count", "Agents assigned to the queue, logged in and Available."),
-    _live("eligibleAgents", "eligible_agents", "count", "Primary and overflow agents in Available, Busy, Away or Appear Offline."),
-    _live("eligiblePrimaryAgents", "eligible_primary_agents", "count", "Primary agents in Available, Busy, Away or Appear Offline."),
-    _live("eligibleOverflowAgents", "eligible_overflow_agents", "count", "Overflow agents in Available, Busy, Away or Appear Offline."),
-    _live("enabledPrimaryAgents", "enabled_primary_agents", "count", "Enabled primary agents."),
-    _live("enabledOverflowAgents", "enabled_overflow_agents", "count", "Enabled overflow agents."),
-    _live("loggedOutAndDndAgents", "logged_out_or_dnd_agents", "count", "Primary and overflow agents Offline, Logged out or in Do Not Disturb."),
-    _live("loggedOutAndDndOverflowAgents", "logged_out_or_dnd_overflow_agents", "count", "Overflow agents Offline, Logged out or in Do Not Disturb."),
-    _live("overflowAgents", "overflow_agents", "count", "Overflow agents assigned to the queue, whatever their status."),
-    _live("wrappingUpAgents", "wrapping_up_agents", "count", "Primary and overflow agents in Wrap-up."),
-    _live("primaryWrappingUpAgents", "wrapping_up_primary_agents", "count", "Primary agents in Wrap-up."),
-    _live("overflowWrappingUpAgents", "wrapping_up_overflow_agents", "count", "Overflow agents in Wrap-up."),
+    vendor("waitingCalls", "ongoing_waiting_calls", "count", "Calls waiting in the queue now."),
+    vendor("talkingCalls", "ongoing_talking_calls", "count", "Queue calls in conversation now."),
+    vendor("onHoldCalls", "ongoing_on_hold_calls", "count", "Queue calls on hold now."),
+    vendor("handlingCalls", "ongoing_handling_calls", "count", "Queue calls being handled by agents now."),
+    vendor("totalCalls", "ongoing_calls", "count", "Calls in progress in the queue now."),
+    vendor("waitingTime", "ongoing_waiting_time", "duration", "Summed waiting time of the calls waiting now."),
+    vendor("talkingTime", "ongoing_talking_time", "duration", "Summed talking time of the calls in conversation now."),
+    vendor("onHoldTime", "ongoing_on_hold_time", "duration", "Summed hold time of the calls on hold now."),
+    vendor("totalHandlingTime", "ongoing_handling_time", "duration", "Summed handling time of the calls in progress now."),
+    vendor("avgWaitingTime", "ongoing_average_waiting_time", "duration", "Average waiting time of the calls waiting now."),
+    vendor("avgTalkingTime", "ongoing_average_talking_time", "duration", "Average talking time of the calls in conversation now."),
+    vendor("avgHandlingTime", "ongoing_average_handling_time", "duration", "Average handling time of the calls in progress now."),
+    vendor("longestWaitingTime", "ongoing_longest_waiting_time", "duration", "Waiting time of the caller who has waited longest, among the calls waiting now."),
+    vendor("longestTalkingTime", "ongoing_longest_talking_time", "duration", "Longest talking time among the calls in conversation now."),
+    vendor("longestHandlingTime", "ongoing_longest_handling_time", "duration", "Longest handling time among the calls in progress now."),
+    vendor("longestOnHoldTime", "ongoing_longest_on_hold_time", "duration", "Longest hold time among the calls on hold now."),
+    vendor("availableAgents", "available_agents", "count", "Agents assigned to the queue, logged in and Available."),
+    vendor("eligibleAgents", "eligible_agents", "count", "Primary and overflow agents in Available, Busy, Away or Appear Offline."),
+    vendor("eligiblePrimaryAgents", "eligible_primary_agents", "count", "Primary agents in Available, Busy, Away or Appear Offline."),
+    vendor("eligibleOverflowAgents", "eligible_overflow_agents", "count", "Overflow agents in Available, Busy, Away or Appear Offline."),
+    vendor("enabledPrimaryAgents", "enabled_primary_agents", "count", "Enabled primary agents."),
+    vendor("enabledOverflowAgents", "enabled_overflow_agents", "count", "Enabled overflow agents."),
+    vendor("loggedOutAndDndAgents", "logged_out_or_dnd_agents", "count", "Primary and overflow agents Offline, Logged out or in Do Not Disturb."),
+    vendor("loggedOutAndDndOverflowAgents", "logged_out_or_dnd_overflow_agents", "count", "Overflow agents Offline, Logged out or in Do Not Disturb."),
+    vendor("overflowAgents", "overflow_agents", "count", "Overflow agents assigned to the queue, whatever their status."),
+    vendor("wrappingUpAgents", "wrapping_up_agents", "count", "Primary and overflow agents in Wrap-up."),
+    vendor("primaryWrappingUpAgents", "wrapping_up_primary_agents", "count", "Primary agents in Wrap-up."),
+    vendor("overflowWrappingUpAgents", "wrapping_up_overflow_agents", "count", "Overflow agents in Wrap-up."),
 )
 
 _AGGREGATES: tuple[MetricSpec, ...] = (
@@ -96,7 +94,7 @@ _AGGREGATES: tuple[MetricSpec, ...] = (
     _window("totalTalkTime", "talk_time", "duration", "Summed talk time in the window."),
     _window("totalWaitingTime", "waiting_time", "duration", "Summed waiting time in the window."),
 )
-_TOTAL_AGENTS = _live("ongoingTotalAgents", "agents", "count", "Agents assigned to the queue, whatever their status.")
+_TOTAL_AGENTS = vendor("ongoingTotalAgents", "agents", "count", "Agents assigned to the queue, whatever their status.")
 # fmt: on
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from exporter.metrics.spec import MetricSpec, gauge, vendor
-from exporter.metrics.units import Unit
+from exporter.metrics.units import SUFFIX, Unit
 
 
 def _t(templates: list[MetricSpec], qualifier: str = "") -> dict[str, MetricSpec]:
@@ -222,8 +222,10 @@ _REPORT_DURATION_RE = re.compile(r"(Time|Duration)$|^avgSpeedToAnswer$")
 def report_metric(name: str) -> tuple[str, Unit]:
     """The Prometheus name and unit of a report metric: `fooPercentage` is a ratio, a name
     ending in Time or Duration (and avgSpeedToAnswer) is a duration, anything else a count."""
+    unit: Unit = "count"
+    stem = name
     if name.endswith("Percentage") and len(name) > len("Percentage"):
-        return f"{REPORT_PREFIX}{snake(name[: -len('Percentage')])}_ratio", "ratio"
-    if _REPORT_DURATION_RE.search(name):
-        return f"{REPORT_PREFIX}{snake(name)}_seconds", "duration"
-    return f"{REPORT_PREFIX}{snake(name)}", "count"
+        unit, stem = "ratio", name[: -len("Percentage")]
+    elif _REPORT_DURATION_RE.search(name):
+        unit = "duration"
+    return f"{REPORT_PREFIX}{snake(stem)}{SUFFIX[unit]}", unit

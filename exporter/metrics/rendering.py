@@ -21,13 +21,13 @@ from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
 # Compression of the gzip answer. Level 6 (gzip's default) costs about 6 ms per MB of page,
-# paid once per snapshot in the collector's thread, and makes the page about 18 times
+# paid once per snapshot in the poller's thread, and makes the page about 18 times
 # smaller; level 1 is twice as fast and 25% bigger.
 GZIP_LEVEL = 6
 # Text format 0.0.4 and OpenMetrics write these sample lines identically only for legacy names.
 _LEGACY_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 # Samples whose text-format and OpenMetrics lines differ (prometheus-client moves them to
-# extra gauges in the text format); no collector of ours makes them.
+# extra gauges in the text format); no poller of ours makes them.
 _OPENMETRICS_ONLY_SUFFIXES = ("_created", "_gsum", "_gcount")
 # The header of a gzip member without a file name or time (RFC 1952): magic, deflate, no
 # flags, mtime 0, no extra flags, OS "unknown".
@@ -104,7 +104,7 @@ def _escape(value: str) -> str:
 
 def sample_lines(family: Metric) -> tuple[bytes, int]:
     """The family's sample lines and their number; ValueError for what the two formats would
-    write differently (never made by our collectors)."""
+    write differently (never made by our pollers)."""
     lines: list[str] = []
     append = lines.append
     # Label names come in a few orders per family; sort each order once, not per sample.

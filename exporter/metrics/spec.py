@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from exporter.metrics.rendering import CounterFamily, GaugeFamily, ValueFamily
+from exporter.metrics.rendering import CounterFamily, GaugeFamily, HistogramFamily, ValueFamily
 from exporter.metrics.units import SUFFIX, Unit
 
 MetricType = Literal["gauge", "counter", "histogram"]
@@ -56,9 +56,21 @@ class MetricSpec:
     def family(self, help_suffix: str = "") -> ValueFamily:
         """An empty gauge or counter to fill: `help_suffix` says how the value is polled."""
         if self.type == "histogram":
-            raise ValueError(f"{self.name} is a histogram: use HistogramFamily")
+            raise ValueError(f"{self.name} is a histogram: use MetricSpec.histogram")
         cls = CounterFamily if self.type == "counter" else GaugeFamily
         return cls(self.name, self.help + help_suffix, labels=list(self.labels))
+
+    def histogram(self, help_suffix: str = "") -> HistogramFamily:
+        """An empty histogram to fill."""
+        if self.type != "histogram":
+            raise ValueError(f"{self.name} is a {self.type}, not a histogram")
+        return HistogramFamily(self.name, self.help + help_suffix, labels=list(self.labels))
+
+    def instance(self, name: str, help_text: str, labels: tuple[str, ...]) -> MetricSpec:
+        """One family a pattern (`..._<metric>`) stands for, named at run time."""
+        if not self.matches(name):
+            raise ValueError(f"{name} is not a name of {self.name}")
+        return replace(self, name=name, help=help_text, labels=labels)
 
     def gauge(self, help_suffix: str = "") -> GaugeFamily:
         assert self.type == "gauge", self.name

@@ -1,1 +1,1 @@
-"""Background collectors: one per API area, each building immutable snapshots on its own schedule."""
+"""Background pollers: one per API area, each building immutable snapshots on its own schedule."""

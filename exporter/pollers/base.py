@@ -52,8 +52,8 @@ class LeftOut:
     repeated at every poll does not flood the log.
     """
 
-    def __init__(self, collector: str) -> None:
-        self.collector = collector
+    def __init__(self, poller: str) -> None:
+        self.poller = poller
         self.count = 0
         self._logged: set[tuple[str, str]] = set()
 
@@ -61,7 +61,7 @@ class LeftOut:
         self.count += 1
         if (event, kind) not in self._logged:
             self._logged.add((event, kind))
-            log.warning(event, collector=self.collector, kind=kind, **details)
+            log.warning(event, collector=self.poller, kind=kind, **details)
 
 
 @dataclass(frozen=True)
@@ -246,9 +246,7 @@ class PollerRunner:
         return self._mono() - state.running_since > limit
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._loop, name=f"collector-{self.name}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._loop, name=f"poller-{self.name}", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -282,7 +280,7 @@ class Scheduler:
     # Where stop() measures its shared timeout.
     monotonic: Callable[[], float] = time.monotonic
     # Called in a runner's thread after each new snapshot: see `subscribe`.
-    _listeners: list[Callable[[], None]] = field(default_factory=list)
+    _listeners: list[Callable[[], None]] = field(default_factory=list, init=False, repr=False)
 
     def add(self, poller: Poller, depends_on: PollerRunner | None = None) -> PollerRunner:
         runner = PollerRunner(

@@ -29,8 +29,9 @@ from exporter.api.protocols import CallDetailApi
 from exporter.config import Selection
 from exporter.core.logs import get_logger
 from exporter.core.windows import RETENTION_SECONDS, format_instant
-from exporter.metrics.rendering import Family, HistogramFamily
+from exporter.metrics.rendering import Family
 from exporter.metrics.spec import MetricSpec
+from exporter.metrics.units import from_milliseconds
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.call_counting import (
     OTHER,
@@ -126,7 +127,7 @@ class CallDetailPoller(Poller):
         raise NotImplementedError
 
     def record_key(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
-        """The key labels the record is counted under; None: not counted by this collector."""
+        """The key labels the record is counted under; None: not counted by this poller."""
         raise NotImplementedError
 
     def wait_ms(self, row: Mapping[str, Any]) -> float | None:
@@ -197,12 +198,12 @@ class CallDetailPoller(Poller):
         wait = self.wait_ms(row)
         if wait is not None:
             self._histogram(self.waits, (key, result), self.wait_bounds).observe(
-                self.wait_bounds, wait / 1000.0
+                self.wait_bounds, from_milliseconds(wait)
             )
         talk = milliseconds(row, "talkTimeMS")
         if result == "answered" and talk is not None:
             self._histogram(self.talks, key, self.talk_bounds).observe(
-                self.talk_bounds, talk / 1000.0
+                self.talk_bounds, from_milliseconds(talk)
             )
 
     @staticmethod
@@ -254,14 +255,10 @@ class CallDetailPoller(Poller):
         calls = self.specs.calls.family(suffix)
         for (key, result), count in sorted(self.calls.items()):
             calls.add_metric([*key, result], float(count))
-        waits = HistogramFamily(
-            self.specs.wait.name, self.specs.wait.help + suffix, labels=list(self.specs.wait.labels)
-        )
+        waits = self.specs.wait.histogram(suffix)
         for (key, result), histogram in sorted(self.waits.items()):
             waits.add_metric([*key, result], histogram.buckets(self.wait_bounds), histogram.total)
-        talks = HistogramFamily(
-            self.specs.talk.name, self.specs.talk.help + suffix, labels=list(self.specs.talk.labels)
-        )
+        talks = self.specs.talk.histogram(suffix)
         for key, histogram in sorted(self.talks.items()):
             talks.add_metric(list(key), histogram.buckets(self.talk_bounds), histogram.total)
         per_key = self._series_per_key()

@@ -1,4 +1,4 @@
-"""Contact Center realtime metrics (v5 `/queues`, `/groups`, `/agents`), one collector per
+"""Contact Center realtime metrics (v5 `/queues`, `/groups`, `/agents`), one poller per
 endpoint and tenant.
 
 Keys arrive as `name.period[.qualifier]`; each name becomes one metric with a `period` label
@@ -47,7 +47,7 @@ DEFAULT_TENANT = "default"  # the `tenant` label of a single-tenant account
 SPECS = REALTIME_SPECS
 
 
-def collector_name(base: str, tenant: str | None) -> str:
+def poller_name(base: str, tenant: str | None) -> str:
     return f"{base}@{tenant}" if tenant else base
 
 
@@ -77,7 +77,7 @@ class CcRealtimePoller(Poller):
         self.kind = kind
         self.tenant = tenant
         self.tenant_label = tenant or DEFAULT_TENANT
-        self.name = collector_name(f"cc_{kind}", tenant)
+        self.name = poller_name(f"cc_{kind}", tenant)
         self.interval = interval
         self.metrics = list(metrics)
         self.page_size = page_size

@@ -1,4 +1,4 @@
-"""Contact Center historical summary reports (v8), one collector per configured report and
+"""Contact Center historical summary reports (v8), one poller per configured report and
 tenant.
 
 Each run creates the report for its window, polls its status with exponential backoff (the
@@ -31,7 +31,7 @@ from exporter.metrics.rendering import Family, GaugeFamily
 from exporter.metrics.spec import gauge
 from exporter.metrics.units import DurationUnit, convert
 from exporter.pollers.base import LeftOut, Poller, label_text
-from exporter.pollers.cc_realtime import DEFAULT_TENANT, collector_name
+from exporter.pollers.cc_realtime import DEFAULT_TENANT, poller_name
 from exporter.pollers.limits import SeriesBudget
 
 log = get_logger(__name__)
@@ -194,7 +194,7 @@ class CcReportPoller(Poller):
         self.report = report
         self.tenant = tenant
         self.tenant_label = tenant or DEFAULT_TENANT
-        self.name = collector_name(f"cc_report:{report.name}", tenant)
+        self.name = poller_name(f"cc_report:{report.name}", tenant)
         self.interval = report.interval
         self.time_zone = time_zone
         # Without a zone only rolling windows are allowed (config), which need none.
@@ -325,20 +325,20 @@ class CcReportPoller(Poller):
                     continue
                 rows += 1
                 for key, raw in values:
-                    name, kind = report_metric(key)
-                    number = convert(kind, raw, self.durations)
+                    name, unit = report_metric(key)
+                    number = convert(unit, raw, self.durations)
                     if number is None:
                         if raw is not None:
                             self._unusable(key, f"value {str(raw)[:20]!r}")
                         continue
                     family = families.get(name)
                     if family is None:
-                        family = families[name] = GaugeFamily(
+                        spec = REPORT_METRIC.instance(
                             name,
-                            f"Contact Center report metric `{key}`, by the report's "
-                            f"grouping; polled every {self.interval:g}s.",
-                            labels=label_names,
+                            f"Contact Center report metric `{key}`, by the report's grouping;",
+                            tuple(label_names),
                         )
+                        family = families[name] = spec.gauge(f" polled every {self.interval:g}s.")
                     family.add_metric(labels, number)
         self.series = budget.finish(self.series)
         truncated = records >= REPORT_RECORD_CAP or (total_elements or 0) >= REPORT_RECORD_CAP

@@ -192,7 +192,7 @@ class DiscoveryPoller(Poller):
             if not pbx.id or not pbx.name:
                 raise MalformedResponseError("/v2/pbxes/", "a PBX without id or name")
             # Listed twice (paging over a changing list), or one name for two ids: the other
-            # collectors ask by id and label by name, so each must be there once.
+            # pollers ask by id and label by name, so each must be there once.
             if any(p.id == pbx.id or p.name == pbx.name for p in pbxes):
                 self.invalid.add(
                     "discovery_record_invalid", "PBX listed twice", pbx=pbx.name, pbx_id=pbx.id
@@ -204,7 +204,7 @@ class DiscoveryPoller(Poller):
             log.warning(
                 "discovery_pbx_not_found", pbxes=unknown, known=[p.name for p in pbxes][:50]
             )
-        # The shard's own PBXes only: every other collector works from this directory.
+        # The shard's own PBXes only: every other poller works from this directory.
         chosen = [p for p in chosen if self.shard.owns_pbx(p.id)]
         sites: dict[str, Site] = {}
         queues: dict[str, Queue] = {}

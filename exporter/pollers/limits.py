@@ -1,4 +1,4 @@
-"""Cardinality ceilings: a collector exports what fits, and says what it left out."""
+"""Cardinality ceilings: a poller exports what fits, and says what it left out."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ log = get_logger(__name__)
 class SeriesBudget:
     """Counts series against `limit` during one run; `take(n)` says whether n more fit."""
 
-    def __init__(self, collector: str, limit: int) -> None:
-        self.collector = collector
+    def __init__(self, poller: str, limit: int) -> None:
+        self.poller = poller
         self.limit = limit
         self.used = 0
         self.dropped = 0
@@ -32,7 +32,7 @@ class SeriesBudget:
             if self.dropped:
                 log.warning(
                     "series_limit_reached",
-                    collector=self.collector,
+                    collector=self.poller,
                     limit=self.limit,
                     exported=self.used,
                     dropped=self.dropped,
@@ -40,7 +40,7 @@ class SeriesBudget:
             else:
                 log.info(
                     "series_limit_cleared",
-                    collector=self.collector,
+                    collector=self.poller,
                     limit=self.limit,
                     exported=self.used,
                 )

@@ -1,6 +1,6 @@
 """Rolling-window summaries from the Work Analytics historical endpoints.
 
-One collector per endpoint; each asks for every configured window on every run, with the PBX
+One poller per endpoint; each asks for every configured window on every run, with the PBX
 names batched into one comma-separated `pbxId` (or `allpbxes` when every PBX is watched), so
 the number of requests does not grow with the number of PBXes:
 
@@ -223,7 +223,7 @@ class SummaryPoller(Poller):
 
 
 class CompanySummaryPoller(SummaryPoller):
-    name = "company_summary"
+    name = COMPANY.poller
     shape = COMPANY
 
     def row_labels(self, row: Mapping[str, Any]) -> tuple[str, ...]:
@@ -234,9 +234,9 @@ class CompanySummaryPoller(SummaryPoller):
 
 
 class RingGroupPoller(SummaryPoller):
-    """Ring group summaries; also the list of ring groups other collectors look up."""
+    """Ring group summaries; also the list of ring groups other pollers look up."""
 
-    name = "ring_groups"
+    name = RING_GROUPS.poller
     shape = RING_GROUPS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -261,7 +261,7 @@ class RingGroupPoller(SummaryPoller):
 class RingGroupMemberPoller(SummaryPoller):
     """Members of the configured ring groups (or of every ring group the summary lists)."""
 
-    name = "ring_group_members"
+    name = RING_GROUP_MEMBERS.poller
     shape = RING_GROUP_MEMBERS
 
     def __init__(
@@ -305,7 +305,7 @@ class RingGroupMemberPoller(SummaryPoller):
 class ExtensionPoller(SummaryPoller):
     """Extension summaries; the user's details go in one `_info` series per extension."""
 
-    name = "extensions"
+    name = EXTENSIONS.poller
     shape = EXTENSIONS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -1,4 +1,4 @@
-"""What /metrics shows: every collector's snapshot, assembled once per change, plus the
+"""What /metrics shows: every poller's snapshot, assembled once per change, plus the
 exporter's own health metrics, rendered when they change (or, for the few that follow the
 clock, per scrape)."""
 
@@ -70,7 +70,7 @@ class LivePart:
 
 
 class Versioned(Protocol):
-    """A collector whose `version` moves whenever its samples change."""
+    """A poller whose `version` moves whenever its samples change."""
 
     @property
     def version(self) -> int: ...
@@ -85,11 +85,11 @@ _disable_created_metrics: Callable[[], None] = disable_created_metrics
 class Exposition:
     """What /metrics serves, in three parts:
 
-    - the collectors' snapshots, assembled into bytes once per change of any snapshot (by the
-      collector's thread, right after it takes one);
+    - the pollers' snapshots, assembled into bytes once per change of any snapshot (by the
+      poller's thread, right after it takes one);
     - `live`: the exporter's own metrics that change only when something happens (a reload):
       collected on each scrape, rendered again only when a value differs from the last
-      rendering; and the `versioned` collectors (the runners' own metrics, the API request
+      rendering; and the `versioned` pollers (the runners' own metrics, the API request
       counters: hundreds of samples; the exposition's own figures), not even collected unless
       their version moved;
     - `per_scrape`: the few that change with the clock (snapshot ages, request budgets, the

@@ -247,7 +247,7 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
 
     def _metrics(self) -> None:
         # prometheus-client's negotiation, for the content type it would answer; the bytes
-        # come from the exposition's cache: a scrape renders none of the collectors' data.
+        # come from the exposition's cache: a scrape renders none of the pollers' data.
         _, content_type = choose_encoder(self.headers.get("Accept") or "")
         openmetrics = content_type.startswith("application/openmetrics-text")
         gzip = accepts_gzip(self.headers.get("Accept-Encoding"))
