@@ -208,3 +208,27 @@ def test_no_code_silences_the_type_checker(path: Path) -> None:
     assert not lines, (
         f"type: ignore on lines {lines}: type the code instead (Protocol, cast, TypedDict)"
     )
+
+
+def test_tests_share_helpers_through_tests_support_only() -> None:
+    # A test module imported by another runs its tests twice and couples unrelated suites;
+    # conftests hold fixtures, which pytest injects.
+    wrong = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        if "vendor" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                names = [module, *(f"{module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                last = name.rsplit(".", 1)[-1]
+                if name.startswith("tests") and (last.startswith("test_") or last == "conftest"):
+                    wrong.append(f"{path.relative_to(REPO)}:{node.lineno} imports {name}")
+                elif name == "conftest" or name.startswith("conftest."):
+                    wrong.append(f"{path.relative_to(REPO)}:{node.lineno} imports {name}")
+    assert not wrong, "\n".join(wrong)
