@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 import responses
+from prometheus_client import CollectorRegistry
 from requests import PreparedRequest
 
 from exporter.api import contact_center
 from exporter.app import build_exporter, check_reports
 from exporter.config import load_config_data
-from exporter.core.errors import BadRequestError, MalformedResponseError
+from exporter.core.errors import BadRequestError, PagingLoopError
 from tests.support.clock import FakeClock
 from tests.support.contact_center import HM, HOST, NOW, add_token, data_row, make_client
 from tests.support.files import fixture_json
@@ -200,8 +201,13 @@ def test_a_next_link_back_to_a_page_already_read_fails_at_once(
         for page, following in next_of.items()
     }
     read: list[list[Any]] = []
-    with pytest.raises(MalformedResponseError, match="a page already read"):
-        for rows, _ in make_client().report_pages("acme", 5, 2):
+    client = make_client()
+    with pytest.raises(PagingLoopError, match="a page already read"):
+        for rows, _ in client.report_pages("acme", 5, 2):
             read.append(rows)
     assert len(read) == len(next_of)  # every page once, then the loop is seen
     assert all(page.call_count == 1 for page in pages.values())
+    registry = CollectorRegistry()
+    registry.register(client.historical_http.stats)
+    labels = {"api": "contact_center", "endpoint": "/historical-metrics/{id}/data"}
+    assert registry.get_sample_value("eightbyeight_api_paging_loops_total", labels) == 1.0

@@ -321,3 +321,55 @@ def test_a_retry_after_over_max_retry_after_does_not_hold_the_api(harness: Harne
         h.sim.faults.clear()
         exporter.close()
     h.clean = True
+
+
+LOOP_PAGES: dict[str, tuple[str, str | None, dict[str, Any]]] = {
+    # A scroll whose later pages all hand back the same scrollId (with rows, so not the end).
+    "call_records": (
+        r"/v2/call-records$",
+        "scrollId",
+        {"meta": {"scrollId": "stuck"}, "data": [{"callId": "loop-1"}]},
+    ),
+    # A HAL list that claims 100,000 pages and answers the same one whatever `page` says.
+    "discovery": (
+        r"/analytics/work/v2/pbxes/[^/]+/sites$",
+        None,
+        {
+            "_embedded": {"siteList": [{"id": "loop-site", "name": "Loop"}]},
+            "page": {"size": 100, "totalElements": 10_000_000, "totalPages": 100_000, "number": 0},
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOOP_PAGES))
+def test_a_paging_loop_stops_within_one_page_of_the_repeat(harness: Harness, name: str) -> None:
+    h = harness
+    h.make_all_good()
+    runner = next(r for r in h.runners if r.name == name)
+    regex, with_param, body = LOOP_PAGES[name]
+    watermark = getattr(runner.poller, "watermark", None)
+    h.sim.faults.add(regex, status=200, body=body, with_param=with_param, times=None)
+    try:
+        h.clock.advance(STEP)
+        sent = h.run([runner])[name]
+    finally:
+        h.sim.faults.clear()
+    assert not runner.state.success and "paging loops" in (runner.state.last_error or "")
+    # The first page, then the looping one and its one repeat: never the 100,000 pages.
+    asked = sum(1 for r in sent if re.search(regex, r.path))
+    assert asked <= 3, asked
+    assert getattr(runner.poller, "watermark", None) == watermark  # nothing counted twice
+    page = h.page()
+    assert h.up(page)[name] == 0.0
+    loops = {
+        dict(labels)["endpoint"]: value
+        for (metric, labels), value in page.items()
+        if metric == "eightbyeight_api_paging_loops_total" and value > 0
+    }
+    assert loops and all(value >= 1.0 for value in loops.values()), loops
+    healthy = requests.get(f"http://127.0.0.1:{h.server.port}/-/healthy", timeout=HTTP_TIMEOUT)
+    assert healthy.status_code == 200
+    h.clock.advance(STEP)
+    h.run([runner])
+    assert runner.state.success  # recovers by itself once the API pages again

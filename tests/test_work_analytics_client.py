@@ -15,6 +15,7 @@ from exporter.core.errors import (
     AuthenticationError,
     ForbiddenError,
     MalformedResponseError,
+    PagingLoopError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -298,3 +299,71 @@ def test_retry_after_http_date() -> None:
 def test_client_repr_hides_credentials(registry, sleeps) -> None:
     client = make_client(registry, sleeps)
     assert "s3cret" not in repr(client) and "test_key" not in repr(client)
+
+
+LOOPS = "eightbyeight_api_paging_loops_total"
+
+
+def test_a_page_that_repeats_an_earlier_one_stops_the_paging(rsps, registry, sleeps) -> None:
+    # An API that ignores `page` (here: totalPages 100000, the same items every time) is asked
+    # once more than it has pages, not 1,000 times.
+    add_token(rsps)
+    url = f"{BASE}/v2/pbxes/{PBX}/sites"
+    same = {
+        "_embedded": {"siteList": [{"id": "s1", "name": "A"}]},
+        "page": {"size": 100, "totalElements": 10_000_000, "totalPages": 100_000, "number": 0},
+    }
+    rsps.get(url, json=same)
+    client = make_client(registry, sleeps)
+    assert count(registry, LOOPS, "/v2/pbxes/{pbxId}/sites") == 0.0
+    with pytest.raises(PagingLoopError, match="page 1 repeats page 0"):
+        client.sites(PBX)
+    assert len([c for c in rsps.calls if c.request.url.startswith(url)]) == 2
+    assert count(registry, LOOPS, "/v2/pbxes/{pbxId}/sites") == 1.0
+
+
+def test_distinct_pages_with_the_same_shape_are_all_read(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    url = f"{BASE}/v2/pbxes/{PBX}/sites"
+    for page in range(3):
+        body = {
+            "_embedded": {"siteList": [{"id": f"s{page}", "name": "Same name"}]},
+            "page": {"size": 1, "totalPages": 3, "number": page},
+        }
+        rsps.get(
+            url,
+            json=body,
+            match=[responses.matchers.query_param_matcher({"page": str(page), "size": "1"})],
+        )
+    sites = make_client(registry, sleeps).sites(PBX, page_size=1)
+    assert [s["id"] for s in sites] == ["s0", "s1", "s2"]
+    assert count(registry, LOOPS, "/v2/pbxes/{pbxId}/sites") == 0.0
+
+
+@pytest.mark.parametrize("ids", [["a", "a"], ["a", "b", "a"]], ids=["same", "back"])
+def test_a_scroll_id_handed_out_again_stops_the_scroll(rsps, registry, sleeps, ids) -> None:
+    # The guide's scroll ids move on with every page (a cursor); one handed out again would
+    # send the same pages forever.
+    add_token(rsps)
+    url = f"{BASE}/v2/call-records"
+    for number, scroll_id in enumerate(ids):
+        rsps.get(url, json={"meta": {"scrollId": scroll_id}, "data": [{"callId": str(number)}]})
+    client = make_client(registry, sleeps)
+    pages = client.scroll("/v2/call-records", {"pbxId": "acme"}, 50)
+    read = []
+    with pytest.raises(PagingLoopError, match=f"scrollId repeated after {len(ids)} pages"):
+        for page in pages:
+            read.append(page)
+    assert len(read) == len(ids)  # the pages before the repeat were handed over
+    assert len([c for c in rsps.calls if c.request.url.startswith(url)]) == len(ids)
+    assert count(registry, LOOPS, "/v2/call-records") == 1.0
+
+
+def test_a_scroll_follows_new_ids_to_the_end_marker(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    url = f"{BASE}/v2/call-records"
+    for scroll_id in ("a", "b", "No Data"):
+        rsps.get(url, json={"meta": {"scrollId": scroll_id}, "data": [{"callId": scroll_id}]})
+    pages = list(make_client(registry, sleeps).scroll("/v2/call-records", {"pbxId": "acme"}, 50))
+    assert [p[0]["callId"] for p in pages] == ["a", "b", "No Data"]
+    assert count(registry, LOOPS, "/v2/call-records") == 0.0

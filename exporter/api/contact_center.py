@@ -21,6 +21,7 @@ from exporter.core.errors import (
     AuthenticationError,
     BadRequestError,
     MalformedResponseError,
+    PagingLoopError,
 )
 
 API = "contact_center"
@@ -370,8 +371,7 @@ class ContactCenterClient:
                 return
             path = self._data_path(report_id, following, size)
             if path in visited:
-                raise MalformedResponseError(
-                    endpoint, "the next page's link is a page already read"
-                )
+                self.historical_http.stats.paging_loop(self.historical_http.api, endpoint)
+                raise PagingLoopError(endpoint, "the next page's link is a page already read")
             visited.add(path)
         raise MalformedResponseError(endpoint, f"more than {MAX_PAGES} pages")

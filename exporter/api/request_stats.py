@@ -24,6 +24,12 @@ API_METRICS: tuple[MetricSpec, ...] = (
         'HTTP requests to the 8x8 APIs that failed: no answer, or a status other than 2xx.',
         ("api", "endpoint"),
     ),
+    counter(
+        "eightbyeight_api_paging_loops_total",
+        "Paged requests stopped because the API repeated a scrollId, a page or a link: the "
+        "poller's run fails and keeps its last data and watermark.",
+        ("api", "endpoint"),
+    ),
     histogram(
         'eightbyeight_api_request_duration_seconds',
         'Time the 8x8 APIs took to answer one HTTP request.',
@@ -54,6 +60,7 @@ class RequestStats(Collector):
         self._failures = Counter(
             *describe("eightbyeight_api_request_failures"), labels, registry=None
         )
+        self._loops = Counter(*describe("eightbyeight_api_paging_loops"), labels, registry=None)
         self._duration = Histogram(
             *describe("eightbyeight_api_request_duration_seconds"),
             labels,
@@ -63,9 +70,15 @@ class RequestStats(Collector):
 
     def attempted(self, api: str, endpoint: str) -> None:
         self._requests.labels(api, endpoint).inc()
-        # The failure counter exists (at 0) from the first request on, so error ratios and
-        # rate() work before the first failure.
+        # The failure and loop counters exist (at 0) from the first request on, so error
+        # ratios and rate() work before the first failure.
         self._failures.labels(api, endpoint)
+        self._loops.labels(api, endpoint)
+        self._moved()
+
+    def paging_loop(self, api: str, endpoint: str) -> None:
+        """A paged answer repeated itself and its run stopped (PagingLoopError)."""
+        self._loops.labels(api, endpoint).inc()
         self._moved()
 
     def failed(self, api: str, endpoint: str) -> None:
@@ -81,5 +94,5 @@ class RequestStats(Collector):
             self.version += 1
 
     def collect(self) -> Iterator[Metric]:
-        for metric in (self._requests, self._failures, self._duration):
+        for metric in (self._requests, self._failures, self._loops, self._duration):
             yield from metric.collect()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 from exporter.api.http import HttpClient
@@ -15,6 +16,7 @@ from exporter.core.errors import (
     AuthenticationError,
     BadRequestError,
     MalformedResponseError,
+    PagingLoopError,
 )
 
 API = "work_analytics"
@@ -93,6 +95,9 @@ class WorkAnalyticsClient:
         """Every item of a HAL-paged list, to the last page. Items that are not objects are
         passed on too: the poller counts what it cannot use."""
         page = 0
+        # Fingerprints of the pages read: an API that ignores `page` (or answers
+        # `totalPages: 100000` with the same items) would else be asked MAX_PAGES times.
+        seen: dict[int, int] = {}
         for _ in range(MAX_PAGES):
             body = self.get(endpoint, path, {"page": page, "size": min(page_size, MAX_PAGE_SIZE)})
             if not isinstance(body, Mapping):
@@ -106,6 +111,11 @@ class WorkAnalyticsClient:
             items = embedded.get(list_key) or []
             if not isinstance(items, list):
                 raise MalformedResponseError(endpoint, f"_embedded.{list_key} is not a list")
+            if items:
+                fingerprint = hash(json.dumps(items, sort_keys=True, default=str))
+                if fingerprint in seen:
+                    self._loop(endpoint, f"page {page} repeats page {seen[fingerprint]}")
+                seen[fingerprint] = page
             yield from items
             # The vendor's own example nests `page` and `_links` inside `_embedded`: accept both.
             meta = body.get("page") or embedded.get("page") or {}
@@ -211,7 +221,10 @@ class WorkAnalyticsClient:
         """
         size = max(1, min(int(page_size), MAX_SCROLL_PAGE_SIZE))
         scroll_id: str | None = None
-        for _ in range(MAX_SCROLL_PAGES):
+        # Every scrollId handed out: one handed out again (or never changing) is a scroll that
+        # would never end.
+        seen: set[str] = set()
+        for page in range(MAX_SCROLL_PAGES):
             query = {**params, "pageSize": size}
             if scroll_id is not None:
                 query["scrollId"] = scroll_id
@@ -231,8 +244,15 @@ class WorkAnalyticsClient:
                 next_id.encode("utf-8")
             except UnicodeEncodeError:
                 raise MalformedResponseError(endpoint, "scrollId cannot be sent back") from None
+            if next_id in seen:
+                self._loop(endpoint, f"scrollId repeated after {page + 1} pages")
+            seen.add(next_id)
             scroll_id = next_id
         raise MalformedResponseError(endpoint, f"more than {MAX_SCROLL_PAGES} pages")
+
+    def _loop(self, endpoint: str, what: str) -> NoReturn:
+        self.http.stats.paging_loop(self.http.api, endpoint)
+        raise PagingLoopError(endpoint, f"paging loops: {what}")
 
 
 def whole_number(value: Any) -> int | None:

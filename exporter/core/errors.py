@@ -98,3 +98,8 @@ class TransportError(ApiError):
 
 class MalformedResponseError(ApiError):
     """The answer was not the JSON shape the vendor documents."""
+
+
+class PagingLoopError(MalformedResponseError):
+    """A paged answer repeats itself (a scrollId, a page or a link already seen): following it
+    would ask the same pages until the request budget is gone, so the run stops at once."""
