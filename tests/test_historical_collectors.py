@@ -673,3 +673,30 @@ def test_a_leg_with_an_unusable_talk_or_hold_time_records_no_wait(unusable: str)
     assert collector.unusable.count == 1
     assert out.get("eightbyeight_group_call_wait_seconds_count", **queue) == 1
     assert out.get("eightbyeight_group_call_wait_seconds_sum", **queue) == 20  # q2: 80 - 60
+
+
+def test_a_leg_whose_group_is_not_known_yet_is_counted_once_it_is() -> None:
+    # The exporter started while the ring group summary failed: the leg is read, its group is
+    # unknown, so it is not remembered; once the summary lists the group, the next poll (the
+    # leg is still within the look-back) counts it, once.
+    clock = FakeClock(NOW)
+    store = CdrStore(clock)
+    groups: dict[tuple[str, str], tuple[str, str]] = {}
+    collector = leg_collector(store, clock, groups)
+    collector.collect()
+    clock.advance(60)
+    store.add(leg("r1", clock() - 5, lra="2001", callee="2001", name="Front Desk"))
+    ring = {
+        "pbx": "acmecorp",
+        "group_type": "ring_group",
+        "group": "Front Desk",
+        "extension": "2001",
+    }
+    out = Recorder(collector.collect())
+    assert out.get("eightbyeight_group_calls_total", outcome="answered", **ring) is None
+    groups[("acmecorp", "2001")] = ("ring_group", "Front Desk")  # the summary recovered
+    for _ in range(3):
+        clock.advance(60)
+        out = Recorder(collector.collect())
+        assert out.get("eightbyeight_group_calls_total", outcome="answered", **ring) == 1
+    assert collector.records_duplicate == 2  # read again by the later polls, counted once

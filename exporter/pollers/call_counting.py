@@ -7,7 +7,8 @@ import heapq
 from bisect import bisect_left
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from enum import Enum
+from typing import Any, Final, Literal, NamedTuple
 
 from exporter.metrics import spec as specs
 from exporter.metrics.spec import MetricSpec
@@ -29,6 +30,17 @@ DIRECTIONS = {
 
 
 OTHER = "_other"  # where series beyond the ceiling are folded, so no call goes uncounted
+
+
+class Pending(Enum):
+    """A record whose series cannot be told yet: read again later, never remembered as read."""
+
+    GROUP = "the group of the leg is not known yet"
+
+
+PENDING: Final = Pending.GROUP
+# The series key a record is counted under; None: not counted by this poller at all.
+RecordKey = tuple[str, ...] | None | Literal[Pending.GROUP]
 
 
 def outcome(row: Mapping[str, Any], disposition_key: str) -> str:

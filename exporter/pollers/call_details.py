@@ -36,9 +36,11 @@ from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.call_counting import (
     OTHER,
     OUTCOMES,
+    PENDING,
     ZERO_OUTCOMES,
     CallDetailSpecs,
     Histogram,
+    RecordKey,
     SeenIds,
     call_detail_specs,
     direction,
@@ -126,8 +128,9 @@ class CallDetailPoller(Poller):
     def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
         raise NotImplementedError
 
-    def record_key(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
-        """The key labels the record is counted under; None: not counted by this poller."""
+    def record_key(self, row: Mapping[str, Any]) -> RecordKey:
+        """The key labels the record is counted under; None: not counted by this poller;
+        PENDING: not known yet (read again by the next poll, counted once known)."""
         raise NotImplementedError
 
     def wait_ms(self, row: Mapping[str, Any]) -> float | None:
@@ -179,10 +182,15 @@ class CallDetailPoller(Poller):
                 fields=sorted(str(k) for k in row)[:20],
             )
             return
+        key = self.record_key(row)
+        if key is PENDING:
+            # Its series is not known yet (a ring group the summary has not listed, a queue
+            # discovery has not seen): not remembered, so the next poll within the look-back
+            # reads it again and counts it once the group is known.
+            return
         if not self.seen.add(record_id, ended):
             self.records_duplicate += 1
             return
-        key = self.record_key(row)
         if key is None:
             return
         key = self._fit(key)
@@ -294,7 +302,7 @@ class CallRecordPoller(CallDetailPoller):
     def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
         return label_text(row.get("callId")) or None
 
-    def record_key(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
+    def record_key(self, row: Mapping[str, Any]) -> RecordKey:
         return (label_text(row.get("pbxId")), direction(row))
 
     def wait_ms(self, row: Mapping[str, Any]) -> float | None:

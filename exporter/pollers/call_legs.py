@@ -11,7 +11,13 @@ from typing import Any
 
 from exporter.metrics.spec import MetricSpec
 from exporter.pollers.base import label_text
-from exporter.pollers.call_counting import OTHER, call_detail_specs, milliseconds
+from exporter.pollers.call_counting import (
+    OTHER,
+    PENDING,
+    RecordKey,
+    call_detail_specs,
+    milliseconds,
+)
 from exporter.pollers.call_details import CallDetailPoller
 from exporter.pollers.discovery import DirectorySource
 from exporter.pollers.summaries import RingGroupSource
@@ -80,7 +86,7 @@ class CallLegPoller(CallDetailPoller):
         call_id, leg_id = label_text(row.get("callId")), label_text(row.get("legId"))
         return (call_id, leg_id) if call_id and leg_id else None
 
-    def record_key(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
+    def record_key(self, row: Mapping[str, Any]) -> RecordKey:
         if row.get("parentCallId") not in (None, ""):
             return None  # a ring to one member, not the caller's leg in the group
         pbx, lra = label_text(row.get("pbxId")), label_text(row.get("lra"))
@@ -88,7 +94,10 @@ class CallLegPoller(CallDetailPoller):
         if found is None and label_text(row.get("callee")) == "CallQueue":
             found = ("queue", label_text(row.get("calleeName")))
         if found is None:
-            return None
+            # A ring group not listed by the summary yet, or no group at all (a call to a
+            # user): the leg alone does not say which, so it is read again by the next polls
+            # of its look-back and counted once its group is known.
+            return PENDING
         group_type, name = found
         if not self.select.keeps(name, lra):
             return None
