@@ -9,6 +9,7 @@ exposes against the simulator is listed here.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import sys
@@ -32,15 +33,16 @@ OWN: tuple[tuple[MetricSpec, ...], ...] = (
 )
 
 
-def poller_specs() -> list[tuple[MetricSpec, ...]]:
+@functools.cache
+def poller_specs() -> tuple[tuple[MetricSpec, ...], ...]:
     """The `SPECS` of every module of exporter.pollers, by module name: a new poller module is
-    listed by adding it, with no change here."""
+    listed by adding it, with no change here. Found once per process."""
     found: list[tuple[MetricSpec, ...]] = []
     for module in sorted(pkgutil.iter_modules(exporter.pollers.__path__), key=lambda m: m.name):
         specs = getattr(importlib.import_module(f"exporter.pollers.{module.name}"), "SPECS", None)
         if specs is not None:
             found.append(tuple(specs))
-    return found
+    return tuple(found)
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ def test_a_pattern_stands_for_the_names_made_at_run_time() -> None:
 
 def _with_pollers(monkeypatch: pytest.MonkeyPatch, *specs: MetricSpec) -> None:
     monkeypatch.setattr(catalogue, "OWN", ())
-    monkeypatch.setattr(catalogue, "poller_specs", lambda: [specs])
+    monkeypatch.setattr(catalogue, "poller_specs", lambda: (specs,))
 
 
 def test_one_family_from_two_sources_is_one_row_naming_both(

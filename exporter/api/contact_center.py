@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from exporter.api.http import Answer, HttpClient
+from exporter.api.paging import PageLoopGuard
 from exporter.api.tokens import TokenCache, parse_token_answer
 from exporter.api.work_analytics import whole_number
 from exporter.config.regions import TOKEN_PATH
@@ -21,7 +22,6 @@ from exporter.core.errors import (
     AuthenticationError,
     BadRequestError,
     MalformedResponseError,
-    PagingLoopError,
 )
 
 API = "contact_center"
@@ -357,7 +357,8 @@ class ContactCenterClient:
         path = self._data_path(report_id, data_link, size)  # the status answer's own link
         # Every path asked so far: a "next" link back to any of them (A -> B -> A, not only
         # A -> A) is a loop that would else run MAX_PAGES times.
-        visited = {path}
+        guard = PageLoopGuard(self.historical_http, endpoint)
+        guard.first_seen(path, "the first page")
         for _ in range(MAX_PAGES):
             answer = self._call(self.historical_http, "GET", endpoint, path, tenant)
             body = answer.body
@@ -370,8 +371,6 @@ class ContactCenterClient:
             if not has_rows or not following:
                 return
             path = self._data_path(report_id, following, size)
-            if path in visited:
-                self.historical_http.stats.paging_loop(self.historical_http.api, endpoint)
-                raise PagingLoopError(endpoint, "the next page's link is a page already read")
-            visited.add(path)
+            if guard.first_seen(path, "a later page") is not None:
+                guard.stop("the next page's link is a page already read")
         raise MalformedResponseError(endpoint, f"more than {MAX_PAGES} pages")

@@ -6,17 +6,17 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import quote
 
 from exporter.api.http import HttpClient
+from exporter.api.paging import PageLoopGuard
 from exporter.api.tokens import TokenCache, parse_token_answer
 from exporter.core.errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
     MalformedResponseError,
-    PagingLoopError,
 )
 
 API = "work_analytics"
@@ -97,7 +97,7 @@ class WorkAnalyticsClient:
         page = 0
         # Fingerprints of the pages read: an API that ignores `page` (or answers
         # `totalPages: 100000` with the same items) would else be asked MAX_PAGES times.
-        seen: dict[int, int] = {}
+        guard = PageLoopGuard(self.http, endpoint)
         for _ in range(MAX_PAGES):
             body = self.get(endpoint, path, {"page": page, "size": min(page_size, MAX_PAGE_SIZE)})
             if not isinstance(body, Mapping):
@@ -113,9 +113,9 @@ class WorkAnalyticsClient:
                 raise MalformedResponseError(endpoint, f"_embedded.{list_key} is not a list")
             if items:
                 fingerprint = hash(json.dumps(items, sort_keys=True, default=str))
-                if fingerprint in seen:
-                    self._loop(endpoint, f"page {page} repeats page {seen[fingerprint]}")
-                seen[fingerprint] = page
+                first = guard.first_seen(fingerprint, f"page {page}")
+                if first is not None:
+                    guard.stop(f"page {page} repeats {first}")
             yield from items
             # The vendor's own example nests `page` and `_links` inside `_embedded`: accept both.
             meta = body.get("page") or embedded.get("page") or {}
@@ -223,7 +223,7 @@ class WorkAnalyticsClient:
         scroll_id: str | None = None
         # Every scrollId handed out: one handed out again (or never changing) is a scroll that
         # would never end.
-        seen: set[str] = set()
+        guard = PageLoopGuard(self.http, endpoint)
         for page in range(MAX_SCROLL_PAGES):
             query = {**params, "pageSize": size}
             if scroll_id is not None:
@@ -244,15 +244,10 @@ class WorkAnalyticsClient:
                 next_id.encode("utf-8")
             except UnicodeEncodeError:
                 raise MalformedResponseError(endpoint, "scrollId cannot be sent back") from None
-            if next_id in seen:
-                self._loop(endpoint, f"scrollId repeated after {page + 1} pages")
-            seen.add(next_id)
+            if guard.first_seen(next_id, f"page {page + 1}") is not None:
+                guard.stop(f"scrollId repeated after {page + 1} pages")
             scroll_id = next_id
         raise MalformedResponseError(endpoint, f"more than {MAX_SCROLL_PAGES} pages")
-
-    def _loop(self, endpoint: str, what: str) -> NoReturn:
-        self.http.stats.paging_loop(self.http.api, endpoint)
-        raise PagingLoopError(endpoint, f"paging loops: {what}")
 
 
 def whole_number(value: Any) -> int | None:

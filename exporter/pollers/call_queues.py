@@ -25,8 +25,8 @@ from exporter.metrics.call_queues import (
     SPECS,
     ApiChoice,
 )
-from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.metrics.spec import MetricSpec
+from exporter.metrics.rendering import Family
+from exporter.metrics.spec import FamilySet, MetricSpec
 from exporter.metrics.units import DurationUnit, convert, to_number
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.discovery import Directory, DirectorySource, Pbx
@@ -104,7 +104,7 @@ class CallQueuePoller(Poller):
         if directory is None:
             raise CollectionError("the PBX directory has not been discovered yet")
         help_suffix = f" Polled from {self.endpoint} every {self.interval:g}s."
-        families: dict[str, GaugeFamily] = {}
+        families = FamilySet(help_suffix)
         seen: set[tuple[str, ...]] = set()
         budget = SeriesBudget(self.name, self.max_series)
         for pbx in directory.pbxes:
@@ -147,17 +147,17 @@ class CallQueuePoller(Poller):
                 metrics = item["metrics"]
                 if not budget.take(len(metrics)):
                     continue
-                self._add(families, metrics, labels, help_suffix)
+                self._add(families, metrics, labels)
             summary = body.get("metricsSummary")
             if self.include_summary and summary is not None:
                 if isinstance(summary, Mapping):
-                    self._add(families, summary, [pbx.name], help_suffix, summary_of=True)
+                    self._add(families, summary, [pbx.name], summary_of=True)
                 else:
                     self.invalid.add(
                         "call_queue_invalid", "metricsSummary not an object", pbx=pbx.name
                     )
         self.series = budget.finish(self.series)
-        return tuple(families.values())
+        return tuple(families)
 
     def _usable(self, directory: Directory, pbx: Pbx, item: Any) -> list[str] | None:
         """The labels of a queue item, or None (counted and logged) when it cannot be used."""
@@ -193,10 +193,9 @@ class CallQueuePoller(Poller):
 
     def _add(
         self,
-        families: dict[str, GaugeFamily],
+        families: FamilySet,
         metrics: Any,
         labels: list[str],
-        help_suffix: str,
         summary_of: bool = False,
     ) -> None:
         if not isinstance(metrics, Mapping):
@@ -216,12 +215,9 @@ class CallQueuePoller(Poller):
                 continue
             done.add(key)  # only now: `divertedCalls` may be unusable, `diverted` fine
             spec: MetricSpec = placed[1] if summary_of else placed[0]
-            family = families.get(spec.name)
-            if family is None:
-                family = families[spec.name] = spec.gauge(help_suffix)
             windowed = spec.labels[-1] == "window"
             sample_labels = [*labels, CALL_QUEUE_METRICS_WINDOW] if windowed else labels
-            family.add_metric(sample_labels, value_of(spec, value, self.durations))
+            families.add(spec, sample_labels, value_of(spec, value, self.durations))
 
 
 def value_of(spec: MetricSpec, number: float, durations: DurationUnit) -> float:

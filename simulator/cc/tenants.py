@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from simulator.directory_names import FIRST_NAMES, LAST_NAMES
+
 REGIONS = ("us", "eu", "au", "ca")
 # Path prefix of each region on api.8x8.com (the specs' servers and the historical guide).
 REGION_PREFIXES = {"us": "", "eu": "/eu", "au": "/au", "ca": "/ca"}
@@ -44,52 +46,6 @@ _QUEUE_NAMES = (
     "Customer Care",
 )
 _GROUP_NAMES = ("Tier 1", "Tier 2", "Back Office", "Night Shift", "Specialists", "Team Leads")
-_FIRST_NAMES = (
-    "Ava",
-    "Liam",
-    "Noah",
-    "Emma",
-    "Olivia",
-    "Mateo",
-    "Ioana",
-    "Andrei",
-    "Sofia",
-    "Lucas",
-    "Maya",
-    "Ethan",
-    "Chloe",
-    "Arjun",
-    "Yuki",
-    "Elena",
-    "Omar",
-    "Grace",
-    "Hugo",
-    "Zara",
-    "Felix",
-    "Nora",
-    "Leo",
-    "Ines",
-)
-_LAST_NAMES = (
-    "Kutch",
-    "Schoen",
-    "Popescu",
-    "Nguyen",
-    "Garcia",
-    "Smith",
-    "Ionescu",
-    "Kowalski",
-    "Okafor",
-    "Tanaka",
-    "Silva",
-    "Murphy",
-    "Dubois",
-    "Larsen",
-    "Haddad",
-    "Rossi",
-    "Fischer",
-    "Moreau",
-)
 
 
 class CcRef(NamedTuple):
@@ -267,7 +223,7 @@ def _distinct_names(rng: random.Random, count: int) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     while len(names) < count:
-        name = f"{rng.choice(_FIRST_NAMES)} {rng.choice(_LAST_NAMES)}"
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         if name in seen:
             name = f"{name} {len(names) + 1}"
         seen.add(name)

@@ -1,0 +1,31 @@
+"""The loop guard every paged read shares: a page, scrollId or link seen twice stops the read,
+counted, instead of asking the same pages until the request budget is gone."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import NoReturn
+
+from exporter.api.http import HttpClient
+from exporter.core.errors import PagingLoopError
+
+
+class PageLoopGuard:
+    """What identifies each page of one paged read (an id, a link, a fingerprint of its rows),
+    with a label for the message; one read, one guard."""
+
+    def __init__(self, http: HttpClient, endpoint: str) -> None:
+        self._http = http
+        self._endpoint = endpoint
+        self._seen: dict[Hashable, str] = {}
+
+    def first_seen(self, key: Hashable, label: str) -> str | None:
+        """The label `key` was first seen under, or None (and it is remembered under `label`)."""
+        first = self._seen.get(key)
+        if first is None:
+            self._seen[key] = label
+        return first
+
+    def stop(self, why: str) -> NoReturn:
+        self._http.stats.paging_loop(self._http.api, self._endpoint)
+        raise PagingLoopError(self._endpoint, f"paging loops: {why}")
