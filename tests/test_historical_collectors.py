@@ -28,7 +28,7 @@ from exporter.pollers.summaries import (
 )
 from tests.support.clock import FakeClock
 from tests.support.files import fixture_json
-from tests.support.historical import DIRECTORY, NOW, summary_kwargs
+from tests.support.historical import DIRECTORY, NOW, Groups, summary_kwargs
 from tests.support.page import Recorder
 
 
@@ -83,15 +83,16 @@ def test_company_summary_converts_units_and_labels_windows() -> None:
             )
             == 0
         )
-    # One request per window, every PBX in one `allpbxes` request, local times in the zone.
+    # One request per window, every PBX in one `allpbxes` request, times in UTC: `today` is
+    # New York's midnight (05:00 UTC in November).
     assert [c[1]["pbxId"] for c in client.calls] == ["allpbxes", "allpbxes"]
     one_hour, today = (c[1] for c in client.calls)
     assert (one_hour["startTime"], one_hour["endTime"]) == (
-        "2025-11-18 11:00:00",
-        "2025-11-18 12:00:00",
+        "2025-11-18 16:00:00",
+        "2025-11-18 17:00:00",
     )
-    assert today["startTime"] == "2025-11-18 00:00:00"
-    assert today["timeZone"] == "America/New_York"
+    assert today["startTime"] == "2025-11-18 05:00:00"
+    assert today["timeZone"] == "UTC"
 
 
 def test_configured_pbxes_are_batched_into_comma_lists() -> None:
@@ -285,6 +286,7 @@ class CdrStore:
         self.rows: list[tuple[float, dict[str, Any]]] = []  # (visible from, row)
         self.requests: list[dict[str, Any]] = []
         self.fail_on_page: int | None = None
+        self.ignore_window = False
 
     def add(self, row: dict[str, Any], *, delay: float = 0.0) -> None:
         self.rows.append((row["disconnectedTimeUTC"] / 1000 + delay, row))
@@ -302,7 +304,8 @@ class CdrStore:
         hits = [
             row
             for visible, row in self.rows
-            if visible <= self.clock() and start <= row["disconnectedTimeUTC"] / 1000 <= end
+            if visible <= self.clock()
+            and (self.ignore_window or start <= row["disconnectedTimeUTC"] / 1000 <= end)
         ]
         for number, i in enumerate(range(0, len(hits), page_size)):
             if number == self.fail_on_page:
@@ -374,22 +377,30 @@ def test_outcome_precedence_on_the_vendor_examples() -> None:
     assert outcome({}, "x") == "other"
 
 
-def test_first_poll_remembers_but_does_not_count_then_new_calls_count_once() -> None:
+def test_the_first_poll_counts_the_day_so_far_then_new_calls_count_once() -> None:
     clock = FakeClock(NOW)
     store = CdrStore(clock)
+    store.add(record("yesterday", NOW - 18 * 3600))  # 23:00 the day before, in London
     store.add(record("old-1", NOW - 120))
     store.add(record("old-2", NOW - 30, answered=False))
     collector = records_collector(store, clock)
     families = collector.collect()
-    # The old calls are not counted, but their key's series exist at 0 from the first poll on,
-    # so rate() sees the first new call.
-    assert calls(families, pbx="acmecorp", direction="inbound", outcome="answered") == 0
+    # Today's calls so far are counted; every key's series exist from the first poll on, at 0
+    # where nothing happened yet, so rate() sees the first call.
+    assert calls(families, pbx="acmecorp", direction="inbound", outcome="answered") == 1
+    assert calls(families, pbx="acmecorp", direction="inbound", outcome="abandoned") == 1
     assert (
         Recorder(families).get(
             "eightbyeight_call_wait_seconds_count",
             pbx="acmecorp",
             direction="inbound",
             outcome="missed",
+        )
+        == 0
+    )
+    assert (
+        Recorder(families).get(
+            "eightbyeight_calls_total", pbx="acmecorp2", direction="internal", outcome="answered"
         )
         == 0
     )
@@ -400,13 +411,13 @@ def test_first_poll_remembers_but_does_not_count_then_new_calls_count_once() -> 
     out = Recorder(families)
     assert (
         out.get("eightbyeight_calls_total", pbx="acmecorp", direction="inbound", outcome="answered")
-        == 5
+        == 6
     )
     assert (
         out.get(
             "eightbyeight_calls_total", pbx="acmecorp", direction="inbound", outcome="abandoned"
         )
-        == 0
+        == 1
     )
     assert (
         out.get("eightbyeight_calls_total", pbx="acmecorp", direction="inbound", outcome="other")
@@ -414,32 +425,35 @@ def test_first_poll_remembers_but_does_not_count_then_new_calls_count_once() -> 
     )
     # Every poll overlaps the previous ones by the look-back: the same records were read again.
     assert collector.records_duplicate > 5
-    # Histograms: 2 answered in 15 s, 3 in 25 s; `le="20.0"` gives "answered within 20 s".
+    # Histograms: old-1 answered in 12 s, 2 in 15 s, 3 in 25 s; `le="20.0"` gives "answered
+    # within 20 s".
     labels = {"pbx": "acmecorp", "direction": "inbound", "outcome": "answered"}
-    assert out.get("eightbyeight_call_wait_seconds_bucket", le="20.0", **labels) == 2
-    assert out.get("eightbyeight_call_wait_seconds_bucket", le="30.0", **labels) == 5
-    assert out.get("eightbyeight_call_wait_seconds_count", **labels) == 5
-    assert out.get("eightbyeight_call_wait_seconds_sum", **labels) == pytest.approx(2 * 15 + 3 * 25)
+    assert out.get("eightbyeight_call_wait_seconds_bucket", le="20.0", **labels) == 3
+    assert out.get("eightbyeight_call_wait_seconds_bucket", le="30.0", **labels) == 6
+    assert out.get("eightbyeight_call_wait_seconds_count", **labels) == 6
+    assert out.get("eightbyeight_call_wait_seconds_sum", **labels) == pytest.approx(
+        12 + 2 * 15 + 3 * 25
+    )
     assert (
         out.get(
             "eightbyeight_call_talk_seconds_bucket", pbx="acmecorp", direction="inbound", le="60.0"
         )
-        == 5
+        == 6
     )
 
 
-def test_requests_overlap_by_the_lookback_in_the_configured_zone() -> None:
-    _clock, store, collector = polled_once(page_size=500)
+def test_the_first_request_reads_the_day_and_the_next_overlap_by_the_lookback_in_utc() -> None:
+    _clock, store, collector = polled_once(page_size=500, time_zone="America/New_York")
     collector.collect()
     first, second = store.requests
-    # 17:00 UTC is 17:00 in London in November; the look-back is 10 minutes before the end
-    # of the previous complete poll.
-    assert (first["startTime"], first["endTime"]) == ("2025-11-18 16:50:00", "2025-11-18 17:00:00")
+    # The day began at midnight in New York, 05:00 UTC in November; then each poll asks again
+    # from 10 minutes (the look-back) before the end of the previous complete poll.
+    assert (first["startTime"], first["endTime"]) == ("2025-11-18 05:00:00", "2025-11-18 17:00:00")
     assert (second["startTime"], second["endTime"]) == (
         "2025-11-18 16:50:00",
         "2025-11-18 17:01:00",
     )
-    assert second["pbxId"] == "allpbxes" and second["timeZone"] == "Europe/London"
+    assert second["pbxId"] == "allpbxes" and second["timeZone"] == "UTC"
 
 
 def test_late_records_within_the_lookback_are_counted_exactly_once() -> None:
@@ -467,7 +481,7 @@ def test_a_page_failing_half_way_loses_nothing_and_counts_nothing_twice() -> Non
     assert calls(families, pbx="acmecorp", direction="inbound", outcome="answered") == 7
 
 
-def test_restarting_counts_from_zero_and_never_recounts_old_calls() -> None:
+def test_a_restarted_poller_shows_what_the_running_one_shows() -> None:
     clock = FakeClock(NOW)
     store = CdrStore(clock)
     for i in range(3):
@@ -476,11 +490,65 @@ def test_restarting_counts_from_zero_and_never_recounts_old_calls() -> None:
     first.collect()
     clock.advance(60)
     store.add(record("after", clock() - 5))
-    assert calls(first.collect(), pbx="acmecorp", direction="inbound", outcome="answered") == 1
+    assert calls(first.collect(), pbx="acmecorp", direction="inbound", outcome="answered") == 4
     restarted = records_collector(store, clock)  # a new process: same API, fresh memory
-    restarted.collect()
+    assert calls(restarted.collect(), pbx="acmecorp", direction="inbound", outcome="answered") == 4
     clock.advance(60)
-    assert calls(restarted.collect(), pbx="acmecorp", direction="inbound", outcome="answered") == 0
+    store.add(record("later", clock() - 5))
+    for poller in (first, restarted):
+        assert calls(poller.collect(), pbx="acmecorp", direction="inbound", outcome="answered") == 5
+
+
+def test_the_counters_start_again_a_lookback_after_local_midnight() -> None:
+    # London, 23:58: a call at 23:59 is yesterday's, one at 00:01 today's. The day's counters
+    # go on for the look-back (10 minutes) past midnight, so a record reaching the API late
+    # is still counted in its day; then they start again with today's calls so far.
+    midnight = NOW + 7 * 3600  # 2025-11-19 00:00 in London (UTC in November)
+    clock = FakeClock(midnight - 120)
+    store = CdrStore(clock)
+    store.add(record("before", midnight - 60))
+    store.add(record("late", midnight - 30), delay=300)  # reaches the API at 00:04:30
+    store.add(record("after", midnight + 60))
+    collector = records_collector(store, clock)
+    answered: list[float] = []
+    for _ in range(16):
+        answered.append(
+            calls(collector.collect(), pbx="acmecorp", direction="inbound", outcome="answered")
+        )
+        clock.advance(60)
+    # 23:58 nothing yet; from 23:59 `before`; from 00:05 `late` too; from 00:10 the new day
+    # holds `after` alone.
+    assert answered == [0] + [1] * 6 + [2] * 5 + [1] * 4
+    start = collector.self_metrics()["eightbyeight_collector_counting_day_start_timestamp_seconds"]
+    assert start == midnight
+
+
+def test_an_answer_outside_the_window_asked_is_not_counted() -> None:
+    clock, store, collector = polled_once()
+    store.add(record("in", clock() - 5))
+    store.ignore_window = True  # the API answers everything it has, whatever was asked
+    for _ in range(30):
+        clock.advance(60)
+        families = collector.collect()
+    # `in` was counted once when it was in the window; read again for half an hour outside it
+    # (and forgotten since), it was never counted again.
+    assert calls(families, pbx="acmecorp", direction="inbound", outcome="answered") == 1
+    assert collector.records_outside > 0
+
+
+def test_a_first_read_failing_half_way_is_thrown_away_and_read_again_whole() -> None:
+    clock = FakeClock(NOW)
+    store = CdrStore(clock)
+    for i in range(7):
+        store.add(record(f"c{i}", NOW - 3600 + i))
+    collector = records_collector(store, clock)
+    store.fail_on_page = 2
+    with pytest.raises(ServerError):
+        collector.collect()
+    assert collector.calls == {} and len(collector.seen) == 0 and collector.watermark is None
+    store.fail_on_page = None
+    clock.advance(60)
+    assert calls(collector.collect(), pbx="acmecorp", direction="inbound", outcome="answered") == 7
 
 
 def test_directions_and_outcomes_are_normalised() -> None:
@@ -509,7 +577,9 @@ def test_records_without_an_id_are_counted_as_invalid(capsys) -> None:
 def test_pbxes_beyond_the_ceiling_fold_into_other_and_nothing_is_lost() -> None:
     clock = FakeClock(NOW)
     store = CdrStore(clock)
-    collector = records_collector(store, clock, max_series=100)  # 2 keys fit (43 series each)
+    # acmecorp and acmecorp2 are known from the directory, 3 directions each: with 45 series a
+    # key, 8 keys fit.
+    collector = records_collector(store, clock, max_series=8 * 45)
     collector.collect()
     clock.advance(60)
     for pbx in ("p1", "p2", "p3", "p4"):
@@ -582,7 +652,7 @@ def leg_collector(
     return CallLegPoller(
         store,
         FixedDirectory(DIRECTORY),
-        groups=lambda p, e: groups.get((p, e)),
+        groups=Groups(groups),
         interval=60.0,
         lookback=600.0,
         page_size=10,

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from exporter.app import Exporter, build_exporter
 from exporter.config import load_config_data
+from exporter.core.windows import counting_day
 from simulator import Simulator
 from simulator.calls import CallLeg, GroupRef
 from tests.support.clock import FakeClock
@@ -73,6 +75,11 @@ def run_for(exporter: Exporter, clock: FakeClock, polls: int) -> Samples:
     return samples(PageReader(exporter.exposition).text())
 
 
+def day_start(now: float) -> float:
+    """Where the counters count from: New York's midnight (the look-back is 5 minutes)."""
+    return counting_day(now, ZoneInfo("America/New_York"), 300).start
+
+
 def family(out: Samples, name: str, **fixed: str) -> dict[frozenset[tuple[str, str]], float]:
     """The samples of one name whose labels include `fixed`, keyed by their other labels."""
     return {
@@ -104,13 +111,15 @@ def test_counters_equal_the_calls_the_simulator_recorded(
         load_config_data(historical_config(sim)), process_metrics=False, clock=sim_clock
     )
     try:
-        assert exporter.scheduler.run_once()  # the first poll: counting starts here
-        counting_from = sim_clock()
+        assert exporter.scheduler.run_once()  # the first poll reads the day so far
+        counting_from = day_start(sim_clock())
         out = run_for(exporter, sim_clock, 45)
     finally:
         exporter.close()
     calls = sim.model.finished_calls(counting_from, sim_clock())
     assert len(calls) > 100  # enough traffic for the comparison to mean something
+    # The simulator's history (2 h) began after New York's midnight: the first poll read it all.
+    assert min(c.ended_ms for c in calls) < (START - 3600) * 1000
 
     expected_calls = Counter(
         key(pbx=c.pbx, direction=DIRECTIONS[c.direction], outcome=c.outcome) for c in calls
@@ -184,12 +193,18 @@ def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
     try:
         assert exporter.scheduler.run_once()
         counting_from = sim_clock()
+        before = samples(PageReader(exporter.exposition).text())
         out = run_for(exporter, sim_clock, 60)  # the `1h` window now covers exactly the counting
         text = PageReader(exporter.exposition).text()
     finally:
         exporter.close()
     end = sim_clock()
     assert end - counting_from == 3600
+
+    def counted_in_the_hour(name: str, **fixed: str) -> dict[frozenset[tuple[str, str]], float]:
+        now, then = family(out, name, **fixed), family(before, name, **fixed)
+        return {k: v - then.get(k, 0.0) for k, v in now.items()}
+
     promtool_check(text)
 
     # Company summary for the hour: the simulator's whole calls, per PBX.
@@ -211,7 +226,7 @@ def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
             sum(c.talk_ms for c in mine) / 1000
         )
         # ... and the counters of the same hour, from /v2/call-records.
-        counted = family(out, "eightbyeight_calls_total", pbx=pbx)
+        counted = counted_in_the_hour("eightbyeight_calls_total", pbx=pbx)
         assert sum(counted.values()) == len(mine)
         assert (
             sum(v for k, v in counted.items() if ("outcome", "answered") in k)
@@ -243,8 +258,7 @@ def test_one_hour_windows_agree_with_the_simulator_and_with_the_counters(
         assert out[("eightbyeight_ring_group_talk_time_seconds", key(**labels))] == pytest.approx(
             sum(leg.talk_ms for leg in members) / 1000
         )
-        counted = family(
-            out,
+        counted = counted_in_the_hour(
             "eightbyeight_group_calls_total",
             pbx=labels["pbx"],
             group_type="ring_group",
@@ -283,7 +297,7 @@ def test_late_records_and_a_page_failing_half_way_are_counted_exactly_once(
     get = PageReader(exporter.exposition).get_sample_value
     try:
         assert exporter.scheduler.run_once()
-        counting_from = sim_clock()
+        counting_from = day_start(sim_clock())
         run_for(exporter, sim_clock, 10)
         # The second page of every scroll fails for a while: the poll fails, nothing is lost.
         sim.faults.add(
@@ -303,8 +317,8 @@ def test_late_records_and_a_page_failing_half_way_are_counted_exactly_once(
     finally:
         exporter.close()
         sim.stop()
-    # Every call that ended from the first poll until `delay` before the last one is visible,
-    # and counted once; the later ones are not visible yet.
+    # Every call that ended from midnight until `delay` before the last poll is visible, and
+    # counted once; the later ones are not visible yet.
     visible = sim.model.finished_calls(counting_from, sim_clock() - 90)
     assert len(visible) > 50
     assert sum(family(out, "eightbyeight_calls_total").values()) == len(visible)

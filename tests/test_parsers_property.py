@@ -74,7 +74,7 @@ from tests.support import work_analytics as wa
 from tests.support.call_queues import CannedClient, directory
 from tests.support.clock import FakeClock
 from tests.support.files import REPO, fixture_json
-from tests.support.historical import DIRECTORY, summary_kwargs
+from tests.support.historical import DIRECTORY, Groups, summary_kwargs
 
 # Deterministic (CI sees the same examples every time) and bounded: the file runs in seconds.
 FAST = settings(
@@ -703,7 +703,9 @@ def test_unusable_summary_values_are_counted(endpoint: str, data: st.DataObject)
 
 # --- Work Analytics: call records and call legs (scroll ids) ------------------------------------
 
-CDR_NOW = 1_643_898_400.0  # just before the examples' calls ended, so the second poll counts them
+# The first poll (answered with no records) is just before the examples' calls ended; the
+# second, with the look-back, asks for a window that holds both.
+CDR_NOW = 1_643_899_140.0
 END = {"meta": {"totalRecordCount": 0, "scrollId": "No Data"}, "data": []}
 GROUPS = {
     ("demonstrationname", "120088"): ("queue", "Support"),
@@ -720,12 +722,12 @@ def cdr_runs(endpoint: str, body: Any, polls: int = 3) -> Runs[Poller]:
     then the end marker when it follows a scroll id."""
     kind, _ = CDRS[endpoint]
     clock = FakeClock(CDR_NOW)
-    extra = {"groups": lambda p, e: GROUPS.get((p, e))} if kind is CallLegPoller else {}
+    extra = {"groups": Groups(GROUPS)} if kind is CallLegPoller else {}
     collector = kind(
         wa_client(),
         FixedDirectory(DIRECTORY),
         interval=60.0,
-        lookback=600.0,
+        lookback=900.0,
         page_size=100,
         time_zone="UTC",
         wait_buckets=[10.0, 20.0, 30.0, 60.0],

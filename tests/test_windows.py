@@ -9,13 +9,19 @@ import pytest
 
 from exporter.core.windows import (
     RETENTION_SECONDS,
-    format_instant,
+    counting_day,
     local_midnight,
     parse_window,
     resolve,
+    wire_time,
 )
 
 NY = ZoneInfo("America/New_York")
+
+
+def wall(moment: datetime) -> str:
+    """A resolved bound as a local wall time in its zone."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def epoch(text: str, zone: ZoneInfo = NY) -> float:
@@ -45,7 +51,7 @@ def test_bad_windows_are_refused(text: str) -> None:
 
 def test_rolling_window_on_an_ordinary_day() -> None:
     resolved = resolve(parse_window("1h"), epoch("2025-06-10 14:30:00"), NY)
-    assert (resolved.start_time, resolved.end_time) == (
+    assert (wall(resolved.start), wall(resolved.end)) == (
         "2025-06-10 13:30:00",
         "2025-06-10 14:30:00",
     )
@@ -55,28 +61,28 @@ def test_24h_window_across_the_autumn_change_spans_25_wall_clock_hours() -> None
     # 2025-11-02: clocks in New York go back from 02:00 EDT to 01:00 EST.
     now = epoch("2025-11-02 12:00:00")
     resolved = resolve(parse_window("24h"), now, NY)
-    assert resolved.start_time == "2025-11-01 13:00:00"  # 24 real hours earlier, in EDT
-    assert resolved.end_time == "2025-11-02 12:00:00"
+    assert wall(resolved.start) == "2025-11-01 13:00:00"  # 24 real hours earlier, in EDT
+    assert wall(resolved.end) == "2025-11-02 12:00:00"
     assert resolved.seconds == 86_400
 
 
 def test_24h_window_across_the_spring_change_spans_23_wall_clock_hours() -> None:
     # 2025-03-09: clocks go forward from 02:00 EST to 03:00 EDT.
     resolved = resolve(parse_window("24h"), epoch("2025-03-09 12:00:00"), NY)
-    assert resolved.start_time == "2025-03-08 11:00:00"
+    assert wall(resolved.start) == "2025-03-08 11:00:00"
     assert resolved.seconds == 86_400
 
 
 def test_today_on_the_autumn_change_day_is_25_hours_long() -> None:
     now = epoch("2025-11-02 23:59:59")
     resolved = resolve(parse_window("today"), now, NY)
-    assert resolved.start_time == "2025-11-02 00:00:00"
+    assert wall(resolved.start) == "2025-11-02 00:00:00"
     assert resolved.seconds == 25 * 3600 - 1
 
 
 def test_today_on_the_spring_change_day_is_23_hours_long() -> None:
     resolved = resolve(parse_window("today"), epoch("2025-03-09 23:59:59"), NY)
-    assert resolved.start_time == "2025-03-09 00:00:00"
+    assert wall(resolved.start) == "2025-03-09 00:00:00"
     assert resolved.seconds == 23 * 3600 - 1
 
 
@@ -84,7 +90,7 @@ def test_today_starts_at_local_midnight_not_utc_midnight() -> None:
     # 03:00 UTC on June 11 is still June 10 in New York.
     now = datetime(2025, 6, 11, 3, 0, tzinfo=UTC).timestamp()
     resolved = resolve(parse_window("today"), now, NY)
-    assert (resolved.start_time, resolved.end_time) == (
+    assert (wall(resolved.start), wall(resolved.end)) == (
         "2025-06-10 00:00:00",
         "2025-06-10 23:00:00",
     )
@@ -93,9 +99,9 @@ def test_today_starts_at_local_midnight_not_utc_midnight() -> None:
 def test_this_week_starts_on_monday_and_this_month_on_the_first() -> None:
     now = epoch("2025-11-05 09:15:00")  # a Wednesday, after the DST change of Sunday the 2nd
     week = resolve(parse_window("this_week"), now, NY)
-    assert week.start_time == "2025-11-03 00:00:00"
+    assert wall(week.start) == "2025-11-03 00:00:00"
     month = resolve(parse_window("this_month"), now, NY)
-    assert month.start_time == "2025-11-01 00:00:00"
+    assert wall(month.start) == "2025-11-01 00:00:00"
     # November 1 was still on daylight time: the month so far is one hour longer than its wall time.
     assert month.seconds == (4 * 24 + 9) * 3600 + 15 * 60 + 3600
 
@@ -116,6 +122,63 @@ def test_windows_beyond_the_retention_are_clamped() -> None:
     assert not resolve(parse_window("104w"), now, NY).clamped
 
 
-def test_instants_are_written_in_the_vendor_format() -> None:
-    assert format_instant(epoch("2025-02-03 09:27:27"), NY) == "2025-02-03 09:27:27"
-    assert format_instant(0, ZoneInfo("UTC")) == "1970-01-01 00:00:00"
+def test_instants_are_written_in_utc_in_the_vendor_format() -> None:
+    assert wire_time(epoch("2025-02-03 09:27:27")) == "2025-02-03 14:27:27"
+    assert wire_time(0) == "1970-01-01 00:00:00"
+    assert wire_time(59.999) == "1970-01-01 00:00:59"  # to the second below
+
+
+def test_the_wire_times_of_a_window_never_run_backwards_across_the_repeated_hour() -> None:
+    # 2025-11-02 in New York: 01:00-02:00 happens twice. As local wall times the 15m window
+    # ending at 01:05 EST would start at 01:50 EDT, "after" its end; in UTC it cannot.
+    end = epoch("2025-11-02 01:05:00") + 3600  # the second 01:05
+    resolved = resolve(parse_window("15m"), end, NY)
+    assert wall(resolved.start) > wall(resolved.end)  # what local times would have asked
+    assert (resolved.start_time, resolved.end_time) == (
+        "2025-11-02 05:50:00",
+        "2025-11-02 06:05:00",
+    )
+
+
+@pytest.mark.parametrize(
+    "zone, day, midnight, next_midnight, hours",
+    [
+        # Clocks back: a 25-hour day; clocks forward: a 23-hour one.
+        ("America/New_York", "2026-11-01", "2026-11-01 04:00", "2026-11-02 05:00", 25),
+        ("America/New_York", "2026-03-08", "2026-03-08 05:00", "2026-03-09 04:00", 23),
+        ("Europe/London", "2026-10-25", "2026-10-24 23:00", "2026-10-26 00:00", 25),
+        ("Australia/Sydney", "2026-04-05", "2026-04-04 13:00", "2026-04-05 14:00", 25),
+        ("Australia/Sydney", "2026-10-04", "2026-10-03 14:00", "2026-10-04 13:00", 23),
+        # Lord Howe moves its clocks by 30 minutes.
+        ("Australia/Lord_Howe", "2026-04-05", "2026-04-04 13:00", "2026-04-05 13:30", 24.5),
+        # Santiago skips its midnight: the day starts at 01:00 local.
+        ("America/Santiago", "2024-09-08", "2024-09-08 04:00", "2024-09-09 03:00", 23),
+    ],
+)
+def test_the_counting_day_runs_from_local_midnight_to_the_next_whatever_its_length(
+    zone: str, day: str, midnight: str, next_midnight: str, hours: float
+) -> None:
+    tz = ZoneInfo(zone)
+    noon = datetime.strptime(f"{day} 12:00:00", "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz)
+    counting = counting_day(noon.timestamp(), tz, grace=900)
+    utc = ZoneInfo("UTC")
+    assert wall(datetime.fromtimestamp(counting.start, utc))[:16] == midnight
+    assert wall(datetime.fromtimestamp(counting.end, utc))[:16] == next_midnight
+    assert counting.end - counting.start == hours * 3600
+
+
+def test_the_counting_day_goes_on_for_the_grace_past_midnight() -> None:
+    midnight = epoch("2026-12-07 00:00:00")
+    yesterday = counting_day(midnight - 1, NY, grace=900)
+    assert counting_day(midnight + 899, NY, grace=900) == yesterday
+    today = counting_day(midnight + 900, NY, grace=900)
+    assert today.start == midnight == yesterday.end
+
+
+def test_today_at_midnight_asks_for_the_first_second_rather_than_an_empty_window() -> None:
+    midnight = epoch("2026-03-29 00:00:00", ZoneInfo("Europe/London"))
+    resolved = resolve(parse_window("today"), midnight, ZoneInfo("Europe/London"))
+    assert (resolved.start_time, resolved.end_time) == (
+        "2026-03-29 00:00:00",
+        "2026-03-29 00:00:01",
+    )

@@ -1,7 +1,12 @@
-"""Report windows: `15m`, `1h`, `24h`, `today`, `this_week`, ... as the historical endpoints want them.
+"""Report windows: `15m`, `1h`, `24h`, `today`, `this_week`, ... as the historical endpoints want
+them, and the counting day of the call counters.
 
-The Work Analytics historical endpoints take `startTime` and `endTime` as local wall-clock times
-(`YYYY-MM-DD HH:MM:SS`) in an IANA `timeZone`. A window is resolved at collection time:
+The Work Analytics historical endpoints take `startTime` and `endTime` as wall-clock times
+(`YYYY-MM-DD HH:MM:SS`) in an IANA `timeZone`. The exporter always sends them in UTC
+(`WIRE_TIME_ZONE`): every instant has exactly one UTC wall time, so no daylight-saving change can
+make a window start after its end, ask the same instant twice as two different hours, or name an
+hour that does not exist. The configured `time_zone` only says where days begin. A window is
+resolved at collection time, on instants:
 
 - a rolling window (`15m`, `1h`, `24h`, `7d`) ends now and starts that many seconds earlier, as
   instants; both instants are then written as local times in the zone;
@@ -16,9 +21,11 @@ of wall time, `today` on that day is 25 hours long). Where a local midnight does
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from exporter.core.durations import UNIT_SECONDS
@@ -28,6 +35,7 @@ CALENDAR_WINDOWS = ("today", "this_week", "this_month")
 RETENTION_SECONDS = 2 * 365 * 86_400
 _ROLLING = re.compile(r"^([1-9][0-9]*)(m|h|d|w)$")
 WIRE_FORMAT = "%Y-%m-%d %H:%M:%S"
+WIRE_TIME_ZONE = "UTC"
 
 
 @dataclass(frozen=True)
@@ -65,11 +73,12 @@ class ResolvedWindow:
 
     @property
     def start_time(self) -> str:
-        return self.start.strftime(WIRE_FORMAT)
+        """The start as the API's `startTime`, in WIRE_TIME_ZONE."""
+        return wire_time(self.start.timestamp())
 
     @property
     def end_time(self) -> str:
-        return self.end.strftime(WIRE_FORMAT)
+        return wire_time(self.end.timestamp())
 
     @property
     def seconds(self) -> float:
@@ -103,11 +112,37 @@ def resolve(window: Window, now: float, zone: ZoneInfo) -> ResolvedWindow:
         start = local_midnight(end.replace(day=1), zone)
     else:  # pragma: no cover - parse_window admits nothing else
         raise ValueError(f"unknown window {window.name}")
+    if (
+        end.timestamp() <= start.timestamp()
+    ):  # as instants: same-zone datetimes compare as wall times
+        # `today` in the first second of the day: the API refuses a window that ends where it
+        # starts (400 "endTime must be after startTime"), so ask for the day's first second.
+        end = (start.astimezone(UTC) + timedelta(seconds=1)).astimezone(zone)
     oldest = end.astimezone(UTC) - timedelta(seconds=RETENTION_SECONDS)
     clamped = start.astimezone(UTC) < oldest  # compared as instants, not wall times
     return ResolvedWindow(window, oldest.astimezone(zone) if clamped else start, end, clamped)
 
 
-def format_instant(epoch: float, zone: ZoneInfo) -> str:
-    """An epoch instant as the API's local `YYYY-MM-DD HH:MM:SS` in `zone`."""
-    return datetime.fromtimestamp(int(epoch), tz=UTC).astimezone(zone).strftime(WIRE_FORMAT)
+def wire_time(epoch: float) -> str:
+    """An instant as the historical endpoints' `YYYY-MM-DD HH:MM:SS` in WIRE_TIME_ZONE (UTC),
+    to the second below."""
+    return datetime.fromtimestamp(math.floor(epoch), tz=UTC).strftime(WIRE_FORMAT)
+
+
+class CountingDay(NamedTuple):
+    """The local day the call counters count: [start, end) as epoch seconds."""
+
+    start: float
+    end: float
+
+
+def counting_day(now: float, zone: ZoneInfo, grace: float) -> CountingDay:
+    """The day whose calls the counters hold at instant `now`: the local day in `zone` of
+    `now - grace`. A day's counters go on `grace` seconds past its midnight, so records that
+    reach the API late (within the look-back) are still counted in their own day; then the
+    counters start again at 0 with the new day's calls so far."""
+    local = datetime.fromtimestamp(now - grace, tz=UTC).astimezone(zone)
+    start = local_midnight(local, zone)
+    following = local.date() + timedelta(days=1)
+    end = local_midnight(datetime(following.year, following.month, following.day), zone)
+    return CountingDay(start.timestamp(), end.timestamp())

@@ -1,14 +1,23 @@
-"""Call counters and histograms from `/v2/call-records` and `/v2/call-legs`, polled incrementally.
+"""Call counters and histograms from `/v2/call-records` and `/v2/call-legs`: the calls that ended
+since local midnight, read in full at start-up and then incrementally.
 
-Each run asks for the records that disconnected between the end of the last complete poll
-minus `lookback` and now, follows `scrollId` to the `"No Data"` marker, and counts every record
-it has not counted before (remembered by id, with bounded memory). So a record that arrives
-late, within the look-back, is counted once; a poll that fails half way keeps what it counted
-and the next one resumes from the same point without counting anything twice.
+What a counter holds is a function of the API's records, not of the exporter's history: the
+calls whose record ends in the current *counting day* (local midnight of `time_zone` to the next
+one). The first poll (at start-up, after a reload that rebuilds the poller, and at each new day)
+reads the whole day so far, following `scrollId` to the `"No Data"` marker; the following polls
+ask again from the last complete poll minus `lookback` and count each record not counted yet
+(remembered by id). So a restart, a second replica or a shard move shows the same values, and
+today's figures (a queue's service level) are there from the first poll.
 
-Counters start at zero when the exporter starts: records of calls that ended before its first
-poll are remembered but not counted, so a restart never counts a call a second time (Prometheus
-sees a counter reset, as for any restarted exporter).
+The day's counters go on `lookback` past midnight, for the records that reach the API late; then
+they start again from 0 with the new day's calls so far: Prometheus sees one counter reset a day,
+which `rate()` and `increase()` handle. A record that reaches the API more than `lookback` after
+its call ended is counted by a poller that starts later (a full read) but not by one already
+running: that is the error bound between two replicas.
+
+Windows are asked in UTC (see core/windows), only records that end inside the window asked for
+are counted, and ids are forgotten once later windows can no longer include them: an answer
+outside its window (a vendor's reading of a local time, say) is never counted twice.
 
     eightbyeight_calls_total{direction="inbound",outcome="answered",pbx="acmecorp"} 1042.0
     eightbyeight_call_wait_seconds_bucket{direction="inbound",le="20.0",outcome="answered",pbx="acmecorp"} 977.0
@@ -20,15 +29,16 @@ Missed, else `other`.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from exporter.api.protocols import CallDetailApi
 from exporter.config import Selection
 from exporter.core.logs import get_logger
-from exporter.core.windows import RETENTION_SECONDS, format_instant
+from exporter.core.windows import WIRE_TIME_ZONE, CountingDay, counting_day, wire_time
 from exporter.metrics.rendering import Family
 from exporter.metrics.spec import MetricSpec
 from exporter.metrics.units import from_milliseconds
@@ -52,6 +62,8 @@ from exporter.pollers.limits import SeriesCount
 
 log = get_logger(__name__)
 
+# Directions every PBX is exported with from 0 (`other` only once seen).
+KNOWN_DIRECTIONS = ("inbound", "outbound", "internal")
 # Ids are kept this much longer than the look-back: the API's times are whole seconds.
 FORGET_MARGIN_SECONDS = 120.0
 
@@ -110,13 +122,24 @@ class CallDetailPoller(Poller):
         self.all_pbxes = all_pbxes
         self.pbx_batch_size = pbx_batch_size
         self.clock = clock
-        self.seen = SeenIds(dedup_max_entries)
-        self.started: float | None = None  # end of the first poll: counting starts there
-        self.watermark: float | None = None
+        self.dedup_max_entries = dedup_max_entries
+        self.day: CountingDay | None = None
+        self.watermark: float | None = None  # end of the last complete poll of the day
         self.records_read = 0
         self.records_duplicate = 0
+        self.records_outside = 0
+        self.evicted_before = 0  # evictions of the days before this one
+        self.seen = SeenIds(dedup_max_entries)
         self.invalid = LeftOut(self.name)
         self.unusable = LeftOut(self.name)
+        self._begin_day(None)
+
+    def _begin_day(self, day: CountingDay | None) -> None:
+        """Every call series from 0, nothing remembered: a new day, or a first read that failed."""
+        self.evicted_before += self.seen.evicted
+        self.day = day
+        self.watermark = None
+        self.seen = SeenIds(self.dedup_max_entries)
         self.calls: dict[tuple[tuple[str, ...], str], int] = {}  # (key, outcome)
         self.waits: dict[tuple[tuple[str, ...], str], Histogram] = {}
         self.talks: dict[tuple[str, ...], Histogram] = {}
@@ -139,34 +162,58 @@ class CallDetailPoller(Poller):
     def extra_params(self) -> dict[str, str]:
         return {}
 
+    def known_keys(self) -> Iterable[tuple[str, ...]]:
+        """Keys exported at 0 before their first call of the day (PBXes, groups)."""
+        return ()
+
     # --- polling ----------------------------------------------------------------------------
 
+    def now(self) -> float:
+        return self.clock()
+
     def collect(self) -> Sequence[Family]:
-        now = self.clock()
-        first = self.watermark is None
-        start = (now if self.watermark is None else self.watermark) - self.lookback
-        start = max(start, now - RETENTION_SECONDS)
+        now = self.now()
+        day = counting_day(now, self.zone, self.lookback)
+        if day != self.day:
+            self._begin_day(day)
+        full = self.watermark is None
+        start = (
+            day.start if self.watermark is None else max(day.start, self.watermark - self.lookback)
+        )
+        try:
+            self._read_window(day, start, now)
+        except BaseException:
+            if full:
+                # A day read in part is thrown away: the next poll reads it again from the
+                # start, so what is exported is always the count of complete reads.
+                self._begin_day(day)
+            raise
+        # Only a complete poll moves the watermark; a failure above leaves it for the next run.
+        self.watermark = now
+        # The next poll asks from watermark - lookback: an id whose record ended before that
+        # can only come back outside its window, where it is not counted.
+        self.seen.forget_before((now - self.lookback - FORGET_MARGIN_SECONDS) * 1000.0)
+        for key in self.known_keys():
+            self._fit(key)
+        return self._families()
+
+    def _read_window(self, day: CountingDay, start: float, end: float) -> None:
+        # The API's times are whole seconds: the window it answers is [start, end] to the second.
+        low = max(day.start, float(math.floor(start))) * 1000.0
+        high = (math.floor(end) + 1) * 1000.0
         for batch in pbx_batches(self.directory, self.all_pbxes, self.pbx_batch_size):
             params = {
                 **self.client.historical_params(
-                    batch,
-                    format_instant(start, self.zone),
-                    format_instant(now, self.zone),
-                    self.time_zone,
+                    batch, wire_time(start), wire_time(end), WIRE_TIME_ZONE
                 ),
                 **self.extra_params(),
             }
             for page in self.client.scroll(self.endpoint, params, self.page_size):
                 for row in page:
-                    self._read(row, counting_from=self.started)
-        # Only a complete poll moves the watermark; a failure above leaves it for the next run.
-        if first:
-            self.started = now
-        self.watermark = now
-        self.seen.forget_before((now - self.lookback - FORGET_MARGIN_SECONDS) * 1000.0)
-        return self._families()
+                    self._read(row, low, high, day.end * 1000.0)
 
-    def _read(self, row: Any, counting_from: float | None) -> None:
+    def _read(self, row: Any, low: float, high: float, day_end: float) -> None:
+        """Count `row` once if it ended in [low, high) (ms), the window asked and the day."""
         self.records_read += 1
         if not isinstance(row, Mapping):
             self.invalid.add(
@@ -182,6 +229,13 @@ class CallDetailPoller(Poller):
                 fields=sorted(str(k) for k in row)[:20],
             )
             return
+        if ended >= day_end and ended < high:
+            return  # the next day's, in the minutes its counters wait: read again then
+        if not low <= ended < high:
+            # Not in the window asked: counted by the poll whose window it is in, never here,
+            # so a vendor's misreading of a window cannot count a call twice.
+            self.records_outside += 1
+            return
         key = self.record_key(row)
         if key is PENDING:
             # Its series is not known yet (a ring group the summary has not listed, a queue
@@ -194,8 +248,6 @@ class CallDetailPoller(Poller):
         if key is None:
             return
         key = self._fit(key)
-        if counting_from is None or ended < counting_from * 1000.0:
-            return  # the call ended before the exporter's first poll: remembered, not counted
         result = outcome(row, self.disposition_key)
         self.calls[(key, result)] = self.calls.get((key, result), 0) + 1
         for name in self.duration_keys:  # counted once, when the record is counted
@@ -248,8 +300,8 @@ class CallDetailPoller(Poller):
         return other
 
     def _start_at_zero(self, key: tuple[str, ...]) -> None:
-        """Export a key's series at 0 from the moment it is known (also from calls that are
-        remembered but not counted), so `rate()` and `increase()` see its first call."""
+        """Export a key's series at 0 from the moment it is known, so `rate()` and
+        `increase()` see its first call."""
         for result in ZERO_OUTCOMES:
             self.calls.setdefault((key, result), 0)
             self._histogram(self.waits, (key, result), self.wait_bounds)
@@ -281,12 +333,17 @@ class CallDetailPoller(Poller):
             {
                 "eightbyeight_collector_records_read": float(self.records_read),
                 "eightbyeight_collector_records_duplicate": float(self.records_duplicate),
+                "eightbyeight_collector_records_outside_window": float(self.records_outside),
                 "eightbyeight_collector_dedup_entries": float(len(self.seen)),
-                "eightbyeight_collector_dedup_evicted": float(self.seen.evicted),
+                "eightbyeight_collector_dedup_evicted": float(
+                    self.evicted_before + self.seen.evicted
+                ),
             }
         )
         if self.watermark is not None:
             values["eightbyeight_collector_watermark_timestamp_seconds"] = self.watermark
+        if self.day is not None:
+            values["eightbyeight_collector_counting_day_start_timestamp_seconds"] = self.day.start
         return values
 
 
@@ -310,3 +367,11 @@ class CallRecordPoller(CallDetailPoller):
 
     def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
         return (OTHER, key[1])  # PBXes beyond the ceiling, by direction
+
+    def known_keys(self) -> Iterable[tuple[str, ...]]:
+        directory = self.directory.directory
+        if directory is None:
+            return
+        for pbx in directory.pbxes:
+            for way in KNOWN_DIRECTIONS:
+                yield (pbx.name, way)

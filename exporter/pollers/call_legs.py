@@ -6,8 +6,8 @@ records (see call_details): the top-level leg into a group is counted once, by o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
-from typing import Any
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any, Protocol
 
 from exporter.metrics.spec import MetricSpec
 from exporter.pollers.base import label_text
@@ -33,6 +33,14 @@ LEG_SPECS = call_detail_specs(
 )
 
 
+class GroupLookup(Protocol):
+    """Where a leg's group is looked up: (PBX name, extension) -> (group type, name)."""
+
+    def __call__(self, pbx: str, extension: str) -> tuple[str, str] | None: ...
+
+    def index(self) -> Mapping[tuple[str, str], tuple[str, str]]: ...
+
+
 class GroupIndex:
     """(PBX name, extension) -> (group type, name) for call legs: queues from discovery, ring
     groups from the ring group summary. Rebuilt only when either source changes."""
@@ -44,6 +52,10 @@ class GroupIndex:
         self._index: dict[tuple[str, str], tuple[str, str]] = {}
 
     def __call__(self, pbx: str, extension: str) -> tuple[str, str] | None:
+        return self.index().get((pbx, extension))
+
+    def index(self) -> Mapping[tuple[str, str], tuple[str, str]]:
+        """(PBX name, extension) -> (group type, name) of every group known now."""
         directory, ring_groups = self._directory.directory, self._ring_groups.groups
         if (
             self._sources is None
@@ -59,10 +71,7 @@ class GroupIndex:
                     if queue.extension and queue.pbx_id in names:
                         index[(names[queue.pbx_id], queue.extension)] = ("queue", queue.name)
             self._index, self._sources = index, (directory, ring_groups)
-        return self._index.get((pbx, extension))
-
-
-GroupLookup = Callable[[str, str], tuple[str, str] | None]
+        return self._index
 
 
 class CallLegPoller(CallDetailPoller):
@@ -121,6 +130,11 @@ class CallLegPoller(CallDetailPoller):
 
     def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
         return (key[0], key[1], OTHER, OTHER)  # groups beyond the ceiling, per PBX and type
+
+    def known_keys(self) -> Iterable[tuple[str, ...]]:
+        for (pbx, extension), (group_type, name) in sorted(self.groups.index().items()):
+            if self.select.keeps(name, extension):
+                yield (pbx, group_type, name, extension)
 
 
 SPECS: tuple[MetricSpec, ...] = tuple(LEG_SPECS)

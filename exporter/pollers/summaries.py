@@ -26,7 +26,7 @@ from exporter.api.protocols import SummaryApi
 from exporter.config import Selection
 from exporter.core.errors import CollectionError
 from exporter.core.logs import get_logger
-from exporter.core.windows import ResolvedWindow, Window, resolve
+from exporter.core.windows import WIRE_TIME_ZONE, ResolvedWindow, Window, resolve
 from exporter.metrics.rendering import Family
 from exporter.metrics.spec import FamilySet, MetricSpec
 from exporter.metrics.summaries import (
@@ -135,7 +135,7 @@ class SummaryPoller(Poller):
 
     def fetch(self, resolved: ResolvedWindow, pbx_names: list[str]) -> list[Any]:
         params = self.client.historical_params(
-            pbx_names, resolved.start_time, resolved.end_time, self.time_zone
+            pbx_names, resolved.start_time, resolved.end_time, WIRE_TIME_ZONE
         )
         return self.client.summary(self.shape.endpoint, params)
 
@@ -290,7 +290,7 @@ class RingGroupMemberPoller(SummaryPoller):
             )
         for group in targets:
             params = self.client.historical_params(
-                [group.pbx], resolved.start_time, resolved.end_time, self.time_zone
+                [group.pbx], resolved.start_time, resolved.end_time, WIRE_TIME_ZONE
             )
             params["extId"] = group.extension
             self._current = group

@@ -78,6 +78,18 @@ SELF_METRICS: tuple[MetricSpec, ...] = (
         'Records left out because they lack an id or their fields are unusable.',
         ("collector",),
     ),
+    counter(
+        'eightbyeight_collector_records_outside_window_total',
+        'Records the API answered although they ended outside the time window asked for: not '
+        'counted there (the poll whose window holds them counts them).',
+        ("collector",),
+    ),
+    gauge(
+        'eightbyeight_collector_counting_day_start_timestamp_seconds',
+        'Start of the day the call counters hold (local midnight of time_zone); they start '
+        'again from 0 a look-back after the next midnight.',
+        ("collector",),
+    ),
     gauge(
         'eightbyeight_collector_watermark_timestamp_seconds',
         'End of the last complete incremental poll, in seconds since the epoch.',

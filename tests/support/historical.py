@@ -22,3 +22,17 @@ def summary_kwargs(**overrides: Any) -> dict[str, Any]:
         "clock": FakeClock(NOW),
         **overrides,
     }
+
+
+class Groups:
+    """Known groups for the call-leg poller, as its GroupIndex of discovery and the ring group
+    summary gives them: (PBX name, extension) -> (group type, name)."""
+
+    def __init__(self, groups: dict[tuple[str, str], tuple[str, str]]) -> None:
+        self.groups = groups
+
+    def __call__(self, pbx: str, extension: str) -> tuple[str, str] | None:
+        return self.groups.get((pbx, extension))
+
+    def index(self) -> dict[tuple[str, str], tuple[str, str]]:
+        return self.groups
