@@ -167,7 +167,7 @@ class Driven:
         self.live = LiveExporter(
             self.exp,
             load=load,
-            build=build_exporter,
+            build=lambda new, running: build_exporter(new, previous=running),
             check=lambda candidate: check_reports_or_fail(candidate, strict=False),
         )
         self.server = ExporterServer(self.live, "127.0.0.1:0")

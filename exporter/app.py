@@ -23,7 +23,9 @@ from exporter.config import (
     SummaryConfig,
     WorkAnalyticsConfig,
 )
+from exporter.core.parts import Parts
 from exporter.core.sharding import Shard
+from exporter.pollers.assembly import Assembly, api_budget
 from exporter.pollers.base import Poller, PollerRunner, Scheduler
 from exporter.pollers.call_details import CallRecordPoller
 from exporter.pollers.call_legs import CallLegPoller, GroupIndex
@@ -50,14 +52,41 @@ class Exporter:
     clients: list[HttpClient]
     contact_center: ContactCenterClient | None = None
     budgets: list[RequestBudget] = field(default_factory=list)
+    # What it was built of, for the next reload to take over (build_exporter's `previous`).
+    parts: Parts = field(default_factory=Parts)
 
-    def close(self) -> None:
-        self.scheduler.request_stop()  # first, so the runs the budgets cut short say so
+    def take_over(self, previous: Exporter) -> None:
+        """This exporter replaces `previous` (a reload that passed its check): the counters
+        that live in replaced objects go on from the old values, and the budgets taken over
+        get this config's rate. Not before: a failed check must leave `previous` as it was."""
+        self.exposition.renders += previous.exposition.renders
+        per_minute = {
+            WORK_ANALYTICS: self.config.work_analytics.request_budget_per_minute,
+            CONTACT_CENTER: self.config.contact_center.request_budget_per_minute,
+        }
         for budget in self.budgets:
-            budget.close()  # a poller waiting for its budget gives up at once
-        self.scheduler.stop()
+            budget.retune(per_minute[budget.api])
+
+    def close(self, keep: Exporter | None = None) -> None:
+        """Stop the runners and close the budgets and clients, except those `keep` (the
+        exporter of a reload, or the running one when a reload's check failed) shares: its
+        runners go on in their threads, mid-run or not."""
+        kept_runners = keep.scheduler.runners if keep is not None else []
+        kept_budgets = keep.budgets if keep is not None else []
+        kept_clients = keep.clients if keep is not None else []
+        # First, so the runs the budgets cut short say so.
+        self.scheduler.request_stop(except_for=kept_runners)
+        for budget in self.budgets:
+            if not _among(budget, kept_budgets):
+                budget.close()  # a poller waiting for its budget gives up at once
+        self.scheduler.stop(except_for=kept_runners)
         for client in self.clients:
-            client.close()
+            if not _among(client, kept_clients):
+                client.close()
+
+
+def _among(item: object, items: list[Any]) -> bool:
+    return any(item is other for other in items)
 
 
 def http_settings(section: WorkAnalyticsConfig | ContactCenterConfig) -> HttpSettings:
@@ -77,7 +106,7 @@ Summary = TypeVar("Summary", bound=SummaryPoller)
 
 
 def add_historical(
-    scheduler: Scheduler,
+    build: Assembly,
     client: WorkAnalyticsClient,
     wa: WorkAnalyticsConfig,
     discovery: DiscoveryPoller,
@@ -90,7 +119,8 @@ def add_historical(
     `allpbxes` rather than the discovered PBXes by name (never when sharded)."""
 
     def summary(cls: type[Summary], section: SummaryConfig, **extra: Any) -> Summary:
-        return cls(
+        return build.parts.make(
+            cls,
             client,
             discovery,
             interval=section.interval,
@@ -105,7 +135,7 @@ def add_historical(
         )
 
     def after_discovery(poller: Poller) -> PollerRunner:
-        return scheduler.add(poller, depends_on=discovery_runner)
+        return build.add(poller, depends_on=discovery_runner)
 
     if wa.company_summary.enabled:
         after_discovery(summary(CompanySummaryPoller, wa.company_summary))
@@ -116,7 +146,7 @@ def add_historical(
         poller = summary(
             RingGroupMemberPoller, members, ring_groups=ring_groups, refs=members.ring_groups
         )
-        scheduler.add(poller, depends_on=ring_runner or discovery_runner)
+        build.add(poller, depends_on=ring_runner or discovery_runner)
     if wa.extensions.enabled:
         after_discovery(summary(ExtensionPoller, wa.extensions))
 
@@ -137,11 +167,15 @@ def add_historical(
         }
 
     if wa.call_records.enabled:
-        records = CallRecordPoller(client, discovery, **call_details(wa.call_records))
+        records = build.parts.make(
+            CallRecordPoller, client, discovery, **call_details(wa.call_records)
+        )
         after_discovery(records)
     if wa.call_legs.enabled:
-        groups = GroupIndex(discovery, ring_groups)
-        legs = CallLegPoller(client, discovery, groups=groups, **call_details(wa.call_legs))
+        groups = build.parts.make(GroupIndex, discovery, ring_groups)
+        legs = build.parts.make(
+            CallLegPoller, client, discovery, groups=groups, **call_details(wa.call_legs)
+        )
         after_discovery(legs)
 
 
@@ -152,40 +186,55 @@ def build_exporter(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] | None = None,
     shard: Shard = Shard(),
+    previous: Exporter | None = None,
 ) -> Exporter:
     """`clock` is where windows, watermarks and snapshot ages take "now" from, `sleep` how
     report pollers wait between status polls (tests pass the simulator's clock and its
-    advance; by default a wait that close() cuts short)."""
+    advance; by default a wait that close() cuts short).
+
+    `previous`, the running exporter on a reload: every part made from equal inputs (its
+    config section, and the parts it is built on) is taken over from it rather than made
+    again: the request counters, an API's budget, HTTP clients and token, and each poller with
+    its runner (snapshot, counters, watermarks, thread). See `Parts`."""
     scheduler = Scheduler(wall_clock=clock)
+    build = Assembly(scheduler, Parts(previous.parts if previous is not None else None))
     registry = build_registry()
     per_scrape = build_per_scrape_registry(process_metrics=process_metrics)
     exposition = Exposition(scheduler, registry, per_scrape, shard=shard)
     budgets: list[RequestBudget] = []
     # Requests in the last minute and pauses follow the clock.
     exposition.per_scrape.register(BudgetCollector(budgets))
-    stats = RequestStats()
+    stats = build.parts.make(RequestStats)
     exposition.add_versioned(stats)
     clients: list[HttpClient] = []
     wa = config.work_analytics
     if wa.enabled:
-        budgets.append(RequestBudget(WORK_ANALYTICS, wa.request_budget_per_minute))
-        http = HttpClient(WORK_ANALYTICS, wa.base_url, http_settings(wa), stats, budget=budgets[-1])
+        budgets.append(api_budget(build, WORK_ANALYTICS, wa.request_budget_per_minute))
+        http = build.parts.make(
+            HttpClient, WORK_ANALYTICS, wa.base_url, http_settings(wa), stats, budget=budgets[-1]
+        )
         clients.append(http)
         assert wa.api_key and wa.username and wa.password  # guaranteed by config validation
-        client = WorkAnalyticsClient(
-            http, wa.api_key.get_secret_value(), wa.username, wa.password.get_secret_value()
+        client = build.parts.make(
+            WorkAnalyticsClient,
+            http,
+            wa.api_key.get_secret_value(),
+            wa.username,
+            wa.password.get_secret_value(),
         )
-        discovery = DiscoveryPoller(
+        discovery = build.parts.make(
+            DiscoveryPoller,
             client,
             interval=wa.discovery.interval,
             pbx_refs=wa.pbxes,
             page_size=wa.discovery.page_size,
             shard=shard,
         )
-        discovery_runner = scheduler.add(discovery)
+        discovery_runner = build.add(discovery)
         cq = wa.call_queues
         if cq.enabled:
-            poller = CallQueuePoller(
+            poller = build.parts.make(
+                CallQueuePoller,
                 client,
                 discovery,
                 interval=cq.interval,
@@ -198,9 +247,9 @@ def build_exporter(
                 select=cq.select,
                 max_series=cq.max_series,
             )
-            scheduler.add(poller, depends_on=discovery_runner)
+            build.add(poller, depends_on=discovery_runner)
         add_historical(
-            scheduler,
+            build,
             client,
             wa,
             discovery,
@@ -210,12 +259,11 @@ def build_exporter(
         )
     cc_client = None
     if config.contact_center.enabled:
-        budgets.append(
-            RequestBudget(CONTACT_CENTER, config.contact_center.request_budget_per_minute)
-        )
+        cc = config.contact_center
+        budgets.append(api_budget(build, CONTACT_CENTER, cc.request_budget_per_minute))
         cc_client = add_contact_center(
-            scheduler,
-            config.contact_center,
+            build,
+            cc,
             stats,
             clients,
             clock=clock,
@@ -223,6 +271,7 @@ def build_exporter(
             shard=shard,
             budget=budgets[-1],
         )
+    build.parts.finish()
     return Exporter(
         config=config,
         registry=registry,
@@ -231,11 +280,12 @@ def build_exporter(
         clients=clients,
         budgets=budgets,
         contact_center=cc_client,
+        parts=build.parts,
     )
 
 
 def add_contact_center(
-    scheduler: Scheduler,
+    build: Assembly,
     cc: ContactCenterConfig,
     stats: RequestStats,
     clients: list[HttpClient],
@@ -251,13 +301,14 @@ def add_contact_center(
     token_url, realtime_url, historical_url = cc.urls()
     # One budget for the three hosts: the token, realtime and historical calls of one API.
     https = [
-        HttpClient(CONTACT_CENTER, url, settings, stats, budget=budget)
+        build.parts.make(HttpClient, CONTACT_CENTER, url, settings, stats, budget=budget)
         for url in (token_url, realtime_url, historical_url)
     ]
     clients.extend(https)
     assert cc.client_id and cc.client_secret  # guaranteed by config validation
     token_http, realtime_http, historical_http = https
-    client = ContactCenterClient(
+    client = build.parts.make(
+        ContactCenterClient,
         token_http,
         realtime_http,
         historical_http,
@@ -270,8 +321,9 @@ def add_contact_center(
     for kind, section in (("queues", cc.queues), ("groups", cc.groups), ("agents", cc.agents)):
         if section.enabled:
             for tenant in tenants:
-                scheduler.add(
-                    CcRealtimePoller(
+                build.add(
+                    build.parts.make(
+                        CcRealtimePoller,
                         client,
                         kind,
                         tenant,
@@ -288,8 +340,9 @@ def add_contact_center(
         sleep = stop_aware_sleep(budget)
     for report in cc.reports:
         for tenant in [t for t in (list(report.tenants) or tenants) if shard.owns_tenant(t)]:
-            scheduler.add(
-                CcReportPoller(
+            build.add(
+                build.parts.make(
+                    CcReportPoller,
                     client,
                     report,
                     tenant,

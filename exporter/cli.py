@@ -325,7 +325,7 @@ def _run(
     live = LiveExporter(
         exporter,
         load=read_config,
-        build=lambda new: build_exporter(new, shard=shard),
+        build=lambda new, running: build_exporter(new, shard=shard, previous=running),
         check=lambda candidate: check_reports_or_fail(candidate, strict=False),
     )
     try:

@@ -1,6 +1,8 @@
 """Config reload on SIGHUP and `POST /-/reload`, the way Prometheus does it: the new file is
 read and validated completely first; an invalid one changes nothing (the running config goes
-on) and `eightbyeight_exporter_config_last_reload_successful` drops to 0 until a good one."""
+on) and `eightbyeight_exporter_config_last_reload_successful` drops to 0 until a good one.
+A valid one rebuilds only what it changed: the new exporter takes over every client, poller
+and counter whose inputs are equal (`build_exporter(previous=...)`), running threads and all."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from exporter.config import Config
 from exporter.core.errors import ConfigError, ExporterError
 from exporter.core.logs import get_logger
 from exporter.metrics.spec import MetricSpec, gauge
-from exporter.pollers.base import Scheduler
+from exporter.pollers.base import PollerRunner, Scheduler
 from exporter.serving.exposition import Exposition
 
 log = get_logger(__name__)
@@ -53,12 +55,13 @@ class ReloadState:
 
 
 class LiveExporter:
-    """The exporter currently running, swapped whole by a reload; the HTTP server reads its
+    """The exporter currently running, replaced by a reload; the HTTP server reads its
     registry, scheduler and exposition on every request.
 
     `load` reads and validates the configuration file (raising ConfigError), `build` makes an
-    exporter of it (not started), `check` returns the problems a started exporter would have
-    with it (the report types); every step must pass before the running exporter is replaced.
+    exporter of it (not started) from the running one, taking over the parts that did not
+    change, `check` returns the problems a started exporter would have with it (the report
+    types); every step must pass before the running exporter is replaced.
     """
 
     def __init__(
@@ -66,7 +69,7 @@ class LiveExporter:
         exporter: Exporter,
         *,
         load: Callable[[], Config],
-        build: Callable[[Config], Exporter],
+        build: Callable[[Config, Exporter], Exporter],
         check: Callable[[Exporter], list[str]],
         now: Callable[[], float] = time.time,
     ) -> None:
@@ -105,19 +108,30 @@ class LiveExporter:
                 self._succeeded()
                 log.info("config_reload_unchanged")
                 return True, "configuration unchanged"
+            old = self.exporter
             try:
-                candidate = self._build(config)
+                candidate = self._build(config, old)
             except ExporterError as exc:
                 return self._failed([str(exc)])
             problems = self._check(candidate)
             if problems:
-                candidate.close()
+                candidate.close(keep=old)  # what it shares with the running one goes on
                 return self._failed(problems)
-            old, self.exporter = self.exporter, self._adopt(candidate)
-            old.close()
+            candidate.take_over(old)
+            self.exporter = self._adopt(candidate)
+            # The runners taken over go on in their threads, a run under way included: it
+            # ends as it would have, once, and its snapshot is served by the new exporter.
+            old.close(keep=candidate)
             candidate.scheduler.start()
             self._succeeded()
-            log.info("config_reloaded", collectors=[r.name for r in candidate.scheduler.runners])
+            new, before = candidate.scheduler.runners, old.scheduler.runners
+            log.info(
+                "config_reloaded",
+                collectors=[r.name for r in new],
+                kept=[r.name for r in new if _among(r, before)],
+                rebuilt=[r.name for r in new if not _among(r, before)],
+                removed=[r.name for r in before if not _among(r, new)],
+            )
             return True, "configuration reloaded"
 
     def _succeeded(self) -> None:
@@ -132,3 +146,7 @@ class LiveExporter:
     def close(self) -> None:
         with self._lock:
             self.exporter.close()
+
+
+def _among(runner: PollerRunner, runners: list[PollerRunner]) -> bool:
+    return any(runner is other for other in runners)

@@ -134,6 +134,20 @@ class RequestBudget:
         while self._sent and self._sent[0] <= now - 60.0:
             self._sent.popleft()
 
+    def retune(self, per_minute: float) -> None:
+        """A reload's new `request_budget_per_minute`; the requests sent and the seconds
+        waited go on. The bucket starts full at the new size, as at start-up: at most one
+        burst more than a steady budget would allow, once per reload."""
+        if per_minute <= 0:
+            raise ValueError("per_minute must be positive")
+        with self._lock:
+            if float(per_minute) == self.per_minute:
+                return
+            self.per_minute = float(per_minute)
+            self.rate = self.per_minute / 60.0
+            self.capacity = max(1.0, self.per_minute / 6.0)
+            self._bucket = TokenBucket(self.rate, self.capacity, self._clock())
+
     def close(self) -> None:
         self._closed.set()
 

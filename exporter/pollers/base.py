@@ -245,7 +245,17 @@ class PollerRunner:
         limit = max(STUCK_MIN_SECONDS, STUCK_INTERVALS * self.poller.interval)
         return self._mono() - state.running_since > limit
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
+        """Run in a thread of its own; a runner already running (taken over by a reload's
+        scheduler) goes on in its thread, so one poller never runs twice at once."""
+        if self.running:
+            return
+        if self._stop.is_set():  # stopped before: the old thread has ended, start afresh
+            self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"poller-{self.name}", daemon=True)
         self._thread.start()
 
@@ -283,12 +293,15 @@ class Scheduler:
     _listeners: list[Callable[[], None]] = field(default_factory=list, init=False, repr=False)
 
     def add(self, poller: Poller, depends_on: PollerRunner | None = None) -> PollerRunner:
-        runner = PollerRunner(
-            poller,
-            wall_clock=self.wall_clock,
-            depends_on=depends_on,
-            on_snapshot=self._snapshot_taken,
+        return self.add_runner(
+            PollerRunner(poller, wall_clock=self.wall_clock, depends_on=depends_on)
         )
+
+    def add_runner(self, runner: PollerRunner) -> PollerRunner:
+        """A runner made elsewhere: new, or taken over from the scheduler of the exporter a
+        reload replaces (that one keeps announcing its snapshots until `start`)."""
+        if runner.on_snapshot is None:
+            runner.on_snapshot = self._snapshot_taken
         self.runners.append(runner)
         return runner
 
@@ -302,21 +315,29 @@ class Scheduler:
             listener()
 
     def start(self) -> None:
+        """Start every runner not running yet; those taken over announce to this one now."""
         for runner in self.runners:
+            runner.on_snapshot = self._snapshot_taken
             runner.start()
 
-    def request_stop(self) -> None:
-        """No runner starts another run; a run that fails from now on is logged as abandoned."""
-        for runner in self.runners:
+    def _stopping(self, except_for: Sequence[PollerRunner]) -> list[PollerRunner]:
+        return [r for r in self.runners if not any(r is kept for kept in except_for)]
+
+    def request_stop(self, except_for: Sequence[PollerRunner] = ()) -> None:
+        """No runner starts another run; a run that fails from now on is logged as abandoned.
+        `except_for`: the runners a reload's exporter took over, which go on."""
+        for runner in self._stopping(except_for):
             runner._stop.set()
 
-    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+    def stop(
+        self, timeout: float = STOP_TIMEOUT_SECONDS, except_for: Sequence[PollerRunner] = ()
+    ) -> None:
         """Ask every runner to stop, then wait for them all within one shared `timeout`, not
         one per runner: a run mid-request ends within its HTTP timeouts, and the threads are
         daemons, so the process can exit without them."""
-        self.request_stop()
+        self.request_stop(except_for)
         deadline = self.monotonic() + timeout
-        for runner in self.runners:
+        for runner in self._stopping(except_for):
             runner.stop(max(0.0, deadline - self.monotonic()))
 
     def run_once(self) -> bool:
