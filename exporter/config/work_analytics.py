@@ -142,28 +142,29 @@ class CallQueuesConfig(StrictModel):
             raise ValueError(f"unknown for api {api}: {', '.join(unknown)}")
         return metrics
 
-    @model_validator(mode="after")
-    def _windows_the_api_can_express(self) -> CallQueuesConfig:
-        problems = window_problems(self.windows)
-        if self.api == "realtime" and self.dated_windows:
+    @field_validator("windows")
+    @classmethod
+    def _windows_the_api_can_express(
+        cls, windows: list[Window], info: ValidationInfo
+    ) -> list[Window]:
+        problems = window_problems(windows)
+        dated = [w.name for w in windows if w.seconds != DAY_SECONDS]
+        # `api` and `metrics` come first; when invalid they are reported already and absent here.
+        api, metrics = info.data.get("api"), info.data.get("metrics")
+        if api == "realtime" and dated:
             problems.append(
                 "the deprecated realtime API (api: realtime) takes no date range: "
-                "windows must be [24h] there, not " + ", ".join(w.name for w in self.dated_windows)
+                f"windows must be [24h] there, not {', '.join(dated)}"
             )
-        aggregates = [m for m in self.metrics if m in CALL_QUEUE_METRICS_AGGREGATE_KEYS]
-        if (
-            self.api == "call_queue_metrics"
-            and self.dated_windows
-            and self.metrics
-            and not aggregates
-        ):
-            problems.append(
-                "windows other than 24h apply to the aggregate metrics only, and metrics lists "
-                "none (only ongoing* ones)"
-            )
+        if api == "call_queue_metrics" and dated and metrics:
+            if not any(m in CALL_QUEUE_METRICS_AGGREGATE_KEYS for m in metrics):
+                problems.append(
+                    f"windows other than 24h ({', '.join(dated)}) apply to the aggregate "
+                    "metrics only, and metrics lists only ongoing* ones"
+                )
         if problems:
-            raise ValueError("windows: " + "; ".join(problems))
-        return self
+            raise ValueError("; ".join(problems))
+        return windows
 
     @property
     def dated_windows(self) -> list[Window]:
