@@ -75,7 +75,8 @@ def requests_per_cycle(
         "/v2/pbxes/": pages(p, listing),
         "/v2/pbxes/{pbxId}/sites": sum(pages(n, listing) for n in sites),
         "/v2/pbxes/{pbxId}/queues": sum(pages(n, listing) for n in queues),
-        "/v2/pbxes/{pbxId}/call-queue-metrics": p,
+        # The live request (carrying the 24h window), plus one per other window.
+        "/v2/pbxes/{pbxId}/call-queue-metrics": p * wa.call_queues.requests_per_pbx(),
         "/v1/compsum": windows["company_summary"] * b,
         "/v2/rgsum-groups": windows["ring_groups"] * b,
         "/v2/rgsum-members": windows["ring_group_members"] * ring_groups,

@@ -246,6 +246,9 @@ def build_exporter(
                 include_summary=cq.include_summary,
                 select=cq.select,
                 max_series=cq.max_series,
+                windows=cq.windows,
+                time_zone=wa.time_zone,
+                clock=clock,
             )
             build.add(poller, depends_on=discovery_runner)
         add_historical(

@@ -66,6 +66,25 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
         "today or this_week",
         "work_analytics.extensions.windows: listed twice: today",
     ],
+    "cq_bad_windows.yaml": [
+        "work_analytics.call_queues.windows: 7d: rolling windows of the Call Queue Metric API "
+        "can be at most 24h; use today, this_week or this_month, or the summaries, for longer "
+        "ones; 24h and 1d are the same window"
+    ],
+    "cq_realtime_windows.yaml": [
+        "work_analytics.call_queues.windows: the deprecated realtime API (api: realtime) takes "
+        "no date range: windows must be [24h] there, not 1h, today"
+    ],
+    "cq_windows_live_metrics_only.yaml": [
+        "work_analytics.call_queues.windows: windows other than 24h (1h) apply to the aggregate "
+        "metrics only, and metrics lists only ongoing* ones"
+    ],
+    # 5 PBXes x (the live request + 15m, 1h, today) x 2 polls a minute = 40.
+    "cq_windows_budget.yaml": [
+        "work_analytics: request_budget_per_minute 40 is too small: the enabled collectors need "
+        "at least 45 requests a minute (call_queues 40, discovery 1, call_records 1, call_legs "
+        "1); raise it to 45 or make the intervals 1.2 times longer"
+    ],
     "bad_pattern.yaml": [
         "work_analytics.ring_groups.select.include[0]: 'Sales(' is not a regular expression: "
         "missing ), unterminated subpattern at position 5"
@@ -165,11 +184,37 @@ def test_defaults() -> None:
     assert wa.call_queues.interval == 30
     assert wa.call_queues.api == "call_queue_metrics"
     assert wa.call_queues.duration_unit == "seconds"
+    assert [w.name for w in wa.call_queues.windows] == ["24h"]
+    assert wa.call_queues.requests_per_pbx() == 1  # the API's own 24 h, as before windows
     assert wa.discovery.interval == 600
     assert wa.timeouts.connect == 5 and wa.timeouts.read == 30
     assert wa.retries.max_attempts == 4
     assert wa.pbxes == []
     assert config.contact_center.base_url == "https://api.8x8.com"
+
+
+@pytest.mark.parametrize(
+    "windows, requests_per_pbx",
+    [
+        (["24h"], 1),
+        (["15m"], 2),  # the live request is made anyway, for the ongoing* metrics
+        (["24h", "15m", "1h", "today"], 4),
+        (["1d", "1439m", "1m", "this_week", "this_month"], 5),
+    ],
+)
+def test_call_queue_windows_accepted(windows: list[str], requests_per_pbx: int) -> None:
+    section = {**CREDENTIALS, "pbxes": ["a", "b"], "call_queues": {"windows": windows}}
+    wa = load_config_data({"work_analytics": section}, env={}).work_analytics
+    assert [w.name for w in wa.call_queues.windows] == windows
+    assert wa.call_queues.requests_per_pbx() == requests_per_pbx
+    # Two PBXes, polled twice a minute.
+    assert wa.minimum_requests_per_minute()["call_queues"] == 2 * requests_per_pbx * 2
+
+
+def test_call_queue_windows_with_realtime_may_be_24h() -> None:
+    section = {**CREDENTIALS, "call_queues": {"api": "realtime", "windows": ["24h"]}}
+    wa = load_config_data({"work_analytics": section}, env={}).work_analytics
+    assert wa.call_queues.requests_per_pbx() == 1
 
 
 def test_credentials_default_to_environment() -> None:

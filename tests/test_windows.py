@@ -9,7 +9,9 @@ import pytest
 
 from exporter.core.windows import (
     RETENTION_SECONDS,
+    DateRange,
     counting_day,
+    date_range,
     local_midnight,
     parse_window,
     resolve,
@@ -17,6 +19,7 @@ from exporter.core.windows import (
 )
 
 NY = ZoneInfo("America/New_York")
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def wall(moment: datetime) -> str:
@@ -182,3 +185,56 @@ def test_today_at_midnight_asks_for_the_first_second_rather_than_an_empty_window
         "2026-03-29 00:00:00",
         "2026-03-29 00:00:01",
     )
+
+
+def test_date_range_of_a_rolling_window_sends_its_instants_and_times_of_day() -> None:
+    resolved = resolve(parse_window("1h"), epoch("2024-03-05 10:30:00"), NY)
+    assert date_range(resolved) == DateRange(
+        "2024-03-05T09:30:00-0500",
+        "2024-03-05T10:30:00-0500",
+        "09:30:00-0500",
+        "10:30:00-0500",
+    )
+    assert date_range(resolved).params() == {
+        "startDate": "2024-03-05T09:30:00-0500",
+        "endDate": "2024-03-05T10:30:00-0500",
+        "intraDayStart": "09:30:00-0500",
+        "intraDayEnd": "10:30:00-0500",
+    }
+
+
+def test_date_range_across_midnight_is_an_overnight_time_of_day_range() -> None:
+    resolved = resolve(parse_window("1h"), epoch("2024-03-05 00:20:00"), NY)
+    dates = date_range(resolved)
+    assert (dates.start_date, dates.end_date) == (
+        "2024-03-04T23:20:00-0500",
+        "2024-03-05T00:20:00-0500",
+    )
+    assert (dates.intra_day_start, dates.intra_day_end) == ("23:20:00-0500", "00:20:00-0500")
+
+
+def test_date_range_across_a_daylight_saving_change_keeps_start_before_end() -> None:
+    # 2024-11-03 in New York: 01:00-02:00 EDT is followed by 01:00-02:00 EST.
+    resolved = resolve(parse_window("1h"), epoch("2024-11-03 06:30:00", UTC_ZONE), NY)
+    dates = date_range(resolved)
+    # The same wall time twice, told apart by the offsets: one hour apart as instants.
+    assert (dates.start_date, dates.end_date) == (
+        "2024-11-03T01:30:00-0400",
+        "2024-11-03T01:30:00-0500",
+    )
+    assert (dates.intra_day_start, dates.intra_day_end) == ("01:30:00-0400", "01:30:00-0500")
+    start = datetime.strptime(dates.start_date, "%Y-%m-%dT%H:%M:%S%z")
+    end = datetime.strptime(dates.end_date, "%Y-%m-%dT%H:%M:%S%z")
+    assert (end - start).total_seconds() == 3600
+
+
+def test_date_range_of_today_starts_at_local_midnight_with_its_own_offset() -> None:
+    # 2024-03-10 in New York: clocks jump from 02:00 EST to 03:00 EDT; today is 23 h long.
+    resolved = resolve(parse_window("today"), epoch("2024-03-10 12:00:00"), NY)
+    assert date_range(resolved) == DateRange("2024-03-10T00:00:00-0500", "2024-03-10T12:00:00-0400")
+    assert "intraDayStart" not in date_range(resolved).params()
+
+
+def test_date_range_in_utc_writes_a_zero_offset() -> None:
+    resolved = resolve(parse_window("15m"), 1_709_650_800.0, ZoneInfo("UTC"))
+    assert date_range(resolved).start_date == "2024-03-05T14:45:00+0000"

@@ -21,6 +21,7 @@ from exporter.core.errors import (
     TransportError,
     UnauthorizedError,
 )
+from exporter.core.windows import DateRange
 from tests.support.clock import FakeClock
 from tests.support.files import fixture_json
 from tests.support.work_analytics import BASE, PBX, TOKEN_URL, Sleeps, add_token, make_client
@@ -287,6 +288,38 @@ def test_call_queue_parameters(rsps, registry, sleeps) -> None:
         include_summary=False,
     )
     client.realtime_call_queues(PBX)
+
+
+def test_call_queue_date_range_parameters(rsps, registry, sleeps) -> None:
+    add_token(rsps)
+    params = {
+        "includeSummary": "true",
+        "metrics": "enteredCalls",
+        "startDate": "2024-03-05T09:00:00+0100",
+        "endDate": "2024-03-05T10:00:00+0100",
+        "intraDayStart": "09:00:00+0100",
+        "intraDayEnd": "10:00:00+0100",
+    }
+    rsps.get(
+        f"{BASE}/v2/pbxes/{PBX}/call-queue-metrics",
+        json=fixture_json("call_queue_metrics.json"),
+        match=[responses.matchers.query_param_matcher(params)],
+    )
+    client = make_client(registry, sleeps)
+    client.call_queue_metrics(
+        PBX,
+        metrics=["enteredCalls"],
+        date_range=DateRange(
+            "2024-03-05T09:00:00+0100",
+            "2024-03-05T10:00:00+0100",
+            "09:00:00+0100",
+            "10:00:00+0100",
+        ),
+    )
+    # A bare "+" in a query is a space: the offset must arrive percent-encoded.
+    sent = urllib.parse.urlsplit(rsps.calls[-1].request.url).query
+    assert "startDate=2024-03-05T09%3A00%3A00%2B0100" in sent
+    assert "intraDayEnd=10%3A00%3A00%2B0100" in sent
 
 
 def test_retry_after_http_date() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from exporter.api.contact_center import ReportStatus
+from exporter.core.windows import DateRange
 
 
 class DirectoryApi(Protocol):
@@ -35,6 +36,7 @@ class CallQueueApi(Protocol):
         queue_ids: Sequence[str] = ...,
         metrics: Sequence[str] = ...,
         include_summary: bool = ...,
+        date_range: DateRange | None = ...,
     ) -> Any: ...
 
     def realtime_call_queues(

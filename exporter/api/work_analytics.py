@@ -18,6 +18,7 @@ from exporter.core.errors import (
     BadRequestError,
     MalformedResponseError,
 )
+from exporter.core.windows import DateRange
 
 API = "work_analytics"
 TOKEN_ENDPOINT = "/v1/oauth/token"
@@ -165,12 +166,17 @@ class WorkAnalyticsClient:
         queue_ids: Sequence[str] = (),
         metrics: Sequence[str] = (),
         include_summary: bool = True,
+        date_range: DateRange | None = None,
     ) -> Any:
-        """The Call Queue Metric API without dates: live `ongoing*` plus last-24h aggregates."""
+        """The Call Queue Metric API: without `date_range` the live `ongoing*` metrics plus
+        last-24h aggregates, with it the aggregates over that range."""
+        params = _filters(site_ids, queue_ids, metrics, include_summary)
+        if date_range is not None:
+            params.update(date_range.params())
         return self.get(
             "/v2/pbxes/{pbxId}/call-queue-metrics",
             f"/v2/pbxes/{_seg(pbx_id)}/call-queue-metrics",
-            _filters(site_ids, queue_ids, metrics, include_summary),
+            params,
         )
 
     def realtime_call_queues(

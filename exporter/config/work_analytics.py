@@ -22,8 +22,16 @@ from exporter.config.values import (
     Windows,
     check_budget,
 )
-from exporter.core.windows import parse_window
-from exporter.metrics.call_queues import CALL_QUEUE_METRICS_KEYS, REALTIME_KEYS
+from exporter.core.windows import Window, parse_window
+from exporter.metrics.call_queues import (
+    CALL_QUEUE_METRICS_AGGREGATE_KEYS,
+    CALL_QUEUE_METRICS_KEYS,
+    CALL_QUEUE_METRICS_WINDOW,
+    REALTIME_KEYS,
+)
+
+DEFAULT_WINDOW = CALL_QUEUE_METRICS_WINDOW
+DAY_SECONDS = 86_400
 
 
 class DiscoveryConfig(StrictModel):
@@ -117,6 +125,10 @@ class CallQueuesConfig(StrictModel):
     # Full-match regular expressions on queue name, extension or id; and a ceiling on series.
     select: Selection = Selection()
     max_series: int = Field(default=20_000, ge=1)
+    # Windows of the aggregate (non-`ongoing`) metrics. `24h` is the API's own no-date default
+    # and rides on the request made for the live metrics anyway; every other window is one
+    # more request per PBX and poll (`startDate`/`endDate`, see core.windows.date_range).
+    windows: Windows = Field(default_factory=lambda: [parse_window(DEFAULT_WINDOW)])
 
     @field_validator("metrics")
     @classmethod
@@ -129,6 +141,56 @@ class CallQueuesConfig(StrictModel):
         if unknown:
             raise ValueError(f"unknown for api {api}: {', '.join(unknown)}")
         return metrics
+
+    @field_validator("windows")
+    @classmethod
+    def _windows_the_api_can_express(
+        cls, windows: list[Window], info: ValidationInfo
+    ) -> list[Window]:
+        problems = window_problems(windows)
+        dated = [w.name for w in windows if w.seconds != DAY_SECONDS]
+        # `api` and `metrics` come first; when invalid they are reported already and absent here.
+        api, metrics = info.data.get("api"), info.data.get("metrics")
+        if api == "realtime" and dated:
+            problems.append(
+                "the deprecated realtime API (api: realtime) takes no date range: "
+                f"windows must be [24h] there, not {', '.join(dated)}"
+            )
+        if api == "call_queue_metrics" and dated and metrics:
+            if not any(m in CALL_QUEUE_METRICS_AGGREGATE_KEYS for m in metrics):
+                problems.append(
+                    f"windows other than 24h ({', '.join(dated)}) apply to the aggregate "
+                    "metrics only, and metrics lists only ongoing* ones"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return windows
+
+    @property
+    def dated_windows(self) -> list[Window]:
+        """The windows asked for with a date range: all but the API's no-date 24 hours."""
+        return [w for w in self.windows if w.seconds != DAY_SECONDS]
+
+    def requests_per_pbx(self) -> int:
+        """Requests per PBX and poll: the live one (carrying 24h), one per other window."""
+        return 1 + len(self.dated_windows)
+
+
+def window_problems(windows: list[Window]) -> list[str]:
+    """What the Call Queue Metric API cannot express among `windows`."""
+    problems = []
+    too_long = [w.name for w in windows if w.seconds is not None and w.seconds > DAY_SECONDS]
+    if too_long:
+        # One time-of-day range (intraDayStart/intraDayEnd) cannot pick out more than a day,
+        # and under the date reading of startDate/endDate nothing else can: see date_range.
+        problems.append(
+            f"{', '.join(too_long)}: rolling windows of the Call Queue Metric API can be at "
+            "most 24h; use today, this_week or this_month, or the summaries, for longer ones"
+        )
+    whole_days = [w.name for w in windows if w.seconds == DAY_SECONDS]
+    if len(whole_days) > 1:
+        problems.append(f"{' and '.join(whole_days)} are the same window")
+    return problems
 
 
 class WorkAnalyticsConfig(StrictModel):
@@ -169,7 +231,9 @@ class WorkAnalyticsConfig(StrictModel):
         batches = math.ceil(pbxes / self.pbx_batch_size)
         need = {"discovery": (1 + 2 * pbxes) * 60 / self.discovery.interval}
         if self.call_queues.enabled:
-            need["call_queues"] = pbxes * 60 / self.call_queues.interval
+            need["call_queues"] = (
+                pbxes * self.call_queues.requests_per_pbx() * 60 / self.call_queues.interval
+            )
         for name in ("company_summary", "ring_groups", "extensions"):
             section = getattr(self, name)
             if section.enabled:

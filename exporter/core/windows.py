@@ -37,6 +37,11 @@ _ROLLING = re.compile(r"^([1-9][0-9]*)(m|h|d|w)$")
 WIRE_FORMAT = "%Y-%m-%d %H:%M:%S"
 WIRE_TIME_ZONE = "UTC"
 
+# The v2 `/pbxes/{pbxId}/...` endpoints: ISO 8601 with the offset written out (`-0700`, as the
+# spec's examples), so each string names one instant whatever the zone's daylight-saving rules.
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+ISO_TIME_OF_DAY_FORMAT = "%H:%M:%S%z"
+
 
 @dataclass(frozen=True)
 class Window:
@@ -79,6 +84,23 @@ class ResolvedWindow:
     @property
     def end_time(self) -> str:
         return wire_time(self.end.timestamp())
+
+    @property
+    def start_iso(self) -> str:
+        return self.start.strftime(ISO_FORMAT)
+
+    @property
+    def end_iso(self) -> str:
+        return self.end.strftime(ISO_FORMAT)
+
+    @property
+    def start_time_of_day(self) -> str:
+        """`08:00:00-0700`: the start's local time of day with the offset in force then."""
+        return self.start.strftime(ISO_TIME_OF_DAY_FORMAT)
+
+    @property
+    def end_time_of_day(self) -> str:
+        return self.end.strftime(ISO_TIME_OF_DAY_FORMAT)
 
     @property
     def seconds(self) -> float:
@@ -146,3 +168,46 @@ def counting_day(now: float, zone: ZoneInfo, grace: float) -> CountingDay:
     following = local.date() + timedelta(days=1)
     end = local_midnight(datetime(following.year, following.month, following.day), zone)
     return CountingDay(start.timestamp(), end.timestamp())
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """A window as the v2 `/pbxes/{pbxId}/...` endpoints take it: `startDate`/`endDate` and,
+    for a part of a day, `intraDayStart`/`intraDayEnd` (all ISO 8601 with explicit offsets)."""
+
+    start_date: str
+    end_date: str
+    intra_day_start: str | None = None
+    intra_day_end: str | None = None
+
+    def params(self) -> dict[str, str]:
+        params = {"startDate": self.start_date, "endDate": self.end_date}
+        if self.intra_day_start is not None and self.intra_day_end is not None:
+            params["intraDayStart"] = self.intra_day_start
+            params["intraDayEnd"] = self.intra_day_end
+        return params
+
+
+def date_range(resolved: ResolvedWindow) -> DateRange:
+    """The request for a resolved window, exact under both readings the vendor's documents allow.
+
+    The documents leave open whether `startDate`/`endDate` are instants (the range runs from
+    one to the other; intraDay* then only narrows each day of it) or dates (the time part is
+    ignored: whole days from the start's date to the end's date, "1st of May to 5th of May" for
+    `endDate: 2023-05-05T00:00:00Z`, with intraDay* choosing the time of day). The first reading
+    is the default of the simulator; this request serves both: the dates are the window's own
+    instants, and a rolling window (at most 24 h, so one time-of-day range covers it) also sends
+    its start and end times of day, which change nothing under the first reading and select the
+    window under the second. A range crossing midnight is then an overnight intraDay range
+    (start later than end), which the vendor's Contact Center guide documents as belonging to
+    the day it starts. A calendar window sends no intraDay: under the date reading it covers
+    whole days up to today's end, and the part after now holds no calls yet.
+    """
+    if resolved.window.calendar:
+        return DateRange(resolved.start_iso, resolved.end_iso)
+    return DateRange(
+        resolved.start_iso,
+        resolved.end_iso,
+        resolved.start_time_of_day,
+        resolved.end_time_of_day,
+    )

@@ -145,3 +145,9 @@ SPECS: tuple[MetricSpec, ...] = tuple(
         key=lambda spec: spec.name,
     )
 )
+# Keys of the aggregates over a window (the ones a date range applies to), aliases included.
+CALL_QUEUE_METRICS_AGGREGATE_KEYS = frozenset(
+    key
+    for key in CALL_QUEUE_METRICS_KEYS
+    if "window" in CALL_QUEUE_METRICS[CALL_QUEUE_METRICS_ALIASES.get(key, key)].labels
+)

@@ -6,19 +6,24 @@ Exposition (polled every 30 s by default; durations in seconds, percentages as r
     eightbyeight_queue_ongoing_longest_waiting_time_seconds{extension="1000",pbx="acme-main",queue="Support",queue_id="tqte...",site="SanJose"} 41.0
     eightbyeight_queue_available_agents{extension="1000",pbx="acme-main",queue="Support",queue_id="tqte...",site="SanJose"} 2.0
     eightbyeight_queue_abandoned_calls_ratio{extension="1000",pbx="acme-main",queue="Support",queue_id="tqte...",site="SanJose",window="24h"} 0.04
+    eightbyeight_queue_entered_calls{extension="1000",pbx="acme-main",queue="Support",queue_id="tqte...",site="SanJose",window="1h"} 12.0
     eightbyeight_pbx_queues_ongoing_waiting_calls{pbx="acme-main"} 7.0
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from exporter.api.protocols import CallQueueApi
 from exporter.config import Selection
 from exporter.core.errors import CollectionError, MalformedResponseError
 from exporter.core.logs import get_logger
+from exporter.core.windows import DateRange, Window, date_range, parse_window, resolve
 from exporter.metrics.call_queues import (
+    CALL_QUEUE_METRICS_AGGREGATE_KEYS,
     CALL_QUEUE_METRICS_ALIASES,
     CALL_QUEUE_METRICS_WINDOW,
     PLACED,
@@ -39,10 +44,17 @@ ENDPOINTS = {
     "realtime": "/v2/call-queues/real-time/pbxes/{pbxId}",
 }
 __all__ = ["SPECS", "CallQueuePoller"]
+# Without dates the Call Queue Metric API aggregates over the last 24 hours.
+API_DEFAULT_SECONDS = 86_400
 
 
 class CallQueuePoller(Poller):
-    """Per-queue gauges and the API's own per-PBX summary, for every watched PBX."""
+    """Per-queue gauges and the API's own per-PBX summary, for every watched PBX.
+
+    One request per PBX without dates gives the live `ongoing*` metrics and the 24-hour
+    aggregates; each other window is one more request per PBX, with a date range, of which
+    only the aggregates are read (labelled with that window).
+    """
 
     name = "call_queues"
     invalid: LeftOut
@@ -62,6 +74,9 @@ class CallQueuePoller(Poller):
         include_summary: bool = True,
         select: Selection = Selection(),
         max_series: int = 20_000,
+        windows: Sequence[Window] = (parse_window(CALL_QUEUE_METRICS_WINDOW),),
+        time_zone: str = "UTC",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.directory = directory
@@ -80,6 +95,17 @@ class CallQueuePoller(Poller):
         self.select = select
         self.max_series = max_series
         self.endpoint = ENDPOINTS[api]
+        # The 24-hour window is the no-date answer's; the label is the name it was given.
+        self.default_window = next(
+            (w.name for w in windows if w.seconds == API_DEFAULT_SECONDS), None
+        )
+        self.dated_windows = [w for w in windows if w.seconds != API_DEFAULT_SECONDS]
+        if api == "realtime" and self.dated_windows:
+            raise ValueError("the deprecated realtime API takes no date range")
+        self.zone = ZoneInfo(time_zone)  # where `today` starts
+        self.clock = clock
+        # A date range asks for aggregates only; with no metrics configured, all of them.
+        self.dated_metrics = [m for m in self.metrics if m in CALL_QUEUE_METRICS_AGGREGATE_KEYS]
         self.invalid = LeftOut(self.name)  # queue items (and summaries) left out
         self.unusable = LeftOut(self.name)  # values of known metrics that are not numbers
 
@@ -105,59 +131,91 @@ class CallQueuePoller(Poller):
             raise CollectionError("the PBX directory has not been discovered yet")
         help_suffix = f" Polled from {self.endpoint} every {self.interval:g}s."
         families = FamilySet(help_suffix)
-        seen: set[tuple[str, ...]] = set()
+        seen: set[tuple[str, ...]] = set()  # (window, *labels)
         budget = SeriesBudget(self.name, self.max_series)
+        # One "now" for the poll, so every PBX is asked for the same ranges.
+        now = self.clock()
+        ranges = [(w.name, date_range(resolve(w, now, self.zone))) for w in self.dated_windows]
         for pbx in directory.pbxes:
             filters = self._filters(directory, pbx)
             if filters is None:
                 continue
-            site_ids, queue_ids = filters
-            fetch = (
-                self.client.call_queue_metrics
-                if self.api == "call_queue_metrics"
-                else self.client.realtime_call_queues
-            )
-            body = fetch(
+            body = self._fetch(pbx, filters, self.metrics, None)
+            self._read(families, seen, budget, directory, pbx, body, self.default_window, True)
+            for window_name, dates in ranges:
+                body = self._fetch(pbx, filters, self.dated_metrics, dates)
+                self._read(families, seen, budget, directory, pbx, body, window_name, False)
+        self.series = budget.finish(self.series)
+        return tuple(families)
+
+    def _fetch(
+        self,
+        pbx: Pbx,
+        filters: tuple[list[str], list[str]],
+        metrics: list[str],
+        dates: DateRange | None,
+    ) -> Any:
+        site_ids, queue_ids = filters
+        if self.api == "realtime":
+            return self.client.realtime_call_queues(
                 pbx.id,
                 site_ids=site_ids,
                 queue_ids=queue_ids,
-                metrics=self.metrics,
+                metrics=metrics,
                 include_summary=self.include_summary,
             )
-            # A missing callQueues is another shape, not "no queues": fail, keep the last data.
-            if not isinstance(body, Mapping) or not isinstance(body.get("callQueues"), list):
-                raise MalformedResponseError(self.endpoint, "answer has no callQueues list")
-            for item in body.get("callQueues") or []:
-                labels = self._usable(directory, pbx, item)
-                if labels is None:
-                    continue
-                # Checked after the item itself, so a broken copy never hides the good one.
-                if tuple(labels) in seen:
-                    self.invalid.add(
-                        "call_queue_duplicate",
-                        "queue listed twice",
-                        pbx=pbx.name,
-                        queue=labels[2],
-                        extension=labels[3],
-                    )
-                    continue
-                seen.add(tuple(labels))
-                if not self.select.keeps(labels[2], labels[3], labels[4]):
-                    continue
-                metrics = item["metrics"]
-                if not budget.take(len(metrics)):
-                    continue
-                self._add(families, metrics, labels)
-            summary = body.get("metricsSummary")
-            if self.include_summary and summary is not None:
-                if isinstance(summary, Mapping):
-                    self._add(families, summary, [pbx.name], summary_of=True)
-                else:
-                    self.invalid.add(
-                        "call_queue_invalid", "metricsSummary not an object", pbx=pbx.name
-                    )
-        self.series = budget.finish(self.series)
-        return tuple(families)
+        return self.client.call_queue_metrics(
+            pbx.id,
+            site_ids=site_ids,
+            queue_ids=queue_ids,
+            metrics=metrics,
+            include_summary=self.include_summary,
+            date_range=dates,
+        )
+
+    def _read(
+        self,
+        families: FamilySet,
+        seen: set[tuple[str, ...]],
+        budget: SeriesBudget,
+        directory: Directory,
+        pbx: Pbx,
+        body: Any,
+        window: str | None,
+        live: bool,
+    ) -> None:
+        """One answer's queues and summary: the live metrics if `live`, the aggregates under
+        `window` unless it is None (24h not configured)."""
+        # A missing callQueues is another shape, not "no queues": fail, keep the last data.
+        if not isinstance(body, Mapping) or not isinstance(body.get("callQueues"), list):
+            raise MalformedResponseError(self.endpoint, "answer has no callQueues list")
+        for item in body.get("callQueues") or []:
+            labels = self._usable(directory, pbx, item)
+            if labels is None:
+                continue
+            # Checked after the item itself, so a broken copy never hides the good one.
+            if (window or "", *labels) in seen:
+                self.invalid.add(
+                    "call_queue_duplicate",
+                    "queue listed twice",
+                    pbx=pbx.name,
+                    queue=labels[2],
+                    extension=labels[3],
+                )
+                continue
+            seen.add((window or "", *labels))
+            if not self.select.keeps(labels[2], labels[3], labels[4]):
+                continue
+            metrics = item["metrics"]
+            if not budget.take(len(metrics)):
+                continue
+            self._add(families, metrics, labels, window, live)
+        summary = body.get("metricsSummary")
+        if self.include_summary and summary is not None:
+            if isinstance(summary, Mapping):
+                self._add(families, summary, [pbx.name], window, live, summary_of=True)
+            else:
+                self.invalid.add("call_queue_invalid", "metricsSummary not an object", pbx=pbx.name)
 
     def _usable(self, directory: Directory, pbx: Pbx, item: Any) -> list[str] | None:
         """The labels of a queue item, or None (counted and logged) when it cannot be used."""
@@ -196,6 +254,8 @@ class CallQueuePoller(Poller):
         families: FamilySet,
         metrics: Any,
         labels: list[str],
+        window: str | None,
+        live: bool,
         summary_of: bool = False,
     ) -> None:
         if not isinstance(metrics, Mapping):
@@ -209,14 +269,17 @@ class CallQueuePoller(Poller):
             # "no value" (e.g. an average over no calls), not an error.
             if placed is None or key in done or raw is None:
                 continue
+            spec: MetricSpec = placed[1] if summary_of else placed[0]
+            windowed = spec.labels[-1] == "window"
+            # A dated answer's ongoing* (should the API send them) would repeat the live ones.
+            if (windowed and window is None) or (not windowed and not live):
+                continue
             value = to_number(raw)
             if value is None:  # a word, an array, NaN, a boolean: unusable
                 self.unusable.add("call_queue_value_unusable", key, type=type(raw).__name__)
                 continue
             done.add(key)  # only now: `divertedCalls` may be unusable, `diverted` fine
-            spec: MetricSpec = placed[1] if summary_of else placed[0]
-            windowed = spec.labels[-1] == "window"
-            sample_labels = [*labels, CALL_QUEUE_METRICS_WINDOW] if windowed else labels
+            sample_labels = [*labels, window] if windowed and window is not None else labels
             families.add(spec, sample_labels, value_of(spec, value, self.durations))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -362,26 +362,60 @@ def test_unknown_path_is_404(client: SimClient, vendor_schemas: VendorSchemas) -
 
 
 @pytest.mark.parametrize(
-    "params",
+    "params, message",
     [
-        {"startDate": "2024-03-05T00:00:00Z"},
-        {"endDate": "2024-03-05T00:00:00Z"},
-        {"startDate": "yesterday", "endDate": "2024-03-05T00:00:00Z"},
-        {"startDate": "2024-03-05T10:00:00Z", "endDate": "2024-03-05T09:00:00Z"},
-        {"intraDayStart": "08:00:00Z", "intraDayEnd": "18:00:00Z"},
-        {
-            "startDate": "2024-03-05T00:00:00Z",
-            "endDate": "2024-03-05T12:00:00Z",
-            "intraDayStart": "08:00:00Z",
-        },
+        (
+            {"startDate": "2024-03-05T00:00:00Z"},
+            "If startDate is entered, endDate is required as well.",
+        ),
+        (
+            {"endDate": "2024-03-05T00:00:00Z"},
+            "If endDate is entered, startDate is required as well.",
+        ),
+        (
+            {"startDate": "yesterday", "endDate": "2024-03-05T00:00:00Z"},
+            "Invalid startDate [yesterday]: expected an ISO 8601 date-time.",
+        ),
+        (
+            {"startDate": "2024-03-05T10:00:00Z", "endDate": "2024-03-05T09:00:00Z"},
+            "startDate must be before endDate.",
+        ),
+        (
+            {"intraDayStart": "08:00:00Z", "intraDayEnd": "18:00:00Z"},
+            "intraDayStart/intraDayEnd can only be passed with startDate/endDate.",
+        ),
+        (
+            {
+                "startDate": "2024-03-05T00:00:00Z",
+                "endDate": "2024-03-05T12:00:00Z",
+                "intraDayStart": "08:00:00Z",
+            },
+            "intraDayStart and intraDayEnd must be passed together.",
+        ),
+        (
+            {
+                "startDate": "2024-03-05T00:00:00Z",
+                "endDate": "2024-03-05T12:00:00Z",
+                "intraDayStart": "8 AM",
+                "intraDayEnd": "18:00:00Z",
+            },
+            "Invalid intraDayStart [8 AM]: expected an ISO 8601 time such as 08:00:00-0700.",
+        ),
     ],
 )
 def test_invalid_dates_are_rejected(
-    client: SimClient, sim: Simulator, params: dict[str, str]
+    client: SimClient,
+    sim: Simulator,
+    vendor_schemas: VendorSchemas,
+    params: dict[str, str],
+    message: str,
 ) -> None:
     response = client.get(f"/v2/pbxes/{sim.directory[0].id}/call-queue-metrics", params)
     assert response.status_code == 400
-    assert response.json()["status"] == 400
+    body = response.json()
+    vendor_schemas.validate(WORK_ANALYTICS, "ErrorResponse", body, strict=("ErrorResponse",))
+    assert body["status"] == 400
+    assert body["messages"] == [message]
 
 
 def iso(epoch: float, offset_hours: int = 0) -> str:
@@ -452,6 +486,36 @@ def test_intra_day_window_narrows_the_range(
     same_hour = cq(api, pbx_id, startDate=iso(now - 2 * 3600), endDate=iso(now - 3600))
     assert 0 < hour["metricsSummary"]["enteredCalls"] < whole["metricsSummary"]["enteredCalls"]
     assert hour["metricsSummary"]["enteredCalls"] == same_hour["metricsSummary"]["enteredCalls"]
+
+
+def test_range_across_a_daylight_saving_change_is_read_as_instants(
+    make_simulator: Callable[..., Simulator],
+    make_client: Callable[[Simulator], SimClient],
+    clock_factory: ClockFactory,
+    vendor_schemas: VendorSchemas,
+) -> None:
+    """America/New_York, 2024-03-10: 02:00 EST becomes 03:00 EDT. Local midnight to local
+    noon is 11 hours, not 12: the offsets make each end one instant."""
+    midnight = datetime(2024, 3, 10, 5, tzinfo=UTC).timestamp()  # 00:00 EST
+    noon = midnight + 11 * 3600  # 12:00 EDT
+    simulator = make_simulator(
+        seed=42, clock=clock_factory(now=noon + 3600), history_seconds=14 * 3600
+    )
+    api = make_client(simulator)
+    pbx_id = simulator.directory[0].id
+    body = cq(api, pbx_id, startDate="2024-03-10T00:00:00-0500", endDate="2024-03-10T12:00:00-0400")
+    vendor_schemas.validate(WORK_ANALYTICS, "QueueMetricsResponse", body, strict=("QueueMetrics",))
+    same = cq(api, pbx_id, startDate=iso(midnight), endDate=iso(noon))
+    assert body == same
+    for queue in body["callQueues"]:
+        truth = simulator.model.window_stats(queue["id"], midnight, noon)
+        assert queue["metrics"]["enteredCalls"] == truth.entered
+        assert queue["metrics"]["abandonedInWaitingCalls"] == truth.abandoned
+        assert queue["metrics"]["acceptedCalls"] == truth.accepted
+    assert body["metricsSummary"]["enteredCalls"] > 0
+    # Read as wall times (12 hours) the range would hold an hour more of calls.
+    longer = cq(api, pbx_id, startDate=iso(midnight), endDate=iso(noon + 3600))
+    assert longer["metricsSummary"]["enteredCalls"] > body["metricsSummary"]["enteredCalls"]
 
 
 def test_guide_spelling_divertedcalls_can_be_served(
