@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from prometheus_client import CollectorRegistry
 
 from exporter.api.budget import BudgetCollector, RequestBudget, stop_aware_sleep
+from exporter.api.clock import ApiClock, ApiClockCollector
 from exporter.api.contact_center import API as CONTACT_CENTER
 from exporter.api.contact_center import ContactCenterClient
 from exporter.api.http import HttpClient, HttpSettings
@@ -206,12 +207,22 @@ def build_exporter(
     exposition.per_scrape.register(BudgetCollector(budgets))
     stats = build.parts.make(RequestStats)
     exposition.add_versioned(stats)
+    # One per enabled API, measured from its answers' Date headers against `clock`.
+    api_clocks: list[ApiClock] = []
+    exposition.add_versioned(ApiClockCollector(api_clocks))
     clients: list[HttpClient] = []
     wa = config.work_analytics
     if wa.enabled:
         budgets.append(api_budget(build, WORK_ANALYTICS, wa.request_budget_per_minute))
+        api_clocks.append(build.parts.make(ApiClock, WORK_ANALYTICS, clock))
         http = build.parts.make(
-            HttpClient, WORK_ANALYTICS, wa.base_url, http_settings(wa), stats, budget=budgets[-1]
+            HttpClient,
+            WORK_ANALYTICS,
+            wa.base_url,
+            http_settings(wa),
+            stats,
+            budget=budgets[-1],
+            api_clock=api_clocks[-1],
         )
         clients.append(http)
         assert wa.api_key and wa.username and wa.password  # guaranteed by config validation
@@ -264,6 +275,7 @@ def build_exporter(
     if config.contact_center.enabled:
         cc = config.contact_center
         budgets.append(api_budget(build, CONTACT_CENTER, cc.request_budget_per_minute))
+        api_clocks.append(build.parts.make(ApiClock, CONTACT_CENTER, clock))
         cc_client = add_contact_center(
             build,
             cc,
@@ -273,6 +285,7 @@ def build_exporter(
             sleep=sleep,
             shard=shard,
             budget=budgets[-1],
+            api_clock=api_clocks[-1],
         )
     build.parts.finish()
     return Exporter(
@@ -297,14 +310,18 @@ def add_contact_center(
     sleep: Callable[[float], None] | None,
     shard: Shard = Shard(),
     budget: RequestBudget | None = None,
+    api_clock: ApiClock | None = None,
 ) -> ContactCenterClient:
     """Realtime pollers per endpoint and tenant, and report pollers per report and tenant:
     one tenant's failure (a wrong tenant id, a failed report) degrades only its pollers."""
     settings = http_settings(cc)
     token_url, realtime_url, historical_url = cc.urls()
-    # One budget for the three hosts: the token, realtime and historical calls of one API.
+    # One budget and one clock for the three hosts: the token, realtime and historical calls
+    # of one API.
     https = [
-        build.parts.make(HttpClient, CONTACT_CENTER, url, settings, stats, budget=budget)
+        build.parts.make(
+            HttpClient, CONTACT_CENTER, url, settings, stats, budget=budget, api_clock=api_clock
+        )
         for url in (token_url, realtime_url, historical_url)
     ]
     clients.extend(https)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import exporter.pollers
 from exporter import reload
-from exporter.api import budget, request_stats
+from exporter.api import budget, clock, request_stats
 from exporter.metrics.spec import MetricSpec
 from exporter.serving import exposition, self_metrics
 
@@ -30,6 +30,7 @@ OWN: tuple[tuple[MetricSpec, ...], ...] = (
     exposition.EXPOSITION_METRICS,
     request_stats.API_METRICS,
     budget.BUDGET_METRICS,
+    clock.CLOCK_METRICS,
 )
 
 

@@ -72,6 +72,11 @@ class ApiErrors(Strict):
     for_: PromDuration = Field(default="15m", validation_alias="for")
 
 
+class ClockSkew(Strict):
+    threshold_seconds: float = Field(default=30, gt=0)  # the exporter's SKEW_WARNING_SECONDS
+    for_: PromDuration = Field(default="10m", validation_alias="for")
+
+
 class MixinConfig(Strict):
     # Label matchers that select the exporter's own series (its scrape job), used in every
     # rule and as the dashboards' default `job` variable.
@@ -90,6 +95,10 @@ class MixinConfig(Strict):
     authentication_failing: Sustained = Sustained(for_="10m")
     api_errors: ApiErrors = ApiErrors()
     series_limit: Sustained = Sustained(for_="15m")
+    api_clock_skew: ClockSkew = ClockSkew()
+    # Where docs/runbooks.md is published: alerts link to their section there (`#alertname`,
+    # lower case). Relative by default: set it to the URL your team reads it at.
+    runbooks: str = Field(default="docs/runbooks.md", min_length=1)
 
     # Names of the recording rules (labels pbx, queue, extension; from the Work Analytics
     # call counters of queues, `eightbyeight_group_calls_total{group_type="queue"}`).

@@ -79,14 +79,25 @@ class Expr(str):
 
 
 def _alert(
-    name: str, expr: str, for_: str, severity: str, summary: str, description: str
+    name: str,
+    expr: str,
+    for_: str,
+    severity: str,
+    summary: str,
+    description: str,
+    runbooks: str | None = None,
 ) -> dict[str, Any]:
+    """One alert; with `runbooks` (where docs/runbooks.md is published), a `runbook_url` to
+    its section, whose heading is the alert's name."""
+    annotations = {"summary": summary, "description": description}
+    if runbooks is not None:
+        annotations["runbook_url"] = f"{runbooks}#{name.lower()}"
     return {
         "alert": name,
         "expr": Expr(expr),
         "for": for_,
         "labels": {"severity": severity},
-        "annotations": {"summary": summary, "description": description},
+        "annotations": annotations,
     }
 
 
@@ -172,6 +183,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
     token_requests = sel(config, 'endpoint=~".*oauth.*token"')
     errors = config.api_errors
     stale = config.data_stale
+    skew = config.api_clock_skew
     return [
         _alert(
             "EightByEightExporterDown",
@@ -234,6 +246,22 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "Collector {{ $labels.collector }} drops series at its max_series ceiling",
             "Collector {{ $labels.collector }} of {{ $labels.instance }} left out "
             "{{ $value }} series: raise its max_series or narrow it with select.",
+        ),
+        _alert(
+            "EightByEightApiClockSkewed",
+            # Both sides, not abs(): $value keeps its sign (the API ahead or behind).
+            f"eightbyeight_api_clock_skew_seconds{everything} > {skew.threshold_seconds:g}\n"
+            f"or\neightbyeight_api_clock_skew_seconds{everything} < "
+            f"-{skew.threshold_seconds:g}",
+            skew.for_,
+            "warning",
+            "The clocks of the 8x8 {{ $labels.api }} API and the exporter disagree",
+            "The 8x8 {{ $labels.api }} API's clock minus the clock of {{ $labels.instance }} "
+            "is {{ $value | printf \"%.0f\" }} s, more than "
+            f"{skew.threshold_seconds:g} s either way: NTP is broken on one side. Call windows "
+            "follow the API's clock, so no call is missed, but the exporter's own timestamps "
+            "and logs are off.",
+            runbooks=config.runbooks,
         ),
     ]
 

@@ -39,6 +39,19 @@ def duration(text: str) -> float:
     return sign * seconds
 
 
+def signed_duration(text: str) -> float:
+    """Seconds from a duration that may be negative ("-20m", "+90s", "-3600")."""
+    value = text.strip()
+    negative = value.startswith("-")
+    try:
+        seconds = duration(value[1:] if negative else value)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"not a duration: {text!r} (e.g. -20m, 90s, 3600)"
+        ) from None
+    return -seconds if negative else seconds
+
+
 def cc_tenants(text: str) -> list[tuple[str, str]]:
     """[(tenant, region)] from "acme-sales:us,acme-support:eu" (a tenant without ":region" is us)."""
     tenants: list[tuple[str, str]] = []
@@ -162,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DURATION",
         help="how long a Contact Center report stays IN_PROGRESS (default 3s)",
     )
+    parser.add_argument(
+        "--clock-offset",
+        dest="clock_offset",
+        type=signed_duration,
+        default=0.0,
+        metavar="DURATION",
+        help="the simulated API's clock runs this far ahead of this machine's, negative behind "
+        "(--clock-offset=-20m): its Date headers and its data follow it (default 0)",
+    )
     parser.add_argument("--cc-queues-per-tenant", type=int, default=4)
     parser.add_argument("--cc-groups-per-tenant", type=int, default=2)
     parser.add_argument("--cc-agents-per-tenant", type=int, default=12)
@@ -177,8 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop_requested.append(signum)
 
+    offset: float = args.clock_offset
     simulator = Simulator(
         args.seed,
+        clock=(lambda: time.time() + offset) if offset else None,
         host=args.host,
         port=args.port,
         api_key=args.api_key,

@@ -51,8 +51,14 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], application: Application) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        application: Application,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.application = application
+        self.clock = clock  # the simulated API's clock: every answer's Date header
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _RequestHandler)
@@ -123,6 +129,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date of every answer, send_error's included, from the simulated API's clock, so a
+        # test can skew it against the exporter's (http.server reads time.time()).
+        return super().date_time_string(self.server.clock() if timestamp is None else timestamp)
+
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: tests and benchmarks would drown in access logs; `Simulator.requests` has them."""
 
@@ -152,9 +163,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if delivery.drop is not None:
             self._drop(delivery.drop)
             return
-        self.send_response(response.status)
+        # send_response, with exactly one Date: a fault's own (a broken or skewed proxy) or
+        # the simulated clock's.
+        self.log_request(response.status)
+        self.send_response_only(response.status)
+        self.send_header("Server", self.version_string())
+        dates = [value for name, value in response.headers.items() if name.lower() == "date"]
+        self.send_header("Date", dates[-1] if dates else self.date_time_string())
         for name, value in response.headers.items():
-            self.send_header(name, value)
+            if name.lower() != "date":
+                self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body) + delivery.padding))
         self.end_headers()
         if self.command == "HEAD":

@@ -173,7 +173,7 @@ class Simulator:
         with self._lifecycle_lock:
             if self._server is not None:
                 return self
-            server = SimulatorHTTPServer((self.host, self.port), self.handle)
+            server = SimulatorHTTPServer((self.host, self.port), self.handle, self.clock)
             # Keeps the raw query for the handlers that take repeated parameters (CC `metrics`).
             server.RequestHandlerClass = MultiValueQueryHandler
             host, port = server.server_address[:2]

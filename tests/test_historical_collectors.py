@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,9 +35,16 @@ from tests.support.page import Recorder
 class SummaryClient:
     historical_params = staticmethod(WorkAnalyticsClient.historical_params)
 
-    def __init__(self, answers: Mapping[str, Any]) -> None:
+    def __init__(
+        self, answers: Mapping[str, Any], clock: Callable[[], float] | None = None
+    ) -> None:
         self.answers = answers
         self.calls: list[tuple[str, dict[str, str]]] = []
+        # The API's clock; the pollers' own (summary_kwargs) unless a test skews it.
+        self.clock = clock if clock is not None else FakeClock(NOW)
+
+    def now(self) -> float:
+        return self.clock()
 
     def summary(self, endpoint: str, params: Mapping[str, str]) -> list[Mapping[str, Any]]:
         self.calls.append((endpoint, dict(params)))
@@ -287,6 +294,9 @@ class CdrStore:
         self.requests: list[dict[str, Any]] = []
         self.fail_on_page: int | None = None
         self.ignore_window = False
+
+    def now(self) -> float:
+        return self.clock()  # the API shares the test's clock: no skew
 
     def add(self, row: dict[str, Any], *, delay: float = 0.0) -> None:
         self.rows.append((row["disconnectedTimeUTC"] / 1000 + delay, row))

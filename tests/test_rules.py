@@ -53,7 +53,7 @@ def test_the_rules_file_is_the_generators_output_of_the_config() -> None:
 def test_promtool_checks_the_rules() -> None:
     result = promtool("check", "rules", str(RULES))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 13 rules found" in result.stdout
+    assert "SUCCESS: 14 rules found" in result.stdout
 
 
 def test_promtool_unit_tests_pass() -> None:
@@ -98,12 +98,28 @@ def test_every_alert_is_tested_firing_before_its_for_and_silent() -> None:
 
 def test_alerts_follow_the_conventions() -> None:
     names = [a["alert"] for a in alerts()]
-    assert len(names) == len(set(names)) == 10
+    assert len(names) == len(set(names)) == 11
     for alert in alerts():
         assert re.fullmatch(r"EightByEight(?:[A-Z][a-z]+)+", alert["alert"]), alert["alert"]
         assert alert["labels"]["severity"] in {"warning", "critical"}
         assert alert["annotations"]["summary"] and alert["annotations"]["description"]
         assert seconds(alert["for"]) > 0
+
+
+def test_every_runbook_url_is_a_section_of_the_runbooks() -> None:
+    runbooks = (REPO / "docs" / "runbooks.md").read_text(encoding="utf-8")
+    # GitHub's anchors of `## Name` headings: the heading in lower case.
+    anchors = {line[3:].strip().lower() for line in runbooks.splitlines() if line[:3] == "## "}
+    linked = [a for a in alerts() if "runbook_url" in a["annotations"]]
+    assert linked, "no alert links to a runbook"
+    for alert in linked:
+        base, _, anchor = alert["annotations"]["runbook_url"].partition("#")
+        assert base == MixinConfig().runbooks and anchor == alert["alert"].lower()
+        assert anchor in anchors, f"docs/runbooks.md has no section {alert['alert']}"
+    moved = alerts(MixinConfig(runbooks="https://wiki.example.com/8x8"))
+    assert {a["annotations"].get("runbook_url") for a in moved} >= {
+        "https://wiki.example.com/8x8#eightbyeightapiclockskewed"
+    }
 
 
 def unknown_names(exprs: list[str], recorded: set[str]) -> list[str]:
@@ -198,7 +214,7 @@ def test_the_generator_writes_rules_with_the_users_thresholds(tmp_path: Path) ->
 def test_the_example_prometheus_config_loads_the_rules() -> None:
     result = promtool("check", "config", "prometheus.example.yml", cwd=MIXIN)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 13 rules found" in result.stdout
+    assert "SUCCESS: 14 rules found" in result.stdout
 
 
 @pytest.mark.parametrize(

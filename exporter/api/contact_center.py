@@ -134,6 +134,12 @@ class ContactCenterClient:
     def __repr__(self) -> str:  # never show credentials
         return f"ContactCenterClient(realtime={self.realtime_http.base_url!r})"
 
+    def now(self) -> float:
+        """The API's time now (its Date headers' estimate: the three hosts share one
+        ApiClock), for report windows; the wall clock while the HTTP client has no ApiClock."""
+        api_clock = self.historical_http.api_clock
+        return api_clock.now() if api_clock is not None else time.time()
+
     def close(self) -> None:
         for http in (self.token_http, self.realtime_http, self.historical_http):
             http.close()

@@ -15,6 +15,7 @@ import urllib3
 
 from exporter import __version__
 from exporter.api.budget import RequestBudget, stop_aware_sleep
+from exporter.api.clock import ApiClock
 from exporter.api.http_errors import error_for_status
 from exporter.api.request_stats import RequestStats
 from exporter.core.errors import (
@@ -56,7 +57,8 @@ class HttpClient:
     """Sends requests with timeouts, bounded retries (backoff, jitter, Retry-After) and counters.
 
     Retries cover 429, 5xx and transport errors; every attempt is counted. `sleep` and `rng` are
-    injectable so tests run without waiting.
+    injectable so tests run without waiting. `api_clock`, when given, reads the Date header of
+    every answer, an error's too.
     """
 
     def __init__(
@@ -70,9 +72,11 @@ class HttpClient:
         sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
         budget: RequestBudget | None = None,
+        api_clock: ApiClock | None = None,
     ) -> None:
         self.api = api
         self.budget = budget
+        self.api_clock = api_clock
         self.base_url = base_url.rstrip("/")
         self.settings = settings
         self.stats = stats
@@ -192,6 +196,7 @@ class HttpClient:
         request_headers = dict(headers()) if headers else {}
         self.stats.attempted(self.api, endpoint)
         started = time.monotonic()
+        sent = self.api_clock.clock() if self.api_clock is not None else 0.0
         try:
             response = self.session.request(
                 method,
@@ -203,6 +208,9 @@ class HttpClient:
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
                 stream=True,
             )
+            if self.api_clock is not None:
+                # The headers are in (stream=True): the body's transfer time is no part of it.
+                self.api_clock.observe(response.headers.get("Date"), sent, self.api_clock.clock())
             try:
                 content = self._read_body(endpoint, response, started)
             finally:

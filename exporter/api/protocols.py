@@ -59,6 +59,10 @@ class SummaryApi(Protocol):
 
     def summary(self, endpoint: str, params: Mapping[str, str]) -> list[Any]: ...
 
+    def now(self) -> float:
+        """The API's time now: windows are asked for in the API's clock, not the exporter's."""
+        ...
+
 
 class CallDetailApi(Protocol):
     """Work Analytics call records and call legs, scrolled page by page."""
@@ -70,6 +74,10 @@ class CallDetailApi(Protocol):
     def scroll(
         self, endpoint: str, params: Mapping[str, Any], page_size: int
     ) -> Iterator[list[Any]]: ...
+
+    def now(self) -> float:
+        """The API's time now: windows are asked for in the API's clock, not the exporter's."""
+        ...
 
 
 class RealtimeApi(Protocol):

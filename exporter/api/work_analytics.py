@@ -59,6 +59,12 @@ class WorkAnalyticsClient:
     def __repr__(self) -> str:  # never show credentials
         return f"WorkAnalyticsClient(base_url={self.http.base_url!r})"
 
+    def now(self) -> float:
+        """The API's time now (its Date headers' estimate), for the windows the historical
+        endpoints are asked for; the wall clock while the HTTP client has no ApiClock."""
+        api_clock = self.http.api_clock
+        return api_clock.now() if api_clock is not None else time.time()
+
     def _fetch_token(self) -> tuple[str, float]:
         try:
             body = self.http.request(
