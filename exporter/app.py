@@ -131,7 +131,6 @@ def add_historical(
             time_zone=wa.time_zone,
             all_pbxes=all_pbxes,
             pbx_batch_size=wa.pbx_batch_size,
-            clock=clock,
             **extra,
         )
 
@@ -164,7 +163,6 @@ def add_historical(
             "time_zone": wa.time_zone,
             "all_pbxes": all_pbxes,
             "pbx_batch_size": wa.pbx_batch_size,
-            "clock": clock,
         }
 
     if wa.call_records.enabled:

@@ -15,7 +15,7 @@ from exporter.config import load_config_data
 from simulator import Simulator
 from tests.support.clock import FakeClock
 from tests.support.end_to_end import config_for
-from tests.support.page import PageReader
+from tests.support.page import PageReader, samples
 
 pytestmark = pytest.mark.e2e
 
@@ -98,3 +98,45 @@ def test_synchronised_clocks_show_no_skew_and_leave_the_windows_alone(
         assert api_clock is not None and api_clock.now() == sim_clock()
     finally:
         exporter.close()
+
+
+@pytest.mark.slow
+def test_an_exporter_clock_20_minutes_ahead_still_counts_every_call(
+    sim: Simulator, sim_clock: FakeClock
+) -> None:
+    config = config_for(sim, enabled=False)
+    detail = {"interval": "1m", "lookback": "5m", "page_size": 100}
+    config["work_analytics"].update(
+        {
+            "time_zone": "UTC",
+            "company_summary": {"enabled": False},
+            "extensions": {"enabled": False},
+            "ring_groups": {"interval": "1m", "windows": ["15m"]},
+            "call_records": dict(detail),
+            "call_legs": dict(detail),
+        }
+    )
+    exporter = build_exporter(
+        load_config_data(config), process_metrics=False, clock=lambda: sim_clock() + AHEAD
+    )
+    try:
+        for _ in range(30):
+            assert exporter.scheduler.run_once()
+            sim_clock.advance(60)
+        sim_clock.advance(-60)
+        out = samples(PageReader(exporter.exposition).text())
+    finally:
+        exporter.close()
+    assert abs(out[(SKEW, frozenset({("api", "work_analytics")}))] + AHEAD) <= 1
+    # The simulator's history (1 h) started after midnight UTC: every call it holds is today's.
+    calls = sim.model.finished_calls(0, sim_clock())
+    assert len(calls) > 100
+    counted = sum(v for (name, _), v in out.items() if name == "eightbyeight_calls_total")
+    assert counted == len(calls)
+    legs = [
+        leg
+        for leg in sim.model.call_legs(0, sim_clock())
+        if leg.parent_call_id is None and leg.group is not None
+    ]
+    group_calls = sum(v for (name, _), v in out.items() if name == "eightbyeight_group_calls_total")
+    assert group_calls == len(legs) > 50

@@ -356,7 +356,6 @@ def records_collector(store: CdrStore, clock: FakeClock, **overrides: Any) -> Ca
         "time_zone": "Europe/London",
         "wait_buckets": [10.0, 20.0, 30.0, 60.0],
         "talk_buckets": [60.0, 300.0],
-        "clock": clock,
         **overrides,
     }
     return CallRecordPoller(store, FixedDirectory(DIRECTORY), **kwargs)
@@ -669,7 +668,6 @@ def leg_collector(
         time_zone="UTC",
         wait_buckets=[10.0, 20.0, 30.0],
         talk_buckets=[60.0, 120.0],
-        clock=clock,
     )
 
 

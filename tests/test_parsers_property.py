@@ -40,6 +40,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
+from exporter.api.clock import ApiClock
 from exporter.api.contact_center import ContactCenterClient, _header_int, parse_links
 from exporter.api.work_analytics import WorkAnalyticsClient
 from exporter.core.errors import ExporterError, MalformedResponseError
@@ -74,7 +75,7 @@ from tests.support import work_analytics as wa
 from tests.support.call_queues import CannedClient, directory
 from tests.support.clock import FakeClock
 from tests.support.files import REPO, fixture_json
-from tests.support.historical import DIRECTORY, Groups, summary_kwargs
+from tests.support.historical import DIRECTORY, NOW, Groups, summary_kwargs
 
 # Deterministic (CI sees the same examples every time) and bounded: the file runs in seconds.
 FAST = settings(
@@ -390,9 +391,14 @@ def mock() -> responses.RequestsMock:
 # --- Work Analytics: tokens ---------------------------------------------------------------------
 
 
-def wa_client() -> WorkAnalyticsClient:
+def wa_client(wall: FakeClock | None = None) -> WorkAnalyticsClient:
+    """`wall`: the API's clock the windows follow (the vendor's answers carry no Date here)."""
     return wa.make_client(
-        CollectorRegistry(), wa.Sleeps(), initial_backoff=0.001, max_backoff=0.002
+        CollectorRegistry(),
+        wa.Sleeps(),
+        initial_backoff=0.001,
+        max_backoff=0.002,
+        api_clock=ApiClock("work_analytics", wall or FakeClock(NOW)),
     )
 
 
@@ -718,13 +724,13 @@ CDRS: dict[str, tuple[type, str]] = {
 
 
 def cdr_runs(endpoint: str, body: Any, polls: int = 3) -> Runs[Poller]:
-    """The first poll finds nothing (counting starts there), every later one finds `body` and
-    then the end marker when it follows a scroll id."""
+    """The first poll (the day so far) finds nothing, every later one finds `body` and then the
+    end marker when it follows a scroll id."""
     kind, _ = CDRS[endpoint]
     clock = FakeClock(CDR_NOW)
     extra = {"groups": Groups(GROUPS)} if kind is CallLegPoller else {}
     collector = kind(
-        wa_client(),
+        wa_client(clock),
         FixedDirectory(DIRECTORY),
         interval=60.0,
         lookback=900.0,
@@ -732,7 +738,6 @@ def cdr_runs(endpoint: str, body: Any, polls: int = 3) -> Runs[Poller]:
         time_zone="UTC",
         wait_buckets=[10.0, 20.0, 30.0, 60.0],
         talk_buckets=[60.0, 300.0],
-        clock=clock,
         **extra,
     )
     runs = Runs(collector)

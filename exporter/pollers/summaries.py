@@ -16,8 +16,7 @@ exporter/metrics/summaries.py). Counts here are gauges: a window's count goes do
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -101,7 +100,6 @@ class SummaryPoller(Poller):
         max_series: int = 20_000,
         all_pbxes: bool = True,
         pbx_batch_size: int = 50,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.directory = directory
@@ -113,7 +111,6 @@ class SummaryPoller(Poller):
         self.max_series = max_series
         self.all_pbxes = all_pbxes
         self.pbx_batch_size = pbx_batch_size
-        self.clock = clock
         self._clamp_warned: set[str] = set()
         self.exported: set[tuple[str, ...]] = set()  # row labels with series in the last run
         self.invalid = LeftOut(self.name)  # rows left out
@@ -122,7 +119,7 @@ class SummaryPoller(Poller):
     # --- requests ---------------------------------------------------------------------------
 
     def resolve(self, window: Window) -> ResolvedWindow:
-        resolved = resolve(window, self.clock(), self.zone)
+        resolved = resolve(window, self.client.now(), self.zone)
         if resolved.clamped and window.name not in self._clamp_warned:
             self._clamp_warned.add(window.name)
             log.warning(

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from exporter.core.windows import parse_window
 from exporter.pollers.discovery import Directory, Pbx
-from tests.support.clock import FakeClock
 
 NOW = datetime(2025, 11, 18, 17, 0, tzinfo=ZoneInfo("UTC")).timestamp()
 DIRECTORY = Directory(pbxes=(Pbx("id-a", "acmecorp"), Pbx("id-b", "acmecorp2")))
@@ -19,7 +18,6 @@ def summary_kwargs(**overrides: Any) -> dict[str, Any]:
         "interval": 300.0,
         "windows": [parse_window("1h"), parse_window("today")],
         "time_zone": "America/New_York",
-        "clock": FakeClock(NOW),
         **overrides,
     }
 

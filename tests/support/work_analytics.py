@@ -8,6 +8,7 @@ from typing import Any
 import responses
 from prometheus_client import CollectorRegistry
 
+from exporter.api.clock import ApiClock
 from exporter.api.http import HttpClient, HttpSettings
 from exporter.api.request_stats import RequestStats
 from exporter.api.work_analytics import WorkAnalyticsClient
@@ -26,8 +27,14 @@ class Sleeps(list[float]):
 
 
 def make_client(
-    registry: CollectorRegistry, sleeps: Sleeps, clock: FakeClock | None = None, **settings: Any
+    registry: CollectorRegistry,
+    sleeps: Sleeps,
+    clock: FakeClock | None = None,
+    *,
+    api_clock: ApiClock | None = None,
+    **settings: Any,
 ) -> WorkAnalyticsClient:
+    """`clock` ages the token; `api_clock` is where the windows take the API's time from."""
     stats = RequestStats()
     registry.register(stats)  # the tests read the request counters from `registry`
     http = HttpClient(
@@ -37,6 +44,7 @@ def make_client(
         stats,
         sleep=sleeps,
         rng=random.Random(1),
+        api_clock=api_clock,
     )
     return WorkAnalyticsClient(
         http, "test_key", "supervisor@example.com", "s3cret pass&word", clock=clock or FakeClock()
