@@ -117,6 +117,11 @@ class MixinConfig(Strict):
         """Abandoned / (answered + abandoned)."""
         return f"queue:eightbyeight_queue_abandoned:ratio_rate{self.queue_window}"
 
+    @property
+    def queue_service_level_today(self) -> str:
+        """The service level since local midnight: the counters' own day."""
+        return "queue:eightbyeight_queue_service_level:ratio_today"
+
 
 def load_mixin_config(path: Path | None) -> MixinConfig:
     """The settings of a YAML file (defaults when None); ConfigError lists every problem."""

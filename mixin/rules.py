@@ -31,14 +31,27 @@ def sel(config: MixinConfig, *matchers: str) -> str:
     return "{" + ", ".join(parts) + "}" if parts else ""
 
 
-def _queue_rate(config: MixinConfig, metric: str, matchers: str) -> str:
-    """Per-second rate of a queue call counter, summed per queue, the counters' `group`
-    label renamed `queue` so the result joins the queue dashboards' variables."""
+def _per_queue(config: MixinConfig, metric: str, matchers: str, rate: bool) -> str:
+    """A queue call counter (its per-second rate over `queue_window`, or its value: the calls
+    of the day so far), summed per queue, the `group` label renamed `queue` so the result joins
+    the queue dashboards' variables.
+
+    Replicas of one exporter (a Prometheus HA pair's two targets, a shard hand-over) export
+    equal counters, so each outcome is taken once (`max` across the targets) before the
+    outcomes are added: sums would count every call once per replica. Shards own disjoint
+    PBXes, so `max` keeps every shard's queues."""
     selector = sel(config, 'group_type="queue"', matchers)
+    series = f"{metric}{selector}"
+    if rate:
+        series = f"rate({series}[{config.queue_window}])"
     return (
-        f"sum by (pbx, queue, extension) (label_replace(rate({metric}{selector}"
-        f'[{config.queue_window}]), "queue", "$1", "group", "(.*)"))'
+        "sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) ("
+        f'label_replace({series}, "queue", "$1", "group", "(.*)")))'
     )
+
+
+def _queue_rate(config: MixinConfig, metric: str, matchers: str) -> str:
+    return _per_queue(config, metric, matchers, rate=True)
 
 
 def recording_rules(config: MixinConfig) -> list[dict[str, Any]]:
@@ -69,6 +82,27 @@ def recording_rules(config: MixinConfig) -> list[dict[str, Any]]:
             "expr": Expr(
                 _queue_rate(config, "eightbyeight_group_calls_total", 'outcome="abandoned"')
                 + f"\n/\n{calls}"
+            ),
+        },
+        {
+            # The counters hold the day's calls (from local midnight of the exporter's
+            # time_zone, read in full at start-up): today's figure is a plain ratio, there
+            # from the first poll after a restart.
+            "record": config.queue_service_level_today,
+            "expr": Expr(
+                _per_queue(
+                    config,
+                    "eightbyeight_group_call_wait_seconds_bucket",
+                    f'outcome="answered", le="{within}"',
+                    rate=False,
+                )
+                + "\n/\n"
+                + _per_queue(
+                    config,
+                    "eightbyeight_group_calls_total",
+                    'outcome=~"answered|abandoned"',
+                    rate=False,
+                )
             ),
         },
     ]

@@ -29,6 +29,7 @@ from mixin.dashboards import (
     variable_query,
     write_dashboards,
 )
+from mixin.rules import recording_rules
 
 REPO = Path(__file__).resolve().parents[1]
 DASHBOARDS = REPO / "grafana_dashboards"
@@ -92,7 +93,7 @@ def unknown_metrics(expr: str, config: MixinConfig = MixinConfig()) -> list[str]
     """Metric names in a query that neither the exporter exposes nor the mixin records."""
     frozen_names, histograms = catalogue()
     names = set(frozen_names)  # listed() takes a set; the cached copy stays immutable
-    rules = {config.queue_calls_rate, config.queue_service_level, config.queue_abandon_ratio}
+    rules = {rule["record"] for rule in recording_rules(config)}
     unknown = []
     for name in METRIC.findall(expr):
         for suffix in HISTOGRAM_SUFFIXES:

@@ -93,6 +93,20 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
                 w=8,
                 description=f"Calls per minute that ended answered or abandoned, over {window}.",
             ),
+            bargauge(
+                "Service level today by queue",
+                Query(queue_rule(config.queue_service_level_today), by_queue),
+                unit="percentunit",
+                thresholds=bad_below(target),
+                minimum=0,
+                maximum=1,
+                w=24,
+                h=6,
+                description=f"Calls answered within "
+                f"{json_number(config.service_level.answered_within_seconds)} s over "
+                "answered + abandoned since local midnight of the exporter's time_zone (the "
+                "call counters' day, read in full at start-up).",
+            ),
             table(
                 f"Call queues, last {CALL_QUEUE_WINDOW}",
                 [
