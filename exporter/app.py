@@ -35,6 +35,7 @@ from exporter.pollers.cc_realtime import CcRealtimePoller
 from exporter.pollers.cc_reports import CcReportPoller, check_report
 from exporter.pollers.discovery import DiscoveryPoller
 from exporter.pollers.summaries import (
+    NO_RING_GROUPS,
     CompanySummaryPoller,
     ExtensionPoller,
     RingGroupMemberPoller,
@@ -171,7 +172,9 @@ def add_historical(
         )
         after_discovery(records)
     if wa.call_legs.enabled:
-        groups = build.parts.make(GroupIndex, discovery, ring_groups)
+        # With the ring group summary off, no leg ever waits for it.
+        listed = ring_groups if wa.ring_groups.enabled else NO_RING_GROUPS
+        groups = build.parts.make(GroupIndex, discovery, listed)
         legs = build.parts.make(
             CallLegPoller, client, discovery, groups=groups, **call_details(wa.call_legs)
         )

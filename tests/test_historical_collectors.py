@@ -655,13 +655,13 @@ def leg(
 
 
 def leg_collector(
-    store: CdrStore, clock: FakeClock, groups: dict[tuple[str, str], tuple[str, str]]
+    store: CdrStore, clock: FakeClock, groups: dict[tuple[str, str], tuple[str, str]] | Groups
 ) -> CallLegPoller:
     """Call legs of the fake store, with waits in 10/20/30 s and talk in 60/120 s buckets."""
     return CallLegPoller(
         store,
         FixedDirectory(DIRECTORY),
-        groups=Groups(groups),
+        groups=groups if isinstance(groups, Groups) else Groups(groups),
         interval=60.0,
         lookback=600.0,
         page_size=10,
@@ -754,27 +754,63 @@ def test_a_leg_with_an_unusable_talk_or_hold_time_records_no_wait(unusable: str)
 
 
 def test_a_leg_whose_group_is_not_known_yet_is_counted_once_it_is() -> None:
-    # The exporter started while the ring group summary failed: the leg is read, its group is
-    # unknown, so it is not remembered; once the summary lists the group, the next poll (the
-    # leg is still within the look-back) counts it, once.
+    # The exporter started while the ring group summary failed, and it went on failing for
+    # half an hour, twice the look-back: the ring group's legs are read, their group is
+    # unknown, so they are not remembered and the polls keep asking from the oldest of them;
+    # once the summary lists the group, every one is counted, once.
     clock = FakeClock(NOW)
     store = CdrStore(clock)
-    groups: dict[tuple[str, str], tuple[str, str]] = {}
+    store.add(leg("r0", NOW - 3600, lra="2001", callee="2001", name="Front Desk"))
+    store.add(leg("u0", NOW - 3000, lra="1001", callee="1001", name="A User"))  # not a group
+    groups = Groups({}, listed_until=None)
     collector = leg_collector(store, clock, groups)
-    collector.collect()
-    clock.advance(60)
-    store.add(leg("r1", clock() - 5, lra="2001", callee="2001", name="Front Desk"))
     ring = {
         "pbx": "acmecorp",
         "group_type": "ring_group",
         "group": "Front Desk",
         "extension": "2001",
     }
-    out = Recorder(collector.collect())
-    assert out.get("eightbyeight_group_calls_total", outcome="answered", **ring) is None
-    groups[("acmecorp", "2001")] = ("ring_group", "Front Desk")  # the summary recovered
-    for _ in range(3):
-        clock.advance(60)
+    for minute in range(30):
+        if minute % 5 == 1:
+            store.add(leg(f"r{minute}", clock() - 5, lra="2001", callee="2001", name="Front Desk"))
         out = Recorder(collector.collect())
-        assert out.get("eightbyeight_group_calls_total", outcome="answered", **ring) == 1
-    assert collector.records_duplicate == 2  # read again by the later polls, counted once
+        assert out.get("eightbyeight_group_calls_total", outcome="answered", **ring) is None
+        clock.advance(60)
+    assert collector.records_pending == 8  # 7 ring group legs and the user's, all pending
+    assert store.requests[-1]["startTime"] == "2025-11-18 16:00:00"  # from the oldest, r0
+    groups.groups[("acmecorp", "2001")] = ("ring_group", "Front Desk")  # the summary recovered
+    groups.listed_until = clock()
+    for _ in range(3):
+        out = Recorder(collector.collect())
+        assert out.get("eightbyeight_group_calls_total", outcome="answered", **ring) == 7
+        clock.advance(60)
+    # The user's leg is known not to be a group's now: nothing waits, the window is back to
+    # the look-back.
+    assert collector.records_pending == 0 and collector.pending_from is None
+    assert store.requests[-1]["startTime"] == "2025-11-18 17:21:00"
+
+
+def test_a_leg_to_a_group_newer_than_the_summarys_last_answer_waits_for_the_next() -> None:
+    clock = FakeClock(NOW)
+    store = CdrStore(clock)
+    groups = Groups({}, listed_until=NOW - 30)  # the summary's last answer: 30 s ago
+    collector = leg_collector(store, clock, groups)
+    store.add(leg("old", NOW - 60, lra="1001", callee="1001", name="A User"))
+    store.add(leg("new", NOW - 10, lra="2002", callee="2002", name="New Group"))
+    collector.collect()
+    assert collector.records_pending == 1  # `old` is no group's; `new` may be a new group's
+    groups.groups[("acmecorp", "2002")] = ("ring_group", "New Group")
+    groups.listed_until = NOW + 50
+    clock.advance(60)
+    out = Recorder(collector.collect())
+    assert (
+        out.get(
+            "eightbyeight_group_calls_total",
+            outcome="answered",
+            pbx="acmecorp",
+            group_type="ring_group",
+            group="New Group",
+            extension="2002",
+        )
+        == 1
+    )

@@ -325,3 +325,45 @@ def test_late_records_and_a_page_failing_half_way_are_counted_exactly_once(
     assert (
         get("eightbyeight_collector_records_duplicate_total", {"collector": "call_records"}) or 0
     ) > 0
+
+
+@pytest.mark.slow
+def test_started_while_the_ring_group_summary_fails_every_ring_group_leg_is_counted_after(
+    sim: Simulator, sim_clock: FakeClock
+) -> None:
+    # The summary answers 503 for the first 20 minutes (the look-back is 5): the ring group
+    # legs of the day so far and of those minutes wait, then are all counted, once.
+    sim.faults.add(r"/v2/rgsum-groups$", status=503, times=None, body={"status": 503})
+    exporter = build_exporter(
+        load_config_data(historical_config(sim)), process_metrics=False, clock=sim_clock
+    )
+    get = PageReader(exporter.exposition).get_sample_value
+    try:
+        for _ in range(20):
+            exporter.scheduler.run_once()
+            sim_clock.advance(POLL)
+        assert get("eightbyeight_up", {"collector": "ring_groups"}) == 0
+        assert get("eightbyeight_up", {"collector": "call_legs"}) == 1
+        assert (get("eightbyeight_collector_records_pending", {"collector": "call_legs"}) or 0) > 0
+        sim.faults.clear()
+        out = run_for(exporter, sim_clock, 3)
+    finally:
+        exporter.close()
+    legs = [
+        leg
+        for leg in sim.model.call_legs(day_start(sim_clock()), sim_clock())
+        if leg.parent_call_id is None and leg.group is not None
+    ]
+    expected = Counter(
+        key(
+            pbx=leg.pbx,
+            group_type=group_of(leg).kind.value,
+            group=group_of(leg).name,
+            extension=group_of(leg).extension,
+            outcome=leg.outcome,
+        )
+        for leg in legs
+    )
+    assert sum(1 for leg in legs if group_of(leg).kind.value == "ring_group") > 20
+    assert nonzero(family(out, "eightbyeight_group_calls_total")) == dict(expected)
+    assert get("eightbyeight_collector_records_pending", {"collector": "call_legs"}) == 0

@@ -122,6 +122,9 @@ class CallDetailPoller(Poller):
         self.dedup_max_entries = dedup_max_entries
         self.day: CountingDay | None = None
         self.watermark: float | None = None  # end of the last complete poll of the day
+        self.pending_from: float | None = None
+        self._pending_in_poll: float | None = None
+        self.records_pending = 0
         self.records_read = 0
         self.records_duplicate = 0
         self.records_outside = 0
@@ -136,6 +139,8 @@ class CallDetailPoller(Poller):
         self.evicted_before += self.seen.evicted
         self.day = day
         self.watermark = None
+        self.pending_from = None  # end of the oldest record still pending
+        self.records_pending = 0  # in the last poll
         self.seen = SeenIds(self.dedup_max_entries)
         self.calls: dict[tuple[tuple[str, ...], str], int] = {}  # (key, outcome)
         self.waits: dict[tuple[tuple[str, ...], str], Histogram] = {}
@@ -175,9 +180,8 @@ class CallDetailPoller(Poller):
         if day != self.day:
             self._begin_day(day)
         full = self.watermark is None
-        start = (
-            day.start if self.watermark is None else max(day.start, self.watermark - self.lookback)
-        )
+        start = day.start if full else max(day.start, self._next_start())
+        self._pending_in_poll, self.records_pending = None, 0
         try:
             self._read_window(day, start, now)
         except BaseException:
@@ -188,12 +192,20 @@ class CallDetailPoller(Poller):
             raise
         # Only a complete poll moves the watermark; a failure above leaves it for the next run.
         self.watermark = now
-        # The next poll asks from watermark - lookback: an id whose record ended before that
-        # can only come back outside its window, where it is not counted.
-        self.seen.forget_before((now - self.lookback - FORGET_MARGIN_SECONDS) * 1000.0)
+        self.pending_from = self._pending_in_poll
+        # An id whose record ended before the next window can only come back outside its
+        # window, where it is not counted: forgotten.
+        self.seen.forget_before((self._next_start() - FORGET_MARGIN_SECONDS) * 1000.0)
         for key in self.known_keys():
             self._fit(key)
         return self._families()
+
+    def _next_start(self) -> float:
+        """Where the next poll asks from: the look-back before the last complete poll, or
+        the oldest record still pending (its group not known yet), if older."""
+        assert self.watermark is not None
+        start = self.watermark - self.lookback
+        return start if self.pending_from is None else min(start, self.pending_from)
 
     def _read_window(self, day: CountingDay, start: float, end: float) -> None:
         # The API's times are whole seconds: the window it answers is [start, end] to the second.
@@ -236,9 +248,13 @@ class CallDetailPoller(Poller):
             return
         key = self.record_key(row)
         if key is PENDING:
-            # Its series is not known yet (a ring group the summary has not listed, a queue
-            # discovery has not seen): not remembered, so the next poll within the look-back
-            # reads it again and counts it once the group is known.
+            # Its series is not known yet (a ring group the summary has not listed): not
+            # remembered, and the next polls ask from its end at the latest, so it is read
+            # again and counted once its group is known, however long that takes.
+            self.records_pending += 1
+            ended_s = ended / 1000.0
+            if self._pending_in_poll is None or ended_s < self._pending_in_poll:
+                self._pending_in_poll = ended_s
             return
         if not self.seen.add(record_id, ended):
             self.records_duplicate += 1
@@ -332,6 +348,7 @@ class CallDetailPoller(Poller):
                 "eightbyeight_collector_records_read": float(self.records_read),
                 "eightbyeight_collector_records_duplicate": float(self.records_duplicate),
                 "eightbyeight_collector_records_outside_window": float(self.records_outside),
+                "eightbyeight_collector_records_pending": float(self.records_pending),
                 "eightbyeight_collector_dedup_entries": float(len(self.seen)),
                 "eightbyeight_collector_dedup_evicted": float(
                     self.evicted_before + self.seen.evicted

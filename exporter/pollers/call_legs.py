@@ -40,6 +40,11 @@ class GroupLookup(Protocol):
 
     def index(self) -> Mapping[tuple[str, str], tuple[str, str]]: ...
 
+    def known_until(self) -> float | None:
+        """The API's time before which every group that took a call is in the index (None:
+        not yet): a leg to an unknown extension that ended before then is not a group's."""
+        ...
+
 
 class GroupIndex:
     """(PBX name, extension) -> (group type, name) for call legs: queues from discovery, ring
@@ -53,6 +58,13 @@ class GroupIndex:
 
     def __call__(self, pbx: str, extension: str) -> tuple[str, str] | None:
         return self.index().get((pbx, extension))
+
+    def known_until(self) -> float | None:
+        # Queue legs name themselves (callee "CallQueue"); ring group legs look like calls to
+        # a user, so only the ring group summary can tell them apart.
+        if self._directory.directory is None:
+            return None
+        return self._ring_groups.listed_until
 
     def index(self) -> Mapping[tuple[str, str], tuple[str, str]]:
         """(PBX name, extension) -> (group type, name) of every group known now."""
@@ -103,10 +115,15 @@ class CallLegPoller(CallDetailPoller):
         if found is None and label_text(row.get("callee")) == "CallQueue":
             found = ("queue", label_text(row.get("calleeName")))
         if found is None:
-            # A ring group not listed by the summary yet, or no group at all (a call to a
-            # user): the leg alone does not say which, so it is read again by the next polls
-            # of its look-back and counted once its group is known.
-            return PENDING
+            # A ring group the summary has not listed yet (it failed, or the group is newer
+            # than its last answer), or no group at all (a call to a user): the leg alone does
+            # not say which. Pending until the summary has listed the groups of its time, it is
+            # read again (the poller asks from the oldest pending leg) and counted once.
+            known_until = self.groups.known_until()
+            ended = milliseconds(row, "disconnectedTimeUTC") or 0.0
+            if known_until is None or ended >= known_until * 1000.0:
+                return PENDING
+            return None
         group_type, name = found
         if not self.select.keeps(name, lra):
             return None

@@ -16,6 +16,7 @@ exporter/metrics/summaries.py). Counts here are gauges: a window's count goes do
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -65,6 +66,12 @@ class RingGroupSource(Protocol):
     @property
     def groups(self) -> Mapping[tuple[str, str], RingGroup]: ...
 
+    @property
+    def listed_until(self) -> float | None:
+        """The API's time when the last complete list was asked for (None: never): a ring
+        group that took a call before then is in `groups`."""
+        ...
+
 
 @dataclass(frozen=True)
 class RingGroup:
@@ -76,9 +83,14 @@ class RingGroup:
 
 @dataclass(frozen=True)
 class FixedRingGroups:
-    """Ring groups that do not change: for a poller run on its own (tests, tools)."""
+    """Ring groups that do not change: for a poller run on its own (tests, tools), or none at
+    all, for good, when the ring group summary is off."""
 
     groups: Mapping[tuple[str, str], RingGroup]
+    listed_until: float | None = math.inf
+
+
+NO_RING_GROUPS = FixedRingGroups({})
 
 
 class SummaryPoller(Poller):
@@ -240,6 +252,7 @@ class RingGroupPoller(SummaryPoller):
         super().__init__(*args, **kwargs)
         self._seen: dict[tuple[str, str], RingGroup] = {}
         self.groups: Mapping[tuple[str, str], RingGroup] = {}  # (pbx name, extension)
+        self.listed_until: float | None = None
 
     def row_labels(self, row: Mapping[str, Any]) -> tuple[str, ...]:
         return (text(row, "pbxId"), text(row, "site"), text(row, "name"), text(row, "extension"))
@@ -250,8 +263,10 @@ class RingGroupPoller(SummaryPoller):
 
     def collect(self) -> Sequence[Family]:
         self._seen = {}
+        asked = self.client.now()
         families = super().collect()
         self.groups = dict(self._seen)  # swapped whole: readers never see a half-built map
+        self.listed_until = asked
         return families
 
 

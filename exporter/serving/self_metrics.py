@@ -85,6 +85,12 @@ SELF_METRICS: tuple[MetricSpec, ...] = (
         ("collector",),
     ),
     gauge(
+        'eightbyeight_collector_records_pending',
+        "Records of the collector's last poll not counted yet because their group is not known "
+        'yet (the ring group summary has not listed it): read again until it is.',
+        ("collector",),
+    ),
+    gauge(
         'eightbyeight_collector_counting_day_start_timestamp_seconds',
         'Start of the day the call counters hold (local midnight of time_zone); they start '
         'again from 0 a look-back after the next midnight.',

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,11 +27,19 @@ class Groups:
     """Known groups for the call-leg poller, as its GroupIndex of discovery and the ring group
     summary gives them: (PBX name, extension) -> (group type, name)."""
 
-    def __init__(self, groups: dict[tuple[str, str], tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        groups: dict[tuple[str, str], tuple[str, str]],
+        listed_until: float | None = math.inf,
+    ) -> None:
         self.groups = groups
+        self.listed_until = listed_until  # None: the ring group summary never answered
 
     def __call__(self, pbx: str, extension: str) -> tuple[str, str] | None:
         return self.groups.get((pbx, extension))
 
     def index(self) -> dict[tuple[str, str], tuple[str, str]]:
         return self.groups
+
+    def known_until(self) -> float | None:
+        return self.listed_until
