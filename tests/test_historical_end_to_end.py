@@ -103,6 +103,29 @@ def group_of(leg: CallLeg) -> GroupRef:
     return leg.group
 
 
+def group_legs(sim: Simulator, start: float, end: float) -> list[CallLeg]:
+    """The top-level legs into a queue or ring group that ended in [start, end)."""
+    return [
+        leg
+        for leg in sim.model.call_legs(start, end)
+        if leg.parent_call_id is None and leg.group is not None
+    ]
+
+
+def group_calls(legs: list[CallLeg]) -> Counter[frozenset[tuple[str, str]]]:
+    """What eightbyeight_group_calls_total counts for those legs."""
+    return Counter(
+        key(
+            pbx=leg.pbx,
+            group_type=group_of(leg).kind.value,
+            group=group_of(leg).name,
+            extension=group_of(leg).extension,
+            outcome=leg.outcome,
+        )
+        for leg in legs
+    )
+
+
 @pytest.mark.slow
 def test_counters_equal_the_calls_the_simulator_recorded(
     sim: Simulator, sim_clock: FakeClock
@@ -150,21 +173,8 @@ def test_counters_equal_the_calls_the_simulator_recorded(
     )
 
     # Per queue and ring group: the group's top-level legs.
-    legs = [
-        leg
-        for leg in sim.model.call_legs(counting_from, sim_clock())
-        if leg.parent_call_id is None and leg.group is not None
-    ]
-    expected_groups = Counter(
-        key(
-            pbx=leg.pbx,
-            group_type=group_of(leg).kind.value,
-            group=group_of(leg).name,
-            extension=group_of(leg).extension,
-            outcome=leg.outcome,
-        )
-        for leg in legs
-    )
+    legs = group_legs(sim, counting_from, sim_clock())
+    expected_groups = group_calls(legs)
     assert {group_of(leg).kind.value for leg in legs} == {"queue", "ring_group"}
     assert nonzero(family(out, "eightbyeight_group_calls_total")) == dict(expected_groups)
     group_talk: defaultdict[frozenset[tuple[str, str]], float] = defaultdict(float)
@@ -349,21 +359,8 @@ def test_started_while_the_ring_group_summary_fails_every_ring_group_leg_is_coun
         out = run_for(exporter, sim_clock, 3)
     finally:
         exporter.close()
-    legs = [
-        leg
-        for leg in sim.model.call_legs(day_start(sim_clock()), sim_clock())
-        if leg.parent_call_id is None and leg.group is not None
-    ]
-    expected = Counter(
-        key(
-            pbx=leg.pbx,
-            group_type=group_of(leg).kind.value,
-            group=group_of(leg).name,
-            extension=group_of(leg).extension,
-            outcome=leg.outcome,
-        )
-        for leg in legs
-    )
+    legs = group_legs(sim, day_start(sim_clock()), sim_clock())
+    expected = group_calls(legs)
     assert sum(1 for leg in legs if group_of(leg).kind.value == "ring_group") > 20
     assert nonzero(family(out, "eightbyeight_group_calls_total")) == dict(expected)
     assert get("eightbyeight_collector_records_pending", {"collector": "call_legs"}) == 0
