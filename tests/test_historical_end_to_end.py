@@ -55,6 +55,8 @@ def historical_config(sim: Simulator, **overrides: Any) -> dict[str, Any]:
         "password": sim.password,
         "time_zone": "America/New_York",
         "retries": {"initial_backoff": "10ms", "max_backoff": "50ms"},
+        # The budget's minute is the real one: an hour of fake time passes in seconds.
+        "request_budget_per_minute": 1_000_000,
         "call_queues": {"enabled": False},
         "company_summary": {"interval": "1m", "windows": ["1h", "today"]},
         "ring_groups": {"interval": "1m", "windows": ["1h"]},
