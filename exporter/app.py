@@ -260,7 +260,6 @@ def build_exporter(
                 max_series=cq.max_series,
                 windows=cq.windows,
                 time_zone=wa.time_zone,
-                clock=clock,
             )
             build.add(poller, depends_on=discovery_runner)
         add_historical(
@@ -282,7 +281,6 @@ def build_exporter(
             cc,
             stats,
             clients,
-            clock=clock,
             sleep=sleep,
             shard=shard,
             budget=budgets[-1],
@@ -307,7 +305,6 @@ def add_contact_center(
     stats: RequestStats,
     clients: list[HttpClient],
     *,
-    clock: Callable[[], float],
     sleep: Callable[[float], None] | None,
     shard: Shard = Shard(),
     budget: RequestBudget | None = None,
@@ -371,7 +368,6 @@ def add_contact_center(
                     duration_unit=cc.duration_unit,
                     page_size=cc.report_page_size,
                     polling=cc.report_status,
-                    clock=clock,
                     sleep=sleep,
                 )
             )

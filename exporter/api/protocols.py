@@ -28,6 +28,8 @@ class DirectoryApi(Protocol):
 class CallQueueApi(Protocol):
     """Work Analytics live queues: the Call Queue Metric API and the deprecated realtime API."""
 
+    def now(self) -> float: ...
+
     def call_queue_metrics(
         self,
         pbx_id: str,
@@ -96,6 +98,8 @@ class RealtimeApi(Protocol):
 
 class ReportApi(Protocol):
     """Contact Center historical reports: their types, creation, status and pages."""
+
+    def now(self) -> float: ...
 
     def report_types(self, tenant: str | None) -> list[Mapping[str, Any]]: ...
 

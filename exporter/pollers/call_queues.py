@@ -12,8 +12,7 @@ Exposition (polled every 30 s by default; durations in seconds, percentages as r
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -76,7 +75,6 @@ class CallQueuePoller(Poller):
         max_series: int = 20_000,
         windows: Sequence[Window] = (parse_window(CALL_QUEUE_METRICS_WINDOW),),
         time_zone: str = "UTC",
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
         self.directory = directory
@@ -103,7 +101,6 @@ class CallQueuePoller(Poller):
         if api == "realtime" and self.dated_windows:
             raise ValueError("the deprecated realtime API takes no date range")
         self.zone = ZoneInfo(time_zone)  # where `today` starts
-        self.clock = clock
         # A date range asks for aggregates only; with no metrics configured, all of them.
         self.dated_metrics = [m for m in self.metrics if m in CALL_QUEUE_METRICS_AGGREGATE_KEYS]
         self.invalid = LeftOut(self.name)  # queue items (and summaries) left out
@@ -133,8 +130,9 @@ class CallQueuePoller(Poller):
         families = FamilySet(help_suffix)
         seen: set[tuple[str, ...]] = set()  # (window, *labels)
         budget = SeriesBudget(self.name, self.max_series)
-        # One "now" for the poll, so every PBX is asked for the same ranges.
-        now = self.clock()
+        # One "now" for the poll, so every PBX is asked for the same ranges; the API's time,
+        # so a skewed exporter asks for the ranges it means.
+        now = self.client.now()
         ranges = [(w.name, date_range(resolve(w, now, self.zone))) for w in self.dated_windows]
         for pbx in directory.pbxes:
             filters = self._filters(directory, pbx)

@@ -187,7 +187,6 @@ class CcReportPoller(Poller):
         duration_unit: DurationUnit,
         page_size: int,
         polling: ReportStatusPolling,
-        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
@@ -202,7 +201,6 @@ class CcReportPoller(Poller):
         self.durations = duration_unit
         self.page_size = page_size
         self.polling = polling
-        self.clock = clock
         self.sleep = sleep
         self.metric_names: list[str] | None = None  # known once the report types were read
         self.invalid = LeftOut(self.name)  # rows left out
@@ -224,7 +222,7 @@ class CcReportPoller(Poller):
 
     def collect(self) -> Sequence[Family]:
         metric_names = self._validate()
-        window = resolve(self.report.window, self.clock(), self.zone)
+        window = resolve(self.report.window, self.client.now(), self.zone)  # the API's time
         status = self.client.create_report(
             self.tenant,
             definition(

@@ -8,6 +8,7 @@ from typing import Any
 
 import responses
 
+from exporter.api.clock import ApiClock
 from exporter.api.contact_center import ContactCenterClient
 from exporter.api.http import HttpClient, HttpSettings
 from exporter.api.request_stats import RequestStats
@@ -23,13 +24,23 @@ HM = f"{HOST}/analytics/cc/v8/historical-metrics"
 NOW = 1_763_485_200.0  # Tuesday 2025-11-18 17:00 UTC
 
 
-def make_client(clock: FakeClock | None = None) -> ContactCenterClient:
+def make_client(
+    clock: FakeClock | None = None, wall: FakeClock | None = None
+) -> ContactCenterClient:
+    """`clock` ages the token; `wall` is the API's time the report windows follow."""
     stats = RequestStats()
     settings = HttpSettings(initial_backoff=0.001, max_backoff=0.002)
+    api_clock = ApiClock("contact_center", wall or FakeClock())
 
     def http(url: str) -> HttpClient:
         return HttpClient(
-            "contact_center", url, settings, stats, sleep=lambda s: None, rng=random.Random(1)
+            "contact_center",
+            url,
+            settings,
+            stats,
+            sleep=lambda s: None,
+            rng=random.Random(1),
+            api_clock=api_clock,
         )
 
     return ContactCenterClient(
@@ -88,13 +99,12 @@ class Sleeps(list[float]):
 def report_collector(clock: FakeClock, sleeps: Sleeps, **overrides: Any) -> CcReportPoller:
     polling = ReportStatusPolling(initial_backoff=2, max_backoff=10, timeout=60)
     return CcReportPoller(
-        make_client(),
+        make_client(wall=clock),
         report(**overrides),
         "acme",
         time_zone="UTC",
         duration_unit="milliseconds",
         page_size=2,
         polling=polling,
-        clock=clock,
         sleep=sleeps,
     )
