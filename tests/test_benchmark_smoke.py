@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import day_read
 from benchmarks.__main__ import Options, measure
 from benchmarks.report import markdown
 
@@ -71,3 +72,11 @@ def test_the_harness_measures_metrics_served_from_bytes_rendered_once(tmp_path: 
     assert ours["plain"]["median"] <= EXPORTER_OVER_FLOOR * floor["plain"]["median"], (
         f"exporter {ours['plain']}, floor {floor['plain']}"
     )
+
+
+def test_the_day_read_benchmark_reads_the_day_then_the_lookback() -> None:
+    lines = day_read.measure(pbxes=1, hours=2, page_size=100)
+    # "call_records: 3 requests, 129 records, 0.02 s": more pages for the day than for the
+    # look-back.
+    for day, lookback in zip(lines[2:4], lines[5:7]):
+        assert int(day.split()[1]) > int(lookback.split()[1]) >= 1, (day, lookback)
