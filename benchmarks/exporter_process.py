@@ -37,8 +37,8 @@ from exporter.cli import check_reports_or_fail
 from exporter.config import Config, load_config_data
 from exporter.core.logs import configure_logging
 from exporter.core.memory import limit_malloc_arenas, release_free_memory
-from exporter.pollers.call_details import CallRecordPoller
 from exporter.pollers.call_legs import CallLegPoller
+from exporter.pollers.call_records import CallRecordPoller
 from exporter.pollers.discovery import DiscoveryPoller
 from exporter.pollers.summaries import RingGroupPoller
 from exporter.reload import LiveExporter

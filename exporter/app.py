@@ -28,9 +28,9 @@ from exporter.core.parts import Parts
 from exporter.core.sharding import Shard
 from exporter.pollers.assembly import Assembly, api_budget
 from exporter.pollers.base import Poller, PollerRunner, Scheduler
-from exporter.pollers.call_details import CallRecordPoller
 from exporter.pollers.call_legs import CallLegPoller, GroupIndex
 from exporter.pollers.call_queues import CallQueuePoller
+from exporter.pollers.call_records import CallRecordPoller
 from exporter.pollers.cc_realtime import CcRealtimePoller
 from exporter.pollers.cc_reports import CcReportPoller, check_report
 from exporter.pollers.discovery import DiscoveryPoller

@@ -450,6 +450,23 @@ def test_stuck_detection() -> None:
     assert runner.is_stuck()
 
 
+def test_a_long_run_that_keeps_reading_pages_is_not_stuck() -> None:
+    # The call counters' first read of a big day: many pages, minutes in all.
+    mono = FakeClock(0)
+    poller = FlakyCollector()
+    runner = PollerRunner(poller, monotonic=mono)
+    with runner._lock:
+        runner._state.running_since = mono()
+    for _ in range(10):  # 10 x 200 s, a page now and then
+        mono.advance(200)
+        poller.progress += 1
+        assert not runner.is_stuck()
+    mono.advance(299)
+    assert not runner.is_stuck()
+    mono.advance(2)  # 301 s without a page
+    assert runner.is_stuck()
+
+
 def test_stop_waits_for_all_runners_within_one_shared_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,8 @@ from exporter.config import Selection
 from exporter.core.errors import ServerError
 from exporter.core.windows import parse_window
 from exporter.pollers.call_counting import SeenIds, outcome
-from exporter.pollers.call_details import CallRecordPoller
 from exporter.pollers.call_legs import CallLegPoller
+from exporter.pollers.call_records import CallRecordPoller
 from exporter.pollers.discovery import Directory, FixedDirectory, Pbx
 from exporter.pollers.summaries import (
     CompanySummaryPoller,
@@ -294,9 +295,17 @@ class CdrStore:
         self.requests: list[dict[str, Any]] = []
         self.fail_on_page: int | None = None
         self.ignore_window = False
+        self.misjudged = 0.0
+        self.dated = False
 
     def now(self) -> float:
-        return self.clock()  # the API shares the test's clock: no skew
+        # The API's time as the exporter estimates it: the test's clock, unless a test makes
+        # the estimate wrong for a while (a stepped clock the median has not followed yet).
+        return self.clock() + self.misjudged
+
+    def answered_until(self) -> float | None:
+        # The API's own time at its last answer, from its Date header (None: no Date).
+        return math.floor(self.clock()) + 1.0 if self.dated else None
 
     def add(self, row: dict[str, Any], *, delay: float = 0.0) -> None:
         self.rows.append((row["disconnectedTimeUTC"] / 1000 + delay, row))
@@ -814,3 +823,23 @@ def test_a_leg_to_a_group_newer_than_the_summarys_last_answer_waits_for_the_next
         )
         == 1
     )
+
+
+@pytest.mark.parametrize("step", [7200.0, -1800.0])
+def test_a_clock_stepped_ahead_or_back_loses_and_repeats_nothing(step: float) -> None:
+    # For three polls the exporter's idea of the API's time is off by `step` (its clock was
+    # stepped and the skew median has not followed yet); the API's Date headers are right.
+    clock = FakeClock(NOW)
+    store = CdrStore(clock)
+    store.dated = True
+    collector = records_collector(store, clock)
+    added = 0
+    for minute in range(60):
+        store.misjudged = step if 40 <= minute < 43 else 0.0
+        store.add(record(f"c{minute}", clock() - 5))
+        added += 1
+        families = collector.collect()
+        clock.advance(60)
+    assert calls(families, pbx="acmecorp", direction="inbound", outcome="answered") == added
+    for asked in store.requests:
+        assert asked["startTime"] < asked["endTime"]

@@ -56,9 +56,9 @@ from exporter.metrics.contact_center import (
 from exporter.metrics.rendering import Family, render_families
 from exporter.metrics.summaries import fold
 from exporter.pollers.base import Poller
-from exporter.pollers.call_details import CallRecordPoller
 from exporter.pollers.call_legs import CallLegPoller
 from exporter.pollers.call_queues import CallQueuePoller
+from exporter.pollers.call_records import CallRecordPoller
 from exporter.pollers.cc_reports import check_report
 from exporter.pollers.discovery import DiscoveryPoller, FixedDirectory
 from exporter.pollers.summaries import (

@@ -81,6 +81,7 @@ class ApiClock:
         self._lock = threading.Lock()
         self._samples: deque[float] = deque(maxlen=SAMPLES_KEPT)
         self._estimate: float | None = None
+        self._latest: float | None = None  # the Date of the last answer, seconds
         self._skewed = False
         self._version = 0
 
@@ -100,6 +101,7 @@ class ApiClock:
         # [date, date + 1), on average date + 0.5, somewhere between sent and received.
         sample = (date + 0.5) - (sent + received) / 2
         with self._lock:
+            self._latest = date
             self._samples.append(sample)
             estimate = self._estimate = statistics.median(self._samples)
             self._version += 1
@@ -130,6 +132,13 @@ class ApiClock:
     def now(self) -> float:
         """The API's time now, as far as the exporter knows it: for the windows it asks for."""
         return self.clock() + self.applied_offset
+
+    def answered_until(self) -> float | None:
+        """The API's time at its last answer, to the second above (None: no Date seen). Unlike
+        now(), it cannot run ahead of the API: a poll's watermark never passes it, so a step of
+        the exporter's clock the median has not followed yet cannot skip records."""
+        latest = self._latest
+        return None if latest is None else latest + 1.0
 
 
 class ApiClockCollector:

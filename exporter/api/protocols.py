@@ -69,6 +69,10 @@ class SummaryApi(Protocol):
 class CallDetailApi(Protocol):
     """Work Analytics call records and call legs, scrolled page by page."""
 
+    def answered_until(self) -> float | None:
+        """The API's own time at its last answer, to the second above (None: unknown)."""
+        ...
+
     def historical_params(
         self, pbx_names: Sequence[str], start_time: str, end_time: str, time_zone: str
     ) -> dict[str, str]: ...

@@ -65,6 +65,11 @@ class WorkAnalyticsClient:
         api_clock = self.http.api_clock
         return api_clock.now() if api_clock is not None else time.time()
 
+    def answered_until(self) -> float | None:
+        """The API's own time at its last answer (see ApiClock.answered_until)."""
+        api_clock = self.http.api_clock
+        return None if api_clock is None else api_clock.answered_until()
+
     def _fetch_token(self) -> tuple[str, float]:
         try:
             body = self.http.request(

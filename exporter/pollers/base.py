@@ -84,6 +84,8 @@ class Poller(ABC):
     # out (`unusable`); each is exported as its counter, from 0 on.
     invalid: LeftOut | None = None
     unusable: LeftOut | None = None
+    # Moves while a run makes headway (a page read): a long run that moves is not stuck.
+    progress: int = 0
 
     @abstractmethod
     def collect(self) -> Sequence[Family]:
@@ -149,6 +151,7 @@ class PollerRunner:
         self._stop = threading.Event()
         self.first_run_done = threading.Event()
         self._thread: threading.Thread | None = None
+        self._progress_seen, self._progress_at = poller.progress, float("-inf")
 
     @property
     def state(self) -> RunState:
@@ -237,13 +240,20 @@ class PollerRunner:
         return snapshot
 
     def is_stuck(self) -> bool:
+        """The thread died, or a run has gone on for the limit without progress: a long run
+        that keeps reading pages (the call counters' first read of a big day) is not stuck."""
         state = self.state
         if self._thread is not None and not self._thread.is_alive() and not self._stop.is_set():
             return True
         if state.running_since is None:
             return False
+        now = self._mono()
+        progress = self.poller.progress
+        if progress != self._progress_seen:
+            # Seen when asked (every /-/healthy): progress since the last question counts.
+            self._progress_seen, self._progress_at = progress, now
         limit = max(STUCK_MIN_SECONDS, STUCK_INTERVALS * self.poller.interval)
-        return self._mono() - state.running_since > limit
+        return now - max(state.running_since, self._progress_at) > limit
 
     @property
     def running(self) -> bool:

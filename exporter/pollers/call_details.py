@@ -39,11 +39,9 @@ from exporter.config import Selection
 from exporter.core.logs import get_logger
 from exporter.core.windows import WIRE_TIME_ZONE, CountingDay, counting_day, wire_time
 from exporter.metrics.rendering import Family
-from exporter.metrics.spec import MetricSpec
 from exporter.metrics.units import from_milliseconds
-from exporter.pollers.base import LeftOut, Poller, label_text
+from exporter.pollers.base import LeftOut, Poller
 from exporter.pollers.call_counting import (
-    OTHER,
     OUTCOMES,
     PENDING,
     ZERO_OUTCOMES,
@@ -51,8 +49,6 @@ from exporter.pollers.call_counting import (
     Histogram,
     RecordKey,
     SeenIds,
-    call_detail_specs,
-    direction,
     milliseconds,
     outcome,
 )
@@ -61,21 +57,8 @@ from exporter.pollers.limits import SeriesCount
 
 log = get_logger(__name__)
 
-# Directions every PBX is exported with from 0 (`other` only once seen).
-KNOWN_DIRECTIONS = ("inbound", "outbound", "internal")
 # Ids are kept this much longer than the look-back: the API's times are whole seconds.
 FORGET_MARGIN_SECONDS = 120.0
-
-
-RECORD_SPECS = call_detail_specs(
-    "call_records",
-    "/v2/call-records",
-    ("pbx", "direction"),
-    "Calls that ended, by direction and outcome (one per call record).",
-    "How long callers waited before an answer or giving up (waitTimeMS of the call record).",
-    "Talk time of answered calls (talkTimeMS of the call record).",
-)
-SPECS: tuple[MetricSpec, ...] = tuple(RECORD_SPECS)
 
 
 class CallDetailPoller(Poller):
@@ -138,6 +121,7 @@ class CallDetailPoller(Poller):
         """Every call series from 0, nothing remembered: a new day, or a first read that failed."""
         self.evicted_before += self.seen.evicted
         self.day = day
+        self.forgotten_until = day.start if day is not None else 0.0
         self.watermark = None
         self.pending_from = None  # end of the oldest record still pending
         self.records_pending = 0  # in the last poll
@@ -177,10 +161,17 @@ class CallDetailPoller(Poller):
     def collect(self) -> Sequence[Family]:
         now = self.now()
         day = counting_day(now, self.zone, self.lookback)
-        if day != self.day:
+        if self.day is None or day.start > self.day.start:  # days never go back
             self._begin_day(day)
+        day = self.day or day
         full = self.watermark is None
-        start = day.start if full else max(day.start, self._next_start())
+        # Never before the ids already forgotten: what ended there was counted when its id was
+        # known (a clock stepped back would otherwise count it again).
+        start = day.start if full else max(self.forgotten_until, self._next_start(now))
+        if now <= start:
+            # The clock went back before the day began (a stepped clock): nothing to ask
+            # until it is past it again.
+            return self._families()
         self._pending_in_poll, self.records_pending = None, 0
         try:
             self._read_window(day, start, now)
@@ -191,20 +182,27 @@ class CallDetailPoller(Poller):
                 self._begin_day(day)
             raise
         # Only a complete poll moves the watermark; a failure above leaves it for the next run.
-        self.watermark = now
+        # Never past the API's own time at its last answer: if the exporter's clock stepped
+        # ahead (and the skew estimate has not followed yet), the window asked for reached into
+        # the API's future, and what ends there is read by the next polls.
+        answered = self.client.answered_until()
+        self.watermark = now if answered is None else min(now, answered)
         self.pending_from = self._pending_in_poll
         # An id whose record ended before the next window can only come back outside its
         # window, where it is not counted: forgotten.
-        self.seen.forget_before((self._next_start() - FORGET_MARGIN_SECONDS) * 1000.0)
+        horizon = max(self.forgotten_until, self._next_start(now) - FORGET_MARGIN_SECONDS)
+        self.seen.forget_before(horizon * 1000.0)
+        self.forgotten_until = horizon
         for key in self.known_keys():
             self._fit(key)
         return self._families()
 
-    def _next_start(self) -> float:
-        """Where the next poll asks from: the look-back before the last complete poll, or
-        the oldest record still pending (its group not known yet), if older."""
+    def _next_start(self, now: float) -> float:
+        """Where the next poll asks from: the look-back before the last complete poll (or
+        before now, if the clock went back since), or the oldest record still pending (its
+        group not known yet), if older."""
         assert self.watermark is not None
-        start = self.watermark - self.lookback
+        start = min(self.watermark, now) - self.lookback
         return start if self.pending_from is None else min(start, self.pending_from)
 
     def _read_window(self, day: CountingDay, start: float, end: float) -> None:
@@ -219,6 +217,7 @@ class CallDetailPoller(Poller):
                 **self.extra_params(),
             }
             for page in self.client.scroll(self.endpoint, params, self.page_size):
+                self.progress += 1
                 for row in page:
                     self._read(row, low, high, day.end * 1000.0)
 
@@ -360,33 +359,3 @@ class CallDetailPoller(Poller):
         if self.day is not None:
             values["eightbyeight_collector_counting_day_start_timestamp_seconds"] = self.day.start
         return values
-
-
-class CallRecordPoller(CallDetailPoller):
-    """One record per call: calls by PBX, direction and outcome."""
-
-    name = "call_records"
-    endpoint = "/v2/call-records"
-    specs = RECORD_SPECS
-    disposition_key = "lastLegDisposition"
-    duration_keys = ("waitTimeMS", "talkTimeMS")
-
-    def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
-        return label_text(row.get("callId")) or None
-
-    def record_key(self, row: Mapping[str, Any]) -> RecordKey:
-        return (label_text(row.get("pbxId")), direction(row))
-
-    def wait_ms(self, row: Mapping[str, Any]) -> float | None:
-        return milliseconds(row, "waitTimeMS")
-
-    def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
-        return (OTHER, key[1])  # PBXes beyond the ceiling, by direction
-
-    def known_keys(self) -> Iterable[tuple[str, ...]]:
-        directory = self.directory.directory
-        if directory is None:
-            return
-        for pbx in directory.pbxes:
-            for way in KNOWN_DIRECTIONS:
-                yield (pbx.name, way)
