@@ -175,7 +175,9 @@ def add_historical(
         legs = build.parts.make(
             CallLegPoller, client, discovery, groups=groups, **call_details(wa.call_legs)
         )
-        after_discovery(legs)
+        # After the ring group summary's first answer: a ring group's legs are not counted
+        # before it lists the group, and the first poll's read of the day is never read again.
+        build.add(legs, depends_on=ring_runner or discovery_runner)
 
 
 def build_exporter(
