@@ -325,3 +325,19 @@ def test_late_records_and_a_page_failing_half_way_are_counted_exactly_once(
     assert (
         get("eightbyeight_collector_records_duplicate_total", {"collector": "call_records"}) or 0
     ) > 0
+
+
+@pytest.mark.parametrize("ring_groups", [True, False])
+def test_the_call_legs_start_after_the_ring_group_summarys_first_answer(
+    sim: Simulator, sim_clock: FakeClock, ring_groups: bool
+) -> None:
+    # A ring group's legs are counted once the summary lists the group, and the first poll's
+    # read of the day is not read again: started before that answer, they would be lost.
+    config = historical_config(sim, ring_groups={"enabled": ring_groups, "interval": "1m"})
+    exporter = build_exporter(load_config_data(config), process_metrics=False, clock=sim_clock)
+    try:
+        runners = {runner.name: runner for runner in exporter.scheduler.runners}
+        waits_for = runners["ring_groups" if ring_groups else "discovery"]
+        assert runners["call_legs"].depends_on is waits_for
+    finally:
+        exporter.close()
