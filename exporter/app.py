@@ -178,7 +178,9 @@ def add_historical(
         legs = build.parts.make(
             CallLegPoller, client, discovery, groups=groups, **call_details(wa.call_legs)
         )
-        after_discovery(legs)
+        # After the ring group summary's first try: a ring group's legs wait until it lists
+        # the group, so the first poll of the day counts them at once rather than later.
+        build.add(legs, depends_on=ring_runner or discovery_runner)
 
 
 def build_exporter(

@@ -366,3 +366,19 @@ def test_started_while_the_ring_group_summary_fails_every_ring_group_leg_is_coun
     assert sum(1 for leg in legs if group_of(leg).kind.value == "ring_group") > 20
     assert nonzero(family(out, "eightbyeight_group_calls_total")) == dict(expected)
     assert get("eightbyeight_collector_records_pending", {"collector": "call_legs"}) == 0
+
+
+@pytest.mark.parametrize("ring_groups", [True, False])
+def test_the_call_legs_start_after_the_ring_group_summarys_first_answer(
+    sim: Simulator, sim_clock: FakeClock, ring_groups: bool
+) -> None:
+    # A ring group's legs are counted once the summary lists the group: started after its
+    # first answer, the first poll counts them at once instead of reading them again later.
+    config = historical_config(sim, ring_groups={"enabled": ring_groups, "interval": "1m"})
+    exporter = build_exporter(load_config_data(config), process_metrics=False, clock=sim_clock)
+    try:
+        runners = {runner.name: runner for runner in exporter.scheduler.runners}
+        waits_for = runners["ring_groups" if ring_groups else "discovery"]
+        assert runners["call_legs"].depends_on is waits_for
+    finally:
+        exporter.close()

@@ -11,17 +11,11 @@ Prometheus: none may fail, and every panel must show data.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import yaml
@@ -31,79 +25,27 @@ from mixin.config import MixinConfig
 from mixin.dashboards import build_dashboards, expand, panel_queries
 from mixin.rules import render_rules, rule_groups
 from simulator import Simulator
+from tests.support.processes import (
+    Process,
+    Prometheus,
+    binary,
+    get_json,
+    start,
+    start_exporter,
+    start_prometheus,
+    wait_until,
+)
 from tests.support.rules import referenced_names
 from tests.support.waiting import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 JOB = "eightbyeight"
 # The rules as shipped, but with a `for:` short enough for a test.
 MIXIN = MixinConfig.model_validate(
     {"selector": f'job="{JOB}"', "no_agent_available": {"for": "3s"}}
 )
 ALERT = "EightByEightQueueNoAgentAvailable"
-T = TypeVar("T")
-
-
-def wait_for(
-    what: str, probe: Callable[[], T | None], timeout: float = 90.0, every: float = 0.5
-) -> T:
-    """Polls `probe` until it returns something truthy: bounded in time and in count."""
-    deadline = time.monotonic() + timeout
-    for _ in range(int(timeout / every) + 1):
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            break
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-
-
-def get_json(url: str) -> Any:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return json.loads(response.read())
-    except (OSError, ValueError):
-        return None
-
-
-@dataclass
-class Process:
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def start(name: str, command: list[str], directory: Path) -> Process:
-    log = directory / f"{name}.log"
-    with log.open("wb") as out:  # the child keeps its own descriptor
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=directory)
-    return Process(name, process, log)
-
-
-def binary(*names: str) -> str:
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise AssertionError(
-        f"{names[0]} is missing: scripts/test.sh installs Debian's prometheus "
-        "and prometheus-alertmanager packages"
-    )
 
 
 def exporter_config(sim: Simulator) -> dict[str, Any]:
@@ -126,19 +68,12 @@ def exporter_config(sim: Simulator) -> dict[str, Any]:
 @dataclass
 class Stack:
     sim: Simulator
-    prometheus: str
+    prometheus: Prometheus
     alertmanager: str
     processes: list[Process]
 
     def query(self, expr: str) -> dict[str, Any]:
-        url = f"{self.prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as err:  # 400/422: a bad query, with Prometheus's reason
-            return json.loads(err.read())
-        except OSError as err:  # not listening yet, or gone
-            return {"status": "unreachable", "error": str(err)}
+        return self.prometheus.query(expr)
 
     def alerts(self) -> list[dict[str, Any]]:
         filter_ = urllib.parse.urlencode({"filter": f'alertname="{ALERT}"', "active": "true"})
@@ -151,7 +86,6 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     directory = tmp_path_factory.mktemp("monitoring")
-    prometheus_bin = binary("prometheus")
     alertmanager_bin = binary("prometheus-alertmanager", "alertmanager")
     # Forty agents a tenant: even at night (a quarter of them logged in) a queue has idle
     # agents to take its callers once it is staffed again.
@@ -161,25 +95,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     exporter_port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
     (directory / "exporter.yaml").write_text(yaml.safe_dump(exporter_config(sim)))
     (directory / "rules.yml").write_text(render_rules(MIXIN))
-    (directory / "prometheus.yml").write_text(
-        yaml.safe_dump(
-            {
-                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-                "rule_files": ["rules.yml"],
-                "alerting": {
-                    "alertmanagers": [
-                        {"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}
-                    ]
-                },
-                "scrape_configs": [
-                    {
-                        "job_name": JOB,
-                        "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}],
-                    }
-                ],
-            }
-        )
-    )
+    prometheus_config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": ["rules.yml"],
+        "alerting": {
+            "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]
+        },
+        "scrape_configs": [
+            {"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}]}
+        ],
+    }
     (directory / "alertmanager.yml").write_text(
         yaml.safe_dump(
             {
@@ -196,19 +121,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     processes: list[Process] = []
     try:
         processes.append(
-            start(
-                "exporter",
-                [
-                    sys.executable,
-                    "-m",
-                    "exporter",
-                    "--config.file",
-                    str(directory / "exporter.yaml"),
-                    "--web.listen-address",
-                    f"127.0.0.1:{exporter_port}",
-                ],
-                directory,
-            )
+            start_exporter("exporter", directory / "exporter.yaml", exporter_port, directory)
         )
         processes.append(
             start(
@@ -223,33 +136,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 directory,
             )
         )
-        processes.append(
-            start(
-                "prometheus",
-                [
-                    prometheus_bin,
-                    f"--config.file={directory / 'prometheus.yml'}",
-                    f"--storage.tsdb.path={directory / 'tsdb'}",
-                    f"--web.listen-address=127.0.0.1:{prometheus_port}",
-                    "--rules.alert.resend-delay=1s",
-                ],
-                directory,
-            )
+        prometheus_process, prometheus = start_prometheus(
+            directory, prometheus_port, prometheus_config, "--rules.alert.resend-delay=1s"
         )
-        stack = Stack(
-            sim,
-            f"http://127.0.0.1:{prometheus_port}",
-            f"http://127.0.0.1:{alertmanager_port}",
-            processes,
-        )
+        processes.append(prometheus_process)
+        stack = Stack(sim, prometheus, f"http://127.0.0.1:{alertmanager_port}", processes)
 
         def scraped() -> bool:
             answer = stack.query(f'up{{job="{JOB}"}} == 1')
             return bool(answer.get("data", {}).get("result"))
 
         try:
-            wait_for("Prometheus to scrape the exporter", scraped, timeout=60)
-            wait_for(
+            wait_until("Prometheus to scrape the exporter", scraped, timeout=60)
+            wait_until(
                 "Alertmanager to answer",
                 lambda: get_json(f"{stack.alertmanager}/api/v2/status"),
                 timeout=30,
@@ -286,7 +185,7 @@ def test_a_queue_without_agents_pages_and_the_page_resolves(stack: Stack) -> Non
     sim.cc.set_arrival_rate(tenant, queue.id, 360)
     breached = time.monotonic()
     try:
-        fired = wait_for(f"{ALERT} in Alertmanager", ours, timeout=120)
+        fired = wait_until(f"{ALERT} in Alertmanager", ours, timeout=120)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{stack.logs()}") from None
     labels = fired[0]["labels"]
@@ -298,7 +197,7 @@ def test_a_queue_without_agents_pages_and_the_page_resolves(stack: Stack) -> Non
     sim.cc.set_arrival_rate(tenant, queue.id, 0)
     sim.cc.set_staffing(tenant, queue.id, None)
     try:
-        wait_for(f"{ALERT} to resolve", lambda: not ours() or None, timeout=120)
+        wait_until(f"{ALERT} to resolve", lambda: not ours() or None, timeout=120)
     except AssertionError as exc:
         where = f'{{tenant="{tenant}", queue_id="{queue.id}", period="rt"}}'
         state = {
@@ -328,7 +227,7 @@ def result_of(stack: Stack, where: str, expr: str) -> list[Any]:
 
 def test_every_dashboard_query_returns_data(stack: Stack) -> None:
     # Rates need a few scrapes, reports a first run: wait until the slowest panel has data.
-    wait_for(
+    wait_until(
         "a Contact Center report in Prometheus",
         lambda: stack.query("eightbyeight_cc_report_rows").get("data", {}).get("result"),
         timeout=60,
@@ -357,5 +256,5 @@ def test_every_rule_evaluates_and_names_series_that_exist(stack: Stack) -> None:
     missing = [n for n in names if not result_of(stack, n, f"count({n})")]
     assert missing == [], "rules name series Prometheus never saw"
     # The recording rules are what Prometheus evaluates from the file it loaded.
-    loaded = get_json(f"{stack.prometheus}/api/v1/rules")
+    loaded = get_json(f"{stack.prometheus.url}/api/v1/rules")
     assert loaded and sum(len(g["rules"]) for g in loaded["data"]["groups"]) == len(rules)
