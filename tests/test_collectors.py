@@ -503,3 +503,24 @@ def test_a_run_cut_short_by_a_stop_is_logged_as_abandoned_not_failed() -> None:
     assert [e["event"] for e in logged] == ["collector_run_failed", "collector_run_abandoned"]
     assert [e["log_level"] for e in logged] == ["warning", "info"]
     assert runner.state.failures == 2  # still counted: the run did not produce a snapshot
+
+
+def test_a_runners_own_metrics_are_those_of_its_last_finished_run() -> None:
+    # A page built while a run is under way shows the last run's watermark beside the last
+    # run's counts, never this run's watermark beside the older counts.
+    class Counting(FlakyCollector):
+        name = "counting"
+        watermark = 0.0
+
+        def collect(self) -> Any:
+            self.watermark += 60.0
+            assert runner.state.poller_metrics["watermark"] == self.watermark - 60.0
+            return super().collect()
+
+        def self_metrics(self) -> dict[str, float]:
+            return {"watermark": self.watermark}
+
+    runner = PollerRunner(Counting())
+    assert runner.state.poller_metrics == {"watermark": 0.0}
+    assert runner.run_once()
+    assert runner.state.poller_metrics == {"watermark": 60.0}

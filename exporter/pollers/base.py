@@ -123,6 +123,9 @@ class RunState:
     last_success: float | None = None
     last_error: str | None = None
     running_since: float | None = None  # monotonic
+    # The poller's own metrics (watermark, records read, ...) as of the end of its last run:
+    # taken with the snapshot, so a page never shows a new watermark beside older counts.
+    poller_metrics: dict[str, float] = field(default_factory=dict)
 
 
 class PollerRunner:
@@ -144,7 +147,7 @@ class PollerRunner:
         self._wall = wall_clock
         self._mono = monotonic
         self._lock = threading.Lock()
-        self._state = RunState()
+        self._state = RunState(poller_metrics=poller.self_metrics())
         # Moves at the end of every run: what /metrics checks before collecting the runner's
         # own metrics again (read without the lock: an int).
         self.version = 0
@@ -175,8 +178,10 @@ class PollerRunner:
             log.exception("collector_crashed", collector=self.name)
         duration = self._mono() - started
         finished_wall = self._wall()
+        poller_metrics = self.poller.self_metrics()
         with self._lock:
             state = self._state
+            state.poller_metrics = poller_metrics
             state.running_since = None
             state.runs += 1
             state.last_duration = duration

@@ -148,7 +148,7 @@ def _values(runner: PollerRunner) -> dict[str, float | None]:
         "eightbyeight_collector_interval_seconds": runner.poller.interval,
         "eightbyeight_collector_runs": float(state.runs),
         "eightbyeight_collector_failures": float(state.failures),
-        **runner.poller.self_metrics(),
+        **state.poller_metrics,
     }
 
 
