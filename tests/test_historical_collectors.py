@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import copy
-import math
-from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,8 +13,6 @@ from exporter.config import Selection
 from exporter.core.errors import ServerError
 from exporter.core.windows import parse_window
 from exporter.pollers.call_counting import SeenIds, outcome
-from exporter.pollers.call_legs import CallLegPoller
-from exporter.pollers.call_records import CallRecordPoller
 from exporter.pollers.discovery import Directory, FixedDirectory, Pbx
 from exporter.pollers.summaries import (
     CompanySummaryPoller,
@@ -26,6 +21,15 @@ from exporter.pollers.summaries import (
     RingGroup,
     RingGroupMemberPoller,
     RingGroupPoller,
+)
+from tests.support.call_details import (
+    CdrStore,
+    calls,
+    leg,
+    leg_collector,
+    polled_once,
+    record,
+    records_collector,
 )
 from tests.support.clock import FakeClock
 from tests.support.files import fixture_json
@@ -284,106 +288,6 @@ def test_values_of_the_wrong_type_are_skipped_not_fatal() -> None:
 # --- call records and legs -----------------------------------------------------------------
 
 
-class CdrStore:
-    """A scripted call-records/legs API: filters by disconnect time, hides late records, pages."""
-
-    historical_params = staticmethod(WorkAnalyticsClient.historical_params)
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.rows: list[tuple[float, dict[str, Any]]] = []  # (visible from, row)
-        self.requests: list[dict[str, Any]] = []
-        self.fail_on_page: int | None = None
-        self.ignore_window = False
-        self.misjudged = 0.0
-        self.dated = False
-
-    def now(self) -> float:
-        # The API's time as the exporter estimates it: the test's clock, unless a test makes
-        # the estimate wrong for a while (a stepped clock the median has not followed yet).
-        return self.clock() + self.misjudged
-
-    def answered_until(self) -> float | None:
-        # The API's own time at its last answer, from its Date header (None: no Date).
-        return math.floor(self.clock()) + 1.0 if self.dated else None
-
-    def add(self, row: dict[str, Any], *, delay: float = 0.0) -> None:
-        self.rows.append((row["disconnectedTimeUTC"] / 1000 + delay, row))
-
-    def scroll(
-        self, endpoint: str, params: Mapping[str, Any], page_size: int
-    ) -> Iterator[list[dict]]:
-        self.requests.append({"endpoint": endpoint, **params})
-        zone = ZoneInfo(params["timeZone"])
-
-        def parse(text: str) -> float:
-            return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone).timestamp()
-
-        start, end = parse(params["startTime"]), parse(params["endTime"])
-        hits = [
-            row
-            for visible, row in self.rows
-            if visible <= self.clock()
-            and (self.ignore_window or start <= row["disconnectedTimeUTC"] / 1000 <= end)
-        ]
-        for number, i in enumerate(range(0, len(hits), page_size)):
-            if number == self.fail_on_page:
-                raise ServerError(endpoint, "page failed", status=502)
-            yield copy.deepcopy(hits[i : i + page_size])
-
-
-def record(
-    call_id: str,
-    ended: float,
-    *,
-    pbx: str = "acmecorp",
-    answered: bool = True,
-    wait_ms: int = 12_000,
-    talk_ms: int = 60_000,
-    direction: str = "Incoming",
-    disposition: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "callId": call_id,
-        "pbxId": pbx,
-        "direction": direction,
-        "answered": "Answered" if answered else "-",
-        "missed": "-" if answered else "Missed",
-        "abandoned": "-" if answered or disposition else "Abandoned",
-        "lastLegDisposition": disposition or ("Answered" if answered else "Abandoned"),
-        "waitTimeMS": wait_ms,
-        "talkTimeMS": talk_ms if answered else 0,
-        "disconnectedTimeUTC": int(ended * 1000),
-    }
-
-
-def records_collector(store: CdrStore, clock: FakeClock, **overrides: Any) -> CallRecordPoller:
-    kwargs = {
-        "interval": 60.0,
-        "lookback": 600.0,
-        "page_size": 2,
-        "time_zone": "Europe/London",
-        "wait_buckets": [10.0, 20.0, 30.0, 60.0],
-        "talk_buckets": [60.0, 300.0],
-        **overrides,
-    }
-    return CallRecordPoller(store, FixedDirectory(DIRECTORY), **kwargs)
-
-
-def polled_once(**overrides: Any) -> tuple[FakeClock, CdrStore, CallRecordPoller]:
-    """A record collector after its first poll (which counts nothing), one minute later."""
-    clock = FakeClock(NOW)
-    store = CdrStore(clock)
-    collector = records_collector(store, clock, **overrides)
-    collector.collect()
-    clock.advance(60)
-    return clock, store, collector
-
-
-def calls(families: Any, **labels: str) -> float:
-    return Recorder(families).get("eightbyeight_calls_total", **labels) or 0.0
-
-
 def test_outcome_precedence_on_the_vendor_examples() -> None:
     legs = fixture_json("call_legs.json")["data"]
     assert outcome(legs[0], "propsLastPartyDisp") == "voicemail"
@@ -534,9 +438,9 @@ def test_the_counters_start_again_a_lookback_after_local_midnight() -> None:
             calls(collector.collect(), pbx="acmecorp", direction="inbound", outcome="answered")
         )
         clock.advance(60)
-    # 23:58 nothing yet; from 23:59 `before`; from 00:05 `late` too; from 00:10 the new day
-    # holds `after` alone.
-    assert answered == [0] + [1] * 6 + [2] * 5 + [1] * 4
+    # 23:58 nothing yet; from 23:59 `before`; from 00:05 `late` too; at 00:10 (the look-back
+    # past midnight) the day's last poll; from 00:11 the new day holds `after` alone.
+    assert answered == [0] + [1] * 6 + [2] * 6 + [1] * 3
     start = collector.self_metrics()["eightbyeight_collector_counting_day_start_timestamp_seconds"]
     assert start == midnight
 
@@ -624,60 +528,6 @@ def test_seen_ids_are_bounded_and_forget_the_oldest_first() -> None:
     assert not seen.add("k0", 50)
     seen.forget_before(45)
     assert len(seen) == 1 and "k0" in seen
-
-
-def leg(
-    call_id: str,
-    ended: float,
-    *,
-    lra: str,
-    callee: str = "CallQueue",
-    name: str = "Sales Queue",
-    parent: str | None = None,
-    answered: bool = True,
-    call_ms: int = 80_000,
-    talk_ms: int = 60_000,
-    hold_ms: int = 5_000,
-    pbx: str = "acmecorp",
-) -> dict[str, Any]:
-    row = fixture_json("call_legs.json")["data"][1]
-    row.update(
-        {
-            "callId": call_id,
-            "legId": "1",
-            "pbxId": pbx,
-            "lra": lra,
-            "callee": callee,
-            "calleeName": name,
-            "parentCallId": parent,
-            "callTime": call_ms,
-            "talkTimeMS": talk_ms if answered else 0,
-            "calleeHoldDurationMS": hold_ms if answered else 0,
-            "answered": "Answered" if answered else "-",
-            "missed": "-" if answered else "Missed",
-            "abandoned": "-" if answered else "Abandoned",
-            "propsLastPartyDisp": "Answered" if answered else "Missed",
-            "disconnectedTimeUTC": int(ended * 1000),
-        }
-    )
-    return row
-
-
-def leg_collector(
-    store: CdrStore, clock: FakeClock, groups: dict[tuple[str, str], tuple[str, str]] | Groups
-) -> CallLegPoller:
-    """Call legs of the fake store, with waits in 10/20/30 s and talk in 60/120 s buckets."""
-    return CallLegPoller(
-        store,
-        FixedDirectory(DIRECTORY),
-        groups=groups if isinstance(groups, Groups) else Groups(groups),
-        interval=60.0,
-        lookback=600.0,
-        page_size=10,
-        time_zone="UTC",
-        wait_buckets=[10.0, 20.0, 30.0],
-        talk_buckets=[60.0, 120.0],
-    )
 
 
 def test_legs_count_per_queue_and_ring_group_with_waits_from_call_time() -> None:

@@ -253,6 +253,11 @@ class WorkAnalyticsClient:
             if not isinstance(meta, Mapping) or not isinstance(data, list):
                 raise MalformedResponseError(endpoint, "page has no meta object and data list")
             if data:
+                # A scroll that hands out fresh scrollIds for the same rows loops as surely as
+                # one repeating its scrollId: its pages are told apart by the records they hold.
+                first = guard.first_seen(("rows", _scroll_page_fingerprint(data)), f"page {page}")
+                if first is not None:
+                    guard.stop(f"page {page} repeats {first}")
                 yield list(data)
             next_id = meta.get("scrollId")
             if not data or not isinstance(next_id, str) or next_id in ("", SCROLL_END):
@@ -265,6 +270,19 @@ class WorkAnalyticsClient:
                 guard.stop(f"scrollId repeated after {page + 1} pages")
             scroll_id = next_id
         raise MalformedResponseError(endpoint, f"more than {MAX_SCROLL_PAGES} pages")
+
+
+def _scroll_page_fingerprint(rows: list[Any]) -> int:
+    """The identity of a call-records or call-legs page: its records' ids and ends (cheap
+    next to serialising thousands of records)."""
+    return hash(
+        tuple(
+            (str(r.get("callId")), str(r.get("legId")), str(r.get("disconnectedTimeUTC")))
+            if isinstance(r, Mapping)
+            else repr(r)[:200]
+            for r in rows
+        )
+    )
 
 
 def whole_number(value: Any) -> int | None:

@@ -64,6 +64,9 @@ class RingGroupMembersConfig(SummaryConfig):
     ring_groups: list[str] = Field(default_factory=list)
 
 
+MAX_LOOKBACK_SECONDS = 6 * 3600
+
+
 class CallDetailConfig(StrictModel):
     """Incremental polling of /v2/call-records or /v2/call-legs into counters and histograms."""
 
@@ -103,6 +106,11 @@ class CallDetailConfig(StrictModel):
             raise ValueError(
                 f"lookback ({self.lookback:g}s) must be at least the interval "
                 f"({self.interval:g}s), or records between two polls are missed"
+            )
+        if self.lookback > MAX_LOOKBACK_SECONDS:
+            raise ValueError(
+                f"lookback ({self.lookback:g}s) must be at most 6h: the counters of a day go "
+                "on for the look-back past its midnight"
             )
         return self
 

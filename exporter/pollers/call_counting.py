@@ -65,7 +65,9 @@ def milliseconds(row: Mapping[str, Any], key: str) -> float | None:
 
 
 class SeenIds:
-    """Ids of counted records with their disconnect time; forgets the oldest first."""
+    """Ids of the day's counted records, with their latest end (ms). Bounded: past
+    `max_entries` the oldest are forgotten first, and `evicted_until` says up to where, so no
+    window asks for them again."""
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
@@ -73,6 +75,7 @@ class SeenIds:
         self._heap: list[tuple[float, int, Hashable]] = []
         self._order = 0  # tie-breaker: keys need not be comparable
         self.evicted = 0
+        self.evicted_until = 0.0  # the latest end forgotten for room, ms
 
     def __len__(self) -> int:
         return len(self._times)
@@ -81,24 +84,37 @@ class SeenIds:
         return key in self._times
 
     def add(self, key: Hashable, when: float) -> bool:
-        """Remember `key`; False when it was already known."""
-        if key in self._times:
+        """Remember `key`; False when it was already known (then remembered until the later of
+        its two ends: a record answered again with a corrected end stays a duplicate)."""
+        known = self._times.get(key)
+        if known is not None:
+            if when > known:
+                self._push(key, when)
             return False
-        self._times[key] = when
-        self._order += 1
-        heapq.heappush(self._heap, (when, self._order, key))
+        self._push(key, when)
         while len(self._times) > self.max_entries:
-            self._pop()
-            self.evicted += 1
+            when_evicted = self._pop()
+            if when_evicted is not None:
+                self.evicted += 1
+                self.evicted_until = max(self.evicted_until, when_evicted)
         return True
 
     def forget_before(self, when: float) -> None:
         while self._heap and self._heap[0][0] < when:
             self._pop()
 
-    def _pop(self) -> None:
-        _, _, key = heapq.heappop(self._heap)
-        self._times.pop(key, None)
+    def _push(self, key: Hashable, when: float) -> None:
+        self._times[key] = when
+        self._order += 1
+        heapq.heappush(self._heap, (when, self._order, key))
+
+    def _pop(self) -> float | None:
+        """Forget the oldest entry; its end, or None for a stale entry of a refreshed id."""
+        when, _, key = heapq.heappop(self._heap)
+        if self._times.get(key) != when:
+            return None
+        del self._times[key]
+        return when
 
 
 @dataclass

@@ -9,15 +9,19 @@ ask again from the last complete poll minus `lookback` and count each record not
 (remembered by id). So a restart, a second replica or a shard move shows the same values, and
 today's figures (a queue's service level) are there from the first poll.
 
-The day's counters go on `lookback` past midnight, for the records that reach the API late; then
-they start again from 0 with the new day's calls so far: Prometheus sees one counter reset a day,
+The day's counters go on for `lookback` past midnight, for the records that reach the API late:
+the first poll at or after that reads the day's last records and shows them, and the next one
+starts again from 0 with the new day's calls so far. Prometheus sees one counter reset a day,
 which `rate()` and `increase()` handle. A record that reaches the API more than `lookback` after
 its call ended is counted by a poller that starts later (a full read) but not by one already
 running: that is the error bound between two replicas.
 
 Windows are asked in UTC (see core/windows), only records that end inside the window asked for
-are counted, and ids are forgotten once later windows can no longer include them: an answer
-outside its window (a vendor's reading of a local time, say) is never counted twice.
+are counted, and the ids of the day are kept (the oldest forgotten first past
+`dedup_max_entries`, and no window asks for those again), with their latest end: an answer
+outside its window, a record answered again with a corrected end, or a clock stepped back never
+counts a call twice. The day is decided on the API's own time at its last answer, so an
+exporter clock stepped ahead never begins tomorrow early.
 
     eightbyeight_calls_total{direction="inbound",outcome="answered",pbx="acmecorp"} 1042.0
     eightbyeight_call_wait_seconds_bucket{direction="inbound",le="20.0",outcome="answered",pbx="acmecorp"} 977.0
@@ -56,9 +60,6 @@ from exporter.pollers.discovery import DirectorySource, pbx_batches
 from exporter.pollers.limits import SeriesCount
 
 log = get_logger(__name__)
-
-# Ids are kept this much longer than the look-back: the API's times are whole seconds.
-FORGET_MARGIN_SECONDS = 120.0
 
 
 class CallDetailPoller(Poller):
@@ -121,7 +122,7 @@ class CallDetailPoller(Poller):
         """Every call series from 0, nothing remembered: a new day, or a first read that failed."""
         self.evicted_before += self.seen.evicted
         self.day = day
-        self.forgotten_until = day.start if day is not None else 0.0
+        self.closing = False  # the day's last poll is done: the next begins the new day
         self.watermark = None
         self.pending_from = None  # end of the oldest record still pending
         self.records_pending = 0  # in the last poll
@@ -160,17 +161,28 @@ class CallDetailPoller(Poller):
 
     def collect(self) -> Sequence[Family]:
         now = self.now()
-        day = counting_day(now, self.zone, self.lookback)
-        if self.day is None or day.start > self.day.start:  # days never go back
+        # The day is decided on a time the API has confirmed: an exporter clock stepped ahead
+        # (the skew median not following yet) must not begin tomorrow early.
+        answered = self.client.answered_until()
+        confirmed = now if answered is None else min(now, answered + self.interval)
+        day = counting_day(confirmed, self.zone, self.lookback)
+        if self.day is None or now < self.day.start:
+            # The first poll, or a day begun on a clock that has gone back before it: (again)
+            # read whole.
             self._begin_day(day)
+        elif day.start > self.day.start and self.closing:
+            self._begin_day(day)
+        # The day's last poll, at lookback past its midnight or later, counts and shows the
+        # records that reached the API late before the next poll begins the new day.
+        closing = day.start > (self.day or day).start
         day = self.day or day
         full = self.watermark is None
-        # Never before the ids already forgotten: what ended there was counted when its id was
-        # known (a clock stepped back would otherwise count it again).
-        start = day.start if full else max(self.forgotten_until, self._next_start(now))
-        if now <= start:
-            # The clock went back before the day began (a stepped clock): nothing to ask
-            # until it is past it again.
+        # Never before the ids forgotten to keep memory bounded: what ended there was counted
+        # while its id was known.
+        start = day.start if full else max(self.seen.evicted_until / 1000.0, self._next_start(now))
+        if math.floor(now) <= math.floor(start):
+            # The clock went back (a stepped clock): nothing to ask until it is past again; an
+            # empty window is an HTTP 400.
             return self._families()
         self._pending_in_poll, self.records_pending = None, 0
         try:
@@ -188,11 +200,7 @@ class CallDetailPoller(Poller):
         answered = self.client.answered_until()
         self.watermark = now if answered is None else min(now, answered)
         self.pending_from = self._pending_in_poll
-        # An id whose record ended before the next window can only come back outside its
-        # window, where it is not counted: forgotten.
-        horizon = max(self.forgotten_until, self._next_start(now) - FORGET_MARGIN_SECONDS)
-        self.seen.forget_before(horizon * 1000.0)
-        self.forgotten_until = horizon
+        self.closing = closing
         for key in self.known_keys():
             self._fit(key)
         return self._families()
@@ -208,6 +216,9 @@ class CallDetailPoller(Poller):
     def _read_window(self, day: CountingDay, start: float, end: float) -> None:
         # The API's times are whole seconds: the window it answers is [start, end] to the second.
         low = max(day.start, float(math.floor(start))) * 1000.0
+        if self.seen.evicted:
+            # Not what ended up to the last id forgotten for room: counted while it was known.
+            low = max(low, self.seen.evicted_until + 1.0)
         high = (math.floor(end) + 1) * 1000.0
         for batch in pbx_batches(self.directory, self.all_pbxes, self.pbx_batch_size):
             params = {

@@ -68,7 +68,7 @@ class GroupIndex:
 
     def index(self) -> Mapping[tuple[str, str], tuple[str, str]]:
         """(PBX name, extension) -> (group type, name) of every group known now."""
-        directory, ring_groups = self._directory.directory, self._ring_groups.groups
+        directory, ring_groups = self._directory.directory, self._ring_groups.listed
         if (
             self._sources is None
             or self._sources[0] is not directory
@@ -125,6 +125,10 @@ class CallLegPoller(CallDetailPoller):
                 return PENDING
             return None
         group_type, name = found
+        # The name the leg carries: the group's name when the call ended. A group renamed
+        # during the day keeps its earlier calls under the earlier name, so a full read (a
+        # restart, a replica) gives the same series as the poller that saw the calls.
+        name = label_text(row.get("calleeName")) or name
         if not self.select.keeps(name, lra):
             return None
         return (pbx, group_type, name, lra)
@@ -146,7 +150,9 @@ class CallLegPoller(CallDetailPoller):
         return max(0.0, call_time - parts)
 
     def fold(self, key: tuple[str, ...]) -> tuple[str, ...]:
-        return (key[0], key[1], OTHER, OTHER)  # groups beyond the ceiling, per PBX and type
+        # Groups beyond the ceiling, per type: per PBX, thousands of PBXes would make thousands
+        # of `_other` keys and the ceiling no ceiling.
+        return (OTHER, key[1], OTHER, OTHER)
 
     def known_keys(self) -> Iterable[tuple[str, ...]]:
         for (pbx, extension), (group_type, name) in sorted(self.groups.index().items()):

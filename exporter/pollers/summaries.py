@@ -67,6 +67,11 @@ class RingGroupSource(Protocol):
     def groups(self) -> Mapping[tuple[str, str], RingGroup]: ...
 
     @property
+    def listed(self) -> Mapping[tuple[str, str], RingGroup]:
+        """Every ring group of the last answer, whether `select` keeps it or not."""
+        ...
+
+    @property
     def listed_until(self) -> float | None:
         """The API's time when the last complete list was asked for (None: never): a ring
         group that took a call before then is in `groups`."""
@@ -88,6 +93,10 @@ class FixedRingGroups:
 
     groups: Mapping[tuple[str, str], RingGroup]
     listed_until: float | None = math.inf
+
+    @property
+    def listed(self) -> Mapping[tuple[str, str], RingGroup]:
+        return self.groups
 
 
 NO_RING_GROUPS = FixedRingGroups({})
@@ -186,6 +195,7 @@ class SummaryPoller(Poller):
                         fields=sorted(map(str, row))[:20],
                     )
                     continue
+                self.on_listed(labels)
                 if not self.keeps(row, labels):
                     continue
                 if labels in selected:
@@ -227,6 +237,9 @@ class SummaryPoller(Poller):
     def on_row(self, row: Mapping[str, Any], labels: tuple[str, ...], window: Window) -> None:
         """Hook: a kept row was read."""
 
+    def on_listed(self, labels: tuple[str, ...]) -> None:
+        """Hook: a row with its identity was read, kept by `select` or not."""
+
     def extra_families(self) -> Iterable[Family]:
         return ()
 
@@ -251,7 +264,11 @@ class RingGroupPoller(SummaryPoller):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._seen: dict[tuple[str, str], RingGroup] = {}
+        self._listed: dict[tuple[str, str], RingGroup] = {}
         self.groups: Mapping[tuple[str, str], RingGroup] = {}  # (pbx name, extension)
+        # Every ring group, `select` or not: the call counters count a ring group's legs
+        # whatever this summary exports.
+        self.listed: Mapping[tuple[str, str], RingGroup] = {}
         self.listed_until: float | None = None
 
     def row_labels(self, row: Mapping[str, Any]) -> tuple[str, ...]:
@@ -261,11 +278,16 @@ class RingGroupPoller(SummaryPoller):
         pbx, site, name, extension = labels
         self._seen[(pbx, extension)] = RingGroup(pbx, site, name, extension)
 
+    def on_listed(self, labels: tuple[str, ...]) -> None:
+        pbx, site, name, extension = labels
+        self._listed[(pbx, extension)] = RingGroup(pbx, site, name, extension)
+
     def collect(self) -> Sequence[Family]:
-        self._seen = {}
+        self._seen, self._listed = {}, {}
         asked = self.client.now()
         families = super().collect()
         self.groups = dict(self._seen)  # swapped whole: readers never see a half-built map
+        self.listed = dict(self._listed)
         self.listed_until = asked
         return families
 
