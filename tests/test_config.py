@@ -136,6 +136,16 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "top_level_list.yaml": [
         f"{INVALID / 'top_level_list.yaml'}: the top level must be a mapping of sections"
     ],
+    # PyYAML keeps the last of two equal keys silently: which one did the user mean?
+    "duplicate_key.yaml": [
+        f"{INVALID / 'duplicate_key.yaml'}: invalid YAML at line 5, column 3: duplicate key "
+        "work_analytics.username"
+    ],
+    # 453 bytes, 9**9 values once expanded: refused before anything walks them.
+    "alias_bomb.yaml": [
+        f"{INVALID / 'alias_bomb.yaml'}: invalid YAML: more than 100000 values once aliases "
+        "are expanded (an alias bomb?)"
+    ],
 }
 
 
