@@ -136,6 +136,20 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "top_level_list.yaml": [
         f"{INVALID / 'top_level_list.yaml'}: the top level must be a mapping of sections"
     ],
+    # Whatever the spelling, a duration is finite, positive and fits in a timer (a year at
+    # most): an interval past threading.TIMEOUT_MAX once killed the poller's thread.
+    "unbounded_durations.yaml": [
+        "work_analytics.timeouts.read: must be at most 365d",
+        "work_analytics.retries.max_retry_after: must be a duration such as 30s, 5m or 1h",
+        "work_analytics.discovery.interval: must be a duration such as 30s, 5m or 1h",
+        "work_analytics.call_queues.interval: must be a duration such as 30s, 5m or 1h",
+        "work_analytics.company_summary.interval: '-5s' is not a duration such as 30s, 5m or 1h",
+        "work_analytics.ring_groups.interval: '1e400s' is not a duration such as 30s, 5m or 1h",
+        "work_analytics.extensions.interval: must be at most 365d",
+    ],
+    "not_finite_number.yaml": [
+        "work_analytics.request_budget_per_minute: Input should be a finite number"
+    ],
     # PyYAML keeps the last of two equal keys silently: which one did the user mean?
     "duplicate_key.yaml": [
         f"{INVALID / 'duplicate_key.yaml'}: invalid YAML at line 5, column 3: duplicate key "

@@ -20,7 +20,11 @@ class StrictModel(BaseModel):
     # Defaults are written `Field(default=...)`: mypy reads these models through
     # dataclass_transform (no pydantic plugin), which misses a positional default and would
     # make every argument-less construction such as `Timeouts()` an error.
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # No NaN or infinity in any number (`request_budget_per_minute: .inf`): each ends in
+    # arithmetic or a timer, where it fails later, in a poller's thread.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 def _normalise_base_url(value: str) -> str:
