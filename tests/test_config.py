@@ -150,6 +150,14 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "not_finite_number.yaml": [
         "work_analytics.request_budget_per_minute: Input should be a finite number"
     ],
+    # A nested default is read as the shell reads it (this one's variable is unset too); a
+    # reference that cannot be read is refused, never left in the value as text.
+    "env_references.yaml": [
+        "work_analytics.api_key: environment variable EIGHTBYEIGHT_TEST_UNSET_B is not set",
+        "work_analytics.username: ${ must name an environment variable, as in ${NAME} or "
+        "${NAME:-default} (write $$ for a literal $)",
+        "work_analytics.password: ${ without its closing } (write $$ for a literal $)",
+    ],
     # PyYAML keeps the last of two equal keys silently: which one did the user mean?
     "duplicate_key.yaml": [
         f"{INVALID / 'duplicate_key.yaml'}: invalid YAML at line 5, column 3: duplicate key "
@@ -296,6 +304,35 @@ def test_environment_interpolation() -> None:
     wa = load_config_data(data, env={"HOST": "api.example.test", "PBX": "main"}).work_analytics
     assert wa.base_url == "https://api.example.test/analytics/work"
     assert wa.pbxes == ["main", "fallback", "cost$centre"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expanded"),
+    [
+        ("${UNSET:-${PBX}}", "main"),
+        ("${UNSET:-${ALSO_UNSET:-last}}", "last"),
+        ("${PBX:-${UNSET}}", "main"),  # a default not used needs no variable
+        ("${UNSET:-pre-${PBX}-post}!", "pre-main-post!"),
+        ("${UNSET:-a}b}", "ab}"),
+        ("${UNSET:-$$HOME}", "$HOME"),
+    ],
+)
+def test_nested_defaults(text: str, expanded: str) -> None:
+    data = {"work_analytics": {**CREDENTIALS, "pbxes": [text]}}
+    assert load_config_data(data, env={"PBX": "main"}).work_analytics.pbxes == [expanded]
+
+
+def test_defaults_nest_eight_deep_at_most() -> None:
+    def nested(depth: int) -> str:
+        return "${UNSET:-" * depth + "x" + "}" * depth
+
+    data = {"work_analytics": {**CREDENTIALS, "pbxes": [nested(8)]}}
+    assert load_config_data(data, env={}).work_analytics.pbxes == ["x"]
+    with pytest.raises(ConfigError) as caught:
+        load_config_data({"work_analytics": {**CREDENTIALS, "pbxes": [nested(9)]}}, env={})
+    assert caught.value.problems == [
+        "work_analytics.pbxes[0]: ${...} defaults nested more than 8 deep"
+    ]
 
 
 def test_disabled_work_analytics_needs_no_credentials() -> None:
