@@ -150,6 +150,11 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "not_finite_number.yaml": [
         "work_analytics.request_budget_per_minute: Input should be a finite number"
     ],
+    # Sent as it is in the 8x8-apikey header: http.client could not encode it, at every run.
+    "api_key_not_ascii.yaml": [
+        "work_analytics.api_key: must be printable ASCII without spaces (it is sent in an HTTP "
+        "header)"
+    ],
     # A nested default is read as the shell reads it (this one's variable is unset too); a
     # reference that cannot be read is refused, never left in the value as text.
     "env_references.yaml": [
@@ -281,6 +286,19 @@ def test_secret_files(tmp_path: Path) -> None:
     assert revealed(wa.password) == "pw-from-file"
     # Secrets never show in the model's repr (and so never in a log of it).
     assert "key-from-file" not in repr(wa) and "pw-from-file" not in repr(wa)
+
+
+def test_an_api_key_from_a_file_or_the_environment_is_checked_too(tmp_path: Path) -> None:
+    (tmp_path / "key").write_text("k\x00y\n")
+    message = "must be printable ASCII without spaces (it is sent in an HTTP header)"
+    for section, env in (
+        ({"api_key_file": str(tmp_path / "key")}, {}),
+        ({}, {"EIGHTBYEIGHT_API_KEY": "clé"}),
+    ):
+        data = {"work_analytics": {"username": "u", "password": "p", **section}}
+        with pytest.raises(ConfigError) as caught:
+            load_config_data(data, env=env)
+        assert caught.value.problems == [f"work_analytics.api_key: {message}"]
 
 
 def test_empty_secret_file_is_an_error(tmp_path: Path) -> None:
