@@ -136,6 +136,43 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "top_level_list.yaml": [
         f"{INVALID / 'top_level_list.yaml'}: the top level must be a mapping of sections"
     ],
+    # Whatever the spelling, a duration is finite, positive and fits in a timer (a year at
+    # most): an interval past threading.TIMEOUT_MAX once killed the poller's thread.
+    "unbounded_durations.yaml": [
+        "work_analytics.timeouts.read: must be at most 365d",
+        "work_analytics.retries.max_retry_after: must be a duration such as 30s, 5m or 1h",
+        "work_analytics.discovery.interval: must be a duration such as 30s, 5m or 1h",
+        "work_analytics.call_queues.interval: must be a duration such as 30s, 5m or 1h",
+        "work_analytics.company_summary.interval: '-5s' is not a duration such as 30s, 5m or 1h",
+        "work_analytics.ring_groups.interval: '1e400s' is not a duration such as 30s, 5m or 1h",
+        "work_analytics.extensions.interval: must be at most 365d",
+    ],
+    "not_finite_number.yaml": [
+        "work_analytics.request_budget_per_minute: Input should be a finite number"
+    ],
+    # Sent as it is in the 8x8-apikey header: http.client could not encode it, at every run.
+    "api_key_not_ascii.yaml": [
+        "work_analytics.api_key: must be printable ASCII without spaces (it is sent in an HTTP "
+        "header)"
+    ],
+    # A nested default is read as the shell reads it (this one's variable is unset too); a
+    # reference that cannot be read is refused, never left in the value as text.
+    "env_references.yaml": [
+        "work_analytics.api_key: environment variable EIGHTBYEIGHT_TEST_UNSET_B is not set",
+        "work_analytics.username: ${ must name an environment variable, as in ${NAME} or "
+        "${NAME:-default} (write $$ for a literal $)",
+        "work_analytics.password: ${ without its closing } (write $$ for a literal $)",
+    ],
+    # PyYAML keeps the last of two equal keys silently: which one did the user mean?
+    "duplicate_key.yaml": [
+        f"{INVALID / 'duplicate_key.yaml'}: invalid YAML at line 5, column 3: duplicate key "
+        "work_analytics.username"
+    ],
+    # 453 bytes, 9**9 values once expanded: refused before anything walks them.
+    "alias_bomb.yaml": [
+        f"{INVALID / 'alias_bomb.yaml'}: invalid YAML: more than 100000 values once aliases "
+        "are expanded (an alias bomb?)"
+    ],
 }
 
 
@@ -251,6 +288,19 @@ def test_secret_files(tmp_path: Path) -> None:
     assert "key-from-file" not in repr(wa) and "pw-from-file" not in repr(wa)
 
 
+def test_an_api_key_from_a_file_or_the_environment_is_checked_too(tmp_path: Path) -> None:
+    (tmp_path / "key").write_text("k\x00y\n")
+    message = "must be printable ASCII without spaces (it is sent in an HTTP header)"
+    for section, env in (
+        ({"api_key_file": str(tmp_path / "key")}, {}),
+        ({}, {"EIGHTBYEIGHT_API_KEY": "clé"}),
+    ):
+        data = {"work_analytics": {"username": "u", "password": "p", **section}}
+        with pytest.raises(ConfigError) as caught:
+            load_config_data(data, env=env)
+        assert caught.value.problems == [f"work_analytics.api_key: {message}"]
+
+
 def test_empty_secret_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "pw").write_text("\n")
     data = {
@@ -272,6 +322,35 @@ def test_environment_interpolation() -> None:
     wa = load_config_data(data, env={"HOST": "api.example.test", "PBX": "main"}).work_analytics
     assert wa.base_url == "https://api.example.test/analytics/work"
     assert wa.pbxes == ["main", "fallback", "cost$centre"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expanded"),
+    [
+        ("${UNSET:-${PBX}}", "main"),
+        ("${UNSET:-${ALSO_UNSET:-last}}", "last"),
+        ("${PBX:-${UNSET}}", "main"),  # a default not used needs no variable
+        ("${UNSET:-pre-${PBX}-post}!", "pre-main-post!"),
+        ("${UNSET:-a}b}", "ab}"),
+        ("${UNSET:-$$HOME}", "$HOME"),
+    ],
+)
+def test_nested_defaults(text: str, expanded: str) -> None:
+    data = {"work_analytics": {**CREDENTIALS, "pbxes": [text]}}
+    assert load_config_data(data, env={"PBX": "main"}).work_analytics.pbxes == [expanded]
+
+
+def test_defaults_nest_eight_deep_at_most() -> None:
+    def nested(depth: int) -> str:
+        return "${UNSET:-" * depth + "x" + "}" * depth
+
+    data = {"work_analytics": {**CREDENTIALS, "pbxes": [nested(8)]}}
+    assert load_config_data(data, env={}).work_analytics.pbxes == ["x"]
+    with pytest.raises(ConfigError) as caught:
+        load_config_data({"work_analytics": {**CREDENTIALS, "pbxes": [nested(9)]}}, env={})
+    assert caught.value.problems == [
+        "work_analytics.pbxes[0]: ${...} defaults nested more than 8 deep"
+    ]
 
 
 def test_disabled_work_analytics_needs_no_credentials() -> None:

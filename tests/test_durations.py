@@ -4,10 +4,16 @@ and Go's syntax, and the messages the config's users see (test_config pins them 
 from __future__ import annotations
 
 import math
+import threading
 
 import pytest
 
-from exporter.core.durations import duration_seconds, parse_duration, prometheus_duration_seconds
+from exporter.core.durations import (
+    MAX_DURATION_SECONDS,
+    duration_seconds,
+    parse_duration,
+    prometheus_duration_seconds,
+)
 
 NOT_A_DURATION = "must be a duration such as 30s, 5m or 1h"
 
@@ -113,3 +119,16 @@ def test_prometheus_grammar_reads_what_prometheus_reads(text: str, seconds: floa
 def test_prometheus_grammar_refuses_what_prometheus_refuses(text: str) -> None:
     # Texts copied into alerting rules must load in Prometheus as written.
     assert prometheus_duration_seconds(text) is None
+
+
+@pytest.mark.parametrize("value", [MAX_DURATION_SECONDS + 1, 1e20, "366d", "100000000000w", "53w"])
+def test_longer_than_a_timer_should_hold_is_refused(value: object) -> None:
+    # threading refuses a wait past TIMEOUT_MAX with OverflowError: in a poller's thread.
+    with pytest.raises(ValueError) as raised:
+        parse_duration(value)
+    assert str(raised.value) == "must be at most 365d"
+
+
+def test_a_year_is_the_longest_duration() -> None:
+    # Room to spare: the runners multiply intervals (5 intervals without progress is "stuck").
+    assert parse_duration("365d") == MAX_DURATION_SECONDS < threading.TIMEOUT_MAX / 5

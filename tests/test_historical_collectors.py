@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import tracemalloc
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from exporter.api.work_analytics import WorkAnalyticsClient
 from exporter.config import Selection
@@ -14,6 +16,7 @@ from exporter.core.errors import ServerError
 from exporter.core.windows import parse_window
 from exporter.pollers.call_counting import SeenIds, outcome
 from exporter.pollers.discovery import Directory, FixedDirectory, Pbx
+from exporter.pollers.limits import FoldedKeys
 from exporter.pollers.summaries import (
     CompanySummaryPoller,
     ExtensionPoller,
@@ -253,6 +256,35 @@ def test_series_ceiling_exports_what_fits_and_says_so(capsys) -> None:
     assert collector.self_metrics()["eightbyeight_collector_series_dropped"] == 14
     captured = capsys.readouterr()
     assert "series_limit_reached" in captured.out + captured.err
+
+
+def test_the_series_ceiling_is_logged_once_per_crossing() -> None:
+    def rows(count: int) -> list[dict[str, Any]]:
+        return [
+            {"pbxId": "acmecorp", "site": "s", "name": f"G{i:02}", "extension": str(2000 + i)}
+            | {"totalCalls": i}
+            for i in range(count)
+        ]
+
+    answers: dict[str, Any] = {}
+    collector = RingGroupPoller(
+        SummaryClient(answers),
+        FixedDirectory(DIRECTORY),
+        max_series=3,
+        **summary_kwargs(windows=[parse_window("1h")]),
+    )
+    with capture_logs() as logs:
+        # Over the ceiling by more and more groups, then under it, then over it again: the
+        # number dropped is the metric's, the log says only when dropping starts and stops.
+        for count in (5, 9, 20, 2, 4):
+            answers["/v2/rgsum-groups"] = rows(count)
+            collector.collect()
+    assert [e["event"] for e in logs if e["event"].startswith("series_limit")] == [
+        "series_limit_reached",
+        "series_limit_cleared",
+        "series_limit_reached",
+    ]
+    assert collector.self_metrics()["eightbyeight_collector_series_dropped"] == 1
 
 
 def test_a_failing_summary_raises_so_only_this_collector_degrades() -> None:
@@ -518,6 +550,56 @@ def test_pbxes_beyond_the_ceiling_fold_into_other_and_nothing_is_lost() -> None:
         == 2
     )
     assert collector.self_metrics()["eightbyeight_collector_series_dropped"] > 0
+
+
+def test_folding_is_logged_once_per_crossing_and_counts_every_folded_key() -> None:
+    clock = FakeClock(NOW)
+    store = CdrStore(clock)
+    # 8 keys fit; the directory's two PBXes take 6 (3 directions each).
+    collector = records_collector(store, clock, max_series=8 * 45, page_size=500)
+    per_key = collector._series_per_key()
+    collector.collect()
+    clock.advance(60)
+    for i in range(2_000):
+        store.add(record(f"c{i}", clock() - 5, pbx=f"p{i:04}"))
+    with capture_logs() as logs:
+        collector.collect()  # p0000 and p0001 fit, 1,998 PBXes fold into _other
+        assert collector.self_metrics()["eightbyeight_collector_series_dropped"] == 1_998 * per_key
+        clock.advance(60)
+        store.add(record("late", clock() - 5, pbx="p9999"))
+        collector.collect()
+        assert collector.self_metrics()["eightbyeight_collector_series_dropped"] == 1_999 * per_key
+        clock.advance(86_400)  # the day's last poll, then a new day: the directory's PBXes
+        collector.collect()
+        clock.advance(60)
+        collector.collect()
+        assert collector.self_metrics()["eightbyeight_collector_series_dropped"] == 0
+    # One warning for 1,999 folded PBXes (it was one per PBX), and one line when it clears.
+    assert [e["event"] for e in logs if e["event"].startswith("series_limit")] == [
+        "series_limit_reached",
+        "series_limit_cleared",
+    ]
+
+
+def test_folded_keys_are_counted_in_bounded_memory() -> None:
+    folded = FoldedKeys()
+    assert len(folded) == 0 and not folded
+    for i in range(FoldedKeys.EXACT):
+        folded.add(("pbx", f"queue-{i}"))
+        folded.add(("pbx", f"queue-{i}"))  # a key folded again is not counted again
+    assert len(folded) == FoldedKeys.EXACT  # exact up to here
+    for i in range(FoldedKeys.EXACT, 10_000):
+        folded.add(("pbx", f"queue-{i}"))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(10_000, 200_000):
+            folded.add(("pbx", f"queue-{i}"))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 4096  # nothing kept per key past EXACT: a fixed bitmap
+    assert abs(len(folded) - 200_000) < 200_000 * 0.01
 
 
 def test_seen_ids_are_bounded_and_forget_the_oldest_first() -> None:

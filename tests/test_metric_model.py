@@ -9,7 +9,7 @@ import pytest
 from exporter import catalogue
 from exporter.metrics.rendering import CounterFamily, GaugeFamily, HistogramFamily
 from exporter.metrics.spec import FamilySet, MetricSpec, counter, gauge, histogram, vendor
-from exporter.metrics.units import convert
+from exporter.metrics.units import convert, why_unusable
 
 
 @pytest.mark.parametrize(
@@ -28,12 +28,28 @@ from exporter.metrics.units import convert
         ("duration", True, "seconds", None),
         ("ratio", float("nan"), "seconds", None),
         ("timestamp", "2025-11-18T17:00:00", "seconds", None),  # no zone: not guessed
+        # Nothing the exporter reads can be below zero: a count, a duration, a share, a time.
+        ("count", -3, "seconds", None),
+        ("count", "-3", "seconds", None),
+        ("duration", -41000, "milliseconds", None),
+        ("duration", -0.5, "seconds", None),
+        ("ratio", -12.5, "seconds", None),
+        ("timestamp", -1_763_485_200_000, "seconds", None),
+        ("count", 0, "seconds", 0.0),
+        ("count", -0.0, "seconds", 0.0),
     ],
 )
 def test_one_conversion_for_every_unit(
     unit: Any, raw: object, durations: Any, expected: float | None
 ) -> None:
     assert convert(unit, raw, durations) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"), [(-3, "negative"), ("-0.5", "negative"), ("n/a", "str"), ([1], "list")]
+)
+def test_why_a_value_is_unusable(raw: object, why: str) -> None:
+    assert why_unusable(raw) == why
 
 
 def test_milliseconds_are_divided_not_multiplied() -> None:

@@ -1127,6 +1127,30 @@ def _summary_integer_beyond_float() -> Runs[Poller]:
     return summary_runs("/v1/compsum", [{**fixture_json("compsum.json")[0], "totalCall": 10**400}])
 
 
+def _call_queue_negative_values() -> Runs[Poller]:
+    vendor = copy.deepcopy(CALL_QUEUE_EXAMPLES["call_queue_metrics"])
+    metrics = vendor["callQueues"][0]["metrics"]
+    metrics["ongoingWaitingCalls"], metrics["averageWaitingTime"] = -3, "-40"
+    return call_queue_runs("call_queue_metrics", vendor)
+
+
+def _summary_negative_count() -> Runs[Poller]:
+    return summary_runs("/v1/compsum", [{**fixture_json("compsum.json")[0], "totalCall": -5}])
+
+
+def _cc_queue_negative_values() -> Runs[Poller]:
+    item = cc_item("queues", "1", "Sales")
+    for entry, value in zip(item["metrics"], [-1, "-2.5", -0.001]):
+        entry["value"] = value
+    return cc_realtime_runs("queues", [item])
+
+
+def _report_negative_value() -> Runs[Poller]:
+    rows = copy.deepcopy(REPORT_ROWS)
+    rows[0]["items"][2]["value"] = "-11"  # accepted
+    return report_runs(rows=rows)
+
+
 def _scroll_id_that_cannot_be_sent_back() -> Runs[Poller]:
     page = fixture_json("call_records.json")
     page["meta"]["scrollId"] = "\ud800"  # a UnicodeEncodeError in requests before
@@ -1153,6 +1177,11 @@ def _report_types_of_the_wrong_type() -> Runs[Poller]:
         (_call_queue_integer_beyond_float, 1),
         (_summary_integer_beyond_float, 2),
         (_report_metric_twice_in_a_row, 1),
+        # Negative counts and durations were exported as they came, as gauges.
+        (_call_queue_negative_values, 2),
+        (_summary_negative_count, 2),
+        (_cc_queue_negative_values, 3),
+        (_report_negative_value, 1),
     ],
 )
 def test_pinned_regressions(case: Callable[[], Runs], unusable: int) -> None:

@@ -16,11 +16,75 @@ from exporter.config.root import Config
 from exporter.core.errors import ConfigError, YamlFileError
 from exporter.core.yaml_files import read_yaml
 
-_ENV_RE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# `${A:-${B:-${C}}}` nests; deeper than this is no configuration anyone means.
+MAX_DEFAULT_NESTING = 8
+_SYNTAX = (
+    "${ must name an environment variable, as in ${NAME} or ${NAME:-default} "
+    "(write $$ for a literal $)"
+)
+
+
+class _Refused(Exception):
+    """A `${...}` that cannot be read: the message says why, never quoting the value."""
+
+
+def _expand(
+    text: str, start: int, env: Mapping[str, str], unset: list[str], depth: int
+) -> tuple[str, int]:
+    """`text` from `start` with its references replaced: to the end at depth 0, else (in a
+    default) to the `}` that closes it, whose index + 1 is returned. The names of unset
+    variables without a default go to `unset`."""
+    out: list[str] = []
+    i = start
+    while i < len(text):
+        char = text[i]
+        if char == "$" and text.startswith("$$", i):
+            out.append("$")
+            i += 2
+        elif char == "$" and text.startswith("${", i):
+            value, i = _reference(text, i + 2, env, unset, depth)
+            out.append(value)
+        elif char == "}" and depth > 0:
+            return "".join(out), i + 1
+        else:
+            out.append(char)
+            i += 1
+    if depth > 0:
+        raise _Refused("${ without its closing } (write $$ for a literal $)")
+    return "".join(out), i
+
+
+def _reference(
+    text: str, start: int, env: Mapping[str, str], unset: list[str], depth: int
+) -> tuple[str, int]:
+    """The value of the reference whose name starts at `start` (after `${`), and the index
+    after its `}`. A default is read (to find its end) but its unset variables count only
+    when the default is used, as in the shell."""
+    match = _ENV_NAME.match(text, start)
+    if match is None:
+        raise _Refused(_SYNTAX)
+    name, i = match.group(), match.end()
+    if text.startswith("}", i):
+        if name not in env:
+            unset.append(name)
+            return "", i + 1
+        return env[name], i + 1
+    if not text.startswith(":-", i):
+        raise _Refused(_SYNTAX)
+    if depth + 1 > MAX_DEFAULT_NESTING:
+        raise _Refused(f"${{...}} defaults nested more than {MAX_DEFAULT_NESTING} deep")
+    default_unset: list[str] = []
+    default, i = _expand(text, i + 2, env, default_unset, depth + 1)
+    if name in env:
+        return env[name], i
+    unset.extend(default_unset)
+    return default, i
 
 
 def interpolate_env(value: Any, env: Mapping[str, str], problems: list[str], path: str = "") -> Any:
-    """Replace `${NAME}` and `${NAME:-default}` in every string; `$$` is a literal `$`."""
+    """Replace `${NAME}` and `${NAME:-default}` in every string, defaults nesting
+    (`${A:-${B}}`); `$$` is a literal `$`. Values from the environment are not read again."""
     if isinstance(value, dict):
         return {
             k: interpolate_env(v, env, problems, f"{path}.{k}" if path else str(k))
@@ -28,21 +92,16 @@ def interpolate_env(value: Any, env: Mapping[str, str], problems: list[str], pat
         }
     if isinstance(value, list):
         return [interpolate_env(v, env, problems, f"{path}[{i}]") for i, v in enumerate(value)]
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "$" not in value:
         return value
-
-    def substitute(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name, default = match.group(1), match.group(2)
-        if name in env:
-            return env[name]
-        if default is not None:
-            return default
-        problems.append(f"{path}: environment variable {name} is not set")
+    unset: list[str] = []
+    try:
+        expanded, _ = _expand(value, 0, env, unset, 0)
+    except _Refused as exc:
+        problems.append(f"{path}: {exc}")
         return ""
-
-    return _ENV_RE.sub(substitute, value)
+    problems.extend(f"{path}: environment variable {name} is not set" for name in unset)
+    return expanded
 
 
 def _format_location(loc: tuple[int | str, ...]) -> str:

@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
 
 from exporter.core.durations import parse_duration
 from exporter.core.windows import Window, parse_window
@@ -20,7 +28,11 @@ class StrictModel(BaseModel):
     # Defaults are written `Field(default=...)`: mypy reads these models through
     # dataclass_transform (no pydantic plugin), which misses a positional default and would
     # make every argument-less construction such as `Timeouts()` an error.
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    # No NaN or infinity in any number (`request_budget_per_minute: .inf`): each ends in
+    # arithmetic or a timer, where it fails later, in a poller's thread.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 def _normalise_base_url(value: str) -> str:
@@ -74,6 +86,14 @@ def _buckets(values: list[float]) -> list[float]:
     return values
 
 
+def _header_value(value: SecretStr) -> SecretStr:
+    # http.client encodes header values as latin-1 and refuses control characters: anything
+    # else passed --check-config and then failed every request. API keys are printable ASCII.
+    if not all("!" <= char <= "~" for char in value.get_secret_value()):
+        raise ValueError("must be printable ASCII without spaces (it is sent in an HTTP header)")
+    return value
+
+
 # Seconds, written as a number or a duration text (`90s`, `1m30s`, `500ms`).
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 BaseUrl = Annotated[str, AfterValidator(_normalise_base_url)]
@@ -82,6 +102,8 @@ WindowSpec = Annotated[Window, BeforeValidator(_window)]
 Pattern = Annotated[re.Pattern[str], BeforeValidator(_pattern)]
 Windows = Annotated[list[WindowSpec], AfterValidator(_unique_windows)]
 Buckets = Annotated[list[float], AfterValidator(_buckets)]
+# A secret sent as it is in an HTTP header (the 8x8-apikey header).
+HeaderSecret = Annotated[SecretStr, AfterValidator(_header_value)]
 
 
 class Selection(StrictModel):

@@ -14,6 +14,7 @@ from exporter.config.values import (
     BaseUrl,
     Buckets,
     Duration,
+    HeaderSecret,
     RetryPolicy,
     Selection,
     StrictModel,
@@ -204,7 +205,7 @@ def window_problems(windows: list[Window]) -> list[str]:
 class WorkAnalyticsConfig(StrictModel):
     enabled: bool = True
     base_url: BaseUrl = WORK_ANALYTICS_BASE_URL
-    api_key: SecretStr | None = None
+    api_key: HeaderSecret | None = None
     api_key_file: Path | None = None
     username: str | None = None
     password: SecretStr | None = None

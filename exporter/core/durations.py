@@ -23,6 +23,11 @@ UNIT_SECONDS: dict[str, float] = {
     "w": 604_800.0,
     "y": 31_536_000.0,  # Prometheus: a year is always 365 days
 }
+# The longest duration a setting may hold. Every duration ends up in a timer (an interval in
+# `Event.wait`, a timeout in a socket) or in arithmetic with times: `threading` refuses waits
+# past TIMEOUT_MAX (about 292 years) with an OverflowError, in the collector's thread, long
+# after `--check-config` said yes. A year is longer than any interval or timeout makes sense.
+MAX_DURATION_SECONDS = 365 * 86_400.0
 # The units Go's `time.ParseDuration` knows: the exporter-toolkit's web config takes no others.
 GO_UNITS: frozenset[str] = frozenset({"ns", "us", "µs", "μs", "ms", "s", "m", "h"})
 # Longer units first, so that `ms` is never read as `m` followed by `s`.
@@ -58,8 +63,9 @@ def parse_duration(
     """Seconds from a YAML number or a duration text; ValueError saying what is wrong.
 
     `example` completes "must be a duration such as ..." in the messages users see; a zero
-    is refused unless `allow_zero`, a negative value always; `units` narrows the grammar
-    (GO_UNITS for a file Go's exporter-toolkit also reads).
+    is refused unless `allow_zero`, a negative value always, and so is anything longer than
+    MAX_DURATION_SECONDS; `units` narrows the grammar (GO_UNITS for a file Go's
+    exporter-toolkit also reads).
     """
     if isinstance(value, bool):
         raise ValueError(f"must be a duration such as {example}")
@@ -76,6 +82,8 @@ def parse_duration(
         raise ValueError(f"must be a duration such as {example}")
     if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ValueError("must be greater than zero")
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError("must be at most 365d")
     return seconds
 
 

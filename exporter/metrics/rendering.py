@@ -9,6 +9,7 @@ label names, the same escaping, the same number formatting. A test holds them to
 
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
 import zlib
@@ -29,6 +30,14 @@ _LEGACY_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 # Samples whose text-format and OpenMetrics lines differ (prometheus-client moves them to
 # extra gauges in the text format); no poller of ours makes them.
 _OPENMETRICS_ONLY_SUFFIXES = ("_created", "_gsum", "_gcount")
+# Label values are cut to this many bytes of UTF-8. Prometheus' `label_value_length_limit`
+# (off by default) fails a whole scrape for one longer value, Azure Monitor's managed
+# Prometheus fails it at 1024 characters, Mimir and Cortex refuse series past 2048 bytes: a
+# vendor's name of a few KB must cost its own value, never the page.
+MAX_LABEL_VALUE_BYTES = 1000
+# A line this short cannot hold a value over the limit (a character is 4 bytes of UTF-8 at most):
+# only longer lines have their values measured, so the check costs one len() per sample.
+_SHORTEST_OVER = MAX_LABEL_VALUE_BYTES // 4
 # The header of a gzip member without a file name or time (RFC 1952): magic, deflate, no
 # flags, mtime 0, no extra flags, OS "unknown".
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
@@ -66,6 +75,7 @@ class RenderedFamily:
     samples: bytes
     deflated: bytes
     series: int
+    truncated: int = 0  # label values cut to MAX_LABEL_VALUE_BYTES
 
     def header(self, openmetrics: bool) -> bytes:
         return family_header(self.name, self.type, self.documentation, self.unit, openmetrics)
@@ -96,20 +106,38 @@ def family_header(name: str, kind: str, documentation: str, unit: str, openmetri
     return f"# HELP {text_name} {help_text}\n# TYPE {text_name} {text_type}\n".encode()
 
 
+def truncate_label_value(value: str) -> str:
+    """`value` itself when it fits MAX_LABEL_VALUE_BYTES, else its start with a marker that
+    says so and holds a hash of the whole: two long values that start alike stay two series."""
+    data = value.encode("utf-8", "replace")
+    if len(data) <= MAX_LABEL_VALUE_BYTES:
+        return value
+    marker = f"…[truncated {hashlib.blake2b(data, digest_size=4).hexdigest()}]"
+    room = MAX_LABEL_VALUE_BYTES - len(marker.encode())
+    return data[:room].decode("utf-8", "ignore") + marker  # never half a character
+
+
+def _fitted(values: Sequence[str]) -> tuple[list[str], int]:
+    """The values cut to the limit, and how many were cut."""
+    fitted = [truncate_label_value(v) for v in values]
+    return fitted, sum(1 for new, old in zip(fitted, values) if new is not old)
+
+
 def _escape(value: str) -> str:
     if "\\" in value or "\n" in value or '"' in value:
         return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
     return value
 
 
-def sample_lines(family: Metric) -> tuple[bytes, int]:
-    """The family's sample lines and their number; ValueError for what the two formats would
-    write differently (never made by our pollers)."""
+def sample_lines(family: Metric) -> tuple[bytes, int, int]:
+    """The family's sample lines, their number and the label values truncated; ValueError for
+    what the two formats would write differently (never made by our pollers)."""
     lines: list[str] = []
     append = lines.append
     # Label names come in a few orders per family; sort each order once, not per sample.
     orders: dict[tuple[str, ...], list[str]] = {}
     checked: set[str] = set()
+    truncated = 0
     for sample in family.samples:
         name = sample.name
         if name not in checked:
@@ -137,11 +165,15 @@ def sample_lines(family: Metric) -> tuple[bytes, int]:
                     if not _LEGACY_NAME.match(key):
                         raise ValueError(f"label name {key!r} of {name!r} is not a legacy name")
                 orders[keys] = order
-            text = ",".join([f'{key}="{_escape(labels[key])}"' for key in order])
+            values = [labels[key] for key in order]
+            if any(len(v) > _SHORTEST_OVER for v in values):
+                values, cut = _fitted(values)
+                truncated += cut
+            text = ",".join([f'{key}="{_escape(v)}"' for key, v in zip(order, values)])
             append(f"{name}{{{text}}} {format_value(sample.value)}\n")
         else:
             append(f"{name} {format_value(sample.value)}\n")
-    return "".join(lines).encode(), len(lines)
+    return "".join(lines).encode(), len(lines), truncated
 
 
 # prometheus-client's own number formatting (its module has no type hints).
@@ -178,6 +210,7 @@ class TextFamily:
         # Encoded line by line into one buffer: no str object per series outlives its line.
         self._text = bytearray()
         self._series = 0
+        self.truncated = 0  # label values cut to MAX_LABEL_VALUE_BYTES
         if value is not None:
             self._add("", (), value)
 
@@ -203,9 +236,13 @@ class TextFamily:
                 f"{len(self._label_names) + len(extra)} labels"
             )
         template = self._template(suffix, extra)
-        self._text += (
-            template.format(*[_escape(v) for v in label_values]) + format_value(value) + "\n"
-        ).encode()
+        labelled = template.format(*[_escape(v) for v in label_values])
+        if len(labelled) > _SHORTEST_OVER:  # rare: only then can a value be too long
+            fitted, cut = _fitted(label_values)
+            if cut:
+                self.truncated += cut
+                labelled = template.format(*[_escape(v) for v in fitted])
+        self._text += (labelled + format_value(value) + "\n").encode()
         self._series += 1
 
     def rendered(self) -> tuple[bytes, int]:
@@ -258,8 +295,9 @@ Family = Metric | TextFamily
 def render_family(family: Family) -> RenderedFamily:
     if isinstance(family, TextFamily):
         samples, series = family.rendered()
+        truncated = family.truncated
     else:
-        samples, series = sample_lines(family)
+        samples, series, truncated = sample_lines(family)
     return RenderedFamily(
         family.name,
         family.type,
@@ -268,6 +306,7 @@ def render_family(family: Family) -> RenderedFamily:
         samples,
         deflate_piece(samples),
         series,
+        truncated,
     )
 
 

@@ -3,7 +3,9 @@
 The 8x8 APIs answer durations in milliseconds or seconds (the documents disagree per API, hence
 settings), percentages as 0..100 and timestamps as ISO 8601 or epoch milliseconds; Prometheus
 wants seconds, ratios 0..1 and epoch seconds. A value that is no usable number (null, a word,
-an array, a boolean, NaN, an infinity) converts to None and is left out, never guessed at.
+an array, a boolean, NaN, an infinity) converts to None and is left out, never guessed at; so
+does a negative one: every value this exporter reads is a count, a duration, a share or a time,
+none of which can be below zero, and a gauge of -3 waiting calls would be believed.
 """
 
 from __future__ import annotations
@@ -84,10 +86,16 @@ def convert(unit: Unit, value: Any, durations: DurationUnit = "seconds") -> floa
     if unit == "timestamp":
         return to_timestamp(value)
     number = to_number(value)
-    if unit == "duration":
-        if number is None:
-            return clock_seconds(value)
-        return from_milliseconds(number) if durations == "milliseconds" else number
     if number is None:
-        return None
+        return clock_seconds(value) if unit == "duration" else None
+    if number < 0:
+        return None  # counts, durations and shares cannot be negative (see the docstring)
+    if unit == "duration":
+        return from_milliseconds(number) if durations == "milliseconds" else number
     return number / 100.0 if unit == "ratio" else number
+
+
+def why_unusable(value: Any) -> str:
+    """What a log says of a value `convert` left out: that it is negative, or its JSON type."""
+    number = to_number(value)
+    return "negative" if number is not None and number < 0 else type(value).__name__

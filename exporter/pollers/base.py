@@ -18,7 +18,12 @@ from typing import Any
 from exporter.core.errors import ExporterError
 from exporter.core.logs import get_logger
 from exporter.core.memory import TRIM_AFTER_BYTES, release_free_memory
-from exporter.metrics.rendering import Family, RenderedFamily, render_families
+from exporter.metrics.rendering import (
+    MAX_LABEL_VALUE_BYTES,
+    Family,
+    RenderedFamily,
+    render_families,
+)
 from exporter.pollers.limits import SeriesCount
 
 log = get_logger(__name__)
@@ -86,6 +91,8 @@ class Poller(ABC):
     unusable: LeftOut | None = None
     # Moves while a run makes headway (a page read): a long run that moves is not stuck.
     progress: int = 0
+    # Label values its runs' families cut to MAX_LABEL_VALUE_BYTES (counted by the runner).
+    labels_truncated: int = 0
 
     @abstractmethod
     def collect(self) -> Sequence[Family]:
@@ -93,7 +100,9 @@ class Poller(ABC):
 
     def self_metrics(self) -> dict[str, float]:
         """Values of the exporter's `eightbyeight_collector_*` metrics this poller has."""
-        values: dict[str, float] = {}
+        values: dict[str, float] = {
+            "eightbyeight_collector_label_values_truncated": float(self.labels_truncated)
+        }
         if self.series is not None:
             values.update(
                 {
@@ -178,6 +187,7 @@ class PollerRunner:
             log.exception("collector_crashed", collector=self.name)
         duration = self._mono() - started
         finished_wall = self._wall()
+        self._count_truncated(families)
         poller_metrics = self.poller.self_metrics()
         with self._lock:
             state = self._state
@@ -223,6 +233,17 @@ class PollerRunner:
             release_free_memory()  # the previous snapshot and this run's answers are gone
         self.first_run_done.set()
         return error is None
+
+    def _count_truncated(self, families: Sequence[RenderedFamily]) -> None:
+        truncated = sum(family.truncated for family in families)
+        if truncated and not self.poller.labels_truncated:  # once: the counter says the rest
+            log.warning(
+                "label_value_truncated",
+                collector=self.name,
+                values=truncated,
+                limit_bytes=MAX_LABEL_VALUE_BYTES,
+            )
+        self.poller.labels_truncated += truncated
 
     def _snapshot(self) -> Snapshot | None:
         with self._lock:

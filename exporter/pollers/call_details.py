@@ -40,7 +40,6 @@ from zoneinfo import ZoneInfo
 
 from exporter.api.protocols import CallDetailApi
 from exporter.config import Selection
-from exporter.core.logs import get_logger
 from exporter.core.windows import WIRE_TIME_ZONE, CountingDay, counting_day, wire_time
 from exporter.metrics.rendering import Family
 from exporter.metrics.units import from_milliseconds
@@ -57,9 +56,7 @@ from exporter.pollers.call_counting import (
     outcome,
 )
 from exporter.pollers.discovery import DirectorySource, pbx_batches
-from exporter.pollers.limits import SeriesCount
-
-log = get_logger(__name__)
+from exporter.pollers.limits import FoldedKeys, SeriesCount, log_crossing
 
 
 class CallDetailPoller(Poller):
@@ -131,7 +128,7 @@ class CallDetailPoller(Poller):
         self.waits: dict[tuple[tuple[str, ...], str], Histogram] = {}
         self.talks: dict[tuple[str, ...], Histogram] = {}
         self.keys: set[tuple[str, ...]] = set()
-        self.folded: set[tuple[str, ...]] = set()
+        self.folded = FoldedKeys()
 
     # --- what subclasses define -------------------------------------------------------------
 
@@ -311,14 +308,7 @@ class CallDetailPoller(Poller):
             self.keys.add(key)
             self._start_at_zero(key)
             return key
-        if key not in self.folded:
-            self.folded.add(key)
-            log.warning(
-                "series_limit_reached",
-                collector=self.name,
-                limit=self.max_series,
-                folded_keys=len(self.folded),
-            )
+        self.folded.add(key)  # logged once the run is over, if it is the first to fold
         other = self.fold(key)
         self._start_at_zero(other)
         return other
@@ -346,9 +336,9 @@ class CallDetailPoller(Poller):
         for key, histogram in sorted(self.talks.items()):
             talks.add_metric(list(key), histogram.buckets(self.talk_bounds), histogram.total)
         per_key = self._series_per_key()
-        self.series = SeriesCount(
-            len(self.keys) * per_key, self.max_series, len(self.folded) * per_key
-        )
+        series = SeriesCount(len(self.keys) * per_key, self.max_series, len(self.folded) * per_key)
+        log_crossing(self.name, self.series, series)
+        self.series = series
         return [calls, waits, talks]
 
     def self_metrics(self) -> dict[str, float]:

@@ -31,7 +31,7 @@ from exporter.metrics.call_queues import (
 )
 from exporter.metrics.rendering import Family
 from exporter.metrics.spec import FamilySet, MetricSpec
-from exporter.metrics.units import DurationUnit, convert, to_number
+from exporter.metrics.units import DurationUnit, convert, to_number, why_unusable
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.discovery import Directory, DirectorySource, Pbx
 from exporter.pollers.limits import SeriesBudget
@@ -272,16 +272,12 @@ class CallQueuePoller(Poller):
             # A dated answer's ongoing* (should the API send them) would repeat the live ones.
             if (windowed and window is None) or (not windowed and not live):
                 continue
-            value = to_number(raw)
-            if value is None:  # a word, an array, NaN, a boolean: unusable
-                self.unusable.add("call_queue_value_unusable", key, type=type(raw).__name__)
+            number = to_number(raw)
+            # A word, an array, NaN, a boolean, a negative number: unusable.
+            value = None if number is None else convert(spec.unit, number, self.durations)
+            if value is None:
+                self.unusable.add("call_queue_value_unusable", key, type=why_unusable(raw))
                 continue
             done.add(key)  # only now: `divertedCalls` may be unusable, `diverted` fine
             sample_labels = [*labels, window] if windowed and window is not None else labels
-            families.add(spec, sample_labels, value_of(spec, value, self.durations))
-
-
-def value_of(spec: MetricSpec, number: float, durations: DurationUnit) -> float:
-    converted = convert(spec.unit, number, durations)
-    assert converted is not None  # a finite number always converts
-    return converted
+            families.add(spec, sample_labels, value)

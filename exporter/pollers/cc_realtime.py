@@ -37,7 +37,7 @@ from exporter.metrics.contact_center import (
     vendor_name,
 )
 from exporter.metrics.rendering import Family, GaugeFamily
-from exporter.metrics.units import DurationUnit, convert
+from exporter.metrics.units import DurationUnit, convert, why_unusable
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.limits import SeriesBudget
 
@@ -195,7 +195,7 @@ class CcRealtimePoller(Poller):
                 seen.add((line_family, *agent, line[1]))
                 info[line_family].add_metric([*agent, line[1]], seconds)
             elif value is not None:
-                self._unusable(key, f"value of type {type(value).__name__}")
+                self._unusable(key, f"value: {why_unusable(value)}")
             return
         spec = self.specs.get(parsed.name)
         if spec is None or qualifier(spec) != parsed.qualifier:
@@ -205,7 +205,7 @@ class CcRealtimePoller(Poller):
             return  # e.g. an average over no interactions: no value, not an error
         number = convert(spec.unit, value, self.durations)
         if number is None:
-            self._unusable(key, f"value of type {type(value).__name__}")
+            self._unusable(key, f"value: {why_unusable(value)}")
             return
         # `eligibl.rt` and `eligible.rt` (the spec's two spellings) are one metric.
         identity = (spec.name, *base, parsed.period)

@@ -40,7 +40,7 @@ from exporter.metrics.summaries import (
     Shape,
     fold,
 )
-from exporter.metrics.units import convert, to_number
+from exporter.metrics.units import convert, to_number, why_unusable
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.discovery import DirectorySource, pbx_batches
 from exporter.pollers.limits import SeriesBudget
@@ -226,11 +226,11 @@ class SummaryPoller(Poller):
             spec = self.shape.specs.get(fold(key))
             if spec is None or raw is None:  # null is "no value", not an error
                 continue
-            if to_number(raw) is None:
-                self.unusable.add("summary_value_unusable", key, type=type(raw).__name__)
+            # A clock text is no value here: the summaries answer numbers only.
+            number = None if to_number(raw) is None else convert(spec.unit, raw, "milliseconds")
+            if number is None:
+                self.unusable.add("summary_value_unusable", key, type=why_unusable(raw))
                 continue
-            number = convert(spec.unit, raw, "milliseconds")
-            assert number is not None  # a number always converts
             out.setdefault(spec.name, (spec, number))
         return list(out.values())
 

@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 
 from exporter import __version__
 from exporter.core.sharding import Shard
+from exporter.metrics.rendering import MAX_LABEL_VALUE_BYTES
 from exporter.metrics.spec import MetricSpec, counter, gauge
 from exporter.pollers.base import PollerRunner, Scheduler
 
@@ -114,6 +115,12 @@ SELF_METRICS: tuple[MetricSpec, ...] = (
     gauge(
         'eightbyeight_collector_unknown_metrics',
         'Distinct metric keys the API sent that the exporter does not know (each logged once).',
+        ("collector",),
+    ),
+    counter(
+        'eightbyeight_collector_label_values_truncated_total',
+        f'Label values cut to {MAX_LABEL_VALUE_BYTES} bytes (ending in "…[truncated <hash>]") '
+        "so that a Prometheus label_value_length_limit cannot reject the whole scrape.",
         ("collector",),
     ),
     counter(
