@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 import responses
 
+from exporter.core.redaction import SECRETS
 from tests.support.clock import FakeClock
 
 
@@ -21,6 +22,14 @@ def _no_credentials_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's own credentials in the environment must not change what the tests see.
     for name in ("EIGHTBYEIGHT_API_KEY", "EIGHTBYEIGHT_USERNAME", "EIGHTBYEIGHT_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_of_other_tests() -> Iterator[None]:
+    # The redactor is process-wide: one test's credentials must not blank another's output.
+    SECRETS.clear()
+    yield
+    SECRETS.clear()
 
 
 @pytest.fixture

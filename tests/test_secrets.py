@@ -5,21 +5,27 @@ errors, and the config's repr are searched for them."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, TypedDict
 
 import pytest
+import structlog
 
 from exporter.cli import demo_config_data
 from exporter.config import load_config_data
 from exporter.core.errors import ConfigError
+from exporter.core.redaction import SECRETS, SecretRedactor, redact
 from simulator import Simulator
+from tests.support.echo_upstream import EchoUpstream
+from tests.support.page import PageReader
 from tests.support.waiting import free_port
 
 pytestmark = pytest.mark.e2e
@@ -200,3 +206,124 @@ def test_no_secret_or_token_in_any_output(tmp_path: Path) -> None:
             env=env,
         )
     assert secrets_in(str(caught.value), secrets) == []
+
+
+ECHO_TOKEN = "eyJ-bearer-token-4f9a1c"
+
+
+def run_against_echo_upstream(tmp_path: Path) -> tuple[str, str, list[str]]:
+    """The exporter's logs, its page and its pollers' last errors after one run of every
+    poller against an upstream that quotes every request back."""
+    from exporter.app import build_exporter
+    from exporter.core.logs import configure_logging
+
+    stream = io.StringIO()
+    configure_logging("debug", "json", stream=stream)
+    try:
+        with EchoUpstream(ECHO_TOKEN) as upstream:
+            retries = {"max_attempts": 1, "initial_backoff": "1ms", "max_backoff": "1ms"}
+            config = load_config_data(
+                {
+                    "work_analytics": {
+                        "base_url": upstream.url,
+                        "api_key": API_KEY,
+                        "username": "supervisor@example.com",
+                        "password": PASSWORD,
+                        "retries": retries,
+                    },
+                    "contact_center": {
+                        "enabled": True,
+                        "base_url": upstream.url,
+                        "token_url": f"{upstream.url}/oauth/v2/token",
+                        "client_id": CC_ID,
+                        "client_secret": CC_SECRET,
+                        "retries": retries,
+                    },
+                },
+                env={},
+            )
+            exporter = build_exporter(config, process_metrics=False)
+            try:
+                # The first poller of each API is given a token, twice, and meets 401s quoting
+                # it; the next ones ask for a token again and meet 400s quoting the credentials.
+                for runner in exporter.scheduler.runners:
+                    runner.run_once()
+                page = PageReader(exporter.exposition).text()
+                errors = [r.state.last_error or "" for r in exporter.scheduler.runners]
+            finally:
+                exporter.close()
+    finally:
+        structlog.reset_defaults()
+    return stream.getvalue(), page, errors
+
+
+def test_an_upstream_echoing_every_secret_puts_none_in_any_output(tmp_path: Path) -> None:
+    logs, page, errors = run_against_echo_upstream(tmp_path)
+    basic = base64.b64encode(f"{CC_ID}:{CC_SECRET}".encode()).decode()
+    form_password = urllib.parse.quote_plus(PASSWORD)
+    secrets = {API_KEY, PASSWORD, CC_SECRET, basic, ECHO_TOKEN}
+    # The upstream did quote them: the scrubbing, not a quiet upstream, keeps them out.
+    assert "oauth/v2/token" in logs and "<redacted>" in logs
+    assert any("unauthorized (HTTP 401)" in e for e in errors)
+    assert any("authentication refused (HTTP 400)" in e for e in errors)
+    output = "\n".join([logs, page, *errors])
+    assert secrets_in(output, secrets | {form_password}) == []
+    # Every line is JSON a log shipper can read (no Infinity, no NaN).
+    for line in logs.splitlines():
+        json.loads(line, parse_constant=refuse_constant)
+
+
+def test_the_redaction_finds_every_encoding_of_a_secret() -> None:
+    SECRETS.add_credential("p@ss/wörd \"x\"")
+    SECRETS.add_credential(f"{CC_ID}:{CC_SECRET}")
+    SECRETS.add_token("tok-abcdef")
+    value = "p@ss/wörd \"x\""
+    for form in (
+        value,
+        urllib.parse.quote(value, safe=""),
+        urllib.parse.quote_plus(value),
+        urllib.parse.quote(value, safe="").lower(),
+        json.dumps(value)[1:-1],
+        base64.b64encode(value.encode()).decode(),
+        "Basic " + base64.b64encode(f"{CC_ID}:{CC_SECRET}".encode()).decode(),
+        "Bearer tok-abcdef",
+    ):
+        assert secrets_in(redact(f"before {form} after"), {form.split()[-1]}) == [], form
+        assert redact(f"before {form} after").startswith("before ")
+    # Text with no secret is left alone, and values too short to mean anything are not hunted.
+    SECRETS.add_credential("abc")
+    assert redact("abc and nothing else") == "abc and nothing else"
+
+
+def test_only_the_latest_tokens_are_kept() -> None:
+    redactor = SecretRedactor(max_tokens=2)
+    for token in ("tok-1111", "tok-2222", "tok-3333"):
+        redactor.add_token(token)
+    assert redactor.redact("tok-1111 tok-2222 tok-3333") == "tok-1111 <redacted> <redacted>"
+
+
+def test_every_log_value_is_scrubbed_and_finite() -> None:
+    from exporter.core.logs import configure_logging, get_logger
+
+    SECRETS.add_credential(API_KEY)
+    stream = io.StringIO()
+    configure_logging("debug", "json", stream=stream)
+    try:
+        log = get_logger("test")
+        log.warning("vendor_said", text=f"key {API_KEY}", nested={"a": [API_KEY]}, wait=1e400)
+        try:
+            raise ValueError(f"bad key {API_KEY}")
+        except ValueError:
+            log.exception("crashed")
+    finally:
+        structlog.reset_defaults()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert API_KEY not in stream.getvalue()
+    assert lines[0]["wait"] == "inf" and lines[0]["nested"] == {"a": ["<redacted>"]}
+    assert "bad key <redacted>" in lines[1]["exception"]
+
+
+def refuse_constant(name: str) -> None:
+    """json.loads' hook for `Infinity`, `-Infinity` and `NaN`: not JSON, a log shipper refuses
+    the line."""
+    pytest.fail(f"{name} in a log line")

@@ -9,6 +9,7 @@ A 429 pauses the whole API, for every poller, until its Retry-After (or a backof
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -113,7 +114,10 @@ class RequestBudget:
             self._closed.wait(seconds)
 
     def pause(self, seconds: float) -> None:
-        """A 429: no request to this API for `seconds`, whichever poller asks."""
+        """A 429: no request to this API for `seconds`, whichever poller asks. The caller caps
+        it; a pause that is no finite number is refused rather than kept forever."""
+        if not math.isfinite(seconds):
+            raise ValueError(f"a pause must be a finite number of seconds, not {seconds!r}")
         with self._lock:
             until = self._clock() + max(0.0, seconds)
             if until > self._paused_until:

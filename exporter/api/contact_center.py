@@ -23,6 +23,7 @@ from exporter.core.errors import (
     BadRequestError,
     MalformedResponseError,
 )
+from exporter.core.redaction import SECRETS
 
 API = "contact_center"
 TENANT_HEADER = "X-Tenant-Info"
@@ -124,6 +125,9 @@ class ContactCenterClient:
         self.realtime_http = realtime_http
         self.historical_http = historical_http
         self._basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        # The Basic header is the pair's base64, which holds no base64 of the secret alone.
+        SECRETS.add_credential(client_secret)
+        SECRETS.add_credential(f"{client_id}:{client_secret}")
         self.tokens = TokenCache(self._fetch_token, clock, api=API)
         self._clock = clock
         # Guards only the creation of a tenant's entry, never a request: tenants do not wait

@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any, NamedTuple
 
 import requests
@@ -29,6 +30,16 @@ from exporter.core.logs import get_logger
 USER_AGENT = f"eightbyeight-exporter/{__version__}"
 
 log = get_logger(__name__)
+# The vendor's answers nest five levels at most; a deeper one is no answer of theirs, and a
+# very deep one would raise RecursionError in the parser or in whatever walks it next.
+MAX_JSON_DEPTH = 64
+# An object or list takes 56 to 230 bytes as a Python object, any other value 24 to 60 and a
+# pointer: at most one object or list per 128 bytes of `max_response_bytes`, and one value
+# (a comma) per 12, keep a parsed answer within about six times that limit whatever its
+# shape. The vendor's answers have an object per 300 bytes or more (a call record: 3 in 940
+# bytes) and a value per 20 or more (long keys).
+MIN_BYTES_PER_CONTAINER = 128
+MIN_BYTES_PER_VALUE = 12
 # A query as requests takes it: a mapping, or pairs where a key repeats (page and size twice).
 QueryParams = Mapping[str, Any] | Sequence[tuple[str, str]]
 
@@ -50,7 +61,7 @@ class HttpSettings:
     max_retry_after: float = 120.0
     # A slow trickle or a huge answer ends the request instead of holding the poller.
     total_timeout: float = 120.0
-    max_response_bytes: int = 64 * 1024 * 1024
+    max_response_bytes: int = 16 * 1024 * 1024
 
 
 class HttpClient:
@@ -227,26 +238,32 @@ class HttpClient:
             raise
         finally:
             self.stats.took(self.api, endpoint, time.monotonic() - started)
-        response._content = content  # what .json() and .text read for the error mapping
         if not 200 <= response.status_code < 300:
+            response._content = bytes(content)  # what .json() and .text read for the mapping
             self.stats.failed(self.api, endpoint)
             error = error_for_status(endpoint, response)
             if response.status_code == 429 and self.budget is not None:
-                self.budget.pause(
-                    error.retry_after
-                    if error.retry_after is not None
-                    else self.settings.initial_backoff
+                # Capped: the pause stops every poller of the API, and a server asking for
+                # days (or a broken header) must not stop collection until a restart. A longer
+                # wish still fails this request at once (see _should_retry).
+                wish = (
+                    self.settings.initial_backoff
+                    if error.retry_after is None
+                    else error.retry_after
                 )
+                self.budget.pause(min(wish, self.settings.max_retry_after))
             raise error
         try:
-            return Answer(json.loads(content), response.headers)
-        except ValueError:
+            text = json_text(endpoint, content, self.settings.max_response_bytes)
+            # The bytes go before the objects are made: the peak is the text and the objects,
+            # not the bytes too (see "Memory" in the README).
+            del content
+            return Answer(parse_json(endpoint, text, response.status_code), response.headers)
+        except MalformedResponseError:
             self.stats.failed(self.api, endpoint)
-            raise MalformedResponseError(
-                endpoint, "answer is not valid JSON", status=response.status_code
-            ) from None
+            raise
 
-    def _read_body(self, endpoint: str, response: requests.Response, started: float) -> bytes:
+    def _read_body(self, endpoint: str, response: requests.Response, started: float) -> bytearray:
         """The whole body, within `max_response_bytes` and `total_timeout` (the read timeout
         bounds each read, not a trickle of small ones)."""
         limit, deadline = self.settings.max_response_bytes, started + self.settings.total_timeout
@@ -263,10 +280,11 @@ class HttpClient:
                 f"answer of {declared} bytes is over the limit of {limit}",
                 status=response.status_code,
             )
-        chunks, size = [], 0
+        # One growing buffer, not a list of pieces joined at the end: the join would hold the
+        # body twice.
+        content = bytearray()
         for chunk in _pieces(endpoint, response):
-            size += len(chunk)
-            if size > limit:
+            if len(content) + len(chunk) > limit:
                 raise MalformedResponseError(
                     endpoint,
                     f"answer is over the limit of {limit} bytes",
@@ -278,8 +296,67 @@ class HttpClient:
                     f"answer took longer than {self.settings.total_timeout:g}s",
                     status=response.status_code,
                 )
-            chunks.append(chunk)
-        return b"".join(chunks)
+            content += chunk
+        return content
+
+
+def json_text(endpoint: str, content: bytes | bytearray, max_bytes: int) -> str:
+    """The answer's text, after a count of its `{`, `[` and `,` (at C speed, before any
+    object is made): an answer of tiny values (`[{},{},...]`, `[1.5,1.5,...]`) makes 12 to 50
+    times its size in Python objects, against 3 to 5 times for the vendor's shapes. Those
+    characters inside strings count too: the bound errs on the safe side."""
+    containers = content.count(b"{") + content.count(b"[")
+    values = content.count(b",")
+    if (
+        containers > max_bytes // MIN_BYTES_PER_CONTAINER
+        or values > max_bytes // MIN_BYTES_PER_VALUE
+    ):
+        raise MalformedResponseError(
+            endpoint,
+            f"answer has {containers} objects and lists and {values} commas, more than "
+            f"max_response_bytes {max_bytes} allows ({max_bytes // MIN_BYTES_PER_CONTAINER} "
+            f"and {max_bytes // MIN_BYTES_PER_VALUE})",
+        )
+    try:
+        return content.decode(json.detect_encoding(content), "surrogatepass")
+    except UnicodeDecodeError:
+        raise MalformedResponseError(endpoint, "answer is not valid JSON") from None
+
+
+def parse_json(endpoint: str, text: str, status: int | None = None) -> Any:
+    """The decoded answer, or MalformedResponseError: for text that is no JSON, and for JSON
+    nested deeper than MAX_JSON_DEPTH (a RecursionError would else end the run as a crash,
+    with a traceback, at every run)."""
+    try:
+        body = json.loads(text)
+    except RecursionError:
+        body = None
+    except ValueError:
+        raise MalformedResponseError(endpoint, "answer is not valid JSON", status=status) from None
+    else:
+        if not _nested_deeper(body, MAX_JSON_DEPTH):
+            return body
+    raise MalformedResponseError(
+        endpoint, f"answer is nested deeper than {MAX_JSON_DEPTH} levels", status=status
+    )
+
+
+_CONTAINER_TYPES = frozenset((dict, list))
+
+
+def _nested_deeper(body: Any, limit: int) -> bool:
+    """True when lists and objects nest more than `limit` levels; without recursion. The
+    containers among a node's values are picked at C speed (compress over their types): a
+    60 MB answer takes a third of its parse time, a Python loop over every value half."""
+    pending: list[tuple[Any, int]] = [(body, 1)] if type(body) in _CONTAINER_TYPES else []
+    while pending:
+        node, depth = pending.pop()
+        values = node.values() if type(node) is dict else node
+        for child in compress(values, map(_CONTAINER_TYPES.__contains__, map(type, values))):
+            if depth >= limit:
+                return True
+            pending.append((child, depth + 1))
+    return False
 
 
 def _pieces(endpoint: str, response: requests.Response) -> Iterator[bytes]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from exporter.core.errors import MalformedResponseError
 from exporter.core.logs import get_logger
+from exporter.core.redaction import SECRETS
 
 log = get_logger(__name__)
 
@@ -55,6 +56,8 @@ class TokenCache:
         with self._lock:
             if self._token is None or self._clock() >= self._renew_at:
                 token, lifetime = self._fetch()
+                # Before it is sent anywhere: a 401 that quotes it is scrubbed.
+                SECRETS.add_token(token)
                 margin = min(60.0, lifetime * 0.1)
                 self._token, self._renew_at = token, self._clock() + lifetime - margin
                 log.info("auth_token_acquired", api=self._api, expires_in_seconds=lifetime)

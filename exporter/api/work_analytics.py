@@ -18,6 +18,7 @@ from exporter.core.errors import (
     BadRequestError,
     MalformedResponseError,
 )
+from exporter.core.redaction import SECRETS
 from exporter.core.windows import DateRange
 
 API = "work_analytics"
@@ -54,6 +55,9 @@ class WorkAnalyticsClient:
         self._api_key = api_key
         self._username = username
         self._password = password
+        # The token request sends both; an upstream may echo them back in its error.
+        SECRETS.add_credential(api_key)
+        SECRETS.add_credential(password)
         self.tokens = TokenCache(self._fetch_token, clock, api=API)
 
     def __repr__(self) -> str:  # never show credentials

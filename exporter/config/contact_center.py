@@ -190,8 +190,10 @@ class ContactCenterConfig(StrictModel):
     # Requests a minute this exporter may send to the API, all pollers together; a 429
     # pauses every poller of the API. Start-up refuses intervals that cannot fit.
     request_budget_per_minute: float = Field(default=1200, gt=0)
-    # Answers larger than this fail the request (a page is a few MB at most).
-    max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Answers larger than this fail the request (a page is a few MB at most). Parsing one
+    # takes up to 4-5 times its size in memory (README, "Memory"): 16 MiB stays within the
+    # Helm chart's 256 MiB limit.
+    max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     queues: CcRealtimeConfig = CcRealtimeConfig()
     groups: CcRealtimeConfig = CcRealtimeConfig()
     agents: CcAgentsConfig = CcAgentsConfig()
@@ -203,6 +205,9 @@ class ContactCenterConfig(StrictModel):
     def _tenant_ids(cls, tenants: list[str]) -> list[str]:
         if any(not t.strip() for t in tenants):
             raise ValueError("tenant ids must not be empty")
+        if any(not all(" " <= char <= "~" for char in t) for t in tenants):
+            # Sent in the X-Tenant-Info header: anything else fails every request.
+            raise ValueError("tenant ids must be printable ASCII (sent in an HTTP header)")
         duplicates = sorted({t for t in tenants if tenants.count(t) > 1})
         if duplicates:
             raise ValueError(f"listed twice: {', '.join(duplicates)}")

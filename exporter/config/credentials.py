@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from exporter.core.redaction import SECRETS
+
 ENV_API_KEY = "EIGHTBYEIGHT_API_KEY"
 ENV_USERNAME = "EIGHTBYEIGHT_USERNAME"
 ENV_PASSWORD = "EIGHTBYEIGHT_PASSWORD"
@@ -28,6 +30,11 @@ CREDENTIALS = {
     ),
 }
 _ENABLED_BY_DEFAULT = {"work_analytics": True, "contact_center": False}
+# Credentials sent as an HTTP header value as they are: HTTP carries header values as bytes
+# of ISO 8859-1 at best (requests raises at every request on anything else, and a line break
+# would end the header), and the vendor's keys are ASCII. Username, password and client secret
+# travel form-encoded or base64-encoded as UTF-8, so any text works there.
+_HEADER_VALUES = {"work_analytics": ("api_key", "8x8-apikey")}
 
 
 def prepare_credentials(
@@ -45,6 +52,10 @@ def prepare_credentials(
             _resolve_secret_file(name, section, field, problems)
         if section.get(field) in (None, "") and env.get(env_name):
             section[field] = env[env_name]
+        if has_file and isinstance(section.get(field), str):
+            # Registered before any check can quote it: no message may carry it.
+            SECRETS.add_credential(section[field])
+    _check_header_value(name, section, problems)
     if _enabled(section.get("enabled", _ENABLED_BY_DEFAULT[name])):
         for field, env_name, has_file in credentials:
             if section.get(field) in (None, "") and not _file_problem(name, problems, field):
@@ -54,6 +65,20 @@ def prepare_credentials(
                     f"environment variable {env_name})"
                 )
     return section
+
+
+def _check_header_value(name: str, section: Mapping[str, Any], problems: list[str]) -> None:
+    field, header = _HEADER_VALUES.get(name, ("", ""))
+    value = section.get(field)
+    if not isinstance(value, str) or not value:
+        return
+    bad = next((i for i, char in enumerate(value) if not "!" <= char <= "~"), None)
+    if bad is not None:
+        # The position, never the value or the character: it is a secret.
+        problems.append(
+            f"{name}.{field}: only printable ASCII without spaces can be sent in the "
+            f"{header} header (character {bad + 1} is not)"
+        )
 
 
 def _enabled(value: Any) -> bool:

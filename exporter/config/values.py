@@ -16,7 +16,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    SecretStr,
     model_validator,
 )
 
@@ -86,14 +85,6 @@ def _buckets(values: list[float]) -> list[float]:
     return values
 
 
-def _header_value(value: SecretStr) -> SecretStr:
-    # http.client encodes header values as latin-1 and refuses control characters: anything
-    # else passed --check-config and then failed every request. API keys are printable ASCII.
-    if not all("!" <= char <= "~" for char in value.get_secret_value()):
-        raise ValueError("must be printable ASCII without spaces (it is sent in an HTTP header)")
-    return value
-
-
 # Seconds, written as a number or a duration text (`90s`, `1m30s`, `500ms`).
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 BaseUrl = Annotated[str, AfterValidator(_normalise_base_url)]
@@ -103,7 +94,6 @@ Pattern = Annotated[re.Pattern[str], BeforeValidator(_pattern)]
 Windows = Annotated[list[WindowSpec], AfterValidator(_unique_windows)]
 Buckets = Annotated[list[float], AfterValidator(_buckets)]
 # A secret sent as it is in an HTTP header (the 8x8-apikey header).
-HeaderSecret = Annotated[SecretStr, AfterValidator(_header_value)]
 
 
 class Selection(StrictModel):

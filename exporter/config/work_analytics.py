@@ -14,7 +14,6 @@ from exporter.config.values import (
     BaseUrl,
     Buckets,
     Duration,
-    HeaderSecret,
     RetryPolicy,
     Selection,
     StrictModel,
@@ -205,7 +204,7 @@ def window_problems(windows: list[Window]) -> list[str]:
 class WorkAnalyticsConfig(StrictModel):
     enabled: bool = True
     base_url: BaseUrl = WORK_ANALYTICS_BASE_URL
-    api_key: HeaderSecret | None = None
+    api_key: SecretStr | None = None  # printable ASCII: see credentials._check_header_value
     api_key_file: Path | None = None
     username: str | None = None
     password: SecretStr | None = None
@@ -217,8 +216,10 @@ class WorkAnalyticsConfig(StrictModel):
     # Requests a minute this exporter may send to the API, all pollers together; a 429
     # pauses every poller of the API. Start-up refuses intervals that cannot fit.
     request_budget_per_minute: float = Field(default=1200, gt=0)
-    # Answers larger than this fail the request (a page is a few MB at most).
-    max_response_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Answers larger than this fail the request (a page is a few MB at most). Parsing one
+    # takes up to 4-5 times its size in memory (README, "Memory"): 16 MiB stays within the
+    # Helm chart's 256 MiB limit.
+    max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     discovery: DiscoveryConfig = DiscoveryConfig()
     call_queues: CallQueuesConfig = CallQueuesConfig()
     # The IANA zone of the historical endpoints' `timeZone`, and of calendar windows

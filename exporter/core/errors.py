@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from exporter.core.redaction import redact
+
 
 class ExporterError(Exception):
     """Base of every error the exporter raises on purpose."""
@@ -48,14 +50,16 @@ class ApiError(ExporterError):
     ) -> None:
         self.endpoint = endpoint
         self.status = status
-        self.detail = detail
+        # The vendor's words may quote the request, its secrets included: scrubbed here, once,
+        # before the text reaches a log line, a page or a poller's last error.
+        self.detail = None if detail is None else redact(detail)
         self.retry_after = retry_after
         text = f"{endpoint}: {message}"
         if status is not None:
             text += f" (HTTP {status})"
-        if detail:
-            text += f": {detail}"
-        super().__init__(text)
+        if self.detail:
+            text += f": {self.detail}"
+        super().__init__(redact(text))
 
 
 class AuthenticationError(ApiError):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO, cast
 
 import structlog
+
+from exporter.core.redaction import REDACTED, redact
 
 LOG_LEVELS = ("debug", "info", "warn", "error")
 LOG_FORMATS = ("json", "console")
@@ -15,7 +18,9 @@ LOG_FORMATS = ("json", "console")
 # Keys whose values are never written, whatever the event. Matched case-insensitively on the
 # key's last part so `api_key`, `client_secret`, `Authorization` are all caught.
 _SECRET_MARKERS = ("password", "secret", "token", "api_key", "apikey", "authorization")
-REDACTED = "<redacted>"
+# How deep the value scrubber follows nested lists and mappings; deeper ones are written as
+# text (and scrubbed as text).
+_MAX_VALUE_DEPTH = 8
 
 
 def _redact(
@@ -27,6 +32,32 @@ def _redact(
         lowered = key.lower().replace("-", "_")
         if any(marker in lowered for marker in _SECRET_MARKERS):
             event[key] = REDACTED
+    return event
+
+
+def _scrub_value(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        # JSON has no Infinity or NaN: `"seconds": Infinity` would make the line unparsable.
+        return value if math.isfinite(value) else repr(value)
+    if depth < _MAX_VALUE_DEPTH and isinstance(value, list | tuple):
+        return [_scrub_value(item, depth + 1) for item in value]
+    if depth < _MAX_VALUE_DEPTH and isinstance(value, Mapping):
+        return {str(k): _scrub_value(v, depth + 1) for k, v in value.items()}
+    # An exception, a path, any object: written as its text, scrubbed like any other.
+    return redact(str(value))
+
+
+def _scrub_secrets(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Every value of the line, the formatted traceback included, through the one redaction
+    of the secrets and tokens the process holds: the vendor's words may quote them."""
+    for key, value in event.items():
+        event[key] = _scrub_value(value)
     return event
 
 
@@ -50,6 +81,7 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | N
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact,
             structlog.processors.format_exc_info,
+            _scrub_secrets,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -18,6 +18,7 @@ from typing import Any
 from exporter.core.errors import ExporterError
 from exporter.core.logs import get_logger
 from exporter.core.memory import TRIM_AFTER_BYTES, release_free_memory
+from exporter.core.redaction import redact
 from exporter.metrics.rendering import (
     MAX_LABEL_VALUE_BYTES,
     Family,
@@ -181,9 +182,9 @@ class PollerRunner:
             # Rendered here, once: the poller's sample objects go, its bytes are served.
             families = render_families(self.poller.collect())
         except ExporterError as exc:
-            error = str(exc)
+            error = redact(str(exc))
         except Exception as exc:  # a bug or an unexpected answer must not kill the thread
-            error = f"{type(exc).__name__}: {exc}"
+            error = redact(f"{type(exc).__name__}: {exc}")
             log.exception("collector_crashed", collector=self.name)
         duration = self._mono() - started
         finished_wall = self._wall()

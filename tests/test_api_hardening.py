@@ -1,0 +1,159 @@
+"""The API clients against a hostile upstream: Retry-After of any size, answers nested too
+deep or made of tiny values, and credentials no HTTP header can carry."""
+
+from __future__ import annotations
+
+import io
+import json
+import tracemalloc
+from typing import Any
+
+import pytest
+import responses
+import structlog
+
+from exporter.api.budget import RequestBudget
+from exporter.api.http import MAX_JSON_DEPTH, HttpClient, HttpSettings
+from exporter.api.http_errors import parse_retry_after
+from exporter.api.request_stats import RequestStats
+from exporter.config import load_config_data
+from exporter.core.errors import ConfigError, MalformedResponseError, RateLimitedError
+from exporter.core.logs import configure_logging
+from tests.support.clock import FakeClock
+from tests.support.files import fixture_json
+
+BASE = "https://api.example.test"
+ENV = {"EIGHTBYEIGHT_USERNAME": "u", "EIGHTBYEIGHT_PASSWORD": "p"}
+
+
+def client(bucket: RequestBudget | None, clock: FakeClock, **settings: Any) -> HttpClient:
+    return HttpClient(
+        "work_analytics",
+        BASE,
+        HttpSettings(**{"max_attempts": 1, **settings}),
+        RequestStats(),
+        sleep=clock.advance,
+        budget=bucket,
+    )
+
+
+def test_retry_after_is_a_finite_number_of_seconds() -> None:
+    assert parse_retry_after("1e400") is None  # infinite as a float
+    assert parse_retry_after("nan") is None
+    assert parse_retry_after("-inf") is None
+    assert parse_retry_after("-5") == 0.0
+    assert parse_retry_after("99999999") == 99999999.0  # finite: capped where it is used
+
+
+@pytest.mark.parametrize("retry_after", ["1e400", "99999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_a_429_pauses_the_api_for_at_most_max_retry_after(
+    rsps: responses.RequestsMock, retry_after: str
+) -> None:
+    clock = FakeClock(0)
+    bucket = RequestBudget("work_analytics", 600, clock=clock, sleep=clock.advance)
+    rsps.get(f"{BASE}/a", status=429, headers={"Retry-After": retry_after})
+    rsps.get(f"{BASE}/b", json={"ok": True})
+    stream = io.StringIO()
+    configure_logging("debug", "json", stream=stream)
+    try:
+        with pytest.raises(RateLimitedError):
+            client(bucket, clock, max_retry_after=120).request("GET", "/a", "/a")
+        assert bucket.paused()
+        # The other pollers wait out the capped pause, then collect again.
+        assert client(bucket, clock).request("GET", "/b", "/b") == {"ok": True}
+    finally:
+        structlog.reset_defaults()
+    assert clock() <= 121
+    for line in stream.getvalue().splitlines():  # valid JSON: no Infinity
+        json.loads(line, parse_constant=refuse_constant)
+    assert '"seconds": 120' in stream.getvalue() or '"seconds": 1.0' in stream.getvalue()
+
+
+def test_a_pause_must_be_finite() -> None:
+    clock = FakeClock(0)
+    bucket = RequestBudget("work_analytics", 600, clock=clock, sleep=clock.advance)
+    with pytest.raises(ValueError, match="finite"):
+        bucket.pause(float("inf"))
+    assert not bucket.paused()
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 100_000])
+def test_an_answer_nested_too_deep_is_malformed(rsps: responses.RequestsMock, depth: int) -> None:
+    rsps.get(f"{BASE}/deep", body="[" * depth + "]" * depth)
+    with pytest.raises(MalformedResponseError, match=f"nested deeper than {MAX_JSON_DEPTH}"):
+        client(None, FakeClock(0)).request("GET", "/deep", "/deep")
+
+
+def test_an_answer_nested_to_the_limit_is_read(rsps: responses.RequestsMock) -> None:
+    body = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    rsps.get(f"{BASE}/deep", body=body)
+    assert client(None, FakeClock(0)).request("GET", "/deep", "/deep") is not None
+
+
+@pytest.mark.parametrize("item", [b"{}", b"[]", b"1.5", b'{"a":1}'])
+def test_an_answer_of_tiny_values_is_refused_before_it_is_parsed(
+    rsps: responses.RequestsMock, item: bytes
+) -> None:
+    # Under the size limit, but 12 to 50 times its size as Python objects.
+    limit = 64 * 1024
+    body = b"[" + b",".join([item] * (limit // (len(item) + 1) - 1)) + b"]"
+    assert len(body) <= limit
+    rsps.get(f"{BASE}/tiny", body=body)
+    with pytest.raises(MalformedResponseError, match="max_response_bytes"):
+        client(None, FakeClock(0), max_response_bytes=limit).request("GET", "/tiny", "/tiny")
+
+
+def test_a_big_answer_of_the_vendors_shape_is_parsed_frugally(
+    rsps: responses.RequestsMock,
+) -> None:
+    record = fixture_json("call_records.json")["data"][0]
+    rows = [{**record, "callId": str(10**12 + i), "callerName": f"C{i}"} for i in range(2000)]
+    body = json.dumps({"meta": {"scrollId": "x"}, "data": rows}).encode()
+    rsps.get(f"{BASE}/records", body=body)
+    http = client(None, FakeClock(0), max_response_bytes=4 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        answer = http.request("GET", "/records", "/records")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(answer["data"]) == 2000
+    # The bytes, a copy joined from pieces, the text and the objects were all alive at once
+    # (4.4 times the answer); now the bytes go before the objects are made.
+    assert peak < 3.9 * len(body), peak / len(body)
+
+
+def test_the_default_size_limit_fits_the_charts_memory_limit() -> None:
+    config = load_config_data({"work_analytics": {"api_key": "key1"}}, env=ENV)
+    assert config.work_analytics.max_response_bytes == 16 * 1024 * 1024
+    assert HttpSettings().max_response_bytes == 16 * 1024 * 1024
+
+
+@pytest.mark.parametrize("api_key", ["ключ-123", "clé-1234", "key with space", "key\r\nX: 1"])
+def test_an_api_key_no_header_can_carry_is_a_config_error(api_key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config_data({"work_analytics": {"api_key": api_key}}, env=ENV)
+    [problem] = caught.value.problems
+    assert problem.startswith("work_analytics.api_key: only printable ASCII")
+    assert api_key not in problem
+
+
+def test_any_text_is_a_password() -> None:
+    # Sent form-encoded as UTF-8: no reason to refuse it.
+    config = load_config_data(
+        {"work_analytics": {"api_key": "key1", "password": "pässwörd-ключ"}}, env=ENV
+    )
+    assert config.work_analytics.password is not None
+
+
+def test_a_tenant_no_header_can_carry_is_a_config_error() -> None:
+    section = {"enabled": True, "client_id": "i", "client_secret": "s", "tenants": ["tenänt"]}
+    with pytest.raises(ConfigError) as caught:
+        load_config_data({"work_analytics": {"enabled": False}, "contact_center": section}, env={})
+    assert any("tenants" in p and "printable ASCII" in p for p in caught.value.problems)
+
+
+def refuse_constant(name: str) -> None:
+    """json.loads' hook for `Infinity`, `-Infinity` and `NaN`: not JSON, a log shipper refuses
+    the line."""
+    pytest.fail(f"{name} in a log line")
