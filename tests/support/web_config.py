@@ -205,8 +205,13 @@ def events(captured: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
 
 def write_config(path: Path, data: dict[str, Any]) -> Path:
     """Write the file and move its mtime on, so even a same-size rewrite is seen as a change."""
+    return write_text(path, yaml.safe_dump(data))
+
+
+def write_text(path: Path, text: str) -> Path:
+    """`write_config` for a text as it is (an empty file, a half-written one)."""
     before = path.stat().st_mtime_ns if path.exists() else 0
-    path.write_text(yaml.safe_dump(data))
+    path.write_text(text)
     bumped = max(time.time_ns(), before + 1_000_000_000)
     os.utime(path, ns=(bumped, bumped))
     return path
@@ -220,8 +225,13 @@ def served() -> types.SimpleNamespace:
 
 
 @contextmanager
-def serving(config_file: Path | None, **kwargs: Any) -> Iterator[ExporterServer]:
-    web_config = WebConfigWatcher(config_file) if config_file is not None else None
+def serving(
+    config_file: Path | None, *, watcher: WebConfigWatcher | None = None, **kwargs: Any
+) -> Iterator[ExporterServer]:
+    """A server on a free loopback port with the file's config (or the watcher given)."""
+    web_config = watcher
+    if web_config is None and config_file is not None:
+        web_config = WebConfigWatcher(config_file)
     server = ExporterServer(served(), "127.0.0.1:0", web_config=web_config, **kwargs)
     server.start()
     try:
