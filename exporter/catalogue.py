@@ -21,12 +21,14 @@ from exporter import reload
 from exporter.api import budget, clock, request_stats
 from exporter.metrics.spec import MetricSpec
 from exporter.serving import exposition, self_metrics
+from exporter.serving.webconfig import WEB_CONFIG_METRICS
 
 # The exporter's own metrics, first in the catalogue.
 OWN: tuple[tuple[MetricSpec, ...], ...] = (
     self_metrics.SELF_METRICS,
     (self_metrics.BUILD_INFO, self_metrics.SHARD_INFO),
     reload.RELOAD_METRICS,
+    WEB_CONFIG_METRICS,
     exposition.EXPOSITION_METRICS,
     request_stats.API_METRICS,
     budget.BUDGET_METRICS,

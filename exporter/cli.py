@@ -308,7 +308,14 @@ def _run(
     read_config: Callable[[], Config],
     web_config: WebConfigWatcher | None,
 ) -> int:
-    exporter = build_exporter(config, process_metrics=not args.once, shard=shard)
+    def built(exporter: Exporter) -> Exporter:
+        # The web config outlives every reload of the main config: each exporter's registry
+        # shows its metrics (last reload, certificate expiry, auth failures).
+        if web_config is not None:
+            exporter.registry.register(web_config.collector)
+        return exporter
+
+    exporter = built(build_exporter(config, process_metrics=not args.once, shard=shard))
     problems = check_reports_or_fail(exporter, strict=False)
     if problems:
         exporter.close()
@@ -325,7 +332,7 @@ def _run(
     live = LiveExporter(
         exporter,
         load=read_config,
-        build=lambda new, running: build_exporter(new, shard=shard, previous=running),
+        build=lambda new, running: built(build_exporter(new, shard=shard, previous=running)),
         check=lambda candidate: check_reports_or_fail(candidate, strict=False),
     )
     try:

@@ -7,31 +7,21 @@ lives in the repository); every connection is a real one to 127.0.0.1.
 from __future__ import annotations
 
 import base64
-import logging
 import os
 import shutil
 import socket
 import ssl
 import subprocess
 import time
-import types
 from collections.abc import Iterator, MutableMapping
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import bcrypt
 import pytest
 import requests
-import structlog
-import yaml
-from prometheus_client import CollectorRegistry
-from structlog.testing import capture_logs
 
 from exporter.core.errors import ConfigError
-from exporter.pollers.base import Scheduler
-from exporter.serving.exposition import Exposition
 from exporter.serving.server import ExporterServer
 from exporter.serving.webconfig import (
     Authenticator,
@@ -44,249 +34,49 @@ from exporter.serving.webconfig import (
 )
 from tests.support.clock import FakeClock
 from tests.support.waiting import free_port, wait_for
-
-REALM = 'Basic realm="eightbyeight-exporter"'
-PASSWORD = "correct horse battery staple"
-NEW_PASSWORD = "new-Pa55word-after-rotation"
-
-needs_openssl = pytest.mark.skipif(
-    shutil.which("openssl") is None, reason="the openssl CLI makes the test certificates"
+from tests.support.web_config import (
+    NEW_PASSWORD,
+    PASSWORD,
+    REALM,
+    Pki,
+    basic,
+    captured_logs,
+    events,
+    http_session,
+    make_hashes,
+    make_pki,
+    needs_openssl,
+    raw_tls_get,
+    served,
+    serving,
+    tls_client,
+    tls_config,
+    write_config,
 )
-
-
-# ---------------------------------------------------------------------------------------------
-# A throw-away PKI
-
-
-@dataclass(frozen=True)
-class Pair:
-    cert: Path
-    key: Path
-
-
-@dataclass(frozen=True)
-class Pki:
-    ca: Pair
-    other_ca: Pair
-    server: Pair
-    server2: Pair
-    client: Pair
-    client_intruder: Pair
-    client_other_ca: Pair
-
-
-_MINIMAL_OPENSSL_CNF = "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = unused\n"
-
-
-def _openssl(directory: Path, *args: str) -> None:
-    subprocess.run(
-        ["openssl", *args],
-        cwd=directory,
-        check=True,
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "OPENSSL_CONF": str(directory / "min.cnf")},
-    )
-
-
-def _make_ca(directory: Path, name: str) -> Pair:
-    _openssl(
-        directory,
-        "req",
-        "-x509",
-        "-config",
-        "min.cnf",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        f"/CN={name}",
-        "-keyout",
-        f"{name}.key",
-        "-out",
-        f"{name}.crt",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-        "-addext",
-        "subjectKeyIdentifier=hash",
-    )
-    return Pair(directory / f"{name}.crt", directory / f"{name}.key")
-
-
-def _make_leaf(directory: Path, name: str, ca: Pair, *, sans: str, usage: str) -> Pair:
-    (directory / f"{name}.ext").write_text(
-        "basicConstraints=critical,CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\n"
-        f"extendedKeyUsage={usage}\n"
-        f"subjectAltName={sans}\n"
-        "subjectKeyIdentifier=hash\n"
-        "authorityKeyIdentifier=keyid\n"
-    )
-    _openssl(
-        directory,
-        "req",
-        "-new",
-        "-config",
-        "min.cnf",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-subj",
-        f"/CN={name}",
-        "-keyout",
-        f"{name}.key",
-        "-out",
-        f"{name}.csr",
-    )
-    _openssl(
-        directory,
-        "x509",
-        "-req",
-        "-in",
-        f"{name}.csr",
-        "-CA",
-        str(ca.cert),
-        "-CAkey",
-        str(ca.key),
-        "-set_serial",
-        str(int.from_bytes(os.urandom(8), "big")),
-        "-days",
-        "2",
-        "-extfile",
-        f"{name}.ext",
-        "-out",
-        f"{name}.crt",
-    )
-    return Pair(directory / f"{name}.crt", directory / f"{name}.key")
 
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     if shutil.which("openssl") is None:
         pytest.skip("the openssl CLI makes the test certificates")
-    directory = tmp_path_factory.mktemp("pki")
-    (directory / "min.cnf").write_text(_MINIMAL_OPENSSL_CNF)
-    ca = _make_ca(directory, "ca")
-    other_ca = _make_ca(directory, "other-ca")
-    server_sans = "IP:127.0.0.1,DNS:localhost"
-    return Pki(
-        ca=ca,
-        other_ca=other_ca,
-        server=_make_leaf(directory, "server", ca, sans=server_sans, usage="serverAuth"),
-        server2=_make_leaf(directory, "server2", other_ca, sans=server_sans, usage="serverAuth"),
-        client=_make_leaf(directory, "client", ca, sans="DNS:scraper.example", usage="clientAuth"),
-        client_intruder=_make_leaf(
-            directory, "intruder", ca, sans="DNS:intruder.example", usage="clientAuth"
-        ),
-        client_other_ca=_make_leaf(
-            directory, "stranger", other_ca, sans="DNS:scraper.example", usage="clientAuth"
-        ),
-    )
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="session")
 def hashes() -> dict[str, str]:
-    # Cost 4 (the minimum) keeps the suite fast; the exporter treats every cost alike.
-    return {
-        "alice": bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode(),
-        "bob": bcrypt.hashpw(b"bobs-password", bcrypt.gensalt(4)).decode(),
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers
+    return make_hashes()
 
 
 @pytest.fixture
 def logs() -> Iterator[list[MutableMapping[str, Any]]]:
-    """Every event, debug included, whatever an earlier test configured."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
-    try:
-        with capture_logs() as captured:
-            yield captured
-    finally:
-        structlog.configure(**saved)
-
-
-def events(captured: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    return [e for e in list(captured) if e["event"] == name]
-
-
-def write_config(path: Path, data: dict[str, Any]) -> Path:
-    """Write the file and move its mtime on, so even a same-size rewrite is seen as a change."""
-    before = path.stat().st_mtime_ns if path.exists() else 0
-    path.write_text(yaml.safe_dump(data))
-    bumped = max(time.time_ns(), before + 1_000_000_000)
-    os.utime(path, ns=(bumped, bumped))
-    return path
-
-
-def served() -> types.SimpleNamespace:
-    scheduler = Scheduler()
-    return types.SimpleNamespace(
-        exposition=Exposition(scheduler, CollectorRegistry()), scheduler=scheduler
-    )
-
-
-@contextmanager
-def serving(config_file: Path | None, **kwargs: Any) -> Iterator[ExporterServer]:
-    web_config = WebConfigWatcher(config_file) if config_file is not None else None
-    server = ExporterServer(served(), "127.0.0.1:0", web_config=web_config, **kwargs)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    with captured_logs() as captured:
+        yield captured
 
 
 @pytest.fixture
 def http() -> Iterator[requests.Session]:
-    session = requests.Session()
-    session.trust_env = False  # no proxy from the environment between us and 127.0.0.1
-    try:
+    with http_session() as session:
         yield session
-    finally:
-        session.close()
-
-
-def tls_config(pki: Pki, **extra: Any) -> dict[str, Any]:
-    return {"cert_file": str(pki.server.cert), "key_file": str(pki.server.key), **extra}
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-def tls_client(
-    ca: Path, *, cert: Pair | None = None, maximum: ssl.TLSVersion | None = None
-) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=str(ca))
-    if maximum is not None:
-        context.maximum_version = maximum
-    if cert is not None:
-        context.load_cert_chain(cert.cert, cert.key)
-    return context
-
-
-def raw_tls_get(port: int, context: ssl.SSLContext, path: str = "/-/healthy") -> bytes:
-    """A one-request HTTPS exchange on a bare socket; raises on any TLS failure."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        with context.wrap_socket(sock, server_hostname="127.0.0.1") as conn:
-            conn.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-            chunks = []
-            while chunk := conn.recv(65536):
-                chunks.append(chunk)
-    return b"".join(chunks)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,10 +395,8 @@ def test_auth_failures_are_logged_with_username_and_client_only(
         ("mallory", "unknown_user"),
         (None, "missing"),
     ]
-    assert all(
-        set(e) == {"event", "log_level", "logger_name", "client", "username", "reason"}
-        for e in failed
-    )
+    keys = {"event", "log_level", "logger_name", "client", "username", "reason"}
+    assert [set(e) for e in failed] == [keys | {"suppressed"}] * 2 + [keys]
     assert all(e["client"] == "127.0.0.1" for e in failed)
     text = repr(logs)
     for secret in (
@@ -722,16 +510,6 @@ def test_no_web_config_changes_nothing(http: requests.Session) -> None:
         answer = http.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5)
         assert answer.status_code == 200
         assert "WWW-Authenticate" not in answer.headers
-
-
-def test_an_empty_file_means_plain_http_without_auth(
-    tmp_path: Path, http: requests.Session
-) -> None:
-    config = tmp_path / "web.yml"
-    config.write_text("")
-    with serving(config) as server:
-        assert server.scheme == "http"
-        assert http.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5).status_code == 200
 
 
 def test_rate_limit_answers_429_past_the_burst(tmp_path: Path, http: requests.Session) -> None:
@@ -1003,7 +781,8 @@ def test_ssl_context_follows_the_config(pki: Pki, tmp_path: Path) -> None:
     assert context is not None
     assert context.minimum_version == ssl.TLSVersion.TLSv1_3
     assert context.verify_mode == ssl.CERT_OPTIONAL
-    assert ssl_context(read_web_config(write_config(tmp_path / "plain.yml", {}))) is None
+    plain = write_config(tmp_path / "plain.yml", {"rate_limit": {"interval": "1s", "burst": 1}})
+    assert ssl_context(read_web_config(plain)) is None
 
 
 def test_relative_paths_are_relative_to_the_file(tmp_path: Path, pki: Pki) -> None:
@@ -1137,7 +916,11 @@ def test_the_daemon_takes_the_flag_and_refuses_a_bad_file(tmp_path: Path) -> Non
         url = f"http://127.0.0.1:{port}/metrics"
         assert wait_for(lambda: _status(url) in (200, 401), timeout=60)
         assert _status(url) == 401
-        assert requests.get(url, auth=("ops", "s3cret"), timeout=30).status_code == 200
+        page = requests.get(url, auth=("ops", "s3cret"), timeout=30)
+        assert page.status_code == 200
+        # The web config's own metrics are on the page of the exporter it protects.
+        assert "eightbyeight_web_config_last_reload_successful 1.0\n" in page.text
+        assert 'eightbyeight_http_auth_failures_total{reason="missing"} ' in page.text
     finally:
         daemon.terminate()
         daemon.wait(timeout=30)

@@ -140,19 +140,11 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
         return False
 
     def _log_auth_failure(self, result: AuthResult) -> None:
-        if result.reason == "missing":
-            log.debug(
-                "http_auth_failed", client=self.client_address[0], username=None, reason="missing"
-            )
-            return
-        # The username is the only part of the credentials ever logged (and cut short: it is
-        # whatever the client sent).
-        log.warning(
-            "http_auth_failed",
-            client=self.client_address[0],
-            username=None if result.username is None else result.username[:128],
-            reason=result.reason,
-        )
+        # Counted, and logged at a bounded rate: a flood of bad credentials is not a flood
+        # of log lines (exporter/serving/webconfig/auth_failures.py).
+        web = self.context.web_config
+        if web is not None:
+            web.auth_failures.record(result, client=self.client_address[0])
 
     def _refuse(self, status: int, body: bytes, extra: dict[str, str]) -> None:
         # Read a small body so the connection stays usable (a browser retries on it after

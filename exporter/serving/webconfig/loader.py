@@ -32,6 +32,7 @@ S = TypeVar("S", bound=Section)
 _TOP_KEYS = tuple(WebConfigFile.model_fields)
 _UNKNOWN = ("extra_forbidden", "invalid_key")  # invalid_key: a key that is not even a string
 _USERS: TypeAdapter[dict[str, str]] = TypeAdapter(BasicAuthUsers)
+_NO_FLAG = "leave --web.config.file out to serve plain HTTP without auth"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class WebConfig:
 
     def files(self) -> tuple[Path, ...]:
         return self.tls.files() if self.tls else ()
+
+    def protects(self) -> bool:
+        """Whether the file turns anything on: without, the flag would change nothing."""
+        return bool(self.tls or self.basic_auth_users or self.rate_limit or self.http.headers)
 
 
 class _Problems:
@@ -108,7 +113,8 @@ def _message(error: ErrorDetails) -> str:
 
 
 def read_web_config(path: Path) -> WebConfig:
-    """Read and validate a web config file; ConfigError lists every problem.
+    """Read and validate a web config file; ConfigError lists every problem. A file that is
+    empty or turns nothing on is one too: the flag was given to protect something.
 
     The TLS files it names are not read here but by `ssl_context`, when the file is loaded
     (start-up or a change), so a typo fails the start or is refused by a reload instead of
@@ -124,7 +130,10 @@ def read_web_config(path: Path) -> WebConfig:
             else f"{path} is not valid YAML{exc.reason}"
         )
         raise ConfigError([f"{PREFIX}: {problem}"]) from None
-    if raw is not None and not isinstance(raw, dict):
+    if raw is None:
+        # `: > web.yml` or a file of comments: most often a file caught while being written.
+        raise ConfigError([f"{PREFIX}: {path} is empty; {_NO_FLAG}"])
+    if not isinstance(raw, dict):
         raise ConfigError([f"{PREFIX}: must be a mapping ({', '.join(_TOP_KEYS)})"])
     check = _Problems()
     top, _ = check.section(WebConfigFile, raw, "")
@@ -138,13 +147,23 @@ def read_web_config(path: Path) -> WebConfig:
     check.conflicts("rate_limit", rate.conflicts(failed))
     if check.problems:
         raise ConfigError(check.problems)
-    return WebConfig(
+    config = WebConfig(
         tls=tls,
         http=http,
         basic_auth_users=users,
         rate_limit=rate if rate.interval > 0 else None,  # the toolkit: 0 turns it off
         ignored=tuple(ignored),
     )
+    if not config.protects():
+        # The toolkit serves such a file as if there were none. Here it is a mistake or a file
+        # read half-written (`basic_auth_users:` before its users): never a way to open up.
+        raise ConfigError(
+            [
+                f"{PREFIX}: {path} turns nothing on (no tls_server_config, basic_auth_users, "
+                f"rate_limit or headers); {_NO_FLAG}"
+            ]
+        )
+    return config
 
 
 def _tls(check: _Problems, raw: Any, directory: Path, ignored: list[str]) -> TLSServerConfig | None:

@@ -60,6 +60,13 @@ HEADERS: dict[str, tuple[str, ...]] = {
 
 # $2a$, $2b$ and $2y$ (htpasswd's), a two-digit cost, 22 characters of salt, 31 of hash.
 _BCRYPT_RE = re.compile(r"^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$")
+# Each step of cost doubles a check's time: cost 10 takes ~0.1 s on one core, 14 ~2 s, 18 about
+# 14 s and 31 about 30 hours. bcrypt allows up to 31 and the toolkit (Go's MaxCost) takes it,
+# but a check of a wrong password runs before the 401, one at a time: past 14 a few bad
+# guesses hold every scrape back. 14 leaves room above the cost of 10 to 12 that OWASP and
+# htpasswd's users pick (djangohashers stops at 16, htpasswd -C at 17).
+MIN_BCRYPT_COST = 4
+MAX_BCRYPT_COST = 14
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,8 +193,17 @@ def _users(value: Any) -> dict[str, str]:
         # Never echo the value: a hash (or a password pasted by mistake) is a secret.
         elif not isinstance(hashed, str) or not _BCRYPT_RE.match(hashed):
             problems.append((name, "not a bcrypt hash (one starting with $2a$, $2b$ or $2y$)"))
-        elif not 4 <= int(hashed[4:6]) <= 31:
-            problems.append((name, "bcrypt cost must be between 4 and 31"))
+        elif (cost := int(hashed[4:6])) < MIN_BCRYPT_COST:
+            problems.append((name, f"bcrypt cost must be at least {MIN_BCRYPT_COST}"))
+        elif cost > MAX_BCRYPT_COST:
+            problems.append(
+                (
+                    name,
+                    f"bcrypt cost {cost} is above the maximum of {MAX_BCRYPT_COST} (each check "
+                    f"would take {2 ** (cost - 10)} times as long as at cost 10); make the hash "
+                    "again with a cost of 10 to 12",
+                )
+            )
         else:
             users[name] = hashed
     if problems:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from exporter.core.errors import ConfigError
+from exporter.serving.webconfig.certificates import CertificateValidity, certificate_validity
 from exporter.serving.webconfig.loader import WebConfig
 from exporter.serving.webconfig.model import (
     CLIENT_AUTH_TYPES,
@@ -48,6 +49,7 @@ class _ContextBuilder:
     def __init__(self, tls: TLSServerConfig) -> None:
         self.tls = tls
         self.problems: list[str] = []
+        self.validity: CertificateValidity | None = None
 
     def add(self, where: str, message: str) -> None:
         self.problems.append(f"{PREFIX} {where}: {message}")
@@ -67,6 +69,8 @@ class _ContextBuilder:
         key = self._read_pem(tls.key_file, tls.key, key_where, "PRIVATE KEY")
         if cert is not None and key is not None:
             self._load_chain(context, cert, key, key_where)
+            source = str(tls.cert_file) if tls.cert_file else f"{_WHERE}.cert"
+            self.validity = certificate_validity(cert, source)
         verify_mode, _ = CLIENT_AUTH_TYPES[tls.client_auth_type]
         ca_where = f"{_WHERE}.{'client_ca_file' if tls.client_ca_file else 'client_ca'}"
         ca = self._read_pem(tls.client_ca_file, tls.client_ca, ca_where, "CERTIFICATE")
@@ -129,13 +133,21 @@ def ssl_context(config: WebConfig) -> ssl.SSLContext | None:
     Called at every load, so new connections get a rotated certificate; raises ConfigError
     when the files do not load (a reload then keeps the old context).
     """
+    loaded = server_tls(config)
+    return None if loaded is None else loaded[0]
+
+
+def server_tls(
+    config: WebConfig,
+) -> tuple[ssl.SSLContext, CertificateValidity | None] | None:
+    """`ssl_context`, with the validity of the certificate it serves (read from the same text)."""
     if config.tls is None:
         return None
     builder = _ContextBuilder(config.tls)
     context = builder.build()
     if context is None:
         raise ConfigError(builder.problems)
-    return context
+    return context, builder.validity
 
 
 def client_san_allowed(peer_cert: Mapping[str, Any] | None, allowed: tuple[str, ...]) -> bool:
