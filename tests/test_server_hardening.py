@@ -1,9 +1,6 @@
 """The HTTP server against hostile clients (issue #17, items 1 and 3): many clients at once,
-slowloris, a low `ulimit -n`, smuggled requests, the lifecycle flag, the content type.
-
-Every client here is on loopback, every loop bounded in count and time, every wait with a
-timeout; numbers measured (connect times, CPU) are printed and asserted with room to spare.
-"""
+slowloris, a low `ulimit -n`, smuggled requests, the lifecycle flag, the content type. Loopback
+only, every loop bounded, every wait with a timeout; measured numbers are printed."""
 
 from __future__ import annotations
 
@@ -33,9 +30,8 @@ from exporter.serving.connections import AcceptBackoff, ServerLimits
 from exporter.serving.exposition import Exposition
 from exporter.serving.handler import Reload, reload_answer
 from exporter.serving.server import ExporterServer
+from tests.support.processes import REPO
 from tests.support.waiting import wait_for
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def served() -> types.SimpleNamespace:
@@ -124,7 +120,7 @@ def connection_per_request(port: int, clients: int, seconds: float) -> tuple[lis
     return sorted(connects), failures[0]
 
 
-def p99(values: list[float]) -> float:
+def p99(values: list[float]) -> float:  # nearest rank, of sorted values
     return values[max(0, int(0.99 * len(values)) - 1)]
 
 
