@@ -136,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the exporter-toolkit format (docs/web-config.md)",
     )
     parser.add_argument(
+        "--web.enable-lifecycle",
+        dest="enable_lifecycle",
+        action="store_true",
+        help="answer POST /-/reload (off by default, as in Prometheus: anyone who reaches the "
+        "port could reload); SIGHUP reloads either way",
+    )
+    parser.add_argument(
         "--shard",
         default="0",
         metavar="N|auto",
@@ -337,7 +344,11 @@ def _run(
     )
     try:
         server = ExporterServer(
-            live, args.listen_address, on_reload=live.reload, web_config=web_config
+            live,
+            args.listen_address,
+            on_reload=live.reload,
+            web_config=web_config,
+            enable_lifecycle=args.enable_lifecycle,
         )
     except ConfigError as exc:
         live.close()

@@ -139,6 +139,7 @@ def test_no_secret_or_token_in_any_output(tmp_path: Path) -> None:
                     f"127.0.0.1:{port}",
                     "--log.level",
                     "debug",
+                    "--web.enable-lifecycle",
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,

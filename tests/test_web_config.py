@@ -345,7 +345,7 @@ def test_basic_auth_lets_the_right_user_in_everywhere(
         reloads.append(True)
         return True, "reloaded"
 
-    with serving(auth_config, on_reload=on_reload) as server:
+    with serving(auth_config, on_reload=on_reload, enable_lifecycle=True) as server:
         base = f"http://127.0.0.1:{server.port}"
         good = basic("alice", PASSWORD)
         assert http.get(base + "/metrics", headers=good, timeout=5).status_code == 200

@@ -1,15 +1,20 @@
 """The request handler of the exporter's HTTP server: one connection's requests.
 
-/metrics, a landing page, /-/healthy, /-/ready and `POST /-/reload`; with a web config, the
-rate limit and basic auth before any of them, and the configured headers on every answer.
+/metrics, a landing page, /-/healthy, /-/ready and `POST /-/reload` (with
+`--web.enable-lifecycle` only); with a web config, the rate limit and basic auth before any of
+them, and the configured headers on every answer. Every request's body is framed strictly
+(a Content-Length of digits, no Transfer-Encoding) and read before it is answered, so bytes of a
+body are never taken for a second request.
 """
 
 from __future__ import annotations
 
 import html
+import io
 import json
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
@@ -19,6 +24,7 @@ from exporter import __version__
 from exporter.core.logs import get_logger
 from exporter.metrics.rendering import coalesce
 from exporter.pollers.base import Scheduler
+from exporter.serving.connections import DeadlineSocketReader, ServerLimits
 from exporter.serving.exposition import Exposition
 from exporter.serving.webconfig import AuthResult, WebConfigWatcher, WebState
 
@@ -75,8 +81,17 @@ Reload = Callable[[], tuple[bool, str]]
 
 AUTH_REALM = "eightbyeight-exporter"
 _TEXT = "text/plain; charset=utf-8"
-# A refused request's body is read (to keep the connection usable) up to this size.
-_MAX_DISCARDED_BODY = 65536
+# No endpoint takes a body; one up to this size is read and ignored (a browser's retry after a
+# 401, a client that sends `{}`), a bigger one is refused.
+_MAX_BODY = 65536
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
+# What the exposition renders (exporter/metrics/rendering.py); prometheus-client's negotiation
+# would echo whatever version the client asked for.
+OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# The key path that starts a config problem (`work_analytics.colour: unknown key`): what a
+# failed reload's answer names; the rest (values, file paths) stays in the log.
+_PROBLEM_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\[\]-]*):")
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,9 @@ class HandlerContext:
     served: Served
     on_reload: Reload | None
     web_config: WebConfigWatcher | None
+    # `--web.enable-lifecycle`: POST /-/reload answers 403 without it, as in Prometheus.
+    enable_lifecycle: bool = False
+    limits: ServerLimits = field(default_factory=ServerLimits)
 
 
 class ExporterRequestHandler(BaseHTTPRequestHandler):
@@ -100,6 +118,9 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # A page goes out in several writes: no write may wait for the ACK of the one before.
     disable_nagle_algorithm = True
+    # The parser's own errors (400, 414, 501): short text, not an HTML page.
+    error_message_format = "%(code)d %(message)s\n"
+    error_content_type = _TEXT
 
     def __init__(
         self, context: HandlerContext, request: Any, client_address: Any, server: Any
@@ -108,6 +129,22 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
         self.context = context
         self._web_state: WebState | None = None
         super().__init__(request, client_address, server)
+
+    def setup(self) -> None:
+        super().setup()
+        # Every read of a request is bounded by its deadline (connections.py), not by a plain
+        # socket timeout that a client trickling bytes would renew forever.
+        self.rfile.close()
+        self._reader = DeadlineSocketReader(self.connection, self.context.limits)
+        self.rfile = io.BufferedReader(self._reader)
+        self._table = getattr(self.server, "connections", None)
+        self._entry = self._table.of(self.connection) if self._table is not None else None
+
+    def handle_one_request(self) -> None:
+        self._reader.begin_request()
+        if self._table is not None and self._entry is not None:
+            self._table.set_busy(self._entry, False)  # evictable until a request is read
+        super().handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http_request", client=self.client_address[0], request=self.requestline)
@@ -121,7 +158,42 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
         self._web_state = web.current() if web is not None else None
         if not super().parse_request():
             return False
+        if not self._read_body():
+            return False
+        if self._table is not None and self._entry is not None:
+            self._table.set_busy(self._entry, True)
+        self.connection.settimeout(self.context.limits.write_timeout)
         return self._web_state is None or self._admitted(self._web_state)
+
+    def _read_body(self) -> bool:
+        """Reads the request's body, or refuses a body it cannot frame safely (and closes).
+
+        Chunked bodies are refused rather than parsed: no endpoint takes a body, and a body
+        left unread would be parsed as the next request (a smuggled `POST /-/reload`).
+        """
+        if self.headers.get("Transfer-Encoding") is not None:
+            self._reject(501, b"Transfer-Encoding is not supported; send a Content-Length\n")
+            return False
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
+            return True
+        if len(lengths) > 1 or not _CONTENT_LENGTH.fullmatch(lengths[0].strip()):
+            self._reject(400, b"invalid Content-Length\n")
+            return False
+        length = int(lengths[0])
+        if length > _MAX_BODY:
+            self._reject(413, b"request body too large\n")
+            return False
+        if length:
+            body = self.rfile.read(length)  # bounded by the read deadline
+            if len(body) < length:
+                self.close_connection = True
+                return False
+        return True
+
+    def _reject(self, status: int, body: bytes) -> None:
+        self.close_connection = True
+        self._send(status, body, _TEXT, {"Connection": "close"})
 
     def _admitted(self, state: WebState) -> bool:
         """Whether the rate limit and basic auth let this request in; answers it when not."""
@@ -147,17 +219,8 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
             web.auth_failures.record(result, client=self.client_address[0])
 
     def _refuse(self, status: int, body: bytes, extra: dict[str, str]) -> None:
-        # Read a small body so the connection stays usable (a browser retries on it after
-        # the 401); anything bigger or chunked is not worth reading for a refusal.
-        length = self.headers.get("Content-Length") or "0"
-        if (
-            self.headers.get("Transfer-Encoding")
-            or not length.isdigit()
-            or int(length) > _MAX_DISCARDED_BODY
-        ):
-            self.close_connection = True
-        elif int(length) > 0:
-            self.rfile.read(int(length))
+        # The body was read in parse_request: the connection stays usable (a browser retries
+        # on it after the 401).
         self._send(status, body, _TEXT, extra)
 
     # -- Answers ---------------------------------------------------------------------------------
@@ -188,9 +251,6 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = self._path()
-        length = int(self.headers.get("Content-Length") or 0)
-        if 0 < length <= _MAX_DISCARDED_BODY:
-            self.rfile.read(length)  # the body means nothing; read it to keep the connection
         if path == "/-/reload":
             self._reload()
         elif path in READ_ONLY_PATHS:
@@ -216,11 +276,15 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
 
     def _reload(self) -> None:
         on_reload = self.context.on_reload
+        if not self.context.enable_lifecycle:
+            self._send(403, b"Lifecycle API is not enabled (--web.enable-lifecycle).\n", _TEXT)
+            return
         if on_reload is None:
             self._send(404, b"reloading is not enabled\n", _TEXT)
             return
+        log.info("config_reload_requested", client=self.client_address[0])
         ok, message = on_reload()
-        self._send(200 if ok else 500, (message + "\n").encode(), _TEXT)
+        self._send(200 if ok else 500, (reload_answer(ok, message) + "\n").encode(), _TEXT)
 
     def _healthy(self) -> None:
         stuck = self.context.served.scheduler.stuck()
@@ -240,8 +304,9 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
     def _metrics(self) -> None:
         # prometheus-client's negotiation, for the content type it would answer; the bytes
         # come from the exposition's cache: a scrape renders none of the pollers' data.
-        _, content_type = choose_encoder(self.headers.get("Accept") or "")
-        openmetrics = content_type.startswith("application/openmetrics-text")
+        _, negotiated = choose_encoder(self.headers.get("Accept") or "")
+        openmetrics = negotiated.startswith("application/openmetrics-text")
+        content_type = OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE
         gzip = accepts_gzip(self.headers.get("Accept-Encoding"))
         try:
             pieces = self.context.served.exposition.answer(openmetrics=openmetrics, gzip=gzip)
@@ -259,3 +324,18 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             for piece in coalesce(pieces):
                 self.wfile.write(piece)
+
+
+def reload_answer(ok: bool, message: str) -> str:
+    """The body of `POST /-/reload`: a failure names the keys at fault, never their values or
+    file paths (those are in the log's `config_reload_failed`)."""
+    if ok:
+        return message
+    _, _, listed = message.partition(": ")
+    problems = [p for p in listed.split("; ") if p]
+    keys = sorted({m.group(1) for p in problems if (m := _PROBLEM_KEY.match(p))})
+    where = f" at {', '.join(keys)}" if keys else ""
+    return (
+        f"configuration not reloaded, the running one stays: {len(problems) or 1} problem(s)"
+        f"{where}; see the exporter's log (config_reload_failed)"
+    )

@@ -2,7 +2,14 @@
 
 With `--web.config.file` (exporter/serving/webconfig/) the same server speaks TLS, asks for basic
 auth on every path and adds the configured response headers; without one it is plain HTTP.
-The requests themselves are answered by exporter/serving/handler.py.
+The requests themselves are answered by exporter/serving/handler.py; the limits that keep it
+alive against hostile clients (backlog, deadlines, the connection cap, accept backoff) are in
+exporter/serving/connections.py.
+
+Why the standard library's server and not waitress or cheroot (measured in docs/performance.md):
+waitress has no TLS, and cheroot does the TLS handshake on its accept thread (one stalled client
+stops every new connection: cherrypy/cheroot#748) and answers its own errors without the web
+config's headers; both serve the cached bytes no faster.
 """
 
 from __future__ import annotations
@@ -17,6 +24,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from exporter.core.logs import get_logger
+from exporter.serving.connections import (
+    AcceptBackoff,
+    Connection,
+    ConnectionTable,
+    ServerLimits,
+)
 from exporter.serving.handler import (
     ExporterRequestHandler,
     HandlerContext,
@@ -27,7 +40,13 @@ from exporter.serving.handler import (
 from exporter.serving.webconfig import WebConfigWatcher, client_san_allowed, ssl_reason
 
 # accepts_gzip: imported from here by code that predates the handler's own module.
-__all__ = ["HANDSHAKE_TIMEOUT", "ExporterServer", "accepts_gzip", "parse_listen_address"]
+__all__ = [
+    "HANDSHAKE_TIMEOUT",
+    "ExporterServer",
+    "ServerLimits",
+    "accepts_gzip",
+    "parse_listen_address",
+]
 
 log = get_logger(__name__)
 
@@ -55,11 +74,14 @@ class ExporterServer:
         *,
         on_reload: Reload | None = None,
         web_config: WebConfigWatcher | None = None,
+        enable_lifecycle: bool = False,
+        limits: ServerLimits = ServerLimits(),
     ) -> None:
         host, port = parse_listen_address(address)
         self.web_config = web_config
-        handler = partial(ExporterRequestHandler, HandlerContext(served, on_reload, web_config))
-        self.httpd = _HTTPServer((host, port), handler, _family(host), web_config)
+        context = HandlerContext(served, on_reload, web_config, enable_lifecycle, limits)
+        handler = partial(ExporterRequestHandler, context)
+        self.httpd = _HTTPServer((host, port), handler, _family(host), web_config, limits)
         self._thread: threading.Thread | None = None
 
     @property
@@ -80,6 +102,7 @@ class ExporterServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.httpd.connections.close_all()
         if self._thread:
             self._thread.join(5)
 
@@ -88,22 +111,30 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-# A TLS client that stalls in the handshake holds a thread at most this long.
-HANDSHAKE_TIMEOUT = 10.0
+# A TLS client that stalls in the handshake holds a thread at most this long (the default of
+# ServerLimits.handshake_timeout).
+HANDSHAKE_TIMEOUT = ServerLimits().handshake_timeout
 _TLS_HANDSHAKE_RECORD = b"\x16"
 _PLAIN_HTTP_ANSWER = (
     b"HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
     b"Connection: close\r\n\r\n"
     b"Client sent an HTTP request to an HTTPS server.\n"
 )
+# Sent, without waiting, to a connection over the cap when every open one is busy answering.
+_BUSY_ANSWER = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: 25\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+    b"too many open connections"
+)
 
 
 class _HTTPServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer that, with TLS on, does the handshake in the connection's thread.
+    """ThreadingHTTPServer with a backlog, a connection cap, accept backoff and, with TLS on,
+    the handshake in the connection's own thread.
 
-    The accept loop never touches TLS: a slow or broken handshake (a port scanner, plain HTTP
-    sent to the TLS port, a client with the wrong certificate) costs only its own thread,
-    is logged at debug, and the server keeps accepting.
+    The accept loop never touches TLS nor waits on a client: a slow or broken handshake (a port
+    scanner, plain HTTP sent to the TLS port, a client with the wrong certificate) costs only
+    its own thread, is logged at debug, and the server keeps accepting.
     """
 
     daemon_threads = True
@@ -114,11 +145,50 @@ class _HTTPServer(ThreadingHTTPServer):
         handler: Callable[[Any, Any, _HTTPServer], BaseHTTPRequestHandler],
         family: socket.AddressFamily,
         web_config: WebConfigWatcher | None,
+        limits: ServerLimits,
     ) -> None:
-        # Both are read by the base class's constructor, which creates and binds the socket.
+        # Read by the base class's constructor, which creates, binds and listens: socketserver's
+        # backlog of 5 refuses or delays connections as soon as a few clients connect at once.
         self.address_family = family
+        self.request_queue_size = limits.backlog
         self.web_config = web_config
+        self.limits = limits
+        self.connections = ConnectionTable(limits.connection_cap())
+        self.accept_backoff = AcceptBackoff()
         super().__init__(address, handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        try:
+            request, client_address = self.socket.accept()
+        except OSError as exc:
+            self.accept_backoff.failed(exc)  # sleeps when out of descriptors: no busy loop
+            raise
+        self.accept_backoff.succeeded()
+        return request, client_address
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        connection = self.connections.admit(request, _client(client_address))
+        if connection is None:
+            log.warning("http_connection_refused", client=_client(client_address), reason="busy")
+            _send_and_close(request, _BUSY_ANSWER)
+            return
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(connection, client_address),
+            name="http-connection",
+            daemon=True,
+        )
+        thread.start()
+
+    def _serve_connection(self, connection: Connection, client_address: Any) -> None:
+        request = connection.sock
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.connections.remove(connection)
+            self.shutdown_request(request)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         if self.web_config is None or not self.web_config.tls:
@@ -128,10 +198,17 @@ class _HTTPServer(ThreadingHTTPServer):
         state = self.web_config.current()
         assert state.ssl_context is not None and state.config.tls is not None  # TLS stays on
         conn = _tls_accept(
-            request, client_address, state.ssl_context, state.config.tls.client_allowed_sans
+            request,
+            client_address,
+            state.ssl_context,
+            state.config.tls.client_allowed_sans,
+            self.limits.handshake_timeout,
         )
         if conn is None:
             return
+        connection = self.connections.of(request)
+        if connection is not None:
+            self.connections.rewrap(connection, conn)
         try:
             super().finish_request(conn, client_address)
         finally:
@@ -153,13 +230,31 @@ def _client(client_address: Any) -> str:
     return str(client_address[0]) if client_address else "?"
 
 
+def _send_and_close(sock: socket.socket, answer: bytes) -> None:
+    try:
+        sock.setblocking(False)
+        sock.send(answer)
+    except OSError:
+        pass  # a full buffer or a gone client: the close below is the answer
+    finally:
+        sock.close()
+
+
 def _tls_accept(
-    sock: socket.socket, client_address: Any, context: ssl.SSLContext, allowed_sans: tuple[str, ...]
+    sock: socket.socket,
+    client_address: Any,
+    context: ssl.SSLContext,
+    allowed_sans: tuple[str, ...],
+    handshake_timeout: float,
 ) -> ssl.SSLSocket | None:
-    """The TLS side of an accepted connection, or None when it was dropped (and logged)."""
+    """The TLS side of an accepted connection, or None when it was dropped (and logged).
+
+    The timeout bounds the whole handshake; after it the request reader's deadlines apply
+    (a TLS connection is no less bounded than a plain one).
+    """
     conn: ssl.SSLSocket | None = None
     try:
-        sock.settimeout(HANDSHAKE_TIMEOUT)
+        sock.settimeout(handshake_timeout)
         first = sock.recv(1, socket.MSG_PEEK)
         if not first:
             raise ConnectionAbortedError("closed before the TLS handshake")
@@ -173,7 +268,6 @@ def _tls_accept(
         conn.do_handshake()
         if allowed_sans and not client_san_allowed(conn.getpeercert(), allowed_sans):
             raise ConnectionRefusedError("client certificate has none of client_allowed_sans")
-        conn.settimeout(None)
         return conn
     except (OSError, ValueError) as exc:  # ssl.SSLError, timeouts and resets are OSErrors
         log.debug("tls_handshake_failed", client=_client(client_address), error=ssl_reason(exc))

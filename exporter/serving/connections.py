@@ -1,0 +1,207 @@
+"""What keeps the HTTP server alive against hostile clients: limits, deadlines, the connection
+table (a cap that evicts idle connections first) and the backoff of a failing accept().
+
+The server (exporter/serving/server.py) is the standard library's thread-per-connection
+`http.server`; these pieces bound what one connection, or many, can hold: a thread and a file
+descriptor each, never longer than a deadline, never more than the cap.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import resource
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from exporter.core.logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """The bounds of the HTTP server, in seconds and connections.
+
+    `idle_timeout` is how long a connection may wait for a request's first byte (a new one, or
+    a keep-alive one between scrapes: above the usual scrape intervals, so Prometheus keeps
+    reusing its connection); `read_timeout` bounds the rest of a request (request line,
+    headers, body) from that first byte, so a client sending one byte every few seconds
+    (slowloris) is cut; `write_timeout` bounds sending one answer; `handshake_timeout` the
+    TLS handshake. `max_connections` is further capped by half the process's file
+    descriptor limit, so connections alone never exhaust it.
+    """
+
+    backlog: int = 1024
+    max_connections: int = 256
+    idle_timeout: float = 120.0
+    read_timeout: float = 10.0
+    write_timeout: float = 60.0
+    handshake_timeout: float = 10.0
+
+    def connection_cap(self) -> int:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY:
+            return self.max_connections
+        return max(4, min(self.max_connections, soft // 2))
+
+
+class DeadlineSocketReader(io.RawIOBase):
+    """A socket's receiving side whose every recv is bounded by the current request's deadline.
+
+    A per-recv socket timeout alone lets a client trickle a byte just before each timeout and
+    hold the connection forever; here the first byte of a request may take `idle_timeout`, and
+    everything after it must arrive within `read_timeout` of that first byte.
+    """
+
+    def __init__(self, sock: socket.socket, limits: ServerLimits) -> None:
+        super().__init__()
+        self._sock = sock
+        self._limits = limits
+        self._first_byte_at: float | None = None
+
+    def begin_request(self) -> None:
+        """The next byte received is the first of a new request."""
+        self._first_byte_at = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._first_byte_at is None:
+            timeout = self._limits.idle_timeout
+        else:
+            timeout = self._first_byte_at + self._limits.read_timeout - time.monotonic()
+            if timeout <= 0:
+                raise TimeoutError("request not received within the read timeout")
+        self._sock.settimeout(timeout)
+        received = self._sock.recv_into(buffer)
+        if received and self._first_byte_at is None:
+            self._first_byte_at = time.monotonic()
+        return received
+
+
+@dataclass
+class Connection:
+    """One accepted connection: its socket (the TLS one once wrapped) and whether it is busy
+    answering a request (only connections that are not may be evicted)."""
+
+    sock: socket.socket
+    client: str
+    opened: float
+    busy: bool = False
+
+
+class ConnectionTable:
+    """The open connections, at most `cap`: a new one evicts the oldest that is not answering.
+
+    Evicting idle and half-read connections first means 200 slowloris clients can never keep a
+    scrape out: each new connection pushes the oldest of them out. Only when every connection
+    is busy answering is the new one refused.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._lock = threading.Lock()
+        self._open: dict[socket.socket, Connection] = {}
+        self.evicted = 0
+        self.refused = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._open)
+
+    def admit(self, sock: socket.socket, client: str) -> Connection | None:
+        """The new connection's entry, or None when every open connection is busy."""
+        with self._lock:
+            if len(self._open) >= self.cap:
+                idle = [c for c in self._open.values() if not c.busy]
+                if not idle:
+                    self.refused += 1
+                    return None
+                oldest = min(idle, key=lambda c: c.opened)
+                # Its thread's recv returns at once; that thread closes the socket and removes
+                # the entry, so the fd is never shut down after being reused.
+                _shutdown(oldest.sock)
+                del self._open[oldest.sock]
+                self.evicted += 1
+            connection = Connection(sock, client, time.monotonic())
+            self._open[sock] = connection
+            return connection
+
+    def rewrap(self, connection: Connection, sock: socket.socket) -> None:
+        """The connection now speaks through `sock` (after the TLS handshake)."""
+        with self._lock:
+            if self._open.pop(connection.sock, None) is not None:
+                self._open[sock] = connection
+            connection.sock = sock
+
+    def of(self, sock: socket.socket) -> Connection | None:
+        with self._lock:
+            return self._open.get(sock)
+
+    def set_busy(self, connection: Connection, busy: bool) -> None:
+        with self._lock:
+            connection.busy = busy
+
+    def remove(self, connection: Connection) -> None:
+        with self._lock:
+            self._open.pop(connection.sock, None)
+
+    def close_all(self) -> None:
+        with self._lock:
+            for connection in self._open.values():
+                _shutdown(connection.sock)
+            self._open.clear()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by its peer
+
+
+# accept() errors that mean the process or the system is out of something: retrying at once
+# fails again at once (the pending connection stays in the backlog, the socket stays readable).
+_RESOURCE_ERRORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+class AcceptBackoff:
+    """Sleeps after an accept() that failed for lack of resources, 10 ms doubling to 1 s.
+
+    Without it the accept loop spins at 100% CPU for as long as the file descriptors are
+    used up (socketserver retries at once). Logged once per episode, not per attempt.
+    """
+
+    FIRST = 0.01
+    LONGEST = 1.0
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._sleep = sleep
+        self._delay = 0.0
+        self.failures = 0
+
+    def failed(self, exc: OSError) -> None:
+        if exc.errno not in _RESOURCE_ERRORS:
+            return
+        self.failures += 1
+        if self._delay == 0.0:
+            log.warning(
+                "http_accept_failed",
+                error=errno.errorcode.get(exc.errno or 0, str(exc.errno)),
+                backoff_max_seconds=self.LONGEST,
+            )
+            self._delay = self.FIRST
+        else:
+            self._delay = min(self.LONGEST, self._delay * 2)
+        self._sleep(self._delay)
+
+    def succeeded(self) -> None:
+        if self._delay:
+            log.info("http_accept_recovered", failures=self.failures)
+            self._delay = 0.0
