@@ -62,8 +62,10 @@ class RecordingJson:
 
     def loads(self, content: Any, **kwargs: Any) -> Any:
         if self.out is not None:
-            self.out.write(struct.pack("<Q", len(content)))
-            self.out.write(content)
+            # The client decodes the body to text first (to free its bytes early).
+            data = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
+            self.out.write(struct.pack("<Q", len(data)))
+            self.out.write(data)
         return self._real.loads(content, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
