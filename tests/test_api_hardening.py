@@ -16,6 +16,7 @@ from exporter.api.budget import RequestBudget
 from exporter.api.http import MAX_JSON_DEPTH, HttpClient, HttpSettings
 from exporter.api.http_errors import parse_retry_after
 from exporter.api.request_stats import RequestStats
+from exporter.api.tokens import parse_token_answer
 from exporter.config import load_config_data
 from exporter.core.errors import ConfigError, MalformedResponseError, RateLimitedError
 from exporter.core.logs import configure_logging
@@ -157,3 +158,11 @@ def refuse_constant(name: str) -> None:
     """json.loads' hook for `Infinity`, `-Infinity` and `NaN`: not JSON, a log shipper refuses
     the line."""
     pytest.fail(f"{name} in a log line")
+
+
+@pytest.mark.parametrize("token", ["x" * 8193, "two words", "tok\u00e9n", ""])
+def test_a_token_that_is_no_bearer_token_is_a_malformed_answer(token: str) -> None:
+    # A hostile token endpoint: a 4 MB token cost the redactor 8 s and 900 MB.
+    with pytest.raises(MalformedResponseError, match="not a bearer token"):
+        parse_token_answer("/oauth/v2/token", {"access_token": token, "expires_in": 1800})
+    assert parse_token_answer("/t", {"access_token": "a1-._~+/b==", "expires_in": 60})[1] == 60

@@ -325,6 +325,10 @@ def test_a_chunked_reload_whose_body_is_another_reload_runs_none() -> None:
         (b"Content-Length: 2\r\nContent-Length: 3\r\n", b"HTTP/1.1 400 Bad Request"),
         (b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", b"HTTP/1.1 501 Not Implemented"),
         (b"Content-Length: 1000000\r\n", b"HTTP/1.1 413 Request Entity Too Large"),
+        # A malformed line hides the headers after it from the parser (and not from a proxy).
+        (b"garbage\r\nContent-Length: 38\r\n", b"HTTP/1.1 400 Bad Request"),
+        (b"Content-Length : 38\r\n", b"HTTP/1.1 400 Bad Request"),
+        (b"Transfer-Encoding : chunked\r\n", b"HTTP/1.1 400 Bad Request"),
     ],
 )
 def test_bodies_that_cannot_be_framed_safely_are_refused_and_the_connection_closed(
@@ -396,3 +400,17 @@ def test_the_content_type_says_the_openmetrics_version_rendered(asked: str) -> N
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("application/openmetrics-text; version=1.0.0")
     assert answer.text.endswith("# EOF\n")
+
+
+def test_a_malformed_accept_header_gets_the_text_format_and_no_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with serving() as server:
+        answer = requests.get(
+            f"http://127.0.0.1:{server.port}/metrics",
+            headers={"Accept": "application/openmetrics-text; version=x"},
+            timeout=5,
+        )
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    assert "Traceback" not in capsys.readouterr().err

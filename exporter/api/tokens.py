@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -15,6 +16,11 @@ from exporter.core.redaction import SECRETS
 log = get_logger(__name__)
 
 
+MIN_TOKEN_CHARS = 1
+MAX_TOKEN_CHARS = 8192
+_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
 def parse_token_answer(endpoint: str, body: Any) -> tuple[str, float]:
     """(token, lifetime in seconds) from a token answer of either API, else
     MalformedResponseError. `expires_in` is an integer from Work Analytics and a string
@@ -22,6 +28,16 @@ def parse_token_answer(endpoint: str, body: Any) -> tuple[str, float]:
     would mean a token that is never renewed before it is refused."""
     if not isinstance(body, Mapping) or not isinstance(body.get("access_token"), str):
         raise MalformedResponseError(endpoint, "token answer has no access_token")
+    token = body["access_token"]
+    # A bearer token is a short token68 string (RFC 6750). A huge one or one of other
+    # characters would go into every Authorization header and into the secret redactor (a
+    # 4 MB token there cost 8 s and 900 MB).
+    if not MIN_TOKEN_CHARS <= len(token) <= MAX_TOKEN_CHARS or not _TOKEN68.fullmatch(token):
+        raise MalformedResponseError(
+            endpoint,
+            f"token answer's access_token is not a bearer token of {MIN_TOKEN_CHARS} to "
+            f"{MAX_TOKEN_CHARS} token68 characters",
+        )
     value: Any = body.get("expires_in")
     try:
         seconds = float(value) if not isinstance(value, bool) else math.nan
@@ -29,7 +45,7 @@ def parse_token_answer(endpoint: str, body: Any) -> tuple[str, float]:
         seconds = math.nan
     if not (math.isfinite(seconds) and seconds > 0):
         raise MalformedResponseError(endpoint, "token answer has no valid expires_in")
-    return body["access_token"], seconds
+    return token, seconds
 
 
 class TokenCache:

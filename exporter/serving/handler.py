@@ -171,6 +171,13 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
         Chunked bodies are refused rather than parsed: no endpoint takes a body, and a body
         left unread would be parsed as the next request (a smuggled `POST /-/reload`).
         """
+        if self.headers.defects or self.headers.get_payload():
+            # The header parser stopped at a malformed line (no colon, a space before it, a
+            # folded line) and took every later line as payload: a Content-Length or
+            # Transfer-Encoding may hide there, and a lenient proxy would frame the body
+            # differently. Refused, never guessed.
+            self._reject(400, b"malformed header line\n")
+            return False
         if self.headers.get("Transfer-Encoding") is not None:
             self._reject(501, b"Transfer-Encoding is not supported; send a Content-Length\n")
             return False
@@ -304,7 +311,10 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
     def _metrics(self) -> None:
         # prometheus-client's negotiation, for the content type it would answer; the bytes
         # come from the exposition's cache: a scrape renders none of the pollers' data.
-        _, negotiated = choose_encoder(self.headers.get("Accept") or "")
+        try:
+            _, negotiated = choose_encoder(self.headers.get("Accept") or "")
+        except Exception:  # prometheus-client fails on a malformed version (`version=x`)
+            negotiated = TEXT_CONTENT_TYPE
         openmetrics = negotiated.startswith("application/openmetrics-text")
         content_type = OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE
         gzip = accepts_gzip(self.headers.get("Accept-Encoding"))
