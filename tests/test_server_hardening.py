@@ -414,3 +414,12 @@ def test_a_malformed_accept_header_gets_the_text_format_and_no_traceback(
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("text/plain")
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_request_with_megabytes_of_headers_is_cut_and_the_server_goes_on() -> None:
+    # 99 header lines of 8 KB each: 800 KB a connection, held before any authentication.
+    headers = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 8000) for i in range(99))
+    with serving() as server:
+        request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
+        assert answers(raw_exchange(server.port, request)) == []  # cut, not answered
+        assert scrape(server.port) == 200
