@@ -847,6 +847,17 @@ def test_successes_are_cached_failures_are_not(
     assert all(PASSWORD.encode() not in key for key in auth._cache)
 
 
+def test_a_success_in_use_stays_cached_so_a_bcrypt_queue_cannot_hold_the_scraper(
+    hashes: dict[str, str], counted_checkpw: list[bytes]
+) -> None:
+    clock = FakeClock()
+    auth = Authenticator(hashes, cache_ttl=30.0, clock=clock)
+    for _ in range(20):  # a scrape every 20 s for 400 s
+        assert auth.verify("alice", PASSWORD)
+        clock.advance(20.0)
+    assert len(counted_checkpw) == 1
+
+
 def test_overlong_passwords_never_match_but_cost_the_same(
     hashes: dict[str, str], counted_checkpw: list[bytes]
 ) -> None:
