@@ -366,7 +366,9 @@ def check(prometheus: processes.Prometheus, replicas: Replicas, truth: Truth) ->
         increase = series_values(prometheus.result(f"{now} - {then}", end))
         assert set(increase) == set(first.counters(collector))  # every series was there at T0
         since = (first.watermarks[collector], last[a].watermarks[collector])
-        assert sum(increase.values()) > 0
+        # Not vacuous: the day holds calls (the run itself may hold none at night, when the
+        # simulated sites' traffic is a sixth of their peak and the run lasts a minute).
+        assert truth.counted(collector, since[1])
         assert nonzero(increase) == difference(
             truth.counted(collector, since[1]), truth.counted(collector, since[0])
         ), f"A's {name} from {since[0]} to {since[1]}"
