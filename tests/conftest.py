@@ -3,13 +3,17 @@ recorded answers. Shared helpers live in tests/support, one module per topic."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 import pytest
+import requests
 import responses
 
 from exporter.core.redaction import SECRETS
 from tests.support.clock import FakeClock
+from tests.support.web_config import Pki, captured_logs, http_session, make_hashes, make_pki
 
 
 @pytest.fixture
@@ -37,3 +41,30 @@ def rsps() -> Iterator[responses.RequestsMock]:
     """Replays recorded answers strictly: every registered answer must be asked for."""
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         yield mock
+
+
+# -- The web config's tests: test certificates, hashes, captured logs, an HTTP session --------
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl CLI makes the test certificates")
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def hashes() -> dict[str, str]:
+    return make_hashes()
+
+
+@pytest.fixture
+def logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    with captured_logs() as captured:
+        yield captured
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with http_session() as session:
+        yield session

@@ -607,9 +607,12 @@ def test_seen_ids_are_bounded_and_forget_the_oldest_first() -> None:
     for i, when in enumerate([50, 10, 40, 30]):
         assert seen.add(f"k{i}", when)
     assert len(seen) == 3 and "k1" not in seen and seen.evicted == 1
+    assert seen.evicted_until == 10  # no window asks for what ended up to there again
     assert not seen.add("k0", 50)
-    seen.forget_before(45)
-    assert len(seen) == 1 and "k0" in seen
+    # Known again with a later end: remembered until then, so it is evicted after k2 and k3.
+    assert not seen.add("k3", 60)
+    assert seen.add("k4", 70) and "k2" not in seen and seen.evicted_until == 40
+    assert seen.add("k5", 80) and "k0" not in seen and "k3" in seen and seen.evicted == 3
 
 
 def test_legs_count_per_queue_and_ring_group_with_waits_from_call_time() -> None:

@@ -13,7 +13,6 @@ import socket
 import ssl
 import subprocess
 import time
-from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +39,7 @@ from tests.support.web_config import (
     REALM,
     Pki,
     basic,
-    captured_logs,
     events,
-    http_session,
-    make_hashes,
-    make_pki,
     needs_openssl,
     raw_tls_get,
     served,
@@ -53,31 +48,6 @@ from tests.support.web_config import (
     tls_config,
     write_config,
 )
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl CLI makes the test certificates")
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="session")
-def hashes() -> dict[str, str]:
-    return make_hashes()
-
-
-@pytest.fixture
-def logs() -> Iterator[list[MutableMapping[str, Any]]]:
-    with captured_logs() as captured:
-        yield captured
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with http_session() as session:
-        yield session
-
 
 # ---------------------------------------------------------------------------------------------
 # TLS

@@ -8,10 +8,8 @@ Every server is a real one on 127.0.0.1; every clock that decides an outcome is 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,11 +29,7 @@ from tests.support.web_config import (
     PASSWORD,
     Pki,
     basic,
-    captured_logs,
     events,
-    http_session,
-    make_hashes,
-    make_pki,
     serving,
     tls_config,
     write_config,
@@ -47,30 +41,6 @@ AUTH_FAILURES = "eightbyeight_http_auth_failures_total"
 CERT_EXPIRY = "eightbyeight_web_tls_certificate_expiry_timestamp_seconds"
 # The suffix of every refusal of a file that would lower the protection in force.
 RESTART = "a running exporter never lowers its protection: restart it to apply this file"
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl CLI makes the test certificates")
-    return make_pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="module")
-def hashes() -> dict[str, str]:
-    return make_hashes()
-
-
-@pytest.fixture
-def logs() -> Iterator[list[MutableMapping[str, Any]]]:
-    with captured_logs() as captured:
-        yield captured
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with http_session() as session:
-        yield session
 
 
 def sample(watcher: WebConfigWatcher, name: str, labels: dict[str, str] | None = None) -> Any:

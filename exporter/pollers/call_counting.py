@@ -99,10 +99,6 @@ class SeenIds:
                 self.evicted_until = max(self.evicted_until, when_evicted)
         return True
 
-    def forget_before(self, when: float) -> None:
-        while self._heap and self._heap[0][0] < when:
-            self._pop()
-
     def _push(self, key: Hashable, when: float) -> None:
         self._times[key] = when
         self._order += 1
