@@ -277,7 +277,7 @@ def test_an_upstream_echoing_every_secret_puts_none_in_any_output(tmp_path: Path
 def test_the_redaction_finds_every_encoding_of_a_secret() -> None:
     SECRETS.add_credential("p@ss/wörd \"x\"")
     SECRETS.add_credential(f"{CC_ID}:{CC_SECRET}")
-    SECRETS.add_token("tok-abcdef")
+    SECRETS.add_token("tok-abcdef-0123456789")
     value = "p@ss/wörd \"x\""
     for form in (
         value,
@@ -287,7 +287,7 @@ def test_the_redaction_finds_every_encoding_of_a_secret() -> None:
         json.dumps(value)[1:-1],
         base64.b64encode(value.encode()).decode(),
         "Basic " + base64.b64encode(f"{CC_ID}:{CC_SECRET}".encode()).decode(),
-        "Bearer tok-abcdef",
+        "Bearer tok-abcdef-0123456789",
     ):
         assert secrets_in(redact(f"before {form} after"), {form.split()[-1]}) == [], form
         assert redact(f"before {form} after").startswith("before ")
@@ -298,9 +298,10 @@ def test_the_redaction_finds_every_encoding_of_a_secret() -> None:
 
 def test_only_the_latest_tokens_are_kept() -> None:
     redactor = SecretRedactor(max_tokens=2)
-    for token in ("tok-1111", "tok-2222", "tok-3333"):
+    tokens = [f"tok-{digit * 16}" for digit in "123"]
+    for token in tokens:
         redactor.add_token(token)
-    assert redactor.redact("tok-1111 tok-2222 tok-3333") == "tok-1111 <redacted> <redacted>"
+    assert redactor.redact(" ".join(tokens)) == f"{tokens[0]} <redacted> <redacted>"
 
 
 def test_every_log_value_is_scrubbed_and_finite() -> None:
@@ -328,3 +329,71 @@ def refuse_constant(name: str) -> None:
     """json.loads' hook for `Infinity`, `-Infinity` and `NaN`: not JSON, a log shipper refuses
     the line."""
     pytest.fail(f"{name} in a log line")
+
+
+@pytest.mark.parametrize("prefix", ["", "a", "ab", "abc:", "client-id:"])
+def test_a_secret_inside_a_longer_base64_text_is_found_at_any_offset(prefix: str) -> None:
+    # `base64(client_id:client_secret)` puts the secret wherever the id's length says: the
+    # encoded secret is then none of the spellings of base64(secret) alone.
+    SECRETS.add_credential(CC_SECRET)
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        text = encode(f"{prefix}{CC_SECRET}:and more".encode()).decode()
+        redacted = redact(f"header {text} end")
+        assert redacted.startswith("header ") and "<redacted>" in redacted, (prefix, text)
+
+
+def test_the_escapings_other_encoders_use_are_found() -> None:
+    value = "PW/<9c&2d>-known"
+    SECRETS.add_credential(value)
+    once = urllib.parse.quote(value, safe="")
+    for form in (
+        json.dumps(value)[1:-1].replace("/", "\\/"),  # PHP, some Java encoders
+        json.dumps(value)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e").replace(
+            "&", "\\u0026"
+        ),  # Go's encoding/json
+        "".join(f"\\u{ord(c):04X}" for c in value),  # every character escaped, upper case
+        urllib.parse.quote(once, safe=""),  # percent-encoded twice
+    ):
+        assert redact(f"said {form} !") == "said <redacted> !", form
+
+
+def test_a_short_token_from_the_upstream_blanks_no_word_and_no_event_name() -> None:
+    from exporter.core.logs import configure_logging, get_logger
+
+    SECRETS.add_token("error")  # a broken or hostile upstream's "access_token"
+    SECRETS.add_credential("vendor_said")  # a password that happens to be an event's name
+    stream = io.StringIO()
+    configure_logging("debug", "json", stream=stream)
+    try:
+        get_logger("test").warning("vendor_said", text="an error, vendor_said")
+    finally:
+        structlog.reset_defaults()
+    line = json.loads(stream.getvalue())
+    assert line["event"] == "vendor_said"
+    assert line["text"] == "an error, <redacted>"
+
+
+def test_a_label_value_quoting_a_secret_is_redacted_on_the_page() -> None:
+    from prometheus_client.core import GaugeMetricFamily
+
+    from exporter.metrics.rendering import GaugeFamily, render_family
+
+    SECRETS.add_credential(API_KEY)
+    SECRETS.add_token(ECHO_TOKEN)
+    text_family = GaugeFamily("eightbyeight_test_calls", "Test.", labels=["pbx", "queue"])
+    client_family = GaugeMetricFamily("eightbyeight_test_agents", "Test.", labels=["pbx"])
+    # Names an upstream may echo back: the key, the key percent-encoded, the bearer token.
+    names = [f"pbx {API_KEY}", f"pbx {urllib.parse.quote(API_KEY)}x", f"Bearer {ECHO_TOKEN}"]
+    for name in names:
+        text_family.add_metric([name, "sales"], 1.0)
+        client_family.add_metric([name], 2.0)
+    text_family.add_metric(["plain", "sales"], 3.0)
+    pages = [render_family(text_family).samples, render_family(client_family).samples]
+    for page in (p.decode() for p in pages):
+        assert secrets_in(page, {API_KEY, ECHO_TOKEN}) == []
+        assert page.count("<redacted>") == 3
+        # Two names that differ only in their secret stay two series: a page with two equal
+        # series would fail the whole scrape.
+        keys = [line.rsplit(" ", 1)[0] for line in page.splitlines()]
+        assert len(set(keys)) == len(keys)
+    assert 'pbx="plain"' in pages[0].decode()

@@ -26,12 +26,20 @@ from structlog.testing import capture_logs
 
 from exporter.cli import build_parser
 from exporter.pollers.base import Scheduler
-from exporter.serving.connections import AcceptBackoff, ServerLimits
+from exporter.serving.connections import (
+    AcceptBackoff,
+    ConnectionTable,
+    RefusalLog,
+    ServerLimits,
+)
 from exporter.serving.exposition import Exposition
 from exporter.serving.handler import Reload, reload_answer
 from exporter.serving.server import ExporterServer
+from tests.support.clock import FakeClock
 from tests.support.processes import REPO
 from tests.support.waiting import wait_for
+from tests.support.web_config import PASSWORD, write_config
+from tests.support.web_config import serving as web_serving
 
 
 def served() -> types.SimpleNamespace:
@@ -423,3 +431,97 @@ def test_a_request_with_megabytes_of_headers_is_cut_and_the_server_goes_on() -> 
         request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
         assert answers(raw_exchange(server.port, request)) == []  # cut, not answered
         assert scrape(server.port) == 200
+
+
+# -- Clients that send requests and never read the answers ------------------------------------
+
+# Thousands of pipelined requests on one connection: tens of megabytes of answers (a page is
+# several KB), far more than the kernel's buffers hold for a client that never reads.
+PIPELINED = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 20_000
+
+
+def pipeline_without_reading(port: int, count: int) -> list[socket.socket]:
+    """`count` connections, each sending PIPELINED (for at most 3 s) and never reading."""
+    sockets = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+
+    def send(sock: socket.socket) -> None:
+        sock.settimeout(3)
+        try:
+            sock.sendall(PIPELINED)
+        except OSError:
+            pass  # the server stopped reading (blocked in a write) or closed: both expected
+
+    threads = [threading.Thread(target=send, args=(s,), daemon=True) for s in sockets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return sockets
+
+
+def test_unauthenticated_pipelining_clients_never_keep_an_authenticated_scrape_out(
+    tmp_path: Path, hashes: dict[str, str]
+) -> None:
+    config = write_config(tmp_path / "web.yml", {"basic_auth_users": hashes})
+    limits = ServerLimits(max_connections=32, write_timeout=60)
+    with web_serving(config, limits=limits) as server, ExitStack() as stack:
+        for sock in pipeline_without_reading(server.port, 40):
+            stack.callback(sock.close)
+        # Each got one 401 and was closed: none holds a thread blocked in a write.
+        assert wait_for(lambda: server.httpd.connections.busy() == 0, timeout=5)
+        answer = requests.get(
+            f"http://127.0.0.1:{server.port}/metrics", auth=("alice", PASSWORD), timeout=5
+        )
+        assert answer.status_code == 200
+
+
+def test_connections_stuck_writing_to_clients_that_never_read_are_cut_after_the_grace() -> None:
+    # No web config: anyone may ask, so a client can hold threads in writes it never reads.
+    limits = ServerLimits(max_connections=16, busy_grace=0.5, write_timeout=60)
+    with serving(limits=limits) as server, ExitStack() as stack:
+        for sock in pipeline_without_reading(server.port, 16):
+            stack.callback(sock.close)
+        assert wait_for(lambda: server.httpd.connections.busy() == 16, timeout=10)
+        # Refused at first (503) while every connection answers, within the grace; then a
+        # connection stuck past it is cut for the scrape, long before the write timeout.
+        started = time.monotonic()
+        assert wait_for(lambda: scrape(server.port) == 200, timeout=10)
+        assert time.monotonic() - started < 10
+        assert server.httpd.connections.evicted >= 1
+
+
+def test_the_victim_is_taken_from_the_address_holding_the_most_connections() -> None:
+    clock = FakeClock()
+    table = ConnectionTable(cap=4, busy_grace=5.0, clock=clock)
+    pairs = [socket.socketpair() for _ in range(6)]
+    try:
+        scraper = table.admit(pairs[0][0], "10.0.0.9")
+        flood = [table.admit(pairs[i][0], "10.0.0.66") for i in (1, 2, 3)]
+        assert scraper is not None and all(flood)
+        # All idle: the flooder's oldest goes, though the scraper's connection is older.
+        assert table.admit(pairs[4][0], "10.0.0.66") is not None
+        assert closed_by_server(pairs[1][1]) and not closed_by_server(pairs[0][1])
+        # All busy: refused within the grace, then the flooder's longest busy is cut.
+        for connection in table._open.values():
+            table.set_busy(connection, True)
+        assert table.admit(pairs[5][0], "10.0.0.1") is None
+        clock.advance(5.0)
+        assert table.admit(pairs[5][0], "10.0.0.1") is not None
+        assert not closed_by_server(pairs[0][1])
+        assert (table.evicted, table.refused) == (2, 1)
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()
+
+
+def test_refused_connections_are_logged_at_a_bounded_rate() -> None:
+    clock = FakeClock()
+    refusals = RefusalLog(burst=5, interval=60.0, clock=clock)
+    with capture_logs() as captured:
+        for _ in range(100):
+            refusals.refused("10.0.0.66", reason="busy")
+        clock.advance(60.0)
+        refusals.refused("10.0.0.66", reason="busy")
+    lines = [e for e in captured if e["event"] == "http_connection_refused"]
+    assert [e["suppressed"] for e in lines] == [0, 0, 0, 0, 0, 95]

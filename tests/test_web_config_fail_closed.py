@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,11 @@ from prometheus_client import CollectorRegistry
 
 from exporter.core.errors import ConfigError
 from exporter.serving.webconfig import Authenticator, WebConfigWatcher, read_web_config, watch
+from exporter.serving.webconfig.auth import AuthResult, BcryptTurns
 from exporter.serving.webconfig.loader import WebConfig
 from tests.support.clock import FakeClock
 from tests.support.files import REPO
+from tests.support.waiting import wait_for
 from tests.support.web_config import (
     PASSWORD,
     Pki,
@@ -412,3 +415,81 @@ def test_a_flood_of_bad_credentials_is_counted_and_logged_at_a_bounded_rate(
             210,
         )
         assert http.get(url, auth=("alice", PASSWORD), timeout=5).status_code == 200
+
+
+# ---------------------------------------------------------------------------------------------
+# A flood of wrong passwords: few checks wait for bcrypt, in turn
+
+
+def test_a_flood_from_one_address_cannot_keep_another_addresses_first_check_out(
+    hashes: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = threading.Event()
+    checked: list[bytes] = []
+
+    def checkpw(password: bytes, hashed: bytes) -> bool:
+        checked.append(password)
+        if password == b"guess":
+            gate.wait(10)  # the flood's checks hold bcrypt until the scraper has queued
+        return password == PASSWORD.encode()
+
+    monkeypatch.setattr(bcrypt, "checkpw", checkpw)
+    auth = Authenticator(hashes)
+    results: dict[str, list[AuthResult]] = {"flood": [], "scraper": []}
+
+    def check(who: str, client: str, password: str) -> None:
+        header = basic("alice", password)["Authorization"]
+        results[who].append(auth.check(header, client=client))
+
+    def start(who: str, client: str, password: str) -> threading.Thread:
+        thread = threading.Thread(target=check, args=(who, client, password), daemon=True)
+        thread.start()
+        return thread
+
+    threads = [start("flood", "10.0.0.66", "guess")]
+    assert wait_for(lambda: len(checked) == 1, timeout=5)  # one check runs, holding bcrypt
+    threads += [start("flood", "10.0.0.66", "guess") for _ in range(10)]
+    # Two may wait from that address; the other eight are refused at once, unchecked.
+    assert wait_for(lambda: len(results["flood"]) == 8, timeout=5)
+    assert {r.reason for r in results["flood"]} == {"overloaded"}
+    threads.append(start("scraper", "10.0.0.9", PASSWORD))
+    assert wait_for(lambda: auth._turns._waiting.get("10.0.0.9") == 1, timeout=5)
+    gate.set()
+    for thread in threads:
+        thread.join(10)
+    assert [r.reason for r in results["scraper"]] == ["ok"]
+    # Served in turn: the running check, the two waiting before it, then the scraper's.
+    assert checked == [b"guess", b"guess", b"guess", PASSWORD.encode()]
+
+
+def test_the_turns_are_bounded_in_all_and_per_address() -> None:
+    turns = BcryptTurns(max_waiting=3, per_client=2)
+    assert turns.acquire("a")  # runs at once
+    waiting = [
+        threading.Thread(target=turns.acquire, args=(client,), daemon=True)
+        for client in ("a", "a", "b")
+    ]
+    for thread in waiting:
+        thread.start()
+    assert wait_for(lambda: sum(turns._waiting.values()) == 3, timeout=5)
+    assert not turns.acquire("c")  # the queue is full
+    for _ in range(4):
+        turns.release()
+    for thread in waiting:
+        thread.join(5)
+    assert turns._waiting == {} and turns.acquire("c")  # free again: runs at once
+    turns.release()
+
+
+def test_an_overloaded_check_is_answered_429_and_counted(
+    tmp_path: Path, hashes: dict[str, str], http: requests.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(BcryptTurns, "acquire", lambda self, client: False)
+    config = write_config(tmp_path / "web.yml", {"basic_auth_users": hashes})
+    watcher = WebConfigWatcher(config)
+    with serving(None, watcher=watcher) as server:
+        answer = http.get(
+            f"http://127.0.0.1:{server.port}/metrics", auth=("alice", PASSWORD), timeout=5
+        )
+    assert (answer.status_code, answer.headers["Retry-After"]) == (429, "1")
+    assert sample(watcher, AUTH_FAILURES, {"reason": "overloaded"}) == 1.0

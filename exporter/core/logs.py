@@ -57,7 +57,8 @@ def _scrub_secrets(
     """Every value of the line, the formatted traceback included, through the one redaction
     of the secrets and tokens the process holds: the vendor's words may quote them."""
     for key, value in event.items():
-        event[key] = _scrub_value(value)
+        if key != "event":  # the event name is ours, a constant: never a secret
+            event[key] = _scrub_value(value)
     return event
 
 

@@ -10,9 +10,12 @@ Contact Center token request is `base64(client_id:client_secret)`).
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import html
 import json
 import re
+import secrets
 import threading
 from collections import OrderedDict
 from urllib.parse import quote, quote_plus
@@ -21,24 +24,56 @@ REDACTED = "<redacted>"
 # Shorter values are not looked for: "p" or "abc" would blank out every log line while
 # protecting nothing (no real API key, password or token is that short).
 MIN_SECRET_LENGTH = 4
+# A bearer token is chosen by the upstream, not by the operator: one shorter than this (the
+# 8x8 tokens are hundreds of characters) is not looked for, or a hostile or broken upstream
+# answering `"access_token": "error"` would blank that word out of every log line.
+MIN_TOKEN_LENGTH = 16
 # Bearer tokens are renewed every half hour or so, for as long as the process runs: the most
 # recent ones are kept (an older token has expired, and echoing it gives nobody access).
 MAX_TOKENS = 64
 
 
+def _base64_runs(raw: bytes) -> set[str]:
+    """The base64 characters that encode `raw` alone wherever it sits in a longer encoded text:
+    after 0, 1 or 2 bytes modulo 3 (`client_id:client_secret` puts the secret at any offset),
+    in both alphabets. The characters that mix in a neighbouring byte are left out."""
+    runs: set[str] = set()
+    for shift in range(3):
+        padded = b"\0" * shift + raw
+        first = -(-8 * shift // 6)  # the first character made of the secret's bits alone
+        last = 8 * len(padded) // 6  # past the last one
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            runs.add(encode(padded).decode()[first:last])
+    return runs
+
+
+def _json_forms(value: str) -> set[str]:
+    r"""The escapings JSON encoders use: Python's (ASCII or not), `\/` (PHP, some Java), Go's
+    `\u003c` for `<`, `>` and `&`, and every character as `\uXXXX`."""
+    plain = json.dumps(value)[1:-1]
+    go = plain.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    every = "".join(f"\\u{unit:04x}" for unit in _utf16_units(value))
+    return {plain, json.dumps(value, ensure_ascii=False)[1:-1], plain.replace("/", "\\/"), go, every}
+
+
+def _utf16_units(value: str) -> list[int]:
+    data = value.encode("utf-16-be", "surrogatepass")
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+
+
 def encoded_forms(value: str) -> set[str]:
     """The spellings of `value` that a request carrying it, echoed back, may contain."""
     raw = value.encode("utf-8", "surrogatepass")
+    once = quote(value, safe="")
     forms = {
         value,
-        quote(value, safe=""),
+        once,
+        quote(once, safe=""),  # encoded twice (a proxy or a redirect quoting the query)
         quote_plus(value, safe=""),
         quote(value),  # a path or URL keeps `/`
-        json.dumps(value)[1:-1],
-        json.dumps(value, ensure_ascii=False)[1:-1],
         html.escape(value),
-        base64.b64encode(raw).decode().rstrip("="),
-        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        *_json_forms(value),
+        *_base64_runs(raw),
     }
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
@@ -56,6 +91,11 @@ class SecretRedactor:
         self._tokens: OrderedDict[str, None] = OrderedDict()
         self._max_tokens = max_tokens
         self._pattern: re.Pattern[str] | None = None
+        # Label values already looked at under the current pattern: a page repeats the same
+        # queue and PBX names on thousands of lines. Replaced whole with the pattern.
+        self._labels: dict[str, str] = {}
+        self._label_key = secrets.token_bytes(16)
+        self.labels_redacted = 0
 
     def add_credential(self, value: str | None) -> None:
         """An API key, password or client secret (or `client_id:client_secret`)."""
@@ -69,7 +109,7 @@ class SecretRedactor:
 
     def add_token(self, value: str | None) -> None:
         """A bearer token the exporter was given; the oldest beyond `max_tokens` is dropped."""
-        if not value or len(value) < MIN_SECRET_LENGTH:
+        if not value or len(value) < MIN_TOKEN_LENGTH:
             return
         with self._lock:
             if value in self._tokens:
@@ -85,6 +125,7 @@ class SecretRedactor:
             self._credentials.clear()
             self._tokens.clear()
             self._pattern = None
+            self._labels = {}
 
     def _compile(self) -> None:
         forms: set[str] = set()
@@ -94,6 +135,7 @@ class SecretRedactor:
         # percent-encoding may come back in lower case (`%2f`); more is replaced, never less.
         alternatives = sorted(forms, key=lambda form: (-len(form), form))
         self._pattern = re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
+        self._labels = {}
 
     def redact(self, text: str) -> str:
         """`text` with every known secret, in any of its encoded forms, replaced."""
@@ -103,6 +145,31 @@ class SecretRedactor:
         return pattern.sub(REDACTED, text)
 
 
+    def redact_label(self, value: str) -> str:
+        """A label value with any secret replaced, and then a keyed hash of the whole value, so
+        two values that differ only in their secrets stay two series (a page with two equal
+        series fails the whole scrape). The key is the process's own: nobody can test a
+        guessed secret against the hash."""
+        pattern = self._pattern
+        if pattern is None:
+            return value
+        labels = self._labels
+        clean = labels.get(value)
+        if clean is not None:
+            return clean
+        clean = pattern.sub(REDACTED, value)
+        if clean != value:
+            digest = hmac.new(self._label_key, value.encode("utf-8", "replace"), hashlib.sha256)
+            clean = f"{clean}[{digest.hexdigest()[:8]}]"
+            self.labels_redacted += 1
+        if len(labels) < _MAX_REMEMBERED_LABELS:
+            labels[value] = clean
+        return clean
+
+
+# Label values remembered per pattern: the distinct values of a large account's page.
+_MAX_REMEMBERED_LABELS = 200_000
+
 # The process's one redactor: the clients and the config register what they hold, and the
 # log processor and the error classes redact through it.
 SECRETS = SecretRedactor()
@@ -110,3 +177,7 @@ SECRETS = SecretRedactor()
 
 def redact(text: str) -> str:
     return SECRETS.redact(text)
+
+
+def redact_label(value: str) -> str:
+    return SECRETS.redact_label(value)

@@ -21,6 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
+from exporter.core.redaction import redact_label
+
 # Compression of the gzip answer. Level 6 (gzip's default) costs about 6 ms per MB of page,
 # paid once per snapshot in the poller's thread, and makes the page about 18 times
 # smaller; level 1 is twice as fast and 25% bigger.
@@ -165,7 +167,7 @@ def sample_lines(family: Metric) -> tuple[bytes, int, int]:
                     if not _LEGACY_NAME.match(key):
                         raise ValueError(f"label name {key!r} of {name!r} is not a legacy name")
                 orders[keys] = order
-            values = [labels[key] for key in order]
+            values = [redact_label(labels[key]) for key in order]
             if any(len(v) > _SHORTEST_OVER for v in values):
                 values, cut = _fitted(values)
                 truncated += cut
@@ -236,6 +238,9 @@ class TextFamily:
                 f"{len(self._label_names) + len(extra)} labels"
             )
         template = self._template(suffix, extra)
+        # A secret never leaves on a page: a PBX or queue name may quote what the vendor was
+        # sent (exporter/core/redaction.py).
+        label_values = [redact_label(v) for v in label_values]
         labelled = template.format(*[_escape(v) for v in label_values])
         if len(labelled) > _SHORTEST_OVER:  # rare: only then can a value be too long
             fitted, cut = _fitted(label_values)

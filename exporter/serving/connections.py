@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exporter.core.logs import get_logger
+from exporter.core.token_bucket import TokenBucket
 
 log = get_logger(__name__)
 
@@ -33,7 +34,9 @@ class ServerLimits:
     headers, body) from that first byte, so a client sending one byte every few seconds
     (slowloris) is cut; `write_timeout` bounds sending one answer; `handshake_timeout` the
     TLS handshake. `max_connections` is further capped by half the process's file
-    descriptor limit, so connections alone never exhaust it.
+    descriptor limit, so connections alone never exhaust it. When the cap is reached and every
+    connection is answering, one answering for longer than `busy_grace` (a client that sends
+    requests and never reads the answers) may be cut to make room.
     """
 
     backlog: int = 1024
@@ -46,6 +49,9 @@ class ServerLimits:
     read_timeout: float = 10.0
     write_timeout: float = 60.0
     handshake_timeout: float = 10.0
+    # Far above what sending a page takes (100k series, 10 MB, go out in well under a second on
+    # any network a scrape crosses), far below `write_timeout`.
+    busy_grace: float = 5.0
 
     def connection_cap(self) -> int:
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -102,25 +108,41 @@ class DeadlineSocketReader(io.RawIOBase):
 
 @dataclass
 class Connection:
-    """One accepted connection: its socket (the TLS one once wrapped) and whether it is busy
-    answering a request (only connections that are not may be evicted)."""
+    """One accepted connection: its socket (the TLS one once wrapped) and, while it is
+    answering a request, since when (`busy_since`, None while it waits for one)."""
 
     sock: socket.socket
     client: str
     opened: float
-    busy: bool = False
+    busy_since: float | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.busy_since is not None
 
 
 class ConnectionTable:
-    """The open connections, at most `cap`: a new one evicts the oldest that is not answering.
+    """The open connections, at most `cap`: a new one evicts one that is not answering, or
+    one stuck answering for longer than `busy_grace`.
 
     Evicting idle and half-read connections first means 200 slowloris clients can never keep a
-    scrape out: each new connection pushes the oldest of them out. Only when every connection
-    is busy answering is the new one refused.
+    scrape out: each new connection pushes the oldest of them out. A client that pipelines
+    requests and never reads the answers keeps its threads blocked in a write, busy; past the
+    grace those are cut too (the blocked write fails at once), so they cannot hold the table
+    for the whole write timeout either. The victim is taken from the client holding the most
+    connections, so one flooding address pushes out its own connections before a scraper's.
+    Only when every connection answers, none for longer than the grace, is the new one refused.
     """
 
-    def __init__(self, cap: int) -> None:
+    def __init__(
+        self,
+        cap: int,
+        busy_grace: float = ServerLimits.busy_grace,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.cap = cap
+        self._busy_grace = busy_grace
+        self._clock = clock
         self._lock = threading.Lock()
         self._open: dict[socket.socket, Connection] = {}
         self.evicted = 0
@@ -132,21 +154,44 @@ class ConnectionTable:
 
     def admit(self, sock: socket.socket, client: str) -> Connection | None:
         """The new connection's entry, or None when every open connection is busy."""
+        now = self._clock()
         with self._lock:
             if len(self._open) >= self.cap:
-                idle = [c for c in self._open.values() if not c.busy]
-                if not idle:
+                victim = self._victim(now)
+                if victim is None:
                     self.refused += 1
                     return None
-                oldest = min(idle, key=lambda c: c.opened)
-                # Its thread's recv returns at once; that thread closes the socket and removes
-                # the entry, so the fd is never shut down after being reused.
-                _shutdown(oldest.sock)
-                del self._open[oldest.sock]
+                # Its thread's recv or send returns at once; that thread closes the socket and
+                # removes the entry, so the fd is never shut down after being reused.
+                _shutdown(victim.sock)
+                del self._open[victim.sock]
                 self.evicted += 1
-            connection = Connection(sock, client, time.monotonic())
+            connection = Connection(sock, client, now)
             self._open[sock] = connection
             return connection
+
+    def _victim(self, now: float) -> Connection | None:
+        """The connection to cut for a new one: idle ones first (the oldest), then one busy
+        past the grace (the longest busy), each from the client with the most connections."""
+        held: dict[str, int] = {}
+        for connection in self._open.values():
+            held[connection.client] = held.get(connection.client, 0) + 1
+        idle = [c for c in self._open.values() if c.busy_since is None]
+        if idle:
+            return min(idle, key=lambda c: (-held[c.client], c.opened))
+        stuck = [
+            c
+            for c in self._open.values()
+            if c.busy_since is not None and now - c.busy_since >= self._busy_grace
+        ]
+        if stuck:
+            return min(stuck, key=lambda c: (-held[c.client], c.busy_since or now))
+        return None
+
+    def busy(self) -> int:
+        """How many connections are answering a request."""
+        with self._lock:
+            return sum(1 for c in self._open.values() if c.busy_since is not None)
 
     def rewrap(self, connection: Connection, sock: socket.socket) -> None:
         """The connection now speaks through `sock` (after the TLS handshake)."""
@@ -160,8 +205,9 @@ class ConnectionTable:
             return self._open.get(sock)
 
     def set_busy(self, connection: Connection, busy: bool) -> None:
+        now = self._clock()
         with self._lock:
-            connection.busy = busy
+            connection.busy_since = now if busy else None
 
     def remove(self, connection: Connection) -> None:
         with self._lock:
@@ -172,6 +218,30 @@ class ConnectionTable:
             for connection in self._open.values():
                 _shutdown(connection.sock)
             self._open.clear()
+
+
+class RefusalLog:
+    """`http_connection_refused` at a bounded rate: a few at once, then one a minute, each
+    saying how many it left out. A flood of connections is not a flood of log lines."""
+
+    def __init__(
+        self,
+        burst: int = 5,
+        interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._bucket = TokenBucket(rate=1.0 / interval, capacity=burst, now=clock())
+        self._suppressed = 0
+
+    def refused(self, client: str, reason: str) -> None:
+        with self._lock:
+            if self._bucket.take(self._clock()) > 0.0:
+                self._suppressed += 1
+                return
+            suppressed, self._suppressed = self._suppressed, 0
+        log.warning("http_connection_refused", client=client, reason=reason, suppressed=suppressed)
 
 
 def _shutdown(sock: socket.socket) -> None:

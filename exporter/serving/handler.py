@@ -198,9 +198,9 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
                 return False
         return True
 
-    def _reject(self, status: int, body: bytes) -> None:
+    def _reject(self, status: int, body: bytes, extra: dict[str, str] | None = None) -> None:
         self.close_connection = True
-        self._send(status, body, _TEXT, {"Connection": "close"})
+        self._send(status, body, _TEXT, {**(extra or {}), "Connection": "close"})
 
     def _admitted(self, state: WebState) -> bool:
         """Whether the rate limit and basic auth let this request in; answers it when not."""
@@ -209,10 +209,15 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
             return False
         if state.authenticator is None:
             return True
-        result = state.authenticator.check(self.headers.get("Authorization"))
+        result = state.authenticator.check(
+            self.headers.get("Authorization"), client=self.client_address[0]
+        )
         if result.ok:
             return True
         self._log_auth_failure(result)
+        if result.reason == "overloaded":
+            self._refuse(429, b"429 too many authentication attempts\n", {"Retry-After": "1"})
+            return False
         self._refuse(
             401, b"401 Unauthorized\n", {"WWW-Authenticate": f'Basic realm="{AUTH_REALM}"'}
         )
@@ -226,9 +231,10 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
             web.auth_failures.record(result, client=self.client_address[0])
 
     def _refuse(self, status: int, body: bytes, extra: dict[str, str]) -> None:
-        # The body was read in parse_request: the connection stays usable (a browser retries
-        # on it after the 401).
-        self._send(status, body, _TEXT, extra)
+        # Closed after the answer: a client without the right credentials, or over the rate,
+        # could otherwise pipeline requests on one connection without reading the answers and
+        # keep its thread blocked in a write. A browser retries the 401 on a new connection.
+        self._reject(status, body, extra)
 
     # -- Answers ---------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from exporter.serving.connections import (
     AcceptBackoff,
     Connection,
     ConnectionTable,
+    RefusalLog,
     ServerLimits,
 )
 from exporter.serving.handler import (
@@ -153,8 +154,9 @@ class _HTTPServer(ThreadingHTTPServer):
         self.request_queue_size = limits.backlog
         self.web_config = web_config
         self.limits = limits
-        self.connections = ConnectionTable(limits.connection_cap())
+        self.connections = ConnectionTable(limits.connection_cap(), limits.busy_grace)
         self.accept_backoff = AcceptBackoff()
+        self.refusals = RefusalLog()
         super().__init__(address, handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -169,7 +171,7 @@ class _HTTPServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         connection = self.connections.admit(request, _client(client_address))
         if connection is None:
-            log.warning("http_connection_refused", client=_client(client_address), reason="busy")
+            self.refusals.refused(_client(client_address), reason="busy")
             _send_and_close(request, _BUSY_ANSWER)
             return
         thread = threading.Thread(

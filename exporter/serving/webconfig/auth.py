@@ -9,6 +9,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -34,13 +35,62 @@ def _dummy_hash(cost: int) -> bytes:
     return cheap[:4] + b"%02d" % cost + cheap[6:]
 
 
+class BcryptTurns:
+    """One bcrypt check at a time, in arrival order, with a bounded queue.
+
+    A plain lock is neither fair nor bounded: under a flood of wrong passwords a scraper's
+    first check (or the first after a password change) could wait behind hundreds of threads,
+    in no order. Here at most `max_waiting` checks wait, at most `per_client` of them from one
+    address, each served in turn; a check that finds no room is refused at once (429), so a
+    flood from one address cannot keep another's check out, and no check waits longer than
+    `max_waiting` bcrypts.
+    """
+
+    def __init__(self, max_waiting: int = 16, per_client: int = 2) -> None:
+        self._lock = threading.Lock()
+        self._max_waiting = max_waiting
+        self._per_client = per_client
+        self._running = False
+        self._queue: deque[tuple[str, threading.Event]] = deque()
+        self._waiting: dict[str, int] = {}
+
+    def acquire(self, client: str) -> bool:
+        """Waits for this check's turn; False at once when the queue has no room for it."""
+        with self._lock:
+            if not self._running:
+                self._running = True
+                return True
+            if (
+                len(self._queue) >= self._max_waiting
+                or self._waiting.get(client, 0) >= self._per_client
+            ):
+                return False
+            turn = threading.Event()
+            self._queue.append((client, turn))
+            self._waiting[client] = self._waiting.get(client, 0) + 1
+        turn.wait()  # set by release(), which hands the running check over to this one
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            if not self._queue:
+                self._running = False
+                return
+            client, turn = self._queue.popleft()
+            left = self._waiting.pop(client) - 1
+            if left:
+                self._waiting[client] = left
+            turn.set()
+
+
 @dataclass(frozen=True)
 class AuthResult:
     """The outcome of one Authorization header; `username` is safe to log, nothing else is."""
 
     ok: bool
     username: str | None
-    # missing, malformed, unknown_user, wrong_password or ok: for the log, never the client.
+    # missing, malformed, unknown_user, wrong_password, overloaded (no room to check it now)
+    # or ok: for the log, never the client.
     reason: str
 
 
@@ -69,8 +119,9 @@ class Authenticator:
     by an HMAC (with a per-process random key) of user, hash and password, so neither the
     password nor a fast, crackable digest of it is kept. Failures are never cached, and an
     unknown user is checked against a dummy hash of the highest cost among the users (made
-    cheaply, see `_dummy_hash`), so the answer's timing does not tell which usernames exist. As in the toolkit, one bcrypt runs at a time, so a flood of
-    wrong passwords costs one core, not all of them.
+    cheaply, see `_dummy_hash`), so the answer's timing does not tell which usernames exist.
+    As in the toolkit, one bcrypt runs at a time, so a flood of wrong passwords costs one core,
+    not all of them; the checks waiting for it are few and served in turn (`BcryptTurns`).
     """
 
     def __init__(
@@ -87,25 +138,32 @@ class Authenticator:
         self._clock = clock
         self._cache: dict[bytes, float] = {}
         self._cache_lock = threading.Lock()
-        self._bcrypt_lock = threading.Lock()
+        self._turns = BcryptTurns()
         self._hmac_key = secrets.token_bytes(32)
         cost = max((int(h[4:6]) for h in self._users.values()), default=_CHEAPEST_COST)
         self._dummy = _dummy_hash(cost)
 
-    def check(self, authorization: str | None) -> AuthResult:
-        """Whether an `Authorization` header value lets the request in."""
+    def check(self, authorization: str | None, client: str = "") -> AuthResult:
+        """Whether an `Authorization` header value, sent from `client`, lets the request in."""
         if not authorization:
             return AuthResult(False, None, "missing")
         credentials = parse_basic_authorization(authorization)
         if credentials is None:
             return AuthResult(False, None, "malformed")
         username, password = credentials
-        if self.verify(username, password):
+        matched = self._verify(username, password, client)
+        if matched is None:
+            return AuthResult(False, username, "overloaded")
+        if matched:
             return AuthResult(True, username, "ok")
         reason = "wrong_password" if username in self._users else "unknown_user"
         return AuthResult(False, username, reason)
 
-    def verify(self, username: str, password: str) -> bool:
+    def verify(self, username: str, password: str, client: str = "") -> bool:
+        return bool(self._verify(username, password, client))
+
+    def _verify(self, username: str, password: str, client: str) -> bool | None:
+        """Whether the password is the user's; None when no bcrypt could be queued for it."""
         known = username in self._users
         hashed = self._users.get(username, self._dummy)
         secret = password.encode("utf-8")
@@ -115,11 +173,14 @@ class Authenticator:
         if len(secret) > _BCRYPT_MAX_PASSWORD:
             # Never a match (no such hash can be made), but pay the same time as one.
             secret, known = secret[:_BCRYPT_MAX_PASSWORD], False
-        with self._bcrypt_lock:
-            try:
-                matched = bcrypt.checkpw(secret, hashed)
-            except ValueError:  # a hash bcrypt refuses: validated at load, so never expected
-                matched = False
+        if not self._turns.acquire(client):
+            return None
+        try:
+            matched = bcrypt.checkpw(secret, hashed)
+        except ValueError:  # a hash bcrypt refuses: validated at load, so never expected
+            matched = False
+        finally:
+            self._turns.release()
         ok = known and matched
         if ok:
             self._remember(key)

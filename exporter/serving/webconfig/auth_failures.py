@@ -19,7 +19,7 @@ from exporter.serving.webconfig.auth import AuthResult
 log = get_logger(__name__)
 
 # Every reason `Authenticator.check` gives for a refusal, so each series exists from the start.
-FAILURE_REASONS = ("missing", "malformed", "unknown_user", "wrong_password")
+FAILURE_REASONS = ("missing", "malformed", "unknown_user", "wrong_password", "overloaded")
 # Warnings allowed at once, then one more per interval: an operator mistyping a password sees
 # the first ones at once, a flood costs at most one line a minute.
 WARNING_BURST = 10

@@ -33,7 +33,8 @@ CERTIFICATE_EXPIRY = gauge(
 AUTH_FAILURES = counter(
     "eightbyeight_http_auth_failures_total",
     "Requests refused by basic auth, by reason: missing (no credentials), malformed, "
-    "unknown_user, wrong_password.",
+    "unknown_user, wrong_password, overloaded (refused unchecked with a 429: too many checks "
+    "were waiting for bcrypt).",
     ("reason",),
 )
 WEB_CONFIG_METRICS: tuple[MetricSpec, ...] = (
