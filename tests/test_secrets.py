@@ -397,3 +397,19 @@ def test_a_label_value_quoting_a_secret_is_redacted_on_the_page() -> None:
         keys = [line.rsplit(" ", 1)[0] for line in page.splitlines()]
         assert len(set(keys)) == len(keys)
     assert 'pbx="plain"' in pages[0].decode()
+
+
+def test_a_label_value_seen_clean_is_redacted_once_it_quotes_a_new_secret() -> None:
+    redactor = SecretRedactor()
+    redactor.add_credential(API_KEY)
+    token = "eyJ-a-later-token-0123456789"
+    value = f"queue {token}"
+    assert redactor.redact_label(value) == value  # remembered clean under the first pattern
+    assert redactor.redact_label("Sales") == "Sales"
+    redactor.add_token(token)
+    assert redactor.redact_label(value).startswith("queue <redacted>[")
+    redactor.add_credential("Sales-password")  # a new credential searches every value again
+    assert redactor.redact_label("x Sales-password").startswith("x <redacted>[")
+    # Long values are searched with every form, short ones with the short forms only.
+    long_value = "q" * 100 + token
+    assert token not in redactor.redact_label(long_value)
