@@ -53,7 +53,13 @@ def _json_forms(value: str) -> set[str]:
     plain = json.dumps(value)[1:-1]
     go = plain.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     every = "".join(f"\\u{unit:04x}" for unit in _utf16_units(value))
-    return {plain, json.dumps(value, ensure_ascii=False)[1:-1], plain.replace("/", "\\/"), go, every}
+    return {
+        plain,
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        plain.replace("/", "\\/"),
+        go,
+        every,
+    }
 
 
 def _utf16_units(value: str) -> list[int]:
@@ -160,19 +166,18 @@ class SecretRedactor:
             return text
         return pattern.sub(REDACTED, text)
 
-
     def redact_label(self, value: str) -> str:
         """A label value with any secret replaced, and then a keyed hash of the whole value, so
         two values that differ only in their secrets stay two series (a page with two equal
         series fails the whole scrape). The key is the process's own: nobody can test a
         guessed secret against the hash."""
+        clean = self._labels.get(value)  # the hot path: a page repeats its values
+        return clean if clean is not None else self._redact_new_label(value)
+
+    def _redact_new_label(self, value: str) -> str:
         pattern = self._pattern
         if pattern is None:
             return value
-        labels = self._labels
-        clean = labels.get(value)
-        if clean is not None:
-            return clean
         if len(value) < self._shortest:
             clean = value
         elif len(value) <= _SHORT_LABEL:
@@ -184,6 +189,7 @@ class SecretRedactor:
             digest = hmac.new(self._label_key, value.encode("utf-8", "replace"), hashlib.sha256)
             clean = f"{clean}[{digest.hexdigest()[:8]}]"
             self.labels_redacted += 1
+        labels = self._labels
         if len(labels) < _MAX_REMEMBERED_LABELS:
             labels[value] = clean
         return clean
@@ -204,5 +210,5 @@ def redact(text: str) -> str:
     return SECRETS.redact(text)
 
 
-def redact_label(value: str) -> str:
-    return SECRETS.redact_label(value)
+# Bound once: rendering calls it for every label value of a snapshot.
+redact_label = SECRETS.redact_label
