@@ -348,9 +348,10 @@ def test_the_escapings_other_encoders_use_are_found() -> None:
     once = urllib.parse.quote(value, safe="")
     for form in (
         json.dumps(value)[1:-1].replace("/", "\\/"),  # PHP, some Java encoders
-        json.dumps(value)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e").replace(
-            "&", "\\u0026"
-        ),  # Go's encoding/json
+        json.dumps(value)[1:-1]
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026"),  # Go's encoding/json
         "".join(f"\\u{ord(c):04X}" for c in value),  # every character escaped, upper case
         urllib.parse.quote(once, safe=""),  # percent-encoded twice
     ):
