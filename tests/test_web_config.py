@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from exporter.core.errors import ConfigError
+from exporter.serving.connections import ServerLimits
 from exporter.serving.server import ExporterServer
 from exporter.serving.webconfig import (
     Authenticator,
@@ -216,6 +217,45 @@ def test_the_server_survives_failed_handshakes(
     failures = events(logs, "tls_handshake_failed")
     assert {e["log_level"] for e in failures} == {"debug"}
     assert all(e["client"] == "127.0.0.1" for e in failures)
+
+
+@needs_openssl
+def test_a_handshake_trickled_a_byte_at_a_time_is_cut_at_the_handshake_timeout(
+    pki: Pki, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(pki)})
+    with serving(config, limits=ServerLimits(handshake_timeout=1.0)) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            # A handshake record announcing 512 bytes, then one byte every 0.2 s: each read
+            # comes well within a second, the handshake never does. CPython's do_handshake
+            # bounds the whole handshake by the socket's timeout (a deadline, not per read).
+            sock.sendall(b"\x16\x03\x01\x02\x00\x01")
+            started = time.monotonic()
+            closed = False
+            for _ in range(40):  # 8 s at most
+                time.sleep(0.2)
+                try:
+                    sock.sendall(b"\x00")
+                except OSError:
+                    closed = True
+                    break
+                if closed_by_peer(sock):
+                    closed = True
+                    break
+            assert closed, "the server kept a trickled handshake open"
+            assert time.monotonic() - started < 6.0
+
+
+def closed_by_peer(sock: socket.socket) -> bool:
+    sock.settimeout(0.0)
+    try:
+        return sock.recv(1024) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True  # reset
+    finally:
+        sock.settimeout(5)
 
 
 @needs_openssl
