@@ -125,7 +125,7 @@ class CallQueueMetricsApi(WorkAnalyticsEndpoints):
                 if unknown:
                     raise BadRequest(f"Invalid Metrics Passed [{','.join(unknown)}].")
             include_summary = boolean("includeSummary", query.get("includeSummary"), True)
-            window, entered_filter = self._report_window(query)
+            window, entered_filter = self.report_window(query)
         except BadRequest as error:
             return self.error(request, 400, *error.messages)
         wanted = (
@@ -190,9 +190,12 @@ class CallQueueMetricsApi(WorkAnalyticsEndpoints):
             )
         return Response.json(200, body)
 
-    def _report_window(
-        self, query: dict[str, str]
+    @staticmethod
+    def report_window(
+        query: dict[str, str],
     ) -> tuple[tuple[float, float] | None, Callable[[float], bool] | None]:
+        """startDate/endDate (+ intraDayStart/intraDayEnd): the window and an entry-time filter,
+        (None, None) without dates. Also read by /calls (aggregated_calls.py)."""
         start_raw, end_raw = query.get("startDate") or None, query.get("endDate") or None
         intra_start_raw, intra_end_raw = (
             query.get("intraDayStart") or None,

@@ -106,6 +106,27 @@ class LiveCall:
     agent_id: str | None  # once answered
     answered_at: float | None
     on_hold: bool
+    passage: int = 1  # 1 + the queues and ring groups the call went through before this one
+    offered_agent_ids: tuple[str, ...] = ()  # every agent rung so far, in order
+    missed_offers: int = 0  # rings that ended without an answer
+    hold_seconds: float = 0.0  # on hold so far
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRingGroupCall:
+    """A read-only view of a call in progress in a ring group: ringing (every member at once)
+    or answered."""
+
+    call_id: str
+    ring_group_id: str
+    caller_number: str
+    entered_at: float
+    passage: int  # as LiveCall.passage
+    ringing_agent_ids: tuple[str, ...]  # while it rings
+    agent_id: str | None  # once answered
+    answered_at: float | None
+    on_hold: bool
+    hold_seconds: float  # on hold so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +366,9 @@ class QueueingModel(DiscreteEventModel):
                     agent_id=None,
                     answered_at=None,
                     on_hold=False,
+                    passage=c.journey.top_legs + 1,
+                    offered_agent_ids=tuple(c.offered_agent_ids),
+                    missed_offers=c.missed_offers,
                 )
                 for c in queue.waiting
             ]
@@ -358,10 +382,51 @@ class QueueingModel(DiscreteEventModel):
                     agent_id=a.agent.agent.id,
                     answered_at=a.answered_at,
                     on_hold=a.on_hold_at(now),
+                    passage=a.caller.journey.top_legs + 1,
+                    offered_agent_ids=tuple(a.caller.offered_agent_ids),
+                    missed_offers=a.caller.missed_offers,
+                    hold_seconds=a.hold_seconds_at(now),
                 )
                 for a in queue.handling
+                if isinstance(a.caller, QueueCaller)
             ]
             return waiting + handling
+
+    def live_ring_group_calls(self) -> list[LiveRingGroupCall]:
+        """Calls in progress in ring groups, found through the agents they ring or talk to."""
+        with self.lock:
+            now = self._now
+            found: dict[int, LiveRingGroupCall] = {}
+            for agent in self._agents.values():
+                caller, call = agent.reserved_for, agent.call
+                if isinstance(caller, RingGroupCaller) and id(caller) not in found:
+                    found[id(caller)] = LiveRingGroupCall(
+                        caller.journey.call_id,
+                        caller.group.group.id,
+                        caller.journey.external_number,
+                        caller.entered_at,
+                        caller.journey.top_legs + 1,
+                        tuple(member.agent.id for member in caller.ringing),
+                        None,
+                        None,
+                        False,
+                        0.0,
+                    )
+                elif isinstance(call, ActiveCall) and isinstance(call.caller, RingGroupCaller):
+                    caller = call.caller
+                    found[id(caller)] = LiveRingGroupCall(
+                        caller.journey.call_id,
+                        caller.group.group.id,
+                        caller.journey.external_number,
+                        caller.entered_at,
+                        caller.journey.top_legs + 1,
+                        (),
+                        agent.agent.id,
+                        call.answered_at,
+                        call.on_hold_at(now),
+                        call.hold_seconds_at(now),
+                    )
+            return list(found.values())
 
     def agent_statuses(self) -> dict[str, AgentStatus]:
         """Current presence of every (non-deleted) agent."""
