@@ -150,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON type of call-queue-metrics queue extensions (schema: string; spec example: integer)",
     )
     parser.add_argument(
+        "--agent-activity-shape",
+        choices=["schema", "example"],
+        default="schema",
+        help="body of /agent-activity: the schema's agentActivity list or the spec example's queuesAgentActivity",
+    )
+    parser.add_argument(
         "--cc-tenants",
         type=cc_tenants,
         default=[("acme-sales", "us"), ("acme-support", "us")],
@@ -219,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         queue_extension_key=args.queue_extension_key,
         diverted_metric_name=args.diverted_metric_name,
         cq_extension_type=args.cq_extension_type,
+        agent_activity_shape=args.agent_activity_shape,
         history_seconds=args.history,
         cdr_delay_seconds=args.cdr_delay,
         cc_tenants=args.cc_tenants,

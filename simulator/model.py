@@ -269,7 +269,9 @@ class QueueingModel(DiscreteEventModel):
                         stats.eligible_primary_agents += 1
                     else:
                         stats.eligible_overflow_agents += 1
-                    if status is AgentStatus.AVAILABLE:
+                    # Not while a call rings the agent (queue-agent-activity: ALERTING or
+                    # BUSY_OTHER), so availableAgents == the agents AVAILABLE_IDLE there.
+                    if member.agent.ready:
                         stats.available_agents += 1
                 elif status is AgentStatus.WRAP_UP:
                     if primary:
@@ -428,6 +430,11 @@ class QueueingModel(DiscreteEventModel):
                     )
             return list(found.values())
 
+    def runtime_queue(self, queue_id: str) -> QueueState:
+        """The live state of one active queue (its members, callers, records): read it with
+        `lock` held. Raises KeyError for unknown or deleted queues."""
+        return self._queues[queue_id]
+
     def agent_statuses(self) -> dict[str, AgentStatus]:
         """Current presence of every (non-deleted) agent."""
         with self.lock:
@@ -515,12 +522,17 @@ class QueueingModel(DiscreteEventModel):
                 if agent.deleted:
                     continue
                 offset = sites_by_id[agent.site_id].utc_offset_hours
+                status = self._initial_status(staffing_level(start, offset))
+                probability = rng.uniform(0.82, 0.97)
+                since = start - rng.uniform(0.0, 600.0)  # no new draw: the same sequence
                 self._agents[agent.id] = AgentState(
                     agent=agent,
-                    status=self._initial_status(staffing_level(start, offset)),
+                    status=status,
                     utc_offset_hours=offset,
-                    answer_probability=rng.uniform(0.82, 0.97),
-                    idle_since=start - rng.uniform(0.0, 600.0),
+                    answer_probability=probability,
+                    idle_since=since,
+                    status_since=since,
+                    activity_since=since,
                 )
             for site in pbx.sites:
                 if not site.deleted:
@@ -855,6 +867,7 @@ class QueueingModel(DiscreteEventModel):
 
     def _offer(self, caller: QueueCaller, agent: AgentState) -> None:
         agent.reserved_for = caller
+        agent.activity_since = self._now
         caller.ringing_agent = agent
         caller.ring_started_at = self._now
         caller.ring_serial += 1
@@ -880,7 +893,7 @@ class QueueingModel(DiscreteEventModel):
         caller.missed_offers += 1
         caller.tried_agent_ids.add(agent.agent.id)
         if self._rng.random() < 0.3:
-            self._set_status(agent, AgentStatus.AWAY)  # stepped away from the desk
+            self._set_status(agent, AgentStatus.AWAY, automatic=True)  # the system's auto-away
         else:
             self._rearm_status_timer(agent)
         self._agent_freed(agent, also=caller.queue)
@@ -1018,6 +1031,7 @@ class QueueingModel(DiscreteEventModel):
         )
         for agent in caller.ringing:
             agent.reserved_for = caller
+            agent.activity_since = now
         self._schedule(now + decision.after, self._on_ring_group_decided, caller, decision)
 
     def _on_ring_group_decided(self, caller: RingGroupCaller, decision: RingGroupDecision) -> None:
@@ -1079,7 +1093,13 @@ class QueueingModel(DiscreteEventModel):
         self._wrap_up(agent, draw_wrap_up(self._rng, OUTBOUND_MEAN_WRAP_UP_SECONDS))
 
     # ----------------------------------------------------------------- agent presence
-    def _set_status(self, agent: AgentState, status: AgentStatus) -> None:
+    def _set_status(
+        self, agent: AgentState, status: AgentStatus, *, automatic: bool = False
+    ) -> None:
+        if status is not agent.status or automatic != agent.automatic:
+            agent.status_since = self._now
+        agent.activity_since = self._now
+        agent.automatic = automatic
         agent.status = status
         agent.version += 1
         if status is AgentStatus.AVAILABLE:
@@ -1089,6 +1109,7 @@ class QueueingModel(DiscreteEventModel):
 
     def _rearm_status_timer(self, agent: AgentState) -> None:
         # Presence timers that fire while an agent rings are dropped; re-draw one afterwards.
+        agent.activity_since = self._now  # the ring is over
         agent.version += 1
         if agent.status in IDLE_STATUSES:
             self._schedule_status_timer(agent)

@@ -97,6 +97,11 @@ class AgentState:
     utc_offset_hours: int
     answer_probability: float
     idle_since: float
+    # When the presence (status) last changed, and when anything the queue-agent-activity
+    # statuses read (presence, an offer, a call) last changed: userStatusTime, queueStatusTime.
+    status_since: float
+    activity_since: float
+    automatic: bool = False  # the system set the status (AWAY after a missed ring: AUTO_AWAY)
     version: int = 0  # bumped on every status change; stale timers compare it
     reserved_for: QueueCaller | RingGroupCaller | None = None  # the caller ringing this agent
     call: ActiveCall | OutboundCall | None = None

@@ -60,6 +60,7 @@ class Simulator:
         queue_extension_key: str = "extensionNumber",
         diverted_metric_name: str = "diverted",
         cq_extension_type: str = "string",
+        agent_activity_shape: str = "schema",
         history_seconds: float = 3600.0,
         history_retention_seconds: float | None = None,
         cdr_delay_seconds: float = 0.0,
@@ -86,6 +87,8 @@ class Simulator:
             raise ValueError(
                 'cq_extension_type must be "string" (schema) or "integer" (spec example)'
             )
+        if agent_activity_shape not in ("schema", "example"):
+            raise ValueError('agent_activity_shape must be "schema" or "example"')
         self.seed = seed
         self.host = host
         self.port = port
@@ -128,6 +131,7 @@ class Simulator:
                 queue_extension_key=queue_extension_key,
                 diverted_metric_name=diverted_metric_name,
                 cq_extension_type=cq_extension_type,
+                agent_activity_shape=agent_activity_shape,
             ),
             root_url=self._link_root,
         )

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 from . import vendor_errors
+from .agent_activity import AgentActivityApi
 from .aggregated_calls import AggregatedCallsApi
 from .auth import TokenCheck, TokenStore
 from .call_queue_metrics import CallQueueMetricsApi
@@ -45,12 +46,20 @@ class WorkAnalyticsApi:
         self.aggregated_calls = AggregatedCallsApi(
             account=account, model=model, clock=clock, settings=settings
         )
+        self.agent_activity = AgentActivityApi(
+            account=account,
+            model=model,
+            clock=clock,
+            settings=settings,
+            report_window=self.call_queue_metrics.report_window,
+        )
 
     def register(self, router: Router) -> None:
         router.add("POST", re.escape(WORK_ANALYTICS_PREFIX) + r"/v1/oauth/token", self.issue_token)
         self.customer_data.register(router, self.authenticate)
         self.call_queue_metrics.register(router, self.authenticate)
         self.aggregated_calls.register(router, self.authenticate)
+        self.agent_activity.register(router, self.authenticate)
 
     def issue_token(self, request: Request, match: re.Match[str]) -> Response:
         if request.headers.get("8x8-apikey") != self.settings.api_key:

@@ -41,6 +41,9 @@ class WorkAnalyticsSettings:
     diverted_metric_name: str = "diverted"
     # QueueMetrics.extension is a string in the schema and a number in the spec's example.
     cq_extension_type: str = "string"
+    # /agent-activity: `{"agentActivity": [...], "summary"}` (schema) or the spec example's
+    # `{"queuesAgentActivity": [{..., "agentActivity", "metricsSummary"}]}` ("example").
+    agent_activity_shape: str = "schema"
 
     def metric_aliases(self) -> dict[str, str]:
         """Served metric name -> the simulator's (spec) name, for names that are renamed."""

@@ -146,8 +146,16 @@ def check_live_invariants(model: QueueingModel, account_queues: dict[str, Any]) 
         assert state["ongoingOverflowAgents"] == sum(m.role is QueueRole.OVERFLOW for m in members)
         assert state["ongoingEligiblePrimaryAgents"] == eligible[QueueRole.PRIMARY]
         assert state["ongoingEligibleOverflowAgents"] == eligible[QueueRole.OVERFLOW]
+        # Available and not rung by a call (of any queue or ring group) at this instant.
+        rung = {
+            m.agent.agent.id
+            for m in model.runtime_queue(queue_id).members
+            if m.agent.reserved_for is not None
+        }
         assert state["ongoingAvailableAgents"] == sum(
-            n for (_, s), n in count.items() if s is AgentStatus.AVAILABLE
+            1
+            for m in enabled
+            if statuses[m.agent_id] is AgentStatus.AVAILABLE and m.agent_id not in rung
         )
         assert state["ongoingAvailableAgents"] <= state["ongoingEligibleAgents"]
         assert state["ongoingWrappingUpAgents"] == sum(

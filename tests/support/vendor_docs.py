@@ -144,6 +144,39 @@ class VendorSchemas:
             {"$ref": f"#/components/schemas/{component}", "components": components}
         )
 
+    def agent_activity_validator(self, component: str) -> Draft202012Validator:
+        """Validator of the agent activity schemas of work_analytics.json, strict (every
+        documented property but `interaction` and the summaries required, no other key), with
+        two patches. The same vendor bug as QueueMetrics: metrics and summaries declare values
+        of type object, the examples hold numbers (agentAverageTimeToAnswer may be null). And
+        QueueActivity documents `summary` where its example sends `metricsSummary`: either."""
+        components = copy.deepcopy(self.documents["work_analytics.json"]["components"])
+        schemas = components["schemas"]
+        value = {"additionalProperties": {"type": ["number", "null"]}}
+        queue_activity = schemas["QueueActivity"]["properties"]
+        queue_activity["metricsSummary"] = {**queue_activity["summary"], **value}
+        for name, key in (
+            ("QueueAgentActivity", "metrics"),
+            ("AgentActivity", "metrics"),
+            ("QueueActivity", "summary"),
+            ("AgentActivityResponse", "summary"),
+        ):
+            schemas[name]["properties"][key].update(value)
+        optional = {"interaction", "summary", "metricsSummary"}
+        for name in (
+            "QueueAgentActivityResponse",
+            "QueueActivity",
+            "QueueAgentActivity",
+            "AgentActivityResponse",
+            "AgentActivity",
+            "Interaction",
+        ):
+            schemas[name]["required"] = sorted(set(schemas[name]["properties"]) - optional)
+            schemas[name]["additionalProperties"] = False
+        return Draft202012Validator(
+            {"$ref": f"#/components/schemas/{component}", "components": components}
+        )
+
     @staticmethod
     def check(validator: Draft202012Validator, instance: Any) -> None:
         errors = sorted(validator.iter_errors(instance), key=str)
