@@ -53,7 +53,13 @@ def _json_forms(value: str) -> set[str]:
     plain = json.dumps(value)[1:-1]
     go = plain.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     every = "".join(f"\\u{unit:04x}" for unit in _utf16_units(value))
-    return {plain, json.dumps(value, ensure_ascii=False)[1:-1], plain.replace("/", "\\/"), go, every}
+    return {
+        plain,
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        plain.replace("/", "\\/"),
+        go,
+        every,
+    }
 
 
 def _utf16_units(value: str) -> list[int]:
@@ -143,7 +149,6 @@ class SecretRedactor:
         if pattern is None or not text:
             return text
         return pattern.sub(REDACTED, text)
-
 
     def redact_label(self, value: str) -> str:
         """A label value with any secret replaced, and then a keyed hash of the whole value, so
