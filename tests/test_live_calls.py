@@ -60,10 +60,9 @@ def page_of(poller: LiveCallPoller) -> Samples:
 
 
 def queries(rsps: responses.RequestsMock) -> list[dict[str, list[str]]]:
+    urls = [str(c.request.url) for c in rsps.calls]
     return [
-        urllib.parse.parse_qs(urllib.parse.urlsplit(c.request.url).query)
-        for c in rsps.calls
-        if c.request.url.startswith(URL)
+        urllib.parse.parse_qs(urllib.parse.urlsplit(u).query) for u in urls if u.startswith(URL)
     ]
 
 
