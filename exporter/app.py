@@ -34,6 +34,7 @@ from exporter.pollers.call_records import CallRecordPoller
 from exporter.pollers.cc_realtime import CcRealtimePoller
 from exporter.pollers.cc_reports import CcReportPoller, check_report
 from exporter.pollers.discovery import DiscoveryPoller
+from exporter.pollers.live import add_live_pollers
 from exporter.pollers.summaries import (
     NO_RING_GROUPS,
     CompanySummaryPoller,
@@ -142,6 +143,7 @@ def add_historical(
         after_discovery(summary(CompanySummaryPoller, wa.company_summary))
     ring_groups = summary(RingGroupPoller, wa.ring_groups)
     ring_runner = after_discovery(ring_groups) if wa.ring_groups.enabled else None
+    add_live_pollers(build, client, wa, discovery, discovery_runner, ring_groups)
     members = wa.ring_group_members
     if members.enabled:
         poller = summary(

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from exporter.config.live import AgentActivityConfig, LiveCallsConfig
 from exporter.config.regions import WORK_ANALYTICS_BASE_URL
 from exporter.config.values import (
     BaseUrl,
@@ -233,6 +234,8 @@ class WorkAnalyticsConfig(StrictModel):
     extensions: ExtensionsConfig = ExtensionsConfig()
     call_records: CallDetailConfig = CallDetailConfig()
     call_legs: CallDetailConfig = CallDetailConfig()
+    agent_activity: AgentActivityConfig = AgentActivityConfig()
+    live_calls: LiveCallsConfig = LiveCallsConfig()
 
     def minimum_requests_per_minute(self) -> dict[str, float]:
         """Requests a minute each enabled poller needs at the least: one PBX when every PBX
@@ -257,6 +260,9 @@ class WorkAnalyticsConfig(StrictModel):
             section = getattr(self, name)
             if section.enabled:
                 need[name] = batches * 60 / section.interval
+        for name in ("agent_activity", "live_calls"):  # one request (page) per PBX and poll
+            if getattr(self, name).enabled:
+                need[name] = getattr(self, name).requests_per_minute(pbxes)
         return need
 
     @model_validator(mode="after")

@@ -1,0 +1,265 @@
+"""Calls in progress per call queue and ring group, by status, from `/v2/pbxes/{pbxId}/calls`.
+
+Completed calls are left to the call legs (`eightbyeight_group_calls_total`), which count each
+once per day; this poller counts only the calls in progress now, and the age of the oldest.
+
+Exposition (polled every 30 s by default; ages in seconds of the API's clock):
+
+    eightbyeight_queue_live_calls{pbx="acme-main",queue="Support",site="SanJose",status="waiting"} 2.0
+    eightbyeight_queue_live_call_longest_seconds{pbx="acme-main",queue="Support",site="SanJose",status="waiting"} 41.0
+    eightbyeight_ring_group_live_calls{pbx="acme-main",ring_group="Sales",status="talking"} 1.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+from exporter.core.errors import CollectionError
+from exporter.core.logs import get_logger
+from exporter.metrics.interactions import (
+    LIVE_CALL_STATUS_ALIASES,
+    LIVE_CALL_STATUSES,
+    OTHER,
+    status_label,
+)
+from exporter.metrics.rendering import Family
+from exporter.metrics.spec import FamilySet, MetricSpec, gauge
+from exporter.metrics.units import to_number, to_timestamp
+from exporter.pollers.base import LeftOut, Poller, label_text
+from exporter.pollers.discovery import Directory, DirectorySource, Pbx
+from exporter.pollers.summaries import RingGroupSource
+
+log = get_logger(__name__)
+
+ENDPOINT = "/v2/pbxes/{pbxId}/calls"
+SOURCE = "live_calls"
+KNOWN = tuple(map(status_label, LIVE_CALL_STATUSES))
+
+QUEUE_LIVE_CALLS = gauge(
+    "eightbyeight_queue_live_calls",
+    "Calls in progress in the call queue by status (waiting, alerting, talking, on_hold; "
+    "other for words this exporter does not know). Calls that started longer ago than "
+    "live_calls.max_call_age are not looked for.",
+    ("pbx", "site", "queue", "status"),
+    SOURCE,
+)
+QUEUE_LONGEST = MetricSpec(
+    "eightbyeight_queue_live_call_longest_seconds",
+    "gauge",
+    "Age (the API's now minus startTime) of the oldest call in progress in the call queue in "
+    "that status, 0 when there is none.",
+    ("pbx", "site", "queue", "status"),
+    unit="duration",
+    source=SOURCE,
+)
+RING_GROUP_LIVE_CALLS = gauge(
+    "eightbyeight_ring_group_live_calls",
+    "Calls in progress in the ring group by status. ring_group is the group's name as the "
+    "ring group summary lists it, or its extension while no name is known (summary off, or "
+    "not yet answered).",
+    ("pbx", "ring_group", "status"),
+    SOURCE,
+)
+SPECS: tuple[MetricSpec, ...] = (QUEUE_LIVE_CALLS, QUEUE_LONGEST, RING_GROUP_LIVE_CALLS)
+__all__ = ["SPECS", "LiveCallPoller"]
+
+
+class CallPageSource(Protocol):
+    """One PBX's pages of calls; `stopped_by` once read (see `exporter.api.live.CallPages`)."""
+
+    stopped_by: str
+
+    def __iter__(self) -> Iterator[list[Any]]: ...
+
+
+class LiveCallsApi(Protocol):
+    """What the poller needs of the API: see `exporter.api.live.LiveApi`."""
+
+    def now(self) -> float: ...
+
+    def calls(
+        self, pbx_id: str, *, page_size: int, max_pages: int, started_after: float | None = None
+    ) -> CallPageSource: ...
+
+
+class Tally:
+    """Calls in progress per group and status, and the oldest start of each."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, ...], dict[str, int]] = {}
+        self.oldest: dict[tuple[str, ...], dict[str, float]] = {}
+
+    def known(self, group: tuple[str, ...]) -> dict[str, int]:
+        return self.counts.setdefault(group, dict.fromkeys(KNOWN, 0))
+
+    def add(self, group: tuple[str, ...], status: str, started: float | None) -> None:
+        counts = self.known(group)
+        counts[status] = counts.get(status, 0) + 1
+        if started is not None:
+            oldest = self.oldest.setdefault(group, {})
+            oldest[status] = min(started, oldest.get(status, started))
+
+
+class LiveCallPoller(Poller):
+    """Calls in progress per queue and ring group: one paged read of `/calls` per PBX and poll,
+    newest first, down to `max_call_age`."""
+
+    name = "live_calls"
+    invalid: LeftOut
+    unusable: LeftOut
+
+    def __init__(
+        self,
+        client: LiveCallsApi,
+        directory: DirectorySource,
+        ring_groups: RingGroupSource,
+        *,
+        interval: float,
+        page_size: int = 200,
+        max_call_age: float = 4 * 3600.0,
+        max_pages: int = 50,
+    ) -> None:
+        self.client = client
+        self.directory = directory
+        self.ring_groups = ring_groups
+        self.interval = interval
+        self.page_size = page_size
+        self.max_call_age = max_call_age
+        self.max_pages = max_pages
+        self.invalid = LeftOut(self.name)  # calls left out (no group, unknown queue, ...)
+        self.unusable = LeftOut(self.name)  # status words not known, start times unusable
+        self._truncated = False  # a read ended at max_pages in the last run
+
+    def collect(self) -> Sequence[Family]:
+        directory = self.directory.directory
+        if directory is None:
+            raise CollectionError("the PBX directory has not been discovered yet")
+        families = FamilySet(f" Polled from {ENDPOINT} every {self.interval:g}s.")
+        # The API's clock, not the exporter's: startTime is the API's, and so is the age.
+        now = self.client.now()
+        started_after = now - self.max_call_age
+        truncated: list[str] = []
+        for pbx in directory.pbxes:
+            queues, ring_groups = Tally(), Tally()
+            for queue_labels in self._queue_labels(directory, pbx):
+                queues.known(queue_labels)
+            for (pbx_name, _), group in self.ring_groups.listed.items():
+                if pbx_name == pbx.name:
+                    ring_groups.known((pbx.name, group.name or group.extension))
+            pages = self.client.calls(
+                pbx.id,
+                page_size=self.page_size,
+                max_pages=self.max_pages,
+                started_after=started_after,
+            )
+            seen: set[str] = set()
+            for page in pages:
+                self.progress += 1
+                for call in page:
+                    self._read(directory, pbx, call, started_after, seen, queues, ring_groups)
+            if pages.stopped_by == "max_pages":
+                truncated.append(pbx.name)
+            self._add(families, queues, ring_groups, now)
+        self._log_truncation(truncated)
+        return tuple(families)
+
+    @staticmethod
+    def _queue_labels(directory: Directory, pbx: Pbx) -> Iterable[tuple[str, str, str]]:
+        for queue in directory.queues_of(pbx.id):
+            yield (pbx.name, directory.site_name(queue.site_id), queue.name)
+
+    def _read(
+        self,
+        directory: Directory,
+        pbx: Pbx,
+        call: Any,
+        started_after: float,
+        seen: set[str],
+        queues: Tally,
+        ring_groups: Tally,
+    ) -> None:
+        if not isinstance(call, Mapping):
+            self.invalid.add("live_call_invalid", "call not an object", pbx=pbx.name)
+            return
+        status = label_text(call.get("status")).strip().upper()
+        stopped = to_number(call.get("stopTime"))
+        # Issue #18, point 5: in progress while stopTime is 0 (or missing) and not COMPLETED.
+        if (stopped is not None and stopped > 0) or status == "COMPLETED":
+            return
+        call_id = label_text(call.get("callId"))
+        if call_id:
+            if call_id in seen:  # a call the paging handed out twice counts once
+                return
+            seen.add(call_id)
+        started = to_timestamp(call.get("startTime"))
+        if started is None:
+            self.unusable.add("live_call_value_unusable", "startTime", pbx=pbx.name)
+        elif started < started_after:
+            return  # older than max_call_age: left out whatever page it came on
+        group = self._group(directory, pbx, call.get("workGroup"))
+        if group is None:
+            return
+        status = LIVE_CALL_STATUS_ALIASES.get(status, status)
+        if status not in LIVE_CALL_STATUSES:
+            self.unusable.add("live_call_status_unknown", "status", value=status[:64])
+        label = status_label(status) if status in LIVE_CALL_STATUSES else OTHER
+        kind, labels = group
+        (queues if kind == "queue" else ring_groups).add(labels, label, started)
+
+    def _group(
+        self, directory: Directory, pbx: Pbx, group: Any
+    ) -> tuple[str, tuple[str, ...]] | None:
+        """("queue", (pbx, site, queue)) or ("ring_group", (pbx, ring_group)) of a call's
+        workGroup, or None (counted and logged once) when it names no known group."""
+        if not isinstance(group, Mapping):
+            self.invalid.add("live_call_invalid", "no workGroup object", pbx=pbx.name)
+            return None
+        group_type = label_text(group.get("groupType")).strip().upper()
+        extension = label_text(group.get("extension"))
+        if group_type == "RING_GROUP":
+            if not extension:
+                self.invalid.add("live_call_invalid", "ring group without extension")
+                return None
+            known = self.ring_groups.listed.get((pbx.name, extension))
+            return "ring_group", (pbx.name, known.name if known and known.name else extension)
+        if group_type != "CALL_QUEUE":
+            self.invalid.add("live_call_invalid", "groupType not known", value=group_type[:64])
+            return None
+        # workGroup.id is the queue id (issue #18, point 5); the extension when it is missing.
+        queue = directory.queues.get(label_text(group.get("id")))
+        if queue is None or queue.pbx_id != pbx.id:
+            matches = [q for q in directory.queues_of(pbx.id) if extension == q.extension]
+            queue = matches[0] if extension and matches else None
+        if queue is None:
+            # A queue newer than the last discovery: counted from the next one on.
+            self.invalid.add("live_call_invalid", "queue not in the directory", pbx=pbx.name)
+            return None
+        return "queue", (pbx.name, directory.site_name(queue.site_id), queue.name)
+
+    @staticmethod
+    def _add(families: FamilySet, queues: Tally, ring_groups: Tally, now: float) -> None:
+        for labels, counts in queues.counts.items():
+            oldest = queues.oldest.get(labels, {})
+            for status, count in counts.items():
+                families.add(QUEUE_LIVE_CALLS, (*labels, status), count)
+                started = oldest.get(status)
+                age = 0.0 if started is None else max(0.0, now - started)
+                families.add(QUEUE_LONGEST, (*labels, status), age)
+        for labels, counts in ring_groups.counts.items():
+            for status, count in counts.items():
+                families.add(RING_GROUP_LIVE_CALLS, (*labels, status), count)
+
+    def _log_truncation(self, truncated: list[str]) -> None:
+        """Once per crossing: reads that end at max_pages miss the older calls in progress."""
+        if truncated and not self._truncated:
+            log.warning(
+                "live_calls_max_pages",
+                collector=self.name,
+                max_pages=self.max_pages,
+                page_size=self.page_size,
+                pbxes=truncated[:10],
+            )
+        elif self._truncated and not truncated:
+            log.info("live_calls_max_pages_cleared", collector=self.name)
+        self._truncated = bool(truncated)
