@@ -159,8 +159,8 @@ def test_the_budget_is_checked_against_the_intervals_at_start_up() -> None:
     message = caught.value.problems[0]
     assert caught.value.problems == [
         "work_analytics: request_budget_per_minute 60 is too small: the enabled collectors need "
-        "at least 66 requests a minute (call_queues 60, discovery 2, call_records 1, call_legs "
-        "1); raise it to 66 or make the intervals 1.1 times longer"
+        "at least 86 requests a minute (call_queues 60, queue_agents 20, discovery 2, "
+        "call_records 1, call_legs 1); raise it to 86 or make the intervals 1.5 times longer"
     ]
     # What the message proposes fits.
     need = int(message.split("raise it to ")[1].split(" ")[0])

@@ -82,8 +82,8 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     # 5 PBXes x (the live request + 15m, 1h, today) x 2 polls a minute = 40.
     "cq_windows_budget.yaml": [
         "work_analytics: request_budget_per_minute 40 is too small: the enabled collectors need "
-        "at least 45 requests a minute (call_queues 40, discovery 1, call_records 1, call_legs "
-        "1); raise it to 45 or make the intervals 1.2 times longer"
+        "at least 55 requests a minute (call_queues 40, queue_agents 10, discovery 1, "
+        "call_records 1, call_legs 1); raise it to 55 or make the intervals 1.4 times longer"
     ],
     "bad_pattern.yaml": [
         "work_analytics.ring_groups.select.include[0]: 'Sales(' is not a regular expression: "
@@ -120,8 +120,8 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     ],
     "budget_too_small.yaml": [
         "work_analytics: request_budget_per_minute 60 is too small: the enabled collectors need "
-        "at least 66 requests a minute (call_queues 60, discovery 2, call_records 1, call_legs "
-        "1); raise it to 66 or make the intervals 1.1 times longer"
+        "at least 86 requests a minute (call_queues 60, queue_agents 20, discovery 2, "
+        "call_records 1, call_legs 1); raise it to 86 or make the intervals 1.5 times longer"
     ],
     "cc_report_time_zone.yaml": [
         "contact_center: reports: queues_today: a today window starts at local midnight: set "
