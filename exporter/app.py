@@ -26,6 +26,7 @@ from exporter.config import (
 )
 from exporter.core.parts import Parts
 from exporter.core.sharding import Shard
+from exporter.pollers.agent_assembly import add_agent_pollers
 from exporter.pollers.assembly import Assembly, api_budget
 from exporter.pollers.base import Poller, PollerRunner, Scheduler
 from exporter.pollers.call_legs import CallLegPoller, GroupIndex
@@ -266,6 +267,7 @@ def build_exporter(
                 time_zone=wa.time_zone,
             )
             build.add(poller, depends_on=discovery_runner)
+        add_agent_pollers(build, client, wa, discovery, discovery_runner)
         add_historical(
             build,
             client,

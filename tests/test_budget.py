@@ -159,9 +159,9 @@ def test_the_budget_is_checked_against_the_intervals_at_start_up() -> None:
     message = caught.value.problems[0]
     assert caught.value.problems == [
         "work_analytics: request_budget_per_minute 60 is too small: the enabled collectors need "
-        "at least 106 requests a minute (call_queues 60, agent_activity 20, live_calls 20, "
-        "discovery 2, call_records 1, call_legs 1); raise it to 106 or make the intervals 1.8 "
-        "times longer"
+        "at least 126 requests a minute (call_queues 60, queue_agents 20, agent_activity 20, "
+        "live_calls 20, discovery 2, call_records 1, call_legs 1); raise it to 126 or make the "
+        "intervals 2.1 times longer"
     ]
     # What the message proposes fits.
     need = int(message.split("raise it to ")[1].split(" ")[0])

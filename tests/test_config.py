@@ -82,9 +82,9 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     # 5 PBXes x (the live request + 15m, 1h, today) x 2 polls a minute = 40.
     "cq_windows_budget.yaml": [
         "work_analytics: request_budget_per_minute 40 is too small: the enabled collectors need "
-        "at least 65 requests a minute (call_queues 40, agent_activity 10, live_calls 10, "
-        "discovery 1, call_records 1, call_legs 1); raise it to 65 or make the intervals 1.7 "
-        "times longer"
+        "at least 75 requests a minute (call_queues 40, queue_agents 10, agent_activity 10, "
+        "live_calls 10, discovery 1, call_records 1, call_legs 1); raise it to 75 or make the "
+        "intervals 1.9 times longer"
     ],
     "bad_pattern.yaml": [
         "work_analytics.ring_groups.select.include[0]: 'Sales(' is not a regular expression: "
@@ -121,9 +121,9 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
     ],
     "budget_too_small.yaml": [
         "work_analytics: request_budget_per_minute 60 is too small: the enabled collectors need "
-        "at least 106 requests a minute (call_queues 60, agent_activity 20, live_calls 20, "
-        "discovery 2, call_records 1, call_legs 1); raise it to 106 or make the intervals 1.8 "
-        "times longer"
+        "at least 126 requests a minute (call_queues 60, queue_agents 20, agent_activity 20, "
+        "live_calls 20, discovery 2, call_records 1, call_legs 1); raise it to 126 or make the "
+        "intervals 2.1 times longer"
     ],
     "cc_report_time_zone.yaml": [
         "contact_center: reports: queues_today: a today window starts at local midnight: set "

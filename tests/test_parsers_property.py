@@ -55,12 +55,14 @@ from exporter.metrics.contact_center import (
 )
 from exporter.metrics.rendering import Family, render_families
 from exporter.metrics.summaries import fold
+from exporter.pollers.agent_directory import AgentDirectoryPoller
 from exporter.pollers.base import Poller
 from exporter.pollers.call_legs import CallLegPoller
 from exporter.pollers.call_queues import CallQueuePoller
 from exporter.pollers.call_records import CallRecordPoller
 from exporter.pollers.cc_reports import check_report
 from exporter.pollers.discovery import DiscoveryPoller, FixedDirectory
+from exporter.pollers.queue_agents import QueueAgentPoller, status_word
 from exporter.pollers.summaries import (
     CompanySummaryPoller,
     ExtensionPoller,
@@ -70,6 +72,7 @@ from exporter.pollers.summaries import (
     RingGroupPoller,
     SummaryPoller,
 )
+from tests.support import agents as agent_support
 from tests.support import contact_center as cc
 from tests.support import work_analytics as wa
 from tests.support.call_queues import CannedClient, directory
@@ -616,6 +619,54 @@ def test_unusable_call_queue_values_are_counted(api: ApiChoice, data: st.DataObj
     runs = call_queue_runs(api, vendor, times=1)
     assert not runs.errors and runs.delta(UNUSABLE) == len(keys)
     assert runs.record_warnings()
+
+
+# --- Work Analytics: queue agents and the agent directory ---------------------------------------
+
+QUEUE_AGENT_EXAMPLE = fixture_json("queue_agent_activity.json")
+AGENTS_EXAMPLE = fixture_json("agents_page0.json")["_embedded"]["agentList"]
+
+
+@FAST
+@given(body=answers(QUEUE_AGENT_EXAMPLE), per_agent=st.booleans())
+@example(
+    body={"queuesAgentActivity": [{"queueId": "\ud800", "queueAgentActivity": [{}]}]},
+    per_agent=True,
+)
+def test_queue_agent_answers(body: Any, per_agent: bool) -> None:
+    client = agent_support.AgentClient(body)
+    runs = Runs(QueueAgentPoller(client, agent_support.directory, interval=30, per_agent=per_agent))
+    for _ in range(2):
+        page = runs.run()
+        if page is not None:  # every queue's statuses add up to its agents, whatever came
+            statuses = Counter[tuple[tuple[str, str], ...]]()
+            for (name, labels), value in page.items():
+                if name == "eightbyeight_queue_agents_by_queue_status":
+                    statuses[tuple(kv for kv in labels if kv[0] != "queue_status")] += int(value)
+            for (name, labels), value in page.items():
+                if name == "eightbyeight_queue_agents_by_user_status":
+                    statuses[tuple(kv for kv in labels if kv[0] != "user_status")] -= int(value)
+            assert all(count == 0 for count in statuses.values()), statuses
+
+
+@FAST
+@given(agents=answers(AGENTS_EXAMPLE), names=st.booleans())
+def test_agent_list_answers(agents: Any, names: bool) -> None:
+    client = agent_support.AgentClient(agents=agents if isinstance(agents, list) else [agents])
+    runs = Runs(
+        AgentDirectoryPoller(client, agent_support.directory, interval=600, agent_names=names)
+    )
+    for _ in range(2):
+        page = runs.run()
+        assert page is not None
+        assert names or all(dict(labels)["agent"] == "" for _, labels in page)
+
+
+@FAST
+@given(word=ODD)
+def test_status_words_are_known_lower_case_or_none(word: Any) -> None:
+    label = status_word(word, ("AVAILABLE_IDLE", "ON_CALL"))
+    assert label in (None, "available_idle", "on_call")
 
 
 # --- Work Analytics: historical summaries -------------------------------------------------------

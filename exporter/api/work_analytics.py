@@ -106,10 +106,16 @@ class WorkAnalyticsClient:
         )
 
     def iter_pages(
-        self, endpoint: str, path: str, list_key: str, page_size: int = MAX_PAGE_SIZE
+        self,
+        endpoint: str,
+        path: str,
+        list_key: str | tuple[str, ...],
+        page_size: int = MAX_PAGE_SIZE,
     ) -> Iterator[Any]:
         """Every item of a HAL-paged list, to the last page. Items that are not objects are
-        passed on too: the poller counts what it cannot use."""
+        passed on too: the poller counts what it cannot use. A tuple of list keys: the first
+        one a page holds (the vendor's schema and example disagree for some lists)."""
+        keys = (list_key,) if isinstance(list_key, str) else list_key
         page = 0
         # Fingerprints of the pages read: an API that ignores `page` (or answers
         # `totalPages: 100000` with the same items) would else be asked MAX_PAGES times.
@@ -124,9 +130,9 @@ class WorkAnalyticsClient:
             embedded = body.get("_embedded") or {}
             if not isinstance(embedded, Mapping):
                 raise MalformedResponseError(endpoint, "_embedded is not an object")
-            items = embedded.get(list_key) or []
+            items = next((embedded[k] for k in keys if embedded.get(k) is not None), None) or []
             if not isinstance(items, list):
-                raise MalformedResponseError(endpoint, f"_embedded.{list_key} is not a list")
+                raise MalformedResponseError(endpoint, f"_embedded.{'/'.join(keys)} is not a list")
             if items:
                 fingerprint = hash(json.dumps(items, sort_keys=True, default=str))
                 first = guard.first_seen(fingerprint, f"page {page}")
@@ -171,6 +177,17 @@ class WorkAnalyticsClient:
             )
         )
 
+    def agents(self, pbx_id: str, page_size: int = MAX_PAGE_SIZE) -> list[Any]:
+        # The AgentsResponsePage schema names the list `queueList`, its example `agentList`.
+        return list(
+            self.iter_pages(
+                "/v2/pbxes/{pbxId}/agents",
+                f"/v2/pbxes/{_seg(pbx_id)}/agents",
+                ("agentList", "queueList"),
+                page_size,
+            )
+        )
+
     # --- call queues ---------------------------------------------------------------------
 
     def call_queue_metrics(
@@ -207,6 +224,23 @@ class WorkAnalyticsClient:
         return self.get(
             "/v2/call-queues/real-time/pbxes/{pbxId}",
             f"/v2/call-queues/real-time/pbxes/{_seg(pbx_id)}",
+            _filters(site_ids, queue_ids, metrics, include_summary),
+        )
+
+    def queue_agent_activity(
+        self,
+        pbx_id: str,
+        *,
+        site_ids: Sequence[str] = (),
+        queue_ids: Sequence[str] = (),
+        metrics: Sequence[str] = (),
+        include_summary: bool = False,
+    ) -> Any:
+        """The agents of each queue without dates: their statuses now, their interaction
+        metrics over the last 24 hours (durations in ms)."""
+        return self.get(
+            "/v2/pbxes/{pbxId}/queue-agent-activity",
+            f"/v2/pbxes/{_seg(pbx_id)}/queue-agent-activity",
             _filters(site_ids, queue_ids, metrics, include_summary),
         )
 

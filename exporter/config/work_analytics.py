@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from exporter.config.agents import QueueAgentsConfig, per_agent_series
 from exporter.config.live import AgentActivityConfig, LiveCallsConfig
 from exporter.config.regions import WORK_ANALYTICS_BASE_URL
 from exporter.config.values import (
@@ -223,6 +224,9 @@ class WorkAnalyticsConfig(StrictModel):
     max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     discovery: DiscoveryConfig = DiscoveryConfig()
     call_queues: CallQueuesConfig = CallQueuesConfig()
+    queue_agents: QueueAgentsConfig = QueueAgentsConfig()
+    # Agents' names in eightbyeight_agent_info (personal data: off unless asked for).
+    agent_names: bool = False
     # The IANA zone of the historical endpoints' `timeZone`, and of calendar windows
     # (`today` starts at midnight there).
     time_zone: TimeZone = "UTC"
@@ -247,6 +251,11 @@ class WorkAnalyticsConfig(StrictModel):
             need["call_queues"] = (
                 pbxes * self.call_queues.requests_per_pbx() * 60 / self.call_queues.interval
             )
+        need.update(
+            self.queue_agents.requests_per_minute(
+                pbxes, self.discovery.interval, agent_directory=per_agent_series(self)
+            )
+        )
         for name in ("company_summary", "ring_groups", "extensions"):
             section = getattr(self, name)
             if section.enabled:
