@@ -111,12 +111,12 @@ def test_per_agent_series_of_the_example() -> None:
     assert get("eightbyeight_queue_agent_status_time_seconds", user_1) == 2579
     assert get("eightbyeight_queue_agent_user_status_time_seconds", user_1) == 2579
     assert (
-        get("eightbyeight_queue_agent_ongoing_talking_interactions_time_seconds", user_1)
+        get("eightbyeight_queue_agent_ongoing_talking_interaction_time_seconds", user_1)
         == 2594.778
     )
     # The example's `ongoingHandlingInteractionsTime` is the table's `ongoingTotal...`.
     assert (
-        get("eightbyeight_queue_agent_ongoing_handling_interactions_time_seconds", user_1) == 2579
+        get("eightbyeight_queue_agent_ongoing_handling_interaction_time_seconds", user_1) == 2579
     )
     assert get("eightbyeight_queue_agent_accepted_interactions", user_1) == 0
     assert get("eightbyeight_queue_agent_overflow", user_1) == 0
@@ -345,7 +345,8 @@ def test_config_budget_counts_the_queue_agents() -> None:
     data: dict[str, Any] = {**CREDENTIALS, "request_budget_per_minute": 2}
     for name in ("call_queues", "company_summary", "ring_groups", "extensions", "call_records"):
         data[name] = {"enabled": False}
-    data["call_legs"] = {"enabled": False}
+    for name in ("call_legs", "agent_activity", "live_calls"):
+        data[name] = {"enabled": False}
     with pytest.raises(ConfigError) as caught:
         load_config_data({"work_analytics": data}, env={})
     assert caught.value.problems == [
