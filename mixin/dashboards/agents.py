@@ -73,7 +73,8 @@ def queue_agent_rows() -> list[Row]:
     by_queue = "pbx, site, queue"
 
     def agents(status: str) -> str:
-        return f'max by ({by_queue}) (eightbyeight_queue_agents{{{matchers}, queue_status="{status}"}})'
+        metric = "eightbyeight_queue_agents_by_queue_status"
+        return f'max by ({by_queue}) ({metric}{{{matchers}, queue_status="{status}"}})'
 
     logged_in = (
         f"sum by ({by_queue}) (max by ({by_queue}, role) (eightbyeight_queue_logged_in_agents{wa}))"
