@@ -88,6 +88,7 @@ class MixinConfig(Strict):
     service_level: ServiceLevel = ServiceLevel()
     longest_wait: LongestWait = LongestWait()
     no_agent_available: Sustained = Sustained(for_="1m")
+    no_agent_logged_in: Sustained = Sustained(for_="1m")
     abandon_ratio: AbandonRatio = AbandonRatio()
     exporter_down: Sustained = Sustained(for_="5m")
     collector_failing: Sustained = Sustained(for_="10m")

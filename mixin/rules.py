@@ -149,6 +149,12 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
         f"max without (period) (eightbyeight_cc_queue_service_level_target_ratio{everything})"
     )
     cc_abandon = f"max without (period) (eightbyeight_cc_queue_abandoned_interactions_ratio{at})"
+    # A queue with no agent logged in (queue-agent-activity): waiting callers there need
+    # someone to log in, not to finish a call. Where that poller is off the series is absent
+    # and `unless` removes nothing: NoAgentAvailable then covers both cases, as before.
+    nobody_logged_in = (
+        f"(sum by (pbx, queue_id) (eightbyeight_queue_logged_in_agents{everything}) == 0)"
+    )
     return [
         _alert(
             "EightByEightQueueServiceLevelLow",
@@ -182,9 +188,21 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             f"more than {wait.threshold_seconds:g}s.",
         ),
         _alert(
+            "EightByEightQueueNoAgentLoggedIn",
+            f"eightbyeight_queue_ongoing_waiting_calls{everything} > 0\n"
+            f"and on(pbx, queue_id) {nobody_logged_in}",
+            config.no_agent_logged_in.for_,
+            "critical",
+            "Callers wait in queue {{ $labels.queue }} and no agent is logged in",
+            "{{ $value }} callers wait in queue {{ $labels.queue }} ({{ $labels.pbx }}) and "
+            "none of its agents is logged in to it: nobody will answer until someone logs in.",
+            runbooks=config.runbooks,
+        ),
+        _alert(
             "EightByEightQueueNoAgentAvailable",
             f"(\n  eightbyeight_queue_ongoing_waiting_calls{everything} > 0\n"
-            f"  and on(pbx, queue_id) eightbyeight_queue_available_agents{everything} == 0\n)"
+            f"  and on(pbx, queue_id) eightbyeight_queue_available_agents{everything} == 0\n"
+            f"  unless on(pbx, queue_id) {nobody_logged_in}\n)"
             f"\nor\n(\n  eightbyeight_cc_queue_waiting_interactions{live} > 0\n"
             f"  and on(tenant, queue_id) eightbyeight_cc_queue_available_idle_agents{live}"
             f" == 0\n)",
@@ -192,7 +210,9 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "critical",
             "Callers wait in queue {{ $labels.queue }} and no agent is available",
             "{{ $value }} callers wait in queue {{ $labels.queue }} "
-            "({{ $labels.pbx }}{{ $labels.tenant }}) and none of its agents is available.",
+            "({{ $labels.pbx }}{{ $labels.tenant }}) and none of its agents is available: "
+            "those logged in are all busy (talking, wrapping up, away).",
+            runbooks=config.runbooks,
         ),
         _alert(
             "EightByEightQueueAbandonRatioHigh",

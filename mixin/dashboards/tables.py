@@ -20,6 +20,7 @@ LABEL_TITLES = {
     "collector": "Collector",
     "report": "Report",
     "extension": "Extension",
+    "agent_id": "Agent",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mixin.config import MixinConfig
+from mixin.dashboards.agents import queue_agent_rows
 from mixin.dashboards.grafana import Dashboard, bad_above, bad_below, json_number
 from mixin.dashboards.layout import Row, dashboard
 from mixin.dashboards.panels import Query, bargauge, stat
@@ -218,14 +219,14 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
         tags=["wallboard"],
         description="Live call-queue wallboard for supervisors: calls waiting, longest wait, "
         "available agents and service level, for Work Analytics call queues and "
-        "Contact Center queues.",
+        "Contact Center queues; Work Analytics agents by status and calls in progress.",
         variables=[
             job_variable(config),
             *wa_queue_variables(),
             tenant_variable(),
             cc_queue_variable("cc_queue", "CC queue"),
         ],
-        rows=[wa_row, cc_row],
+        rows=[wa_row, *queue_agent_rows(), cc_row],
         refresh="30s",
         time_from="now-1h",
     )

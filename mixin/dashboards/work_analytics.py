@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mixin.config import MixinConfig
+from mixin.dashboards.agents import agent_activity_row
 from mixin.dashboards.grafana import Dashboard, bad_above, bad_below, json_number
 from mixin.dashboards.layout import Row, dashboard
 from mixin.dashboards.panels import Query, bargauge, stat, timeseries
@@ -308,10 +309,10 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
         uid="eightbyeight-work-analytics",
         title="8x8 / Work Analytics",
         tags=["work-analytics"],
-        description="8x8 Work Analytics: PBX totals, call queues, ring groups, extensions, "
-        "call volume and durations.",
+        description="8x8 Work Analytics: PBX totals, call queues, agents, ring groups, "
+        "extensions, call volume and durations.",
         variables=[job_variable(config), *wa_queue_variables(), window_variable],
-        rows=[totals, queues, volume, durations, ring_groups, extensions],
+        rows=[totals, queues, agent_activity_row(), volume, durations, ring_groups, extensions],
         refresh="1m",
         time_from="now-6h",
     )
