@@ -215,7 +215,12 @@ def requests_summary(
         k: v for k, v in cycle["requests"].items() if not k.endswith(formulas.TOKEN_ENDPOINTS)
     }
     expected = formulas.requests_per_cycle(
-        config, account, cycle["ring_groups"], cycle["records_read"], CC_REPORT_DELAY
+        config,
+        account,
+        cycle["ring_groups"],
+        cycle["records_read"],
+        CC_REPORT_DELAY,
+        cycle.get("recent_calls", []),
     )
     return {
         "measured": measured,

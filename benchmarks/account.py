@@ -49,6 +49,9 @@ INTERVALS: dict[str, float] = {
     "extensions": 15,
     "call_records": 5,
     "call_legs": 5,
+    "queue_agents": 5,
+    "agent_activity": 5,
+    "live_calls": 5,
     "cc_queues": 5,
     "cc_groups": 5,
     "cc_agents": 5,
@@ -182,8 +185,16 @@ def exporter_config(simulator: dict[str, Any]) -> dict[str, Any]:
         "extensions",
         "call_records",
         "call_legs",
+        "queue_agents",
+        "agent_activity",
     ):
         wa[key] = {**wa.get(key, {}), "max_series": NO_CEILING, "interval": INTERVALS[key]}
+    # Calls in progress: as many series as queues and ring groups, no ceiling to lift.
+    wa["live_calls"] = {**wa.get("live_calls", {}), "interval": INTERVALS["live_calls"]}
+    # Per-agent series as a deployment has them by default (off): the demo turns them on.
+    for key in ("queue_agents", "agent_activity"):
+        wa[key]["per_agent"] = False
+    wa.pop("agent_names", None)
     for key in ("queues", "groups", "agents"):
         cc[key] = {**cc[key], "max_series": NO_CEILING, "interval": INTERVALS[f"cc_{key}"]}
     cc["reports"] = [

@@ -40,6 +40,7 @@ from exporter.core.memory import limit_malloc_arenas, release_free_memory
 from exporter.pollers.call_legs import CallLegPoller
 from exporter.pollers.call_records import CallRecordPoller
 from exporter.pollers.discovery import DiscoveryPoller
+from exporter.pollers.live_calls import LiveCallPoller
 from exporter.pollers.summaries import RingGroupPoller
 from exporter.reload import LiveExporter
 from exporter.serving.server import ExporterServer
@@ -117,6 +118,11 @@ def records_read(exp: Exporter) -> dict[str, int]:
         for cls in (CallRecordPoller, CallLegPoller)
         for c in collectors(exp, cls)
     }
+
+
+def recent_calls(exp: Exporter) -> list[int]:
+    """Per PBX, the calls within max_call_age the live calls poller paged through."""
+    return [n for c in collectors(exp, LiveCallPoller) for n in c.recent_calls.values()]
 
 
 def ring_groups(exp: Exporter) -> int:
@@ -200,6 +206,7 @@ class Driven:
             "records_read": {k: v - read_before.get(k, 0) for k, v in read_after.items()},
             "failed": [r.name for r in self.exp.scheduler.runners if not r.state.success],
             "ring_groups": ring_groups(self.exp),
+            "recent_calls": recent_calls(self.exp),
         }
 
     def json_cpu(self) -> dict[str, Any]:

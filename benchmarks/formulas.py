@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from benchmarks.account import Account
@@ -53,13 +53,15 @@ def requests_per_cycle(
     ring_groups: int,
     records_read: Mapping[str, int],
     report_delay: float,
+    recent_calls: Sequence[int] = (),
 ) -> dict[str, int]:
     """Data requests of one `run_once()` in steady state, by "api endpoint" (the labels of
     `eightbyeight_api_requests_total`); token requests are counted per hour instead.
 
     `config` is the exporter's configuration as it loaded it (page sizes, batches, windows
     and report polling are read there, defaults included); `ring_groups` (G) and
-    `records_read` (n) are what the measured cycle itself saw."""
+    `records_read` (n) and `recent_calls` (c, per PBX: the calls that started within the
+    live calls' max_call_age) are what the measured cycle itself saw."""
     wa, cc = config.work_analytics, config.contact_center
     p, s, q = account.pbxes, account.sites_per_pbx, account.queues_per_site
     # `allpbxes` in one request unless PBXes are listed (or the exporter is sharded).
@@ -85,6 +87,19 @@ def requests_per_cycle(
         * scroll_pages(records_read.get("call_records", 0), wa.call_records.page_size),
         "/v2/call-legs": b * scroll_pages(records_read.get("call_legs", 0), wa.call_legs.page_size),
     }
+    # The agents: one request per PBX each (the agent directory runs only with per-agent
+    # series, off by default). `/calls`, newest first, stops at the first page holding a call
+    # older than max_call_age, or a short one: floor(c / page_size) + 1 pages a PBX.
+    for section, endpoint in (
+        (wa.queue_agents, "/v2/pbxes/{pbxId}/queue-agent-activity"),
+        (wa.agent_activity, "/v2/pbxes/{pbxId}/agent-activity"),
+    ):
+        if section.enabled:
+            expected[endpoint] = p
+    if wa.live_calls.enabled:
+        calls = [*recent_calls, *[0] * (p - len(recent_calls))]
+        size, most = wa.live_calls.page_size, wa.live_calls.max_pages
+        expected["/v2/pbxes/{pbxId}/calls"] = sum(min(most, c // size + 1) for c in calls)
     out = {f"work_analytics {k}": v for k, v in expected.items()}
     t = account.cc_tenants
     agents = account.cc_agents_per_tenant

@@ -39,6 +39,10 @@ DEMO_OVERRIDES: dict[str, Any] = {
     "extensions": {"interval": "1m", "windows": ["1h", "today"]},
     "call_records": {"interval": "15s", "lookback": "5m"},
     "call_legs": {"interval": "15s", "lookback": "5m"},
+    # Agents one by one too: the demo's people are invented, so their names are shown.
+    "queue_agents": {"interval": "10s", "per_agent": True},
+    "agent_activity": {"interval": "15s", "per_agent": True},
+    "live_calls": {"interval": "10s"},
 }
 # Contact Center in the demo: every tenant of the simulator, agents included, and two reports.
 DEMO_CONTACT_CENTER: dict[str, Any] = {
@@ -167,6 +171,7 @@ def demo_config_data(data: dict[str, Any], sim: Any) -> dict[str, Any]:
         section[key] = {**value, **(section.get(key) or {})}
     for key in ("api_key_file", "password_file"):
         section.pop(key, None)
+    section.setdefault("agent_names", True)
     section.update(
         enabled=True,
         base_url=sim.base_url,

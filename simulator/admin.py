@@ -8,12 +8,14 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from .cc import ContactCenter
 from .directory import Pbx
 from .faults import FaultInjector
 from .metrics import DurationUnit
 from .model import QueueingModel
+from .model_state import IDLE_STATUSES, AgentStatus
 from .requestlog import RequestLog
 from .routing import Request, Response, Router
 
@@ -85,6 +87,7 @@ class AdminApi:
         router.add("DELETE", base + r"/faults", self.clear_faults)
         router.add("POST", base + r"/expire-tokens", self.expire_tokens)
         router.add("GET", base + r"/state", self.state)
+        router.add("POST", base + r"/agents/(?P<agent_id>[^/]+)/presence", self.set_presence)
         router.add("GET", base + r"/requests", self.list_requests)
         router.add("DELETE", base + r"/requests", self.clear_requests)
 
@@ -139,6 +142,25 @@ class AdminApi:
             json.dumps(body, separators=(",", ":")).encode("utf-8"),
             {"Content-Type": "application/json"},
         )
+
+    def set_presence(self, request: Request, match: re.Match[str]) -> Response:
+        """`{"status": "Logged out"}` (or Available, Away, Dnd, Appear offline): the agent
+        sets its presence, as from its phone; 409 while it is rung or on a call."""
+        try:
+            status = AgentStatus((request.json() or {})["status"])
+            if status not in IDLE_STATUSES:
+                raise ValueError(status)
+        except (ValueError, KeyError, TypeError):
+            names = ", ".join(s.value for s in AgentStatus if s in IDLE_STATUSES)
+            return _bad_request(f'expected {{"status": ...}}, one of: {names}')
+        agent_id = unquote(match.group("agent_id"))
+        try:
+            self.simulator.model.set_presence(agent_id, status, self.simulator.clock())
+        except KeyError:
+            return Response.json(404, {"error": f"no agent {agent_id}"})
+        except ValueError as exc:
+            return Response.json(409, {"error": str(exc)})
+        return Response.json(200, {"agent_id": agent_id, "status": status.value})
 
     def list_requests(self, request: Request, match: re.Match[str]) -> Response:
         return Response.json(200, self.simulator.requests.to_json())

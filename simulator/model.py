@@ -435,6 +435,21 @@ class QueueingModel(DiscreteEventModel):
         `lock` held. Raises KeyError for unknown or deleted queues."""
         return self._queues[queue_id]
 
+    def set_presence(self, agent_id: str, status: AgentStatus, now: float) -> None:
+        """The agent sets its presence itself at `now` (the admin API, a test, a demo):
+        Available, Away, Dnd, Appear offline or Logged out. Refused (ValueError) while it is
+        rung or on a call; a wrap-up under way ends. KeyError for an unknown agent."""
+        if status not in IDLE_STATUSES:
+            raise ValueError(f"{status.value} is not a presence an agent sets itself")
+        with self.lock:
+            self.advance(now)
+            agent = self._agents[agent_id]
+            if agent.call is not None or agent.reserved_for is not None:
+                raise ValueError("the agent is on a call or being rung")
+            self._set_status(agent, status)  # a new version: pending timers of it lapse
+            if status is AgentStatus.AVAILABLE:
+                self._agent_freed(agent)
+
     def agent_statuses(self) -> dict[str, AgentStatus]:
         """Current presence of every (non-deleted) agent."""
         with self.lock:

@@ -32,6 +32,7 @@ from simulator.requestlog import RecordedRequest
 from tests.support.clock import FakeClock
 from tests.support.fault_matrix import (
     FAULTS,
+    LIVE_CALLS_PAGE,
     MAX_ATTEMPTS,
     START,
     TARGETS,
@@ -156,7 +157,7 @@ def harness() -> Iterator[Harness]:
         h.clock.advance(STEP)
         h.baseline = h.run(h.runners)
         assert {r.name: r.state.last_error for r in h.runners if not r.state.success} == {}
-        assert len(h.runners) == 16
+        assert len(h.runners) == 20
         h.answer_bytes = {name: h.measure(TARGETS[name]) for name in SLOW_TARGETS["trickle"]}
         yield h
 
@@ -327,6 +328,32 @@ LOOP_PAGES: dict[str, tuple[str, str | None, dict[str, Any]]] = {
         r"/v2/call-records$",
         "scrollId",
         {"meta": {"scrollId": "stuck"}, "data": [{"callId": "loop-1"}]},
+    ),
+    # Full pages of calls in progress, the same whatever the cursor says.
+    "live_calls": (
+        r"/v2/pbxes/[^/]+/calls$",
+        "startingAfter",
+        {
+            "calls": [
+                {
+                    "callId": f"loop-{i}",
+                    "status": "WAITING",
+                    "startTime": int(START * 1000) + 3_600_000 - i,
+                    "stopTime": 0,
+                    "workGroup": {"groupType": "CALL_QUEUE", "id": "loop-queue"},
+                }
+                for i in range(LIVE_CALLS_PAGE)
+            ]
+        },
+    ),
+    # The agent directory's HAL list, the same page whatever `page` says.
+    "agent_directory": (
+        r"/analytics/work/v2/pbxes/[^/]+/agents$",
+        None,
+        {
+            "_embedded": {"agentList": [{"id": "loop-agent", "name": "Loop"}]},
+            "page": {"size": 100, "totalElements": 10_000_000, "totalPages": 100_000, "number": 0},
+        },
     ),
     # A HAL list that claims 100,000 pages and answers the same one whatever `page` says.
     "discovery": (

@@ -71,7 +71,18 @@ def value(page: Samples, name: str, **labels: str) -> float | None:
 
 
 def queue(name: str, status: str) -> dict[str, str]:
-    return {"pbx": PBX, "site": SITE, "queue": name, "status": status}
+    """The labels of a queue of the test directory, as every queue metric carries them."""
+    known = directory.directory
+    assert known is not None
+    (found,) = [q for q in known.queues_of(PBX_ID) if q.name == name]
+    return {
+        "pbx": PBX,
+        "site": SITE,
+        "queue": name,
+        "extension": found.extension,
+        "queue_id": found.id,
+        "status": status,
+    }
 
 
 def test_the_vendors_example_completed_calls_leave_zeros(rsps) -> None:

@@ -55,8 +55,9 @@ def exporter_config(sim: Simulator) -> dict[str, Any]:
     wa["call_queues"]["interval"] = "1s"
     for key in ("company_summary", "ring_groups", "ring_group_members", "extensions"):
         wa[key]["interval"] = "5s"
-    for key in ("call_records", "call_legs"):
+    for key in ("call_records", "call_legs", "agent_activity", "live_calls"):
         wa[key]["interval"] = "2s"
+    wa["queue_agents"]["interval"] = "1s"
     cc["queues"] = {"interval": "1s"}
     cc["groups"] = {"interval": "2s"}
     cc["agents"] = {"enabled": True, "interval": "2s"}

@@ -111,13 +111,10 @@ def test_per_agent_series_of_the_example() -> None:
     assert get("eightbyeight_queue_agent_status_time_seconds", user_1) == 2579
     assert get("eightbyeight_queue_agent_user_status_time_seconds", user_1) == 2579
     assert (
-        get("eightbyeight_queue_agent_ongoing_talking_interaction_time_seconds", user_1)
-        == 2594.778
+        get("eightbyeight_queue_agent_ongoing_talking_interaction_time_seconds", user_1) == 2594.778
     )
     # The example's `ongoingHandlingInteractionsTime` is the table's `ongoingTotal...`.
-    assert (
-        get("eightbyeight_queue_agent_ongoing_handling_interaction_time_seconds", user_1) == 2579
-    )
+    assert get("eightbyeight_queue_agent_ongoing_handling_interaction_time_seconds", user_1) == 2579
     assert get("eightbyeight_queue_agent_accepted_interactions", user_1) == 0
     assert get("eightbyeight_queue_agent_overflow", user_1) == 0
     user_2 = queue_labels(agent_id="user_2")

@@ -5,8 +5,8 @@ once per day; this poller counts only the calls in progress now, and the age of 
 
 Exposition (polled every 30 s by default; ages in seconds of the API's clock):
 
-    eightbyeight_queue_live_calls{pbx="acme-main",queue="Support",site="SanJose",status="waiting"} 2.0
-    eightbyeight_queue_live_call_longest_seconds{pbx="acme-main",queue="Support",site="SanJose",status="waiting"} 41.0
+    eightbyeight_queue_live_calls{extension="1000",pbx="acme-main",queue="Support",queue_id="tqte...",site="SanJose",status="waiting"} 2.0
+    eightbyeight_queue_live_call_longest_seconds{extension="1000",pbx="acme-main",queue="Support",queue_id="tqte...",site="SanJose",status="waiting"} 41.0
     eightbyeight_ring_group_live_calls{pbx="acme-main",ring_group="Sales",status="talking"} 1.0
 """
 
@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from exporter.core.errors import CollectionError
 from exporter.core.logs import get_logger
+from exporter.metrics.call_queues import QUEUE_LABELS
 from exporter.metrics.interactions import (
     LIVE_CALL_STATUS_ALIASES,
     LIVE_CALL_STATUSES,
@@ -27,7 +28,7 @@ from exporter.metrics.rendering import Family
 from exporter.metrics.spec import FamilySet, MetricSpec, gauge
 from exporter.metrics.units import to_number, to_timestamp
 from exporter.pollers.base import LeftOut, Poller, label_text
-from exporter.pollers.discovery import Directory, DirectorySource, Pbx
+from exporter.pollers.discovery import Directory, DirectorySource, Pbx, Queue
 from exporter.pollers.summaries import RingGroupSource
 
 log = get_logger(__name__)
@@ -41,7 +42,7 @@ QUEUE_LIVE_CALLS = gauge(
     "Calls in progress in the call queue by status (waiting, alerting, talking, on_hold; "
     "other for words this exporter does not know). Calls that started longer ago than "
     "live_calls.max_call_age are not looked for.",
-    ("pbx", "site", "queue", "status"),
+    (*QUEUE_LABELS, "status"),
     SOURCE,
 )
 QUEUE_LONGEST = MetricSpec(
@@ -49,7 +50,7 @@ QUEUE_LONGEST = MetricSpec(
     "gauge",
     "Age (the API's now minus startTime) of the oldest call in progress in the call queue in "
     "that status, 0 when there is none.",
-    ("pbx", "site", "queue", "status"),
+    (*QUEUE_LABELS, "status"),
     unit="duration",
     source=SOURCE,
 )
@@ -130,6 +131,9 @@ class LiveCallPoller(Poller):
         self.invalid = LeftOut(self.name)  # calls left out (no group, unknown queue, ...)
         self.unusable = LeftOut(self.name)  # status words not known, start times unusable
         self._truncated = False  # a read ended at max_pages in the last run
+        # Per PBX, the calls of the last run that started within max_call_age, completed
+        # ones included: what the number of pages follows (docs/performance.md).
+        self.recent_calls: dict[str, int] = {}
 
     def collect(self) -> Sequence[Family]:
         directory = self.directory.directory
@@ -140,6 +144,7 @@ class LiveCallPoller(Poller):
         now = self.client.now()
         started_after = now - self.max_call_age
         truncated: list[str] = []
+        recent_calls: dict[str, int] = {}
         for pbx in directory.pbxes:
             queues, ring_groups = Tally(), Tally()
             for queue_labels in self._queue_labels(directory, pbx):
@@ -154,20 +159,28 @@ class LiveCallPoller(Poller):
                 started_after=started_after,
             )
             seen: set[str] = set()
+            recent: set[str] = set()
             for page in pages:
                 self.progress += 1
                 for call in page:
                     self._read(directory, pbx, call, started_after, seen, queues, ring_groups)
+                    if (
+                        isinstance(call, Mapping)
+                        and (to_timestamp(call.get("startTime")) or 0.0) >= started_after
+                    ):
+                        recent.add(label_text(call.get("callId")))
+            recent_calls[pbx.name] = len(recent)
             if pages.stopped_by == "max_pages":
                 truncated.append(pbx.name)
             self._add(families, queues, ring_groups, now)
         self._log_truncation(truncated)
+        self.recent_calls = recent_calls
         return tuple(families)
 
     @staticmethod
-    def _queue_labels(directory: Directory, pbx: Pbx) -> Iterable[tuple[str, str, str]]:
+    def _queue_labels(directory: Directory, pbx: Pbx) -> Iterable[tuple[str, ...]]:
         for queue in directory.queues_of(pbx.id):
-            yield (pbx.name, directory.site_name(queue.site_id), queue.name)
+            yield _labels_of(directory, pbx, queue)
 
     def _read(
         self,
@@ -210,7 +223,7 @@ class LiveCallPoller(Poller):
     def _group(
         self, directory: Directory, pbx: Pbx, group: Any
     ) -> tuple[str, tuple[str, ...]] | None:
-        """("queue", (pbx, site, queue)) or ("ring_group", (pbx, ring_group)) of a call's
+        """("queue", its QUEUE_LABELS) or ("ring_group", (pbx, ring_group)) of a call's
         workGroup, or None (counted and logged once) when it names no known group."""
         if not isinstance(group, Mapping):
             self.invalid.add("live_call_invalid", "no workGroup object", pbx=pbx.name)
@@ -235,7 +248,7 @@ class LiveCallPoller(Poller):
             # A queue newer than the last discovery: counted from the next one on.
             self.invalid.add("live_call_invalid", "queue not in the directory", pbx=pbx.name)
             return None
-        return "queue", (pbx.name, directory.site_name(queue.site_id), queue.name)
+        return "queue", _labels_of(directory, pbx, queue)
 
     @staticmethod
     def _add(families: FamilySet, queues: Tally, ring_groups: Tally, now: float) -> None:
@@ -263,3 +276,8 @@ class LiveCallPoller(Poller):
         elif self._truncated and not truncated:
             log.info("live_calls_max_pages_cleared", collector=self.name)
         self._truncated = bool(truncated)
+
+
+def _labels_of(directory: Directory, pbx: Pbx, queue: Queue) -> tuple[str, ...]:
+    """A queue's labels, as the other queue metrics carry them (QUEUE_LABELS)."""
+    return (pbx.name, directory.site_name(queue.site_id), queue.name, queue.extension, queue.id)

@@ -24,6 +24,7 @@ TOTAL_TIMEOUT = 1.5  # the whole request, body included: what ends a trickle
 TRICKLE_SECONDS = 2.0  # a trickled answer takes this long: over the total timeout
 RESPONSE_LIMIT = 16 * 1024 * 1024
 OVERSIZE = 50 * 1024 * 1024  # valid JSON, over RESPONSE_LIMIT
+LIVE_CALLS_PAGE = 50  # calls per page of /calls: a busy afternoon takes a few pages
 
 
 def api_settings() -> dict[str, Any]:
@@ -71,6 +72,9 @@ def matrix_config(sim: Simulator) -> dict[str, Any]:
             "username": sim.username,
             "password": sim.password,
             "ring_group_members": {"enabled": True},
+            # Per-agent series on, so the agent directory (`/agents`) runs too.
+            "queue_agents": {"per_agent": True},
+            "live_calls": {"page_size": LIVE_CALLS_PAGE},
             **api_settings(),
         },
         "contact_center": {
@@ -128,6 +132,10 @@ TARGETS = {
         Target("extensions", r"/v2/extsum$"),
         Target("call_records", r"/v2/call-records$"),
         Target("call_legs", r"/v2/call-legs$"),
+        Target("queue_agents", r"/queue-agent-activity$"),
+        Target("agent_activity", r"/agent-activity$"),
+        Target("live_calls", r"/v2/pbxes/[^/]+/calls$"),
+        Target("agent_directory", r"/analytics/work/v2/pbxes/[^/]+/agents$"),
         Target("cc_queues", r"/realtime-metrics/queues$"),
         Target("cc_groups", r"/realtime-metrics/groups$"),
         Target("cc_agents", r"/realtime-metrics/agents$"),
