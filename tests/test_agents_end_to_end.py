@@ -23,13 +23,11 @@ from exporter.config import load_config_data
 from simulator import Simulator
 from simulator.model_state import AgentStatus
 from tests.support.clock import FakeClock
-from tests.support.end_to_end import config_for
+from tests.support.end_to_end import BUSINESS_HOURS, config_for, running_simulator
 from tests.support.page import PageReader
 
 pytestmark = pytest.mark.e2e
 
-# Tuesday 2025-11-18 17:00 UTC: business hours at the simulated sites, so calls are in progress.
-BUSINESS_HOURS = 1_763_485_200.0
 QueueValues = dict[str, dict[str, float]]  # queue_id -> status (or "") -> value
 
 
@@ -40,11 +38,8 @@ def sim_clock() -> FakeClock:
 
 @pytest.fixture
 def sim(sim_clock: FakeClock) -> Iterator[Simulator]:
-    simulator = Simulator(seed=7, host="127.0.0.1", port=0, clock=sim_clock).start()
-    try:
+    with running_simulator(sim_clock) as simulator:
         yield simulator
-    finally:
-        simulator.stop()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from exporter.catalogue import entries, listed, markdown
 from exporter.config import load_config_data
 from simulator import Simulator
 from tests.support.clock import FakeClock
-from tests.support.end_to_end import config_for
+from tests.support.end_to_end import BUSINESS_HOURS, config_for, running_simulator
 from tests.support.files import REPO
 from tests.support.page import PageReader, promtool_check, samples
 from tests.support.waiting import free_port
@@ -41,18 +41,13 @@ LIVE_CHECKS = {
 
 @pytest.fixture
 def sim_clock() -> FakeClock:
-    # Tuesday 2025-11-18 17:00 UTC: business hours at the simulated sites, so callers wait
-    # (the model is seeded, so the same callers wait on every run).
-    return FakeClock(1_763_485_200.0)
+    return FakeClock(BUSINESS_HOURS)
 
 
 @pytest.fixture
 def sim(sim_clock: FakeClock) -> Iterator[Simulator]:
-    simulator = Simulator(seed=7, host="127.0.0.1", port=0, clock=sim_clock).start()
-    try:
+    with running_simulator(sim_clock) as simulator:
         yield simulator
-    finally:
-        simulator.stop()
 
 
 def queue_values(text: str, metric: str) -> dict[str, float]:
