@@ -150,8 +150,10 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
     )
     cc_abandon = f"max without (period) (eightbyeight_cc_queue_abandoned_interactions_ratio{at})"
     # A queue with no agent logged in (queue-agent-activity): waiting callers there need
-    # someone to log in, not to finish a call. Where that poller is off the series is absent
-    # and `unless` removes nothing: NoAgentAvailable then covers both cases, as before.
+    # someone to log in, not to finish a call. NoAgentAvailable keeps firing in that case too
+    # (a queue flapping between "nobody logged in" and "all busy" must still page, and so must
+    # one whose queue-agent-activity fails); Alertmanager's inhibit rule
+    # (mixin/alertmanager.example.yml) keeps the more precise page alone.
     nobody_logged_in = (
         f"(sum by (pbx, queue_id) (eightbyeight_queue_logged_in_agents{everything}) == 0)"
     )
@@ -201,8 +203,7 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
         _alert(
             "EightByEightQueueNoAgentAvailable",
             f"(\n  eightbyeight_queue_ongoing_waiting_calls{everything} > 0\n"
-            f"  and on(pbx, queue_id) eightbyeight_queue_available_agents{everything} == 0\n"
-            f"  unless on(pbx, queue_id) {nobody_logged_in}\n)"
+            f"  and on(pbx, queue_id) eightbyeight_queue_available_agents{everything} == 0\n)"
             f"\nor\n(\n  eightbyeight_cc_queue_waiting_interactions{live} > 0\n"
             f"  and on(tenant, queue_id) eightbyeight_cc_queue_available_idle_agents{live}"
             f" == 0\n)",
@@ -210,8 +211,7 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "critical",
             "Callers wait in queue {{ $labels.queue }} and no agent is available",
             "{{ $value }} callers wait in queue {{ $labels.queue }} "
-            "({{ $labels.pbx }}{{ $labels.tenant }}) and none of its agents is available: "
-            "those logged in are all busy (talking, wrapping up, away).",
+            "({{ $labels.pbx }}{{ $labels.tenant }}) and none of its agents is available.",
             runbooks=config.runbooks,
         ),
         _alert(

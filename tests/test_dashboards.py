@@ -29,7 +29,9 @@ from mixin.dashboards import (
     variable_query,
     write_dashboards,
 )
+from mixin.dashboards.agents import QUEUE_STATUSES, status_code
 from mixin.rules import recording_rules
+from tests.support.processes import binary
 
 REPO = Path(__file__).resolve().parents[1]
 DASHBOARDS = REPO / "grafana_dashboards"
@@ -464,3 +466,46 @@ def test_thresholds_come_from_the_config() -> None:
                         assert value in values and old not in values, (item["title"], subject)
                         seen[pattern] += 1
     assert all(seen.values()), seen
+
+
+@pytest.mark.promtool
+def test_an_agents_status_cell_shows_one_replicas_status_when_replicas_disagree(
+    tmp_path: Path,
+) -> None:
+    # An HA pair polls a moment apart: one target says available_idle, the other alerting.
+    # The cell must show one of the two codes (1 or 2), never their sum (3: "Handling").
+    statuses = [status for status, _, _ in QUEUE_STATUSES]
+    matchers = 'job=~".*"'
+    expr = status_code(
+        "eightbyeight_queue_agent_status", "queue_status", "agent_id", matchers, statuses
+    )
+    series = []
+    for instance, current in (("a:9878", "available_idle"), ("b:9878", "alerting")):
+        for status in statuses:
+            labels = f'job="x", instance="{instance}", agent_id="u1", queue_status="{status}"'
+            value = 1 if status == current else 0
+            series.append(
+                {"series": f"eightbyeight_queue_agent_status{{{labels}}}", "values": f"{value}x2"}
+            )
+    test = {
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "promql_expr_test": [
+                    {
+                        "expr": expand(expr),
+                        "eval_time": "1m",
+                        "exp_samples": [{"labels": '{agent_id="u1"}', "value": 2}],
+                    }
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "status_test.yml"
+    path.write_text(yaml.safe_dump(test))
+    result = subprocess.run(
+        [binary("promtool"), "test", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

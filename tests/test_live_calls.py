@@ -264,3 +264,50 @@ def test_the_budget_counts_one_request_per_pbx_and_poll() -> None:
     need = load_config_data({"work_analytics": data}, env={}).work_analytics
     assert need.minimum_requests_per_minute()["live_calls"] == 2
     assert need.minimum_requests_per_minute()["agent_activity"] == 4
+
+
+def test_a_server_that_does_not_sort_newest_first_hides_no_call_in_progress(rsps) -> None:
+    # Oldest first, against the sorting asked: the first full page holds old completed calls,
+    # the calls in progress come last. The age stop would end the read on page 1.
+    old = [call(f"old-{i}", "COMPLETED", 7200 + 10 * (3 - i)) for i in range(3)]
+    for completed in old:
+        completed["stopTime"] = int(NOW * 1000)
+    waiting = [call(f"w-{i}", "WAITING", 30 - i) for i in range(2)]
+    pages = [{"calls": old}, {"calls": waiting}]
+    poller = make_poller(rsps, *pages, page_size=3, max_call_age=3600)
+    with capture_logs() as logs:
+        page = page_of(poller)
+    assert len(queries(rsps)) == 2  # read on to the short page
+    assert value(page, "eightbyeight_queue_live_calls", **queue("CQ3 (autologin)", "waiting")) == 2
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["live_calls_not_sorted"]
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        lambda age: int(NOW - age),  # epoch seconds, not the documented milliseconds
+        lambda age: str(int((NOW - age) * 1000)),  # milliseconds as a numeric string
+    ],
+    ids=["seconds", "numeric_string"],
+)
+def test_start_times_in_seconds_or_as_numeric_strings_are_read(rsps, start: Any) -> None:
+    calls = [call("1", "WAITING", 40), call("2", "WAITING", 10)]
+    for item, age in zip(calls, (40, 10), strict=True):
+        item["startTime"] = start(age)
+    poller = make_poller(rsps, {"calls": calls})
+    page = page_of(poller)
+    waiting = queue("CQ3 (autologin)", "waiting")
+    assert value(page, "eightbyeight_queue_live_calls", **waiting) == 2
+    assert value(page, "eightbyeight_queue_live_call_longest_seconds", **waiting) == 40
+
+
+def test_ring_groups_named_only_by_the_answer_are_bounded_by_max_series(rsps) -> None:
+    calls = [
+        call(str(i), "TALKING", 10, extension=f"9{i:04d}", groupType="RING_GROUP")
+        for i in range(150)  # one short page: the last
+    ]
+    poller = make_poller(rsps, {"calls": calls}, max_series=100)
+    page = page_of(poller)
+    groups = {dict(labels)["ring_group"] for name, labels in page if "ring_group" in dict(labels)}
+    assert len(page) <= 100 and len(groups) < 150
+    assert poller.series is not None and poller.series.dropped > 0

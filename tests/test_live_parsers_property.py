@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.api.live import agent_rows, page_calls
+from exporter.api.live import agent_rows, call_time, page_calls, time_in_seconds
 from exporter.core.errors import ExporterError
 from exporter.metrics.rendering import render_families
 from exporter.pollers.agent_activity import AgentActivityPoller
@@ -39,9 +39,13 @@ class Answers:
     def __init__(self, body: Any) -> None:
         self.body = body
         self.stopped_by = "last_page"
+        self.unsorted = False
 
     def now(self) -> float:
         return 1_717_760_000.0
+
+    call_time = staticmethod(call_time)
+    time_in_seconds = staticmethod(time_in_seconds)
 
     def agent_activity(self, pbx_id: str, *, metrics: Sequence[str] = ()) -> list[Any]:
         return agent_rows(self.body)

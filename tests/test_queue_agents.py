@@ -4,6 +4,7 @@ and status, the per-agent series, limits, bad rows, a failing endpoint, and its 
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from exporter.core.errors import CollectionError, MalformedResponseError
 from exporter.metrics.queue_agents import QUEUE_STATUSES, USER_STATUSES
 from exporter.pollers.base import PollerRunner, Scheduler
 from exporter.pollers.call_queues import CallQueuePoller
-from exporter.pollers.discovery import FixedDirectory
+from exporter.pollers.discovery import FixedDirectory, Queue
 from exporter.pollers.queue_agents import QueueAgentPoller
 from tests.support.agents import (
     EMPTY_QUEUE_ID,
@@ -25,6 +26,7 @@ from tests.support.agents import (
     SITE_ID,
     AgentClient,
     directory,
+    make_directory,
     queue_labels,
 )
 from tests.support.clock import FakeClock
@@ -351,3 +353,32 @@ def test_config_budget_counts_the_queue_agents() -> None:
         "at least 3 requests a minute (queue_agents 2); raise it to 3 or make the intervals "
         "1.2 times longer"
     ]
+
+
+def test_an_entry_without_queue_id_that_names_two_queues_is_left_out_without_zeros() -> None:
+    # Two queues called Timoth (in two sites) and an entry with neither id nor extension:
+    # its agents cannot be placed, and neither queue may say that nobody is logged in.
+    known = make_directory()
+    twin = Queue("X20000", "Timoth", "6509968", "s2", PBX_ID)
+    both = FixedDirectory(replace(known, queues={**known.queues, twin.id: twin}))
+    body = copy.deepcopy(EXAMPLE)
+    entry = body["queuesAgentActivity"][0]
+    del entry["queueId"], entry["queueExtension"], entry["site"]
+    poller = QueueAgentPoller(AgentClient(body), both, interval=30)
+    registry = render(poller)
+    by_status = "eightbyeight_queue_agents_by_queue_status"
+    for queue_id in (QUEUE_ID, twin.id):
+        labels = {"queue_id": queue_id, "queue_status": "logged_out"}
+        assert not [
+            s
+            for m in registry.collect()
+            for s in m.samples
+            if s.name == by_status and labels.items() <= s.labels.items()
+        ]
+    assert registry.get_sample_value(by_status, {**EMPTY, "queue_status": "logged_out"}) == 0
+    assert poller.invalid.count == 1
+    # With its site, the entry is placed.
+    entry["site"] = "Test Site"
+    registry = render(QueueAgentPoller(AgentClient(body), both, interval=30))
+    placed = queue_labels(queue_status="handling")
+    assert registry.get_sample_value(by_status, placed) == 1

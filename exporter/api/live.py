@@ -11,7 +11,7 @@ from urllib.parse import quote
 from exporter.api.paging import PageLoopGuard
 from exporter.api.work_analytics import WorkAnalyticsClient, whole_number
 from exporter.core.errors import MalformedResponseError
-from exporter.metrics.units import to_timestamp
+from exporter.metrics.units import to_number, to_timestamp
 
 AGENT_ACTIVITY = "/v2/pbxes/{pbxId}/agent-activity"
 CALLS = "/v2/pbxes/{pbxId}/calls"
@@ -19,6 +19,26 @@ CALLS = "/v2/pbxes/{pbxId}/calls"
 MAX_CALLS_PAGE_SIZE = 1000
 # Sorted newest first, so the read can stop at the first call older than it looks for.
 SORTING = {"sortingField": "startTime", "sortingDirection": "DESC"}
+# Epoch milliseconds below this are before March 1973: such a time is in seconds.
+_SECONDS_BELOW = 1e11
+
+
+def call_time(value: Any) -> float | None:
+    """Epoch seconds of a `/calls` time: the spec's int64 epoch milliseconds, also sent as a
+    numeric string; a value under 1e11 is taken as epoch seconds (1e11 ms is March 1973);
+    ISO 8601 text with a zone. None for 0 (not reached), negative or unusable values."""
+    number = to_number(value)
+    if number is None:
+        return to_timestamp(value) if isinstance(value, str) else None
+    if number <= 0:
+        return None
+    return number if number < _SECONDS_BELOW else number / 1000.0
+
+
+def time_in_seconds(value: Any) -> bool:
+    """Whether a `/calls` time is in seconds rather than the documented milliseconds."""
+    number = to_number(value)
+    return number is not None and 0 < number < _SECONDS_BELOW
 
 
 def agent_rows(body: Any) -> list[Any]:
@@ -53,6 +73,9 @@ class CallPages:
     The read ends after a short page (the last one), after a page whose oldest call started
     before `started_after` (older calls are not looked for), or after `max_pages` pages
     (`stopped_by` says which); a page or cursor seen twice raises PagingLoopError (counted).
+    The stop at `started_after` is safe only while the server sorts newest first, as asked:
+    a page out of that order (within itself or after the previous one) turns it off for the
+    rest of the read (`unsorted`), which then goes to a short page or `max_pages`.
     """
 
     def __init__(
@@ -71,11 +94,13 @@ class CallPages:
         self.started_after = started_after  # epoch seconds
         self.pages = 0
         self.stopped_by = ""  # "last_page", "max_call_age" or "max_pages" once read to its end
+        self.unsorted = False  # a page came out of newest-first order
 
     def __iter__(self) -> Iterator[list[Any]]:
         guard = PageLoopGuard(self.client.http, CALLS)
         path = f"/v2/pbxes/{quote(self.pbx_id, safe='')}/calls"
         cursor: dict[str, str] = {}
+        previous: float | None = None  # the start of the previous page's last call
         while True:
             query: dict[str, Any] = {"limit": self.page_size, **SORTING, **cursor}
             calls = page_calls(self.client.get(CALLS, path, query))
@@ -86,11 +111,18 @@ class CallPages:
                 first = guard.first_seen(("page", _fingerprint(calls)), label)
                 if first is not None:
                     guard.stop(f"{label} repeats {first}")
+            starts = _starts(calls)
+            # Only a full page decides anything (a short one ends the read): only its order
+            # matters.
+            out_of_order = any(a < b for a, b in zip([previous, *starts], starts) if a is not None)
+            if len(calls) >= self.page_size and out_of_order:
+                self.unsorted = True
+            previous = starts[-1] if starts else previous
             yield calls
             if len(calls) < self.page_size:
                 self.stopped_by = "last_page"
                 return
-            if self._older_than_wanted(calls):
+            if not self.unsorted and self._older_than_wanted(starts):
                 self.stopped_by = "max_call_age"
                 return
             if self.pages >= self.max_pages:
@@ -101,17 +133,17 @@ class CallPages:
             if first is not None:
                 guard.stop(f"the cursor after {label} was already sent after {first}")
 
-    def _older_than_wanted(self, calls: Sequence[Any]) -> bool:
-        if self.started_after is None:
-            return False
-        # The page's oldest start, not its last: a server sorting otherwise ends no sooner.
-        starts = [
-            started
-            for call in calls
-            if isinstance(call, Mapping)
-            and (started := to_timestamp(call.get("startTime"))) is not None
-        ]
-        return bool(starts) and min(starts) < self.started_after
+    def _older_than_wanted(self, starts: Sequence[float]) -> bool:
+        return self.started_after is not None and bool(starts) and starts[-1] < self.started_after
+
+
+def _starts(calls: Sequence[Any]) -> list[float]:
+    """The start times of a page's calls that have one, in the page's order."""
+    return [
+        started
+        for call in calls
+        if isinstance(call, Mapping) and (started := call_time(call.get("startTime"))) is not None
+    ]
 
 
 def page_calls(body: Any) -> list[Any]:
@@ -161,6 +193,14 @@ class LiveApi:
     def now(self) -> float:
         """The API's time (its Date headers' estimate): ages and windows are measured in it."""
         return self.client.now()
+
+    @staticmethod
+    def call_time(value: Any) -> float | None:
+        return call_time(value)
+
+    @staticmethod
+    def time_in_seconds(value: Any) -> bool:
+        return time_in_seconds(value)
 
     def agent_activity(self, pbx_id: str, *, metrics: Sequence[str] = ()) -> list[Any]:
         """Every agent of the PBX over the last 24 hours (no dates), without the queue

@@ -49,6 +49,8 @@ class LiveCallsConfig(StrictModel):
     # this far (a call stuck for hours would else cost every page of the day at every poll).
     max_call_age: Duration = 4 * 3600.0
     max_pages: int = Field(default=50, ge=1, le=1000)
+    # Series: 2 x 5 per queue of the directory, 5 per ring group the calls name.
+    max_series: int = Field(default=20_000, ge=1)
 
     @model_validator(mode="after")
     def _call_age_within_the_api_window(self) -> LiveCallsConfig:

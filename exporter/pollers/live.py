@@ -48,6 +48,7 @@ def add_live_pollers(
             ring_groups,
             interval=calls.interval,
             page_size=calls.page_size,
+            max_series=calls.max_series,
             max_call_age=calls.max_call_age,
             max_pages=calls.max_pages,
         )

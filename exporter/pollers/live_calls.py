@@ -26,9 +26,10 @@ from exporter.metrics.interactions import (
 )
 from exporter.metrics.rendering import Family
 from exporter.metrics.spec import FamilySet, MetricSpec, gauge
-from exporter.metrics.units import to_number, to_timestamp
+from exporter.metrics.units import to_number
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.discovery import Directory, DirectorySource, Pbx, Queue
+from exporter.pollers.limits import SeriesBudget
 from exporter.pollers.summaries import RingGroupSource
 
 log = get_logger(__name__)
@@ -67,9 +68,11 @@ __all__ = ["SPECS", "LiveCallPoller"]
 
 
 class CallPageSource(Protocol):
-    """One PBX's pages of calls; `stopped_by` once read (see `exporter.api.live.CallPages`)."""
+    """One PBX's pages of calls; `stopped_by` and `unsorted` once read (see
+    `exporter.api.live.CallPages`)."""
 
     stopped_by: str
+    unsorted: bool
 
     def __iter__(self) -> Iterator[list[Any]]: ...
 
@@ -78,6 +81,10 @@ class LiveCallsApi(Protocol):
     """What the poller needs of the API: see `exporter.api.live.LiveApi`."""
 
     def now(self) -> float: ...
+
+    def call_time(self, value: Any) -> float | None: ...
+
+    def time_in_seconds(self, value: Any) -> bool: ...
 
     def calls(
         self, pbx_id: str, *, page_size: int, max_pages: int, started_after: float | None = None
@@ -120,6 +127,7 @@ class LiveCallPoller(Poller):
         page_size: int = 200,
         max_call_age: float = 4 * 3600.0,
         max_pages: int = 50,
+        max_series: int = 20_000,
     ) -> None:
         self.client = client
         self.directory = directory
@@ -128,6 +136,7 @@ class LiveCallPoller(Poller):
         self.page_size = page_size
         self.max_call_age = max_call_age
         self.max_pages = max_pages
+        self.max_series = max_series
         self.invalid = LeftOut(self.name)  # calls left out (no group, unknown queue, ...)
         self.unusable = LeftOut(self.name)  # status words not known, start times unusable
         self._truncated = False  # a read ended at max_pages in the last run
@@ -145,6 +154,9 @@ class LiveCallPoller(Poller):
         started_after = now - self.max_call_age
         truncated: list[str] = []
         recent_calls: dict[str, int] = {}
+        # The ring group label comes from the answer when the summary names none: bounded
+        # here, as every poller's series are.
+        budget = SeriesBudget(self.name, self.max_series)
         for pbx in directory.pbxes:
             queues, ring_groups = Tally(), Tally()
             for queue_labels in self._queue_labels(directory, pbx):
@@ -166,13 +178,17 @@ class LiveCallPoller(Poller):
                     self._read(directory, pbx, call, started_after, seen, queues, ring_groups)
                     if (
                         isinstance(call, Mapping)
-                        and (to_timestamp(call.get("startTime")) or 0.0) >= started_after
+                        and (self.client.call_time(call.get("startTime")) or 0.0) >= started_after
                     ):
                         recent.add(label_text(call.get("callId")))
             recent_calls[pbx.name] = len(recent)
+            if pages.unsorted:
+                # Read to a short page or max_pages instead: slower, but nothing hidden.
+                self.unusable.add("live_calls_not_sorted", "pages not newest first", pbx=pbx.name)
             if pages.stopped_by == "max_pages":
                 truncated.append(pbx.name)
-            self._add(families, queues, ring_groups, now)
+            self._add(families, budget, queues, ring_groups, now)
+        self.series = budget.finish(self.series)
         self._log_truncation(truncated)
         self.recent_calls = recent_calls
         return tuple(families)
@@ -205,7 +221,10 @@ class LiveCallPoller(Poller):
             if call_id in seen:  # a call the paging handed out twice counts once
                 return
             seen.add(call_id)
-        started = to_timestamp(call.get("startTime"))
+        raw_start = call.get("startTime")
+        started = self.client.call_time(raw_start)
+        if started is not None and self.client.time_in_seconds(raw_start):
+            self.unusable.add("live_call_time_in_seconds", "startTime in seconds", pbx=pbx.name)
         if started is None:
             self.unusable.add("live_call_value_unusable", "startTime", pbx=pbx.name)
         elif started < started_after:
@@ -251,8 +270,12 @@ class LiveCallPoller(Poller):
         return "queue", _labels_of(directory, pbx, queue)
 
     @staticmethod
-    def _add(families: FamilySet, queues: Tally, ring_groups: Tally, now: float) -> None:
+    def _add(
+        families: FamilySet, budget: SeriesBudget, queues: Tally, ring_groups: Tally, now: float
+    ) -> None:
         for labels, counts in queues.counts.items():
+            if not budget.take(2 * len(counts)):
+                continue
             oldest = queues.oldest.get(labels, {})
             for status, count in counts.items():
                 families.add(QUEUE_LIVE_CALLS, (*labels, status), count)
@@ -260,6 +283,8 @@ class LiveCallPoller(Poller):
                 age = 0.0 if started is None else max(0.0, now - started)
                 families.add(QUEUE_LONGEST, (*labels, status), age)
         for labels, counts in ring_groups.counts.items():
+            if not budget.take(len(counts)):
+                continue
             for status, count in counts.items():
                 families.add(RING_GROUP_LIVE_CALLS, (*labels, status), count)
 

@@ -176,8 +176,9 @@ class QueueAgentPoller(Poller):
         if not isinstance(body, Mapping) or not isinstance(body.get("queuesAgentActivity"), list):
             raise MalformedResponseError(ENDPOINT, "answer has no queuesAgentActivity list")
         queues: dict[tuple[str, ...], QueueAgents] = {}
+        unplaced: set[str] = set()  # directory queues an unidentified entry may be
         for item in body["queuesAgentActivity"]:
-            labels = self._queue_labels(directory, pbx, item)
+            labels = self._queue_labels(directory, pbx, item, unplaced)
             if labels is None:
                 continue
             if labels in queues:
@@ -190,6 +191,10 @@ class QueueAgentPoller(Poller):
         for queue in directory.queues_of(pbx.id):
             if queue.id in listed or (site_ids and queue.site_id not in site_ids):
                 continue
+            if queue.id in unplaced:
+                # Its agents may be in the entry left out: no zeros that would say that
+                # nobody is logged in to it (and page someone).
+                continue
             if queue_ids and queue.id not in queue_ids:
                 continue
             labels = (pbx.name, directory.site_name(queue.site_id), queue.name, queue.extension)
@@ -198,24 +203,46 @@ class QueueAgentPoller(Poller):
                 queues[labels] = QueueAgents(labels)
         return list(queues.values())
 
-    def _queue_labels(self, directory: Directory, pbx: Pbx, item: Any) -> tuple[str, ...] | None:
+    def _queue_labels(
+        self, directory: Directory, pbx: Pbx, item: Any, unplaced: set[str]
+    ) -> tuple[str, ...] | None:
         """QUEUE_LABELS of an answer's queue, as call_queues makes them: the answer's own
-        name, extension and site, the directory's site when the answer has none."""
+        name, extension and site, the directory's site when the answer has none. An entry
+        without queueId that the directory cannot tell apart (two queues of one name) is left
+        out, and the queues it may be go to `unplaced`."""
         if not isinstance(item, Mapping):
             self.invalid.add("queue_agents_invalid", "queue entry not an object", pbx=pbx.name)
             return None
         name = label_text(item.get("queueName"))
         extension = label_text(item.get("queueExtension"))
         queue_id = label_text(item.get("queueId"))
-        if not queue_id:
-            known = directory.find_queue(pbx.id, name=name, extension=extension)
-            queue_id = known.id if known else ""
+        site = label_text(item.get("site"))
         if not (name or extension or queue_id):
             self.invalid.add("queue_agents_invalid", "no id, name or extension", pbx=pbx.name)
             return None
-        site = label_text(item.get("site"))
-        if not site and queue_id in directory.queues:
-            site = directory.site_name(directory.queues[queue_id].site_id)
+        if not queue_id:
+            known = directory.find_queue(pbx.id, name=name, extension=extension)
+            if known is None and site:
+                same = [
+                    q
+                    for q in directory.queues_of(pbx.id)
+                    if q.name == name and directory.site_name(q.site_id) == site
+                ]
+                known = same[0] if len(same) == 1 else None
+            if known is None:
+                self.invalid.add("queue_agents_invalid", "queue not identified", pbx=pbx.name)
+                unplaced.update(
+                    q.id
+                    for q in directory.queues_of(pbx.id)
+                    if q.name == name or (extension and q.extension == extension)
+                )
+                return None
+            queue_id = known.id
+        known_queue = directory.queues.get(queue_id)
+        if known_queue is not None:  # what the answer leaves out, from the directory
+            site = site or directory.site_name(known_queue.site_id)
+            name = name or known_queue.name
+            extension = extension or known_queue.extension
         return (pbx.name, site, name, extension, queue_id)
 
     def _agents(self, pbx: Pbx, item: Mapping[str, Any]) -> list[AgentRow]:

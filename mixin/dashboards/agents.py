@@ -55,15 +55,15 @@ def status_mapping(statuses: Sequence[tuple[str, str, str]]) -> tuple[Json, ...]
 def status_code(metric: str, label: str, by: str, matchers: str, statuses: Sequence[str]) -> str:
     """The code of each agent's current status, from the state set `metric`.
 
-    Each status is taken once per agent across replicas (`max`), keeping its label so the `or`
-    keeps every status apart, then multiplied by its code and summed: only the current status
-    is 1."""
-    keep = f"{by}, {label}"
+    Per target first (each status series times its code, summed: only the current status is
+    1), then one target's code per agent (`max`): replicas of an HA pair poll a moment apart
+    and may disagree, and adding their statuses up would make a code neither reported."""
     terms = [
-        f'max by ({keep}) ({metric}{{{matchers}, {label}="{status}"}}) * {code}'
+        f'{metric}{{{matchers}, {label}="{status}"}} * {code}'
         for code, status in enumerate(statuses, start=1)
     ]
-    return f"sum by ({by}) (\n  " + "\n  or ".join(terms) + "\n)"
+    per_target = f"sum by (instance, {by}) (\n    " + "\n    or ".join(terms) + "\n  )"
+    return f"max by ({by}) (\n  {per_target}\n)"
 
 
 def queue_agent_rows() -> list[Row]:
