@@ -119,13 +119,16 @@ def _alert(
     severity: str,
     summary: str,
     description: str,
-    runbooks: str | None = None,
+    *,
+    runbooks: str,
 ) -> dict[str, Any]:
-    """One alert; with `runbooks` (where docs/runbooks.md is published), a `runbook_url` to
-    its section, whose heading is the alert's name."""
-    annotations = {"summary": summary, "description": description}
-    if runbooks is not None:
-        annotations["runbook_url"] = f"{runbooks}#{name.lower()}"
+    """One alert, with a `runbook_url` to its section of docs/runbooks.md as published at
+    `runbooks` (the section's heading is the alert's name, GitHub's anchor its lower case)."""
+    annotations = {
+        "summary": summary,
+        "description": description,
+        "runbook_url": f"{runbooks}#{name.lower()}",
+    }
     return {
         "alert": name,
         "expr": Expr(expr),
@@ -175,6 +178,7 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             f"({{{{ $labels.pbx }}}}{{{{ $labels.tenant }}}}) were answered within "
             f"{sl.answered_within_seconds:g}s over the last {config.queue_window} "
             f"(Contact Center: {period}); the target is {sl.target:.0%} or the queue's own.",
+            runbooks=config.runbooks,
         ),
         _alert(
             "EightByEightQueueLongestWaitHigh",
@@ -188,6 +192,7 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "The longest waiting caller of queue {{ $labels.queue }} "
             "({{ $labels.pbx }}{{ $labels.tenant }}) has waited {{ $value | humanizeDuration }}, "
             f"more than {wait.threshold_seconds:g}s.",
+            runbooks=config.runbooks,
         ),
         _alert(
             "EightByEightQueueNoAgentLoggedIn",
@@ -228,6 +233,7 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "({{ $labels.pbx }}{{ $labels.tenant }}) were abandoned over the last "
             f"{config.queue_window} (Contact Center: {period}), more than "
             f"{abandon.threshold:.0%}.",
+            runbooks=config.runbooks,
         ),
     ]
 
@@ -247,6 +253,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "The 8x8 exporter cannot be scraped",
             "Prometheus has not scraped {{ $labels.instance }} ({{ $labels.job }}) "
             f"successfully for {config.exporter_down.for_}: no 8x8 data is collected.",
+            runbooks=config.runbooks,
         ),
         _alert(
             "EightByEightCollectorFailing",
@@ -257,6 +264,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "Collector {{ $labels.collector }} of {{ $labels.instance }} has failed for "
             f"{config.collector_failing.for_}; its last good data is served while it is fresh. "
             "The exporter's log (event collector_run_failed) says why.",
+            runbooks=config.runbooks,
         ),
         _alert(
             "EightByEightDataStale",
@@ -268,6 +276,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "The last good data of collector {{ $labels.collector }} on {{ $labels.instance }} "
             "is {{ $value | humanizeDuration }} old, more than "
             f"{stale.intervals:g} collection intervals.",
+            runbooks=config.runbooks,
         ),
         _alert(
             "EightByEightAuthenticationFailing",
@@ -279,6 +288,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "Token requests of {{ $labels.instance }} to the {{ $labels.api }} API have failed "
             f"for {config.authentication_failing.for_}: check the credentials (API key, "
             "username and password, or the Contact Center client id and secret).",
+            runbooks=config.runbooks,
         ),
         _alert(
             "EightByEightApiErrorsHigh",
@@ -291,6 +301,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "Many requests to the 8x8 {{ $labels.api }} API fail",
             "{{ $value | humanizePercentage }} of the requests of {{ $labels.instance }} to the "
             f"{{{{ $labels.api }}}} API failed over the last {errors.window}.",
+            runbooks=config.runbooks,
         ),
         _alert(
             "EightByEightSeriesLimitReached",
@@ -300,6 +311,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "Collector {{ $labels.collector }} drops series at its max_series ceiling",
             "Collector {{ $labels.collector }} of {{ $labels.instance }} left out "
             "{{ $value }} series: raise its max_series or narrow it with select.",
+            runbooks=config.runbooks,
         ),
         _alert(
             "EightByEightApiClockSkewed",

@@ -4,6 +4,7 @@ exporter exposes."""
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 MIXIN = REPO / "mixin"
 RULES = MIXIN / "rules.yml"
 UNIT_TESTS = MIXIN / "tests" / "alerts_test.yml"
+RUNBOOKS = REPO / "docs" / "runbooks.md"
 
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
 
@@ -106,20 +108,97 @@ def test_alerts_follow_the_conventions() -> None:
         assert seconds(alert["for"]) > 0
 
 
-def test_every_runbook_url_is_a_section_of_the_runbooks() -> None:
-    runbooks = (REPO / "docs" / "runbooks.md").read_text(encoding="utf-8")
-    # GitHub's anchors of `## Name` headings: the heading in lower case.
-    anchors = {line[3:].strip().lower() for line in runbooks.splitlines() if line[:3] == "## "}
-    linked = [a for a in alerts() if "runbook_url" in a["annotations"]]
-    assert linked, "no alert links to a runbook"
-    for alert in linked:
+def runbook_sections() -> dict[str, str]:
+    """docs/runbooks.md by `## ` heading: GitHub's anchor (the heading in lower case) to text."""
+    sections: dict[str, str] = {}
+    anchor = ""
+    for line in RUNBOOKS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            anchor = line[3:].strip().lower()
+            sections[anchor] = ""
+        elif anchor:
+            sections[anchor] += line + "\n"
+    return sections
+
+
+def test_every_alert_has_a_runbook_url_to_its_own_section() -> None:
+    sections = runbook_sections()
+    for alert in alerts():
+        assert "runbook_url" in alert["annotations"], f"{alert['alert']} has no runbook_url"
         base, _, anchor = alert["annotations"]["runbook_url"].partition("#")
         assert base == MixinConfig().runbooks and anchor == alert["alert"].lower()
-        assert anchor in anchors, f"docs/runbooks.md has no section {alert['alert']}"
+        assert anchor in sections, f"docs/runbooks.md has no section {alert['alert']}"
+        for part in ("**Meaning.**", "**Impact.**", "**Diagnosis.**", "**Mitigation.**"):
+            assert part in sections[anchor], f"{alert['alert']}: its runbook has no {part}"
+    # No section for an alert that does not exist (renamed, removed).
+    assert set(sections) == {a["alert"].lower() for a in alerts()}
     moved = alerts(MixinConfig(runbooks="https://wiki.example.com/8x8"))
-    assert {a["annotations"].get("runbook_url") for a in moved} >= {
-        "https://wiki.example.com/8x8#eightbyeightapiclockskewed"
+    assert {a["annotations"]["runbook_url"] for a in moved} >= {
+        "https://wiki.example.com/8x8#eightbyeightapiclockskewed",
+        "https://wiki.example.com/8x8#eightbyeightexporterdown",
     }
+
+
+LOG_METHODS = {"debug", "info", "warning", "error", "exception"}
+# "event `a`", "events `a`, `b` and `c`": how the runbooks name the exporter's log events.
+EVENT_MENTION = re.compile(r"\bevents?\s+((?:`[^`]+`(?:,\s*|\s+(?:and|or)\s+)?)+)", re.I)
+
+
+def _literals(node: ast.AST) -> set[str]:
+    """The event names an argument can be: a literal, or either literal of `"a" if x else "b"`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return _literals(node.body) | _literals(node.orelse)
+    return set()
+
+
+def logged_events() -> set[str]:
+    """The event names the exporter logs: the first argument of its log calls (`log.warning(
+    "name", ...)`, also through `(log.warning if x else log.info)(event, ...)` with `event = "a"
+    if x else "b"`) and of `LeftOut.add(event, kind, ...)`, which logs each kind once."""
+    events: set[str] = set()
+    for path in sorted((REPO / "exporter").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and node.args:
+                func = node.func
+                called = [func.body, func.orelse] if isinstance(func, ast.IfExp) else [func]
+                methods = {f.attr for f in called if isinstance(f, ast.Attribute)}
+                if methods & LOG_METHODS or (methods == {"add"} and len(node.args) >= 2):
+                    events |= _literals(node.args[0])
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == "event" for target in node.targets
+            ):
+                events |= _literals(node.value)
+    return events
+
+
+def test_the_runbooks_name_only_metrics_and_events_that_exist() -> None:
+    text = RUNBOOKS.read_text(encoding="utf-8")
+    recorded = {
+        r["record"]
+        for g in rule_groups(MixinConfig())["groups"]
+        for r in g["rules"]
+        if "record" in r
+    }
+    assert len(referenced_names(text)) > 40
+    assert unknown_names([text], recorded) == []
+    events = logged_events()
+    # The extractor finds the exporter's events, whichever way they are logged, and only those.
+    assert {
+        "collector_run_failed",
+        "api_clock_skew",
+        "api_clock_skew_cleared",
+        "summary_row_invalid",
+    } <= events
+    assert "collector_run_broken" not in events
+    mentioned = {
+        name
+        for mention in EVENT_MENTION.finditer(text)
+        for name in re.findall(r"`([^`]+)`", mention.group(1))
+    }
+    assert len(mentioned) > 15
+    assert sorted(mentioned - events) == [], "docs/runbooks.md names events the exporter never logs"
 
 
 def unknown_names(exprs: list[str], recorded: set[str]) -> list[str]:
