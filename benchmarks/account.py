@@ -194,7 +194,9 @@ def exporter_config(simulator: dict[str, Any]) -> dict[str, Any]:
     # Per-agent series as a deployment has them by default (off): the demo turns them on.
     for key in ("queue_agents", "agent_activity"):
         wa[key]["per_agent"] = False
-    wa.pop("agent_names", None)
+    # Personal data off, as by default (the demo turns it on).
+    wa.pop("personal_data", None)
+    cc.pop("personal_data", None)
     for key in ("queues", "groups", "agents"):
         cc[key] = {**cc[key], "max_series": NO_CEILING, "interval": INTERVALS[f"cc_{key}"]}
     cc["reports"] = [

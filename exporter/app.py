@@ -152,7 +152,7 @@ def add_historical(
         )
         build.add(poller, depends_on=ring_runner or discovery_runner)
     if wa.extensions.enabled:
-        after_discovery(summary(ExtensionPoller, wa.extensions))
+        after_discovery(summary(ExtensionPoller, wa.extensions, personal_data=wa.personal_data))
 
     def call_details(section: CallDetailConfig) -> dict[str, Any]:
         return {
@@ -277,9 +277,8 @@ def build_exporter(
             clock,
             all_pbxes=not wa.pbxes and not shard.sharded,
         )
-    cc_client = None
-    if config.contact_center.enabled:
-        cc = config.contact_center
+    cc, cc_client = config.contact_center, None
+    if cc.enabled:
         budgets.append(api_budget(build, CONTACT_CENTER, cc.request_budget_per_minute))
         api_clocks.append(build.parts.make(ApiClock, CONTACT_CENTER, clock))
         cc_client = add_contact_center(
@@ -320,8 +319,7 @@ def add_contact_center(
     one tenant's failure (a wrong tenant id, a failed report) degrades only its pollers."""
     settings = http_settings(cc)
     token_url, realtime_url, historical_url = cc.urls()
-    # One budget and one clock for the three hosts: the token, realtime and historical calls
-    # of one API.
+    # One budget and one clock for the three hosts (token, realtime, historical) of one API.
     https = [
         build.parts.make(
             HttpClient, CONTACT_CENTER, url, settings, stats, budget=budget, api_clock=api_clock
@@ -358,6 +356,7 @@ def add_contact_center(
                         duration_unit=cc.duration_unit,
                         select=section.select,
                         max_series=section.max_series,
+                        personal_data=cc.personal_data,
                     )
                 )
     if sleep is None:
@@ -375,6 +374,7 @@ def add_contact_center(
                     page_size=cc.report_page_size,
                     polling=cc.report_status,
                     sleep=sleep,
+                    personal_data=cc.personal_data,
                 )
             )
     return client

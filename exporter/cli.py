@@ -39,7 +39,7 @@ DEMO_OVERRIDES: dict[str, Any] = {
     "extensions": {"interval": "1m", "windows": ["1h", "today"]},
     "call_records": {"interval": "15s", "lookback": "5m"},
     "call_legs": {"interval": "15s", "lookback": "5m"},
-    # Agents one by one too: the demo's people are invented, so their names are shown.
+    # Agents one by one too (demo_config_data turns personal_data on: its people are invented).
     "queue_agents": {"interval": "10s", "per_agent": True},
     "agent_activity": {"interval": "15s", "per_agent": True},
     "live_calls": {"interval": "10s"},
@@ -171,7 +171,8 @@ def demo_config_data(data: dict[str, Any], sim: Any) -> dict[str, Any]:
         section[key] = {**value, **(section.get(key) or {})}
     for key in ("api_key_file", "password_file"):
         section.pop(key, None)
-    section.setdefault("agent_names", True)
+    # The demo's people are invented: their names are shown (unless the user's file says not).
+    section.setdefault("personal_data", True)
     section.update(
         enabled=True,
         base_url=sim.base_url,
@@ -179,7 +180,7 @@ def demo_config_data(data: dict[str, Any], sim: Any) -> dict[str, Any]:
         username=sim.username,
         password=sim.password,
     )
-    cc = {**DEMO_CONTACT_CENTER, **(data.get("contact_center") or {})}
+    cc = {**DEMO_CONTACT_CENTER, "personal_data": True, **(data.get("contact_center") or {})}
     cc.pop("client_secret_file", None)
     cc.update(
         enabled=True,

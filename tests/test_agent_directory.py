@@ -68,7 +68,7 @@ def test_both_pages_replayed_strictly_names_off(rsps: responses.RequestsMock) ->
 
 def test_names_only_when_allowed() -> None:
     poller = AgentDirectoryPoller(
-        AgentClient(agents=PAGES), directory, interval=600, agent_names=True
+        AgentClient(agents=PAGES), directory, interval=600, personal_data=True
     )
     get = render(poller).get_sample_value
     assert (
@@ -78,7 +78,7 @@ def test_names_only_when_allowed() -> None:
     assert get("eightbyeight_agent_info", info("zQqDjiT2TbqNTwnDliIqwe", "1000", "Joe Black")) == 1
     lone = [{"id": "a1", "lastName": "Black", "firstName": None, "extension": "1"}]
     get = render(
-        AgentDirectoryPoller(AgentClient(agents=lone), directory, interval=600, agent_names=True)
+        AgentDirectoryPoller(AgentClient(agents=lone), directory, interval=600, personal_data=True)
     ).get_sample_value
     assert get("eightbyeight_agent_info", info("a1", "1", "Black")) == 1
 

@@ -22,6 +22,15 @@ def revealed(secret: SecretStr | None) -> str | None:
 # One fixture file per invalid case, with every message it must produce, in order.
 EXPECTED_PROBLEMS: dict[str, list[str]] = {
     "unknown_key.yaml": ["work_analytics.colour: unknown key"],
+    # Never released, so no alias: the message names what replaced it.
+    "replaced_agent_names.yaml": [
+        "work_analytics.agent_names: unknown key (replaced by work_analytics.personal_data, "
+        "which covers every name and e-mail address)"
+    ],
+    "bad_personal_data.yaml": [
+        "work_analytics.personal_data: Input should be a valid boolean, unable to interpret input",
+        "contact_center.personal_data: Input should be a valid boolean",
+    ],
     "bad_duration.yaml": [
         "work_analytics.call_queues.interval: 'soon' is not a duration such as 30s, 5m or 1h"
     ],
@@ -230,6 +239,8 @@ def test_defaults() -> None:
     assert wa.retries.max_attempts == 4
     assert wa.pbxes == []
     assert config.contact_center.base_url == "https://api.8x8.com"
+    # Names and e-mail addresses are personal data: off unless asked for.
+    assert wa.personal_data is False and config.contact_center.personal_data is False
 
 
 @pytest.mark.parametrize(

@@ -326,7 +326,8 @@ def test_bad_items_are_invalid_records_each_reason_logged(rsps) -> None:
     ]
 
 
-def test_agents_status_timestamps_lines_and_info(rsps) -> None:
+@pytest.mark.parametrize("personal_data", [False, True])
+def test_agents_status_timestamps_lines_and_info(rsps, personal_data: bool) -> None:
     add_token(rsps)
     agent = item(
         "ag1",
@@ -347,14 +348,16 @@ def test_agents_status_timestamps_lines_and_info(rsps) -> None:
         groupName="Tier 1",
     )
     rsps.get(f"{RT}/agents", json=[agent], headers=page_headers(0, 1))
-    out = Recorder(realtime_collector("agents").collect())
+    out = Recorder(realtime_collector("agents", personal_data=personal_data).collect())
     labels = {"tenant": "acme", "agent_id": "ag1"}
+    # The name is personal data: only when asked for; without, `agent` is there, empty.
+    name = "Jane Doe" if personal_data else ""
     assert (
-        out.get(
-            "eightbyeight_cc_agent_info", agent="Jane Doe", group_id="131", group="Tier 1", **labels
-        )
+        out.get("eightbyeight_cc_agent_info", agent=name, group_id="131", group="Tier 1", **labels)
         == 1
     )
+    named = [k for k in out.samples if any(v == "Jane Doe" for _, v in k[1])]
+    assert [k[0] for k in named] == (["eightbyeight_cc_agent_info"] if personal_data else [])
     assert (
         out.get("eightbyeight_cc_agent_status_info", status="wrap_up", status_code="", **labels)
         == 1
@@ -680,6 +683,26 @@ def test_rows_of_either_shape_mismatched_rows_and_the_series_ceiling(rsps) -> No
     assert out.get("eightbyeight_cc_report_rows", **labels) == 2
     assert out.get("eightbyeight_cc_report_accepted", agent="Bob", agent_id="bob", **labels) is None
     assert collector.series is not None and collector.series.dropped == 3
+
+
+@pytest.mark.parametrize("personal_data", [False, True])
+def test_agent_names_in_reports_only_with_personal_data(rsps, personal_data: bool) -> None:
+    clock = FakeClock(NOW)
+    add_token(rsps)
+    rsps.get(f"{HM}/report-types", json=fixture_json("cc_report_types.json"))
+    rsps.post(HM, json={"id": 13, "status": "DONE"})
+    rows = [data_row("Ann", "1", "100", "1000"), data_row("Bob", "2", "100", "1000")]
+    rsps.get(f"{HM}/13/data?page=0&size=2", json=rows)
+    out = Recorder(report_collector(clock, Sleeps(clock), personal_data=personal_data).collect())
+    labels = {"tenant": "acme", "report": "agents_today"}
+    # Without names the rows stay apart by `agent_id`; `agent` is there, empty.
+    for name, accepted in (("Ann", 1), ("Bob", 2)):
+        shown = name if personal_data else ""
+        agent = {"agent": shown, "agent_id": name.lower()}
+        assert out.get("eightbyeight_cc_report_accepted", **agent, **labels) == accepted
+    assert out.get("eightbyeight_cc_report_rows", **labels) == 2
+    values = {v for _, labelset in out.samples for _, v in labelset}
+    assert ({"Ann", "Bob"} & values) == ({"Ann", "Bob"} if personal_data else set())
 
 
 def test_bad_rows_are_invalid_records_and_each_item_problem_is_logged(rsps) -> None:

@@ -39,6 +39,9 @@ from tests.support.files import fixture_json
 from tests.support.historical import DIRECTORY, NOW, Groups, summary_kwargs
 from tests.support.page import Recorder
 
+# The labels of eightbyeight_extension_info that are personal data.
+PERSON_LABELS = ("first_name", "last_name", "email", "user_name")
+
 
 class SummaryClient:
     historical_params = staticmethod(WorkAnalyticsClient.historical_params)
@@ -171,10 +174,16 @@ def test_ring_group_members_are_asked_per_group_with_ext_id() -> None:
     assert "eightbyeight_ring_group_member_members" not in out.names()
 
 
-def test_extension_summary_reads_pascal_case_and_keeps_details_in_info() -> None:
+@pytest.mark.parametrize("personal_data", [False, True])
+def test_extension_summary_reads_pascal_case_and_keeps_details_in_info(
+    personal_data: bool,
+) -> None:
     client = SummaryClient({"/v2/extsum": fixture_json("extsum.json")})
     collector = ExtensionPoller(
-        client, FixedDirectory(DIRECTORY), **summary_kwargs(windows=[parse_window("today")])
+        client,
+        FixedDirectory(DIRECTORY),
+        personal_data=personal_data,
+        **summary_kwargs(windows=[parse_window("today")]),
     )
     out = Recorder(collector.collect())
     rows = fixture_json("extsum.json")
@@ -193,8 +202,15 @@ def test_extension_summary_reads_pascal_case_and_keeps_details_in_info() -> None
     info = [k for k in out.samples if k[0] == "eightbyeight_extension_info"]
     assert len(info) == len(rows)
     info_labels = dict(next(k[1] for k in info if dict(k[1])["extension"] == first["Extension"]))
-    assert info_labels["first_name"] == first["FirstName"]
+    # The person's details only with personal_data; without, their labels are there, empty.
+    assert info_labels["first_name"] == (first["FirstName"] if personal_data else "")
+    assert info_labels["last_name"] == (first["LastName"] if personal_data else "")
+    assert info_labels["email"] == (first["Email"] if personal_data else "")
+    assert info_labels["user_name"] == (first["UserName"] if personal_data else "")
+    if not personal_data:
+        assert all(dict(k[1])[label] == "" for k in info for label in PERSON_LABELS)
     assert info_labels["department"] == first["Department"]
+    assert info_labels["branch"] == first["Branch"]
     # Names never ride on the per-window series.
     for name, labelset in out.samples:
         if name != "eightbyeight_extension_info":

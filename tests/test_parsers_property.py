@@ -654,7 +654,7 @@ def test_queue_agent_answers(body: Any, per_agent: bool) -> None:
 def test_agent_list_answers(agents: Any, names: bool) -> None:
     client = agent_support.AgentClient(agents=agents if isinstance(agents, list) else [agents])
     runs = Runs(
-        AgentDirectoryPoller(client, agent_support.directory, interval=600, agent_names=names)
+        AgentDirectoryPoller(client, agent_support.directory, interval=600, personal_data=names)
     )
     for _ in range(2):
         page = runs.run()

@@ -296,7 +296,7 @@ def test_config_defaults() -> None:
     qa = wa.queue_agents
     assert (qa.enabled, qa.interval, qa.per_agent, qa.max_series) == (True, 30.0, False, 20_000)
     assert (qa.sites, qa.queues, qa.metrics, qa.include_summary) == ([], [], [], False)
-    assert wa.agent_names is False
+    assert wa.personal_data is False
     need = wa.minimum_requests_per_minute()
     assert need["queue_agents"] == 2 and "agent_directory" not in need
     on = load_config_data(

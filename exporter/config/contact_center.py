@@ -194,6 +194,9 @@ class ContactCenterConfig(StrictModel):
     # takes up to 4-5 times its size in memory (README, "Memory"): 16 MiB stays within the
     # Helm chart's 256 MiB limit.
     max_response_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    # Agents' names (`agent` of eightbyeight_cc_agent_info and of reports grouped by agent):
+    # personal data, exported only when asked for; off, those labels are there, empty.
+    personal_data: bool = False
     queues: CcRealtimeConfig = CcRealtimeConfig()
     groups: CcRealtimeConfig = CcRealtimeConfig()
     agents: CcAgentsConfig = CcAgentsConfig()

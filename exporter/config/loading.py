@@ -23,6 +23,11 @@ _SYNTAX = (
     "${ must name an environment variable, as in ${NAME} or ${NAME:-default} "
     "(write $$ for a literal $)"
 )
+# Keys that were replaced: the unknown-key message says by what.
+REPLACED_KEYS = {
+    "work_analytics.agent_names": "work_analytics.personal_data, which covers every name and "
+    "e-mail address",
+}
 
 
 class _Refused(Exception):
@@ -121,7 +126,10 @@ def _format_errors(exc: ValidationError) -> list[str]:
     for error in exc.errors(include_url=False):
         where = _format_location(tuple(error["loc"]))
         if error["type"] == "extra_forbidden":
-            problems.append(f"{where}: unknown key")
+            replaced = REPLACED_KEYS.get(where)
+            problems.append(
+                f"{where}: unknown key" + (f" (replaced by {replaced})" if replaced else "")
+            )
             continue
         if error["type"] in ("model_type", "dict_type"):
             problems.append(f"{where or '(top level)'}: must be a mapping")

@@ -225,8 +225,10 @@ class WorkAnalyticsConfig(StrictModel):
     discovery: DiscoveryConfig = DiscoveryConfig()
     call_queues: CallQueuesConfig = CallQueuesConfig()
     queue_agents: QueueAgentsConfig = QueueAgentsConfig()
-    # Agents' names in eightbyeight_agent_info (personal data: off unless asked for).
-    agent_names: bool = False
+    # Names, e-mail addresses and user names of people (the user's labels of
+    # eightbyeight_extension_info, `agent` of eightbyeight_agent_info): personal data, exported
+    # only when asked for; off, those labels are there with empty values.
+    personal_data: bool = False
     # The IANA zone of the historical endpoints' `timeZone`, and of calendar windows
     # (`today` starts at midnight there).
     time_zone: TimeZone = "UTC"

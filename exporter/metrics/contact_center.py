@@ -160,7 +160,8 @@ PLACED: dict[str, dict[str, MetricSpec]] = {
 _AGENTS = "cc_agents (`/agents`)"
 AGENT_INFO = gauge(
     "eightbyeight_cc_agent_info",
-    "Contact Center agent's name and group, with value 1.",
+    "Contact Center agent's name and group, with value 1. `agent` is empty unless "
+    "contact_center.personal_data: true (names are personal data).",
     ("tenant", "agent_id", "agent", "group_id", "group"),
     _AGENTS,
 )
@@ -183,6 +184,9 @@ AGENT_LINE_TIME = gauge(
     ("tenant", "agent_id", "line"),
     _AGENTS,
 )
+# Report dimensions (snake case) that are a person's name: empty unless
+# contact_center.personal_data (`agent_id` stays, so the rows remain told apart).
+PERSONAL_REPORT_DIMENSIONS = frozenset({"agent"})
 AGENT_DETAILS = (AGENT_INFO, AGENT_STATUS, AGENT_LINE_STATUS, AGENT_LINE_TIME)
 
 REALTIME_SPECS: tuple[MetricSpec, ...] = (

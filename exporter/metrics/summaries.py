@@ -194,6 +194,10 @@ EXTSUM_INFO_KEYS = {
     "Email": "email",
     "UserName": "user_name",
 }
+# The person's own details among them: personal data, exported only with
+# `work_analytics.personal_data: true`. Department, branch and service type describe the
+# organisation, not the person, and stay.
+EXTSUM_PERSONAL_KEYS = frozenset({"FirstName", "LastName", "Email", "UserName"})
 
 
 @dataclass(frozen=True)
@@ -254,7 +258,9 @@ EXTENSIONS = Shape(
 )
 EXTENSION_INFO = gauge(
     "eightbyeight_extension_info",
-    "An extension seen in the extension summary, with its user's details.",
+    "An extension seen in the extension summary, with its user's details. `first_name`, "
+    "`last_name`, `email` and `user_name` are empty unless work_analytics.personal_data: true "
+    "(personal data).",
     ("pbx", "extension", *EXTSUM_INFO_KEYS.values()),
     source=f"extensions (`{EXTENSIONS.endpoint}`)",
 )

@@ -42,7 +42,7 @@ def add_agent_pollers(
             client,
             discovery,
             interval=wa.discovery.interval,
-            agent_names=wa.agent_names,
+            personal_data=wa.personal_data,
             page_size=wa.discovery.page_size,
             max_series=qa.max_series,
         )

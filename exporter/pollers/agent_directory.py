@@ -24,7 +24,7 @@ __all__ = ["SPECS", "AgentDirectoryPoller", "AgentListApi", "agent_name"]
 AGENT_INFO = gauge(
     "eightbyeight_agent_info",
     "An agent of a watched PBX, by its user id. `agent` is its name only with "
-    "work_analytics.agent_names: true (names are personal data), else empty.",
+    "work_analytics.personal_data: true (names are personal data), else empty.",
     ("pbx", "agent_id", "extension", "agent"),
     "agent_directory",
 )
@@ -60,14 +60,14 @@ class AgentDirectoryPoller(Poller):
         directory: DirectorySource,
         *,
         interval: float,
-        agent_names: bool = False,
+        personal_data: bool = False,
         page_size: int = 100,
         max_series: int = 20_000,
     ) -> None:
         self.client = client
         self.directory = directory
         self.interval = interval
-        self.agent_names = agent_names
+        self.personal_data = personal_data
         self.page_size = page_size
         self.max_series = max_series
         self.invalid = LeftOut(self.name)
@@ -97,7 +97,8 @@ class AgentDirectoryPoller(Poller):
                 seen.add(agent_id)
                 if not budget.take(1):
                     continue
-                name = agent_name(item) if self.agent_names else ""
+                # Empty rather than left out: see ExtensionPoller.
+                name = agent_name(item) if self.personal_data else ""
                 extension = label_text(item.get("extension"))
                 families.add(AGENT_INFO, [pbx.name, agent_id, extension, name], 1)
         self.series = budget.finish(self.series)

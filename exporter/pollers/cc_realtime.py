@@ -10,6 +10,9 @@ are logged once (`cc_metric_unknown`) and counted, never guessed at.
     eightbyeight_cc_queue_waiting_interactions{period="rt",queue="Sales",queue_id="101",tenant="acme-sales"} 3.0
     eightbyeight_cc_queue_service_level_ratio{period="int-1h",queue="Sales",queue_id="101",tenant="acme-sales"} 0.82
     eightbyeight_cc_agent_status_info{agent_id="ag1",status="available",status_code="",tenant="acme-sales"} 1.0
+    eightbyeight_cc_agent_info{agent="",agent_id="ag1",group="Tier 1",group_id="7",tenant="acme-sales"} 1.0
+
+An agent's name (`agent`) is exported only with contact_center.personal_data: true.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class CcRealtimePoller(Poller):
         duration_unit: DurationUnit = "milliseconds",
         select: Selection = Selection(),
         max_series: int = 20_000,
+        personal_data: bool = False,
     ) -> None:
         if kind not in ENTITIES:
             raise ValueError(f"unknown realtime endpoint {kind!r}")
@@ -85,6 +89,7 @@ class CcRealtimePoller(Poller):
         self.durations = duration_unit
         self.select = select
         self.max_series = max_series
+        self.personal_data = personal_data
         self.specs = PLACED[kind]  # vendor name -> family
         self.unknown: set[str] = set()
         self.invalid = LeftOut(self.name)  # items (queues, groups, agents) left out
@@ -137,7 +142,8 @@ class CcRealtimePoller(Poller):
                     [
                         self.tenant_label,
                         entity_id,
-                        entity_name,
+                        # Empty rather than left out: see summaries.ExtensionPoller.
+                        entity_name if self.personal_data else "",
                         _text(item.get("groupId")),
                         _text(item.get("groupName")),
                     ],

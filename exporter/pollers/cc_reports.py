@@ -26,7 +26,12 @@ from exporter.config import ReportConfig, ReportStatusPolling
 from exporter.core.errors import CollectionError
 from exporter.core.logs import get_logger
 from exporter.core.windows import resolve
-from exporter.metrics.contact_center import REPORT_PREFIX, report_metric, snake
+from exporter.metrics.contact_center import (
+    PERSONAL_REPORT_DIMENSIONS,
+    REPORT_PREFIX,
+    report_metric,
+    snake,
+)
 from exporter.metrics.rendering import Family, GaugeFamily
 from exporter.metrics.spec import gauge
 from exporter.metrics.units import DurationUnit, convert
@@ -46,7 +51,8 @@ REPORT_METRIC = gauge(
     "`..._foo_ratio`, a metric ending in Time or Duration `..._seconds`, any other "
     "`..._foo` (snake case); labelled by the grouping's dimensions in snake case "
     "(`queue`, `queue_id`, `agent`, `media`, ...), and by `interval_start` when "
-    "the granularity is not `none`.",
+    "the granularity is not `none`. `agent` (a name) is empty unless "
+    "contact_center.personal_data: true.",
     ("tenant", "report", "<dimensions>", "[interval_start]"),
     f"{_REPORT} (`/historical-metrics`)",
 )
@@ -188,6 +194,7 @@ class CcReportPoller(Poller):
         page_size: int,
         polling: ReportStatusPolling,
         sleep: Callable[[float], None] = time.sleep,
+        personal_data: bool = False,
     ) -> None:
         self.client = client
         self.report = report
@@ -202,6 +209,7 @@ class CcReportPoller(Poller):
         self.page_size = page_size
         self.polling = polling
         self.sleep = sleep
+        self.personal_data = personal_data
         self.metric_names: list[str] | None = None  # known once the report types were read
         self.invalid = LeftOut(self.name)  # rows left out
         self.unusable = LeftOut(self.name)  # values (and the items that carry them) left out
@@ -377,7 +385,8 @@ class CcReportPoller(Poller):
                 label = snake(key)
                 if label in RESERVED_LABELS or label.startswith("__"):
                     label = f"dimension_{label.lstrip('_')}"
-                dimensions[label] = label_text(value)
+                personal = label in PERSONAL_REPORT_DIMENSIONS and not self.personal_data
+                dimensions[label] = "" if personal else label_text(value)
         return dimensions, values
 
     def _unusable(self, key: str, why: str) -> None:

@@ -8,9 +8,10 @@ the number of requests does not grow with the number of PBXes:
     eightbyeight_ring_group_missed_calls{extension="2001",pbx="acmecorp",ring_group="Billing",site="West",window="1h"} 1.0
     eightbyeight_ring_group_member_talk_time_seconds{extension="1001",pbx="acmecorp",ring_group="Billing",ring_group_extension="2001",window="today"} 431.0
     eightbyeight_extension_inbound_calls{extension="8885",pbx="acmecorp",window="today"} 1.0
-    eightbyeight_extension_info{branch="East Coast",department="Marketing",email="...",extension="8885",first_name="Alice",...} 1.0
+    eightbyeight_extension_info{branch="East Coast",department="Marketing",email="",extension="8885",first_name="",...} 1.0
 
-Durations are converted from milliseconds to seconds and percentages to ratios (see
+The user's names and e-mail are empty unless work_analytics.personal_data is on. Durations
+are converted from milliseconds to seconds and percentages to ratios (see
 exporter/metrics/summaries.py). Counts here are gauges: a window's count goes down as old calls leave it.
 """
 
@@ -34,6 +35,7 @@ from exporter.metrics.summaries import (
     EXTENSION_INFO,
     EXTENSIONS,
     EXTSUM_INFO_KEYS,
+    EXTSUM_PERSONAL_KEYS,
     RING_GROUP_MEMBERS,
     RING_GROUPS,
     SPECS,
@@ -337,13 +339,19 @@ class RingGroupMemberPoller(SummaryPoller):
 
 
 class ExtensionPoller(SummaryPoller):
-    """Extension summaries; the user's details go in one `_info` series per extension."""
+    """Extension summaries; the user's details go in one `_info` series per extension.
+
+    Without `personal_data` the person's labels (EXTSUM_PERSONAL_KEYS) are exported empty, not
+    left out: Prometheus reads an empty label as an absent one, so no name reaches the TSDB,
+    while the family keeps one label set whatever the switch (the catalogue, and a query's
+    `group_left(first_name, last_name)`, work either way: the names are just empty)."""
 
     name = EXTENSIONS.poller
     shape = EXTENSIONS
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, personal_data: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.personal_data = personal_data
         self._info: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def row_labels(self, row: Mapping[str, Any]) -> tuple[str, ...]:
@@ -354,7 +362,10 @@ class ExtensionPoller(SummaryPoller):
         return self.select.keeps(labels[1], name)
 
     def on_row(self, row: Mapping[str, Any], labels: tuple[str, ...], window: Window) -> None:
-        self._info[labels] = tuple(text(row, key) for key in EXTSUM_INFO_KEYS)
+        self._info[labels] = tuple(
+            text(row, key) if self.personal_data or key not in EXTSUM_PERSONAL_KEYS else ""
+            for key in EXTSUM_INFO_KEYS
+        )
 
     def collect(self) -> Sequence[Family]:
         self._info = {}

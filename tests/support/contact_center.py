@@ -96,7 +96,11 @@ class Sleeps(list[float]):
         self.clock.advance(seconds)
 
 
-def report_collector(clock: FakeClock, sleeps: Sleeps, **overrides: Any) -> CcReportPoller:
+def report_collector(
+    clock: FakeClock, sleeps: Sleeps, *, personal_data: bool = True, **overrides: Any
+) -> CcReportPoller:
+    """A report poller of `report(**overrides)`; names on by default, as the tests of reading
+    rows tell the agents apart by them (the privacy tests turn them off)."""
     polling = ReportStatusPolling(initial_backoff=2, max_backoff=10, timeout=60)
     return CcReportPoller(
         make_client(wall=clock),
@@ -107,4 +111,5 @@ def report_collector(clock: FakeClock, sleeps: Sleeps, **overrides: Any) -> CcRe
         page_size=2,
         polling=polling,
         sleep=sleeps,
+        personal_data=personal_data,
     )
