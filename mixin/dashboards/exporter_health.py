@@ -184,8 +184,9 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
                 ],
                 unit="short",
                 w=8,
-                description="OAuth token requests per hour: a token lasts about an hour, so many "
-                "more mean tokens are being refused or lost.",
+                description="OAuth token requests per hour: 8x8's token lasts 1800 s and is "
+                "renewed a minute early, so about two an hour per API; many more mean tokens are "
+                "being refused or lost.",
             ),
             timeseries(
                 "Latency p90 by endpoint",
