@@ -140,6 +140,14 @@ def test_realtime_values_equal_the_simulators_for_two_tenants(
                 assert out[(metric.name, labels)] == pytest.approx(expected), key
                 compared += 1
     assert compared > 100
+    # The simulator serves only the spec's keys, and the exporter knows them all: no
+    # `cc_metric_unknown` warning in the demo, no "Unknown metric keys" on its dashboard.
+    unknown = {
+        dict(labels)["collector"]: value
+        for (name, labels), value in out.items()
+        if name == "eightbyeight_collector_unknown_metrics"
+    }
+    assert unknown and set(unknown.values()) == {0.0}, unknown
     # Agents: status one-hot as info, names in info.
     assert any(name == "eightbyeight_cc_agent_status_info" for name, _ in out)
     assert any(name == "eightbyeight_cc_agent_info" for name, _ in out)

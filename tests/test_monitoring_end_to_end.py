@@ -5,15 +5,18 @@ receiving its alerts, all on loopback.
 The simulator is driven into a breach (a Contact Center queue whose agents are all taken away
 while callers keep arriving): the alert must reach Alertmanager, and leave it once the queue is
 staffed again. Every dashboard panel's query and every rule's expression is then evaluated by
-Prometheus: none may fail, and every panel must show data.
+Prometheus: none may fail, and every panel must show data, with every variable at All and at
+each value the variable offers (its own query evaluated by Prometheus first).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.parse
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +25,17 @@ import yaml
 
 from exporter.cli import demo_config_data
 from mixin.config import MixinConfig
-from mixin.dashboards import build_dashboards, expand, panel_queries
+from mixin.dashboards import (
+    build_dashboards,
+    expand,
+    label_values,
+    panel_expressions,
+    panel_queries,
+    query_result,
+    template_variables,
+    variable_query,
+    variables_in,
+)
 from mixin.rules import render_rules, rule_groups
 from simulator import Simulator
 from tests.support.processes import (
@@ -226,7 +239,7 @@ def result_of(stack: Stack, where: str, expr: str) -> list[Any]:
     return answer["data"]["result"]
 
 
-def test_every_dashboard_query_returns_data(stack: Stack) -> None:
+def panels_have_data(stack: Stack) -> None:
     # Rates need a few scrapes, reports a first run: wait until the slowest panel has data.
     wait_until(
         "a Contact Center report in Prometheus",
@@ -234,6 +247,10 @@ def test_every_dashboard_query_returns_data(stack: Stack) -> None:
         timeout=60,
     )
     time.sleep(5)
+
+
+def test_every_dashboard_query_returns_data(stack: Stack) -> None:
+    panels_have_data(stack)
     checked, empty = 0, []
     for file_name, dashboard in build_dashboards(MIXIN).items():
         for title, expr in panel_queries(dashboard):
@@ -243,6 +260,93 @@ def test_every_dashboard_query_returns_data(stack: Stack) -> None:
                 empty.append(f"{file_name}: {title}: {query}")
     assert checked > 40
     assert empty == [], "panels without data in the demo:\n" + "\n".join(empty)
+
+
+def grafana_escape(value: str, var: dict[str, Any]) -> str:
+    """A value as Grafana's Prometheus data source writes it into a query: regex-escaped
+    (inside a PromQL string, hence two backslashes) for a multi-value or All variable."""
+    if not var.get("multi") and not var.get("includeAll"):
+        return value.replace("\\", "\\\\").replace("'", "\\\\'")
+    value = value.replace("\\", "\\\\\\\\")
+    return re.sub(r"[$^*{}\[\]'+?.()|]", lambda m: "\\\\" + m.group(0), value)
+
+
+def grafana_text(series: dict[str, Any]) -> str:
+    """One `query_result` answer as Grafana lists it before the variable's regex."""
+    labels = dict(series["metric"])
+    name = labels.pop("__name__", "")
+    inner = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    at, value = series["value"]
+    return f"{name}{{{inner}}} {value} {int(float(at) * 1000)}"
+
+
+def offered_values(stack: Stack, var: dict[str, Any], at: float) -> list[str]:
+    """What Grafana's dropdown lists for `var` (every other variable at All, the time range
+    the last six hours): a custom variable's options, else its own query evaluated by
+    Prometheus (`label_values` through the label values API, `query_result` as a query) and
+    cut by the variable's regex."""
+    if var["type"] == "custom":
+        return [option["value"] for option in var["options"]]
+    query = expand(variable_query(var), {"job": JOB})
+    listed = label_values(query)
+    if listed:
+        selector, label = listed
+        params = {"match[]": selector, "start": f"{at - 6 * 3600:.0f}", "end": f"{at:.3f}"}
+        url = f"{stack.prometheus.url}/api/v1/label/{label}/values?"
+        answer = get_json(url + urllib.parse.urlencode(params))
+        assert answer and answer["status"] == "success", (var["name"], answer)
+        texts: list[str] = answer["data"]
+    else:
+        expr = query_result(query)
+        assert expr, f"variable {var['name']}: neither label_values nor query_result"
+        answer = stack.prometheus.query(expr, at)
+        assert answer.get("status") == "success", (var["name"], expr, answer.get("error"))
+        texts = [grafana_text(series) for series in answer["data"]["result"]]
+    pattern = re.compile(var["regex"].strip("/")) if var.get("regex") else None
+    if pattern is None:
+        return sorted(set(texts))
+    found = (pattern.search(text) for text in texts)
+    return sorted({m.group(1) if m.groups() else m.group(0) for m in found if m})
+
+
+def test_every_panel_has_data_for_every_value_its_variables_offer(stack: Stack) -> None:
+    """Each variable at each value it offers, the others at All: no panel using it is empty.
+    Evaluated at one instant, over what Prometheus already holds (no scrape waited for)."""
+    panels_have_data(stack)
+    at = time.time()
+    # (where, the panel's queries at that value): a panel is empty when all of them are.
+    views: list[tuple[str, list[str]]] = []
+    silent: list[str] = []
+    for file_name, dashboard in build_dashboards(MIXIN).items():
+        variables = {
+            v["name"]: v for v in template_variables(dashboard) if v["type"] in ("query", "custom")
+        }
+        offered = {name: offered_values(stack, var, at) for name, var in variables.items()}
+        silent += [f"{file_name}: variable {name}" for name, got in offered.items() if not got]
+        for title, exprs in panel_expressions(dashboard):
+            used = set().union(*(variables_in(expr) for expr in exprs)) & set(offered)
+            for name in sorted(used):
+                for value in offered[name]:
+                    chosen = {"job": JOB, "__rate_interval": "30s", "__interval": "5s"}
+                    chosen[name] = grafana_escape(value, variables[name])
+                    where = f"{file_name}: {title} at {name}={value}"
+                    views.append((where, [expand(expr, chosen) for expr in exprs]))
+    assert silent == [], "variables that offer nothing"
+    queries = sorted({expr for _where, exprs in views for expr in exprs})
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = dict(zip(queries, pool.map(lambda q: stack.prometheus.query(q, at), queries)))
+    bad = [f"{q}: {a.get('error')}" for q, a in answers.items() if a["status"] != "success"]
+    assert bad == [], "queries Prometheus refused:\n" + "\n".join(bad)
+    empty = [
+        f"{where}: {exprs}"
+        for where, exprs in views
+        if not any(answers[expr]["data"]["result"] for expr in exprs)
+    ]
+    print(f"{len(views)} panel views, {len(queries)} queries")
+    assert len(views) > 200
+    assert empty == [], f"{len(empty)} empty panels at values a variable offers:\n" + "\n".join(
+        empty
+    )
 
 
 def test_every_rule_evaluates_and_names_series_that_exist(stack: Stack) -> None:

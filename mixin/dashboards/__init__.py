@@ -25,7 +25,17 @@ from mixin.config import MixinConfig
 from mixin.dashboards.contact_center import build_contact_center
 from mixin.dashboards.exporter_health import build_exporter_health
 from mixin.dashboards.grafana import Dashboard
-from mixin.dashboards.queries import expand, panel_queries, variable_query
+from mixin.dashboards.queries import (
+    expand,
+    label_values,
+    panel_expressions,
+    panel_queries,
+    panel_targets,
+    query_result,
+    template_variables,
+    variable_query,
+    variables_in,
+)
 from mixin.dashboards.variables import job_default
 from mixin.dashboards.wallboard import build_wallboard
 from mixin.dashboards.work_analytics import build_work_analytics
@@ -34,9 +44,15 @@ __all__ = [
     "build_dashboards",
     "expand",
     "job_default",
+    "label_values",
+    "panel_expressions",
     "panel_queries",
+    "panel_targets",
+    "query_result",
     "render",
+    "template_variables",
     "variable_query",
+    "variables_in",
     "write_dashboards",
 ]
 

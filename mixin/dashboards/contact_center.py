@@ -15,6 +15,15 @@ from mixin.dashboards.variables import (
     tenant_variable,
 )
 
+# The queue metrics the panels read at `$period`: the `period` variable offers only the periods
+# all of them have.
+PERIOD_METRICS = (
+    "service_level_ratio",
+    "abandoned_interactions_ratio",
+    "entered_interactions",
+    "accepted_interactions",
+)
+
 
 def build_contact_center(config: MixinConfig) -> Dashboard:
     """Contact Center queues now and over time, agent groups, agents and the reports."""
@@ -263,7 +272,7 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
             job_variable(config),
             tenant_variable(),
             cc_queue_variable("queue", "Queue"),
-            period_variable(config),
+            period_variable(config, [f"eightbyeight_cc_queue_{m}" for m in PERIOD_METRICS]),
         ],
         rows=[now, over_time, groups, agents, reports],
         refresh="1m",

@@ -20,6 +20,9 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
     def per_collector(metric: str) -> str:
         return f"max by (collector) (eightbyeight_{metric}{c})"
 
+    def every_collector(metric: str) -> str:
+        return f"max by (collector) (eightbyeight_{metric}{sel()})"
+
     age_ratio = (
         "max by (collector) (eightbyeight_collector_snapshot_age_seconds"
         f"{c} / eightbyeight_collector_interval_seconds{c})"
@@ -47,11 +50,12 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
             ),
             stat(
                 "Series dropped",
-                f"sum(eightbyeight_collector_series_dropped{c})",
+                f"sum(eightbyeight_collector_series_dropped{c}) or vector(0)",
                 unit="none",
                 thresholds=bad_above(1),
                 w=4,
-                description="Series left out or folded into `_other` because of max_series.",
+                description="Series left out or folded into `_other` because of max_series "
+                "(0 for collectors without a ceiling, such as discovery).",
             ),
             stat(
                 "Exporter version",
@@ -184,8 +188,9 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
                 ],
                 unit="short",
                 w=8,
-                description="OAuth token requests per hour: a token lasts about an hour, so many "
-                "more mean tokens are being refused or lost.",
+                description="OAuth token requests per hour: 8x8's token lasts 1800 s and is "
+                "renewed a minute early, so about two an hour per API; many more mean tokens are "
+                "being refused or lost.",
             ),
             timeseries(
                 "Latency p90 by endpoint",
@@ -202,14 +207,18 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
             ),
         ],
     )
+    # Each of these metrics comes from some collectors only (a ceiling, records, keys to
+    # check): filtered by $collector they would be empty for the others, so they show every
+    # collector that has them.
+    every = sel()
     quality = Row(
-        "Series and data quality",
+        "Series and data quality (every collector that counts them)",
         [
             bargauge(
                 "Series used of limit",
                 Query(
-                    f"max by (collector) (eightbyeight_collector_series{c} / "
-                    f"(eightbyeight_collector_series_limit{c} > 0))",
+                    f"max by (collector) (eightbyeight_collector_series{every} / "
+                    f"(eightbyeight_collector_series_limit{every} > 0))",
                     "{{collector}}",
                 ),
                 unit="percentunit",
@@ -222,14 +231,14 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
             ),
             timeseries(
                 "Series",
-                [Query(per_collector("collector_series"), "{{collector}}")],
+                [Query(every_collector("collector_series"), "{{collector}}")],
                 unit="short",
                 w=8,
                 h=9,
             ),
             timeseries(
                 "Series dropped",
-                [Query(per_collector("collector_series_dropped"), "{{collector}}")],
+                [Query(every_collector("collector_series_dropped"), "{{collector}}")],
                 unit="short",
                 w=8,
                 h=9,
@@ -238,7 +247,7 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
             ),
             timeseries(
                 "Unknown metric keys",
-                [Query(per_collector("collector_unknown_metrics"), "{{collector}}")],
+                [Query(every_collector("collector_unknown_metrics"), "{{collector}}")],
                 unit="short",
                 w=8,
                 description="Metric keys 8x8 sent that the exporter does not know (logged "
@@ -249,7 +258,7 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
                 [
                     Query(
                         "60 * sum by (collector) "
-                        f"(rate(eightbyeight_collector_values_unusable_total{c}{rate}))",
+                        f"(rate(eightbyeight_collector_values_unusable_total{every}{rate}))",
                         "{{collector}}",
                     )
                 ],
@@ -262,12 +271,12 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
                 [
                     Query(
                         "60 * sum by (collector) "
-                        f"(rate(eightbyeight_collector_records_invalid_total{c}{rate}))",
+                        f"(rate(eightbyeight_collector_records_invalid_total{every}{rate}))",
                         "{{collector}} invalid",
                     ),
                     Query(
                         "60 * sum by (collector) "
-                        f"(rate(eightbyeight_collector_records_duplicate_total{c}{rate}))",
+                        f"(rate(eightbyeight_collector_records_duplicate_total{every}{rate}))",
                         "{{collector}} duplicate",
                     ),
                 ],

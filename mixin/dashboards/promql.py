@@ -14,7 +14,10 @@ def sel(*matchers: str) -> str:
 # The label filters of the variables (constants: f-strings cannot hold their quotes' escapes).
 PBX, SITE, QUEUE = 'pbx=~"$pbx"', 'site=~"$site"', 'queue=~"$queue"'
 TENANT, RT = 'tenant=~"$tenant"', 'period="rt"'
+# The Work Analytics summaries' windows: each row has its own (see `window_variable`).
 WINDOW = 'window=~"$window"'
+RING_GROUP_WINDOW = 'window=~"$ring_group_window"'
+EXTENSION_WINDOW = 'window=~"$extension_window"'
 REPORT_COLLECTORS = 'collector=~"cc_report:.*"'
 # Work Analytics call queues: the live gauges and the info metric carry pbx, site and queue.
 WA_QUEUE = (PBX, SITE, QUEUE)

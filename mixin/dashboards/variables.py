@@ -1,5 +1,6 @@
 """The dashboards' template variables: datasource, job, and the label filters (pbx, site,
-queue, tenant, period) narrowed by the ones before them."""
+queue, tenant, period, window) narrowed by the ones before them. Each offers only values that
+the panels using it have data for: a value read from the very series those panels read."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ from collections.abc import Sequence
 
 from mixin.config import MixinConfig
 from mixin.dashboards.grafana import DATASOURCE, Json
-from mixin.dashboards.promql import PBX, RT, SITE, TENANT, sel
+from mixin.dashboards.promql import PBX, QUEUE, RT, SITE, TENANT, sel
 
 ALL: Json = {"selected": True, "text": ["All"], "value": ["$__all"]}
-# Realtime periods of the Contact Center API besides `rt` (now), for the `period` variable.
-CC_PERIODS = ("int-15m", "int-30m", "int-1h", "int-4h", "int-8h", "int-12h", "today")
 
 
 def datasource_variable() -> Json:
@@ -40,6 +39,7 @@ def variable(
     current: Json | None = None,
     include_all: bool = True,
     multi: bool = True,
+    regex: str = "",
 ) -> Json:
     """A query variable, refreshed when the time range changes (refresh 2) so new queues and
     tenants appear without reloading. All is `.*`, not the list of values: series whose label
@@ -57,27 +57,10 @@ def variable(
         "options": [],
         "query": query,
         "refresh": 2,
-        "regex": "",
+        "regex": regex,
         "skipUrlSync": False,
         "sort": 1,
         "type": "query",
-    }
-
-
-def custom_variable(name: str, label: str, values: Sequence[str], default: str) -> Json:
-    return {
-        "current": {"selected": True, "text": default, "value": default},
-        "hide": 0,
-        "includeAll": False,
-        "label": label,
-        "multi": False,
-        "name": name,
-        "options": [
-            {"selected": value == default, "text": value, "value": value} for value in values
-        ],
-        "query": ",".join(values),
-        "skipUrlSync": False,
-        "type": "custom",
     }
 
 
@@ -125,7 +108,38 @@ def cc_queue_variable(name: str, label: str) -> Json:
     )
 
 
-def period_variable(config: MixinConfig) -> Json:
-    """The period of the Contact Center ratios; defaults to the one the alerts read."""
-    values = list(CC_PERIODS) if config.cc_period in CC_PERIODS else [config.cc_period, *CC_PERIODS]
-    return custom_variable("period", "Period", values, config.cc_period)
+def single(value: str) -> Json:
+    return {"selected": True, "text": value, "value": value}
+
+
+def window_variable(name: str, label: str, metric: str, *matchers: str) -> Json:
+    """One summary's windows (`15m`, `today`...), read from the metric its row shows: the
+    company summary, ring groups and extensions are each configured with their own windows,
+    so one shared variable would offer windows where some rows are empty."""
+    return variable(
+        name,
+        label,
+        f"label_values({metric}{sel(*matchers)}, window)",
+        current=single("today"),
+        include_all=False,
+        multi=False,
+    )
+
+
+def period_variable(config: MixinConfig, metrics: Sequence[str]) -> Json:
+    """The period of the Contact Center panels: only the periods every one of `metrics` has
+    for the selected tenants and queues. 8x8 serves `slaPercentage` over int-1h..int-12h too,
+    but the counts and the other ratios only over int-15m, int-30m and today; one table shows
+    them side by side. Defaults to the period the alerts read."""
+    selector = sel(TENANT, QUEUE, 'period!="rt"')
+    common = " and ".join(f"count by (period) ({metric}{selector})" for metric in metrics)
+    return variable(
+        "period",
+        "Period",
+        f"query_result({common})",
+        current=single(config.cc_period),
+        include_all=False,
+        multi=False,
+        # Grafana lists a query_result answer as `{period="int-15m"} 4 1700000000000`.
+        regex='/period="([^"]+)"/',
+    )

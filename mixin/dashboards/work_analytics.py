@@ -7,9 +7,18 @@ from mixin.dashboards.agents import agent_activity_row
 from mixin.dashboards.grafana import Dashboard, bad_above, bad_below, json_number
 from mixin.dashboards.layout import Row, dashboard
 from mixin.dashboards.panels import Query, bargauge, stat, timeseries
-from mixin.dashboards.promql import PBX, SITE, WA_QUEUE, WINDOW, queue_rule, sel
+from mixin.dashboards.promql import (
+    EXTENSION_WINDOW,
+    PBX,
+    RING_GROUP_WINDOW,
+    SITE,
+    WA_QUEUE,
+    WINDOW,
+    queue_rule,
+    sel,
+)
 from mixin.dashboards.tables import Column, table
-from mixin.dashboards.variables import job_variable, variable, wa_queue_variables
+from mixin.dashboards.variables import job_variable, wa_queue_variables, window_variable
 
 TOP_N = 10
 # The Call Queue Metric API is asked without dates: its aggregates cover the last 24 hours.
@@ -219,13 +228,13 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
             ),
         ],
     )
-    rg = sel(PBX, SITE, WINDOW)
+    rg = sel(PBX, SITE, RING_GROUP_WINDOW)
 
     def ring_group(metric: str) -> str:
         return f"max by (pbx, site, ring_group) (eightbyeight_ring_group_{metric}{rg})"
 
     ring_groups = Row(
-        "Ring groups ($window)",
+        "Ring groups ($ring_group_window)",
         [
             table(
                 "Ring groups",
@@ -252,7 +261,7 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
             ),
         ],
     )
-    ext = sel(PBX, WINDOW)
+    ext = sel(PBX, EXTENSION_WINDOW)
 
     def top(metric: str) -> str:
         return (
@@ -266,7 +275,7 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
         f"max by (pbx, extension) (eightbyeight_extension_outbound_calls{ext})))"
     )
     extensions = Row(
-        "Extensions ($window)",
+        "Extensions ($extension_window)",
         [
             bargauge(
                 f"Top {TOP_N} extensions by calls",
@@ -297,21 +306,25 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
             ),
         ],
     )
-    window_variable = variable(
-        "window",
-        "Window",
-        f"label_values(eightbyeight_pbx_calls{sel()}, window)",
-        current={"selected": True, "text": "today", "value": "today"},
-        include_all=False,
-        multi=False,
-    )
+    windows = [
+        window_variable("window", "Window (PBX totals)", "eightbyeight_pbx_calls", PBX),
+        window_variable(
+            "ring_group_window", "Window (ring groups)", "eightbyeight_ring_group_calls", PBX, SITE
+        ),
+        window_variable(
+            "extension_window",
+            "Window (extensions)",
+            "eightbyeight_extension_inbound_calls",
+            PBX,
+        ),
+    ]
     return dashboard(
         uid="eightbyeight-work-analytics",
         title="8x8 / Work Analytics",
         tags=["work-analytics"],
         description="8x8 Work Analytics: PBX totals, call queues, agents, ring groups, "
         "extensions, call volume and durations.",
-        variables=[job_variable(config), *wa_queue_variables(), window_variable],
+        variables=[job_variable(config), *wa_queue_variables(), *windows],
         rows=[totals, queues, agent_activity_row(), volume, durations, ring_groups, extensions],
         refresh="1m",
         time_from="now-6h",

@@ -9,7 +9,6 @@ from .http import MultiValueQueryHandler
 from .metric_keys import (
     AGENT_METRIC_KEYS,
     GROUP_METRIC_KEYS,
-    QUEUE_EXTRA_KEYS,
     QUEUE_METRIC_KEYS,
 )
 from .metrics import RealtimeView
@@ -33,7 +32,6 @@ __all__ = [
     "DEFAULT_TIME_ZONES",
     "GROUP_METRIC_KEYS",
     "HISTORICAL_PREFIX",
-    "QUEUE_EXTRA_KEYS",
     "QUEUE_METRIC_KEYS",
     "REALTIME_PREFIX",
     "REGIONS",

@@ -96,9 +96,6 @@ QUEUE_METRIC_KEYS: tuple[str, ...] = (
     "workingOffline.rt",
     "wrapUp.rt",
 )
-# Served with the queues when no `metrics` filter is given: a key the spec does not list, whose
-# value is an array (the API grows, and not every value is a number).
-QUEUE_EXTRA_KEYS: tuple[str, ...] = ("mediaTypes.rt",)
 QUEUE_ALIASES = {"eligibl.rt": "eligible.rt"}
 
 GROUP_METRIC_KEYS: tuple[str, ...] = (
@@ -183,7 +180,7 @@ KINDS = ("queues", "groups", "agents")
 def known_keys(kind: str) -> tuple[str, ...]:
     """Every key served for `kind` without a `metrics` filter, in order."""
     if kind == "queues":
-        return QUEUE_METRIC_KEYS + QUEUE_EXTRA_KEYS
+        return QUEUE_METRIC_KEYS
     if kind == "groups":
         return GROUP_METRIC_KEYS
     return AGENT_METRIC_KEYS

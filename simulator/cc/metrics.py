@@ -4,7 +4,7 @@ agents at one moment.
 Value types: counts are integers, durations integer milliseconds, percentages numbers 0..100
 with two decimals, averages of nothing null, `slaPercentageTarget.today` and
 `slaTimeThreshold.today` numeric strings, agent statuses strings, logins ISO 8601 timestamps or
-null, `mediaTypes.rt` an array.
+null.
 """
 
 from __future__ import annotations
@@ -210,7 +210,6 @@ class RealtimeView:
             "interactionsWrapUp": sum(
                 1 for s in everyone if s.status is AgentStatus.WRAP_UP and s.queue_id == queue_id
             ),
-            "mediaTypes": list(config.media),
         }
         rt["interactionsHandling"] = rt["handling"]
         values: dict[str, Any] = {}

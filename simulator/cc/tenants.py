@@ -28,8 +28,8 @@ DEFAULT_TIME_ZONES = (
 
 PHONE = "Phone"
 CHAT = "Chat"
-# Media served by the n-th queue (cycled): real CC queues mix media through scripts; the
-# exporter must cope with several media per queue (the `mediaTypes.rt` array).
+# Media served by the n-th queue (cycled): real CC queues mix media through scripts, so the
+# reports' rows carry several media per queue.
 _QUEUE_MEDIA: tuple[tuple[str, ...], ...] = ((PHONE, CHAT), (PHONE,), (PHONE, CHAT), (CHAT,))
 _QUEUE_NAMES = (
     "Sales",

@@ -79,7 +79,7 @@ def test_queues_match_the_spec_schema_and_serve_every_key(
     )
     assert len(body) == 4
     for item in body:
-        assert [m["key"] for m in item["metrics"]] == [*list(QUEUE_METRIC_KEYS), "mediaTypes.rt"]
+        assert [m["key"] for m in item["metrics"]] == list(QUEUE_METRIC_KEYS)
 
 
 def test_groups_and_agents_match_the_spec_schema(
@@ -207,7 +207,7 @@ def test_metrics_filter_repeated_or_comma_separated_in_the_order_asked(api: CcCl
     wanted = [
         "slaPercentage.int-1h",
         "entered.today",
-        "mediaTypes.rt",
+        "interactionsAvgWaitTime.today",
         "interactionsWaitInQueue.rt",
     ]
     repeated = api.realtime(SALES, "/queues", [("metrics", key) for key in wanted]).json()
@@ -362,14 +362,9 @@ def test_values_have_the_documented_types(api: CcClient) -> None:
         assert isinstance(values["slaTimeThreshold.today"], str) and int(
             values["slaTimeThreshold.today"]
         ) in (20_000, 30_000, 60_000)
-        assert isinstance(values["mediaTypes.rt"], list) and set(values["mediaTypes.rt"]) <= {
-            "Phone",
-            "Chat",
-        }
         for key, value in values.items():
             if "Percentage" in key and key != "slaPercentageTarget.today":
                 assert isinstance(value, (int, float)) and 0 <= value <= 100
-    assert ["Phone", "Chat"] in [values["mediaTypes.rt"] for values in queues]
     # Averages of nothing are null (no interaction was ever diverted in the last 15 minutes).
     assert any(values["avgDivertedTime.int-15m"] is None for values in queues)
     for values in agents:
