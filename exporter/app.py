@@ -257,6 +257,7 @@ def build_exporter(
                 interval=cq.interval,
                 api=cq.api,
                 duration_unit=cq.duration_unit,
+                unit_check_interval=cq.unit_check_interval if cq.unit_check else None,
                 sites=cq.sites,
                 queues=cq.queues,
                 metrics=cq.metrics,

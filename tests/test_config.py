@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -231,7 +232,8 @@ def test_defaults() -> None:
     assert wa.base_url == "https://api.8x8.com/analytics/work"
     assert wa.call_queues.interval == 30
     assert wa.call_queues.api == "call_queue_metrics"
-    assert wa.call_queues.duration_unit == "seconds"
+    assert wa.call_queues.duration_unit == "auto"
+    assert wa.call_queues.unit_check and wa.call_queues.unit_check_interval == 3600
     assert [w.name for w in wa.call_queues.windows] == ["24h"]
     assert wa.call_queues.requests_per_pbx() == 1  # the API's own 24 h, as before windows
     assert wa.discovery.interval == 600
@@ -257,8 +259,42 @@ def test_call_queue_windows_accepted(windows: list[str], requests_per_pbx: int) 
     wa = load_config_data({"work_analytics": section}, env={}).work_analytics
     assert [w.name for w in wa.call_queues.windows] == windows
     assert wa.call_queues.requests_per_pbx() == requests_per_pbx
-    # Two PBXes, polled twice a minute.
-    assert wa.minimum_requests_per_minute()["call_queues"] == 2 * requests_per_pbx * 2
+    # Two PBXes, polled twice a minute, and the unit check's realtime request once an hour.
+    assert wa.minimum_requests_per_minute()["call_queues"] == 2 * (requests_per_pbx * 2 + 1 / 60)
+
+
+@pytest.mark.parametrize(
+    "call_queues, per_minute",
+    [
+        ({"unit_check": False}, 2 * 2),
+        ({"unit_check_interval": "5m"}, 2 * (2 + 1 / 5)),
+        # Never more often than a poll: the check rides on the poll's live answer.
+        ({"unit_check_interval": "1s"}, 2 * (2 + 2)),
+        # The realtime API itself is polled: nothing to compare with.
+        ({"api": "realtime"}, 2 * 2),
+    ],
+)
+def test_unit_check_in_the_request_budget(call_queues: dict[str, Any], per_minute: float) -> None:
+    section = {**CREDENTIALS, "pbxes": ["a", "b"], "call_queues": call_queues}
+    wa = load_config_data({"work_analytics": section}, env={}).work_analytics
+    assert wa.minimum_requests_per_minute()["call_queues"] == pytest.approx(per_minute)
+
+
+def test_unit_check_interval_must_be_a_duration() -> None:
+    section = {**CREDENTIALS, "call_queues": {"unit_check_interval": "hourly"}}
+    with pytest.raises(ConfigError) as raised:
+        load_config_data({"work_analytics": section}, env={})
+    assert "work_analytics.call_queues.unit_check_interval: 'hourly' is not a duration" in str(
+        raised.value
+    )
+
+
+def test_duration_unit_choices() -> None:
+    section = {**CREDENTIALS, "call_queues": {"duration_unit": "minutes"}}
+    with pytest.raises(ConfigError) as raised:
+        load_config_data({"work_analytics": section}, env={})
+    assert "work_analytics.call_queues.duration_unit" in str(raised.value)
+    assert "'auto', 'seconds' or 'milliseconds'" in str(raised.value)
 
 
 def test_call_queue_windows_with_realtime_may_be_24h() -> None:

@@ -126,8 +126,15 @@ class CallQueuesConfig(StrictModel):
     # `realtime`: the deprecated /v2/call-queues/real-time/pbxes/{pbxId} of the vendor's guide.
     api: Literal["call_queue_metrics", "realtime"] = "call_queue_metrics"
     # The vendor's guide says the Call Queue Metric API answers in seconds, its OpenAPI example
-    # looks like milliseconds. The guide is the default; the deprecated API is always ms.
-    duration_unit: Literal["seconds", "milliseconds"] = "seconds"
+    # looks like milliseconds; the deprecated API is always ms. `auto` applies the unit the
+    # data shows (pollers/call_queue_units: the deprecated API's ms, or a duration impossible
+    # in seconds) and the guide's seconds until it shows one; `seconds` or `milliseconds` pin
+    # it, and a contradiction in the data is logged and exported, not applied.
+    duration_unit: Literal["auto", "seconds", "milliseconds"] = "auto"
+    # The comparison with the deprecated realtime API: one request per PBX at start-up and then
+    # every unit_check_interval (at most once a poll). Off: plausibility checks only.
+    unit_check: bool = True
+    unit_check_interval: Duration = 3600.0
     sites: list[str] = Field(default_factory=list)
     queues: list[str] = Field(default_factory=list)
     metrics: list[str] = Field(default_factory=list)
@@ -184,6 +191,19 @@ class CallQueuesConfig(StrictModel):
     def requests_per_pbx(self) -> int:
         """Requests per PBX and poll: the live one (carrying 24h), one per other window."""
         return 1 + len(self.dated_windows)
+
+    def requests_per_minute(self, pbxes: int) -> float:
+        """The polls' requests, and the unit check's realtime request per PBX, which rides on
+        a poll (so comes at most once a poll)."""
+        need = pbxes * self.requests_per_pbx() * 60 / self.interval
+        if self.unit_check_asks_realtime:
+            need += pbxes * 60 / max(self.unit_check_interval, self.interval)
+        return need
+
+    @property
+    def unit_check_asks_realtime(self) -> bool:
+        """Whether the unit check compares with the realtime API (not when it is the API)."""
+        return self.unit_check and self.api == "call_queue_metrics"
 
 
 def window_problems(windows: list[Window]) -> list[str]:
@@ -250,9 +270,7 @@ class WorkAnalyticsConfig(StrictModel):
         batches = math.ceil(pbxes / self.pbx_batch_size)
         need = {"discovery": (1 + 2 * pbxes) * 60 / self.discovery.interval}
         if self.call_queues.enabled:
-            need["call_queues"] = (
-                pbxes * self.call_queues.requests_per_pbx() * 60 / self.call_queues.interval
-            )
+            need["call_queues"] = self.call_queues.requests_per_minute(pbxes)
         need.update(
             self.queue_agents.requests_per_minute(
                 pbxes, self.discovery.interval, agent_directory=per_agent_series(self)

@@ -13,7 +13,8 @@ Exposition (polled every 30 s by default; durations in seconds, percentages as r
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from exporter.api.protocols import CallQueueApi
@@ -33,6 +34,11 @@ from exporter.metrics.rendering import Family
 from exporter.metrics.spec import FamilySet, MetricSpec
 from exporter.metrics.units import DurationUnit, convert, to_number, why_unusable
 from exporter.pollers.base import LeftOut, Poller, label_text
+from exporter.pollers.call_queue_units import (
+    REALTIME_DURATION_KEYS,
+    ConfiguredUnit,
+    DurationUnitCheck,
+)
 from exporter.pollers.discovery import Directory, DirectorySource, Pbx
 from exporter.pollers.limits import SeriesBudget
 
@@ -45,6 +51,18 @@ ENDPOINTS = {
 __all__ = ["SPECS", "CallQueuePoller"]
 # Without dates the Call Queue Metric API aggregates over the last 24 hours.
 API_DEFAULT_SECONDS = 86_400
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the answers of one PBX in one poll are read into, and the unit they are read in."""
+
+    families: FamilySet
+    seen: set[tuple[str, ...]]  # (window, *labels)
+    budget: SeriesBudget
+    directory: Directory
+    pbx: Pbx
+    durations: DurationUnit
 
 
 class CallQueuePoller(Poller):
@@ -66,7 +84,8 @@ class CallQueuePoller(Poller):
         *,
         interval: float,
         api: ApiChoice = "call_queue_metrics",
-        duration_unit: Literal["seconds", "milliseconds"] = "seconds",
+        duration_unit: ConfiguredUnit = "seconds",
+        unit_check_interval: float | None = None,
         sites: Sequence[str] = (),
         queues: Sequence[str] = (),
         metrics: Sequence[str] = (),
@@ -82,9 +101,13 @@ class CallQueuePoller(Poller):
         self.api = api
         self.specs = PLACED[api]  # vendor key -> (per-queue spec, per-PBX summary spec)
         # The deprecated API is documented in ms; the Call Queue Metric API's unit is disputed
-        # between the vendor's guide (seconds) and spec example (ms), hence the setting.
-        self.durations: DurationUnit = (
-            "milliseconds" if api == "realtime" or duration_unit == "milliseconds" else "seconds"
+        # between the vendor's guide (seconds) and spec example (ms), hence the setting and the
+        # check of the data against it (call_queue_units); `unit_check_interval` None: the
+        # deprecated API is never asked for the check.
+        self.unit_check = (
+            DurationUnitCheck(duration_unit, unit_check_interval)
+            if api == "call_queue_metrics"
+            else None
         )
         self.site_refs = list(sites)
         self.queue_refs = list(queues)
@@ -134,15 +157,21 @@ class CallQueuePoller(Poller):
         # so a skewed exporter asks for the ranges it means.
         now = self.client.now()
         ranges = [(w.name, date_range(resolve(w, now, self.zone))) for w in self.dated_windows]
+        polled: list[tuple[str, str]] = []  # (id, name) of the PBXes asked
         for pbx in directory.pbxes:
             filters = self._filters(directory, pbx)
             if filters is None:
                 continue
             body = self._fetch(pbx, filters, self.metrics, None)
-            self._read(families, seen, budget, directory, pbx, body, self.default_window, True)
+            durations = self._durations(pbx, filters, body, now)
+            read = Reading(families, seen, budget, directory, pbx, durations)
+            self._read(read, body, self.default_window, True)
             for window_name, dates in ranges:
                 body = self._fetch(pbx, filters, self.dated_metrics, dates)
-                self._read(families, seen, budget, directory, pbx, body, window_name, False)
+                self._read(read, body, window_name, False)
+            polled.append((pbx.id, pbx.name))
+        if self.unit_check is not None:
+            self.unit_check.add_families(families, polled)
         self.series = budget.finish(self.series)
         return tuple(families)
 
@@ -171,28 +200,43 @@ class CallQueuePoller(Poller):
             date_range=dates,
         )
 
-    def _read(
-        self,
-        families: FamilySet,
-        seen: set[tuple[str, ...]],
-        budget: SeriesBudget,
-        directory: Directory,
-        pbx: Pbx,
-        body: Any,
-        window: str | None,
-        live: bool,
-    ) -> None:
+    def _durations(
+        self, pbx: Pbx, filters: tuple[list[str], list[str]], body: Any, now: float
+    ) -> DurationUnit:
+        """The unit to read this PBX's answer in, after the unit check has looked at it."""
+        if self.unit_check is None:
+            return "milliseconds"  # the deprecated realtime API: ms, as its guide documents
+        site_ids, queue_ids = filters
+        self.unit_check.examine(
+            pbx.id,
+            pbx.name,
+            body,
+            now,
+            # Right after the live answer, with its filters, so both describe the same queues
+            # a moment apart; only the durations compared, to keep the answer small.
+            lambda: self.client.realtime_call_queues(
+                pbx.id,
+                site_ids=site_ids,
+                queue_ids=queue_ids,
+                metrics=REALTIME_DURATION_KEYS,
+                include_summary=self.include_summary,
+            ),
+        )
+        return self.unit_check.applied(pbx.id)
+
+    def _read(self, read: Reading, body: Any, window: str | None, live: bool) -> None:
         """One answer's queues and summary: the live metrics if `live`, the aggregates under
         `window` unless it is None (24h not configured)."""
+        pbx = read.pbx
         # A missing callQueues is another shape, not "no queues": fail, keep the last data.
         if not isinstance(body, Mapping) or not isinstance(body.get("callQueues"), list):
             raise MalformedResponseError(self.endpoint, "answer has no callQueues list")
         for item in body.get("callQueues") or []:
-            labels = self._usable(directory, pbx, item)
+            labels = self._usable(read.directory, pbx, item)
             if labels is None:
                 continue
             # Checked after the item itself, so a broken copy never hides the good one.
-            if (window or "", *labels) in seen:
+            if (window or "", *labels) in read.seen:
                 self.invalid.add(
                     "call_queue_duplicate",
                     "queue listed twice",
@@ -201,17 +245,17 @@ class CallQueuePoller(Poller):
                     extension=labels[3],
                 )
                 continue
-            seen.add((window or "", *labels))
+            read.seen.add((window or "", *labels))
             if not self.select.keeps(labels[2], labels[3], labels[4]):
                 continue
             metrics = item["metrics"]
-            if not budget.take(len(metrics)):
+            if not read.budget.take(len(metrics)):
                 continue
-            self._add(families, metrics, labels, window, live)
+            self._add(read, metrics, labels, window, live)
         summary = body.get("metricsSummary")
         if self.include_summary and summary is not None:
             if isinstance(summary, Mapping):
-                self._add(families, summary, [pbx.name], window, live, summary_of=True)
+                self._add(read, summary, [pbx.name], window, live, summary_of=True)
             else:
                 self.invalid.add("call_queue_invalid", "metricsSummary not an object", pbx=pbx.name)
 
@@ -249,7 +293,7 @@ class CallQueuePoller(Poller):
 
     def _add(
         self,
-        families: FamilySet,
+        read: Reading,
         metrics: Any,
         labels: list[str],
         window: str | None,
@@ -274,10 +318,10 @@ class CallQueuePoller(Poller):
                 continue
             number = to_number(raw)
             # A word, an array, NaN, a boolean, a negative number: unusable.
-            value = None if number is None else convert(spec.unit, number, self.durations)
+            value = None if number is None else convert(spec.unit, number, read.durations)
             if value is None:
                 self.unusable.add("call_queue_value_unusable", key, type=why_unusable(raw))
                 continue
             done.add(key)  # only now: `divertedCalls` may be unusable, `diverted` fine
             sample_labels = [*labels, window] if windowed and window is not None else labels
-            families.add(spec, sample_labels, value)
+            read.families.add(spec, sample_labels, value)
