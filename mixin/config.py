@@ -97,6 +97,7 @@ class MixinConfig(Strict):
     api_errors: ApiErrors = ApiErrors()
     series_limit: Sustained = Sustained(for_="15m")
     api_clock_skew: ClockSkew = ClockSkew()
+    duration_unit_mismatch: Sustained = Sustained(for_="15m")
     # Where docs/runbooks.md is published: alerts link to their section there (`#alertname`,
     # lower case). Relative by default: set it to the URL your team reads it at.
     runbooks: str = Field(default="docs/runbooks.md", min_length=1)

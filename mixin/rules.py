@@ -329,6 +329,17 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "and logs are off.",
             runbooks=config.runbooks,
         ),
+        _alert(
+            "EightByEightCallQueueDurationUnitMismatch",
+            f"eightbyeight_call_queue_api_duration_unit_mismatch{everything} == 1",
+            config.duration_unit_mismatch.for_,
+            "warning",
+            "The Call Queue Metric API's durations are not in the configured unit",
+            "The Call Queue Metric API of PBX {{ $labels.pbx }} answers durations in another "
+            "unit than work_analytics.call_queues.duration_unit says: every wait and talk time "
+            "of its queues is off by 1000, and so are the wait alerts.",
+            runbooks=config.runbooks,
+        ),
     ]
 
 

@@ -63,7 +63,9 @@ def test_both_pages_replayed_strictly_names_off(rsps: responses.RequestsMock) ->
     assert len(samples) == 2
     assert not any(s.labels["agent"] for s in samples)  # names are personal data: off
     help_text = next(iter(registry.collect())).documentation
-    assert help_text.endswith("Polled from the customer-data API every 600s.")
+    assert help_text.endswith(
+        "Polled from the customer-data API (how often: eightbyeight_collector_interval_seconds)."
+    )
 
 
 def test_names_only_when_allowed() -> None:

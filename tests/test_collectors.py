@@ -155,7 +155,10 @@ def test_call_queue_metrics_example_in_seconds() -> None:
     )
     text = generate_latest(registry).decode()
     assert 'queue="total"' not in text
-    assert "Polled from /v2/pbxes/{pbxId}/call-queue-metrics every 30s." in text
+    assert (
+        "Polled from /v2/pbxes/{pbxId}/call-queue-metrics (how often: eightbyeight_collector_interval_seconds)."
+        in text
+    )
 
 
 def test_call_queue_metrics_in_milliseconds_when_configured() -> None:

@@ -96,7 +96,9 @@ def test_the_example_replayed_strictly_gives_the_counts(rsps: responses.Requests
     # Per-agent series are off by default.
     assert get("eightbyeight_queue_agent_overflow", queue_labels(agent_id="user_1")) is None
     help_text = next(m for m in registry.collect() if m.name == by_status).documentation
-    assert help_text.endswith("Polled from /v2/pbxes/{pbxId}/queue-agent-activity every 30s.")
+    assert help_text.endswith(
+        "Polled from /v2/pbxes/{pbxId}/queue-agent-activity (how often: eightbyeight_collector_interval_seconds)."
+    )
 
 
 def test_per_agent_series_of_the_example() -> None:

@@ -131,7 +131,9 @@ class AgentActivityPoller(Poller):
         directory = self.directory.directory
         if directory is None:
             raise CollectionError("the PBX directory has not been discovered yet")
-        families = FamilySet(f" Polled from {ENDPOINT} every {self.interval:g}s.")
+        families = FamilySet(
+            f" Polled from {ENDPOINT} (how often: eightbyeight_collector_interval_seconds)."
+        )
         budget = SeriesBudget(self.name, self.max_series)
         for pbx in directory.pbxes:
             users = dict.fromkeys(map(status_label, USER_STATUSES), 0)

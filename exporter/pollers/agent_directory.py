@@ -76,7 +76,9 @@ class AgentDirectoryPoller(Poller):
         directory = self.directory.directory
         if directory is None:
             raise CollectionError("the PBX directory has not been discovered yet")
-        families = FamilySet(f" Polled from the customer-data API every {self.interval:g}s.")
+        families = FamilySet(
+            " Polled from the customer-data API (how often: eightbyeight_collector_interval_seconds)."
+        )
         budget = SeriesBudget(self.name, self.max_series)
         for pbx in directory.pbxes:
             seen: set[str] = set()

@@ -325,7 +325,9 @@ class CallDetailPoller(Poller):
         raise NotImplementedError
 
     def _families(self) -> list[Family]:
-        suffix = f" Polled from {self.endpoint} every {self.interval:g}s."
+        suffix = (
+            f" Polled from {self.endpoint} (how often: eightbyeight_collector_interval_seconds)."
+        )
         calls = self.specs.calls.family(suffix)
         for (key, result), count in sorted(self.calls.items()):
             calls.add_metric([*key, result], float(count))

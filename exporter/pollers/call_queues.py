@@ -149,7 +149,9 @@ class CallQueuePoller(Poller):
         directory = self.directory.directory
         if directory is None:
             raise CollectionError("the PBX directory has not been discovered yet")
-        help_suffix = f" Polled from {self.endpoint} every {self.interval:g}s."
+        help_suffix = (
+            f" Polled from {self.endpoint} (how often: eightbyeight_collector_interval_seconds)."
+        )
         families = FamilySet(help_suffix)
         seen: set[tuple[str, ...]] = set()  # (window, *labels)
         budget = SeriesBudget(self.name, self.max_series)

@@ -220,7 +220,7 @@ class CcRealtimePoller(Poller):
         seen.add(identity)
         family = families.get(spec.name)
         if family is None:
-            suffix = f" Contact Center `{vendor_name(spec)}`, polled every {self.interval:g}s."
+            suffix = f" Contact Center `{vendor_name(spec)}`, polled (how often: eightbyeight_collector_interval_seconds)."
             family = families[spec.name] = spec.gauge(suffix)
         family.add_metric([*base, parsed.period], number)
 

@@ -344,7 +344,9 @@ class CcReportPoller(Poller):
                             f"Contact Center report metric `{key}`, by the report's grouping;",
                             tuple(label_names),
                         )
-                        family = families[name] = spec.gauge(f" polled every {self.interval:g}s.")
+                        family = families[name] = spec.gauge(
+                            " polled (how often: eightbyeight_collector_interval_seconds)."
+                        )
                     family.add_metric(labels, number)
         self.series = budget.finish(self.series)
         truncated = records >= REPORT_RECORD_CAP or (total_elements or 0) >= REPORT_RECORD_CAP

@@ -253,7 +253,7 @@ class DiscoveryPoller(Poller):
         with self._lock:
             self._directory = directory
         names = {p.id: p.name for p in directory.pbxes}
-        polled = f" Polled from the customer-data API every {self.interval:g}s."
+        polled = " Polled from the customer-data API (how often: eightbyeight_collector_interval_seconds)."
         families = {spec.name: spec.gauge(polled) for spec in SPECS}
         for pbx in directory.pbxes:
             families[PBX_INFO.name].add_metric([pbx.name, pbx.id], 1)

@@ -148,7 +148,9 @@ class LiveCallPoller(Poller):
         directory = self.directory.directory
         if directory is None:
             raise CollectionError("the PBX directory has not been discovered yet")
-        families = FamilySet(f" Polled from {ENDPOINT} every {self.interval:g}s.")
+        families = FamilySet(
+            f" Polled from {ENDPOINT} (how often: eightbyeight_collector_interval_seconds)."
+        )
         # The API's clock, not the exporter's: startTime is the API's, and so is the age.
         now = self.client.now()
         started_after = now - self.max_call_age

@@ -139,7 +139,9 @@ class QueueAgentPoller(Poller):
                 include_summary=self.include_summary,
             )
             found.extend(self._read(directory, pbx, body, site_ids, queue_ids))
-        families = FamilySet(f" Polled from {ENDPOINT} every {self.interval:g}s.")
+        families = FamilySet(
+            f" Polled from {ENDPOINT} (how often: eightbyeight_collector_interval_seconds)."
+        )
         budget = SeriesBudget(self.name, self.max_series)
         # The counts of every queue first: per-agent series never crowd them out.
         kept = [queue for queue in found if budget.take(QUEUE_SERIES)]

@@ -173,7 +173,9 @@ class SummaryPoller(Poller):
         return self.select.keeps(*labels[1:])
 
     def collect(self) -> Sequence[Family]:
-        families = FamilySet(f" Polled from {self.shape.endpoint} every {self.interval:g}s.")
+        families = FamilySet(
+            f" Polled from {self.shape.endpoint} (how often: eightbyeight_collector_interval_seconds)."
+        )
         budget = SeriesBudget(self.name, self.max_series)
         self.exported = set()
         for window in self.windows:
@@ -373,7 +375,7 @@ class ExtensionPoller(SummaryPoller):
 
     def extra_families(self) -> Iterable[Family]:
         family = EXTENSION_INFO.gauge(
-            f" Polled from {EXTENSIONS.endpoint} every {self.interval:g}s."
+            f" Polled from {EXTENSIONS.endpoint} (how often: eightbyeight_collector_interval_seconds)."
         )
         for key in sorted(self._info.keys() & self.exported):
             family.add_metric([*key, *self._info[key]], 1.0)
