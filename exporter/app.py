@@ -81,16 +81,12 @@ class Exporter:
         # First, so the runs the budgets cut short say so.
         self.scheduler.request_stop(except_for=kept_runners)
         for budget in self.budgets:
-            if not _among(budget, kept_budgets):
+            if not any(budget is kept for kept in kept_budgets):
                 budget.close()  # a poller waiting for its budget gives up at once
         self.scheduler.stop(except_for=kept_runners)
         for client in self.clients:
-            if not _among(client, kept_clients):
+            if not any(client is kept for kept in kept_clients):
                 client.close()
-
-
-def _among(item: object, items: list[Any]) -> bool:
-    return any(item is other for other in items)
 
 
 def http_settings(section: WorkAnalyticsConfig | ContactCenterConfig) -> HttpSettings:
@@ -246,6 +242,7 @@ def build_exporter(
             pbx_refs=wa.pbxes,
             page_size=wa.discovery.page_size,
             shard=shard,
+            teams=wa.queue_teams,
         )
         discovery_runner = build.add(discovery)
         cq = wa.call_queues
@@ -358,6 +355,7 @@ def add_contact_center(
                         select=section.select,
                         max_series=section.max_series,
                         personal_data=cc.personal_data,
+                        teams=cc.queue_teams if kind == "queues" else None,
                     )
                 )
     if sleep is None:

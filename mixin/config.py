@@ -55,6 +55,23 @@ class Sustained(Strict):
     for_: PromDuration = Field(default="5m", validation_alias="for")
 
 
+class WaitGrowing(Strict):
+    # Everybody busy is no page: it warns when callers wait, nobody is available, and the
+    # longest wait grows by `min_growth` seconds a second (1: nobody is answered) over
+    # `window`. `deriv` is a least-squares slope over every sample of the window, so a scrape
+    # gap or the drop when the longest waiting caller is answered does not decide it alone.
+    window: PromDuration = "5m"
+    min_growth: float = Field(default=0.5, gt=0, le=1)
+    for_: PromDuration = Field(default="2m", validation_alias="for")
+
+
+class NobodyLoggedIn(Strict):
+    # The page stays firing for `keep_firing_for` after someone logs in: a queue whose agents
+    # log in and out again while callers wait keeps one page, not a page per minute.
+    for_: PromDuration = Field(default="1m", validation_alias="for")
+    keep_firing_for: PromDuration = "5m"
+
+
 class AbandonRatio(Strict):
     threshold: float = Field(default=0.1, gt=0, le=1)
     min_calls: int = Field(default=5, ge=0)
@@ -87,8 +104,8 @@ class MixinConfig(Strict):
     cc_period: str = Field(default="int-15m", pattern=r"^int-[0-9]+[mh]$")
     service_level: ServiceLevel = ServiceLevel()
     longest_wait: LongestWait = LongestWait()
-    no_agent_available: Sustained = Sustained(for_="1m")
-    no_agent_logged_in: Sustained = Sustained(for_="1m")
+    no_agent_available: WaitGrowing = WaitGrowing()
+    no_agent_logged_in: NobodyLoggedIn = NobodyLoggedIn()
     abandon_ratio: AbandonRatio = AbandonRatio()
     exporter_down: Sustained = Sustained(for_="5m")
     collector_failing: Sustained = Sustained(for_="10m")
@@ -102,8 +119,9 @@ class MixinConfig(Strict):
     # lower case). Relative by default: set it to the URL your team reads it at.
     runbooks: str = Field(default="docs/runbooks.md", min_length=1)
 
-    # Names of the recording rules (labels pbx, queue, extension; from the Work Analytics
-    # call counters of queues, `eightbyeight_group_calls_total{group_type="queue"}`).
+    # Names of the recording rules (labels pbx, site, queue, extension, queue_id, team; from
+    # the Work Analytics call counters of queues, `eightbyeight_group_calls_total{group_type=
+    # "queue"}`, and eightbyeight_queue_info).
     @property
     def queue_calls_rate(self) -> str:
         """Calls that ended answered or abandoned, per second, over `queue_window`."""

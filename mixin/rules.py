@@ -13,22 +13,13 @@ from typing import Any
 
 import yaml
 
-from mixin.config import MixinConfig, seconds
+from mixin.config import MixinConfig
+from mixin.expressions import WA_QUEUE_INFO, Expr, alert, le, queue_labels, sel
+from mixin.queue_alerts import queue_alerts
 
 GROUP_RECORDING = "eightbyeight.recording"
 GROUP_QUEUES = "eightbyeight.queues"
 GROUP_EXPORTER = "eightbyeight.exporter"
-
-
-def _le(value: float) -> str:
-    """A bucket bound as prometheus_client writes it in `le` (20 -> "20.0")."""
-    return repr(float(value))
-
-
-def sel(config: MixinConfig, *matchers: str) -> str:
-    """`{<selector>, <matchers>}`, or nothing when both are empty."""
-    parts = [p for p in (config.selector.strip(), *matchers) if p]
-    return "{" + ", ".join(parts) + "}" if parts else ""
 
 
 def _per_queue(config: MixinConfig, metric: str, matchers: str, rate: bool) -> str:
@@ -54,34 +45,40 @@ def _queue_rate(config: MixinConfig, metric: str, matchers: str) -> str:
     return _per_queue(config, metric, matchers, rate=True)
 
 
+def _labelled(config: MixinConfig, expr: str) -> Expr:
+    """A per-queue figure of the call counters (labels pbx, queue, extension) with the
+    queue's `site`, `queue_id` and `team` from `eightbyeight_queue_info`: two queues of one
+    name on one PBX (two sites) are two series, and an alert on one is routed by its team."""
+    return Expr(
+        queue_labels(
+            config,
+            expr,
+            WA_QUEUE_INFO,
+            ("pbx", "queue", "extension"),
+            ("site", "queue_id", "team"),
+        )
+    )
+
+
 def recording_rules(config: MixinConfig) -> list[dict[str, Any]]:
-    calls = config.queue_calls_rate
-    within = _le(config.service_level.answered_within_seconds)
+    within = le(config.service_level.answered_within_seconds)
+    ended = ("eightbyeight_group_calls_total", 'outcome=~"answered|abandoned"')
+    in_time = ("eightbyeight_group_call_wait_seconds_bucket", f'outcome="answered", le="{within}"')
+    abandoned = ("eightbyeight_group_calls_total", 'outcome="abandoned"')
+    # The ratios divide the per-queue sums before the join: one join per rule.
+    over = "\n/ on(pbx, queue, extension)\n"
     return [
-        {
-            "record": calls,
-            "expr": Expr(
-                _queue_rate(
-                    config, "eightbyeight_group_calls_total", 'outcome=~"answered|abandoned"'
-                )
-            ),
-        },
+        {"record": config.queue_calls_rate, "expr": _labelled(config, _queue_rate(config, *ended))},
         {
             "record": config.queue_service_level,
-            "expr": Expr(
-                _queue_rate(
-                    config,
-                    "eightbyeight_group_call_wait_seconds_bucket",
-                    f'outcome="answered", le="{within}"',
-                )
-                + f"\n/\n{calls}"
+            "expr": _labelled(
+                config, _queue_rate(config, *in_time) + over + _queue_rate(config, *ended)
             ),
         },
         {
             "record": config.queue_abandon_ratio,
-            "expr": Expr(
-                _queue_rate(config, "eightbyeight_group_calls_total", 'outcome="abandoned"')
-                + f"\n/\n{calls}"
+            "expr": _labelled(
+                config, _queue_rate(config, *abandoned) + over + _queue_rate(config, *ended)
             ),
         },
         {
@@ -89,152 +86,13 @@ def recording_rules(config: MixinConfig) -> list[dict[str, Any]]:
             # time_zone, read in full at start-up): today's figure is a plain ratio, there
             # from the first poll after a restart.
             "record": config.queue_service_level_today,
-            "expr": Expr(
-                _per_queue(
-                    config,
-                    "eightbyeight_group_call_wait_seconds_bucket",
-                    f'outcome="answered", le="{within}"',
-                    rate=False,
-                )
-                + "\n/\n"
-                + _per_queue(
-                    config,
-                    "eightbyeight_group_calls_total",
-                    'outcome=~"answered|abandoned"',
-                    rate=False,
-                )
+            "expr": _labelled(
+                config,
+                _per_queue(config, *in_time, rate=False)
+                + over
+                + _per_queue(config, *ended, rate=False),
             ),
         },
-    ]
-
-
-class Expr(str):
-    """A PromQL expression: written as a YAML literal block, line breaks kept as they are."""
-
-
-def _alert(
-    name: str,
-    expr: str,
-    for_: str,
-    severity: str,
-    summary: str,
-    description: str,
-    *,
-    runbooks: str,
-) -> dict[str, Any]:
-    """One alert, with a `runbook_url` to its section of docs/runbooks.md as published at
-    `runbooks` (the section's heading is the alert's name, GitHub's anchor its lower case)."""
-    annotations = {
-        "summary": summary,
-        "description": description,
-        "runbook_url": f"{runbooks}#{name.lower()}",
-    }
-    return {
-        "alert": name,
-        "expr": Expr(expr),
-        "for": for_,
-        "labels": {"severity": severity},
-        "annotations": annotations,
-    }
-
-
-def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
-    period = config.cc_period
-    at = sel(config, f'period="{period}"')
-    live, everything = sel(config, 'period="rt"'), sel(config)
-    window_seconds = seconds(config.queue_window)
-    sl, wait, abandon = config.service_level, config.longest_wait, config.abandon_ratio
-    # Contact Center figures of one period, the `period` label dropped so that they match
-    # the queue's target (period `today`) and each other.
-    cc_volume = f"max without (period) (eightbyeight_cc_queue_entered_interactions{at})"
-    cc_level = f"max without (period) (eightbyeight_cc_queue_service_level_ratio{at})"
-    cc_target = (
-        f"max without (period) (eightbyeight_cc_queue_service_level_target_ratio{everything})"
-    )
-    cc_abandon = f"max without (period) (eightbyeight_cc_queue_abandoned_interactions_ratio{at})"
-    # A queue with no agent logged in (queue-agent-activity): waiting callers there need
-    # someone to log in, not to finish a call. NoAgentAvailable keeps firing in that case too
-    # (a queue flapping between "nobody logged in" and "all busy" must still page, and so must
-    # one whose queue-agent-activity fails); Alertmanager's inhibit rule
-    # (mixin/alertmanager.example.yml) keeps the more precise page alone.
-    nobody_logged_in = (
-        f"(sum by (pbx, queue_id) (eightbyeight_queue_logged_in_agents{everything}) == 0)"
-    )
-    return [
-        _alert(
-            "EightByEightQueueServiceLevelLow",
-            # Work Analytics: from the call counters. Contact Center: the vendor's own figure,
-            # against the queue's target as configured in 8x8 (the default where it has none).
-            f"(\n  {config.queue_service_level} < {sl.target:g}\n"
-            f"  and on(pbx, queue, extension) {config.queue_calls_rate} * {window_seconds:g}"
-            f" >= {sl.min_calls}\n)\nor\n"
-            f"(\n  (\n    {cc_level}\n      < {cc_target}\n    or\n"
-            f"    {cc_level} < {sl.target:g}\n      unless {cc_target}\n  )\n"
-            f"  and {cc_volume} >= {sl.min_calls}\n)",
-            sl.for_,
-            "warning",
-            "Queue {{ $labels.queue }} is below its service level",
-            "{{ $value | humanizePercentage }} of the calls of queue {{ $labels.queue }} "
-            f"({{{{ $labels.pbx }}}}{{{{ $labels.tenant }}}}) were answered within "
-            f"{sl.answered_within_seconds:g}s over the last {config.queue_window} "
-            f"(Contact Center: {period}); the target is {sl.target:.0%} or the queue's own.",
-            runbooks=config.runbooks,
-        ),
-        _alert(
-            "EightByEightQueueLongestWaitHigh",
-            f"eightbyeight_queue_ongoing_longest_waiting_time_seconds{everything} > "
-            f"{wait.threshold_seconds:g}\nor\n"
-            f"eightbyeight_cc_queue_longest_wait_time_seconds{live} > "
-            f"{wait.threshold_seconds:g}",
-            wait.for_,
-            "warning",
-            "A caller has waited long in queue {{ $labels.queue }}",
-            "The longest waiting caller of queue {{ $labels.queue }} "
-            "({{ $labels.pbx }}{{ $labels.tenant }}) has waited {{ $value | humanizeDuration }}, "
-            f"more than {wait.threshold_seconds:g}s.",
-            runbooks=config.runbooks,
-        ),
-        _alert(
-            "EightByEightQueueNoAgentLoggedIn",
-            f"eightbyeight_queue_ongoing_waiting_calls{everything} > 0\n"
-            f"and on(pbx, queue_id) {nobody_logged_in}",
-            config.no_agent_logged_in.for_,
-            "critical",
-            "Callers wait in queue {{ $labels.queue }} and no agent is logged in",
-            "{{ $value }} callers wait in queue {{ $labels.queue }} ({{ $labels.pbx }}) and "
-            "none of its agents is logged in to it: nobody will answer until someone logs in.",
-            runbooks=config.runbooks,
-        ),
-        _alert(
-            "EightByEightQueueNoAgentAvailable",
-            f"(\n  eightbyeight_queue_ongoing_waiting_calls{everything} > 0\n"
-            f"  and on(pbx, queue_id) eightbyeight_queue_available_agents{everything} == 0\n)"
-            f"\nor\n(\n  eightbyeight_cc_queue_waiting_interactions{live} > 0\n"
-            f"  and on(tenant, queue_id) eightbyeight_cc_queue_available_idle_agents{live}"
-            f" == 0\n)",
-            config.no_agent_available.for_,
-            "critical",
-            "Callers wait in queue {{ $labels.queue }} and no agent is available",
-            "{{ $value }} callers wait in queue {{ $labels.queue }} "
-            "({{ $labels.pbx }}{{ $labels.tenant }}) and none of its agents is available.",
-            runbooks=config.runbooks,
-        ),
-        _alert(
-            "EightByEightQueueAbandonRatioHigh",
-            f"(\n  {config.queue_abandon_ratio} > {abandon.threshold:g}\n"
-            f"  and on(pbx, queue, extension) {config.queue_calls_rate} * {window_seconds:g}"
-            f" >= {abandon.min_calls}\n)\nor\n"
-            f"(\n  {cc_abandon} > {abandon.threshold:g}\n"
-            f"  and {cc_volume} >= {abandon.min_calls}\n)",
-            abandon.for_,
-            "warning",
-            "Many callers abandon queue {{ $labels.queue }}",
-            "{{ $value | humanizePercentage }} of the calls of queue {{ $labels.queue }} "
-            "({{ $labels.pbx }}{{ $labels.tenant }}) were abandoned over the last "
-            f"{config.queue_window} (Contact Center: {period}), more than "
-            f"{abandon.threshold:.0%}.",
-            runbooks=config.runbooks,
-        ),
     ]
 
 
@@ -245,7 +103,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
     stale = config.data_stale
     skew = config.api_clock_skew
     return [
-        _alert(
+        alert(
             "EightByEightExporterDown",
             f"up{everything} == 0",
             config.exporter_down.for_,
@@ -255,7 +113,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             f"successfully for {config.exporter_down.for_}: no 8x8 data is collected.",
             runbooks=config.runbooks,
         ),
-        _alert(
+        alert(
             "EightByEightCollectorFailing",
             f"eightbyeight_up{everything} == 0",
             config.collector_failing.for_,
@@ -266,7 +124,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "The exporter's log (event collector_run_failed) says why.",
             runbooks=config.runbooks,
         ),
-        _alert(
+        alert(
             "EightByEightDataStale",
             f"eightbyeight_collector_snapshot_age_seconds{everything}\n  > {stale.intervals:g} * "
             f"eightbyeight_collector_interval_seconds{everything}",
@@ -278,7 +136,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             f"{stale.intervals:g} collection intervals.",
             runbooks=config.runbooks,
         ),
-        _alert(
+        alert(
             "EightByEightAuthenticationFailing",
             f"sum by (job, instance, api) (\n  increase(eightbyeight_api_request_failures_total"
             f"{token_requests}[{errors.window}])\n) > 0",
@@ -290,7 +148,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "username and password, or the Contact Center client id and secret).",
             runbooks=config.runbooks,
         ),
-        _alert(
+        alert(
             "EightByEightApiErrorsHigh",
             f"sum by (job, instance, api) (rate(eightbyeight_api_request_failures_total"
             f"{everything}[{errors.window}]))\n/\nsum by (job, instance, api) "
@@ -303,7 +161,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             f"{{{{ $labels.api }}}} API failed over the last {errors.window}.",
             runbooks=config.runbooks,
         ),
-        _alert(
+        alert(
             "EightByEightSeriesLimitReached",
             f"eightbyeight_collector_series_dropped{everything} > 0",
             config.series_limit.for_,
@@ -313,7 +171,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "{{ $value }} series: raise its max_series or narrow it with select.",
             runbooks=config.runbooks,
         ),
-        _alert(
+        alert(
             "EightByEightApiClockSkewed",
             # Both sides, not abs(): $value keeps its sign (the API ahead or behind).
             f"eightbyeight_api_clock_skew_seconds{everything} > {skew.threshold_seconds:g}\n"
@@ -329,7 +187,7 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             "and logs are off.",
             runbooks=config.runbooks,
         ),
-        _alert(
+        alert(
             "EightByEightCallQueueDurationUnitMismatch",
             f"eightbyeight_call_queue_api_duration_unit_mismatch{everything} == 1",
             config.duration_unit_mismatch.for_,

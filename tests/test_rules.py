@@ -297,16 +297,21 @@ def test_the_example_prometheus_config_loads_the_rules() -> None:
 
 
 @pytest.mark.parametrize(
-    ("alert", "severity", "receiver"),
+    ("alert", "severity", "team", "receiver"),
     [
-        ("EightByEightQueueNoAgentAvailable", "critical", "supervisors-pager"),
-        ("EightByEightQueueServiceLevelLow", "warning", "supervisors"),
-        ("EightByEightDataStale", "warning", "monitoring-team"),
-        ("EightByEightAuthenticationFailing", "critical", "monitoring-team"),
+        ("EightByEightQueueNoAgentLoggedIn", "critical", "", "supervisors-pager"),
+        ("EightByEightQueueNoAgentLoggedIn", "critical", "sales", "sales-pager"),
+        ("EightByEightQueueNoAgentAvailable", "warning", "sales", "sales-supervisors"),
+        ("EightByEightQueueNoAgentAvailable", "warning", "support", "support-supervisors"),
+        ("EightByEightQueueLongestWaitHigh", "warning", "support", "support-supervisors"),
+        ("EightByEightQueueServiceLevelLow", "warning", "", "supervisors"),
+        ("EightByEightQueueServiceLevelLow", "warning", "billing", "supervisors"),
+        ("EightByEightDataStale", "warning", "", "monitoring-team"),
+        ("EightByEightAuthenticationFailing", "critical", "", "monitoring-team"),
     ],
 )
 def test_the_example_alertmanager_config_routes_the_alerts(
-    alert: str, severity: str, receiver: str
+    alert: str, severity: str, team: str, receiver: str
 ) -> None:
     amtool = shutil.which("amtool")
     assert amtool, "amtool is missing: scripts/test.sh installs prometheus-alertmanager"
@@ -325,6 +330,7 @@ def test_the_example_alertmanager_config_routes_the_alerts(
             f"--config.file={config}",
             f"alertname={alert}",
             f"severity={severity}",
+            *([f"team={team}"] if team else []),
         ],
         capture_output=True,
         text=True,

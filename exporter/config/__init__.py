@@ -20,7 +20,7 @@ from exporter.config.contact_center import (
 )
 from exporter.config.loading import load_config, load_config_data, read_config_file
 from exporter.config.root import Config
-from exporter.config.values import Duration, RetryPolicy, Selection, Timeouts
+from exporter.config.values import Duration, QueueTeams, RetryPolicy, Selection, Timeouts
 from exporter.config.work_analytics import (
     CallDetailConfig,
     CallQueuesConfig,
@@ -44,6 +44,7 @@ __all__ = [
     "Duration",
     "ExtensionsConfig",
     "IntraDayTimeRange",
+    "QueueTeams",
     "ReportConfig",
     "ReportFilter",
     "ReportStatusPolling",

@@ -12,10 +12,13 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from exporter.config.regions import CONTACT_CENTER_BASE_URL, TOKEN_PATH, region_urls
 from exporter.config.values import (
     BaseUrl,
+    DefaultTeam,
     Duration,
+    QueueTeams,
     RetryPolicy,
     Selection,
     StrictModel,
+    TeamRule,
     Timeouts,
     TimeZone,
     WindowSpec,
@@ -197,6 +200,10 @@ class ContactCenterConfig(StrictModel):
     # Agents' names (`agent` of eightbyeight_cc_agent_info and of reports grouped by agent):
     # personal data, exported only when asked for; off, those labels are there, empty.
     personal_data: bool = False
+    # Which team each queue belongs to (the `team` label of its `_info` series, which the
+    # mixin's queue alerts carry for routing): first match wins, `default_team` for the rest.
+    teams: list[TeamRule] = Field(default_factory=list)
+    default_team: DefaultTeam = ""
     queues: CcRealtimeConfig = CcRealtimeConfig()
     groups: CcRealtimeConfig = CcRealtimeConfig()
     agents: CcAgentsConfig = CcAgentsConfig()
@@ -235,6 +242,10 @@ class ContactCenterConfig(StrictModel):
                     f"{', '.join(unknown)}"
                 )
         return self
+
+    @property
+    def queue_teams(self) -> QueueTeams:
+        return QueueTeams(rules=self.teams, default=self.default_team)
 
     def minimum_requests_per_minute(self) -> dict[str, float]:
         """Requests a minute at the least: one page per realtime endpoint and tenant, and a

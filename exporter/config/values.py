@@ -111,6 +111,48 @@ class Selection(StrictModel):
         return (not self.include or hit(self.include)) and not hit(self.exclude)
 
 
+# A team as Alertmanager routes on it: a label value, kept to what reads well in a matcher.
+_TEAM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+
+
+def _team(value: str) -> str:
+    if not _TEAM_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a team name: letters, digits, '_', '.' and '-', at most 63, "
+            "starting with a letter or digit (alerts are routed on it)"
+        )
+    return value
+
+
+def _default_team(value: str) -> str:
+    return value and _team(value)
+
+
+Team = Annotated[str, AfterValidator(_team)]
+DefaultTeam = Annotated[str, AfterValidator(_default_team)]
+
+
+class TeamRule(StrictModel):
+    """The queues of one team: a full-match regular expression on queue name, extension or id."""
+
+    team: Team
+    queues: Pattern
+
+
+class QueueTeams(StrictModel):
+    """Queue -> team, the first matching rule winning; `default` for the others ("": none,
+    and the `team` label is then empty, that is absent in Prometheus)."""
+
+    rules: list[TeamRule] = Field(default_factory=list)
+    default: DefaultTeam = ""
+
+    def team_of(self, *values: str) -> str:
+        for rule in self.rules:
+            if any(rule.queues.fullmatch(v) for v in values if v):
+                return rule.team
+        return self.default
+
+
 class Timeouts(StrictModel):
     """Per-request timeouts; every request carries both."""
 

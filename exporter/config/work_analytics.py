@@ -15,10 +15,13 @@ from exporter.config.regions import WORK_ANALYTICS_BASE_URL
 from exporter.config.values import (
     BaseUrl,
     Buckets,
+    DefaultTeam,
     Duration,
+    QueueTeams,
     RetryPolicy,
     Selection,
     StrictModel,
+    TeamRule,
     Timeouts,
     TimeZone,
     Windows,
@@ -249,6 +252,10 @@ class WorkAnalyticsConfig(StrictModel):
     # eightbyeight_extension_info, `agent` of eightbyeight_agent_info): personal data, exported
     # only when asked for; off, those labels are there with empty values.
     personal_data: bool = False
+    # Which team each queue belongs to (the `team` label of its `_info` series, which the
+    # mixin's queue alerts carry for routing): first match wins, `default_team` for the rest.
+    teams: list[TeamRule] = Field(default_factory=list)
+    default_team: DefaultTeam = ""
     # The IANA zone of the historical endpoints' `timeZone`, and of calendar windows
     # (`today` starts at midnight there).
     time_zone: TimeZone = "UTC"
@@ -262,6 +269,10 @@ class WorkAnalyticsConfig(StrictModel):
     call_legs: CallDetailConfig = CallDetailConfig()
     agent_activity: AgentActivityConfig = AgentActivityConfig()
     live_calls: LiveCallsConfig = LiveCallsConfig()
+
+    @property
+    def queue_teams(self) -> QueueTeams:
+        return QueueTeams(rules=self.teams, default=self.default_team)
 
     def minimum_requests_per_minute(self) -> dict[str, float]:
         """Requests a minute each enabled poller needs at the least: one PBX when every PBX

@@ -11,6 +11,10 @@ are logged once (`cc_metric_unknown`) and counted, never guessed at.
     eightbyeight_cc_queue_service_level_ratio{period="int-1h",queue="Sales",queue_id="101",tenant="acme-sales"} 0.82
     eightbyeight_cc_agent_status_info{agent_id="ag1",status="available",status_code="",tenant="acme-sales"} 1.0
     eightbyeight_cc_agent_info{agent="",agent_id="ag1",group="Tier 1",group_id="7",tenant="acme-sales"} 1.0
+    eightbyeight_cc_queue_info{queue="Sales",queue_id="101",team="sales",tenant="acme-sales"} 1.0
+
+`team` is the queue's team as contact_center.teams maps it (empty when no rule matches and no
+default_team is set): the mixin's rules join it onto every queue alert, for routing.
 
 An agent's name (`agent`) is exported only with contact_center.personal_data: true.
 """
@@ -21,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from exporter.api.protocols import RealtimeApi
-from exporter.config import Selection
+from exporter.config import QueueTeams, Selection
 from exporter.core.logs import get_logger
 from exporter.metrics.contact_center import (
     AGENT_DETAILS,
@@ -40,6 +44,7 @@ from exporter.metrics.contact_center import (
     vendor_name,
 )
 from exporter.metrics.rendering import Family, GaugeFamily
+from exporter.metrics.spec import gauge
 from exporter.metrics.units import DurationUnit, convert, why_unusable
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.limits import SeriesBudget
@@ -47,7 +52,13 @@ from exporter.pollers.limits import SeriesBudget
 log = get_logger(__name__)
 
 DEFAULT_TENANT = "default"  # the `tenant` label of a single-tenant account
-SPECS = REALTIME_SPECS
+QUEUE_INFO = gauge(
+    "eightbyeight_cc_queue_info",
+    "A Contact Center queue, with its team (contact_center.teams).",
+    ("tenant", "queue_id", "queue", "team"),
+    "cc_queues",
+)
+SPECS = (*REALTIME_SPECS, QUEUE_INFO)
 
 
 def poller_name(base: str, tenant: str | None) -> str:
@@ -74,6 +85,7 @@ class CcRealtimePoller(Poller):
         select: Selection = Selection(),
         max_series: int = 20_000,
         personal_data: bool = False,
+        teams: QueueTeams | None = None,
     ) -> None:
         if kind not in ENTITIES:
             raise ValueError(f"unknown realtime endpoint {kind!r}")
@@ -90,6 +102,8 @@ class CcRealtimePoller(Poller):
         self.select = select
         self.max_series = max_series
         self.personal_data = personal_data
+        # Queues only (None elsewhere): a new mapping renews the queues' pollers alone.
+        self.teams = teams or QueueTeams()
         self.specs = PLACED[kind]  # vendor name -> family
         self.unknown: set[str] = set()
         self.invalid = LeftOut(self.name)  # items (queues, groups, agents) left out
@@ -106,6 +120,7 @@ class CcRealtimePoller(Poller):
         budget = SeriesBudget(self.name, self.max_series)
         families: dict[str, GaugeFamily] = {}
         info = {spec.name: spec.gauge() for spec in AGENT_DETAILS}
+        queue_info = QUEUE_INFO.gauge()
         _, _id_label, name_label = ENTITIES[self.kind]
         seen: set[tuple[str, ...]] = set()  # (family, labels...): two spellings count once
         entities: set[str] = set()
@@ -128,7 +143,9 @@ class CcRealtimePoller(Poller):
             entities.add(entity_id)
             if not self.select.keeps(entity_name, entity_id):
                 continue
-            if not budget.take(len(metrics) + (2 if self.kind == "agents" else 0)):
+            # The `_info` series: an agent's two, a queue's one.
+            extra = {"agents": 2, "queues": 1}.get(self.kind, 0)
+            if not budget.take(len(metrics) + extra):
                 continue
             base = [self.tenant_label, entity_id, *([entity_name] if name_label else [])]
             status: dict[str, str] = {}
@@ -137,6 +154,9 @@ class CcRealtimePoller(Poller):
                     self._unusable("entry", "metric entry without a key")
                     continue
                 self._add(families, info, base, entry["key"], entry.get("value"), status, seen)
+            if self.kind == "queues":
+                team = self.teams.team_of(entity_name, entity_id)
+                queue_info.add_metric([self.tenant_label, entity_id, entity_name, team], 1.0)
             if self.kind == "agents":
                 info[AGENT_INFO.name].add_metric(
                     [
@@ -163,6 +183,8 @@ class CcRealtimePoller(Poller):
         out: list[Family] = [families[name] for name in sorted(families)]
         if self.kind == "agents":
             out.extend(info.values())
+        if self.kind == "queues":
+            out.append(queue_info)
         return out
 
     def _add(

@@ -4,7 +4,10 @@ Exposition (polled every 10 minutes by default):
 
     eightbyeight_pbx_info{pbx="acme-main",pbx_id="rXp_ceLVQs6RYjUp1Iqqwa"} 1.0
     eightbyeight_site_info{pbx="acme-main",site="SanJose",site_id="vcXZjfBOT2yWxhUQHzwqwe"} 1.0
-    eightbyeight_queue_info{extension="3971028",pbx="acme-main",queue="Support",queue_id="ZOT7...",site="SanJose"} 1.0
+    eightbyeight_queue_info{extension="3971028",pbx="acme-main",queue="Support",queue_id="ZOT7...",site="SanJose",team="support"} 1.0
+
+`team` is the queue's team as work_analytics.teams maps it (empty when no rule matches and
+no default_team is set): the mixin's rules join it onto every queue alert, for routing.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from exporter.api.protocols import DirectoryApi
+from exporter.config import QueueTeams
 from exporter.core.errors import CollectionError, MalformedResponseError
 from exporter.core.logs import get_logger
 from exporter.core.sharding import Shard
@@ -34,8 +38,8 @@ SITE_INFO = gauge(
 )
 QUEUE_INFO = gauge(
     "eightbyeight_queue_info",
-    "A call queue of a watched PBX.",
-    ("pbx", "site", "queue", "extension", "queue_id"),
+    "A call queue of a watched PBX, with its team (work_analytics.teams).",
+    ("pbx", "site", "queue", "extension", "queue_id", "team"),
     "discovery",
 )
 SPECS = (PBX_INFO, SITE_INFO, QUEUE_INFO)
@@ -165,9 +169,11 @@ class DiscoveryPoller(Poller):
         pbx_refs: Sequence[str],
         page_size: int = 100,
         shard: Shard = Shard(),
+        teams: QueueTeams = QueueTeams(),
     ) -> None:
         self.client = client
         self.shard = shard
+        self.teams = teams
         self.interval = interval
         self.pbx_refs = list(pbx_refs)
         self.page_size = page_size
@@ -267,6 +273,7 @@ class DiscoveryPoller(Poller):
                     queue.name,
                     queue.extension,
                     queue.id,
+                    self.teams.team_of(queue.name, queue.extension, queue.id),
                 ],
                 1,
             )
