@@ -77,6 +77,7 @@ def test_discovery_maps_ids_to_names_and_skips_deleted() -> None:
                 "queue": "Arryk",
                 "extension": "3971028",
                 "queue_id": "ZOT7TlP9Tle0d82ZBRKqwe",
+                "team": "",  # no teams configured
             },
         )
         == 1

@@ -413,10 +413,11 @@ def test_select_and_the_series_ceiling(rsps) -> None:
             },
         }
     )
-    collector = realtime_collector("queues", select=load.contact_center.queues.select, max_series=5)
+    # Three series a queue: its two metrics and eightbyeight_cc_queue_info.
+    collector = realtime_collector("queues", select=load.contact_center.queues.select, max_series=7)
     out = Recorder(collector.collect())
-    assert sorted(dict(k[1])["queue"] for k in out.samples) == ["Q1", "Q1", "Q2", "Q2"]
-    assert collector.self_metrics()["eightbyeight_collector_series_dropped"] == 4
+    assert sorted(dict(k[1])["queue"] for k in out.samples) == ["Q1"] * 3 + ["Q2"] * 3
+    assert collector.self_metrics()["eightbyeight_collector_series_dropped"] == 6
 
 
 def test_families_of_several_tenants_merge_into_one_per_name(rsps) -> None:
