@@ -311,7 +311,8 @@ def test_recording_rules_are_read_through_the_job_filter() -> None:
                 assert found.group(1) and 'cluster=~"$cluster|"' in found.group(1), (title, expr)
                 checked += 1
         if any(rule in expr for rule in rules):
-            assert "* on (pbx, extension) group_left (site)" in expr and info in expr, title
+            assert "* on (pbx, extension) group_left (site, queue)" in expr, title
+            assert info in expr, title
     assert checked >= 10
 
 
@@ -421,6 +422,8 @@ def test_expand() -> None:
     )
     for _file, _title, query in all_queries():
         assert "$" not in expand(query)
+        # A `$1` of label_replace would be taken for a variable (by Grafana's look-alikes too).
+        assert not re.search(r"\$\{?[0-9]", query), query
 
 
 @pytest.mark.promtool

@@ -257,13 +257,16 @@ def panels_have_data(stack: Stack) -> None:
     time.sleep(5)
 
 
-# The guard of a ratio: `and [on (...)] <volume> >= <min_calls>)` (mixin.dashboards.promql).
+# The guard of a ratio, `and [on (...)] <volume> >= <min_calls>)`, and its "too few calls"
+# part, `(<volume> < <min_calls>) * 0 - 1` (mixin.dashboards.promql).
 GUARD_FLOOR = re.compile(r" >= [1-9][0-9]*\)")
+TOO_FEW_FLOOR = re.compile(r" < [1-9][0-9]*\) \* 0 - 1")
 
 
 def lift_guards(expr: str) -> str:
-    """The query with every volume guard's floor at 0: the ratio wherever its volume exists."""
-    return GUARD_FLOOR.sub(" >= 0)", expr)
+    """The query with every volume guard's floor at 0: the ratio wherever its volume exists
+    (and no "too few calls" row, which would then duplicate the queue's ratio)."""
+    return TOO_FEW_FLOOR.sub(" < 0) * 0 - 1", GUARD_FLOOR.sub(" >= 0)", expr))
 
 
 def test_every_dashboard_query_returns_data(stack: Stack) -> None:

@@ -90,24 +90,23 @@ def queue_rule(expr: str) -> str:
     The rules keep only pbx, queue and extension (they come from the call-leg counters, summed
     across targets), so the job, cluster and site filters, and the `site` label itself, are
     joined in from `eightbyeight_queue_info` on (pbx, extension): two queues of one PBX may
-    share a name in two sites, but never an extension. A rule series of a queue no selected
+    share a name in two sites, but never an extension. `queue` comes from there too, so that
+    a "too few calls" row built from a volume per (pbx, extension) gets its name. A rule series of a queue no selected
     job watches finds no partner and drops out: that is how `$job` reaches the rules."""
     return (
         f"max by (pbx, site, queue) (({expr})"
-        f" * on (pbx, extension) group_left (site)"
-        f" max by (pbx, extension, site) (eightbyeight_queue_info{sel(*WA_QUEUE)}))"
+        f" * on (pbx, extension) group_left (site, queue)"
+        f" max by (pbx, extension, site, queue) (eightbyeight_queue_info{sel(*WA_QUEUE)}))"
     )
 
 
 def today_queue_calls() -> str:
     """Calls of each queue since local midnight that ended answered or abandoned: the
     denominator of the `today` service-level rule, read the way the rules read it (each
-    outcome once across replicas, `group` renamed `queue`)."""
+    outcome once across replicas), per (pbx, extension): the queue's identity, without
+    renaming `group` (a `$1` in a dashboard would be read as a variable)."""
     counter = f"eightbyeight_group_calls_total{sel(PBX, *QUEUE_CALLS)}"
-    return (
-        "sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) ("
-        f'label_replace({counter}, "queue", "$1", "group", "(.*)")))'
-    )
+    return f"sum by (pbx, extension) (max by (pbx, extension, outcome) ({counter}))"
 
 
 def cc_target(level: str, own_target: str, default: float) -> str:

@@ -13,7 +13,6 @@ from mixin.dashboards.promql import (
     RING_GROUP_WINDOW,
     SITE,
     WA_QUEUE,
-    WA_RULE_LABELS,
     WINDOW,
     guarded,
     min_volume,
@@ -91,7 +90,7 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
             rule_series(config.queue_service_level_today),
             today_queue_calls(),
             sl_min,
-            on=WA_RULE_LABELS,
+            on="pbx, extension",
         )
     )
     queues = Row(
