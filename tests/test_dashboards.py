@@ -181,8 +181,22 @@ def assert_label_values_variable(var: dict[str, Any]) -> None:
 def test_job_variable(name: str) -> None:
     job = variables(BUILT[name])["job"]
     assert_label_values_variable(job)
-    assert variable_query(job) == "label_values(eightbyeight_exporter_build_info, job)"
+    assert variable_query(job) == (
+        'label_values(eightbyeight_exporter_build_info{cluster=~"$cluster"}, job)'
+    )
     assert job["current"]["value"] == ["eightbyeight"]
+
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_cluster_variable(name: str) -> None:
+    """Before job, which it narrows; All is `.*`, which also matches series without the label,
+    so a scrape that sets no `cluster` loses no panel."""
+    found = BUILT[name]["templating"]["list"]
+    assert [var["name"] for var in found[1:3]] == ["cluster", "job"]
+    cluster = found[1]
+    assert_label_values_variable(cluster)
+    assert variable_query(cluster) == "label_values(eightbyeight_exporter_build_info, cluster)"
+    assert cluster["allValue"] == ".*" and cluster["current"]["value"] == ["$__all"]
 
 
 def test_job_default_comes_from_the_selector() -> None:
@@ -275,11 +289,31 @@ def test_no_hard_coded_datasource(name: str) -> None:
 # --- queries ----------------------------------------------------------------------------------
 
 
-def test_every_query_filters_on_the_job() -> None:
+def test_every_query_filters_on_the_job_and_cluster() -> None:
     for file, title, expr in all_queries():
+        if title == "variable cluster":  # the first filter: it lists the clusters
+            continue
+        assert 'cluster=~"$cluster"' in expr, (file, title, expr)
         if title == "variable job":  # the job variable lists the jobs
             continue
         assert 'job=~"$job"' in expr, (file, title, expr)
+
+
+def test_recording_rules_are_read_through_the_job_filter() -> None:
+    """The queue rules keep neither job nor site: every panel reading one joins it with
+    `eightbyeight_queue_info` filtered by the variables (the e2e test checks the effect)."""
+    rules = [rule["record"] for rule in recording_rules(MixinConfig())]
+    info = 'eightbyeight_queue_info{job=~"$job", cluster=~"$cluster", pbx=~"$pbx"'
+    checked = 0
+    for _file, title, expr in all_queries():
+        for rule in rules:
+            for found in re.finditer(re.escape(rule) + r"(\{[^}]*\})?", expr):
+                assert found.group(1) and 'cluster=~"$cluster|"' in found.group(1), (title, expr)
+                checked += 1
+        if any(rule in expr for rule in rules):
+            assert "* on (pbx, extension) group_left (site, queue)" in expr, title
+            assert info in expr, title
+    assert checked >= 10
 
 
 def test_rate_ranges_use_the_rate_interval() -> None:
@@ -388,6 +422,8 @@ def test_expand() -> None:
     )
     for _file, _title, query in all_queries():
         assert "$" not in expand(query)
+        # A `$1` of label_replace would be taken for a variable (by Grafana's look-alikes too).
+        assert not re.search(r"\$\{?[0-9]", query), query
 
 
 @pytest.mark.promtool
@@ -456,13 +492,53 @@ def test_thresholds_come_from_the_config() -> None:
                 for o in item["fieldConfig"]["overrides"]
                 if o["matcher"]["id"] == "byName"
             ]
+            own_targets = any(CC_LEVEL in t["expr"] for t in item["targets"])
             for subject, column in subjects:
                 for pattern, (value, old) in expected.items():
                     if re.search(pattern, subject, re.I):
                         values = threshold_values(item, column)
+                        if own_targets and pattern == "service level":
+                            # Contact Center queues have targets of their own (see below).
+                            assert value not in values and old not in values, item["title"]
+                            continue
                         assert value in values and old not in values, (item["title"], subject)
                         seen[pattern] += 1
     assert all(seen.values()), seen
+
+
+CC_LEVEL = "eightbyeight_cc_queue_service_level_ratio"
+CC_TARGET = "eightbyeight_cc_queue_service_level_target_ratio"
+
+
+def test_contact_center_levels_are_coloured_against_each_queues_own_target() -> None:
+    """Grafana's thresholds are one list per field: the comparison with each queue's target
+    (the mixin's where 8x8 has none) is made in PromQL, and the colour follows from it."""
+    target = MixinConfig().service_level.target
+    goal = f"{CC_TARGET}"
+    coloured = 0
+    for model in BUILT.values():
+        for item in data_panels(model):
+            exprs = [t["expr"] for t in item["targets"]]
+            if not any(CC_LEVEL in e for e in exprs):
+                continue
+            overrides = {o["matcher"]["options"]: o for o in item["fieldConfig"]["overrides"]}
+            if item["type"] == "bargauge":  # below (red), at or above (green), too few
+                below, met, few = exprs
+                assert goal in below and " < (" in below and " >= (" in met, item["title"]
+                assert f"* 0 + {target:g})" in below, "the mixin's target where 8x8 has none"
+                assert overrides["A"]["properties"][0]["value"]["fixedColor"] == "red"
+                assert overrides["B"]["properties"][0]["value"]["fixedColor"] == "green"
+                assert "* 0 - 1" in few and CC_LEVEL not in few
+                coloured += 1
+            elif item["type"] == "table":
+                assert threshold_values(item, "Margin to target") == {0}, item["title"]
+                assert threshold_values(item, "Service level") == set(), item["title"]
+                coloured += 1
+            elif item["type"] == "stat":  # how many queues are below their own target
+                assert "below their target" in item["title"] and goal in exprs[0]
+                assert threshold_values(item) == {1}
+                coloured += 1
+    assert coloured == 4
 
 
 @pytest.mark.promtool
@@ -506,3 +582,79 @@ def test_an_agents_status_cell_shows_one_replicas_status_when_replicas_disagree(
         [binary("promtool"), "test", "rules", str(path)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- guards, annotations, links ---------------------------------------------------------------
+
+RATIOS = re.compile(r"\w+_ratio\b|\w+:ratio_\w+")
+GUARD = re.compile(r" >= ([1-9][0-9]*)\)")
+
+
+def test_every_ratio_panel_is_guarded_by_the_alerts_volume() -> None:
+    """A service level or abandon ratio is shown only over `min_calls` calls (as the alerts
+    read it): a queue with one call is not 0 % in red, an idle Contact Center queue not 1.0.
+    Cells and bars that keep the queue show the "too few calls" mapping instead."""
+    config = MixinConfig.model_validate(
+        {"service_level": {"min_calls": 7}, "abandon_ratio": {"min_calls": 9}}
+    )
+    checked = 0
+    for model in build_dashboards(config).values():
+        for item in data_panels(model):
+            for target in item["targets"]:
+                ratios = RATIOS.findall(target["expr"])
+                if not ratios or ratios[0].endswith("target_ratio"):  # a queue's target
+                    continue
+                floors = {int(f) for f in GUARD.findall(target["expr"])}
+                assert floors and floors <= {7, 9}, (item["title"], target["expr"])
+                if "* 0 - 1" in target["expr"]:  # "too few calls": mapped, wherever shown
+                    mapped = [item["fieldConfig"]["defaults"]["mappings"]] + [
+                        p["value"]
+                        for o in item["fieldConfig"]["overrides"]
+                        for p in o["properties"]
+                        if p["id"] == "mappings"
+                    ]
+                    assert any("too few calls" in json.dumps(m) for m in mapped), item["title"]
+                checked += 1
+    assert checked >= 15
+
+
+@pytest.mark.parametrize("name", sorted(BUILT))
+def test_firing_alerts_are_annotations(name: str) -> None:
+    [annotation] = BUILT[name]["annotations"]["list"]
+    assert annotation["datasource"] == DATASOURCE and annotation["enable"] is True
+    expr = annotation["expr"]
+    assert expr.startswith('ALERTS{alertstate="firing", alertname=~"EightByEight.*"')
+    assert 'job=~"$job"' not in expr, "the queue rules' alerts have no job label"
+    names = [
+        rule["alert"]
+        for group in yaml.safe_load((REPO / "mixin" / "rules.yml").read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    ]
+    assert names and all(re.fullmatch("EightByEight.*", n) for n in names)
+    assert annotation["titleFormat"] == "{{alertname}}"
+
+
+def test_wallboard_queues_link_to_their_detail_dashboard() -> None:
+    """Every bar and table of the wallboard that lists queues opens the queue's dashboard with
+    the queue's labels as that dashboard's variables, the scrape filters and time kept."""
+    wallboard = BUILT["eightbyeight-wallboard.json"]
+    linked = 0
+    for item in data_panels(wallboard):
+        if item["type"] not in ("bargauge", "table"):
+            continue
+        exprs = " ".join(t["expr"] for t in item["targets"])
+        cc = "eightbyeight_cc_" in exprs
+        uid = "eightbyeight-contact-center" if cc else "eightbyeight-work-analytics"
+        params = ("tenant", "queue") if cc else ("pbx", "site", "queue")
+        [link] = item["fieldConfig"]["defaults"]["links"]
+        path, _, query = link["url"].partition("?")
+        assert path == f"/d/{uid}", item["title"]
+        target_variables = variables(BUILT[f"{uid}.json"])
+        source = "__data.fields" if item["type"] == "table" else "__field.labels"
+        expected = ["${cluster:queryparam}", "${job:queryparam}"]
+        expected += [f"var-{p}=${{{source}.{p}:percentencode}}" for p in params]
+        assert query.split("&") == [*expected, "${__url_time_range}"], item["title"]
+        assert set(params) <= set(target_variables)
+        linked += 1
+    assert linked >= 12

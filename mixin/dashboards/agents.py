@@ -66,8 +66,9 @@ def status_code(metric: str, label: str, by: str, matchers: str, statuses: Seque
     return f"max by ({by}) (\n  {per_target}\n)"
 
 
-def queue_agent_rows() -> list[Row]:
-    """The wallboard's agents: by status per queue, and each agent's status."""
+def queue_agent_rows(links: Sequence[Json] = ()) -> list[Row]:
+    """The wallboard's agents: by status per queue, and each agent's status; `links` open a
+    row's queue elsewhere."""
     wa = sel(*WA_QUEUE)
     matchers = wa[1:-1]
     by_queue = "pbx, site, queue"
@@ -109,6 +110,7 @@ def queue_agent_rows() -> list[Row]:
                     by=("pbx", "site", "queue"),
                     sort_by="Logged in",
                     h=9,
+                    links=links,
                     description="Agents of each queue by their status in it "
                     "(queue-agent-activity): they add up to the queue's agents. Logged in: "
                     "primary and overflow agents not logged out; red when none.",
@@ -130,6 +132,7 @@ def queue_agent_rows() -> list[Row]:
                     by=("pbx", "site", "queue"),
                     sort_by="Waiting",
                     h=9,
+                    links=links,
                     description="Calls of each queue in progress now, by status, from the "
                     "aggregated calls (`/calls`); the oldest waiting call's age.",
                 ),
@@ -152,6 +155,7 @@ def queue_agent_rows() -> list[Row]:
                     by=("pbx", "site", "queue", "agent_id"),
                     sort_by="Time in status",
                     h=10,
+                    links=links,
                     description="Each agent of the selected queues: status in the queue, time "
                     "in it, and calls accepted over the API's last 24 hours. Needs "
                     "`work_analytics.queue_agents.per_agent: true` (off by default).",

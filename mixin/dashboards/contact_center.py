@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from mixin.config import MixinConfig
-from mixin.dashboards.grafana import Dashboard, bad_above, bad_below
-from mixin.dashboards.layout import Row, dashboard
+from mixin.dashboards.grafana import TOO_FEW_CALLS, Dashboard, bad_above, bad_below
+from mixin.dashboards.layout import CONTACT_CENTER_UID, Row, dashboard
 from mixin.dashboards.panels import Query, bargauge, stat, timeseries
-from mixin.dashboards.promql import QUEUE, REPORT_COLLECTORS, RT, TENANT, sel
+from mixin.dashboards.promql import (
+    QUEUE,
+    REPORT_COLLECTORS,
+    RT,
+    TENANT,
+    cc_levels,
+    cc_target,
+    guarded,
+    min_volume,
+    only_enough,
+    sel,
+)
 from mixin.dashboards.tables import YES_NO, Column, raw_table, table
 from mixin.dashboards.variables import (
     cc_queue_variable,
-    job_variable,
     period_variable,
+    scrape_variables,
     tenant_variable,
 )
 
@@ -40,6 +51,15 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
     idle, handling = queue("available_idle_agents", rt), queue("handling_interactions", rt)
     sl, abandoned = queue("service_level_ratio", per), queue("abandoned_interactions_ratio", per)
     sl_target = queue("service_level_target_ratio", today)
+    entered = queue("entered_interactions", per)
+    sl_min, abandon_min = config.service_level.min_calls, config.abandon_ratio.min_calls
+    # Each queue against its own target: Grafana's thresholds are one list per column, so the
+    # comparison is made in PromQL (a margin column, a count of queues below).
+    goal = cc_target(sl, sl_target, target)
+    below, _met, _few = cc_levels(sl, entered, goal, sl_min)
+    sl_shown = guarded(sl, entered, sl_min)
+    margin = only_enough(f"{sl} - {goal}", entered, sl_min)
+    abandoned_shown = guarded(abandoned, entered, abandon_min)
     by_queue = "{{queue}} ({{tenant}})"
     now = Row(
         "Queues now",
@@ -60,20 +80,25 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
                 description="Interactions being handled now.",
             ),
             stat(
-                "Lowest service level ($period)",
-                f"min({sl})",
-                unit="percentunit",
-                thresholds=bad_below(target),
-                minimum=0,
-                maximum=1,
+                "Queues below their target ($period)",
+                f"count({below}) or vector(0)",
+                unit="none",
+                thresholds=bad_above(1),
+                description="Queues whose service level is below the queue's own target (the "
+                f"mixin's target where 8x8 has none), among those with {min_volume(sl_min)} "
+                "interactions or more in the period.",
             ),
             stat(
                 "Highest abandoned ratio ($period)",
-                f"max({abandoned})",
+                f"max({abandoned_shown})",
                 unit="percentunit",
                 thresholds=bad_above(abandon),
+                mappings=TOO_FEW_CALLS,
                 minimum=0,
                 maximum=1,
+                description="The highest abandoned ratio among the queues with "
+                f"{min_volume(abandon_min)} interactions or more in the period; \"too few "
+                "calls\" when none has so many.",
             ),
             table(
                 "Queues",
@@ -82,16 +107,27 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
                     Column("Longest wait", longest, "s", bad_above(wait_limit)),
                     Column("Available idle agents", idle, thresholds=bad_below(1)),
                     Column("Handling", handling),
-                    Column("Entered ($period)", queue("entered_interactions", per)),
+                    Column("Entered ($period)", entered),
                     Column("Accepted ($period)", queue("accepted_interactions", per)),
-                    Column("Service level", sl, "percentunit", bad_below(target)),
-                    Column("Target", sl_target, "percentunit"),
-                    Column("Abandoned ratio", abandoned, "percentunit", bad_above(abandon)),
+                    Column("Service level", sl_shown, "percentunit", mappings=TOO_FEW_CALLS),
+                    Column("Target", goal, "percentunit"),
+                    Column("Margin to target", margin, "percentunit", bad_below(0)),
+                    Column(
+                        "Abandoned ratio",
+                        abandoned_shown,
+                        "percentunit",
+                        bad_above(abandon),
+                        TOO_FEW_CALLS,
+                    ),
                 ],
                 by=("tenant", "queue"),
                 sort_by="Waiting",
-                description="Live values (period rt) and the ratios of the selected period; the "
-                "target is each queue's own, set in 8x8.",
+                description="Live values (period rt) and the ratios of the selected period. "
+                "The target is each queue's own, set in 8x8 (the mixin's where it has none); "
+                "the margin, service level minus target, is red below 0: a fixed colour on "
+                "the service level would contradict the queues whose target differs. Ratios "
+                f"say \"too few calls\" below {min_volume(min(sl_min, abandon_min))} "
+                "interactions entered (an idle queue reads 100 % at 8x8).",
             ),
         ],
     )
@@ -111,10 +147,11 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
             timeseries("Available idle agents", [Query(idle, by_queue)], unit="short", w=8),
             timeseries(
                 "Service level ($period) vs target",
-                [Query(sl, by_queue), Query(sl_target, "{{queue}} ({{tenant}}) target")],
+                [
+                    Query(only_enough(sl, entered, sl_min), by_queue),
+                    Query(goal, "{{queue}} ({{tenant}}) target"),
+                ],
                 unit="percentunit",
-                thresholds=bad_below(target),
-                threshold_style="dashed",
                 minimum=0,
                 maximum=1,
                 overrides=[
@@ -125,17 +162,19 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
                         ],
                     }
                 ],
-                description="Service level per queue; dotted: each queue's own target from 8x8; "
-                "dashed: the mixin's alert target.",
+                description="Service level per queue, a gap where fewer than "
+                f"{min_volume(sl_min)} interactions entered; dotted: each queue's own target "
+                "from 8x8 (the mixin's where it has none), the one its alert compares with.",
             ),
             timeseries(
                 "Abandoned ratio ($period)",
-                [Query(abandoned, by_queue)],
+                [Query(only_enough(abandoned, entered, abandon_min), by_queue)],
                 unit="percentunit",
                 thresholds=bad_above(abandon),
                 threshold_style="dashed",
                 minimum=0,
-                description="Dashed: the AbandonRatio alert's threshold.",
+                description="Dashed: the AbandonRatio alert's threshold. A gap where fewer than "
+                f"{min_volume(abandon_min)} interactions entered, as in the alert.",
             ),
         ],
     )
@@ -263,13 +302,13 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
         ],
     )
     return dashboard(
-        uid="eightbyeight-contact-center",
+        uid=CONTACT_CENTER_UID,
         title="8x8 / Contact Center",
         tags=["contact-center"],
         description="8x8 Contact Center: realtime queues, agent groups, agents and the "
         "configured historical reports.",
         variables=[
-            job_variable(config),
+            *scrape_variables(config),
             tenant_variable(),
             cc_queue_variable("queue", "Queue"),
             period_variable(config, [f"eightbyeight_cc_queue_{m}" for m in PERIOD_METRICS]),

@@ -8,7 +8,7 @@ from mixin.dashboards.layout import Row, dashboard
 from mixin.dashboards.panels import Query, bargauge, stat, timeseries
 from mixin.dashboards.promql import sel
 from mixin.dashboards.tables import UP_DOWN, Column, raw_table, table
-from mixin.dashboards.variables import job_variable, variable
+from mixin.dashboards.variables import scrape_variables, variable
 
 
 def build_exporter_health(config: MixinConfig) -> Dashboard:
@@ -305,7 +305,7 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
         tags=["exporter"],
         description="Health of the 8x8 exporter: collectors, data age, API requests, failures "
         "and latency, series ceilings and data quality.",
-        variables=[job_variable(config), collector_variable],
+        variables=[*scrape_variables(config), collector_variable],
         rows=[collectors, apis, quality],
         refresh="1m",
         time_from="now-6h",

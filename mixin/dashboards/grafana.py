@@ -43,3 +43,22 @@ def bad_above(limit: float) -> Json:
 def bad_below(limit: float) -> Json:
     """Red below the limit, green from it: service levels, available agents."""
     return steps(("red", None), ("green", limit))
+
+
+# The value the guarded ratio queries give a queue with fewer calls than the alerts'
+# `min_calls` (`promql.TOO_FEW`): greyed text, never a colour of the thresholds.
+TOO_FEW_CALLS: tuple[Json, ...] = (
+    {
+        "options": {"-1": {"color": "#8e8e8e", "index": 0, "text": "too few calls"}},
+        "type": "value",
+    },
+)
+
+
+def fixed_colour(ref_id: str, colour: str) -> Json:
+    """An override that paints every series of one query `colour`, whatever its value: how a
+    bar is coloured by a comparison made in PromQL (a queue below its own target)."""
+    return {
+        "matcher": {"id": "byFrameRefID", "options": ref_id},
+        "properties": [{"id": "color", "value": {"fixedColor": colour, "mode": "fixed"}}],
+    }

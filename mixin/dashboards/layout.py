@@ -1,12 +1,13 @@
-"""The dashboard's frame: rows of panels placed on Grafana's grid, ids, links and tags."""
+"""The dashboard's frame: rows of panels placed on Grafana's grid, ids, links, tags, the
+firing alerts as annotations, and the data links from a queue to its detail dashboard."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import count
 
-from mixin.dashboards.grafana import Dashboard, Json, Panel
+from mixin.dashboards.grafana import DATASOURCE, Dashboard, Json, Panel
 from mixin.dashboards.variables import datasource_variable
 
 SCHEMA_VERSION = 39
@@ -56,6 +57,70 @@ def layout(rows: Sequence[Row]) -> list[Panel]:
     return out
 
 
+# Every alert of the mixin, whichever dashboard: a stale collector or a failing API explains a
+# queue panel's gap as well as an exporter panel's. Not filtered on `$job`: the Work Analytics
+# queue alerts come from recording rules, which keep no `job` label. The `cluster` filter
+# keeps alerts without the label (rules that drop it) in every cluster's view.
+FIRING_ALERTS = 'ALERTS{alertstate="firing", alertname=~"EightByEight.*", cluster=~"$cluster|"}'
+
+
+def alert_annotations() -> Json:
+    """The firing alerts, from Prometheus's own `ALERTS` series, drawn on every time series."""
+    return {
+        "datasource": dict(DATASOURCE),
+        "enable": True,
+        "expr": FIRING_ALERTS,
+        "hide": False,
+        "iconColor": "red",
+        "name": "Firing alerts",
+        "step": "1m",
+        "tagKeys": "severity,alertname",
+        "textFormat": "{{queue}} {{pbx}}{{tenant}}{{collector}}{{api}}",
+        "titleFormat": "{{alertname}}",
+        "useValueForTime": False,
+    }
+
+
+def detail_link(title: str, uid: str, params: Sequence[tuple[str, str]]) -> Json:
+    """A data link to the dashboard `uid` with the clicked queue's labels as its variables
+    (`params`: variable, `${...}` of the value), the scrape filters and time range kept."""
+    query = "&".join(
+        [
+            "${cluster:queryparam}",
+            "${job:queryparam}",
+            *(f"var-{name}={value}" for name, value in params),
+            "${__url_time_range}",
+        ]
+    )
+    return {"targetBlank": False, "title": title, "url": f"/d/{uid}?{query}"}
+
+
+def from_cell(label: str) -> str:
+    """The value of a table row's label column, for a data link (URL-encoded)."""
+    return f"${{__data.fields.{label}:percentencode}}"
+
+
+def from_series(label: str) -> str:
+    """The label of a bar's or line's series, for a data link (URL-encoded)."""
+    return f"${{__field.labels.{label}:percentencode}}"
+
+
+WORK_ANALYTICS_UID = "eightbyeight-work-analytics"
+CONTACT_CENTER_UID = "eightbyeight-contact-center"
+
+
+def work_analytics_links(value: Callable[[str], str]) -> tuple[Json, ...]:
+    """From a Work Analytics queue (a table row or a bar) to the Work Analytics dashboard."""
+    params = [(name, value(name)) for name in ("pbx", "site", "queue")]
+    return (detail_link("Open the queue in Work Analytics", WORK_ANALYTICS_UID, params),)
+
+
+def contact_center_links(value: Callable[[str], str]) -> tuple[Json, ...]:
+    """From a Contact Center queue to the Contact Center dashboard (its `queue` variable)."""
+    params = [(name, value(name)) for name in ("tenant", "queue")]
+    return (detail_link("Open the queue in Contact Center", CONTACT_CENTER_UID, params),)
+
+
 def dashboard(
     *,
     uid: str,
@@ -83,7 +148,7 @@ def dashboard(
         }
     ]
     return {
-        "annotations": {"list": []},
+        "annotations": {"list": [alert_annotations()]},
         "description": description,
         "editable": True,
         "fiscalYearStartMonth": 0,

@@ -52,8 +52,10 @@ def panel(
     instant: bool = False,
     table: bool = False,
     transformations: Sequence[Json] = (),
+    links: Sequence[Json] = (),
 ) -> Panel:
-    """The fields every panel needs: the datasource variable, a unit, targets with refIds."""
+    """The fields every panel needs: the datasource variable, a unit, targets with refIds.
+    `links` are data links: each value (bar, cell, point) opens them with its own labels."""
     defaults: Json = {
         "color": {"mode": color_mode},
         "mappings": list(mappings),
@@ -68,6 +70,8 @@ def panel(
         defaults["max"] = json_number(maximum)
     if decimals is not None:
         defaults["decimals"] = decimals
+    if links:
+        defaults["links"] = list(links)
     out: Panel = {
         "datasource": dict(DATASOURCE),
         "description": description,
@@ -193,7 +197,7 @@ def timeseries(
 
 def bargauge(
     title: str,
-    query: Query,
+    query: Query | Sequence[Query],
     *,
     unit: str,
     description: str = "",
@@ -202,8 +206,11 @@ def bargauge(
     h: int = 8,
     minimum: float | None = None,
     maximum: float | None = None,
+    mappings: Sequence[Json] = (),
+    overrides: Sequence[Json] = (),
+    links: Sequence[Json] = (),
 ) -> Panel:
-    """One bar per series of an instant query: compares queues at a glance."""
+    """One bar per series of instant queries: compares queues at a glance."""
     options = {
         "displayMode": "gradient",
         "maxVizHeight": 300,
@@ -219,7 +226,7 @@ def bargauge(
     return panel(
         "bargauge",
         title,
-        [query],
+        [query] if isinstance(query, Query) else query,
         unit=unit,
         w=w,
         h=h,
@@ -228,5 +235,8 @@ def bargauge(
         options=options,
         minimum=minimum,
         maximum=maximum,
+        mappings=mappings,
+        overrides=overrides,
+        links=links,
         instant=True,
     )

@@ -60,6 +60,7 @@ def table(
     w: int = 24,
     h: int = 8,
     sort_by: str | None = None,
+    links: Sequence[Json] = (),
 ) -> Panel:
     """One row per label set of `by`, one column per instant query.
 
@@ -108,6 +109,7 @@ def table(
         instant=True,
         table=True,
         transformations=transformations,
+        links=links,
     )
 
 

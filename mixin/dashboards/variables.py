@@ -1,5 +1,5 @@
-"""The dashboards' template variables: datasource, job, and the label filters (pbx, site,
-queue, tenant, period, window) narrowed by the ones before them. Each offers only values that
+"""The dashboards' template variables: datasource, cluster, job, and the label filters (pbx,
+site, queue, tenant, period, window) narrowed by the ones before them. Each offers only values that
 the panels using it have data for: a value read from the very series those panels read."""
 
 from __future__ import annotations
@@ -74,13 +74,25 @@ def job_default(selector: str) -> Json:
     return {"selected": True, "text": [value], "value": [value]}
 
 
+def cluster_variable() -> Json:
+    """The `cluster` label a multi-cluster scrape adds. Where no series has it the list is
+    empty and the variable stays at All (`.*`), which matches the missing label: no panel is
+    emptied by a filter on a label nobody sets."""
+    return variable("cluster", "Cluster", "label_values(eightbyeight_exporter_build_info, cluster)")
+
+
 def job_variable(config: MixinConfig) -> Json:
     return variable(
         "job",
         "Job",
-        "label_values(eightbyeight_exporter_build_info, job)",
+        'label_values(eightbyeight_exporter_build_info{cluster=~"$cluster"}, job)',
         current=job_default(config.selector),
     )
+
+
+def scrape_variables(config: MixinConfig) -> list[Json]:
+    """cluster, then job narrowed by it: the filters every query of every dashboard has."""
+    return [cluster_variable(), job_variable(config)]
 
 
 def wa_queue_variables() -> list[Json]:

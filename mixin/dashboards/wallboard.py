@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
-from mixin.config import MixinConfig
+from mixin.config import MixinConfig, seconds
 from mixin.dashboards.agents import queue_agent_rows
-from mixin.dashboards.grafana import Dashboard, bad_above, bad_below, json_number
-from mixin.dashboards.layout import Row, dashboard
+from mixin.dashboards.grafana import (
+    TOO_FEW_CALLS,
+    Dashboard,
+    bad_above,
+    bad_below,
+    fixed_colour,
+    json_number,
+)
+from mixin.dashboards.layout import (
+    Row,
+    contact_center_links,
+    dashboard,
+    from_cell,
+    from_series,
+    work_analytics_links,
+)
 from mixin.dashboards.panels import Query, bargauge, stat
-from mixin.dashboards.promql import RT, TENANT, WA_QUEUE, queue_rule, sel
+from mixin.dashboards.promql import (
+    RT,
+    TENANT,
+    WA_QUEUE,
+    cc_levels,
+    cc_target,
+    lowest,
+    min_volume,
+    sel,
+    wa_window_ratio,
+)
 from mixin.dashboards.tables import Column, table
 from mixin.dashboards.variables import (
     cc_queue_variable,
-    job_variable,
+    scrape_variables,
     tenant_variable,
     wa_queue_variables,
 )
@@ -22,8 +46,18 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
     target, wait_limit = config.service_level.target, config.longest_wait.threshold_seconds
     wa = sel(*WA_QUEUE)
     by_queue = "{{queue}} ({{site}})"
-    sl_rule = queue_rule(config.queue_service_level)
-    window = config.queue_window
+    window, sl_min = config.queue_window, config.service_level.min_calls
+    # The service level of each queue with enough calls in the window, as the alert guards it;
+    # "too few calls" for the others.
+    sl_rule = wa_window_ratio(
+        config.queue_service_level,
+        config.queue_calls_rate,
+        seconds(window),
+        sl_min,
+        keep_few=True,
+    )
+    wa_links = work_analytics_links(from_series)
+    wa_table_links = work_analytics_links(from_cell)
     waiting = f"max by (pbx, site, queue) (eightbyeight_queue_ongoing_waiting_calls{wa})"
     longest = (
         f"max by (pbx, site, queue) (eightbyeight_queue_ongoing_longest_waiting_time_seconds{wa})"
@@ -56,15 +90,18 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
             ),
             stat(
                 f"Lowest service level ({window})",
-                f"min({sl_rule})",
+                lowest(sl_rule),
                 unit="percentunit",
                 thresholds=bad_below(target),
                 minimum=0,
                 maximum=1,
+                mappings=TOO_FEW_CALLS,
                 w=6,
                 description=f"The worst queue's service level over {window}: calls answered "
                 f"within {json_number(config.service_level.answered_within_seconds)} s over "
-                "answered + abandoned (recording rule); red below the target.",
+                f"answered + abandoned (recording rule); red below the target. Queues with "
+                f"fewer than {min_volume(sl_min)} calls in the window are left out, as the "
+                "alert leaves them out; \"too few calls\" when every queue has so few.",
             ),
             stat(
                 "Queues with callers waiting",
@@ -79,6 +116,7 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                 unit="short",
                 minimum=0,
                 description="Calls waiting now, per queue.",
+                links=wa_links,
             ),
             bargauge(
                 "Longest wait by queue",
@@ -87,6 +125,7 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                 thresholds=bad_above(wait_limit),
                 minimum=0,
                 description="The current longest wait per queue; red from the alert's threshold.",
+                links=wa_links,
             ),
             bargauge(
                 "Available agents by queue",
@@ -95,6 +134,7 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                 thresholds=bad_below(1),
                 minimum=0,
                 description="Agents logged in and Available, per queue; red when none.",
+                links=wa_links,
             ),
             bargauge(
                 f"Service level by queue ({window})",
@@ -103,8 +143,11 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                 thresholds=bad_below(target),
                 minimum=0,
                 maximum=1,
+                mappings=TOO_FEW_CALLS,
+                links=wa_links,
                 description="Answered within the service-level time over answered + "
-                "abandoned, from the call legs (recording rule).",
+                f"abandoned, from the call legs (recording rule); \"too few calls\" below "
+                f"{min_volume(sl_min)} calls in the window, where the alert stays silent too.",
             ),
             table(
                 "Call queues now",
@@ -120,11 +163,14 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                         "Eligible agents",
                         f"max by (pbx, site, queue) (eightbyeight_queue_eligible_agents{wa})",
                     ),
-                    Column("Service level", sl_rule, "percentunit", bad_below(target)),
+                    Column(
+                        "Service level", sl_rule, "percentunit", bad_below(target), TOO_FEW_CALLS
+                    ),
                 ],
                 by=("pbx", "site", "queue"),
                 sort_by="Waiting",
                 h=9,
+                links=wa_table_links,
                 description="Every selected call queue now; service level over "
                 f"{window} from the recording rule.",
             ),
@@ -137,6 +183,14 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
     cc_longest = f"max by (tenant, queue) (eightbyeight_cc_queue_longest_wait_time_seconds{cc_rt})"
     cc_available = f"max by (tenant, queue) (eightbyeight_cc_queue_available_idle_agents{cc_rt})"
     cc_sl = f"max by (tenant, queue) (eightbyeight_cc_queue_service_level_ratio{cc_period})"
+    cc_entered = f"max by (tenant, queue) (eightbyeight_cc_queue_entered_interactions{cc_period})"
+    cc_today = sel(TENANT, 'queue=~"$cc_queue"', 'period="today"')
+    cc_own_target = (
+        f"max by (tenant, queue) (eightbyeight_cc_queue_service_level_target_ratio{cc_today})"
+    )
+    cc_goal = cc_target(cc_sl, cc_own_target, target)
+    cc_below, cc_met, cc_few = cc_levels(cc_sl, cc_entered, cc_goal, sl_min)
+    cc_links = contact_center_links(from_series)
     cc_row = Row(
         "Contact Center queues",
         [
@@ -161,15 +215,14 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                 description="Agents available and idle in the selected queues.",
             ),
             stat(
-                f"Lowest service level ({config.cc_period})",
-                f"min({cc_sl})",
-                unit="percentunit",
-                thresholds=bad_below(target),
-                minimum=0,
-                maximum=1,
+                f"Queues below their target ({config.cc_period})",
+                f"count({cc_below}) or vector(0)",
+                unit="none",
+                thresholds=bad_above(1),
                 w=6,
-                description=f"The worst queue's service level over the period {config.cc_period}"
-                " (the one the alerts read), as 8x8 computes it.",
+                description="Queues whose service level over the period the alerts read is "
+                "below the queue's own target (set in 8x8; the mixin's target where there is "
+                f"none), among those with {min_volume(sl_min)} interactions or more.",
             ),
             stat(
                 "Queues with interactions waiting",
@@ -184,6 +237,7 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                 unit="short",
                 minimum=0,
                 description="Interactions waiting now, per queue.",
+                links=cc_links,
             ),
             bargauge(
                 "Longest wait by queue",
@@ -192,6 +246,7 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                 thresholds=bad_above(wait_limit),
                 minimum=0,
                 description="The longest wait of the interactions waiting now, per queue.",
+                links=cc_links,
             ),
             bargauge(
                 "Available agents by queue",
@@ -200,16 +255,26 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                 thresholds=bad_below(1),
                 minimum=0,
                 description="Agents available and idle, per queue; red when none.",
+                links=cc_links,
             ),
             bargauge(
                 f"Service level by queue ({config.cc_period})",
-                Query(cc_sl, by_cc),
+                [
+                    Query(cc_below, by_cc),
+                    Query(cc_met, by_cc),
+                    Query(cc_few, by_cc),
+                ],
                 unit="percentunit",
-                thresholds=bad_below(target),
                 minimum=0,
                 maximum=1,
+                mappings=TOO_FEW_CALLS,
+                overrides=[fixed_colour("A", "red"), fixed_colour("B", "green")],
+                links=cc_links,
                 description="Interactions accepted within the queue's service-level time "
-                "over those that entered.",
+                "over those that entered. Red: below the queue's own target (the mixin's "
+                "target where 8x8 has none); green: at or above it. \"too few calls\" below "
+                f"{min_volume(sl_min)} interactions (an idle queue, which 8x8 reports as "
+                "100 %).",
             ),
         ],
     )
@@ -221,12 +286,12 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
         "available agents and service level, for Work Analytics call queues and "
         "Contact Center queues; Work Analytics agents by status and calls in progress.",
         variables=[
-            job_variable(config),
+            *scrape_variables(config),
             *wa_queue_variables(),
             tenant_variable(),
             cc_queue_variable("cc_queue", "CC queue"),
         ],
-        rows=[wa_row, *queue_agent_rows(), cc_row],
+        rows=[wa_row, *queue_agent_rows(wa_table_links), cc_row],
         refresh="30s",
         time_from="now-1h",
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from mixin.config import MixinConfig
+from mixin.config import MixinConfig, seconds
 from mixin.dashboards.agents import agent_activity_row
-from mixin.dashboards.grafana import Dashboard, bad_above, bad_below, json_number
-from mixin.dashboards.layout import Row, dashboard
+from mixin.dashboards.grafana import TOO_FEW_CALLS, Dashboard, bad_above, bad_below, json_number
+from mixin.dashboards.layout import WORK_ANALYTICS_UID, Row, dashboard
 from mixin.dashboards.panels import Query, bargauge, stat, timeseries
 from mixin.dashboards.promql import (
     EXTENSION_WINDOW,
@@ -14,11 +14,16 @@ from mixin.dashboards.promql import (
     SITE,
     WA_QUEUE,
     WINDOW,
+    guarded,
+    min_volume,
     queue_rule,
+    rule_series,
     sel,
+    today_queue_calls,
+    wa_window_ratio,
 )
 from mixin.dashboards.tables import Column, table
-from mixin.dashboards.variables import job_variable, wa_queue_variables, window_variable
+from mixin.dashboards.variables import scrape_variables, wa_queue_variables, window_variable
 
 TOP_N = 10
 # The Call Queue Metric API is asked without dates: its aggregates cover the last 24 hours.
@@ -69,12 +74,31 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
         return f"max by (pbx, site, queue) (eightbyeight_queue_{metric}{wa})"
 
     by_queue = "{{queue}} ({{site}})"
+    sl_min, abandon_min = config.service_level.min_calls, config.abandon_ratio.min_calls
+
+    def window_ratio(rule: str, min_calls: int) -> str:
+        # Guarded as the alerts are: a gap where the window has fewer than `min_calls` calls.
+        return wa_window_ratio(
+            rule, config.queue_calls_rate, seconds(window), min_calls, keep_few=False
+        )
+
+    def api_ratio(metric: str) -> str:
+        return guarded(queue_metric(metric), queue_metric("entered_calls"), abandon_min)
+
+    sl_today = queue_rule(
+        guarded(
+            rule_series(config.queue_service_level_today),
+            today_queue_calls(),
+            sl_min,
+            on="pbx, extension",
+        )
+    )
     queues = Row(
         f"Call queues ({window} recording rules)",
         [
             timeseries(
                 "Service level by queue",
-                [Query(queue_rule(config.queue_service_level), by_queue)],
+                [Query(window_ratio(config.queue_service_level, sl_min), by_queue)],
                 unit="percentunit",
                 thresholds=bad_below(target),
                 threshold_style="dashed",
@@ -83,39 +107,43 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
                 w=8,
                 description=f"Calls answered within "
                 f"{json_number(config.service_level.answered_within_seconds)} s over "
-                f"answered + abandoned, over {window}; dashed: the target.",
+                f"answered + abandoned, over {window}; dashed: the target. A gap where the "
+                f"window has fewer than {min_volume(sl_min)} calls, as in the alert.",
             ),
             timeseries(
                 "Abandon ratio by queue",
-                [Query(queue_rule(config.queue_abandon_ratio), by_queue)],
+                [Query(window_ratio(config.queue_abandon_ratio, abandon_min), by_queue)],
                 unit="percentunit",
                 thresholds=bad_above(abandon),
                 threshold_style="dashed",
                 minimum=0,
                 w=8,
                 description=f"Abandoned over answered + abandoned, over {window}; dashed: "
-                "the AbandonRatio alert's threshold.",
+                "the AbandonRatio alert's threshold. A gap where the window has fewer than "
+                f"{min_volume(abandon_min)} calls, as in the alert.",
             ),
             timeseries(
                 "Answered + abandoned calls by queue",
-                [Query(f"60 * {queue_rule(config.queue_calls_rate)}", by_queue)],
+                [Query(f"60 * {queue_rule(rule_series(config.queue_calls_rate))}", by_queue)],
                 unit="cpm",
                 w=8,
                 description=f"Calls per minute that ended answered or abandoned, over {window}.",
             ),
             bargauge(
                 "Service level today by queue",
-                Query(queue_rule(config.queue_service_level_today), by_queue),
+                Query(sl_today, by_queue),
                 unit="percentunit",
                 thresholds=bad_below(target),
                 minimum=0,
                 maximum=1,
+                mappings=TOO_FEW_CALLS,
                 w=24,
                 h=6,
                 description=f"Calls answered within "
                 f"{json_number(config.service_level.answered_within_seconds)} s over "
                 "answered + abandoned since local midnight of the exporter's time_zone (the "
-                "call counters' day, read in full at start-up).",
+                "call counters' day, read in full at start-up). \"too few calls\" below "
+                f"{min_volume(sl_min)} calls today.",
             ),
             table(
                 f"Call queues, last {CALL_QUEUE_WINDOW}",
@@ -125,12 +153,18 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
                     Column("Abandoned", queue_metric("abandoned_calls")),
                     Column("Missed", queue_metric("missed_calls")),
                     Column("Voicemail", queue_metric("voicemail_calls")),
-                    Column("Answered ratio", queue_metric("accepted_calls_ratio"), "percentunit"),
+                    Column(
+                        "Answered ratio",
+                        api_ratio("accepted_calls_ratio"),
+                        "percentunit",
+                        mappings=TOO_FEW_CALLS,
+                    ),
                     Column(
                         "Abandoned ratio",
-                        queue_metric("abandoned_calls_ratio"),
+                        api_ratio("abandoned_calls_ratio"),
                         "percentunit",
                         bad_above(abandon),
+                        TOO_FEW_CALLS,
                     ),
                     Column("Average wait", queue_metric("average_waiting_time_seconds"), "s"),
                     Column(
@@ -143,7 +177,8 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
                 ],
                 by=("pbx", "site", "queue"),
                 sort_by="Entered",
-                description="The Call Queue Metric API's rolling last 24 hours, per queue.",
+                description="The Call Queue Metric API's rolling last 24 hours, per queue; the "
+                f"ratios say \"too few calls\" below {min_volume(abandon_min)} entered calls.",
             ),
         ],
     )
@@ -319,12 +354,12 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
         ),
     ]
     return dashboard(
-        uid="eightbyeight-work-analytics",
+        uid=WORK_ANALYTICS_UID,
         title="8x8 / Work Analytics",
         tags=["work-analytics"],
         description="8x8 Work Analytics: PBX totals, call queues, agents, ring groups, "
         "extensions, call volume and durations.",
-        variables=[job_variable(config), *wa_queue_variables(), *windows],
+        variables=[*scrape_variables(config), *wa_queue_variables(), *windows],
         rows=[totals, queues, agent_activity_row(), volume, durations, ring_groups, extensions],
         refresh="1m",
         time_from="now-6h",
