@@ -173,6 +173,9 @@ def demo_config_data(data: dict[str, Any], sim: Any) -> dict[str, Any]:
         section.pop(key, None)
     # The demo's people are invented: their names are shown (unless the user's file says not).
     section.setdefault("personal_data", True)
+    # Queue alerts carry a team: the demo's sales queues to one, the others to support.
+    section.setdefault("teams", [{"team": "sales", "queues": "Sales|VIP Line|Partners"}])
+    section.setdefault("default_team", "support")
     section.update(
         enabled=True,
         base_url=sim.base_url,

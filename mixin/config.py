@@ -86,6 +86,7 @@ class DataStale(Strict):
 class ApiErrors(Strict):
     ratio: float = Field(default=0.1, gt=0, le=1)
     window: PromDuration = "10m"
+    min_requests: int = Field(default=20, ge=1)  # in the window: a quiet API does not alert
     for_: PromDuration = Field(default="15m", validation_alias="for")
 
 

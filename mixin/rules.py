@@ -153,7 +153,12 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             f"sum by (job, instance, api) (rate(eightbyeight_api_request_failures_total"
             f"{everything}[{errors.window}]))\n/\nsum by (job, instance, api) "
             f"(rate(eightbyeight_api_requests_total{everything}[{errors.window}]))\n"
-            f"> {errors.ratio:g}",
+            f"> {errors.ratio:g}\n"
+            # A volume guard: two failures out of five requests (a quiet API, a restart) are
+            # not an outage.
+            f"and sum by (job, instance, api) "
+            f"(increase(eightbyeight_api_requests_total{everything}[{errors.window}]))\n"
+            f">= {errors.min_requests}",
             errors.for_,
             "warning",
             "Many requests to the 8x8 {{ $labels.api }} API fail",
