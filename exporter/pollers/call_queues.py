@@ -129,22 +129,6 @@ class CallQueuePoller(Poller):
         self.invalid = LeftOut(self.name)  # queue items (and summaries) left out
         self.unusable = LeftOut(self.name)  # values of known metrics that are not numbers
 
-    def _filters(self, directory: Directory, pbx: Pbx) -> tuple[list[str], list[str]] | None:
-        """siteIds and queueIds for one PBX; None when filters are set and match nothing here."""
-        site_ids = [
-            s.id
-            for s in directory.sites_of(pbx.id)
-            if s.id in self.site_refs or s.name in self.site_refs
-        ]
-        queue_ids = [
-            q.id
-            for q in directory.queues_of(pbx.id)
-            if {q.id, q.name, q.extension} & set(self.queue_refs)
-        ]
-        if (self.site_refs and not site_ids) or (self.queue_refs and not queue_ids):
-            return None
-        return site_ids, queue_ids
-
     def collect(self) -> Sequence[Family]:
         directory = self.directory.directory
         if directory is None:
@@ -161,7 +145,7 @@ class CallQueuePoller(Poller):
         ranges = [(w.name, date_range(resolve(w, now, self.zone))) for w in self.dated_windows]
         polled: list[tuple[str, str]] = []  # (id, name) of the PBXes asked
         for pbx in directory.pbxes:
-            filters = self._filters(directory, pbx)
+            filters = directory.filter_ids(pbx.id, self.site_refs, self.queue_refs)
             if filters is None:
                 continue
             body = self._fetch(pbx, filters, self.metrics, None)

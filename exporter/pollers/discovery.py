@@ -85,6 +85,19 @@ class Directory:
         site = self.sites.get(site_id)
         return site.name if site else ""
 
+    def filter_ids(
+        self, pbx_id: str, site_refs: Sequence[str], queue_refs: Sequence[str]
+    ) -> tuple[list[str], list[str]] | None:
+        """siteIds and queueIds of a poller's `sites` / `queues` filters (names or ids; queues
+        also by extension) for one PBX; None when filters are set and match nothing here."""
+        site_ids = [s.id for s in self.sites_of(pbx_id) if s.id in site_refs or s.name in site_refs]
+        queue_ids = [
+            q.id for q in self.queues_of(pbx_id) if {q.id, q.name, q.extension} & set(queue_refs)
+        ]
+        if (site_refs and not site_ids) or (queue_refs and not queue_ids):
+            return None
+        return site_ids, queue_ids
+
     def find_queue(self, pbx_id: str, *, name: str, extension: str) -> Queue | None:
         """The queue the deprecated realtime API means (it gives no id): by extension, then name."""
         candidates = self.queues_of(pbx_id)

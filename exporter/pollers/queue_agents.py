@@ -127,7 +127,7 @@ class QueueAgentPoller(Poller):
             raise CollectionError("the PBX directory has not been discovered yet")
         found: list[QueueAgents] = []
         for pbx in directory.pbxes:
-            filters = self._filters(directory, pbx)
+            filters = directory.filter_ids(pbx.id, self.site_refs, self.queue_refs)
             if filters is None:
                 continue
             site_ids, queue_ids = filters
@@ -153,23 +153,6 @@ class QueueAgentPoller(Poller):
                     self._add_agent(families, budget, queue.labels, agent)
         self.series = budget.finish(self.series)
         return tuple(families)
-
-    def _filters(self, directory: Directory, pbx: Pbx) -> tuple[list[str], list[str]] | None:
-        """siteIds and queueIds for one PBX; None when filters are set and match nothing here
-        (as the call_queues poller does)."""
-        site_ids = [
-            s.id
-            for s in directory.sites_of(pbx.id)
-            if s.id in self.site_refs or s.name in self.site_refs
-        ]
-        queue_ids = [
-            q.id
-            for q in directory.queues_of(pbx.id)
-            if {q.id, q.name, q.extension} & set(self.queue_refs)
-        ]
-        if (self.site_refs and not site_ids) or (self.queue_refs and not queue_ids):
-            return None
-        return site_ids, queue_ids
 
     def _read(
         self, directory: Directory, pbx: Pbx, body: Any, site_ids: list[str], queue_ids: list[str]
