@@ -155,7 +155,7 @@ def add_historical(
             "interval": section.interval,
             "lookback": section.lookback,
             "page_size": section.page_size,
-            "wait_buckets": section.wait_buckets,
+            "wait_buckets": sorted({*section.wait_buckets, *wa.queue_service_levels.thresholds()}),
             "talk_buckets": section.talk_buckets,
             "max_series": section.max_series,
             "dedup_max_entries": section.dedup_max_entries,
@@ -243,6 +243,7 @@ def build_exporter(
             page_size=wa.discovery.page_size,
             shard=shard,
             teams=wa.queue_teams,
+            service_levels=wa.queue_service_levels,
         )
         discovery_runner = build.add(discovery)
         cq = wa.call_queues
@@ -335,7 +336,7 @@ def add_contact_center(
         cc.client_id,
         cc.client_secret.get_secret_value(),
     )
-    # Every tenant (a single-tenant account: None) belongs to exactly one shard.
+    # Every tenant (a single-tenant account: None) belongs to one shard.
     every: list[str | None] = [*cc.tenants] or [None]
     tenants = [t for t in every if shard.owns_tenant(t)]
     for kind, section in (("queues", cc.queues), ("groups", cc.groups), ("agents", cc.agents)):
@@ -356,6 +357,7 @@ def add_contact_center(
                         max_series=section.max_series,
                         personal_data=cc.personal_data,
                         teams=cc.queue_teams if kind == "queues" else None,
+                        service_levels=cc.queue_service_levels if kind == "queues" else None,
                     )
                 )
     if sleep is None:

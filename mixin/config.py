@@ -5,10 +5,10 @@ changes them; `python -m mixin` writes the rules and dashboards from it."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from exporter.core.durations import prometheus_duration_seconds
 from exporter.core.errors import ConfigError
@@ -39,11 +39,33 @@ class Strict(BaseModel):
 
 
 class ServiceLevel(Strict):
-    # "Answered within" must be one of the exporter's call_legs.wait_buckets (default 5 .. 300 s).
-    answered_within_seconds: float = Field(default=20, gt=0)
-    target: float = Field(default=0.8, gt=0, le=1)
+    # Which calls the service level is a share of (docs/service-levels.md): every call offered
+    # to the queue (8x8's Contact Center definition), those answered or abandoned, or those
+    # answered or abandoned after the threshold (callers who hung up early left out).
+    denominator: Literal["offered", "answered_and_abandoned", "answered_and_late_abandoned"] = (
+        "offered"
+    )
+    # The target of a queue whose own is not known (its discovery data missing); each queue's
+    # threshold and target are the exporter's settings (work_analytics.service_levels) or
+    # the queue's own in 8x8 (Contact Center).
+    fallback_target: float = Field(default=0.8, gt=0, le=1)
     min_calls: int = Field(default=5, ge=0)
     for_: PromDuration = Field(default="10m", validation_alias="for")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        moved = [
+            k for k in ("answered_within_seconds", "target") if isinstance(data, dict) and k in data
+        ]
+        if moved:
+            raise ValueError(
+                f"{', '.join(moved)}: each queue's threshold and target are set in the "
+                "exporter's config now (work_analytics.service_levels and "
+                "default_service_level; Contact Center queues use their own from 8x8), see "
+                "docs/migration.md"
+            )
+        return data
 
 
 class LongestWait(Strict):
@@ -120,7 +142,8 @@ class MixinConfig(Strict):
     # lower case). Relative by default: set it to the URL your team reads it at.
     runbooks: str = Field(default="docs/runbooks.md", min_length=1)
 
-    # Names of the recording rules (labels pbx, site, queue, extension, queue_id, team; from
+    # Names of the Work Analytics queue rules (labels pbx, site, queue, extension, queue_id,
+    # team; the service-level rules of both products are named in mixin/service_levels.py; from
     # the Work Analytics call counters of queues, `eightbyeight_group_calls_total{group_type=
     # "queue"}`, and eightbyeight_queue_info).
     @property
@@ -129,19 +152,9 @@ class MixinConfig(Strict):
         return f"queue:eightbyeight_queue_calls:rate{self.queue_window}"
 
     @property
-    def queue_service_level(self) -> str:
-        """Answered within `answered_within_seconds` / (answered + abandoned)."""
-        return f"queue:eightbyeight_queue_service_level:ratio_rate{self.queue_window}"
-
-    @property
     def queue_abandon_ratio(self) -> str:
         """Abandoned / (answered + abandoned)."""
         return f"queue:eightbyeight_queue_abandoned:ratio_rate{self.queue_window}"
-
-    @property
-    def queue_service_level_today(self) -> str:
-        """The service level since local midnight: the counters' own day."""
-        return "queue:eightbyeight_queue_service_level:ratio_today"
 
 
 def load_mixin_config(path: Path | None) -> MixinConfig:

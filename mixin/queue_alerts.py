@@ -8,6 +8,7 @@ from typing import Any
 
 from mixin.config import MixinConfig, seconds
 from mixin.expressions import alert, cc_team, sel, wa_team
+from mixin.service_levels import service_level_alert
 
 
 def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
@@ -15,15 +16,11 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
     at = sel(config, f'period="{period}"')
     live, everything = sel(config, 'period="rt"'), sel(config)
     window_seconds = seconds(config.queue_window)
-    sl, wait, abandon = config.service_level, config.longest_wait, config.abandon_ratio
+    wait, abandon = config.longest_wait, config.abandon_ratio
     busy, nobody = config.no_agent_available, config.no_agent_logged_in
     # Contact Center figures of one period, the `period` label dropped so that they match
-    # the queue's target (period `today`) and each other.
+    # each other.
     cc_volume = f"max without (period) (eightbyeight_cc_queue_entered_interactions{at})"
-    cc_level = f"max without (period) (eightbyeight_cc_queue_service_level_ratio{at})"
-    cc_target = (
-        f"max without (period) (eightbyeight_cc_queue_service_level_target_ratio{everything})"
-    )
     cc_abandon = f"max without (period) (eightbyeight_cc_queue_abandoned_interactions_ratio{at})"
     # Nobody logged in to a queue (Work Analytics: queue-agent-activity; Contact Center: no
     # eligible agent, i.e. none Available, Busy, Away or Appear Offline): waiting callers
@@ -42,28 +39,7 @@ def queue_alerts(config: MixinConfig) -> list[dict[str, Any]]:
     )
     cc_growing = f"deriv(eightbyeight_cc_queue_longest_wait_time_seconds{live}{growth}"
     return [
-        alert(
-            "EightByEightQueueServiceLevelLow",
-            # Work Analytics: from the call counters. Contact Center: the vendor's own figure,
-            # against the queue's target as configured in 8x8 (the default where it has none).
-            f"(\n  {config.queue_service_level} < {sl.target:g}\n"
-            f"  and on(pbx, queue, extension) {config.queue_calls_rate} * {window_seconds:g}"
-            f" >= {sl.min_calls}\n)\nor\n"
-            + cc_team(
-                config,
-                f"(\n  {cc_level}\n    < {cc_target}\n  or\n"
-                f"  {cc_level} < {sl.target:g}\n    unless {cc_target}\n)\n"
-                f"and {cc_volume} >= {sl.min_calls}",
-            ),
-            sl.for_,
-            "warning",
-            "Queue {{ $labels.queue }} is below its service level",
-            "{{ $value | humanizePercentage }} of the calls of queue {{ $labels.queue }} "
-            f"({{{{ $labels.pbx }}}}{{{{ $labels.tenant }}}}) were answered within "
-            f"{sl.answered_within_seconds:g}s over the last {config.queue_window} "
-            f"(Contact Center: {period}); the target is {sl.target:.0%} or the queue's own.",
-            runbooks=config.runbooks,
-        ),
+        service_level_alert(config),
         alert(
             "EightByEightQueueLongestWaitHigh",
             wa_team(

@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 
 from mixin.config import MixinConfig
-from mixin.expressions import WA_QUEUE_INFO, Expr, alert, le, queue_labels, sel
+from mixin.expressions import WA_QUEUE_INFO, Expr, alert, queue_labels, sel
 from mixin.queue_alerts import queue_alerts
+from mixin.service_levels import recording_rules as service_level_rules
 
 GROUP_RECORDING = "eightbyeight.recording"
 GROUP_QUEUES = "eightbyeight.queues"
@@ -61,38 +62,19 @@ def _labelled(config: MixinConfig, expr: str) -> Expr:
 
 
 def recording_rules(config: MixinConfig) -> list[dict[str, Any]]:
-    within = le(config.service_level.answered_within_seconds)
     ended = ("eightbyeight_group_calls_total", 'outcome=~"answered|abandoned"')
-    in_time = ("eightbyeight_group_call_wait_seconds_bucket", f'outcome="answered", le="{within}"')
     abandoned = ("eightbyeight_group_calls_total", 'outcome="abandoned"')
     # The ratios divide the per-queue sums before the join: one join per rule.
     over = "\n/ on(pbx, queue, extension)\n"
     return [
         {"record": config.queue_calls_rate, "expr": _labelled(config, _queue_rate(config, *ended))},
         {
-            "record": config.queue_service_level,
-            "expr": _labelled(
-                config, _queue_rate(config, *in_time) + over + _queue_rate(config, *ended)
-            ),
-        },
-        {
             "record": config.queue_abandon_ratio,
             "expr": _labelled(
                 config, _queue_rate(config, *abandoned) + over + _queue_rate(config, *ended)
             ),
         },
-        {
-            # The counters hold the day's calls (from local midnight of the exporter's
-            # time_zone, read in full at start-up): today's figure is a plain ratio, there
-            # from the first poll after a restart.
-            "record": config.queue_service_level_today,
-            "expr": _labelled(
-                config,
-                _per_queue(config, *in_time, rate=False)
-                + over
-                + _per_queue(config, *ended, rate=False),
-            ),
-        },
+        *service_level_rules(config),
     ]
 
 

@@ -413,10 +413,13 @@ def test_select_and_the_series_ceiling(rsps) -> None:
             },
         }
     )
-    # Three series a queue: its two metrics and eightbyeight_cc_queue_info.
-    collector = realtime_collector("queues", select=load.contact_center.queues.select, max_series=7)
+    # Five series a queue: its two metrics, eightbyeight_cc_queue_info and the configured
+    # service-level target and threshold (8x8 gives it none of its own here).
+    collector = realtime_collector(
+        "queues", select=load.contact_center.queues.select, max_series=10
+    )
     out = Recorder(collector.collect())
-    assert sorted(dict(k[1])["queue"] for k in out.samples) == ["Q1"] * 3 + ["Q2"] * 3
+    assert sorted(dict(k[1])["queue"] for k in out.samples) == ["Q1"] * 5 + ["Q2"] * 5
     assert collector.self_metrics()["eightbyeight_collector_series_dropped"] == 6
 
 

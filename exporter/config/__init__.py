@@ -20,6 +20,7 @@ from exporter.config.contact_center import (
 )
 from exporter.config.loading import load_config, load_config_data, read_config_file
 from exporter.config.root import Config
+from exporter.config.service_levels import QueueServiceLevels, ServiceLevelObjective
 from exporter.config.values import Duration, QueueTeams, RetryPolicy, Selection, Timeouts
 from exporter.config.work_analytics import (
     CallDetailConfig,
@@ -44,6 +45,7 @@ __all__ = [
     "Duration",
     "ExtensionsConfig",
     "IntraDayTimeRange",
+    "QueueServiceLevels",
     "QueueTeams",
     "ReportConfig",
     "ReportFilter",
@@ -51,6 +53,7 @@ __all__ = [
     "RetryPolicy",
     "RingGroupMembersConfig",
     "Selection",
+    "ServiceLevelObjective",
     "SummaryConfig",
     "Timeouts",
     "WorkAnalyticsConfig",

@@ -10,6 +10,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from exporter.config.regions import CONTACT_CENTER_BASE_URL, TOKEN_PATH, region_urls
+from exporter.config.service_levels import (
+    QueueServiceLevels,
+    ServiceLevelObjective,
+    ServiceLevelRule,
+)
 from exporter.config.values import (
     BaseUrl,
     DefaultTeam,
@@ -204,6 +209,10 @@ class ContactCenterConfig(StrictModel):
     # mixin's queue alerts carry for routing): first match wins, `default_team` for the rest.
     teams: list[TeamRule] = Field(default_factory=list)
     default_team: DefaultTeam = ""
+    # The service-level threshold and target of queues that 8x8 gives none of their own
+    # (`slaTimeThreshold`, `slaPercentageTarget`): first match wins, then the default.
+    service_levels: list[ServiceLevelRule] = Field(default_factory=list)
+    default_service_level: ServiceLevelObjective = ServiceLevelObjective()
     queues: CcRealtimeConfig = CcRealtimeConfig()
     groups: CcRealtimeConfig = CcRealtimeConfig()
     agents: CcAgentsConfig = CcAgentsConfig()
@@ -246,6 +255,10 @@ class ContactCenterConfig(StrictModel):
     @property
     def queue_teams(self) -> QueueTeams:
         return QueueTeams(rules=self.teams, default=self.default_team)
+
+    @property
+    def queue_service_levels(self) -> QueueServiceLevels:
+        return QueueServiceLevels(rules=self.service_levels, default=self.default_service_level)
 
     def minimum_requests_per_minute(self) -> dict[str, float]:
         """Requests a minute at the least: one page per realtime endpoint and tenant, and a

@@ -12,6 +12,11 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 from exporter.config.agents import QueueAgentsConfig, per_agent_series
 from exporter.config.live import AgentActivityConfig, LiveCallsConfig
 from exporter.config.regions import WORK_ANALYTICS_BASE_URL
+from exporter.config.service_levels import (
+    QueueServiceLevels,
+    ServiceLevelObjective,
+    ServiceLevelRule,
+)
 from exporter.config.values import (
     BaseUrl,
     Buckets,
@@ -256,6 +261,11 @@ class WorkAnalyticsConfig(StrictModel):
     # mixin's queue alerts carry for routing): first match wins, `default_team` for the rest.
     teams: list[TeamRule] = Field(default_factory=list)
     default_team: DefaultTeam = ""
+    # Each queue's service-level threshold and target (docs/service-levels.md): first match
+    # wins, `default_service_level` for the rest. Every threshold is also a bucket of the
+    # call legs' wait histograms, which the service level is counted from.
+    service_levels: list[ServiceLevelRule] = Field(default_factory=list)
+    default_service_level: ServiceLevelObjective = ServiceLevelObjective()
     # The IANA zone of the historical endpoints' `timeZone`, and of calendar windows
     # (`today` starts at midnight there).
     time_zone: TimeZone = "UTC"
@@ -273,6 +283,10 @@ class WorkAnalyticsConfig(StrictModel):
     @property
     def queue_teams(self) -> QueueTeams:
         return QueueTeams(rules=self.teams, default=self.default_team)
+
+    @property
+    def queue_service_levels(self) -> QueueServiceLevels:
+        return QueueServiceLevels(rules=self.service_levels, default=self.default_service_level)
 
     def minimum_requests_per_minute(self) -> dict[str, float]:
         """Requests a minute each enabled poller needs at the least: one PBX when every PBX

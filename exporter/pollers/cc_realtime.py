@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from exporter.api.protocols import RealtimeApi
-from exporter.config import QueueTeams, Selection
+from exporter.config import QueueServiceLevels, QueueTeams, Selection
 from exporter.core.logs import get_logger
 from exporter.metrics.contact_center import (
     AGENT_DETAILS,
@@ -58,7 +58,27 @@ QUEUE_INFO = gauge(
     ("tenant", "queue_id", "queue", "team"),
     "cc_queues",
 )
-SPECS = (*REALTIME_SPECS, QUEUE_INFO)
+# The objective of a queue that 8x8 gives none (contact_center.service_levels): the mixin's
+# rules take the queue's own `slaPercentageTarget`/`slaTimeThreshold` first, these otherwise.
+CONFIGURED_TARGET = gauge(
+    "eightbyeight_cc_queue_configured_service_level_target_ratio",
+    "The service-level target of a Contact Center queue that 8x8 gives none "
+    "(contact_center.service_levels).",
+    ("tenant", "queue_id", "queue"),
+    "cc_queues",
+)
+CONFIGURED_THRESHOLD = gauge(
+    "eightbyeight_cc_queue_configured_service_level_threshold_seconds",
+    "The service-level threshold of a Contact Center queue that 8x8 gives none "
+    "(contact_center.service_levels).",
+    ("tenant", "queue_id", "queue"),
+    "cc_queues",
+)
+SPECS = (*REALTIME_SPECS, QUEUE_INFO, CONFIGURED_TARGET, CONFIGURED_THRESHOLD)
+_OWN_OBJECTIVE = {
+    CONFIGURED_TARGET.name: PLACED["queues"]["slaPercentageTarget"].name,
+    CONFIGURED_THRESHOLD.name: PLACED["queues"]["slaTimeThreshold"].name,
+}
 
 
 def poller_name(base: str, tenant: str | None) -> str:
@@ -86,6 +106,7 @@ class CcRealtimePoller(Poller):
         max_series: int = 20_000,
         personal_data: bool = False,
         teams: QueueTeams | None = None,
+        service_levels: QueueServiceLevels | None = None,
     ) -> None:
         if kind not in ENTITIES:
             raise ValueError(f"unknown realtime endpoint {kind!r}")
@@ -104,6 +125,7 @@ class CcRealtimePoller(Poller):
         self.personal_data = personal_data
         # Queues only (None elsewhere): a new mapping renews the queues' pollers alone.
         self.teams = teams or QueueTeams()
+        self.service_levels = service_levels or QueueServiceLevels()
         self.specs = PLACED[kind]  # vendor name -> family
         self.unknown: set[str] = set()
         self.invalid = LeftOut(self.name)  # items (queues, groups, agents) left out
@@ -121,6 +143,7 @@ class CcRealtimePoller(Poller):
         families: dict[str, GaugeFamily] = {}
         info = {spec.name: spec.gauge() for spec in AGENT_DETAILS}
         queue_info = QUEUE_INFO.gauge()
+        configured = {spec.name: spec.gauge() for spec in (CONFIGURED_TARGET, CONFIGURED_THRESHOLD)}
         _, _id_label, name_label = ENTITIES[self.kind]
         seen: set[tuple[str, ...]] = set()  # (family, labels...): two spellings count once
         entities: set[str] = set()
@@ -157,6 +180,15 @@ class CcRealtimePoller(Poller):
             if self.kind == "queues":
                 team = self.teams.team_of(entity_name, entity_id)
                 queue_info.add_metric([self.tenant_label, entity_id, entity_name, team], 1.0)
+                objective = self.service_levels.of(entity_name, entity_id)
+                values = {
+                    CONFIGURED_TARGET.name: objective.target,
+                    CONFIGURED_THRESHOLD.name: objective.threshold_seconds,
+                }
+                missing = [n for n in values if (_OWN_OBJECTIVE[n], *base, "today") not in seen]
+                if missing and budget.take(len(missing)):
+                    for name in missing:
+                        configured[name].add_metric(base, values[name])
             if self.kind == "agents":
                 info[AGENT_INFO.name].add_metric(
                     [
@@ -184,7 +216,7 @@ class CcRealtimePoller(Poller):
         if self.kind == "agents":
             out.extend(info.values())
         if self.kind == "queues":
-            out.append(queue_info)
+            out.extend((queue_info, *configured.values()))
         return out
 
     def _add(

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from exporter.api.protocols import DirectoryApi
-from exporter.config import QueueTeams
+from exporter.config import QueueServiceLevels, QueueTeams
 from exporter.core.errors import CollectionError, MalformedResponseError
 from exporter.core.logs import get_logger
 from exporter.core.sharding import Shard
-from exporter.metrics.rendering import Family
+from exporter.metrics.rendering import Family, format_value
 from exporter.metrics.spec import gauge
 from exporter.pollers.base import LeftOut, Poller, label_text
 
@@ -42,7 +42,26 @@ QUEUE_INFO = gauge(
     ("pbx", "site", "queue", "extension", "queue_id", "team"),
     "discovery",
 )
-SPECS = (PBX_INFO, SITE_INFO, QUEUE_INFO)
+# The queue's objective (work_analytics.service_levels): the mixin's service-level rules
+# divide by its target, and take the calls answered in time from the wait histogram's bucket
+# whose `le` is the threshold's (the exporter adds that bucket), joined on `le`. The label is
+# `wait_bucket_le`, not `le`: `le` belongs to histograms (promtool check metrics refuses it).
+QUEUE_SL_THRESHOLD = gauge(
+    "eightbyeight_queue_service_level_threshold_seconds",
+    "A call queue's service-level threshold (work_analytics.service_levels): calls answered "
+    "within it count as answered in time. `wait_bucket_le` is the `le` of the "
+    "eightbyeight_group_call_wait_seconds bucket that counts them.",
+    ("pbx", "queue", "extension", "queue_id", "wait_bucket_le"),
+    "discovery",
+)
+QUEUE_SL_TARGET = gauge(
+    "eightbyeight_queue_service_level_target_ratio",
+    "A call queue's service-level target (work_analytics.service_levels): the share of calls "
+    "that should be answered within its threshold.",
+    ("pbx", "queue", "extension", "queue_id"),
+    "discovery",
+)
+SPECS = (PBX_INFO, SITE_INFO, QUEUE_INFO, QUEUE_SL_THRESHOLD, QUEUE_SL_TARGET)
 
 
 @dataclass(frozen=True)
@@ -183,10 +202,12 @@ class DiscoveryPoller(Poller):
         page_size: int = 100,
         shard: Shard = Shard(),
         teams: QueueTeams = QueueTeams(),
+        service_levels: QueueServiceLevels = QueueServiceLevels(),
     ) -> None:
         self.client = client
         self.shard = shard
         self.teams = teams
+        self.service_levels = service_levels
         self.interval = interval
         self.pbx_refs = list(pbx_refs)
         self.page_size = page_size
@@ -279,15 +300,23 @@ class DiscoveryPoller(Poller):
         for site in directory.sites.values():
             families[SITE_INFO.name].add_metric([names[site.pbx_id], site.name, site.id], 1)
         for queue in directory.queues.values():
+            pbx_name, keys = names[queue.pbx_id], (queue.name, queue.extension, queue.id)
             families[QUEUE_INFO.name].add_metric(
                 [
-                    names[queue.pbx_id],
+                    pbx_name,
                     directory.site_name(queue.site_id),
                     queue.name,
                     queue.extension,
                     queue.id,
-                    self.teams.team_of(queue.name, queue.extension, queue.id),
+                    self.teams.team_of(*keys),
                 ],
                 1,
+            )
+            objective = self.service_levels.of(*keys)
+            labels = [pbx_name, queue.name, queue.extension, queue.id]
+            families[QUEUE_SL_TARGET.name].add_metric(labels, objective.target)
+            threshold = objective.threshold_seconds
+            families[QUEUE_SL_THRESHOLD.name].add_metric(
+                [*labels, format_value(threshold)], threshold
             )
         return tuple(families.values())
