@@ -40,10 +40,10 @@ class Strict(BaseModel):
 
 class ServiceLevel(Strict):
     # Which calls the service level is a share of (docs/service-levels.md): every call offered
-    # to the queue (8x8's Contact Center definition), those answered or abandoned, or those
-    # answered or abandoned after the threshold (callers who hung up early left out).
-    denominator: Literal["offered", "answered_and_abandoned", "answered_and_late_abandoned"] = (
-        "offered"
+    # to the queue; the same without the callers who hung up within the threshold (short
+    # abandons: 8x8 Contact Center's own definition); or only the answered and abandoned.
+    denominator: Literal["offered_without_short_abandons", "offered", "answered_and_abandoned"] = (
+        "offered_without_short_abandons"
     )
     # The target of a queue whose own is not known (its discovery data missing); each queue's
     # threshold and target are the exporter's settings (work_analytics.service_levels) or

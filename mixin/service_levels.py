@@ -13,8 +13,8 @@ today, recorded under one name with one set of labels:
 Work Analytics counts from the call-leg counters: the calls answered in time are the answered
 wait histogram's bucket at the queue's threshold (`eightbyeight_queue_service_level_threshold_
 seconds{wait_bucket_le}` names it). Contact Center derives the counts from 8x8's realtime
-figures of a period: answered in time = `slaPercentage` x `entered` (8x8 defines the one over
-the other), with the threshold and target set on the queue in 8x8.
+figures of a period: answered in time = `slaPercentage` x (accepted + abandoned + diverted), the
+interactions 8x8's figure is a share of, with the threshold and target set on the queue in 8x8.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from mixin.expressions import CC_QUEUE_INFO, WA_QUEUE_INFO, Expr, alert, queue_l
 
 # Recording rule window -> (Work Analytics counter range, Contact Center realtime period).
 # 8x8 gives counts for int-15m, int-30m and today, but only the ratio (`slaPercentage`) for
-# int-1h: a Contact Center queue's 1h figure is 8x8's, which counts the `offered` way alone.
+# int-1h: a Contact Center queue's 1h figure is 8x8's own, recorded only with the denominator
+# 8x8 divides by (`offered_without_short_abandons`, the default).
 WINDOWS = {"15m": ("15m", "int-15m"), "1h": ("1h", "int-1h"), "today": (None, "today")}
 CC_COUNTED = {"15m", "today"}
+VENDOR_DENOMINATOR = "offered_without_short_abandons"
 
 WA_KEY = ("pbx", "queue", "extension")
 CC_KEY = ("tenant", "queue_id", "queue")
@@ -104,15 +106,15 @@ def _wa_calls(config: MixinConfig, window: str | None) -> str:
         return f"sum by ({', '.join(WA_KEY)}) ({counter})"
 
     denominator = config.service_level.denominator
-    if denominator == "offered":
-        return outcomes("")
-    ended = outcomes('outcome=~"answered|abandoned"')
     if denominator == "answered_and_abandoned":
-        return ended
-    # Abandoned within the threshold are left out: callers who hung up before the queue was
-    # late. A queue with no abandoned call has no such bucket: none is left out.
+        return outcomes('outcome=~"answered|abandoned"')
+    offered = outcomes("")
+    if denominator == "offered":
+        return offered
+    # Callers who hung up within the threshold, before the queue was late, are left out. A
+    # queue with no abandoned call has no such bucket: none is left out.
     early = _wa_in_time(config, "abandoned", window)
-    return f"{ended}\n- on(pbx, queue, extension)\n({early}\nor\n{ended} * 0)"
+    return f"{offered}\n- on(pbx, queue, extension)\n({early}\nor\n{offered} * 0)"
 
 
 def _period(period: str) -> str:
@@ -128,25 +130,28 @@ def _cc_figure(config: MixinConfig, family: str, period: str) -> str:
 
 
 def _cc_calls(config: MixinConfig, period: str) -> str:
-    figure = lambda family: _cc_figure(config, family, period)  # noqa: E731
-    denominator = config.service_level.denominator
-    if denominator == "offered":
-        return figure("entered_interactions")
     # 8x8's `totalAbandoned` counts every abandon, `abandoned` those after the queue's
-    # short-abandon threshold (its own setting, not the service-level threshold).
-    abandoned = (
-        "total_abandoned_interactions"
-        if denominator == "answered_and_abandoned"
-        else ("abandoned_interactions")
+    # short-abandon threshold (its own setting, not the service-level threshold); `diverted`
+    # left for another destination after the queue's maximum wait.
+    families = {
+        "offered": ("total_abandoned_interactions", "diverted_interactions"),
+        "offered_without_short_abandons": ("abandoned_interactions", "diverted_interactions"),
+        "answered_and_abandoned": ("total_abandoned_interactions",),
+    }[config.service_level.denominator]
+    return "\n+\n".join(
+        _cc_figure(config, family, period) for family in ("accepted_interactions", *families)
     )
-    return f"{figure('accepted_interactions')}\n+\n{figure(abandoned)}"
 
 
 def _cc_answered(config: MixinConfig, period: str) -> str:
-    return (
-        f"{_cc_figure(config, 'service_level_ratio', period)}\n*\n"
-        f"{_cc_figure(config, 'entered_interactions', period)}"
+    """8x8's `slaPercentage` times the interactions it is a share of: accepted, abandoned
+    after the short-abandon threshold, and diverted (8x8 leaves short abandons out; its
+    documents name no base, see docs/service-levels.md)."""
+    base = "\n+\n".join(
+        _cc_figure(config, family, period)
+        for family in ("accepted_interactions", "abandoned_interactions", "diverted_interactions")
     )
+    return f"{_cc_figure(config, 'service_level_ratio', period)}\n*\n(\n{base}\n)"
 
 
 def _either(config: MixinConfig, wa: str | None, cc: str | None) -> Expr:
@@ -180,7 +185,7 @@ def recording_rules(config: MixinConfig) -> list[dict[str, Any]]:
             }
         )
         ratio = f"{answered}\n/\n({calls} > 0)"
-        if not counted and config.service_level.denominator == "offered":
+        if not counted and config.service_level.denominator == VENDOR_DENOMINATOR:
             ratio += "\nor\n" + _cc(config, _cc_figure(config, "service_level_ratio", period))
         rules.append({"record": ratio_rule(window), "expr": Expr(ratio)})
     own = {"target": "service_level_target_ratio", "threshold": "service_level_threshold_seconds"}
@@ -212,8 +217,15 @@ def service_level_alert(config: MixinConfig) -> dict[str, Any]:
         "{product=%q, pbx=%q, tenant=%q, queue=%q, queue_id=%q}\" $labels.product "
         "$labels.pbx $labels.tenant $labels.queue $labels.queue_id"
     )
-    target = f'{{{{ with printf "{TARGET_RULE}{same} | query }}}}{{{{ . | first | value | humanizePercentage }}}}{{{{ end }}}}'
-    threshold = f'{{{{ with printf "{THRESHOLD_RULE}{same} | query }}}}{{{{ . | first | value | humanizeDuration }}}}{{{{ end }}}}'
+    target = (
+        f'{{{{ with printf "{TARGET_RULE}{same} | query }}}}'
+        "{{ . | first | value | humanizePercentage }}"
+        f"{{{{ else }}}}not known, {sl.fallback_target:.0%} assumed{{{{ end }}}}"
+    )
+    threshold = (
+        f'{{{{ with printf "{THRESHOLD_RULE}{same} | query }}}}'
+        "within {{ . | first | value | humanizeDuration }}{{ else }}within its threshold{{ end }}"
+    )
     return alert(
         "EightByEightQueueServiceLevelLow",
         below,
@@ -222,7 +234,7 @@ def service_level_alert(config: MixinConfig) -> dict[str, Any]:
         "Queue {{ $labels.queue }} is below its service level",
         "{{ $value | humanizePercentage }} of the calls of queue {{ $labels.queue }} "
         "({{ $labels.pbx }}{{ $labels.tenant }}, {{ $labels.product }}) over the last 15 "
-        f"minutes were answered within {threshold}; its target is {target} "
+        f"minutes were answered {threshold}; its target is {target} "
         f"(calls counted: {sl.denominator.replace('_', ' ')}).",
         runbooks=config.runbooks,
     )

@@ -55,7 +55,7 @@ def test_the_rules_file_is_the_generators_output_of_the_config() -> None:
 def test_promtool_checks_the_rules() -> None:
     result = promtool("check", "rules", str(RULES))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 17 rules found" in result.stdout
+    assert "SUCCESS: 26 rules found" in result.stdout
 
 
 def test_promtool_unit_tests_pass() -> None:
@@ -235,14 +235,27 @@ def test_rules_name_only_metrics_the_exporter_exposes() -> None:
 
 def test_a_bad_mixin_config_names_every_problem(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text("longest_wait: {for: soon}\nservice_level: {target: 2}\ncolour: red\n")
+    path.write_text(
+        "longest_wait: {for: soon}\nservice_level: {fallback_target: 2}\ncolour: red\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_mixin_config(path)
     assert caught.value.problems == [
-        "service_level.target: Input should be less than or equal to 1",
+        "service_level.fallback_target: Input should be less than or equal to 1",
         "longest_wait.for: 'soon' is not a Prometheus duration such as 30s, 5m or 1h30m",
         "colour: Extra inputs are not permitted",
     ]
+
+
+def test_the_service_level_settings_that_moved_to_the_exporter_say_where(tmp_path: Path) -> None:
+    # Before each queue had its own objective, the mixin held one threshold and target.
+    path = tmp_path / "config.yaml"
+    path.write_text("service_level: {answered_within_seconds: 30, target: 0.9, min_calls: 3}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_mixin_config(path)
+    [problem] = caught.value.problems
+    assert problem.startswith("service_level: answered_within_seconds, target: ")
+    assert "work_analytics.service_levels" in problem and "docs/migration.md" in problem
 
 
 def test_the_generator_writes_rules_with_the_users_thresholds(tmp_path: Path) -> None:
@@ -293,7 +306,7 @@ def test_the_generator_writes_rules_with_the_users_thresholds(tmp_path: Path) ->
 def test_the_example_prometheus_config_loads_the_rules() -> None:
     result = promtool("check", "config", "prometheus.example.yml", cwd=MIXIN)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 17 rules found" in result.stdout
+    assert "SUCCESS: 26 rules found" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ QUEUE_METRICS = _t([
     vendor("avgWorkTime", "average_work_time", "duration", "Average work time in the period."),
     vendor("avgWrapUpTime", "average_wrap_up_time", "duration", "Average wrap-up time in the period."),
     vendor("longestOfferingTimeInQueue", "longest_offering_time", "duration", "Longest offering time in the period."),
-    vendor("slaPercentage", "service_level", "ratio", "Interactions accepted within the service-level threshold, over those that entered, in the period."),
+    vendor("slaPercentage", "service_level", "ratio", "8x8's service level of the period: the share of interactions accepted within the queue's threshold (short abandons left out; docs/service-levels.md)."),
     vendor("slaPercentageTarget", "service_level_target", "ratio", "The queue's service-level target."),
     vendor("slaTimeThreshold", "service_level_threshold", "duration", "The queue's service-level time threshold."),
 ])
