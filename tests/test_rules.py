@@ -235,9 +235,7 @@ def test_rules_name_only_metrics_the_exporter_exposes() -> None:
 
 def test_a_bad_mixin_config_names_every_problem(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
-    path.write_text(
-        "longest_wait: {for: soon}\nservice_level: {fallback_target: 2}\ncolour: red\n"
-    )
+    path.write_text("longest_wait: {for: soon}\nservice_level: {fallback_target: 2}\ncolour: red\n")
     with pytest.raises(ConfigError) as caught:
         load_mixin_config(path)
     assert caught.value.problems == [
