@@ -18,6 +18,7 @@ from exporter.core.errors import ConfigError, ExporterError
 from exporter.core.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
 from exporter.core.memory import limit_malloc_arenas
 from exporter.core.sharding import Shard, parse_shard
+from exporter.demo import DEMO_HISTORY_SECONDS, demo_config_data
 from exporter.reload import LiveExporter
 from exporter.serving.server import ExporterServer, parse_listen_address
 from exporter.serving.webconfig import WebConfigWatcher
@@ -28,56 +29,6 @@ if TYPE_CHECKING:  # the simulator is imported at run time only by --demo
 # In the Prometheus exporters' range 9100-9999; not taken by a well-known exporter we know of.
 DEFAULT_PORT = 9878
 DEFAULT_LISTEN_ADDRESS = f":{DEFAULT_PORT}"
-
-# The demo polls faster than the production defaults so the page visibly moves within a minute.
-DEMO_OVERRIDES: dict[str, Any] = {
-    "call_queues": {"interval": "10s"},
-    "discovery": {"interval": "5m"},
-    "company_summary": {"interval": "30s", "windows": ["15m", "1h", "24h", "today", "this_week"]},
-    "ring_groups": {"interval": "30s", "windows": ["15m", "1h", "today"]},
-    "ring_group_members": {"enabled": True, "interval": "1m", "windows": ["1h", "today"]},
-    "extensions": {"interval": "1m", "windows": ["1h", "today"]},
-    "call_records": {"interval": "15s", "lookback": "5m"},
-    "call_legs": {"interval": "15s", "lookback": "5m"},
-    # Agents one by one too (demo_config_data turns personal_data on: its people are invented).
-    "queue_agents": {"interval": "10s", "per_agent": True},
-    "agent_activity": {"interval": "15s", "per_agent": True},
-    "live_calls": {"interval": "10s"},
-}
-# Contact Center in the demo: every tenant of the simulator, agents included, and two reports.
-DEMO_CONTACT_CENTER: dict[str, Any] = {
-    "time_zone": "America/New_York",
-    "queues": {"interval": "10s"},
-    "groups": {"interval": "15s"},
-    "agents": {"enabled": True, "interval": "15s"},
-    "report_status": {"initial_backoff": "1s", "max_backoff": "5s"},
-    "reports": [
-        {
-            "name": "queues_today",
-            "type": "queue-interactions-summary",
-            "group_by": "queue",
-            "window": "today",
-            "interval": "1m",
-        },
-        {
-            "name": "agents_today",
-            "type": "agent-interactions-summary",
-            "group_by": "agent",
-            "window": "today",
-            "interval": "2m",
-            "metrics": [
-                "accepted",
-                "acceptedPercentage",
-                "avgHandlingTime",
-                "rejected",
-                "presented",
-                "handlingTime",
-            ],
-        },
-    ],
-}
-# The demo's simulator starts with this much call history, so `this_week` has data at once.
-DEMO_HISTORY_SECONDS = 8 * 86_400
 
 log = get_logger("exporter.cli")
 
@@ -162,40 +113,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="how many replicas share the PBXes and tenants (default 1: no sharding)",
     )
     return parser
-
-
-def demo_config_data(data: dict[str, Any], sim: Any) -> dict[str, Any]:
-    """The user's config (if any) pointed at the simulator, with the demo's faster intervals."""
-    section = dict(data.get("work_analytics") or {})
-    for key, value in DEMO_OVERRIDES.items():
-        section[key] = {**value, **(section.get(key) or {})}
-    for key in ("api_key_file", "password_file"):
-        section.pop(key, None)
-    # The demo's people are invented: their names are shown (unless the user's file says not).
-    section.setdefault("personal_data", True)
-    # Queue alerts carry a team: the demo's sales queues to one, the others to support.
-    section.setdefault("teams", [{"team": "sales", "queues": "Sales|VIP Line|Partners"}])
-    section.setdefault("default_team", "support")
-    section.update(
-        enabled=True,
-        base_url=sim.base_url,
-        api_key=sim.api_key,
-        username=sim.username,
-        password=sim.password,
-    )
-    cc = {**DEMO_CONTACT_CENTER, "personal_data": True, **(data.get("contact_center") or {})}
-    cc.pop("client_secret_file", None)
-    cc.update(
-        enabled=True,
-        region="us",
-        base_url=sim.root_url,
-        client_id=sim.cc_client_id,
-        client_secret=sim.cc_client_secret,
-        tenants=[t for t in sim.cc.tenants if sim.cc.region_of(t) == "us"],
-    )
-    for key in ("token_url", "realtime_url", "historical_url"):
-        cc.pop(key, None)
-    return {**data, "work_analytics": section, "contact_center": cc}
 
 
 def check_reports_or_fail(exporter: Exporter, *, strict: bool) -> list[str]:
