@@ -796,6 +796,30 @@ def test_bad_rows_are_invalid_records_and_each_item_problem_is_logged(rsps) -> N
     }
 
 
+def test_two_spellings_of_one_metric_feed_its_family_once(rsps) -> None:
+    clock = FakeClock(NOW)
+    add_token(rsps)
+    types = fixture_json("cc_report_types.json")
+    types[0]["metrics"].append("averageHandlingTime")  # `avgHandlingTime` spelled out
+    rsps.get(f"{HM}/report-types", json=types)
+    rsps.post(HM, json={"id": 14, "status": "DONE"})
+    ann = data_row("Ann", "1", "100", "1000")
+    ann["items"].append({"key": "averageHandlingTime", "value": "9000"})
+    rsps.get(f"{HM}/14/data?page=0&size=2", json=[ann])
+    metrics = ["accepted", "acceptedPercentage", "avgHandlingTime", "averageHandlingTime"]
+    collector = report_collector(clock, Sleeps(clock), metrics=metrics)
+    with capture_logs() as logs:
+        out = Recorder(collector.collect())
+    labels = {"tenant": "acme", "report": "agents_today", "agent": "Ann", "agent_id": "ann"}
+    # The first spelling in the row counts; the second would repeat Ann's series.
+    name = "eightbyeight_cc_report_agent_average_handling_time_seconds"
+    assert out.get(name, **labels) == 1
+    assert collector.unusable.count == 1
+    assert [e["reason"] for e in logs if e["event"] == "cc_value_unusable"] == [
+        "a metric named like avgHandlingTime"
+    ]
+
+
 def test_data_links_are_followed_on_the_configured_host_only(rsps) -> None:
     # Only the link's query is used: the token never follows a link to another host, and a
     # link written without the region prefix still reaches the configured regional URL.
