@@ -23,7 +23,7 @@ from exporter.config import load_config_data
 from exporter.core.errors import AuthenticationError, CollectionError, MalformedResponseError
 from exporter.pollers.base import Scheduler
 from exporter.pollers.cc_realtime import CcRealtimePoller
-from exporter.pollers.cc_reports import check_report, definition
+from exporter.pollers.cc_report_definition import check_report, definition
 from exporter.serving.exposition import Exposition
 from tests.support.clock import FakeClock
 from tests.support.contact_center import (
@@ -532,14 +532,27 @@ def test_report_life_cycle_with_backoff_paging_and_totals(rsps) -> None:
     # Exponential backoff between status polls, capped: never a tight loop.
     assert sleeps == [2, 4, 8, 10, 10]
     labels = {"tenant": "acme", "report": "agents_today"}
-    assert out.get("eightbyeight_cc_report_accepted", agent="Ann", agent_id="ann", **labels) == 10
     assert (
-        out.get("eightbyeight_cc_report_accepted_ratio", agent="Bob", agent_id="bob", **labels)
+        out.get(
+            "eightbyeight_cc_report_agent_accepted_interactions",
+            agent="Ann",
+            agent_id="ann",
+            **labels,
+        )
+        == 10
+    )
+    assert (
+        out.get(
+            "eightbyeight_cc_report_agent_accepted_interactions_ratio",
+            agent="Bob",
+            agent_id="bob",
+            **labels,
+        )
         == 0.8
     )
     assert (
         out.get(
-            "eightbyeight_cc_report_avg_handling_time_seconds",
+            "eightbyeight_cc_report_agent_average_handling_time_seconds",
             agent="Ann",
             agent_id="ann",
             **labels,
@@ -548,7 +561,7 @@ def test_report_life_cycle_with_backoff_paging_and_totals(rsps) -> None:
     )
     assert (
         out.get(
-            "eightbyeight_cc_report_avg_handling_time_seconds",
+            "eightbyeight_cc_report_agent_average_handling_time_seconds",
             agent="Bob",
             agent_id="bob",
             **labels,
@@ -637,7 +650,9 @@ def test_granular_reports_label_the_interval_and_the_cap_is_reported(rsps) -> No
     labels = {"tenant": "acme", "report": "agents_today", "agent": "Ann", "agent_id": "ann"}
     assert (
         out.get(
-            "eightbyeight_cc_report_accepted", interval_start="2025-11-18T16:15-05:00", **labels
+            "eightbyeight_cc_report_agent_interval_accepted_interactions",
+            interval_start="2025-11-18T16:15-05:00",
+            **labels,
         )
         == 2
     )
@@ -679,13 +694,29 @@ def test_rows_of_either_shape_mismatched_rows_and_the_series_ceiling(rsps) -> No
     out = Recorder(collector.collect())
     labels = {"tenant": "acme", "report": "agents_today"}
     # The guide's second row form, {"name": value}, is read like the first.
-    assert out.get("eightbyeight_cc_report_accepted", agent="Cy", agent_id="cy", **labels) == 3
+    assert (
+        out.get(
+            "eightbyeight_cc_report_agent_accepted_interactions",
+            agent="Cy",
+            agent_id="cy",
+            **labels,
+        )
+        == 3
+    )
     # A row with other dimensions would mislabel its values: left out, as is the spec's
     # `totals` row, and counted as an invalid record (a row, not a value). Bob's three series
     # do not fit under the ceiling of 7.
     assert collector.invalid.count == 1 and collector.unusable.count == 0
     assert out.get("eightbyeight_cc_report_rows", **labels) == 2
-    assert out.get("eightbyeight_cc_report_accepted", agent="Bob", agent_id="bob", **labels) is None
+    assert (
+        out.get(
+            "eightbyeight_cc_report_agent_accepted_interactions",
+            agent="Bob",
+            agent_id="bob",
+            **labels,
+        )
+        is None
+    )
     assert collector.series is not None and collector.series.dropped == 3
 
 
@@ -703,7 +734,10 @@ def test_agent_names_in_reports_only_with_personal_data(rsps, personal_data: boo
     for name, accepted in (("Ann", 1), ("Bob", 2)):
         shown = name if personal_data else ""
         agent = {"agent": shown, "agent_id": name.lower()}
-        assert out.get("eightbyeight_cc_report_accepted", **agent, **labels) == accepted
+        assert (
+            out.get("eightbyeight_cc_report_agent_accepted_interactions", **agent, **labels)
+            == accepted
+        )
     assert out.get("eightbyeight_cc_report_rows", **labels) == 2
     values = {v for _, labelset in out.samples for _, v in labelset}
     assert ({"Ann", "Bob"} & values) == ({"Ann", "Bob"} if personal_data else set())
@@ -735,7 +769,15 @@ def test_bad_rows_are_invalid_records_and_each_item_problem_is_logged(rsps) -> N
     with capture_logs() as logs:
         out = Recorder(collector.collect())
     labels = {"tenant": "acme", "report": "agents_today"}
-    assert out.get("eightbyeight_cc_report_accepted", agent="Ann", agent_id="ann", **labels) == 1
+    assert (
+        out.get(
+            "eightbyeight_cc_report_agent_accepted_interactions",
+            agent="Ann",
+            agent_id="ann",
+            **labels,
+        )
+        == 1
+    )
     assert out.get("eightbyeight_cc_report_rows", **labels) == 2
     # Rows are records: not an object, without items, a second copy, other dimensions.
     metrics = collector.self_metrics()
@@ -755,6 +797,30 @@ def test_bad_rows_are_invalid_records_and_each_item_problem_is_logged(rsps) -> N
         "metric_twice": "a metric twice in one row",
         "accepted": "value 'n/a'",
     }
+
+
+def test_two_spellings_of_one_metric_feed_its_family_once(rsps) -> None:
+    clock = FakeClock(NOW)
+    add_token(rsps)
+    types = fixture_json("cc_report_types.json")
+    types[0]["metrics"].append("averageHandlingTime")  # `avgHandlingTime` spelled out
+    rsps.get(f"{HM}/report-types", json=types)
+    rsps.post(HM, json={"id": 14, "status": "DONE"})
+    ann = data_row("Ann", "1", "100", "1000")
+    ann["items"].append({"key": "averageHandlingTime", "value": "9000"})
+    rsps.get(f"{HM}/14/data?page=0&size=2", json=[ann])
+    metrics = ["accepted", "acceptedPercentage", "avgHandlingTime", "averageHandlingTime"]
+    collector = report_collector(clock, Sleeps(clock), metrics=metrics)
+    with capture_logs() as logs:
+        out = Recorder(collector.collect())
+    labels = {"tenant": "acme", "report": "agents_today", "agent": "Ann", "agent_id": "ann"}
+    # The first spelling in the row counts; the second would repeat Ann's series.
+    name = "eightbyeight_cc_report_agent_average_handling_time_seconds"
+    assert out.get(name, **labels) == 1
+    assert collector.unusable.count == 1
+    assert [e["reason"] for e in logs if e["event"] == "cc_value_unusable"] == [
+        "a metric named like avgHandlingTime"
+    ]
 
 
 def test_data_links_are_followed_on_the_configured_host_only(rsps) -> None:

@@ -185,11 +185,11 @@ def test_report_keeps_serving_the_last_result_while_the_next_is_generated(
             )
             # The report for today equals the realtime `.today` figures of the same moment.
             assert (
-                first[("eightbyeight_cc_report_accepted", labels)]
+                first[("eightbyeight_cc_report_queue_accepted_interactions", labels)]
                 == truth[queue.id]["accepted.today"]
             )
             assert (
-                first[("eightbyeight_cc_report_entered", labels)]
+                first[("eightbyeight_cc_report_queue_entered_interactions", labels)]
                 == truth[queue.id]["entered.today"]
             )
         # The next report is slow: while it is generated, the previous result stays served.

@@ -266,7 +266,8 @@ def test_demo_once_prints_a_valid_exposition() -> None:
         "eightbyeight_cc_queue_waiting_interactions",
         "eightbyeight_cc_group_eligible_agents",
         "eightbyeight_cc_agent_status_info",
-        "eightbyeight_cc_report_accepted",
+        "eightbyeight_cc_report_queue_accepted_interactions",
+        "eightbyeight_cc_report_agent_accepted_interactions",
     ):
         tenants = {dict(labels)["tenant"] for n, labels in out if n == family}
         assert tenants == {"acme-sales", "acme-support"}, family

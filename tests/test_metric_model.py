@@ -92,11 +92,13 @@ def test_a_family_set_keeps_the_order_of_first_use() -> None:
 
 
 def test_a_pattern_stands_for_the_names_made_at_run_time() -> None:
-    pattern = gauge("eightbyeight_cc_report_<metric>", "Report metrics.", ("tenant",))
-    assert pattern.matches("eightbyeight_cc_report_accepted_ratio")
-    assert not pattern.matches("eightbyeight_cc_queue_accepted")
-    made = pattern.instance("eightbyeight_cc_report_accepted", "Accepted.", ("tenant", "queue"))
-    assert (made.name, made.labels) == ("eightbyeight_cc_report_accepted", ("tenant", "queue"))
+    pattern = gauge("eightbyeight_cc_report_<subject>_<metric>", "Report metrics.", ("tenant",))
+    assert pattern.matches("eightbyeight_cc_report_queue_accepted_interactions_ratio")
+    assert not pattern.matches("eightbyeight_cc_queue_accepted_interactions")
+    assert not pattern.matches("eightbyeight_cc_report_accepted")  # no subject
+    name = "eightbyeight_cc_report_queue_accepted_interactions"
+    made = pattern.instance(name, "Accepted.", ("tenant", "queue"))
+    assert (made.name, made.labels) == (name, ("tenant", "queue"))
     with pytest.raises(ValueError):
         pattern.instance("eightbyeight_other", "Other.", ())
 

@@ -26,7 +26,7 @@ PERSON_FAMILIES = (
     "eightbyeight_extension_info",
     "eightbyeight_agent_info",
     "eightbyeight_cc_agent_info",
-    "eightbyeight_cc_report_accepted",
+    "eightbyeight_cc_report_agent_accepted_interactions",
 )
 
 
@@ -109,7 +109,7 @@ def test_personal_data_true_brings_the_names_back(sim: Simulator) -> None:
         "eightbyeight_extension_info": ("e-mail", who["e-mail"]),
         "eightbyeight_agent_info": ("name", who["name"]),
         "eightbyeight_cc_agent_info": ("Contact Center name", who["Contact Center name"]),
-        "eightbyeight_cc_report_accepted": (
+        "eightbyeight_cc_report_agent_accepted_interactions": (
             "Contact Center name",
             who["Contact Center name"],
         ),

@@ -221,15 +221,82 @@ def snake(name: str) -> str:
 
 REPORT_PREFIX = "eightbyeight_cc_report_"
 _REPORT_DURATION_RE = re.compile(r"(Time|Duration)$|^avgSpeedToAnswer$")
+# Counts the vendor names after what happened to an interaction ("accepted"): the noun is
+# added, as in the realtime tables (`accepted_interactions`).
+_INTERACTION_COUNTS = frozenset(
+    {
+        "abandoned",
+        "accepted",
+        "acceptedInSla",
+        "alerting",
+        "diverted",
+        "entered",
+        "presented",
+        "rejected",
+        "shortAbandoned",
+        "totalAbandoned",
+    }
+)
+# Counts whose vendor name is a verb or a singular: the noun they count.
+_COUNT_NOUNS = {
+    "hold": "holds",
+    "rejectTimeout": "reject_timeouts",
+    "blindTransferToAgent": "blind_transfers_to_agent",
+    "blindTransferToQueue": "blind_transfers_to_queue",
+}
+# Every report metric the guide's report-types sample (agent-interactions-summary) and the
+# simulator's two other summaries offer; a metric outside this list follows the same rule.
+KNOWN_REPORT_METRICS = (
+    "abandoned", "abandonedPercentage", "accepted", "acceptedInSla", "acceptedInSlaPercentage",
+    "acceptedPercentage", "alerting", "availableTime", "availableTimePercentage",
+    "avgAbandonedTime", "avgBusyTime", "avgHandlingTime", "avgHoldTime", "avgOfferingTime",
+    "avgSpeedToAnswer", "avgWaitTime", "avgWrapUpTime", "blindTransferToAgent",
+    "blindTransferToQueue", "blindTransfersInitiated", "blindTransfersReceived", "busyTime",
+    "busyTimePercentage", "diverted", "divertedPercentage", "entered", "handlingTime", "hold",
+    "holdTime", "loggedInTime", "longestHoldTime", "longestOfferingTime", "longestWaitTime",
+    "offeringTime", "onBreakTime", "onBreakTimePercentage", "presented", "rejectTimeout",
+    "rejected", "rejectedPercentage", "shortAbandoned", "shortAbandonedPercentage",
+    "totalAbandoned", "totalAbandonedPercentage", "transfersInitiated",
+    "transfersInitiatedPercentage", "transfersReceived", "warmTransfersCompleted",
+    "warmTransfersReceived", "workingOfflineTime", "workingOfflineTimePercentage", "wrapUpTime",
+    "wrapUpTimePercentage",
+)  # fmt: skip
 
 
 def report_metric(name: str) -> tuple[str, Unit]:
-    """The Prometheus name and unit of a report metric: `fooPercentage` is a ratio, a name
-    ending in Time or Duration (and avgSpeedToAnswer) is a duration, anything else a count."""
+    """The `<metric>` part of a report family's name, and the value's unit: `fooPercentage`
+    is a ratio (`..._ratio`), a name ending in Time or Duration (and avgSpeedToAnswer) a
+    duration (`..._seconds`), anything else a count, named by what it counts
+    (`accepted` -> `accepted_interactions`, `hold` -> `holds`); `avg` is spelled `average`."""
     unit: Unit = "count"
     stem = name
     if name.endswith("Percentage") and len(name) > len("Percentage"):
         unit, stem = "ratio", name[: -len("Percentage")]
     elif _REPORT_DURATION_RE.search(name):
         unit = "duration"
-    return f"{REPORT_PREFIX}{snake(stem)}{SUFFIX[unit]}", unit
+    words = snake(stem)
+    if words.startswith("avg_"):
+        words = "average_" + words.removeprefix("avg_")
+    if unit != "duration":
+        if stem in _COUNT_NOUNS:
+            words = _COUNT_NOUNS[stem]
+        elif stem in _INTERACTION_COUNTS:
+            words += "_interactions"
+    return words + SUFFIX[unit], unit
+
+
+def report_subject(group_by: str, granularity: str) -> str:
+    """The `<subject>` part of a report family's name: every dimension its rows are labelled
+    by, so that one name always has one label set. The grouping's dimensions in the vendor's
+    order (`media-and-queue` -> `media_queue`), then `interval` when a granularity splits the
+    rows by `interval_start`."""
+    dimensions = [snake(dimension) for dimension in group_by.split("-and-")]
+    if granularity != "none":
+        dimensions.append("interval")
+    return "_".join(dimensions)
+
+
+def report_family(subject: str, name: str) -> tuple[str, Unit]:
+    """The family a report metric feeds: `eightbyeight_cc_report_<subject>_<metric>`."""
+    metric, unit = report_metric(name)
+    return f"{REPORT_PREFIX}{subject}_{metric}", unit

@@ -73,14 +73,14 @@ _TABLE: dict[str, MetricSpec] = dict((
     _row("totaltalktime", "talk_time", "duration", "Summed talk time in the window."),
     _row("totalabandonedtime", "abandoned_time", "duration", "Summed time abandoned callers waited, in the window."),
     _row("totalcalltime", "call_time", "duration", "Summed call time in the window."),
-    _row("totalrgtime", "ring_group_time", "duration", "Summed time calls spent in the ring group, in the window."),
+    _row("totalrgtime", "time_in_group", "duration", "Summed time calls spent in the ring group, in the window."),
     _row("inboundtalktime", "inbound_talk_time", "duration", "Summed talk time of inbound calls in the window."),
     _row("outboundtalktime", "outbound_talk_time", "duration", "Summed talk time of outbound calls in the window."),
     _row("avgringtime", "average_ring_time", "duration", "Average ringing time in the window."),
     _row("avgtalktime", "average_talk_time", "duration", "Average talk time in the window."),
     _row("avgcalltime", "average_call_time", "duration", "Average call time in the window."),
     _row("avgabandonedtime", "average_abandoned_time", "duration", "Average time abandoned callers waited, in the window."),
-    _row("avgrgtime", "average_ring_group_time", "duration", "Average time calls spent in the ring group, in the window."),
+    _row("avgrgtime", "average_time_in_group", "duration", "Average time calls spent in the ring group, in the window."),
 ))
 # fmt: on
 

@@ -7,8 +7,8 @@ turns the `key/label/value` string items into gauges labelled by the grouping's 
 Sub- and grand-total rows are left out. While a new report is being generated the runner keeps
 serving the previous result, and `eightbyeight_collector_snapshot_age_seconds` shows its age.
 
-    eightbyeight_cc_report_accepted{queue="Sales",queue_id="101",report="queues_today",tenant="acme-sales"} 412.0
-    eightbyeight_cc_report_accepted_in_sla_ratio{queue="Sales",queue_id="101",report="queues_today",tenant="acme-sales"} 0.86
+    eightbyeight_cc_report_queue_accepted_interactions{queue="Sales",queue_id="101",report="queues_today",tenant="acme-sales"} 412.0
+    eightbyeight_cc_report_queue_accepted_in_sla_interactions_ratio{queue="Sales",queue_id="101",report="queues_today",tenant="acme-sales"} 0.86
     eightbyeight_cc_report_rows{report="queues_today",tenant="acme-sales"} 4.0
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +28,8 @@ from exporter.core.windows import resolve
 from exporter.metrics.contact_center import (
     PERSONAL_REPORT_DIMENSIONS,
     REPORT_PREFIX,
-    report_metric,
+    report_family,
+    report_subject,
     snake,
 )
 from exporter.metrics.rendering import Family, GaugeFamily
@@ -37,6 +37,10 @@ from exporter.metrics.spec import gauge
 from exporter.metrics.units import DurationUnit, convert
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.cc_realtime import DEFAULT_TENANT, poller_name
+
+# `check_report` is re-exported: app.py and the tests check a report through this module.
+from exporter.pollers.cc_report_definition import check_report as check_report
+from exporter.pollers.cc_report_definition import definition, offered_metrics
 from exporter.pollers.limits import SeriesBudget
 
 log = get_logger(__name__)
@@ -44,15 +48,21 @@ log = get_logger(__name__)
 RESERVED_LABELS = ("tenant", "report", "interval_start")
 _REPORT = "cc_report:NAME"
 _PER_REPORT = ("tenant", "report")
-# One pattern for every metric of a configured report, named by `report_metric`.
+# One pattern for every metric of a configured report, named by `report_family`. The subject
+# names every dimension label, so two reports share a family only when they share its labels
+# (told apart by `report`); a report grouped otherwise gets other names rather than a refusal,
+# since which metrics two reports share is known only from the report types API at run time.
 REPORT_METRIC = gauge(
-    REPORT_PREFIX + "<metric>",
-    "One gauge per metric of a configured report: `fooPercentage` becomes "
-    "`..._foo_ratio`, a metric ending in Time or Duration `..._seconds`, any other "
-    "`..._foo` (snake case); labelled by the grouping's dimensions in snake case "
-    "(`queue`, `queue_id`, `agent`, `media`, ...), and by `interval_start` when "
-    "the granularity is not `none`. `agent` (a name) is empty unless "
-    "contact_center.personal_data: true.",
+    REPORT_PREFIX + "<subject>_<metric>",
+    "One gauge per metric of a configured report. `<subject>` is the report's group_by, "
+    "its dimensions joined by `_` (`queue`, `agent`, `group_agent`, `media_queue`, ...), "
+    "then `_interval` when the granularity is not `none`; `<metric>` is the vendor's "
+    "metric in snake case: `fooPercentage` becomes `foo_ratio`, a metric ending in Time "
+    "or Duration `foo_time_seconds`, a count gets its noun (`accepted_interactions`, "
+    "`holds`), `avg` is spelled `average` (the list: docs/migration.md). Labelled by the "
+    "grouping's dimensions in snake case (`queue`, `queue_id`, `agent`, `media`, ...), "
+    "and by `interval_start` when the granularity is not `none`. `agent` (a name) is "
+    "empty unless contact_center.personal_data: true.",
     ("tenant", "report", "<dimensions>", "[interval_start]"),
     f"{_REPORT} (`/historical-metrics`)",
 )
@@ -101,80 +111,6 @@ SPECS = (
     REPORT_RANGE_START,
     REPORT_RANGE_END,
 )
-ISO_MILLIS = "%Y-%m-%dT%H:%M:%S.000Z"
-
-
-def _list(value: Any) -> list[Any]:
-    """A JSON array, or nothing: a word or a number where the report types API documents an
-    array offers nothing (iterating it would split a word or fail on a number)."""
-    return value if isinstance(value, list) else []
-
-
-def check_report(report: ReportConfig, types: Sequence[Mapping[str, Any]]) -> list[str]:
-    """What the report types API says is wrong with a configured report (empty: nothing)."""
-    by_type = {str(t.get("type")): t for t in types}
-    found = by_type.get(report.type)
-    if found is None:
-        return [
-            f"unknown report type {report.type!r} (the API offers: "
-            f"{', '.join(sorted(by_type)) or 'none'})"
-        ]
-    problems = []
-    groupings = {
-        str(g.get("name")): g for g in _list(found.get("groupBy")) if isinstance(g, Mapping)
-    }
-    grouping = groupings.get(report.group_by)
-    if grouping is None:
-        problems.append(
-            f"group_by {report.group_by!r} is not offered by {report.type} "
-            f"(offered: {', '.join(sorted(groupings))})"
-        )
-    else:
-        filters = {str(f) for f in _list(grouping.get("filters"))}
-        for item in report.filters:
-            if item.name not in filters:
-                problems.append(
-                    f"filter {item.name!r} is not offered by grouping {report.group_by} "
-                    f"(offered: {', '.join(sorted(filters)) or 'none'})"
-                )
-    metrics = {str(m) for m in _list(found.get("metrics"))}
-    for metric in report.metrics:
-        if metric not in metrics:
-            problems.append(f"unknown metric {metric!r} for {report.type}")
-    return problems
-
-
-def definition(
-    report: ReportConfig, start: float, end: float, time_zone: str | None
-) -> dict[str, Any]:
-    """The body of `POST /historical-metrics` for one run."""
-    body: dict[str, Any] = {
-        "type": report.type,
-        # Letters, digits, spaces and ! - _ . * ' ( ) only (guide); it names a downloaded file.
-        "title": f"eightbyeight exporter {report.name}",
-        "dateRange": {"start": _iso(start), "end": _iso(end)},
-        "granularity": report.granularity,
-        "groupBy": {
-            "name": report.group_by,
-            "filters": [{"name": f.name, "values": list(f.values)} for f in report.filters],
-        },
-        "includeSubTotal": False,
-        "includeGrandTotal": False,
-    }
-    if time_zone is not None:  # else the tenant's default time zone (guide)
-        body["timezone"] = time_zone
-    if report.metrics:
-        body["metrics"] = list(report.metrics)
-    if report.intra_day_time_range is not None:
-        body["intraDayTimeRange"] = {
-            "start": report.intra_day_time_range.start,
-            "end": report.intra_day_time_range.end,
-        }
-    return body
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(int(epoch), tz=UTC).strftime(ISO_MILLIS)
 
 
 class CcReportPoller(Poller):
@@ -210,6 +146,7 @@ class CcReportPoller(Poller):
         self.polling = polling
         self.sleep = sleep
         self.personal_data = personal_data
+        self.subject = report_subject(report.group_by, report.granularity)
         self.metric_names: list[str] | None = None  # known once the report types were read
         self.invalid = LeftOut(self.name)  # rows left out
         self.unusable = LeftOut(self.name)  # values (and the items that carry them) left out
@@ -222,10 +159,9 @@ class CcReportPoller(Poller):
             problems = check_report(self.report, types)
             if problems:
                 raise CollectionError(f"report {self.report.name}: " + "; ".join(problems))
-            offered = next(t for t in types if str(t.get("type")) == self.report.type)
-            self.metric_names = list(self.report.metrics) or [
-                str(m) for m in _list(offered.get("metrics"))
-            ]
+            self.metric_names = list(self.report.metrics) or offered_metrics(
+                types, self.report.type
+            )
         return self.metric_names
 
     def collect(self) -> Sequence[Family]:
@@ -284,6 +220,7 @@ class CcReportPoller(Poller):
     ) -> tuple[dict[str, GaugeFamily], int, bool]:
         metrics = set(metric_names)
         families: dict[str, GaugeFamily] = {}
+        feeds: dict[str, str] = {}  # family name -> the report metric feeding it
         seen: set[tuple[str, ...]] = set()
         budget = SeriesBudget(self.name, self.report.max_series)
         dimension_names: tuple[str, ...] | None = None  # fixed by the first data row
@@ -331,7 +268,12 @@ class CcReportPoller(Poller):
                     continue
                 rows += 1
                 for key, raw in values:
-                    name, unit = report_metric(key)
+                    name, unit = report_family(self.subject, key)
+                    if feeds.setdefault(name, key) != key:
+                        # Two vendor spellings of one name (`avgX`, `averageX`) would give
+                        # one family the same series twice: the first one counts.
+                        self._unusable(key, f"a metric named like {feeds[name]}")
+                        continue
                     number = convert(unit, raw, self.durations)
                     if number is None:
                         if raw is not None:
@@ -341,7 +283,8 @@ class CcReportPoller(Poller):
                     if family is None:
                         spec = REPORT_METRIC.instance(
                             name,
-                            f"Contact Center report metric `{key}`, by the report's grouping;",
+                            f"Contact Center report metric `{key}`, per "
+                            f"{self.subject.replace('_', ' and ')};",
                             tuple(label_names),
                         )
                         family = families[name] = spec.gauge(

@@ -292,7 +292,7 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
             ),
             raw_table(
                 "Accepted interactions (reports)",
-                f"eightbyeight_cc_report_accepted{sel(TENANT, QUEUE)}",
+                f"eightbyeight_cc_report_queue_accepted_interactions{sel(TENANT, QUEUE)}",
                 value="Accepted",
                 unit="short",
                 h=9,
