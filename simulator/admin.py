@@ -88,6 +88,8 @@ class AdminApi:
         router.add("POST", base + r"/expire-tokens", self.expire_tokens)
         router.add("GET", base + r"/state", self.state)
         router.add("POST", base + r"/agents/(?P<agent_id>[^/]+)/presence", self.set_presence)
+        router.add("POST", base + r"/queues/(?P<queue_id>[^/]+)/members", self.set_members)
+        router.add("POST", base + r"/queues/(?P<queue_id>[^/]+)/arrivals", self.set_arrivals)
         router.add("GET", base + r"/requests", self.list_requests)
         router.add("DELETE", base + r"/requests", self.clear_requests)
 
@@ -161,6 +163,39 @@ class AdminApi:
         except ValueError as exc:
             return Response.json(409, {"error": str(exc)})
         return Response.json(200, {"agent_id": agent_id, "status": status.value})
+
+    def set_members(self, request: Request, match: re.Match[str]) -> Response:
+        """`{"enabled": false}`: every agent taken out of a Work Analytics queue (true: all
+        in; null: the directory's membership again); 404 for an unknown queue."""
+        try:
+            enabled = (request.json() or {})["enabled"]
+            if enabled is not None and not isinstance(enabled, bool):
+                raise TypeError(enabled)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return _bad_request('expected {"enabled": true, false or null}')
+        queue_id = unquote(match.group("queue_id"))
+        try:
+            self.simulator.model.set_members_enabled(queue_id, enabled, self.simulator.clock())
+        except KeyError:
+            return Response.json(404, {"error": f"no queue {queue_id}"})
+        return Response.json(200, {"queue_id": queue_id, "enabled": enabled})
+
+    def set_arrivals(self, request: Request, match: re.Match[str]) -> Response:
+        """`{"per_hour": 3600}`: callers arrive at a Work Analytics queue at that constant rate
+        (0: none; null: the daily rhythm again); 404 for an unknown queue."""
+        try:
+            per_hour = (request.json() or {})["per_hour"]
+            if per_hour is not None and (
+                isinstance(per_hour, bool) or not isinstance(per_hour, int | float)
+            ):
+                raise TypeError(per_hour)
+            queue_id = unquote(match.group("queue_id"))
+            self.simulator.model.set_arrival_rate(queue_id, per_hour, self.simulator.clock())
+        except KeyError:
+            return Response.json(404, {"error": f"no queue {unquote(match.group('queue_id'))}"})
+        except (ValueError, TypeError, AttributeError):
+            return _bad_request('expected {"per_hour": a number >= 0 or null}')
+        return Response.json(200, {"queue_id": queue_id, "per_hour": per_hour})
 
     def list_requests(self, request: Request, match: re.Match[str]) -> Response:
         return Response.json(200, self.simulator.requests.to_json())

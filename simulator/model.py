@@ -450,6 +450,32 @@ class QueueingModel(DiscreteEventModel):
             if status is AgentStatus.AVAILABLE:
                 self._agent_freed(agent)
 
+    def set_members_enabled(self, queue_id: str, enabled: bool | None, now: float) -> None:
+        """An administrator takes every agent out of the queue at `now` (False: no member is
+        offered its callers nor counts as logged in to it; calls under way go on), or puts
+        them all in (True); None restores the directory's membership. KeyError for an
+        unknown queue."""
+        with self.lock:
+            self.advance(now)
+            queue = self._queues[queue_id]
+            for member, listed in zip(queue.members, queue.queue.members, strict=True):
+                member.enabled = listed.enabled if enabled is None else enabled
+            self._dispatch(queue)
+
+    def set_arrival_rate(self, queue_id: str, per_hour: float | None, now: float) -> None:
+        """From `now` on callers arrive at the queue at a constant `per_hour` (a surge, or 0
+        for none); None restores the queue's daily rhythm. Callers still find the queue
+        closed (diverted) while none of its members is logged in. KeyError for an unknown
+        queue."""
+        if per_hour is not None and not per_hour >= 0:
+            raise ValueError("per_hour must be >= 0 or None")
+        with self.lock:
+            self.advance(now)
+            queue = self._queues[queue_id]
+            queue.arrivals_per_hour = per_hour
+            queue.arrival_epoch += 1
+            self._next_queue_arrival(queue)
+
     def agent_statuses(self) -> dict[str, AgentStatus]:
         """Current presence of every (non-deleted) agent."""
         with self.lock:
@@ -597,12 +623,7 @@ class QueueingModel(DiscreteEventModel):
         for agent_state in self._agents.values():
             self._schedule_status_timer(agent_state)
         for state in self._queues.values():
-            self._schedule_arrival(
-                state.traffic.peak_arrivals_per_hour,
-                state.utc_offset_hours,
-                self._on_arrival,
-                state,
-            )
+            self._next_queue_arrival(state)
         for group_state in self._ring_groups.values():
             self._schedule_arrival(
                 group_state.traffic.peak_arrivals_per_hour,
@@ -746,12 +767,26 @@ class QueueingModel(DiscreteEventModel):
                 when, self._schedule_arrival, peak_per_hour, utc_offset_hours, on_arrival, target
             )
 
-    def _on_arrival(self, queue: QueueState) -> None:
+    def _next_queue_arrival(self, queue: QueueState) -> None:
+        epoch = (queue, queue.arrival_epoch)
+        if queue.arrivals_per_hour is None:
+            self._schedule_arrival(
+                queue.traffic.peak_arrivals_per_hour,
+                queue.utc_offset_hours,
+                self._on_arrival,
+                epoch,
+            )
+        elif queue.arrivals_per_hour > 0:
+            delay = self._rng.expovariate(queue.arrivals_per_hour / 3600.0)
+            self._schedule(self._now + delay, self._on_arrival, epoch)
+
+    def _on_arrival(self, epoch: tuple[QueueState, int]) -> None:
+        queue, scheduled_in = epoch
+        if scheduled_in != queue.arrival_epoch:
+            return  # scheduled before set_arrival_rate changed the rate
         journey = self.open_call(queue.queue.pbx_id, INCOMING, external_number(self._rng))
         self._enter_queue(queue, journey, transferred_in=False)
-        self._schedule_arrival(
-            queue.traffic.peak_arrivals_per_hour, queue.utc_offset_hours, self._on_arrival, queue
-        )
+        self._next_queue_arrival(queue)
 
     def _enter_queue(self, queue: QueueState, journey: Journey, *, transferred_in: bool) -> None:
         now = self._now

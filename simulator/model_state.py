@@ -69,6 +69,10 @@ class QueueState:
     handling: list[ActiveCall] = field(default_factory=list)
     records: list[CallRecord] = field(default_factory=list)  # in ended_at order
     records_head: int = 0  # records before this index are pruned (compacted lazily)
+    # set_arrival_rate: a constant rate instead of the daily rhythm; a new epoch makes the
+    # arrival scheduled before it lapse.
+    arrivals_per_hour: float | None = None
+    arrival_epoch: int = 0
 
 
 @dataclass(slots=True, eq=False)
