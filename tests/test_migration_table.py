@@ -95,3 +95,28 @@ def test_the_readme_links_the_table_from_its_metric_section() -> None:
     section = readme[readme.index("\n## Metrics\n") :]
     section = section[: section.index("\n## ", 1)]
     assert "(docs/migration.md)" in section
+
+
+RULE_ROW = re.compile(r"^\| `(queue:[^`]+)` \| `(queue:[^`]+)`")
+
+
+def test_the_renamed_recording_rules_are_the_generated_ones() -> None:
+    from mixin.config import MixinConfig
+    from mixin.rules import rule_groups
+
+    recorded = {
+        rule["record"]
+        for group in rule_groups(MixinConfig())["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    }
+    renamed = [
+        (match[1], match[2])
+        for line in MIGRATION.read_text(encoding="utf-8").splitlines()
+        if (match := RULE_ROW.match(line))
+    ]
+    assert len(renamed) == 2
+    for old, new in renamed:
+        assert new in recorded, new
+        # A rule kept under its name is said so in the same row.
+        assert old not in recorded or old == new, old
