@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
