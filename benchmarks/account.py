@@ -13,7 +13,7 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.cli import demo_config_data
+from exporter.demo import demo_config_data
 
 # Series per unit of the simulator's account, measured (`python3 -m benchmarks` reports the
 # real count next to the target; these only aim). The Work Analytics ones are per active site

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
-from exporter.cli import demo_config_data
+from exporter.demo import demo_config_data
 from mixin.config import MixinConfig
 from mixin.dashboards import (
     build_dashboards,

@@ -11,8 +11,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.app import build_exporter
-from exporter.cli import demo_config_data
 from exporter.config import load_config_data
+from exporter.demo import demo_config_data
 from simulator import Simulator
 from tests.support.clock import FakeClock
 from tests.support.end_to_end import BUSINESS_HOURS

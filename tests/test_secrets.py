@@ -19,10 +19,10 @@ from typing import Any, TypedDict
 import pytest
 import structlog
 
-from exporter.cli import demo_config_data
 from exporter.config import load_config_data
 from exporter.core.errors import ConfigError
 from exporter.core.redaction import SECRETS, SecretRedactor, redact
+from exporter.demo import demo_config_data
 from simulator import Simulator
 from tests.support.echo_upstream import EchoUpstream
 from tests.support.page import PageReader

@@ -26,10 +26,10 @@ import pytest
 import structlog
 
 from exporter.app import build_exporter
-from exporter.cli import demo_config_data
 from exporter.config import load_config_data
 from exporter.core.logs import configure_logging
 from exporter.core.windows import counting_day
+from exporter.demo import demo_config_data
 from mixin.config import MixinConfig
 from mixin.rules import render_rules, rule_groups
 from mixin.service_levels import ratio_rule

@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from exporter.app import build_exporter
-from exporter.cli import demo_config_data
 from exporter.config import load_config_data
 from exporter.core.errors import ConfigError
 from exporter.core.sharding import Shard, parse_shard, shard_of
+from exporter.demo import demo_config_data
 from simulator import Simulator
 from tests.support.clock import FakeClock
 from tests.support.page import PageReader, samples
