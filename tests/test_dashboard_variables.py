@@ -40,7 +40,7 @@ def test_contact_center_period_is_the_periods_every_panel_metric_has() -> None:
     read_at_period = {
         name for _title, expr in panel_targets(dashboard) for name in AT_PERIOD.findall(expr)
     }
-    assert len(read_at_period) == 4
+    assert len(read_at_period) == 3
     assert set(CC_QUEUE_METRIC.findall(common)) == read_at_period
     # Narrowed like the panels: by the tenants and queues selected.
     assert common.count('tenant=~"$tenant", queue=~"$queue"') == len(read_at_period)

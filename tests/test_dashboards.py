@@ -31,6 +31,7 @@ from mixin.dashboards import (
 )
 from mixin.dashboards.agents import QUEUE_STATUSES, status_code
 from mixin.rules import recording_rules
+from mixin.service_levels import TARGET_RULE, THRESHOLD_RULE, calls_rule, ratio_rule
 from tests.support.processes import binary
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,6 +57,7 @@ UNITS = {
 }
 WORK_ANALYTICS_QUEUES = ("eightbyeight-wallboard.json", "eightbyeight-work-analytics.json")
 CONTACT_CENTER = "eightbyeight-contact-center.json"
+WORK_ANALYTICS_JSON = "eightbyeight-work-analytics.json"
 METRIC = re.compile(r"\b(eightbyeight_[a-z0-9_]+|[a-z_]+:eightbyeight_[a-z0-9_]+:[a-z0-9_]+)\b")
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
 
@@ -300,20 +302,33 @@ def test_every_query_filters_on_the_job_and_cluster() -> None:
 
 
 def test_recording_rules_are_read_through_the_job_filter() -> None:
-    """The queue rules keep neither job nor site: every panel reading one joins it with
-    `eightbyeight_queue_info` filtered by the variables (the e2e test checks the effect)."""
+    """The queue rules keep no job: every panel reading one joins it with its product's queue
+    `_info` series, filtered by the job, the cluster and the variables (the e2e test checks the
+    effect). Rule series without a product are the Work Analytics queue rules."""
     rules = [rule["record"] for rule in recording_rules(MixinConfig())]
-    info = 'eightbyeight_queue_info{job=~"$job", cluster=~"$cluster", pbx=~"$pbx"'
-    checked = 0
+    joins = {
+        "work_analytics": (
+            "* on (pbx, extension) group_left (site, queue)",
+            'eightbyeight_queue_info{job=~"$job", cluster=~"$cluster", pbx=~"$pbx", '
+            'site=~"$site", queue=~"$queue"}',
+        ),
+        "contact_center": (
+            "* on (tenant, queue_id) group_left (queue)",
+            'eightbyeight_cc_queue_info{job=~"$job", cluster=~"$cluster", tenant=~"$tenant", '
+            "queue=~",
+        ),
+    }
+    checked = set()
     for _file, title, expr in all_queries():
         for rule in rules:
             for found in re.finditer(re.escape(rule) + r"(\{[^}]*\})?", expr):
-                assert found.group(1) and 'cluster=~"$cluster|"' in found.group(1), (title, expr)
-                checked += 1
-        if any(rule in expr for rule in rules):
-            assert "* on (pbx, extension) group_left (site, queue)" in expr, title
-            assert info in expr, title
-    assert checked >= 10
+                selector = found.group(1)
+                assert selector and 'cluster=~"$cluster|"' in selector, (title, expr)
+                product = re.search(r'product="(\w+)"', selector)
+                join, info = joins[product.group(1) if product else "work_analytics"]
+                assert join in expr and info in expr, (title, selector)
+                checked.add(product.group(1) if product else "work_analytics")
+    assert checked == set(joins)
 
 
 def test_rate_ranges_use_the_rate_interval() -> None:
@@ -334,21 +349,27 @@ def test_queries_are_balanced() -> None:
         assert not stack and expr.count('"') % 2 == 0, (file, title, expr)
 
 
+# A Contact Center queue's `_info` series: the only Contact Center queue series without period.
+CC_QUEUE_INFO = re.compile(r"eightbyeight_cc_queue_info\{[^}]*\}")
+
+
 def test_queries_use_the_variables_where_the_label_exists() -> None:
     for file, title, expr in all_queries():
-        if re.search(r'period!?=~?"', expr) is None and "eightbyeight_cc_queue_" in expr:
+        metrics = CC_QUEUE_INFO.sub("", expr)
+        if re.search(r'period!?=~?"', metrics) is None and "eightbyeight_cc_queue_" in metrics:
             raise AssertionError((file, title, "pick the period"))
         if title.startswith("variable "):  # a variable filters on the ones before it only
             continue
-        if "eightbyeight_queue_" in expr:
+        # The exporter's Work Analytics queue series, or the rules of its queues.
+        if re.search(r"(?<!:)eightbyeight_queue_", expr) or 'product="work_analytics"' in expr:
             assert 'pbx=~"$pbx"' in expr and 'site=~"$site"' in expr, (file, title)
             assert 'queue=~"$queue"' in expr, (file, title)
         if "eightbyeight_cc_queue_" in expr and file == CONTACT_CENTER:
             assert 'tenant=~"$tenant"' in expr and 'queue=~"$queue"' in expr, title
-        if "eightbyeight_cc_" in expr:
+        if "eightbyeight_cc_" in expr or 'product="contact_center"' in expr:
             assert 'tenant=~"$tenant"' in expr, (file, title)
-        if re.search(r"eightbyeight_cc_(queue|group)_", expr):
-            assert re.search(r'period=~?"', expr), (file, title, "pick the period")
+        if re.search(r"eightbyeight_cc_(queue|group)_", metrics):
+            assert re.search(r'period=~?"', metrics), (file, title, "pick the period")
 
 
 def test_every_metric_is_in_the_catalogue_or_a_recording_rule() -> None:
@@ -371,7 +392,12 @@ def test_the_metric_check_rejects_unknown_names() -> None:
     ]
     assert unknown_metrics("eightbyeight_group_call_wait_seconds_bucket") == []
     assert unknown_metrics("eightbyeight_cc_report_any_metric_ratio") == []
-    assert unknown_metrics(MixinConfig().queue_service_level) == []
+    for window in ("15m", "1h", "today"):
+        assert unknown_metrics(f"{ratio_rule(window)} / {calls_rule(window)}") == []
+    assert unknown_metrics(f"{TARGET_RULE} - {THRESHOLD_RULE}") == []
+    assert unknown_metrics("queue:eightbyeight_queue_service_level:ratio_rate15m") == [
+        "queue:eightbyeight_queue_service_level:ratio_rate15m"
+    ]
 
 
 def test_panel_queries_reads_rows_and_variables() -> None:
@@ -467,17 +493,21 @@ def threshold_values(item: dict[str, Any], column: str | None = None) -> set[flo
     }
 
 
+def subjects(item: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(what is coloured, the column it is or None for the whole panel) of a panel."""
+    return [(item["title"], None)] + [
+        (o["matcher"]["options"], o["matcher"]["options"])
+        for o in item["fieldConfig"]["overrides"]
+        if o["matcher"]["id"] == "byName"
+    ]
+
+
 def test_thresholds_come_from_the_config() -> None:
     config = MixinConfig.model_validate(
-        {
-            "service_level": {"target": 0.93},
-            "longest_wait": {"threshold_seconds": 123},
-            "abandon_ratio": {"threshold": 0.07},
-        }
+        {"longest_wait": {"threshold_seconds": 123}, "abandon_ratio": {"threshold": 0.07}}
     )
     default = MixinConfig()
     expected = {
-        r"service level": (config.service_level.target, default.service_level.target),
         r"longest wait": (
             config.longest_wait.threshold_seconds,
             default.longest_wait.threshold_seconds,
@@ -487,58 +517,80 @@ def test_thresholds_come_from_the_config() -> None:
     seen = dict.fromkeys(expected, 0)
     for model in build_dashboards(config).values():
         for item in data_panels(model):
-            subjects = [(item["title"], None)] + [
-                (o["matcher"]["options"], o["matcher"]["options"])
-                for o in item["fieldConfig"]["overrides"]
-                if o["matcher"]["id"] == "byName"
-            ]
-            own_targets = any(CC_LEVEL in t["expr"] for t in item["targets"])
-            for subject, column in subjects:
+            for subject, column in subjects(item):
                 for pattern, (value, old) in expected.items():
                     if re.search(pattern, subject, re.I):
                         values = threshold_values(item, column)
-                        if own_targets and pattern == "service level":
-                            # Contact Center queues have targets of their own (see below).
-                            assert value not in values and old not in values, item["title"]
-                            continue
                         assert value in values and old not in values, (item["title"], subject)
                         seen[pattern] += 1
     assert all(seen.values()), seen
 
 
-CC_LEVEL = "eightbyeight_cc_queue_service_level_ratio"
-CC_TARGET = "eightbyeight_cc_queue_service_level_target_ratio"
+def test_service_levels_have_no_fixed_threshold() -> None:
+    """Each queue has its own target: no service-level panel or column is coloured at a fixed
+    level (the fallback target included); only a margin to the queue's target has one, 0."""
+    config = MixinConfig.model_validate({"service_level": {"fallback_target": 0.93}})
+    checked = 0
+    for model in build_dashboards(config).values():
+        for item in data_panels(model):
+            for subject, column in subjects(item):
+                if re.search("service level|vs target|margin", subject, re.I):
+                    assert threshold_values(item, column) <= {0}, (item["title"], subject)
+                    checked += 1
+    assert checked >= 8
 
 
-def test_contact_center_levels_are_coloured_against_each_queues_own_target() -> None:
+SL_RULES = tuple(ratio_rule(window) for window in ("15m", "1h", "today"))
+
+
+def reads_service_level(expr: str) -> bool:
+    return any(rule in expr for rule in SL_RULES)
+
+
+def columns_by_name(item: dict[str, Any]) -> dict[str, str]:
+    """A merged table's column names and their queries."""
+    [organize] = [t for t in item["transformations"] if t["id"] == "organize"]
+    names = organize["options"]["renameByName"]
+    return {names[f"Value #{t['refId']}"]: t["expr"] for t in item["targets"]}
+
+
+def test_service_levels_are_coloured_against_each_queues_own_target() -> None:
     """Grafana's thresholds are one list per field: the comparison with each queue's target
-    (the mixin's where 8x8 has none) is made in PromQL, and the colour follows from it."""
-    target = MixinConfig().service_level.target
-    goal = f"{CC_TARGET}"
-    coloured = 0
+    (the mixin's fallback_target where it has none) is made in PromQL, and the colour follows
+    from it: bars split below (red) / at or above (green), table cells as the margin to the
+    target (thresholds at 0), counts of the queues below, lines beside their target."""
+    fallback = MixinConfig().service_level.fallback_target
+    goal = f"({TARGET_RULE}{{"
+    kinds: dict[str, int] = {}
     for model in BUILT.values():
         for item in data_panels(model):
             exprs = [t["expr"] for t in item["targets"]]
-            if not any(CC_LEVEL in e for e in exprs):
+            if not any(reads_service_level(e) for e in exprs):
                 continue
+            kinds[item["type"]] = kinds.get(item["type"], 0) + 1
             overrides = {o["matcher"]["options"]: o for o in item["fieldConfig"]["overrides"]}
             if item["type"] == "bargauge":  # below (red), at or above (green), too few
                 below, met, few = exprs
-                assert goal in below and " < (" in below and " >= (" in met, item["title"]
-                assert f"* 0 + {target:g})" in below, "the mixin's target where 8x8 has none"
+                assert f" < {goal}" in below and f" >= {goal}" in met, item["title"]
+                assert f"* 0 + {fallback:g})" in below, "the fallback where the target is unknown"
                 assert overrides["A"]["properties"][0]["value"]["fixedColor"] == "red"
                 assert overrides["B"]["properties"][0]["value"]["fixedColor"] == "green"
-                assert "* 0 - 1" in few and CC_LEVEL not in few
-                coloured += 1
+                assert "* 0 - 1" in few and not reads_service_level(few)
             elif item["type"] == "table":
-                assert threshold_values(item, "Margin to target") == {0}, item["title"]
-                assert threshold_values(item, "Service level") == set(), item["title"]
-                coloured += 1
+                for name, expr in columns_by_name(item).items():
+                    if reads_service_level(expr):
+                        compared = f" - {goal}" in expr
+                        assert threshold_values(item, name) == ({0} if compared else set()), name
+                assert any(f" - {goal}" in e for e in exprs), item["title"]
             elif item["type"] == "stat":  # how many queues are below their own target
-                assert "below their target" in item["title"] and goal in exprs[0]
+                assert "below their target" in item["title"] and f" < {goal}" in exprs[0]
                 assert threshold_values(item) == {1}
-                coloured += 1
-    assert coloured == 4
+            else:  # a time series: each queue's line and its target's, dotted
+                [line, target] = exprs
+                assert reads_service_level(line) and TARGET_RULE in target
+                assert not reads_service_level(target) and threshold_values(item) == set()
+                assert overrides["B"]["properties"][0]["id"] == "custom.lineStyle"
+    assert kinds == {"table": 2, "stat": 3, "bargauge": 1, "timeseries": 2}
 
 
 @pytest.mark.promtool
@@ -644,17 +696,40 @@ def test_wallboard_queues_link_to_their_detail_dashboard() -> None:
         if item["type"] not in ("bargauge", "table"):
             continue
         exprs = " ".join(t["expr"] for t in item["targets"])
+        [link] = item["fieldConfig"]["defaults"]["links"]
+        path, _, query = link["url"].partition("?")
+        source = "__data.fields" if item["type"] == "table" else "__field.labels"
+        if reads_service_level(exprs):  # both products: each row names its dashboard
+            assert path == "/d/${__data.fields.dashboard}", item["title"]
+            for t in item["targets"]:
+                parts = t["expr"].split("\nor\n")
+                assert len(parts) == 2 and 'product="work_analytics"' in parts[0]
+                assert parts[0].endswith('"dashboard", "eightbyeight-work-analytics", "", "")')
+                assert parts[1].endswith('"dashboard", "eightbyeight-contact-center", "", "")')
+            hidden = {
+                o["matcher"]["options"]
+                for o in item["fieldConfig"]["overrides"]
+                if {"id": "custom.hidden", "value": True} in o["properties"]
+            }
+            assert hidden == {"dashboard"}
+            expected = ["${cluster:queryparam}", "${job:queryparam}"]
+            expected += [
+                f"var-{p}=${{{source}.{p}:percentencode}}"
+                for p in ("pbx", "site", "tenant", "queue")
+            ]
+            assert query.split("&") == [*expected, "${__url_time_range}"], item["title"]
+            assert {"pbx", "site", "queue"} <= set(variables(BUILT[WORK_ANALYTICS_JSON]))
+            assert {"tenant", "queue"} <= set(variables(BUILT[CONTACT_CENTER]))
+            linked += 1
+            continue
         cc = "eightbyeight_cc_" in exprs
         uid = "eightbyeight-contact-center" if cc else "eightbyeight-work-analytics"
         params = ("tenant", "queue") if cc else ("pbx", "site", "queue")
-        [link] = item["fieldConfig"]["defaults"]["links"]
-        path, _, query = link["url"].partition("?")
         assert path == f"/d/{uid}", item["title"]
         target_variables = variables(BUILT[f"{uid}.json"])
-        source = "__data.fields" if item["type"] == "table" else "__field.labels"
         expected = ["${cluster:queryparam}", "${job:queryparam}"]
         expected += [f"var-{p}=${{{source}.{p}:percentencode}}" for p in params]
         assert query.split("&") == [*expected, "${__url_time_range}"], item["title"]
         assert set(params) <= set(target_variables)
         linked += 1
-    assert linked >= 12
+    assert linked >= 11

@@ -425,7 +425,13 @@ def test_every_rule_evaluates_and_names_series_that_exist(stack: Stack) -> None:
         {n for r in rules for n in referenced_names(r["expr"]) if not n.startswith("queue:")}
     )
     missing = [n for n in names if not result_of(stack, n, f"count({n})")]
-    assert missing == [], "rules name series Prometheus never saw"
+    # Exported only for a Contact Center queue 8x8 gives no objective; every demo queue has one.
+    fallback_only = {
+        "eightbyeight_cc_queue_configured_service_level_target_ratio",
+        "eightbyeight_cc_queue_configured_service_level_threshold_seconds",
+    }
+    assert fallback_only <= set(names)
+    assert sorted(set(missing) - fallback_only) == [], "rules name series Prometheus never saw"
     # The recording rules are what Prometheus evaluates from the file it loaded.
     loaded = get_json(f"{stack.prometheus.url}/api/v1/rules")
     assert loaded and sum(len(g["rules"]) for g in loaded["data"]["groups"]) == len(rules)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mixin.config import MixinConfig
-from mixin.dashboards.grafana import TOO_FEW_CALLS, Dashboard, bad_above, bad_below
+from mixin.dashboards.grafana import TOO_FEW_CALLS, Dashboard, bad_above, bad_below, dotted
 from mixin.dashboards.layout import CONTACT_CENTER_UID, Row, dashboard
 from mixin.dashboards.panels import Query, bargauge, stat, timeseries
 from mixin.dashboards.promql import (
@@ -11,13 +11,12 @@ from mixin.dashboards.promql import (
     REPORT_COLLECTORS,
     RT,
     TENANT,
-    cc_levels,
-    cc_target,
     guarded,
     min_volume,
     only_enough,
     sel,
 )
+from mixin.dashboards.service_levels import CONTACT_CENTER, ServiceLevelView, definition
 from mixin.dashboards.tables import YES_NO, Column, raw_table, table
 from mixin.dashboards.variables import (
     cc_queue_variable,
@@ -27,38 +26,39 @@ from mixin.dashboards.variables import (
 )
 
 # The queue metrics the panels read at `$period`: the `period` variable offers only the periods
-# all of them have.
+# all of them have. (The service level is read from the recording rules, over their windows.)
 PERIOD_METRICS = (
-    "service_level_ratio",
     "abandoned_interactions_ratio",
     "entered_interactions",
     "accepted_interactions",
 )
 
 
+# The service-level panels read the alert's window of the recording rules.
+SERVICE_LEVEL_WINDOW = "15m"
+
+
 def build_contact_center(config: MixinConfig) -> Dashboard:
     """Contact Center queues now and over time, agent groups, agents and the reports."""
-    target, abandon = config.service_level.target, config.abandon_ratio.threshold
+    abandon = config.abandon_ratio.threshold
     wait_limit = config.longest_wait.threshold_seconds
     rt = sel(TENANT, QUEUE, RT)
     per = sel(TENANT, QUEUE, 'period=~"$period"')
-    today = sel(TENANT, QUEUE, 'period="today"')
 
     def queue(metric: str, matchers: str) -> str:
         return f"max by (tenant, queue) (eightbyeight_cc_queue_{metric}{matchers})"
 
     waiting, longest = queue("waiting_interactions", rt), queue("longest_wait_time_seconds", rt)
     idle, handling = queue("available_idle_agents", rt), queue("handling_interactions", rt)
-    sl, abandoned = queue("service_level_ratio", per), queue("abandoned_interactions_ratio", per)
-    sl_target = queue("service_level_target_ratio", today)
+    abandoned = queue("abandoned_interactions_ratio", per)
     entered = queue("entered_interactions", per)
     sl_min, abandon_min = config.service_level.min_calls, config.abandon_ratio.min_calls
-    # Each queue against its own target: Grafana's thresholds are one list per column, so the
-    # comparison is made in PromQL (a margin column, a count of queues below).
-    goal = cc_target(sl, sl_target, target)
-    below, _met, _few = cc_levels(sl, entered, goal, sl_min)
-    sl_shown = guarded(sl, entered, sl_min)
-    margin = only_enough(f"{sl} - {goal}", entered, sl_min)
+    # The service level of the recording rules (both products' definition), over the alert's
+    # window, against each queue's own target: Grafana's thresholds are one list per column, so
+    # the comparison is made in PromQL (a margin column, a count of queues below).
+    window = SERVICE_LEVEL_WINDOW
+    service_level = ServiceLevelView.of(config, CONTACT_CENTER, QUEUE)
+    table_view = ServiceLevelView.of(config, CONTACT_CENTER, QUEUE, by=("tenant", "queue"))
     abandoned_shown = guarded(abandoned, entered, abandon_min)
     by_queue = "{{queue}} ({{tenant}})"
     now = Row(
@@ -80,13 +80,14 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
                 description="Interactions being handled now.",
             ),
             stat(
-                "Queues below their target ($period)",
-                f"count({below}) or vector(0)",
+                f"Queues below their target ({window})",
+                service_level.below_target_count(window),
                 unit="none",
                 thresholds=bad_above(1),
-                description="Queues whose service level is below the queue's own target (the "
-                f"mixin's target where 8x8 has none), among those with {min_volume(sl_min)} "
-                "interactions or more in the period.",
+                description=f"Queues whose service level over {window} (the alert's window) "
+                "is below the queue's own target (the mixin's fallback_target where 8x8 has "
+                f"none), among those with {min_volume(sl_min)} interactions or more in the "
+                "window.",
             ),
             stat(
                 "Highest abandoned ratio ($period)",
@@ -109,9 +110,21 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
                     Column("Handling", handling),
                     Column("Entered ($period)", entered),
                     Column("Accepted ($period)", queue("accepted_interactions", per)),
-                    Column("Service level", sl_shown, "percentunit", mappings=TOO_FEW_CALLS),
-                    Column("Target", goal, "percentunit"),
-                    Column("Margin to target", margin, "percentunit", bad_below(0)),
+                    Column(
+                        f"Service level ({window})",
+                        table_view.level(window, keep_few=True),
+                        "percentunit",
+                        mappings=TOO_FEW_CALLS,
+                    ),
+                    Column("Target", table_view.target(), "percentunit"),
+                    Column(
+                        f"Margin to target ({window})",
+                        table_view.margin(window),
+                        "percentunit",
+                        bad_below(0),
+                        TOO_FEW_CALLS,
+                    ),
+                    Column("Threshold", table_view.threshold(), "s"),
                     Column(
                         "Abandoned ratio",
                         abandoned_shown,
@@ -122,12 +135,14 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
                 ],
                 by=("tenant", "queue"),
                 sort_by="Waiting",
-                description="Live values (period rt) and the ratios of the selected period. "
-                "The target is each queue's own, set in 8x8 (the mixin's where it has none); "
-                "the margin, service level minus target, is red below 0: a fixed colour on "
-                "the service level would contradict the queues whose target differs. Ratios "
-                f"say \"too few calls\" below {min_volume(min(sl_min, abandon_min))} "
-                "interactions entered (an idle queue reads 100 % at 8x8).",
+                description="Live values (period rt), the counts and abandoned ratio of the "
+                f"selected period, and the service level over {window} (the alert's window): "
+                f"{definition(config)}. The target is each queue's own, set in 8x8 (the "
+                "mixin's fallback_target where it has none); the margin, service level minus "
+                "target, is red below 0: a fixed colour on the service level would contradict "
+                "the queues whose target differs. Ratios say \"too few calls\" below "
+                f"{min_volume(min(sl_min, abandon_min))} interactions (an idle queue reads "
+                "100 % at 8x8).",
             ),
         ],
     )
@@ -146,25 +161,19 @@ def build_contact_center(config: MixinConfig) -> Dashboard:
             ),
             timeseries("Available idle agents", [Query(idle, by_queue)], unit="short", w=8),
             timeseries(
-                "Service level ($period) vs target",
+                f"Service level ({window}) vs target",
                 [
-                    Query(only_enough(sl, entered, sl_min), by_queue),
-                    Query(goal, "{{queue}} ({{tenant}}) target"),
+                    Query(service_level.level(window, keep_few=False), by_queue),
+                    Query(service_level.target(), "{{queue}} ({{tenant}}) target"),
                 ],
                 unit="percentunit",
                 minimum=0,
                 maximum=1,
-                overrides=[
-                    {
-                        "matcher": {"id": "byFrameRefID", "options": "B"},
-                        "properties": [
-                            {"id": "custom.lineStyle", "value": {"dash": [2, 6], "fill": "dot"}}
-                        ],
-                    }
-                ],
-                description="Service level per queue, a gap where fewer than "
-                f"{min_volume(sl_min)} interactions entered; dotted: each queue's own target "
-                "from 8x8 (the mixin's where it has none), the one its alert compares with.",
+                overrides=[dotted("B")],
+                description=f"Service level per queue over {window}: {definition(config)}. "
+                f"A gap where fewer than {min_volume(sl_min)} interactions were counted, as in "
+                "the alert; dotted: each queue's own target from 8x8 (the mixin's "
+                "fallback_target where it has none), the one its alert compares with.",
             ),
             timeseries(
                 "Abandoned ratio ($period)",

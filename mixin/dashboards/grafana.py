@@ -62,3 +62,12 @@ def fixed_colour(ref_id: str, colour: str) -> Json:
         "matcher": {"id": "byFrameRefID", "options": ref_id},
         "properties": [{"id": "color", "value": {"fixedColor": colour, "mode": "fixed"}}],
     }
+
+
+def dotted(ref_id: str) -> Json:
+    """An override that draws every series of one query dotted: a reference line (a queue's
+    target or threshold) beside the values it is compared with."""
+    return {
+        "matcher": {"id": "byFrameRefID", "options": ref_id},
+        "properties": [{"id": "custom.lineStyle", "value": {"dash": [2, 6], "fill": "dot"}}],
+    }

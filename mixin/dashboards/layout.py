@@ -121,6 +121,16 @@ def contact_center_links(value: Callable[[str], str]) -> tuple[Json, ...]:
     return (detail_link("Open the queue in Contact Center", CONTACT_CENTER_UID, params),)
 
 
+def queue_detail_links(dashboard_label: str) -> tuple[Json, ...]:
+    """From a table row of either product's queue to its detail dashboard, whose uid the row
+    carries in the label `dashboard_label`: one link for rows of both products. Each dashboard
+    takes the variables it has (Work Analytics pbx, site, queue; Contact Center tenant,
+    queue) and ignores the others."""
+    params = [(name, from_cell(name)) for name in ("pbx", "site", "tenant", "queue")]
+    uid = f"${{__data.fields.{dashboard_label}}}"
+    return (detail_link("Open the queue's dashboard", uid, params),)
+
+
 def dashboard(
     *,
     uid: str,

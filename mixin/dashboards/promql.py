@@ -98,26 +98,3 @@ def queue_rule(expr: str) -> str:
         f" * on (pbx, extension) group_left (site, queue)"
         f" max by (pbx, extension, site, queue) (eightbyeight_queue_info{sel(*WA_QUEUE)}))"
     )
-
-
-def today_queue_calls() -> str:
-    """Calls of each queue since local midnight that ended answered or abandoned: the
-    denominator of the `today` service-level rule, read the way the rules read it (each
-    outcome once across replicas), per (pbx, extension): the queue's identity, without
-    renaming `group` (a `$1` in a dashboard would be read as a variable)."""
-    counter = f"eightbyeight_group_calls_total{sel(PBX, *QUEUE_CALLS)}"
-    return f"sum by (pbx, extension) (max by (pbx, extension, outcome) ({counter}))"
-
-
-def cc_target(level: str, own_target: str, default: float) -> str:
-    """Each Contact Center queue's target: its own from 8x8, the mixin's where it has none
-    (the service-level alert compares the same way)."""
-    return f"({own_target} or {level} * 0 + {default:g})"
-
-
-def cc_levels(level: str, volume: str, target: str, min_calls: int) -> tuple[str, str, str]:
-    """(below their target, at or above it, too few calls): the service level of each queue
-    split three ways, so that a bar can take the colour of its side. Grafana colours a value by
-    thresholds of its own field only, which cannot hold a target per queue."""
-    enough = only_enough(level, volume, min_calls)
-    return f"{enough} < {target}", f"{enough} >= {target}", too_few(volume, min_calls)

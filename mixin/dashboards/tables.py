@@ -61,12 +61,15 @@ def table(
     h: int = 8,
     sort_by: str | None = None,
     links: Sequence[Json] = (),
+    hidden: Sequence[str] = (),
 ) -> Panel:
     """One row per label set of `by`, one column per instant query.
 
     Each query aggregates `by` the same labels, so Grafana's merge lines them up; organize then
     hides the time, names the value columns and puts the labels first. Grafana names the
-    value columns `Value #<refId>` only when there are two queries or more."""
+    value columns `Value #<refId>` only when there are two queries or more. The labels of
+    `hidden` (among `by`) are not shown but stay in the data, for the data links to read
+    (organize's exclude would remove them from the frame)."""
     if len(columns) < 2:
         raise ValueError(f"{title}: a merged table needs two columns or more; use raw_table")
     values = [f"Value #{ref}" for ref in REF_IDS[: len(columns)]]
@@ -83,6 +86,7 @@ def table(
         if column.thresholds or column.mappings:
             properties.append(("custom.cellOptions", {"type": "color-background"}))
         overrides.append(_override(column.name, *properties))
+    overrides += [_override(label, ("custom.hidden", True)) for label in hidden]
     transformations = [
         {"id": "merge", "options": {}},
         {

@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-from mixin.config import MixinConfig, seconds
+from collections.abc import Callable
+from functools import partial
+
+from mixin.config import MixinConfig
 from mixin.dashboards.agents import queue_agent_rows
-from mixin.dashboards.grafana import (
-    TOO_FEW_CALLS,
-    Dashboard,
-    bad_above,
-    bad_below,
-    fixed_colour,
-    json_number,
-)
+from mixin.dashboards.grafana import TOO_FEW_CALLS, Dashboard, Panel, bad_above, bad_below
 from mixin.dashboards.layout import (
+    CONTACT_CENTER_UID,
+    WORK_ANALYTICS_UID,
     Row,
     contact_center_links,
     dashboard,
     from_cell,
     from_series,
+    queue_detail_links,
     work_analytics_links,
 )
 from mixin.dashboards.panels import Query, bargauge, stat
-from mixin.dashboards.promql import (
-    RT,
-    TENANT,
-    WA_QUEUE,
-    cc_levels,
-    cc_target,
-    lowest,
-    min_volume,
-    sel,
-    wa_window_ratio,
+from mixin.dashboards.promql import QUEUE, RT, TENANT, WA_QUEUE, min_volume, sel
+from mixin.dashboards.service_levels import (
+    CONTACT_CENTER,
+    QUEUE_KEY,
+    WORK_ANALYTICS,
+    ServiceLevelView,
+    definition,
 )
 from mixin.dashboards.tables import Column, table
 from mixin.dashboards.variables import (
@@ -40,22 +36,70 @@ from mixin.dashboards.variables import (
     wa_queue_variables,
 )
 
+CC_QUEUE = 'queue=~"$cc_queue"'
+# The window of the service-level alert, which the "below their target" counts read.
+ALERT_WINDOW = "15m"
+# The label that names a service-level row's detail dashboard (hidden in the table).
+DETAIL = "dashboard"
+
+
+def service_level_table(config: MixinConfig) -> Panel:
+    """One table of the service level of both products' queues, over 15m, 1h and today. Each
+    window's cell is the service level minus the queue's own target (Grafana colours a cell by
+    its column's thresholds, which cannot follow a target per queue): red below 0, green at or
+    above it; the target and threshold beside them."""
+    views = (
+        (ServiceLevelView.of(config, WORK_ANALYTICS, QUEUE), WORK_ANALYTICS_UID),
+        (ServiceLevelView.of(config, CONTACT_CENTER, CC_QUEUE), CONTACT_CENTER_UID),
+    )
+
+    def either(expr_of: Callable[[ServiceLevelView], str]) -> str:
+        # Each product's rows name their detail dashboard, for the one data link of the rows.
+        return "\nor\n".join(
+            f'label_replace({expr_of(view)}, "{DETAIL}", "{uid}", "", "")' for view, uid in views
+        )
+
+    columns = [
+        Column(
+            f"{name} vs target",
+            either(partial(ServiceLevelView.margin, window=window)),
+            "percentunit",
+            bad_below(0),
+            TOO_FEW_CALLS,
+        )
+        for window, name in (("15m", "15m"), ("1h", "1h"), ("today", "Today"))
+    ]
+    columns += [
+        Column("Target", either(ServiceLevelView.target), "percentunit"),
+        Column("Threshold", either(ServiceLevelView.threshold), "s"),
+    ]
+    sl_min = min_volume(config.service_level.min_calls)
+    return table(
+        "Service level",
+        columns,
+        by=(*QUEUE_KEY, DETAIL),
+        hidden=(DETAIL,),
+        sort_by=None,
+        h=9,
+        links=queue_detail_links(DETAIL),
+        description=f"The service level of every selected queue of both products: "
+        f"{definition(config)}. Each window's cell is the service level minus the queue's "
+        "target: red below 0 (the queue is below its target), green at or above; \"too few "
+        f"calls\" below {sl_min} calls in the window, where the alert stays silent too. Contact "
+        "Center queues have no 1h cell: 8x8 gives only its ratio for the last hour, no count "
+        "to guard it with. Filtered by the Work Analytics variables (PBX, site, queue) and the "
+        "Contact Center ones (tenant, CC queue).",
+    )
+
 
 def build_wallboard(config: MixinConfig) -> Dashboard:
     """What a supervisor watches on a wall screen: who waits, how long, who can answer."""
-    target, wait_limit = config.service_level.target, config.longest_wait.threshold_seconds
+    wait_limit = config.longest_wait.threshold_seconds
     wa = sel(*WA_QUEUE)
     by_queue = "{{queue}} ({{site}})"
-    window, sl_min = config.queue_window, config.service_level.min_calls
-    # The service level of each queue with enough calls in the window, as the alert guards it;
-    # "too few calls" for the others.
-    sl_rule = wa_window_ratio(
-        config.queue_service_level,
-        config.queue_calls_rate,
-        seconds(window),
-        sl_min,
-        keep_few=True,
-    )
+    sl_min = config.service_level.min_calls
+    wa_sl = ServiceLevelView.of(config, WORK_ANALYTICS, QUEUE)
+    cc_sl = ServiceLevelView.of(config, CONTACT_CENTER, CC_QUEUE)
     wa_links = work_analytics_links(from_series)
     wa_table_links = work_analytics_links(from_cell)
     waiting = f"max by (pbx, site, queue) (eightbyeight_queue_ongoing_waiting_calls{wa})"
@@ -89,19 +133,14 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                 "two queues counts twice).",
             ),
             stat(
-                f"Lowest service level ({window})",
-                lowest(sl_rule),
-                unit="percentunit",
-                thresholds=bad_below(target),
-                minimum=0,
-                maximum=1,
-                mappings=TOO_FEW_CALLS,
+                f"Queues below their target ({ALERT_WINDOW})",
+                wa_sl.below_target_count(ALERT_WINDOW),
+                unit="none",
+                thresholds=bad_above(1),
                 w=6,
-                description=f"The worst queue's service level over {window}: calls answered "
-                f"within {json_number(config.service_level.answered_within_seconds)} s over "
-                f"answered + abandoned (recording rule); red below the target. Queues with "
-                f"fewer than {min_volume(sl_min)} calls in the window are left out, as the "
-                "alert leaves them out; \"too few calls\" when every queue has so few.",
+                description=f"Queues whose service level over {ALERT_WINDOW} (the alert's "
+                "window) is below the queue's own target, among those with "
+                f"{min_volume(sl_min)} calls or more in the window.",
             ),
             stat(
                 "Queues with callers waiting",
@@ -113,6 +152,7 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
             bargauge(
                 "Calls waiting by queue",
                 Query(waiting, by_queue),
+                w=8,
                 unit="short",
                 minimum=0,
                 description="Calls waiting now, per queue.",
@@ -121,6 +161,7 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
             bargauge(
                 "Longest wait by queue",
                 Query(longest, by_queue),
+                w=8,
                 unit="s",
                 thresholds=bad_above(wait_limit),
                 minimum=0,
@@ -130,24 +171,12 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
             bargauge(
                 "Available agents by queue",
                 Query(available, by_queue),
+                w=8,
                 unit="short",
                 thresholds=bad_below(1),
                 minimum=0,
                 description="Agents logged in and Available, per queue; red when none.",
                 links=wa_links,
-            ),
-            bargauge(
-                f"Service level by queue ({window})",
-                Query(sl_rule, by_queue),
-                unit="percentunit",
-                thresholds=bad_below(target),
-                minimum=0,
-                maximum=1,
-                mappings=TOO_FEW_CALLS,
-                links=wa_links,
-                description="Answered within the service-level time over answered + "
-                f"abandoned, from the call legs (recording rule); \"too few calls\" below "
-                f"{min_volume(sl_min)} calls in the window, where the alert stays silent too.",
             ),
             table(
                 "Call queues now",
@@ -163,33 +192,21 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                         "Eligible agents",
                         f"max by (pbx, site, queue) (eightbyeight_queue_eligible_agents{wa})",
                     ),
-                    Column(
-                        "Service level", sl_rule, "percentunit", bad_below(target), TOO_FEW_CALLS
-                    ),
                 ],
                 by=("pbx", "site", "queue"),
                 sort_by="Waiting",
                 h=9,
                 links=wa_table_links,
-                description="Every selected call queue now; service level over "
-                f"{window} from the recording rule.",
+                description="Every selected call queue now (service levels: the table "
+                "\"Service level\").",
             ),
         ],
     )
-    cc_rt = sel(TENANT, 'queue=~"$cc_queue"', RT)
-    cc_period = sel(TENANT, 'queue=~"$cc_queue"', f'period="{config.cc_period}"')
+    cc_rt = sel(TENANT, CC_QUEUE, RT)
     by_cc = "{{queue}} ({{tenant}})"
     cc_waiting = f"max by (tenant, queue) (eightbyeight_cc_queue_waiting_interactions{cc_rt})"
     cc_longest = f"max by (tenant, queue) (eightbyeight_cc_queue_longest_wait_time_seconds{cc_rt})"
     cc_available = f"max by (tenant, queue) (eightbyeight_cc_queue_available_idle_agents{cc_rt})"
-    cc_sl = f"max by (tenant, queue) (eightbyeight_cc_queue_service_level_ratio{cc_period})"
-    cc_entered = f"max by (tenant, queue) (eightbyeight_cc_queue_entered_interactions{cc_period})"
-    cc_today = sel(TENANT, 'queue=~"$cc_queue"', 'period="today"')
-    cc_own_target = (
-        f"max by (tenant, queue) (eightbyeight_cc_queue_service_level_target_ratio{cc_today})"
-    )
-    cc_goal = cc_target(cc_sl, cc_own_target, target)
-    cc_below, cc_met, cc_few = cc_levels(cc_sl, cc_entered, cc_goal, sl_min)
     cc_links = contact_center_links(from_series)
     cc_row = Row(
         "Contact Center queues",
@@ -215,14 +232,15 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
                 description="Agents available and idle in the selected queues.",
             ),
             stat(
-                f"Queues below their target ({config.cc_period})",
-                f"count({cc_below}) or vector(0)",
+                f"Queues below their target ({ALERT_WINDOW})",
+                cc_sl.below_target_count(ALERT_WINDOW),
                 unit="none",
                 thresholds=bad_above(1),
                 w=6,
-                description="Queues whose service level over the period the alerts read is "
-                "below the queue's own target (set in 8x8; the mixin's target where there is "
-                f"none), among those with {min_volume(sl_min)} interactions or more.",
+                description=f"Queues whose service level over {ALERT_WINDOW} (the alert's "
+                "window) is below the queue's own target (set in 8x8; the mixin's "
+                f"fallback_target where there is none), among those with {min_volume(sl_min)} "
+                "interactions or more in the window.",
             ),
             stat(
                 "Queues with interactions waiting",
@@ -234,6 +252,7 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
             bargauge(
                 "Interactions waiting by queue",
                 Query(cc_waiting, by_cc),
+                w=8,
                 unit="short",
                 minimum=0,
                 description="Interactions waiting now, per queue.",
@@ -242,6 +261,7 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
             bargauge(
                 "Longest wait by queue",
                 Query(cc_longest, by_cc),
+                w=8,
                 unit="s",
                 thresholds=bad_above(wait_limit),
                 minimum=0,
@@ -251,30 +271,12 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
             bargauge(
                 "Available agents by queue",
                 Query(cc_available, by_cc),
+                w=8,
                 unit="short",
                 thresholds=bad_below(1),
                 minimum=0,
                 description="Agents available and idle, per queue; red when none.",
                 links=cc_links,
-            ),
-            bargauge(
-                f"Service level by queue ({config.cc_period})",
-                [
-                    Query(cc_below, by_cc),
-                    Query(cc_met, by_cc),
-                    Query(cc_few, by_cc),
-                ],
-                unit="percentunit",
-                minimum=0,
-                maximum=1,
-                mappings=TOO_FEW_CALLS,
-                overrides=[fixed_colour("A", "red"), fixed_colour("B", "green")],
-                links=cc_links,
-                description="Interactions accepted within the queue's service-level time "
-                "over those that entered. Red: below the queue's own target (the mixin's "
-                "target where 8x8 has none); green: at or above it. \"too few calls\" below "
-                f"{min_volume(sl_min)} interactions (an idle queue, which 8x8 reports as "
-                "100 %).",
             ),
         ],
     )
@@ -291,7 +293,12 @@ def build_wallboard(config: MixinConfig) -> Dashboard:
             tenant_variable(),
             cc_queue_variable("cc_queue", "CC queue"),
         ],
-        rows=[wa_row, *queue_agent_rows(wa_table_links), cc_row],
+        rows=[
+            Row("Service level (both products)", [service_level_table(config)]),
+            wa_row,
+            *queue_agent_rows(wa_table_links),
+            cc_row,
+        ],
         refresh="30s",
         time_from="now-1h",
     )

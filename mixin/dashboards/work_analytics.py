@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from mixin.config import MixinConfig, seconds
 from mixin.dashboards.agents import agent_activity_row
-from mixin.dashboards.grafana import TOO_FEW_CALLS, Dashboard, bad_above, bad_below, json_number
+from mixin.dashboards.grafana import (
+    TOO_FEW_CALLS,
+    Dashboard,
+    bad_above,
+    dotted,
+    fixed_colour,
+)
 from mixin.dashboards.layout import WORK_ANALYTICS_UID, Row, dashboard
 from mixin.dashboards.panels import Query, bargauge, stat, timeseries
 from mixin.dashboards.promql import (
     EXTENSION_WINDOW,
     PBX,
+    QUEUE,
     RING_GROUP_WINDOW,
     SITE,
     WA_QUEUE,
@@ -19,20 +26,22 @@ from mixin.dashboards.promql import (
     queue_rule,
     rule_series,
     sel,
-    today_queue_calls,
     wa_window_ratio,
 )
+from mixin.dashboards.service_levels import WORK_ANALYTICS, ServiceLevelView, definition
 from mixin.dashboards.tables import Column, table
 from mixin.dashboards.variables import scrape_variables, wa_queue_variables, window_variable
 
 TOP_N = 10
+# The window of the service-level alert, which the time series of the service level reads.
+SERVICE_LEVEL_WINDOW = "15m"
 # The Call Queue Metric API is asked without dates: its aggregates cover the last 24 hours.
 CALL_QUEUE_WINDOW = "24h"
 
 
 def build_work_analytics(config: MixinConfig) -> Dashboard:
     """The day so far: PBX totals, queues, ring groups, extensions and call durations."""
-    target, abandon = config.service_level.target, config.abandon_ratio.threshold
+    abandon = config.abandon_ratio.threshold
     wait_limit, window = config.longest_wait.threshold_seconds, config.queue_window
     pbx_window = sel(PBX, WINDOW)
 
@@ -85,30 +94,28 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
     def api_ratio(metric: str) -> str:
         return guarded(queue_metric(metric), queue_metric("entered_calls"), abandon_min)
 
-    sl_today = queue_rule(
-        guarded(
-            rule_series(config.queue_service_level_today),
-            today_queue_calls(),
-            sl_min,
-            on="pbx, extension",
-        )
-    )
+    # The service level of the recording rules (both products' definition), per queue, against
+    # each queue's own target.
+    service_level = ServiceLevelView.of(config, WORK_ANALYTICS, QUEUE)
+    today_below, today_met, today_few = service_level.split("today")
     queues = Row(
         f"Call queues ({window} recording rules)",
         [
             timeseries(
-                "Service level by queue",
-                [Query(window_ratio(config.queue_service_level, sl_min), by_queue)],
+                f"Service level by queue ({SERVICE_LEVEL_WINDOW}) vs target",
+                [
+                    Query(service_level.level(SERVICE_LEVEL_WINDOW, keep_few=False), by_queue),
+                    Query(service_level.target(), "{{queue}} ({{site}}) target"),
+                ],
                 unit="percentunit",
-                thresholds=bad_below(target),
-                threshold_style="dashed",
+                overrides=[dotted("B")],
                 minimum=0,
                 maximum=1,
                 w=8,
-                description=f"Calls answered within "
-                f"{json_number(config.service_level.answered_within_seconds)} s over "
-                f"answered + abandoned, over {window}; dashed: the target. A gap where the "
-                f"window has fewer than {min_volume(sl_min)} calls, as in the alert.",
+                description=f"Over {SERVICE_LEVEL_WINDOW} (the alert's window): "
+                f"{definition(config)}. Dotted: each queue's target, the one its alert "
+                f"compares with. A gap where the window has fewer than {min_volume(sl_min)} "
+                "calls, as in the alert.",
             ),
             timeseries(
                 "Abandon ratio by queue",
@@ -131,18 +138,21 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
             ),
             bargauge(
                 "Service level today by queue",
-                Query(sl_today, by_queue),
+                [
+                    Query(today_below, by_queue),
+                    Query(today_met, by_queue),
+                    Query(today_few, by_queue),
+                ],
                 unit="percentunit",
-                thresholds=bad_below(target),
                 minimum=0,
                 maximum=1,
                 mappings=TOO_FEW_CALLS,
+                overrides=[fixed_colour("A", "red"), fixed_colour("B", "green")],
                 w=24,
                 h=6,
-                description=f"Calls answered within "
-                f"{json_number(config.service_level.answered_within_seconds)} s over "
-                "answered + abandoned since local midnight of the exporter's time_zone (the "
-                "call counters' day, read in full at start-up). \"too few calls\" below "
+                description=f"Since local midnight of the exporter's time_zone (the call "
+                f"counters' day, read in full at start-up): {definition(config)}. Red: below "
+                "the queue's target; green: at or above it. \"too few calls\" below "
                 f"{min_volume(sl_min)} calls today.",
             ),
             table(
@@ -252,14 +262,15 @@ def build_work_analytics(config: MixinConfig) -> Dashboard:
                         "histogram_quantile(0.9, sum by (le, pbx, group) "
                         f"(rate(eightbyeight_group_call_wait_seconds_bucket{group_queue}{rate})))",
                         "{{group}} ({{pbx}})",
-                    )
+                    ),
+                    Query(service_level.threshold(), "{{queue}} ({{pbx}}) threshold"),
                 ],
                 unit="s",
                 w=8,
-                thresholds=bad_above(config.service_level.answered_within_seconds),
-                threshold_style="dashed",
+                overrides=[dotted("B")],
                 description="90th percentile of the wait in each call queue, from the call legs; "
-                "dashed: the service level's answer time.",
+                "dotted: each queue's service-level threshold, the wait within which an "
+                "answer counts as in time.",
             ),
         ],
     )
