@@ -67,7 +67,11 @@ def test_the_unit_tests_fail_when_a_threshold_moves(tmp_path: Path) -> None:
     # The same unit tests against rules with other thresholds must fail: they test the
     # thresholds, not only that the rules parse.
     moved = MixinConfig.model_validate(
-        {"longest_wait": {"threshold_seconds": 500}, "abandon_ratio": {"threshold": 0.3}}
+        {
+            "longest_wait": {"threshold_seconds": 500},
+            "abandon_ratio": {"threshold": 0.3},
+            "service_level": {"min_calls": 5},
+        }
     )
     (tmp_path / "tests").mkdir()
     (tmp_path / "rules.yml").write_text(render_rules(moved), encoding="utf-8")
@@ -75,6 +79,13 @@ def test_the_unit_tests_fail_when_a_threshold_moves(tmp_path: Path) -> None:
     result = promtool("test", "rules", str(tmp_path / "tests" / UNIT_TESTS.name))
     assert result.returncode != 0
     assert "EightByEightQueueLongestWaitHigh" in result.stdout + result.stderr
+    assert "EightByEightQueueAbandonRatioHigh" in result.stdout + result.stderr
+    assert "EightByEightQueueServiceLevelLow" in result.stdout + result.stderr
+    # The abandon ratio's volume guard alone: a queue of 6 and one of 9 calls then alert.
+    guard = MixinConfig.model_validate({"abandon_ratio": {"min_calls": 5}})
+    (tmp_path / "rules.yml").write_text(render_rules(guard), encoding="utf-8")
+    result = promtool("test", "rules", str(tmp_path / "tests" / UNIT_TESTS.name))
+    assert result.returncode != 0
     assert "EightByEightQueueAbandonRatioHigh" in result.stdout + result.stderr
 
 
