@@ -227,7 +227,8 @@ def test_a_normal_evening_pages_nobody(tmp_path: Path) -> None:
 PAGE, WARNING = "EightByEightQueueNoAgentLoggedIn", "EightByEightQueueNoAgentAvailable"
 # The live phase begins where the evening ends, 22:00 in New York, on the same account: the
 # simulator's clock runs at the wall clock's pace from there (Prometheus and Alertmanager run
-# on the wall clock; the exporter asks for windows in the API's time, from its Date headers).
+# on the wall clock; the exporter asks for windows in the API's time, from its Date headers),
+# so the queue chosen and its agents are the same whatever the hour the test runs at.
 LIVE_START = EVENING_START + EVENING_HOURS * 3600
 LIVE_SEED = 7
 # Shortened so that the phase takes seconds: the page after 2 s (shipped: 1m), kept 5 s after
