@@ -57,12 +57,17 @@ _ESCAPE = re.compile(r"\\(.)")
 _UNESCAPED = {"n": "\n", "\\": "\\", '"': '"'}
 
 
+def _unescape(quoted: str) -> str:
+    # An unknown escape stays as written, as prometheus_client keeps it.
+    return _ESCAPE.sub(lambda m: _UNESCAPED.get(m[1], "\\" + m[1]), quoted)
+
+
 def samples(text: str) -> Samples:
     """Every sample of a text-format exposition, as prometheus_client's parser reads it but
-    ~20 times faster: that parser reads label values a character at a time, and the fault
-    matrix and the end-to-end tests read hundreds of pages. Strict: a line that is neither a
-    comment nor a sample raises. Split on newlines only: a label value may hold any other
-    line separator unescaped."""
+    about 3 times faster (0.03 s for the fault matrix's 5,000-line page): that parser reads
+    label values a character at a time, and the fault matrix and the end-to-end tests read
+    hundreds of pages. Strict: a line that is neither a comment nor a sample raises. Split on
+    newlines only: a label value may hold any other line separator unescaped."""
     out: Samples = {}
     for number, line in enumerate(text.split("\n"), 1):
         if not line or line.startswith("#"):
@@ -72,7 +77,7 @@ def samples(text: str) -> Samples:
             raise ValueError(f"line {number} is not a sample: {line!r}")
         name, labels, value = match.groups()
         pairs = frozenset(
-            (key, _ESCAPE.sub(lambda m: _UNESCAPED.get(m[1], "\\" + m[1]), quoted))
+            (key, _unescape(quoted) if "\\" in quoted else quoted)
             for key, quoted in _LABEL_PAIR.findall(labels or "")
         )
         out[(name, pairs)] = float(value)
