@@ -179,7 +179,26 @@ def sample_lines(family: Metric) -> tuple[bytes, int, int]:
 
 
 # prometheus-client's own number formatting (its module has no type hints).
-format_value: Callable[[float], str] = floatToGoString
+_go_float: Callable[[float], str] = floatToGoString
+_INF = float("inf")
+# Below this, `repr` of a finite float is what prometheus-client's `floatToGoString` writes: it
+# rewrites only positive values whose repr has 7 or more digits before the point (Go turns to
+# an exponent sooner than Python), that is 1e6 and above up to 1e16, where repr itself does.
+_REPR_BELOW = 1e6
+
+
+def format_value(value: float) -> str:
+    """A sample value as prometheus-client writes it (`floatToGoString`), with `repr` for the
+    common case: a tenth of the cost, the same text (a property test holds the two equal)."""
+    if value.__class__ is float and -_INF < value < _REPR_BELOW:
+        return repr(value)
+    return _go_float(value)
+
+
+# The label text of each set of label values already written in one poller run, per tuple of
+# label names: an answer's row (a queue, an extension) fills tens of families with the same
+# labels, so each row is redacted, cut to the limit, escaped and encoded once, not per family.
+LabelCache = dict[tuple[str, ...], dict[tuple[str, ...], tuple[bytes, int]]]
 
 
 class TextFamily:
@@ -187,6 +206,9 @@ class TextFamily:
     Sample and a labels dict per series (several hundred bytes each, and the time to make and
     then render them). Same constructor and `add_metric` as prometheus-client's families, and it
     reads like one (`samples` parses the lines back), so tests and generate_latest take it too.
+
+    `label_cache`, shared by the families of one run (`FamilySet` shares one), makes each set
+    of label values' text once for all of them; it lives as long as the run's families.
     """
 
     type = "gauge"
@@ -198,6 +220,7 @@ class TextFamily:
         value: float | None = None,
         labels: Sequence[str] | None = None,
         unit: str = "",
+        label_cache: LabelCache | None = None,
     ) -> None:
         if self.type == "counter" and name.endswith("_total"):
             name = name[:-6]
@@ -208,7 +231,13 @@ class TextFamily:
         self.documentation = documentation
         self.unit = unit
         self._label_names = tuple(labels or ())
-        self._templates: dict[str, str] = {}
+        # Per tuple of label names (the family's, or with a histogram's `le`): the positions of
+        # the values in sorted name order, as prometheus-client writes them.
+        self._orders: dict[tuple[str, ...], list[int]] = {}
+        self._heads: dict[str, bytes] = {}  # per sample-name suffix: the encoded sample name
+        self._labels_written = (
+            None if label_cache is None else label_cache.setdefault(self._label_names, {})
+        )
         # Encoded line by line into one buffer: no str object per series outlives its line.
         self._text = bytearray()
         self._series = 0
@@ -216,38 +245,49 @@ class TextFamily:
         if value is not None:
             self._add("", (), value)
 
-    def _template(self, suffix: str, extra: tuple[str, ...] = ()) -> str:
-        """`name{a="{0}",b="{1}"} ` with label names sorted, as prometheus-client writes them."""
-        template = self._templates.get(suffix)
-        if template is None:
-            names = self._label_names + extra
-            fields = ",".join(
-                f'{names[i]}="{{{i}}}"' for i in sorted(range(len(names)), key=names.__getitem__)
-            )
-            sample = self.name + suffix
-            template = f"{sample}{{{{{fields}}}}} " if names else f"{sample} "
-            self._templates[suffix] = template
-        return template
+    def _label_text(self, names: tuple[str, ...], label_values: Sequence[str]) -> tuple[bytes, int]:
+        """`{a="x",b="y"} ` (names sorted), encoded, and how many values were cut to fit."""
+        if not names:
+            return b" ", 0
+        order = self._orders.get(names)
+        if order is None:
+            order = self._orders[names] = sorted(range(len(names)), key=names.__getitem__)
+        # A secret never leaves on a page: a PBX or queue name may quote what the vendor was
+        # sent (exporter/core/redaction.py).
+        values = [redact_label(v) for v in label_values]
+        cut = 0
+        if any(len(v) > _SHORTEST_OVER for v in values):  # rare: only then can one be too long
+            values, cut = _fitted(values)
+        text = ",".join([f'{names[i]}="{_escape(values[i])}"' for i in order])
+        return f"{{{text}}} ".encode(), cut
 
     def _add(
         self, suffix: str, label_values: Sequence[str], value: float, extra: tuple[str, ...] = ()
     ) -> None:
-        if len(label_values) != len(self._label_names) + len(extra):
+        names = self._label_names + extra if extra else self._label_names
+        if len(label_values) != len(names):
             raise ValueError(
-                f"{self.name}: {len(label_values)} label values for "
-                f"{len(self._label_names) + len(extra)} labels"
+                f"{self.name}: {len(label_values)} label values for {len(names)} labels"
             )
-        template = self._template(suffix, extra)
-        # A secret never leaves on a page: a PBX or queue name may quote what the vendor was
-        # sent (exporter/core/redaction.py).
-        label_values = [redact_label(v) for v in label_values]
-        labelled = template.format(*[_escape(v) for v in label_values])
-        if len(labelled) > _SHORTEST_OVER:  # rare: only then can a value be too long
-            fitted, cut = _fitted(label_values)
-            if cut:
-                self.truncated += cut
-                labelled = template.format(*[_escape(v) for v in fitted])
-        self._text += (labelled + format_value(value) + "\n").encode()
+        written = None if extra else self._labels_written
+        if written is None:
+            labelled, cut = self._label_text(names, label_values)
+        else:
+            key = tuple(label_values)
+            known = written.get(key)
+            if known is None:
+                known = written[key] = self._label_text(names, key)
+            labelled, cut = known
+        head = self._heads.get(suffix)
+        if head is None:
+            head = self._heads[suffix] = (self.name + suffix).encode()
+        if cut:
+            self.truncated += cut
+        text = self._text
+        text += head
+        text += labelled
+        text += format_value(value).encode()
+        text += b"\n"
         self._series += 1
 
     def rendered(self) -> tuple[bytes, int]:

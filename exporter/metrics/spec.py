@@ -13,7 +13,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from exporter.metrics.rendering import CounterFamily, GaugeFamily, HistogramFamily, ValueFamily
+from exporter.metrics.rendering import (
+    CounterFamily,
+    GaugeFamily,
+    HistogramFamily,
+    LabelCache,
+    ValueFamily,
+)
 from exporter.metrics.units import SUFFIX, Unit
 
 MetricType = Literal["gauge", "counter", "histogram"]
@@ -53,12 +59,15 @@ class MetricSpec:
             help=self.help if help_text is None else help_text,
         )
 
-    def family(self, help_suffix: str = "") -> ValueFamily:
-        """An empty gauge or counter to fill: `help_suffix` says how the value is polled."""
+    def family(self, help_suffix: str = "", label_cache: LabelCache | None = None) -> ValueFamily:
+        """An empty gauge or counter to fill: `help_suffix` says how the value is polled;
+        `label_cache`: shared with the run's other families (see `TextFamily`)."""
         if self.type == "histogram":
             raise ValueError(f"{self.name} is a histogram: use MetricSpec.histogram")
         cls = CounterFamily if self.type == "counter" else GaugeFamily
-        return cls(self.name, self.help + help_suffix, labels=list(self.labels))
+        return cls(
+            self.name, self.help + help_suffix, labels=list(self.labels), label_cache=label_cache
+        )
 
     def histogram(self, help_suffix: str = "") -> HistogramFamily:
         """An empty histogram to fill."""
@@ -72,9 +81,11 @@ class MetricSpec:
             raise ValueError(f"{name} is not a name of {self.name}")
         return replace(self, name=name, help=help_text, labels=labels)
 
-    def gauge(self, help_suffix: str = "") -> GaugeFamily:
+    def gauge(self, help_suffix: str = "", label_cache: LabelCache | None = None) -> GaugeFamily:
         assert self.type == "gauge", self.name
-        return GaugeFamily(self.name, self.help + help_suffix, labels=list(self.labels))
+        return GaugeFamily(
+            self.name, self.help + help_suffix, labels=list(self.labels), label_cache=label_cache
+        )
 
     def matches(self, exposed: str) -> bool:
         """Whether an exposed family name is this spec's (a pattern's: any name it stands for)."""
@@ -111,17 +122,19 @@ def histogram(
 
 class FamilySet:
     """The families of one poller run, each made from its spec on first use, kept in the order
-    of first use (a stable page from one run to the next)."""
+    of first use (a stable page from one run to the next). They share one label cache: the
+    values of a row given to many families are escaped once."""
 
     def __init__(self, help_suffix: str = "") -> None:
         self.help_suffix = help_suffix
         self._families: dict[str, ValueFamily] = {}
+        self.label_cache: LabelCache = {}
 
     def add(self, spec: MetricSpec, label_values: Sequence[str], value: float) -> None:
         family = self._families.get(spec.name)
         if family is None:
-            family = self._families[spec.name] = spec.family(self.help_suffix)
-        family.add_metric(list(label_values), value)
+            family = self._families[spec.name] = spec.family(self.help_suffix, self.label_cache)
+        family.add_metric(label_values, value)
 
     def __iter__(self) -> Iterator[ValueFamily]:
         return iter(self._families.values())
