@@ -200,6 +200,11 @@ EXTSUM_INFO_KEYS = {
 EXTSUM_PERSONAL_KEYS = frozenset({"FirstName", "LastName", "Email", "UserName"})
 
 
+# Spellings of keys remembered per endpoint: a few times the schema's keys (an upstream
+# inventing keys must not grow the process).
+_MAX_ANSWERED_KEYS = 1000
+
+
 @dataclass(frozen=True)
 class Shape:
     """What one endpoint's rows become: its families, by folded vendor key."""
@@ -211,6 +216,11 @@ class Shape:
     keys: tuple[str, ...]  # the numeric keys of the vendor's schema, in the spec's order
     identity: tuple[str, ...]  # labels a row must have: without them it cannot be told apart
     specs: dict[str, MetricSpec] = field(init=False, repr=False, compare=False)
+    # Vendor key as answered -> its spec (None: not ours), so a key is folded once, not per
+    # row; bounded, as keys come from the vendor's answers.
+    _by_answered_key: dict[str, MetricSpec | None] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         source = f"{self.poller} (`{self.endpoint}`)"
@@ -219,6 +229,16 @@ class Shape:
             for key in self.keys
         }
         object.__setattr__(self, "specs", placed)
+
+    def spec_of(self, answered_key: str) -> MetricSpec | None:
+        """The spec of a key as an answer spells it (`Inbound_Total`, `inboundTotal`)."""
+        known = self._by_answered_key
+        if answered_key in known:
+            return known[answered_key]
+        spec = self.specs.get(fold(answered_key))
+        if len(known) < _MAX_ANSWERED_KEYS:
+            known[answered_key] = spec
+        return spec
 
     def families(self) -> list[MetricSpec]:
         """The distinct families the endpoint's keys make, in key order."""

@@ -83,13 +83,34 @@ def convert(unit: Unit, value: Any, durations: DurationUnit = "seconds") -> floa
     `durations` is the unit the API answers durations in; `HH:MM:SS` strings are read as clock
     durations whatever it is. Ratios arrive as percentages.
     """
+    kind = value.__class__
+    # The hot path: almost every value of an answer is a JSON number (bool's class is bool).
+    if (kind is int or kind is float) and unit != "timestamp":
+        return _scaled(unit, value, durations)
     if unit == "timestamp":
         return to_timestamp(value)
     number = to_number(value)
     if number is None:
         return clock_seconds(value) if unit == "duration" else None
-    if number < 0:
-        return None  # counts, durations and shares cannot be negative (see the docstring)
+    return _scaled(unit, number, durations)
+
+
+def convert_number(unit: Unit, value: Any, durations: DurationUnit = "seconds") -> float | None:
+    """`convert` for APIs that answer numbers only: a clock text (`HH:MM:SS`) is no value."""
+    kind = value.__class__
+    if (kind is int or kind is float) and unit != "timestamp":
+        return _scaled(unit, value, durations)
+    number = to_number(value)
+    return None if number is None else convert(unit, number, durations)
+
+
+def _scaled(unit: Unit, value: float, durations: DurationUnit) -> float | None:
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    if not 0.0 <= number < math.inf:
+        return None  # negative (see the docstring), NaN or infinite: no value
     if unit == "duration":
         return from_milliseconds(number) if durations == "milliseconds" else number
     return number / 100.0 if unit == "ratio" else number

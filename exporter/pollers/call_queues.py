@@ -32,7 +32,7 @@ from exporter.metrics.call_queues import (
 )
 from exporter.metrics.rendering import Family
 from exporter.metrics.spec import FamilySet, MetricSpec
-from exporter.metrics.units import DurationUnit, convert, to_number, why_unusable
+from exporter.metrics.units import DurationUnit, convert_number, why_unusable
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.call_queue_units import (
     REALTIME_DURATION_KEYS,
@@ -302,9 +302,8 @@ class CallQueuePoller(Poller):
             # A dated answer's ongoing* (should the API send them) would repeat the live ones.
             if (windowed and window is None) or (not windowed and not live):
                 continue
-            number = to_number(raw)
-            # A word, an array, NaN, a boolean, a negative number: unusable.
-            value = None if number is None else convert(spec.unit, number, read.durations)
+            # A word, an array, NaN, a boolean, a negative number, a clock text: unusable.
+            value = convert_number(spec.unit, raw, read.durations)
             if value is None:
                 self.unusable.add("call_queue_value_unusable", key, type=why_unusable(raw))
                 continue

@@ -38,12 +38,13 @@ from exporter.metrics.contact_center import (
     ENTITIES,
     PLACED,
     REALTIME_SPECS,
+    MetricKey,
     parse_key,
     qualifier,
     snake,
     vendor_name,
 )
-from exporter.metrics.rendering import Family, GaugeFamily
+from exporter.metrics.rendering import Family, GaugeFamily, LabelCache
 from exporter.metrics.spec import gauge
 from exporter.metrics.units import DurationUnit, convert, why_unusable
 from exporter.pollers.base import LeftOut, Poller, label_text
@@ -75,6 +76,9 @@ CONFIGURED_THRESHOLD = gauge(
     "cc_queues",
 )
 SPECS = (*REALTIME_SPECS, QUEUE_INFO, CONFIGURED_TARGET, CONFIGURED_THRESHOLD)
+# Distinct metric keys remembered parsed: the spec's keys times their periods, with room; an
+# upstream inventing keys must not grow the process.
+_MAX_PARSED_KEYS = 4096
 _OWN_OBJECTIVE = {
     CONFIGURED_TARGET.name: PLACED["queues"]["slaPercentageTarget"].name,
     CONFIGURED_THRESHOLD.name: PLACED["queues"]["slaTimeThreshold"].name,
@@ -128,6 +132,9 @@ class CcRealtimePoller(Poller):
         self.service_levels = service_levels or QueueServiceLevels()
         self.specs = PLACED[kind]  # vendor name -> family
         self.unknown: set[str] = set()
+        # Keys as answered, parsed once for the poller's life (an entity repeats them all).
+        self._parsed_keys: dict[str, MetricKey] = {}
+        self._label_cache: LabelCache = {}
         self.invalid = LeftOut(self.name)  # items (queues, groups, agents) left out
         self.unusable = LeftOut(self.name)  # values left out
 
@@ -141,6 +148,8 @@ class CcRealtimePoller(Poller):
         )
         budget = SeriesBudget(self.name, self.max_series)
         families: dict[str, GaugeFamily] = {}
+        # An entity's metrics of one period share their labels: written once for all families.
+        self._label_cache = {}
         info = {spec.name: spec.gauge() for spec in AGENT_DETAILS}
         queue_info = QUEUE_INFO.gauge()
         configured = {spec.name: spec.gauge() for spec in (CONFIGURED_TARGET, CONFIGURED_THRESHOLD)}
@@ -212,6 +221,7 @@ class CcRealtimePoller(Poller):
                         1.0,
                     )
         self.series = budget.finish(self.series)
+        self._label_cache = {}  # the run's label text goes with its families, once rendered
         out: list[Family] = [families[name] for name in sorted(families)]
         if self.kind == "agents":
             out.extend(info.values())
@@ -229,7 +239,11 @@ class CcRealtimePoller(Poller):
         status: dict[str, str],
         seen: set[tuple[str, ...]],
     ) -> None:
-        parsed = parse_key(key)
+        parsed = self._parsed_keys.get(key)
+        if parsed is None:
+            parsed = parse_key(key)
+            if parsed is not None and len(self._parsed_keys) < _MAX_PARSED_KEYS:
+                self._parsed_keys[key] = parsed
         if parsed is None:
             self._unknown(key)
             return
@@ -275,7 +289,7 @@ class CcRealtimePoller(Poller):
         family = families.get(spec.name)
         if family is None:
             suffix = f" Contact Center `{vendor_name(spec)}`, polled (how often: eightbyeight_collector_interval_seconds)."
-            family = families[spec.name] = spec.gauge(suffix)
+            family = families[spec.name] = spec.gauge(suffix, self._label_cache)
         family.add_metric([*base, parsed.period], number)
 
     def _unknown(self, key: str) -> None:

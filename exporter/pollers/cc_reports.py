@@ -32,9 +32,9 @@ from exporter.metrics.contact_center import (
     report_subject,
     snake,
 )
-from exporter.metrics.rendering import Family, GaugeFamily
+from exporter.metrics.rendering import Family, GaugeFamily, LabelCache
 from exporter.metrics.spec import gauge
-from exporter.metrics.units import DurationUnit, convert
+from exporter.metrics.units import DurationUnit, Unit, convert
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.cc_realtime import DEFAULT_TENANT, poller_name
 
@@ -220,6 +220,9 @@ class CcReportPoller(Poller):
     ) -> tuple[dict[str, GaugeFamily], int, bool]:
         metrics = set(metric_names)
         families: dict[str, GaugeFamily] = {}
+        # A row's labels are the same in every family it feeds: written once for all of them.
+        label_cache: LabelCache = {}
+        named: dict[str, tuple[str, Unit]] = {}  # report metric -> (family name, unit)
         feeds: dict[str, str] = {}  # family name -> the report metric feeding it
         seen: set[tuple[str, ...]] = set()
         budget = SeriesBudget(self.name, self.report.max_series)
@@ -268,7 +271,10 @@ class CcReportPoller(Poller):
                     continue
                 rows += 1
                 for key, raw in values:
-                    name, unit = report_family(self.subject, key)
+                    known = named.get(key)
+                    if known is None:
+                        known = named[key] = report_family(self.subject, key)
+                    name, unit = known
                     if feeds.setdefault(name, key) != key:
                         # Two vendor spellings of one name (`avgX`, `averageX`) would give
                         # one family the same series twice: the first one counts.
@@ -288,7 +294,8 @@ class CcReportPoller(Poller):
                             tuple(label_names),
                         )
                         family = families[name] = spec.gauge(
-                            " polled (how often: eightbyeight_collector_interval_seconds)."
+                            " polled (how often: eightbyeight_collector_interval_seconds).",
+                            label_cache,
                         )
                     family.add_metric(labels, number)
         self.series = budget.finish(self.series)

@@ -40,9 +40,8 @@ from exporter.metrics.summaries import (
     RING_GROUPS,
     SPECS,
     Shape,
-    fold,
 )
-from exporter.metrics.units import convert, to_number, why_unusable
+from exporter.metrics.units import convert_number, why_unusable
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.discovery import DirectorySource, pbx_batches
 from exporter.pollers.limits import SeriesBudget
@@ -226,12 +225,13 @@ class SummaryPoller(Poller):
 
     def values(self, row: Mapping[str, Any]) -> list[tuple[MetricSpec, float]]:
         out: dict[str, tuple[MetricSpec, float]] = {}
+        spec_of = self.shape.spec_of
         for key, raw in row.items():
-            spec = self.shape.specs.get(fold(key))
+            spec = spec_of(key)
             if spec is None or raw is None:  # null is "no value", not an error
                 continue
             # A clock text is no value here: the summaries answer numbers only.
-            number = None if to_number(raw) is None else convert(spec.unit, raw, "milliseconds")
+            number = convert_number(spec.unit, raw, "milliseconds")
             if number is None:
                 self.unusable.add("summary_value_unusable", key, type=why_unusable(raw))
                 continue
