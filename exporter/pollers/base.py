@@ -25,6 +25,7 @@ from exporter.metrics.rendering import (
     RenderedFamily,
     render_families,
 )
+from exporter.pollers.build_slots import SNAPSHOT_BUILDS, BuildSlots
 from exporter.pollers.limits import SeriesCount
 
 log = get_logger(__name__)
@@ -149,8 +150,11 @@ class PollerRunner:
         monotonic: Callable[[], float] = time.monotonic,
         depends_on: PollerRunner | None = None,
         on_snapshot: Callable[[], None] | None = None,
+        build_slots: BuildSlots = SNAPSHOT_BUILDS,
     ) -> None:
         self.poller = poller
+        self.build_slots = build_slots
+        self._holding_slot = False
         self.on_snapshot = on_snapshot
         self.name = poller.name
         self.depends_on = depends_on
@@ -173,14 +177,26 @@ class PollerRunner:
 
     def run_once(self) -> bool:
         """Collect now in the calling thread; True on success."""
+        try:
+            return self._run()
+        finally:
+            if self._holding_slot:
+                self._holding_slot = False
+                self.build_slots.release()
+
+    def _run(self) -> bool:
         started_wall, started = self._wall(), self._mono()
         with self._lock:
             self._state.running_since = started
         error: str | None = None
         families: tuple[RenderedFamily, ...] = ()
         try:
-            # Rendered here, once: the poller's sample objects go, its bytes are served.
-            families = render_families(self.poller.collect())
+            collected = self.poller.collect()
+            # Rendered here, once: the poller's sample objects go, its bytes are served. Held
+            # from here to the announcement: a bounded number of runs build at once.
+            self._holding_slot = self.build_slots.acquire()
+            families = render_families(collected)
+            del collected
         except ExporterError as exc:
             error = redact(str(exc))
         except Exception as exc:  # a bug or an unexpected answer must not kill the thread
@@ -204,27 +220,13 @@ class PollerRunner:
             else:
                 state.failures += 1
             self.version += 1
+        run = {"collector": self.name, "duration_seconds": round(duration, 3)}
         if error is None:
-            log.info(
-                "collector_run_succeeded",
-                collector=self.name,
-                duration_seconds=round(duration, 3),
-                families=len(families),
-            )
+            log.info("collector_run_succeeded", **run, families=len(families))
         elif self._stop.is_set():  # cut short by a stop or a reload: expected, not a warning
-            log.info(
-                "collector_run_abandoned",
-                collector=self.name,
-                duration_seconds=round(duration, 3),
-                error=error,
-            )
+            log.info("collector_run_abandoned", **run, error=error)
         else:
-            log.warning(
-                "collector_run_failed",
-                collector=self.name,
-                duration_seconds=round(duration, 3),
-                error=error,
-            )
+            log.warning("collector_run_failed", **run, error=error)
         if error is None and self.on_snapshot is not None:
             try:
                 self.on_snapshot()
@@ -326,12 +328,19 @@ class Scheduler:
     wall_clock: Callable[[], float] = time.time
     # Where stop() measures its shared timeout.
     monotonic: Callable[[], float] = time.monotonic
+    # How many of the runners it makes build a snapshot at once (the process's bound).
+    build_slots: BuildSlots = SNAPSHOT_BUILDS
     # Called in a runner's thread after each new snapshot: see `subscribe`.
     _listeners: list[Callable[[], None]] = field(default_factory=list, init=False, repr=False)
 
     def add(self, poller: Poller, depends_on: PollerRunner | None = None) -> PollerRunner:
         return self.add_runner(
-            PollerRunner(poller, wall_clock=self.wall_clock, depends_on=depends_on)
+            PollerRunner(
+                poller,
+                wall_clock=self.wall_clock,
+                depends_on=depends_on,
+                build_slots=self.build_slots,
+            )
         )
 
     def add_runner(self, runner: PollerRunner) -> PollerRunner:
