@@ -1,0 +1,230 @@
+"""`python3 -m benchmarks.cycle_phases [--size 100k] [--rss-minutes 0]`: where one collection
+cycle's CPU goes, as ratios to `json.loads` of the same answers in the same process.
+
+A simulator account of the size (its own process), the exporter built in this process from the
+harness's configuration (benchmarks/account.py) with tokens that outlive the run (a renewal
+recompiles the redaction pattern: a cost of every 30 minutes in production, not of a cycle).
+After a warm-up cycle, one cycle is timed whole (`time.process_time()`) with the phases timed
+inside it: the HTTP client (`HttpClient.request`, less its JSON decoding), JSON decoding,
+compression (`deflate_piece`); formatting is the sample lines written by the run's families,
+replayed alone afterwards; parsing and labelling is the rest. With `--rss-minutes N` the
+schedule then runs N minutes at the default intervals, RSS read every 30 s (the daemon's
+memory, not back-to-back cycles).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import exporter.api.http
+import exporter.metrics.rendering as rendering
+from benchmarks.account import account_for, exporter_config, parse_size
+from benchmarks.children import Child
+from benchmarks.exporter_process import rss_bytes
+from exporter.app import build_exporter
+from exporter.cli import check_reports_or_fail
+from exporter.config import load_config_data
+from exporter.core.logs import configure_logging
+from exporter.core.memory import limit_malloc_arenas
+from exporter.metrics.rendering import LabelCache, TextFamily
+
+LONG_TOKEN_TTL = "3600"
+RSS_EVERY_SECONDS = 30.0
+
+
+class PhaseClock:
+    """CPU seconds per phase, from wrappers around the functions that make each phase."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {"client": 0.0, "json": 0.0, "compression": 0.0}
+        self.bodies: list[bytes] = []
+        self.on = False
+
+    def timed(self, phase: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not self.on:
+                return function(*args, **kwargs)
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[phase] += time.process_time() - started
+
+        return wrapper
+
+
+class TimedJson:
+    """Stands in for the `json` module of exporter/api/http.py: `loads` timed, the rest as is."""
+
+    def __init__(self, loads: Callable[..., Any]) -> None:
+        self.loads = loads
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json, name)
+
+
+class RecordedLines:
+    """Every sample a run's families were given, to write them again alone."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[TextFamily, str, Any, float, tuple[str, ...]]] = []
+        self.real = TextFamily._add
+
+    def record(
+        self,
+        family: TextFamily,
+        suffix: str,
+        values: Any,
+        value: float,
+        extra: tuple[str, ...] = (),
+    ) -> None:
+        self.calls.append((family, suffix, tuple(values), value, extra))
+        self.real(family, suffix, values, value, extra)
+
+    def replay_seconds(self) -> float:
+        """Into fresh families (one shared label cache, as a run's FamilySet has)."""
+        fresh: dict[int, TextFamily] = {}
+        cache: LabelCache = {}
+        made = [
+            (f, type(f)(f.name, f.documentation, labels=f._label_names, label_cache=cache))
+            for f in {id(c[0]): c[0] for c in self.calls}.values()
+        ]
+        fresh = {id(old): new for old, new in made}
+        add = self.real
+        started = time.process_time()
+        for family, suffix, values, value, extra in self.calls:
+            add(fresh[id(family)], suffix, values, value, extra)
+        return time.process_time() - started
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="100k")
+    parser.add_argument("--rss-minutes", type=float, default=0.0)
+    options = parser.parse_args(argv)
+    configure_logging("warn", "json")
+    account = account_for(parse_size(options.size))
+    args = account.simulator_args()
+    for flag in ("--token-ttl", "--cc-token-ttl"):
+        args[args.index(flag) + 1] = LONG_TOKEN_TTL
+    phases = PhaseClock()
+    http = exporter.api.http
+    real_loads = json.loads
+
+    def loads(content: Any, **kwargs: Any) -> Any:
+        if phases.on:
+            phases.bodies.append(content.encode() if isinstance(content, str) else bytes(content))
+        return real_loads(content, **kwargs)
+
+    vars(http)["json"] = TimedJson(phases.timed("json", loads))
+    patch(http.HttpClient, "request", phases.timed("client", http.HttpClient.request))
+    rendering.deflate_piece = phases.timed("compression", rendering.deflate_piece)
+    with tempfile.TemporaryDirectory() as work, simulator_with(args, Path(work)) as sim:
+        config = exporter_config(sim)
+        if options.rss_minutes > 0:  # a measured cycle ignores intervals anyway
+            config = default_intervals(config)
+        limit_malloc_arenas()  # as exporter/cli.py does, before any thread
+        exp = build_exporter(load_config_data(config))
+        check_reports_or_fail(exp, strict=False)
+        idle = rss_bytes()
+        assert exp.scheduler.run_once(), "the warm-up cycle failed"
+        gc.collect()
+        phases.on = True
+        started = time.process_time()
+        assert exp.scheduler.run_once(), "the measured cycle failed"
+        cycle = time.process_time() - started
+        phases.on = False
+        lines = RecordedLines()
+        patch(TextFamily, "_add", lambda family, *args, **kw: lines.record(family, *args, **kw))
+        exp.scheduler.run_once()
+        patch(TextFamily, "_add", lines.real)
+        formatting = lines.replay_seconds()
+        lines.calls.clear()
+        runs = []
+        for _ in range(3):
+            started = time.process_time()
+            for body in phases.bodies:
+                real_loads(body)
+            runs.append(time.process_time() - started)
+        decoding = min(runs)
+        report(options.size, cycle, decoding, phases, formatting)
+        if options.rss_minutes > 0:
+            watch_rss(exp, idle, options.rss_minutes)
+        exp.scheduler.stop()
+    return 0
+
+
+def patch(owner: type, name: str, value: Any) -> None:
+    """A method replaced for this process's measurement."""
+    setattr(owner, name, value)
+
+
+@contextmanager
+def simulator_with(args: list[str], work_dir: Path) -> Iterator[dict[str, Any]]:
+    """benchmarks.children.simulator with the arguments given (the tokens' lifetimes)."""
+    base = ["--host", "127.0.0.1", "--port", "0", "--seed", "42"]
+    with Child("simulator", "simulator", [*base, *args], work_dir) as child:
+        announcement = child.read(600.0)
+        root = announcement["base_url"].rsplit("/analytics/work", 1)[0]
+        yield {**announcement, "pid": child.pid, "root_url": root}
+
+
+def report(size: str, cycle: float, decoding: float, phases: PhaseClock, formatting: float) -> None:
+    client = phases.seconds["client"] - phases.seconds["json"]  # decoding is inside request
+    shares = {
+        "client (HTTP, less JSON)": client,
+        "JSON decoding (in the cycle)": phases.seconds["json"],
+        "formatting sample lines (replayed)": formatting,
+        "compression (deflate_piece)": phases.seconds["compression"],
+    }
+    shares["parsing, labelling and the rest"] = cycle - sum(shares.values())
+    print(f"size {size}: {len(phases.bodies)} answers, {sum(map(len, phases.bodies))} bytes")
+    print(f"cycle CPU / json.loads of the same answers: {cycle / decoding:.1f}x")
+    print("| phase | share of cycle CPU | x json.loads |")
+    print("|---|---|---|")
+    for phase, seconds in shares.items():
+        print(f"| {phase} | {seconds / cycle:.0%} | {seconds / decoding:.1f}x |")
+
+
+def default_intervals(config: Any) -> Any:
+    """The configuration without any `interval`: every collector at its default."""
+    if isinstance(config, dict):
+        return {k: default_intervals(v) for k, v in config.items() if k != "interval"}
+    if isinstance(config, list):
+        return [default_intervals(v) for v in config]
+    return config
+
+
+def data_series(exp: Any) -> int:
+    snapshots = [runner.state.snapshot for runner in exp.scheduler.runners]
+    return sum(f.series for s in snapshots if s is not None for f in s.families)
+
+
+def watch_rss(exp: Any, idle: int, minutes: float) -> None:
+    """The schedule at the default intervals, RSS every RSS_EVERY_SECONDS (one JSON line
+    each): bytes per series = (RSS - idle) / data series."""
+    exp.scheduler.start()
+    started = time.monotonic()
+    while time.monotonic() - started < minutes * 60:
+        time.sleep(RSS_EVERY_SECONDS)
+        rss, series = rss_bytes(), data_series(exp)
+        line = {
+            "minutes": round((time.monotonic() - started) / 60, 1),
+            "rss_mb": round(rss / 2**20, 1),
+            "series": series,
+            "bytes_per_series": round((rss - idle) / max(series, 1)),
+        }
+        print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
