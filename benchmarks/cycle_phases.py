@@ -158,6 +158,10 @@ def main(argv: list[str]) -> int:
         decoding = min(runs)
         report(options.size, cycle, decoding, phases, formatting)
         if options.rss_minutes > 0:
+            # The measurement's own copies of the answers are not the daemon's memory.
+            phases.bodies.clear()
+            lines.calls.clear()
+            gc.collect()
             watch_rss(exp, idle, options.rss_minutes)
         exp.scheduler.stop()
     return 0
