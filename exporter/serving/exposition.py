@@ -27,13 +27,13 @@ from exporter.metrics.rendering import (
     GZIP_HEADER,
     RenderedFamily,
     deflate_piece,
-    deflate_segment,
     family_header,
     gzip_trailer,
     sample_lines,
 )
 from exporter.metrics.spec import MetricSpec, counter, gauge
 from exporter.pollers.base import Scheduler, Snapshot
+from exporter.serving.segments import Segment, SegmentCache, layout
 from exporter.serving.self_metrics import AgeCollector, ExporterCollector
 
 
@@ -47,7 +47,7 @@ class DataPart:
 
     snapshots: tuple[Snapshot | None, ...]
     plain: list[bytes]
-    segments: list[tuple[bytes, ...]]
+    segments: list[Segment]
     length: int
     series: int
     deflated: list[bytes] | None = None
@@ -84,8 +84,6 @@ class ClockPart:
     deflated: bytes
 
 
-# Deflated segments by the identities of their pieces: (the pieces, the segment deflated).
-Segments = dict[tuple[int, ...], tuple[tuple[bytes, ...], bytes]]
 # Figures that follow the clock are rendered at most once per this many seconds of the
 # scheduler's clock: with 8 scrapers at once, each rendering the process metrics, ages and
 # budgets and compressing them was most of a gzip answer's cost. A scrape sees them at most
@@ -149,9 +147,8 @@ class Exposition:
         # Formats (openmetrics or not) a gzip answer was asked in: their segments are deflated
         # with each new data part, in the poller's thread, never by a scrape but the first.
         self._gzip_formats: set[bool] = set()
-        # Per format, the deflated segments of the data part served now, by the identities of
-        # their pieces (which the entry holds, so no identity is reused while it is there).
-        self._segments: dict[bool, Segments] = {False: {}, True: {}}
+        # Per format, the deflated segments of the data part served now.
+        self._segments = {False: SegmentCache(), True: SegmentCache()}
         self._versioned: list[Versioned] = [
             ExporterCollector(scheduler, shard),
             _ExpositionCollector(self),
@@ -189,20 +186,7 @@ class Exposition:
             return parts
 
     def _deflate(self, part: DataPart, openmetrics: bool) -> None:
-        """Sets `part.deflated`, compressing only the segments not compressed before (under
-        the lock); forgets the segments no longer served."""
-        previous = self._segments[openmetrics]
-        current: Segments = {}
-        deflated: list[bytes] = []
-        for pieces in part.segments:
-            key = tuple(map(id, pieces))
-            entry = previous.get(key) or current.get(key)
-            if entry is None or not all(a is b for a, b in zip(entry[0], pieces)):
-                entry = (pieces, deflate_segment(pieces))
-            current[key] = entry
-            deflated.append(entry[1])
-        self._segments[openmetrics] = current
-        part.deflated = deflated
+        part.deflated = self._segments[openmetrics].deflate(part.segments)
 
     def _deflated(self, part: DataPart, openmetrics: bool) -> list[bytes]:
         deflated = part.deflated
@@ -225,47 +209,9 @@ class Exposition:
         return header
 
     def _build(self, snapshots: tuple[Snapshot | None, ...], openmetrics: bool) -> DataPart:
-        # Collectors of one area for several tenants (or reports) make families of the same
-        # names; the formats allow one HELP and TYPE per name, and its samples together.
-        # Snapshots whose families share a name are compressed as one: their groups mix.
-        groups: dict[str, list[RenderedFamily]] = {}
-        owners: dict[str, int] = {}  # family name -> the first snapshot that has it
-        joined = list(range(len(snapshots)))  # union-find of snapshots sharing names
-
-        def root(index: int) -> int:
-            while joined[index] != index:
-                joined[index] = index = joined[joined[index]]
-            return index
-
-        for index, snapshot in enumerate(snapshots):
-            for family in snapshot.families if snapshot is not None else ():
-                group = groups.setdefault(family.name, [])
-                if group and group[0].type != family.type:
-                    continue  # cannot happen with our tables; never emit an invalid page
-                group.append(family)
-                owner = owners.setdefault(family.name, index)
-                joined[root(index)] = root(owner)
-        plain: list[bytes] = []
-        segments: list[tuple[bytes, ...]] = []
-        segment: list[bytes] = []
-        segment_root = -1
-        for name, group in groups.items():
-            group_root = root(owners[name])
-            if group_root != segment_root and segment:
-                segments.append(tuple(segment))
-                segment = []
-            segment_root = group_root
-            segment.append(self._header(group[0], openmetrics))
-            segment += [family.samples for family in group]
-            plain += segment[-len(group) - 1 :]
-        if segment:
-            segments.append(tuple(segment))
+        laid = layout(snapshots, lambda family: self._header(family, openmetrics))
         return DataPart(
-            snapshots,
-            plain,
-            segments,
-            sum(len(piece) for piece in plain),
-            sum(family.series for group in groups.values() for family in group),
+            snapshots, laid.plain, laid.segments, sum(map(len, laid.plain)), laid.series
         )
 
     def add_versioned(self, collector: Versioned) -> None:
