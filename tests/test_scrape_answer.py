@@ -5,10 +5,12 @@ most once a second, and the answer sent in as few system calls as the socket tak
 from __future__ import annotations
 
 import gzip
+import http.client
 import socket
 import threading
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,11 @@ from exporter.metrics.rendering import Family, GaugeFamily
 from exporter.pollers.base import Poller, Scheduler
 from exporter.serving.connections import send_pieces
 from exporter.serving.exposition import CLOCK_PART_SECONDS, Exposition
+from exporter.serving.server import ExporterServer
 from tests.support.clock import FakeClock
 from tests.support.files import FIXTURES
 from tests.support.page import exposition_of
+from tests.support.waiting import free_port
 
 # The answer may be this much bigger than the whole page gzipped once at level 6.
 OVER_WHOLE_PAGE_GZIP = 1.10
@@ -257,3 +261,44 @@ def test_a_client_that_never_reads_gets_a_timeout_not_a_blocked_thread() -> None
     with sender, receiver:
         with pytest.raises(TimeoutError):
             send_pieces(sender, [b"x" * (8 << 20)], timeout=0.2)
+
+
+@dataclass
+class Served:
+    exposition: Exposition
+    scheduler: Scheduler
+
+
+def test_one_keep_alive_connection_gets_every_answer_whole_in_turn(clock: FakeClock) -> None:
+    scheduler = Scheduler(wall_clock=clock)
+    # 1,500 families: more pieces than one sendmsg() takes.
+    scheduler.add(Replay("many", big_families("m", 3_000, families=1_500)))
+    exposition = exposition_of(scheduler)
+    assert scheduler.run_once()
+    plain = exposition.render()
+    assert len(exposition.refresh()[0].plain) > 2_000
+    server = ExporterServer(Served(exposition, scheduler), f"127.0.0.1:{free_port()}")
+    server.start()
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        for method, encoding in [
+            ("GET", "gzip"),
+            ("GET", "identity"),
+            ("HEAD", "gzip"),
+            ("GET", "gzip"),
+            ("HEAD", "identity"),
+            ("GET", "identity"),
+        ]:
+            connection.request(method, "/metrics", headers={"Accept-Encoding": encoding})
+            response = connection.getresponse()
+            body = response.read()
+            assert response.status == 200 and not response.will_close
+            length = int(response.getheader("Content-Length") or -1)
+            if method == "HEAD":
+                assert body == b"" and length > 0
+                continue
+            assert len(body) == length
+            assert (gzip.decompress(body) if encoding == "gzip" else body) == plain
+    finally:
+        connection.close()
+        server.stop()
