@@ -33,8 +33,8 @@ def make_handler(
     class Handler(BaseHTTPRequestHandler):
         # Keep-alive and Content-Length, as the exporter's server does.
         protocol_version = "HTTP/1.1"
-        # Headers and body are two writes: with Nagle's algorithm the body would wait for
-        # the client's delayed ACK of the headers (40 ms on Linux). The floor does not wait.
+        # A partial sendmsg() is followed by another write: with Nagle's algorithm it could
+        # wait for the client's delayed ACK (40 ms on Linux). The floor does not wait.
         disable_nagle_algorithm = True
         _headers_buffer: list[bytes]  # the base class's, undeclared in its stub
 

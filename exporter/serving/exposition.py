@@ -78,7 +78,8 @@ class ClockPart:
     """The figures that follow the clock (snapshot ages, budgets, process) as rendered at
     `rendered_at`, and the live part and them deflated together: the gzip member's end."""
 
-    key: tuple[object, ...]
+    data_id: int  # the data part's id(): for freshness only
+    live: LivePart  # held, compared by identity: `deflated` holds its text
     rendered_at: float
     text: bytes
     deflated: bytes
@@ -234,14 +235,15 @@ class Exposition:
         """The per-scrape figures, rendered again once CLOCK_PART_SECONDS have passed, or at
         once when the data part or the runs (live versions) changed: a run's budget use and a
         new snapshot's age of 0 show on the next scrape."""
-        # Identities, not values: a new part is a new object. Should a freed part's id be
-        # reused, the figures would still be at most CLOCK_PART_SECONDS old.
-        key: tuple[object, ...] = (id(data), id(live))
+        # Identities, not values: a new part is a new object. The data part is not held (it
+        # may be the old page): should its id be reused, the figures are still at most
+        # CLOCK_PART_SECONDS old. The live part is held, its text being in `deflated`.
         now = self._clock()
         cached = self._clock_parts.get(openmetrics)
         if (
             cached is not None
-            and cached.key == key
+            and cached.data_id == id(data)
+            and cached.live is live
             and 0.0 <= now - cached.rendered_at < CLOCK_PART_SECONDS
         ):
             return cached
@@ -251,7 +253,7 @@ class Exposition:
         # Racing scrapes may both render; either result is as fresh.
         # With the live part, not alone: a small page would be 12% over a whole-page gzip.
         part = self._clock_parts[openmetrics] = ClockPart(
-            key, now, text, deflate_piece(live.text + text, final=True)
+            id(data), live, now, text, deflate_piece(live.text + text, final=True)
         )
         return part
 
