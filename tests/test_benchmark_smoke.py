@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 # per-scrape rendering 52.9 ms (plain) and 69.2 ms (gzip) a scrape, the exporter 1.6 and
 # 0.90 ms, the floor 0.86 ms (plain).
 SIZE = 10_000
-# Few scrapes and a short schedule keep the whole run near 10 s; the medians of 15 scrapes
+# Few scrapes and a short schedule keep the whole run near 15 s; the medians of 15 scrapes
 # are steady enough for ratios this far from the thresholds.
 OPTIONS = Options(scrapes=15, budget=4.0, schedule_seconds=1.0)
 # In that run per-scrape rendering is 33x (plain) and 77x (gzip) slower than the exporter,
