@@ -11,6 +11,7 @@ says what each number is.
 from __future__ import annotations
 
 import argparse
+import gzip
 import itertools
 import json
 import signal
@@ -43,8 +44,17 @@ from benchmarks.children import (
     simulator,
 )
 from benchmarks.report import markdown
-from benchmarks.scrape import data_series, fetch, renders, time_scrapes, watch_ages
+from benchmarks.scrape import (
+    SCENARIOS,
+    data_series,
+    fetch,
+    renders,
+    scenarios,
+    time_scrapes,
+    watch_ages,
+)
 from exporter.config import Config, load_config_data
+from exporter.metrics.rendering import GZIP_LEVEL
 
 DEFAULT_SIZES = "1k,10k,100k,500k"
 # Bounds of the waits, in seconds: generous (a 500k account is slow), never unbounded.
@@ -145,6 +155,16 @@ def measure(
             result["page_bytes"] = len(page)
             page_file = work_dir / "page.txt"
             page_file.write_bytes(page)
+            # The exporter's gzip answer of the same page, for the floor's /own and the size
+            # next to the whole page gzipped once (the floor's answer).
+            # Its own page, not `page`: the figures of the clock may have moved in between.
+            own_gzip = fetch(port, gzip=True)
+            own_page = gzip.decompress(own_gzip)
+            page_file.with_suffix(".gz").write_bytes(own_gzip)
+            result["gzip_bytes"] = {
+                "exporter": len(own_gzip),
+                "whole_page": len(gzip.compress(own_page, compresslevel=GZIP_LEVEL, mtime=0)),
+            }
             # Scraping must not render the data part again: the counter before and after
             # IDLE_SCRAPES more scrapes, the last of which is read.
             before = renders(page)
@@ -152,12 +172,18 @@ def measure(
                 fetch(port)
             after = renders(fetch(port))
             result["renders"] = {"before": before, "after": after, "scrapes": IDLE_SCRAPES}
-            result["exporter"] = latencies(port, options)
+            n, budget = options.scrapes, options.budget
+            concurrency: dict[str, Any] = {"exporter": scenarios(port, n, budget)}
             result["rss_after_scrapes"] = exp.ask("rss", COMMAND_TIMEOUT)["rss_bytes"]
             phase("exporter scrapes")
             with baseline("benchmarks.floor", page_file, work_dir) as (floor_port, _):
-                result["floor"] = latencies(floor_port, options)
+                concurrency["floor"] = scenarios(floor_port, n, budget)
+                concurrency["floor_own"] = scenarios(floor_port, n, budget, "/own")
             phase("floor scrapes")
+            result["concurrency"] = concurrency
+            # One keep-alive scraper: the table next to per-scrape rendering.
+            result["exporter"] = concurrency["exporter"][SCENARIOS[0].name]
+            result["floor"] = concurrency["floor"][SCENARIOS[0].name]
             with baseline("benchmarks.naive", page_file, work_dir) as (naive_port, ready):
                 result["naive"] = latencies(naive_port, options)
                 result["naive_peak_rss"] = peak_rss(ready["pid"])

@@ -77,6 +77,44 @@ def latency_rows(sizes: list[dict[str, Any]]) -> list[list[Any]]:
     return rows
 
 
+def concurrency_rows(sizes: list[dict[str, Any]]) -> list[list[Any]]:
+    """Per size, scenario and encoding: the exporter, the floor (the whole page, gzip at the
+    exporter's level), and for gzip the floor sending the exporter's own bytes."""
+    rows = []
+    for s in sizes:
+        scenarios = s.get("concurrency", {}).get("exporter", {})
+        for index, (scenario, encodings) in enumerate(scenarios.items()):
+            for encoding, ours in encodings.items():
+                floor = s["concurrency"]["floor"][scenario][encoding]
+                own = s["concurrency"]["floor_own"][scenario].get(encoding)
+                rows.append(
+                    [
+                        s["size"] if index == 0 and encoding == "plain" else "",
+                        scenario if encoding == "plain" else "",
+                        encoding,
+                        f"{ms(ours['median'])} / {ms(ours['p99'])} ({ours['n']})",
+                        f"{ms(floor['median'])} / {ms(floor['p99'])} ({floor['n']})",
+                        f"{ms(own['median'])} / {ms(own['p99'])} ({own['n']})" if own else "–",
+                        f"**{ratio(ours['median'], floor['median'])}**",
+                        ratio(ours["median"], own["median"]) if own else "–",
+                    ]
+                )
+    return rows
+
+
+def gzip_size_rows(sizes: list[dict[str, Any]]) -> list[list[Any]]:
+    return [
+        [
+            s["size"],
+            mb(s["gzip_bytes"]["exporter"]),
+            mb(s["gzip_bytes"]["whole_page"]),
+            f"{s['gzip_bytes']['exporter'] / s['gzip_bytes']['whole_page']:.3f}×",
+        ]
+        for s in sizes
+        if "gzip_bytes" in s
+    ]
+
+
 def group(name: str) -> str:
     """Collectors of one kind for several tenants as one row."""
     return re.sub(r"@.*$", "", name)
@@ -184,6 +222,28 @@ def markdown(run: dict[str, Any]) -> str:
             ],
             latency_rows(sizes),
         )
+    )
+    parts.append(
+        "### Scrapes at once\n\nms, median / p99 (timed scrapes of all scrapers together), "
+        "request to last byte; a new connection is timed from the connect. The floor answers "
+        "the same page from memory (gzip: the whole page compressed once at the exporter's "
+        "level); `own bytes`: the floor answering the exporter's own gzip answer.\n\n"
+        + table(
+            [
+                "size",
+                "scrapers",
+                "encoding",
+                "exporter",
+                "floor",
+                "floor, own bytes",
+                "exporter ÷ floor",
+                "exporter ÷ own bytes",
+            ],
+            concurrency_rows(sizes),
+        )
+        + "\n\nThe gzip answer's size next to the whole page gzipped once at the same level:"
+        "\n\n"
+        + table(["size", "exporter", "whole page", "exporter ÷ whole page"], gzip_size_rows(sizes))
     )
     parts.append(
         "### One collection cycle (the second `run_once()`)\n\n"

@@ -6,6 +6,7 @@ import http.client
 import math
 import re
 import statistics
+import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -26,14 +27,15 @@ class Scraper:
     """One keep-alive connection to 127.0.0.1:port. A server that closes after each answer
     (prometheus-client's, HTTP/1.0) gets a new connection per scrape, as Prometheus would."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, path: str = "/metrics") -> None:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+        self.path = path
 
     def get(self, *, gzip: bool = False) -> tuple[bytes, float]:
         """The body as sent (still compressed with `gzip`) and seconds to its last byte."""
         headers = {"Accept-Encoding": "gzip" if gzip else "identity"}
         started = time.perf_counter()
-        self.connection.request("GET", "/metrics", headers=headers)
+        self.connection.request("GET", self.path, headers=headers)
         response = self.connection.getresponse()
         body = response.read()
         elapsed = time.perf_counter() - started
@@ -79,12 +81,88 @@ def time_scrapes(port: int, *, gzip: bool, n: int, budget: float, least: int = 5
     return Latency(len(times), statistics.median(times), p99(times), len(body))
 
 
-def fetch(port: int) -> bytes:
+def fetch(port: int, *, gzip: bool = False) -> bytes:
     scraper = Scraper(port)
     try:
-        return scraper.get()[0]
+        return scraper.get(gzip=gzip)[0]
     finally:
         scraper.close()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How Prometheus servers scrape: `scrapers` at once (several Prometheus replicas, or
+    several jobs), each on one keep-alive connection or on a new connection per scrape."""
+
+    scrapers: int
+    keep_alive: bool
+
+    @property
+    def name(self) -> str:
+        return f"{self.scrapers} {'keep-alive' if self.keep_alive else 'new connection'}"
+
+
+SCENARIOS = (Scenario(1, True), Scenario(8, True), Scenario(1, False), Scenario(8, False))
+
+
+def time_scenario(
+    port: int, scenario: Scenario, *, gzip: bool, n: int, budget: float, path: str = "/metrics"
+) -> Latency:
+    """`n` timed scrapes per scraper after one untimed one each, all scrapers started
+    together (fewer scrapes when they would take longer than `budget` seconds, at least 3
+    each); the latencies of every scraper's scrapes together. A new-connection scrape is
+    timed from connect to last byte."""
+    barrier = threading.Barrier(scenario.scrapers)
+    times: list[list[float]] = [[] for _ in range(scenario.scrapers)]
+    sizes: list[int] = [0] * scenario.scrapers
+    failures: list[BaseException] = []
+
+    def scrape(index: int) -> None:
+        scraper = Scraper(port, path)
+        try:
+            sizes[index] = len(scraper.get(gzip=gzip)[0])
+            barrier.wait(TIMEOUT)
+            deadline = time.monotonic() + budget
+            mine = times[index]
+            while len(mine) < n and (len(mine) < 3 or time.monotonic() < deadline):
+                if scenario.keep_alive:
+                    mine.append(scraper.get(gzip=gzip)[1])
+                    continue
+                scraper.close()
+                started = time.perf_counter()
+                scraper = Scraper(port, path)  # connects on the request
+                scraper.get(gzip=gzip)
+                mine.append(time.perf_counter() - started)
+        except BaseException as exc:  # reported by the caller, not lost in a thread
+            failures.append(exc)
+            barrier.abort()
+        finally:
+            scraper.close()
+
+    threads = [threading.Thread(target=scrape, args=(i,)) for i in range(scenario.scrapers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(budget + 2 * TIMEOUT)
+    if failures:
+        raise RuntimeError(f"{scenario.name}: {failures[0]!r}")
+    every = [t for mine in times for t in mine]
+    return Latency(len(every), statistics.median(every), p99(every), max(sizes))
+
+
+def scenarios(port: int, n: int, budget: float, path: str = "/metrics") -> dict[str, Any]:
+    """Latencies (as dicts) by scenario and encoding; with `path` "/own" (the floor's answer
+    of the exporter's own gzip bytes), gzip only."""
+    encodings = ("gzip",) if path == "/own" else ("plain", "gzip")
+    return {
+        scenario.name: {
+            encoding: time_scenario(
+                port, scenario, gzip=encoding == "gzip", n=n, budget=budget, path=path
+            ).as_dict()
+            for encoding in encodings
+        }
+        for scenario in SCENARIOS
+    }
 
 
 def renders(page: bytes) -> float | None:

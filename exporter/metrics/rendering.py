@@ -57,6 +57,15 @@ def deflate_piece(data: bytes, *, final: bool = False) -> bytes:
     return body + compressor.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
 
 
+def deflate_segment(pieces: Iterable[bytes]) -> bytes:
+    """`deflate_piece` of the pieces' concatenation, fed piece by piece (never joined): one
+    segment that compresses like the whole text, since back references cross the pieces."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    out = [compressor.compress(piece) for piece in pieces]
+    out.append(compressor.flush(zlib.Z_SYNC_FLUSH))
+    return b"".join(out)
+
+
 def gzip_trailer(crc: int, length: int) -> bytes:
     return struct.pack("<II", crc & 0xFFFFFFFF, length & 0xFFFFFFFF)
 
@@ -66,8 +75,8 @@ class RenderedFamily:
     """One metric family of a snapshot, rendered: what /metrics needs of it, and no more.
 
     `name` and `type` are prometheus-client's (a counter's name without `_total`). `samples`
-    are the sample lines, `deflated` the same compressed by `deflate_piece`, `series` the number
-    of lines.
+    are the sample lines, `series` the number of lines. The gzip answer compresses a whole
+    snapshot's families together (exporter/serving/exposition.py), not each family.
     """
 
     name: str
@@ -75,7 +84,6 @@ class RenderedFamily:
     documentation: str
     unit: str
     samples: bytes
-    deflated: bytes
     series: int
     truncated: int = 0  # label values cut to MAX_LABEL_VALUE_BYTES
 
@@ -349,7 +357,6 @@ def render_family(family: Family) -> RenderedFamily:
         family.documentation,
         family.unit,
         samples,
-        deflate_piece(samples),
         series,
         truncated,
     )

@@ -1,6 +1,6 @@
 """What /metrics shows: every poller's snapshot, assembled once per change, plus the
 exporter's own health metrics, rendered when they change (or, for the few that follow the
-clock, per scrape)."""
+clock, at most once a second)."""
 
 from __future__ import annotations
 
@@ -33,19 +33,24 @@ from exporter.metrics.rendering import (
 )
 from exporter.metrics.spec import MetricSpec, counter, gauge
 from exporter.pollers.base import Scheduler, Snapshot
+from exporter.serving.segments import Segment, SegmentCache, layout
 from exporter.serving.self_metrics import AgeCollector, ExporterCollector
 
 
-@dataclass(frozen=True)
+@dataclass
 class DataPart:
-    """The snapshots' share of /metrics in one format: the text and the same deflated in
-    pieces, with the length the gzip trailer needs. Built once per snapshot change."""
+    """The snapshots' share of /metrics in one format, built once per snapshot change: the
+    text in pieces (headers and each family's sample lines, never joined: the page would then
+    exist twice), the same cut into `segments` (runs of pieces from snapshots that share no
+    family name with the others), and, once gzip was asked for in this format, each segment
+    deflated (`deflated`)."""
 
     snapshots: tuple[Snapshot | None, ...]
     plain: list[bytes]
-    deflated: list[bytes]
+    segments: list[Segment]
     length: int
     series: int
+    deflated: list[bytes] | None = None
 
     @functools.cached_property
     def crc(self) -> int:
@@ -60,13 +65,31 @@ class DataPart:
 
 @dataclass(frozen=True)
 class LivePart:
-    """The `live` registry's text in one format, the samples it was rendered from, and the
-    same text deflated (a piece that continues the data part's stream)."""
+    """The `live` registry's text in one format, and the samples and versions it was
+    rendered from."""
 
     samples: list[Any]
     versions: tuple[int, ...]
     text: bytes
+
+
+@dataclass(frozen=True)
+class ClockPart:
+    """The figures that follow the clock (snapshot ages, budgets, process) as rendered at
+    `rendered_at`, and the live part and them deflated together: the gzip member's end."""
+
+    data_id: int  # the data part's id(): for freshness only
+    live: LivePart  # held, compared by identity: `deflated` holds its text
+    rendered_at: float
+    text: bytes
     deflated: bytes
+
+
+# Figures that follow the clock are rendered at most once per this many seconds of the
+# scheduler's clock: with 8 scrapers at once, each rendering the process metrics, ages and
+# budgets and compressing them was most of a gzip answer's cost. A scrape sees them at most
+# this old (their HELP says so); a new snapshot or a finished run renders them at once.
+CLOCK_PART_SECONDS = 1.0
 
 
 class Versioned(Protocol):
@@ -74,7 +97,6 @@ class Versioned(Protocol):
 
     @property
     def version(self) -> int: ...
-
     def collect(self) -> Iterable[Metric]: ...
 
 
@@ -93,10 +115,13 @@ class Exposition:
       counters: hundreds of samples; the exposition's own figures), not even collected unless
       their version moved;
     - `per_scrape`: the few that change with the clock (snapshot ages, request budgets, the
-      process), rendered on each scrape.
+      process), rendered by a scrape at most once per CLOCK_PART_SECONDS.
 
-    A scrape therefore renders no data sample and compresses only the per-scrape part: the
-    other parts' gzip pieces are made once and stitched into one gzip member.
+    A scrape renders no data sample and compresses only the small live and clock parts, at
+    most once a second. The data part is deflated per segment (the families of a snapshot, or
+    of the snapshots sharing family names: one poller for several tenants), each ending on a
+    sync flush so segments concatenate into one deflate stream: a new snapshot recompresses
+    only its own, and the answer is within a few per cent of the whole page gzipped at once.
     """
 
     def __init__(
@@ -106,6 +131,7 @@ class Exposition:
         per_scrape: CollectorRegistry | None = None,
         *,
         shard: Shard = Shard(),
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.live = live if live is not None else CollectorRegistry(auto_describe=False)
@@ -113,16 +139,24 @@ class Exposition:
             per_scrape if per_scrape is not None else CollectorRegistry(auto_describe=False)
         )
         self.renders = 0
+        # The scheduler's: a fake clock moved by a test moves the ages at once.
+        self._clock = clock if clock is not None else scheduler.wall_clock
         self._lock = threading.Lock()
         self._parts: tuple[DataPart, DataPart] | None = None
         self._live: dict[bool, LivePart] = {}
+        self._clock_parts: dict[bool, ClockPart] = {}
+        # Formats (openmetrics or not) a gzip answer was asked in: their segments are deflated
+        # with each new data part, in the poller's thread, never by a scrape but the first.
+        self._gzip_formats: set[bool] = set()
+        # Per format, the deflated segments of the data part served now.
+        self._segments = {False: SegmentCache(), True: SegmentCache()}
         self._versioned: list[Versioned] = [
             ExporterCollector(scheduler, shard),
             _ExpositionCollector(self),
         ]
-        # (name, type, help, unit, openmetrics) -> (header, deflated header): headers outlive
-        # snapshots, so they are compressed once.
-        self._headers: dict[tuple[str, str, str, str, bool], tuple[bytes, bytes]] = {}
+        # (name, type, help, unit, openmetrics) -> header: headers outlive snapshots, and one
+        # object per header keeps a segment's pieces the same objects from build to build.
+        self._headers: dict[tuple[str, str, str, str, bool], bytes] = {}
         self.per_scrape.register(AgeCollector(scheduler))
         # The page is assembled when a snapshot is taken, in that runner's thread.
         scheduler.subscribe(self._snapshot_taken)
@@ -145,45 +179,40 @@ class Exposition:
             parts = self._parts
             if parts is None or not _same(parts[0].snapshots, snapshots):
                 parts = (self._build(snapshots, False), self._build(snapshots, True))
+                for part, openmetrics in zip(parts, (False, True)):
+                    if openmetrics in self._gzip_formats:
+                        self._deflate(part, openmetrics)
                 self._parts = parts
                 self.renders += 1
             return parts
 
-    def _header(self, family: RenderedFamily, openmetrics: bool) -> tuple[bytes, bytes]:
+    def _deflate(self, part: DataPart, openmetrics: bool) -> None:
+        part.deflated = self._segments[openmetrics].deflate(part.segments)
+
+    def _deflated(self, part: DataPart, openmetrics: bool) -> list[bytes]:
+        deflated = part.deflated
+        if deflated is None:
+            with self._lock:  # the first gzip answer in this format: compressed once
+                self._gzip_formats.add(openmetrics)
+                if part.deflated is None:
+                    self._deflate(part, openmetrics)
+                deflated = part.deflated
+        assert deflated is not None
+        return deflated
+
+    def _header(self, family: RenderedFamily, openmetrics: bool) -> bytes:
         key = (family.name, family.type, family.documentation, family.unit, openmetrics)
         header = self._headers.get(key)
         if header is None:
             if len(self._headers) > 20_000:  # help texts that keep changing: start over
                 self._headers.clear()
-            text = family.header(openmetrics)
-            header = self._headers[key] = (text, deflate_piece(text))
+            header = self._headers[key] = family.header(openmetrics)
         return header
 
     def _build(self, snapshots: tuple[Snapshot | None, ...], openmetrics: bool) -> DataPart:
-        # Collectors of one area for several tenants (or reports) make families of the same
-        # names; the formats allow one HELP and TYPE per name, and its samples together.
-        groups: dict[str, list[RenderedFamily]] = {}
-        for snapshot in snapshots:
-            for family in snapshot.families if snapshot is not None else ():
-                group = groups.setdefault(family.name, [])
-                if group and group[0].type != family.type:
-                    continue  # cannot happen with our tables; never emit an invalid page
-                group.append(family)
-        plain: list[bytes] = []
-        deflated: list[bytes] = []
-        for group in groups.values():
-            header, header_deflated = self._header(group[0], openmetrics)
-            plain.append(header)
-            deflated.append(header_deflated)
-            for family in group:
-                plain.append(family.samples)
-                deflated.append(family.deflated)
+        laid = layout(snapshots, lambda family: self._header(family, openmetrics))
         return DataPart(
-            snapshots,
-            plain,
-            deflated,
-            sum(len(piece) for piece in plain),
-            sum(family.series for group in groups.values() for family in group),
+            snapshots, laid.plain, laid.segments, sum(map(len, laid.plain)), laid.series
         )
 
     def add_versioned(self, collector: Versioned) -> None:
@@ -199,25 +228,49 @@ class Exposition:
             return cached
         families += [family for collector in self._versioned for family in collector.collect()]
         text = _text(families, openmetrics)
-        part = self._live[openmetrics] = LivePart(samples, versions, text, deflate_piece(text))
+        part = self._live[openmetrics] = LivePart(samples, versions, text)
+        return part
+
+    def _clock_part(self, data: DataPart, live: LivePart, openmetrics: bool) -> ClockPart:
+        """The per-scrape figures, rendered again once CLOCK_PART_SECONDS have passed, or at
+        once when the data part or the runs (live versions) changed: a run's budget use and a
+        new snapshot's age of 0 show on the next scrape."""
+        # Identities, not values: a new part is a new object. The data part is not held (it
+        # may be the old page): should its id be reused, the figures are still at most
+        # CLOCK_PART_SECONDS old. The live part is held, its text being in `deflated`.
+        now = self._clock()
+        cached = self._clock_parts.get(openmetrics)
+        if (
+            cached is not None
+            and cached.data_id == id(data)
+            and cached.live is live
+            and 0.0 <= now - cached.rendered_at < CLOCK_PART_SECONDS
+        ):
+            return cached
+        text = _text(list(self.per_scrape.collect()), openmetrics)
+        if openmetrics:
+            text += b"# EOF\n"
+        # Racing scrapes may both render; either result is as fresh.
+        # With the live part, not alone: a small page would be 12% over a whole-page gzip.
+        part = self._clock_parts[openmetrics] = ClockPart(
+            id(data), live, now, text, deflate_piece(live.text + text, final=True)
+        )
         return part
 
     def answer(self, *, openmetrics: bool, gzip: bool) -> list[bytes]:
         """The page as pieces to write in order: data, live and per-scrape parts (and `# EOF`)."""
         data = self.refresh()[1 if openmetrics else 0]
         live = self._live_part(openmetrics)
-        tail = _text(list(self.per_scrape.collect()), openmetrics)
-        if openmetrics:
-            tail += b"# EOF\n"
+        tail = self._clock_part(data, live, openmetrics)
         if not gzip:
-            return [*data.plain, live.text, tail]
-        crc = zlib.crc32(tail, zlib.crc32(live.text, data.crc))
+            return [*data.plain, live.text, tail.text]
+        deflated = self._deflated(data, openmetrics)
+        crc = zlib.crc32(tail.text, zlib.crc32(live.text, data.crc))
         return [
             GZIP_HEADER,
-            *data.deflated,
-            live.deflated,
-            deflate_piece(tail, final=True),
-            gzip_trailer(crc, data.length + len(live.text) + len(tail)),
+            *deflated,
+            tail.deflated,
+            gzip_trailer(crc, data.length + len(live.text) + len(tail.text)),
         ]
 
     def render(self, *, openmetrics: bool = False) -> bytes:

@@ -22,9 +22,8 @@ from prometheus_client.exposition import choose_encoder
 
 from exporter import __version__
 from exporter.core.logs import get_logger
-from exporter.metrics.rendering import coalesce
 from exporter.pollers.base import Scheduler
-from exporter.serving.connections import DeadlineSocketReader, ServerLimits
+from exporter.serving.connections import DeadlineSocketReader, ServerLimits, send_pieces
 from exporter.serving.exposition import Exposition
 from exporter.serving.webconfig import AuthResult, WebConfigWatcher, WebState
 
@@ -116,8 +115,10 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
 
     server_version = f"eightbyeight-exporter/{__version__}"
     protocol_version = "HTTP/1.1"
-    # A page goes out in several writes: no write may wait for the ACK of the one before.
+    # A page may go out in several writes: no write may wait for the ACK of the one before.
     disable_nagle_algorithm = True
+    # The status line and headers not sent yet (the base class's, undeclared in its stub).
+    _headers_buffer: list[bytes]
     # The parser's own errors (400, 414, 501): short text, not an HTML page.
     error_message_format = "%(code)d %(message)s\n"
     error_content_type = _TEXT
@@ -336,10 +337,16 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
         self.send_header("Vary", "Accept, Accept-Encoding")
         if gzip:
             self.send_header("Content-Encoding", "gzip")
-        self.end_headers()
-        if self.command != "HEAD":
-            for piece in coalesce(pieces):
-                self.wfile.write(piece)
+        if self.command == "HEAD":
+            self.end_headers()
+            return
+        # The headers and the cached pieces in one sendmsg() (a few for a big page), as a
+        # static server writes one buffer: a write per piece cost 8 scrapers at once 2-4x the
+        # static server's time. wfile is unbuffered, so nothing of ours waits in it.
+        self._headers_buffer.append(b"\r\n")
+        head = b"".join(self._headers_buffer)
+        self._headers_buffer = []
+        send_pieces(self.connection, [head, *pieces], self.context.limits.write_timeout)
 
 
 def reload_answer(ok: bool, message: str) -> str:

@@ -35,7 +35,8 @@ SELF_METRICS: tuple[MetricSpec, ...] = (
     ),
     gauge(
         'eightbyeight_collector_snapshot_age_seconds',
-        "Age of the collector's last good snapshot: how old its data on this page can be.",
+        "Age of the collector's last good snapshot: how old its data on this page can be. "
+        "Rendered at most once a second (up to 1 s old; again at once after a run).",
         ("collector",),
     ),
     gauge(
@@ -197,7 +198,8 @@ class ExporterCollector(Collector):
 
 
 class AgeCollector(Collector):
-    """The snapshot ages: they change by the second, so they are rendered on every scrape."""
+    """The snapshot ages: they change by the second, so they are rendered with the other
+    figures of the clock, at most once a second (exposition.CLOCK_PART_SECONDS)."""
 
     def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
