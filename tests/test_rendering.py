@@ -33,7 +33,6 @@ from exporter.metrics.rendering import (
     Family,
     GaugeFamily,
     HistogramFamily,
-    coalesce,
     deflate_piece,
     gzip_trailer,
     render_families,
@@ -179,15 +178,6 @@ def test_deflate_pieces_concatenate_into_one_gzip_member() -> None:
     assert decompressor.decompress(member) == text
     assert decompressor.eof and decompressor.unused_data == b""  # one member, nothing after
     assert gzip.decompress(member) == text
-
-
-def test_coalesce_keeps_every_byte_in_order_and_does_not_copy_big_pieces() -> None:
-    big = b"x" * 100_000
-    pieces = [b"a" * 10, big, *[b"b" * 1000] * 100, b"", b"c"]
-    out = list(coalesce(pieces))
-    assert b"".join(out) == b"".join(pieces)
-    assert any(piece is big for piece in out)
-    assert len(out) < 10
 
 
 class Counting(Poller):

@@ -13,7 +13,7 @@ import hashlib
 import re
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from prometheus_client.metrics_core import Metric
@@ -364,28 +364,3 @@ def render_family(family: Family) -> RenderedFamily:
 
 def render_families(families: Iterable[Family]) -> tuple[RenderedFamily, ...]:
     return tuple(render_family(family) for family in families)
-
-
-# Pieces smaller than this are copied together, per answer, into writes of about
-# COALESCE_BYTES, so an answer is a few writes rather than one per family header; larger pieces
-# are written as they are. Nothing is copied in advance: the page would then exist twice.
-SMALL_PIECE = 16 * 1024
-COALESCE_BYTES = 64 * 1024
-
-
-def coalesce(pieces: Iterable[bytes]) -> Iterator[bytes]:
-    """The same bytes in the same order, small neighbours joined."""
-    pending = bytearray()
-    for piece in pieces:
-        if len(piece) >= SMALL_PIECE:
-            if pending:
-                yield bytes(pending)
-                pending.clear()
-            yield piece
-            continue
-        pending += piece
-        if len(pending) >= COALESCE_BYTES:
-            yield bytes(pending)
-            pending.clear()
-    if pending:
-        yield bytes(pending)
