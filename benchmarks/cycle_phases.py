@@ -1,4 +1,4 @@
-"""`python3 -m benchmarks.cycle_phases [--size 100k] [--rss-minutes 0]`: where one collection
+"""`python3 -m benchmarks.cycle_phases [--size 100k]`: where one collection
 cycle's CPU goes, as ratios to `json.loads` of the same answers in the same process.
 
 A simulator account of the size (its own process), the exporter built in this process from the
@@ -6,10 +6,9 @@ harness's configuration (benchmarks/account.py) with tokens that outlive the run
 recompiles the redaction pattern: a cost of every 30 minutes in production, not of a cycle).
 After a warm-up cycle, one cycle is timed whole (`time.process_time()`) with the phases timed
 inside it: the HTTP client (`HttpClient.request`, less its JSON decoding), JSON decoding,
-compression (`deflate_piece`); formatting is the sample lines written by the run's families,
-replayed alone afterwards; parsing and labelling is the rest. With `--rss-minutes N` the
-schedule then runs N minutes at the default intervals, RSS read every 30 s (the daemon's
-memory, not back-to-back cycles).
+compression (`deflate_segment`, after a gzip scrape); formatting is the sample lines written by the run's families,
+replayed alone afterwards; parsing and labelling is the rest. The daemon's memory is
+benchmarks/daemon_rss.py's.
 """
 
 from __future__ import annotations
@@ -26,19 +25,17 @@ from pathlib import Path
 from typing import Any
 
 import exporter.api.http
-import exporter.metrics.rendering as rendering
+import exporter.serving.segments as segments
 from benchmarks.account import account_for, exporter_config, parse_size
 from benchmarks.children import Child
-from benchmarks.exporter_process import rss_bytes
 from exporter.app import build_exporter
 from exporter.cli import check_reports_or_fail
 from exporter.config import load_config_data
 from exporter.core.logs import configure_logging
 from exporter.core.memory import limit_malloc_arenas
-from exporter.metrics.rendering import LabelCache, TextFamily
+from exporter.metrics.rendering import LabelCache, TextFamily, deflate_segment
 
 LONG_TOKEN_TTL = "3600"
-RSS_EVERY_SECONDS = 30.0
 
 
 class PhaseClock:
@@ -109,7 +106,6 @@ class RecordedLines:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="100k")
-    parser.add_argument("--rss-minutes", type=float, default=0.0)
     options = parser.parse_args(argv)
     configure_logging("warn", "json")
     account = account_for(parse_size(options.size))
@@ -127,16 +123,16 @@ def main(argv: list[str]) -> int:
 
     vars(http)["json"] = TimedJson(phases.timed("json", loads))
     patch(http.HttpClient, "request", phases.timed("client", http.HttpClient.request))
-    rendering.deflate_piece = phases.timed("compression", rendering.deflate_piece)
+    # Compression is the data part's segments, deflated in the poller's thread once a gzip
+    # answer has been asked for (a scrape before the measured cycle asks for one).
+    vars(segments)["deflate_segment"] = phases.timed("compression", deflate_segment)
     with tempfile.TemporaryDirectory() as work, simulator_with(args, Path(work)) as sim:
         config = exporter_config(sim)
-        if options.rss_minutes > 0:  # a measured cycle ignores intervals anyway
-            config = default_intervals(config)
         limit_malloc_arenas()  # as exporter/cli.py does, before any thread
         exp = build_exporter(load_config_data(config))
         check_reports_or_fail(exp, strict=False)
-        idle = rss_bytes()
         assert exp.scheduler.run_once(), "the warm-up cycle failed"
+        exp.exposition.answer(openmetrics=False, gzip=True)  # as Prometheus asks, gzip
         gc.collect()
         phases.on = True
         started = time.process_time()
@@ -157,12 +153,6 @@ def main(argv: list[str]) -> int:
             runs.append(time.process_time() - started)
         decoding = min(runs)
         report(options.size, cycle, decoding, phases, formatting)
-        if options.rss_minutes > 0:
-            # The measurement's own copies of the answers are not the daemon's memory.
-            phases.bodies.clear()
-            lines.calls.clear()
-            gc.collect()
-            watch_rss(exp, idle, options.rss_minutes)
         exp.scheduler.stop()
     return 0
 
@@ -188,7 +178,7 @@ def report(size: str, cycle: float, decoding: float, phases: PhaseClock, formatt
         "client (HTTP, less JSON)": client,
         "JSON decoding (in the cycle)": phases.seconds["json"],
         "formatting sample lines (replayed)": formatting,
-        "compression (deflate_piece)": phases.seconds["compression"],
+        "compression (deflate_segment)": phases.seconds["compression"],
     }
     shares["parsing, labelling and the rest"] = cycle - sum(shares.values())
     print(f"size {size}: {len(phases.bodies)} answers, {sum(map(len, phases.bodies))} bytes")
@@ -197,37 +187,6 @@ def report(size: str, cycle: float, decoding: float, phases: PhaseClock, formatt
     print("|---|---|---|")
     for phase, seconds in shares.items():
         print(f"| {phase} | {seconds / cycle:.0%} | {seconds / decoding:.1f}x |")
-
-
-def default_intervals(config: Any) -> Any:
-    """The configuration without any `interval`: every collector at its default."""
-    if isinstance(config, dict):
-        return {k: default_intervals(v) for k, v in config.items() if k != "interval"}
-    if isinstance(config, list):
-        return [default_intervals(v) for v in config]
-    return config
-
-
-def data_series(exp: Any) -> int:
-    snapshots = [runner.state.snapshot for runner in exp.scheduler.runners]
-    return sum(f.series for s in snapshots if s is not None for f in s.families)
-
-
-def watch_rss(exp: Any, idle: int, minutes: float) -> None:
-    """The schedule at the default intervals, RSS every RSS_EVERY_SECONDS (one JSON line
-    each): bytes per series = (RSS - idle) / data series."""
-    exp.scheduler.start()
-    started = time.monotonic()
-    while time.monotonic() - started < minutes * 60:
-        time.sleep(RSS_EVERY_SECONDS)
-        rss, series = rss_bytes(), data_series(exp)
-        line = {
-            "minutes": round((time.monotonic() - started) / 60, 1),
-            "rss_mb": round(rss / 2**20, 1),
-            "series": series,
-            "bytes_per_series": round((rss - idle) / max(series, 1)),
-        }
-        print(json.dumps(line), flush=True)
 
 
 if __name__ == "__main__":
