@@ -143,9 +143,8 @@ def add_historical(
     add_live_pollers(build, client, wa, discovery, discovery_runner, ring_groups)
     members = wa.ring_group_members
     if members.enabled:
-        poller = summary(
-            RingGroupMemberPoller, members, ring_groups=ring_groups, refs=members.ring_groups
-        )
+        extra = {"refs": members.ring_groups, "concurrency": members.concurrency}
+        poller = summary(RingGroupMemberPoller, members, ring_groups=ring_groups, **extra)
         build.add(poller, depends_on=ring_runner or discovery_runner)
     if wa.extensions.enabled:
         after_discovery(summary(ExtensionPoller, wa.extensions, personal_data=wa.personal_data))

@@ -66,6 +66,9 @@ EXPECTED_PROBLEMS: dict[str, list[str]] = {
         "work_analytics.discovery.page_size: Input should be less than or equal to 100",
     ],
     "section_not_mapping.yaml": ["work_analytics: must be a mapping"],
+    "bad_member_concurrency.yaml": [
+        "work_analytics.ring_group_members.concurrency: Input should be less than or equal to 8"
+    ],
     "bad_time_zone.yaml": [
         "work_analytics.time_zone: 'Mars/Olympus_Mons' is not an IANA time zone such as UTC or "
         "America/New_York"

@@ -19,6 +19,7 @@ from exporter.api.budget import RequestBudget, stop_aware_sleep
 from exporter.api.clock import ApiClock
 from exporter.api.http_errors import error_for_status
 from exporter.api.request_stats import RequestStats
+from exporter.api.sessions import api_session
 from exporter.core.errors import (
     ApiError,
     MalformedResponseError,
@@ -91,7 +92,7 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.settings = settings
         self.stats = stats
-        self.session = session or requests.Session()
+        self.session = session or api_session(self.base_url)
         self.session.headers["User-Agent"] = USER_AGENT
         self._sleep = sleep if sleep is not None else stop_aware_sleep(budget)
         self._rng = rng or random.Random()
