@@ -71,7 +71,10 @@ def matrix_config(sim: Simulator) -> dict[str, Any]:
             "api_key": sim.api_key,
             "username": sim.username,
             "password": sim.password,
-            "ring_group_members": {"enabled": True},
+            # One request at a time, so that a faulted run is one logical request retried to the
+            # limit, as for every other collector; with more, each request in flight when the
+            # first one fails is retried too (tests/test_ring_group_member_concurrency.py).
+            "ring_group_members": {"enabled": True, "concurrency": 1},
             # Per-agent series on, so the agent directory (`/agents`) runs too.
             "queue_agents": {"per_agent": True},
             "live_calls": {"page_size": LIVE_CALLS_PAGE},
