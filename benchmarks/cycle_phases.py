@@ -128,6 +128,10 @@ def main(argv: list[str]) -> int:
     vars(segments)["deflate_segment"] = phases.timed("compression", deflate_segment)
     with tempfile.TemporaryDirectory() as work, simulator_with(args, Path(work)) as sim:
         config = exporter_config(sim)
+        # Phases are timed with the process's CPU clock: requests running in threads at once
+        # would be counted once per thread. One at a time costs the same CPU.
+        members = config["work_analytics"].setdefault("ring_group_members", {})
+        members["concurrency"] = 1
         limit_malloc_arenas()  # as exporter/cli.py does, before any thread
         exp = build_exporter(load_config_data(config))
         check_reports_or_fail(exp, strict=False)
