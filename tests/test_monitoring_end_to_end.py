@@ -46,6 +46,7 @@ from mixin.dashboards import (
 )
 from mixin.rules import render_rules, rule_groups
 from simulator import Simulator
+from tests.support.alerting_stack import scraping_and_alerting
 from tests.support.processes import (
     Process,
     Prometheus,
@@ -120,16 +121,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     exporter_port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
     (directory / "exporter.yaml").write_text(yaml.safe_dump(exporter_config(sim)))
     (directory / "rules.yml").write_text(render_rules(MIXIN))
-    prometheus_config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": ["rules.yml"],
-        "alerting": {
-            "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]
-        },
-        "scrape_configs": [
-            {"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}]}
-        ],
-    }
+    prometheus_config = scraping_and_alerting(JOB, exporter_port, alertmanager_port)
     (directory / "alertmanager.yml").write_text(
         yaml.safe_dump(
             {

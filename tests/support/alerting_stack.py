@@ -56,15 +56,10 @@ class AlertingStack:
         return list(found or [])
 
 
-@contextmanager
-def alerting_stack(
-    directory: Path, exporter_config: dict[str, Any], rules: str, job: str
-) -> Iterator[AlertingStack]:
-    """The three daemons started (not waited for) in `directory`, stopped on exit."""
-    exporter_port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
-    (directory / "exporter.yaml").write_text(yaml.safe_dump(exporter_config))
-    (directory / "rules.yml").write_text(rules)
-    prometheus_config = {
+def scraping_and_alerting(job: str, exporter_port: int, alertmanager_port: int) -> dict[str, Any]:
+    """Prometheus's config: the exporter scraped and rules.yml evaluated every second, alerts
+    sent to the Alertmanager on `alertmanager_port`."""
+    return {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": ["rules.yml"],
         "alerting": {
@@ -74,6 +69,17 @@ def alerting_stack(
             {"job_name": job, "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}]}
         ],
     }
+
+
+@contextmanager
+def alerting_stack(
+    directory: Path, exporter_config: dict[str, Any], rules: str, job: str
+) -> Iterator[AlertingStack]:
+    """The three daemons started (not waited for) in `directory`, stopped on exit."""
+    exporter_port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
+    (directory / "exporter.yaml").write_text(yaml.safe_dump(exporter_config))
+    (directory / "rules.yml").write_text(rules)
+    prometheus_config = scraping_and_alerting(job, exporter_port, alertmanager_port)
     processes: list[Process] = []
     with WebhookRecorder() as webhooks:
         try:
