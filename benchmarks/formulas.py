@@ -60,8 +60,9 @@ def requests_per_cycle(
 
     `config` is the exporter's configuration as it loaded it (page sizes, batches, windows
     and report polling are read there, defaults included); `ring_groups` (G) and
-    `records_read` (n) and `recent_calls` (c, per PBX: the calls that started within the
-    live calls' max_call_age) are what the measured cycle itself saw."""
+    `records_read` (n) and `recent_calls` (c, per PBX: the calls that started at or after
+    its read's bound, the oldest call in progress at the previous read or max_call_age) are
+    what the measured cycle itself saw."""
     wa, cc = config.work_analytics, config.contact_center
     p, s, q = account.pbxes, account.sites_per_pbx, account.queues_per_site
     # `allpbxes` in one request unless PBXes are listed (or the exporter is sharded).

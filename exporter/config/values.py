@@ -7,6 +7,7 @@ import itertools
 import math
 import re
 from collections.abc import Mapping
+from functools import partial
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -87,6 +88,8 @@ def _buckets(values: list[float]) -> list[float]:
 
 # Seconds, written as a number or a duration text (`90s`, `1m30s`, `500ms`).
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+# The same, where 0 means "never" or "every time" (the field's comment says which).
+DurationOrZero = Annotated[float, BeforeValidator(partial(parse_duration, allow_zero=True))]
 BaseUrl = Annotated[str, AfterValidator(_normalise_base_url)]
 TimeZone = Annotated[str, BeforeValidator(_time_zone)]
 WindowSpec = Annotated[Window, BeforeValidator(_window)]

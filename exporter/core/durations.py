@@ -81,7 +81,7 @@ def parse_duration(
     if seconds != seconds or seconds in (float("inf"), float("-inf")):
         raise ValueError(f"must be a duration such as {example}")
     if seconds < 0 or (seconds == 0 and not allow_zero):
-        raise ValueError("must be greater than zero")
+        raise ValueError("must be zero or more" if allow_zero else "must be greater than zero")
     if seconds > MAX_DURATION_SECONDS:
         raise ValueError("must be at most 365d")
     return seconds

@@ -51,5 +51,7 @@ def add_live_pollers(
             max_series=calls.max_series,
             max_call_age=calls.max_call_age,
             max_pages=calls.max_pages,
+            rescan_interval=calls.rescan_interval,
+            concurrency=calls.concurrency,
         )
         build.add(live, depends_on=discovery_runner)

@@ -13,8 +13,10 @@ Exposition (polled every 30 s by default; ages in seconds of the API's clock):
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from exporter.core.bounded_map import bounded_map
 from exporter.core.errors import CollectionError
 from exporter.core.logs import get_logger
 from exporter.metrics.call_queues import QUEUE_LABELS
@@ -109,9 +111,43 @@ class Tally:
             oldest[status] = min(started, oldest.get(status, started))
 
 
+# Calls reach /calls a little after they start (and `now` is the API's clock estimated from
+# Date headers, to the second): a read goes this much further back than the previous read's
+# time, so a call listed late between two reads is still found.
+LISTING_MARGIN_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class ReadMark:
+    """What one PBX's complete read (not cut by max_pages) tells the next one: every call in
+    progress started at or after `oldest_open` (None: there was none), and the read was at
+    `read_at` (the API's clock); `rescanned_at` is when a read last went back max_call_age."""
+
+    read_at: float
+    oldest_open: float | None
+    rescanned_at: float
+
+    def bound(self) -> float:
+        """How far back the next read must go: a call that started before both `read_at` and
+        `oldest_open` was completed at this read (or not in progress), and stays so."""
+        oldest = self.read_at if self.oldest_open is None else min(self.oldest_open, self.read_at)
+        return oldest - LISTING_MARGIN_SECONDS
+
+
+@dataclass
+class PbxRead:
+    """One PBX's read, tallied."""
+
+    queues: Tally
+    ring_groups: Tally
+    recent: int  # calls that started at or after the read's bound (what the pages follow)
+    oldest_open: float | None  # the start of the oldest call in progress read, if any
+
+
 class LiveCallPoller(Poller):
     """Calls in progress per queue and ring group: one paged read of `/calls` per PBX and poll,
-    newest first, down to `max_call_age`."""
+    newest first, down to the oldest call in progress at the previous read (max_call_age at
+    the first read and once every `rescan_interval`), a few PBXes at once."""
 
     name = "live_calls"
     invalid: LeftOut
@@ -128,6 +164,8 @@ class LiveCallPoller(Poller):
         max_call_age: float = 4 * 3600.0,
         max_pages: int = 50,
         max_series: int = 20_000,
+        rescan_interval: float = 600.0,
+        concurrency: int = 1,
     ) -> None:
         self.client = client
         self.directory = directory
@@ -137,11 +175,16 @@ class LiveCallPoller(Poller):
         self.max_call_age = max_call_age
         self.max_pages = max_pages
         self.max_series = max_series
+        self.rescan_interval = rescan_interval
+        self.concurrency = concurrency
         self.invalid = LeftOut(self.name)  # calls left out (no group, unknown queue, ...)
         self.unusable = LeftOut(self.name)  # status words not known, start times unusable
         self._truncated = False  # a read ended at max_pages in the last run
-        # Per PBX, the calls of the last run that started within max_call_age, completed
-        # ones included: what the number of pages follows (docs/performance.md).
+        # Per PBX id, the last complete read's mark; only a successful run replaces them (an
+        # older mark only makes a read go further back).
+        self.marks: dict[str, ReadMark] = {}
+        # Per PBX, the calls of the last run that started at or after its read's bound,
+        # completed ones included: what the number of pages follows (docs/performance.md).
         self.recent_calls: dict[str, int] = {}
 
     def collect(self) -> Sequence[Family]:
@@ -153,75 +196,112 @@ class LiveCallPoller(Poller):
         )
         # The API's clock, not the exporter's: startTime is the API's, and so is the age.
         now = self.client.now()
-        started_after = now - self.max_call_age
+        oldest_counted = now - self.max_call_age
         truncated: list[str] = []
         recent_calls: dict[str, int] = {}
+        marks: dict[str, ReadMark] = {}
         # The ring group label comes from the answer when the summary names none: bounded
         # here, as every poller's series are.
         budget = SeriesBudget(self.name, self.max_series)
-        for pbx in directory.pbxes:
-            queues, ring_groups = Tally(), Tally()
-            for queue_labels in self._queue_labels(directory, pbx):
-                queues.known(queue_labels)
-            for (pbx_name, _), group in self.ring_groups.listed.items():
-                if pbx_name == pbx.name:
-                    ring_groups.known((pbx.name, group.name or group.extension))
+
+        def fetch(pbx: Pbx) -> tuple[Pbx, float, float, CallPageSource, list[list[Any]]]:
+            bound, rescanned_at = self._bound(pbx, now, oldest_counted)
             pages = self.client.calls(
-                pbx.id,
-                page_size=self.page_size,
-                max_pages=self.max_pages,
-                started_after=started_after,
+                pbx.id, page_size=self.page_size, max_pages=self.max_pages, started_after=bound
             )
-            seen: set[str] = set()
-            recent: set[str] = set()
+            read: list[list[Any]] = []
             for page in pages:
-                self.progress += 1
-                for call in page:
-                    self._read(directory, pbx, call, started_after, seen, queues, ring_groups)
-                    if (
-                        isinstance(call, Mapping)
-                        and (self.client.call_time(call.get("startTime")) or 0.0) >= started_after
-                    ):
-                        recent.add(label_text(call.get("callId")))
-            recent_calls[pbx.name] = len(recent)
+                self.progress += 1  # from a worker thread: a lost step only slows the heartbeat
+                read.append(page)
+            return pbx, bound, rescanned_at, pages, read
+
+        # The pages of a few PBXes are asked at once, each request taking its token from the
+        # API's budget in its worker's thread; they are tallied here, in the directory's order.
+        reads = bounded_map(fetch, directory.pbxes, self.concurrency, f"poller-{self.name}")
+        for pbx, bound, rescanned_at, pages, read in reads:
+            tallied = self._tally(directory, pbx, read, oldest_counted, bound)
+            recent_calls[pbx.name] = tallied.recent
             if pages.unsorted:
                 # Read to a short page or max_pages instead: slower, but nothing hidden.
                 self.unusable.add("live_calls_not_sorted", "pages not newest first", pbx=pbx.name)
             if pages.stopped_by == "max_pages":
-                truncated.append(pbx.name)
-            self._add(families, budget, queues, ring_groups, now)
+                truncated.append(pbx.name)  # the calls beyond are unknown: no mark, rescan
+            else:
+                marks[pbx.id] = ReadMark(now, tallied.oldest_open, rescanned_at)
+            self._add(families, budget, tallied.queues, tallied.ring_groups, now)
         self.series = budget.finish(self.series)
         self._log_truncation(truncated)
         self.recent_calls = recent_calls
+        self.marks = marks
         return tuple(families)
+
+    def _bound(self, pbx: Pbx, now: float, oldest_counted: float) -> tuple[float, float]:
+        """How far back this read of `pbx` goes, and when it last went back max_call_age."""
+        mark = self.marks.get(pbx.id)
+        if mark is None or not 0 < now - mark.rescanned_at < self.rescan_interval:
+            return oldest_counted, now
+        return max(oldest_counted, mark.bound()), mark.rescanned_at
 
     @staticmethod
     def _queue_labels(directory: Directory, pbx: Pbx) -> Iterable[tuple[str, ...]]:
         for queue in directory.queues_of(pbx.id):
             yield _labels_of(directory, pbx, queue)
 
+    def _tally(
+        self,
+        directory: Directory,
+        pbx: Pbx,
+        pages: list[list[Any]],
+        oldest_counted: float,
+        bound: float,
+    ) -> PbxRead:
+        queues, ring_groups = Tally(), Tally()
+        for queue_labels in self._queue_labels(directory, pbx):
+            queues.known(queue_labels)
+        for (pbx_name, _), group in self.ring_groups.listed.items():
+            if pbx_name == pbx.name:
+                ring_groups.known((pbx.name, group.name or group.extension))
+        seen: set[str] = set()
+        recent: set[str] = set()
+        oldest_open: float | None = None
+        for page in pages:
+            for call in page:
+                started = self._read(
+                    directory, pbx, call, oldest_counted, seen, queues, ring_groups
+                )
+                if started is not None:
+                    oldest_open = started if oldest_open is None else min(oldest_open, started)
+                if (
+                    isinstance(call, Mapping)
+                    and (self.client.call_time(call.get("startTime")) or 0.0) >= bound
+                ):
+                    recent.add(label_text(call.get("callId")))
+        return PbxRead(queues, ring_groups, len(recent), oldest_open)
+
     def _read(
         self,
         directory: Directory,
         pbx: Pbx,
         call: Any,
-        started_after: float,
+        oldest_counted: float,
         seen: set[str],
         queues: Tally,
         ring_groups: Tally,
-    ) -> None:
+    ) -> float | None:
+        """Count one call of a page if it is in progress; the start of a call in progress
+        (counted or not: older than max_call_age, of no known group), else None."""
         if not isinstance(call, Mapping):
             self.invalid.add("live_call_invalid", "call not an object", pbx=pbx.name)
-            return
+            return None
         status = label_text(call.get("status")).strip().upper()
         stopped = to_number(call.get("stopTime"))
         # Issue #18, point 5: in progress while stopTime is 0 (or missing) and not COMPLETED.
         if (stopped is not None and stopped > 0) or status == "COMPLETED":
-            return
+            return None
         call_id = label_text(call.get("callId"))
         if call_id:
             if call_id in seen:  # a call the paging handed out twice counts once
-                return
+                return None
             seen.add(call_id)
         raw_start = call.get("startTime")
         started = self.client.call_time(raw_start)
@@ -229,17 +309,18 @@ class LiveCallPoller(Poller):
             self.unusable.add("live_call_time_in_seconds", "startTime in seconds", pbx=pbx.name)
         if started is None:
             self.unusable.add("live_call_value_unusable", "startTime", pbx=pbx.name)
-        elif started < started_after:
-            return  # older than max_call_age: left out whatever page it came on
+        elif started < oldest_counted:
+            return started  # older than max_call_age: left out whatever page it came on
         group = self._group(directory, pbx, call.get("workGroup"))
         if group is None:
-            return
+            return started
         status = LIVE_CALL_STATUS_ALIASES.get(status, status)
         if status not in LIVE_CALL_STATUSES:
             self.unusable.add("live_call_status_unknown", "status", value=status[:64])
         label = status_label(status) if status in LIVE_CALL_STATUSES else OTHER
         kind, labels = group
         (queues if kind == "queue" else ring_groups).add(labels, label, started)
+        return started
 
     def _group(
         self, directory: Directory, pbx: Pbx, group: Any
