@@ -19,6 +19,7 @@ from exporter.core.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_l
 from exporter.core.memory import limit_malloc_arenas
 from exporter.core.sharding import Shard, parse_shard
 from exporter.demo import DEMO_HISTORY_SECONDS, demo_config_data
+from exporter.pollers.one_round import run_concurrently
 from exporter.reload import LiveExporter
 from exporter.serving.server import ExporterServer, parse_listen_address
 from exporter.serving.webconfig import WebConfigWatcher
@@ -255,7 +256,7 @@ def _run(
         return config_failed(problems)
     if args.once:
         try:
-            ok = exporter.scheduler.run_once()
+            ok = run_concurrently(exporter.scheduler.runners)
             sys.stdout.write(exporter.exposition.render().decode())
             sys.stdout.flush()
         finally:
