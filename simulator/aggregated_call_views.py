@@ -108,9 +108,18 @@ class AggregatedCallBuilder:
             return start_ms <= started_ms and (end_ms is None or started_ms < end_ms)
 
         # A passage ends after it starts: the completed ones started in the window ended in it
-        # or later, and none ends after now.
+        # or later, and none ends after now. A leg's PBX is its call's, and so its group's:
+        # compared first, so the other PBXes' legs (most of them) cost a comparison, not a
+        # view (at 500k series, 71 PBXes, building every PBX's took 165 ms a request).
+        pbx = self.account.pbx(self.pbx_id)
+        pbx_name = pbx.name if pbx is not None else None
         for leg in self.model.call_legs(start_ms / 1000.0, now + 1.0):
-            if leg.parent_call_id is None and leg.group is not None and keep(leg.started_ms):
+            if (
+                leg.pbx == pbx_name
+                and leg.parent_call_id is None
+                and leg.group is not None
+                and keep(leg.started_ms)
+            ):
                 view = self._completed(leg)
                 if view is not None:
                     found.append(view)

@@ -246,6 +246,9 @@ class CallBook:
         self.calls: list[FinishedCall] = []
         self._legs_head = 0
         self._calls_head = 0
+        # Moves whenever a position in `legs` stops naming the leg it named (a compaction, a
+        # sort): a span of positions is the same legs while it has not moved.
+        self.legs_generation = 0
 
     def open(
         self, call_id: str, pbx: str, pbx_id: str, direction: str, external_number: str
@@ -255,6 +258,13 @@ class CallBook:
     def legs_between(self, start_ms: int, end_ms: int) -> list[CallLeg]:
         """Legs disconnected in [start_ms, end_ms)."""
         return _between(self.legs, self._legs_head, start_ms, end_ms, "disconnected_ms")
+
+    def leg_span(self, start_ms: int, end_ms: int) -> tuple[int, int]:
+        """The positions [first, last) in `legs` of the legs disconnected in [start_ms,
+        end_ms), valid while `legs_generation` stays."""
+        get = attrgetter("disconnected_ms")
+        first = bisect_left(self.legs, start_ms, lo=self._legs_head, key=get)
+        return first, bisect_left(self.legs, end_ms, lo=first, key=get)
 
     def legs_from(self, start_ms: int) -> list[CallLeg]:
         """Legs disconnected at or after start_ms (connect times are never later than that)."""
@@ -266,11 +276,15 @@ class CallBook:
 
     def sort(self) -> None:
         self.legs.sort(key=attrgetter("disconnected_ms"))
+        self.legs_generation += 1
         self.calls.sort(key=attrgetter("ended_ms"))
 
     def prune(self, cutoff_ms: int) -> None:
         """Forget what ended before cutoff_ms (compacting the lists only now and then)."""
-        self._legs_head = _prune(self.legs, self._legs_head, cutoff_ms, "disconnected_ms")
+        head = _prune(self.legs, self._legs_head, cutoff_ms, "disconnected_ms")
+        if head < self._legs_head:  # compacted: every position moved
+            self.legs_generation += 1
+        self._legs_head = head
         self._calls_head = _prune(self.calls, self._calls_head, cutoff_ms, "ended_ms")
 
     def footprint(self) -> dict[str, int]:

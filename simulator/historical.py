@@ -35,6 +35,7 @@ from .historical_params import (
 )
 from .historical_scrolls import Scroll, ScrollStore
 from .model import ExtensionInfo, QueueingModel, RingGroupInfo
+from .ring_group_legs import RingGroupLegIndex
 from .routing import AuthCheck, Request, Response, Router
 from .summaries import Row, company_row, extension_row, ring_group_member_row, ring_group_row
 from .work_analytics_requests import WORK_ANALYTICS_PREFIX
@@ -64,6 +65,7 @@ class HistoricalApi:
         self.clock = clock
         self.settings = settings
         self.scrolls = ScrollStore(seed=seed, settings=settings)
+        self._ring_group_leg_index = RingGroupLegIndex()
         self._authenticate = authenticate
 
     def register(self, router: Router) -> None:
@@ -149,11 +151,7 @@ class HistoricalApi:
 
     def _ring_group_legs(self, window: Window) -> defaultdict[str, list[CallLeg]]:
         """Top-level ring group legs that ended in the window, by group id."""
-        by_group: defaultdict[str, list[CallLeg]] = defaultdict(list)
-        for leg in self.model.call_legs(window.start, window.end):
-            if leg.kind is LegKind.RING_GROUP and leg.group is not None:
-                by_group[leg.group.id].append(leg)
-        return by_group
+        return self._ring_group_leg_index.legs(self.model.book, ms(window.start), ms(window.end))
 
     def _ring_group_rows(self, window: Window, params: Mapping[str, str]) -> list[Row]:
         legs = self._ring_group_legs(window)
