@@ -207,3 +207,12 @@ def exporter_config(simulator: dict[str, Any]) -> dict[str, Any]:
         "max_backoff": CC_REPORT_MAX_BACKOFF,
     }
     return data
+
+
+def without_key(config: Any, key: str) -> Any:
+    """The configuration without `key` anywhere (`interval`, `windows`): the defaults."""
+    if isinstance(config, dict):
+        return {k: without_key(v, key) for k, v in config.items() if k != key}
+    if isinstance(config, list):
+        return [without_key(v, key) for v in config]
+    return config

@@ -14,6 +14,7 @@ import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -150,6 +151,20 @@ def simulator(account: Account, work_dir: Path) -> Iterator[dict[str, Any]]:
         # hang off the root, which the exporter's config and the request log both need.
         root = announcement["base_url"].rsplit("/analytics/work", 1)[0]
         yield {**announcement, "pid": child.pid, "root_url": root}
+
+
+@contextmanager
+def sized_simulator(size: str, prefix: str) -> Iterator[dict[str, Any]]:
+    """A script's simulator: warnings on stderr, the account of `size` (said on stderr), the
+    simulator on it in a temporary directory; its announcement."""
+    from benchmarks.account import account_for, parse_size
+    from exporter.core.logs import configure_logging
+
+    configure_logging("warn", "json", stream=sys.stderr)
+    account = account_for(parse_size(size))
+    print(f"account: {account.describe()}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, simulator(account, Path(tmp)) as sim:
+        yield sim
 
 
 @contextmanager

@@ -17,17 +17,14 @@ import argparse
 import copy
 import json
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from benchmarks.account import account_for, exporter_config, parse_size
-from benchmarks.children import simulator
+from benchmarks.account import exporter_config
+from benchmarks.children import sized_simulator
 from exporter.app import Exporter, build_exporter
 from exporter.config import load_config_data
 from exporter.config.work_analytics import RingGroupMembersConfig, WorkAnalyticsConfig
-from exporter.core.logs import configure_logging
 from exporter.pollers.summaries import RingGroupMemberPoller
 
 MEMBERS = "ring_group_members"
@@ -121,15 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         "--cycle", action="store_true", help="also two whole cycles, the second timed (slow)"
     )
     args = parser.parse_args(argv)
-    configure_logging("warn", "json", stream=sys.stderr)
-    account = account_for(parse_size(args.size))
-    print(f"account: {account.describe()}", file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix="bench-members-") as tmp:
-        with simulator(account, Path(tmp)) as sim:
-            config = exporter_config(sim)
-            for value in args.concurrency.split(","):
-                result = measure(config, int(value), args.budget, args.cycle)
-                print(json.dumps(result), flush=True)
+    with sized_simulator(args.size, "bench-members-") as sim:
+        config = exporter_config(sim)
+        for value in args.concurrency.split(","):
+            result = measure(config, int(value), args.budget, args.cycle)
+            print(json.dumps(result), flush=True)
     return 0
 
 

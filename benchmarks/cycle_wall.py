@@ -1,0 +1,104 @@
+"""The wall time of a cycle (every collector once, each in its own thread as the daemon runs
+them: `exporter.pollers.one_round.run_concurrently`) at one size, on the default request
+budget, with the collectors' default windows and with the demo's.
+
+    python3 -m benchmarks.cycle_wall --size 500k [--sequential]
+
+The simulator runs in its own process (benchmarks.children); the exporter is built in this
+one from the harness's configuration (benchmarks.account: every collector of the demo, no
+series ceiling), afresh per configuration. The first round discovers the account and reads
+the live calls back `max_call_age`; the second, timed, is the steady state of the schedule.
+`--sequential` also times a round of `Scheduler.run_once()` (one collector after another) on
+the same exporter. Wall times: read next to each other within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from typing import Any
+
+from benchmarks.account import exporter_config, without_key
+from benchmarks.children import sized_simulator
+from exporter.app import Exporter, build_exporter
+from exporter.config import load_config_data
+from exporter.config.contact_center import ContactCenterConfig
+from exporter.config.work_analytics import WorkAnalyticsConfig
+from exporter.pollers.one_round import run_concurrently
+
+BUDGET = "request_budget_per_minute"
+# The budgets a deployment has unless it sets them.
+DEFAULT_BUDGETS = {
+    "work_analytics": WorkAnalyticsConfig.model_fields[BUDGET].default,
+    "contact_center": ContactCenterConfig.model_fields[BUDGET].default,
+}
+
+
+def requests_sent(exp: Exporter) -> dict[str, float]:
+    sent: dict[str, float] = {}
+    for client in exp.clients:
+        for family in client.stats.collect():
+            for sample in family.samples:
+                if sample.name == "eightbyeight_api_requests_total":
+                    key = f"{sample.labels['api']} {sample.labels['endpoint']}"
+                    sent[key] = sent.get(key, 0.0) + sample.value
+    return sent
+
+
+def rounds(data: dict[str, Any], sequential: bool) -> dict[str, Any]:
+    exp = build_exporter(load_config_data(data))
+    try:
+        if not run_concurrently(exp.scheduler.runners):
+            raise RuntimeError("the first round failed")
+        before, started = requests_sent(exp), time.monotonic()
+        ok = run_concurrently(exp.scheduler.runners)
+        wall = time.monotonic() - started
+        after = requests_sent(exp)
+        durations = {r.name: r.state.last_duration or 0.0 for r in exp.scheduler.runners}
+        result: dict[str, Any] = {
+            "round_ok": ok,
+            "round_seconds": round(wall, 2),
+            "slowest": sorted(
+                ((k, round(v, 2)) for k, v in durations.items()), key=lambda kv: -kv[1]
+            )[:5],
+            "requests": int(sum(after.values()) - sum(before.values())),
+            "calls_pages": int(
+                after.get("work_analytics /v2/pbxes/{pbxId}/calls", 0)
+                - before.get("work_analytics /v2/pbxes/{pbxId}/calls", 0)
+            ),
+        }
+        if sequential:
+            started = time.monotonic()
+            result["sequential_ok"] = exp.scheduler.run_once()
+            result["sequential_seconds"] = round(time.monotonic() - started, 2)
+        return result
+    finally:
+        exp.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m benchmarks.cycle_wall")
+    parser.add_argument("--size", default="500k", help="target data series (k, m suffixes)")
+    parser.add_argument(
+        "--sequential", action="store_true", help="also one round of run_once() (slow)"
+    )
+    args = parser.parse_args(argv)
+    with sized_simulator(args.size, "bench-cycle-") as sim:
+        harness = exporter_config(sim)
+        for name, config in (
+            ("default windows", without_key(harness, "windows")),
+            ("the demo's windows", harness),
+        ):
+            data = copy.deepcopy(config)
+            for api, budget in DEFAULT_BUDGETS.items():
+                data[api][BUDGET] = budget
+            result = {"size": args.size, "windows": name, "budget": DEFAULT_BUDGETS}
+            print(json.dumps(result | rounds(data, args.sequential)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
