@@ -138,12 +138,19 @@ class Child:
 
 
 @contextmanager
-def simulator(account: Account, work_dir: Path) -> Iterator[dict[str, Any]]:
-    """The simulator in its own process (its CPU is not the exporter's); its announcement."""
+def simulator(
+    account: Account, work_dir: Path, token_ttl: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """The simulator in its own process (its CPU is not the exporter's); its announcement.
+    `token_ttl`: both APIs' token lifetime instead of the account's short ones."""
+    args = account.simulator_args()
+    if token_ttl is not None:
+        for flag in ("--token-ttl", "--cc-token-ttl"):
+            args[args.index(flag) + 1] = token_ttl
     with Child(
         "simulator",
         "simulator",
-        ["--host", "127.0.0.1", "--port", "0", "--seed", "42", *account.simulator_args()],
+        ["--host", "127.0.0.1", "--port", "0", "--seed", "42", *args],
         work_dir,
     ) as child:
         announcement = child.read(START_TIMEOUT)
@@ -154,17 +161,21 @@ def simulator(account: Account, work_dir: Path) -> Iterator[dict[str, Any]]:
 
 
 @contextmanager
-def sized_simulator(size: str, prefix: str) -> Iterator[dict[str, Any]]:
+def sized_simulator(
+    size: str, prefix: str, token_ttl: str | None = None
+) -> Iterator[dict[str, Any]]:
     """A script's simulator: warnings on stderr, the account of `size` (said on stderr), the
-    simulator on it in a temporary directory; its announcement."""
+    simulator on it in a temporary directory (`token_ttl`: see `simulator`); its
+    announcement."""
     from benchmarks.account import account_for, parse_size
     from exporter.core.logs import configure_logging
 
     configure_logging("warn", "json", stream=sys.stderr)
     account = account_for(parse_size(size))
     print(f"account: {account.describe()}", file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, simulator(account, Path(tmp)) as sim:
-        yield sim
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        with simulator(account, Path(tmp), token_ttl) as sim:
+            yield sim
 
 
 @contextmanager
