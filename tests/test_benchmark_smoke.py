@@ -10,6 +10,9 @@ to the floor (a stdlib server answering the same page from memory).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -87,3 +90,22 @@ def test_the_day_read_benchmark_reads_the_day_then_the_lookback() -> None:
     # look-back.
     for day, lookback in zip(lines[2:4], lines[5:7]):
         assert int(day.split()[1]) > int(lookback.split()[1]) >= 1, (day, lookback)
+
+
+def test_the_cycle_wall_benchmark_runs_every_configuration_and_counts_requests_once() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.cycle_wall", "--size", "1k"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    rounds = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["round_ok"] for r in rounds] == [True, True, True]
+    members = "work_analytics /v2/rgsum-members"
+    assert [members in r["requests_by_endpoint"] for r in rounds] == [False, True, True]
+    for r in rounds:
+        assert r["budget"] == {"work_analytics": 1200, "contact_center": 1200}
+        assert r["requests"] == sum(r["requests_by_endpoint"].values())
+        # One PBX list page per cycle: the clients of an API share their statistics.
+        assert r["requests_by_endpoint"]["work_analytics /v2/pbxes/"] == 1
