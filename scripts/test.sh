@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh Debian machine, checks the code, then runs the
-# whole suite. Python packages: this project with its test extras. Debian: prometheus (promtool)
-# and prometheus-alertmanager (amtool), only when missing. The checks (lint, format, types, the
+# whole suite. Python packages: this project with its test extras, into a virtual environment
+# (scripts/venv.sh: the system Python takes no `pip install`, PEP 668). Debian: prometheus
+# (promtool) and prometheus-alertmanager (amtool), only when missing. The checks (lint, format, types, the
 # import layers of pyproject.toml) run before pytest and each one fails the script; extra
 # arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/venv.sh
+. scripts/venv.sh
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 

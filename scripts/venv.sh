@@ -1,0 +1,46 @@
+# Sourced by scripts/demo.sh and scripts/test.sh: puts a virtual environment of the project first
+# on PATH, so that `python3` and `pip` are its own. Debian's and Ubuntu's system Python refuses
+# `pip install` outside one (PEP 668, externally-managed-environment) and ships venv's pip only
+# in the python3-venv package, installed here when missing (through sudo when not root).
+# Already inside a virtual environment (VIRTUAL_ENV), that one is used; else
+# $EIGHTBYEIGHT_VENV, by default .venv in the checkout, made on first use.
+
+venv_fail() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+venv_as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    venv_fail "needs root for: $* (run it as root, or install the package yourself)"
+  fi
+}
+
+if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python3" ]; then
+  venv_dir="$VIRTUAL_ENV"
+else
+  venv_dir="${EIGHTBYEIGHT_VENV:-.venv}"
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || venv_fail "python3 is $(python3 -V 2>&1): the exporter needs Python 3.11 or newer"
+  if [ ! -x "$venv_dir/bin/python3" ]; then
+    if ! python3 -m venv "$venv_dir" >/dev/null 2>&1; then
+      rm -rf "$venv_dir"
+      # Debian and Ubuntu leave ensurepip out of the base python3: python3-venv has it.
+      command -v apt-get >/dev/null 2>&1 \
+        || venv_fail "python3 -m venv failed: install Python's venv module, then run this again"
+      echo "--- installing python3-venv (python3 -m venv needs it here)"
+      export DEBIAN_FRONTEND=noninteractive
+      venv_as_root apt-get update -qq
+      venv_as_root apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+      python3 -m venv "$venv_dir" || venv_fail "python3 -m venv $venv_dir failed"
+    fi
+  fi
+fi
+venv_dir="$(cd "$venv_dir" && pwd)"
+export VIRTUAL_ENV="$venv_dir"
+export PATH="$venv_dir/bin:$PATH"
+hash -r
