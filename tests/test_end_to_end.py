@@ -347,7 +347,7 @@ def test_daemon_serves_metrics_health_and_readiness(tmp_path: Path) -> None:
         log_file.close()
     stderr = log_path.read_text()
     assert code == 0, stderr
-    events = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
+    events = [json.loads(line)["msg"] for line in stderr.splitlines() if line.startswith("{")]
     assert "exporter_started" in events and "exporter_stopped" in events
 
 
