@@ -184,7 +184,11 @@ def test_a_failing_endpoint_degrades_one_collector_and_recovers(
         assert age is not None and age > 0
         failures = get(
             "eightbyeight_api_request_failures_total",
-            {"api": "work_analytics", "endpoint": "/v2/pbxes/{pbxId}/call-queue-metrics"},
+            {
+                "api": "work_analytics",
+                "endpoint": "/v2/pbxes/{pbxId}/call-queue-metrics",
+                "code": "503",
+            },
         )
         assert failures is not None and failures >= 4
         sim.faults.clear()

@@ -668,7 +668,7 @@ def chart_args(overrides: dict[str, Any]) -> list[str]:
 def test_the_exporter_accepts_the_charts_flags(path: Path) -> None:
     """A flag the exporter does not know would crash-loop the pod: parse them with its own
     parser, for every ci case."""
-    from exporter.cli import build_parser
+    from exporter.config.command_line import build_parser
 
     overrides = load_yaml(path) or {}
     data = helm_merge(values(), overrides)
