@@ -8,112 +8,39 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from exporter import __version__
 from exporter.app import Exporter, build_exporter, check_reports
 from exporter.config import Config, load_config_data, read_config_file
+from exporter.config.collector_flags import apply_collector_flags
+from exporter.config.command_line import build_parser, collector_flags
 from exporter.core.errors import ConfigError, ExporterError
-from exporter.core.logs import LOG_FORMATS, LOG_LEVELS, configure_logging, get_logger
+from exporter.core.logs import configure_logging, get_logger
 from exporter.core.memory import limit_malloc_arenas
 from exporter.core.sharding import Shard, parse_shard
 from exporter.demo import DEMO_HISTORY_SECONDS, demo_config_data
+from exporter.pollers.base import Scheduler
 from exporter.pollers.one_round import run_concurrently
 from exporter.reload import LiveExporter
+from exporter.serving.exposition import Exposition
+from exporter.serving.handler import FIXED_PATHS, Reload, Served
 from exporter.serving.server import ExporterServer, parse_listen_address
 from exporter.serving.webconfig import WebConfigWatcher
 
 if TYPE_CHECKING:  # the simulator is imported at run time only by --demo
     from simulator import Simulator
 
-# In the Prometheus exporters' range 9100-9999; not taken by a well-known exporter we know of.
-DEFAULT_PORT = 9878
-DEFAULT_LISTEN_ADDRESS = f":{DEFAULT_PORT}"
-
 log = get_logger("exporter.cli")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="eightbyeight-exporter",
-        description="Prometheus exporter for 8x8 Work Analytics and Contact Center analytics.",
-    )
-    parser.add_argument(
-        "--config.file",
-        dest="config_file",
-        metavar="PATH",
-        help="YAML configuration file (without it: defaults, credentials from "
-        "EIGHTBYEIGHT_API_KEY, EIGHTBYEIGHT_USERNAME, EIGHTBYEIGHT_PASSWORD)",
-    )
-    parser.add_argument(
-        "--web.listen-address",
-        dest="listen_address",
-        default=DEFAULT_LISTEN_ADDRESS,
-        metavar="[HOST]:PORT",
-        help=f"address to serve /metrics on (default {DEFAULT_LISTEN_ADDRESS})",
-    )
-    parser.add_argument("--log.level", dest="log_level", choices=LOG_LEVELS, default="info")
-    parser.add_argument("--log.format", dest="log_format", choices=LOG_FORMATS, default="json")
-    parser.add_argument(
-        "--version", action="version", version=f"eightbyeight-exporter {__version__}"
-    )
-    parser.add_argument(
-        "--check-config",
-        action="store_true",
-        help="validate the configuration and exit (0 valid, 2 invalid)",
-    )
-    parser.add_argument(
-        "--once",
-        action="store_true",
-        help="collect every enabled collector once, print the exposition to "
-        "stdout and exit (1 if any collector failed)",
-    )
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="start the embedded 8x8 API simulator on loopback and export from it; "
-        "no credentials needed",
-    )
-    parser.add_argument(
-        "--demo.seed",
-        dest="demo_seed",
-        type=int,
-        default=42,
-        help="random seed of the demo's simulator (default 42)",
-    )
-    parser.add_argument(
-        "--web.config.file",
-        dest="web_config_file",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help="TLS and basic authentication of the endpoints, in "
-        "the exporter-toolkit format (docs/web-config.md)",
-    )
-    parser.add_argument(
-        "--web.enable-lifecycle",
-        dest="enable_lifecycle",
-        action="store_true",
-        help="answer POST /-/reload (off by default, as in Prometheus: anyone who reaches the "
-        "port could reload); SIGHUP reloads either way",
-    )
-    parser.add_argument(
-        "--shard",
-        default="0",
-        metavar="N|auto",
-        help="this replica's shard, from 0; `auto` takes it from the hostname's "
-        "trailing ordinal (a StatefulSet pod's name) (default 0)",
-    )
-    parser.add_argument(
-        "--total-shards",
-        dest="total_shards",
-        type=int,
-        default=1,
-        metavar="M",
-        help="how many replicas share the PBXes and tenants (default 1: no sharding)",
-    )
-    return parser
+def check_telemetry_path(path: str) -> str | None:
+    """What is wrong with a --web.telemetry-path, or None."""
+    if not path.startswith("/") or "?" in path or "#" in path:
+        return f"{path!r} is not an absolute path"
+    if path in ("/", *FIXED_PATHS):
+        return f"{path} is taken by the exporter's own page"
+    return None
 
 
 def check_reports_or_fail(exporter: Exporter, *, strict: bool) -> list[str]:
@@ -131,14 +58,95 @@ def check_reports_or_fail(exporter: Exporter, *, strict: bool) -> list[str]:
         return []
 
 
+class PendingServed:
+    """What the server serves, set once the exporter is built. The socket is bound before
+    anything else starts, so a taken port fails before the demo's simulator, any token request
+    or any collector; the server answers from `start()` on, once `live` is set (a scrape
+    meanwhile waits in the listen backlog)."""
+
+    def __init__(self) -> None:
+        self.live: LiveExporter | None = None
+
+    def _target(self) -> LiveExporter:
+        if self.live is None:
+            raise RuntimeError("the server was started before the exporter was built")
+        return self.live
+
+    @property
+    def exposition(self) -> Exposition:
+        return self._target().exposition
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self._target().scheduler
+
+    def reload(self) -> tuple[bool, str]:
+        return self._target().reload()
+
+
+def bind_server(
+    args: argparse.Namespace, served: Served, on_reload: Reload, web_config: WebConfigWatcher | None
+) -> ExporterServer | int:
+    """The server bound to --web.listen-address, or the exit code after saying why not."""
+    try:
+        return ExporterServer(
+            served,
+            args.listen_address,
+            on_reload=on_reload,
+            web_config=web_config,
+            enable_lifecycle=args.enable_lifecycle,
+            telemetry_path=args.telemetry_path,
+        )
+    except ConfigError as exc:
+        return config_failed(exc.problems, prefix="error: ")
+    except OSError as exc:
+        reason = exc.strerror or exc
+        print(f"error: cannot listen on {args.listen_address}: {reason}", file=sys.stderr)
+        return 1
+
+
+def start_simulator(args: argparse.Namespace) -> Simulator | int:
+    """The demo's simulator, started on --demo.listen-address, or the exit code."""
+    # Imported here only: the simulator is not on the exporter's runtime path.
+    from simulator import Simulator
+
+    host, port = parse_listen_address(args.demo_listen_address)
+    try:
+        simulator = Simulator(
+            seed=args.demo_seed,
+            host=host or "127.0.0.1",
+            port=port,
+            history_seconds=DEMO_HISTORY_SECONDS,
+        ).start()
+    except OSError as exc:
+        address = args.demo_listen_address
+        print(f"error: cannot listen on {address} (--demo.listen-address): {exc}", file=sys.stderr)
+        return 1
+    log.info("demo_simulator_started", base_url=simulator.base_url)
+    return simulator
+
+
+def check_flags(args: argparse.Namespace) -> str | None:
+    """The first problem of the flags argparse cannot check, as a message."""
+    for flag, address in (
+        ("--web.listen-address", args.listen_address),
+        ("--demo.listen-address", args.demo_listen_address),
+    ):
+        try:
+            parse_listen_address(address)
+        except ValueError as exc:
+            return f"{flag}: {exc}"
+    problem = check_telemetry_path(args.telemetry_path)
+    return f"--web.telemetry-path: {problem}" if problem else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level, args.log_format)
     limit_malloc_arenas()  # before any thread starts
-    try:
-        parse_listen_address(args.listen_address)
-    except ValueError as exc:
-        print(f"error: --web.listen-address: {exc}", file=sys.stderr)
+    problem = check_flags(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
         shard = parse_shard(args.shard, args.total_shards, socket.gethostname())
@@ -146,36 +154,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         web_config = WebConfigWatcher(args.web_config_file) if args.web_config_file else None
     except ConfigError as exc:
         return config_failed(exc.problems, prefix="error: ")
+    served = PendingServed()
+    server: ExporterServer | None = None
+    if not (args.check_config or args.once):
+        bound = bind_server(args, served, served.reload, web_config)
+        if isinstance(bound, int):
+            return bound
+        server = bound
 
     simulator: Simulator | None = None
+    wanted = collector_flags(args)
 
     def read_config() -> Config:
         """The configuration file (the demo's simulator filled in), read again on reload."""
         data = read_config_file(args.config_file) if args.config_file else {}
+        data, overridden = apply_collector_flags(data, wanted)
+        if overridden:
+            log.warning("collector_flags_overridden_by_config", collectors=overridden)
         if simulator is not None:
             data = demo_config_data(data, simulator)
         return load_config_data(data)
 
     try:
         if args.demo:
-            # Imported here only: the simulator is not on the exporter's runtime path.
-            from simulator import Simulator
-
-            simulator = Simulator(
-                seed=args.demo_seed,
-                host="127.0.0.1",
-                port=0,
-                history_seconds=DEMO_HISTORY_SECONDS,
-            ).start()
-            log.info("demo_simulator_started", base_url=simulator.base_url)
-        config = read_config()
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"error: config: {problem}", file=sys.stderr)
-        if simulator is not None:
-            simulator.stop()
-        return 2
-    try:
+            started = start_simulator(args)
+            if isinstance(started, int):
+                return started
+            simulator = started
+        try:
+            config = read_config()
+        except ConfigError as exc:
+            for problem in exc.problems:
+                print(f"error: config: {problem}", file=sys.stderr)
+            return 2
         if args.check_config:
             exporter = build_exporter(config, process_metrics=False, shard=shard)
             try:
@@ -186,8 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return config_failed(problems)
             print("config OK", file=sys.stderr)
             return 0
-        return _run(config, args, shard, read_config, web_config)
+        return _run(config, args, shard, read_config, web_config, server, served)
     finally:
+        if server is not None:
+            server.stop()  # at once when _run stopped it already, or never started it
         if simulator is not None:
             simulator.stop()
 
@@ -241,6 +254,8 @@ def _run(
     shard: Shard,
     read_config: Callable[[], Config],
     web_config: WebConfigWatcher | None,
+    server: ExporterServer | None,
+    served: PendingServed,
 ) -> int:
     def built(exporter: Exporter) -> Exporter:
         # The web config outlives every reload of the main config: each exporter's registry
@@ -249,12 +264,20 @@ def _run(
             exporter.registry.register(web_config.collector)
         return exporter
 
-    exporter = built(build_exporter(config, process_metrics=not args.once, shard=shard))
+    # --web.disable-exporter-metrics leaves out prometheus-client's process and platform
+    # collectors (process_*, python_*): what node_exporter's flag leaves out (process_*, go_*).
+    process_metrics = not (args.once or args.disable_exporter_metrics)
+
+    def build(new: Config, previous: Exporter | None = None) -> Exporter:
+        made = build_exporter(new, process_metrics=process_metrics, shard=shard, previous=previous)
+        return built(made)
+
+    exporter = build(config)
     problems = check_reports_or_fail(exporter, strict=False)
     if problems:
         exporter.close()
         return config_failed(problems)
-    if args.once:
+    if args.once or server is None:
         try:
             ok = run_concurrently(exporter.scheduler.runners)
             sys.stdout.write(exporter.exposition.render().decode())
@@ -266,26 +289,10 @@ def _run(
     live = LiveExporter(
         exporter,
         load=read_config,
-        build=lambda new, running: built(build_exporter(new, shard=shard, previous=running)),
+        build=build,
         check=lambda candidate: check_reports_or_fail(candidate, strict=False),
     )
-    try:
-        server = ExporterServer(
-            live,
-            args.listen_address,
-            on_reload=live.reload,
-            web_config=web_config,
-            enable_lifecycle=args.enable_lifecycle,
-        )
-    except ConfigError as exc:
-        live.close()
-        return config_failed(exc.problems, prefix="error: ")
-    except OSError as exc:
-        print(
-            f"error: cannot listen on {args.listen_address}: {exc.strerror or exc}", file=sys.stderr
-        )
-        live.close()
-        return 1
+    served.live = live
     signals = SignalFlags()
     signals.install()
     server.start()
@@ -294,6 +301,7 @@ def _run(
         "exporter_started",
         version=__version__,
         listen_address=args.listen_address,
+        telemetry_path=args.telemetry_path,
         shard=shard.index,
         total_shards=shard.total,
         scheme=server.scheme,

@@ -184,7 +184,11 @@ def test_a_failing_endpoint_degrades_one_collector_and_recovers(
         assert age is not None and age > 0
         failures = get(
             "eightbyeight_api_request_failures_total",
-            {"api": "work_analytics", "endpoint": "/v2/pbxes/{pbxId}/call-queue-metrics"},
+            {
+                "api": "work_analytics",
+                "endpoint": "/v2/pbxes/{pbxId}/call-queue-metrics",
+                "code": "503",
+            },
         )
         assert failures is not None and failures >= 4
         sim.faults.clear()
@@ -347,7 +351,7 @@ def test_daemon_serves_metrics_health_and_readiness(tmp_path: Path) -> None:
         log_file.close()
     stderr = log_path.read_text()
     assert code == 0, stderr
-    events = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
+    events = [json.loads(line)["msg"] for line in stderr.splitlines() if line.startswith("{")]
     assert "exporter_started" in events and "exporter_stopped" in events
 
 

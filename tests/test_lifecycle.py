@@ -138,9 +138,9 @@ def test_sigterm_stops_the_daemon_gracefully(
     assert process.wait(timeout=60) == 0
     text = log.read_text()
     events = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-    stopping = [e for e in events if e["event"] == "exporter_stopping"]
+    stopping = [e for e in events if e["msg"] == "exporter_stopping"]
     assert [e["signal"] for e in stopping] == ["SIGTERM"]
-    assert events[-1]["event"] == "exporter_stopped"
+    assert events[-1]["msg"] == "exporter_stopped"
     assert http(f"{base}/metrics")[0] == 0  # nothing listens any more
 
 

@@ -371,10 +371,11 @@ def test_the_exporters_own_metrics_are_rendered_again_only_when_they_change(
     reader = PageReader(exposition)
     labels = {"api": "work_analytics", "endpoint": "/v2/pbxes/"}
     assert reader.get_sample_value("eightbyeight_api_requests_total", labels) == 1
-    assert reader.get_sample_value("eightbyeight_api_request_failures_total", labels) == 0
-    stats.failed("work_analytics", "/v2/pbxes/")
+    failed = {**labels, "code": "503"}
+    assert reader.get_sample_value("eightbyeight_api_request_failures_total", failed) is None
+    stats.failed("work_analytics", "/v2/pbxes/", "503")
     stats.took("work_analytics", "/v2/pbxes/", 0.2)
-    assert reader.get_sample_value("eightbyeight_api_request_failures_total", labels) == 1
+    assert reader.get_sample_value("eightbyeight_api_request_failures_total", failed) == 1
     assert reader.get_sample_value("eightbyeight_api_request_duration_seconds_count", labels) == 1
     before = exposition._live_part(False)
     assert runners[0].run_once()  # a run changes the runner's own metrics

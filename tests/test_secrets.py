@@ -370,7 +370,7 @@ def test_a_short_token_from_the_upstream_blanks_no_word_and_no_event_name() -> N
     finally:
         structlog.reset_defaults()
     line = json.loads(stream.getvalue())
-    assert line["event"] == "vendor_said"
+    assert line["msg"] == "vendor_said"
     assert line["text"] == "an error, <redacted>"
 
 

@@ -24,7 +24,7 @@ import requests
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
-from exporter.cli import build_parser
+from exporter.config.command_line import build_parser
 from exporter.pollers.base import Scheduler
 from exporter.serving.connections import (
     AcceptBackoff,

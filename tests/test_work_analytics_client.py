@@ -37,8 +37,9 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
-def count(registry: CollectorRegistry, name: str, endpoint: str) -> float:
-    return registry.get_sample_value(name, {"api": "work_analytics", "endpoint": endpoint}) or 0.0
+def count(registry: CollectorRegistry, name: str, endpoint: str, **labels: str) -> float:
+    wanted = {"api": "work_analytics", "endpoint": endpoint, **labels}
+    return registry.get_sample_value(name, wanted) or 0.0
 
 
 def test_token_flow_follows_the_guide(rsps, registry, sleeps) -> None:
@@ -140,7 +141,7 @@ def test_429_honours_retry_after(rsps, registry, sleeps) -> None:
     assert len(client.pbxes()) == 1
     assert sleeps == [7.0]
     assert count(registry, "eightbyeight_api_requests_total", "/v2/pbxes/") == 2
-    assert count(registry, "eightbyeight_api_request_failures_total", "/v2/pbxes/") == 1
+    assert count(registry, "eightbyeight_api_request_failures_total", "/v2/pbxes/", code="429") == 1
 
 
 def test_retry_after_beyond_the_limit_fails_at_once(rsps, registry, sleeps) -> None:
@@ -165,7 +166,7 @@ def test_5xx_backs_off_exponentially_with_jitter_then_gives_up(rsps, registry, s
     for n, wait in enumerate(sleeps):
         assert 0 <= wait <= min(3, 1 * 2**n)
     assert count(registry, "eightbyeight_api_requests_total", "/v2/pbxes/") == 4
-    assert count(registry, "eightbyeight_api_request_failures_total", "/v2/pbxes/") == 4
+    assert count(registry, "eightbyeight_api_request_failures_total", "/v2/pbxes/", code="503") == 4
 
 
 def test_connection_errors_are_retried_then_reported(rsps, registry, sleeps) -> None:

@@ -18,7 +18,12 @@ from exporter import __version__
 from exporter.api.budget import RequestBudget, stop_aware_sleep
 from exporter.api.clock import ApiClock
 from exporter.api.http_errors import error_for_status
-from exporter.api.request_stats import RequestStats
+from exporter.api.request_stats import (
+    MALFORMED_ANSWER,
+    TRANSPORT_FAILURE,
+    RequestStats,
+    failure_code,
+)
 from exporter.api.sessions import api_session
 from exporter.core.errors import (
     ApiError,
@@ -228,20 +233,23 @@ class HttpClient:
             finally:
                 response.close()
         except requests.RequestException as exc:
-            self.stats.failed(self.api, endpoint)
+            self.stats.failed(self.api, endpoint, TRANSPORT_FAILURE)
             # The exception text can carry the URL; ours never holds a secret (no credentials in
             # query strings), but keep only the exception's class and short reason.
             raise TransportError(
                 endpoint, f"no answer ({type(exc).__name__})", detail=_short_reason(exc)
             ) from None
-        except ApiError:
-            self.stats.failed(self.api, endpoint)
+        except ApiError as exc:
+            # The body was cut short (too big, too slow): a slow one is the transport's fault.
+            slow = isinstance(exc, TransportError)
+            code = TRANSPORT_FAILURE if slow else failure_code(exc.status, answered=True)
+            self.stats.failed(self.api, endpoint, code)
             raise
         finally:
             self.stats.took(self.api, endpoint, time.monotonic() - started)
         if not 200 <= response.status_code < 300:
             response._content = bytes(content)  # what .json() and .text read for the mapping
-            self.stats.failed(self.api, endpoint)
+            self.stats.failed(self.api, endpoint, failure_code(response.status_code, answered=True))
             error = error_for_status(endpoint, response)
             if response.status_code == 429 and self.budget is not None:
                 # Capped: the pause stops every poller of the API, and a server asking for
@@ -261,7 +269,7 @@ class HttpClient:
             del content
             return Answer(parse_json(endpoint, text, response.status_code), response.headers)
         except MalformedResponseError:
-            self.stats.failed(self.api, endpoint)
+            self.stats.failed(self.api, endpoint, MALFORMED_ANSWER)
             raise
 
     def _read_body(self, endpoint: str, response: requests.Response, started: float) -> bytearray:

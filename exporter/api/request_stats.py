@@ -21,8 +21,10 @@ API_METRICS: tuple[MetricSpec, ...] = (
     ),
     counter(
         'eightbyeight_api_request_failures_total',
-        'HTTP requests to the 8x8 APIs that failed: no answer, or a status other than 2xx.',
-        ("api", "endpoint"),
+        "HTTP requests to the 8x8 APIs that failed, by `code`: the HTTP status of an answer "
+        'other than 2xx, `transport` when no answer came (connection, timeout), `malformed` '
+        "for a 2xx answer that could not be used (not JSON, over the size limit).",
+        ("api", "endpoint", "code"),
     ),
     counter(
         "eightbyeight_api_paging_loops_total",
@@ -36,6 +38,22 @@ API_METRICS: tuple[MetricSpec, ...] = (
         ("api", "endpoint"),
     ),
 )
+
+
+# The `code` of a failure without an HTTP status of its own, as Prometheus' clients (promhttp)
+# name the label: the values stay bounded (HTTP statuses and these words).
+TRANSPORT_FAILURE = "transport"
+MALFORMED_ANSWER = "malformed"
+
+
+def failure_code(status: int | None, *, answered: bool) -> str:
+    """The `code` label of a failed request: a non-2xx status as its three digits, a 2xx
+    answer that could not be used `malformed`, no answer at all `transport`."""
+    if status is None or not answered:
+        return TRANSPORT_FAILURE
+    if 200 <= status < 300 or not 100 <= status <= 599:
+        return MALFORMED_ANSWER
+    return str(status)
 
 
 class RequestStats(Collector):
@@ -58,7 +76,7 @@ class RequestStats(Collector):
         self.version = 0
         self._requests = Counter(*describe("eightbyeight_api_requests"), labels, registry=None)
         self._failures = Counter(
-            *describe("eightbyeight_api_request_failures"), labels, registry=None
+            *describe("eightbyeight_api_request_failures"), [*labels, "code"], registry=None
         )
         self._loops = Counter(*describe("eightbyeight_api_paging_loops"), labels, registry=None)
         self._duration = Histogram(
@@ -70,9 +88,9 @@ class RequestStats(Collector):
 
     def attempted(self, api: str, endpoint: str) -> None:
         self._requests.labels(api, endpoint).inc()
-        # The failure and loop counters exist (at 0) from the first request on, so error
-        # ratios and rate() work before the first failure.
-        self._failures.labels(api, endpoint)
+        # The loop counter exists (at 0) from the first request on, so rate() works before the
+        # first loop. The failures cannot: their `code` is known only when one happens (the
+        # dashboards and rules read them with `or` the requests times 0).
         self._loops.labels(api, endpoint)
         self._moved()
 
@@ -81,8 +99,9 @@ class RequestStats(Collector):
         self._loops.labels(api, endpoint).inc()
         self._moved()
 
-    def failed(self, api: str, endpoint: str) -> None:
-        self._failures.labels(api, endpoint).inc()
+    def failed(self, api: str, endpoint: str, code: str) -> None:
+        """`code`: failure_code()'s word for what went wrong."""
+        self._failures.labels(api, endpoint, code).inc()
         self._moved()
 
     def took(self, api: str, endpoint: str, seconds: float) -> None:

@@ -1,7 +1,12 @@
-"""Structured logging: structlog configured once, JSON by default, secrets redacted."""
+"""Structured logging: structlog configured once, JSON by default, secrets redacted.
+
+`json` and `logfmt` lines carry the keys the Prometheus exporter-toolkit (promslog) writes:
+`time`, `level` (DEBUG, INFO, WARN, ERROR), `source` (file:line), `msg` (the event's stable
+name), then the event's own fields; `console` is structlog's human-readable layout."""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sys
@@ -9,11 +14,16 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO, cast
 
 import structlog
+from structlog.processors import CallsiteParameter
 
 from exporter.core.redaction import REDACTED, redact
 
 LOG_LEVELS = ("debug", "info", "warn", "error")
-LOG_FORMATS = ("json", "console")
+LOG_FORMATS = ("json", "logfmt", "console")
+# The keys every toolkit-format line starts with, in this order.
+TOOLKIT_KEYS = ("time", "level", "source", "msg")
+# promslog's level names; structlog's method names differ only in `warning`.
+_TOOLKIT_LEVELS = {"debug": "DEBUG", "info": "INFO", "warning": "WARN", "error": "ERROR"}
 
 # Keys whose values are never written, whatever the event. Matched case-insensitively on the
 # key's last part so `api_key`, `client_secret`, `Authorization` are all caught.
@@ -62,6 +72,50 @@ def _scrub_secrets(
     return event
 
 
+def _toolkit_keys(
+    _logger: Any, method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog's `timestamp`/`level`/`event` and call site renamed to the toolkit's keys,
+    placed first. Last before the renderer: redaction and scrubbing know `event` by name."""
+    first: dict[str, Any] = {
+        "time": event.pop("timestamp", None),
+        "level": _TOOLKIT_LEVELS.get(str(event.pop("level", method)), method.upper()),
+        "source": f"{event.pop('filename', '?')}:{event.pop('lineno', 0)}",
+        "msg": event.pop("event", ""),
+    }
+    return {**first, **event}
+
+
+def _logfmt_values(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Lists as comma-separated words and mappings as compact JSON: logfmt has neither, and
+    Python's repr (`['a', 'b']`) is no format a log pipeline parses."""
+    for key, value in event.items():
+        if isinstance(value, list):
+            event[key] = ",".join(str(item) for item in value)
+        elif isinstance(value, Mapping):
+            event[key] = json.dumps(value, separators=(",", ":"), default=str)
+    return event
+
+
+def _renderers(fmt: str) -> list[Any]:
+    """The processors after the common ones, the renderer last."""
+    if fmt == "console":
+        return [structlog.dev.ConsoleRenderer(colors=False)]
+    # The caller's file and line for `source`: a frame walk per line, cheap at our log rate.
+    callsite = structlog.processors.CallsiteParameterAdder(
+        [CallsiteParameter.FILENAME, CallsiteParameter.LINENO]
+    )
+    if fmt == "logfmt":
+        # bool_as_flag off: `retried=true`, as Go's logfmt writes it, not a bare `retried`.
+        renderer = structlog.processors.LogfmtRenderer(key_order=TOOLKIT_KEYS, bool_as_flag=False)
+        return [callsite, _toolkit_keys, _logfmt_values, renderer]
+    if fmt == "json":
+        return [callsite, _toolkit_keys, structlog.processors.JSONRenderer(sort_keys=False)]
+    raise ValueError(f"unknown log format {fmt!r}; one of {', '.join(LOG_FORMATS)}")
+
+
 def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | None = None) -> None:
     """Set up structlog for the whole process. Safe to call more than once."""
     numeric = {
@@ -70,11 +124,6 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | N
         "warn": logging.WARNING,
         "error": logging.ERROR,
     }[level]
-    renderer: Any
-    if fmt == "console":
-        renderer = structlog.dev.ConsoleRenderer(colors=False)
-    else:
-        renderer = structlog.processors.JSONRenderer(sort_keys=False)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -83,7 +132,7 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: TextIO | N
             _redact,
             structlog.processors.format_exc_info,
             _scrub_secrets,
-            renderer,
+            *_renderers(fmt),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=_factory(stream),

@@ -30,7 +30,9 @@ from exporter.serving.webconfig import AuthResult, WebConfigWatcher, WebState
 log = get_logger(__name__)
 
 
-def _landing_page(collectors: list[str]) -> bytes:
+def _landing_page(collectors: list[str], telemetry_path: str = "/metrics") -> bytes:
+    # Relative, as the other links: the page works behind a proxy that adds a path prefix.
+    metrics = html.escape(telemetry_path.lstrip("/"), quote=True)
     items = "".join(f"<li>{html.escape(c)}</li>" for c in collectors)
     return f"""<!DOCTYPE html>
 <html><head><title>8x8 Exporter</title></head>
@@ -38,7 +40,7 @@ def _landing_page(collectors: list[str]) -> bytes:
 <h1>8x8 Exporter</h1>
 <p>Prometheus exporter for 8x8 Work Analytics and Contact Center analytics, version {__version__}.</p>
 <ul>
-<li><a href="metrics">Metrics</a></li>
+<li><a href="{metrics}">Metrics</a></li>
 <li><a href="-/healthy">Health</a></li>
 <li><a href="-/ready">Readiness</a></li>
 </ul>
@@ -74,6 +76,8 @@ def _quality(text: str) -> float:
         return 1.0
 
 
+# The paths that --web.telemetry-path cannot take (the metrics' own is `telemetry_path`).
+FIXED_PATHS = ("/-/healthy", "/-/ready", "/-/reload")
 READ_ONLY_PATHS = ("/", "/metrics", "/-/healthy", "/-/ready")
 # `POST /-/reload`: (reloaded, message); the running config stays when the new one is invalid.
 Reload = Callable[[], tuple[bool, str]]
@@ -103,6 +107,8 @@ class HandlerContext:
     # `--web.enable-lifecycle`: POST /-/reload answers 403 without it, as in Prometheus.
     enable_lifecycle: bool = False
     limits: ServerLimits = field(default_factory=ServerLimits)
+    # `--web.telemetry-path`: where /metrics is served.
+    telemetry_path: str = "/metrics"
 
 
 class ExporterRequestHandler(BaseHTTPRequestHandler):
@@ -267,7 +273,7 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
         path = self._path()
         if path == "/-/reload":
             self._reload()
-        elif path in READ_ONLY_PATHS:
+        elif path in (*READ_ONLY_PATHS, self.context.telemetry_path):
             self._send(405, b"method not allowed\n", _TEXT, {"Allow": "GET, HEAD"})
         else:
             self._send(404, b"404 page not found\n", _TEXT)
@@ -276,11 +282,12 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
         path = self._path()
         if path == "/-/reload":
             self._send(405, b"use POST to reload\n", _TEXT, {"Allow": "POST"})
-        elif path == "/metrics":
+        elif path == self.context.telemetry_path:
             self._metrics()
         elif path == "/":
             runners = self.context.served.scheduler.runners
-            self._send(200, _landing_page([r.name for r in runners]), "text/html; charset=utf-8")
+            page = _landing_page([r.name for r in runners], self.context.telemetry_path)
+            self._send(200, page, "text/html; charset=utf-8")
         elif path == "/-/healthy":
             self._healthy()
         elif path == "/-/ready":

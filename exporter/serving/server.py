@@ -77,10 +77,13 @@ class ExporterServer:
         web_config: WebConfigWatcher | None = None,
         enable_lifecycle: bool = False,
         limits: ServerLimits = ServerLimits(),
+        telemetry_path: str = "/metrics",
     ) -> None:
         host, port = parse_listen_address(address)
         self.web_config = web_config
-        context = HandlerContext(served, on_reload, web_config, enable_lifecycle, limits)
+        context = HandlerContext(
+            served, on_reload, web_config, enable_lifecycle, limits, telemetry_path
+        )
         handler = partial(ExporterRequestHandler, context)
         self.httpd = _HTTPServer((host, port), handler, _family(host), web_config, limits)
         self._thread: threading.Thread | None = None
@@ -101,7 +104,10 @@ class ExporterServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self.httpd.shutdown()
+        # shutdown() waits for serve_forever() to end: forever when it never started (a
+        # start-up that failed after the early bind).
+        if self._thread is not None:
+            self.httpd.shutdown()
         self.httpd.server_close()
         self.httpd.connections.close_all()
         if self._thread:

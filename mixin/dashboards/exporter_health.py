@@ -150,13 +150,27 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
             ),
             timeseries(
                 "Failures by endpoint",
-                [Query(f"sum by (api, endpoint) ({failures})", "{{api}} {{endpoint}}")],
+                [
+                    Query(
+                        f"sum by (api, endpoint, code) ({failures})",
+                        "{{api}} {{endpoint}} {{code}}",
+                    )
+                ],
                 unit="reqps",
-                description="Requests with no answer or a status other than 2xx.",
+                description="Requests with no answer (code `transport`), a status other than "
+                "2xx (the status), or a 2xx answer that could not be used (`malformed`).",
             ),
             timeseries(
                 "Failure ratio by API",
-                [Query(f"sum by (api) ({failures}) / sum by (api) ({requests})", "{{api}}")],
+                # The failures' series exist from the first failure on (their `code` is known
+                # only then): `or` the requests times 0 shows 0 before it, not "no data".
+                [
+                    Query(
+                        f"(sum by (api) ({failures}) or 0 * sum by (api) ({requests}))"
+                        f" / sum by (api) ({requests})",
+                        "{{api}}",
+                    )
+                ],
                 unit="percentunit",
                 thresholds=bad_above(config.api_errors.ratio),
                 threshold_style="dashed",
