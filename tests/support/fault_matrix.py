@@ -71,13 +71,17 @@ def matrix_config(sim: Simulator) -> dict[str, Any]:
             "api_key": sim.api_key,
             "username": sim.username,
             "password": sim.password,
-            # One request at a time, so that a faulted run is one logical request retried to the
-            # limit, as for every other collector; with more, each request in flight when the
-            # first one fails is retried too (tests/test_ring_group_member_concurrency.py).
+            # One request (one PBX's read) at a time, so that a faulted run is one logical
+            # request retried to the limit, as for every other collector; with more, each
+            # request in flight when the first one fails is retried too
+            # (tests/test_ring_group_member_concurrency.py).
             "ring_group_members": {"enabled": True, "concurrency": 1},
             # Per-agent series on, so the agent directory (`/agents`) runs too.
             "queue_agents": {"per_agent": True},
-            "live_calls": {"page_size": LIVE_CALLS_PAGE},
+            # Every read back max_call_age (no shortcut to the previous read's oldest call
+            # in progress: tests/test_live_call_marks.py), so a faulted page past the first is
+            # always asked for.
+            "live_calls": {"page_size": LIVE_CALLS_PAGE, "concurrency": 1, "rescan_interval": 0},
             **api_settings(),
         },
         "contact_center": {
