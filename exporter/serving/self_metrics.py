@@ -11,6 +11,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from exporter import __version__
+from exporter.core.revision import build_revision
 from exporter.core.sharding import Shard
 from exporter.metrics.rendering import MAX_LABEL_VALUE_BYTES
 from exporter.metrics.spec import MetricSpec, counter, gauge
@@ -132,8 +133,9 @@ SELF_METRICS: tuple[MetricSpec, ...] = (
 )
 BUILD_INFO = gauge(
     "eightbyeight_exporter_build_info",
-    "The exporter's version, with value 1.",
-    ("version", "python_version"),
+    "The exporter's version and the source revision it was built from (a git commit, or "
+    '"unknown"), with value 1.',
+    ("version", "revision", "python_version"),
 )
 SHARD_INFO = gauge(
     "eightbyeight_exporter_shard_info",
@@ -168,6 +170,8 @@ class ExporterCollector(Collector):
     def __init__(self, scheduler: Scheduler, shard: Shard = Shard()) -> None:
         self.scheduler = scheduler
         self.shard = shard
+        # Found here, not in collect(): finding it may run git, which a scrape must not wait on.
+        self.revision = build_revision()
 
     @property
     def version(self) -> int:
@@ -190,7 +194,7 @@ class ExporterCollector(Collector):
                     family.add_metric([runner_name], value)
             yield family
         build = GaugeMetricFamily(BUILD_INFO.name, BUILD_INFO.help, labels=list(BUILD_INFO.labels))
-        build.add_metric([__version__, platform.python_version()], 1)
+        build.add_metric([__version__, self.revision, platform.python_version()], 1)
         yield build
         shard = GaugeMetricFamily(SHARD_INFO.name, SHARD_INFO.help, labels=list(SHARD_INFO.labels))
         shard.add_metric([str(self.shard.index), str(self.shard.total)], 1)
