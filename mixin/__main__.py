@@ -9,9 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exporter.core.errors import ConfigError
+from mixin.chart import write_chart_files
 from mixin.config import load_mixin_config
 from mixin.dashboards import write_dashboards
 from mixin.rules import render_rules
+
+CHART_FILES = Path("helm/eightbyeight-exporter/files")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,6 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path("grafana_dashboards"),
         help="directory of the dashboards (default grafana_dashboards)",
     )
+    parser.add_argument(
+        "--chart-files",
+        type=Path,
+        default=CHART_FILES,
+        help="the Helm chart's files/ directory: its rules template and dashboards (default "
+        f"{CHART_FILES}, written when the chart is there)",
+    )
     args = parser.parse_args(argv)
     try:
         config = load_mixin_config(args.config if args.config.exists() else None)
@@ -53,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"wrote {args.rules_out} and {len(written)} dashboards in {args.dashboards_out}",
         file=sys.stderr,
     )
+    # The chart ships copies (symlinks out of a chart are dropped by `helm package`): they
+    # follow the same settings, and a test keeps them equal to the files above.
+    if args.chart_files != CHART_FILES or CHART_FILES.parent.is_dir():
+        chart_files = write_chart_files(config, args.chart_files)
+        print(f"wrote {len(chart_files)} files in {args.chart_files}", file=sys.stderr)
     return 0
 
 
