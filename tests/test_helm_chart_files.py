@@ -114,6 +114,9 @@ def test_the_generator_writes_the_chart_files_with_the_users_defaults(tmp_path: 
     )
     arguments = ["--config", str(config), "--rules-out", str(tmp_path / "rules.yml")]
     arguments += ["--dashboards-out", str(tmp_path / "dashboards")]
+    before = (FILES / "rules.yml.tpl").read_bytes()
+    assert main(arguments) == 0
+    assert (FILES / "rules.yml.tpl").read_bytes() == before, "a run elsewhere left the chart"
     assert main([*arguments, "--chart-files", str(chart_files)]) == 0
     text = (chart_files / "rules.yml.tpl").read_text()
     assert 'dig "longest_wait" "threshold_seconds" 120.0 $alerts' in text

@@ -8,76 +8,76 @@ groups:
   - record: queue:eightbyeight_queue_calls:rate15m
     expr: |-
       (
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="8x8", group_type="queue", outcome=~"answered|abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue", outcome=~"answered|abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
       )
       * on(pbx, queue, extension) group_left(site, queue_id, team)
-        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue, extension)
       (
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="8x8", group_type="queue", outcome=~"answered|abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue", outcome=~"answered|abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
       )
   - record: queue:eightbyeight_queue_abandoned:ratio_rate15m
     expr: |-
       (
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="8x8", group_type="queue", outcome="abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue", outcome="abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
         / on(pbx, queue, extension)
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="8x8", group_type="queue", outcome=~"answered|abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue", outcome=~"answered|abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
       )
       * on(pbx, queue, extension) group_left(site, queue_id, team)
-        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue, extension)
       (
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="8x8", group_type="queue", outcome="abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue", outcome="abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
         / on(pbx, queue, extension)
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="8x8", group_type="queue", outcome=~"answered|abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(rate(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue", outcome=~"answered|abandoned"}[15m]), "queue", "$1", "group", "(.*)")))
       )
   - record: queue:eightbyeight_queue_service_level_calls:increase15m
     expr: |-
       label_replace(
       (
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="8x8", group_type="queue"}[15m]), "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}[15m]), "queue", "$1", "group", "(.*)")))
         - on(pbx, queue, extension)
         (sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="abandoned"}[15m]), "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="abandoned"}[15m]), "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
         or
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="8x8", group_type="queue"}[15m]), "queue", "$1", "group", "(.*)"))) * 0)
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}[15m]), "queue", "$1", "group", "(.*)"))) * 0)
       )
       * on(pbx, queue, extension) group_left(site, queue_id, team)
-        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue, extension)
       (
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="8x8", group_type="queue"}[15m]), "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}[15m]), "queue", "$1", "group", "(.*)")))
         - on(pbx, queue, extension)
         (sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="abandoned"}[15m]), "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="abandoned"}[15m]), "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
         or
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="8x8", group_type="queue"}[15m]), "queue", "$1", "group", "(.*)"))) * 0)
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}[15m]), "queue", "$1", "group", "(.*)"))) * 0)
       ),
       "product", "work_analytics", "", "")
       or
       label_replace(
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="eightbyeight", period="int-15m"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="eightbyeight", period="int-15m"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="eightbyeight", period="int-15m"})
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="eightbyeight", period="int-15m"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="eightbyeight", period="int-15m"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="eightbyeight", period="int-15m"})
       ),
       "product", "contact_center", "", "")
   - record: queue:eightbyeight_queue_service_level_answered_calls:increase15m
@@ -85,47 +85,47 @@ groups:
       label_replace(
       (
         sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="answered"}[15m]), "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="answered"}[15m]), "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
       )
       * on(pbx, queue, extension) group_left(site, queue_id, team)
-        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue, extension)
       (
         sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="answered"}[15m]), "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="answered"}[15m]), "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
       ),
       "product", "work_analytics", "", "")
       or
       label_replace(
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="eightbyeight", period="int-15m"})
         *
         (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="eightbyeight", period="int-15m"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="eightbyeight", period="int-15m"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="eightbyeight", period="int-15m"})
         )
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="eightbyeight", period="int-15m"})
         *
         (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="eightbyeight", period="int-15m"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="eightbyeight", period="int-15m"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="8x8", period="int-15m"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="eightbyeight", period="int-15m"})
         )
       ),
       "product", "contact_center", "", "")
@@ -138,29 +138,29 @@ groups:
     expr: |-
       label_replace(
       (
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="8x8", group_type="queue"}[1h]), "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}[1h]), "queue", "$1", "group", "(.*)")))
         - on(pbx, queue, extension)
         (sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="abandoned"}[1h]), "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="abandoned"}[1h]), "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
         or
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="8x8", group_type="queue"}[1h]), "queue", "$1", "group", "(.*)"))) * 0)
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}[1h]), "queue", "$1", "group", "(.*)"))) * 0)
       )
       * on(pbx, queue, extension) group_left(site, queue_id, team)
-        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue, extension)
       (
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="8x8", group_type="queue"}[1h]), "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}[1h]), "queue", "$1", "group", "(.*)")))
         - on(pbx, queue, extension)
         (sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="abandoned"}[1h]), "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="abandoned"}[1h]), "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
         or
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="8x8", group_type="queue"}[1h]), "queue", "$1", "group", "(.*)"))) * 0)
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(increase(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}[1h]), "queue", "$1", "group", "(.*)"))) * 0)
       ),
       "product", "work_analytics", "", "")
   - record: queue:eightbyeight_queue_service_level_answered_calls:increase1h
@@ -168,19 +168,19 @@ groups:
       label_replace(
       (
         sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="answered"}[1h]), "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="answered"}[1h]), "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
       )
       * on(pbx, queue, extension) group_left(site, queue_id, team)
-        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue, extension)
       (
         sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="answered"}[1h]), "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(increase(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="answered"}[1h]), "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
       ),
       "product", "work_analytics", "", "")
@@ -192,62 +192,62 @@ groups:
       or
       label_replace(
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="8x8", period="int-1h"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="eightbyeight", period="int-1h"})
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="8x8", period="int-1h"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="eightbyeight", period="int-1h"})
       ),
       "product", "contact_center", "", "")
   - record: queue:eightbyeight_queue_service_level_calls:today
     expr: |-
       label_replace(
       (
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(eightbyeight_group_calls_total{job="8x8", group_type="queue"}, "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}, "queue", "$1", "group", "(.*)")))
         - on(pbx, queue, extension)
         (sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="abandoned"}, "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="abandoned"}, "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
         or
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(eightbyeight_group_calls_total{job="8x8", group_type="queue"}, "queue", "$1", "group", "(.*)"))) * 0)
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}, "queue", "$1", "group", "(.*)"))) * 0)
       )
       * on(pbx, queue, extension) group_left(site, queue_id, team)
-        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue, extension)
       (
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(eightbyeight_group_calls_total{job="8x8", group_type="queue"}, "queue", "$1", "group", "(.*)")))
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}, "queue", "$1", "group", "(.*)")))
         - on(pbx, queue, extension)
         (sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="abandoned"}, "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="abandoned"}, "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
         or
-        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(eightbyeight_group_calls_total{job="8x8", group_type="queue"}, "queue", "$1", "group", "(.*)"))) * 0)
+        sum by (pbx, queue, extension) (max by (pbx, queue, extension, outcome) (label_replace(eightbyeight_group_calls_total{job="eightbyeight", group_type="queue"}, "queue", "$1", "group", "(.*)"))) * 0)
       ),
       "product", "work_analytics", "", "")
       or
       label_replace(
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="eightbyeight", period="today"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="eightbyeight", period="today"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="eightbyeight", period="today"})
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="eightbyeight", period="today"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="eightbyeight", period="today"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="eightbyeight", period="today"})
       ),
       "product", "contact_center", "", "")
   - record: queue:eightbyeight_queue_service_level_answered_calls:today
@@ -255,47 +255,47 @@ groups:
       label_replace(
       (
         sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="answered"}, "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="answered"}, "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
       )
       * on(pbx, queue, extension) group_left(site, queue_id, team)
-        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue, extension)
       (
         sum by (pbx, queue, extension) (
-          max by (pbx, queue, extension, outcome, le) (label_replace(eightbyeight_group_call_wait_seconds_bucket{job="8x8", group_type="queue", outcome="answered"}, "queue", "$1", "group", "(.*)"))
+          max by (pbx, queue, extension, outcome, le) (label_replace(eightbyeight_group_call_wait_seconds_bucket{job="eightbyeight", group_type="queue", outcome="answered"}, "queue", "$1", "group", "(.*)"))
           and on(pbx, queue, extension, le)
-          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="8x8"}), "le", "$1", "wait_bucket_le", "(.*)")
+          label_replace(topk by (pbx, queue, extension) (1, eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"}), "le", "$1", "wait_bucket_le", "(.*)")
         )
       ),
       "product", "work_analytics", "", "")
       or
       label_replace(
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="eightbyeight", period="today"})
         *
         (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="eightbyeight", period="today"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="eightbyeight", period="today"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="eightbyeight", period="today"})
         )
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_ratio{job="eightbyeight", period="today"})
         *
         (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_accepted_interactions{job="eightbyeight", period="today"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_abandoned_interactions{job="eightbyeight", period="today"})
         +
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_diverted_interactions{job="eightbyeight", period="today"})
         )
       ),
       "product", "contact_center", "", "")
@@ -308,58 +308,58 @@ groups:
     expr: |-
       label_replace(
       (
-        max by (pbx, queue, extension) (eightbyeight_queue_service_level_target_ratio{job="8x8"})
+        max by (pbx, queue, extension) (eightbyeight_queue_service_level_target_ratio{job="eightbyeight"})
       )
       * on(pbx, queue, extension) group_left(site, queue_id, team)
-        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue, extension)
       (
-        max by (pbx, queue, extension) (eightbyeight_queue_service_level_target_ratio{job="8x8"})
+        max by (pbx, queue, extension) (eightbyeight_queue_service_level_target_ratio{job="eightbyeight"})
       ),
       "product", "work_analytics", "", "")
       or
       label_replace(
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_target_ratio{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_target_ratio{job="eightbyeight", period="today"})
         or
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_configured_service_level_target_ratio{job="8x8"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_configured_service_level_target_ratio{job="eightbyeight"})
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_target_ratio{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_target_ratio{job="eightbyeight", period="today"})
         or
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_configured_service_level_target_ratio{job="8x8"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_configured_service_level_target_ratio{job="eightbyeight"})
       ),
       "product", "contact_center", "", "")
   - record: queue:eightbyeight_queue_service_level_threshold:seconds
     expr: |-
       label_replace(
       (
-        max by (pbx, queue, extension) (eightbyeight_queue_service_level_threshold_seconds{job="8x8"})
+        max by (pbx, queue, extension) (eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"})
       )
       * on(pbx, queue, extension) group_left(site, queue_id, team)
-        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue, extension) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue, extension)
       (
-        max by (pbx, queue, extension) (eightbyeight_queue_service_level_threshold_seconds{job="8x8"})
+        max by (pbx, queue, extension) (eightbyeight_queue_service_level_threshold_seconds{job="eightbyeight"})
       ),
       "product", "work_analytics", "", "")
       or
       label_replace(
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_threshold_seconds{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_threshold_seconds{job="eightbyeight", period="today"})
         or
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_configured_service_level_threshold_seconds{job="8x8"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_configured_service_level_threshold_seconds{job="eightbyeight"})
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_threshold_seconds{job="8x8", period="today"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_service_level_threshold_seconds{job="eightbyeight", period="today"})
         or
-        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_configured_service_level_threshold_seconds{job="8x8"})
+        max by (tenant, queue_id, queue) (eightbyeight_cc_queue_configured_service_level_threshold_seconds{job="eightbyeight"})
       ),
       "product", "contact_center", "", "")
 - name: eightbyeight.queues
@@ -391,56 +391,56 @@ groups:
   - alert: EightByEightQueueLongestWaitHigh
     expr: |-
       (
-        eightbyeight_queue_ongoing_longest_waiting_time_seconds{job="8x8"} > {{ dig "longest_wait" "threshold_seconds" 120.0 $alerts }}
+        eightbyeight_queue_ongoing_longest_waiting_time_seconds{job="eightbyeight"} > {{ dig "longest_wait" "threshold_seconds" 300.0 $alerts }}
       )
       * on(pbx, queue_id) group_left(team)
-        topk by (pbx, queue_id) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue_id) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue_id)
       (
-        eightbyeight_queue_ongoing_longest_waiting_time_seconds{job="8x8"} > {{ dig "longest_wait" "threshold_seconds" 120.0 $alerts }}
+        eightbyeight_queue_ongoing_longest_waiting_time_seconds{job="eightbyeight"} > {{ dig "longest_wait" "threshold_seconds" 300.0 $alerts }}
       )
       or
       (
-        eightbyeight_cc_queue_longest_wait_time_seconds{job="8x8", period="rt"} > {{ dig "longest_wait" "threshold_seconds" 120.0 $alerts }}
+        eightbyeight_cc_queue_longest_wait_time_seconds{job="eightbyeight", period="rt"} > {{ dig "longest_wait" "threshold_seconds" 300.0 $alerts }}
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        eightbyeight_cc_queue_longest_wait_time_seconds{job="8x8", period="rt"} > {{ dig "longest_wait" "threshold_seconds" 120.0 $alerts }}
+        eightbyeight_cc_queue_longest_wait_time_seconds{job="eightbyeight", period="rt"} > {{ dig "longest_wait" "threshold_seconds" 300.0 $alerts }}
       )
-    for: {{ dig "longest_wait" "for" "30s" $alerts }}
+    for: {{ dig "longest_wait" "for" "2m" $alerts }}
     labels:
       severity: warning
     annotations:
       summary: A caller has waited long in queue {{ "{{" }} $labels.queue }}
       description: The longest waiting caller of queue {{ "{{" }} $labels.queue }} ({{ "{{" }} $labels.pbx }}{{ "{{" }} $labels.tenant
-        }}) has waited {{ "{{" }} $value | humanizeDuration }}, more than {{ dig "longest_wait" "threshold_seconds" 120.0 $alerts }}s.
+        }}) has waited {{ "{{" }} $value | humanizeDuration }}, more than {{ dig "longest_wait" "threshold_seconds" 300.0 $alerts }}s.
       runbook_url: docs/runbooks.md#eightbyeightqueuelongestwaithigh
   - alert: EightByEightQueueNoAgentLoggedIn
     expr: |-
       (
-        eightbyeight_queue_ongoing_waiting_calls{job="8x8"} > 0
-        and on(pbx, queue_id) (sum by (pbx, queue_id) (eightbyeight_queue_logged_in_agents{job="8x8"}) == 0)
+        eightbyeight_queue_ongoing_waiting_calls{job="eightbyeight"} > 0
+        and on(pbx, queue_id) (sum by (pbx, queue_id) (eightbyeight_queue_logged_in_agents{job="eightbyeight"}) == 0)
       )
       * on(pbx, queue_id) group_left(team)
-        topk by (pbx, queue_id) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue_id) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue_id)
       (
-        eightbyeight_queue_ongoing_waiting_calls{job="8x8"} > 0
-        and on(pbx, queue_id) (sum by (pbx, queue_id) (eightbyeight_queue_logged_in_agents{job="8x8"}) == 0)
+        eightbyeight_queue_ongoing_waiting_calls{job="eightbyeight"} > 0
+        and on(pbx, queue_id) (sum by (pbx, queue_id) (eightbyeight_queue_logged_in_agents{job="eightbyeight"}) == 0)
       )
       or
       (
-        eightbyeight_cc_queue_waiting_interactions{job="8x8", period="rt"} > 0
-        and on(tenant, queue_id) eightbyeight_cc_queue_eligible_agents{job="8x8", period="rt"} == 0
+        eightbyeight_cc_queue_waiting_interactions{job="eightbyeight", period="rt"} > 0
+        and on(tenant, queue_id) eightbyeight_cc_queue_eligible_agents{job="eightbyeight", period="rt"} == 0
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        eightbyeight_cc_queue_waiting_interactions{job="8x8", period="rt"} > 0
-        and on(tenant, queue_id) eightbyeight_cc_queue_eligible_agents{job="8x8", period="rt"} == 0
+        eightbyeight_cc_queue_waiting_interactions{job="eightbyeight", period="rt"} > 0
+        and on(tenant, queue_id) eightbyeight_cc_queue_eligible_agents{job="eightbyeight", period="rt"} == 0
       )
     for: {{ dig "no_agent_logged_in" "for" "1m" $alerts }}
     keep_firing_for: {{ dig "no_agent_logged_in" "keep_firing_for" "5m" $alerts }}
@@ -454,31 +454,31 @@ groups:
   - alert: EightByEightQueueNoAgentAvailable
     expr: |-
       (
-        eightbyeight_queue_ongoing_waiting_calls{job="8x8"} > 0
-        and on(pbx, queue_id) eightbyeight_queue_available_agents{job="8x8"} == 0
-        and on(pbx, queue_id) deriv(eightbyeight_queue_ongoing_longest_waiting_time_seconds{job="8x8"}[{{ dig "no_agent_available" "window" "5m" $alerts }}]) > {{ dig "no_agent_available" "min_growth" 0.5 $alerts }}
+        eightbyeight_queue_ongoing_waiting_calls{job="eightbyeight"} > 0
+        and on(pbx, queue_id) eightbyeight_queue_available_agents{job="eightbyeight"} == 0
+        and on(pbx, queue_id) deriv(eightbyeight_queue_ongoing_longest_waiting_time_seconds{job="eightbyeight"}[{{ dig "no_agent_available" "window" "5m" $alerts }}]) > {{ dig "no_agent_available" "min_growth" 0.5 $alerts }}
       )
       * on(pbx, queue_id) group_left(team)
-        topk by (pbx, queue_id) (1, eightbyeight_queue_info{job="8x8"})
+        topk by (pbx, queue_id) (1, eightbyeight_queue_info{job="eightbyeight"})
       or on(pbx, queue_id)
       (
-        eightbyeight_queue_ongoing_waiting_calls{job="8x8"} > 0
-        and on(pbx, queue_id) eightbyeight_queue_available_agents{job="8x8"} == 0
-        and on(pbx, queue_id) deriv(eightbyeight_queue_ongoing_longest_waiting_time_seconds{job="8x8"}[{{ dig "no_agent_available" "window" "5m" $alerts }}]) > {{ dig "no_agent_available" "min_growth" 0.5 $alerts }}
+        eightbyeight_queue_ongoing_waiting_calls{job="eightbyeight"} > 0
+        and on(pbx, queue_id) eightbyeight_queue_available_agents{job="eightbyeight"} == 0
+        and on(pbx, queue_id) deriv(eightbyeight_queue_ongoing_longest_waiting_time_seconds{job="eightbyeight"}[{{ dig "no_agent_available" "window" "5m" $alerts }}]) > {{ dig "no_agent_available" "min_growth" 0.5 $alerts }}
       )
       or
       (
-        eightbyeight_cc_queue_waiting_interactions{job="8x8", period="rt"} > 0
-        and on(tenant, queue_id) eightbyeight_cc_queue_available_idle_agents{job="8x8", period="rt"} == 0
-        and on(tenant, queue_id) deriv(eightbyeight_cc_queue_longest_wait_time_seconds{job="8x8", period="rt"}[{{ dig "no_agent_available" "window" "5m" $alerts }}]) > {{ dig "no_agent_available" "min_growth" 0.5 $alerts }}
+        eightbyeight_cc_queue_waiting_interactions{job="eightbyeight", period="rt"} > 0
+        and on(tenant, queue_id) eightbyeight_cc_queue_available_idle_agents{job="eightbyeight", period="rt"} == 0
+        and on(tenant, queue_id) deriv(eightbyeight_cc_queue_longest_wait_time_seconds{job="eightbyeight", period="rt"}[{{ dig "no_agent_available" "window" "5m" $alerts }}]) > {{ dig "no_agent_available" "min_growth" 0.5 $alerts }}
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        eightbyeight_cc_queue_waiting_interactions{job="8x8", period="rt"} > 0
-        and on(tenant, queue_id) eightbyeight_cc_queue_available_idle_agents{job="8x8", period="rt"} == 0
-        and on(tenant, queue_id) deriv(eightbyeight_cc_queue_longest_wait_time_seconds{job="8x8", period="rt"}[{{ dig "no_agent_available" "window" "5m" $alerts }}]) > {{ dig "no_agent_available" "min_growth" 0.5 $alerts }}
+        eightbyeight_cc_queue_waiting_interactions{job="eightbyeight", period="rt"} > 0
+        and on(tenant, queue_id) eightbyeight_cc_queue_available_idle_agents{job="eightbyeight", period="rt"} == 0
+        and on(tenant, queue_id) deriv(eightbyeight_cc_queue_longest_wait_time_seconds{job="eightbyeight", period="rt"}[{{ dig "no_agent_available" "window" "5m" $alerts }}]) > {{ dig "no_agent_available" "min_growth" 0.5 $alerts }}
       )
     for: {{ dig "no_agent_available" "for" "2m" $alerts }}
     labels:
@@ -496,15 +496,15 @@ groups:
       )
       or
       (
-        max without (period) (eightbyeight_cc_queue_abandoned_interactions_ratio{job="8x8", period="int-15m"}) > {{ dig "abandon_ratio" "threshold" 0.1 $alerts }}
-        and max without (period) (eightbyeight_cc_queue_entered_interactions{job="8x8", period="int-15m"}) >= {{ dig "abandon_ratio" "min_calls" 10 $alerts }}
+        max without (period) (eightbyeight_cc_queue_abandoned_interactions_ratio{job="eightbyeight", period="int-15m"}) > {{ dig "abandon_ratio" "threshold" 0.1 $alerts }}
+        and max without (period) (eightbyeight_cc_queue_entered_interactions{job="eightbyeight", period="int-15m"}) >= {{ dig "abandon_ratio" "min_calls" 10 $alerts }}
       )
       * on(tenant, queue_id) group_left(team)
-        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="8x8"})
+        topk by (tenant, queue_id) (1, eightbyeight_cc_queue_info{job="eightbyeight"})
       or on(tenant, queue_id)
       (
-        max without (period) (eightbyeight_cc_queue_abandoned_interactions_ratio{job="8x8", period="int-15m"}) > {{ dig "abandon_ratio" "threshold" 0.1 $alerts }}
-        and max without (period) (eightbyeight_cc_queue_entered_interactions{job="8x8", period="int-15m"}) >= {{ dig "abandon_ratio" "min_calls" 10 $alerts }}
+        max without (period) (eightbyeight_cc_queue_abandoned_interactions_ratio{job="eightbyeight", period="int-15m"}) > {{ dig "abandon_ratio" "threshold" 0.1 $alerts }}
+        and max without (period) (eightbyeight_cc_queue_entered_interactions{job="eightbyeight", period="int-15m"}) >= {{ dig "abandon_ratio" "min_calls" 10 $alerts }}
       )
     for: {{ dig "abandon_ratio" "for" "10m" $alerts }}
     labels:
@@ -519,7 +519,7 @@ groups:
   rules:
   - alert: EightByEightExporterDown
     expr: |-
-      up{job="8x8"} == 0
+      up{job="eightbyeight"} == 0
     for: {{ dig "exporter_down" "for" "5m" $alerts }}
     labels:
       severity: critical
@@ -530,7 +530,7 @@ groups:
       runbook_url: docs/runbooks.md#eightbyeightexporterdown
   - alert: EightByEightCollectorFailing
     expr: |-
-      eightbyeight_up{job="8x8"} == 0
+      eightbyeight_up{job="eightbyeight"} == 0
     for: {{ dig "collector_failing" "for" "10m" $alerts }}
     labels:
       severity: warning
@@ -542,20 +542,20 @@ groups:
       runbook_url: docs/runbooks.md#eightbyeightcollectorfailing
   - alert: EightByEightDataStale
     expr: |-
-      eightbyeight_collector_snapshot_age_seconds{job="8x8"}
-        > {{ dig "data_stale" "intervals" 3 $alerts }} * eightbyeight_collector_interval_seconds{job="8x8"}
+      eightbyeight_collector_snapshot_age_seconds{job="eightbyeight"}
+        > {{ dig "data_stale" "intervals" 3.0 $alerts }} * eightbyeight_collector_interval_seconds{job="eightbyeight"}
     for: {{ dig "data_stale" "for" "5m" $alerts }}
     labels:
       severity: warning
     annotations:
       summary: Data of collector {{ "{{" }} $labels.collector }} is stale
       description: The last good data of collector {{ "{{" }} $labels.collector }} on {{ "{{" }} $labels.instance }} is
-        {{ "{{" }} $value | humanizeDuration }} old, more than {{ dig "data_stale" "intervals" 3 $alerts }} collection intervals.
+        {{ "{{" }} $value | humanizeDuration }} old, more than {{ dig "data_stale" "intervals" 3.0 $alerts }} collection intervals.
       runbook_url: docs/runbooks.md#eightbyeightdatastale
   - alert: EightByEightAuthenticationFailing
     expr: |-
       sum by (job, instance, api) (
-        increase(eightbyeight_api_request_failures_total{job="8x8", endpoint=~".*oauth.*token"}[{{ dig "api_errors" "window" "10m" $alerts }}])
+        increase(eightbyeight_api_request_failures_total{job="eightbyeight", endpoint=~".*oauth.*token"}[{{ dig "api_errors" "window" "10m" $alerts }}])
       ) > 0
     for: {{ dig "authentication_failing" "for" "10m" $alerts }}
     labels:
@@ -568,11 +568,11 @@ groups:
       runbook_url: docs/runbooks.md#eightbyeightauthenticationfailing
   - alert: EightByEightApiErrorsHigh
     expr: |-
-      sum by (job, instance, api) (rate(eightbyeight_api_request_failures_total{job="8x8"}[{{ dig "api_errors" "window" "10m" $alerts }}]))
+      sum by (job, instance, api) (rate(eightbyeight_api_request_failures_total{job="eightbyeight"}[{{ dig "api_errors" "window" "10m" $alerts }}]))
       /
-      sum by (job, instance, api) (rate(eightbyeight_api_requests_total{job="8x8"}[{{ dig "api_errors" "window" "10m" $alerts }}]))
+      sum by (job, instance, api) (rate(eightbyeight_api_requests_total{job="eightbyeight"}[{{ dig "api_errors" "window" "10m" $alerts }}]))
       > {{ dig "api_errors" "ratio" 0.1 $alerts }}
-      and sum by (job, instance, api) (increase(eightbyeight_api_requests_total{job="8x8"}[{{ dig "api_errors" "window" "10m" $alerts }}]))
+      and sum by (job, instance, api) (increase(eightbyeight_api_requests_total{job="eightbyeight"}[{{ dig "api_errors" "window" "10m" $alerts }}]))
       >= {{ dig "api_errors" "min_requests" 20 $alerts }}
     for: {{ dig "api_errors" "for" "15m" $alerts }}
     labels:
@@ -584,7 +584,7 @@ groups:
       runbook_url: docs/runbooks.md#eightbyeightapierrorshigh
   - alert: EightByEightSeriesLimitReached
     expr: |-
-      eightbyeight_collector_series_dropped{job="8x8"} > 0
+      eightbyeight_collector_series_dropped{job="eightbyeight"} > 0
     for: {{ dig "series_limit" "for" "15m" $alerts }}
     labels:
       severity: warning
@@ -595,22 +595,22 @@ groups:
       runbook_url: docs/runbooks.md#eightbyeightserieslimitreached
   - alert: EightByEightApiClockSkewed
     expr: |-
-      eightbyeight_api_clock_skew_seconds{job="8x8"} > {{ dig "api_clock_skew" "threshold_seconds" 30 $alerts }}
+      eightbyeight_api_clock_skew_seconds{job="eightbyeight"} > {{ dig "api_clock_skew" "threshold_seconds" 30.0 $alerts }}
       or
-      eightbyeight_api_clock_skew_seconds{job="8x8"} < -{{ dig "api_clock_skew" "threshold_seconds" 30 $alerts }}
+      eightbyeight_api_clock_skew_seconds{job="eightbyeight"} < -{{ dig "api_clock_skew" "threshold_seconds" 30.0 $alerts }}
     for: {{ dig "api_clock_skew" "for" "10m" $alerts }}
     labels:
       severity: warning
     annotations:
       summary: The clocks of the 8x8 {{ "{{" }} $labels.api }} API and the exporter disagree
       description: 'The 8x8 {{ "{{" }} $labels.api }} API''s clock minus the clock of {{ "{{" }} $labels.instance }} is
-        {{ "{{" }} $value | printf "%.0f" }} s, more than {{ dig "api_clock_skew" "threshold_seconds" 30 $alerts }} s either way: NTP is broken on one side. Call
+        {{ "{{" }} $value | printf "%.0f" }} s, more than {{ dig "api_clock_skew" "threshold_seconds" 30.0 $alerts }} s either way: NTP is broken on one side. Call
         windows follow the API''s clock, so no call is missed, but the exporter''s own timestamps and
         logs are off.'
       runbook_url: docs/runbooks.md#eightbyeightapiclockskewed
   - alert: EightByEightCallQueueDurationUnitMismatch
     expr: |-
-      eightbyeight_call_queue_api_duration_unit_mismatch{job="8x8"} == 1
+      eightbyeight_call_queue_api_duration_unit_mismatch{job="eightbyeight"} == 1
     for: {{ dig "duration_unit_mismatch" "for" "15m" $alerts }}
     labels:
       severity: warning
