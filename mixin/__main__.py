@@ -9,9 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from exporter.core.errors import ConfigError
+from mixin.chart import write_chart_files
 from mixin.config import load_mixin_config
 from mixin.dashboards import write_dashboards
 from mixin.rules import render_rules
+
+RULES_OUT = Path("mixin/rules.yml")
+DASHBOARDS_OUT = Path("grafana_dashboards")
+CHART_FILES = Path("helm/eightbyeight-exporter/files")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,14 +34,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--rules-out",
         type=Path,
-        default=Path("mixin/rules.yml"),
+        default=RULES_OUT,
         help="rules file to write (default mixin/rules.yml)",
     )
     parser.add_argument(
         "--dashboards-out",
         type=Path,
-        default=Path("grafana_dashboards"),
+        default=DASHBOARDS_OUT,
         help="directory of the dashboards (default grafana_dashboards)",
+    )
+    parser.add_argument(
+        "--chart-files",
+        type=Path,
+        help="the Helm chart's files/ directory: its rules template and dashboards (default "
+        f"{CHART_FILES} when the rules and dashboards go to their default places and the "
+        "chart is there; else only when given)",
     )
     args = parser.parse_args(argv)
     try:
@@ -53,6 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"wrote {args.rules_out} and {len(written)} dashboards in {args.dashboards_out}",
         file=sys.stderr,
     )
+    # The chart ships copies (symlinks out of a chart are dropped by `helm package`): they
+    # follow the same settings, and a test keeps them equal to the files above. A run that
+    # writes its rules elsewhere (a user's own copy, a test) leaves the chart alone.
+    chart_dir = args.chart_files
+    repository_run = args.rules_out == RULES_OUT and args.dashboards_out == DASHBOARDS_OUT
+    if chart_dir is None and repository_run and CHART_FILES.parent.is_dir():
+        chart_dir = CHART_FILES
+    if chart_dir is not None:
+        chart_files = write_chart_files(config, chart_dir)
+        print(f"wrote {len(chart_files)} files in {chart_dir}", file=sys.stderr)
     return 0
 
 

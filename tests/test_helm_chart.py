@@ -2,35 +2,43 @@
 
 What Python can check, it checks on the real files: the chart's YAML parses, its values schema
 is a valid draft-07 schema that accepts the defaults and every ci/ values file (merged the way
-Helm merges values files) and rejects typical mistakes at the right path; the chart ships the
-repository's own rules and dashboards through relative symlinks; the templates are balanced,
-guarded by the right flags, probe the exporter's endpoints, keep credentials in the Secret;
-values.yaml's defaults are the locked-down ones the README promises.
+Helm merges values files) and rejects typical mistakes at the right path; the templates are
+balanced, guarded by the right flags, probe the exporter's endpoints, keep credentials in the
+Secret; values.yaml's defaults are the locked-down ones the README promises.
 
-When the `helm-python-sdk` package (Helm's Go SDK behind ctypes) is installed, the last tests
-also render and lint the chart for real; without it they are skipped, and the chart's README
-says plainly what is then left untested.
+The last tests render and `lint --strict` the chart for real with every ci/ values file, with
+Helm's own engine (`helm-python-sdk`, in the test extras: missing, they fail rather than
+skip). The chart's files (rules template, dashboards) are checked in test_helm_chart_files.py,
+the protected mode in test_helm_chart_protected.py.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from jsonschema import Draft7Validator
 
-REPO = Path(__file__).resolve().parents[1]
-CHART = REPO / "helm" / "eightbyeight-exporter"
-TEMPLATES = CHART / "templates"
-CI_DIR = CHART / "ci"
-CI_VALUES = sorted(CI_DIR.glob("*-values.yaml"))
+from tests.support.helm_chart import (
+    CHART,
+    CI_DIR,
+    CI_VALUES,
+    REPO,
+    TEMPLATES,
+    by_kind,
+    helm_merge,
+    helm_sdk,
+    load_yaml,
+    render,
+    schema,
+    values,
+)
+
 PREFIX = "eightbyeight-exporter"
 
 # An action of Go's text/template: {{ ... }}, {{- ... -}}; comments are {{/* ... */}}.
@@ -49,41 +57,6 @@ CREDENTIAL_VARIABLES = (
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def load_yaml(path: Path) -> Any:
-    """A YAML file as Helm reads it (safe types only)."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def values() -> dict[str, Any]:
-    """The chart's defaults, fresh on each call so that no test can change another's."""
-    data = load_yaml(CHART / "values.yaml")
-    assert isinstance(data, dict)
-    return data
-
-
-def schema() -> dict[str, Any]:
-    """values.schema.json, the schema Helm validates every install and upgrade with."""
-    data = json.loads((CHART / "values.schema.json").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
-
-
-def helm_merge(base: Any, override: Any) -> Any:
-    """Helm's merge of a values file over the chart's values: maps merge key by key, any other
-    value (lists included) replaces, and null deletes the key."""
-    if not isinstance(base, dict) or not isinstance(override, dict):
-        return copy.deepcopy(override)
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if value is None:
-            merged.pop(key, None)
-        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = helm_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def schema_errors(data: Any) -> list[tuple[tuple[Any, ...], str]]:
@@ -167,6 +140,7 @@ def test_the_ci_cases_are_all_there() -> None:
         "existing-secret-values.yaml",
         "sharded-values.yaml",
         "networkpolicy-values.yaml",
+        "protected-values.yaml",
     } <= names
 
 
@@ -332,6 +306,50 @@ WRONG_VALUES: list[tuple[str, dict[str, Any], tuple[Any, ...], str]] = [
         "pattern",
     ),
     ("pod annotation as a number", {"podAnnotations": {"a": 1}}, ("podAnnotations", "a"), "type"),
+    ("probe type", {"probes": {"type": "exec"}}, ("probes", "type"), "enum"),
+    ("probe scheme in lower case", {"probes": {"scheme": "https"}}, ("probes", "scheme"), "enum"),
+    (
+        "scrape scheme in upper case",
+        {"serviceMonitor": {"scheme": "HTTPS"}},
+        ("serviceMonitor", "scheme"),
+        "enum",
+    ),
+    (
+        "scrape password in the values",
+        {"serviceMonitor": {"basicAuth": {"password": "x"}}},
+        ("serviceMonitor", "basicAuth"),
+        "additionalProperties",
+    ),
+    (
+        "web config Secret name",
+        {"webConfig": {"existingSecret": "Web Config"}},
+        ("webConfig", "existingSecret"),
+        "pattern",
+    ),
+    (
+        "unknown alert section",
+        {"prometheusRule": {"alerts": {"longest_waits": {}}}},
+        ("prometheusRule", "alerts"),
+        "additionalProperties",
+    ),
+    (
+        "alert for: not a duration",
+        {"prometheusRule": {"alerts": {"longest_wait": {"for": "soon"}}}},
+        ("prometheusRule", "alerts", "longest_wait", "for"),
+        "pattern",
+    ),
+    (
+        "abandon ratio as a percentage",
+        {"prometheusRule": {"alerts": {"abandon_ratio": {"threshold": 10}}}},
+        ("prometheusRule", "alerts", "abandon_ratio", "threshold"),
+        "maximum",
+    ),
+    (
+        "a setting the chart cannot change",
+        {"prometheusRule": {"alerts": {"service_level": {"denominator": "offered"}}}},
+        ("prometheusRule", "alerts", "service_level"),
+        "additionalProperties",
+    ),
 ]
 
 
@@ -346,63 +364,6 @@ def test_a_wrong_value_is_rejected_at_its_path(
     """Each case holds one mistake, so exactly that mistake must be reported, where it is."""
     errors = schema_errors(helm_merge(values(), override))
     assert errors == [(path, validator)]
-
-
-# --- the single source of rules and dashboards ---------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "link,target",
-    [("files/rules.yml", "mixin/rules.yml"), ("files/dashboards", "grafana_dashboards")],
-)
-def test_the_chart_links_to_the_repositorys_files(link: str, target: str) -> None:
-    """Relative symlinks keep working in any clone and when the chart is packaged; a copy
-    would drift from the generated rules and dashboards."""
-    path = CHART / link
-    assert path.is_symlink(), f"{link} must be a symlink, not a copy"
-    pointer = os.readlink(path)
-    assert not os.path.isabs(pointer), f"{link} -> {pointer} is absolute"
-    resolved = path.resolve(strict=True)
-    assert resolved == (REPO / target).resolve()
-    assert resolved.is_relative_to(REPO.resolve())
-
-
-def test_the_linked_rules_are_a_groups_document() -> None:
-    """The PrometheusRule's spec is this document: it must be `groups:` of named rules."""
-    rules = load_yaml(CHART / "files" / "rules.yml")
-    assert set(rules) == {"groups"}
-    assert rules["groups"] and all(g["name"] and g["rules"] for g in rules["groups"])
-    assert any("alert" in rule for g in rules["groups"] for rule in g["rules"])
-
-
-def test_the_linked_dashboards_are_grafana_json() -> None:
-    """The dashboards ConfigMaps take every files/dashboards/*.json as is."""
-    dashboards = sorted((CHART / "files" / "dashboards").glob("*.json"))
-    assert dashboards
-    for path in dashboards:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        assert data["title"] and data["uid"] and data["panels"], path.name
-
-
-def test_the_templates_read_the_linked_files() -> None:
-    """The symlinks are useless unless the templates load them: rules as the spec of the
-    PrometheusRule, every dashboard JSON into the ConfigMaps."""
-    rule = template("prometheusrule.yaml")
-    assert '.Files.Get "files/rules.yml"' in rule
-    assert re.search(r"spec:\s*\n\s*\{\{-? toYaml \$rules \| nindent 2 \}\}", rule)
-    assert '.Files.Glob "files/dashboards/*.json"' in template("dashboards-configmap.yaml")
-
-
-def test_the_chart_holds_no_copy_of_the_rules_or_dashboards() -> None:
-    """Only the symlinks bring them in: no regular file of the chart repeats them."""
-    for root, _dirs, files in os.walk(CHART):  # os.walk does not follow the symlinks
-        for name in files:
-            path = Path(root) / name
-            if path.is_symlink():
-                continue
-            text = path.read_text(encoding="utf-8")
-            assert "alert: EightByEight" not in text, path
-            assert '"panels"' not in text, path
 
 
 # --- templates, statically ---------------------------------------------------------------
@@ -562,7 +523,8 @@ def test_the_servicemonitor_sets_the_job_the_rules_select() -> None:
 
 def test_the_pod_probes_the_exporters_endpoints() -> None:
     """Liveness and startup on /-/healthy (503 when a collector is stuck), readiness on
-    /-/ready (200 once every collector ran once): the paths are not values, they are fixed."""
+    /-/ready (200 once every collector ran once): the paths are not values, they are fixed;
+    `probes` only chooses a GET (HTTP or HTTPS) or a TCP connect."""
     text = template("_pod.tpl")
     for probe, path in (
         ("startupProbe", "/-/healthy"),
@@ -570,10 +532,17 @@ def test_the_pod_probes_the_exporters_endpoints() -> None:
         ("readinessProbe", "/-/ready"),
     ):
         assert re.search(
-            rf"{probe}:\s*\n\s*httpGet:\s*\n\s*path: {re.escape(path)}\s*\n"
-            r"\s*port: http",
+            rf"{probe}:\s*\n\s*\{{\{{- include \"{PREFIX}\.probeCheck\" "
+            rf'\(dict "probes" \$values\.probes "path" "{re.escape(path)}"\)',
             text,
         ), probe
+    check = define_body(text, f"{PREFIX}.probeCheck")
+    assert re.search(r"tcpSocket:\s*\n\s*port: http", check)
+    assert re.search(
+        r"httpGet:\s*\n\s*path: \{\{ \.path \}\}\s*\n\s*port: http\s*\n"
+        r"\s*scheme: \{\{ \.probes\.scheme \}\}",
+        check,
+    )
     assert "containerPort: 9878" in text
     assert "--web.listen-address=:9878" in text
     assert "--config.file=/etc/eightbyeight-exporter/config.yaml" in text
@@ -655,6 +624,8 @@ def chart_args(overrides: dict[str, Any]) -> list[str]:
             args.append(re.sub(r"\{\{ \$values\.([\w.]+) \}\}", fill, flag.group(1)))
     if not data["demo"]:
         args.remove("--demo")
+    if not data["webConfig"]["existingSecret"]:
+        args = [a for a in args if not a.startswith("--web.config.file=")]
     if data["sharding"]["enabled"]:
         statefulset = template("statefulset.yaml")
         args.extend(re.findall(r'"(--shard=[^"]+)"', statefulset))
@@ -832,37 +803,14 @@ def test_values_yaml_comments_every_value() -> None:
     assert undocumented == []
 
 
-# --- rendered with Helm's Go SDK, when available ----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def helm_sdk() -> Any:
-    """helm-python-sdk renders with Helm's own engine; it is optional."""
-    return pytest.importorskip("helm_python", reason="helm-python-sdk is not installed")
-
-
-def render(sdk: Any, overrides: dict[str, Any], release: str = "8x8") -> list[dict[str, Any]]:
-    """The chart's objects for these values, as `helm template` would print them; release
-    "8x8" as in the README, whose name starts with a digit."""
-    with sdk.Chart.load(str(CHART)) as chart:
-        manifests = chart.render(overrides, name=release, namespace="monitoring")
-    documents: list[Any] = []
-    for path, text in sorted(manifests.items()):
-        if not path.endswith("NOTES.txt"):
-            documents.extend(d for d in yaml.safe_load_all(text) if d)
-    return documents
-
-
-def by_kind(documents: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    """The rendered objects of one kind."""
-    return [d for d in documents if d["kind"] == kind]
+# --- rendered and linted with Helm's own engine ----------------------------------------------
 
 
 @pytest.mark.parametrize("path", CI_VALUES, ids=lambda p: p.name)
-def test_helm_renders_each_ci_case(helm_sdk: Any, path: Path) -> None:
+def test_helm_renders_each_ci_case(path: Path) -> None:
     """Exactly one workload, valid Service names, and the expected optional objects."""
     overrides = load_yaml(path) or {}
-    documents = render(helm_sdk, overrides)
+    documents = render(overrides)
     merged = helm_merge(values(), overrides)
     sharded = merged["sharding"]["enabled"]
     assert len(by_kind(documents, "StatefulSet")) == int(sharded)
@@ -886,10 +834,10 @@ def test_helm_renders_each_ci_case(helm_sdk: Any, path: Path) -> None:
         assert workload["spec"]["replicas"] == 1
 
 
-def test_helm_renders_the_repositorys_rules_and_dashboards(helm_sdk: Any) -> None:
-    """Through the symlinks, the rendered PrometheusRule is mixin/rules.yml and the dashboards
-    ConfigMaps hold grafana_dashboards/*.json, unchanged."""
-    documents = render(helm_sdk, load_yaml(CI_DIR / "sharded-values.yaml"))
+def test_helm_renders_the_repositorys_rules_and_dashboards() -> None:
+    """With the default alert settings, the rendered PrometheusRule is mixin/rules.yml and the
+    dashboards ConfigMaps hold grafana_dashboards/*.json, unchanged."""
+    documents = render(load_yaml(CI_DIR / "sharded-values.yaml"))
     (rule,) = by_kind(documents, "PrometheusRule")
     assert rule["spec"] == load_yaml(REPO / "mixin" / "rules.yml")
     assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
@@ -905,7 +853,7 @@ def test_helm_renders_the_repositorys_rules_and_dashboards(helm_sdk: Any) -> Non
         assert json.loads(configmap["data"][path.name]) == json.loads(path.read_text())
 
 
-def test_helm_keeps_credentials_in_the_secret(helm_sdk: Any) -> None:
+def test_helm_keeps_credentials_in_the_secret() -> None:
     """Distinct sentinel credentials must appear in the Secret and nowhere else."""
     sentinels = {
         "apiKey": "sentinel-api-key",
@@ -914,7 +862,7 @@ def test_helm_keeps_credentials_in_the_secret(helm_sdk: Any) -> None:
         "ccClientId": "sentinel-cc-id",
         "ccClientSecret": "sentinel-cc-secret",
     }
-    documents = render(helm_sdk, {"credentials": sentinels})
+    documents = render({"credentials": sentinels})
     (secret,) = by_kind(documents, "Secret")
     assert sorted(secret["stringData"].values()) == sorted(sentinels.values())
     for document in documents:
@@ -926,14 +874,18 @@ def test_helm_keeps_credentials_in_the_secret(helm_sdk: Any) -> None:
     assert all(set(e) == {"name", "valueFrom"} for e in env)
 
 
-def test_helm_enforces_the_schema(helm_sdk: Any) -> None:
+def test_helm_enforces_the_schema() -> None:
     """Helm itself applies values.schema.json: a wrong value stops the render with its path."""
-    with pytest.raises(helm_sdk.HelmValuesError, match="/sharding/shards"):
-        render(helm_sdk, {"sharding": {"enabled": True, "shards": 0}})
+    with pytest.raises(helm_sdk().HelmValuesError, match="/sharding/shards"):
+        render({"sharding": {"enabled": True, "shards": 0}})
 
 
-def test_helm_lint_finds_nothing_wrong(helm_sdk: Any) -> None:
-    """Only INFO findings (such as the missing icon) are allowed."""
-    report = helm_sdk.lint(str(CHART), strict=True)
+@pytest.mark.parametrize("path", [None, *CI_VALUES], ids=lambda p: p.name if p else "defaults")
+def test_helm_lint_strict_finds_nothing_wrong(path: Path | None) -> None:
+    """`helm lint --strict` with the defaults and with each ci/ values file: only INFO
+    findings (such as the missing icon) are allowed."""
+    overrides = load_yaml(path) or {} if path else {}
+    report = helm_sdk().lint(str(CHART), overrides, strict=True)
+    assert report["total_charts_linted"] == 1
     assert report["errors"] == []
     assert [m for m in report["messages"] if m["severity"] > 1] == []

@@ -44,6 +44,9 @@ spec:
         - --web.listen-address=:9878
         - --log.level={{ $values.log.level }}
         - --log.format={{ $values.log.format }}
+        {{- if $values.webConfig.existingSecret }}
+        - --web.config.file=/etc/eightbyeight-exporter-web/{{ $values.webConfig.key }}
+        {{- end }}
         {{- if $values.demo }}
         - --demo
         {{- end }}
@@ -72,23 +75,17 @@ spec:
           containerPort: 9878
           protocol: TCP
       startupProbe:
-        httpGet:
-          path: /-/healthy
-          port: http
+        {{- include "eightbyeight-exporter.probeCheck" (dict "probes" $values.probes "path" "/-/healthy") | nindent 8 }}
         {{- with $values.startupProbe }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
       livenessProbe:
-        httpGet:
-          path: /-/healthy
-          port: http
+        {{- include "eightbyeight-exporter.probeCheck" (dict "probes" $values.probes "path" "/-/healthy") | nindent 8 }}
         {{- with $values.livenessProbe }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
       readinessProbe:
-        httpGet:
-          path: /-/ready
-          port: http
+        {{- include "eightbyeight-exporter.probeCheck" (dict "probes" $values.probes "path" "/-/ready") | nindent 8 }}
         {{- with $values.readinessProbe }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -105,6 +102,11 @@ spec:
         # Python needs a writable /tmp; the root file system is read-only.
         - name: tmp
           mountPath: /tmp
+        {{- if $values.webConfig.existingSecret }}
+        - name: web-config
+          mountPath: /etc/eightbyeight-exporter-web
+          readOnly: true
+        {{- end }}
         {{- with $values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -119,6 +121,17 @@ spec:
       {{- else }}
       emptyDir: {}
       {{- end }}
+    {{- with $values.webConfig.existingSecret }}
+    # The web config and the files it names (certificate, key, CAs). The exporter notices the
+    # kubelet's update of the Secret (a symlink swap) and reloads them; a change that lowers
+    # the protection is refused until a restart.
+    - name: web-config
+      secret:
+        secretName: {{ . }}
+        # 0440 (written in decimal: YAML 1.2 readers take 0440 as a decimal number): the
+        # private key readable by the pod's fsGroup (the exporter's group) only.
+        defaultMode: 288
+    {{- end }}
     {{- with $values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -166,5 +179,22 @@ Secret the credentials given in values.
       name: {{ $secretName | quote }}
       key: {{ $variable }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The check of a probe: a GET of "path" (HTTP or HTTPS), or a TCP connect when basic auth is on
+(the exporter asks for credentials on every path, and a probe cannot take them from a
+Secret). Called with a dict: "probes" (.Values.probes) and "path".
+*/}}
+{{- define "eightbyeight-exporter.probeCheck" -}}
+{{- if eq .probes.type "tcpSocket" -}}
+tcpSocket:
+  port: http
+{{- else -}}
+httpGet:
+  path: {{ .path }}
+  port: http
+  scheme: {{ .probes.scheme }}
 {{- end }}
 {{- end }}
