@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/venv.sh
 . scripts/venv.sh
 
-python3 -m pip install --quiet --disable-pip-version-check .
+python3 -m pip install --quiet --disable-pip-version-check -c constraints.txt .
 exec eightbyeight-exporter --demo "$@"

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/venv.sh
 . scripts/venv.sh
 
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+# The runtime dependencies at the versions the image ships (constraints.txt); the test tools
+# as pyproject.toml bounds them.
+python3 -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 
 if ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1; then
   as_root=()
