@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from exporter.cli import build_parser
+from exporter.config.command_line import build_parser
 from exporter.core.errors import ConfigError
 from exporter.serving.server import parse_listen_address
 from exporter.serving.webconfig import WebConfig, read_web_config

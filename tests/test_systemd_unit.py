@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.cli import build_parser
+from exporter.config.command_line import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
 UNIT = REPO / "docs" / "systemd" / "eightbyeight-exporter.service"
