@@ -344,8 +344,7 @@ def parse_json(endpoint: str, text: str, status: int | None = None) -> Any:
 
 
 _CONTAINER_TYPES = frozenset((dict, list))
-# Nodes of one level taken together, so the list of their values stays a bounded size.
-_NODES_PER_STEP = 4096
+_NODES_PER_STEP = 4096  # nodes of a level taken together: their list of values stays small
 
 
 def _nested_deeper(body: Any, limit: int) -> bool:
@@ -360,12 +359,8 @@ def _nested_deeper(body: Any, limit: int) -> bool:
         for start in range(0, len(level), _NODES_PER_STEP):
             nodes = level[start : start + _NODES_PER_STEP]
             is_dict = list(map(is_, map(type, nodes), repeat(dict)))
-            values = list(
-                chain(
-                    chain.from_iterable(map(dict.values, compress(nodes, is_dict))),
-                    chain.from_iterable(compress(nodes, map(not_, is_dict))),
-                )
-            )
+            values = [*chain.from_iterable(map(dict.values, compress(nodes, is_dict)))]
+            values += chain.from_iterable(compress(nodes, map(not_, is_dict)))
             below.extend(compress(values, map(_CONTAINER_TYPES.__contains__, map(type, values))))
         if below and depth >= limit:
             return True
