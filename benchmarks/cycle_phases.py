@@ -28,6 +28,7 @@ import exporter.api.http
 import exporter.serving.segments as segments
 from benchmarks.account import account_for, exporter_config, parse_size
 from benchmarks.children import Child
+from benchmarks.sampling_profile import SamplingProfile
 from exporter.app import build_exporter
 from exporter.cli import check_reports_or_fail
 from exporter.config import load_config_data
@@ -106,6 +107,13 @@ class RecordedLines:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="100k")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="CYCLES",
+        help="after the measurement, this many more cycles under a CPU sampling profile",
+    )
     options = parser.parse_args(argv)
     configure_logging("warn", "json")
     account = account_for(parse_size(options.size))
@@ -157,8 +165,19 @@ def main(argv: list[str]) -> int:
             runs.append(time.process_time() - started)
         decoding = min(runs)
         report(options.size, cycle, decoding, phases, formatting)
+        if options.profile:
+            profile_cycles(exp.scheduler.run_once, options.profile)
         exp.scheduler.stop()
     return 0
+
+
+def profile_cycles(run_once: Callable[[], bool], cycles: int) -> None:
+    """More cycles under a CPU sampling profile (its own and inclusive shares to stderr): the
+    kernel's timer ticks every few ms, a cycle at 100k gives a few hundred samples."""
+    profile = SamplingProfile()
+    for _ in range(cycles):
+        profile.run(run_once)
+    profile.print(top=70)
 
 
 def patch(owner: type, name: str, value: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import tracemalloc
 from typing import Any
 
@@ -13,7 +14,7 @@ import responses
 import structlog
 
 from exporter.api.budget import RequestBudget
-from exporter.api.http import MAX_JSON_DEPTH, HttpClient, HttpSettings
+from exporter.api.http import MAX_JSON_DEPTH, HttpClient, HttpSettings, _nested_deeper
 from exporter.api.http_errors import parse_retry_after
 from exporter.api.request_stats import RequestStats
 from exporter.api.tokens import parse_token_answer
@@ -89,6 +90,34 @@ def test_an_answer_nested_to_the_limit_is_read(rsps: responses.RequestsMock) -> 
     body = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
     rsps.get(f"{BASE}/deep", body=body)
     assert client(None, FakeClock(0)).request("GET", "/deep", "/deep") is not None
+
+
+def depth_of(body: Any) -> int:
+    """Levels of lists and objects, by plain recursion (the reference for the walk)."""
+    if isinstance(body, dict):
+        return 1 + max(map(depth_of, body.values()), default=0)
+    if isinstance(body, list):
+        return 1 + max(map(depth_of, body), default=0)
+    return 0
+
+
+def random_body(rng: random.Random, depth: int) -> Any:
+    if depth == 0 or rng.random() < 0.2:
+        return rng.choice([1, "a", None, 1.5, True])
+    if rng.random() < 0.5:
+        return {str(i): random_body(rng, depth - 1) for i in range(rng.randint(0, 4))}
+    return [random_body(rng, depth - 1) for _ in range(rng.randint(0, 4))]
+
+
+def test_the_depth_walk_agrees_with_recursion_on_any_shape() -> None:
+    rng = random.Random(20)
+    bodies = [random_body(rng, rng.randint(0, 9)) for _ in range(400)]
+    # A level wider than one step of the walk, with the deepest node in its last step.
+    wide: list[Any] = [{"a": 1} for _ in range(3 * 4096)] + [{"a": [[[1]]]}]
+    for body in [*bodies, wide, [wide], {"rows": wide}]:
+        depth = depth_of(body)
+        for limit in range(1, 11):
+            assert _nested_deeper(body, limit) == (depth > limit), (body, limit)
 
 
 @pytest.mark.parametrize("item", [b"{}", b"[]", b"1.5", b'{"a":1}'])

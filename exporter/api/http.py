@@ -7,7 +7,8 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import compress
+from itertools import chain, compress, repeat
+from operator import is_, not_
 from typing import Any, NamedTuple
 
 import requests
@@ -351,20 +352,28 @@ def parse_json(endpoint: str, text: str, status: int | None = None) -> Any:
 
 
 _CONTAINER_TYPES = frozenset((dict, list))
+_NODES_PER_STEP = 4096  # nodes of a level taken together: their list of values stays small
 
 
 def _nested_deeper(body: Any, limit: int) -> bool:
-    """True when lists and objects nest more than `limit` levels; without recursion. The
-    containers among a node's values are picked at C speed (compress over their types): a
-    60 MB answer takes a third of its parse time, a Python loop over every value half."""
-    pending: list[tuple[Any, int]] = [(body, 1)] if type(body) in _CONTAINER_TYPES else []
-    while pending:
-        node, depth = pending.pop()
-        values = node.values() if type(node) is dict else node
-        for child in compress(values, map(_CONTAINER_TYPES.__contains__, map(type, values))):
-            if depth >= limit:
-                return True
-            pending.append((child, depth + 1))
+    """True when lists and objects nest more than `limit` levels; without recursion. One level
+    at a time, and every step at C speed (the values of a batch of nodes chained, the
+    containers among them picked by their types): no Python code runs per node or per value,
+    which made the walk half the cost of `json.loads` itself."""
+    level = [body] if type(body) in _CONTAINER_TYPES else []
+    depth = 1
+    while level:
+        below: list[Any] = []
+        for start in range(0, len(level), _NODES_PER_STEP):
+            nodes = level[start : start + _NODES_PER_STEP]
+            is_dict = list(map(is_, map(type, nodes), repeat(dict)))
+            values = [*chain.from_iterable(map(dict.values, compress(nodes, is_dict)))]
+            values += chain.from_iterable(compress(nodes, map(not_, is_dict)))
+            below.extend(compress(values, map(_CONTAINER_TYPES.__contains__, map(type, values))))
+        if below and depth >= limit:
+            return True
+        level = below
+        depth += 1
     return False
 
 

@@ -47,6 +47,8 @@ def label_text(value: Any) -> str:
     """A label value from a JSON value: "" for null, objects and arrays (never a Python repr),
     and always encodable: JSON may carry a lone surrogate ("\\ud800"), which would make the
     whole /metrics page fail to encode at scrape time, so it becomes U+FFFD."""
+    if value.__class__ is str and value.isascii():
+        return value  # the common case, at once: the ABC check below costs more than the rest
     if value is None or isinstance(value, (Mapping, list)):
         return ""
     text = value if isinstance(value, str) else str(value)
