@@ -29,7 +29,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
-import exporter.api.http
+import exporter.api.json_answers
 from benchmarks.children import announce
 from exporter.api.tokens import TokenCache
 from exporter.app import Exporter, build_exporter
@@ -47,7 +47,7 @@ from exporter.serving.server import ExporterServer
 
 
 class RecordingJson:
-    """Stands in for the `json` module of exporter/api/http.py, which decodes every API
+    """Stands in for the `json` module of exporter/api/json_answers.py, which decodes every API
     answer with `json.loads(content)` (`content`: the body's bytes): while `out` is a file,
     appends each body to it as it comes, after its length.
 
@@ -76,7 +76,7 @@ class RecordingJson:
 RECORDER = RecordingJson(json)
 # In this process only: the exporter under test decodes through the recorder (the module
 # attribute `json` is replaced in place; the module does not export it).
-vars(exporter.api.http)["json"] = RECORDER
+vars(exporter.api.json_answers)["json"] = RECORDER
 STARTED = time.monotonic()
 
 

@@ -14,8 +14,9 @@ import responses
 import structlog
 
 from exporter.api.budget import RequestBudget
-from exporter.api.http import MAX_JSON_DEPTH, HttpClient, HttpSettings, _nested_deeper
+from exporter.api.http import HttpClient, HttpSettings
 from exporter.api.http_errors import parse_retry_after
+from exporter.api.json_answers import MAX_JSON_DEPTH, _nested_deeper
 from exporter.api.request_stats import RequestStats
 from exporter.api.tokens import parse_token_answer
 from exporter.config import load_config_data
