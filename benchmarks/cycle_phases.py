@@ -33,6 +33,7 @@ from benchmarks.sampling_profile import SamplingProfile
 from exporter.app import build_exporter
 from exporter.cli import check_reports_or_fail
 from exporter.config import load_config_data
+from exporter.core.garbage import tune_garbage_collection
 from exporter.core.logs import configure_logging
 from exporter.core.memory import limit_malloc_arenas
 from exporter.metrics.rendering import LabelCache, TextFamily, deflate_segment
@@ -110,6 +111,11 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="100k")
     parser.add_argument(
+        "--default-gc",
+        action="store_true",
+        help="CPython's garbage collector as it starts, not tuned as exporter/cli.py tunes it",
+    )
+    parser.add_argument(
         "--profile",
         type=int,
         default=0,
@@ -140,11 +146,13 @@ def main(argv: list[str]) -> int:
         config = exporter_config(sim)
         # Phases are timed with the process's CPU clock: requests running in threads at once
         # would be counted once per thread. One at a time costs the same CPU.
-        members = config["work_analytics"].setdefault("ring_group_members", {})
-        members["concurrency"] = 1
+        for one_at_a_time in ("ring_group_members", "live_calls"):
+            config["work_analytics"].setdefault(one_at_a_time, {})["concurrency"] = 1
         limit_malloc_arenas()  # as exporter/cli.py does, before any thread
         exp = build_exporter(load_config_data(config))
         check_reports_or_fail(exp, strict=False)
+        if not options.default_gc:
+            tune_garbage_collection()  # as exporter/cli.py does
         assert exp.scheduler.run_once(), "the warm-up cycle failed"
         exp.exposition.answer(openmetrics=False, gzip=True)  # as Prometheus asks, gzip
         gc.collect()
@@ -207,7 +215,10 @@ def report(size: str, cycle: float, decoding: float, phases: PhaseClock, formatt
     }
     shares["parsing, labelling and the rest"] = cycle - sum(shares.values())
     print(f"size {size}: {len(phases.bodies)} answers, {sum(map(len, phases.bodies))} bytes")
-    print(f"cycle CPU / json.loads of the same answers: {cycle / decoding:.1f}x")
+    print(
+        f"cycle CPU / json.loads of the same answers: {cycle / decoding:.1f}x "
+        f"({cycle * 1000:.0f} ms / {decoding * 1000:.1f} ms)"
+    )
     print("| phase | share of cycle CPU | x json.loads |")
     print("|---|---|---|")
     for phase, seconds in shares.items():

@@ -20,6 +20,7 @@ from benchmarks.children import Child
 from benchmarks.exporter_process import rss_bytes
 from exporter.app import build_exporter
 from exporter.config import load_config_data
+from exporter.core.garbage import tune_garbage_collection
 from exporter.core.logs import configure_logging
 from exporter.core.memory import limit_malloc_arenas
 
@@ -61,6 +62,7 @@ def main(argv: list[str]) -> int:
             }
             limit_malloc_arenas()  # as exporter/cli.py does, before any thread
             exp = build_exporter(load_config_data(default_intervals(exporter_config(sim))))
+            tune_garbage_collection()  # as exporter/cli.py does, once the exporter is built
             idle = rss_bytes()
             exp.scheduler.start()
             started = time.monotonic()

@@ -35,6 +35,7 @@ from exporter.api.tokens import TokenCache
 from exporter.app import Exporter, build_exporter
 from exporter.cli import check_reports_or_fail
 from exporter.config import Config, load_config_data
+from exporter.core.garbage import tune_garbage_collection
 from exporter.core.logs import configure_logging
 from exporter.core.memory import limit_malloc_arenas, release_free_memory
 from exporter.pollers.call_legs import CallLegPoller
@@ -170,6 +171,7 @@ class Driven:
         problems = check_reports_or_fail(self.exp, strict=False)  # as cli.py, before serving
         if problems:
             raise RuntimeError("; ".join(problems))
+        tune_garbage_collection()  # as cli.py, once the exporter is built and checked
         # As cli.py serves it: the server reads the exporter through the LiveExporter on every
         # request (and its registry carries the reload state). No reload is ever asked here.
         self.live = LiveExporter(

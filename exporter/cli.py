@@ -16,6 +16,7 @@ from exporter.config import Config, load_config_data, read_config_file
 from exporter.config.collector_flags import apply_collector_flags
 from exporter.config.command_line import build_parser, collector_flags
 from exporter.core.errors import ConfigError, ExporterError
+from exporter.core.garbage import tune_garbage_collection
 from exporter.core.logs import configure_logging, get_logger
 from exporter.core.memory import limit_malloc_arenas
 from exporter.core.sharding import Shard, parse_shard
@@ -277,6 +278,7 @@ def _run(
     if problems:
         exporter.close()
         return config_failed(problems)
+    tune_garbage_collection()  # what start-up made stays: out of every later collection
     if args.once or server is None:
         try:
             ok = run_concurrently(exporter.scheduler.runners)
