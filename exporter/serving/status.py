@@ -184,4 +184,8 @@ def gather(
 
 
 def status_json(status: Status) -> bytes:
-    return (json.dumps(asdict(status), indent=1, ensure_ascii=True) + "\n").encode()
+    text = json.dumps(asdict(status), indent=1, ensure_ascii=True)
+    # As Go's encoder does: a value holding markup stays inert even where a client sniffs the
+    # answer for HTML (the page also says nosniff).
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (text + "\n").encode()
