@@ -25,8 +25,9 @@ from exporter.pollers.base import Scheduler
 from exporter.pollers.one_round import run_concurrently
 from exporter.reload import LiveExporter
 from exporter.serving.exposition import Exposition
-from exporter.serving.handler import FIXED_PATHS, Reload, Served
+from exporter.serving.handler import FIXED_PATHS, Reload
 from exporter.serving.server import ExporterServer, parse_listen_address
+from exporter.serving.status import ExporterFacts, ReloadOutcome
 from exporter.serving.webconfig import WebConfigWatcher
 
 if TYPE_CHECKING:  # the simulator is imported at run time only by --demo
@@ -65,8 +66,9 @@ class PendingServed:
     or any collector; the server answers from `start()` on, once `live` is set (a scrape
     meanwhile waits in the listen backlog)."""
 
-    def __init__(self) -> None:
+    def __init__(self, config_file: str | None = None) -> None:
         self.live: LiveExporter | None = None
+        self.config_file = config_file
 
     def _target(self) -> LiveExporter:
         if self.live is None:
@@ -84,9 +86,22 @@ class PendingServed:
     def reload(self) -> tuple[bool, str]:
         return self._target().reload()
 
+    def status_facts(self) -> ExporterFacts:
+        """What the status page shows beyond the runners: the live exporter's, at each look."""
+        live = self._target()
+        state = live.state
+        return ExporterFacts(
+            budgets=tuple(live.exporter.budgets),
+            config_file=self.config_file,
+            reload=ReloadOutcome(state.successful, state.success_timestamp, state.attempted_at),
+        )
+
 
 def bind_server(
-    args: argparse.Namespace, served: Served, on_reload: Reload, web_config: WebConfigWatcher | None
+    args: argparse.Namespace,
+    served: PendingServed,
+    on_reload: Reload,
+    web_config: WebConfigWatcher | None,
 ) -> ExporterServer | int:
     """The server bound to --web.listen-address, or the exit code after saying why not."""
     try:
@@ -97,6 +112,7 @@ def bind_server(
             web_config=web_config,
             enable_lifecycle=args.enable_lifecycle,
             telemetry_path=args.telemetry_path,
+            status_facts=served.status_facts,
         )
     except ConfigError as exc:
         return config_failed(exc.problems, prefix="error: ")
@@ -155,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         web_config = WebConfigWatcher(args.web_config_file) if args.web_config_file else None
     except ConfigError as exc:
         return config_failed(exc.problems, prefix="error: ")
-    served = PendingServed()
+    served = PendingServed(args.config_file)
     server: ExporterServer | None = None
     if not (args.check_config or args.once):
         bound = bind_server(args, served, served.reload, web_config)

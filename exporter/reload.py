@@ -45,6 +45,8 @@ class ReloadState:
     def __init__(self, now: Callable[[], float] = time.time) -> None:
         self.successful = True
         self.success_timestamp = now()
+        # When the last reload was asked for (SIGHUP or POST /-/reload); None: none yet.
+        self.attempted_at: float | None = None
 
     def collect(self) -> Iterator[Metric]:
         values = (1.0 if self.successful else 0.0, self.success_timestamp)
@@ -135,10 +137,12 @@ class LiveExporter:
             return True, "configuration reloaded"
 
     def _succeeded(self) -> None:
+        self.state.attempted_at = self._now()
         self.state.successful = True
         self.state.success_timestamp = self._now()
 
     def _failed(self, problems: list[str]) -> tuple[bool, str]:
+        self.state.attempted_at = self._now()
         self.state.successful = False
         log.error("config_reload_failed", problems=problems)
         return False, "configuration not reloaded, the running one stays: " + "; ".join(problems)

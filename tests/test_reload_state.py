@@ -265,6 +265,10 @@ def test_a_reload_whose_check_fails_leaves_the_running_exporter_whole(
     reloaded, message = daemon.live.reload()
 
     assert not reloaded and "unknown metric" in message
+    # What the status page says: failed now, the configuration of before still loaded.
+    state = daemon.live.state
+    assert (state.successful, state.attempted_at) == (False, daemon.clock.now)
+    assert state.success_timestamp < daemon.clock.now
     assert daemon.live.exporter is running and daemon.runners() == runners
     assert all(runner.running for runner in runners.values())
     # Only the candidate's own new clients were closed, none of the running exporter's.

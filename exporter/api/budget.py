@@ -128,6 +128,16 @@ class RequestBudget:
         with self._lock:
             return self._clock() < self._paused_until
 
+    def pause_left(self) -> float:
+        """Seconds a 429's pause has still to run (0.0 when none does)."""
+        with self._lock:
+            return max(0.0, self._paused_until - self._clock())
+
+    def tokens(self) -> float:
+        """Requests that may be sent at once now (a burst is `capacity`)."""
+        with self._lock:
+            return self._bucket.available(self._clock())
+
     def used(self) -> int:
         """Requests sent in the last 60 seconds."""
         with self._lock:

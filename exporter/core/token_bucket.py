@@ -19,6 +19,10 @@ class TokenBucket:
         self._tokens = capacity
         self._updated = now
 
+    def available(self, now: float) -> float:
+        """The tokens there would be at `now`, nothing taken (what the status page shows)."""
+        return min(self.capacity, self._tokens + max(0.0, now - self._updated) * self.rate)
+
     def take(self, now: float) -> float:
         """Take a token: 0.0 when one was there, else the seconds until one will be (nothing
         is taken then)."""

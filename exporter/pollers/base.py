@@ -136,6 +136,7 @@ class RunState:
     last_success: float | None = None
     last_error: str | None = None
     running_since: float | None = None  # monotonic
+    last_started: float | None = None  # wall clock: the next run is due an interval after it
     # The poller's own metrics (watermark, records read, ...) as of the end of its last run:
     # taken with the snapshot, so a page never shows a new watermark beside older counts.
     poller_metrics: dict[str, float] = field(default_factory=dict)
@@ -189,7 +190,7 @@ class PollerRunner:
     def _run(self) -> bool:
         started_wall, started = self._wall(), self._mono()
         with self._lock:
-            self._state.running_since = started
+            self._state.running_since, self._state.last_started = started, started_wall
         error: str | None = None
         families: tuple[RenderedFamily, ...] = ()
         try:

@@ -1,6 +1,6 @@
 """The request handler of the exporter's HTTP server: one connection's requests.
 
-/metrics, a landing page, /-/healthy, /-/ready and `POST /-/reload` (with
+/metrics, the status page (exporter/serving/status_page.py), /-/healthy, /-/ready and `POST /-/reload` (with
 `--web.enable-lifecycle` only); with a web config, the rate limit and basic auth before any of
 them, and the configured headers on every answer. Every request's body is framed strictly
 (a Content-Length of digits, no Transfer-Encoding) and read before it is answered, so bytes of a
@@ -9,7 +9,6 @@ body are never taken for a second request.
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import re
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
+from urllib.parse import parse_qs
 
 from prometheus_client.exposition import choose_encoder
 
@@ -25,28 +25,10 @@ from exporter.core.logs import get_logger
 from exporter.pollers.base import Scheduler
 from exporter.serving.connections import DeadlineSocketReader, ServerLimits, send_pieces
 from exporter.serving.exposition import Exposition
+from exporter.serving.status_page import CONTENT_SECURITY_POLICY, StatusPage
 from exporter.serving.webconfig import AuthResult, WebConfigWatcher, WebState
 
 log = get_logger(__name__)
-
-
-def _landing_page(collectors: list[str], telemetry_path: str = "/metrics") -> bytes:
-    # Relative, as the other links: the page works behind a proxy that adds a path prefix.
-    metrics = html.escape(telemetry_path.lstrip("/"), quote=True)
-    items = "".join(f"<li>{html.escape(c)}</li>" for c in collectors)
-    return f"""<!DOCTYPE html>
-<html><head><title>8x8 Exporter</title></head>
-<body>
-<h1>8x8 Exporter</h1>
-<p>Prometheus exporter for 8x8 Work Analytics and Contact Center analytics, version {__version__}.</p>
-<ul>
-<li><a href="{metrics}">Metrics</a></li>
-<li><a href="-/healthy">Health</a></li>
-<li><a href="-/ready">Readiness</a></li>
-</ul>
-<h2>Collectors</h2><ul>{items}</ul>
-</body></html>
-""".encode()
 
 
 class Served(Protocol):
@@ -109,10 +91,12 @@ class HandlerContext:
     limits: ServerLimits = field(default_factory=ServerLimits)
     # `--web.telemetry-path`: where /metrics is served.
     telemetry_path: str = "/metrics"
+    # The page at `/` (it links the telemetry path: made by the server with it).
+    status: StatusPage = field(default_factory=StatusPage)
 
 
 class ExporterRequestHandler(BaseHTTPRequestHandler):
-    """One connection's requests: /metrics, the landing page, health, readiness and reload.
+    """One connection's requests: /metrics, the status page, health, readiness and reload.
 
     With a web config, every request first passes the rate limit and basic auth (in
     `parse_request`, so a new endpoint cannot forget them) and every answer carries the
@@ -285,15 +269,34 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
         elif path == self.context.telemetry_path:
             self._metrics()
         elif path == "/":
-            runners = self.context.served.scheduler.runners
-            page = _landing_page([r.name for r in runners], self.context.telemetry_path)
-            self._send(200, page, "text/html; charset=utf-8")
+            self._status_page()
         elif path == "/-/healthy":
             self._healthy()
         elif path == "/-/ready":
             self._ready()
         else:
             self._send(404, b"404 page not found\n", _TEXT)
+
+    def _status_page(self) -> None:
+        wanted = parse_qs(self.path.partition("?")[2]).get("format", ["html"])[-1]
+        if wanted not in ("html", "json"):
+            self._send(400, b"format must be html or json\n", _TEXT)
+            return
+        as_json = wanted == "json"
+        try:
+            body = self.context.status.answer(self.context.served.scheduler, as_json=as_json)
+        except Exception:
+            log.exception("status_page_failed")
+            self._send(500, b"error rendering the status page\n", _TEXT)
+            return
+        content_type = "application/json" if as_json else "text/html; charset=utf-8"
+        # The state it shows is the moment's: no cache keeps it; no script ever runs in it.
+        headers = {
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+            "X-Content-Type-Options": "nosniff",
+        }
+        self._send(200, body, content_type, headers)
 
     def _reload(self) -> None:
         on_reload = self.context.on_reload

@@ -1,4 +1,4 @@
-"""The exporter's HTTP server: /metrics, a landing page, /-/healthy and /-/ready.
+"""The exporter's HTTP server: /metrics, the status page, /-/healthy and /-/ready.
 
 With `--web.config.file` (exporter/serving/webconfig/) the same server speaks TLS, asks for basic
 auth on every path and adds the configured response headers; without one it is plain HTTP.
@@ -38,6 +38,8 @@ from exporter.serving.handler import (
     Served,
     accepts_gzip,
 )
+from exporter.serving.status import StatusFacts
+from exporter.serving.status_page import StatusPage
 from exporter.serving.webconfig import WebConfigWatcher, client_san_allowed, ssl_reason
 
 # accepts_gzip: imported from here by code that predates the handler's own module.
@@ -65,7 +67,7 @@ class ExporterServer:
     """A threading HTTP server bound to the listen address; `start()` serves in the background.
 
     `web_config` (the exporter-toolkit's file, loaded) turns on TLS, basic auth and extra
-    headers.
+    headers. `status_facts`: what the status page shows beyond the runners (budgets, config).
     """
 
     def __init__(
@@ -78,11 +80,19 @@ class ExporterServer:
         enable_lifecycle: bool = False,
         limits: ServerLimits = ServerLimits(),
         telemetry_path: str = "/metrics",
+        status_facts: StatusFacts | None = None,
     ) -> None:
         host, port = parse_listen_address(address)
         self.web_config = web_config
+        self.status_page = StatusPage(telemetry_path, status_facts)
         context = HandlerContext(
-            served, on_reload, web_config, enable_lifecycle, limits, telemetry_path
+            served,
+            on_reload,
+            web_config,
+            enable_lifecycle,
+            limits,
+            telemetry_path,
+            self.status_page,
         )
         handler = partial(ExporterRequestHandler, context)
         self.httpd = _HTTPServer((host, port), handler, _family(host), web_config, limits)
