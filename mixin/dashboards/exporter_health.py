@@ -150,15 +150,18 @@ def build_exporter_health(config: MixinConfig) -> Dashboard:
             ),
             timeseries(
                 "Failures by endpoint",
+                # Per code from an endpoint's first failure on; 0 per endpoint before it.
                 [
                     Query(
-                        f"sum by (api, endpoint, code) ({failures})",
+                        f"sum by (api, endpoint, code) ({failures})"
+                        f" or 0 * sum by (api, endpoint) ({requests})",
                         "{{api}} {{endpoint}} {{code}}",
                     )
                 ],
                 unit="reqps",
                 description="Requests with no answer (code `transport`), a status other than "
-                "2xx (the status), or a 2xx answer that could not be used (`malformed`).",
+                "2xx (the status), or a 2xx answer that could not be used (`malformed`); 0 "
+                "(without a code) for an endpoint that has not failed.",
             ),
             timeseries(
                 "Failure ratio by API",
