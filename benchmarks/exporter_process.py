@@ -22,6 +22,7 @@ import gc
 import json
 import signal
 import struct
+import threading
 import sys
 import time
 from collections.abc import Callable
@@ -55,19 +56,22 @@ class RecordingJson:
     Written, not kept: bodies held until the cycle ends would sit in the heap when the memory
     after the cycles is read, and giving them back (`malloc_trim`) would give back the
     exporter's own garbage too, which production does only after large runs
-    (`TRIM_AFTER_BYTES`). No lock: `run_once` runs the collectors one after another in the
-    calling thread, and the schedule is off while a cycle is measured."""
+    (`TRIM_AFTER_BYTES`). A lock: `run_once` runs the collectors one after another, but the
+    ring group members and the live calls decode in worker threads of their own, and two
+    answers' length and bytes must not interleave."""
 
     def __init__(self, real: ModuleType) -> None:
         self._real = real
         self.out: IO[bytes] | None = None
+        self._lock = threading.Lock()
 
     def loads(self, content: Any, **kwargs: Any) -> Any:
         if self.out is not None:
             # The client decodes the body to text first (to free its bytes early).
             data = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
-            self.out.write(struct.pack("<Q", len(data)))
-            self.out.write(data)
+            with self._lock:
+                self.out.write(struct.pack("<Q", len(data)))
+                self.out.write(data)
         return self._real.loads(content, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
