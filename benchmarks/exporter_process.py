@@ -22,8 +22,8 @@ import gc
 import json
 import signal
 import struct
-import threading
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
