@@ -36,8 +36,8 @@ from exporter.pollers.cc_realtime import CcRealtimePoller
 from exporter.pollers.cc_reports import CcReportPoller, check_report
 from exporter.pollers.discovery import DiscoveryPoller
 from exporter.pollers.live import add_live_pollers
+from exporter.pollers.ring_group_sources import NO_RING_GROUPS
 from exporter.pollers.summaries import (
-    NO_RING_GROUPS,
     CompanySummaryPoller,
     ExtensionPoller,
     RingGroupMemberPoller,

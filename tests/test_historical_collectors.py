@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import tracemalloc
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from structlog.testing import capture_logs
@@ -17,11 +19,10 @@ from exporter.core.windows import parse_window
 from exporter.pollers.call_counting import SeenIds, outcome
 from exporter.pollers.discovery import Directory, FixedDirectory, Pbx
 from exporter.pollers.limits import FoldedKeys
+from exporter.pollers.ring_group_sources import FixedRingGroups, RingGroup
 from exporter.pollers.summaries import (
     CompanySummaryPoller,
     ExtensionPoller,
-    FixedRingGroups,
-    RingGroup,
     RingGroupMemberPoller,
     RingGroupPoller,
 )
@@ -111,6 +112,23 @@ def test_company_summary_converts_units_and_labels_windows() -> None:
     )
     assert today["startTime"] == "2025-11-18 05:00:00"
     assert today["timeZone"] == "UTC"
+
+
+def test_windows_that_resolve_alike_ask_once_and_both_are_exported() -> None:
+    # Monday 2024-06-10 10:00 in New York: this week began at midnight, as today did.
+    monday = datetime(2024, 6, 10, 10, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    client = SummaryClient({"/v1/compsum": fixture_json("compsum.json")}, FakeClock(monday))
+    windows = [parse_window("today"), parse_window("this_week"), parse_window("1h")]
+    collector = CompanySummaryPoller(
+        client, FixedDirectory(DIRECTORY), **summary_kwargs(windows=windows)
+    )
+    out = Recorder(collector.collect())
+    assert len(client.calls) == 2  # today and this_week once, 1h once
+    for window in ("today", "this_week", "1h"):
+        assert out.get("eightbyeight_pbx_calls", pbx="demonstrationname", window=window) == 5334
+    client.clock = FakeClock(monday + 86_400)  # Tuesday: the week is two days
+    collector.collect()
+    assert len(client.calls) == 2 + 3
 
 
 def test_configured_pbxes_are_batched_into_comma_lists() -> None:

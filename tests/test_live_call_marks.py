@@ -16,7 +16,7 @@ from exporter.core.errors import ApiError
 from exporter.metrics.rendering import render_families
 from exporter.pollers.discovery import Directory, FixedDirectory, Pbx, Queue, Site
 from exporter.pollers.live_calls import LISTING_MARGIN_SECONDS, LiveCallPoller
-from exporter.pollers.summaries import NO_RING_GROUPS
+from exporter.pollers.ring_group_sources import NO_RING_GROUPS
 from simulator.aggregated_call_views import CallView
 from simulator.aggregated_calls import PageRequest
 from tests.support.page import samples

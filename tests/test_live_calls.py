@@ -21,7 +21,7 @@ from exporter.metrics.rendering import render_families
 from exporter.pollers.base import Scheduler
 from exporter.pollers.call_queues import CallQueuePoller
 from exporter.pollers.live_calls import LiveCallPoller
-from exporter.pollers.summaries import NO_RING_GROUPS, FixedRingGroups, RingGroup
+from exporter.pollers.ring_group_sources import NO_RING_GROUPS, FixedRingGroups, RingGroup
 from tests.support import work_analytics as wa
 from tests.support.call_queues import PBX_ID, CannedClient, directory
 from tests.support.clock import FakeClock

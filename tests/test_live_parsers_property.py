@@ -15,7 +15,7 @@ from exporter.core.errors import ExporterError
 from exporter.metrics.rendering import render_families
 from exporter.pollers.agent_activity import AgentActivityPoller
 from exporter.pollers.live_calls import LiveCallPoller
-from exporter.pollers.summaries import NO_RING_GROUPS
+from exporter.pollers.ring_group_sources import NO_RING_GROUPS
 from tests.support.call_queues import directory
 from tests.support.files import fixture_json
 

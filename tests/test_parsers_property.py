@@ -63,11 +63,10 @@ from exporter.pollers.call_records import CallRecordPoller
 from exporter.pollers.cc_reports import check_report
 from exporter.pollers.discovery import DiscoveryPoller, FixedDirectory
 from exporter.pollers.queue_agents import QueueAgentPoller, status_word
+from exporter.pollers.ring_group_sources import FixedRingGroups, RingGroup
 from exporter.pollers.summaries import (
     CompanySummaryPoller,
     ExtensionPoller,
-    FixedRingGroups,
-    RingGroup,
     RingGroupMemberPoller,
     RingGroupPoller,
     SummaryPoller,

@@ -21,7 +21,8 @@ from exporter.core.errors import ServerError
 from exporter.core.windows import parse_window
 from exporter.metrics.rendering import RenderedFamily, render_families
 from exporter.pollers.discovery import FixedDirectory
-from exporter.pollers.summaries import FixedRingGroups, RingGroup, RingGroupMemberPoller
+from exporter.pollers.ring_group_sources import FixedRingGroups, RingGroup
+from exporter.pollers.summaries import RingGroupMemberPoller
 from tests.support.clock import FakeClock
 from tests.support.historical import DIRECTORY, NOW, summary_kwargs
 from tests.support.work_analytics import BASE, Sleeps, add_token, make_client

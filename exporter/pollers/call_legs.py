@@ -20,7 +20,7 @@ from exporter.pollers.call_counting import (
 )
 from exporter.pollers.call_details import CallDetailPoller
 from exporter.pollers.discovery import DirectorySource
-from exporter.pollers.summaries import RingGroupSource
+from exporter.pollers.ring_group_sources import RingGroupSource
 
 LEG_SPECS = call_detail_specs(
     "call_legs",

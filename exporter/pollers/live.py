@@ -12,7 +12,7 @@ from exporter.pollers.assembly import Assembly
 from exporter.pollers.base import PollerRunner
 from exporter.pollers.discovery import DirectorySource
 from exporter.pollers.live_calls import LiveCallPoller
-from exporter.pollers.summaries import NO_RING_GROUPS, RingGroupSource
+from exporter.pollers.ring_group_sources import NO_RING_GROUPS, RingGroupSource
 
 
 def add_live_pollers(

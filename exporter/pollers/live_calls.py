@@ -32,7 +32,7 @@ from exporter.metrics.units import to_number
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.discovery import Directory, DirectorySource, Pbx, Queue
 from exporter.pollers.limits import SeriesBudget
-from exporter.pollers.summaries import RingGroupSource
+from exporter.pollers.ring_group_sources import RingGroupSource
 
 log = get_logger(__name__)
 

@@ -17,10 +17,9 @@ exporter/metrics/summaries.py). Counts here are gauges: a window's count goes do
 
 from __future__ import annotations
 
-import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from exporter.api.protocols import SummaryApi
@@ -46,6 +45,7 @@ from exporter.metrics.units import convert_number, why_unusable
 from exporter.pollers.base import LeftOut, Poller, label_text
 from exporter.pollers.discovery import DirectorySource, pbx_batches
 from exporter.pollers.limits import SeriesBudget
+from exporter.pollers.ring_group_sources import RingGroup, RingGroupSource
 
 log = get_logger(__name__)
 __all__ = [
@@ -61,55 +61,14 @@ def text(row: Mapping[str, Any], key: str) -> str:
     return label_text(row.get(key))
 
 
-class RingGroupSource(Protocol):
-    """Where the member poller and the call-leg index find the ring groups: the ring group
-    poller's last answer, by (PBX name, extension)."""
-
-    @property
-    def groups(self) -> Mapping[tuple[str, str], RingGroup]: ...
-
-    @property
-    def listed(self) -> Mapping[tuple[str, str], RingGroup]:
-        """Every ring group of the last answer, whether `select` keeps it or not."""
-        ...
-
-    @property
-    def listed_until(self) -> float | None:
-        """The API's time when the last complete list was asked for (None: never): a ring
-        group that took a call before then is in `groups`."""
-        ...
-
-
-@dataclass(frozen=True)
-class RingGroup:
-    pbx: str  # PBX name
-    site: str
-    name: str
-    extension: str
-
-
-@dataclass(frozen=True)
-class FixedRingGroups:
-    """Ring groups that do not change: for a poller run on its own (tests, tools), or none at
-    all, for good, when the ring group summary is off."""
-
-    groups: Mapping[tuple[str, str], RingGroup]
-    listed_until: float | None = math.inf
-
-    @property
-    def listed(self) -> Mapping[tuple[str, str], RingGroup]:
-        return self.groups
-
-
-NO_RING_GROUPS = FixedRingGroups({})
-
-
 class SummaryPoller(Poller):
     """Polls one summary endpoint for each window; subclasses say what a row's labels are."""
 
     shape: Shape
     invalid: LeftOut
     unusable: LeftOut
+    # A window's rows may serve another window of the run that resolves to the same span.
+    rows_reusable = True
 
     def __init__(
         self,
@@ -178,10 +137,17 @@ class SummaryPoller(Poller):
         )
         budget = SeriesBudget(self.name, self.max_series)
         self.exported = set()
-        for window in self.windows:
-            resolved = self.resolve(window)
+        resolved_windows = [self.resolve(window) for window in self.windows]
+        spans = Counter((r.start_time, r.end_time) for r in resolved_windows)
+        answers: dict[tuple[str, str], list[Any]] = {}  # windows that resolve alike ask once
+        for resolved in resolved_windows:
+            window, span = resolved.window, (resolved.start_time, resolved.end_time)
+            cached = answers.get(span)
+            rows: Iterable[Any] = self.rows(resolved) if cached is None else cached
+            if cached is None and spans[span] > 1 and self.rows_reusable:
+                rows = answers[span] = list(rows)  # today and this_week on a Monday
             selected: dict[tuple[str, ...], list[tuple[MetricSpec, float]]] = {}
-            for row in self.rows(resolved):
+            for row in rows:
                 if not isinstance(row, Mapping):
                     self.invalid.add("summary_row_invalid", "row not an object", window=window.name)
                     continue
@@ -302,6 +268,7 @@ class RingGroupMemberPoller(SummaryPoller):
 
     name = RING_GROUP_MEMBERS.poller
     shape = RING_GROUP_MEMBERS
+    rows_reusable = False  # a row's group is the one being read (`_current`)
 
     def __init__(
         self,
