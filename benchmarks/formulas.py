@@ -10,12 +10,15 @@ summary, T Contact Center tenants, R reports, k status polls per report.
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from benchmarks.account import Account
 from exporter.config import Config
+from exporter.core.windows import resolve
 
 TOKEN_ENDPOINTS = ("/v1/oauth/token", "/oauth/v2/token")
 # Repeating these within a cycle is by design: a report's status is polled until it is DONE.
@@ -54,6 +57,7 @@ def requests_per_cycle(
     records_read: Mapping[str, int],
     report_delay: float,
     recent_calls: Sequence[int] = (),
+    at: float | None = None,
 ) -> dict[str, int]:
     """Data requests of one `run_once()` in steady state, by "api endpoint" (the labels of
     `eightbyeight_api_requests_total`); token requests are counted per hour instead.
@@ -62,17 +66,27 @@ def requests_per_cycle(
     and report polling are read there, defaults included); `ring_groups` (G) and
     `records_read` (n) and `recent_calls` (c, per PBX: the calls that started at or after
     its read's bound, the oldest call in progress at the previous read or max_call_age) are
-    what the measured cycle itself saw."""
+    what the measured cycle itself saw; `at` is when (epoch seconds, the simulator's wall
+    clock; now by default): it decides which windows are one span."""
     wa, cc = config.work_analytics, config.contact_center
     p, s, q = account.pbxes, account.sites_per_pbx, account.queues_per_site
     # `allpbxes` in one request unless PBXes are listed (or the exporter is sharded).
     b = 1 if not wa.pbxes else math.ceil(p / wa.pbx_batch_size)
     sites = [s + (1 if i == 0 else 0) for i in range(p)]
     queues = [s * q + 1 + (1 if i == 0 else 0) for i in range(p)]
+    # Windows that resolve to one span in a run ask once (today and this_week on a Monday);
+    # the ring group members ask per window whatever (their rows carry the group asked).
+    zone, now = ZoneInfo(wa.time_zone), time.time() if at is None else at
     windows = {
-        key: len(getattr(wa, key).windows)
-        for key in ("company_summary", "ring_groups", "ring_group_members", "extensions")
+        key: len(
+            {
+                (r.start_time, r.end_time)
+                for r in (resolve(w, now, zone) for w in getattr(wa, key).windows)
+            }
+        )
+        for key in ("company_summary", "ring_groups", "extensions")
     }
+    windows["ring_group_members"] = len(wa.ring_group_members.windows)
     listing = wa.discovery.page_size  # the customer-data API's HAL pages
     expected = {
         "/v2/pbxes/": pages(p, listing),

@@ -140,7 +140,6 @@ class PbxRead:
 
     queues: Tally
     ring_groups: Tally
-    recent: int  # calls that started at or after the read's bound (what the pages follow)
     oldest_open: float | None  # the start of the oldest call in progress read, if any
 
 
@@ -204,23 +203,34 @@ class LiveCallPoller(Poller):
         # here, as every poller's series are.
         budget = SeriesBudget(self.name, self.max_series)
 
-        def fetch(pbx: Pbx) -> tuple[Pbx, float, float, CallPageSource, list[list[Any]]]:
+        def fetch(pbx: Pbx) -> tuple[Pbx, float, CallPageSource, list[Any], int]:
+            """One PBX's read, in a worker: only what may be in progress is kept of each page
+            (most calls of a page are completed; four hours of a large PBX's calls held at once
+            per worker stayed in the heap as its high-water mark)."""
             bound, rescanned_at = self._bound(pbx, now, oldest_counted)
             pages = self.client.calls(
                 pbx.id, page_size=self.page_size, max_pages=self.max_pages, started_after=bound
             )
-            read: list[list[Any]] = []
+            kept: list[Any] = []
+            recent: set[str] = set()  # the calls since the bound: what the pages follow
             for page in pages:
                 self.progress += 1  # from a worker thread: a lost step only slows the heartbeat
-                read.append(page)
-            return pbx, bound, rescanned_at, pages, read
+                for call in page:
+                    if not isinstance(call, Mapping):
+                        kept.append(call)  # counted as invalid by the tally
+                        continue
+                    if (self.client.call_time(call.get("startTime")) or 0.0) >= bound:
+                        recent.add(label_text(call.get("callId")))
+                    if not completed(call):
+                        kept.append(call)
+            return pbx, rescanned_at, pages, kept, len(recent)
 
         # The pages of a few PBXes are asked at once, each request taking its token from the
         # API's budget in its worker's thread; they are tallied here, in the directory's order.
         reads = bounded_map(fetch, directory.pbxes, self.concurrency, f"poller-{self.name}")
-        for pbx, bound, rescanned_at, pages, read in reads:
-            tallied = self._tally(directory, pbx, read, oldest_counted, bound)
-            recent_calls[pbx.name] = tallied.recent
+        for pbx, rescanned_at, pages, calls, recent in reads:
+            tallied = self._tally(directory, pbx, calls, oldest_counted)
+            recent_calls[pbx.name] = recent
             if pages.unsorted:
                 # Read to a short page or max_pages instead: slower, but nothing hidden.
                 self.unusable.add("live_calls_not_sorted", "pages not newest first", pbx=pbx.name)
@@ -248,12 +258,7 @@ class LiveCallPoller(Poller):
             yield _labels_of(directory, pbx, queue)
 
     def _tally(
-        self,
-        directory: Directory,
-        pbx: Pbx,
-        pages: list[list[Any]],
-        oldest_counted: float,
-        bound: float,
+        self, directory: Directory, pbx: Pbx, calls: list[Any], oldest_counted: float
     ) -> PbxRead:
         queues, ring_groups = Tally(), Tally()
         for queue_labels in self._queue_labels(directory, pbx):
@@ -262,21 +267,12 @@ class LiveCallPoller(Poller):
             if pbx_name == pbx.name:
                 ring_groups.known((pbx.name, group.name or group.extension))
         seen: set[str] = set()
-        recent: set[str] = set()
         oldest_open: float | None = None
-        for page in pages:
-            for call in page:
-                started = self._read(
-                    directory, pbx, call, oldest_counted, seen, queues, ring_groups
-                )
-                if started is not None:
-                    oldest_open = started if oldest_open is None else min(oldest_open, started)
-                if (
-                    isinstance(call, Mapping)
-                    and (self.client.call_time(call.get("startTime")) or 0.0) >= bound
-                ):
-                    recent.add(label_text(call.get("callId")))
-        return PbxRead(queues, ring_groups, len(recent), oldest_open)
+        for call in calls:
+            started = self._read(directory, pbx, call, oldest_counted, seen, queues, ring_groups)
+            if started is not None:
+                oldest_open = started if oldest_open is None else min(oldest_open, started)
+        return PbxRead(queues, ring_groups, oldest_open)
 
     def _read(
         self,
@@ -293,11 +289,9 @@ class LiveCallPoller(Poller):
         if not isinstance(call, Mapping):
             self.invalid.add("live_call_invalid", "call not an object", pbx=pbx.name)
             return None
-        status = label_text(call.get("status")).strip().upper()
-        stopped = to_number(call.get("stopTime"))
-        # Issue #18, point 5: in progress while stopTime is 0 (or missing) and not COMPLETED.
-        if (stopped is not None and stopped > 0) or status == "COMPLETED":
+        if completed(call):
             return None
+        status = label_text(call.get("status")).strip().upper()
         call_id = label_text(call.get("callId"))
         if call_id:
             if call_id in seen:  # a call the paging handed out twice counts once
@@ -384,6 +378,14 @@ class LiveCallPoller(Poller):
         elif self._truncated and not truncated:
             log.info("live_calls_max_pages_cleared", collector=self.name)
         self._truncated = bool(truncated)
+
+
+def completed(call: Mapping[str, Any]) -> bool:
+    """Issue #18, point 5: a call is in progress while its stopTime is 0 (or missing) and its
+    status is not COMPLETED."""
+    stopped = to_number(call.get("stopTime"))
+    status = label_text(call.get("status")).strip().upper()
+    return (stopped is not None and stopped > 0) or status == "COMPLETED"
 
 
 def _labels_of(directory: Directory, pbx: Pbx, queue: Queue) -> tuple[str, ...]:
