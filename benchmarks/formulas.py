@@ -57,7 +57,6 @@ def requests_per_cycle(
     records_read: Mapping[str, int],
     report_delay: float,
     recent_calls: Sequence[int] = (),
-    at: float | None = None,
 ) -> dict[str, int]:
     """Data requests of one `run_once()` in steady state, by "api endpoint" (the labels of
     `eightbyeight_api_requests_total`); token requests are counted per hour instead.
@@ -66,8 +65,8 @@ def requests_per_cycle(
     and report polling are read there, defaults included); `ring_groups` (G) and
     `records_read` (n) and `recent_calls` (c, per PBX: the calls that started at or after
     its read's bound, the oldest call in progress at the previous read or max_call_age) are
-    what the measured cycle itself saw; `at` is when (epoch seconds, the simulator's wall
-    clock; now by default): it decides which windows are one span."""
+    what the measured cycle itself saw. Which windows are one span is decided now (the
+    simulator runs on the wall clock)."""
     wa, cc = config.work_analytics, config.contact_center
     p, s, q = account.pbxes, account.sites_per_pbx, account.queues_per_site
     # `allpbxes` in one request unless PBXes are listed (or the exporter is sharded).
@@ -76,7 +75,7 @@ def requests_per_cycle(
     queues = [s * q + 1 + (1 if i == 0 else 0) for i in range(p)]
     # Windows that resolve to one span in a run ask once (today and this_week on a Monday);
     # the ring group members ask per window whatever (their rows carry the group asked).
-    zone, now = ZoneInfo(wa.time_zone), time.time() if at is None else at
+    zone, now = ZoneInfo(wa.time_zone), time.time()
     windows = {
         key: len(
             {

@@ -284,12 +284,11 @@ class LiveCallPoller(Poller):
         queues: Tally,
         ring_groups: Tally,
     ) -> float | None:
-        """Count one call of a page if it is in progress; the start of a call in progress
-        (counted or not: older than max_call_age, of no known group), else None."""
+        """Count one call that `fetch` kept (not completed, or not an object); the start of a
+        call in progress (counted or not: older than max_call_age, of no known group), else
+        None."""
         if not isinstance(call, Mapping):
             self.invalid.add("live_call_invalid", "call not an object", pbx=pbx.name)
-            return None
-        if completed(call):
             return None
         status = label_text(call.get("status")).strip().upper()
         call_id = label_text(call.get("callId"))
