@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Final, Literal, NamedTuple
 
+from exporter.core.id_table import IdTable, digest
 from exporter.metrics import spec as specs
 from exporter.metrics.spec import MetricSpec
 from exporter.metrics.units import to_number
@@ -69,60 +70,59 @@ class SeenIds:
     `max_entries` the oldest are forgotten first, and `evicted_until` says up to where, so no
     window asks for them again.
 
-    The order of ends (a heap) is made only once the bound is first passed: a day's ids are
-    most of the daemon's memory after the page itself, and a heap entry per id (a tuple and a
-    tie-breaking int, about 100 bytes) more than doubled them, for an eviction that a day
-    within the bound never needs (measured at 100k series: 68k ids, 7 MB of heap entries).
+    The ids are kept as digests in flat arrays (`IdTable`: 32-64 bytes an id and no object
+    per id, where a dict of the id strings took about 130 and pinned the allocator's arenas).
+    The order of ends (a heap) is made only once the bound is first passed: a day within the
+    bound never evicts, so never needs it.
     """
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self._times: dict[Hashable, float] = {}
-        self._heap: list[tuple[float, int, Hashable]] | None = None  # once past max_entries
-        self._order = 0  # tie-breaker: keys need not be comparable
+        self._ends = IdTable()
+        # (end, digest) once past max_entries; digests are unique, so no tie-breaker: which of
+        # two ids of one end goes first changes nothing (the window then starts after both).
+        self._heap: list[tuple[float, int]] | None = None
         self.evicted = 0
         self.evicted_until = 0.0  # the latest end forgotten for room, ms
 
     def __len__(self) -> int:
-        return len(self._times)
+        return len(self._ends)
 
-    def __contains__(self, key: Hashable) -> bool:
-        return key in self._times
+    def __contains__(self, key: str) -> bool:
+        return self._ends.get(digest(key)) is not None
 
-    def add(self, key: Hashable, when: float) -> bool:
+    def add(self, key: str, when: float) -> bool:
         """Remember `key`; False when it was already known (then remembered until the later of
         its two ends: a record answered again with a corrected end stays a duplicate)."""
-        known = self._times.get(key)
+        hashed = digest(key)
+        known = self._ends.get(hashed)
         if known is not None:
             if when > known:
-                self._push(key, when)
+                self._push(hashed, when)
             return False
-        self._push(key, when)
-        if len(self._times) > self.max_entries:
+        self._push(hashed, when)
+        if len(self._ends) > self.max_entries:
             if self._heap is None:
-                # Ties in insertion order, as if the heap had been kept from the start.
-                self._heap = [(end, i, k) for i, (k, end) in enumerate(self._times.items())]
+                self._heap = [(end, hashed_key) for hashed_key, end in self._ends.items()]
                 heapq.heapify(self._heap)
-                self._order = len(self._heap)
-            while len(self._times) > self.max_entries:
+            while len(self._ends) > self.max_entries:
                 when_evicted = self._pop(self._heap)
                 if when_evicted is not None:
                     self.evicted += 1
                     self.evicted_until = max(self.evicted_until, when_evicted)
         return True
 
-    def _push(self, key: Hashable, when: float) -> None:
-        self._times[key] = when
+    def _push(self, key: int, when: float) -> None:
+        self._ends.put(key, when)
         if self._heap is not None:
-            self._order += 1
-            heapq.heappush(self._heap, (when, self._order, key))
+            heapq.heappush(self._heap, (when, key))
 
-    def _pop(self, heap: list[tuple[float, int, Hashable]]) -> float | None:
+    def _pop(self, heap: list[tuple[float, int]]) -> float | None:
         """Forget the oldest entry; its end, or None for a stale entry of a refreshed id."""
-        when, _, key = heapq.heappop(heap)
-        if self._times.get(key) != when:
+        when, key = heapq.heappop(heap)
+        if self._ends.get(key) != when:
             return None
-        del self._times[key]
+        self._ends.delete(key)
         return when
 
 

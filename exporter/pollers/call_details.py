@@ -34,7 +34,7 @@ Missed, else `other`.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -132,7 +132,7 @@ class CallDetailPoller(Poller):
 
     # --- what subclasses define -------------------------------------------------------------
 
-    def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
+    def record_id(self, row: Mapping[str, Any]) -> str | None:
         raise NotImplementedError
 
     def record_key(self, row: Mapping[str, Any]) -> RecordKey:

@@ -6,7 +6,7 @@ records (see call_details): the top-level leg into a group is counted once, by o
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from exporter.metrics.spec import MetricSpec
@@ -103,7 +103,7 @@ class CallLegPoller(CallDetailPoller):
         # Child legs (the rings to each member) are not counted: asking without them is cheaper.
         return {"isSimplified": "true", "isConnectTime": "false"}
 
-    def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
+    def record_id(self, row: Mapping[str, Any]) -> str | None:
         call_id, leg_id = label_text(row.get("callId")), label_text(row.get("legId"))
         if not (call_id and leg_id):
             return None

@@ -7,7 +7,7 @@ calls, read in full at start-up, then incrementally): one record per call.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from exporter.metrics.spec import MetricSpec
@@ -44,7 +44,7 @@ class CallRecordPoller(CallDetailPoller):
     disposition_key = "lastLegDisposition"
     duration_keys = ("waitTimeMS", "talkTimeMS")
 
-    def record_id(self, row: Mapping[str, Any]) -> Hashable | None:
+    def record_id(self, row: Mapping[str, Any]) -> str | None:
         return label_text(row.get("callId")) or None
 
     def record_key(self, row: Mapping[str, Any]) -> RecordKey:
