@@ -122,11 +122,17 @@ def main(argv: list[str]) -> int:
         metavar="CYCLES",
         help="after the measurement, this many more cycles under a CPU sampling profile",
     )
+    parser.add_argument(
+        "--as-harness",
+        action="store_true",
+        help="as benchmarks/exporter_process.py runs its cycle: the simulator's short tokens, "
+        "logging at info, the worker threads of the ring group members and the live calls",
+    )
     options = parser.parse_args(argv)
-    configure_logging("warn", "json")
+    configure_logging("info" if options.as_harness else "warn", "json")
     account = account_for(parse_size(options.size))
     args = account.simulator_args()
-    for flag in ("--token-ttl", "--cc-token-ttl"):
+    for flag in () if options.as_harness else ("--token-ttl", "--cc-token-ttl"):
         args[args.index(flag) + 1] = LONG_TOKEN_TTL
     phases = PhaseClock()
     http = exporter.api.http
@@ -146,7 +152,7 @@ def main(argv: list[str]) -> int:
         config = exporter_config(sim)
         # Phases are timed with the process's CPU clock: requests running in threads at once
         # would be counted once per thread. One at a time costs the same CPU.
-        for one_at_a_time in ("ring_group_members", "live_calls"):
+        for one_at_a_time in () if options.as_harness else ("ring_group_members", "live_calls"):
             config["work_analytics"].setdefault(one_at_a_time, {})["concurrency"] = 1
         limit_malloc_arenas()  # as exporter/cli.py does, before any thread
         exp = build_exporter(load_config_data(config))

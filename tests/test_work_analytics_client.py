@@ -187,13 +187,15 @@ def test_timeouts_are_set_on_every_request(rsps, registry, sleeps, monkeypatch) 
     rsps.get(f"{BASE}/v2/pbxes/", json=fixture_json("pbxes.json"))
     client = make_client(registry, sleeps, connect_timeout=2, read_timeout=9)
     seen: list[object] = []
-    original = client.http.session.request
+    # The adapter sends every request, whichever way the client prepares it.
+    adapter = client.http.session.get_adapter(BASE)
+    original = adapter.send
 
     def spy(*args, **kwargs):
         seen.append(kwargs.get("timeout"))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(client.http.session, "request", spy)
+    monkeypatch.setattr(adapter, "send", spy)
     client.pbxes()
     assert seen == [(2, 9), (2, 9)]
 

@@ -23,7 +23,7 @@ from exporter.api.request_stats import (
     RequestStats,
     failure_code,
 )
-from exporter.api.sessions import api_session
+from exporter.api.sessions import LeanSender, api_session
 from exporter.core.errors import (
     ApiError,
     MalformedResponseError,
@@ -88,6 +88,7 @@ class HttpClient:
         self.stats = stats
         self.session = session or api_session(self.base_url)
         self.session.headers["User-Agent"] = USER_AGENT
+        self._sender = LeanSender(self.session, self.base_url)
         self._sleep = sleep if sleep is not None else stop_aware_sleep(budget)
         self._rng = rng or random.Random()
 
@@ -195,7 +196,6 @@ class HttpClient:
         json_body: Any,
         headers: Callable[[], Mapping[str, str]] | None,
     ) -> Answer:
-        url = self.base_url + path
         if self.budget is not None:
             # A 429 pause longer than we would wait fails this request at once.
             self.budget.acquire(endpoint, max_pause=self.settings.max_retry_after)
@@ -204,15 +204,14 @@ class HttpClient:
         started = time.monotonic()
         sent = self.api_clock.clock() if self.api_clock is not None else 0.0
         try:
-            response = self.session.request(
+            response = self._sender.send(
                 method,
-                url,
+                path,
                 params=params,
                 data=data,
-                json=json_body,
+                json_body=json_body,
                 headers=request_headers,
                 timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                stream=True,
             )
             if self.api_clock is not None:
                 # The headers are in (stream=True): the body's transfer time is no part of it.
