@@ -19,8 +19,8 @@ from exporter.core.redaction import redact_label
 # Prometheus fails it at 1024 characters, Mimir and Cortex refuse series past 2048 bytes: a
 # vendor's name of a few KB must cost its own value, never the page.
 MAX_LABEL_VALUE_BYTES = 1000
-# A line this short cannot hold a value over the limit (a character is 4 bytes of UTF-8 at most):
-# only longer lines have their values measured, so the check costs one len() per sample.
+# Values this short together cannot hold one over the limit (a character is 4 bytes of UTF-8 at
+# most): only longer rows have each value measured, so the check costs one len() per row.
 SHORTEST_OVER = MAX_LABEL_VALUE_BYTES // 4
 
 
@@ -75,8 +75,8 @@ def truncate_label_value(value: str) -> str:
 
 def fitted(values: Sequence[str]) -> tuple[list[str], int]:
     """The values cut to the limit, and how many were cut."""
-    fitted = [truncate_label_value(v) for v in values]
-    return fitted, sum(1 for new, old in zip(fitted, values) if new is not old)
+    cut_values = [truncate_label_value(v) for v in values]
+    return cut_values, sum(1 for new, old in zip(cut_values, values) if new is not old)
 
 
 def escape(value: str) -> str:
