@@ -36,7 +36,13 @@ from exporter.config import load_config_data
 from exporter.core.garbage import tune_garbage_collection
 from exporter.core.logs import configure_logging
 from exporter.core.memory import limit_malloc_arenas
-from exporter.metrics.rendering import LabelCache, TextFamily, deflate_segment
+from exporter.metrics.rendering import (
+    HistogramFamily,
+    LabelCache,
+    TextFamily,
+    ValueFamily,
+    deflate_segment,
+)
 
 LONG_TOKEN_TTL = "3600"
 
@@ -74,36 +80,35 @@ class TimedJson:
 
 
 class RecordedLines:
-    """Every sample a run's families were given, to write them again alone."""
+    """Every series a run's families were given (`add_metric` of the value families and the
+    histograms, where the sample lines are written), to write them again alone."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[TextFamily, str, Any, float, tuple[str, ...]]] = []
-        self.real = TextFamily._add
+        self.calls: list[tuple[TextFamily, Callable[..., None], tuple[Any, ...]]] = []
+        self.real: dict[type[TextFamily], Callable[..., None]] = {
+            kind: kind.add_metric for kind in (ValueFamily, HistogramFamily)
+        }
 
-    def record(
-        self,
-        family: TextFamily,
-        suffix: str,
-        values: Any,
-        value: float,
-        extra: tuple[str, ...] = (),
-    ) -> None:
-        self.calls.append((family, suffix, tuple(values), value, extra))
-        self.real(family, suffix, values, value, extra)
+    def recording(self, kind: type[TextFamily]) -> Callable[..., None]:
+        real = self.real[kind]
+
+        def record(family: TextFamily, labels: Any, *args: Any) -> None:
+            self.calls.append((family, real, (tuple(labels), *args)))
+            real(family, labels, *args)
+
+        return record
 
     def replay_seconds(self) -> float:
         """Into fresh families (one shared label cache, as a run's FamilySet has)."""
-        fresh: dict[int, TextFamily] = {}
         cache: LabelCache = {}
         made = [
             (f, type(f)(f.name, f.documentation, labels=f._label_names, label_cache=cache))
             for f in {id(c[0]): c[0] for c in self.calls}.values()
         ]
         fresh = {id(old): new for old, new in made}
-        add = self.real
         started = time.process_time()
-        for family, suffix, values, value, extra in self.calls:
-            add(fresh[id(family)], suffix, values, value, extra)
+        for family, add_metric, args in self.calls:
+            add_metric(fresh[id(family)], *args)
         return time.process_time() - started
 
 
@@ -168,9 +173,11 @@ def main(argv: list[str]) -> int:
         cycle = time.process_time() - started
         phases.on = False
         lines = RecordedLines()
-        patch(TextFamily, "_add", lambda family, *args, **kw: lines.record(family, *args, **kw))
+        for kind in lines.real:
+            patch(kind, "add_metric", lines.recording(kind))
         exp.scheduler.run_once()
-        patch(TextFamily, "_add", lines.real)
+        for kind, real in lines.real.items():
+            patch(kind, "add_metric", real)
         formatting = lines.replay_seconds()
         lines.calls.clear()
         runs = []

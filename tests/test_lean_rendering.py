@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -20,8 +21,10 @@ from exporter.metrics.rendering import (
     LabelCache,
     ValueFamily,
     format_value,
+    line_end,
     render_families,
 )
+from exporter.metrics.sample_text import LINE_ENDS
 from exporter.metrics.spec import FamilySet, MetricSpec
 
 # Floats where `repr` and Go's formatting part ways or nearly do: the 1e6 switch (just under,
@@ -134,3 +137,60 @@ def test_a_value_cut_to_the_limit_is_counted_per_sample_with_or_without_the_cach
     assert our_text(list(cached)) == our_text(plain)
     line = next(iter(cached)).rendered()[0]
     assert b"[truncated " in line and len(line) < 2 * MAX_LABEL_VALUE_BYTES
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**20), 10**20))
+@example(True)
+@example(255)
+@example(256.0)
+def test_line_end_is_floattogostring_and_a_newline(value: float) -> None:
+    for edge in (value, *EDGES):
+        assert line_end(edge) == f"{floatToGoString(edge)}\n".encode()
+
+
+def test_cached_line_ends_keep_the_sign_of_zero_nan_and_the_exponent_form() -> None:
+    """-0.0 equals 0.0 (and finds its cached text), NaN equals nothing, 1e16 turns to an
+    exponent: in one family, one after the other, as prometheus-client writes them."""
+    values = [0.0, -0.0, 0, -0.0, 0.0, float("nan"), float("nan"), 1e16, 1e17, 1e6, 255.0, 256.0]
+    values += [True, 3, 2**53 + 1, -1.0, 0.5, float("inf")]
+    ours = GaugeFamily("eightbyeight_x", "x", labels=["n"], label_cache={})
+    client = GaugeMetricFamily("eightbyeight_x", "x", labels=["n"])
+    for n, value in enumerate(values):
+        ours.add_metric((str(n),), value)
+        client.add_metric([str(n)], value)
+    assert our_text([ours]) == client_text([client])
+    lines = ours.rendered()[0].splitlines()
+    assert lines[:2] == [b'eightbyeight_x{n="0"} 0.0', b'eightbyeight_x{n="1"} -0.0']
+    assert lines[5:8] == [
+        b'eightbyeight_x{n="5"} NaN',
+        b'eightbyeight_x{n="6"} NaN',
+        b'eightbyeight_x{n="7"} 1e+16',
+    ]
+
+
+def test_the_line_ends_are_fixed_whatever_a_run_writes() -> None:
+    """The table of common values' text never grows: a run of a million distinct values, or of
+    NaNs (each a new key that equals no other), costs it nothing."""
+    before = dict(LINE_ENDS)
+    family = GaugeFamily("eightbyeight_x", "x", labels=["n"], label_cache={})
+    for n in range(2_000):
+        family.add_metric((str(n),), n + 0.5 if n % 2 else float("nan"))
+        line_end(float(n)), line_end(-float(n)), line_end(n * 1e13)
+    assert len(LINE_ENDS) == len(before) == 256 and LINE_ENDS == before
+    assert all(key == key and key.is_integer() and 0 <= key < 256 for key in LINE_ENDS)
+    assert line_end(256.0) is not line_end(256.0)  # beyond the table: made each time
+
+
+def test_gauges_and_counters_of_one_value_are_what_prometheus_client_writes() -> None:
+    ours = [
+        GaugeFamily("eightbyeight_pbxes", "PBXes.", value=2),
+        CounterFamily("eightbyeight_polls_total", "Polls.", value=-0.0),
+    ]
+    client = [
+        GaugeMetricFamily("eightbyeight_pbxes", "PBXes.", value=2),
+        CounterMetricFamily("eightbyeight_polls_total", "Polls.", value=-0.0),
+    ]
+    assert our_text(ours) == client_text(client)
+    with pytest.raises(ValueError):
+        GaugeFamily("eightbyeight_pbxes", "PBXes.", value=2, labels=["pbx"])

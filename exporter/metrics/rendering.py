@@ -9,19 +9,34 @@ label names, the same escaping, the same number formatting. A test holds them to
 
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from math import copysign
+from typing import Any
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
-from prometheus_client.utils import floatToGoString
 
 from exporter.core.redaction import redact_label
+from exporter.metrics.sample_text import (
+    LINE_ENDS,
+    SHORTEST_OVER,
+    ZERO_END,
+    escape,
+    fitted,
+    label_template,
+    label_texts,
+    picker,
+    sorted_positions,
+)
+from exporter.metrics.sample_text import MAX_LABEL_VALUE_BYTES as MAX_LABEL_VALUE_BYTES
+from exporter.metrics.sample_text import format_value as format_value
+from exporter.metrics.sample_text import line_end as line_end
+from exporter.metrics.sample_text import truncate_label_value as truncate_label_value
 
 # Compression of the gzip answer. Level 6 (gzip's default) costs about 6 ms per MB of page,
 # paid once per snapshot in the poller's thread, and makes the page about 18 times
@@ -32,14 +47,6 @@ _LEGACY_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 # Samples whose text-format and OpenMetrics lines differ (prometheus-client moves them to
 # extra gauges in the text format); no poller of ours makes them.
 _OPENMETRICS_ONLY_SUFFIXES = ("_created", "_gsum", "_gcount")
-# Label values are cut to this many bytes of UTF-8. Prometheus' `label_value_length_limit`
-# (off by default) fails a whole scrape for one longer value, Azure Monitor's managed
-# Prometheus fails it at 1024 characters, Mimir and Cortex refuse series past 2048 bytes: a
-# vendor's name of a few KB must cost its own value, never the page.
-MAX_LABEL_VALUE_BYTES = 1000
-# A line this short cannot hold a value over the limit (a character is 4 bytes of UTF-8 at most):
-# only longer lines have their values measured, so the check costs one len() per sample.
-_SHORTEST_OVER = MAX_LABEL_VALUE_BYTES // 4
 # The header of a gzip member without a file name or time (RFC 1952): magic, deflate, no
 # flags, mtime 0, no extra flags, OS "unknown".
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
@@ -116,29 +123,6 @@ def family_header(name: str, kind: str, documentation: str, unit: str, openmetri
     return f"# HELP {text_name} {help_text}\n# TYPE {text_name} {text_type}\n".encode()
 
 
-def truncate_label_value(value: str) -> str:
-    """`value` itself when it fits MAX_LABEL_VALUE_BYTES, else its start with a marker that
-    says so and holds a hash of the whole: two long values that start alike stay two series."""
-    data = value.encode("utf-8", "replace")
-    if len(data) <= MAX_LABEL_VALUE_BYTES:
-        return value
-    marker = f"…[truncated {hashlib.blake2b(data, digest_size=4).hexdigest()}]"
-    room = MAX_LABEL_VALUE_BYTES - len(marker.encode())
-    return data[:room].decode("utf-8", "ignore") + marker  # never half a character
-
-
-def _fitted(values: Sequence[str]) -> tuple[list[str], int]:
-    """The values cut to the limit, and how many were cut."""
-    fitted = [truncate_label_value(v) for v in values]
-    return fitted, sum(1 for new, old in zip(fitted, values) if new is not old)
-
-
-def _escape(value: str) -> str:
-    if "\\" in value or "\n" in value or '"' in value:
-        return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
-    return value
-
-
 def sample_lines(family: Metric) -> tuple[bytes, int, int]:
     """The family's sample lines, their number and the label values truncated; ValueError for
     what the two formats would write differently (never made by our pollers)."""
@@ -176,31 +160,14 @@ def sample_lines(family: Metric) -> tuple[bytes, int, int]:
                         raise ValueError(f"label name {key!r} of {name!r} is not a legacy name")
                 orders[keys] = order
             values = [redact_label(labels[key]) for key in order]
-            if any(len(v) > _SHORTEST_OVER for v in values):
-                values, cut = _fitted(values)
+            if any(len(v) > SHORTEST_OVER for v in values):
+                values, cut = fitted(values)
                 truncated += cut
-            text = ",".join([f'{key}="{_escape(v)}"' for key, v in zip(order, values)])
+            text = ",".join([f'{key}="{escape(v)}"' for key, v in zip(order, values)])
             append(f"{name}{{{text}}} {format_value(sample.value)}\n")
         else:
             append(f"{name} {format_value(sample.value)}\n")
     return "".join(lines).encode(), len(lines), truncated
-
-
-# prometheus-client's own number formatting (its module has no type hints).
-_go_float: Callable[[float], str] = floatToGoString
-_INF = float("inf")
-# Below this, `repr` of a finite float is what prometheus-client's `floatToGoString` writes: it
-# rewrites only positive values whose repr has 7 or more digits before the point (Go turns to
-# an exponent sooner than Python), that is 1e6 and above up to 1e16, where repr itself does.
-_REPR_BELOW = 1e6
-
-
-def format_value(value: float) -> str:
-    """A sample value as prometheus-client writes it (`floatToGoString`), with `repr` for the
-    common case: a tenth of the cost, the same text (a property test holds the two equal)."""
-    if value.__class__ is float and -_INF < value < _REPR_BELOW:
-        return repr(value)
-    return _go_float(value)
 
 
 # The label text of each set of label values already written in one poller run, per tuple of
@@ -225,7 +192,6 @@ class TextFamily:
         self,
         name: str,
         documentation: str,
-        value: float | None = None,
         labels: Sequence[str] | None = None,
         unit: str = "",
         label_cache: LabelCache | None = None,
@@ -238,68 +204,27 @@ class TextFamily:
         self.name = name
         self.documentation = documentation
         self.unit = unit
-        self._label_names = tuple(labels or ())
-        # Per tuple of label names (the family's, or with a histogram's `le`): the positions of
-        # the values in sorted name order, as prometheus-client writes them.
-        self._orders: dict[tuple[str, ...], list[int]] = {}
-        self._heads: dict[str, bytes] = {}  # per sample-name suffix: the encoded sample name
-        self._labels_written = (
-            None if label_cache is None else label_cache.setdefault(self._label_names, {})
-        )
+        self._label_names = names = tuple(labels or ())
+        # `{a="%s",b="%s"} ` in sorted name order, as prometheus-client writes the labels, and
+        # what picks the values in that order.
+        self._template = f"{{{label_template(names, sorted_positions(names))}}} " if names else " "
+        self._pick = picker(sorted_positions(names))
+        self._labels_written = None if label_cache is None else label_cache.setdefault(names, {})
         # Encoded line by line into one buffer: no str object per series outlives its line.
+        # Its newlines count the series: label values hold none (they are escaped).
         self._text = bytearray()
-        self._series = 0
         self.truncated = 0  # label values cut to MAX_LABEL_VALUE_BYTES
-        if value is not None:
-            self._add("", (), value)
 
-    def _label_text(self, names: tuple[str, ...], label_values: Sequence[str]) -> tuple[bytes, int]:
+    def _label_text(self, label_values: Sequence[str]) -> tuple[bytes, int]:
         """`{a="x",b="y"} ` (names sorted), encoded, and how many values were cut to fit."""
-        if not names:
-            return b" ", 0
-        order = self._orders.get(names)
-        if order is None:
-            order = self._orders[names] = sorted(range(len(names)), key=names.__getitem__)
-        # A secret never leaves on a page: a PBX or queue name may quote what the vendor was
-        # sent (exporter/core/redaction.py).
-        values = [redact_label(v) for v in label_values]
-        cut = 0
-        if any(len(v) > _SHORTEST_OVER for v in values):  # rare: only then can one be too long
-            values, cut = _fitted(values)
-        text = ",".join([f'{names[i]}="{_escape(values[i])}"' for i in order])
-        return f"{{{text}}} ".encode(), cut
-
-    def _add(
-        self, suffix: str, label_values: Sequence[str], value: float, extra: tuple[str, ...] = ()
-    ) -> None:
-        names = self._label_names + extra if extra else self._label_names
+        names = self._label_names
         if len(label_values) != len(names):
-            raise ValueError(
-                f"{self.name}: {len(label_values)} label values for {len(names)} labels"
-            )
-        written = None if extra else self._labels_written
-        if written is None:
-            labelled, cut = self._label_text(names, label_values)
-        else:
-            key = tuple(label_values)
-            known = written.get(key)
-            if known is None:
-                known = written[key] = self._label_text(names, key)
-            labelled, cut = known
-        head = self._heads.get(suffix)
-        if head is None:
-            head = self._heads[suffix] = (self.name + suffix).encode()
-        if cut:
-            self.truncated += cut
-        text = self._text
-        text += head
-        text += labelled
-        text += format_value(value).encode()
-        text += b"\n"
-        self._series += 1
+            raise ValueError(f"{self.name}: {len(label_values)} label values for {len(names)}")
+        values, cut = label_texts(label_values)
+        return (self._template % self._pick(values)).encode(), cut
 
     def rendered(self) -> tuple[bytes, int]:
-        return bytes(self._text), self._series
+        return bytes(self._text), self._text.count(b"\n")
 
     @property
     def samples(self) -> list[Sample]:
@@ -312,8 +237,40 @@ class TextFamily:
 class ValueFamily(TextFamily):
     """A family of one value per series: a gauge or a counter."""
 
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        value: float | None = None,
+        labels: Sequence[str] | None = None,
+        unit: str = "",
+        label_cache: LabelCache | None = None,
+    ) -> None:
+        super().__init__(name, documentation, labels, unit, label_cache)
+        self._head = f"{self.name}{'_total' if self.type == 'counter' else ''}".encode()
+        if value is not None:
+            self.add_metric((), value)
+
     def add_metric(self, labels: Sequence[str], value: float) -> None:
-        self._add("_total" if self.type == "counter" else "", labels, value)
+        # Runs once per series of a page: the fewest lookups, and three appends.
+        written = self._labels_written
+        if written is None:
+            labelled, cut = self._label_text(labels)
+        else:
+            key = labels if labels.__class__ is tuple else tuple(labels)
+            known = written.get(key)
+            if known is None:  # a known key had its length checked against the same names
+                known = written[key] = self._label_text(key)
+            labelled, cut = known
+        if cut:
+            self.truncated += cut
+        end = LINE_ENDS.get(value)  # line_end(value), inline
+        if end is None or (end is ZERO_END and copysign(1.0, value) < 0.0):
+            end = f"{format_value(value)}\n".encode()
+        text = self._text
+        text += self._head
+        text += labelled
+        text += end
 
 
 class GaugeFamily(ValueFamily):
@@ -325,7 +282,26 @@ class CounterFamily(ValueFamily):
 
 
 class HistogramFamily(TextFamily):
+    """A histogram's row is written in one go: its label values are redacted, cut and escaped
+    once, and a bucket's line is the text before `le`, the bound, the text after it, the value."""
+
     type = "histogram"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "le" in self._label_names:  # prometheus-client would write one `le`, we two
+            raise ValueError(f"{self.name}: `le` is a histogram's own label")
+        names = (*self._label_names, "le")
+        order = sorted_positions(names)
+        at = order.index(len(names) - 1)  # where the sort puts `le`
+        before, after = label_template(names, order[:at]), label_template(names, order[at + 1 :])
+        self._bucket_templates = (
+            f'{self.name}_bucket{{{before}{"," if before else ""}le="',
+            f'"{"," if after else ""}{after}}} ',
+            picker(order[:at]),
+            picker(order[at + 1 :]),
+        )
+        self._bounds: dict[str, tuple[bytes, int]] = {}  # per bound: its `le` text, and cut
 
     def add_metric(
         self,
@@ -334,12 +310,33 @@ class HistogramFamily(TextFamily):
         sum_value: float | None,
     ) -> None:
         """`buckets`: (upper bound as text, cumulative count), the last one "+Inf"."""
+        names = self._label_names
+        if len(labels) != len(names):
+            raise ValueError(f"{self.name}: {len(labels)} label values for {len(names)} labels")
+        values, cut = label_texts(labels)
+        head, tail, before, after = self._bucket_templates
+        bucket_head = (head % before(values)).encode()
+        bucket_tail = (tail % after(values)).encode()
+        text = self._text
+        bounds = self._bounds
+        cuts = cut * len(buckets)
         for bound, count in buckets:
-            self._add("_bucket", [*labels, bound], count, extra=("le",))
+            le = bounds.get(bound)
+            if le is None:
+                (le_text,), le_cut = label_texts((bound,))
+                le = bounds[bound] = (le_text.encode(), le_cut)
+            text += bucket_head
+            text += le[0]
+            text += bucket_tail
+            text += line_end(count)
+            cuts += le[1]
         # prometheus-client leaves count and sum out when a bucket bound is negative.
         if float(buckets[0][0]) >= 0 and sum_value is not None:
-            self._add("_count", labels, buckets[-1][1])
-            self._add("_sum", labels, sum_value)
+            labelled = (self._template % self._pick(values)).encode()
+            text += f"{self.name}_count".encode() + labelled + line_end(buckets[-1][1])
+            text += f"{self.name}_sum".encode() + labelled + line_end(sum_value)
+            cuts += 2 * cut
+        self.truncated += cuts
 
 
 Family = Metric | TextFamily
