@@ -1,7 +1,6 @@
-"""Whole-day reads of the call counters one at a time in the process (the large reads' turn,
-exporter/core/read_turn.py): at a start call_records and call_legs both read the day, and
-together they set the peak of decoded JSON that the allocator then keeps; the polls of a day in
-progress never wait."""
+"""Whole-day reads of the call counters one at a time in the process (call_details.FULL_READS):
+at a start call_records and call_legs both read the day, and together they set the peak of
+decoded JSON that the allocator then keeps; the polls of a day in progress never wait."""
 
 from __future__ import annotations
 

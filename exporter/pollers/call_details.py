@@ -34,6 +34,7 @@ Missed, else `other`.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import Any
@@ -41,7 +42,6 @@ from zoneinfo import ZoneInfo
 
 from exporter.api.protocols import CallDetailApi
 from exporter.config import Selection
-from exporter.core.read_turn import LARGE_READS
 from exporter.core.windows import WIRE_TIME_ZONE, CountingDay, counting_day, wire_time
 from exporter.metrics.rendering import Family
 from exporter.metrics.units import from_milliseconds
@@ -59,6 +59,15 @@ from exporter.pollers.call_counting import (
 )
 from exporter.pollers.discovery import DirectorySource, pbx_batches
 from exporter.pollers.limits import FoldedKeys, SeriesCount, log_crossing
+
+# One whole-day read at a time in the process. At a start both call_records and call_legs read
+# the day, page after page of decoded JSON: together they set the process's peak of Python
+# objects, and the allocator keeps the arenas of a peak for good (an arena goes back to the
+# system only when all of it is free). One after the other took 55 bytes per series off the
+# resident memory at 100k series (docs/performance.md, "The daemon's memory"), and no time: the
+# reads are CPU work under one interpreter lock. The polls of a day in progress (a few minutes
+# each) do not wait for each other; a stop ends a waiting read at its first request.
+FULL_READS = threading.Lock()
 
 
 class CallDetailPoller(Poller):
@@ -185,13 +194,7 @@ class CallDetailPoller(Poller):
             return self._families()
         self._pending_in_poll, self.records_pending = None, 0
         try:
-            # One whole-day read at a time in the process (core/read_turn): at a start
-            # call_records and call_legs both read the day, page after page of decoded JSON,
-            # and together set the process's peak of Python objects, whose arenas the allocator
-            # keeps. One after the other took 55 bytes per series off the resident memory at
-            # 100k series (docs/performance.md) and no time: the reads are CPU work under one
-            # interpreter lock. A stop ends a waiting read at its first request.
-            with LARGE_READS.taken() if full else nullcontext():
+            with FULL_READS if full else nullcontext():
                 self._read_window(day, start, now)
         except BaseException:
             if full:

@@ -13,14 +13,12 @@ Exposition (polled every 30 s by default; ages in seconds of the API's clock):
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from exporter.core.bounded_map import bounded_map
 from exporter.core.errors import CollectionError
 from exporter.core.logs import get_logger
-from exporter.core.read_turn import LARGE_READS
 from exporter.metrics.call_queues import QUEUE_LABELS
 from exporter.metrics.interactions import (
     LIVE_CALL_STATUS_ALIASES,
@@ -206,8 +204,9 @@ class LiveCallPoller(Poller):
         budget = SeriesBudget(self.name, self.max_series)
 
         def fetch(pbx: Pbx) -> tuple[Pbx, float, CallPageSource, list[Any], int]:
-            """One PBX's read, in a worker: of each page only what may be in progress (four
-            hours of a large PBX's calls held per worker stayed as the heap's high-water mark)."""
+            """One PBX's read, in a worker: only what may be in progress is kept of each page
+            (most calls of a page are completed; four hours of a large PBX's calls held at once
+            per worker stayed in the heap as its high-water mark)."""
             bound, rescanned_at = self._bound(pbx, now, oldest_counted)
             pages = self.client.calls(
                 pbx.id, page_size=self.page_size, max_pages=self.max_pages, started_after=bound
@@ -226,25 +225,20 @@ class LiveCallPoller(Poller):
                         kept.append(call)
             return pbx, rescanned_at, pages, kept, len(recent)
 
-        # A few PBXes at once, each request taking its budget's token in its worker's thread;
-        # tallied here, in the directory's order. A first read (max_call_age of every PBX) takes
-        # the large reads' turn (with a whole-day read of the call counters it set the heap's
-        # peak), waiting for one under way no longer than an interval.
-        first = LARGE_READS.taken(urgent=True, wait=self.interval)
-        with first if not self.marks else nullcontext():
-            reads = bounded_map(fetch, directory.pbxes, self.concurrency, f"poller-{self.name}")
-            for pbx, rescanned_at, pages, calls, recent in reads:
-                tallied = self._tally(directory, pbx, calls, oldest_counted)
-                recent_calls[pbx.name] = recent
-                if pages.unsorted:  # read to a short page or max_pages: slower, nothing hidden
-                    self.unusable.add(
-                        "live_calls_not_sorted", "pages not newest first", pbx=pbx.name
-                    )
-                if pages.stopped_by == "max_pages":
-                    truncated.append(pbx.name)  # the calls beyond are unknown: no mark, rescan
-                else:
-                    marks[pbx.id] = ReadMark(now, tallied.oldest_open, rescanned_at)
-                self._add(families, budget, tallied.queues, tallied.ring_groups, now)
+        # The pages of a few PBXes are asked at once, each request taking its token from the
+        # API's budget in its worker's thread; they are tallied here, in the directory's order.
+        reads = bounded_map(fetch, directory.pbxes, self.concurrency, f"poller-{self.name}")
+        for pbx, rescanned_at, pages, calls, recent in reads:
+            tallied = self._tally(directory, pbx, calls, oldest_counted)
+            recent_calls[pbx.name] = recent
+            if pages.unsorted:
+                # Read to a short page or max_pages instead: slower, but nothing hidden.
+                self.unusable.add("live_calls_not_sorted", "pages not newest first", pbx=pbx.name)
+            if pages.stopped_by == "max_pages":
+                truncated.append(pbx.name)  # the calls beyond are unknown: no mark, rescan
+            else:
+                marks[pbx.id] = ReadMark(now, tallied.oldest_open, rescanned_at)
+            self._add(families, budget, tallied.queues, tallied.ring_groups, now)
         self.series = budget.finish(self.series)
         self._log_truncation(truncated)
         self.recent_calls = recent_calls
