@@ -34,11 +34,15 @@ class Layout:
 
 
 def layout(
-    snapshots: Sequence[Snapshot | None], header: Callable[[RenderedFamily], bytes]
-) -> Layout:
+    snapshots: Sequence[Snapshot | None],
+    headers: Callable[[RenderedFamily], tuple[bytes, bytes]],
+) -> tuple[Layout, Layout]:
     """The families of the snapshots grouped by name (the formats allow one HELP and TYPE
     per name, and its samples together; collectors of one area for several tenants or
-    reports make families of the same names), each group under `header(first family)`."""
+    reports make families of the same names), each group under `headers(first family)`: the
+    text format's and OpenMetrics' header. The formats differ in their headers only, so one
+    grouping makes both layouts (the page is assembled after every snapshot, ~20 times a
+    cycle)."""
     groups: dict[str, list[RenderedFamily]] = {}
     owners: dict[str, int] = {}  # family name -> the first snapshot that has it
     joined = list(range(len(snapshots)))  # union-find of the snapshots sharing names
@@ -48,27 +52,36 @@ def layout(
             joined[index] = index = joined[joined[index]]
         return index
 
+    series = 0
     for index, snapshot in enumerate(snapshots):
         for family in snapshot.families if snapshot is not None else ():
-            group = groups.setdefault(family.name, [])
-            if group and group[0].type != family.type:
+            group = groups.get(family.name)
+            if group is None:
+                groups[family.name] = [family]
+                owners[family.name] = index
+            elif group[0].type != family.type:
                 continue  # cannot happen with our tables; never emit an invalid page
-            group.append(family)
-            owner = owners.setdefault(family.name, index)
-            joined[root(index)] = root(owner)
-    plain: list[bytes] = []
-    runs: list[list[bytes]] = []  # pieces of one set of snapshots sharing names
-    run_root = -1
+            else:
+                group.append(family)
+                joined[root(index)] = root(owners[family.name])
+            series += family.series
+    plain: tuple[list[bytes], list[bytes]] = ([], [])
+    runs: tuple[list[list[bytes]], list[list[bytes]]] = ([], [])  # per format: the pieces
+    run_root = -1  # of one set of snapshots sharing names
     for name, group in groups.items():
         group_root = root(owners[name])
-        if group_root != run_root or not runs:
-            runs.append([])
+        if group_root != run_root or not runs[0]:
+            runs[0].append([])
+            runs[1].append([])
             run_root = group_root
-        pieces = [header(group[0]), *(family.samples for family in group)]
-        runs[-1] += pieces
-        plain += pieces
-    series = sum(family.series for group in groups.values() for family in group)
-    return Layout(plain, _joined(runs), series)
+        samples = [family.samples for family in group]
+        for header, pieces, format_runs in zip(headers(group[0]), plain, runs):
+            format_runs[-1].append(header)
+            format_runs[-1] += samples
+            pieces.append(header)
+            pieces += samples
+    text, openmetrics = (Layout(p, _joined(r), series) for p, r in zip(plain, runs))
+    return text, openmetrics
 
 
 def _joined(runs: list[list[bytes]]) -> list[Segment]:
