@@ -3,9 +3,11 @@ both formats, cut into segments along the sets of snapshots that share names."""
 
 from __future__ import annotations
 
+import random
+
 from exporter.metrics.rendering import RenderedFamily
 from exporter.pollers.base import Snapshot
-from exporter.serving.segments import layout
+from exporter.serving.segments import LayoutCache, layout
 
 
 def family(name: str, samples: bytes, kind: str = "gauge") -> RenderedFamily:
@@ -49,3 +51,39 @@ def test_no_snapshot_lays_out_an_empty_page() -> None:
     text, openmetrics = layout([None, Snapshot((), created=0.0)], headers)
     assert text.plain == openmetrics.plain == []
     assert text.segments == openmetrics.segments == []
+
+
+def random_snapshots(rng: random.Random, names: str) -> list[Snapshot | None]:
+    snapshots: list[Snapshot | None] = []
+    for _ in range(rng.randrange(1, 7)):
+        if rng.random() < 0.15:
+            snapshots.append(None)
+            continue
+        chosen = rng.sample(names, rng.randrange(0, 4))
+        # Big samples now and then: a run over JOINED_SEGMENT_BYTES stays a segment alone.
+        size = rng.choice((10, 1_000, 200_000))
+        made = [family(n, f"{n} {rng.random()}\n".encode() * (size // 20 + 1)) for n in chosen]
+        snapshots.append(Snapshot(tuple(made), created=0.0))
+    return snapshots
+
+
+def test_the_cached_layout_is_the_layout_after_any_change() -> None:
+    rng = random.Random(20)
+    cache = LayoutCache()
+    for _ in range(400):
+        snapshots = random_snapshots(rng, "abcdefgh")
+        for _ in range(3):  # then one snapshot replaced, the others kept: cached parts reused
+            assert cache.layout(snapshots, headers) == layout(snapshots, headers)
+            snapshots[rng.randrange(len(snapshots))] = random_snapshots(rng, "abcdefgh")[0]
+
+
+def test_a_new_snapshot_lays_out_its_own_set_only() -> None:
+    cache = LayoutCache()
+    a = Snapshot((family("a", b"a 1\n"),), created=0.0)
+    b = Snapshot((family("b", b"b 1\n"),), created=0.0)
+    first = cache.layout([a, b], headers)[0]
+    b2 = Snapshot((family("b", b"b 2\n"),), created=0.0)
+    second = cache.layout([a, b2], headers)[0]
+    # a's pieces are the very objects of before: not laid out again.
+    assert second.plain[0] is first.plain[0] and second.plain[1] is first.plain[1]
+    assert second.plain == [b"T a\n", b"a 1\n", b"T b\n", b"b 2\n"]

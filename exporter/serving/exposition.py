@@ -33,7 +33,7 @@ from exporter.metrics.rendering import (
 )
 from exporter.metrics.spec import MetricSpec, counter, gauge
 from exporter.pollers.base import Scheduler, Snapshot
-from exporter.serving.segments import Layout, Segment, SegmentCache, layout
+from exporter.serving.segments import Layout, LayoutCache, Segment, SegmentCache
 from exporter.serving.self_metrics import AgeCollector, ExporterCollector
 
 
@@ -158,6 +158,8 @@ class Exposition:
         # snapshots, and one object per header keeps a segment's pieces the same objects from
         # build to build.
         self._headers: dict[tuple[str, str, str, str], tuple[bytes, bytes]] = {}
+        # The layout of each set of snapshots sharing names: only a changed set is laid out.
+        self._layouts = LayoutCache()
         self.per_scrape.register(AgeCollector(scheduler))
         # The page is assembled when a snapshot is taken, in that runner's thread.
         scheduler.subscribe(self._snapshot_taken)
@@ -212,7 +214,7 @@ class Exposition:
         return headers
 
     def _build(self, snapshots: tuple[Snapshot | None, ...]) -> tuple[DataPart, DataPart]:
-        text, openmetrics = layout(snapshots, self._headers_of)
+        text, openmetrics = self._layouts.layout(snapshots, self._headers_of)
         return _data_part(snapshots, text), _data_part(snapshots, openmetrics)
 
     def add_versioned(self, collector: Versioned) -> None:
@@ -279,7 +281,7 @@ class Exposition:
 
 
 def _data_part(snapshots: tuple[Snapshot | None, ...], laid: Layout) -> DataPart:
-    return DataPart(snapshots, laid.plain, laid.segments, sum(map(len, laid.plain)), laid.series)
+    return DataPart(snapshots, laid.plain, laid.segments, laid.length, laid.series)
 
 
 def _text(families: list[Metric], openmetrics: bool) -> bytes:
