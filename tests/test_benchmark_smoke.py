@@ -64,6 +64,12 @@ def test_the_harness_measures_metrics_served_from_bytes_rendered_once(tmp_path: 
 
     # Every request of the measured cycle is one the formula expects, and no more.
     assert result["requests"]["measured"] == result["requests"]["formula"]
+    # Its tokens were renewed just before it, as a real lifetime would leave them, and those
+    # renewals are not the schedule's: no token request looks early.
+    assert result["requests"]["token_requests_in_cycle"] == 0
+    assert result["tokens"]["early"] == []
+    # The harness's writing of the answers is told apart from the cycle's CPU.
+    assert 0 < result["cycle"]["recording_cpu_seconds"] < result["cycle"]["cpu_seconds"]
 
     ours, rendering = result["exporter"], result["naive"]
     for encoding in ("plain", "gzip"):

@@ -184,8 +184,9 @@ class SummaryPoller(Poller):
                 if not budget.take(len(values)):
                     continue
                 self.exported.add(labels)
+                series = (*labels, window.name)  # one tuple for the row's tens of families
                 for spec, value in values:
-                    families.add(spec, (*labels, window.name), value)
+                    families.add(spec, series, value)
         extra = list(self.extra_families())
         self.series = budget.finish(self.series)
         return (*families, *extra)

@@ -33,7 +33,7 @@ from exporter.metrics.rendering import (
 )
 from exporter.metrics.spec import MetricSpec, counter, gauge
 from exporter.pollers.base import Scheduler, Snapshot
-from exporter.serving.segments import Segment, SegmentCache, layout
+from exporter.serving.segments import Layout, LayoutCache, Segment, SegmentCache
 from exporter.serving.self_metrics import AgeCollector, ExporterCollector
 
 
@@ -154,9 +154,12 @@ class Exposition:
             ExporterCollector(scheduler, shard),
             _ExpositionCollector(self),
         ]
-        # (name, type, help, unit, openmetrics) -> header: headers outlive snapshots, and one
-        # object per header keeps a segment's pieces the same objects from build to build.
-        self._headers: dict[tuple[str, str, str, str, bool], bytes] = {}
+        # (name, type, help, unit) -> the text and OpenMetrics headers: headers outlive
+        # snapshots, and one object per header keeps a segment's pieces the same objects from
+        # build to build.
+        self._headers: dict[tuple[str, str, str, str], tuple[bytes, bytes]] = {}
+        # The layout of each set of snapshots sharing names: only a changed set is laid out.
+        self._layouts = LayoutCache()
         self.per_scrape.register(AgeCollector(scheduler))
         # The page is assembled when a snapshot is taken, in that runner's thread.
         scheduler.subscribe(self._snapshot_taken)
@@ -178,7 +181,7 @@ class Exposition:
             snapshots = self._snapshots()
             parts = self._parts
             if parts is None or not _same(parts[0].snapshots, snapshots):
-                parts = (self._build(snapshots, False), self._build(snapshots, True))
+                parts = self._build(snapshots)
                 for part, openmetrics in zip(parts, (False, True)):
                     if openmetrics in self._gzip_formats:
                         self._deflate(part, openmetrics)
@@ -200,20 +203,19 @@ class Exposition:
         assert deflated is not None
         return deflated
 
-    def _header(self, family: RenderedFamily, openmetrics: bool) -> bytes:
-        key = (family.name, family.type, family.documentation, family.unit, openmetrics)
-        header = self._headers.get(key)
-        if header is None:
+    def _headers_of(self, family: RenderedFamily) -> tuple[bytes, bytes]:
+        """The family's header in the text format and in OpenMetrics."""
+        key = (family.name, family.type, family.documentation, family.unit)
+        headers = self._headers.get(key)
+        if headers is None:
             if len(self._headers) > 20_000:  # help texts that keep changing: start over
                 self._headers.clear()
-            header = self._headers[key] = family.header(openmetrics)
-        return header
+            headers = self._headers[key] = (family.header(False), family.header(True))
+        return headers
 
-    def _build(self, snapshots: tuple[Snapshot | None, ...], openmetrics: bool) -> DataPart:
-        laid = layout(snapshots, lambda family: self._header(family, openmetrics))
-        return DataPart(
-            snapshots, laid.plain, laid.segments, sum(map(len, laid.plain)), laid.series
-        )
+    def _build(self, snapshots: tuple[Snapshot | None, ...]) -> tuple[DataPart, DataPart]:
+        text, openmetrics = self._layouts.layout(snapshots, self._headers_of)
+        return _data_part(snapshots, text), _data_part(snapshots, openmetrics)
 
     def add_versioned(self, collector: Versioned) -> None:
         self._versioned.append(collector)
@@ -276,6 +278,10 @@ class Exposition:
     def render(self, *, openmetrics: bool = False) -> bytes:
         """The whole page as one text (for --once and tests)."""
         return b"".join(self.answer(openmetrics=openmetrics, gzip=False))
+
+
+def _data_part(snapshots: tuple[Snapshot | None, ...], laid: Layout) -> DataPart:
+    return DataPart(snapshots, laid.plain, laid.segments, laid.length, laid.series)
 
 
 def _text(families: list[Metric], openmetrics: bool) -> bytes:
