@@ -8,6 +8,10 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import pytest
+
+from exporter.core.errors import ServerError
+from exporter.pollers.call_details import FULL_READS
 from tests.support.call_details import CdrStore, record, records_collector
 from tests.support.clock import FakeClock
 from tests.support.historical import NOW
@@ -76,3 +80,18 @@ def test_a_poll_of_the_day_in_progress_does_not_wait_for_a_whole_day_read() -> N
     first.release.set()
     reading.join(WAIT)
     assert not reading.is_alive()
+
+
+def test_a_whole_day_read_that_fails_lets_the_next_one_go() -> None:
+    clock = FakeClock(NOW)
+    failing, second = HeldStore(clock), HeldStore(clock)
+    failing.add(record("c1", NOW - 3600))
+    failing.fail_on_page = 0
+    second.add(record("c2", NOW - 3600))
+    a, b = records_collector(failing, clock), records_collector(second, clock)
+    with pytest.raises(ServerError):
+        a.collect()
+    assert not FULL_READS.locked()
+    assert a.watermark is None  # the day is read whole again at its next poll
+    b.collect()
+    assert b.records_read == 1
