@@ -76,9 +76,9 @@ class Options:
     scrapes: int = 50
     budget: float = 30.0  # seconds of timed scrapes per server and encoding, at most
     schedule_seconds: float = 40.0
-    # Measured cycles, each paired with one `json.loads` pass over its own answers: the ratio
-    # is the median of the pairs' ratios (one cycle against one pass on a shared machine
-    # swung by a third between runs).
+    # Measured cycles, each paired with `json.loads` over its own answers: the ratio is the
+    # median of the pairs' ratios (one cycle against the best of 3 passes swung by a third
+    # between runs on a shared machine).
     cycles: int = 5
 
 
@@ -108,9 +108,9 @@ def run_cycle(exp: Child, command: str) -> dict[str, Any]:
 
 @dataclass
 class CyclePairs:
-    """Measured cycles, each followed by one `json.loads` pass over the answers it decoded:
-    the two sides see the same moments of a shared machine, and take the same statistic
-    (one cycle against one pass; the median over the pairs)."""
+    """Measured cycles, each followed by `json.loads` over the answers it decoded (the mean of
+    a few passes in a row): the two sides see the same moments of a shared machine, and take
+    the same statistic (CPU averaged over its span; the median over the pairs)."""
 
     cycles: list[dict[str, Any]]
     passes: list[dict[str, Any]]
@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         "--cycles",
         type=int,
         default=Options.cycles,
-        help="measured collection cycles per size, each paired with a json.loads pass "
+        help="measured collection cycles per size, each paired with json.loads of its answers "
         "(default %(default)s)",
     )
     parser.add_argument(

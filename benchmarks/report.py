@@ -263,8 +263,9 @@ def markdown(run: dict[str, Any]) -> str:
     )
     parts.append(
         "### One collection cycle (after the first, and after a gzip scrape)\n\n"
-        "Medians over the measured cycles, each paired with one `json.loads` pass over its own "
-        "answers; the ratio is the median of the pairs' ratios (their range in brackets).\n\n"
+        "Medians over the measured cycles, each paired with `json.loads` over its own answers "
+        "(the mean of 5 passes in a row); the ratio is the median of the pairs' ratios (their "
+        "range in brackets).\n\n"
         + table(
             [
                 "size",
