@@ -28,16 +28,12 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.registry import Collector
 
 from exporter.metrics.rendering import (
-    BIG_SEGMENT_BYTES,
-    BIG_SEGMENT_GZIP_LEVEL,
     GZIP_HEADER,
-    GZIP_LEVEL,
     CounterFamily,
     Family,
     GaugeFamily,
     HistogramFamily,
     deflate_piece,
-    deflate_segment,
     gzip_trailer,
     render_families,
 )
@@ -182,23 +178,6 @@ def test_deflate_pieces_concatenate_into_one_gzip_member() -> None:
     assert decompressor.decompress(member) == text
     assert decompressor.eof and decompressor.unused_data == b""  # one member, nothing after
     assert gzip.decompress(member) == text
-
-
-def test_a_big_segment_is_deflated_at_the_cheaper_level_a_small_one_at_gzips_default() -> None:
-    row = b'eightbyeight_x{agent="a-%06d",queue="q-%d"} %d.0\n'
-    lines = [row % (i, i % 40, i * 7919 % 1000) for i in range(BIG_SEGMENT_BYTES // 30)]
-    big = (b"# HELP x\n", b"".join(lines[: len(lines) // 2]), b"".join(lines[len(lines) // 2 :]))
-    small = (b"# HELP x\n", b"".join(lines[:1000]))
-    assert sum(map(len, big)) >= BIG_SEGMENT_BYTES > sum(map(len, small))
-    for pieces, level in ((big, BIG_SEGMENT_GZIP_LEVEL), (small, GZIP_LEVEL)):
-        text = b"".join(pieces)
-        deflated = deflate_segment(iter(pieces))  # any iterable of pieces
-        expected = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
-        assert deflated == expected.compress(text) + expected.flush(zlib.Z_SYNC_FLUSH)
-        assert zlib.decompressobj(-zlib.MAX_WBITS).decompress(deflated) == text
-    # The cheaper level keeps such a segment within a few per cent of gzip's default.
-    whole = len(gzip.compress(b"".join(big), compresslevel=GZIP_LEVEL))
-    assert len(deflate_segment(big)) <= 1.05 * whole
 
 
 class Counting(Poller):
