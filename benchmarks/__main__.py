@@ -1,7 +1,8 @@
 """`python3 -m benchmarks [--sizes 1k,10k,100k,500k] [--scrapes N] [--out benchmarks/results.md]`
 
 For each size: a simulator account of about that many data series (its own process), the
-exporter under test (its own process), two collection cycles, then /metrics scraped next to
+exporter under test (its own process), a first collection cycle, a gzip scrape, then
+`--cycles` measured cycles each paired with `json.loads` of its answers, then /metrics scraped next to
 the floor and per-scrape rendering (their own processes, serving the same page), then the
 schedule run for a while to count token requests and watch the data's age. Writes a Markdown
 table (and the raw numbers as JSON next to it) and prints the table. docs/performance.md
@@ -19,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,13 +35,18 @@ from benchmarks.account import (
     size_label,
 )
 from benchmarks.children import (
-    Child,
     ChildFailed,
     baseline,
     cpu_seconds,
     exporter_under_test,
     peak_rss,
     simulator,
+)
+from benchmarks.cycles import (
+    COMMAND_TIMEOUT,
+    measured_cycles,
+    run_cycle,
+    simulator_log,
 )
 from benchmarks.report import markdown
 from benchmarks.scrape import (
@@ -57,9 +62,6 @@ from exporter.config import Config, load_config_data
 from exporter.metrics.rendering import GZIP_LEVEL
 
 DEFAULT_SIZES = "1k,10k,100k,500k"
-# Bounds of the waits, in seconds: generous (a 500k account is slow), never unbounded.
-CYCLE_TIMEOUT = 900.0
-COMMAND_TIMEOUT = 300.0
 # Scrapes after the cycles that must not render the data part again.
 IDLE_SCRAPES = 20
 # The schedule runs --schedule-seconds, and on until every collector has run twice, but
@@ -75,30 +77,10 @@ class Options:
     scrapes: int = 50
     budget: float = 30.0  # seconds of timed scrapes per server and encoding, at most
     schedule_seconds: float = 40.0
-
-
-def simulator_log(announcement: dict[str, Any], clear: bool = False) -> list[dict[str, Any]]:
-    """The simulator's request log (/_sim/requests), emptied afterwards with `clear`."""
-    url = announcement["root_url"] + "/_sim/requests"
-    with urllib.request.urlopen(url, timeout=COMMAND_TIMEOUT) as answer:
-        log: list[dict[str, Any]] = json.load(answer)
-    if clear:
-        request = urllib.request.Request(url, method="DELETE")
-        urllib.request.urlopen(request, timeout=COMMAND_TIMEOUT).close()
-    return log
-
-
-def run_cycle(exp: Child, command: str) -> dict[str, Any]:
-    """One `cycle` command's answer; a collector that failed would leave its series off the
-    page and its requests out of the counts, so every figure after it would be of a partial
-    page: the size fails instead, naming the collectors."""
-    answer = exp.ask(command, CYCLE_TIMEOUT)
-    if not answer["ok"] or answer["failed"]:
-        raise ChildFailed(
-            f"{exp.name}: {command}: collectors failed: "
-            f"{', '.join(answer['failed']) or '(none named)'}"
-        )
-    return answer
+    # Measured cycles, each paired with `json.loads` over its own answers: the ratio is the
+    # median of the pairs' ratios (one cycle against the best of 3 passes swung by a third
+    # between runs on a shared machine).
+    cycles: int = 5
 
 
 def latencies(port: int, options: Options) -> dict[str, Any]:
@@ -139,12 +121,15 @@ def measure(
             result["first_cycle"] = run_cycle(exp, "cycle")
             startup_log = simulator_log(sim, clear=True)
             phase("first cycle")
-            cycle = result["cycle"] = run_cycle(exp, "cycle capture")
-            cycle_log = simulator_log(sim, clear=True)
-            phase("measured cycle")
-            result["rss_after_cycles"] = exp.ask("rss", COMMAND_TIMEOUT)["rss_bytes"]
-            result["json"] = exp.ask("json", CYCLE_TIMEOUT)
-            phase("json.loads")
+            # As Prometheus scrapes (it always asks for gzip): from now on every snapshot's
+            # gzip segments are deflated in the cycle that makes it, a cost users pay.
+            fetch(port, gzip=True)
+            pairs = measured_cycles(exp, sim, options.cycles)
+            cycle, cycle_log = pairs.cycles[0], pairs.first_log
+            result["cycle"] = cycle
+            result["cycle_cpu"] = pairs.as_dict()
+            result["rss_after_cycles"] = pairs.rss_after_two
+            phase("measured cycles and json.loads")
             page = fetch(port)
             series = data_series(page)
             if series is None:
@@ -325,6 +310,13 @@ def main(argv: list[str] | None = None) -> int:
         help="how long the schedule runs per size (default %(default)s)",
     )
     parser.add_argument(
+        "--cycles",
+        type=int,
+        default=Options.cycles,
+        help="measured collection cycles per size, each paired with json.loads of its answers "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=Path("benchmarks/results.md"),
@@ -335,10 +327,13 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     except ValueError as exc:
         parser.error(f"--sizes: {exc}")
-    if args.scrapes < 1 or args.scrape_budget <= 0 or args.schedule_seconds <= 0:
-        parser.error("--scrapes, --scrape-budget and --schedule-seconds must be positive")
+    if min(args.scrapes, args.cycles) < 1 or args.scrape_budget <= 0 or args.schedule_seconds <= 0:
+        parser.error("--scrapes, --cycles, --scrape-budget and --schedule-seconds must be positive")
     options = Options(
-        scrapes=args.scrapes, budget=args.scrape_budget, schedule_seconds=args.schedule_seconds
+        scrapes=args.scrapes,
+        budget=args.scrape_budget,
+        schedule_seconds=args.schedule_seconds,
+        cycles=args.cycles,
     )
 
     def progress(text: str) -> None:

@@ -31,6 +31,21 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.1f}×" if a is not None and b else "–"
 
 
+CYCLE_COLUMNS = (
+    "size|data series|cycles|cycle CPU|cycle wall|json.loads CPU|cycle ÷ json.loads|API answers|"
+    "payload"
+).split("|")
+
+
+def cycle_row(size: dict[str, Any]) -> list[Any]:
+    cpu = size["cycle_cpu"]
+    spread = f"{min(cpu['ratios']):.1f}-{max(cpu['ratios']):.1f}"
+    head = [size["size"], f"{size['data_series']:,}", cpu["pairs"]]
+    times = [ms(cpu["median_cycle_seconds"]) + " ms", f"{cpu['median_wall_seconds']:.2f} s"]
+    decoding = [ms(cpu["median_json_seconds"]) + " ms", f"{cpu['median_ratio']:.1f}× ({spread})"]
+    return [*head, *times, *decoding, cpu["answers"], mb(cpu["answer_bytes"])]
+
+
 def commit() -> str:
     """The commit measured, marked when the worktree has changes on top of it."""
     # Read only: `git status` would otherwise refresh the index, taking its lock, and could
@@ -246,31 +261,12 @@ def markdown(run: dict[str, Any]) -> str:
         + table(["size", "exporter", "whole page", "exporter ÷ whole page"], gzip_size_rows(sizes))
     )
     parts.append(
-        "### One collection cycle (the second `run_once()`)\n\n"
+        "### One collection cycle (after the first, and after a gzip scrape)\n\n"
+        "Medians of the measured cycles, each paired with `json.loads` of its answers (the mean "
+        "of 5 passes); the ratio: the median of the pairs' (their range in brackets).\n\n"
         + table(
-            [
-                "size",
-                "data series",
-                "cycle CPU",
-                "cycle wall",
-                "json.loads CPU",
-                "cycle ÷ json.loads",
-                "API answers",
-                "payload",
-            ],
-            [
-                [
-                    s["size"],
-                    f"{s['data_series']:,}",
-                    f"{ms(s['cycle']['cpu_seconds'])} ms",
-                    f"{s['cycle']['wall_seconds']:.2f} s",
-                    f"{ms(s['json']['cpu_seconds'])} ms",
-                    ratio(s["cycle"]["cpu_seconds"], s["json"]["cpu_seconds"]),
-                    s["json"]["answers"],
-                    mb(s["json"]["answer_bytes"]),
-                ]
-                for s in sizes
-            ],
+            CYCLE_COLUMNS,
+            [cycle_row(s) for s in sizes],
         )
     )
     parts.append(

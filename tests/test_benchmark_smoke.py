@@ -30,12 +30,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SIZE = 10_000
 # Few scrapes and a short schedule keep the whole run near 15 s; the medians of 15 scrapes
 # are steady enough for ratios this far from the thresholds.
-OPTIONS = Options(scrapes=15, budget=4.0, schedule_seconds=1.0)
+OPTIONS = Options(scrapes=15, budget=4.0, schedule_seconds=1.0, cycles=3)
 # In that run per-scrape rendering is 33x (plain) and 77x (gzip) slower than the exporter,
 # and the exporter 1.8x the floor (plain); the thresholds leave room for a busy CI machine.
 # Per-scrape rendering in the exporter makes the first ~1x, failing it.
 RENDERING_OVER_EXPORTER = 3.0
 EXPORTER_OVER_FLOOR = 30.0
+# A cycle's CPU over json.loads of its answers, the median of the pairs (gzip segments
+# included): 33.5x at 10k (27.8-34.9x over 5 pairs, load 1.3, 2 cores). The bound leaves room
+# for a busy CI machine (json.loads of 5 ms weighs little against a scheduler's slice) and
+# fails a cycle that costs twice what it does now.
+CYCLE_OVER_JSON = 70.0
 
 
 def test_the_harness_measures_metrics_served_from_bytes_rendered_once(tmp_path: Path) -> None:
@@ -70,6 +75,12 @@ def test_the_harness_measures_metrics_served_from_bytes_rendered_once(tmp_path: 
     assert result["tokens"]["early"] == []
     # The harness's writing of the answers is told apart from the cycle's CPU.
     assert 0 < result["cycle"]["recording_cpu_seconds"] < result["cycle"]["cpu_seconds"]
+    # Every measured cycle is paired with a json.loads pass over its own answers, and the
+    # ratio is the median of the pairs'.
+    cycle_cpu = result["cycle_cpu"]
+    assert cycle_cpu["pairs"] == OPTIONS.cycles == len(cycle_cpu["ratios"])
+    assert min(cycle_cpu["ratios"]) <= cycle_cpu["median_ratio"] <= max(cycle_cpu["ratios"])
+    assert cycle_cpu["median_ratio"] <= CYCLE_OVER_JSON, cycle_cpu
 
     ours, rendering = result["exporter"], result["naive"]
     for encoding in ("plain", "gzip"):

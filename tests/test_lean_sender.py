@@ -12,7 +12,7 @@ import responses
 
 from exporter.api.http import HttpClient, HttpSettings
 from exporter.api.request_stats import RequestStats
-from exporter.api.sessions import LeanSender, api_session
+from exporter.api.sessions import LeanSender, PoolKeepingAdapter, api_session
 
 BASE = "https://API.Example.test:8443/analytics/work"
 NORMAL_BASE = "https://api.example.test:8443/analytics/work"
@@ -149,3 +149,42 @@ def test_a_session_that_reads_the_environment_takes_session_request(
     api = HttpClient("x", BASE, HttpSettings(max_attempts=1), RequestStats(), session=session)
     api.request("GET", "/a", "/a")
     assert used == [BASE + "/a"]
+
+
+def test_the_adapter_works_out_a_pool_once_per_origin_and_again_once_it_is_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = api_session(BASE)
+    adapter = session.get_adapter(NORMAL_BASE)
+    assert isinstance(adapter, PoolKeepingAdapter)
+    looked_up: list[str | None] = []
+    real = requests.adapters.HTTPAdapter.get_connection_with_tls_context
+
+    def counting(self: Any, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        looked_up.append(request.url)
+        return real(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "get_connection_with_tls_context", counting)
+
+    def pool(url: str, verify: Any = True, proxies: dict[str, str] | None = None) -> Any:
+        request = requests.PreparedRequest()
+        request.prepare_url(url, None)
+        return adapter.get_connection_with_tls_context(request, verify, proxies=proxies)
+
+    first = pool(NORMAL_BASE + "/v2/pbxes")
+    assert pool(NORMAL_BASE + "/v2/call-queues?x=1") is first
+    assert len(looked_up) == 1
+    # Another host, other TLS settings or proxies: a pool of its own, each looked up once.
+    other = pool("https://other.example.test/v1")
+    unverified = pool(NORMAL_BASE + "/v2/pbxes", verify=False)
+    proxied = pool(NORMAL_BASE + "/v2/pbxes", proxies={"https": "http://127.0.0.1:3128"})
+    assert len({id(p) for p in (first, other, unverified, proxied)}) == 4
+    assert len(looked_up) == 4
+    # After the adapter is closed, or a pool (a closed pool would refuse every request), the
+    # pool is looked up again.
+    adapter.close()
+    reopened = pool(NORMAL_BASE + "/v2/pbxes")
+    assert reopened.pool is not None and len(looked_up) == 5
+    reopened.close()
+    pool(NORMAL_BASE + "/v2/pbxes")  # whatever the manager answers now, as requests would
+    assert len(looked_up) == 6

@@ -1,11 +1,20 @@
 """The data part's layout: families grouped by name across snapshots, the same grouping in
-both formats, cut into segments along the sets of snapshots that share names."""
+both formats, cut into segments along the sets of snapshots that share names, and the level a
+segment is deflated at."""
 
 from __future__ import annotations
 
+import gzip
 import random
+import zlib
 
-from exporter.metrics.rendering import RenderedFamily
+from exporter.metrics.rendering import (
+    BIG_SEGMENT_BYTES,
+    BIG_SEGMENT_GZIP_LEVEL,
+    GZIP_LEVEL,
+    RenderedFamily,
+    deflate_segment,
+)
 from exporter.pollers.base import Snapshot
 from exporter.serving.segments import LayoutCache, layout
 
@@ -87,3 +96,20 @@ def test_a_new_snapshot_lays_out_its_own_set_only() -> None:
     # a's pieces are the very objects of before: not laid out again.
     assert second.plain[0] is first.plain[0] and second.plain[1] is first.plain[1]
     assert second.plain == [b"T a\n", b"a 1\n", b"T b\n", b"b 2\n"]
+
+
+def test_a_big_segment_is_deflated_at_the_cheaper_level_a_small_one_at_gzips_default() -> None:
+    row = b'eightbyeight_x{agent="a-%06d",queue="q-%d"} %d.0\n'
+    lines = [row % (i, i % 40, i * 7919 % 1000) for i in range(BIG_SEGMENT_BYTES // 30)]
+    big = (b"# HELP x\n", b"".join(lines[: len(lines) // 2]), b"".join(lines[len(lines) // 2 :]))
+    small = (b"# HELP x\n", b"".join(lines[:1000]))
+    assert sum(map(len, big)) >= BIG_SEGMENT_BYTES > sum(map(len, small))
+    for pieces, level in ((big, BIG_SEGMENT_GZIP_LEVEL), (small, GZIP_LEVEL)):
+        text = b"".join(pieces)
+        deflated = deflate_segment(iter(pieces))  # any iterable of pieces
+        expected = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        assert deflated == expected.compress(text) + expected.flush(zlib.Z_SYNC_FLUSH)
+        assert zlib.decompressobj(-zlib.MAX_WBITS).decompress(deflated) == text
+    # The cheaper level keeps such a segment within a few per cent of gzip's default.
+    whole = len(gzip.compress(b"".join(big), compresslevel=GZIP_LEVEL))
+    assert len(deflate_segment(big)) <= 1.05 * whole
