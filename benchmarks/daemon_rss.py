@@ -64,8 +64,8 @@ def data_series(exp: Any) -> int:
 
 
 def scrape(port: int) -> int:
-    """One scrape of /metrics: the answer's size, read in pieces and dropped as Prometheus
-    reads it (only the server's side is in this process's memory)."""
+    """One scrape of /metrics: the answer's size. Read in pieces of 64 kB, none kept: of the
+    scraper's side only a transient piece is in this process's memory."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request("GET", "/metrics", headers=SCRAPE_HEADERS)
