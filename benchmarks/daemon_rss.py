@@ -11,7 +11,6 @@ harness."""
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any
 from benchmarks.account import account_for, exporter_config, parse_size
 from benchmarks.children import Child
 from benchmarks.exporter_process import rss_bytes
+from benchmarks.scrape import TIMEOUT, Scraper
 from exporter.app import build_exporter
 from exporter.config import load_config_data
 from exporter.core.logs import configure_logging
@@ -41,11 +41,6 @@ except ImportError:  # pragma: no cover - only on an older tree
 EVERY_SECONDS = 30.0
 # helm/eightbyeight-exporter/values.yaml's serviceMonitor.interval.
 SCRAPE_EVERY_SECONDS = 30.0
-# What Prometheus 2.x asks for (scrape_protocols' default, the first two) and accepts.
-SCRAPE_HEADERS = {
-    "Accept": "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4",
-    "Accept-Encoding": "gzip",
-}
 TOKEN_TTL = "3600"  # tokens renewed as rarely as the vendor allows: not what is measured
 
 
@@ -63,27 +58,44 @@ def data_series(exp: Any) -> int:
     return sum(f.series for s in snapshots if s is not None for f in s.families)
 
 
-def scrape(port: int) -> int:
-    """One scrape of /metrics: the answer's size. Read in pieces of 64 kB, none kept: of the
-    scraper's side only a transient piece is in this process's memory."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request("GET", "/metrics", headers=SCRAPE_HEADERS)
-        answer = connection.getresponse()
-        if answer.status != 200 or answer.getheader("Content-Encoding") != "gzip":
-            raise RuntimeError(f"/metrics answered {answer.status}, {answer.getheaders()}")
-        size = 0
-        while piece := answer.read(1 << 16):
-            size += len(piece)
-        return size
-    finally:
-        connection.close()
+class ScrapeLoop:
+    """/metrics scraped every `every` seconds from a thread, on one keep-alive connection, as
+    Prometheus scrapes: gzip, OpenMetrics asked for first. The answers' sizes so far; a
+    failed scrape ends the loop and `check()` raises it (a figure taken without the scrapes it
+    claims is no figure)."""
+
+    def __init__(self, port: int, every: float) -> None:
+        self.sizes: list[int] = []
+        self.error: Exception | None = None
+        self._stop = threading.Event()
+        self._scraper = Scraper(port)
+        self._thread = threading.Thread(
+            target=self._scrape, args=(every,), name="scraper", daemon=True
+        )
+        self._thread.start()
+
+    def _scrape(self, every: float) -> None:
+        try:
+            while not self._stop.wait(every):
+                body, _ = self._scraper.get(gzip=True, openmetrics=True)
+                self.sizes.append(len(body))
+        except Exception as error:  # told to the main thread by check()
+            self.error = error
+        finally:
+            self._scraper.close()
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise RuntimeError(f"a scrape failed: {self.error}") from self.error
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(TIMEOUT)
 
 
 @contextmanager
-def scraped(exp: Any, every: float) -> Iterator[list[int]]:
-    """The exporter served as exporter/cli.py serves it, and scraped every `every` seconds
-    from a thread; yields the sizes of the answers so far."""
+def scraped(exp: Any, every: float) -> Iterator[ScrapeLoop]:
+    """The exporter served as exporter/cli.py serves it, and scraped every `every` seconds."""
     from exporter.reload import LiveExporter
     from exporter.serving.server import ExporterServer
 
@@ -92,20 +104,11 @@ def scraped(exp: Any, every: float) -> Iterator[list[int]]:
 
     server = ExporterServer(LiveExporter(exp, load=never, build=never, check=never), "127.0.0.1:0")
     server.start()
-    sizes: list[int] = []
-    stop = threading.Event()
-
-    def scrapes() -> None:
-        while not stop.wait(every):
-            sizes.append(scrape(server.port))
-
-    scraper = threading.Thread(target=scrapes, name="scraper", daemon=True)
-    scraper.start()
+    loop = ScrapeLoop(server.port, every)
     try:
-        yield sizes
+        yield loop
     finally:
-        stop.set()
-        scraper.join(60)
+        loop.stop()
         server.stop()
 
 
@@ -134,11 +137,12 @@ def main(argv: list[str]) -> int:
             tune_garbage_collection()  # as exporter/cli.py does, once the exporter is built
             with ExitStack() as stack:
                 # Served before the idle figure, as the harness's idle is (a server started).
-                sizes = (
+                scrapes = (
                     stack.enter_context(scraped(exp, options.scrape_every))
-                    if (options.scrape_every > 0)
-                    else []
+                    if options.scrape_every > 0
+                    else None
                 )
+                sizes = scrapes.sizes if scrapes is not None else []
                 idle = rss_bytes()
                 exp.scheduler.start()
                 stack.callback(exp.scheduler.stop)
@@ -146,6 +150,8 @@ def main(argv: list[str]) -> int:
                 peak = 0
                 while time.monotonic() - started < options.minutes * 60:
                     time.sleep(options.every)
+                    if scrapes is not None:
+                        scrapes.check()
                     rss, series = rss_bytes(), data_series(exp)
                     peak = max(peak, rss)
                     line = {

@@ -23,6 +23,11 @@ _RENDERS = re.compile(rb"^eightbyeight_exporter_exposition_renders_total (\S+)$"
 _SERIES = re.compile(rb"^eightbyeight_exporter_exposition_series (\S+)$", re.M)
 
 
+OPENMETRICS_FIRST = (
+    "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4"
+)
+
+
 class Scraper:
     """One keep-alive connection to 127.0.0.1:port. A server that closes after each answer
     (prometheus-client's, HTTP/1.0) gets a new connection per scrape, as Prometheus would."""
@@ -31,9 +36,12 @@ class Scraper:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
         self.path = path
 
-    def get(self, *, gzip: bool = False) -> tuple[bytes, float]:
-        """The body as sent (still compressed with `gzip`) and seconds to its last byte."""
+    def get(self, *, gzip: bool = False, openmetrics: bool = False) -> tuple[bytes, float]:
+        """The body as sent (still compressed with `gzip`) and seconds to its last byte;
+        `openmetrics`: asked for first, as Prometheus 2.x does (its default scrape_protocols)."""
         headers = {"Accept-Encoding": "gzip" if gzip else "identity"}
+        if openmetrics:
+            headers["Accept"] = OPENMETRICS_FIRST
         started = time.perf_counter()
         self.connection.request("GET", self.path, headers=headers)
         response = self.connection.getresponse()
