@@ -16,7 +16,14 @@ import structlog
 from exporter.api.budget import RequestBudget
 from exporter.api.http import HttpClient, HttpSettings
 from exporter.api.http_errors import parse_retry_after
-from exporter.api.json_answers import MAX_JSON_DEPTH, _nested_deeper
+from exporter.api.json_answers import (
+    MAX_JSON_DEPTH,
+    MIN_BYTES_PER_CONTAINER,
+    _nested_deeper,
+    _structure,
+    _structure_deeper,
+    json_text,
+)
 from exporter.api.request_stats import RequestStats
 from exporter.api.tokens import parse_token_answer
 from exporter.config import load_config_data
@@ -102,11 +109,30 @@ def depth_of(body: Any) -> int:
     return 0
 
 
+# Strings that look like structure to a reader of bytes: brackets, quotes and backslashes
+# escaped in every way, a quote after an escaped backslash, text past ASCII.
+AWKWARD_STRINGS = [
+    "a",
+    "",
+    "[",
+    "]}",
+    '"',
+    '\\',
+    '\\"',
+    '\\\\',
+    '[{"x":[',
+    "é[ü]",
+    "\u2028",
+    "\x00",
+]
+
+
 def random_body(rng: random.Random, depth: int) -> Any:
     if depth == 0 or rng.random() < 0.2:
-        return rng.choice([1, "a", None, 1.5, True])
+        return rng.choice([1, None, 1.5, True, *AWKWARD_STRINGS])
     if rng.random() < 0.5:
-        return {str(i): random_body(rng, depth - 1) for i in range(rng.randint(0, 4))}
+        keys = rng.sample(AWKWARD_STRINGS, rng.randint(0, 4))
+        return {key: random_body(rng, depth - 1) for key in keys}
     return [random_body(rng, depth - 1) for _ in range(rng.randint(0, 4))]
 
 
@@ -121,6 +147,41 @@ def test_the_depth_walk_agrees_with_recursion_on_any_shape() -> None:
             assert _nested_deeper(body, limit) == (depth > limit), (body, limit)
 
 
+@pytest.mark.parametrize("ascii_only", [True, False])
+def test_the_depth_read_from_the_bytes_agrees_with_recursion(ascii_only: bool) -> None:
+    rng = random.Random(21)
+    bodies = [random_body(rng, rng.randint(0, 9)) for _ in range(600)]
+    # Alternating kinds, each level's brackets beside the next one's.
+    chain: Any = 1
+    for level in range(12):
+        chain = [chain] if level % 2 else {"k": chain}
+    for body in [*bodies, chain, [chain, "]]]]"], {"[": chain}]:
+        depth = depth_of(body)
+        for indent in (None, 1):
+            content = json.dumps(body, ensure_ascii=ascii_only, indent=indent).encode()
+            for limit in range(1, 14):
+                assert _structure_deeper(_structure(content), limit) == (depth > limit), content
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32-be"])
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1])
+def test_the_depth_bound_holds_in_every_encoding_json_reads(
+    rsps: responses.RequestsMock, encoding: str, depth: int
+) -> None:
+    """UTF-8 answers are read as bytes; the others (never the vendor's) are walked."""
+    body = ("[" * depth + '"[[é"' + "]" * depth).encode(encoding)
+    assert json_text("/deep", body, 1 << 20).too_deep is (
+        (depth > MAX_JSON_DEPTH) if encoding.startswith("utf-8") else None
+    )
+    rsps.get(f"{BASE}/deep", body=body)
+    http = client(None, FakeClock(0))
+    if depth > MAX_JSON_DEPTH:
+        with pytest.raises(MalformedResponseError, match="nested deeper"):
+            http.request("GET", "/deep", "/deep")
+    else:
+        assert http.request("GET", "/deep", "/deep") is not None
+
+
 @pytest.mark.parametrize("item", [b"{}", b"[]", b"1.5", b'{"a":1}'])
 def test_an_answer_of_tiny_values_is_refused_before_it_is_parsed(
     rsps: responses.RequestsMock, item: bytes
@@ -132,6 +193,22 @@ def test_an_answer_of_tiny_values_is_refused_before_it_is_parsed(
     rsps.get(f"{BASE}/tiny", body=body)
     with pytest.raises(MalformedResponseError, match="max_response_bytes"):
         client(None, FakeClock(0), max_response_bytes=limit).request("GET", "/tiny", "/tiny")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+@pytest.mark.parametrize("extra", [0, 1])
+def test_the_count_of_objects_and_lists_is_exact_at_its_bound(encoding: str, extra: int) -> None:
+    """UTF-8 answers count them in their structure, the others in their bytes: the same
+    bound either way, one more refused. Brackets in strings count too."""
+    limit = 64 * 1024
+    allowed = limit // MIN_BYTES_PER_CONTAINER
+    body = "[" + ",".join(['"[{"'] + ["[]"] * (allowed - 3 + extra)) + "]"
+    content = body.encode(encoding)
+    if extra:
+        with pytest.raises(MalformedResponseError, match=f"answer has {allowed + 1} objects"):
+            json_text("/list", content, limit)
+    else:
+        assert json_text("/list", content, limit).too_deep in (False, None)
 
 
 def test_a_big_answer_of_the_vendors_shape_is_parsed_frugally(

@@ -1,12 +1,12 @@
-"""An answer's bytes to JSON, within bounds: its size in Python objects (counted before any is
-made) and its nesting (walked at C speed after decoding)."""
+"""An answer's bytes to JSON, within bounds: its size in Python objects and its nesting, both
+read from the bytes at C speed before any object is made."""
 
 from __future__ import annotations
 
 import json
 from itertools import chain, compress, repeat
 from operator import is_, not_
-from typing import Any
+from typing import Any, NamedTuple
 
 from exporter.core.errors import MalformedResponseError
 
@@ -22,12 +22,29 @@ MIN_BYTES_PER_CONTAINER = 128
 MIN_BYTES_PER_VALUE = 12
 
 
-def json_text(endpoint: str, content: bytes | bytearray, max_bytes: int) -> str:
+class AnswerText(NamedTuple):
+    """An answer's text, and whether its lists and objects nest deeper than MAX_JSON_DEPTH
+    (None: not read from the bytes, which were not UTF-8; `parse_json` walks the objects)."""
+
+    text: str
+    too_deep: bool | None
+
+
+def json_text(endpoint: str, content: bytes | bytearray, max_bytes: int) -> AnswerText:
     """The answer's text, after a count of its `{`, `[` and `,` (at C speed, before any
     object is made): an answer of tiny values (`[{},{},...]`, `[1.5,1.5,...]`) makes 12 to 50
     times its size in Python objects, against 3 to 5 times for the vendor's shapes. Those
-    characters inside strings count too: the bound errs on the safe side."""
-    containers = content.count(b"{") + content.count(b"[")
+    characters inside strings count too: the bound errs on the safe side. Its nesting is read
+    from the bytes too (`_structure`) while they are there: the caller lets them go before the
+    text is parsed."""
+    encoding = json.detect_encoding(content)
+    # In UTF-8 no byte of a character past ASCII is below 0x80: every bracket, quote or backslash
+    # byte is that character. The vendor sends UTF-8; UTF-16 and 32 (RFC 4627) are walked instead.
+    structure = _structure(content) if encoding in ("utf-8", "utf-8-sig") else None
+    if structure is None:
+        containers = content.count(b"{") + content.count(b"[")
+    else:  # the same count, over a copy a sixth of the size
+        containers = structure.count(b"[")
     values = content.count(b",")
     if (
         containers > max_bytes // MIN_BYTES_PER_CONTAINER
@@ -39,24 +56,29 @@ def json_text(endpoint: str, content: bytes | bytearray, max_bytes: int) -> str:
             f"max_response_bytes {max_bytes} allows ({max_bytes // MIN_BYTES_PER_CONTAINER} "
             f"and {max_bytes // MIN_BYTES_PER_VALUE})",
         )
+    too_deep = None if structure is None else _structure_deeper(structure, MAX_JSON_DEPTH)
     try:
-        return content.decode(json.detect_encoding(content), "surrogatepass")
+        return AnswerText(content.decode(encoding, "surrogatepass"), too_deep)
     except UnicodeDecodeError:
         raise MalformedResponseError(endpoint, "answer is not valid JSON") from None
 
 
-def parse_json(endpoint: str, text: str, status: int | None = None) -> Any:
+def parse_json(endpoint: str, answer: AnswerText, status: int | None = None) -> Any:
     """The decoded answer, or MalformedResponseError: for text that is no JSON, and for JSON
     nested deeper than MAX_JSON_DEPTH (a RecursionError would else end the run as a crash,
-    with a traceback, at every run)."""
+    with a traceback, at every run). Validity first: the depth read from the bytes holds for
+    valid JSON only."""
     try:
-        body = json.loads(text)
+        body = json.loads(answer.text)
     except RecursionError:
         body = None
     except ValueError:
         raise MalformedResponseError(endpoint, "answer is not valid JSON", status=status) from None
     else:
-        if not _nested_deeper(body, MAX_JSON_DEPTH):
+        too_deep = answer.too_deep
+        if too_deep is None:
+            too_deep = _nested_deeper(body, MAX_JSON_DEPTH)
+        if not too_deep:
             return body
     raise MalformedResponseError(
         endpoint, f"answer is nested deeper than {MAX_JSON_DEPTH} levels", status=status
@@ -87,3 +109,39 @@ def _nested_deeper(body: Any, limit: int) -> bool:
         level = below
         depth += 1
     return False
+
+
+# Braces made brackets (depth does not care which kind nests in which: the parser checks that
+# they match), and every byte but brackets and the quote deleted.
+_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'[]{}"')))
+
+
+def _structure(content: bytes | bytearray) -> bytes:
+    """The brackets and quotes of `content`, JSON in UTF-8, with braces made brackets, after
+    its escaped backslashes and then its escaped quotes went (left to right, as the parser
+    pairs them): every quote left opens or closes a string."""
+    if b"\\" in content:
+        content = content.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return bytes(content.translate(_AS_BRACKETS, _NOT_STRUCTURE))
+
+
+def _structure_deeper(structure: bytes, limit: int) -> bool:
+    """True when the lists and objects of valid JSON whose `_structure` this is nest more than
+    `limit` levels. At C speed, in passes over shorter and shorter copies: half the cost of
+    `_nested_deeper` on the vendor's answers, which touches every value.
+
+    1. Two quotes side by side go: whether any other byte is inside a string or not stays
+       as it was. Brackets inside strings ("Sales [EU]") go with a split on the quotes left,
+       keeping every other piece.
+    2. The leaves (`[]`) go, one level per pass (`replace` never rescans what it made):
+       nothing is left after `limit` passes exactly when nothing nests deeper.
+    """
+    brackets = structure.replace(b'""', b"")
+    if b'"' in brackets:
+        brackets = b"".join(brackets.split(b'"')[::2])
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = brackets.replace(b"[]", b"")
+    return bool(brackets)
