@@ -17,10 +17,10 @@ the cursor are the first `limit` of the sorted list.
 
 from __future__ import annotations
 
-import heapq
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from .aggregated_call_views import (
@@ -42,10 +42,17 @@ SortKey = tuple[SortValue, str]
 
 @dataclass(frozen=True, slots=True)
 class CompletedPassage:
-    """A completed passage whose view is built only if a page returns it."""
+    """A completed passage whose view is built only if a page returns it; what every request
+    reads of it (its start, its callId) found once."""
 
     group: Group
     leg: CallLeg
+    call_id: str
+    started_ms: int
+
+    @classmethod
+    def of(cls, group: Group, leg: CallLeg) -> CompletedPassage:
+        return cls(group, leg, passage_call_id(leg), leg.started_ms)
 
     @property
     def site_id(self) -> str:
@@ -55,21 +62,6 @@ class CompletedPassage:
     def queue_id(self) -> str | None:
         return self.group.id if self.group.kind == CALL_QUEUE else None
 
-    @property
-    def started_ms(self) -> int:
-        return self.leg.started_ms
-
-    def key(self, sorting_field: str) -> SortKey:
-        leg = self.leg
-        call_id = passage_call_id(leg)
-        if sorting_field == "startTime":
-            return (leg.started_ms, call_id)
-        if sorting_field == "stopTime":
-            return (leg.disconnected_ms, call_id)
-        if sorting_field == "handlingDuration":
-            return (handling_seconds(leg.talk_ms, leg.hold_ms), call_id)
-        return (call_id, call_id)
-
     def body(self) -> dict[str, Any]:
         return completed_view(self.group, self.leg).body
 
@@ -77,9 +69,26 @@ class CompletedPassage:
 Passage = CompletedPassage | CallView
 
 
-def view_key(view: CallView, sorting_field: str) -> SortKey:
-    value: SortValue = view.body[sorting_field]
-    return (value, view.body["callId"])
+def _keyed(passages: Sequence[Passage], sorting_field: str) -> list[tuple[SortKey, Passage]]:
+    """Each passage with its (sorting value, callId): the values its view's body holds."""
+    completed = [item for item in passages if isinstance(item, CompletedPassage)]
+    keyed: list[tuple[SortKey, Passage]]
+    if sorting_field == "startTime":
+        keyed = [((item.started_ms, item.call_id), item) for item in completed]
+    elif sorting_field == "stopTime":
+        keyed = [((item.leg.disconnected_ms, item.call_id), item) for item in completed]
+    elif sorting_field == "handlingDuration":
+        keyed = [
+            ((handling_seconds(item.leg.talk_ms, item.leg.hold_ms), item.call_id), item)
+            for item in completed
+        ]
+    else:
+        keyed = [((item.call_id, item.call_id), item) for item in completed]
+    for item in passages:
+        if isinstance(item, CallView):
+            value: SortValue = item.body[sorting_field]
+            keyed.append(((value, item.body["callId"]), item))
+    return keyed
 
 
 def choose_page(
@@ -90,26 +99,22 @@ def choose_page(
     limit: int,
 ) -> list[dict[str, Any]]:
     """The bodies of the first `limit` passages after the cursor in the order asked: what
-    sorting them all, dropping those up to the cursor and cutting would give."""
-    keyed: list[tuple[SortKey, Passage]] = [
-        (
-            item.key(sorting_field)
-            if isinstance(item, CompletedPassage)
-            else view_key(item, sorting_field),
-            item,
-        )
-        for item in passages
-    ]
+    sorting all the views, dropping those up to the cursor and cutting gives (every key is
+    unique, so the order of the input does not matter)."""
+    keyed = _keyed(passages, sorting_field)
     if cursor is not None:
         if descending:
             keyed = [pair for pair in keyed if pair[0] < cursor]
         else:
             keyed = [pair for pair in keyed if pair[0] > cursor]
-    first: Callable[..., list[tuple[SortKey, Passage]]] = (
-        heapq.nlargest if descending else heapq.nsmallest
-    )
-    chosen = first(limit, keyed, key=lambda pair: pair[0])
-    return [item.body() if isinstance(item, CompletedPassage) else item.body for _, item in chosen]
+    # The index's passages come in disconnect order, nearly their start order: timsort runs
+    # through them in about linear time, where a heap of the best `limit` replaced its top at
+    # nearly every item.
+    keyed.sort(key=itemgetter(0), reverse=descending)
+    return [
+        item.body() if isinstance(item, CompletedPassage) else item.body
+        for _, item in keyed[:limit]
+    ]
 
 
 @dataclass(slots=True)
@@ -177,7 +182,7 @@ class CompletedPassageIndex:
             if kept is None:
                 kept = self._by_pbx[group.pbx_id] = _PbxPassages()
             kept.positions.append(position)
-            kept.passages.append(CompletedPassage(group, leg))
+            kept.passages.append(CompletedPassage.of(group, leg))
 
     def _forget_before(self, first: int) -> None:
         for kept in self._by_pbx.values():
