@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,16 +138,34 @@ class Child:
         self.close()
 
 
+# A moment of the week the simulator's clock may be pinned to: how many calls a day holds, so
+# how many /calls pages a round reads (74 to 97 at 500k), depends on the simulated weekday and
+# hour. Tuesday 2024-03-05 15:00 UTC: the simulator's tests' instant, a busy weekday afternoon.
+PINNED_WEEK_MOMENT = 1_709_650_800.0
+WEEK_SECONDS = 7 * 86_400.0
+
+
+def pinned_clock_offset(now: float, moment: float = PINNED_WEEK_MOMENT) -> float:
+    """The --clock-offset (behind, less than a week) that starts the simulator's clock at the
+    weekday and time of `moment`, some whole weeks later."""
+    return -((now - moment) % WEEK_SECONDS)
+
+
 @contextmanager
 def simulator(
-    account: Account, work_dir: Path, token_ttl: str | None = None
+    account: Account, work_dir: Path, token_ttl: str | None = None, pin_clock: bool = False
 ) -> Iterator[dict[str, Any]]:
     """The simulator in its own process (its CPU is not the exporter's); its announcement.
-    `token_ttl`: both APIs' token lifetime instead of the account's short ones."""
+    `token_ttl`: both APIs' token lifetime instead of the account's short ones; `pin_clock`:
+    its clock starts at PINNED_WEEK_MOMENT's weekday and time (`clock_offset` in the
+    announcement), for figures that do not depend on when they were taken."""
     args = account.simulator_args()
     if token_ttl is not None:
         for flag in ("--token-ttl", "--cc-token-ttl"):
             args[args.index(flag) + 1] = token_ttl
+    offset = pinned_clock_offset(time.time()) if pin_clock else 0.0
+    if pin_clock:
+        args.append(f"--clock-offset={offset:.3f}s")
     with Child(
         "simulator",
         "simulator",
@@ -157,15 +176,15 @@ def simulator(
         # The simulator announces its Work Analytics base URL; its other APIs and /_sim/
         # hang off the root, which the exporter's config and the request log both need.
         root = announcement["base_url"].rsplit("/analytics/work", 1)[0]
-        yield {**announcement, "pid": child.pid, "root_url": root}
+        yield {**announcement, "pid": child.pid, "root_url": root, "clock_offset": offset}
 
 
 @contextmanager
 def sized_simulator(
-    size: str, prefix: str, token_ttl: str | None = None
+    size: str, prefix: str, token_ttl: str | None = None, pin_clock: bool = False
 ) -> Iterator[dict[str, Any]]:
     """A script's simulator: warnings on stderr, the account of `size` (said on stderr), the
-    simulator on it in a temporary directory (`token_ttl`: see `simulator`); its
+    simulator on it in a temporary directory (`token_ttl`, `pin_clock`: see `simulator`); its
     announcement."""
     from benchmarks.account import account_for, parse_size
     from exporter.core.logs import configure_logging
@@ -174,7 +193,7 @@ def sized_simulator(
     account = account_for(parse_size(size))
     print(f"account: {account.describe()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        with simulator(account, Path(tmp), token_ttl) as sim:
+        with simulator(account, Path(tmp), token_ttl, pin_clock) as sim:
             yield sim
 
 

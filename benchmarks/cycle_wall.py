@@ -19,6 +19,7 @@ import copy
 import json
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from benchmarks.account import exporter_config, without_key
@@ -96,16 +97,32 @@ def rounds(data: dict[str, Any], sequential: bool, simulator_pid: int) -> dict[s
         exp.close()
 
 
+def simulator_clock(offset: float) -> str:
+    """What the simulator's clock reads (just after its start), for the figures' record."""
+    if not offset:
+        return "this machine's clock"
+    reads = datetime.fromtimestamp(time.time() + offset, UTC)
+    return f"pinned: {reads:%A %H:%M} UTC at its start (offset {offset:.0f} s)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m benchmarks.cycle_wall")
     parser.add_argument("--size", default="500k", help="target data series (k, m suffixes)")
     parser.add_argument(
         "--sequential", action="store_true", help="also one round of run_once() (slow)"
     )
+    parser.add_argument(
+        "--unpinned-clock",
+        action="store_true",
+        help="the simulator on this machine's clock, not pinned to a Tuesday 15:00 UTC",
+    )
     args = parser.parse_args(argv)
     # Tokens of an hour: under load a request may wait in the simulator longer than the
     # harness's 10 s tokens live, and token renewal is not what is measured here.
-    with sized_simulator(args.size, "bench-cycle-", token_ttl="3600") as sim:
+    with sized_simulator(
+        args.size, "bench-cycle-", token_ttl="3600", pin_clock=not args.unpinned_clock
+    ) as sim:
+        clock_note = simulator_clock(sim["clock_offset"])
         harness = exporter_config(sim)
         defaults = without_key(harness, "windows")
         members_off = copy.deepcopy(defaults)
@@ -118,7 +135,12 @@ def main(argv: list[str] | None = None) -> int:
             data = copy.deepcopy(config)
             for api, budget in DEFAULT_BUDGETS.items():
                 data[api][BUDGET] = budget
-            result = {"size": args.size, "windows": name, "budget": DEFAULT_BUDGETS}
+            result = {
+                "size": args.size,
+                "windows": name,
+                "budget": DEFAULT_BUDGETS,
+                "simulator_clock": clock_note,
+            }
             print(json.dumps(result | rounds(data, args.sequential, sim["pid"])), flush=True)
     return 0
 

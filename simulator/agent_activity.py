@@ -22,9 +22,9 @@ from .agent_activity_metrics import (
 from .agent_activity_state import (
     ENGAGEMENT_ORDER,
     AgentInteractionStats,
+    QueueInteractions,
     QueueStatus,
     UserStatus,
-    interaction_stats,
     queue_status,
     queue_status_ms,
     user_status,
@@ -163,12 +163,13 @@ class AgentActivityApi(WorkAnalyticsEndpoints):
                 if queue.deleted or (queue_ids is not None and queue.id not in queue_ids):
                     continue
                 state = self.model.runtime_queue(queue.id)
+                interactions = QueueInteractions(state, now, start, end, parsed.intra_day)
                 members = [
                     _MemberView(
                         member,
                         queue_status(member, state),
                         user_status(member),
-                        interaction_stats(state, member, now, start, end, parsed.intra_day),
+                        interactions.of(member),
                     )
                     for member in state.members
                 ]

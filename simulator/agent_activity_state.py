@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from enum import Enum
 from operator import attrgetter
 
@@ -188,6 +188,79 @@ def _count_record(
             stats.wrap_up_total_ms += ms(record.wrap_up_seconds)
 
 
+class QueueInteractions:
+    """Every member's `interaction_stats` with one queue, from one pass over the queue's calls
+    (at 500k series, one pass per member read each record of the day 6 to 20 times)."""
+
+    def __init__(
+        self,
+        queue: QueueState,
+        now: float,
+        start: float,
+        end: float,
+        entered_filter: Callable[[float], bool] | None = None,
+    ) -> None:
+        self.queue = queue
+        self.now = now
+        end = min(end, now)
+        by_agent: dict[str, AgentInteractionStats] = {}
+        self._by_agent = by_agent
+
+        def stats_of(agent_id: str) -> AgentInteractionStats:
+            stats = by_agent.get(agent_id)
+            if stats is None:
+                stats = by_agent[agent_id] = AgentInteractionStats()
+            return stats
+
+        def selected(entered_at: float) -> bool:
+            return start <= entered_at < end and (
+                entered_filter is None or entered_filter(entered_at)
+            )
+
+        records = queue.records
+        first = bisect_left(records, start, lo=queue.records_head, key=attrgetter("ended_at"))
+        for index in range(first, len(records)):
+            record = records[index]
+            if record.offered_agent_ids and selected(record.entered_at):
+                for agent_id in set(record.offered_agent_ids):
+                    _count_record(stats_of(agent_id), agent_id, record, end)
+        for caller in queue.waiting:
+            if caller.offered_agent_ids and selected(caller.entered_at):
+                last = "open" if caller.ringing_agent is not None else "missed"
+                for agent_id in set(caller.offered_agent_ids):
+                    _count_offers(stats_of(agent_id), agent_id, caller.offered_agent_ids, last)
+        for call in queue.handling:
+            answered = call.caller
+            assert isinstance(answered, QueueCaller)
+            handler_id = call.agent.agent.id
+            if answered.offered_agent_ids and selected(answered.entered_at):
+                accepted = call.answered_at <= end
+                for agent_id in set(answered.offered_agent_ids):
+                    stats = stats_of(agent_id)
+                    _count_offers(
+                        stats,
+                        agent_id,
+                        answered.offered_agent_ids,
+                        "accepted" if accepted else "open",
+                    )
+                    if accepted and handler_id == agent_id:
+                        stats.alerting_total_ms += ms(call.answered_at) - ms(call.ring_started_at)
+            _count_ongoing_call(stats_of(handler_id), call, now)
+
+    def of(self, member: MemberState) -> AgentInteractionStats:
+        """What `interaction_stats(queue, member, now, start, end, entered_filter)` gives."""
+        agent = member.agent
+        agent_id = agent.agent.id
+        found = self._by_agent.get(agent_id)
+        stats = AgentInteractionStats() if found is None else replace(found)
+        if agent.status is AgentStatus.WRAP_UP and _wraps_up_after(
+            self.queue, agent_id, agent.status_since
+        ):
+            stats.ongoing_wrap_up = 1
+            stats.ongoing_wrap_up_ms = max(0, ms(self.now) - ms(agent.status_since))
+        return stats
+
+
 def interaction_stats(
     queue: QueueState,
     member: MemberState,
@@ -198,7 +271,8 @@ def interaction_stats(
 ) -> AgentInteractionStats:
     """The member's interactions with the calls that entered `queue` in [start, end) (the
     selection of call-queue-metrics' window aggregates, so the members' acceptedInteractions
-    add up to the queue's acceptedCalls), and its ongoing ones with this queue now."""
+    add up to the queue's acceptedCalls), and its ongoing ones with this queue now. The
+    reference of QueueInteractions, which the endpoints use."""
     agent = member.agent
     agent_id = agent.agent.id
     end = min(end, now)
