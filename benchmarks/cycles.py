@@ -71,6 +71,7 @@ class CyclePairs:
             "median_cycle_seconds": statistics.median(cycle_cpu),
             "median_json_seconds": statistics.median(json_cpu),
             "median_wall_seconds": statistics.median(c["wall_seconds"] for c in self.cycles),
+            "json_passes": len(self.passes[0]["passes"]),
             "answers": self.passes[0]["answers"],
             "answer_bytes": self.passes[0]["answer_bytes"],
         }

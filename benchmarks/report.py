@@ -260,10 +260,11 @@ def markdown(run: dict[str, Any]) -> str:
         "\n\n"
         + table(["size", "exporter", "whole page", "exporter ÷ whole page"], gzip_size_rows(sizes))
     )
+    passes = "/".join(sorted({str(s["cycle_cpu"]["json_passes"]) for s in sizes}))
     parts.append(
         "### One collection cycle (after the first, and after a gzip scrape)\n\n"
         "Medians of the measured cycles, each paired with `json.loads` of its answers (the mean "
-        "of 5 passes); the ratio: the median of the pairs' (their range in brackets).\n\n"
+        f"of {passes} passes); the ratio: the median of the pairs' (their range in brackets).\n\n"
         + table(
             CYCLE_COLUMNS,
             [cycle_row(s) for s in sizes],

@@ -46,7 +46,7 @@ CYCLE_OVER_JSON = 70.0
 def test_the_harness_measures_metrics_served_from_bytes_rendered_once(tmp_path: Path) -> None:
     result = measure(SIZE, OPTIONS, tmp_path, progress=lambda _: None)
     # The report and its tables render from what measure() returned.
-    assert "### Scrape latency of /metrics" in markdown(
+    report = markdown(
         {
             "command": "test",
             "options": asdict(OPTIONS),
@@ -54,6 +54,10 @@ def test_the_harness_measures_metrics_served_from_bytes_rendered_once(tmp_path: 
             "wall_seconds": result["wall_seconds"],
         }
     )
+    assert "### Scrape latency of /metrics" in report
+    # The report says how many json.loads passes each cycle's figure is the mean of.
+    passes = result["cycle_cpu"]["json_passes"]
+    assert passes >= 1 and f"the mean of {passes} passes" in report
 
     # measure() fails a size whose cycle failed; the answers say so too.
     assert result["first_cycle"]["ok"] and result["cycle"]["ok"]

@@ -16,7 +16,7 @@ import pytest
 
 from simulator import Simulator
 from simulator.aggregated_calls import AggregatedCallsApi
-from simulator.routing import Headers, Request
+from simulator.routing import Headers, Request, Response
 from tests.support.clock import FakeClock
 from tests.support.simulator import START_TIME
 
@@ -50,15 +50,22 @@ def simulator(clock: FakeClock) -> Iterator[Simulator]:
     )
 
 
-def answer(api: AggregatedCallsApi, pbx_id: str, query: dict[str, str], reference: bool) -> bytes:
+def respond(
+    api: AggregatedCallsApi, pbx_id: str, query: dict[str, str], reference: bool
+) -> Response:
+    """The handler's answer, from the index or (`reference`) from every view built again."""
     path = f"/analytics/work/v2/pbxes/{pbx_id}/calls"
     match = re.search(r"/v2/pbxes/(?P<pbx_id>[^/]+)/calls", path)
     assert match is not None
     api.rebuild_every_page = reference
     try:
-        response = api.aggregated_calls(Request("GET", path, query, Headers()), match)
+        return api.aggregated_calls(Request("GET", path, query, Headers()), match)
     finally:
         api.rebuild_every_page = False
+
+
+def answer(api: AggregatedCallsApi, pbx_id: str, query: dict[str, str], reference: bool) -> bytes:
+    response = respond(api, pbx_id, query, reference)
     assert response.status == 200, response.body
     return response.body
 
@@ -172,11 +179,6 @@ def test_a_deleted_pbx_is_refused_by_both_paths(simulator: Simulator) -> None:
     pbx.deleted = True
     try:
         for reference in (False, True):
-            path = f"/analytics/work/v2/pbxes/{pbx.id}/calls"
-            match = re.search(r"/v2/pbxes/(?P<pbx_id>[^/]+)/calls", path)
-            assert match is not None
-            api.rebuild_every_page = reference
-            assert api.aggregated_calls(Request("GET", path, {}, Headers()), match).status == 403
+            assert respond(api, pbx.id, {}, reference).status == 403
     finally:
         pbx.deleted = False
-        api.rebuild_every_page = False
