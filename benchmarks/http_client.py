@@ -1,6 +1,7 @@
 """Client CPU per request against a loopback server: the exporter's HTTP client as it was
-(a default requests session: the environment scanned at every request) and as it is (settings
-read once, a pooled session), beside plain requests, urllib3 and http.client.
+(a default requests session: the environment scanned at every request), with requests' own
+adapter (settings read once, urllib3's pool) and as it is (exporter/api/transport.py:
+http.client's connections), beside plain requests, urllib3 and http.client.
 
     python3 -m benchmarks.http_client [--requests 2000] [--rounds 3]
 
@@ -23,11 +24,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
+import requests.adapters
 import urllib3
 
 from benchmarks.children import START_TIMEOUT, Child, serve_baseline
 from exporter.api.http import HttpClient, HttpSettings
 from exporter.api.request_stats import RequestStats
+from exporter.api.sessions import POOL_SIZE, api_session
 
 PATH = "/v2/rgsum-members"
 QUERY = {"pbxId": "acmecorp", "extId": "2001", "timeZone": "UTC"}
@@ -79,6 +82,9 @@ def clients(base: str) -> dict[str, Callable[[], object]]:
     settings = HttpSettings(max_attempts=1)
     before = HttpClient("bench", base, settings, RequestStats(), session=requests.Session())
     after = HttpClient("bench", base, settings, RequestStats())
+    through_urllib3 = api_session(base)  # the exporter's session with requests' own adapter
+    through_urllib3.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=POOL_SIZE))
+    pooled = HttpClient("bench", base, settings, RequestStats(), session=through_urllib3)
     plain = requests.Session()
     no_env = requests.Session()
     no_env.trust_env = False
@@ -94,8 +100,11 @@ def clients(base: str) -> dict[str, Callable[[], object]]:
         "exporter client, before (environment read at every request)": lambda: before.request(
             "GET", PATH, PATH, params=QUERY
         ),
-        "exporter client, after (environment read once, pooled)": lambda: after.request(
-            "GET", PATH, PATH, params=QUERY
+        "exporter client, requests' adapter (environment read once, urllib3's pool)": (
+            lambda: pooled.request("GET", PATH, PATH, params=QUERY)
+        ),
+        "exporter client, now (http.client's connections: exporter/api/transport.py)": (
+            lambda: after.request("GET", PATH, PATH, params=QUERY)
         ),
         "requests, default session": lambda: plain.get(base + PATH, params=QUERY).json(),
         "requests, trust_env off": lambda: no_env.get(base + PATH, params=QUERY).json(),

@@ -12,7 +12,8 @@ import responses
 
 from exporter.api.http import HttpClient, HttpSettings
 from exporter.api.request_stats import RequestStats
-from exporter.api.sessions import LeanSender, PoolKeepingAdapter, api_session
+from exporter.api.sessions import LeanSender, api_session
+from exporter.api.transport import PoolKeepingAdapter
 
 BASE = "https://API.Example.test:8443/analytics/work"
 NORMAL_BASE = "https://api.example.test:8443/analytics/work"

@@ -1,12 +1,12 @@
 """The requests session of one API host: proxy and CA settings read from the environment once,
-and a pool of kept-alive connections."""
+and a pool of kept-alive connections (exporter/api/transport.py)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, cast
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import requests
 import requests.adapters
@@ -15,7 +15,8 @@ import requests.models
 import requests.utils
 from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri
-from urllib3.connectionpool import ConnectionPool
+
+from exporter.api.transport import ACCEPT_ENCODING, DirectAdapter, extract_cookies
 
 # Connections kept alive per host. Every poller of an API shares its client, each in its own
 # thread (Work Analytics has up to 12), and the ring group member poller asks with up to
@@ -45,48 +46,11 @@ def api_session(base_url: str) -> requests.Session:
     bundle = next((os.environ[n] for n in CA_BUNDLE_VARIABLES if os.environ.get(n)), None)
     if bundle is not None:
         session.verify = bundle
-    adapter = PoolKeepingAdapter(pool_connections=1, pool_maxsize=POOL_SIZE)
+    session.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what DirectAdapter decodes
+    adapter = DirectAdapter(pool_connections=1, pool_maxsize=POOL_SIZE)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
-
-
-class PoolKeepingAdapter(requests.adapters.HTTPAdapter):
-    """requests' adapter, remembering the connection pool of each origin, TLS settings and
-    proxies: requests works it out again at every request (the URL parsed, a CA bundle's path
-    stat'ed, the pool key built and looked up under the pool manager's lock), about 3% of a
-    100k cycle for an answer that never changes for a client of one host. A pool the manager
-    has closed since (evicted, or the adapter closed) is looked up again."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._pools: dict[tuple[Any, ...], ConnectionPool] = {}
-
-    def get_connection_with_tls_context(
-        self,
-        request: requests.PreparedRequest,
-        verify: Any,
-        proxies: Mapping[str, str] | None = None,
-        cert: Any = None,
-    ) -> ConnectionPool:
-        parts = urlsplit(request.url or "")
-        key = (
-            parts.scheme.lower(),
-            parts.netloc.lower(),
-            verify,
-            cert,
-            tuple(sorted(proxies.items())) if proxies else (),
-        )
-        pool = self._pools.get(key)
-        if pool is None or getattr(pool, "pool", None) is None:  # None once closed
-            pool = self._pools[key] = super().get_connection_with_tls_context(
-                request, verify, proxies=proxies, cert=cert
-            )
-        return pool
-
-    def close(self) -> None:
-        self._pools.clear()
-        super().close()
 
 
 class LeanSender:
@@ -97,8 +61,9 @@ class LeanSender:
     dispatched: about a tenth of a 100k cycle by the profile, a third of the client's CPU per
     request by benchmarks/http_client.py (issue 20).
 
-    The adapter is the session's (`HTTPAdapter.send`: the pool, proxies, TLS verification,
-    timeouts; what `responses` patches in tests); the session's proxies, CA bundle and client
+    The adapter is the session's (exporter/api/transport.py's `DirectAdapter`: the pool, TLS
+    verification, timeouts; requests' own `HTTPAdapter.send` for a proxy, and where
+    `responses` patches it in tests); the session's proxies, CA bundle and client
     certificate are passed as `Session.send` passes them with `trust_env` off. Kept as before:
     the session's headers and cookies, a redirect followed by the session's own
     `resolve_redirects` (the Authorization header dropped on a move to another host).
@@ -170,7 +135,7 @@ class LeanSender:
             prepared, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies
         )
         if "set-cookie" in response.headers:
-            _extract_cookies(session.cookies, prepared, response.raw)
+            extract_cookies(session.cookies, prepared, response.raw)
         if response.is_redirect:
             # The cookies prepare_request would have given the request, a copy of the
             # session's (resolve_redirects adds the answer's own to them).
@@ -190,10 +155,6 @@ class LeanSender:
             response = history.pop()
             response.history = history
         return response
-
-
-# requests' own function, untyped in its stubs: the answer's Set-Cookie headers into the jar.
-_extract_cookies: Callable[[Any, Any, Any], None] = requests.cookies.extract_cookies_to_jar
 
 
 def _query(params: Any) -> str:
