@@ -13,6 +13,7 @@ and every call is silently missed; behind, calls are counted late. The skew is e
 
 from __future__ import annotations
 
+import functools
 import statistics
 import threading
 import time
@@ -53,6 +54,8 @@ CLOCK_METRICS: tuple[MetricSpec, ...] = (
 )
 
 
+# The Date headers of a second's answers are one text: parsed once (about 15 µs each).
+@functools.lru_cache(maxsize=8)
 def parse_http_date(text: str | None) -> float | None:
     """Unix seconds of an HTTP `Date` (RFC 7231: IMF-fixdate, and the obsolete RFC 850 and
     asctime forms a recipient must accept), or None when it is missing or not a date."""
