@@ -7,7 +7,9 @@ recompiles the redaction pattern: a cost of every 30 minutes in production, not 
 After a warm-up cycle, one cycle is timed whole (`time.process_time()`) with the phases timed
 inside it: the HTTP client (`HttpClient.request`, less its JSON decoding), JSON decoding,
 compression (`deflate_segment`, after a gzip scrape); formatting is the sample lines written by the run's families,
-replayed alone afterwards; parsing and labelling is the rest. The daemon's memory is
+replayed alone afterwards; parsing and labelling is the rest. `--pairs N` then runs N more
+cycles, each paired with `json.loads` of its own answers, and prints the median ratio: the way
+to compare two trees (run them one after the other, a few times each). The daemon's memory is
 benchmarks/daemon_rss.py's.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -128,6 +131,15 @@ def main(argv: list[str]) -> int:
         help="after the measurement, this many more cycles under a CPU sampling profile",
     )
     parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        metavar="CYCLES",
+        help="after the measurement, this many more cycles, each paired with json.loads of its "
+        "own answers (best of 3 passes): the median and range of their ratios, for comparing "
+        "two trees on a machine whose speed varies",
+    )
+    parser.add_argument(
         "--as-harness",
         action="store_true",
         help="as benchmarks/exporter_process.py runs its cycle: the simulator's short tokens, "
@@ -188,10 +200,42 @@ def main(argv: list[str]) -> int:
             runs.append(time.process_time() - started)
         decoding = min(runs)
         report(options.size, cycle, decoding, phases, formatting)
+        if options.pairs:
+            paired_cycles(exp.scheduler.run_once, phases, options.pairs)
         if options.profile:
             profile_cycles(exp.scheduler.run_once, options.profile)
         exp.scheduler.stop()
     return 0
+
+
+def paired_cycles(run_once: Callable[[], bool], phases: PhaseClock, count: int) -> None:
+    """Cycles each paired with `json.loads` of their own answers, right after: a machine that
+    slows down or speeds up moves both sides of a pair alike."""
+    ratios, cycles, passes = [], [], []
+    for _ in range(count):
+        phases.bodies.clear()
+        phases.on = True
+        started = time.process_time()
+        assert run_once(), "a paired cycle failed"
+        cycle = time.process_time() - started
+        phases.on = False
+        best = min(decoding_seconds(phases.bodies) for _ in range(3))
+        ratios.append(cycle / best)
+        cycles.append(cycle)
+        passes.append(best)
+    print(
+        f"{count} paired cycles: cycle ÷ json.loads median {statistics.median(ratios):.1f}x "
+        f"({min(ratios):.1f}-{max(ratios):.1f}); cycle {statistics.median(cycles) * 1000:.0f} ms, "
+        f"json.loads {statistics.median(passes) * 1000:.1f} ms (medians); the last: "
+        f"{len(phases.bodies)} answers, {sum(map(len, phases.bodies))} bytes"
+    )
+
+
+def decoding_seconds(bodies: list[bytes]) -> float:
+    started = time.process_time()
+    for body in bodies:
+        json.loads(body)
+    return time.process_time() - started
 
 
 def profile_cycles(run_once: Callable[[], bool], cycles: int) -> None:
