@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -21,10 +23,11 @@ from exporter.api.http import HttpClient, HttpSettings
 from exporter.api.request_stats import RequestStats
 from exporter.api.sessions import POOL_SIZE, api_session
 from exporter.api.transport import DirectAdapter
-from exporter.core.errors import MalformedResponseError, TransportError
+from exporter.core.errors import MalformedResponseError, ServerError, TransportError
 from tests.support.scripted_server import Received, Reply, ScriptedServer, answer, chunked
 from tests.support.web_config import Pki
 
+GZIP = (("Content-Encoding", "gzip"),)
 ROWS = json.dumps([{"pbxId": "acmecorp", "totalCalls": n} for n in range(50)]).encode()
 
 
@@ -117,6 +120,32 @@ def test_a_direct_route_never_reaches_urllib3(monkeypatch: pytest.MonkeyPatch) -
             assert get(http) == json.loads(ROWS)
 
 
+@pytest.mark.parametrize(
+    "variables",
+    [{"NO_PROXY": "internal.example"}, {"HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "x"}],
+)
+def test_proxy_settings_that_name_no_proxy_for_the_host_keep_the_direct_route(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]
+) -> None:
+    """NO_PROXY alone (a Kubernetes habit), or a proxy for https only, leaves the session
+    with proxy settings but none for an http:// host: still a direct route."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("sent through urllib3")
+
+    with serving(rows) as server:
+        session = api_session(server.url)
+        assert session.proxies  # something was read from the environment
+        monkeypatch.setattr(urllib3.connectionpool.HTTPConnectionPool, "urlopen", refuse)
+        with closing(client(server, session=session)) as http:
+            assert get(http) == json.loads(ROWS)
+
+
 def test_a_kept_connection_serves_the_next_requests() -> None:
     with serving(rows) as server:
         with closing(client(server)) as http:
@@ -167,13 +196,65 @@ def test_encoded_answers_are_decoded(encoding: str, encode: Callable[[bytes], by
     assert server.connections == 1
 
 
-def test_an_encoding_that_was_not_asked_for_fails_the_request() -> None:
-    reply = answer(b"\x00\x01", headers=(("Content-Encoding", "br"),))
+@pytest.mark.parametrize(
+    ("status", "error"), [("200 OK", MalformedResponseError), ("503 Busy", ServerError)]
+)
+def test_an_encoding_that_was_not_asked_for_is_passed_on_as_it_came(
+    status: str, error: type[Exception]
+) -> None:
+    """As urllib3 does: a gateway's error in brotli still counts as its status."""
+    reply = answer(b"\x00\x01", status=status, headers=(("Content-Encoding", "br"),))
     with serving(lambda r: Reply(reply)) as server:
         with closing(client(server)) as http:
-            with pytest.raises(TransportError):
+            with pytest.raises(error):
                 get(http)
     assert server.received[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_gzip_members_are_read_one_after_the_other() -> None:
+    half = len(ROWS) // 2
+    body = gzip.compress(ROWS[:half]) + gzip.compress(ROWS[half:])
+    replies = [body, body + b"trailing garbage"]
+    with serving(lambda r: Reply(answer(replies.pop(0), headers=GZIP))) as server:
+        with closing(client(server)) as http:
+            assert get(http) == json.loads(ROWS)
+            assert get(http) == json.loads(ROWS)
+
+
+def test_gzip_that_breaks_after_a_piece_fails_the_request_without_a_crash() -> None:
+    """The error comes from the input kept back after a full piece of output."""
+    text = json.dumps([{"n": n, "pad": "x" * 40} for n in range(4000)]).encode()
+    broken = bytearray(gzip.compress(text))
+    broken[-8] ^= 0xFF  # the CRC
+    with serving(lambda r: Reply(answer(bytes(broken), headers=GZIP))) as server:
+        with closing(client(server)) as http:
+            with pytest.raises(TransportError, match="no answer"):
+                get(http)
+
+
+def test_raw_deflate_in_one_byte_pieces_is_read() -> None:
+    raw = zlib.compress(ROWS)[2:-4]
+    reply = answer(
+        chunked(raw, size=1),
+        headers=(("Content-Encoding", "deflate"), ("Transfer-Encoding", "chunked")),
+        length=False,
+    )
+    with serving(lambda r: Reply(reply)) as server:
+        with closing(client(server)) as http:
+            assert get(http) == json.loads(ROWS)
+
+
+def test_compressed_input_that_never_says_anything_ends() -> None:
+    """Empty deflate blocks say nothing: the size limit and deadline see no piece, so a
+    bound on the input without output ends the answer."""
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    empty_block = compressor.flush(zlib.Z_SYNC_FLUSH)
+    silent = empty_block * ((2 << 20) // len(empty_block))
+    reply = answer(silent, headers=(("Content-Encoding", "deflate"),))
+    with serving(lambda r: Reply(reply)) as server:
+        with closing(client(server)) as http:
+            with pytest.raises(TransportError, match="no answer"):
+                get(http)
 
 
 def test_a_compressed_answer_is_read_a_bounded_piece_at_a_time() -> None:
@@ -324,11 +405,15 @@ def tls_serving(pki: Pki) -> Iterator[ScriptedServer]:
         yield server
 
 
+def tls_client(server: ScriptedServer, verify: bool | str) -> HttpClient:
+    session = api_session(server.url)
+    session.verify = verify
+    return client(server, session=session)
+
+
 def test_tls_is_verified_against_the_bundle_named(pki: Pki) -> None:
     with tls_serving(pki) as server:
-        session = api_session(server.url)
-        session.verify = str(pki.ca.cert)
-        with closing(client(server, session=session)) as http:
+        with closing(tls_client(server, str(pki.ca.cert))) as http:
             assert get(http) == json.loads(ROWS)
             assert get(http) == json.loads(ROWS)
     assert server.connections == 1
@@ -337,17 +422,35 @@ def test_tls_is_verified_against_the_bundle_named(pki: Pki) -> None:
 def test_tls_of_a_certificate_no_trusted_ca_signed_fails(pki: Pki) -> None:
     with tls_serving(pki) as server:
         for verify in (True, str(pki.other_ca.cert)):
-            session = api_session(server.url)
-            session.verify = verify
-            with closing(client(server, session=session)) as http:
+            with closing(tls_client(server, verify)) as http:
                 with pytest.raises(TransportError, match="SSLError"):
                     get(http)
     assert server.received == []
 
 
+def test_a_ca_bundle_without_certificates_fails_as_a_transport_error(
+    pki: Pki, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.pem"
+    empty.write_text("no certificate here\n")
+    with tls_serving(pki) as server:
+        with closing(tls_client(server, str(empty))) as http:
+            with pytest.raises(TransportError, match="SSLError"):
+                get(http)
+
+
+def test_a_ca_bundle_rewritten_in_place_is_read_again(pki: Pki, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(pki.other_ca.cert.read_bytes())
+    with tls_serving(pki) as server:
+        with closing(tls_client(server, str(bundle))) as http:
+            with pytest.raises(TransportError, match="SSLError"):
+                get(http)
+            bundle.write_bytes(pki.ca.cert.read_bytes() + b"\n")  # another size: another version
+            assert get(http) == json.loads(ROWS)
+
+
 def test_tls_without_verification_when_asked(pki: Pki) -> None:
     with tls_serving(pki) as server:
-        session = api_session(server.url)
-        session.verify = False
-        with closing(client(server, session=session)) as http:
+        with closing(tls_client(server, False)) as http:
             assert get(http) == json.loads(ROWS)
