@@ -317,6 +317,14 @@ def test_a_server_that_never_answers_times_out() -> None:
                 get(http)
 
 
+def test_a_server_that_stops_in_the_middle_of_a_body_times_out_as_a_read_timeout() -> None:
+    half = answer(ROWS)[: -len(ROWS) // 2]
+    with serving(lambda r: Reply(half, stall=True)) as server:
+        with closing(client(server, read_timeout=0.2)) as http:
+            with pytest.raises(TransportError, match="ReadTimeoutError"):
+                get(http)
+
+
 def test_a_port_nobody_listens_on_fails_as_a_transport_error() -> None:
     with serving(rows) as server:
         url = server.url

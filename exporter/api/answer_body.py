@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import zlib
 from collections.abc import Callable, Generator
+from typing import Any
 
 import urllib3.exceptions
 
@@ -157,6 +158,11 @@ class Body:
         it is whole: `http.client` takes an early end of the connection for the end)."""
         try:
             data = self._answer.read1(amt)
+        except TimeoutError:
+            self.close()
+            # urllib3's own, which requests' iter_content maps too; no urllib3 pool behind it.
+            no_pool: Any = None
+            raise urllib3.exceptions.ReadTimeoutError(no_pool, "", "read timed out") from None
         except (OSError, http.client.HTTPException, ValueError) as exc:
             self.close()
             raise urllib3.exceptions.ProtocolError("connection broken", exc) from None

@@ -34,8 +34,8 @@ class Received:
 
 @dataclass(frozen=True)
 class Reply:
-    """What to write back, then whether to close the connection (or, with `stall`, write
-    nothing and hold the connection until the server stops)."""
+    """What to write back, then whether to close the connection (or, with `stall`, hold the
+    connection after the data, writing nothing more, until the server stops)."""
 
     data: bytes = b""
     close: bool = False
@@ -138,7 +138,8 @@ class ScriptedServer:
                 with self._lock:
                     self.received.append(received)
                 reply = self.script(received)
-                if reply.stall:
+                if reply.stall:  # what there is to write, then nothing more
+                    conn.sendall(reply.data)
                     self._stop.wait(IDLE_SECONDS)
                     return
                 conn.sendall(reply.data)
