@@ -192,13 +192,7 @@ def main(argv: list[str]) -> int:
             patch(kind, "add_metric", real)
         formatting = lines.replay_seconds()
         lines.calls.clear()
-        runs = []
-        for _ in range(3):
-            started = time.process_time()
-            for body in phases.bodies:
-                real_loads(body)
-            runs.append(time.process_time() - started)
-        decoding = min(runs)
+        decoding = min(decoding_seconds(phases.bodies) for _ in range(3))
         report(options.size, cycle, decoding, phases, formatting)
         if options.pairs:
             paired_cycles(exp.scheduler.run_once, phases, options.pairs)

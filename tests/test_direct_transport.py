@@ -383,6 +383,26 @@ def test_many_threads_share_the_pool() -> None:
     assert server.connections <= 8
 
 
+def test_an_adapter_closed_while_a_request_is_in_flight_keeps_nothing_open() -> None:
+    """A reload or a stop closes the client while a poller's answer is still being read:
+    the close does not fail, the connection is closed when its body ends instead of being
+    kept, and the next request opens a new one."""
+    adapter = DirectAdapter(pool_maxsize=2)
+    with serving(rows) as server:
+        session = api_session(server.url)
+        session.mount("http://", adapter)
+        try:
+            response = session.get(server.url + "/a", stream=True, timeout=(5, 5))
+            adapter.close()
+            assert response.json() == json.loads(ROWS)  # read to its end after the close
+            assert adapter._idle == {}
+            assert session.get(server.url + "/b", timeout=(5, 5)).json() == json.loads(ROWS)
+            assert adapter._idle == {}
+        finally:
+            session.close()
+    assert server.connections == 2
+
+
 def test_an_idle_pool_keeps_at_most_its_size() -> None:
     adapter = DirectAdapter(pool_maxsize=2)
     with serving(rows) as server:

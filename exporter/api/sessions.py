@@ -9,9 +9,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 import requests
-import requests.adapters
 import requests.cookies
-import requests.models
 import requests.utils
 from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri

@@ -200,11 +200,11 @@ class DirectAdapter(PoolKeepingAdapter):
 
     def _give_back(self, key: tuple[Any, ...], connection: _Connection) -> None:
         with self._lock:
-            idle = self._idle.setdefault(key, deque())
-            if self._closed or len(idle) >= self._maxsize:
-                connection.close()
-            else:
+            idle = None if self._closed else self._idle.setdefault(key, deque())
+            if idle is not None and len(idle) < self._maxsize:
                 idle.append(connection)
+                return
+        connection.close()  # after a close() of the adapter, or beyond the pool's size
 
     def _connection(
         self, scheme: str, host: str, port: int, verify: Any, connect_timeout: float
