@@ -29,7 +29,7 @@ from simulator import Simulator
 from simulator.calls import CallLeg, GroupRef
 from tests.support import processes
 from tests.support.end_to_end import config_for
-from tests.support.waiting import free_port
+from tests.support.waiting import free_ports
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -311,7 +311,8 @@ def test_counters_are_the_days_calls_across_kill_restart_reload_and_replicas(
     day = counting_day(time.time(), ZoneInfo(zone), LOOKBACK)
     config_file = tmp_path / "exporter.yaml"
     config_file.write_text(yaml.safe_dump(exporter_config(sim, zone, "2s")))
-    ports, prometheus_port = (free_port(), free_port()), free_port()
+    first, second, prometheus_port = free_ports(3)
+    ports = (first, second)
     targets = [f"127.0.0.1:{port}" for port in ports]
     scrape_config = {"job_name": JOB, "static_configs": [{"targets": targets}]}
     setup: Deployment | None = None

@@ -58,7 +58,7 @@ from tests.support.processes import (
     wait_until,
 )
 from tests.support.rules import referenced_names
-from tests.support.waiting import free_port
+from tests.support.waiting import free_ports
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -118,7 +118,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     sim = Simulator(
         seed=42, host="127.0.0.1", port=0, cc_report_delay_seconds=0.5, cc_agents_per_tenant=40
     ).start()
-    exporter_port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
+    exporter_port, prometheus_port, alertmanager_port = free_ports(3)
     (directory / "exporter.yaml").write_text(yaml.safe_dump(exporter_config(sim)))
     (directory / "rules.yml").write_text(render_rules(MIXIN))
     prometheus_config = scraping_and_alerting(JOB, exporter_port, alertmanager_port)

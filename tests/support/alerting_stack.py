@@ -26,7 +26,7 @@ from tests.support.processes import (
     start_prometheus,
     wait_until,
 )
-from tests.support.waiting import free_port
+from tests.support.waiting import free_ports
 
 T = TypeVar("T")
 
@@ -76,7 +76,7 @@ def alerting_stack(
     directory: Path, exporter_config: dict[str, Any], rules: str, job: str
 ) -> Iterator[AlertingStack]:
     """The three daemons started (not waited for) in `directory`, stopped on exit."""
-    exporter_port, prometheus_port, alertmanager_port = free_port(), free_port(), free_port()
+    exporter_port, prometheus_port, alertmanager_port = free_ports(3)
     (directory / "exporter.yaml").write_text(yaml.safe_dump(exporter_config))
     (directory / "rules.yml").write_text(rules)
     prometheus_config = scraping_and_alerting(job, exporter_port, alertmanager_port)
