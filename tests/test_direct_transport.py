@@ -19,6 +19,7 @@ import requests
 import requests.adapters
 import urllib3.connectionpool
 
+from exporter.api import answer_body
 from exporter.api.http import HttpClient, HttpSettings
 from exporter.api.request_stats import RequestStats
 from exporter.api.sessions import POOL_SIZE, api_session
@@ -184,6 +185,11 @@ def test_an_answer_that_says_close_is_not_kept() -> None:
         ("deflate", zlib.compress),
         ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, as some servers send
         ("identity", lambda data: data),
+        # Codings listed in the order applied, decoded the other way round.
+        ("deflate, gzip", lambda data: gzip.compress(zlib.compress(data))),
+        ("gzip,deflate", lambda data: zlib.compress(gzip.compress(data))),
+        ("gzip, gzip", lambda data: gzip.compress(gzip.compress(data))),
+        ("gzip, identity", gzip.compress),
     ],
 )
 def test_encoded_answers_are_decoded(encoding: str, encode: Callable[[bytes], bytes]) -> None:
@@ -209,6 +215,36 @@ def test_an_encoding_that_was_not_asked_for_is_passed_on_as_it_came(
             with pytest.raises(error):
                 get(http)
     assert server.received[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_a_list_with_a_coding_not_known_is_passed_on_as_it_came() -> None:
+    reply = answer(gzip.compress(ROWS), headers=(("Content-Encoding", "gzip, br"),))
+    with serving(lambda r: Reply(reply)) as server:
+        with closing(client(server)) as http:
+            with pytest.raises(MalformedResponseError):
+                get(http)
+
+
+def test_silence_inside_a_chain_of_codings_ends() -> None:
+    """Empty deflate blocks under gzip: the outer stage has output, the inner never has."""
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    empty_block = compressor.flush(zlib.Z_SYNC_FLUSH)
+    silent = gzip.compress(empty_block * ((4 << 20) // len(empty_block)))
+    assert len(silent) < (1 << 20)  # the body itself never reads a silent MiB
+    reply = answer(silent, headers=(("Content-Encoding", "deflate, gzip"),))
+    with serving(lambda r: Reply(reply)) as server:
+        with closing(client(server)) as http:
+            with pytest.raises(TransportError, match="no answer"):
+                get(http)
+
+
+def test_a_chain_of_codings_is_read_a_bounded_piece_at_a_time() -> None:
+    bomb = gzip.compress(gzip.compress(bytes(64 << 20), compresslevel=9), compresslevel=9)
+    decoder = answer_body.decoder_for("gzip, gzip")
+    assert decoder is not None
+    decoder.feed(bomb)
+    sizes = [len(decoder.take(4096)) for _ in range(1000)]
+    assert max(sizes) == 4096
 
 
 def test_gzip_members_are_read_one_after_the_other() -> None:

@@ -101,11 +101,57 @@ class DeflateDecoder(Decoder):
         return b""
 
 
+class ChainDecoder(Decoder):
+    """Several codings, as `Content-Encoding: deflate, gzip` lists them in the order they were
+    applied: decoded the other way round, each stage fed pieces of the next one's output.
+    A stage fed MAX_SILENT_INPUT without output fails, as the body does for the outermost."""
+
+    def __init__(self, applied: list[Decoder]) -> None:
+        super().__init__()
+        self._stages = applied  # [first applied, ..., last applied]: the last is read first
+        self._silent = [0] * len(applied)
+
+    def feed(self, data: bytes) -> None:
+        self._stages[-1].feed(data)
+
+    def take(self, amt: int) -> bytes:
+        return self._take(0, amt)
+
+    def _take(self, index: int, amt: int) -> bytes:
+        stage = self._stages[index]
+        while True:
+            if out := stage.take(amt):
+                self._silent[index] = 0
+                return out
+            if index == len(self._stages) - 1:
+                return b""
+            more = self._take(index + 1, 65536)
+            if not more:
+                return b""
+            self._silent[index] += len(more)
+            if self._silent[index] > MAX_SILENT_INPUT:
+                raise zlib.error(f"{self._silent[index]} bytes without any content")
+            stage.feed(more)
+
+
 DECODERS: dict[str, Callable[[], Decoder]] = {
     "gzip": GzipDecoder,
     "x-gzip": GzipDecoder,
     "deflate": DeflateDecoder,
 }
+
+
+def decoder_for(content_encoding: str) -> Decoder | None:
+    """The decoder of a `Content-Encoding` value; None (the body passed on as it came, as
+    urllib3 does with a coding it does not know) when it names none or a coding not known
+    here. `identity` is no coding."""
+    codings = [c.strip().lower() for c in content_encoding.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings or any(c not in DECODERS for c in codings):
+        return None
+    if len(codings) == 1:
+        return DECODERS[codings[0]]()
+    return ChainDecoder([DECODERS[c]() for c in codings])
 
 
 class Body:

@@ -37,7 +37,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_encoding_from_headers, se
 from urllib3.connectionpool import ConnectionPool
 from urllib3.util import wait_for_read
 
-from exporter.api.answer_body import DECODERS, Body
+from exporter.api.answer_body import Body, decoder_for
 
 # requests' own function, untyped in its stubs: the answer's Set-Cookie headers into the jar.
 extract_cookies: Callable[[Any, Any, Any], None] = requests.cookies.extract_cookies_to_jar
@@ -168,8 +168,7 @@ class DirectAdapter(PoolKeepingAdapter):
             headers[name] = value if known is None else f"{known}, {value}"
         # An encoding not asked for is passed on as it came, as urllib3 does: an error's status
         # still counts, and a JSON answer fails as malformed.
-        make_decoder = DECODERS.get(headers.get("Content-Encoding", "").strip().lower())
-        decoder = make_decoder() if make_decoder is not None else None
+        decoder = decoder_for(headers.get("Content-Encoding", ""))
         response = requests.Response()
         response.status_code = answer.status
         response.reason = answer.reason
