@@ -39,12 +39,25 @@ def test_a_long_value_is_cut_on_a_character_with_a_marker(value: str) -> None:
     cut = truncate_label_value(value)
     assert len(cut.encode()) <= MAX_LABEL_VALUE_BYTES
     start, marker = cut.split("…[truncated ")
-    assert value.startswith(start) and len(start.encode()) > MAX_LABEL_VALUE_BYTES - 30
-    assert marker.endswith("]") and len(marker) == 9
+    assert value.startswith(start) and len(start.encode()) > MAX_LABEL_VALUE_BYTES - 45
+    assert marker.endswith("]") and len(marker) == 25  # 96 bits of hash
 
 
 def test_two_long_values_that_start_alike_stay_two_series() -> None:
     assert truncate_label_value(LONG + "A") != truncate_label_value(LONG + "B")
+
+
+def test_a_value_that_looks_cut_cannot_take_the_series_of_the_value_it_mimics() -> None:
+    cut = truncate_label_value(LONG)
+    assert len(cut.encode()) <= MAX_LABEL_VALUE_BYTES  # it would fit as it is
+    lookalike = truncate_label_value(cut)
+    assert lookalike != cut and len(lookalike.encode()) <= MAX_LABEL_VALUE_BYTES
+    assert lookalike.startswith(cut[:100]) and "…[truncated " in lookalike
+
+
+@pytest.mark.parametrize("value", ["Sales]", "…[truncated ] Sales", "[truncated abc]"])
+def test_values_that_only_resemble_a_marker_are_kept(value: str) -> None:
+    assert truncate_label_value(value) is value
 
 
 def test_text_families_cut_and_count_long_values() -> None:

@@ -98,6 +98,24 @@ def test_a_new_snapshot_lays_out_its_own_set_only() -> None:
     assert second.plain == [b"T a\n", b"a 1\n", b"T b\n", b"b 2\n"]
 
 
+def test_a_page_laid_out_whole_keeps_no_snapshot_it_no_longer_serves() -> None:
+    """When a set of snapshots sharing names stops being contiguous, the page is laid out
+    whole: the parts cached before must go, or they hold replaced snapshots (a whole page of
+    sample lines at worst) until the order is contiguous again."""
+    cache = LayoutCache()
+    big = Snapshot((family("a", b"a 1\n" * 100_000),), created=0.0)
+    b = Snapshot((family("b", b"b 1\n"),), created=0.0)
+    c = Snapshot((family("c", b"c 1\n"),), created=0.0)
+    cache.layout([big, b, c], headers)
+    new = Snapshot((family("a", b"a 2\n"),), created=0.0)
+    c2 = Snapshot((family("c", b"c 2\n"), family("a", b"a 3\n")), created=0.0)  # shares "a"
+    for _ in range(3):
+        text, _ = cache.layout([new, b, c2], headers)
+        assert text.plain == layout([new, b, c2], headers)[0].plain
+    held = [s for part in cache._parts.values() for s in part.snapshots]
+    assert all(s is not big for s in held)
+
+
 def test_a_big_segment_is_deflated_at_the_cheaper_level_a_small_one_at_gzips_default() -> None:
     row = b'eightbyeight_x{agent="a-%06d",queue="q-%d"} %d.0\n'
     lines = [row % (i, i % 40, i * 7919 % 1000) for i in range(BIG_SEGMENT_BYTES // 30)]

@@ -6,6 +6,7 @@ values (redacted, cut to the limit, escaped) with the templates that place them 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from math import copysign
 from operator import itemgetter
@@ -62,13 +63,24 @@ def line_end(value: float) -> bytes:
     return end
 
 
+# The marker's hash: 96 bits, so no vendor-side name can be chosen to collide with another
+# (32 bits fell to a birthday search of 10^5 names in under a second).
+MARKER_HASH_BYTES = 12
+# A value that fits but ends like a cut one is cut too (with the hash of itself): a name
+# cannot pose as another name's cut form and take its series.
+_LIKE_A_MARKER = re.compile(r"…\[truncated [0-9a-f]*\]\Z")
+
+
 def truncate_label_value(value: str) -> str:
     """`value` itself when it fits MAX_LABEL_VALUE_BYTES, else its start with a marker that
     says so and holds a hash of the whole: two long values that start alike stay two series."""
     data = value.encode("utf-8", "replace")
-    if len(data) <= MAX_LABEL_VALUE_BYTES:
+    if len(data) <= MAX_LABEL_VALUE_BYTES and not (
+        value.endswith("]") and _LIKE_A_MARKER.search(value)
+    ):
         return value
-    marker = f"…[truncated {hashlib.blake2b(data, digest_size=4).hexdigest()}]"
+    digest = hashlib.blake2b(data, digest_size=MARKER_HASH_BYTES).hexdigest()
+    marker = f"…[truncated {digest}]"
     room = MAX_LABEL_VALUE_BYTES - len(marker.encode())
     return data[:room].decode("utf-8", "ignore") + marker  # never half a character
 

@@ -117,6 +117,7 @@ class LayoutCache:
         present = [snapshot for snapshot in snapshots if snapshot is not None]
         sets = self._sets(present)
         if sets is None:
+            self._parts = {}  # nothing cached outlives the page it was made for
             return layout(snapshots, headers)
         parts: dict[tuple[int, ...], _SetPart] = {}
         for members in sets:
