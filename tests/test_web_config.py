@@ -709,6 +709,39 @@ def test_invalid_headers(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("value", ["default-src \u2018self\u2019", "nosniff\x00", "caf\u00e9"])
+def test_a_header_value_past_printable_ascii_is_refused(tmp_path: Path, value: str) -> None:
+    config = write_config(
+        tmp_path / "web.yml",
+        {"http_server_config": {"headers": {"Content-Security-Policy": value}}},
+    )
+    assert problems_of(config) == [
+        "web config http_server_config.headers.Content-Security-Policy: must be printable "
+        "ASCII (spaces and tabs allowed)"
+    ]
+
+
+def test_a_reload_to_a_header_the_server_cannot_write_keeps_serving(
+    tmp_path: Path, http: requests.Session
+) -> None:
+    """A curly quote pasted into a header took every answer down (the server writes headers
+    in latin-1); the reload is refused and the running config stays."""
+    config = write_config(
+        tmp_path / "web.yml",
+        {"http_server_config": {"headers": {"Content-Security-Policy": "default-src 'self'"}}},
+    )
+    with serving(config) as server:
+        url = f"http://127.0.0.1:{server.port}/-/healthy"
+        assert http.get(url, timeout=5).status_code == 200
+        csp = {"Content-Security-Policy": "default-src \u2018self\u2019"}
+        write_config(config, {"http_server_config": {"headers": csp}})
+        later = config.stat().st_mtime_ns + 10**9
+        os.utime(config, ns=(later, later))
+        answer = http.get(url, timeout=5)
+        assert answer.status_code == 200
+        assert answer.headers["Content-Security-Policy"] == "default-src 'self'"
+
+
 def test_invalid_yaml_does_not_quote_the_file(tmp_path: Path, hashes: dict[str, str]) -> None:
     config = tmp_path / "web.yml"
     config.write_text(f"basic_auth_users:\n  alice: {hashes['alice']}\n bob: [\n")

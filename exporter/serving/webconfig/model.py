@@ -161,6 +161,10 @@ def _mapping(value: Any) -> dict[Any, Any]:
     return value
 
 
+# RFC 9110's field-value characters, limited to ASCII: visible ones, spaces and tabs.
+_FIELD_VALUE = re.compile(r"[\x20-\x7e\t]+")
+
+
 def _headers(value: Any) -> dict[str, str]:
     headers: dict[str, str] = {}
     problems: list[tuple[Any, str]] = []
@@ -171,6 +175,10 @@ def _headers(value: Any) -> dict[str, str]:
             continue  # the toolkit: unset if blank
         elif not isinstance(text, str) or "\r" in text or "\n" in text:
             problems.append((name, "must be a one-line string"))
+        elif not _FIELD_VALUE.fullmatch(text):
+            # The server writes headers in latin-1: a curly quote pasted from a document would
+            # fail every answer, so it is refused here (a reload keeps the config it had).
+            problems.append((name, "must be printable ASCII (spaces and tabs allowed)"))
         elif HEADERS[name] and text not in HEADERS[name]:
             problems.append((name, f"{text!r} is not one of {', '.join(HEADERS[name])}"))
         else:
