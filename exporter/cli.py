@@ -159,6 +159,12 @@ def check_flags(args: argparse.Namespace) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signals = SignalFlags()
+    if not (args.check_config or args.once):
+        # A `systemctl reload` right after a start (config management does it) must not end a
+        # start still asking the APIs: SIGHUP's default is to end the process, and systemd
+        # counts that a clean exit, never restarted. It is taken once the main loop runs.
+        signals.hold_reloads()
     configure_logging(args.log_level, args.log_format)
     limit_malloc_arenas()  # before any thread starts
     problem = check_flags(args)
@@ -214,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return config_failed(problems)
             print("config OK", file=sys.stderr)
             return 0
-        return _run(config, args, shard, read_config, web_config, server, served)
+        return _run(config, args, shard, read_config, web_config, server, served, signals)
     finally:
         if server is not None:
             server.stop()  # at once when _run stopped it already, or never started it
@@ -239,6 +245,10 @@ class SignalFlags:
         self.stop: str | None = None  # the name of the signal that asked to stop
         self.reloads = 0
         self._reloads_taken = 0
+
+    def hold_reloads(self) -> None:
+        """Record SIGHUPs from now on (a stop still ends the start at once)."""
+        signal.signal(signal.SIGHUP, self.on_hangup)
 
     def install(self) -> None:
         signal.signal(signal.SIGTERM, self.on_stop)
@@ -273,6 +283,7 @@ def _run(
     web_config: WebConfigWatcher | None,
     server: ExporterServer | None,
     served: PendingServed,
+    signals: SignalFlags,
 ) -> int:
     def built(exporter: Exporter) -> Exporter:
         # The web config outlives every reload of the main config: each exporter's registry
@@ -311,8 +322,7 @@ def _run(
         check=lambda candidate: check_reports_or_fail(candidate, strict=False),
     )
     served.live = live
-    signals = SignalFlags()
-    signals.install()
+    signals.install()  # a SIGHUP held during the start is taken by the loop's first turn
     server.start()
     exporter.scheduler.start()
     log.info(

@@ -171,3 +171,41 @@ def test_signal_handlers_only_record_what_was_asked() -> None:
     finally:
         for number, handler in saved.items():
             signal.signal(number, handler)
+
+
+STOPPED_IN_THE_START = """
+import os, signal, sys
+import exporter.cli as cli
+
+def checked(exporter, strict):  # the start asks the Contact Center API here
+    os.kill(os.getpid(), signal.SIGHUP)
+    return ["stopped in the start"]
+
+cli.check_reports_or_fail = checked
+sys.exit(cli.main(["--demo", "--web.listen-address", "127.0.0.1:0"]))
+"""
+
+
+def test_a_sighup_during_the_start_does_not_end_the_exporter() -> None:
+    """SIGHUP's default ends a process, and systemd counts that a clean exit it does not
+    restart: a `systemctl reload` right after a start took the exporter down for good."""
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPED_IN_THE_START],
+        cwd=REPO,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr.decode()[-2000:]
+    assert b"stopped in the start" in done.stderr
+
+
+def test_a_sighup_held_during_the_start_is_taken_by_the_main_loop() -> None:
+    flags = SignalFlags()
+    saved = signal.getsignal(signal.SIGHUP)
+    try:
+        flags.hold_reloads()
+        signal.raise_signal(signal.SIGHUP)
+        assert flags.take_reload() and not flags.take_reload()
+    finally:
+        signal.signal(signal.SIGHUP, saved)
