@@ -525,3 +525,27 @@ def test_refused_connections_are_logged_at_a_bounded_rate() -> None:
         refusals.refused("10.0.0.66", reason="busy")
     lines = [e for e in captured if e["event"] == "http_connection_refused"]
     assert [e["suppressed"] for e in lines] == [0, 0, 0, 0, 0, 95]
+
+
+def test_an_http09_request_gets_a_400_and_no_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    """The standard library takes a bare `GET /metrics` line for HTTP/0.9, whose answer has no
+    status line and no headers: the handler wrote headers regardless and crashed."""
+    with capture_logs() as logged, serving() as server:
+        answer = raw_exchange(server.port, b"GET /metrics\r\n\r\n")
+        assert scrape(server.port) == 200  # and the server goes on
+    assert answer.startswith(b"HTTP/1.1 400 HTTP/0.9 is not served\r\n"), answer[:200]
+    assert "Traceback" not in capsys.readouterr().err
+    assert not [e for e in logged if e["event"] == "http_request_crashed"]
+
+
+def test_a_handler_crash_is_logged_as_an_event_not_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with capture_logs() as logged, serving() as server:
+        try:
+            raise RuntimeError("a bug of the handler")
+        except RuntimeError:
+            server.httpd.handle_error(None, ("127.0.0.1", 40000))
+    assert "Traceback" not in capsys.readouterr().err
+    [event] = [e for e in logged if e["event"] == "http_request_crashed"]
+    assert event["log_level"] == "error" and event["client"] == "127.0.0.1"

@@ -149,6 +149,14 @@ class ExporterRequestHandler(BaseHTTPRequestHandler):
         self._web_state = web.current() if web is not None else None
         if not super().parse_request():
             return False
+        if self.request_version == "HTTP/0.9":
+            # The standard library takes a bare `GET /metrics` line for HTTP/0.9, an answer
+            # without status line or headers that nothing here writes: a 400 with both, as
+            # Go's server answers it.
+            self.request_version = "HTTP/1.0"
+            self.close_connection = True
+            self.send_error(400, "HTTP/0.9 is not served")
+            return False
         if not self._read_body():
             return False
         if self._table is not None and self._entry is not None:

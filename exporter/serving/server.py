@@ -241,7 +241,9 @@ class _HTTPServer(ThreadingHTTPServer):
                 error=str(sys.exc_info()[1]),
             )
             return
-        super().handle_error(request, client_address)
+        # Anything else is a bug of the handler: in the structured log (redacted like every
+        # line), not as the standard library's traceback on stderr.
+        log.error("http_request_crashed", client=_client(client_address), exc_info=True)
 
 
 def _client(client_address: Any) -> str:
