@@ -118,8 +118,9 @@ class Authenticator:
     would pay on every scrape: a successful check is remembered for `cache_ttl` seconds, keyed
     by an HMAC (with a per-process random key) of user, hash and password, so neither the
     password nor a fast, crackable digest of it is kept. Failures are never cached, and an
-    unknown user is checked against a dummy hash of the highest cost among the users (made
-    cheaply, see `_dummy_hash`), so the answer's timing does not tell which usernames exist.
+    unknown user is checked against a dummy hash of one of the users' costs, picked by a keyed
+    hash of the name (made cheaply, see `_dummy_hash`): unknown names take the times known
+    ones take, so the answer's timing does not tell which usernames exist.
     As in the toolkit, one bcrypt runs at a time, so a flood of wrong passwords costs one core,
     not all of them; the checks waiting for it are few and served in turn (`BcryptTurns`).
     """
@@ -140,8 +141,11 @@ class Authenticator:
         self._cache_lock = threading.Lock()
         self._turns = BcryptTurns()
         self._hmac_key = secrets.token_bytes(32)
-        cost = max((int(h[4:6]) for h in self._users.values()), default=_CHEAPEST_COST)
-        self._dummy = _dummy_hash(cost)
+        # The users' costs, one entry per user: an unknown username is checked at one of
+        # them, picked by a keyed hash of the name, so unknown names take the times known ones
+        # take (one dummy at the highest cost told a cheaper user's name from unknown ones).
+        self._costs = sorted(int(h[4:6]) for h in self._users.values()) or [_CHEAPEST_COST]
+        self._dummies = {cost: _dummy_hash(cost) for cost in set(self._costs)}
 
     def check(self, authorization: str | None, client: str = "") -> AuthResult:
         """Whether an `Authorization` header value, sent from `client`, lets the request in."""
@@ -165,7 +169,7 @@ class Authenticator:
     def _verify(self, username: str, password: str, client: str) -> bool | None:
         """Whether the password is the user's; None when no bcrypt could be queued for it."""
         known = username in self._users
-        hashed = self._users.get(username, self._dummy)
+        hashed = self._users.get(username) or self._dummy_for(username)
         secret = password.encode("utf-8")
         key = self._cache_key(username, hashed, secret)
         if known and self._cached(key):
@@ -185,6 +189,11 @@ class Authenticator:
         if ok:
             self._remember(key)
         return ok
+
+    def _dummy_for(self, username: str) -> bytes:
+        """The dummy hash an unknown username is checked against: the same one each time."""
+        digest = hmac.new(self._hmac_key, username.encode("utf-8"), hashlib.sha256).digest()
+        return self._dummies[self._costs[int.from_bytes(digest[:8], "big") % len(self._costs)]]
 
     def _cache_key(self, username: str, hashed: bytes, secret: bytes) -> bytes:
         # Length-prefixed, so no (user, password) split can collide with another.
