@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from email.utils import formatdate
+from itertools import pairwise
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -89,6 +90,36 @@ def test_the_exporters_clock_stepped_ahead_at_23h_does_not_begin_tomorrow() -> N
         api_time.advance(60)
         exporter_clock.advance(60)
     assert calls(families, **ANSWERED) == 65
+
+
+def test_the_exporters_clock_stepped_back_after_midnight_does_not_bring_yesterday_back() -> None:
+    # The host's clock is stepped back 2 h at 00:30 (NTP correcting a clock that ran ahead);
+    # the API's Date headers stay right, and the skew median follows after a few answers.
+    # Today's counters must never show yesterday's calls again, nor go back.
+    api_time = FakeClock(MIDNIGHT - 3600)  # 23:00
+    exporter_clock = FakeClock(api_time())
+    store = DatedStore(api_time, exporter_clock)
+    for _ in range(15):
+        store.answer()
+    collector = records_collector(store, api_time)
+    for minute in range(60):  # 60 calls yesterday
+        store.add(record(f"d{minute}", api_time() - 5))
+        collector.collect()
+        api_time.advance(60)
+        exporter_clock.advance(60)
+    history = []
+    for minute in range(60):  # 00:00 to 01:00, API time
+        if minute == 30:
+            exporter_clock.advance(-7200)
+        store.add(record(f"n{minute}", api_time() - 5))
+        store.answer()  # another poller's answer
+        history.append(calls(collector.collect(), **ANSWERED))
+        api_time.advance(60)
+        exporter_clock.advance(60)
+    today = history[12:]  # past the lookback's closing poll of yesterday
+    assert all(b >= a for a, b in pairwise(today)), today
+    # n0 ended at 23:59:55, yesterday's; today's calls are n1 to n59, each counted once.
+    assert history[-1] == 59, history
 
 
 def test_date_headers_a_day_ahead_for_minutes_do_not_freeze_the_counters() -> None:

@@ -174,9 +174,16 @@ class CallDetailPoller(Poller):
         answered = self.client.answered_until()
         confirmed = now if answered is None else min(now, answered + self.interval)
         day = counting_day(confirmed, self.zone, self.lookback)
+        if self.day is not None and now < self.day.start and answered is not None:
+            if answered - 1.0 >= self.day.start:
+                # The exporter's clock went back past the day's start (NTP stepping a clock
+                # that ran ahead), and the skew estimate has not followed yet, while the API's
+                # own Date says the day is current: ask nothing until the estimate catches up
+                # (every answer of the API moves it), or yesterday would be read and shown again.
+                return self._families()
         if self.day is None or now < self.day.start:
-            # The first poll, or a day begun on a clock that has gone back before it: (again)
-            # read whole.
+            # The first poll, or a day begun on a clock that has gone back before it, the
+            # API's too: (again) read whole.
             self._begin_day(day)
         elif day.start > self.day.start and self.closing:
             self._begin_day(day)
