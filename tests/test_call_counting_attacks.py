@@ -310,3 +310,47 @@ def test_a_scroll_answering_the_same_rows_under_fresh_scroll_ids_stops_at_once()
         for _ in client.scroll("/v2/call-records", {"pbxId": "allpbxes"}, 1000):
             pass
     assert asked[0] == 2
+
+
+class ByPbx(CdrStore):
+    """Answers only the PBXes asked for, as the API does with a `pbxId` list."""
+
+    def scroll(
+        self, endpoint: str, params: Mapping[str, Any], page_size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        names = set(params["pbxId"].split(","))
+        for page in super().scroll(endpoint, params, page_size):
+            yield [row for row in page if row["pbxId"] in names]
+
+
+def test_a_pbx_named_late_in_the_day_has_its_earlier_calls_counted() -> None:
+    """With PBXes named (`pbxes`, or a shard), one that a discovery left out, that is new, or
+    that comes back after an absence longer than the look-back was read only from the
+    look-back: its earlier calls were never counted, though a restart counted them."""
+    clock = FakeClock(NOW)  # 17:00
+    store = ByPbx(clock)
+    store.add(record("early", NOW - 3 * 3600, pbx="acmecorp2"))  # 14:00
+    source = SimpleNamespace(directory=type(DIRECTORY)(pbxes=DIRECTORY.pbxes[:1]))
+    running = records_collector(store, clock, all_pbxes=False)
+    running.directory = source
+    two = {"pbx": "acmecorp2", "direction": "inbound", "outcome": "answered"}
+    assert calls(running.collect(), **two) == 0.0
+    clock.advance(60)
+    source.directory = DIRECTORY  # acmecorp2 listed again
+    assert calls(running.collect(), **two) == 1.0
+    clock.advance(60)
+    asked = len(store.requests)
+    assert calls(running.collect(), **two) == 1.0  # counted once, and read from the look-back
+    assert all(r["startTime"] > "2025-11-18 16:" for r in store.requests[asked:])
+    # Away for an hour, with a call meanwhile: read from the day's start when it is back.
+    source.directory = type(DIRECTORY)(pbxes=DIRECTORY.pbxes[:1])
+    for _ in range(60):
+        clock.advance(60)
+        running.collect()
+    store.add(record("away", clock() - 1800, pbx="acmecorp2"))
+    source.directory = DIRECTORY
+    clock.advance(60)
+    assert calls(running.collect(), **two) == 2.0
+    fresh = records_collector(store, clock, all_pbxes=False)
+    fresh.directory = source
+    assert calls(fresh.collect(), **two) == 2.0  # as a restart counts them

@@ -135,6 +135,7 @@ class CallDetailPoller(Poller):
         self.pending_from = None  # end of the oldest record still pending
         self.records_pending = 0  # in the last poll
         self.seen = SeenIds(self.dedup_max_entries)
+        self.read_pbxes: set[str] = set()  # the PBXes the last complete poll read
         self.calls: dict[tuple[tuple[str, ...], str], int] = {}  # (key, outcome)
         self.waits: dict[tuple[tuple[str, ...], str], Histogram] = {}
         self.talks: dict[tuple[str, ...], Histogram] = {}
@@ -230,23 +231,39 @@ class CallDetailPoller(Poller):
         return start if self.pending_from is None else min(start, self.pending_from)
 
     def _read_window(self, day: CountingDay, start: float, end: float) -> None:
+        batches = pbx_batches(self.directory, self.all_pbxes, self.pbx_batch_size)
+        names = {name for batch in batches for name in batch}
+        fresh = sorted(names - self.read_pbxes) if start > day.start else []
+        if fresh:
+            # PBXes named for the first time today (a shard's new PBX, one a discovery left
+            # out, one back after an absence): read from the day's start in batches of their
+            # own; the ids already counted are known, so nothing counts twice.
+            size = self.pbx_batch_size
+            for i in range(0, len(fresh), size):
+                self._read_batch(fresh[i : i + size], day, day.start, end)
+            batches = [[n for n in batch if n not in fresh] for batch in batches]
+        for batch in batches:
+            if batch or self.all_pbxes:
+                self._read_batch(batch, day, start, end)
+        self.read_pbxes = names
+
+    def _read_batch(self, batch: list[str], day: CountingDay, start: float, end: float) -> None:
         # The API's times are whole seconds: the window it answers is [start, end] to the second.
         low = max(day.start, float(math.floor(start))) * 1000.0
         if self.seen.evicted:
             # Not what ended up to the last id forgotten for room: counted while it was known.
             low = max(low, self.seen.evicted_until + 1.0)
         high = (math.floor(end) + 1) * 1000.0
-        for batch in pbx_batches(self.directory, self.all_pbxes, self.pbx_batch_size):
-            params = {
-                **self.client.historical_params(
-                    batch, wire_time(start), wire_time(end), WIRE_TIME_ZONE
-                ),
-                **self.extra_params(),
-            }
-            for page in self.client.scroll(self.endpoint, params, self.page_size):
-                self.progress += 1
-                for row in page:
-                    self._read(row, low, high, day.end * 1000.0)
+        params = {
+            **self.client.historical_params(
+                batch, wire_time(start), wire_time(end), WIRE_TIME_ZONE
+            ),
+            **self.extra_params(),
+        }
+        for page in self.client.scroll(self.endpoint, params, self.page_size):
+            self.progress += 1
+            for row in page:
+                self._read(row, low, high, day.end * 1000.0)
 
     def _read(self, row: Any, low: float, high: float, day_end: float) -> None:
         """Count `row` once if it ended in [low, high) (ms), the window asked and the day."""
