@@ -6,16 +6,19 @@ from __future__ import annotations
 import io
 import json
 import random
+import time
 import tracemalloc
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 import responses
 import structlog
 
 from exporter.api.budget import RequestBudget
 from exporter.api.http import HttpClient, HttpSettings
-from exporter.api.http_errors import parse_retry_after
+from exporter.api.http_errors import error_for_status, parse_retry_after
 from exporter.api.json_answers import (
     MAX_JSON_DEPTH,
     MIN_BYTES_PER_CONTAINER,
@@ -53,6 +56,46 @@ def test_retry_after_is_a_finite_number_of_seconds() -> None:
     assert parse_retry_after("-inf") is None
     assert parse_retry_after("-5") == 0.0
     assert parse_retry_after("99999999") == 99999999.0  # finite: capped where it is used
+
+
+NOV_18_17H = 1763485200.0  # Tue, 18 Nov 2025 17:00:00 GMT
+
+
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("berlin")
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Tue, 18 Nov 2025 17:00:30 GMT",
+        "Tuesday, 18-Nov-25 17:00:30 GMT",
+        "Tue Nov 18 17:00:30 2025",
+    ],
+)
+def test_a_retry_after_date_is_utc_in_each_form_an_http_date_takes(date: str) -> None:
+    """The asctime form has no zone: read in the exporter's local one, a 30 s pause was 0 s
+    in Berlin (every retry spent at once) and hours west of UTC."""
+    assert parse_retry_after(date, now=lambda: NOV_18_17H) == 30.0
+
+
+def test_a_retry_after_date_is_measured_against_the_answers_own_date() -> None:
+    """Both are the API's clock: an exporter clock 5 minutes ahead of it read 30 s as 0."""
+    retry_after = "Tue, 18 Nov 2025 16:55:30 GMT"
+    sent = "Tue, 18 Nov 2025 16:55:00 GMT"
+    assert parse_retry_after(retry_after, now=lambda: NOV_18_17H, date=sent) == 30.0
+    assert parse_retry_after(retry_after, now=lambda: NOV_18_17H, date="garbage") == 0.0
+    answer = requests.Response()
+    answer.status_code = 429
+    answer.headers.update({"Retry-After": retry_after, "Date": sent})
+    error = error_for_status("/a", answer)
+    assert isinstance(error, RateLimitedError) and error.retry_after == 30.0
 
 
 @pytest.mark.parametrize("retry_after", ["1e400", "99999999", "Fri, 31 Dec 9999 23:59:59 GMT"])

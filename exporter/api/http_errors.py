@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -10,6 +9,7 @@ from typing import Any
 
 import requests
 
+from exporter.api.clock import parse_http_date
 from exporter.core.errors import (
     ApiError,
     BadRequestError,
@@ -21,10 +21,16 @@ from exporter.core.errors import (
 )
 
 
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
+def parse_retry_after(
+    value: str | None, now: Callable[[], float] = time.time, date: str | None = None
+) -> float | None:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; None when
     it is neither, or not a finite number (`1e400` is infinite as a float, `nan` no number:
-    either would pause an API forever, and neither can be written in a JSON log line)."""
+    either would pause an API forever, and neither can be written in a JSON log line).
+
+    A date is read as HTTP dates are (UTC, the asctime form too) and measured against the
+    answer's own `Date` when it has one: both are the API's clock, so a skewed exporter clock
+    neither spends every retry at once nor pauses for hours; else against `now`."""
     if not value:
         return None
     value = value.strip()
@@ -34,11 +40,11 @@ def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -
         pass
     else:
         return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, OverflowError):
+    when = parse_http_date(value)
+    if when is None:
         return None
-    return max(0.0, when.timestamp() - now())
+    sent = parse_http_date(date)
+    return max(0.0, when - (now() if sent is None else sent))
 
 
 def vendor_detail(body: Any) -> str | None:
@@ -82,14 +88,18 @@ def error_for_status(endpoint: str, response: requests.Response) -> ApiError:
         return RateLimitedError(
             endpoint,
             "rate limited",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            retry_after=parse_retry_after(
+                response.headers.get("Retry-After"), date=response.headers.get("Date")
+            ),
             **kwargs,
         )
     if status >= 500:
         return ServerError(
             endpoint,
             "server error",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            retry_after=parse_retry_after(
+                response.headers.get("Retry-After"), date=response.headers.get("Date")
+            ),
             **kwargs,
         )
     return ApiError(endpoint, "unexpected answer", **kwargs)
