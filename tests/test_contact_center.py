@@ -20,7 +20,12 @@ from exporter.api.contact_center import (
     parse_links,
 )
 from exporter.config import load_config_data
-from exporter.core.errors import AuthenticationError, CollectionError, MalformedResponseError
+from exporter.core.errors import (
+    AuthenticationError,
+    CollectionError,
+    MalformedResponseError,
+    PagingLoopError,
+)
 from exporter.pollers.base import Scheduler
 from exporter.pollers.cc_realtime import CcRealtimePoller
 from exporter.pollers.cc_report_definition import check_report, definition
@@ -220,6 +225,23 @@ def test_realtime_without_any_paging_hint_goes_on_while_pages_are_full(rsps) -> 
             match=[responses.matchers.query_param_matcher({"page": str(page), "size": "2"})],
         )
     assert [i["id"] for i in make_client().realtime("agents", None, page_size=2)] == list("12345")
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Total-Pages": "100000"}])
+def test_realtime_pages_that_ignore_page_stop_at_the_third_sight(rsps, headers) -> None:
+    """A server that ignores `page` and answers the same full page (each time with other
+    values, as live metrics move) was asked 1,000 times a poll, spending the Contact Center
+    budget every poller shares. Seen twice it may be a live list shifted by a page."""
+    add_token(rsps)
+    for value in range(3):  # every answer asked for is used (`assert_all_requests_are_fired`)
+        rsps.get(
+            f"{RT}/agents",
+            json=[item(i, f"A{i}", {"accepted.today": value}) for i in ("1", "2")],
+            headers=headers,
+        )
+    with pytest.raises(PagingLoopError, match="page 2 repeats page 0, 3 times in all"):
+        make_client().realtime("agents", None, page_size=2)
+    assert len([c for c in rsps.calls if "/agents" in c.request.url]) == 3
 
 
 def test_a_single_queue_object_is_read_as_a_page_of_one(rsps) -> None:

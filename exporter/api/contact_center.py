@@ -7,13 +7,13 @@ import base64
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from exporter.api.http import Answer, HttpClient
-from exporter.api.paging import PageLoopGuard
+from exporter.api.paging import PageLoopGuard, page_identity
 from exporter.api.tokens import TokenCache, parse_token_answer
 from exporter.api.work_analytics import whole_number
 from exporter.config.regions import TOKEN_PATH
@@ -33,6 +33,8 @@ MAX_REPORT_PAGE_SIZE = 1000
 # The guide: "Data (JSON) results are capped at 10,000 records."
 REPORT_RECORD_CAP = 10_000
 MAX_PAGES = 1000
+# A realtime page seen this often in one read stops it (see `realtime`).
+REPEATS_OF_A_LIVE_PAGE = 3
 # The report types change with the vendor's releases, not between two reports: one answer
 # per tenant serves the start-up check and every report poller for this long.
 REPORT_TYPES_MAX_AGE = 3600.0
@@ -256,6 +258,11 @@ class ContactCenterClient:
         endpoint = f"/realtime-metrics/{kind}"
         size = max(1, min(int(page_size), MAX_REALTIME_PAGE_SIZE))
         items: list[Any] = []
+        # A server that ignores `page` would else be asked MAX_PAGES times a poll, spending
+        # the Contact Center budget every other poller shares. A page seen a third time stops
+        # the read: seen twice, it may be a live list that shifted by a page between requests.
+        guard = PageLoopGuard(self.realtime_http, endpoint)
+        sightings: dict[Hashable, int] = {}
         for page in range(MAX_PAGES):
             params: list[tuple[str, str]] = [("page", str(page)), ("size", str(size))]
             params += [("metrics", m) for m in metrics]  # the spec's `explode: true` form
@@ -275,6 +282,12 @@ class ContactCenterClient:
             if not isinstance(body, list):
                 raise MalformedResponseError(endpoint, "answer is not a JSON list")
             rows = [row for row in body if isinstance(row, Mapping)]
+            if rows:
+                identity = page_identity(rows)
+                first = guard.first_seen(identity, f"page {page}")
+                sightings[identity] = seen = sightings.get(identity, 0) + 1
+                if seen >= REPEATS_OF_A_LIVE_PAGE:
+                    guard.stop(f"page {page} repeats {first}, {seen} times in all")
             items.extend(body)
             total_pages = _header_int(answer.headers, "X-Total-Pages")
             if not rows:

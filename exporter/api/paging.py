@@ -3,8 +3,9 @@ counted, instead of asking the same pages until the request budget is gone."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import NoReturn
+import json
+from collections.abc import Hashable, Mapping
+from typing import Any, NoReturn
 
 from exporter.api.http import HttpClient
 from exporter.core.errors import PagingLoopError
@@ -29,3 +30,13 @@ class PageLoopGuard:
     def stop(self, why: str) -> NoReturn:
         self._http.stats.paging_loop(self._http.api, self._endpoint)
         raise PagingLoopError(self._endpoint, f"paging loops: {why}")
+
+
+def page_identity(rows: list[Mapping[str, Any]]) -> Hashable:
+    """What a page of live items is, to tell a repeat: its items' ids in order (their metrics
+    change from one request to the next, so the same page asked twice differs in its values),
+    or its whole text when an item has no id."""
+    ids = [row.get("id") for row in rows]
+    if all(isinstance(i, str | int) and not isinstance(i, bool) for i in ids):
+        return ("ids", *map(str, ids))
+    return ("text", json.dumps(rows, sort_keys=True, default=str))
