@@ -24,7 +24,7 @@ from exporter.api.http import HttpClient, HttpSettings
 from exporter.api.request_stats import RequestStats
 from exporter.api.sessions import POOL_SIZE, api_session
 from exporter.api.transport import DirectAdapter
-from exporter.core.errors import MalformedResponseError, ServerError, TransportError
+from exporter.core.errors import ApiError, MalformedResponseError, ServerError, TransportError
 from tests.support.scripted_server import Received, Reply, ScriptedServer, answer, chunked
 from tests.support.web_config import Pki
 
@@ -369,6 +369,30 @@ def test_a_port_nobody_listens_on_fails_as_a_transport_error() -> None:
     ) as http:
         with pytest.raises(TransportError, match="ConnectionError"):
             get(http)
+
+
+@pytest.mark.parametrize(
+    "status", ["307 Temporary Redirect", "308 Permanent Redirect", "302 Found"]
+)
+def test_a_redirect_to_another_host_never_gets_the_key_or_the_password(status: str) -> None:
+    """A token request moved elsewhere: requests would keep the API key's header and, on a
+    307 or 308, the body with the password (it drops `Authorization` only)."""
+    with serving(lambda r: Reply(answer(b"{}"))) as elsewhere:
+        # localhost and 127.0.0.1: the same machine, another origin.
+        target = elsewhere.url.replace("127.0.0.1", "localhost") + "/steal"
+        moved = answer(b"", status=status, headers=(("Location", target),))
+        with serving(lambda r: Reply(moved)) as vendor:
+            with closing(client(vendor)) as http:
+                with pytest.raises(ApiError, match="another origin: not followed"):
+                    http.request(
+                        "POST",
+                        "/oauth/token",
+                        "/oauth/token",
+                        data={"username": "u", "password": "s3cret-pw"},
+                        headers=lambda: {"8x8-apikey": "s3cret-key"},
+                    )
+            assert len(vendor.received) == 1
+    assert elsewhere.received == []
 
 
 def test_a_redirect_and_a_cookie_work_as_through_requests() -> None:

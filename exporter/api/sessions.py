@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any, cast
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 import requests.cookies
@@ -14,7 +14,7 @@ import requests.utils
 from requests.structures import CaseInsensitiveDict
 from requests.utils import requote_uri
 
-from exporter.api.transport import ACCEPT_ENCODING, DirectAdapter, extract_cookies
+from exporter.api.transport import ACCEPT_ENCODING, DEFAULT_PORTS, DirectAdapter, extract_cookies
 
 # Connections kept alive per host. Every poller of an API shares its client, each in its own
 # thread (Work Analytics has up to 12), and the ring group member poller asks with up to
@@ -37,7 +37,7 @@ def api_session(base_url: str) -> requests.Session:
     never changes, so the answer for it is the same every time: HTTPS_PROXY, HTTP_PROXY,
     ALL_PROXY and NO_PROXY (either case) are resolved here, once, by requests' own rules for
     that host. Changing them takes a restart (a reload keeps an unchanged client)."""
-    session = requests.Session()
+    session = SameOriginSession()
     session.trust_env = False
     # Empty when NO_PROXY covers the host; else every `*_proxy` variable by scheme.
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
@@ -49,6 +49,31 @@ def api_session(base_url: str) -> requests.Session:
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
+
+
+class SameOriginSession(requests.Session):
+    """A session that follows a redirect only within its origin (scheme, host and port).
+
+    requests drops `Authorization` on a move to another host, but keeps every other header
+    (the API key's `8x8-apikey`) and, on a 307 or 308, the body (the token request's user
+    name and password): a gateway, or anyone on a plain-http route, could have them sent
+    anywhere, an `http://` downgrade included. No vendor document describes a redirect, so one
+    that leaves the origin is not followed: its 3xx is the answer, a failed request."""
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target is None or _origin(urljoin(resp.url, target)) != _origin(resp.url):
+            return None
+        return target
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        return scheme, (parts.hostname or ""), parts.port or DEFAULT_PORTS.get(scheme, 0)
+    except ValueError:  # a port that is no number: nowhere to follow
+        return None
 
 
 class LeanSender:
@@ -64,7 +89,7 @@ class LeanSender:
     `responses` patches it in tests); the session's proxies, CA bundle and client
     certificate are passed as `Session.send` passes them with `trust_env` off. Kept as before:
     the session's headers and cookies, a redirect followed by the session's own
-    `resolve_redirects` (the Authorization header dropped on a move to another host).
+    `resolve_redirects`, within the origin only (`SameOriginSession`).
     Anything unusual (a session that reads the environment, session-wide auth or params, a
     path that carries its own query or fragment) takes `Session.request` as before."""
 
