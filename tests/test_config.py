@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 from pydantic import SecretStr
 
 from exporter.cli import main
@@ -352,6 +353,56 @@ def test_an_api_key_from_a_file_or_the_environment_is_checked_too(tmp_path: Path
             load_config_data(data, env=env)
         (problem,) = caught.value.problems
         assert problem.startswith(f"work_analytics.api_key: {message} (character ")
+
+
+@pytest.mark.parametrize(
+    ("content", "path", "problem"),
+    [
+        (b"hunt\xffer2\n", None, "{path} is not UTF-8 text"),
+        (b"x" * (64 * 1024 + 1), None, "{path} is over 65536 bytes"),
+        (None, 12345, "must be a file path, not int"),
+        (None, ["a", "b"], "must be a file path, not list"),
+    ],
+)
+def test_a_secret_file_that_cannot_be_a_secret_is_one_problem_line(
+    tmp_path: Path, content: bytes | None, path: Any, problem: str
+) -> None:
+    """Each was a traceback (exit 1) from `--check-config` and at start; /dev/zero grew the
+    process until it ran out of memory."""
+    if content is not None:
+        (tmp_path / "pw").write_bytes(content)
+        path = str(tmp_path / "pw")
+    data = {"work_analytics": {"api_key": "k", "username": "u", "password_file": path}}
+    with pytest.raises(ConfigError) as info:
+        load_config_data(data, env={})
+    assert info.value.problems == [
+        f"work_analytics.password_file: {problem.format(path=tmp_path / 'pw')}"
+    ]
+    assert "hunt" not in str(info.value.problems)
+
+
+def test_a_secret_file_without_end_is_read_no_further_than_the_bound() -> None:
+    data = {"work_analytics": {"api_key": "k", "username": "u", "password_file": "/dev/zero"}}
+    with pytest.raises(ConfigError) as info:
+        load_config_data(data, env={})
+    assert info.value.problems == ["work_analytics.password_file: /dev/zero is over 65536 bytes"]
+
+
+def test_a_secret_file_others_can_read_is_said_not_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("hunter2-pw\n")
+    data = {"work_analytics": {"api_key": "k", "username": "u", "password_file": str(secret)}}
+    said = []
+    for mode in (0o644, 0o600):
+        secret.chmod(mode)
+        with structlog.testing.capture_logs() as logged:
+            loaded = load_config_data(data, env={}).work_analytics.password
+            assert loaded is not None and loaded.get_secret_value() == "hunter2-pw"
+        said.append([e for e in logged if e["event"] == "secret_file_readable_by_others"])
+    assert said[1] == []
+    [event] = said[0]
+    assert event["key"] == "work_analytics.password_file" and event["mode"] == "644"
+    assert "hunter2" not in str(event)
 
 
 def test_empty_secret_file_is_an_error(tmp_path: Path) -> None:

@@ -3,13 +3,18 @@ environment variables, and required when the section is enabled."""
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from exporter.core.logs import get_logger
 from exporter.core.redaction import SECRETS
+
+log = get_logger(__name__)
 
 ENV_API_KEY = "EIGHTBYEIGHT_API_KEY"
 ENV_USERNAME = "EIGHTBYEIGHT_USERNAME"
@@ -94,6 +99,10 @@ def _file_problem(name: str, problems: list[str], field: str) -> bool:
     return any(p.startswith(f"{name}.{field}") for p in problems)
 
 
+# A secret file holds one secret: anything longer is another file named by mistake.
+MAX_SECRET_FILE_BYTES = 64 * 1024
+
+
 def _resolve_secret_file(name: str, data: dict[str, Any], field: str, problems: list[str]) -> None:
     file_key = f"{field}_file"
     path = data.get(file_key)
@@ -102,10 +111,32 @@ def _resolve_secret_file(name: str, data: dict[str, Any], field: str, problems: 
     if data.get(field) not in (None, ""):
         problems.append(f"{name}.{field}: set either {field} or {file_key}, not both")
         return
+    if not isinstance(path, str):
+        problems.append(f"{name}.{file_key}: must be a file path, not {type(path).__name__}")
+        data.pop(file_key)  # said once, here, not again by the section's model
+        return
     try:
-        data[field] = Path(path).read_text(encoding="utf-8").strip()
+        with Path(path).open("rb") as file:
+            mode = os.fstat(file.fileno()).st_mode
+            raw = file.read(MAX_SECRET_FILE_BYTES + 1)  # /dev/zero or a log file: not read whole
     except OSError as exc:
         problems.append(f"{name}.{file_key}: cannot read {path}: {exc.strerror or exc}")
         return
+    if len(raw) > MAX_SECRET_FILE_BYTES:
+        problems.append(f"{name}.{file_key}: {path} is over {MAX_SECRET_FILE_BYTES} bytes")
+        return
+    try:
+        data[field] = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        problems.append(f"{name}.{file_key}: {path} is not UTF-8 text")  # never its bytes
+        return
+    if stat.S_ISREG(mode) and mode & stat.S_IROTH:
+        # Not refused (a container's mounted secret may be so on purpose), but said.
+        log.warning(
+            "secret_file_readable_by_others",
+            key=f"{name}.{file_key}",
+            path=path,
+            mode=f"{stat.S_IMODE(mode):o}",
+        )
     if not data[field]:
         problems.append(f"{name}.{file_key}: {path} is empty")
