@@ -120,8 +120,14 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
         ),
         alert(
             "EightByEightAuthenticationFailing",
+            # Token requests failed and none succeeded over the window: "some failure in the
+            # window", held for `for`, paged 10 minutes after a one-minute blip had passed.
             f"sum by (job, instance, api) (\n  increase(eightbyeight_api_request_failures_total"
-            f"{token_requests}[{errors.window}])\n) > 0",
+            f"{token_requests}[{errors.window}])\n) > 0\n"
+            f"unless on (job, instance, api)\n(\n  sum by (job, instance, api) "
+            f"(increase(eightbyeight_api_requests_total{token_requests}[{errors.window}]))\n"
+            f"  - sum by (job, instance, api) (increase(eightbyeight_api_request_failures_total"
+            f"{token_requests}[{errors.window}]))\n  >= 0.5\n)",
             config.authentication_failing.for_,
             "critical",
             "The exporter cannot authenticate to the 8x8 {{ $labels.api }} API",

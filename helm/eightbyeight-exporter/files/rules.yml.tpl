@@ -557,6 +557,12 @@ groups:
       sum by (job, instance, api) (
         increase(eightbyeight_api_request_failures_total{job="eightbyeight", endpoint=~".*oauth.*token"}[{{ dig "api_errors" "window" "10m" $alerts }}])
       ) > 0
+      unless on (job, instance, api)
+      (
+        sum by (job, instance, api) (increase(eightbyeight_api_requests_total{job="eightbyeight", endpoint=~".*oauth.*token"}[{{ dig "api_errors" "window" "10m" $alerts }}]))
+        - sum by (job, instance, api) (increase(eightbyeight_api_request_failures_total{job="eightbyeight", endpoint=~".*oauth.*token"}[{{ dig "api_errors" "window" "10m" $alerts }}]))
+        >= 0.5
+      )
     for: {{ dig "authentication_failing" "for" "10m" $alerts }}
     labels:
       severity: critical
