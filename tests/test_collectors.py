@@ -7,13 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import responses
 import structlog
 from prometheus_client import CollectorRegistry, generate_latest
 
+from exporter.api.http import HttpClient, HttpSettings
+from exporter.api.request_stats import RequestStats
 from exporter.core.errors import ApiError, ServerError
 from exporter.metrics import units
 from exporter.metrics.units import DurationUnit, to_number
-from exporter.pollers.base import Poller, PollerRunner, Scheduler
+from exporter.pollers.base import (
+    FAILURE_RETRY_SECONDS,
+    STALE_INTERVALS,
+    Poller,
+    PollerRunner,
+    Scheduler,
+)
 from exporter.pollers.call_queues import CallQueuePoller
 from exporter.pollers.discovery import (
     DiscoveryPoller,
@@ -469,6 +478,71 @@ def test_a_long_run_that_keeps_reading_pages_is_not_stuck() -> None:
     assert not runner.is_stuck()
     mono.advance(2)  # 301 s without a page
     assert runner.is_stuck()
+
+
+def test_a_run_that_keeps_retrying_a_slow_endpoint_is_not_stuck(
+    rsps: responses.RequestsMock,
+) -> None:
+    """A trickling endpoint within every timeout: 3 requests of 4 attempts of 200 s each, a
+    40-minute failing run. Without a heartbeat from the HTTP client it was "stuck" after 5
+    minutes: /-/healthy answered 503 and the liveness probe restarted the process."""
+    mono = FakeClock(0)
+    base = "https://api.example.test/analytics/work"
+
+    def trickled(_: Any) -> tuple[int, dict[str, str], str]:
+        mono.advance(200)
+        return (503, {}, "")
+
+    rsps.add_callback(responses.GET, f"{base}/x", callback=trickled)
+    http = HttpClient(
+        "work_analytics", base, HttpSettings(max_attempts=4), RequestStats(), sleep=lambda s: None
+    )
+    seen: list[bool] = []
+
+    class Trickled(FlakyCollector):
+        def collect(self) -> Any:
+            for _ in range(3):
+                with pytest.raises(ServerError):
+                    http.request("GET", "/x", "/x")
+                seen.append(runner.is_stuck())  # as /-/healthy asks meanwhile
+            raise ServerError("/x", "server error", status=503)
+
+    runner = PollerRunner(Trickled(), monotonic=mono)
+    assert runner.run_once() is False
+    assert mono() == 2400 and seen == [False, False, False]
+
+
+def test_snapshot_ages_do_not_follow_a_wall_clock_stepped_back() -> None:
+    """The age and staleness of a snapshot follow the monotonic clock: stepped back an hour,
+    the wall clock showed 20-minute-old data as fresh, and served it."""
+    wall, mono = FakeClock(1_000_000), FakeClock(0)
+    poller = FlakyCollector()
+    runner = PollerRunner(poller, wall_clock=wall, age_clock=mono)
+    assert runner.run_once()
+    wall.advance(-3600)
+    poller.fail = True
+    for _ in range(40):
+        wall.advance(30)
+        mono.advance(30)
+        assert not runner.run_once()
+    assert runner.snapshot_age() == 1200
+    assert runner.serving_snapshot() is None
+
+
+def test_up_is_0_while_a_hanging_run_has_let_the_data_go_stale() -> None:
+    """`up` was the last finished run's result: 1 for the whole of a run hanging past the
+    staleness limit, while its data had already left the page."""
+    clock = FakeClock(0)
+    poller = FlakyCollector()
+    runner = PollerRunner(poller, wall_clock=clock)
+    get = PageReader(exposition_of(Scheduler([runner]))).get_sample_value
+    assert runner.run_once()
+    assert get("eightbyeight_up", {"collector": "flaky"}) == 1
+    clock.advance(STALE_INTERVALS * max(poller.interval, FAILURE_RETRY_SECONDS) + 1)
+    assert runner.serving_snapshot() is None  # no run finished meanwhile: one is hanging
+    assert get("eightbyeight_up", {"collector": "flaky"}) == 0
+    assert runner.run_once()
+    assert get("eightbyeight_up", {"collector": "flaky"}) == 1
 
 
 def test_stop_waits_for_all_runners_within_one_shared_timeout(

@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from exporter.core.errors import ExporterError
+from exporter.core.heartbeat import beating
 from exporter.core.logs import get_logger
 from exporter.core.memory import TRIM_AFTER_BYTES, release_free_memory
 from exporter.core.redaction import redact
@@ -27,6 +27,8 @@ from exporter.metrics.rendering import (
 )
 from exporter.pollers.build_slots import SNAPSHOT_BUILDS, BuildSlots
 from exporter.pollers.limits import SeriesCount
+from exporter.pollers.rows import LeftOut as LeftOut
+from exporter.pollers.rows import label_text as label_text
 
 log = get_logger(__name__)
 
@@ -43,40 +45,13 @@ STUCK_MIN_SECONDS = 300.0
 STOP_TIMEOUT_SECONDS = 5.0
 
 
-def label_text(value: Any) -> str:
-    """A label value from a JSON value: "" for null, objects and arrays (never a Python repr),
-    and always encodable: JSON may carry a lone surrogate ("\\ud800"), which would make the
-    whole /metrics page fail to encode at scrape time, so it becomes U+FFFD."""
-    if value.__class__ is str and value.isascii():
-        return value  # the common case, at once: the ABC check below costs more than the rest
-    if value is None or isinstance(value, (Mapping, list)):
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-
-
-class LeftOut:
-    """What a poller leaves out of an answer (records, values): counted for its self
-    metrics, and logged once per event and kind in the poller's life, so a bad record
-    repeated at every poll does not flood the log.
-    """
-
-    def __init__(self, poller: str) -> None:
-        self.poller = poller
-        self.count = 0
-        self._logged: set[tuple[str, str]] = set()
-
-    def add(self, event: str, kind: str, **details: Any) -> None:
-        self.count += 1
-        if (event, kind) not in self._logged:
-            self._logged.add((event, kind))
-            log.warning(event, collector=self.poller, kind=kind, **details)
-
-
 @dataclass(frozen=True)
 class Snapshot:
     families: tuple[RenderedFamily, ...]
-    created: float  # epoch seconds
+    created: float  # epoch seconds: the timestamps a page shows
+    # The monotonic clock at the run's start: its age and staleness, which a wall clock stepped
+    # back would show fresh (None: made without a runner, dated by `created` alone).
+    started: float | None = None
 
 
 class Poller(ABC):
@@ -154,6 +129,7 @@ class PollerRunner:
         depends_on: PollerRunner | None = None,
         on_snapshot: Callable[[], None] | None = None,
         build_slots: BuildSlots = SNAPSHOT_BUILDS,
+        age_clock: Callable[[], float] | None = None,
     ) -> None:
         self.poller = poller
         self.build_slots = build_slots
@@ -163,6 +139,9 @@ class PollerRunner:
         self.depends_on = depends_on
         self._wall = wall_clock
         self._mono = monotonic
+        # Snapshot ages: monotonic, so a wall clock stepped back never shows old data fresh;
+        # a simulated wall clock (tests) drives them too.
+        self._age_clock = age_clock or (monotonic if wall_clock is time.time else wall_clock)
         self._lock = threading.Lock()
         self._state = RunState(poller_metrics=poller.self_metrics())
         # Moves at the end of every run: what /metrics checks before collecting the runner's
@@ -188,13 +167,14 @@ class PollerRunner:
                 self.build_slots.release()
 
     def _run(self) -> bool:
-        started_wall, started = self._wall(), self._mono()
+        started_wall, started, started_age = self._wall(), self._mono(), self._age_clock()
         with self._lock:
             self._state.running_since, self._state.last_started = started, started_wall
         error: str | None = None
         families: tuple[RenderedFamily, ...] = ()
         try:
-            collected = self.poller.collect()
+            with beating(self._beat):
+                collected = self.poller.collect()
             # Rendered here, once: the poller's sample objects go, its bytes are served. Held
             # from here to the announcement: a bounded number of runs build at once.
             self._holding_slot = self.build_slots.acquire()
@@ -218,7 +198,7 @@ class PollerRunner:
             state.success = error is None
             state.last_error = error
             if error is None:
-                state.snapshot = Snapshot(families, created=started_wall)
+                state.snapshot = Snapshot(families, created=started_wall, started=started_age)
                 state.last_success = finished_wall
             else:
                 state.failures += 1
@@ -255,19 +235,25 @@ class PollerRunner:
         with self._lock:
             return self._state.snapshot
 
+    def _age(self, snapshot: Snapshot) -> float:
+        if snapshot.started is not None:
+            return self._age_clock() - snapshot.started
+        return self._wall() - snapshot.created
+
+    def _beat(self) -> None:
+        self.poller.progress += 1  # from worker threads too: a lost step only slows it
+
     def snapshot_age(self) -> float | None:
         """Seconds since the last good snapshot was taken; None before the first."""
         snapshot = self._snapshot()
-        return None if snapshot is None else max(0.0, self._wall() - snapshot.created)
+        return None if snapshot is None else max(0.0, self._age(snapshot))
 
     def serving_snapshot(self) -> Snapshot | None:
         """The snapshot /metrics shows: the last good one, unless it is too old."""
         snapshot = self._snapshot()
         if snapshot is None:
             return None
-        if self._wall() - snapshot.created > STALE_INTERVALS * max(
-            self.poller.interval, FAILURE_RETRY_SECONDS
-        ):
+        if self._age(snapshot) > STALE_INTERVALS * max(self.poller.interval, FAILURE_RETRY_SECONDS):
             return None
         return snapshot
 

@@ -21,7 +21,8 @@ from exporter.pollers.base import PollerRunner, Scheduler
 SELF_METRICS: tuple[MetricSpec, ...] = (
     gauge(
         'eightbyeight_up',
-        "1 if the collector's last run got a valid answer from the 8x8 API, else 0.",
+        "1 if the collector's last run got a valid answer from the 8x8 API and its data is "
+        "on the page, else 0 (also while a run has gone on so long that its data went stale).",
         ("collector",),
     ),
     gauge(
@@ -152,7 +153,9 @@ def _values(runner: PollerRunner) -> dict[str, float | None]:
     """The runner's own metrics but the snapshot age: they change only when it runs."""
     state = runner.state
     return {
-        "eightbyeight_up": 1.0 if state.success else 0.0,
+        # 0 too while a run has gone on so long that the data it should renew has left the
+        # page as stale: the collector is not delivering, whatever its last run did.
+        "eightbyeight_up": 1.0 if state.success and runner.serving_snapshot() else 0.0,
         "eightbyeight_collector_duration_seconds": state.last_duration,
         "eightbyeight_collector_last_success_timestamp_seconds": state.last_success,
         "eightbyeight_collector_interval_seconds": runner.poller.interval,
@@ -175,10 +178,15 @@ class ExporterCollector(Collector):
 
     @property
     def version(self) -> int:
-        # Both terms only grow (runners are added while the exporter is built, and their
-        # versions count runs), so the sum moves whenever either does.
-        return sum(runner.version for runner in self.scheduler.runners) + len(
-            self.scheduler.runners
+        # Moves with every run, every runner added, and every runner's data going stale or
+        # fresh (`eightbyeight_up`), the only change here that no run makes.
+        runners = self.scheduler.runners
+        return hash(
+            (
+                len(runners),
+                *(runner.version for runner in runners),
+                *(runner.serving_snapshot() is None for runner in runners),
+            )
         )
 
     def collect(self) -> Iterable[Metric]:

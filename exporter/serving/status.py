@@ -134,7 +134,7 @@ def collector_row(runner: PollerRunner, now: float) -> CollectorRow:
         last_success_age=_age(now, state.last_success),
         # Redacted when the run kept it; again here, for a secret learnt since (a new token).
         last_error=redact(state.last_error) if state.last_error else None,
-        snapshot_age=_age(now, snapshot.created if snapshot is not None else None),
+        snapshot_age=runner.snapshot_age(),  # as /metrics says it: monotonic
         next_run=next_run,
         next_run_in=None if next_run is None else next_run - now,
         waiting_for=waiting_for,
