@@ -185,6 +185,8 @@ class HttpClient:
                     if on_unauthorized is None or not on_unauthorized():
                         raise
                     return self._send(*send)
+                finally:
+                    beat()  # an attempt ended, answered or not: the run is not stuck
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     def _send(
@@ -200,21 +202,6 @@ class HttpClient:
         if self.budget is not None:
             # A 429 pause longer than we would wait fails this request at once.
             self.budget.acquire(endpoint, max_pause=self.settings.max_retry_after)
-        try:
-            return self._attempt(method, endpoint, path, params, data, json_body, headers)
-        finally:
-            beat()  # an attempt ended, answered or not: the run is not stuck
-
-    def _attempt(
-        self,
-        method: str,
-        endpoint: str,
-        path: str,
-        params: QueryParams | None,
-        data: Mapping[str, str] | None,
-        json_body: Any,
-        headers: Callable[[], Mapping[str, str]] | None,
-    ) -> Answer:
         request_headers = dict(headers()) if headers else {}
         self.stats.attempted(self.api, endpoint)
         started = time.monotonic()
