@@ -27,6 +27,28 @@ def budget(per_minute: float, clock: FakeClock) -> RequestBudget:
     return RequestBudget("work_analytics", per_minute, clock=clock, sleep=clock.advance)
 
 
+def test_the_time_throttled_counts_while_a_wait_lasts_and_when_a_stop_ends_it() -> None:
+    """It was added when a wait ended: flat for the whole of a 100 s pause, and a wait that
+    a stop ended was never counted."""
+    clock = FakeClock(0)
+    seen: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+        seen.append(bucket.throttled_seconds)  # what a scrape meanwhile reads
+        if len(seen) == 130:
+            bucket.close()
+
+    bucket = RequestBudget("work_analytics", 60, clock=clock, sleep=sleep)
+    bucket.pause(100.0)
+    bucket.acquire("/x")
+    assert seen[89] == pytest.approx(90.0) and bucket.throttled_seconds == pytest.approx(100.0)
+    bucket.pause(100.0)
+    with pytest.raises(ApiError, match="stopping"):
+        bucket.acquire("/x")
+    assert bucket.throttled_seconds == pytest.approx(130.0)
+
+
 def test_bursts_then_the_steady_rate() -> None:
     clock = FakeClock(0)
     bucket = budget(60, clock)  # one a second, bursts of ten

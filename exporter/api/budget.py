@@ -81,7 +81,6 @@ class RequestBudget:
         """Wait until a request may be sent (bounded: the budget refills; close() ends it).
         While a 429's pause has more than `max_pause` seconds to run, fail at once instead:
         the poller reports its failure and keeps its last data, rather than hang."""
-        waited = 0.0
         while True:
             if self._closed.is_set():
                 raise ApiError(endpoint, "the exporter is stopping")  # not retried
@@ -89,7 +88,6 @@ class RequestBudget:
                 now = self._clock()
                 wait = max(0.0, self._paused_until - now)
                 if wait > max_pause:
-                    self.throttled_seconds += waited
                     raise RateLimitedError(
                         endpoint, f"the API asked for a pause of {wait:.0f}s more", retry_after=wait
                     )
@@ -98,12 +96,13 @@ class RequestBudget:
                     if wait == 0.0:
                         self._sent.append(now)
                         self._trim(now)
-                        self.throttled_seconds += waited
                         return
+                # Counted as it is waited, step by step: a long pause shows while it lasts,
+                # and a wait a stop ends is counted too.
+                step = min(wait, 1.0)
+                self.throttled_seconds += step
             # Short steps, so the clock of a test can move (close() ends a real wait at once).
-            step = min(wait, 1.0)
             self.sleep(step)
-            waited += step
 
     def sleep(self, seconds: float) -> None:
         """A wait between attempts or status polls that ends at once when the exporter stops;
