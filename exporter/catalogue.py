@@ -26,7 +26,7 @@ from exporter.serving.webconfig import WEB_CONFIG_METRICS
 # The exporter's own metrics, first in the catalogue.
 OWN: tuple[tuple[MetricSpec, ...], ...] = (
     self_metrics.SELF_METRICS,
-    (self_metrics.BUILD_INFO, self_metrics.SHARD_INFO),
+    (self_metrics.BUILD_INFO, self_metrics.SHARD_INFO, self_metrics.SHARDS),
     reload.RELOAD_METRICS,
     WEB_CONFIG_METRICS,
     exposition.EXPOSITION_METRICS,

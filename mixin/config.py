@@ -135,6 +135,7 @@ class MixinConfig(Strict):
     no_agent_logged_in: NobodyLoggedIn = NobodyLoggedIn()
     abandon_ratio: AbandonRatio = AbandonRatio()
     exporter_down: Sustained = Sustained(for_="5m")
+    exporter_missing: Sustained = Sustained(for_="5m")
     collector_failing: Sustained = Sustained(for_="10m")
     data_stale: DataStale = DataStale()
     authentication_failing: Sustained = Sustained(for_="10m")

@@ -96,6 +96,21 @@ def exporter_alerts(config: MixinConfig) -> list[dict[str, Any]]:
             runbooks=config.runbooks,
         ),
         alert(
+            "EightByEightExporterMissing",
+            # A shard's pod that does not exist (unschedulable, a failed roll) has no `up`
+            # series, so ExporterDown cannot fire for it: the shards seen are counted against
+            # what the replicas say the account is split into, and no target at all is absent.
+            f"count by (job) (max by (job, shard) (eightbyeight_exporter_shard_info{everything}))"
+            f"\n< max by (job) (eightbyeight_exporter_shards{everything})\nor absent(up{everything})",
+            config.exporter_missing.for_,
+            "critical",
+            "Part of the 8x8 account is not watched: an exporter shard is missing",
+            "Prometheus scrapes fewer shards of {{ $labels.job }} than the account is split "
+            f"into, or no target of it at all, for {config.exporter_missing.for_}: the PBXes "
+            "of the missing shards are not collected and their queue alerts cannot fire.",
+            runbooks=config.runbooks,
+        ),
+        alert(
             "EightByEightCollectorFailing",
             f"eightbyeight_up{everything} == 0",
             config.collector_failing.for_,

@@ -55,7 +55,7 @@ def test_the_rules_file_is_the_generators_output_of_the_config() -> None:
 def test_promtool_checks_the_rules() -> None:
     result = promtool("check", "rules", str(RULES))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 26 rules found" in result.stdout
+    assert "SUCCESS: 27 rules found" in result.stdout
 
 
 def test_promtool_unit_tests_pass() -> None:
@@ -111,7 +111,7 @@ def test_every_alert_is_tested_firing_before_its_for_and_silent() -> None:
 
 def test_alerts_follow_the_conventions() -> None:
     names = [a["alert"] for a in alerts()]
-    assert len(names) == len(set(names)) == 13
+    assert len(names) == len(set(names)) == 14
     for alert in alerts():
         assert re.fullmatch(r"EightByEight(?:[A-Z][a-z]+)+", alert["alert"]), alert["alert"]
         assert alert["labels"]["severity"] in {"warning", "critical"}
@@ -315,7 +315,7 @@ def test_the_generator_writes_rules_with_the_users_thresholds(tmp_path: Path) ->
 def test_the_example_prometheus_config_loads_the_rules() -> None:
     result = promtool("check", "config", "prometheus.example.yml", cwd=MIXIN)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 26 rules found" in result.stdout
+    assert "SUCCESS: 27 rules found" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -146,6 +146,13 @@ SHARD_INFO = gauge(
 )
 
 
+SHARDS = gauge(
+    "eightbyeight_exporter_shards",
+    "How many shards this replica splits the account's PBXes into (--total-shards; 1 when "
+    "not sharded): fewer shards seen than this means some PBXes are not watched.",
+)
+
+
 AGE_METRIC = "eightbyeight_collector_snapshot_age_seconds"
 
 
@@ -207,6 +214,7 @@ class ExporterCollector(Collector):
         shard = GaugeMetricFamily(SHARD_INFO.name, SHARD_INFO.help, labels=list(SHARD_INFO.labels))
         shard.add_metric([str(self.shard.index), str(self.shard.total)], 1)
         yield shard
+        yield GaugeMetricFamily(SHARDS.name, SHARDS.help, value=self.shard.total)
 
 
 class AgeCollector(Collector):

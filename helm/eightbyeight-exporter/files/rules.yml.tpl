@@ -528,6 +528,20 @@ groups:
       description: 'Prometheus has not scraped {{ "{{" }} $labels.instance }} ({{ "{{" }} $labels.job }}) successfully
         for {{ dig "exporter_down" "for" "5m" $alerts }}: no 8x8 data is collected.'
       runbook_url: docs/runbooks.md#eightbyeightexporterdown
+  - alert: EightByEightExporterMissing
+    expr: |-
+      count by (job) (max by (job, shard) (eightbyeight_exporter_shard_info{job="eightbyeight"}))
+      < max by (job) (eightbyeight_exporter_shards{job="eightbyeight"})
+      or absent(up{job="eightbyeight"})
+    for: {{ dig "exporter_missing" "for" "5m" $alerts }}
+    labels:
+      severity: critical
+    annotations:
+      summary: 'Part of the 8x8 account is not watched: an exporter shard is missing'
+      description: 'Prometheus scrapes fewer shards of {{ "{{" }} $labels.job }} than the account is split into,
+        or no target of it at all, for {{ dig "exporter_missing" "for" "5m" $alerts }}: the PBXes of the missing shards are not collected and their
+        queue alerts cannot fire.'
+      runbook_url: docs/runbooks.md#eightbyeightexportermissing
   - alert: EightByEightCollectorFailing
     expr: |-
       eightbyeight_up{job="eightbyeight"} == 0
