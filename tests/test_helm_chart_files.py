@@ -172,3 +172,17 @@ def test_one_changed_threshold_changes_only_its_alert() -> None:
         "> 0.25\n" in abandon["expr"] and "more than 25%." in abandon["annotations"]["description"]
     )
     assert abandon["for"] == "10m"
+
+
+def test_the_runbook_links_follow_the_charts_runbook_url() -> None:
+    """A notification's link must open: the relative docs/runbooks.md of the mixin cannot."""
+    url = "https://wiki.example.test/8x8/runbooks.md"
+    (rule,) = by_kind(
+        render({"prometheusRule": {"enabled": True, "runbookUrl": url}}), "PrometheusRule"
+    )
+    alerts = [r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
+    assert alerts and all(
+        a["annotations"]["runbook_url"] == f"{url}#{a['alert'].lower()}" for a in alerts
+    )
+    default = [r for g in rendered_rules()["groups"] for r in g["rules"] if "alert" in r]
+    assert all(a["annotations"]["runbook_url"].startswith("docs/runbooks.md#") for a in default)

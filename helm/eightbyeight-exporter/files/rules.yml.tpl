@@ -2,6 +2,7 @@
 # window and `for:`); the chart renders it with `tpl`, taking each setting from
 # .Values.prometheusRule.alerts when given. Change the mixin and regenerate, not this file.
 {{- $alerts := .Values.prometheusRule.alerts | default dict }}
+{{- $runbooks := .Values.prometheusRule.runbookUrl | default "docs/runbooks.md" }}
 groups:
 - name: eightbyeight.recording
   rules:
@@ -387,7 +388,7 @@ groups:
         pbx=%q, tenant=%q, queue=%q, queue_id=%q}" $labels.product $labels.pbx $labels.tenant $labels.queue
         $labels.queue_id | query }}{{ "{{" }} . | first | value | humanizePercentage }}{{ "{{" }} else }}not known, {{ dig "service_level" "fallback_target" 0.8 $alerts | mulf 100 | printf "%.0f%%" }}
         assumed{{ "{{" }} end }} (calls counted: offered without short abandons).'
-      runbook_url: docs/runbooks.md#eightbyeightqueueservicelevellow
+      runbook_url: {{ $runbooks }}#eightbyeightqueueservicelevellow
   - alert: EightByEightQueueLongestWaitHigh
     expr: |-
       (
@@ -416,7 +417,7 @@ groups:
       summary: A caller has waited long in queue {{ "{{" }} $labels.queue }}
       description: The longest waiting caller of queue {{ "{{" }} $labels.queue }} ({{ "{{" }} $labels.pbx }}{{ "{{" }} $labels.tenant
         }}) has waited {{ "{{" }} $value | humanizeDuration }}, more than {{ dig "longest_wait" "threshold_seconds" 300.0 $alerts }}s.
-      runbook_url: docs/runbooks.md#eightbyeightqueuelongestwaithigh
+      runbook_url: {{ $runbooks }}#eightbyeightqueuelongestwaithigh
   - alert: EightByEightQueueNoAgentLoggedIn
     expr: |-
       (
@@ -450,7 +451,7 @@ groups:
       summary: Callers wait in queue {{ "{{" }} $labels.queue }} and no agent is logged in
       description: '{{ "{{" }} $value }} callers wait in queue {{ "{{" }} $labels.queue }} ({{ "{{" }} $labels.pbx }}{{ "{{" }} $labels.tenant
         }}) and none of its agents is logged in to it: nobody will answer until someone logs in.'
-      runbook_url: docs/runbooks.md#eightbyeightqueuenoagentloggedin
+      runbook_url: {{ $runbooks }}#eightbyeightqueuenoagentloggedin
   - alert: EightByEightQueueNoAgentAvailable
     expr: |-
       (
@@ -487,7 +488,7 @@ groups:
       summary: 'Callers wait longer and longer in queue {{ "{{" }} $labels.queue }}: no agent is available'
       description: '{{ "{{" }} $value }} callers wait in queue {{ "{{" }} $labels.queue }} ({{ "{{" }} $labels.pbx }}{{ "{{" }} $labels.tenant
         }}), none of its agents is available and the longest wait has grown over the last {{ dig "no_agent_available" "window" "5m" $alerts }}.'
-      runbook_url: docs/runbooks.md#eightbyeightqueuenoagentavailable
+      runbook_url: {{ $runbooks }}#eightbyeightqueuenoagentavailable
   - alert: EightByEightQueueAbandonRatioHigh
     expr: |-
       (
@@ -514,7 +515,7 @@ groups:
       description: '{{ "{{" }} $value | humanizePercentage }} of the calls of queue {{ "{{" }} $labels.queue }} ({{ "{{" }} $labels.pbx
         }}{{ "{{" }} $labels.tenant }}) were abandoned over the last 15m (Contact Center: int-15m), more than
         {{ dig "abandon_ratio" "threshold" 0.1 $alerts | mulf 100 | printf "%.0f%%" }}.'
-      runbook_url: docs/runbooks.md#eightbyeightqueueabandonratiohigh
+      runbook_url: {{ $runbooks }}#eightbyeightqueueabandonratiohigh
 - name: eightbyeight.exporter
   rules:
   - alert: EightByEightExporterDown
@@ -527,7 +528,7 @@ groups:
       summary: The 8x8 exporter cannot be scraped
       description: 'Prometheus has not scraped {{ "{{" }} $labels.instance }} ({{ "{{" }} $labels.job }}) successfully
         for {{ dig "exporter_down" "for" "5m" $alerts }}: no 8x8 data is collected.'
-      runbook_url: docs/runbooks.md#eightbyeightexporterdown
+      runbook_url: {{ $runbooks }}#eightbyeightexporterdown
   - alert: EightByEightExporterMissing
     expr: |-
       count by (job) (max by (job, shard) (eightbyeight_exporter_shard_info{job="eightbyeight"}))
@@ -541,7 +542,7 @@ groups:
       description: 'Prometheus scrapes fewer shards of {{ "{{" }} $labels.job }} than the account is split into,
         or no target of it at all, for {{ dig "exporter_missing" "for" "5m" $alerts }}: the PBXes of the missing shards are not collected and their
         queue alerts cannot fire.'
-      runbook_url: docs/runbooks.md#eightbyeightexportermissing
+      runbook_url: {{ $runbooks }}#eightbyeightexportermissing
   - alert: EightByEightCollectorFailing
     expr: |-
       eightbyeight_up{job="eightbyeight"} == 0
@@ -553,7 +554,7 @@ groups:
       description: Collector {{ "{{" }} $labels.collector }} of {{ "{{" }} $labels.instance }} has failed for {{ dig "collector_failing" "for" "10m" $alerts }};
         its last good data is served while it is fresh. The exporter's log (event collector_run_failed)
         says why.
-      runbook_url: docs/runbooks.md#eightbyeightcollectorfailing
+      runbook_url: {{ $runbooks }}#eightbyeightcollectorfailing
   - alert: EightByEightDataStale
     expr: |-
       eightbyeight_collector_snapshot_age_seconds{job="eightbyeight"}
@@ -565,7 +566,7 @@ groups:
       summary: Data of collector {{ "{{" }} $labels.collector }} is stale
       description: The last good data of collector {{ "{{" }} $labels.collector }} on {{ "{{" }} $labels.instance }} is
         {{ "{{" }} $value | humanizeDuration }} old, more than {{ dig "data_stale" "intervals" 3.0 $alerts }} collection intervals.
-      runbook_url: docs/runbooks.md#eightbyeightdatastale
+      runbook_url: {{ $runbooks }}#eightbyeightdatastale
   - alert: EightByEightAuthenticationFailing
     expr: |-
       sum by (job, instance, api) (
@@ -585,7 +586,7 @@ groups:
       description: 'Token requests of {{ "{{" }} $labels.instance }} to the {{ "{{" }} $labels.api }} API have failed
         for {{ dig "authentication_failing" "for" "10m" $alerts }}: check the credentials (API key, username and password, or the Contact Center client
         id and secret).'
-      runbook_url: docs/runbooks.md#eightbyeightauthenticationfailing
+      runbook_url: {{ $runbooks }}#eightbyeightauthenticationfailing
   - alert: EightByEightApiErrorsHigh
     expr: |-
       sum by (job, instance, api) (rate(eightbyeight_api_request_failures_total{job="eightbyeight"}[{{ dig "api_errors" "window" "10m" $alerts }}]))
@@ -601,7 +602,7 @@ groups:
       summary: Many requests to the 8x8 {{ "{{" }} $labels.api }} API fail
       description: '{{ "{{" }} $value | humanizePercentage }} of the requests of {{ "{{" }} $labels.instance }} to the
         {{ "{{" }} $labels.api }} API failed over the last {{ dig "api_errors" "window" "10m" $alerts }}.'
-      runbook_url: docs/runbooks.md#eightbyeightapierrorshigh
+      runbook_url: {{ $runbooks }}#eightbyeightapierrorshigh
   - alert: EightByEightSeriesLimitReached
     expr: |-
       eightbyeight_collector_series_dropped{job="eightbyeight"} > 0
@@ -612,7 +613,7 @@ groups:
       summary: Collector {{ "{{" }} $labels.collector }} drops series at its max_series ceiling
       description: 'Collector {{ "{{" }} $labels.collector }} of {{ "{{" }} $labels.instance }} left out {{ "{{" }} $value }}
         series: raise its max_series or narrow it with select.'
-      runbook_url: docs/runbooks.md#eightbyeightserieslimitreached
+      runbook_url: {{ $runbooks }}#eightbyeightserieslimitreached
   - alert: EightByEightApiClockSkewed
     expr: |-
       eightbyeight_api_clock_skew_seconds{job="eightbyeight"} > {{ dig "api_clock_skew" "threshold_seconds" 30.0 $alerts }}
@@ -627,7 +628,7 @@ groups:
         {{ "{{" }} $value | printf "%.0f" }} s, more than {{ dig "api_clock_skew" "threshold_seconds" 30.0 $alerts }} s either way: NTP is broken on one side. Call
         windows follow the API''s clock, so no call is missed, but the exporter''s own timestamps and
         logs are off.'
-      runbook_url: docs/runbooks.md#eightbyeightapiclockskewed
+      runbook_url: {{ $runbooks }}#eightbyeightapiclockskewed
   - alert: EightByEightCallQueueDurationUnitMismatch
     expr: |-
       eightbyeight_call_queue_api_duration_unit_mismatch{job="eightbyeight"} == 1
@@ -639,4 +640,4 @@ groups:
       description: 'The Call Queue Metric API of PBX {{ "{{" }} $labels.pbx }} answers durations in another unit
         than work_analytics.call_queues.duration_unit says: every wait and talk time of its queues is
         off by 1000, and so are the wait alerts.'
-      runbook_url: docs/runbooks.md#eightbyeightcallqueuedurationunitmismatch
+      runbook_url: {{ $runbooks }}#eightbyeightcallqueuedurationunitmismatch
