@@ -6,6 +6,7 @@ import argparse
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from exporter.core.logs import configure_logging, get_logger
 from exporter.core.memory import limit_malloc_arenas
 from exporter.core.sharding import Shard, parse_shard
 from exporter.demo import DEMO_HISTORY_SECONDS, demo_config_data
-from exporter.pollers.base import Scheduler
+from exporter.pollers.base import STOP_TIMEOUT_SECONDS, Scheduler
 from exporter.pollers.one_round import run_concurrently
 from exporter.reload import LiveExporter
 from exporter.serving.exposition import Exposition
@@ -336,14 +337,20 @@ def _run(
         port=server.port,
         collectors=[r.name for r in exporter.scheduler.runners],
     )
+    # A reload runs in a thread of its own: its check may ask the APIs for minutes, and a stop
+    # meanwhile must not wait for it (live.close() cuts it short).
+    reloading: threading.Thread | None = None
     while signals.stop is None:
-        if signals.take_reload():
-            live.reload()
+        if (reloading is None or not reloading.is_alive()) and signals.take_reload():
+            reloading = threading.Thread(target=live.reload, name="reload", daemon=True)
+            reloading.start()
         time.sleep(SIGNAL_POLL_SECONDS)
     log.info("exporter_stopping", signal=signals.stop)
     # Waits for the budget, a retry or a report end at once; the poller threads get 5 s.
     server.stop()
     live.close()
+    if reloading is not None:
+        reloading.join(STOP_TIMEOUT_SECONDS)
     log.info("exporter_stopped")
     return 0
 

@@ -80,6 +80,10 @@ class LiveExporter:
         self._load, self._build, self._check = load, build, check
         self._lock = threading.Lock()
         self.exporter = self._adopt(exporter)
+        # A stop asked for while a reload checks its candidate (the report types, over the
+        # network, with retries): `close` cuts the check short instead of waiting for it.
+        self._closing = threading.Event()
+        self._candidate: Exporter | None = None
 
     @property
     def registry(self) -> CollectorRegistry:
@@ -115,7 +119,14 @@ class LiveExporter:
                 candidate = self._build(config, old)
             except ExporterError as exc:
                 return self._failed([str(exc)])
-            problems = self._check(candidate)
+            self._candidate = candidate
+            try:
+                problems = [] if self._closing.is_set() else self._check(candidate)
+            finally:
+                self._candidate = None
+            if self._closing.is_set():
+                candidate.close(keep=old)
+                return self._failed(["the exporter is stopping"])
             if problems:
                 candidate.close(keep=old)  # what it shares with the running one goes on
                 return self._failed(problems)
@@ -148,6 +159,14 @@ class LiveExporter:
         return False, "configuration not reloaded, the running one stays: " + "; ".join(problems)
 
     def close(self) -> None:
+        """Stop the running exporter; a reload under way ends at once (its check's waits and
+        requests end at their next step: the budgets they wait on are closed)."""
+        self._closing.set()
+        candidate = self._candidate
+        if candidate is not None:
+            # Its own budgets and those it shares with the running exporter, which stops.
+            for budget in candidate.budgets:
+                budget.close()
         with self._lock:
             self.exporter.close()
 

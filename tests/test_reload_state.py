@@ -14,6 +14,7 @@ import structlog
 from exporter.api.http import HttpClient
 from exporter.app import Exporter, build_exporter
 from exporter.config import load_config_data
+from exporter.core.errors import ApiError
 from exporter.pollers.base import PollerRunner
 from exporter.reload import LiveExporter
 from simulator import Simulator
@@ -327,3 +328,43 @@ def test_a_changed_request_budget_retunes_the_budget_and_keeps_every_poller(
     rate = ("eightbyeight_api_budget_requests_per_minute", frozenset({("api", "work_analytics")}))
     assert page[rate] == 900_000 and throttled in page
     daemon.poll(1)  # the retuned budget lets every poller through
+
+
+def test_a_stop_cuts_short_a_reload_whose_check_is_waiting(daemon: Daemon) -> None:
+    """The check of a reload (the report types, over a slow API, with retries) held the stop
+    for as long as it took: tenants x attempts x timeouts, where a stop promises seconds."""
+    clock = daemon.clock
+
+    def build(config: Any, running: Exporter | None) -> Exporter:
+        return build_exporter(config, process_metrics=False, clock=clock, previous=running)
+
+    entered = threading.Event()
+
+    def check(candidate: Exporter) -> list[str]:
+        entered.set()
+        budget = candidate.budgets[-1]
+        budget.sleep(600)  # a retry's backoff: ended by the stop
+        with pytest.raises(ApiError, match="stopping"):
+            budget.acquire("/report-types")  # the next attempt is not sent
+        return []
+
+    live = LiveExporter(
+        build(load_config_data(daemon.config), None),
+        load=lambda: load_config_data(daemon.config),
+        build=build,
+        check=check,
+        now=clock,
+    )
+    daemon.config["contact_center"]["timeouts"] = {"connect": "1s", "read": "5s", "total": "10s"}
+    results: list[tuple[bool, str]] = []
+    reloading = threading.Thread(target=lambda: results.append(live.reload()), daemon=True)
+    reloading.start()
+    assert entered.wait(30)
+    running = live.exporter
+    live.close()  # what cli._run does on SIGTERM
+    reloading.join(30)
+    assert not reloading.is_alive()
+    assert results == [
+        (False, "configuration not reloaded, the running one stays: the exporter is stopping")
+    ]
+    assert live.exporter is running
