@@ -512,6 +512,33 @@ def test_a_run_that_keeps_retrying_a_slow_endpoint_is_not_stuck(
     assert mono() == 2400 and seen == [False, False, False]
 
 
+def test_a_run_whose_runner_was_stopped_sends_no_more_requests(
+    rsps: responses.RequestsMock,
+) -> None:
+    """A reload that rebuilds a collector stops its runner; the run under way went on beside
+    its successor (a report's status polls, a day's pages) on the shared budget. It now ends
+    at its next request, and says it was abandoned."""
+    base = "https://api.example.test/analytics/work"
+    rsps.get(f"{base}/page", json={})
+    http = HttpClient("work_analytics", base, HttpSettings(max_attempts=1), RequestStats())
+
+    class Pages(FlakyCollector):
+        def collect(self) -> Any:
+            http.request("GET", "/page", "/page")
+            runner._stop.set()  # what runner.stop() does, from the reload's thread
+            http.request("GET", "/page", "/page")
+            raise AssertionError("a second request was sent")
+
+    runner = PollerRunner(Pages())
+    with structlog.testing.capture_logs() as logged:
+        assert runner.run_once() is False
+    assert len(rsps.calls) == 1
+    assert "stopping" in (runner.state.last_error or "")
+    assert [e["event"] for e in logged if e["event"].startswith("collector_run")] == [
+        "collector_run_abandoned"
+    ]
+
+
 def test_snapshot_ages_do_not_follow_a_wall_clock_stepped_back() -> None:
     """The age and staleness of a snapshot follow the monotonic clock: stepped back an hour,
     the wall clock showed 20-minute-old data as fresh, and served it."""

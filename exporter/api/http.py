@@ -30,7 +30,7 @@ from exporter.core.errors import (
     TransportError,
     UnauthorizedError,
 )
-from exporter.core.heartbeat import beat
+from exporter.core.heartbeat import beat, run_stopped
 from exporter.core.logs import get_logger
 
 USER_AGENT = f"eightbyeight-exporter/{__version__}"
@@ -199,6 +199,9 @@ class HttpClient:
         json_body: Any,
         headers: Callable[[], Mapping[str, str]] | None,
     ) -> Answer:
+        if run_stopped():
+            # A run whose runner was stopped (a reload rebuilt its collector) sends no more.
+            raise ApiError(endpoint, "the exporter is stopping")  # not retried
         if self.budget is not None:
             # A 429 pause longer than we would wait fails this request at once.
             self.budget.acquire(endpoint, max_pause=self.settings.max_retry_after)

@@ -173,7 +173,7 @@ class PollerRunner:
         error: str | None = None
         families: tuple[RenderedFamily, ...] = ()
         try:
-            with beating(self._beat):
+            with beating(self._beat, self._stop):
                 collected = self.poller.collect()
             # Rendered here, once: the poller's sample objects go, its bytes are served. Held
             # from here to the announcement: a bounded number of runs build at once.
