@@ -32,12 +32,40 @@ def reason(text: str) -> str:
         ("a:\n  b: 1\n  c: 2\n  b: 3\n", " at line 4, column 3: duplicate key a.b"),
         ("a:\n  - {k: 1, k: 2}\n", " at line 2, column 12: duplicate key a[0].k"),
         # Two spellings of one key are one key once read.
-        ("1: a\n01: b\n", " at line 2, column 1: duplicate key 01"),
+        ('"a": 1\na: 2\n', " at line 2, column 1: duplicate key a"),
         ("d: &d {x: 1}\ne:\n  <<: *d\n  z: 3\n  z: 4\n", " at line 5, column 3: duplicate key e.z"),
     ],
 )
 def test_a_key_written_twice_is_an_error_with_its_path(text: str, expected: str) -> None:
     assert reason(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "a:\n  on: 1\n",
+            " at line 2, column 3: key a.on is read as a boolean (YAML 1.1: on, "
+            "off, yes, no, true, false), not a name: quote it",
+        ),
+        ("null: 1\n", " at line 1, column 1: key null is read as null, not a name: quote it"),
+        (
+            "a:\n  2024-01-01: x\n",
+            " at line 2, column 3: key a.2024-01-01 is read as a date, not a name: quote it",
+        ),
+        (
+            "a: {01: x}\n",
+            " at line 1, column 5: key a.01 is read as a number, not a name: quote it",
+        ),
+    ],
+)
+def test_a_key_that_yaml_reads_as_no_name_is_an_error_naming_it(text: str, expected: str) -> None:
+    """The model reported `on:` as `[1]: Keys should be strings`, `null:` as `None`."""
+    assert reason(text) == expected
+
+
+def test_quoted_keys_of_those_spellings_are_names() -> None:
+    assert load_yaml_text('"on": 1\n"2024-01-01": 2\n') == {"on": 1, "2024-01-01": 2}
 
 
 def test_a_merged_key_may_be_overridden() -> None:

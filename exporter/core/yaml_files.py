@@ -3,6 +3,8 @@ within bounds: a file of a few KB is never allowed to take seconds or gigabytes 
 
 from __future__ import annotations
 
+import datetime
+
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,15 @@ class _Measure:
         return values, height
 
 
+# What YAML makes of an unquoted key that is no name (anything else: a number).
+_YAML_KINDS: dict[type, str] = {
+    bool: "a boolean (YAML 1.1: on, off, yes, no, true, false)",
+    type(None): "null",
+    datetime.date: "a date",
+    datetime.datetime: "a timestamp",
+}
+
+
 class _StrictLoader(yaml.SafeLoader):
     """PyYAML's safe loader that refuses a key written twice in one mapping (PyYAML keeps the
     last one silently). Keys a merge (`<<: *defaults`) brings may be overridden, as YAML says."""
@@ -89,6 +100,15 @@ class _StrictLoader(yaml.SafeLoader):
             if key_node.tag == _MERGE_TAG:
                 continue
             key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str) and isinstance(key_node, yaml.ScalarNode):
+                # Every key of both files is a name: `on:`, `null:` or `2024-01-01:` unquoted
+                # would else be reported as `[1]`, `None` or a Python repr by the model.
+                where = _child_path(self.paths.get(id(node), ""), key_node)
+                raise _at(
+                    key_node,
+                    f"key {where} is read as {_YAML_KINDS.get(type(key), 'a number')}, not a "
+                    "name: quote it",
+                )
             try:
                 duplicate = key in seen
             except TypeError:  # an unhashable key: PyYAML's own error follows
