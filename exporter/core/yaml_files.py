@@ -4,7 +4,6 @@ within bounds: a file of a few KB is never allowed to take seconds or gigabytes 
 from __future__ import annotations
 
 import datetime
-
 from pathlib import Path
 from typing import Any
 
