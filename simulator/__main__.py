@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=duration,
         default=3.0,
         metavar="DURATION",
-        help="how long a Contact Center report stays IN_PROGRESS (default 3s)",
+        help="how long a Contact Center report takes, QUEUED then IN_PROGRESS (default 3s)",
     )
     parser.add_argument(
         "--clock-offset",

@@ -514,6 +514,33 @@ def test_the_report_definition_follows_the_guide() -> None:
     assert "timezone" not in definition(report(window="1h"), NOW - 3600, NOW, None)
 
 
+def test_a_queued_report_is_waited_for_like_one_in_progress(rsps) -> None:
+    """The v8 spec's status enum is QUEUED, IN_PROGRESS, DONE, FAILED: a report QUEUED failed
+    its run ("unexpected status"), and under the vendor's load every run may start queued."""
+    clock = FakeClock(NOW)
+    sleeps = Sleeps(clock)
+    add_token(rsps)
+    rsps.get(f"{HM}/report-types", json=fixture_json("cc_report_types.json"))
+    rsps.post(HM, json={"id": 9, "status": "QUEUED"})
+    rsps.get(f"{HM}/9/status", json={"id": 9, "status": "QUEUED"})
+    rsps.get(f"{HM}/9/status", json={"id": 9, "status": "IN_PROGRESS"})
+    rsps.get(f"{HM}/9/status", json={"id": 9, "status": "DONE"})
+    rsps.get(f"{HM}/9/data?page=0&size=2", json=[data_row("Ann", "10", "90", "1000")])
+    out = Recorder(report_collector(clock, sleeps).collect())
+    assert out.get("eightbyeight_cc_report_rows", tenant="acme", report="agents_today") == 1
+    assert sleeps == [2, 4, 8]
+
+
+def test_a_report_queued_past_the_timeout_says_so(rsps) -> None:
+    clock = FakeClock(NOW)
+    add_token(rsps)
+    rsps.get(f"{HM}/report-types", json=fixture_json("cc_report_types.json"))
+    rsps.post(HM, json={"id": 9, "status": "QUEUED"})
+    rsps.get(f"{HM}/9/status", json={"id": 9, "status": "QUEUED"})
+    with pytest.raises(CollectionError, match=r"still QUEUED after \d+s"):
+        report_collector(clock, Sleeps(clock)).collect()
+
+
 def test_report_life_cycle_with_backoff_paging_and_totals(rsps) -> None:
     clock = FakeClock(NOW)
     sleeps = Sleeps(clock)

@@ -62,7 +62,7 @@ class TenantError(ApiError):
 @dataclass(frozen=True)
 class ReportStatus:
     id: int
-    status: str  # IN_PROGRESS, DONE, FAILED (or whatever the vendor adds)
+    status: str  # QUEUED, IN_PROGRESS, DONE, FAILED (or whatever the vendor adds)
     reason: str | None
     links: Mapping[str, str]
 

@@ -113,6 +113,11 @@ SPECS = (
 )
 
 
+# The v8 spec's statuses of a report not ready yet: waited for alike (a report QUEUED was a
+# failed run, and under the vendor's load every run may start queued).
+WAITING_STATUSES = ("QUEUED", "IN_PROGRESS")
+
+
 class CcReportPoller(Poller):
     """One configured report for one tenant."""
 
@@ -175,11 +180,11 @@ class CcReportPoller(Poller):
         )
         report_id, waited, polls = status.id, 0.0, 0
         backoff = self.polling.initial_backoff
-        while status.status == "IN_PROGRESS":
+        while status.status in WAITING_STATUSES:
             if waited >= self.polling.timeout:
                 raise CollectionError(
                     f"report {self.report.name} (id {report_id}) still "
-                    f"IN_PROGRESS after {waited:g}s"
+                    f"{status.status} after {waited:g}s"
                 )
             delay = min(backoff, self.polling.timeout - waited)
             self.sleep(delay)

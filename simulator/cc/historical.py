@@ -87,7 +87,9 @@ class HistoricalApi:
             raise bad_request("Bad request: the body is not valid JSON.") from None
         report = self.cc.create_report(tenant, body)
         headers = {"Link": f'<{self._base(request, tenant)}/{report.id}/status>; rel="status"'}
-        return Response.json(200, {"id": report.id, "status": "IN_PROGRESS"}, headers)
+        return Response.json(
+            200, {"id": report.id, "status": report.status(self.cc.clock())}, headers
+        )
 
     @answers
     def status(self, request: Request, match: re.Match[str]) -> Response:

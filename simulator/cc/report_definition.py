@@ -1,6 +1,6 @@
 """A historical summary report's definition, validated as the guide describes (type, title,
 date range, granularity, grouping and filters, metrics, time zone, intra-day range, totals),
-and a created `Report` with its life cycle (IN_PROGRESS, then DONE or FAILED)."""
+and a created `Report` with its life cycle (QUEUED, IN_PROGRESS, then DONE or FAILED)."""
 
 from __future__ import annotations
 
@@ -310,6 +310,10 @@ class Report:
     rows: list[dict[str, Any]] | None
 
     def status(self, now: float) -> str:
+        """The v8 spec's enum: QUEUED for the first third of the delay (the service busy with
+        other reports), IN_PROGRESS until it is ready, then DONE or FAILED."""
+        if now < self.created_at + (self.ready_at - self.created_at) / 3:
+            return "QUEUED"
         if now < self.ready_at:
             return "IN_PROGRESS"
         return "FAILED" if self.fail_reason is not None else "DONE"

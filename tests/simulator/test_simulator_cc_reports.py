@@ -1,5 +1,5 @@
 """Simulator, Contact Center historical summary reports (v8): report types, create validation, the
-IN_PROGRESS -> DONE / FAILED life cycle on a fake clock, data pages, totals, the 10,000 cap,
+QUEUED -> IN_PROGRESS -> DONE / FAILED life cycle on a fake clock, data pages, totals, the 10,000 cap,
 the CSV download, and agreement with the realtime metrics."""
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class Reports:
     def wait(self, tenant: str, report_id: int) -> dict[str, Any]:
         for _ in range(20):
             status = self.api.historical(tenant, f"/{report_id}/status").json()
-            if status["status"] != "IN_PROGRESS":
+            if status["status"] not in ("QUEUED", "IN_PROGRESS"):
                 return status
             self.clock.advance(1)
         raise AssertionError("the report never finished")
@@ -379,7 +379,7 @@ def test_valid_definitions_are_accepted(
     assert response.status_code == 200, response.text
 
 
-def test_create_answers_in_progress_with_a_status_link(
+def test_create_answers_queued_with_a_status_link(
     api: CcClient, vendor_schemas: VendorSchemas
 ) -> None:
     response = api.create_report(SALES, definition())
@@ -387,9 +387,7 @@ def test_create_answers_in_progress_with_a_status_link(
     body = response.json()
     vendor_schemas.check(vendor_schemas.cc_historical_validator("ResourceOfStatusResponse"), body)
     assert (
-        set(body) == {"id", "status"}
-        and isinstance(body["id"], int)
-        and body["status"] == "IN_PROGRESS"
+        set(body) == {"id", "status"} and isinstance(body["id"], int) and body["status"] == "QUEUED"
     )
     assert (
         response.headers["Link"]
@@ -403,23 +401,29 @@ def test_create_answers_in_progress_with_a_status_link(
 
 
 # ----------------------------------------------------------------- life cycle
-def test_in_progress_until_the_delay_then_done(
+def test_queued_then_in_progress_until_the_delay_then_done(
     sim: Simulator, api: CcClient, fake_clock: FakeClock, vendor_schemas: VendorSchemas
 ) -> None:
+    """The v8 spec's enum: QUEUED for the first third of the delay, then IN_PROGRESS."""
     report_id = api.create_report(SALES, definition()).json()["id"]
     base = api.historical_url(SALES, f"/{report_id}")
-    for elapsed in (0.0, 2.9):
+    for elapsed, waiting in (
+        (0.0, "QUEUED"),
+        (0.9, "QUEUED"),
+        (1.0, "IN_PROGRESS"),
+        (2.9, "IN_PROGRESS"),
+    ):
         fake_clock.now = START_TIME + elapsed
         response = api.historical(SALES, f"/{report_id}/status")
         assert (
-            response.json() == {"id": report_id, "status": "IN_PROGRESS"}
+            response.json() == {"id": report_id, "status": waiting}
             and "Link" not in response.headers
         )
         assert api.historical(SALES, f"/{report_id}/links").json() == [
             {"relation": "status", "link": f"{base}/status"}
         ]
         early = api.historical(SALES, f"/{report_id}/data")
-        assert early.status_code == 400 and "IN_PROGRESS" in early.json()["message"]
+        assert early.status_code == 400 and waiting in early.json()["message"]
         assert api.historical(SALES, f"/{report_id}/download").status_code == 400
     assert sim.cc.reports(SALES) == {report_id: "IN_PROGRESS"}
     fake_clock.now = START_TIME + 3.0
