@@ -152,6 +152,34 @@ def test_the_check_asks_at_start_up_and_then_once_an_interval() -> None:
     assert "ongoingWaitingCalls" not in kwargs["metrics"]
 
 
+IDLE = {"ongoingWaitingTime": 0, "ongoingAvgWaitingTime": 0, "ongoingLongestWaitingTime": 0}
+IDLE_REALTIME = {"waitingTime": 0, "avgWaitingTime": 0, "longestWaitingTime": 0}
+
+
+def test_a_quiet_start_compares_again_as_soon_as_calls_wait() -> None:
+    """Idle queues at start-up decide nothing, and the next comparison was an hour away:
+    meanwhile `auto` read a 41 s wait in ms as 41,000 s, on the wallboard and in the alerts."""
+    clock = FakeClock(0.0)
+    answers = {"call_queue_metrics": answer(IDLE), "realtime": answer(IDLE_REALTIME)}
+    client = ClockedClient(answers, clock)
+    poller = CallQueuePoller(
+        client, directory, interval=30, duration_unit="auto", unit_check_interval=3600
+    )
+    for _ in range(3):  # quiet: one comparison, undecided, and no more
+        poller.collect()
+        clock.advance(30)
+    assert realtime_calls(client) == 1
+    answers["call_queue_metrics"], answers["realtime"] = answer(AS_MS), answer(REALTIME)
+    registry = render(*poller.collect())
+    assert realtime_calls(client) == 2
+    wait = "eightbyeight_queue_ongoing_longest_waiting_time_seconds"
+    assert [s.value for m in registry.collect() for s in m.samples if s.name == wait] == [41.0]
+    for _ in range(3):  # decided: back to once an interval
+        clock.advance(30)
+        poller.collect()
+    assert realtime_calls(client) == 2
+
+
 def test_a_pinned_unit_contradicted_by_the_data_is_logged_once_and_exported() -> None:
     poller, _ = check_poller("milliseconds", answer(REALTIME))
     with capture_logs() as logs:

@@ -115,6 +115,16 @@ def _items(body: Any) -> dict[tuple[str, str], Mapping[str, Any]]:
     return found
 
 
+def _live_durations(body: Any) -> bool:
+    """Whether a live answer has a duration of the calls in a queue now that is not 0."""
+    for metrics in _items(body).values():
+        for key in DURATION_PAIRS.values():
+            number = to_number(metrics.get(key))
+            if number is not None and number > 0:
+                return True
+    return False
+
+
 def compare(call_queue_metrics: Any, realtime: Any) -> Verdict:
     """The unit of a Call Queue Metric API answer, from the realtime API's answer (in ms, as
     its guide documents) for the same PBX a moment later."""
@@ -196,10 +206,19 @@ class DurationUnitCheck:
         unit = state.verdict.unit if state is not None else None
         return unit or AUTO_FALLBACK
 
-    def _due(self, state: _PbxState, now: float) -> bool:
+    def _due(self, state: _PbxState, now: float, body: Any) -> bool:
         if self.comparison_interval is None:
             return False
         last = state.last_comparison
+        if (
+            state.verdict.decided_by != "realtime_comparison"
+            and not state.realtime_error
+            and _live_durations(body)
+        ):
+            # Undecided (a quiet start: idle queues compare nothing) and calls now in the
+            # queues: compare at once, not in an hour, while `auto` applies its fallback to
+            # them (a 45 s wait in ms, read as seconds, is 12.5 hours on the wallboard).
+            return True
         # A clock stepped back (now < last) is due too, rather than silent until it catches up.
         return last is None or now < last or now - last >= self.comparison_interval
 
@@ -214,7 +233,7 @@ class DurationUnitCheck:
         """Look at one live answer of the Call Queue Metric API; ask the realtime API when due."""
         state = self._pbxes.setdefault(pbx_id, _PbxState())
         verdict = UNDECIDED
-        if self._due(state, now):
+        if self._due(state, now, body):
             state.last_comparison = now
             try:
                 verdict = compare(body, ask_realtime())
