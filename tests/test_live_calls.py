@@ -125,10 +125,12 @@ def test_calls_in_progress_by_queue_ring_group_and_status(rsps) -> None:
     assert value(page, live, **queue("CQ3 (autologin)", "other")) == 2
     assert value(page, live, **queue("CQ4", "other")) is None  # only where there is one
     group = "eightbyeight_ring_group_live_calls"
-    assert value(page, group, pbx=PBX, ring_group="Sales", status="talking") == 1
-    assert value(page, group, pbx=PBX, ring_group="Sales", status="waiting") == 0
+    sales = {"pbx": PBX, "ring_group": "Sales", "extension": "1004"}
+    assert value(page, group, **sales, status="talking") == 1
+    assert value(page, group, **sales, status="waiting") == 0
     # No name known for 1005: the extension is the label (said in HELP).
-    assert value(page, group, pbx=PBX, ring_group="1005", status="alerting") == 1
+    unnamed = {"pbx": PBX, "ring_group": "1005", "extension": "1005"}
+    assert value(page, group, **unnamed, status="alerting") == 1
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["live_call_status_unknown"]
     assert poller.unusable.count == 2
 
@@ -311,3 +313,23 @@ def test_ring_groups_named_only_by_the_answer_are_bounded_by_max_series(rsps) ->
     groups = {dict(labels)["ring_group"] for name, labels in page if "ring_group" in dict(labels)}
     assert len(page) <= 100 and len(groups) < 150
     assert poller.series is not None and poller.series.dropped > 0
+
+
+def test_two_ring_groups_of_one_name_are_two_series(rsps) -> None:
+    """A "Sales" ring group at two sites: their calls were summed into one series."""
+    named = FixedRingGroups(
+        {
+            (PBX, "1004"): RingGroup(PBX, SITE, "Sales", "1004"),
+            (PBX, "2004"): RingGroup(PBX, "Austin", "Sales", "2004"),
+        }
+    )
+    calls = [
+        call("1", "TALKING", 10, extension="1004", groupType="RING_GROUP"),
+        call("2", "TALKING", 20, extension="2004", groupType="RING_GROUP"),
+        call("3", "TALKING", 30, extension="2004", groupType="RING_GROUP"),
+    ]
+    page = page_of(make_poller(rsps, {"calls": calls}, ring_groups=named))
+    group = "eightbyeight_ring_group_live_calls"
+    for extension, count in (("1004", 1), ("2004", 2)):
+        labels = {"pbx": PBX, "ring_group": "Sales", "extension": extension, "status": "talking"}
+        assert value(page, group, **labels) == count

@@ -7,7 +7,7 @@ Exposition (polled every 30 s by default; ages in seconds of the API's clock):
 
     eightbyeight_queue_live_calls{extension="1000",pbx="acme-main",queue="Support",queue_id="tqte...",site="SanJose",status="waiting"} 2.0
     eightbyeight_queue_live_call_longest_seconds{extension="1000",pbx="acme-main",queue="Support",queue_id="tqte...",site="SanJose",status="waiting"} 41.0
-    eightbyeight_ring_group_live_calls{pbx="acme-main",ring_group="Sales",status="talking"} 1.0
+    eightbyeight_ring_group_live_calls{extension="8001",pbx="acme-main",ring_group="Sales",status="talking"} 1.0
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ RING_GROUP_LIVE_CALLS = gauge(
     "eightbyeight_ring_group_live_calls",
     "Calls in progress in the ring group by status. ring_group is the group's name as the "
     "ring group summary lists it, or its extension while no name is known (summary off, or "
-    "not yet answered).",
-    ("pbx", "ring_group", "status"),
+    "not yet answered); extension tells apart two groups of one name.",
+    ("pbx", "ring_group", "extension", "status"),
     SOURCE,
 )
 SPECS: tuple[MetricSpec, ...] = (QUEUE_LIVE_CALLS, QUEUE_LONGEST, RING_GROUP_LIVE_CALLS)
@@ -265,7 +265,7 @@ class LiveCallPoller(Poller):
             queues.known(queue_labels)
         for (pbx_name, _), group in self.ring_groups.listed.items():
             if pbx_name == pbx.name:
-                ring_groups.known((pbx.name, group.name or group.extension))
+                ring_groups.known((pbx.name, group.name or group.extension, group.extension))
         seen: set[str] = set()
         oldest_open: float | None = None
         for call in calls:
@@ -318,7 +318,7 @@ class LiveCallPoller(Poller):
     def _group(
         self, directory: Directory, pbx: Pbx, group: Any
     ) -> tuple[str, tuple[str, ...]] | None:
-        """("queue", its QUEUE_LABELS) or ("ring_group", (pbx, ring_group)) of a call's
+        """("queue", its QUEUE_LABELS) or ("ring_group", (pbx, ring_group, extension)) of a call's
         workGroup, or None (counted and logged once) when it names no known group."""
         if not isinstance(group, Mapping):
             self.invalid.add("live_call_invalid", "no workGroup object", pbx=pbx.name)
@@ -330,7 +330,10 @@ class LiveCallPoller(Poller):
                 self.invalid.add("live_call_invalid", "ring group without extension")
                 return None
             known = self.ring_groups.listed.get((pbx.name, extension))
-            return "ring_group", (pbx.name, known.name if known and known.name else extension)
+            name = known.name if known and known.name else extension
+            # The extension too: two ring groups of one name (a "Sales" at two sites) would
+            # else be summed into one series.
+            return "ring_group", (pbx.name, name, extension)
         if group_type != "CALL_QUEUE":
             self.invalid.add("live_call_invalid", "groupType not known", value=group_type[:64])
             return None
