@@ -16,7 +16,7 @@ venv_as_root() {
   elif command -v sudo >/dev/null 2>&1; then
     sudo "$@"
   else
-    venv_fail "needs root for: $* (run it as root, or install the package yourself)"
+    venv_fail "needs root for: $* (run it as root, or install the package yourself, e.g. python3-venv)"
   fi
 }
 
@@ -26,6 +26,12 @@ else
   venv_dir="${EIGHTBYEIGHT_VENV:-.venv}"
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
     || venv_fail "python3 is $(python3 -V 2>&1): the exporter needs Python 3.11 or newer"
+  # A first run interrupted early leaves a venv whose python3 exists but whose pip does not
+  # (venv installs pip last): made again, or every later run fails with "No module named pip".
+  if [ -x "$venv_dir/bin/python3" ] && ! "$venv_dir/bin/python3" -m pip --version >/dev/null 2>&1; then
+    echo "--- $venv_dir is incomplete (an interrupted install?): making it again" >&2
+    rm -rf "$venv_dir"
+  fi
   if [ ! -x "$venv_dir/bin/python3" ]; then
     if ! python3 -m venv "$venv_dir" >/dev/null 2>&1; then
       rm -rf "$venv_dir"

@@ -45,6 +45,17 @@ def test_a_virtual_environment_is_made_in_the_checkout_and_put_first(tmp_path: P
     assert sourced(env, tmp_path) == first and marker.exists()
 
 
+def test_a_venv_left_without_pip_by_an_interrupted_run_is_made_again(tmp_path: Path) -> None:
+    """venv writes python3 before pip: a first run stopped in its first seconds left one that
+    every later run took as it was, failing with "No module named pip"."""
+    python_dir = str(Path(sys.executable).parent)
+    env = clean_env(f"{python_dir}:/usr/bin:/bin")
+    venv = tmp_path / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    assert sourced(env, tmp_path)[0] == str(venv)
+    assert (venv / "bin" / "pip").exists()
+
+
 def test_the_environment_one_is_in_or_named_is_used(tmp_path: Path) -> None:
     python_dir = str(Path(sys.executable).parent)
     named = tmp_path / "named"
