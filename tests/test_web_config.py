@@ -12,6 +12,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -624,6 +625,40 @@ def test_invalid_inline_pem_with_non_ascii_characters(tmp_path: Path, pki: Pki) 
     assert problems_of(config) == [
         "web config tls_server_config.cert: the inline value is not PEM (it holds non-ASCII "
         "characters)"
+    ]
+
+
+def no_temporary_directory(*args: Any, **kwargs: Any) -> Any:
+    raise FileNotFoundError(2, "No usable temporary directory found")
+
+
+def test_tls_files_load_without_a_writable_temporary_directory(
+    tmp_path: Path, pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`docker run --read-only` has no writable /tmp: TLS from files crashed the start with a
+    traceback, though nothing needs writing for them."""
+    config = write_config(tmp_path / "web.yml", {"tls_server_config": tls_config(pki)})
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_temporary_directory)
+    assert ssl_context(read_web_config(config)) is not None
+
+
+def test_inline_pem_without_a_writable_temporary_directory_is_a_problem(
+    tmp_path: Path, pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(
+        tmp_path / "web.yml",
+        {
+            "tls_server_config": {
+                "cert": pki.server.cert.read_text(),
+                "key": pki.server.key.read_text(),
+            }
+        },
+    )
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", no_temporary_directory)
+    assert problems_of(config) == [
+        "web config tls_server_config: inline cert or key need a writable temporary directory "
+        "(No usable temporary directory found): give cert_file and key_file instead, or a "
+        "writable TMPDIR"
     ]
 
 

@@ -107,24 +107,41 @@ class _ContextBuilder:
         return text
 
     def _load_chain(self, context: ssl.SSLContext, cert: str, key: str, key_where: str) -> None:
+        cert_path, key_path = self.tls.cert_file, self.tls.key_file
+        if cert_path is not None and key_path is not None:
+            # Files: nothing is written, so a read-only root filesystem (`docker run
+            # --read-only`, no writable /tmp) serves TLS too.
+            self._load_files(context, cert_path, key_path, key_where)
+            return
         # load_cert_chain only takes file names: inline PEM goes through a private temporary
         # directory (mode 0700) that is removed straight after.
-        with tempfile.TemporaryDirectory(prefix="web-config-") as tmp:
-            cert_path, key_path = self.tls.cert_file, self.tls.key_file
-            if cert_path is None:
-                cert_path = Path(tmp) / "cert.pem"
-                cert_path.write_text(cert, encoding="ascii")
-            if key_path is None:
-                key_path = Path(tmp) / "key.pem"
-                fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w", encoding="ascii") as out:
-                    out.write(key)
-            try:
-                context.load_cert_chain(cert_path, key_path, password=_no_passphrase)
-            except _EncryptedKey:
-                self.add(key_where, "the key is encrypted; the exporter needs an unencrypted key")
-            except (ssl.SSLError, OSError, ValueError) as exc:
-                self.add(_WHERE, f"cannot load the certificate and key: {ssl_reason(exc)}")
+        try:
+            with tempfile.TemporaryDirectory(prefix="web-config-") as tmp:
+                if cert_path is None:
+                    cert_path = Path(tmp) / "cert.pem"
+                    cert_path.write_text(cert, encoding="ascii")
+                if key_path is None:
+                    key_path = Path(tmp) / "key.pem"
+                    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "w", encoding="ascii") as out:
+                        out.write(key)
+                self._load_files(context, cert_path, key_path, key_where)
+        except OSError as exc:  # no writable temporary directory: a problem, not a crash
+            self.add(
+                _WHERE,
+                f"inline cert or key need a writable temporary directory ({exc.strerror or exc}): "
+                "give cert_file and key_file instead, or a writable TMPDIR",
+            )
+
+    def _load_files(
+        self, context: ssl.SSLContext, cert_path: Path, key_path: Path, key_where: str
+    ) -> None:
+        try:
+            context.load_cert_chain(cert_path, key_path, password=_no_passphrase)
+        except _EncryptedKey:
+            self.add(key_where, "the key is encrypted; the exporter needs an unencrypted key")
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            self.add(_WHERE, f"cannot load the certificate and key: {ssl_reason(exc)}")
 
 
 def ssl_context(config: WebConfig) -> ssl.SSLContext | None:
