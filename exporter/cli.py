@@ -161,6 +161,11 @@ def check_flags(args: argparse.Namespace) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signals = SignalFlags()
+    # Until the main loop runs, a stop ends the start at once, cleaning up: as PID 1 in a
+    # container SIGTERM's default action is to be ignored, so a start asking a slow API would
+    # hold `docker stop` or a pod's grace period; and SIGINT would end with a traceback.
+    signal.signal(signal.SIGTERM, _end_the_start)
+    signal.signal(signal.SIGINT, _end_the_start)
     if not (args.check_config or args.once):
         # A `systemctl reload` right after a start (config management does it) must not end a
         # start still asking the APIs: SIGHUP's default is to end the process, and systemd
@@ -231,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # How soon the main loop notices a signal the handlers recorded.
 SIGNAL_POLL_SECONDS = 0.2
+
+
+def _end_the_start(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)  # the shell's convention for a process a signal ended
 
 
 class SignalFlags:

@@ -209,3 +209,32 @@ def test_a_sighup_held_during_the_start_is_taken_by_the_main_loop() -> None:
         assert flags.take_reload() and not flags.take_reload()
     finally:
         signal.signal(signal.SIGHUP, saved)
+
+
+STOPPED_BY = """
+import os, signal, sys, time
+import exporter.cli as cli
+
+def checked(exporter, strict):  # the start asks the Contact Center API here, slowly
+    os.kill(os.getpid(), signal.{name})
+    time.sleep(60)
+    return ["the stop was not taken"]
+
+cli.check_reports_or_fail = checked
+sys.exit(cli.main(["--demo", "--web.listen-address", "127.0.0.1:0"]))
+"""
+
+
+@pytest.mark.parametrize(("name", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_stop_during_the_start_ends_it_at_once_and_cleanly(name: str, code: int) -> None:
+    """As PID 1 (a container) SIGTERM's default is to be ignored: a start asking a slow API
+    held `docker stop` for its whole timeout; SIGINT ended with a KeyboardInterrupt traceback."""
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPED_BY.replace("{name}", name)],
+        cwd=REPO,
+        capture_output=True,
+        timeout=50,
+        check=False,
+    )
+    assert done.returncode == code, done.stderr.decode()[-2000:]
+    assert b"Traceback" not in done.stderr and b"not taken" not in done.stderr
