@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/venv.sh
 . scripts/venv.sh
 
-python3 -m pip install --quiet --disable-pip-version-check -c constraints.txt .
+# Editable: a change of the checkout needs no new install (venv_install skips an unchanged one).
+venv_install -c constraints.txt -e .
 exec eightbyeight-exporter --demo "$@"

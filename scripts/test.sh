@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 # The runtime dependencies at the versions the image ships (constraints.txt); the test tools
 # as pyproject.toml bounds them.
-python3 -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+venv_install -c constraints.txt -e '.[test]'
 
 if ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1; then
   as_root=()

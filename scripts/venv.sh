@@ -50,3 +50,18 @@ venv_dir="$(cd "$venv_dir" && pwd)"
 export VIRTUAL_ENV="$venv_dir"
 export PATH="$venv_dir/bin:$PATH"
 hash -r
+
+# `venv_install PIP-INSTALL-ARGUMENTS...`: pip install into the venv, skipped when the same
+# arguments were installed from the same pyproject.toml and constraints.txt (a stamp in the
+# venv): a second run then needs no network, and an editable install picks up code changes
+# by itself.
+venv_install() {
+  local stamp key
+  stamp="$VIRTUAL_ENV/.eightbyeight-installed"
+  key="$(printf '%s\n' "$*" | cat - pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && grep -qxF "$key" "$stamp" && [ -x "$VIRTUAL_ENV/bin/eightbyeight-exporter" ]; then
+    return 0
+  fi
+  python3 -m pip install --quiet --disable-pip-version-check "$@"
+  echo "$key" >>"$stamp"
+}

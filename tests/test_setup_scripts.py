@@ -87,3 +87,41 @@ def test_a_python_older_than_3_11_is_refused_with_a_message(tmp_path: Path) -> N
         "error: python3 is Python 3.9.2: the exporter needs Python 3.11 or newer"
     )
     assert not (tmp_path / ".venv").exists()
+
+
+def test_an_unchanged_install_is_not_asked_of_pip_again(tmp_path: Path) -> None:
+    """Every run installed again, so a second run without network failed (pip fetches the
+    build backend); an unchanged install is now skipped, a changed one is not."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    log = tmp_path / "pip.log"
+    fake = venv / "bin" / "python3"  # stands for the venv's pip: logs what it is asked
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {log}\n', encoding="utf-8")
+    fake.chmod(0o755)
+    entry = venv / "bin" / "eightbyeight-exporter"
+    entry.write_text("#!/bin/sh\n", encoding="utf-8")
+    entry.chmod(0o755)
+    env = clean_env("/usr/bin:/bin") | {"VIRTUAL_ENV": str(venv)}
+    script = REPO / "scripts" / "venv.sh"
+
+    def install(*args: str) -> None:
+        done = subprocess.run(
+            ["bash", "-c", f'set -euo pipefail; . {script}; venv_install "$@"', "-", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            cwd=REPO,
+        )
+        assert done.returncode == 0, done.stderr
+
+    install("-c", "constraints.txt", "-e", ".")
+    install("-c", "constraints.txt", "-e", ".")
+    assert log.read_text().splitlines() == [
+        "-m pip install --quiet --disable-pip-version-check -c constraints.txt -e ."
+    ]
+    install("-c", "constraints.txt", "-e", ".[test]")  # other arguments: installed
+    assert len(log.read_text().splitlines()) == 2
+    entry.unlink()  # gone from the venv: installed again
+    install("-c", "constraints.txt", "-e", ".")
+    assert len(log.read_text().splitlines()) == 3
