@@ -51,17 +51,17 @@ export VIRTUAL_ENV="$venv_dir"
 export PATH="$venv_dir/bin:$PATH"
 hash -r
 
-# `venv_install PIP-INSTALL-ARGUMENTS...`: pip install into the venv, skipped when the same
-# arguments were installed from the same pyproject.toml and constraints.txt (a stamp in the
-# venv): a second run then needs no network, and an editable install picks up code changes
-# by itself.
+# `venv_install PIP-INSTALL-ARGUMENTS...`: pip install into the venv, skipped when these
+# arguments' last install was from the same pyproject.toml and constraints.txt (a stamp per
+# set of arguments in the venv, rewritten by each install): a second run then needs no
+# network, and an editable install picks up code changes by itself.
 venv_install() {
   local stamp key
-  stamp="$VIRTUAL_ENV/.eightbyeight-installed"
-  key="$(printf '%s\n' "$*" | cat - pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
-  if [ -f "$stamp" ] && grep -qxF "$key" "$stamp" && [ -x "$VIRTUAL_ENV/bin/eightbyeight-exporter" ]; then
+  stamp="$VIRTUAL_ENV/.eightbyeight-installed-$(printf '%s' "$*" | sha256sum | cut -c1-16)"
+  key="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$key" ] && [ -x "$VIRTUAL_ENV/bin/eightbyeight-exporter" ]; then
     return 0
   fi
   python3 -m pip install --quiet --disable-pip-version-check "$@"
-  echo "$key" >>"$stamp"
+  echo "$key" >"$stamp"
 }

@@ -13,9 +13,16 @@ REPO = Path(__file__).resolve().parents[1]
 REPORT = 'echo "$VIRTUAL_ENV"; command -v python3; python3 -c "import sys; print(sys.prefix)"'
 
 
-def sourced(env: dict[str, str], cwd: Path) -> list[str]:
+def sourced(env: dict[str, str], cwd: Path, command: str = REPORT, *args: str) -> list[str]:
+    """What `command` prints (its arguments `args`) after sourcing venv.sh."""
     done = subprocess.run(
-        ["bash", "-c", f"set -euo pipefail; . {REPO / 'scripts' / 'venv.sh'}; {REPORT}"],
+        [
+            "bash",
+            "-c",
+            f"set -euo pipefail; . {REPO / 'scripts' / 'venv.sh'}; {command}",
+            "-",
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -102,18 +109,14 @@ def test_an_unchanged_install_is_not_asked_of_pip_again(tmp_path: Path) -> None:
     entry.write_text("#!/bin/sh\n", encoding="utf-8")
     entry.chmod(0o755)
     env = clean_env("/usr/bin:/bin") | {"VIRTUAL_ENV": str(venv)}
-    script = REPO / "scripts" / "venv.sh"
+
+    checkout = tmp_path / "checkout"  # what the key is made of, here to be changed
+    checkout.mkdir()
+    for name in ("pyproject.toml", "constraints.txt"):
+        (checkout / name).write_bytes((REPO / name).read_bytes())
 
     def install(*args: str) -> None:
-        done = subprocess.run(
-            ["bash", "-c", f'set -euo pipefail; . {script}; venv_install "$@"', "-", *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-            cwd=REPO,
-        )
-        assert done.returncode == 0, done.stderr
+        sourced(env, checkout, 'venv_install "$@"', *args)
 
     install("-c", "constraints.txt", "-e", ".")
     install("-c", "constraints.txt", "-e", ".")
@@ -121,7 +124,12 @@ def test_an_unchanged_install_is_not_asked_of_pip_again(tmp_path: Path) -> None:
         "-m pip install --quiet --disable-pip-version-check -c constraints.txt -e ."
     ]
     install("-c", "constraints.txt", "-e", ".[test]")  # other arguments: installed
+    install("-c", "constraints.txt", "-e", ".")  # and the first ones still need nothing
     assert len(log.read_text().splitlines()) == 2
     entry.unlink()  # gone from the venv: installed again
     install("-c", "constraints.txt", "-e", ".")
     assert len(log.read_text().splitlines()) == 3
+    with (checkout / "constraints.txt").open("a") as constraints:
+        constraints.write("# a pin moved\n")
+    install("-c", "constraints.txt", "-e", ".")  # the constraints changed: installed again
+    assert len(log.read_text().splitlines()) == 4

@@ -7,7 +7,7 @@ import base64
 import re
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -262,7 +262,6 @@ class ContactCenterClient:
         # the Contact Center budget every other poller shares. A page seen a third time stops
         # the read: seen twice, it may be a live list that shifted by a page between requests.
         guard = PageLoopGuard(self.realtime_http, endpoint)
-        sightings: dict[Hashable, int] = {}
         for page in range(MAX_PAGES):
             params: list[tuple[str, str]] = [("page", str(page)), ("size", str(size))]
             params += [("metrics", m) for m in metrics]  # the spec's `explode: true` form
@@ -285,7 +284,7 @@ class ContactCenterClient:
             if rows:
                 identity = page_identity(rows)
                 first = guard.first_seen(identity, f"page {page}")
-                sightings[identity] = seen = sightings.get(identity, 0) + 1
+                seen = guard.times_seen(identity)
                 if seen >= REPEATS_OF_A_LIVE_PAGE:
                     guard.stop(f"page {page} repeats {first}, {seen} times in all")
             items.extend(body)

@@ -6,7 +6,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -77,9 +77,11 @@ def error_for_status(endpoint: str, response: requests.Response) -> ApiError:
     if detail is None and response.text and len(response.text) < 300 and "<" not in response.text:
         detail = response.text.strip() or None
     kwargs: dict[str, Any] = {"status": status, "detail": detail}
-    if 300 <= status < 400:
-        # Followed only within the origin (sessions.SameOriginSession): this one left it.
-        where = urlsplit(response.headers.get("Location") or "")
+    location = response.headers.get("Location")
+    if 300 <= status < 400 and location:
+        # Followed only within the origin (sessions.SameOriginSession): this one left it. The
+        # target's scheme and host only: its path or query may carry what is not ours to log.
+        where = urlsplit(urljoin(response.url or "", location))
         target = f"{where.scheme}://{where.hostname}" if where.hostname else "elsewhere"
         return ApiError(endpoint, f"redirected to {target}, another origin: not followed", **kwargs)
     if status == 400:

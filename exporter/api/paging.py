@@ -19,13 +19,19 @@ class PageLoopGuard:
         self._http = http
         self._endpoint = endpoint
         self._seen: dict[Hashable, str] = {}
+        self._times: dict[Hashable, int] = {}
 
     def first_seen(self, key: Hashable, label: str) -> str | None:
         """The label `key` was first seen under, or None (and it is remembered under `label`)."""
+        self._times[key] = self._times.get(key, 0) + 1
         first = self._seen.get(key)
         if first is None:
             self._seen[key] = label
         return first
+
+    def times_seen(self, key: Hashable) -> int:
+        """How often `first_seen` was asked about `key` in this read."""
+        return self._times.get(key, 0)
 
     def stop(self, why: str) -> NoReturn:
         self._http.stats.paging_loop(self._http.api, self._endpoint)

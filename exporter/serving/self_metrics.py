@@ -162,7 +162,9 @@ def _values(runner: PollerRunner) -> dict[str, float | None]:
     return {
         # 0 too while a run has gone on so long that the data it should renew has left the
         # page as stale: the collector is not delivering, whatever its last run did.
-        "eightbyeight_up": 1.0 if state.success and runner.serving_snapshot() else 0.0,
+        "eightbyeight_up": (
+            1.0 if state.success and runner.serving_snapshot() is not None else 0.0
+        ),
         "eightbyeight_collector_duration_seconds": state.last_duration,
         "eightbyeight_collector_last_success_timestamp_seconds": state.last_success,
         "eightbyeight_collector_interval_seconds": runner.poller.interval,
